@@ -1,0 +1,80 @@
+/**
+ * Errors Stepwise raises. Every error is a {@link StepwiseError} with a string
+ * `code` a caller can switch on; the original error stays in `cause`.
+ */
+
+export type ErrorCode =
+  | 'definition_invalid'
+  | 'expression_failed'
+  | 'tool_missing'
+  | 'tool_failed'
+  | 'input_invalid'
+  | 'model_failed'
+  | 'budget_exhausted'
+  | 'run_not_found'
+  | 'event_not_accepted'
+  | 'store_failed'
+  | 'emulator_failed'
+  | 'usage';
+
+export class StepwiseError extends Error {
+  override name = 'StepwiseError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** One problem in a definition, located in its source file when there is one. */
+export interface DefinitionIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** Dotted path of the field, e.g. `steps.extract.claude.tool`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Formats an issue as `file:line:col: path: message`. */
+export function formatIssue(issue: DefinitionIssue): string {
+  const where = `${issue.file}:${issue.line}:${issue.col}`;
+  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+const SHOWN_ISSUES = 5;
+
+export class DefinitionError extends StepwiseError {
+  override name = 'DefinitionError';
+  readonly issues: readonly DefinitionIssue[];
+
+  constructor(issues: readonly DefinitionIssue[]) {
+    const shown = issues.slice(0, SHOWN_ISSUES).map(formatIssue);
+    const more = issues.length > SHOWN_ISSUES ? [`… and ${issues.length - SHOWN_ISSUES} more`] : [];
+    super('definition_invalid', [...shown, ...more].join('\n'));
+    this.issues = issues;
+  }
+}
+
+export class RunNotFoundError extends StepwiseError {
+  override name = 'RunNotFoundError';
+  constructor(runId: string) {
+    super('run_not_found', `No run with id "${runId}" in this store. List runs with \`stepwise list\`.`);
+  }
+}
+
+export class EventNotAcceptedError extends StepwiseError {
+  override name = 'EventNotAcceptedError';
+  constructor(runId: string, event: string, accepted: readonly string[]) {
+    const what = accepted.length ? `it accepts ${accepted.join(', ')}` : 'it is not waiting for any event';
+    super('event_not_accepted', `Run "${runId}" does not accept ${event} now: ${what}. Nothing was changed.`);
+  }
+}
+
+export class ToolError extends StepwiseError {
+  override name = 'ToolError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('tool_failed', message, options);
+  }
+}

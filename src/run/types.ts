@@ -1,0 +1,139 @@
+/**
+ * The shapes of a run as stored and as shown: the record a store keeps, the
+ * journal entries appended at every transition, and the failure kinds.
+ */
+import type { Workflow } from '../definition/schema.js';
+
+export type RunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'budget_exhausted' | 'cancelled';
+
+export const finishedStatuses: readonly RunStatus[] = ['done', 'failed', 'cancelled'];
+
+export type FailureKind =
+  | 'budget'
+  | 'retries_exhausted'
+  | 'breaker_open'
+  | 'loop'
+  | 'invalid_data'
+  | 'tool_error'
+  | 'model_error'
+  | 'refusal'
+  | 'max_tokens'
+  | 'context_window'
+  | 'deadline'
+  | 'cancelled';
+
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly step: string | null;
+  readonly message: string;
+}
+
+export interface Usage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+  /** Dollars, from the price table of the models used. */
+  readonly usd: number;
+}
+
+export const zeroUsage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
+
+/** What a run was started with that a resume reuses unless told otherwise. */
+export interface RunOptions {
+  readonly seed?: number;
+  /** Fault spec or profile name for the emulator. */
+  readonly faults?: string;
+  /** Total token budget, overriding the definition's. */
+  readonly budget?: number;
+}
+
+/** The definition a run started with; the run finishes on it whatever happens to the file. */
+export interface StoredDefinition {
+  readonly workflow: Workflow;
+  /** Absolute path of the definition file, when it came from one. */
+  readonly source: string | null;
+  /** Absolute paths of the modules that export the run's tools. */
+  readonly toolModules: readonly string[];
+}
+
+export interface Lease {
+  readonly owner: string;
+  readonly until: number;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly workflow: string;
+  /** Content hash of the definition the run started with. */
+  readonly version: string;
+  readonly definition: StoredDefinition;
+  readonly status: RunStatus;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly failure: Failure | null;
+  readonly usage: Usage;
+  /** XState `getPersistedSnapshot()` of the run's actor. */
+  readonly snapshot: unknown;
+  readonly options: RunOptions;
+  /** When a timer of the run is due (retry backoff, wait timeout), ms since epoch. */
+  readonly wakeAt: number | null;
+  readonly lease: Lease | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Incremented by every commit; a commit may require the revision it read. */
+  readonly revision: number;
+}
+
+export type JournalEvent =
+  | 'created'
+  | 'started'
+  | 'completed'
+  | 'failed'
+  | 'retry_scheduled'
+  | 'waiting'
+  | 'resumed'
+  | 'event'
+  | 'timeout'
+  | 'choice'
+  | 'budget_exhausted'
+  | 'loop_detected'
+  | 'breaker'
+  | 'model_call'
+  | 'cancelled'
+  | 'finished';
+
+export interface JournalEntry {
+  readonly runId: string;
+  /** Position in the run's journal, from 1. */
+  readonly seq: number;
+  readonly step: string | null;
+  readonly visit: number;
+  readonly attempt: number;
+  readonly event: JournalEvent;
+  readonly at: number;
+  readonly input?: unknown;
+  readonly output?: unknown;
+  readonly usage?: Usage;
+  readonly latencyMs?: number;
+  readonly error?: { readonly kind: string; readonly message: string };
+  readonly data?: unknown;
+}
+
+export type NewJournalEntry = Omit<JournalEntry, 'runId' | 'seq'>;
+
+/** The changes one transition makes to a run; written with its journal entries in one transaction. */
+export interface RunPatch {
+  readonly status: RunStatus;
+  readonly snapshot: unknown;
+  readonly output?: unknown;
+  readonly failure: Failure | null;
+  readonly usage: Usage;
+  readonly wakeAt: number | null;
+  readonly options?: RunOptions;
+}
+
+export interface RunFilter {
+  readonly status?: readonly RunStatus[];
+  readonly workflow?: string;
+  readonly limit?: number;
+}

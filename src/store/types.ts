@@ -1,0 +1,57 @@
+/**
+ * The storage contract every backend implements (memory, SQLite, PostgreSQL).
+ * One conformance suite, `test/store/spec.ts`, runs against each of them.
+ */
+import type { JournalEntry, NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
+
+export interface ClaimOptions {
+  readonly owner: string;
+  readonly now: number;
+  readonly leaseMs: number;
+  readonly limit: number;
+}
+
+export interface Store {
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to call again. Every backend calls it before first use. */
+  migrate(): Promise<void>;
+  /**
+   * Inserts a run with its first journal entries. When a run with the same id
+   * exists, returns it with `created: false` and changes nothing.
+   */
+  create(run: RunRecord, journal: readonly NewJournalEntry[]): Promise<{ run: RunRecord; created: boolean }>;
+  get(runId: string): Promise<RunRecord | null>;
+  /** Newest first. */
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  /**
+   * Applies a transition: the patch and the journal entries in one transaction.
+   * With `expectRevision`, throws {@link ConflictError} when the stored revision differs.
+   */
+  commit(runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expectRevision?: number): Promise<RunRecord>;
+  /** The run's journal, in order. */
+  journal(runId: string): Promise<JournalEntry[]>;
+  /**
+   * Leases up to `limit` runnable runs to `owner`: status `running` or a due timer
+   * (`wakeAt <= now`), not leased or with an expired lease. Concurrent claimers
+   * never get the same run.
+   */
+  claim(options: ClaimOptions): Promise<RunRecord[]>;
+  /** Extends a lease; false when the run is no longer leased to `owner`. */
+  renew(runId: string, owner: string, until: number): Promise<boolean>;
+  release(runId: string, owner: string): Promise<void>;
+  /** Deletes runs (and their journals) last updated before `olderThan` whose status is in `statuses`. Returns how many. */
+  prune(options: { olderThan: number; statuses: readonly string[] }): Promise<number>;
+  /**
+   * Atomically reads and replaces a shared JSON value (circuit breakers, rate
+   * limits) visible to every engine on this store.
+   */
+  updateShared<T>(key: string, update: (current: T | null) => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+  constructor(runId: string, expected: number, actual: number) {
+    super(`Run "${runId}" changed underneath: expected revision ${expected}, found ${actual}.`);
+  }
+}
