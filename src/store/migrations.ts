@@ -1,0 +1,100 @@
+/**
+ * Schema migrations for the SQL backends. Each list is ordered and a
+ * migration's position (from 1) is its version, recorded in the
+ * `stepwise_migrations` table; backends apply the ones they have not recorded
+ * yet, inside one write transaction. Append new migrations, never edit old ones.
+ */
+
+/** The table each SQL backend records applied versions in. */
+export const MIGRATIONS_TABLE = 'stepwise_migrations';
+
+/** SQLite: JSON as TEXT, times as INTEGER milliseconds since the epoch. */
+export const sqliteMigrations: readonly string[] = [
+  `CREATE TABLE runs (
+     id          TEXT PRIMARY KEY,
+     workflow    TEXT NOT NULL,
+     version     TEXT NOT NULL,
+     definition  TEXT NOT NULL,
+     status      TEXT NOT NULL,
+     input       TEXT NOT NULL,
+     output      TEXT NOT NULL,
+     failure     TEXT,
+     usage       TEXT NOT NULL,
+     snapshot    TEXT NOT NULL,
+     options     TEXT NOT NULL,
+     wake_at     INTEGER,
+     lease_owner TEXT,
+     lease_until INTEGER,
+     created_at  INTEGER NOT NULL,
+     updated_at  INTEGER NOT NULL,
+     revision    INTEGER NOT NULL
+   );
+   CREATE INDEX runs_created ON runs (created_at DESC, id);
+   CREATE INDEX runs_status ON runs (status, created_at DESC);
+   CREATE INDEX runs_workflow ON runs (workflow, created_at DESC);
+   CREATE INDEX runs_claim ON runs (status, wake_at, lease_until);
+   CREATE TABLE journal (
+     run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     seq     INTEGER NOT NULL,
+     step    TEXT,
+     visit   INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     event   TEXT NOT NULL,
+     at      INTEGER NOT NULL,
+     payload TEXT,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE shared (
+     key        TEXT PRIMARY KEY,
+     value      TEXT,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+/**
+ * PostgreSQL: JSONB columns, BIGINT milliseconds. `schema` is an already quoted
+ * identifier; every name is qualified with it.
+ */
+export function postgresMigrations(schema: string): readonly string[] {
+  return [
+    `CREATE TABLE ${schema}.runs (
+       id          TEXT PRIMARY KEY,
+       workflow    TEXT NOT NULL,
+       version     TEXT NOT NULL,
+       definition  JSONB NOT NULL,
+       status      TEXT NOT NULL,
+       input       JSONB NOT NULL,
+       output      JSONB NOT NULL,
+       failure     JSONB,
+       usage       JSONB NOT NULL,
+       snapshot    JSONB NOT NULL,
+       options     JSONB NOT NULL,
+       wake_at     BIGINT,
+       lease_owner TEXT,
+       lease_until BIGINT,
+       created_at  BIGINT NOT NULL,
+       updated_at  BIGINT NOT NULL,
+       revision    INTEGER NOT NULL
+     );
+     CREATE INDEX runs_created ON ${schema}.runs (created_at DESC, id);
+     CREATE INDEX runs_status ON ${schema}.runs (status, created_at DESC);
+     CREATE INDEX runs_workflow ON ${schema}.runs (workflow, created_at DESC);
+     CREATE INDEX runs_claim ON ${schema}.runs (status, wake_at, lease_until);
+     CREATE TABLE ${schema}.journal (
+       run_id  TEXT NOT NULL REFERENCES ${schema}.runs (id) ON DELETE CASCADE,
+       seq     INTEGER NOT NULL,
+       step    TEXT,
+       visit   INTEGER NOT NULL,
+       attempt INTEGER NOT NULL,
+       event   TEXT NOT NULL,
+       at      BIGINT NOT NULL,
+       payload JSONB,
+       PRIMARY KEY (run_id, seq)
+     );
+     CREATE TABLE ${schema}.shared (
+       key        TEXT PRIMARY KEY,
+       value      JSONB,
+       updated_at BIGINT NOT NULL
+     );`,
+  ];
+}

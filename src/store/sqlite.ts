@@ -1,0 +1,178 @@
+/**
+ * The SQLite store (better-sqlite3): the embedded default, a single file that
+ * several processes may share. WAL mode, `busy_timeout`, foreign keys; every
+ * write runs in a `BEGIN IMMEDIATE` transaction so writers queue on the lock
+ * instead of failing on a stale snapshot. Statements are prepared once.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { RunNotFoundError } from '../errors.js';
+import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
+import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
+import {
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalValues, runValues, toJournalEntry, toRunRecord,
+  type JournalRow, type RunRow,
+} from './rows.js';
+import { ConflictError, type Store } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created when missing. `:memory:` works for tests. */
+  readonly path: string;
+  /** `FULL` (default) survives power loss; `NORMAL` is faster and survives process crashes. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's lock. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+const RUNNABLE = `((status = 'running' AND (wake_at IS NULL OR wake_at <= @now))
+  OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= @now))
+  AND (lease_owner IS NULL OR lease_until < @now)`;
+
+function applyMigrations(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+    const current = db.prepare(`SELECT COALESCE(MAX(version), 0) FROM ${MIGRATIONS_TABLE}`).pluck().get() as number;
+    const record = db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, applied_at) VALUES (?, ?)`);
+    sqliteMigrations.slice(current).forEach((sql, i) => {
+      db.exec(sql);
+      record.run(current + i + 1, Date.now());
+    });
+  }).immediate();
+}
+
+/**
+ * Opens (and migrates) a SQLite store.
+ *
+ * @example
+ * const store = createSqliteStore({ path: '.stepwise/stepwise.db', synchronous: 'NORMAL' });
+ * const run = await store.get('run-1');
+ * await store.close();
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  applyMigrations(db);
+
+  const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+  const s = {
+    insertRun: db.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`),
+    getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    revision: db.prepare<[string], number>('SELECT revision FROM runs WHERE id = ?').pluck(),
+    update: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET status = @status, snapshot = @snapshot,
+      output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
+      options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
+      WHERE id = @id AND (@expect IS NULL OR revision = @expect) RETURNING *`),
+    maxSeq: db.prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM journal WHERE run_id = ?').pluck(),
+    insertEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES (${placeholders(JOURNAL_COLUMNS.length)})`),
+    journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
+    claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
+      WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
+    renew: db.prepare('UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?'),
+    release: db.prepare('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
+    prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
+    getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
+    putShared: db.prepare(`INSERT INTO shared (key, value, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+  };
+  const listStatements = new Map<string, Database.Statement<unknown[], RunRow>>();
+
+  function appendJournal(runId: string, first: number, journal: readonly NewJournalEntry[]): void {
+    journal.forEach((entry, i) => s.insertEntry.run(journalValues(runId, first + i, entry)));
+  }
+
+  const create = db.transaction((run: RunRecord, journal: readonly NewJournalEntry[]) => {
+    const created = s.insertRun.run(runValues(run)).changes === 1;
+    if (created) appendJournal(run.id, 1, journal);
+    return { row: s.getRun.get(run.id) as RunRow, created };
+  });
+
+  const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null) => {
+    const row = s.update.get({
+      id: runId, expect, now: Date.now(), status: patch.status, snapshot: json(patch.snapshot),
+      output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
+      usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
+    });
+    if (!row) {
+      const actual = s.revision.get(runId);
+      if (actual === undefined) throw new RunNotFoundError(runId);
+      throw new ConflictError(runId, expect ?? actual, actual);
+    }
+    if (journal.length > 0) appendJournal(runId, (s.maxSeq.get(runId) ?? 0) + 1, journal);
+    return row;
+  });
+
+  const claim = db.transaction((params: Record<string, unknown>) => s.claim.all(params));
+
+  const updateShared = db.transaction((key: string, update: (current: unknown) => unknown) => {
+    const stored = s.getShared.get(key);
+    const next = update(stored == null ? null : JSON.parse(stored));
+    s.putShared.run(key, json(next), Date.now());
+    return next;
+  });
+
+  function listStatement(filter: RunFilter): Database.Statement<unknown[], RunRow> {
+    const where = [filter.status ? 'status IN (SELECT value FROM json_each(?))' : '', filter.workflow !== undefined ? 'workflow = ?' : '']
+      .filter(Boolean);
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+    let statement = listStatements.get(sql);
+    if (!statement) listStatements.set(sql, (statement = db.prepare<unknown[], RunRow>(sql)));
+    return statement;
+  }
+
+  let closed = false;
+  return {
+    kind: 'sqlite',
+    async migrate() {
+      applyMigrations(db);
+    },
+    async create(run, journal) {
+      const { row, created } = create.immediate(run, journal);
+      return { run: toRunRecord(row, decodeText), created };
+    },
+    async get(runId) {
+      const row = s.getRun.get(runId);
+      return row ? toRunRecord(row, decodeText) : null;
+    },
+    async list(filter = {}) {
+      const params: unknown[] = [];
+      if (filter.status) params.push(JSON.stringify(filter.status));
+      if (filter.workflow !== undefined) params.push(filter.workflow);
+      params.push(filter.limit ?? -1);
+      return listStatement(filter).all(params).map((row) => toRunRecord(row, decodeText));
+    },
+    async commit(runId, patch, journal, expectRevision) {
+      return toRunRecord(commit.immediate(runId, patch, journal, expectRevision ?? null), decodeText);
+    },
+    async journal(runId) {
+      return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
+    },
+    async claim({ owner, now, leaseMs, limit }) {
+      if (limit <= 0) return [];
+      const rows = claim.immediate({ owner, now, until: now + leaseMs, limit });
+      return rows.map((row) => toRunRecord(row, decodeText)).sort(byUpdatedAt);
+    },
+    async renew(runId, owner, until) {
+      return s.renew.run(until, runId, owner).changes > 0;
+    },
+    async release(runId, owner) {
+      s.release.run(runId, owner);
+    },
+    async prune({ olderThan, statuses }) {
+      if (statuses.length === 0) return 0;
+      return s.prune.run(olderThan, JSON.stringify(statuses)).changes;
+    },
+    async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
+      return updateShared.immediate(key, update as (current: unknown) => unknown) as T;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
