@@ -1,0 +1,171 @@
+/**
+ * One JSONata expression: compiled once per process (LRU cache), evaluated
+ * against a run's {@link Scope} under a time, depth and result-size limit.
+ *
+ * Safety rests on jsonata 2.2's own rules, checked by `test/expr/safety.test.ts`:
+ * property lookup reads own properties only (`hasOwnProperty`), so
+ * `$input.constructor` or `$input.__proto__` find nothing and the scope needs
+ * no defensive copy; `timeout` and `stack` options are checked on every
+ * node's evaluation (the same `__evaluate_entry` guard jsonata's own
+ * "timeboxExpression" test installs, but synchronous); `$eval` runs in the
+ * caller's environment, so the limits hold inside it too. Results are turned
+ * into plain JSON, which drops functions and measures the size.
+ */
+import jsonata from 'jsonata';
+import { StepwiseError } from '../errors.js';
+
+/** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
+export interface Scope {
+  readonly input: unknown;
+  readonly steps: Readonly<Record<string, unknown>>;
+  readonly event?: unknown;
+  readonly run?: unknown;
+}
+
+/** Limits on one evaluation; every field optional, see {@link defaultLimits}. */
+export interface ExpressionLimits {
+  /** Wall-clock time one evaluation may take. */
+  readonly timeoutMs?: number;
+  /** Nesting depth of JSONata's evaluator (grows with non-tail recursion). */
+  readonly maxDepth?: number;
+  /** Size of the result serialised as JSON, in UTF-8 bytes. */
+  readonly maxResultBytes?: number;
+}
+
+/** The limits used when none are given: 200 ms, depth 1000, 1 MB. */
+export const defaultLimits: Required<ExpressionLimits> = {
+  timeoutMs: 200,
+  maxDepth: 1000,
+  maxResultBytes: 1_000_000,
+};
+
+/** A parsed expression with its source text and resolved limits. */
+export interface CompiledExpression {
+  /** The expression as written, without `{% %}` and surrounding whitespace. */
+  readonly text: string;
+  readonly limits: Required<ExpressionLimits>;
+  readonly evaluator: jsonata.Expression;
+}
+
+const cacheSize = 1000;
+/** Parsed expressions are immutable, so one cache per process is safe to share. */
+const cache = new Map<string, jsonata.Expression>();
+
+/** A JSONata error as thrown by jsonata (a plain object, not always an Error). */
+interface JsonataFailure {
+  readonly code?: string;
+  readonly position?: number;
+  readonly token?: string;
+  readonly message?: string;
+  /** The inner error of `$eval`. */
+  readonly error?: unknown;
+}
+
+function asFailure(error: unknown): JsonataFailure {
+  return typeof error === 'object' && error !== null ? (error as JsonataFailure) : { message: String(error) };
+}
+
+/**
+ * Parses `text` (no `{% %}`), reusing a cached parse of the same text and limits.
+ * Throws {@link StepwiseError} `expression_failed` naming the expression and
+ * the position of the syntax error.
+ *
+ * @example
+ * const total = compileExpression('$steps.extract.output.total');
+ */
+export function compileExpression(source: string, limits: ExpressionLimits = {}): CompiledExpression {
+  const text = source.trim();
+  const resolved = { ...defaultLimits, ...definedOnly(limits) };
+  const key = `${resolved.timeoutMs}:${resolved.maxDepth}:${text}`;
+  let evaluator = cache.get(key);
+  if (evaluator) {
+    cache.delete(key);
+  } else {
+    evaluator = parse(text, { timeout: resolved.timeoutMs, stack: resolved.maxDepth });
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(key, evaluator);
+  return { text, limits: resolved, evaluator };
+}
+
+/** The syntax error of `text` as a message, or `null` when it parses. Never evaluates. */
+export function syntaxIssue(text: string): string | null {
+  try {
+    parse(text.trim(), {});
+    return null;
+  } catch (error) {
+    return error instanceof StepwiseError ? error.message : String(error);
+  }
+}
+
+function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expression {
+  if (text.trim() === '') throw new StepwiseError('expression_failed', 'Empty expression `{% %}`: write a JSONata expression between {% and %}.');
+  try {
+    return jsonata(text, options);
+  } catch (error) {
+    const failure = asFailure(error);
+    const at = failure.position === undefined ? '' : ` at position ${failure.position}`;
+    throw new StepwiseError(
+      'expression_failed',
+      `Syntax error in expression \`${text}\`${at}: ${failure.message ?? 'invalid JSONata'}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Evaluates a compiled expression against `scope` and returns its value as
+ * plain JSON (`undefined` when it selects nothing). Any failure, a limit
+ * included, is a {@link StepwiseError} `expression_failed` naming the expression.
+ *
+ * @example
+ * await evaluateExpression(compileExpression('$input.total > 10'), { input: { total: 12 }, steps: {} }); // true
+ */
+export async function evaluateExpression(expression: CompiledExpression, scope: Scope): Promise<unknown> {
+  const { text, limits } = expression;
+  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run };
+  let value: unknown;
+  try {
+    value = await expression.evaluator.evaluate(context, context);
+  } catch (error) {
+    throw new StepwiseError('expression_failed', `Expression \`${text}\` failed: ${describe(asFailure(error), limits)}`, {
+      cause: error,
+    });
+  }
+  return toJson(value, text, limits.maxResultBytes);
+}
+
+function describe(outer: JsonataFailure, limits: Required<ExpressionLimits>): string {
+  const failure = outer.code === 'D3121' && outer.error !== undefined ? asFailure(outer.error) : outer;
+  if (failure.code === 'D1012') return `it ran longer than the limit of ${limits.timeoutMs} ms; check for an infinite loop.`;
+  if (failure.code === 'D1011' || failure.message?.includes('call stack'))
+    return `it recursed deeper than the limit of ${limits.maxDepth}; check for non-terminating recursion.`;
+  const at = failure.position === undefined ? '' : ` (at position ${failure.position})`;
+  return `${failure.message ?? 'unknown error'}${at}`;
+}
+
+/** JSON copy of a JSONata result: drops functions and sequence markers, enforces the size limit. */
+function toJson(value: unknown, text: string, maxBytes: number): unknown {
+  if (value === undefined) return undefined;
+  const json = JSON.stringify(value, (_key, item: unknown) => (isFunctionLike(item) ? undefined : item));
+  if (json === undefined) return undefined;
+  const bytes = json.length > maxBytes / 3 ? Buffer.byteLength(json) : json.length;
+  if (bytes > maxBytes) {
+    throw new StepwiseError(
+      'expression_failed',
+      `Expression \`${text}\` produced ${bytes} bytes of JSON, more than the limit of ${maxBytes}; select less data.`,
+    );
+  }
+  return JSON.parse(json) as unknown;
+}
+
+function isFunctionLike(value: unknown): boolean {
+  if (typeof value === 'function') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return record['_jsonata_lambda'] === true || record['_jsonata_function'] === true;
+}
+
+function definedOnly(limits: ExpressionLimits): ExpressionLimits {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as ExpressionLimits;
+}

@@ -1,0 +1,191 @@
+/**
+ * Mappings: JSON values from a definition whose strings may hold `{% expr %}`.
+ * A string that is exactly one `{% expr %}` (whitespace around allowed) takes
+ * the expression's value, of any JSON type; a string mixing text and
+ * `{% … %}` parts is a template whose parts are interpolated; objects and
+ * arrays are mapped member by member; anything else is a constant.
+ *
+ * Template parts are rendered like JSONata's `$string`: strings as they are,
+ * numbers, booleans and `null` as their JSON text, objects and arrays as
+ * JSON; a part that selects nothing renders as the empty string. An
+ * expression cannot contain the text `%}`.
+ */
+import { StepwiseError } from '../errors.js';
+import {
+  compileExpression,
+  evaluateExpression,
+  syntaxIssue,
+  type CompiledExpression,
+  type ExpressionLimits,
+  type Scope,
+} from './expression.js';
+
+/** A location inside a mapping: object keys and array indexes from the root. */
+export type MappingPath = (string | number)[];
+
+/** A compiled mapping; build it with {@link compileMapping}, run it with {@link evaluateMapping}. */
+export type Mapping =
+  | { readonly kind: 'constant'; readonly value: unknown }
+  | { readonly kind: 'expression'; readonly path: MappingPath; readonly expression: CompiledExpression }
+  | { readonly kind: 'template'; readonly path: MappingPath; readonly parts: readonly (string | CompiledExpression)[] }
+  | { readonly kind: 'array'; readonly items: readonly Mapping[] }
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, Mapping])[] };
+
+/** One problem found by {@link expressionIssues}. */
+export interface ExpressionIssue {
+  readonly path: MappingPath;
+  readonly message: string;
+}
+
+const whole = /^\s*\{%((?:(?!%\})[\s\S])*)%\}\s*$/;
+const part = /\{%((?:(?!%\})[\s\S])*)%\}/g;
+
+type Piece = string | { readonly expr: string };
+
+/** Splits a string into text and expression pieces; `null` when it holds no `{%`. */
+function split(text: string): Piece[] | null {
+  if (!text.includes('{%')) return null;
+  const wholeMatch = whole.exec(text);
+  if (wholeMatch) return [{ expr: wholeMatch[1] as string }];
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const match of text.matchAll(part)) {
+    const index = match.index;
+    if (index > last) pieces.push(text.slice(last, index));
+    pieces.push({ expr: match[1] as string });
+    last = index + match[0].length;
+  }
+  const rest = text.slice(last);
+  if (rest.includes('{%')) throw new Error('`{%` is not closed by `%}`');
+  if (rest) pieces.push(rest);
+  return pieces;
+}
+
+function hasExpression(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{%');
+  if (Array.isArray(value)) return value.some(hasExpression);
+  if (isRecord(value)) return Object.values(value).some(hasExpression);
+  return false;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formatPath(path: MappingPath): string {
+  return path.length ? ` at ${path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('').slice(1)}` : '';
+}
+
+/**
+ * Compiles every expression of `value` once. Throws {@link StepwiseError}
+ * `expression_failed` naming the expression, its path and the position of a
+ * syntax error.
+ *
+ * @example
+ * const mapping = compileMapping({ vendorId: '{% $steps.extract.output.vendorId %}', note: 'Total: {% $input.total %} USD' });
+ * await evaluateMapping(mapping, { input: { total: 5 }, steps: { extract: { output: { vendorId: 'v1' } } } });
+ * // { vendorId: 'v1', note: 'Total: 5 USD' }
+ */
+export function compileMapping(value: unknown, limits: ExpressionLimits = {}, path: MappingPath = []): Mapping {
+  if (!hasExpression(value)) return { kind: 'constant', value };
+  if (Array.isArray(value)) {
+    return { kind: 'array', items: value.map((item, index) => compileMapping(item, limits, [...path, index])) };
+  }
+  if (isRecord(value)) {
+    return {
+      kind: 'object',
+      entries: Object.entries(value).map(([key, item]) => [key, compileMapping(item, limits, [...path, key])] as const),
+    };
+  }
+  const text = value as string;
+  try {
+    const pieces = split(text) ?? [text];
+    const compiled = pieces.map((piece) => (typeof piece === 'string' ? piece : compileExpression(piece.expr, limits)));
+    const [first] = compiled;
+    if (compiled.length === 1 && first !== undefined && typeof first !== 'string') {
+      return { kind: 'expression', path, expression: first };
+    }
+    return { kind: 'template', path, parts: compiled };
+  } catch (error) {
+    const where = formatPath(path);
+    const message =
+      error instanceof StepwiseError ? `${error.message}${where}` : `${(error as Error).message}${where} in "${text}"`;
+    throw new StepwiseError('expression_failed', message, { cause: error });
+  }
+}
+
+/**
+ * Evaluates a compiled mapping against `scope`, one expression after the
+ * other (each under its own time limit). Constant parts come back as fresh
+ * copies, so callers may mutate the result.
+ *
+ * @example
+ * await evaluateMapping(compileMapping('{% $input.items[0] %}'), { input: { items: [{ id: 1 }] }, steps: {} }); // { id: 1 }
+ */
+export async function evaluateMapping(mapping: Mapping, scope: Scope): Promise<unknown> {
+  switch (mapping.kind) {
+    case 'constant':
+      return typeof mapping.value === 'object' && mapping.value !== null ? structuredClone(mapping.value) : mapping.value;
+    case 'expression':
+      return evaluateAt(mapping.expression, scope, mapping.path);
+    case 'template': {
+      let text = '';
+      for (const piece of mapping.parts) {
+        text += typeof piece === 'string' ? piece : render(await evaluateAt(piece, scope, mapping.path));
+      }
+      return text;
+    }
+    case 'array': {
+      const items: unknown[] = [];
+      for (const item of mapping.items) items.push(await evaluateMapping(item, scope));
+      return items;
+    }
+    case 'object': {
+      const entries: [string, unknown][] = [];
+      for (const [key, item] of mapping.entries) entries.push([key, await evaluateMapping(item, scope)]);
+      // fromEntries defines own properties, so a "__proto__" key stays data.
+      return Object.fromEntries(entries);
+    }
+  }
+}
+
+async function evaluateAt(expression: CompiledExpression, scope: Scope, path: MappingPath): Promise<unknown> {
+  if (path.length === 0) return evaluateExpression(expression, scope);
+  try {
+    return await evaluateExpression(expression, scope);
+  } catch (error) {
+    if (!(error instanceof StepwiseError)) throw error;
+    throw new StepwiseError(error.code, `${error.message.replace(/[.;]?$/, '')}${formatPath(path)}.`, { cause: error.cause });
+  }
+}
+
+function render(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+/**
+ * Syntax problems of every expression in `value`, with their paths, for
+ * definition validation. Parses without evaluating and never throws.
+ *
+ * @example
+ * expressionIssues({ when: '{% $input.total > %}' });
+ * // [{ path: ['when'], message: 'Syntax error in expression ` $input.total > ` at position 16: …' }]
+ */
+export function expressionIssues(value: unknown, path: MappingPath = []): ExpressionIssue[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => expressionIssues(item, [...path, index]));
+  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => expressionIssues(item, [...path, key]));
+  if (typeof value !== 'string') return [];
+  let pieces: Piece[] | null;
+  try {
+    pieces = split(value);
+  } catch (error) {
+    return [{ path, message: error instanceof Error ? error.message : String(error) }];
+  }
+  return (pieces ?? []).flatMap((piece) => {
+    if (typeof piece === 'string') return [];
+    const message = syntaxIssue(piece.expr);
+    return message === null ? [] : [{ path, message }];
+  });
+}
