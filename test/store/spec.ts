@@ -1,0 +1,263 @@
+/**
+ * The store conformance suite: every backend passes the same tests. A backend's
+ * test file calls `storeSpec(name, init)`, where `init` gives a fresh, empty,
+ * migrated-or-not store and a `destroy` that removes it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RunNotFoundError } from '../../src/errors.js';
+import type { RunRecord } from '../../src/run/types.js';
+import { ConflictError, type Store } from '../../src/store/types.js';
+import { entry, makeRun, patch } from './fixtures.js';
+
+export interface StoreFixture {
+  store: Store;
+  destroy(): Promise<void>;
+}
+
+export function storeSpec(name: string, init: () => Promise<StoreFixture>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      fixture = await init();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.destroy();
+    });
+
+    it('migrates twice without harm and keeps data', async () => {
+      await store.migrate();
+      const run = makeRun();
+      await store.create(run, []);
+      await store.migrate();
+      expect(await store.get(run.id)).toEqual(run);
+    });
+
+    it('creates a run with its journal and reads it back', async () => {
+      const run = makeRun();
+      const result = await store.create(run, [entry({ event: 'created', step: null }), entry()]);
+      expect(result).toEqual({ run, created: true });
+      expect(await store.get(run.id)).toEqual(run);
+      const journal = await store.journal(run.id);
+      expect(journal.map((e) => [e.runId, e.seq, e.event, e.step])).toEqual([
+        [run.id, 1, 'created', null],
+        [run.id, 2, 'started', 'a'],
+      ]);
+    });
+
+    it('create is idempotent by id: returns the stored run and writes nothing', async () => {
+      const run = makeRun();
+      await store.create(run, [entry()]);
+      const again = await store.create({ ...run, status: 'failed', input: { other: true } }, [entry(), entry()]);
+      expect(again).toEqual({ run, created: false });
+      expect(await store.journal(run.id)).toHaveLength(1);
+    });
+
+    it('get and journal of a missing run give null and []', async () => {
+      expect(await store.get('nope')).toBeNull();
+      expect(await store.journal('nope')).toEqual([]);
+    });
+
+    it('commit applies the patch, bumps the revision, stamps updatedAt and appends the journal', async () => {
+      const run = makeRun();
+      await store.create(run, [entry()]);
+      const before = Date.now();
+      const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15, usd: 0.01 };
+      const committed = await store.commit(
+        run.id,
+        patch({ status: 'waiting', snapshot: { value: 'w', context: { n: 1 } }, usage, wakeAt: 5_000, output: { ok: 1 }, options: { seed: 2 } }),
+        [entry({ event: 'completed', output: { vendor: 'x' }, usage, latencyMs: 12 }), entry({ event: 'waiting', step: 'w' })],
+        0,
+      );
+      expect(committed).toMatchObject({
+        status: 'waiting', snapshot: { value: 'w', context: { n: 1 } }, usage, wakeAt: 5_000, output: { ok: 1 },
+        options: { seed: 2 }, revision: 1, createdAt: run.createdAt, input: run.input, definition: run.definition,
+      });
+      expect(committed.updatedAt).toBeGreaterThanOrEqual(before);
+      expect(committed.updatedAt).toBeLessThanOrEqual(Date.now());
+      expect(await store.get(run.id)).toEqual(committed);
+      const journal = await store.journal(run.id);
+      expect(journal.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(journal[1]).toEqual({
+        runId: run.id, seq: 2, step: 'a', visit: 1, attempt: 1, event: 'completed', at: 1_000,
+        output: { vendor: 'x' }, usage, latencyMs: 12,
+      });
+    });
+
+    it('commit keeps output and options when the patch leaves them out', async () => {
+      const run = makeRun({ output: { kept: true }, options: { seed: 7, faults: 'flaky' } });
+      await store.create(run, []);
+      const committed = await store.commit(run.id, patch(), []);
+      expect(committed.output).toEqual({ kept: true });
+      expect(committed.options).toEqual({ seed: 7, faults: 'flaky' });
+      const cleared = await store.commit(run.id, patch({ output: null, failure: { kind: 'loop', step: 'a', message: 'again' } }), []);
+      expect(cleared.output).toBeNull();
+      expect(cleared.failure).toEqual({ kind: 'loop', step: 'a', message: 'again' });
+    });
+
+    it('commit with a stale expectRevision throws ConflictError and changes nothing', async () => {
+      const run = makeRun();
+      await store.create(run, [entry()]);
+      await store.commit(run.id, patch(), [entry()], 0);
+      await expect(store.commit(run.id, patch({ status: 'done' }), [entry(), entry()], 0)).rejects.toBeInstanceOf(ConflictError);
+      expect((await store.get(run.id))?.status).toBe('running');
+      expect((await store.get(run.id))?.revision).toBe(1);
+      expect(await store.journal(run.id)).toHaveLength(2);
+    });
+
+    it('commit on a missing run throws RunNotFoundError', async () => {
+      await expect(store.commit('missing', patch(), [entry()])).rejects.toBeInstanceOf(RunNotFoundError);
+      await expect(store.commit('missing', patch(), [], 0)).rejects.toBeInstanceOf(RunNotFoundError);
+      expect(await store.journal('missing')).toEqual([]);
+    });
+
+    it('numbers the journal contiguously from 1 across commits', async () => {
+      const run = makeRun();
+      await store.create(run, []);
+      for (let i = 0; i < 5; i++) {
+        await store.commit(run.id, patch(), Array.from({ length: i }, () => entry({ attempt: i })));
+      }
+      const journal = await store.journal(run.id);
+      expect(journal.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      expect((await store.get(run.id))?.revision).toBe(5);
+    });
+
+    it('lists newest first, filtered by status and workflow, limited', async () => {
+      const runs = [
+        makeRun({ id: 'r1', createdAt: 1, workflow: 'a', status: 'done' }),
+        makeRun({ id: 'r2', createdAt: 3, workflow: 'b', status: 'running' }),
+        makeRun({ id: 'r3', createdAt: 2, workflow: 'a', status: 'failed' }),
+        makeRun({ id: 'r4', createdAt: 3, workflow: 'a', status: 'running' }),
+      ];
+      for (const run of runs) await store.create(run, []);
+      const ids = (list: RunRecord[]) => list.map((r) => r.id);
+      expect(ids(await store.list())).toEqual(['r2', 'r4', 'r3', 'r1']);
+      expect(ids(await store.list({ workflow: 'a' }))).toEqual(['r4', 'r3', 'r1']);
+      expect(ids(await store.list({ status: ['done', 'failed'] }))).toEqual(['r3', 'r1']);
+      expect(ids(await store.list({ status: ['running'], workflow: 'a' }))).toEqual(['r4']);
+      expect(ids(await store.list({ limit: 2 }))).toEqual(['r2', 'r4']);
+      expect(ids(await store.list({ status: [] }))).toEqual([]);
+      expect(await store.list({ workflow: 'none' })).toEqual([]);
+    });
+
+    it('claims running runs and due timers, oldest first, and leases them', async () => {
+      const now = 10_000;
+      const runs = {
+        running: makeRun({ updatedAt: 3 }),
+        runningOld: makeRun({ updatedAt: 1 }),
+        runningNotDue: makeRun({ wakeAt: now + 1, updatedAt: 0 }),
+        runningDue: makeRun({ wakeAt: now, updatedAt: 2 }),
+        waitingDue: makeRun({ status: 'waiting', wakeAt: now - 5, updatedAt: 4 }),
+        waitingNoTimer: makeRun({ status: 'waiting', wakeAt: null }),
+        waitingLater: makeRun({ status: 'waiting', wakeAt: now + 100 }),
+        done: makeRun({ status: 'done' }),
+        failedDue: makeRun({ status: 'failed', wakeAt: now - 1 }),
+        leased: makeRun({ lease: { owner: 'other', until: now + 1 } }),
+        leaseAtNow: makeRun({ lease: { owner: 'other', until: now } }),
+        expired: makeRun({ lease: { owner: 'other', until: now - 1 }, updatedAt: 5 }),
+      };
+      for (const run of Object.values(runs)) await store.create(run, []);
+      const claimed = await store.claim({ owner: 'me', now, leaseMs: 500, limit: 10 });
+      expect(claimed.map((r) => r.id)).toEqual(
+        [runs.runningOld, runs.runningDue, runs.running, runs.waitingDue, runs.expired].map((r) => r.id),
+      );
+      for (const run of claimed) expect(run.lease).toEqual({ owner: 'me', until: now + 500 });
+      expect((await store.get(runs.expired.id))?.lease).toEqual({ owner: 'me', until: now + 500 });
+      expect((await store.get(runs.leased.id))?.lease).toEqual({ owner: 'other', until: now + 1 });
+      expect(await store.claim({ owner: 'again', now, leaseMs: 500, limit: 10 })).toEqual([]);
+      // Once the leases run out, another owner takes the runs over.
+      const later = await store.claim({ owner: 'next', now: now + 501, leaseMs: 500, limit: 2 });
+      expect(later).toHaveLength(2);
+      expect(later.every((r) => r.lease?.owner === 'next')).toBe(true);
+    });
+
+    it('never hands one run to two concurrent claimers', async () => {
+      const now = 50_000;
+      for (let i = 0; i < 20; i++) await store.create(makeRun({ updatedAt: i }), []);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => store.claim({ owner: `w${i}`, now, leaseMs: 1_000, limit: 6 })),
+      );
+      const ids = results.flat().map((r) => r.id);
+      expect(ids).toHaveLength(20);
+      expect(new Set(ids).size).toBe(20);
+      for (const [i, batch] of results.entries()) {
+        for (const run of batch) expect((await store.get(run.id))?.lease?.owner).toBe(`w${i}`);
+      }
+    });
+
+    it('renews and releases only for the owner; commit keeps the lease', async () => {
+      const run = makeRun();
+      await store.create(run, []);
+      await store.claim({ owner: 'me', now: 1_000, leaseMs: 100, limit: 1 });
+      expect(await store.renew(run.id, 'other', 9_999)).toBe(false);
+      expect(await store.renew(run.id, 'me', 2_000)).toBe(true);
+      expect((await store.get(run.id))?.lease).toEqual({ owner: 'me', until: 2_000 });
+      expect((await store.commit(run.id, patch(), [])).lease).toEqual({ owner: 'me', until: 2_000 });
+      await store.release(run.id, 'other');
+      expect((await store.get(run.id))?.lease).toEqual({ owner: 'me', until: 2_000 });
+      await store.release(run.id, 'me');
+      expect((await store.get(run.id))?.lease).toBeNull();
+      expect(await store.renew(run.id, 'me', 3_000)).toBe(false);
+      expect(await store.renew('missing', 'me', 3_000)).toBe(false);
+      await store.release('missing', 'me');
+    });
+
+    it('prunes old runs in the given statuses with their journals', async () => {
+      const old = makeRun({ status: 'done', updatedAt: 100 });
+      const oldFailed = makeRun({ status: 'failed', updatedAt: 100 });
+      const oldRunning = makeRun({ status: 'running', updatedAt: 100 });
+      const recent = makeRun({ status: 'done', updatedAt: 900 });
+      for (const run of [old, oldFailed, oldRunning, recent]) await store.create(run, [entry(), entry()]);
+      expect(await store.prune({ olderThan: 500, statuses: ['done', 'failed'] })).toBe(2);
+      expect(await store.get(old.id)).toBeNull();
+      expect(await store.get(oldFailed.id)).toBeNull();
+      expect(await store.journal(old.id)).toEqual([]);
+      expect(await store.get(oldRunning.id)).not.toBeNull();
+      expect(await store.journal(recent.id)).toHaveLength(2);
+      expect(await store.prune({ olderThan: 500, statuses: [] })).toBe(0);
+      // A pruned id can be created again, with a fresh journal.
+      expect((await store.create(old, [entry()])).created).toBe(true);
+      expect((await store.journal(old.id)).map((e) => e.seq)).toEqual([1]);
+    });
+
+    it('updateShared starts from null and stays atomic under 50 concurrent updates', async () => {
+      expect(await store.updateShared<number>('n', (n) => (n === null ? 100 : -1))).toBe(100);
+      await Promise.all(Array.from({ length: 50 }, () => store.updateShared<number>('count', (n) => (n ?? 0) + 1)));
+      expect(await store.updateShared<number>('count', (n) => n ?? -1)).toBe(50);
+      const breaker = await store.updateShared<{ state: string; failures: number[] }>('breaker:x', (b) => b ?? { state: 'closed', failures: [] });
+      expect(breaker).toEqual({ state: 'closed', failures: [] });
+    });
+
+    it('updateShared leaves the value alone when the update throws', async () => {
+      await store.updateShared('k', () => 1);
+      await expect(store.updateShared('k', () => { throw new Error('boom'); })).rejects.toThrow('boom');
+      expect(await store.updateShared('k', (v) => v)).toBe(1);
+    });
+
+    it('round-trips JSON faithfully and keeps stored values apart from callers', async () => {
+      const input = { text: 'naïve café — 日本語 🚀', nested: { list: [1, 2.5, -3, { deep: [null, true, false] }], empty: {} }, quote: '"\\\n' };
+      const run = makeRun({ input, output: null, snapshot: { status: 'active', context: { steps: { a: { output: input } } } } });
+      await store.create(run, [entry({ input, data: { nested: { x: [1] } }, error: { kind: 'tool_failed', message: 'ü' } })]);
+      const got = await store.get(run.id);
+      expect(got).toEqual(run);
+      expect(got?.output).toBeNull();
+      const [first] = await store.journal(run.id);
+      expect(first?.input).toEqual(input);
+      expect(first?.data).toEqual({ nested: { x: [1] } });
+      expect(first?.error).toEqual({ kind: 'tool_failed', message: 'ü' });
+      expect(first && 'output' in first).toBe(false);
+      (got!.input as { text: string }).text = 'mutated';
+      input.text = 'mutated too';
+      expect(((await store.get(run.id))?.input as { text: string }).text).toBe('naïve café — 日本語 🚀');
+      const committed = await store.commit(run.id, patch({ output: 'a string output' }), []);
+      expect(committed.output).toBe('a string output');
+    });
+
+    it('close is idempotent', async () => {
+      await store.close();
+      await store.close();
+    });
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The conformance suite against SQLite files in a temp directory, plus what
+ * only a shared file can show: two store instances on one file, and a second
+ * process updating shared state while this one does.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { makeRun } from './fixtures.js';
+import { storeSpec } from './spec.js';
+
+const root = mkdtempSync(join(tmpdir(), 'stepwise-sqlite-'));
+let n = 0;
+const nextPath = () => join(root, `db-${++n}`, 'stepwise.db');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+storeSpec('sqlite', async () => {
+  const store = createSqliteStore({ path: nextPath() });
+  return { store, destroy: () => store.close() };
+});
+
+describe('SQLite store on a shared file', () => {
+  it('creates the directory, uses WAL and records the schema version', async () => {
+    const path = nextPath();
+    const store = createSqliteStore({ path, synchronous: 'NORMAL', busyTimeoutMs: 1000 });
+    expect(existsSync(path)).toBe(true);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT version FROM stepwise_migrations').pluck().all()).toEqual([1]);
+    db.close();
+  });
+
+  it('lets two store instances on one file see each other and claim disjointly', async () => {
+    const path = nextPath();
+    const a = createSqliteStore({ path });
+    const b = createSqliteStore({ path });
+    try {
+      const runs = Array.from({ length: 10 }, (_, i) => makeRun({ updatedAt: i }));
+      for (const run of runs) await a.create(run, []);
+      expect(await b.get(runs[0]!.id)).toEqual(runs[0]);
+      const [fromA, fromB] = await Promise.all([
+        a.claim({ owner: 'a', now: 10_000, leaseMs: 1000, limit: 6 }),
+        b.claim({ owner: 'b', now: 10_000, leaseMs: 1000, limit: 6 }),
+      ]);
+      const ids = [...fromA, ...fromB].map((r) => r.id);
+      expect(ids).toHaveLength(10);
+      expect(new Set(ids).size).toBe(10);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).updateShared<number>('c', (v) => (v ?? 0) + 1)));
+      expect(await a.updateShared<number>('c', (v) => v ?? 0)).toBe(20);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('loses no shared update when another process writes concurrently', async () => {
+    const path = nextPath();
+    const perProcess = 300;
+    const parent = createSqliteStore({ path });
+    const script = join(root, 'child.mts');
+    const storeModule = pathToFileURL(resolve('src/store/sqlite.ts')).href;
+    writeFileSync(
+      script,
+      `import { createSqliteStore } from ${JSON.stringify(storeModule)};
+       const store = createSqliteStore({ path: process.argv[2] });
+       process.stdout.write('ready\\n');
+       for (let i = 0; i < ${perProcess}; i++) await store.updateShared('count', (v) => (v ?? 0) + 1);
+       await store.close();`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', done));
+    await new Promise<void>((ready, fail) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && ready());
+      child.on('exit', () => fail(new Error(`child exited early: ${stderr}`)));
+    });
+    for (let i = 0; i < perProcess; i++) {
+      await parent.updateShared<number>('count', (v) => (v ?? 0) + 1);
+      if (i % 10 === 0) await new Promise((tick) => setImmediate(tick));
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(await parent.updateShared<number>('count', (v) => v ?? 0)).toBe(2 * perProcess);
+    await parent.close();
+  });
+});
