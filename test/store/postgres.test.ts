@@ -1,0 +1,105 @@
+/**
+ * The conformance suite against a real PostgreSQL server (127.0.0.1:5432,
+ * database `test`). Every store gets its own random schema, dropped afterwards.
+ * Nothing is skipped: without a server these tests fail.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresStore } from '../../src/store/postgres.js';
+import type { Store } from '../../src/store/types.js';
+import { makeRun } from './fixtures.js';
+import { storeSpec } from './spec.js';
+
+const URL = process.env.STEPWISE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: URL, max: 2 });
+afterAll(() => admin.end());
+
+const randomSchema = () => `stepwise_test_${randomBytes(6).toString('hex')}`;
+const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+
+storeSpec('postgres', async () => {
+  const schema = randomSchema();
+  const store = createPostgresStore({ url: URL, schema, pool: 5 });
+  await store.migrate();
+  return {
+    store,
+    async destroy() {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+});
+
+describe('PostgreSQL store with many workers', () => {
+  it('reaches the server', async () => {
+    const { rows } = await admin.query<{ one: number }>('SELECT 1 AS one');
+    expect(rows[0]?.one).toBe(1);
+  });
+
+  it('takes the schema from the URL and migrates itself on first use', async () => {
+    const schema = randomSchema();
+    const store = createPostgresStore({ url: `${URL}?schema=${schema}` });
+    try {
+      const run = makeRun();
+      await store.create(run, []);
+      const { rows } = await admin.query(`SELECT version FROM "${schema}".stepwise_migrations`);
+      expect(rows).toEqual([{ version: 1 }]);
+      expect((await admin.query(`SELECT id FROM "${schema}".runs`)).rows).toEqual([{ id: run.id }]);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('migrates safely when many workers start at once', async () => {
+    const schema = randomSchema();
+    const stores = Array.from({ length: 6 }, () => createPostgresStore({ url: URL, schema, pool: 2 }));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await Promise.all(stores.map((s) => s.migrate()));
+      const { rows } = await admin.query(`SELECT version FROM "${schema}".stepwise_migrations`);
+      expect(rows).toEqual([{ version: 1 }]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('never gives one run to two pool-backed stores claiming at once', async () => {
+    const schema = randomSchema();
+    const stores: Store[] = [createPostgresStore({ url: URL, schema, pool: 4 }), createPostgresStore({ url: URL, schema, pool: 4 })];
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      for (let i = 0; i < 40; i++) await stores[0]!.create(makeRun({ updatedAt: i }), []);
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => stores[i % 2]!.claim({ owner: `w${i}`, now: 10_000, leaseMs: 1000, limit: 7 })),
+      );
+      const ids = batches.flat().map((r) => r.id);
+      expect(ids).toHaveLength(40);
+      expect(new Set(ids).size).toBe(40);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => stores[i % 2]!.updateShared<number>('c', (v) => (v ?? 0) + 1)));
+      expect(await stores[1]!.updateShared<number>('c', (v) => v ?? 0)).toBe(30);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('keeps the journal contiguous under concurrent commits to one run', async () => {
+    const schema = randomSchema();
+    const store = createPostgresStore({ url: URL, schema, pool: 6 });
+    try {
+      const run = makeRun();
+      await store.create(run, []);
+      const entry = { step: 'a', visit: 1, attempt: 1, event: 'started', at: 1 } as const;
+      const patch = { status: 'running', snapshot: {}, failure: null, usage: run.usage, wakeAt: null } as const;
+      await Promise.all(Array.from({ length: 12 }, () => store.commit(run.id, patch, [entry, entry])));
+      expect((await store.journal(run.id)).map((e) => e.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+      expect((await store.get(run.id))?.revision).toBe(12);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+});
