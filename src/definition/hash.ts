@@ -1,0 +1,24 @@
+/** A short, stable fingerprint of a definition, recorded with every run so a run knows what it ran. */
+import { createHash } from 'node:crypto';
+import type { Workflow } from './schema.js';
+
+/** JSON with object keys sorted at every level, so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+}
+
+/**
+ * The first 12 hex digits of the SHA-256 of the canonical JSON of the workflow
+ * (without `$schema` and `tools`, which say where things are, not what runs)
+ * and the sorted tool names. A YAML definition and its TypeScript twin hash
+ * the same.
+ */
+export function definitionHash(workflow: Workflow, toolNames: Iterable<string>): string {
+  const { $schema: _schema, tools: _modules, ...rest } = workflow;
+  const text = canonicalJson({ workflow: rest, tools: [...toolNames].sort() });
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}

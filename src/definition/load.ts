@@ -1,0 +1,134 @@
+/**
+ * Loading a definition from a file (YAML, JSON, or a TypeScript/JavaScript
+ * module exporting `defineWorkflow()`) or from an object: parse, validate
+ * against the schema, check semantics, load and check the tools.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { DefinitionError, type DefinitionIssue } from '../errors.js';
+import type { AnyTool } from '../tools/define.js';
+import { checkWorkflow } from './check.js';
+import { isWorkflowModule, type WorkflowModule } from './define.js';
+import { definitionHash } from './hash.js';
+import { importFile, moduleExtensions } from './import-module.js';
+import { atStart, byPosition, dotted, type Locate } from './locate.js';
+import type { Workflow } from './schema.js';
+import { loadToolModules, missingToolIssues } from './tools.js';
+import { validateWorkflow } from './validate.js';
+import { parseYaml } from './yaml.js';
+
+/** A definition ready to compile. */
+export interface LoadedDefinition {
+  readonly workflow: Workflow;
+  /** Absolute path of the definition file, or the label of an object definition. */
+  readonly source: string;
+  readonly tools: Map<string, AnyTool>;
+  /** Absolute paths of the tool modules loaded; empty for TypeScript and object definitions. */
+  readonly toolModules: string[];
+  /** Issues that do not stop the definition from running, e.g. unreachable steps. */
+  readonly warnings: DefinitionIssue[];
+  /** First 12 hex digits of the SHA-256 of the canonical workflow and tool names. */
+  readonly hash: string;
+}
+
+/** Options of {@link loadDefinition}. */
+export interface LoadOptions {
+  /** Import tool modules and check that every tool used is provided (default true). */
+  readonly loadTools?: boolean;
+}
+
+const dataExtensions = new Set(['.yaml', '.yml', '.json']);
+
+/**
+ * Loads and validates the definition in `file`.
+ *
+ * @throws DefinitionError with every issue found, each `file:line:col: path: message`.
+ * @example
+ * ```ts
+ * const { workflow, tools, warnings } = await loadDefinition('definitions/invoice-approval.yaml');
+ * ```
+ */
+export async function loadDefinition(file: string, options: LoadOptions = {}): Promise<LoadedDefinition> {
+  const source = resolve(file);
+  const ext = extname(source).toLowerCase();
+  const fail = (message: string): never => {
+    throw new DefinitionError([{ file, line: 1, col: 1, path: '', message }]);
+  };
+  if (dataExtensions.has(ext)) {
+    const text = await readFile(source, 'utf8').catch((error: Error) => fail(`cannot read the definition: ${error.message}`));
+    return loadData(text, file, source, options.loadTools ?? true);
+  }
+  if (moduleExtensions.includes(ext)) {
+    const namespace = await importFile(source).catch((error: Error) => fail(`cannot load the definition module: ${error.message.split('\n')[0]}`));
+    return finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
+  }
+  return fail(`unsupported file type "${ext}"; use .yaml, .yml, .json, ${moduleExtensions.join(', ')}`);
+}
+
+/**
+ * Validates a definition passed as data (what an embedding service holds) or as
+ * a `defineWorkflow()` result, with the tools it may use. Issues are located at
+ * `label:1:1`; `tools` module paths in the data are not loaded.
+ *
+ * @example
+ * ```ts
+ * const loaded = loadDefinitionFromObject(JSON.parse(body), [checkVendor], 'request body');
+ * ```
+ */
+export function loadDefinitionFromObject(workflow: unknown, tools: readonly AnyTool[], label: string): LoadedDefinition {
+  const module: WorkflowModule = isWorkflowModule(workflow)
+    ? { ...workflow, tools: [...workflow.tools, ...tools] }
+    : { kind: 'stepwise.workflow', workflow: workflow as WorkflowModule['workflow'], tools };
+  return finish(module, label, label, true);
+}
+
+async function loadData(text: string, file: string, source: string, loadTools: boolean): Promise<LoadedDefinition> {
+  const { data, locate } = parseYaml(text, file);
+  const workflow = validateWorkflow(data, locate, file);
+  const { errors, warnings } = checkWorkflow(workflow, locate, file);
+  const paths = workflow.tools === undefined ? [] : [workflow.tools].flat();
+  let tools = new Map<string, AnyTool>();
+  let toolModules: string[] = [];
+  if (loadTools) {
+    const toolPath = (index: number) => (typeof workflow.tools === 'string' ? ['tools'] : ['tools', index]);
+    const loaded = await loadToolModules(paths, dirname(source), (index, message) => ({
+      file,
+      ...locate(toolPath(index)),
+      path: dotted(toolPath(index)),
+      message,
+    })).catch((error: unknown) => {
+      if (error instanceof DefinitionError) throw new DefinitionError(byPosition([...errors, ...error.issues]));
+      throw error;
+    });
+    tools = loaded.tools;
+    toolModules = loaded.modules;
+    errors.push(...missingToolIssues(workflow, tools, locate, file));
+  }
+  if (errors.length > 0) throw new DefinitionError(byPosition(errors));
+  return { workflow, source, tools, toolModules, warnings, hash: definitionHash(workflow, tools.keys()) };
+}
+
+function workflowModuleOf(namespace: Record<string, unknown>, file: string): WorkflowModule {
+  if (isWorkflowModule(namespace.default)) return namespace.default;
+  const named = Object.entries(namespace).filter(([, value]) => isWorkflowModule(value));
+  const issue = (message: string) => new DefinitionError([{ file, line: 1, col: 1, path: '', message }]);
+  if (named.length === 0) throw issue('the module exports no workflow; export default defineWorkflow({ ... })');
+  if (named.length > 1) throw issue(`the module exports ${named.length} workflows (${named.map(([name]) => name).join(', ')}); export the one to load as default`);
+  return named[0]![1] as WorkflowModule;
+}
+
+/** Validates and checks a TypeScript or object definition; every issue is at `file:1:1`. */
+function finish(module: WorkflowModule, file: string, source: string, checkTools: boolean): LoadedDefinition {
+  const locate: Locate = atStart;
+  const workflow = validateWorkflow(module.workflow, locate, file);
+  const { errors, warnings } = checkWorkflow(workflow, locate, file);
+  const tools = new Map<string, AnyTool>();
+  for (const tool of module.tools) {
+    const other = tools.get(tool.name);
+    if (other && other !== tool) errors.push({ file, line: 1, col: 1, path: 'tools', message: `two different tools are named "${tool.name}"; tool names must be unique` });
+    tools.set(tool.name, tool);
+  }
+  if (checkTools) errors.push(...missingToolIssues(workflow, tools, locate, file));
+  if (errors.length > 0) throw new DefinitionError(errors);
+  return { workflow, source, tools, toolModules: [], warnings, hash: definitionHash(workflow, tools.keys()) };
+}

@@ -1,0 +1,121 @@
+/**
+ * Graph checks of a definition: every step can reach a `final` step (a loop
+ * with no exit is an error naming its steps), and every step can be reached
+ * from the start (an unreachable step is a warning).
+ */
+import type { Workflow } from './schema.js';
+import type { Edge } from './graph.js';
+import type { PathSegment } from './locate.js';
+
+/** A finding before it is located: an error or a warning at a path. */
+export interface Finding {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+}
+
+const quoteList = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ');
+
+/**
+ * Reachability findings. `edges` must only hold transitions to existing
+ * steps; `broken` names the steps that have a transition to a missing one
+ * (already reported), so they are not reported again as dead ends.
+ */
+export function reachFindings(
+  workflow: Workflow,
+  start: string,
+  edges: readonly Edge[],
+  broken: ReadonlySet<string>,
+): { errors: Finding[]; warnings: Finding[] } {
+  const ids = Object.keys(workflow.steps);
+  const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const into = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const edge of edges) {
+    out.get(edge.from)?.push(edge.to);
+    into.get(edge.to)?.push(edge.from);
+  }
+  const errors: Finding[] = [];
+  const warnings: Finding[] = [];
+
+  if (workflow.steps[start]) {
+    const reached = closure([start], out);
+    for (const id of ids) {
+      if (!reached.has(id)) warnings.push({ path: ['steps', id], message: `step "${id}" is never reached from the start step "${start}"` });
+    }
+  }
+
+  const finals = ids.filter((id) => 'final' in (workflow.steps[id] ?? {}));
+  if (finals.length === 0) {
+    errors.push({ path: ['steps'], message: 'no final step, so a run can never complete; add one, e.g. `done: { final: true }`' });
+    return { errors, warnings };
+  }
+  const finishing = closure(finals, into);
+  const dead = new Set(ids.filter((id) => !finishing.has(id)));
+  for (const component of sinkComponents(dead, out)) {
+    const [first] = component as [string, ...string[]];
+    const loops = component.length > 1 || (out.get(first) ?? []).includes(first);
+    if (loops) {
+      errors.push({
+        path: ['steps', first],
+        message: `steps ${quoteList(component)} form a loop with no exit: none of them can reach a final step; route one of them (a choice branch, onError, or a wait event) to a step that ends the run`,
+      });
+    } else if (!broken.has(first)) {
+      errors.push({ path: ['steps', first], message: `step "${first}" leads nowhere, so it cannot reach a final step` });
+    }
+  }
+  return { errors, warnings };
+}
+
+function closure(from: readonly string[], links: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const seen = new Set(from);
+  const queue = [...from];
+  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+    for (const to of links.get(id) ?? []) {
+      if (!seen.has(to)) {
+        seen.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return seen;
+}
+
+/**
+ * Strongly connected components (Tarjan) of the `nodes` subgraph that no edge
+ * leaves: the loops and dead ends every other dead step runs into. Each
+ * component lists its steps in the order they are listed in the definition.
+ */
+function sinkComponents(nodes: ReadonlySet<string>, out: ReadonlyMap<string, readonly string[]>): string[][] {
+  const order = [...nodes];
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const componentOf = new Map<string, number>();
+  const components: string[][] = [];
+  const visit = (id: string): void => {
+    index.set(id, index.size);
+    low.set(id, index.get(id)!);
+    stack.push(id);
+    onStack.add(id);
+    for (const to of out.get(id) ?? []) {
+      if (!nodes.has(to)) continue;
+      if (!index.has(to)) {
+        visit(to);
+        low.set(id, Math.min(low.get(id)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(id, Math.min(low.get(id)!, index.get(to)!));
+    }
+    if (low.get(id) === index.get(id)) {
+      const component: string[] = [];
+      for (let top = stack.pop(); top !== undefined; top = top === id ? undefined : stack.pop()) {
+        onStack.delete(top);
+        componentOf.set(top, components.length);
+        component.push(top);
+      }
+      components.push(component.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+    }
+  };
+  for (const id of order) if (!index.has(id)) visit(id);
+  return components
+    .filter((component, i) => component.every((id) => (out.get(id) ?? []).every((to) => !nodes.has(to) || componentOf.get(to) === i)))
+    .sort((a, b) => order.indexOf(a[0]!) - order.indexOf(b[0]!));
+}

@@ -1,0 +1,96 @@
+/**
+ * Schema validation of a definition with messages that name the file, line
+ * and path. Steps are validated against the schema of their own kind (found by
+ * its key), so a step reports "missing required field prompt" rather than
+ * "matches none of six alternatives".
+ */
+import { DefinitionError, type DefinitionIssue } from '../errors.js';
+import { StepId, stepKinds, Workflow, type StepKind } from './schema.js';
+import { byPosition, issueMaker, type Locate, type PathSegment } from './locate.js';
+import { closestMatch } from './suggest.js';
+import { describeIssues, typeName, type RawIssue } from './zod-issues.js';
+
+const kindKeys = Object.keys(stepKinds) as StepKind[];
+const kindList = kindKeys.join(', ');
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Validates `data` against the {@link Workflow} schema.
+ *
+ * @param locate maps a path to its line and column in `file`.
+ * @returns the parsed workflow.
+ * @throws DefinitionError with every issue found, sorted by line.
+ * @example
+ * ```ts
+ * const { data, locate } = parseYaml(text, file);
+ * const workflow = validateWorkflow(data, locate, file);
+ * ```
+ */
+export function validateWorkflow(data: unknown, locate: Locate, file: string): Workflow {
+  const result = Workflow.safeParse(data);
+  if (result.success) return result.data;
+  const issue = issueMaker(file, locate);
+  if (!isObject(data)) {
+    const found = data === undefined || data === null ? 'nothing (is the file empty?)' : typeName(data);
+    throw new DefinitionError([issue([], `expected a workflow (an object with id and steps), got ${found}`)]);
+  }
+  const raw: RawIssue[] = describeIssues(
+    result.error.issues.filter((i) => !(i.path[0] === 'steps' && i.path.length >= 2)),
+    Workflow,
+    data,
+  );
+  if (isObject(data.steps)) {
+    for (const [id, step] of Object.entries(data.steps)) raw.push(...stepIssues(id, step));
+  }
+  const issues: DefinitionIssue[] = raw.map((r) => issue(r.path, r.message, r.at));
+  if (issues.length === 0) {
+    // Not expected: every failure of the union is explained per step. Keep zod's word rather than pass bad data on.
+    issues.push(...result.error.issues.map((i) => issue(i.path.map(String), i.message)));
+  }
+  throw new DefinitionError(byPosition(issues));
+}
+
+const routeHints: Partial<Record<StepKind, string>> = {
+  choice: '; a choice step routes through the next of each branch',
+  wait: '; a wait step routes through wait.on and wait.onTimeout',
+  final: '; a final step ends the run',
+};
+
+function stepIssues(id: string, step: unknown): RawIssue[] {
+  const path: PathSegment[] = ['steps', id];
+  const issues: RawIssue[] = [];
+  if (!StepId.safeParse(id).success) {
+    issues.push({ path, at: 'key', message: `invalid step id ${JSON.stringify(id)}: use letters, digits, _ and -, starting with a letter or _` });
+  }
+  if (!isObject(step)) {
+    return [...issues, { path, at: 'value', message: `expected a step (an object with one of: ${kindList}), got ${typeName(step)}` }];
+  }
+  const kinds = kindKeys.filter((k) => k in step);
+  const [kind, ...others] = kinds;
+  if (kind === undefined) {
+    const typo = Object.keys(step)
+      .map((key) => [key, closestMatch(key, kindKeys)] as const)
+      .find(([, match]) => match !== undefined);
+    const hint = typo ? `; did you mean "${typo[1]}" instead of "${typo[0]}"?` : '';
+    return [...issues, { path, at: 'value', message: `a step needs one of: ${kindList}${hint}` }];
+  }
+  if (others.length > 0) {
+    const conflicts = others.map((other): RawIssue => ({
+      path: [...path, other],
+      at: 'key',
+      message: `"${other}" conflicts with "${kind}": a step has exactly one of ${kindList}`,
+    }));
+    return [...issues, ...conflicts];
+  }
+  const schema = stepKinds[kind];
+  const result = schema.safeParse(step);
+  if (result.success) return issues;
+  const hint = routeHints[kind] ?? '';
+  for (const raw of describeIssues(result.error.issues, schema, step)) {
+    const routed = hint && raw.path.length === 1 && (raw.path[0] === 'next' || raw.path[0] === 'onError');
+    issues.push({ ...raw, path: [...path, ...raw.path], message: routed ? raw.message + hint : raw.message });
+  }
+  return issues;
+}

@@ -1,0 +1,91 @@
+/** Types of defineWorkflow(): tool names and step targets are checked by the compiler. */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineWorkflow } from '../../src/definition/define.js';
+import { defineTool } from '../../src/tools/define.js';
+
+/**
+ * `defineTool()` currently types `name` as `string`, which lets any tool name through `defineWorkflow()`.
+ * Narrowing it to the literal shows the check `defineWorkflow()` makes as soon as `defineTool()` keeps the
+ * literal name (a type-only change in src/tools/define.ts); then these casts can go.
+ */
+type Named<T, N extends string> = T & { readonly name: N };
+
+const lookup = defineTool({ name: 'lookup', description: 'Look a record up', input: z.object({ id: z.string() }), run: async ({ id }) => ({ id }) });
+const extract = defineTool({ name: 'extract', description: 'Extract fields', input: z.object({ total: z.number() }), run: (input) => input });
+const typedLookup = lookup as Named<typeof lookup, 'lookup'>;
+const typedExtract = extract as Named<typeof extract, 'extract'>;
+
+describe('defineWorkflow types', () => {
+  it('accepts a valid definition', () => {
+    const module = defineWorkflow({
+      id: 'typed',
+      tools: [typedLookup, typedExtract],
+      start: 'find',
+      steps: {
+        find: { tool: 'lookup', with: { id: '{% $input.id %}' }, next: 'fill', onError: 'failed' },
+        fill: { claude: { tool: 'extract', prompt: 'Extract the total.' } },
+        route: { choice: [{ when: '{% $steps.fill.output.total > 10 %}', next: 'approve' }, { next: 'done' }] },
+        approve: { wait: { on: { APPROVE: 'done', REJECT: 'failed' }, timeout: '72h', onTimeout: 'failed' } },
+        done: { final: true, output: '{% $steps.find.output %}' },
+        failed: { final: true },
+      },
+    });
+    expect(module.kind).toBe('stepwise.workflow');
+    expect(module.tools).toHaveLength(2);
+    expect(module.workflow).not.toHaveProperty('tools');
+  });
+
+  it('accepts tools from defineTool() as they are typed today', () => {
+    const module = defineWorkflow({ id: 'plain', tools: [lookup], steps: { find: { tool: 'lookup' }, done: { final: true } } });
+    expect(module.tools).toEqual([lookup]);
+  });
+
+  it('rejects a tool that is not passed in tools', () => {
+    defineWorkflow({
+      id: 'typed',
+      tools: [typedLookup],
+      steps: {
+        // @ts-expect-error "lokup" is not the name of a tool in `tools`
+        find: { tool: 'lokup', next: 'done' },
+        done: { final: true },
+      },
+    });
+    defineWorkflow({
+      id: 'typed',
+      tools: [typedLookup],
+      steps: {
+        // @ts-expect-error "extract" is not passed in `tools`
+        fill: { claude: { tool: 'extract', prompt: 'x' }, next: 'done' },
+        done: { final: true },
+      },
+    });
+  });
+
+  it('rejects a target that is not a step', () => {
+    defineWorkflow({
+      id: 'typed',
+      tools: [lookup],
+      steps: {
+        // @ts-expect-error "dnoe" is not a step
+        find: { tool: 'lookup', next: 'dnoe' },
+        done: { final: true },
+      },
+    });
+    defineWorkflow({
+      id: 'typed',
+      // @ts-expect-error "begin" is not a step
+      start: 'begin',
+      steps: { done: { final: true } },
+    });
+    defineWorkflow({
+      id: 'typed',
+      steps: {
+        // @ts-expect-error "nowhere" is not a step
+        route: { choice: [{ next: 'nowhere' }] },
+        wait: { wait: { on: { GO: 'done' } } },
+        done: { final: true },
+      },
+    });
+  });
+});
