@@ -205,9 +205,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async claim({ owner, now, leaseMs, limit }) {
       if (limit <= 0) return [];
       const { rows } = await query<RunRow>(
-        `UPDATE ${q}.runs SET lease_owner = $2, lease_until = $3
-         WHERE id IN (SELECT id FROM ${q}.runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING *`,
+        `WITH picked AS MATERIALIZED (
+           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
         [now, owner, now + leaseMs, limit],
       );
       return rows.map(toRun).sort(byUpdatedAt);

@@ -11,7 +11,7 @@ import { RunNotFoundError } from '../errors.js';
 import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalValues, runValues, toJournalEntry, toRunRecord,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord,
   type JournalRow, type RunRow,
 } from './rows.js';
 import { ConflictError, type Store } from './types.js';
@@ -28,6 +28,23 @@ export interface SqliteStoreOptions {
 const RUNNABLE = `((status = 'running' AND (wake_at IS NULL OR wake_at <= @now))
   OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= @now))
   AND (lease_owner IS NULL OR lease_until < @now)`;
+
+/**
+ * The record after a commit: what the patch set comes from the patch itself, so
+ * the hot path parses back only the columns it did not write.
+ */
+function committed(row: RunRow, patch: RunPatch): RunRecord {
+  const stored = toRunRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, decodeText);
+  return {
+    ...stored,
+    failure: patch.failure,
+    usage: patch.usage,
+    snapshot: patch.snapshot ?? null,
+    wakeAt: patch.wakeAt,
+    output: patch.output === undefined ? stored.output : (patch.output ?? null),
+    options: patch.options ?? stored.options,
+  };
+}
 
 function applyMigrations(db: Database.Database): void {
   db.transaction(() => {
@@ -66,9 +83,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     update: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET status = @status, snapshot = @snapshot,
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
       options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
-      WHERE id = @id AND (@expect IS NULL OR revision = @expect) RETURNING *`),
-    maxSeq: db.prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM journal WHERE run_id = ?').pluck(),
-    insertEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES (${placeholders(JOURNAL_COLUMNS.length)})`),
+      WHERE id = @id AND (@expect IS NULL OR revision = @expect)
+      RETURNING id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision`),
+    // The entry's seq is computed in the statement: one past the run's last, inside the write transaction.
+    appendEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')})
+      SELECT @runId, COALESCE(MAX(seq), 0) + 1, @step, @visit, @attempt, @event, @at, @payload FROM journal WHERE run_id = @runId`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
@@ -81,13 +100,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
   const listStatements = new Map<string, Database.Statement<unknown[], RunRow>>();
 
-  function appendJournal(runId: string, first: number, journal: readonly NewJournalEntry[]): void {
-    journal.forEach((entry, i) => s.insertEntry.run(journalValues(runId, first + i, entry)));
+  function appendJournal(runId: string, journal: readonly NewJournalEntry[]): void {
+    for (const entry of journal) {
+      const payload = journalPayload(entry);
+      const { step, visit, attempt, event, at } = entry;
+      s.appendEntry.run({ runId, step: step ?? null, visit, attempt, event, at, payload: payload && JSON.stringify(payload) });
+    }
   }
 
   const create = db.transaction((run: RunRecord, journal: readonly NewJournalEntry[]) => {
     const created = s.insertRun.run(runValues(run)).changes === 1;
-    if (created) appendJournal(run.id, 1, journal);
+    if (created) appendJournal(run.id, journal);
     return { row: s.getRun.get(run.id) as RunRow, created };
   });
 
@@ -102,7 +125,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (actual === undefined) throw new RunNotFoundError(runId);
       throw new ConflictError(runId, expect ?? actual, actual);
     }
-    if (journal.length > 0) appendJournal(runId, (s.maxSeq.get(runId) ?? 0) + 1, journal);
+    appendJournal(runId, journal);
     return row;
   });
 
@@ -146,7 +169,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return listStatement(filter).all(params).map((row) => toRunRecord(row, decodeText));
     },
     async commit(runId, patch, journal, expectRevision) {
-      return toRunRecord(commit.immediate(runId, patch, journal, expectRevision ?? null), decodeText);
+      return committed(commit.immediate(runId, patch, journal, expectRevision ?? null), patch);
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
