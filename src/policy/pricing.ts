@@ -1,0 +1,58 @@
+/**
+ * Prices of Claude models in USD per million tokens, matched by the longest
+ * prefix of the model id (so dated ids such as `claude-sonnet-4-5-20250929`
+ * match their family). Unknown models are priced as Sonnet.
+ * Sources: anthropic.com/pricing; update when Anthropic changes prices.
+ */
+
+/** Prices of one model family. */
+export interface ModelPrice {
+  /** Model id prefix, e.g. `claude-opus-4-5`. */
+  readonly prefix: string;
+  /** USD per million input tokens. */
+  readonly input: number;
+  /** USD per million output tokens. */
+  readonly output: number;
+}
+
+/** The price table; order does not matter, {@link priceOf} takes the longest matching prefix. */
+export const priceTable: readonly ModelPrice[] = [
+  { prefix: 'claude-opus-4', input: 15, output: 75 }, // Opus 4 and 4.1
+  { prefix: 'claude-opus-4-5', input: 5, output: 25 },
+  { prefix: 'claude-opus-4-6', input: 5, output: 25 },
+  { prefix: 'claude-sonnet-4', input: 3, output: 15 }, // Sonnet 4 and 4.5
+  { prefix: 'claude-haiku-4', input: 1, output: 5 }, // Haiku 4.5
+  { prefix: 'claude-3-opus', input: 15, output: 75 },
+  { prefix: 'claude-3-7-sonnet', input: 3, output: 15 },
+  { prefix: 'claude-3-5-sonnet', input: 3, output: 15 },
+  { prefix: 'claude-3-5-haiku', input: 0.8, output: 4 },
+  { prefix: 'claude-3-haiku', input: 0.25, output: 1.25 },
+];
+
+/** The price used for a model missing from the table (Sonnet's). */
+export const fallbackPrice: ModelPrice = { prefix: '', input: 3, output: 15 };
+
+/**
+ * The price entry of `model`: the longest matching prefix, else {@link fallbackPrice}.
+ *
+ * @example
+ * priceOf('claude-opus-4-1-20250805'); // { prefix: 'claude-opus-4', input: 15, output: 75 }
+ */
+export function priceOf(model: string): ModelPrice {
+  let best: ModelPrice | undefined;
+  for (const entry of priceTable) {
+    if (model.startsWith(entry.prefix) && (!best || entry.prefix.length > best.prefix.length)) best = entry;
+  }
+  return best ?? fallbackPrice;
+}
+
+/**
+ * Dollars for a call to `model` with the given token counts.
+ *
+ * @example
+ * costUsd('claude-haiku-4-5', 1_000_000, 100_000); // 1.5
+ */
+export function costUsd(model: string, inputTokens: number, outputTokens: number): number {
+  const price = priceOf(model);
+  return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+}
