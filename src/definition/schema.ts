@@ -132,7 +132,7 @@ export const Workflow = z.strictObject({
   version: z.string().optional(),
   description: z.string().optional(),
   tools: z.union([z.string(), z.array(z.string())]).optional().describe('Module(s) exporting defineTool() tools, relative to this file'),
-  model: z.string().optional().describe('Default model (default claude-sonnet-4-5)'),
+  model: z.string().optional().describe('Default model (default claude-sonnet-4-6)'),
   maxTokens: z.number().int().positive().optional().describe('Default max_tokens per model call (default 1024)'),
   budget: Budget.optional(),
   retry: RetryPolicy.optional(),

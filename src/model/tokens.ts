@@ -22,3 +22,18 @@ export function countTokens(text: string): number {
 export function countJsonTokens(value: unknown): number {
   return value === undefined ? 0 : countTokens(typeof value === 'string' ? value : JSON.stringify(value));
 }
+
+/** The parts of a Messages API request that count as input. */
+export interface CountableRequest {
+  readonly system?: unknown;
+  readonly messages: readonly unknown[];
+  readonly tools?: readonly unknown[] | undefined;
+}
+
+/**
+ * Input tokens of a Messages API request: system, messages and tools, counted
+ * on their JSON. The emulator charges exactly this, and `count_tokens` returns it.
+ */
+export function countRequestTokens(request: CountableRequest): number {
+  return countJsonTokens(request.system ?? '') + countJsonTokens(request.messages) + countJsonTokens(request.tools ?? []);
+}

@@ -1,0 +1,173 @@
+/**
+ * The named actions of a compiled machine. Each one is a pure `assign` over
+ * {@link RunContext}; time comes from the event (`at`), never from a clock.
+ */
+import { assign } from 'xstate';
+import { budgetAllows } from '../policy/budget.js';
+import type { Usage } from '../run/types.js';
+import type { FailureKind } from '../run/types.js';
+import type { ResolvedBudget, RunContext, StepFailure, StepResult, TrailEntry } from './context.js';
+
+type Ev = { type: string; at: number } & Record<string, unknown>;
+type Args = { context: RunContext; event: Ev };
+
+function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    usd: a.usd + b.usd,
+  };
+}
+
+/** Replaces the last trail entry (the current visit). */
+function updateLast(trail: readonly TrailEntry[], change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {
+  const last = trail[trail.length - 1];
+  if (!last) return [...trail];
+  return [...trail.slice(0, -1), { ...last, ...change(last) }];
+}
+
+function setStep(context: RunContext, step: string, result: Omit<StepResult, 'visit' | 'attempts'>): Record<string, StepResult> {
+  return {
+    ...context.steps,
+    [step]: { ...result, visit: context.visits[step] ?? 0, attempts: context.attempt },
+  };
+}
+
+export const actions = {
+  /** Counts a visit and opens its trail entry. */
+  enterStep: assign(({ context, event }: Args, params: { step: string; status: 'running' | 'waiting' | 'done' }) => {
+    const at = typeof event.at === 'number' ? event.at : context.enteredAt;
+    const visit = (context.visits[params.step] ?? 0) + 1;
+    const entry: TrailEntry = {
+      id: params.step,
+      visit,
+      status: params.status,
+      attempts: 0,
+      tokens: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      startedAt: at,
+      endedAt: params.status === 'done' ? at : null,
+    };
+    return {
+      visits: { ...context.visits, [params.step]: visit },
+      attempt: 0,
+      retryAt: null,
+      lastError: null,
+      enteredAt: at,
+      trail: [...context.trail, entry],
+    };
+  }),
+
+  /** Starts the next attempt of the current step. */
+  startAttempt: assign(({ context }: Args) => ({
+    attempt: context.attempt + 1,
+    retryAt: null,
+    trail: updateLast(context.trail, () => ({ attempts: context.attempt + 1, status: 'running' })),
+  })),
+
+  /** Charges the usage a step reported to the run and to its visit. */
+  chargeUsage: assign(({ context, event }: Args) => {
+    const usage = event['usage'] as Usage | undefined;
+    if (!usage) return {};
+    return {
+      usage: addUsage(context.usage, usage),
+      trail: updateLast(context.trail, (e) => ({
+        tokens: e.tokens + usage.totalTokens,
+        inputTokens: e.inputTokens + usage.inputTokens,
+        outputTokens: e.outputTokens + usage.outputTokens,
+      })),
+    };
+  }),
+
+  /** Keeps the fingerprint of the tool input a step produced, for loop detection. */
+  rememberInput: assign(({ context, event }: Args, params: { step: string }) => {
+    const fingerprint = event['fingerprint'] as string | undefined;
+    if (!fingerprint) return {};
+    return { fingerprints: { ...context.fingerprints, [params.step]: [...(context.fingerprints[params.step] ?? []), fingerprint] } };
+  }),
+
+  recordOutput: assign(({ context, event }: Args, params: { step: string }) => ({
+    steps: setStep(context, params.step, { output: event['output'] ?? null, status: 'done' }),
+    trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
+  })),
+
+  scheduleRetry: assign(({ context, event }: Args) => ({
+    retryAt: (event['retryAt'] as number | null) ?? event.at,
+    lastError: event['error'] as StepFailure,
+    trail: updateLast(context.trail, () => ({ status: 'running' })),
+  })),
+
+  /** A failed step whose `onError` route is taken: the run goes on. */
+  routeError: assign(({ context, event }: Args, params: { step: string }) => {
+    const error = event['error'] as StepFailure;
+    return {
+      steps: setStep(context, params.step, { output: null, status: 'failed', error }),
+      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+    };
+  }),
+
+  /** The run stops at this step; `kind` overrides the reported failure kind. */
+  failStep: assign(({ context, event }: Args, params: { step: string; kind?: FailureKind; message?: string }) => {
+    const reported = event['error'] as StepFailure | undefined;
+    const kind = params.kind ?? reported?.kind ?? 'tool_error';
+    const message = params.message ?? reported?.message ?? kind;
+    const exhausted = !params.kind && reported !== undefined && event['retryable'] === true && context.attempt > 1;
+    return {
+      failure: {
+        kind: exhausted ? 'retries_exhausted' : kind,
+        step: params.step,
+        message: exhausted ? `${message} (after ${context.attempt} attempts; last: ${reported.kind})` : message,
+      },
+      lastError: reported ?? context.lastError,
+      steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message } }),
+      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+    };
+  }),
+
+  exhaustBudget: assign(({ context, event }: Args, params: { step: string }) => {
+    const decision = budgetAllows({
+      used: context.usage,
+      projectedTokens: Number(event['projectedTokens'] ?? 0),
+      projectedUsd: Number(event['projectedUsd'] ?? 0),
+      budget: context.budget,
+    });
+    return {
+      failure: { kind: 'budget' as const, step: params.step, message: decision.reason ?? 'the token budget is spent' },
+      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+    };
+  }),
+
+  failRun: assign(({ context, event }: Args, params: { kind: FailureKind; message: string }) => ({
+    failure: { kind: params.kind, step: context.trail[context.trail.length - 1]?.id ?? null, message: params.message },
+  })),
+
+  resumeRun: assign(({ context, event }: Args) => ({
+    failure: null,
+    attempt: 0,
+    retryAt: null,
+    budget: (event['budget'] as ResolvedBudget | undefined) ?? context.budget,
+    trail: updateLast(context.trail, () => ({ status: 'running', endedAt: null, attempts: 0 })),
+  })),
+
+  recordEvent: assign(({ context, event }: Args, params: { step: string }) => ({
+    event: { type: event.type, data: event['data'] ?? null },
+    steps: setStep(context, params.step, { output: event['data'] ?? null, status: 'done', event: event.type }),
+    trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
+  })),
+
+  recordTimeout: assign(({ context, event }: Args, params: { step: string }) => ({
+    event: { type: 'TIMEOUT', data: null },
+    steps: setStep(context, params.step, { output: null, status: 'skipped', event: 'TIMEOUT' }),
+    trail: updateLast(context.trail, () => ({ status: 'skipped', endedAt: event.at })),
+  })),
+
+  recordChoice: assign(({ context, event }: Args, params: { step: string }) => ({
+    steps: setStep(context, params.step, { output: { branch: event['index'] }, status: 'done' }),
+  })),
+
+  cancelRun: assign(({ context, event }: Args) => ({
+    failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(event['reason'] ?? 'cancelled') },
+  })),
+};

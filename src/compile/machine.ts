@@ -1,0 +1,177 @@
+/**
+ * `compile()`: a validated definition → a plain XState v5 machine made with
+ * `setup()`, its guards and actions named as in the definition. Pure: no I/O.
+ *
+ * Every work step (`claude`, `analyze`, `tool`) becomes a compound state:
+ * `ready` → (`step.run`, guarded by `withinBudget`) → `running` →
+ * (`step.done` → next step | `step.failed` → `retrying` / `onError` / `failed`).
+ * `budget_exhausted` and `failed` accept `run.resume`. The engine performs the
+ * effects (model and tool calls, expression evaluation) and sends the results
+ * as events, so the machine decides and the application drives.
+ */
+import { setup, type AnyStateMachine } from 'xstate';
+import { stepKind, type Step, type Workflow } from '../definition/schema.js';
+import { resolveLimits } from '../policy/limits.js';
+import { resolveRetry } from '../policy/backoff.js';
+import { actions } from './actions.js';
+import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { guards } from './guards.js';
+import { nextOf, startOf } from './graph.js';
+
+export type WorkflowMachine = AnyStateMachine;
+
+const ROOT = 'wf';
+const target = (id: string) => `#${ROOT}.${id}`;
+
+type Config = Record<string, unknown>;
+
+function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): Config {
+  const limits = resolveLimits(workflow.limits);
+  const retry = resolveRetry(step.retry as Workflow['retry'], workflow.retry);
+  const next = nextOf(workflow, id);
+  const maxVisits = step.maxVisits ?? limits.maxVisits;
+  const resume = { target: 'ready', actions: 'resumeRun' };
+  const onFailed: Config[] = [
+    { guard: { type: 'canRetry', params: { maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: ['chargeUsage', 'scheduleRetry'] },
+  ];
+  if (step.onError) {
+    onFailed.push({ target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] });
+  }
+  onFailed.push({ target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] });
+
+  return {
+    initial: 'ready',
+    entry: [{ type: 'enterStep', params: { step: id, status: 'running' } }],
+    meta: { stepwise: { kind: stepKind(step) } },
+    states: {
+      ready: {
+        on: {
+          'step.run': [
+            {
+              guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
+              target: 'failed',
+              actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
+            },
+            { guard: 'withinBudget', target: 'running', actions: 'startAttempt' },
+            { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params: { step: id } } },
+          ],
+        },
+      },
+      running: {
+        on: {
+          'step.done': [
+            {
+              guard: { type: 'repeatedInput', params: { step: id, maxRepeats: limits.repeatedInputs } },
+              target: 'failed',
+              actions: [
+                'chargeUsage',
+                { type: 'rememberInput', params: { step: id } },
+                {
+                  type: 'failStep',
+                  params: { step: id, kind: 'loop', message: `step "${id}" produced the same tool input more than ${limits.repeatedInputs} times` },
+                },
+              ],
+            },
+            {
+              target: next ? target(next) : target(FAILED_STATE),
+              actions: ['chargeUsage', { type: 'rememberInput', params: { step: id } }, { type: 'recordOutput', params: { step: id } }],
+            },
+          ],
+          'step.failed': onFailed,
+        },
+      },
+      retrying: { on: { 'step.retry': 'ready' } },
+      budget_exhausted: { on: { 'run.resume': resume } },
+      failed: { on: { 'run.resume': resume } },
+    },
+  };
+}
+
+function stateFor(workflow: Workflow, id: string, step: Step): Config {
+  const kind = stepKind(step);
+  switch (kind) {
+    case 'claude':
+    case 'analyze':
+    case 'tool':
+      return workState(workflow, id, step as Parameters<typeof workState>[2]);
+    case 'choice': {
+      const branches = (step as { choice: Array<{ when?: string; next: string }> }).choice;
+      return {
+        entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
+        meta: { stepwise: { kind } },
+        on: {
+          'choice.take': branches.map((b, index) => ({
+            guard: { type: 'branch', params: { index, when: b.when ?? 'otherwise' } },
+            target: target(b.next),
+            actions: { type: 'recordChoice', params: { step: id } },
+          })),
+          'choice.none': {
+            target: target(FAILED_STATE),
+            actions: { type: 'failRun', params: { kind: 'invalid_data', message: `no branch of choice "${id}" matched` } },
+          },
+        },
+      };
+    }
+    case 'wait': {
+      const wait = (step as { wait: { on: Record<string, string>; onTimeout?: string } }).wait;
+      const on: Config = {};
+      for (const [event, to] of Object.entries(wait.on)) {
+        on[event] = { target: target(to), actions: { type: 'recordEvent', params: { step: id } } };
+      }
+      if (wait.onTimeout) on['wait.timeout'] = { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } };
+      return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind } }, on };
+    }
+    case 'final':
+      return { type: 'final', entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }], meta: { stepwise: { kind } } };
+  }
+}
+
+/**
+ * Compiles a workflow definition into an XState machine.
+ *
+ * @example
+ * ```ts
+ * const machine = compile(definition.workflow);
+ * const actor = createActor(machine, { input: { input: {...}, budget, at: Date.now() } }).start();
+ * ```
+ */
+export function compile(workflow: Workflow): WorkflowMachine {
+  const states: Config = {};
+  for (const [id, step] of Object.entries(workflow.steps)) states[id] = stateFor(workflow, id, step);
+  states[FAILED_STATE] = { meta: { stepwise: { kind: 'failed' } } };
+  states[CANCELLED_STATE] = { type: 'final', meta: { stepwise: { kind: 'cancelled' } } };
+
+  const machine = setup({
+    types: {} as { context: RunContext; input: MachineInput; events: { type: string; at: number } },
+    guards: guards as never,
+    actions: actions as never,
+  }).createMachine({
+    id: ROOT,
+    initial: startOf(workflow),
+    context: ({ input }: { input: MachineInput }) => ({
+      input: input.input,
+      steps: {},
+      trail: [],
+      visits: {},
+      attempt: 0,
+      retryAt: null,
+      enteredAt: input.at,
+      startedAt: input.at,
+      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 },
+      budget: input.budget,
+      failure: null,
+      lastError: null,
+      fingerprints: {},
+      event: null,
+    }),
+    on: {
+      'run.cancel': { target: `.${CANCELLED_STATE}`, actions: 'cancelRun' },
+      'run.deadline': {
+        target: `.${FAILED_STATE}`,
+        actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
+      },
+    },
+    states: states as never,
+  } as never);
+  return machine as unknown as WorkflowMachine;
+}

@@ -1,0 +1,68 @@
+/**
+ * Time for the engine: every timestamp and every wait goes through a clock, so
+ * tests and the benchmark can run retries, backoffs and timeouts without sleeping.
+ */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` of this clock's time, or early when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0 || signal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+};
+
+/**
+ * A clock that only moves when told to, or instantly on `sleep` with `autoAdvance`.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualClock({ autoAdvance: true }); // backoffs take no real time
+ * const engine = createEngine({ store, clock });
+ * ```
+ */
+export class ManualClock implements Clock {
+  private time: number;
+  private readonly autoAdvance: boolean;
+  private sleepers: Array<{ until: number; resolve: () => void }> = [];
+
+  constructor(options: { start?: number; autoAdvance?: boolean } = {}) {
+    this.time = options.start ?? Date.UTC(2026, 0, 1);
+    this.autoAdvance = options.autoAdvance ?? false;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    if (this.autoAdvance) {
+      this.advance(ms);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.sleepers.push({ until: this.time + ms, resolve });
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Moves time forward and wakes the sleepers that are due. */
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.sleepers.filter((s) => s.until <= this.time);
+    this.sleepers = this.sleepers.filter((s) => s.until > this.time);
+    for (const s of due) s.resolve();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * `createEngine()`: the embedding API. An engine holds no global state; two
+ * engines can live in one process, each with its own store, tools and model.
+ */
+import { randomUUID } from 'node:crypto';
+import type Anthropic from '@anthropic-ai/sdk';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
+import { resolveModel, type ModelOptions } from '../model/client.js';
+import { resolveBudget } from '../policy/budget.js';
+import type { JournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
+import { finishedStatuses } from '../run/types.js';
+import type { Store } from '../store/types.js';
+import type { AnyTool } from '../tools/define.js';
+import { systemClock, type Clock } from './clock.js';
+import { drive, type DriveOptions } from './driver.js';
+import { positionOf } from './position.js';
+import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
+import { loadRunTools } from './run-tools.js';
+import { isResumable, snapshotOf, toView, type RunView } from './view.js';
+
+export interface EngineOptions {
+  readonly store: Store;
+  /** Tools available to every run, beside those its definition brings. */
+  readonly tools?: readonly AnyTool[];
+  /** The model server: a client, options, or nothing to let the SDK read the environment. */
+  readonly model?: ModelOptions | Anthropic;
+  readonly clock?: Clock;
+  /** An XState inspector (e.g. from `@statelyai/inspect`) attached to every run's actor. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface StartOptions extends RunOptions {
+  readonly input?: unknown;
+  /** The caller's run id; starting the same id again returns the existing run. */
+  readonly runId?: string;
+  /** Only create the run (status `running`), for workers or `step()` to advance. */
+  readonly detach?: boolean;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly status: RunView['status'];
+  readonly version: string;
+  readonly usage: RunView['usage'];
+  readonly failure: RunView['failure'];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Engine {
+  /** Starts a run and drives it until it waits, finishes or fails. */
+  start(definition: DefinitionSource, options?: StartOptions): Promise<RunView>;
+  /** Delivers an event a waiting run accepts (e.g. `APPROVE`) and drives it on. */
+  send(runId: string, event: string, data?: unknown): Promise<RunView>;
+  /** Continues a run that stopped: budget exhausted, failed, crashed, or due timers. */
+  resume(runId: string, options?: { budget?: number }): Promise<RunView>;
+  /** Advances a run by one step, persists and returns (serverless style). */
+  step(runId: string): Promise<RunView>;
+  cancel(runId: string, reason?: string): Promise<RunView>;
+  get(runId: string): Promise<RunView>;
+  list(filter?: RunFilter): Promise<RunSummary[]>;
+  journal(runId: string): Promise<JournalEntry[]>;
+  /** Calls `listener` after every committed transition of any run of this engine. */
+  subscribe(listener: (run: RunView) => void): () => void;
+  readonly store: Store;
+  readonly clock: Clock;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+
+function validateInput(source: DefinitionSource, input: unknown): void {
+  const schema = source.workflow.input;
+  if (!schema) return;
+  const validate = ajv.compile(schema);
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
+    throw new StepwiseError('input_invalid', `The run input does not match the input schema of "${source.workflow.id}": ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Creates an engine.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, loadDefinition, openStore } from 'stepwise';
+ * const engine = createEngine({ store: await openStore('sqlite:.stepwise/stepwise.db') });
+ * const run = await engine.start(await loadDefinition('definitions/invoice-approval.yaml'), { input: { document } });
+ * if (run.status === 'waiting') await engine.send(run.runId, 'APPROVE');
+ * ```
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const model = resolveModel(options.model ?? {});
+  const runtimes = new Map<string, Runtime>();
+  const listeners = new Set<(run: RunView) => void>();
+  const engineTools = toolMap(options.tools);
+
+  const deps = {
+    store,
+    clock,
+    model,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    onCommit: (record: RunRecord) => {
+      if (listeners.size === 0) return;
+      const view = toView(record);
+      for (const listener of listeners) listener(view);
+    },
+  };
+
+  async function runtimeFor(record: RunRecord, source?: DefinitionSource): Promise<Runtime> {
+    const cached = runtimes.get(record.version);
+    if (cached) return cached;
+    const tools = new Map(engineTools);
+    const own = source ? toolMap(source.tools) : await loadRunTools(record.definition);
+    for (const [name, tool] of own) tools.set(name, tool);
+    const runtime = buildRuntime(record.definition, record.version, tools);
+    runtimes.set(record.version, runtime);
+    return runtime;
+  }
+
+  async function load(runId: string): Promise<RunRecord> {
+    const record = await store.get(runId);
+    if (!record) throw new RunNotFoundError(runId);
+    return record;
+  }
+
+  async function run(record: RunRecord, opts: DriveOptions, source?: DefinitionSource): Promise<RunView> {
+    const runtime = await runtimeFor(record, source);
+    return toView(await drive(deps, runtime, record, opts));
+  }
+
+  const engine: Engine = {
+    store,
+    clock,
+
+    async start(source, opts = {}) {
+      const input = opts.input ?? {};
+      validateInput(source, input);
+      const definition = storedDefinition(source);
+      const version = source.hash ?? versionOf(source.workflow);
+      const runtime = buildRuntime(definition, version, new Map([...engineTools, ...toolMap(source.tools)]));
+      runtimes.set(version, runtime);
+      const now = clock.now();
+      const budget = resolveBudget(source.workflow.budget, opts.budget);
+      const actor = createActor(runtime.machine, { input: { input, budget, at: now } });
+      actor.start();
+      const snapshot = actor.getPersistedSnapshot();
+      actor.stop();
+      const runOptions: RunOptions = {
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+        ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+      };
+      const record: RunRecord = {
+        id: opts.runId ?? randomUUID(),
+        workflow: source.workflow.id,
+        version,
+        definition,
+        status: 'running',
+        input,
+        output: null,
+        failure: null,
+        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 },
+        snapshot,
+        options: runOptions,
+        wakeAt: null,
+        lease: null,
+        createdAt: now,
+        updatedAt: now,
+        revision: 0,
+      };
+      const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
+      if (!created.created || opts.detach) return toView(created.run);
+      return run(created.run, { mode: 'rest', sleepTimers: true }, source);
+    },
+
+    async send(runId, type, data) {
+      const record = await load(runId);
+      const position = positionOf(record.definition.workflow, snapshotOf(record));
+      const accepted = position.kind === 'wait' && record.status === 'waiting' ? position.events : [];
+      if (!accepted.includes(type)) throw new EventNotAcceptedError(runId, type, accepted);
+      const at = clock.now();
+      const step = position.kind === 'wait' ? position.step : null;
+      const visit = step ? (snapshotOf(record).context.visits[step] ?? 0) : 0;
+      return run(record, {
+        mode: 'rest',
+        sleepTimers: true,
+        event: {
+          event: { type, at, ...(data !== undefined ? { data } : {}) },
+          journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null } }],
+        },
+      });
+    },
+
+    async resume(runId, opts = {}) {
+      const record = await load(runId);
+      if ((finishedStatuses.includes(record.status) && record.status !== 'failed') || record.status === 'waiting') {
+        return run(record, { mode: 'rest', sleepTimers: true });
+      }
+      if (record.status === 'failed' && !isResumable(record.status, record.failure)) {
+        throw new StepwiseError('usage', `Run "${runId}" failed with "${record.failure?.kind}", which a resume cannot fix: ${record.failure?.message}`);
+      }
+      const at = clock.now();
+      const context = snapshotOf(record).context;
+      const budget = resolveBudget(record.definition.workflow.budget, opts.budget ?? record.options.budget);
+      const stopped = record.status === 'failed' || record.status === 'budget_exhausted';
+      const updated = opts.budget !== undefined ? { ...record, options: { ...record.options, budget: opts.budget } } : record;
+      const step = context.trail[context.trail.length - 1]?.id ?? null;
+      return run(updated, {
+        mode: 'rest',
+        sleepTimers: true,
+        ...(stopped
+          ? {
+              event: {
+                event: { type: 'run.resume', at, budget },
+                journal: [{ step, visit: step ? (context.visits[step] ?? 0) : 0, attempt: 0, event: 'resumed', at, data: { budget } }],
+              },
+            }
+          : {}),
+      });
+    },
+
+    async step(runId) {
+      const record = await load(runId);
+      if (record.status !== 'running') return toView(record);
+      return run(record, { mode: 'step', sleepTimers: false });
+    },
+
+    async cancel(runId, reason = 'cancelled') {
+      const record = await load(runId);
+      if (finishedStatuses.includes(record.status) && record.status !== 'failed') return toView(record);
+      const at = clock.now();
+      return run(record, {
+        mode: 'rest',
+        sleepTimers: false,
+        event: { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason } }] },
+      });
+    },
+
+    async get(runId) {
+      return toView(await load(runId));
+    },
+
+    async list(filter) {
+      const records = await store.list(filter);
+      return records.map((r) => ({
+        runId: r.id,
+        workflow: r.workflow,
+        status: r.status,
+        version: r.version,
+        usage: r.usage,
+        failure: r.failure,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      }));
+    },
+
+    async journal(runId) {
+      await load(runId);
+      return store.journal(runId);
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,60 @@
+/**
+ * Where a run is, read from its machine snapshot: which step, which phase of
+ * it, and the run status that follows.
+ */
+import { stepKind, type Workflow } from '../definition/schema.js';
+import { CANCELLED_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
+import type { RunStatus } from '../run/types.js';
+
+export type Phase = 'ready' | 'running' | 'retrying' | 'budget_exhausted' | 'failed';
+
+export type Position =
+  | { readonly kind: 'work'; readonly step: string; readonly phase: Phase }
+  | { readonly kind: 'choice'; readonly step: string }
+  | { readonly kind: 'wait'; readonly step: string; readonly events: readonly string[] }
+  | { readonly kind: 'final'; readonly step: string }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'cancelled' };
+
+export interface SnapshotLike {
+  readonly value: unknown;
+  readonly context: RunContext;
+  readonly status: string;
+}
+
+export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position {
+  const value = snapshot.value;
+  const [step, phase] =
+    typeof value === 'string' ? [value, undefined] : (Object.entries(value as Record<string, string>)[0] ?? ['', undefined]);
+  if (step === CANCELLED_STATE) return { kind: 'cancelled' };
+  if (step === FAILED_STATE) return { kind: 'failed' };
+  const def = workflow.steps[step];
+  if (!def) return { kind: 'failed' };
+  switch (stepKind(def)) {
+    case 'choice':
+      return { kind: 'choice', step };
+    case 'wait':
+      return { kind: 'wait', step, events: Object.keys((def as { wait: { on: Record<string, string> } }).wait.on) };
+    case 'final':
+      return { kind: 'final', step };
+    default:
+      return { kind: 'work', step, phase: (phase ?? 'ready') as Phase };
+  }
+}
+
+export function statusOf(position: Position): RunStatus {
+  switch (position.kind) {
+    case 'work':
+      return position.phase === 'budget_exhausted' ? 'budget_exhausted' : position.phase === 'failed' ? 'failed' : 'running';
+    case 'choice':
+      return 'running';
+    case 'wait':
+      return 'waiting';
+    case 'final':
+      return 'done';
+    case 'failed':
+      return 'failed';
+    case 'cancelled':
+      return 'cancelled';
+  }
+}

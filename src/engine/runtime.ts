@@ -1,0 +1,50 @@
+/**
+ * What the engine needs to drive a run of one definition version: its compiled
+ * machine and its tools. Built once per version and cached.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { compile, type WorkflowMachine } from '../compile/machine.js';
+import type { Workflow } from '../definition/schema.js';
+import type { StoredDefinition } from '../run/types.js';
+import type { AnyTool } from '../tools/define.js';
+
+/** A definition as callers hand it to the engine: loaded from a file, or built in code. */
+export interface DefinitionSource {
+  readonly workflow: Workflow;
+  readonly tools?: ReadonlyMap<string, AnyTool> | readonly AnyTool[];
+  /** Absolute paths of the tool modules a YAML definition named. */
+  readonly toolModules?: readonly string[];
+  /** The definition file, when there is one. */
+  readonly source?: string | null;
+  readonly hash?: string;
+}
+
+export interface Runtime {
+  readonly version: string;
+  readonly definition: StoredDefinition;
+  readonly machine: WorkflowMachine;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+}
+
+export function versionOf(workflow: Workflow): string {
+  return createHash('sha256').update(JSON.stringify(workflow)).digest('hex').slice(0, 12);
+}
+
+export function toolMap(tools: ReadonlyMap<string, AnyTool> | readonly AnyTool[] | undefined): Map<string, AnyTool> {
+  if (!tools) return new Map();
+  if (tools instanceof Map) return new Map(tools);
+  return new Map((tools as readonly AnyTool[]).map((t) => [t.name, t]));
+}
+
+export function storedDefinition(source: DefinitionSource): StoredDefinition {
+  return {
+    workflow: source.workflow,
+    source: source.source ? path.resolve(source.source) : null,
+    toolModules: (source.toolModules ?? []).map((m) => path.resolve(m)),
+  };
+}
+
+export function buildRuntime(definition: StoredDefinition, version: string, tools: ReadonlyMap<string, AnyTool>): Runtime {
+  return { version, definition, machine: compile(definition.workflow), tools };
+}

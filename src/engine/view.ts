@@ -1,0 +1,79 @@
+/**
+ * The run as callers see it (`run --json`, `engine.get()`): status, usage,
+ * one entry per step visit, what it waits for, why it failed.
+ */
+import type { RunContext, StepStatus } from '../compile/context.js';
+import { parseDuration } from '../util/duration.js';
+import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
+import { positionOf, type SnapshotLike } from './position.js';
+
+export interface StepView {
+  readonly id: string;
+  readonly visit: number;
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly tokens: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+}
+
+export interface RunView {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly version: string;
+  readonly status: RunStatus;
+  readonly resumable: boolean;
+  readonly output: unknown;
+  readonly usage: Usage;
+  readonly budget: { readonly tokens: number; readonly usd: number | null; readonly stopAt: number };
+  readonly steps: readonly StepView[];
+  readonly waitingFor: { readonly step: string; readonly events: readonly string[]; readonly timeoutAt: number | null } | null;
+  readonly failure: Failure | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Failures a `resume` cannot fix: running the same thing again would fail the same way. */
+const finalKinds: ReadonlySet<FailureKind> = new Set(['loop', 'deadline', 'cancelled', 'context_window']);
+
+export function isResumable(status: RunStatus, failure: Failure | null): boolean {
+  if (status === 'budget_exhausted' || status === 'running') return true;
+  if (status === 'failed') return failure !== null && !finalKinds.has(failure.kind) && failure.step !== null;
+  return false;
+}
+
+export function snapshotOf(record: RunRecord): SnapshotLike {
+  return record.snapshot as SnapshotLike;
+}
+
+export function toView(record: RunRecord): RunView {
+  const snapshot = snapshotOf(record);
+  const context: RunContext = snapshot.context;
+  const position = positionOf(record.definition.workflow, snapshot);
+  let waitingFor: RunView['waitingFor'] = null;
+  if (position.kind === 'wait' && record.status === 'waiting') {
+    const wait = (record.definition.workflow.steps[position.step] as { wait: { timeout?: number | string } }).wait;
+    waitingFor = {
+      step: position.step,
+      events: position.events,
+      timeoutAt: wait.timeout !== undefined ? context.enteredAt + parseDuration(wait.timeout) : null,
+    };
+  }
+  return {
+    runId: record.id,
+    workflow: record.workflow,
+    version: record.version,
+    status: record.status,
+    resumable: isResumable(record.status, record.failure),
+    output: record.output ?? null,
+    usage: record.usage,
+    budget: context.budget,
+    steps: context.trail.map((e) => ({ ...e })),
+    waitingFor,
+    failure: record.failure,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Stepwise: a declarative workflow engine for Claude tool use. This is the
+ * public surface; anything not exported here (or from `stepwise/testing`,
+ * `stepwise/postgres`) is internal.
+ */
+export { createEngine } from './engine/engine.js';
+export type { Engine, EngineOptions, StartOptions, RunSummary } from './engine/engine.js';
+export type { RunView, StepView } from './engine/view.js';
+export type { DefinitionSource } from './engine/runtime.js';
+export { systemClock, ManualClock } from './engine/clock.js';
+export type { Clock } from './engine/clock.js';
+
+export { defineTool } from './tools/define.js';
+export type { Tool, AnyTool, ToolContext } from './tools/define.js';
+export { defineWorkflow, loadDefinition, loadDefinitionFromObject, workflowJsonSchema } from './definition/index.js';
+export type { LoadedDefinition, WorkflowModule, Workflow, Step } from './definition/index.js';
+export { compile } from './compile/machine.js';
+export type { WorkflowMachine } from './compile/machine.js';
+export type { RunContext, RunEvent } from './compile/context.js';
+
+export { openStore } from './store/open.js';
+export { createMemoryStore } from './store/memory.js';
+export { createSqliteStore } from './store/sqlite.js';
+export type { Store } from './store/types.js';
+
+export { resolveModel, environmentHasModel } from './model/client.js';
+export type { ModelOptions } from './model/client.js';
+export { countTokens } from './model/tokens.js';
+
+export { StepwiseError, DefinitionError, RunNotFoundError, EventNotAcceptedError, ToolError } from './errors.js';
+export type { ErrorCode, DefinitionIssue } from './errors.js';
+export type { RunStatus, Failure, FailureKind, Usage, JournalEntry, RunRecord } from './run/types.js';

@@ -1,0 +1,135 @@
+/**
+ * One model call that must fill one tool's input: forced `tool_choice`, every
+ * `stop_reason` and API error mapped to a step outcome, usage counted.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { FailureKind, Usage } from '../run/types.js';
+import { costUsd } from '../policy/pricing.js';
+import type { ModelConfig } from './client.js';
+
+export interface ToolCallRequest {
+  readonly model: string;
+  readonly maxTokens: number;
+  readonly system?: string;
+  readonly prompt: string;
+  readonly tool: { readonly name: string; readonly description: string; readonly input_schema: Record<string, unknown> };
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export type ToolCallResult =
+  | { readonly ok: true; readonly input: unknown; readonly usage: Usage; readonly stopReason: string; readonly latencyMs: number; readonly requests: number }
+  | {
+      readonly ok: false;
+      readonly kind: FailureKind;
+      readonly message: string;
+      readonly retryable: boolean;
+      readonly usage: Usage;
+      readonly stopReason: string | null;
+      readonly latencyMs: number;
+      readonly requests: number;
+    };
+
+/** How many times a `pause_turn` reply is continued before the step fails. */
+const MAX_CONTINUATIONS = 3;
+
+export function toUsage(model: string, usage: { input_tokens: number; output_tokens: number } | undefined): Usage {
+  const inputTokens = usage?.input_tokens ?? 0;
+  const outputTokens = usage?.output_tokens ?? 0;
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd: costUsd(model, inputTokens, outputTokens) };
+}
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    usd: a.usd + b.usd,
+  };
+}
+
+/** The request body, built once so the budget guard counts exactly what is sent. */
+export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.MessageCreateParamsNonStreaming {
+  return {
+    model: req.model,
+    max_tokens: req.maxTokens,
+    ...(req.system ? { system: req.system } : {}),
+    messages: [{ role: 'user', content: req.prompt }],
+    tools: [{ name: req.tool.name, description: req.tool.description, input_schema: req.tool.input_schema as Anthropic.Messages.Tool.InputSchema }],
+    tool_choice: { type: 'tool', name: req.tool.name, disable_parallel_tool_use: true },
+  };
+}
+
+/** Maps an SDK error to a step failure: transient ones are retryable, request errors are not. */
+export function classifyError(error: unknown): { kind: FailureKind; message: string; retryable: boolean } {
+  if (error instanceof Anthropic.APIError) {
+    const status = error.status;
+    const message = error.message.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…');
+    if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {
+      return { kind: 'context_window', message, retryable: false };
+    }
+    if (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500) {
+      return { kind: 'model_error', message: status ? `${status} ${message}` : message, retryable: true };
+    }
+    return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
+  }
+  return { kind: 'model_error', message: error instanceof Error ? error.message : String(error), retryable: true };
+}
+
+/**
+ * Asks the model to fill the input of one tool.
+ * `pause_turn` replies are continued; `refusal`, `max_tokens` and a missing tool
+ * call become failures the step machine decides on.
+ */
+export async function callForToolInput(config: ModelConfig, req: ToolCallRequest): Promise<ToolCallResult> {
+  const started = Date.now();
+  let usage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
+  const params = toolCallParams(req);
+  const messages = [...params.messages];
+  let requests = 0;
+  const fail = (kind: FailureKind, message: string, retryable: boolean, stopReason: string | null): ToolCallResult => ({
+    ok: false,
+    kind,
+    message,
+    retryable,
+    usage,
+    stopReason,
+    latencyMs: Date.now() - started,
+    requests,
+  });
+
+  for (let turn = 0; turn <= MAX_CONTINUATIONS; turn++) {
+    let reply: Anthropic.Messages.Message;
+    try {
+      requests++;
+      reply = await config.client.messages.create(
+        { ...params, messages },
+        { timeout: req.timeoutMs, maxRetries: config.maxRetries, ...(req.signal ? { signal: req.signal } : {}) },
+      );
+    } catch (error) {
+      const { kind, message, retryable } = classifyError(error);
+      return fail(kind, message, retryable, null);
+    }
+    usage = add(usage, toUsage(req.model, reply.usage));
+    const stop = reply.stop_reason ?? 'end_turn';
+    const toolUse = reply.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === req.tool.name);
+    switch (stop) {
+      case 'tool_use':
+        if (toolUse) return { ok: true, input: toolUse.input, usage, stopReason: stop, latencyMs: Date.now() - started, requests };
+        return fail('invalid_data', `the model did not call ${req.tool.name}`, true, stop);
+      case 'pause_turn':
+        messages.push({ role: 'assistant', content: reply.content });
+        continue;
+      case 'refusal':
+        return fail('refusal', 'the model declined to fill this step (stop_reason "refusal")', false, stop);
+      case 'max_tokens':
+        return fail('max_tokens', `the reply hit max_tokens (${req.maxTokens}) before the tool input was complete`, true, stop);
+      case 'model_context_window_exceeded':
+        return fail('context_window', 'the request exceeds the model context window', false, stop);
+      default:
+        if (toolUse) return { ok: true, input: toolUse.input, usage, stopReason: stop, latencyMs: Date.now() - started, requests };
+        return fail('invalid_data', `the model ended its turn (${stop}) without calling ${req.tool.name}`, true, stop);
+    }
+  }
+  return fail('model_error', `the model paused its turn more than ${MAX_CONTINUATIONS} times`, true, 'pause_turn');
+}

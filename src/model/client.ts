@@ -1,0 +1,53 @@
+/**
+ * The Anthropic SDK client Stepwise talks to Claude with, and how the model
+ * server is chosen: the caller's client, an explicit base URL, or the SDK's own
+ * environment handling (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
+ */
+import Anthropic from '@anthropic-ai/sdk';
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+export const DEFAULT_MAX_TOKENS = 1024;
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface ModelOptions {
+  /** A ready client; used as is. */
+  readonly client?: Anthropic;
+  /** A Messages-API server, e.g. the emulator's URL. */
+  readonly baseURL?: string;
+  readonly apiKey?: string;
+  /** Model of steps that name none (default claude-sonnet-4-6). */
+  readonly model?: string;
+  /** Per-request timeout in ms (default 60 s); a step's `timeout` overrides it. */
+  readonly timeoutMs?: number;
+  /** HTTP retries the SDK makes inside one step attempt (default 2). */
+  readonly maxRetries?: number;
+}
+
+export interface ModelConfig {
+  readonly client: Anthropic;
+  readonly model: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+}
+
+/** Does the environment name a model server (so no emulator is needed)? */
+export function environmentHasModel(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env['ANTHROPIC_BASE_URL'] || env['ANTHROPIC_API_KEY']);
+}
+
+/** Resolves model options into a client. Without options the SDK reads the environment. */
+export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS.ProcessEnv = process.env): ModelConfig {
+  const opts: ModelOptions = options instanceof Anthropic ? { client: options } : options;
+  const maxRetries = opts.maxRetries ?? 2;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client =
+    opts.client ??
+    new Anthropic({
+      ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
+      // A base URL with any key is a server to use as is; the emulator takes any key.
+      apiKey: opts.apiKey ?? env['ANTHROPIC_API_KEY'] ?? (opts.baseURL || env['ANTHROPIC_BASE_URL'] ? 'stepwise-no-key' : null),
+      maxRetries,
+      timeout: timeoutMs,
+    });
+  return { client, model: opts.model ?? DEFAULT_MODEL, timeoutMs, maxRetries };
+}

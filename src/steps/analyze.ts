@@ -1,0 +1,58 @@
+/**
+ * `analyze` step: Claude returns a structured analysis against the step's JSON
+ * Schema, through a forced `record_analysis` tool; the analysis is validated
+ * with Ajv and becomes the step output.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { AnalyzeStep } from '../definition/schema.js';
+import { callForToolInput } from '../model/call.js';
+import { prepareModelStep } from './model-step.js';
+import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
+
+export const ANALYSIS_TOOL = 'record_analysis';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+
+function validatorFor(schema: Record<string, unknown>) {
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+export const analyzeStep: StepExecutor = {
+  async prepare(env) {
+    const step = env.workflow.steps[env.stepId] as AnalyzeStep;
+    return prepareModelStep(env, { ...step.analyze, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
+      name: ANALYSIS_TOOL,
+      description: 'Record the analysis this step asks for, in the required structure.',
+      input_schema: { type: 'object', ...step.analyze.schema },
+    });
+  },
+
+  async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
+    const step = env.workflow.steps[env.stepId] as AnalyzeStep;
+    if (!prepared.request) throw new Error('analyze step prepared without a request');
+    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
+    if (!call.ok) {
+      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: call.retryable, usage: call.usage, latencyMs: call.latencyMs };
+    }
+    const validate = validatorFor({ type: 'object', ...step.analyze.schema });
+    if (!validate(call.input)) {
+      const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(analysis)'} ${e.message ?? ''}`.trim());
+      return {
+        ok: false,
+        error: { kind: 'invalid_data', message: `the analysis does not match the step schema: ${problems.join('; ')}` },
+        retryable: true,
+        input: call.input,
+        usage: call.usage,
+        latencyMs: call.latencyMs,
+      };
+    }
+    return { ok: true, output: call.input, usage: call.usage, latencyMs: call.latencyMs };
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * Calls a tool the way every step kind does: its zod schema validates the input
+ * first, the idempotency key identifies the attempt, a thrown error becomes a
+ * `tool_error` outcome rather than a crash.
+ */
+import type { z } from 'zod';
+import type { StepFailure } from '../compile/context.js';
+import type { AnyTool, ToolContext } from '../tools/define.js';
+import type { StepEnv } from './types.js';
+
+export type ToolResult =
+  | { readonly ok: true; readonly output: unknown; readonly input: unknown }
+  | { readonly ok: false; readonly error: StepFailure; readonly retryable: boolean };
+
+/** Formats zod issues as `path: message` lines, a few at most. */
+export function describeIssues(error: z.ZodError, limit = 5): string {
+  const lines = error.issues.slice(0, limit).map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+  if (error.issues.length > limit) lines.push(`… and ${error.issues.length - limit} more`);
+  return lines.join('; ');
+}
+
+export function idempotencyKey(env: Pick<StepEnv, 'runId' | 'stepId' | 'visit' | 'attempt'>): string {
+  return `${env.runId}:${env.stepId}:${env.visit}:${env.attempt}`;
+}
+
+/** Validates `input` against the tool's schema. */
+export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const parsed = tool.input.safeParse(input);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error) };
+}
+
+export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
+  const context: ToolContext = {
+    runId: env.runId,
+    stepId: env.stepId,
+    visit: env.visit,
+    attempt: env.attempt,
+    idempotencyKey: idempotencyKey(env),
+    signal: env.signal,
+  };
+  try {
+    const output = await tool.run(validInput, context);
+    return { ok: true, output: output === undefined ? null : output, input: validInput };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const retryable = !(error instanceof Error && (error as { retryable?: unknown }).retryable === false);
+    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${message}` }, retryable };
+  }
+}

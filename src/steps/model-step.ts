@@ -1,0 +1,56 @@
+/**
+ * The part `claude` and `analyze` steps share: evaluate the declared context,
+ * build the compact prompt, and project the call's cost for the budget guard.
+ */
+import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import type { ToolCallRequest } from '../model/call.js';
+import { toolCallParams } from '../model/call.js';
+import { buildPrompt, summarize } from '../model/prompt.js';
+import { countRequestTokens } from '../model/tokens.js';
+import { costUsd } from '../policy/pricing.js';
+import { parseDuration } from '../util/duration.js';
+import type { PreparedStep, StepEnv } from './types.js';
+import { scopeOf } from './types.js';
+
+export interface ModelStepSpec {
+  readonly prompt: string;
+  readonly context?: Record<string, unknown> | undefined;
+  readonly system?: string | undefined;
+  readonly model?: string | undefined;
+  readonly maxTokens?: number | undefined;
+  readonly timeout?: number | string | undefined;
+}
+
+/** After a `max_tokens` stop the next attempt may use twice the limit. */
+function maxTokensFor(env: StepEnv, spec: ModelStepSpec): number {
+  const base = spec.maxTokens ?? env.workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
+  return env.context.lastError?.kind === 'max_tokens' ? base * 2 : base;
+}
+
+export async function prepareModelStep(
+  env: StepEnv,
+  spec: ModelStepSpec,
+  tool: ToolCallRequest['tool'],
+): Promise<PreparedStep> {
+  const values = spec.context ? ((await evaluateMapping(compileMapping(spec.context), scopeOf(env))) as Record<string, unknown>) : {};
+  const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
+  const prompt = buildPrompt({
+    instructions: spec.prompt,
+    context: values,
+    summary: summarize(env.context, env.stepId),
+    ...(feedback ? { feedback } : {}),
+  });
+  const model = spec.model ?? env.workflow.model ?? env.model.model;
+  const maxTokens = maxTokensFor(env, spec);
+  const request: ToolCallRequest = {
+    model,
+    maxTokens,
+    ...(spec.system ? { system: spec.system } : {}),
+    prompt,
+    tool,
+    timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
+  };
+  const inputTokens = countRequestTokens(toolCallParams(request));
+  return { request, projectedTokens: inputTokens + maxTokens, projectedUsd: costUsd(model, inputTokens, maxTokens) };
+}

@@ -1,0 +1,66 @@
+/**
+ * What a step executor is given and what it reports. Executors do the I/O of a
+ * step (expressions, model call, tool call); the machine decides what follows.
+ */
+import type { RunContext, StepFailure } from '../compile/context.js';
+import type { Workflow } from '../definition/schema.js';
+import type { ModelConfig } from '../model/client.js';
+import type { ToolCallRequest } from '../model/call.js';
+import type { Usage } from '../run/types.js';
+import type { AnyTool } from '../tools/define.js';
+import type { Scope } from '../expr/index.js';
+
+export interface StepEnv {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly visit: number;
+  readonly attempt: number;
+  readonly workflow: Workflow;
+  readonly context: RunContext;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+  readonly model: ModelConfig;
+  readonly signal: AbortSignal;
+}
+
+/** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */
+export interface PreparedStep {
+  readonly request: ToolCallRequest | null;
+  /** The tool input of a `tool` step, already evaluated. */
+  readonly toolInput?: unknown;
+  readonly projectedTokens: number;
+  readonly projectedUsd: number;
+}
+
+export type StepOutcome =
+  | {
+      readonly ok: true;
+      readonly output: unknown;
+      readonly input?: unknown;
+      readonly usage: Usage;
+      readonly latencyMs: number;
+      readonly fingerprint?: string;
+    }
+  | {
+      readonly ok: false;
+      readonly error: StepFailure;
+      readonly retryable: boolean;
+      readonly input?: unknown;
+      readonly usage: Usage;
+      readonly latencyMs: number;
+      readonly fingerprint?: string;
+    };
+
+export interface StepExecutor {
+  prepare(env: StepEnv): Promise<PreparedStep>;
+  execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome>;
+}
+
+/** The expression scope of a run: `$input`, `$steps`, `$event`, `$run`. */
+export function scopeOf(env: Pick<StepEnv, 'runId' | 'context'>): Scope {
+  return {
+    input: env.context.input,
+    steps: env.context.steps as Record<string, unknown>,
+    event: env.context.event ?? undefined,
+    run: { id: env.runId, usage: env.context.usage },
+  };
+}

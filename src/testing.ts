@@ -1,0 +1,8 @@
+/**
+ * `stepwise/testing`: the Messages API emulator and helpers for testing
+ * workflows without a model or an API key.
+ */
+export { startEmulator, parseFaults, faultProfiles, faultNames, fillFromSchema } from './emulator/index.js';
+export type { Emulator, EmulatorOptions, FaultSpec, FaultName, FaultProfileName, EmulatorStats } from './emulator/index.js';
+export { ManualClock } from './engine/clock.js';
+export { createMemoryStore } from './store/memory.js';
