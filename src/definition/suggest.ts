@@ -3,8 +3,8 @@ import { distance } from 'fastest-levenshtein';
 
 /**
  * The candidate closest to `word`, if it is close enough to be a likely typo:
- * at most one edit for short words, a third of the word's length for longer
- * ones. Case differences count as half an edit.
+ * one edit for words of up to three letters, else two edits or a third of the
+ * word's length, whichever is more. Case differences count as half an edit.
  */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -17,7 +17,7 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
       bestScore = score;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  const allowed = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
   return bestScore <= allowed ? best : undefined;
 }
 

@@ -84,12 +84,13 @@ export async function loadToolModules(paths: string[], baseDir: string, issueAt?
 export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string, AnyTool>, locate: Locate, file: string): DefinitionIssue[] {
   const issue = issueMaker(file, locate);
   const names = [...tools.keys()].sort();
-  const available = names.length ? `available tools: ${names.join(', ')}` : 'no tools are loaded; list tool modules in `tools:`';
+  const available = names.length ? `Available tools: ${names.join(', ')}.` : 'No tools are loaded: list tool modules in `tools:`.';
   const issues: DefinitionIssue[] = [];
   for (const [id, step] of Object.entries(workflow.steps)) {
     const use = 'claude' in step ? { name: step.claude.tool, path: ['steps', id, 'claude', 'tool'] } : 'tool' in step ? { name: step.tool, path: ['steps', id, 'tool'] } : undefined;
     if (!use || tools.has(use.name)) continue;
-    issues.push(issue(use.path, `step "${id}" uses tool "${use.name}", which is not provided${didYouMean(use.name, names)}; ${available}`));
+    const hint = didYouMean(use.name, names) || '.';
+    issues.push(issue(use.path, `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
   }
   return issues;
 }

@@ -53,7 +53,7 @@ function syntaxIssue(
   const [start, end] = error.pos;
   if (error.code === 'DUPLICATE_KEY') {
     const path = pathAt(doc, start);
-    const key = text.slice(start, end).trim() || String(path.at(-1) ?? '');
+    const key = path.length > 0 ? String(path.at(-1)) : text.slice(start, end).trim();
     return { file, ...position(start), path: dotted(path), message: `duplicate key ${JSON.stringify(key)}: a key may appear once per mapping` };
   }
   const message = error.message.replace(/\s+at line \d+, column \d+.*$/s, '');

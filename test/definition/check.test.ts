@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { errorsOf, issuesOf, yaml } from './helpers.js';
+
+describe('checkWorkflow', () => {
+  it('accepts a sound workflow without warnings', () => {
+    expect(
+      issuesOf(
+        yaml(
+          'id: flow',
+          'steps:',
+          '  find: { tool: lookup, onError: failed }',
+          '  fill: { claude: { tool: extract, prompt: Go., context: { a: "{% $steps.find.output %}" } } }',
+          '  route:',
+          '    choice:',
+          '      - { when: "$steps.fill.output.total > 10", next: approve }',
+          '      - { next: done }',
+          '  approve: { wait: { on: { APPROVE: done }, timeout: 1h, onTimeout: failed } }',
+          '  done: { final: true }',
+          '  failed: { final: true }',
+        ),
+      ),
+    ).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('names a missing target with a suggestion, wherever it is', () => {
+    expect(
+      errorsOf(
+        yaml(
+          'id: flow',
+          'start: fnd',
+          'steps:',
+          '  find: { tool: lookup, next: dnoe, onError: failed }',
+          '  route: { choice: [{ when: "true", next: don }, { next: elsewhere }] }',
+          '  wait: { wait: { on: { GO: dome }, timeout: 1s, onTimeout: faled } }',
+          '  done: { final: true }',
+        ),
+      ),
+    ).toEqual([
+      'flow.yaml:2:8: start: no step named "fnd"; did you mean "find"?',
+      'flow.yaml:4:31: steps.find.next: no step named "dnoe"; did you mean "done"?',
+      'flow.yaml:4:46: steps.find.onError: no step named "failed"; steps are: find, route, wait, done',
+      'flow.yaml:5:43: steps.route.choice[0].next: no step named "don"; did you mean "done"?',
+      'flow.yaml:5:58: steps.route.choice[1].next: no step named "elsewhere"; steps are: find, route, wait, done',
+      'flow.yaml:6:29: steps.wait.wait.on.GO: no step named "dome"; did you mean "done"?',
+      'flow.yaml:6:61: steps.wait.wait.onTimeout: no step named "faled"; steps are: find, route, wait, done',
+    ].sort(byLine));
+  });
+
+  it('reports a loop with no exit, naming its steps', () => {
+    expect(
+      errorsOf(
+        yaml(
+          'id: flow',
+          'steps:',
+          '  start: { tool: lookup, next: ask }',
+          '  ask: { claude: { tool: extract, prompt: Again. }, next: check }',
+          '  check: { tool: lookup, next: ask }',
+          '  done: { final: true }',
+        ),
+      ),
+    ).toEqual([
+      'flow.yaml:4:8: steps.ask: steps "ask", "check" form a loop with no exit: none of them can reach a final step; route one of them (a choice branch, onError, or a wait event) to a step that ends the run',
+    ]);
+  });
+
+  it('accepts a loop with an exit', () => {
+    expect(
+      errorsOf(yaml('id: flow', 'steps:', '  ask: { tool: lookup }', '  check: { choice: [{ when: "$done", next: done }, { next: ask }] }', '  done: { final: true }')),
+    ).toEqual([]);
+  });
+
+  it('requires a final step', () => {
+    expect(errorsOf(yaml('id: flow', 'steps:', '  a: { tool: x, next: a }'))).toEqual([
+      'flow.yaml:2:1: steps: no final step, so a run can never complete; add one, e.g. `done: { final: true }`',
+    ]);
+  });
+
+  it('sends a step without next to the next one listed, and rejects it last', () => {
+    expect(errorsOf(yaml('id: flow', 'steps:', '  done: { final: true }', '  find: { tool: lookup }'))).toEqual([
+      'flow.yaml:4:9: steps.find: step "find" has no next and is listed last, so nothing follows it; add next, or end the workflow with a final step',
+    ]);
+  });
+
+  it('checks waits and their timeouts', () => {
+    const { errors, warnings } = issuesOf(
+      yaml('id: flow', 'steps:', '  a: { wait: { on: { GO: b }, onTimeout: done } }', '  b: { wait: { on: { GO: done }, timeout: 1h } }', '  done: { final: true }'),
+    );
+    expect(errors).toEqual(['flow.yaml:3:42: steps.a.wait.onTimeout: onTimeout needs a timeout; add wait.timeout, e.g. 72h']);
+    expect(warnings).toEqual([
+      'flow.yaml:4:43: steps.b.wait.timeout: timeout without onTimeout: the run fails when the wait times out; name a step in wait.onTimeout to route it',
+    ]);
+  });
+
+  it('warns about unreachable steps and choices without a default', () => {
+    const { errors, warnings } = issuesOf(
+      yaml(
+        'id: flow',
+        'steps:',
+        '  route:',
+        '    choice:',
+        '      - { when: "$x", next: done }',
+        '  orphan: { tool: lookup, next: done }',
+        '  done: { final: true }',
+      ),
+    );
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([
+      'flow.yaml:5:9: steps.route.choice[0]: no default branch: when no condition holds the run fails; add a last branch without when',
+      'flow.yaml:6:11: steps.orphan: step "orphan" is never reached from the start step "route"',
+    ]);
+  });
+
+  it('reports expression syntax errors at the field', () => {
+    const errors = errorsOf(
+      yaml(
+        'id: flow',
+        'steps:',
+        '  find: { tool: lookup, with: { id: "{% $input.id + %}" } }',
+        '  route: { choice: [{ when: "$x >", next: done }, { next: done }] }',
+        '  done: { final: true, output: { total: "{% $sum( %}" } }',
+      ),
+    );
+    expect(errors.map((e) => e.split(': ').slice(0, 2).join(': '))).toEqual([
+      'flow.yaml:3:37: steps.find.with.id',
+      'flow.yaml:4:29: steps.route.choice[0].when',
+      'flow.yaml:5:41: steps.done.output.total',
+    ]);
+  });
+});
+
+function byLine(a: string, b: string): number {
+  const [, la = 0, ca = 0] = a.split(':').map(Number);
+  const [, lb = 0, cb = 0] = b.split(':').map(Number);
+  return la - lb || ca - cb;
+}
