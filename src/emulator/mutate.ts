@@ -74,7 +74,7 @@ export function nearIdentical(value: unknown, random: Random): unknown {
   if (typeof value === 'string') return random() < 0.6 ? tweakString(value, random) : value;
   if (typeof value === 'number') {
     if (Number.isInteger(value)) return value;
-    return Math.round(value * (1 + (random() - 0.5) * 2e-4) * 1e4) / 1e4;
+    return Math.round(value * (1 + (random() - 0.5) * 1e-4) * 1e4) / 1e4;
   }
   if (Array.isArray(value)) return value.map((v) => nearIdentical(v, random));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, nearIdentical(v, random)]));

@@ -1,4 +1,5 @@
 /** Shared set-up for the emulator tests: an emulator plus a real SDK client. */
+import Ajv2020Module from 'ajv/dist/2020.js';
 import Anthropic from '@anthropic-ai/sdk';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 
@@ -52,3 +53,6 @@ export function forcedParams(extra: Record<string, unknown> = {}): Anthropic.Mes
     ...extra,
   };
 }
+
+/** Ajv for draft 2020-12 (the CommonJS default export, typed for NodeNext). */
+export const Ajv = Ajv2020Module.default;
