@@ -1,7 +1,8 @@
 /**
  * Parses YAML (and JSON, which is YAML) into plain data while keeping every
  * node's source range, so later issues can point at a line and column.
- * Syntax errors and duplicate keys become {@link DefinitionIssue}s.
+ * Syntax errors and duplicate keys become {@link DefinitionIssue}s. Merge keys
+ * (`<<: *defaults`) are supported, so steps can share settings.
  */
 import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
@@ -29,7 +30,7 @@ interface Ranged {
  */
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const position = (offset: number): Position => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
     throw new DefinitionError(doc.errors.map((error) => syntaxIssue(error, doc, text, file, position)));

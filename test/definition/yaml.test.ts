@@ -52,6 +52,11 @@ describe('parseYaml', () => {
     expect(parseYaml('{\n\t"id": "j",\n\t"steps": { "a": { "final": true } }\n}\n', 'f.json').data).toEqual({ id: 'j', steps: { a: { final: true } } });
   });
 
+  it('supports merge keys', () => {
+    const { data } = parseYaml(yaml('retry: &r { maxAttempts: 2 }', 'steps:', '  a: { <<: { retry: *r }, tool: x }'), 'f.yaml');
+    expect(data).toEqual({ retry: { maxAttempts: 2 }, steps: { a: { retry: { maxAttempts: 2 }, tool: 'x' } } });
+  });
+
   it('throws DefinitionError', () => {
     expect(() => parseYaml('a: [', 'f.yaml')).toThrow(DefinitionError);
   });
