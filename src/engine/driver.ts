@@ -195,6 +195,7 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
           executed++;
           prepared = null;
           const at = clock.now();
+          const attemptOf = where(pos.step);
           if (outcome.ok) {
             send({
               type: 'step.done',
@@ -206,7 +207,7 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
             const after = position();
             const looped = after.kind === 'work' && after.step === pos.step && after.phase === 'failed';
             note({
-              ...where(pos.step),
+              ...attemptOf,
               at,
               event: looped ? 'loop_detected' : 'completed',
               input: outcome.input,
@@ -222,7 +223,7 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
             send(failedEvent(at, outcome, at + delay));
             const after = position();
             note({
-              ...where(pos.step),
+              ...attemptOf,
               at,
               event: 'failed',
               ...(outcome.input !== undefined ? { input: outcome.input } : {}),
@@ -231,7 +232,7 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
               error: { kind: outcome.error.kind, message: outcome.error.message },
             });
             if (after.kind === 'work' && after.step === pos.step && after.phase === 'retrying') {
-              note({ ...where(pos.step), at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
+              note({ ...attemptOf, at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
             }
           }
           continue;

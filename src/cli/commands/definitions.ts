@@ -1,0 +1,42 @@
+/** `validate` and `schema`: checking definitions and exporting the JSON Schema. */
+import type { Command } from 'commander';
+import { loadDefinition } from '../../definition/load.js';
+import { workflowJsonSchemaText } from '../../definition/json-schema.js';
+import { DefinitionError, formatIssue } from '../../errors.js';
+import { color } from '../io.js';
+
+export function registerDefinitionCommands(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('validate <files...>')
+    .description('check definitions; prints file:line:col: message for each problem')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      const results: Array<Record<string, unknown>> = [];
+      let failed = false;
+      for (const file of files) {
+        try {
+          const loaded = await loadDefinition(file);
+          const steps = Object.keys(loaded.workflow.steps).length;
+          results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, warnings: loaded.warnings });
+          if (!opts.json) {
+            for (const w of loaded.warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
+            process.stdout.write(`${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash})\n`);
+          }
+        } catch (error) {
+          if (!(error instanceof DefinitionError)) throw error;
+          failed = true;
+          results.push({ file, valid: false, issues: error.issues });
+          if (!opts.json) for (const issue of error.issues) process.stdout.write(`${formatIssue(issue)}\n`);
+        }
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+      setExit(failed ? 1 : 0);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the definition format (for editor autocompletion)')
+    .action(() => {
+      process.stdout.write(workflowJsonSchemaText());
+    });
+}

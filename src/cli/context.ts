@@ -1,0 +1,62 @@
+/**
+ * What the run-related commands share: opening the store, the model server and
+ * an engine, printing progress on stderr, and closing it all.
+ */
+import { createEngine, type Engine } from '../engine/engine.js';
+import type { RunView } from '../engine/view.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import { color } from './io.js';
+import { openModelServer, type ModelServerOptions } from './model-server.js';
+
+export interface CommonOptions {
+  store?: string;
+  json?: boolean;
+  seed?: string;
+  faults?: string;
+  timeout?: string;
+  maxRetries?: string;
+}
+
+export const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function withStore<T>(spec: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(spec);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints one line per finished step visit, as the run commits. */
+export function progressPrinter(): (view: RunView) => void {
+  const printed = new Set<string>();
+  return (view) => {
+    view.steps.forEach((step, index) => {
+      const key = `${view.runId}:${index}:${step.status}`;
+      if (step.status === 'running' || printed.has(key)) return;
+      printed.add(key);
+      const mark = step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
+      const took = step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';
+      log(`${mark} ${step.id} ${step.status}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
+    });
+  };
+}
+
+export async function withEngine<T>(
+  store: Store,
+  server: Omit<ModelServerOptions, 'log'> | null,
+  quiet: boolean,
+  fn: (engine: Engine) => Promise<T>,
+): Promise<T> {
+  // Commands that make no model call (cancel) need no model server.
+  const model = server ? await openModelServer({ ...server, log }) : { model: { apiKey: 'unused' }, close: async () => {} };
+  try {
+    const engine = createEngine({ store, model: model.model });
+    if (!quiet) engine.subscribe(progressPrinter());
+    return await fn(engine);
+  } finally {
+    await model.close();
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** The `stepwise` command. */
+import { Command } from 'commander';
+import { StepwiseError } from '../errors.js';
+import { registerDefinitionCommands } from './commands/definitions.js';
+import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerInspectCommands } from './commands/inspect.js';
+import { registerRunCommands } from './commands/runs.js';
+
+let exitCode = 0;
+const setExit = (code: number) => {
+  exitCode = code;
+};
+
+const program = new Command()
+  .name('stepwise')
+  .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
+  .showHelpAfterError();
+
+registerDefinitionCommands(program, setExit);
+registerRunCommands(program, setExit);
+registerInspectCommands(program);
+registerEmulatorCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (error) {
+  if (error instanceof StepwiseError) {
+    process.stderr.write(`stepwise: ${error.message}\n`);
+  } else {
+    process.stderr.write(`stepwise: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exitCode = 1;
+}

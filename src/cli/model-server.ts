@@ -1,0 +1,43 @@
+/**
+ * Which model server a CLI command talks to: the SDK's own environment
+ * handling when `ANTHROPIC_API_KEY` or `ANTHROPIC_BASE_URL` is set, otherwise
+ * the embedded emulator, started for the command with the run's seed and faults.
+ */
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { environmentHasModel, type ModelOptions } from '../model/client.js';
+import { parseDuration } from '../util/duration.js';
+
+export interface ModelServer {
+  readonly model: ModelOptions;
+  readonly emulator: Emulator | null;
+  close(): Promise<void>;
+}
+
+export interface ModelServerOptions {
+  readonly seed?: number | undefined;
+  readonly faults?: string | undefined;
+  readonly timeout?: string | undefined;
+  readonly maxRetries?: number | undefined;
+  readonly log: (line: string) => void;
+}
+
+export async function openModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  const timeoutMs = options.timeout ? parseDuration(options.timeout) : undefined;
+  const tuning = {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+  };
+  if (environmentHasModel()) {
+    if (options.faults) options.log('stepwise: --faults only applies to the built-in emulator; ignored for the configured model server');
+    return { model: tuning, emulator: null, close: async () => {} };
+  }
+  const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
+  options.log(
+    `stepwise: no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`,
+  );
+  return {
+    model: { baseURL: emulator.url, apiKey: 'stepwise-emulator', ...tuning },
+    emulator,
+    close: () => emulator.close(),
+  };
+}
