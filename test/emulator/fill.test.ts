@@ -174,7 +174,7 @@ describe('fillFromSchema', () => {
   });
 
   it('fills recursive schemas', () => {
-    type Node = { label: string; children?: Node[] };
+    type Node = { label: string; children?: Node[] | undefined };
     const Tree: z.ZodType<Node> = z.lazy(() => z.object({ label: z.string(), children: z.array(Tree).optional() }));
     const json = z.toJSONSchema(Tree, { io: 'input' }) as Record<string, unknown>;
     const validate = makeAjv().compile(json);
