@@ -13,6 +13,7 @@ import { randomId } from './plausible.js';
 import { errorBody, type ApiErrorType, type MessageReply } from './reply.js';
 import { inputTokens, stableStringify, type ChargedFields } from './request-tokens.js';
 import { StatsRecorder, type EmulatorStats } from './stats.js';
+import { ThreadStore } from './threads.js';
 import { parseCountTokensRequest, parseMessagesRequest } from './validate.js';
 
 export interface EmulatorOptions {
@@ -85,6 +86,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const latency = faults.latency ?? 0;
   const stats = new StatsRecorder();
   const occurrences = new Map<string, number>();
+  const threads = new ThreadStore();
   const held = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   let requestCount = 0;
@@ -133,7 +135,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return { faults: seededRandom(hashString(base)), gen: seededRandom(hashString(`${base}:gen`)) };
   };
 
-  const answerMessages = (body: unknown, res: ServerResponse): Answer | 'hold' => {
+  const answerMessages = (raw: unknown, res: ServerResponse): Answer | 'hold' => {
+    const resolved = threads.resolve(raw);
+    if (!resolved.ok) return error(400, 'invalid_request_error', resolved.message, false);
+    const body = resolved.body;
     const parsed = parseMessagesRequest(body);
     if (!parsed.ok) return error(400, 'invalid_request_error', parsed.message, false);
     const request = parsed.request;
@@ -164,6 +169,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       stop_sequence: null,
       usage: { input_tokens: charged, output_tokens: countJsonTokens(turn.content), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     };
+    if (resolved.threaded) threads.record(id, body, turn.content);
     for (const f of turn.faults) stats.fault(f);
     stats.reply(turn.stopReason, reply.usage.input_tokens, reply.usage.output_tokens);
     return { status: 200, body: reply };
@@ -202,10 +208,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (body !== undefined) {
         if (route === 'messages') answer = answerMessages(body, res);
         else {
-          const parsed = parseCountTokensRequest(body);
-          answer = parsed.ok
-            ? { status: 200, body: { input_tokens: inputTokens(body as ChargedFields) } }
-            : error(400, 'invalid_request_error', parsed.message, false);
+          const resolved = threads.resolve(body);
+          const parsed = resolved.ok ? parseCountTokensRequest(resolved.body) : { ok: false as const, message: resolved.message };
+          answer = parsed.ok && resolved.ok
+            ? { status: 200, body: { input_tokens: inputTokens(resolved.body as ChargedFields) } }
+            : error(400, 'invalid_request_error', parsed.ok ? 'invalid thread' : parsed.message, false);
         }
       }
     }

@@ -158,3 +158,58 @@ describe('auto tool_choice', () => {
     });
   });
 });
+
+describe('the SDK tool runner', () => {
+  it.each([
+    ['server-side threads (the default)', {}],
+    ['full history (thread: false)', { thread: false }],
+  ] as const)('runs a task to the end with %s', async (_label, extra) => {
+    const { betaZodTool } = await import('@anthropic-ai/sdk/helpers/beta/zod');
+    const { z } = await import('zod');
+    await withEmulator({}, async ({ client, emu }) => {
+      const called: string[] = [];
+      const extract = betaZodTool({
+        name: 'extract_invoice',
+        description: 'Extract fields',
+        inputSchema: z.object({ vendorId: z.string(), total: z.number() }),
+        run: async (input) => {
+          called.push('extract_invoice');
+          return JSON.stringify({ ...input, riskScore: 3 });
+        },
+      });
+      const check = betaZodTool({
+        name: 'check_vendor',
+        description: 'Check a vendor',
+        inputSchema: z.object({ vendorId: z.string(), riskScore: z.number() }),
+        run: async (input) => {
+          called.push(`check_vendor:${input.vendorId}:${input.riskScore}`);
+          return 'vendor ok';
+        },
+      });
+      const final = await client.beta.messages
+        .toolRunner({
+          model: 'm',
+          max_tokens: 1024,
+          messages: [{ role: 'user', content: `${document}\nCall extract_invoice, then check_vendor.` }],
+          tools: [extract, check],
+          max_iterations: 6,
+          ...extra,
+        })
+        .runUntilDone();
+      expect(called).toEqual(['extract_invoice', 'check_vendor:V-1001:3']);
+      expect(final.stop_reason).toBe('end_turn');
+      expect(emu.stats().messages).toBe(3);
+    });
+  });
+
+  it('rejects a thread it does not know', async () => {
+    await withEmulator({}, async ({ emu }) => {
+      const res = await fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], thread: { type: 'continue', previous_message_id: 'msg_nope' } }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('msg_nope');
+    });
+  });
+});
