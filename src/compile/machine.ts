@@ -118,7 +118,9 @@ function stateFor(workflow: Workflow, id: string, step: Step): Config {
       for (const [event, to] of Object.entries(wait.on)) {
         on[event] = { target: target(to), actions: { type: 'recordEvent', params: { step: id } } };
       }
-      if (wait.onTimeout) on['wait.timeout'] = { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } };
+      on['wait.timeout'] = wait.onTimeout
+        ? { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
+        : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out` } } };
       return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind } }, on };
     }
     case 'final':

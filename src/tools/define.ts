@@ -48,11 +48,13 @@ const toolName = /^[a-zA-Z0-9_-]{1,64}$/;
  * });
  * ```
  */
-export function defineTool<I extends z.ZodType, O>(spec: ToolSpec<I, O>): Tool<I, O> {
+export function defineTool<I extends z.ZodType, O, const N extends string = string>(
+  spec: ToolSpec<I, O> & { name: N },
+): Tool<I, O> & { readonly name: N } {
   if (!toolName.test(spec.name)) {
     throw new TypeError(`Tool name "${spec.name}" must match ${toolName} (the Messages API's rule for tool names).`);
   }
-  return { kind: 'stepwise.tool', ...spec };
+  return { kind: 'stepwise.tool', ...spec } as Tool<I, O> & { readonly name: N };
 }
 
 export function isTool(value: unknown): value is AnyTool {
