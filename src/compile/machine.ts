@@ -16,7 +16,7 @@ import { resolveRetry } from '../policy/backoff.js';
 import { actions } from './actions.js';
 import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
 import { guards } from './guards.js';
-import { nextOf, startOf } from './graph.js';
+import { nextStep, startStep } from '../definition/graph.js';
 
 export type WorkflowMachine = AnyStateMachine;
 
@@ -28,7 +28,7 @@ type Config = Record<string, unknown>;
 function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): Config {
   const limits = resolveLimits(workflow.limits);
   const retry = resolveRetry(step.retry as Workflow['retry'], workflow.retry);
-  const next = nextOf(workflow, id);
+  const next = nextStep(workflow, id) ?? null;
   const maxVisits = step.maxVisits ?? limits.maxVisits;
   const resume = { target: 'ready', actions: 'resumeRun' };
   const onFailed: Config[] = [
@@ -149,7 +149,7 @@ export function compile(workflow: Workflow): WorkflowMachine {
     actions: actions as never,
   }).createMachine({
     id: ROOT,
-    initial: startOf(workflow),
+    initial: startStep(workflow),
     context: ({ input }: { input: MachineInput }) => ({
       input: input.input,
       steps: {},

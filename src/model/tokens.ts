@@ -23,17 +23,34 @@ export function countJsonTokens(value: unknown): number {
   return value === undefined ? 0 : countTokens(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-/** The parts of a Messages API request that count as input. */
-export interface CountableRequest {
+/** JSON with object keys sorted, so key order never changes a count. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The fields of a Messages API request that are charged as input. */
+export interface ChargedFields {
   readonly system?: unknown;
-  readonly messages: readonly unknown[];
-  readonly tools?: readonly unknown[] | undefined;
+  readonly messages?: unknown;
+  readonly tools?: unknown;
+}
+
+/** The canonical serialisation of what is charged: system, messages, tools. */
+export function canonicalPrompt(body: ChargedFields): string {
+  return stableStringify({ system: body.system ?? '', messages: body.messages ?? [], tools: body.tools ?? [] });
 }
 
 /**
- * Input tokens of a Messages API request: system, messages and tools, counted
- * on their JSON. The emulator charges exactly this, and `count_tokens` returns it.
+ * Input tokens of a Messages API request. The emulator charges exactly this,
+ * `count_tokens` returns it, and the budget guard projects with it.
  */
-export function countRequestTokens(request: CountableRequest): number {
-  return countJsonTokens(request.system ?? '') + countJsonTokens(request.messages) + countJsonTokens(request.tools ?? []);
+export function countRequestTokens(body: ChargedFields): number {
+  return countTokens(canonicalPrompt(body));
 }
