@@ -111,6 +111,14 @@ export function createMemoryStore(): Store {
       return true;
     },
 
+    async acquire(runId, owner, now, leaseMs, replacing) {
+      const found = runs.get(runId);
+      const lease = found?.run.lease;
+      if (!found || (lease && lease.until >= now && lease.owner !== owner && lease.owner !== replacing)) return false;
+      found.run = { ...found.run, lease: { owner, until: now + leaseMs } };
+      return true;
+    },
+
     async release(runId, owner) {
       const found = runs.get(runId);
       if (found && found.run.lease?.owner === owner) found.run = { ...found.run, lease: null };

@@ -14,6 +14,7 @@ import {
   type JournalRow, type RunRow,
 } from './rows.js';
 import { ConflictError, type Store } from './types.js';
+import { crashPoint } from '../engine/crash-points.js';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` URL; a `schema` query parameter selects the schema too. */
@@ -188,6 +189,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           if (actual === undefined) throw new RunNotFoundError(runId);
           throw new ConflictError(runId, expectRevision ?? actual, actual);
         }
+        crashPoint('mid-commit');
         if (journal.length > 0) {
           // A new statement after the row lock: sees every journal row committed before it.
           const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
@@ -221,6 +223,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     async release(runId, owner) {
       await query(`UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [runId, owner]);
+    },
+
+    async acquire(runId, owner, now, leaseMs, replacing) {
+      const { rowCount } = await query(
+        `UPDATE ${q}.runs SET lease_owner = $2, lease_until = $3 WHERE id = $1
+           AND (lease_owner IS NULL OR lease_until < $4 OR lease_owner = $2 OR lease_owner = $5)`,
+        [runId, owner, now + leaseMs, now, replacing ?? null],
+      );
+      return (rowCount ?? 0) > 0;
     },
 
     async prune({ olderThan, statuses }) {

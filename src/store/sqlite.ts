@@ -15,6 +15,7 @@ import {
   type JournalRow, type RunRow,
 } from './rows.js';
 import { ConflictError, type Store } from './types.js';
+import { crashPoint } from '../engine/crash-points.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` works for tests. */
@@ -93,6 +94,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
     renew: db.prepare('UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?'),
     release: db.prepare('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
+    acquire: db.prepare(`UPDATE runs SET lease_owner = @owner, lease_until = @until WHERE id = @id
+      AND (lease_owner IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @replacing)`),
     prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
     getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
     putShared: db.prepare(`INSERT INTO shared (key, value, updated_at) VALUES (?, ?, ?)
@@ -125,6 +128,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (actual === undefined) throw new RunNotFoundError(runId);
       throw new ConflictError(runId, expect ?? actual, actual);
     }
+    crashPoint('mid-commit');
     appendJournal(runId, journal);
     return row;
   });
@@ -184,6 +188,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async release(runId, owner) {
       s.release.run(runId, owner);
+    },
+    async acquire(runId, owner, now, leaseMs, replacing) {
+      return s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0;
     },
     async prune({ olderThan, statuses }) {
       if (statuses.length === 0) return 0;

@@ -39,6 +39,15 @@ export interface Store {
   /** Extends a lease; false when the run is no longer leased to `owner`. */
   renew(runId: string, owner: string, until: number): Promise<boolean>;
   release(runId: string, owner: string): Promise<void>;
+  /**
+   * Takes the lease of one run for `owner` until `now + leaseMs`, atomically:
+   * succeeds when the run is not leased, its lease expired (`until < now`), it is
+   * already `owner`'s, or it is held by `replacing` (a holder known to be dead).
+   * False when someone else holds it or the run does not exist. Engine commands
+   * that drive a run (start, send, resume, step, cancel) hold it, so they never
+   * race a worker.
+   */
+  acquire(runId: string, owner: string, now: number, leaseMs: number, replacing?: string): Promise<boolean>;
   /** Deletes runs (and their journals) last updated before `olderThan` whose status is in `statuses`. Returns how many. */
   prune(options: { olderThan: number; statuses: readonly string[] }): Promise<number>;
   /**

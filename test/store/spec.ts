@@ -204,6 +204,29 @@ export function storeSpec(name: string, init: () => Promise<StoreFixture>): void
       await store.release('missing', 'me');
     });
 
+    it('acquire takes a free, expired, own or dead holder\'s lease, atomically', async () => {
+      const run = makeRun();
+      await store.create(run, []);
+      expect(await store.acquire(run.id, 'a', 1_000, 100)).toBe(true);
+      expect((await store.get(run.id))?.lease).toEqual({ owner: 'a', until: 1_100 });
+      expect(await store.acquire(run.id, 'b', 1_050, 100)).toBe(false);
+      expect(await store.acquire(run.id, 'b', 1_100, 100)).toBe(false);
+      expect(await store.acquire(run.id, 'a', 1_050, 100)).toBe(true);
+      expect((await store.get(run.id))?.lease).toEqual({ owner: 'a', until: 1_150 });
+      expect(await store.acquire(run.id, 'c', 1_060, 100, 'not-a')).toBe(false);
+      expect(await store.acquire(run.id, 'c', 1_060, 100, 'a')).toBe(true);
+      expect(await store.acquire(run.id, 'b', 1_161, 100)).toBe(true);
+      expect((await store.get(run.id))?.lease).toEqual({ owner: 'b', until: 1_261 });
+      // A leased run is not claimed, and a claimed run cannot be acquired by another owner.
+      expect(await store.claim({ owner: 'w', now: 1_200, leaseMs: 100, limit: 5 })).toEqual([]);
+      await store.release(run.id, 'b');
+      expect((await store.claim({ owner: 'w', now: 1_200, leaseMs: 100, limit: 5 })).map((r) => r.id)).toEqual([run.id]);
+      expect(await store.acquire(run.id, 'b', 1_250, 100)).toBe(false);
+      expect(await store.acquire('missing', 'b', 1_250, 100)).toBe(false);
+      const contenders = await Promise.all(Array.from({ length: 8 }, (_, i) => store.acquire(run.id, `x${i}`, 5_000, 100)));
+      expect(contenders.filter(Boolean)).toHaveLength(1);
+    });
+
     it('prunes old runs in the given statuses with their journals', async () => {
       const old = makeRun({ status: 'done', updatedAt: 100 });
       const oldFailed = makeRun({ status: 'failed', updatedAt: 100 });
