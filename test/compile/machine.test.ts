@@ -1,0 +1,427 @@
+/**
+ * The compiler: a definition → a plain XState machine. Driven directly with
+ * the events the engine sends, no I/O; save/restore after XState's own
+ * rehydration tests.
+ */
+import { describe, expect, it } from 'vitest';
+import { createActor, type AnyActorRef } from 'xstate';
+import { compile } from '../../src/compile/machine.js';
+import type { RunContext } from '../../src/compile/context.js';
+import { Workflow } from '../../src/definition/schema.js';
+import type { ResolvedBudget } from '../../src/policy/budget.js';
+import type { Usage } from '../../src/run/types.js';
+
+const invoice = Workflow.parse({
+  id: 'invoice',
+  budget: { tokens: 1000, stopAt: 0.9 },
+  retry: { maxAttempts: 3 },
+  steps: {
+    extract: { claude: { tool: 'record_invoice', prompt: 'Extract.' }, next: 'validate' },
+    validate: { tool: 'check_vendor', onError: 'manual_review', next: 'route' },
+    route: {
+      choice: [
+        { when: "{% $steps.validate.output.status = 'blocked' %}", next: 'rejected' },
+        { when: '{% $steps.extract.output.total > 10000 %}', next: 'cfo_approval' },
+        { next: 'pay' },
+      ],
+    },
+    cfo_approval: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' }, timeout: '1h', onTimeout: 'escalated' } },
+    manual_review: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' } } },
+    pay: { tool: 'post_payment', retry: { maxAttempts: 1 }, next: 'done' },
+    done: { final: true },
+    rejected: { final: true },
+    escalated: { final: true },
+  },
+});
+
+const budget: ResolvedBudget = { tokens: 1000, usd: null, stopAt: 0.9 };
+const usage = (input: number, output: number): Usage => ({ inputTokens: input, outputTokens: output, totalTokens: input + output, usd: 0 });
+const zero = usage(0, 0);
+const T0 = 1_000_000;
+
+const run = (at: number, projectedTokens = 100) => ({ type: 'step.run', at, projectedTokens, projectedUsd: 0 });
+const done = (at: number, output: unknown, u: Usage = zero, fingerprint?: string) => ({
+  type: 'step.done',
+  at,
+  output,
+  usage: u,
+  ...(fingerprint ? { fingerprint } : {}),
+});
+const failed = (at: number, retryable: boolean, u: Usage = zero, kind = 'invalid_data', message = 'bad input') => ({
+  type: 'step.failed',
+  at,
+  error: { kind, message },
+  retryable,
+  retryAt: at + 200,
+  usage: u,
+});
+
+function start(workflow: Workflow = invoice, b: ResolvedBudget = budget) {
+  return createActor(compile(workflow), { input: { input: { document: 'INV' }, budget: b, at: T0 } }).start();
+}
+
+const ctx = (actor: AnyActorRef) => actor.getSnapshot().context as RunContext;
+const value = (actor: AnyActorRef) => actor.getSnapshot().value as unknown;
+
+/** Extract and validate succeed; the run is at the choice. */
+function toRoute(actor: AnyActorRef, total = 12500) {
+  actor.send(run(T0 + 1));
+  actor.send(done(T0 + 2, { vendorId: 'V-1001', total }, usage(300, 50)));
+  actor.send(run(T0 + 3, 0));
+  actor.send(done(T0 + 4, { status: 'active' }));
+}
+
+describe('compile()', () => {
+  it('names the states after the step ids, plus the failed and cancelled states', () => {
+    const machine = compile(invoice);
+    expect(Object.keys(machine.states).sort()).toEqual([...Object.keys(invoice.steps), '$cancelled', '$failed'].sort());
+    // Work steps are compound: ready → running → retrying | failed | budget_exhausted.
+    expect(Object.keys(machine.states['extract']!.states).sort()).toEqual(['budget_exhausted', 'failed', 'ready', 'retrying', 'running']);
+    expect(machine.states['extract']!.meta).toEqual({ stepwise: { kind: 'claude' } });
+    expect(machine.states['done']!.type).toBe('final');
+  });
+
+  it('uses named guards and actions', () => {
+    const machine = compile(invoice);
+    expect(Object.keys(machine.implementations.guards).sort()).toEqual(['branch', 'canRetry', 'repeatedInput', 'visitLimitReached', 'withinBudget']);
+    expect(Object.keys(machine.implementations.actions)).toEqual(
+      expect.arrayContaining(['enterStep', 'startAttempt', 'chargeUsage', 'recordOutput', 'scheduleRetry', 'routeError', 'failStep', 'exhaustBudget', 'resumeRun', 'recordEvent', 'recordChoice', 'cancelRun']),
+    );
+    // Transitions refer to them by name (readable in the Stately inspector), never inline functions.
+    const json = JSON.stringify(machine.toJSON());
+    expect(json).toContain('"guard":"withinBudget"');
+    expect(json).toContain('"guard":{"type":"canRetry","params":{"maxAttempts":3}}');
+    expect(json).toContain('{"type":"recordOutput","params":{"step":"extract"}}');
+    const guardsOf = (node: { transitions: Array<{ guard?: unknown }>; states: Record<string, unknown> }): unknown[] => [
+      ...node.transitions.map((t) => t.guard).filter((g) => g !== undefined),
+      ...Object.values(node.states).flatMap((child) => guardsOf(child as never)),
+    ];
+    const all = guardsOf(machine.toJSON() as never);
+    expect(all.length).toBeGreaterThan(0);
+    for (const guard of all) expect(typeof guard === 'string' || (typeof guard === 'object' && guard !== null && 'type' in guard)).toBe(true);
+  });
+
+  it('is pure: the definition is not changed and compiling twice gives the same machine', () => {
+    const frozen = structuredClone(invoice);
+    const deepFreeze = (o: unknown): void => {
+      if (o && typeof o === 'object') {
+        Object.freeze(o);
+        for (const v of Object.values(o)) deepFreeze(v);
+      }
+    };
+    deepFreeze(frozen);
+    const a = compile(frozen);
+    const b = compile(frozen);
+    expect(frozen).toEqual(invoice);
+    expect(JSON.stringify(a.toJSON())).toBe(JSON.stringify(b.toJSON()));
+  });
+
+  it('starts at the first step, ready, with its first visit counted', () => {
+    const actor = start();
+    expect(value(actor)).toEqual({ extract: 'ready' });
+    const c = ctx(actor);
+    expect(c.visits).toEqual({ extract: 1 });
+    expect(c.attempt).toBe(0);
+    expect(c.input).toEqual({ document: 'INV' });
+    expect(c.startedAt).toBe(T0);
+    expect(c.trail).toEqual([
+      { id: 'extract', visit: 1, status: 'running', attempts: 0, tokens: 0, inputTokens: 0, outputTokens: 0, startedAt: T0, endedAt: null },
+    ]);
+  });
+
+  it('runs a work step: step.run → running, step.done → next step with output and usage recorded', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    expect(value(actor)).toEqual({ extract: 'running' });
+    expect(ctx(actor).attempt).toBe(1);
+    actor.send(done(T0 + 5, { vendorId: 'V-1001', total: 12500 }, usage(300, 50)));
+    expect(value(actor)).toEqual({ validate: 'ready' });
+    const c = ctx(actor);
+    expect(c.steps['extract']).toEqual({ output: { vendorId: 'V-1001', total: 12500 }, status: 'done', visit: 1, attempts: 1 });
+    expect(c.usage).toEqual(usage(300, 50));
+    expect(c.trail[0]).toMatchObject({ id: 'extract', status: 'done', attempts: 1, tokens: 350, inputTokens: 300, outputTokens: 50, endedAt: T0 + 5 });
+    expect(c.trail[1]).toMatchObject({ id: 'validate', visit: 1, status: 'running', startedAt: T0 + 5 });
+  });
+
+  it('retries a retryable failure: retrying → step.retry → ready, attempts and usage add up', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, true, usage(100, 10)));
+    expect(value(actor)).toEqual({ extract: 'retrying' });
+    expect(ctx(actor).retryAt).toBe(T0 + 202);
+    expect(ctx(actor).lastError).toEqual({ kind: 'invalid_data', message: 'bad input' });
+    actor.send(run(T0 + 3)); // not accepted while the backoff is pending
+    expect(value(actor)).toEqual({ extract: 'retrying' });
+    actor.send({ type: 'step.retry', at: T0 + 202 });
+    expect(value(actor)).toEqual({ extract: 'ready' });
+    // The last error stays for the prompt of the next attempt (validation feedback).
+    expect(ctx(actor).lastError?.message).toBe('bad input');
+    actor.send(run(T0 + 203));
+    expect(ctx(actor).attempt).toBe(2);
+    actor.send(done(T0 + 204, { vendorId: 'V-1001', total: 1 }, usage(120, 20)));
+    expect(value(actor)).toEqual({ validate: 'ready' });
+    const c = ctx(actor);
+    expect(c.usage).toEqual(usage(220, 30));
+    expect(c.steps['extract']).toMatchObject({ status: 'done', attempts: 2 });
+    expect(c.trail[0]).toMatchObject({ attempts: 2, tokens: 250, status: 'done' });
+  });
+
+  it('fails the step as retries_exhausted after maxAttempts retryable failures', () => {
+    const actor = start();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      actor.send(run(T0 + attempt * 10));
+      actor.send(failed(T0 + attempt * 10 + 1, true, usage(10, 1)));
+      if (attempt < 3) {
+        expect(value(actor)).toEqual({ extract: 'retrying' });
+        actor.send({ type: 'step.retry', at: T0 + attempt * 10 + 5 });
+      }
+    }
+    expect(value(actor)).toEqual({ extract: 'failed' });
+    const c = ctx(actor);
+    expect(c.failure).toEqual({ kind: 'retries_exhausted', step: 'extract', message: 'bad input (after 3 attempts; last: invalid_data)' });
+    expect(c.steps['extract']).toMatchObject({ status: 'failed', attempts: 3, error: { kind: 'invalid_data', message: 'bad input' } });
+    expect(c.usage.totalTokens).toBe(33);
+  });
+
+  it('fails at once on a non-retryable failure, keeping its kind', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, false, usage(5, 0), 'refusal', 'declined'));
+    expect(value(actor)).toEqual({ extract: 'failed' });
+    expect(ctx(actor).failure).toEqual({ kind: 'refusal', step: 'extract', message: 'declined' });
+    expect(ctx(actor).usage.totalTokens).toBe(5);
+  });
+
+  it('takes the onError route when a step fails for good', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(done(T0 + 2, { vendorId: 'V-9999', total: 5 }));
+    actor.send(run(T0 + 3, 0));
+    actor.send(failed(T0 + 4, false, zero, 'tool_error', 'check_vendor: vendor V-9999 is not in the ERP'));
+    expect(value(actor)).toBe('manual_review');
+    const c = ctx(actor);
+    expect(c.failure).toBeNull();
+    expect(c.steps['validate']).toMatchObject({ status: 'failed', error: { kind: 'tool_error' } });
+    expect(c.trail.map((e) => [e.id, e.status])).toEqual([
+      ['extract', 'done'],
+      ['validate', 'failed'],
+      ['manual_review', 'waiting'],
+    ]);
+  });
+
+  it('stops in budget_exhausted when the projected call does not fit, and run.resume with a bigger budget continues', () => {
+    const actor = start();
+    actor.send(run(T0 + 1, 901)); // 0.9 × 1000 = 900
+    expect(value(actor)).toEqual({ extract: 'budget_exhausted' });
+    expect(ctx(actor).failure).toMatchObject({ kind: 'budget', step: 'extract' });
+    expect(ctx(actor).attempt).toBe(0);
+    actor.send(run(T0 + 2, 1)); // ignored until resumed
+    expect(value(actor)).toEqual({ extract: 'budget_exhausted' });
+    actor.send({ type: 'run.resume', at: T0 + 3, budget: { tokens: 5000, usd: null, stopAt: 0.9 } });
+    expect(value(actor)).toEqual({ extract: 'ready' });
+    expect(ctx(actor).failure).toBeNull();
+    expect(ctx(actor).budget.tokens).toBe(5000);
+    actor.send(run(T0 + 4, 901));
+    expect(value(actor)).toEqual({ extract: 'running' });
+  });
+
+  it('allows a call that lands exactly on stopAt × budget', () => {
+    const actor = start();
+    actor.send(run(T0 + 1, 900));
+    expect(value(actor)).toEqual({ extract: 'running' });
+  });
+
+  it('a failed step accepts run.resume and gets fresh attempts', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, false, zero, 'tool_error', 'down'));
+    expect(value(actor)).toEqual({ extract: 'failed' });
+    actor.send({ type: 'run.resume', at: T0 + 3, budget });
+    expect(value(actor)).toEqual({ extract: 'ready' });
+    expect(ctx(actor).attempt).toBe(0);
+    expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'extract', status: 'running', endedAt: null, attempts: 0 });
+    actor.send(run(T0 + 4));
+    expect(ctx(actor).attempt).toBe(1);
+  });
+
+  it('routes a choice by the branch index the engine evaluated', () => {
+    for (const [index, target] of [
+      [0, 'rejected'],
+      [1, 'cfo_approval'],
+      [2, { pay: 'ready' }],
+    ] as const) {
+      const actor = start();
+      toRoute(actor);
+      expect(value(actor)).toBe('route');
+      actor.send({ type: 'choice.take', at: T0 + 5, index });
+      expect(value(actor)).toEqual(target);
+      expect(ctx(actor).steps['route']).toMatchObject({ output: { branch: index }, status: 'done' });
+    }
+  });
+
+  it('fails the run when no branch matches', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.none', at: T0 + 5 });
+    expect(value(actor)).toBe('$failed');
+    expect(ctx(actor).failure).toEqual({ kind: 'invalid_data', step: 'route', message: 'no branch of choice "route" matched' });
+  });
+
+  it('waits for the events it lists: APPROVE goes on, other events change nothing', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 1 });
+    expect(value(actor)).toBe('cfo_approval');
+    const before = actor.getSnapshot();
+    actor.send({ type: 'CANCEL_ORDER', at: T0 + 6 });
+    actor.send(run(T0 + 6));
+    expect(actor.getSnapshot()).toBe(before);
+    actor.send({ type: 'APPROVE', at: T0 + 7, data: { by: 'cfo' } });
+    expect(value(actor)).toEqual({ pay: 'ready' });
+    const c = ctx(actor);
+    expect(c.event).toEqual({ type: 'APPROVE', data: { by: 'cfo' } });
+    expect(c.steps['cfo_approval']).toMatchObject({ status: 'done', event: 'APPROVE', output: { by: 'cfo' } });
+    actor.send(run(T0 + 8, 0));
+    actor.send(done(T0 + 9, { paymentId: 'P-1' }));
+    expect(value(actor)).toBe('done');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(ctx(actor).trail.map((e) => e.id)).toEqual(['extract', 'validate', 'route', 'cfo_approval', 'pay', 'done']);
+  });
+
+  it('takes the onTimeout route on wait.timeout, and fails the run when there is none', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 1 });
+    actor.send({ type: 'wait.timeout', at: T0 + 3_600_005 });
+    expect(value(actor)).toBe('escalated');
+    expect(ctx(actor).steps['cfo_approval']).toMatchObject({ status: 'skipped', event: 'TIMEOUT' });
+
+    const other = start();
+    other.send(run(T0 + 1));
+    other.send(done(T0 + 2, { vendorId: 'V-9' }));
+    other.send(run(T0 + 3, 0));
+    other.send(failed(T0 + 4, false, zero, 'tool_error', 'unknown vendor'));
+    expect(value(other)).toBe('manual_review');
+    other.send({ type: 'wait.timeout', at: T0 + 5 });
+    expect(value(other)).toBe('$failed');
+    expect(ctx(other).failure).toMatchObject({ kind: 'deadline', step: 'manual_review' });
+  });
+
+  it('cancels from any state', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send({ type: 'run.cancel', at: T0 + 2, reason: 'user asked' });
+    expect(value(actor)).toBe('$cancelled');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(ctx(actor).failure).toEqual({ kind: 'cancelled', step: 'extract', message: 'user asked' });
+  });
+
+  it('stops a step visited more often than maxVisits as a loop', () => {
+    const loop = Workflow.parse({
+      id: 'loop',
+      steps: {
+        ask: { claude: { tool: 't', prompt: 'p' }, next: 'again', maxVisits: 2 },
+        again: { choice: [{ next: 'ask' }] },
+      },
+    });
+    const actor = start(loop);
+    for (let visit = 1; visit <= 2; visit++) {
+      actor.send(run(T0 + visit));
+      actor.send(done(T0 + visit, { n: visit }, zero, `fp-${visit}`));
+      expect(value(actor)).toBe('again');
+      actor.send({ type: 'choice.take', at: T0 + visit, index: 0 });
+    }
+    expect(ctx(actor).visits['ask']).toBe(3);
+    actor.send(run(T0 + 10));
+    expect(value(actor)).toEqual({ ask: 'failed' });
+    expect(ctx(actor).failure).toEqual({ kind: 'loop', step: 'ask', message: 'step "ask" was visited more than 2 times' });
+  });
+
+  it('stops a step that produces the same tool input more than limits.repeatedInputs times', () => {
+    const loop = Workflow.parse({
+      id: 'repeat',
+      limits: { repeatedInputs: 2, maxVisits: 50 },
+      steps: {
+        ask: { claude: { tool: 't', prompt: 'p' }, next: 'again' },
+        again: { choice: [{ next: 'ask' }] },
+      },
+    });
+    const actor = start(loop);
+    for (let visit = 1; visit <= 2; visit++) {
+      actor.send(run(T0 + visit));
+      actor.send(done(T0 + visit, { same: true }, zero, 'same'));
+      expect(value(actor)).toBe('again');
+      actor.send({ type: 'choice.take', at: T0 + visit, index: 0 });
+    }
+    actor.send(run(T0 + 10));
+    actor.send(done(T0 + 11, { same: true }, usage(7, 3), 'same'));
+    expect(value(actor)).toEqual({ ask: 'failed' });
+    expect(ctx(actor).failure).toMatchObject({ kind: 'loop', step: 'ask' });
+    expect(ctx(actor).fingerprints['ask']).toEqual(['same', 'same', 'same']);
+    expect(ctx(actor).usage.totalTokens).toBe(10);
+  });
+});
+
+describe('save and restore (rehydration)', () => {
+  /** Persist, pass through JSON like a store does, and restore into a new actor. */
+  function rehydrate(actor: AnyActorRef, workflow: Workflow = invoice) {
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+    actor.stop();
+    return createActor(compile(workflow), { snapshot: persisted }).start();
+  }
+
+  it('restores a run waiting for approval with the same state and context, and it continues', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 1 });
+    const before = { value: value(actor), context: ctx(actor) };
+    const restored = rehydrate(actor);
+    expect(value(restored)).toEqual(before.value);
+    expect(ctx(restored)).toEqual(before.context);
+    expect(restored.getSnapshot().can({ type: 'APPROVE', at: 0 })).toBe(true);
+    expect(restored.getSnapshot().can({ type: 'step.run', at: 0, projectedTokens: 0, projectedUsd: 0 })).toBe(false);
+    restored.send({ type: 'REJECT', at: T0 + 6 });
+    expect(value(restored)).toBe('rejected');
+    expect(restored.getSnapshot().status).toBe('done');
+  });
+
+  it('restores mid-retry and goes on counting attempts and usage', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, true, usage(40, 2)));
+    const restored = rehydrate(actor);
+    expect(value(restored)).toEqual({ extract: 'retrying' });
+    expect(ctx(restored).attempt).toBe(1);
+    expect(ctx(restored).retryAt).toBe(T0 + 202);
+    restored.send({ type: 'step.retry', at: T0 + 202 });
+    restored.send(run(T0 + 203));
+    expect(ctx(restored).attempt).toBe(2);
+    restored.send(done(T0 + 204, { vendorId: 'V-1001', total: 3 }, usage(50, 5)));
+    expect(value(restored)).toEqual({ validate: 'ready' });
+    expect(ctx(restored).usage).toEqual(usage(90, 7));
+    expect(ctx(restored).trail[0]).toMatchObject({ attempts: 2, tokens: 97 });
+  });
+
+  it('restores a budget-exhausted run, which a resume then continues', () => {
+    const actor = start();
+    actor.send(run(T0 + 1, 5000));
+    const restored = rehydrate(actor);
+    expect(value(restored)).toEqual({ extract: 'budget_exhausted' });
+    expect(ctx(restored).failure?.kind).toBe('budget');
+    restored.send({ type: 'run.resume', at: T0 + 2, budget: { tokens: 50_000, usd: null, stopAt: 0.9 } });
+    restored.send(run(T0 + 3, 5000));
+    expect(value(restored)).toEqual({ extract: 'running' });
+  });
+
+  it('restores a finished run as finished', () => {
+    const actor = start();
+    toRoute(actor, 10);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 2 });
+    actor.send(run(T0 + 6, 0));
+    actor.send(done(T0 + 7, { paymentId: 'P' }));
+    const restored = rehydrate(actor);
+    expect(value(restored)).toBe('done');
+    expect(restored.getSnapshot().status).toBe('done');
+    expect(ctx(restored).steps['pay']?.output).toEqual({ paymentId: 'P' });
+  });
+});
