@@ -6,3 +6,4 @@ export { startEmulator, parseFaults, faultProfiles, faultNames, fillFromSchema }
 export type { Emulator, EmulatorOptions, FaultSpec, FaultName, FaultProfileName, EmulatorStats } from './emulator/index.js';
 export { ManualClock } from './engine/clock.js';
 export { createMemoryStore } from './store/memory.js';
+export { failingTool, slowTool, downTool, flakyTool, ToolFault, type FaultyTool } from './testing/tool-faults.js';

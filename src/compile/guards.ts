@@ -30,6 +30,9 @@ export const guards = {
     return seen + 1 > params.maxRepeats;
   },
 
+  /** The step's tool was not called because its circuit breaker is open. */
+  breakerOpen: ({ event }: Args) => (event['error'] as { kind?: unknown } | undefined)?.kind === 'breaker_open',
+
   /** The failure may be retried and attempts remain. */
   canRetry: ({ context, event }: Args, params: { maxAttempts: number }) =>
     event['retryable'] === true && context.attempt < params.maxAttempts,

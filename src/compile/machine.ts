@@ -32,6 +32,10 @@ function workState(workflow: Workflow, id: string, step: Step & { onError?: stri
   const maxVisits = step.maxVisits ?? limits.maxVisits;
   const resume = { target: 'ready', actions: 'resumeRun' };
   const onFailed: Config[] = [
+    // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
+    step.onError
+      ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }
+      : { guard: 'breakerOpen', target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] },
     { guard: { type: 'canRetry', params: { maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: ['chargeUsage', 'scheduleRetry'] },
   ];
   if (step.onError) {

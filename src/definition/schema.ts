@@ -50,6 +50,16 @@ export const Limits = z.strictObject({
     .describe('Equal or near-equal tool inputs allowed from one step before it is stopped as a loop (default 3)'),
 });
 
+export const BreakerPolicy = z.strictObject({
+  threshold: z.number().int().min(1).optional().describe('Consecutive failures of a tool that open its breaker (default 5)'),
+  cooldown: Duration.optional().describe('Time an open breaker rejects calls before one probe is let through (default 30s)'),
+});
+
+/** A circuit breaker policy, or `false` for none. */
+export const Breaker = z
+  .union([BreakerPolicy, z.literal(false)])
+  .describe('Circuit breaker of the tools this workflow or step calls, shared by every run on the store; false turns it off');
+
 const common = {
   description: z.string().optional(),
   next: StepId.optional().describe('Step to go to after this one'),
@@ -69,6 +79,7 @@ const modelCall = {
 
 export const ClaudeStep = z.strictObject({
   ...common,
+  breaker: Breaker.optional(),
   claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
 });
 
@@ -82,6 +93,7 @@ export const AnalyzeStep = z.strictObject({
 
 export const ToolStep = z.strictObject({
   ...common,
+  breaker: Breaker.optional(),
   tool: z.string().min(1).describe('Tool the application calls, without the model'),
   with: Mapping.optional().describe('The tool input'),
 });
@@ -137,6 +149,7 @@ export const Workflow = z.strictObject({
   budget: Budget.optional(),
   retry: RetryPolicy.optional(),
   limits: Limits.optional(),
+  breaker: Breaker.optional(),
   deadline: Duration.optional().describe('Time a run may take from start to end'),
   input: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of the run input'),
   start: StepId.optional().describe('First step (default: the first one listed)'),
@@ -146,6 +159,7 @@ export const Workflow = z.strictObject({
 export type Duration = z.infer<typeof Duration>;
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type Budget = z.infer<typeof Budget>;
+export type Breaker = z.infer<typeof Breaker>;
 export type ClaudeStep = z.infer<typeof ClaudeStep>;
 export type AnalyzeStep = z.infer<typeof AnalyzeStep>;
 export type ToolStep = z.infer<typeof ToolStep>;

@@ -22,6 +22,7 @@ import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
 import { positionOf, statusOf, type Position } from './position.js';
 import type { Runtime } from './runtime.js';
+import type { Breakers } from './breakers.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -39,6 +40,8 @@ export interface DriverDeps {
   readonly model: ModelConfig;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly onCommit: (record: RunRecord) => void;
+  /** The engine's circuit breakers, shared by its runs through the store. */
+  readonly breakers?: Breakers;
 }
 
 const MAX_TRANSITIONS = 100_000;
@@ -113,6 +116,9 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
       tools: runtime.tools,
       model: deps.model,
       signal: options.signal ?? new AbortController().signal,
+      ...(deps.breakers
+        ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }
+        : {}),
     };
   };
   const where = (step: string) => ({ step, visit: context().visits[step] ?? 0, attempt: context().attempt });

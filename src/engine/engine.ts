@@ -15,6 +15,7 @@ import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions } from './driver.js';
+import { createBreakers } from './breakers.js';
 import { positionOf } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
@@ -105,6 +106,7 @@ export function createEngine(options: EngineOptions): Engine {
     clock,
     model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
+    breakers: createBreakers(store, clock),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
       const view = toView(record);

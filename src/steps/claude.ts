@@ -7,6 +7,8 @@ import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
 import { toolInputSchema } from '../tools/define.js';
 import { loopFingerprint } from '../policy/loop.js';
+import { zeroUsage } from '../run/types.js';
+import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
@@ -31,6 +33,8 @@ export const claudeStep: StepExecutor = {
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
     const { tool } = toolOf(env);
     if (!prepared.request) throw new Error('claude step prepared without a request');
+    const open = await breakerRejects(env, tool.name);
+    if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: call.retryable, usage: call.usage, latencyMs: call.latencyMs };

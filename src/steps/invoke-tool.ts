@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { StepFailure } from '../compile/context.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
+import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
 
 export type ToolResult =
@@ -29,7 +30,13 @@ export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; va
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error) };
 }
 
+/** Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. */
 export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
+  const gated = await behindBreaker(env, tool.name, () => callTool(env, tool, validInput), (result) => !result.ok);
+  return 'rejected' in gated ? { ok: false, error: gated.rejected, retryable: false } : gated.result;
+}
+
+async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
   const context: ToolContext = {
     runId: env.runId,
     stepId: env.stepId,

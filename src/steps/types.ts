@@ -9,6 +9,13 @@ import type { ToolCallRequest } from '../model/call.js';
 import type { Usage } from '../run/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Scope } from '../expr/index.js';
+import type { BreakerChange, Breakers } from '../engine/breakers.js';
+
+/** The breakers a step sees: the engine's shared service and the journal sink of its run. */
+export interface StepBreakers {
+  readonly service: Breakers;
+  readonly onChange: (change: BreakerChange) => void;
+}
 
 export interface StepEnv {
   readonly runId: string;
@@ -20,6 +27,8 @@ export interface StepEnv {
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly model: ModelConfig;
   readonly signal: AbortSignal;
+  /** The engine's shared circuit breakers; without them tools are called unguarded. */
+  readonly breakers?: StepBreakers;
 }
 
 /** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */

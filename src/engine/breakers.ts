@@ -1,0 +1,103 @@
+/**
+ * The circuit breakers of an engine: one per tool, kept in the store's shared
+ * values (`breaker:<tool>`) so every run of every engine on that store — other
+ * processes and machines included — sees the same state. Every transition is
+ * the pure one of `policy/breaker.ts`, applied inside `store.updateShared`, so
+ * concurrent callers never lose an update.
+ */
+import { breakerAllows, breakerRecord, closedBreaker, type BreakerState } from '../policy/breaker.js';
+import { breakerKey, type ResolvedBreaker } from '../policy/breaker-policy.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from './clock.js';
+
+/** A change of a breaker's state, as journaled (`event: 'breaker'`). */
+export interface BreakerChange {
+  readonly tool: string;
+  readonly from: BreakerState['state'];
+  readonly to: BreakerState['state'];
+  readonly failures: number;
+  readonly at: number;
+  /** When an open breaker lets a probe through. */
+  readonly retryAt: number | null;
+}
+
+/** What {@link Breakers.acquire} decides. */
+export interface BreakerPermit {
+  readonly allowed: boolean;
+  /** When the breaker lets a call through again, when not allowed. */
+  readonly retryAt: number | null;
+  readonly change: BreakerChange | null;
+}
+
+export interface Breakers {
+  /** Would a call be rejected now? Changes nothing (no probe is taken). */
+  isOpen(tool: string, policy: ResolvedBreaker): Promise<{ open: boolean; retryAt: number | null }>;
+  /** Asks to call the tool now; in half_open this takes the one probe. */
+  acquire(tool: string, policy: ResolvedBreaker): Promise<BreakerPermit>;
+  /** Reports how a call that was let through ended. */
+  record(tool: string, outcome: 'success' | 'failure', policy: ResolvedBreaker): Promise<BreakerChange | null>;
+  /** The stored state of a tool's breaker (closed when never seen). */
+  state(tool: string): Promise<BreakerState>;
+}
+
+const options = (policy: ResolvedBreaker) => ({ threshold: policy.threshold, cooldownMs: policy.cooldownMs });
+
+function changeOf(tool: string, before: BreakerState, after: BreakerState, at: number, policy: ResolvedBreaker): BreakerChange | null {
+  if (before.state === after.state) return null;
+  return {
+    tool,
+    from: before.state,
+    to: after.state,
+    failures: after.failures,
+    at,
+    retryAt: after.state === 'open' ? (after.openedAt ?? at) + policy.cooldownMs : null,
+  };
+}
+
+/**
+ * Creates the breakers of an engine over its store and clock.
+ *
+ * @example
+ * ```ts
+ * const breakers = createBreakers(store, clock);
+ * const permit = await breakers.acquire('check_vendor', { threshold: 5, cooldownMs: 30_000 });
+ * if (permit.allowed) await breakers.record('check_vendor', ok ? 'success' : 'failure', policy);
+ * ```
+ */
+export function createBreakers(store: Store, clock: Clock): Breakers {
+  const read = (tool: string) =>
+    store.updateShared<BreakerState>(breakerKey(tool), (current) => current ?? closedBreaker);
+
+  return {
+    async isOpen(tool, policy) {
+      const decision = breakerAllows(await read(tool), clock.now(), options(policy));
+      return { open: !decision.allowed, retryAt: decision.retryAt ?? null };
+    },
+
+    async acquire(tool, policy) {
+      const now = clock.now();
+      let before: BreakerState = closedBreaker;
+      let decision: ReturnType<typeof breakerAllows> | null = null;
+      await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
+        before = current ?? closedBreaker;
+        decision = breakerAllows(before, now, options(policy));
+        return decision.next;
+      });
+      const made = decision as ReturnType<typeof breakerAllows> | null;
+      if (!made) return { allowed: true, retryAt: null, change: null };
+      return { allowed: made.allowed, retryAt: made.retryAt ?? null, change: changeOf(tool, before, made.next, now, policy) };
+    },
+
+    async record(tool, outcome, policy) {
+      const now = clock.now();
+      let before: BreakerState = closedBreaker;
+      const after = await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
+        before = current ?? closedBreaker;
+        return breakerRecord(before, outcome, now, options(policy));
+      });
+      return changeOf(tool, before, after, now, policy);
+    },
+
+    state: read,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Circuit breakers through the engine: a failing tool opens its breaker, the
+ * next runs route around it without calling it, the journal records every
+ * change, and after the cool-down one probe closes it again.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createBreakers } from '../../src/engine/breakers.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { downTool } from '../../src/testing/tool-faults.js';
+import { definition, events, fastRetry, rig, vendorApi, type Rig } from './helpers.js';
+
+const withFallback = {
+  id: 'breaker-fallback',
+  retry: fastRetry,
+  breaker: { threshold: 2, cooldown: '1m' },
+  steps: {
+    lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' }, onError: 'manual', next: 'done' },
+    manual: { final: true, output: { handledBy: 'manual', error: '{% $steps.lookup.error.kind %}' } },
+    done: { final: true, output: { handledBy: 'api', name: '{% $steps.lookup.output.name %}' } },
+  },
+};
+
+const withoutFallback = {
+  id: 'breaker-fail',
+  retry: fastRetry,
+  breaker: { threshold: 2, cooldown: '1m' },
+  steps: {
+    lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' }, next: 'done' },
+    done: { final: true, output: '{% $steps.lookup.output.name %}' },
+  },
+};
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+describe('circuit breaker', () => {
+  it('opens after threshold failures, routes later runs to onError without calling the tool, then a probe closes it', async () => {
+    const clock = new ManualClock({ autoAdvance: true });
+    const start = clock.now();
+    const tool = downTool(vendorApi, { from: start, until: start + 30_000, clock });
+    r = await rig({ clock });
+    const def = definition(withFallback, [tool]);
+
+    const first = await r.engine.start(def);
+    expect(first.status).toBe('done');
+    expect(first.output).toEqual({ handledBy: 'manual', error: 'breaker_open' });
+    expect(tool.calls()).toBe(2); // attempt 3 was refused by the open breaker
+    const journal = await r.engine.journal(first.runId);
+    expect(events(journal, 'breaker').map((e) => e.data)).toMatchObject([{ tool: 'vendor_api', from: 'closed', to: 'open', failures: 2 }]);
+    expect(events(journal, 'failed').map((e) => e.error?.kind)).toEqual(['tool_error', 'tool_error', 'breaker_open']);
+
+    const second = await r.engine.start(def);
+    expect(second.output).toEqual({ handledBy: 'manual', error: 'breaker_open' });
+    expect(second.steps[0]).toMatchObject({ id: 'lookup', status: 'failed', attempts: 1 });
+    expect(tool.calls()).toBe(2);
+
+    (clock as ManualClock).advance(60_000); // the tool is back and the cool-down is over
+    const third = await r.engine.start(def);
+    expect(third.output).toEqual({ handledBy: 'api', name: 'ACME' });
+    expect(tool.calls()).toBe(3);
+    const changes = events(await r.engine.journal(third.runId), 'breaker').map((e) => [(e.data as { from: string }).from, (e.data as { to: string }).to]);
+    expect(changes).toEqual([
+      ['open', 'half_open'],
+      ['half_open', 'closed'],
+    ]);
+  });
+
+  it('without onError the run stops failed with breaker_open, stays resumable, and resume continues after the cool-down', async () => {
+    const clock = new ManualClock({ autoAdvance: true });
+    const start = clock.now();
+    const tool = downTool(vendorApi, { from: start, until: start + 30_000, clock });
+    r = await rig({ clock });
+    const def = definition(withoutFallback, [tool]);
+
+    const run = await r.engine.start(def);
+    expect(run.status).toBe('failed');
+    expect(run.resumable).toBe(true);
+    expect(run.failure).toMatchObject({ kind: 'breaker_open', step: 'lookup' });
+    expect(run.failure?.message).toMatch(/circuit breaker is open/);
+
+    const refused = await r.engine.resume(run.runId); // still open: refused at once, the tool is not called
+    expect(refused.failure?.kind).toBe('breaker_open');
+    expect(tool.calls()).toBe(2);
+
+    (clock as ManualClock).advance(60_000);
+    const resumed = await r.engine.resume(run.runId);
+    expect(resumed.status).toBe('done');
+    expect(resumed.output).toBe('ACME');
+  });
+
+  it('a failing probe opens the breaker again for a full cool-down', async () => {
+    const clock = new ManualClock();
+    const store = createMemoryStore();
+    const breakers = createBreakers(store, clock);
+    const policy = { threshold: 1, cooldownMs: 1000 };
+    await breakers.record('t', 'failure', policy);
+    expect((await breakers.acquire('t', policy)).allowed).toBe(false);
+    clock.advance(1000);
+    const probe = await breakers.acquire('t', policy);
+    expect(probe).toMatchObject({ allowed: true, change: { from: 'open', to: 'half_open' } });
+    expect((await breakers.acquire('t', policy)).allowed).toBe(false); // one probe at a time
+    expect(await breakers.record('t', 'failure', policy)).toMatchObject({ from: 'half_open', to: 'open', retryAt: clock.now() + 1000 });
+    clock.advance(999);
+    expect(await breakers.isOpen('t', policy)).toEqual({ open: true, retryAt: clock.now() + 1 });
+    await store.close();
+  });
+
+  it('breaker: false turns it off for a step', async () => {
+    const clock = new ManualClock({ autoAdvance: true });
+    const tool = downTool(vendorApi, { from: clock.now(), until: clock.now() + 1e9, clock });
+    r = await rig({ clock });
+    const off = { ...withFallback, id: 'breaker-off', steps: { ...withFallback.steps, lookup: { ...withFallback.steps.lookup, breaker: false } } };
+    const run = await r.engine.start(definition(off, [tool]));
+    expect(run.output).toEqual({ handledBy: 'manual', error: 'tool_error' });
+    expect(tool.calls()).toBe(3);
+  });
+});
