@@ -22,6 +22,7 @@ import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
 import { positionOf, statusOf, type Position } from './position.js';
 import type { Runtime } from './runtime.js';
+import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 
 export interface DriveOptions {
@@ -62,7 +63,11 @@ export function wakeAtOf(workflow: Workflow, position: Position, context: RunCon
   return wake;
 }
 
-export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
+export function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
+  return traceRun(record, () => driveRun(deps, runtime, record, options));
+}
+
+async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
   const { store, clock } = deps;
   const workflow = runtime.definition.workflow;
   const actor: Actor<typeof runtime.machine> = createActor(runtime.machine, {
@@ -192,7 +197,9 @@ export async function drive(deps: DriverDeps, runtime: Runtime, record: RunRecor
           let outcome: StepOutcome;
           try {
             outcome = ready
-              ? await executor.execute(env, ready)
+              ? await traceStep({ runId: current.id, stepId: pos.step, kind: stepKindOf(workflow, pos.step), visit: env.visit, attempt: env.attempt }, () =>
+                  executor.execute(env, ready),
+                )
               : { ok: false, error: { kind: 'invalid_data', message: 'the step input could not be prepared' }, retryable: false, usage: zero, latencyMs: 0 };
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);

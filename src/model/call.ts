@@ -6,6 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { FailureKind, Usage } from '../run/types.js';
 import { costUsd } from '../policy/pricing.js';
 import type { ModelConfig } from './client.js';
+import { recordReply, traceModelCall } from '../observe/tracing.js';
 
 export interface ToolCallRequest {
   readonly model: string;
@@ -102,10 +103,14 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
     let reply: Anthropic.Messages.Message;
     try {
       requests++;
-      reply = await config.client.messages.create(
-        { ...params, messages },
-        { timeout: req.timeoutMs, maxRetries: config.maxRetries, ...(req.signal ? { signal: req.signal } : {}) },
-      );
+      reply = await traceModelCall(req.model, req.maxTokens, req.tool.name, async (span) => {
+        const answer = await config.client.messages.create(
+          { ...params, messages },
+          { timeout: req.timeoutMs, maxRetries: config.maxRetries, ...(req.signal ? { signal: req.signal } : {}) },
+        );
+        recordReply(span, req.model, answer);
+        return answer;
+      });
     } catch (error) {
       const { kind, message, retryable } = classifyError(error);
       return fail(kind, message, retryable, null);

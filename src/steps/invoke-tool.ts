@@ -8,6 +8,7 @@ import type { StepFailure } from '../compile/context.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
 import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
+import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 
 export type ToolResult =
   | { readonly ok: true; readonly output: unknown; readonly input: unknown }
@@ -46,7 +47,7 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     signal: env.signal,
   };
   try {
-    const output = await tool.run(validInput, context);
+    const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
