@@ -1,0 +1,110 @@
+/** `callForToolInput`: every stop reason and API error mapped to an outcome, using the emulator's faults. */
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { callForToolInput, classifyError, type ToolCallRequest } from '../../src/model/call.js';
+import { document, withModel } from './helpers.js';
+
+const request: ToolCallRequest = {
+  model: 'claude-sonnet-4-6',
+  maxTokens: 300,
+  prompt: `<instructions>\nExtract the invoice.\n</instructions>\n\n<document>\n${document}\n</document>`,
+  tool: {
+    name: 'record_invoice',
+    description: 'Record the invoice.',
+    input_schema: {
+      type: 'object',
+      required: ['vendorId', 'total'],
+      properties: { vendorId: { type: 'string', pattern: '^V-\\d{4}$' }, total: { type: 'number' }, notes: { type: 'string' } },
+    },
+  },
+  timeoutMs: 2000,
+};
+
+describe('callForToolInput', () => {
+  it('returns the forced tool input with its usage', async () => {
+    await withModel({ seed: 1 }, async ({ model, emu }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: true, stopReason: 'tool_use', requests: 1, input: { vendorId: 'V-1001' } });
+      expect(result.usage.inputTokens).toBe(emu.stats().inputTokens);
+      expect(result.usage.outputTokens).toBe(emu.stats().outputTokens);
+      expect(result.usage.usd).toBeGreaterThan(0);
+    });
+  });
+
+  it('refusal=1: a refusal, not retryable, usage still counted', async () => {
+    await withModel({ seed: 1, faults: 'refusal=1' }, async ({ model }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: false, kind: 'refusal', retryable: false, stopReason: 'refusal' });
+      expect(result.usage.totalTokens).toBeGreaterThan(0);
+    });
+  });
+
+  it('max_tokens=1: a retryable max_tokens failure naming the limit', async () => {
+    await withModel({ seed: 1, faults: 'max_tokens=1' }, async ({ model }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: false, kind: 'max_tokens', retryable: true, stopReason: 'max_tokens' });
+      if (!result.ok) expect(result.message).toContain('(300)');
+    });
+  });
+
+  it('pause_turn=1: continues the turn, then gives up after three continuations', async () => {
+    await withModel({ seed: 1, faults: 'pause_turn=1' }, async ({ model, emu }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true, stopReason: 'pause_turn', requests: 4 });
+      expect(emu.stats().messages).toBe(4);
+      expect(emu.stats().stopReasons['pause_turn']).toBe(4);
+    });
+  });
+
+  it('pause_turn at a lower rate: a continued turn completes and charges every request', async () => {
+    // Seed 10 pauses the first request and answers the continuation (deterministic for the seed).
+    await withModel({ seed: 10, faults: 'pause_turn=0.5' }, async ({ model, emu }) => {
+      const result = await callForToolInput(model, request);
+      expect(result.ok).toBe(true);
+      expect(result.requests).toBe(2);
+      expect(emu.stats().stopReasons['pause_turn']).toBe(result.requests - 1);
+      expect(result.usage.inputTokens).toBe(emu.stats().inputTokens);
+    });
+  });
+
+  it('context_window=1: a context_window failure, not retryable', async () => {
+    await withModel({ seed: 1, faults: 'context_window=1' }, async ({ model }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: false, kind: 'context_window', retryable: false, stopReason: null });
+      if (!result.ok) expect(result.message).toMatch(/prompt is too long/);
+    });
+  });
+
+  it('rate_limit=1: a retryable model_error with the status', async () => {
+    await withModel({ seed: 1, faults: 'rate_limit=1' }, async ({ model }) => {
+      const result = await callForToolInput(model, request);
+      expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true, usage: { totalTokens: 0 } });
+      if (!result.ok) expect(result.message).toMatch(/^429 /);
+    });
+  });
+
+  it('timeout=1: gives up after the request timeout, retryable', async () => {
+    await withModel({ seed: 1, faults: 'timeout=1' }, async ({ model }) => {
+      const result = await callForToolInput(model, { ...request, timeoutMs: 150 });
+      expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true });
+    });
+  });
+});
+
+describe('classifyError', () => {
+  const apiError = (status: number, message: string) => Anthropic.APIError.generate(status, { type: 'error', error: { type: 'x', message } }, message, new Headers());
+
+  it('treats request errors as final and transient ones as retryable', () => {
+    expect(classifyError(apiError(400, 'messages: field required'))).toMatchObject({ kind: 'model_error', retryable: false });
+    expect(classifyError(apiError(401, 'invalid x-api-key'))).toMatchObject({ kind: 'model_error', retryable: false });
+    for (const status of [408, 409, 429, 500, 529]) expect(classifyError(apiError(status, 'try later')).retryable).toBe(true);
+    expect(classifyError(apiError(400, 'prompt is too long: 250000 tokens > 200000 maximum'))).toMatchObject({ kind: 'context_window', retryable: false });
+    expect(classifyError(new Error('socket hang up'))).toEqual({ kind: 'model_error', message: 'socket hang up', retryable: true });
+  });
+
+  it('never repeats an API key in a message', () => {
+    const { message } = classifyError(apiError(401, 'invalid key sk-ant-api03-SECRETSECRET'));
+    expect(message).not.toContain('SECRET');
+    expect(message).toContain('sk-ant-…');
+  });
+});
