@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'event_not_accepted'
   | 'store_failed'
   | 'emulator_failed'
+  | 'run_busy'
   | 'usage';
 
 export class StepwiseError extends Error {

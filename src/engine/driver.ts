@@ -22,6 +22,7 @@ import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
 import { positionOf, statusOf, type Position } from './position.js';
 import type { Runtime } from './runtime.js';
+import { crashPoint } from './crash-points.js';
 import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 
@@ -31,6 +32,8 @@ export interface DriveOptions {
   /** Sleep through retry backoffs (true) or return with the run's `wakeAt` set (false). */
   readonly sleepTimers: boolean;
   readonly signal?: AbortSignal;
+  /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
+  readonly stop?: AbortSignal;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: { type: string; at: number } & Record<string, unknown>; readonly journal: readonly NewJournalEntry[] };
 }
@@ -41,6 +44,8 @@ export interface DriverDeps {
   readonly model: ModelConfig;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   readonly onCommit: (record: RunRecord) => void;
+  /** Awaited before each model call with its projected tokens (the shared rate limit). */
+  readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
   readonly breakers?: Breakers;
 }
@@ -135,6 +140,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     }
     for (let i = 0; i < MAX_TRANSITIONS; i++) {
       if (options.signal?.aborted) break;
+      if (options.stop?.aborted) {
+        if (dirty) await commit();
+        break;
+      }
       const pos = position();
       const ctx = context();
       const now = clock.now();
@@ -174,6 +183,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
               break;
             }
             await commit();
+            crashPoint('step-started');
             continue;
           }
           const failure = context().failure;
@@ -196,6 +206,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           }
           let outcome: StepOutcome;
           try {
+            crashPoint(ready?.request ? 'mid-model' : 'mid-tool');
+            if (ready?.request && deps.beforeModelCall) await deps.beforeModelCall(ready.projectedTokens, options.signal);
             outcome = ready
               ? await traceStep({ runId: current.id, stepId: pos.step, kind: stepKindOf(workflow, pos.step), visit: env.visit, attempt: env.attempt }, () =>
                   executor.execute(env, ready),
@@ -205,6 +217,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             const message = error instanceof Error ? error.message : String(error);
             outcome = { ok: false, error: { kind: 'tool_error', message }, retryable: false, usage: zero, latencyMs: 0 };
           }
+          crashPoint('after-tool');
           executed++;
           prepared = null;
           const at = clock.now();
@@ -255,6 +268,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           const due = ctx.retryAt ?? now;
           if (due > now) {
             if (dirty) await commit();
+            crashPoint('backoff');
             if (!options.sleepTimers) break;
             await clock.sleep(due - now, options.signal);
             if (options.signal?.aborted) break;
@@ -304,6 +318,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         if (dirty) {
           note({ ...where(pos.step), event: 'waiting', data: { events: pos.events, timeoutAt, wakeAt: wake } });
           await commit();
+          crashPoint('waiting');
         }
         break;
       }

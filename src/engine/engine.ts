@@ -19,6 +19,11 @@ import { createBreakers } from './breakers.js';
 import { positionOf } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
+import { ownerId, withLease } from './lease.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.js';
+import type { RateLimitOptions } from '../policy/rate-limit.js';
+import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 
 export interface EngineOptions {
@@ -30,6 +35,12 @@ export interface EngineOptions {
   readonly clock?: Clock;
   /** An XState inspector (e.g. from `@statelyai/inspect`) attached to every run's actor. */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** How long a command's lease on the run it drives lasts between heartbeats. Default 30 s. */
+  readonly leaseMs?: number;
+  /** How long a command waits for a run another process is driving. Default 15 s. */
+  readonly leaseWaitMs?: number;
+  /** The model rate limit shared through the store by every engine using it. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export interface StartOptions extends RunOptions {
@@ -66,6 +77,10 @@ export interface Engine {
   journal(runId: string): Promise<JournalEntry[]>;
   /** Calls `listener` after every committed transition of any run of this engine. */
   subscribe(listener: (run: RunView) => void): () => void;
+  /** Works runnable runs with leases until `signal` aborts (or, with `exitWhenIdle`, nothing is left). */
+  work(options?: WorkOptions): Promise<WorkSummary>;
+  /** Deletes runs last updated more than `olderThanMs` ago in `statuses` (default done, failed, cancelled). */
+  prune(options: { olderThanMs: number; statuses?: readonly RunStatus[] }): Promise<number>;
   readonly store: Store;
   readonly clock: Clock;
 }
@@ -100,6 +115,9 @@ export function createEngine(options: EngineOptions): Engine {
   const runtimes = new Map<string, Runtime>();
   const listeners = new Set<(run: RunView) => void>();
   const engineTools = toolMap(options.tools);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const beforeModelCall = createRateLimiter(store, clock, options.rateLimit);
+  const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
 
   const deps = {
     store,
@@ -107,6 +125,7 @@ export function createEngine(options: EngineOptions): Engine {
     model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
+    ...(beforeModelCall ? { beforeModelCall } : {}),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
       const view = toView(record);
@@ -148,6 +167,7 @@ export function createEngine(options: EngineOptions): Engine {
       const runtime = buildRuntime(definition, version, new Map([...engineTools, ...toolMap(source.tools)]));
       runtimes.set(version, runtime);
       const now = clock.now();
+      const startOwner = ownerId();
       const budget = resolveBudget(source.workflow.budget, opts.budget);
       const actor = createActor(runtime.machine, { input: { input, budget, at: now } });
       actor.start();
@@ -171,14 +191,14 @@ export function createEngine(options: EngineOptions): Engine {
         snapshot,
         options: runOptions,
         wakeAt: null,
-        lease: null,
+        lease: opts.detach ? null : { owner: startOwner, until: now + leaseMs },
         createdAt: now,
         updatedAt: now,
         revision: 0,
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
       if (!created.created || opts.detach) return toView(created.run);
-      return run(created.run, { mode: 'rest', sleepTimers: true }, source);
+      return withLease({ ...leaseOf(created.run.id), owner: startOwner }, () => run(created.run, { mode: 'rest', sleepTimers: true }, source));
     },
 
     async send(runId, type, data) {
@@ -271,6 +291,24 @@ export function createEngine(options: EngineOptions): Engine {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+
+    work(workOptions) {
+      const host = { store, clock, drive: (record: RunRecord, d: { signal: AbortSignal; stop: AbortSignal }) => run(record, { mode: 'rest', sleepTimers: false, signal: d.signal, stop: d.stop }) };
+      return runWorker(host, workOptions);
+    },
+
+    async prune({ olderThanMs, statuses }) {
+      return store.prune({ olderThan: Date.now() - olderThanMs, statuses: statuses ?? finishedStatuses });
+    },
   };
+  // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
+  const { send, resume, step, cancel } = engine;
+  const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
+  Object.assign(engine, {
+    send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
+    resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
+    step: (runId: string) => leased(runId, () => step(runId)),
+    cancel: (runId: string, reason?: string) => leased(runId, () => cancel(runId, reason)),
+  });
   return engine;
 }

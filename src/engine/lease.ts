@@ -1,0 +1,92 @@
+/**
+ * Per-run leases for engine commands (start, send, resume, step, cancel): a
+ * command holds the run's lease while it drives it, renews it on a heartbeat,
+ * and releases it at the end, so it never races a worker or another command.
+ * A lease left by a process that died on this machine is taken over at once
+ * (the owner id names host and pid); any other lease only when it expires.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { RunNotFoundError, StepwiseError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from './clock.js';
+
+export interface LeaseOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly runId: string;
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** How long to wait for a lease someone else holds before giving up. */
+  readonly waitMs: number;
+}
+
+/** An owner id `host:pid:random`, which lets a process on the same host tell a dead holder. */
+export function ownerId(prefix = ''): string {
+  return `${hostname()}:${process.pid}:${prefix}${randomUUID().slice(0, 8)}`;
+}
+
+/** True when `owner` names a process on this host that no longer exists. */
+export function ownerIsDead(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Takes the run's lease, waiting up to `waitMs` for another holder. */
+export async function acquireLease(options: LeaseOptions): Promise<void> {
+  const { store, clock, runId, owner, leaseMs } = options;
+  const giveUp = Date.now() + options.waitMs;
+  for (;;) {
+    if (await store.acquire(runId, owner, clock.now(), leaseMs)) return;
+    const record = await store.get(runId);
+    if (!record) throw new RunNotFoundError(runId);
+    const holder = record.lease?.owner;
+    if (holder && ownerIsDead(holder) && (await store.acquire(runId, owner, clock.now(), leaseMs, holder))) return;
+    if (Date.now() >= giveUp) {
+      throw new StepwiseError(
+        'run_busy',
+        `Run "${runId}" is being driven by ${holder ?? 'another process'} (lease until ${record.lease ? new Date(record.lease.until).toISOString() : '?'}); try again when it is done.`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * Renews a held lease every `heartbeatMs` until stopped; aborts the returned
+ * signal when the lease is lost (another owner took it over).
+ */
+export function heartbeat(store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number) {
+  const lost = new AbortController();
+  const timer = setInterval(() => {
+    store.renew(runId, owner, clock.now() + leaseMs).then(
+      (held) => {
+        if (!held) lost.abort(new StepwiseError('run_busy', `lost the lease of run "${runId}"`));
+      },
+      () => {},
+    );
+  }, heartbeatMs);
+  timer.unref();
+  return { signal: lost.signal, stop: () => clearInterval(timer) };
+}
+
+/** Runs `work` holding the run's lease, renewed on a heartbeat, released afterwards. */
+export async function withLease<T>(options: LeaseOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  await acquireLease(options);
+  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, Math.max(10, Math.floor(options.leaseMs / 3)));
+  try {
+    return await work(beat.signal);
+  } finally {
+    beat.stop();
+    await options.store.release(options.runId, options.owner).catch(() => {});
+  }
+}

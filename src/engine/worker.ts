@@ -1,0 +1,125 @@
+/**
+ * Workers: `engine.work()` claims runnable runs from the store with leases
+ * (`FOR UPDATE SKIP LOCKED` on PostgreSQL), drives each until it rests, renews
+ * the leases on a heartbeat and releases them afterwards. A run whose worker
+ * died is taken over once its lease expires. Aborting `signal` drains: no new
+ * claims, in-flight runs stop at their next step boundary with that step
+ * committed, leases are released.
+ */
+import type { RunRecord } from '../run/types.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from './clock.js';
+import { heartbeat, ownerId } from './lease.js';
+
+export interface WorkOptions {
+  /** Lease owner id; default `host:pid:w…`, unique per call. */
+  readonly owner?: string;
+  /** Runs driven at once. Default 4. */
+  readonly concurrency?: number;
+  /** How long a claim holds a run without a heartbeat. Default 30 s. */
+  readonly leaseMs?: number;
+  /** How often held leases are renewed. Default a third of `leaseMs`. */
+  readonly heartbeatMs?: number;
+  /** How long to wait between claims when nothing was runnable. Default 250 ms. */
+  readonly pollMs?: number;
+  /** Abort to drain: finish the steps in flight, release the leases, return. */
+  readonly signal?: AbortSignal;
+  /**
+   * Return once nothing is left to do: no run is claimable, none is in flight,
+   * and no run is still `running` (in a backoff, or leased by a worker that may
+   * have died). Runs that wait for an event do not keep the worker.
+   */
+  readonly exitWhenIdle?: boolean;
+  /** Called when driving a run throws; the run's lease is kept until it expires, then it is retried. */
+  readonly onError?: (runId: string, error: unknown) => void;
+}
+
+export interface WorkSummary {
+  readonly owner: string;
+  /** Runs claimed (a run claimed again after a backoff counts again). */
+  readonly claimed: number;
+  readonly errors: number;
+}
+
+/** What a worker needs from its engine. */
+export interface WorkerHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  drive(record: RunRecord, options: { readonly signal: AbortSignal; readonly stop: AbortSignal }): Promise<unknown>;
+}
+
+/** Runs that threw this many times in one worker are left alone by its idle check. */
+const GIVE_UP_AFTER = 3;
+
+export async function work(host: WorkerHost, options: WorkOptions = {}): Promise<WorkSummary> {
+  const { store, clock } = host;
+  const owner = options.owner ?? ownerId('w');
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3));
+  const pollMs = options.pollMs ?? 250;
+  const stop = options.signal ?? new AbortController().signal;
+  const inFlight = new Map<string, Promise<void>>();
+  const failures = new Map<string, number>();
+  let claimed = 0;
+  let errors = 0;
+  let wake: () => void = () => {};
+
+  const pause = (ms: number) =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        stop.removeEventListener('abort', finish);
+        done();
+      }
+      wake = finish;
+      stop.addEventListener('abort', finish, { once: true });
+    });
+
+  async function driveOne(record: RunRecord): Promise<void> {
+    const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs);
+    let failed = false;
+    try {
+      await host.drive(record, { signal: beat.signal, stop });
+      failures.delete(record.id);
+    } catch (error) {
+      failed = true;
+      errors++;
+      failures.set(record.id, (failures.get(record.id) ?? 0) + 1);
+      options.onError?.(record.id, error);
+    } finally {
+      beat.stop();
+      if (!failed) await store.release(record.id, owner).catch(() => {});
+      inFlight.delete(record.id);
+      wake();
+    }
+  }
+
+  async function idle(): Promise<boolean> {
+    const running = await store.list({ status: ['running'] });
+    return running.every((run) => (failures.get(run.id) ?? 0) >= GIVE_UP_AFTER);
+  }
+
+  while (!stop.aborted) {
+    const free = concurrency - inFlight.size;
+    let batch: RunRecord[] = [];
+    if (free > 0) {
+      try {
+        batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free });
+      } catch (error) {
+        errors++;
+        options.onError?.('', error);
+      }
+    }
+    for (const record of batch) {
+      claimed++;
+      inFlight.set(record.id, driveOne(record));
+    }
+    if (batch.length > 0) continue;
+    if (options.exitWhenIdle && inFlight.size === 0 && (await idle().catch(() => false))) break;
+    await pause(pollMs);
+  }
+  await Promise.all(inFlight.values());
+  return { owner, claimed, errors };
+}
