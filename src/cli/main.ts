@@ -5,6 +5,7 @@ import { StepwiseError } from '../errors.js';
 import { registerDefinitionCommands } from './commands/definitions.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerInspectCommands } from './commands/inspect.js';
+import { registerObserveCommands } from './commands/observe.js';
 import { registerRunCommands } from './commands/runs.js';
 
 let exitCode = 0;
@@ -20,6 +21,7 @@ const program = new Command()
 registerDefinitionCommands(program, setExit);
 registerRunCommands(program, setExit);
 registerInspectCommands(program);
+registerObserveCommands(program, setExit);
 registerEmulatorCommand(program);
 
 try {

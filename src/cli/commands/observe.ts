@@ -1,0 +1,9 @@
+/** The observability commands: `diagram`, `inspect`, `stats`, `test`, `rerun`. */
+import type { Command } from 'commander';
+import { registerDiagramCommand } from './diagram.js';
+import { registerInspectorCommand } from './inspector.js';
+
+export function registerObserveCommands(program: Command, setExit: (code: number) => void): void {
+  registerDiagramCommand(program);
+  registerInspectorCommand(program, setExit);
+}

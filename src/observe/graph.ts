@@ -1,0 +1,131 @@
+/**
+ * The step graph of a compiled workflow, read from the XState machine itself
+ * (not from the definition), so every diagram shows what actually runs: one
+ * node per step, one edge per transition that leaves a step, labelled with
+ * what takes it (a branch condition, an event, an error route).
+ */
+import type { AnyStateMachine } from 'xstate';
+import { compile } from '../compile/machine.js';
+import { stepKind, type Workflow } from '../definition/schema.js';
+import { startStep } from '../definition/graph.js';
+
+export type NodeKind = 'claude' | 'analyze' | 'tool' | 'choice' | 'wait' | 'final' | 'failed' | 'cancelled';
+
+export interface GraphNode {
+  readonly id: string;
+  readonly kind: NodeKind;
+  /** What the step does, e.g. the tool it calls. */
+  readonly detail: string;
+}
+
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  /** A failure route (`onError`, no branch matched, a wait timing out without a route). */
+  readonly failure: boolean;
+}
+
+export interface StepGraph {
+  readonly id: string;
+  readonly start: string;
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+}
+
+interface StateNodeLike {
+  readonly key: string;
+  readonly id: string;
+  readonly meta?: { stepwise?: { kind?: string } };
+  readonly states: Record<string, StateNodeLike>;
+  readonly transitions: Map<string, ReadonlyArray<{ target?: readonly StateNodeLike[] | undefined; guard?: unknown }>>;
+}
+
+/** `{% expr %}` → `expr`, shortened for a diagram label. */
+export function conditionLabel(when: string): string {
+  const text = when.replace(/^\s*\{%\s*/, '').replace(/\s*%\}\s*$/, '').replace(/\$steps\.([\w-]+)\.output\./g, '$1.');
+  return text.length > 64 ? `${text.slice(0, 61)}…` : text;
+}
+
+function guardOf(guard: unknown): { type: string; params: Record<string, unknown> } | null {
+  if (typeof guard === 'string') return { type: guard, params: {} };
+  if (guard && typeof guard === 'object' && 'type' in guard) {
+    const g = guard as { type: string; params?: Record<string, unknown> };
+    return { type: g.type, params: g.params ?? {} };
+  }
+  return null;
+}
+
+function edgeLabel(event: string, guard: unknown): { label: string; failure: boolean } {
+  const g = guardOf(guard);
+  switch (event) {
+    case 'step.done':
+      return { label: '', failure: false };
+    case 'step.failed':
+      return { label: g?.type === 'breakerOpen' ? 'breaker open' : 'error', failure: true };
+    case 'choice.take':
+      return { label: String(g?.params['when'] ?? '') === 'otherwise' ? 'otherwise' : conditionLabel(String(g?.params['when'] ?? '')), failure: false };
+    case 'choice.none':
+      return { label: 'no branch matched', failure: true };
+    case 'wait.timeout':
+      return { label: 'timeout', failure: false };
+    default:
+      return { label: event, failure: false };
+  }
+}
+
+function detailOf(workflow: Workflow, id: string): string {
+  const step = workflow.steps[id] as Record<string, unknown> | undefined;
+  if (!step) return '';
+  const claude = step['claude'] as { tool?: string } | undefined;
+  if (claude) return `Claude fills ${claude.tool ?? ''}`;
+  if (step['analyze']) return 'Claude analyzes';
+  if (typeof step['tool'] === 'string') return `tool ${step['tool']}`;
+  if (step['wait']) return `wait for ${Object.keys((step['wait'] as { on: object }).on).join(' | ')}`;
+  return '';
+}
+
+/** The step graph of `machine` (compiled from `workflow` when not given). */
+export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile(workflow)): StepGraph {
+  const root = machine.root as unknown as StateNodeLike;
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const seen = new Map<string, number>();
+  for (const [id, node] of Object.entries(root.states)) {
+    const kind = (node.meta?.stepwise?.kind ?? (workflow.steps[id] ? stepKind(workflow.steps[id]!) : 'failed')) as NodeKind;
+    nodes.push({ id, kind, detail: detailOf(workflow, id) });
+    const inner = [node, ...Object.values(node.states ?? {})];
+    for (const state of inner) {
+      for (const [event, transitions] of state.transitions) {
+        if (event.startsWith('run.')) continue;
+        if (event === 'wait.timeout' && (workflow.steps[id] as { wait?: { timeout?: unknown } }).wait?.timeout === undefined) continue;
+        for (const t of transitions) {
+          for (const target of t.target ?? []) {
+            const to = target.id.split('.')[1];
+            if (!to || to === id) continue;
+            const { label, failure } = edgeLabel(event, t.guard);
+            const key = `${id}>${to}`;
+            const same = seen.get(key);
+            if (same === undefined) {
+              seen.set(key, edges.length);
+              edges.push({ from: id, to, label, failure });
+            } else {
+              const prior = edges[same]!;
+              if (label && !prior.label.split(' / ').includes(label)) {
+                edges[same] = { ...prior, label: prior.label ? `${prior.label} / ${label}` : label, failure: prior.failure && failure };
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const targeted = new Set(edges.map((e) => e.to));
+  return {
+    id: workflow.id,
+    start: startStep(workflow),
+    // `$failed` and `$cancelled` are reachable from every step (a failure, a cancel); shown only when a route names them.
+    nodes: nodes.filter((n) => (n.kind !== 'failed' && n.kind !== 'cancelled') || targeted.has(n.id)),
+    edges,
+  };
+}
