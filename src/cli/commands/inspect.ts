@@ -4,6 +4,7 @@ import { RunNotFoundError } from '../../errors.js';
 import { toView } from '../../engine/view.js';
 import type { JournalEntry, RunStatus } from '../../run/types.js';
 import { color, runJson } from '../io.js';
+import { buildTimeline, renderTimeline } from '../../observe/timeline.js';
 import { withStore } from '../context.js';
 
 const statuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
@@ -83,7 +84,7 @@ export function registerInspectCommands(program: Command): void {
         const journal = await store.journal(runId);
         const view = toView(record);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...runJson(view), definition: { version: record.version, source: record.definition.source }, journal })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...runJson(view), definition: { version: record.version, source: record.definition.source }, timeline: buildTimeline(journal, record.failure), journal })}\n`);
           return;
         }
         const out = [
@@ -92,7 +93,7 @@ export function registerInspectCommands(program: Command): void {
           ...(view.failure ? [color.red(`failure: ${view.failure.kind} at ${view.failure.step ?? '-'}: ${view.failure.message}`)] : []),
           ...(view.waitingFor ? [`waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' | ')}`] : []),
           '',
-          ...timeline(journal),
+          ...renderTimeline(buildTimeline(journal, record.failure), color),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
       });

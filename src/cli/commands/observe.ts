@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerDiagramCommand } from './diagram.js';
 import { registerInspectorCommand } from './inspector.js';
+import { registerStatsCommand } from './stats.js';
 
 export function registerObserveCommands(program: Command, setExit: (code: number) => void): void {
   registerDiagramCommand(program);
   registerInspectorCommand(program, setExit);
+  registerStatsCommand(program);
 }

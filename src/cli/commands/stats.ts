@@ -1,0 +1,30 @@
+/** `stats`: completion rate, tokens and cost per run, failures by kind, for a store. */
+import type { Command } from 'commander';
+import type { JournalEntry, RunStatus } from '../../run/types.js';
+import { renderStats, storeStats } from '../../observe/stats.js';
+import { parseIntArg } from '../io.js';
+import { withStore } from '../context.js';
+
+export function registerStatsCommand(program: Command): void {
+  program
+    .command('stats')
+    .description('summarise a store: completion rate, tokens and cost per run, failures by kind')
+    .option('--store <spec>', 'store spec')
+    .option('--workflow <id>', 'only runs of this workflow')
+    .option('--status <status...>', 'only these statuses')
+    .option('--limit <n>', 'newest n runs at most', '10000')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { store?: string; workflow?: string; status?: string[]; limit: string; json?: boolean }) => {
+      await withStore(opts.store, async (store) => {
+        const runs = await store.list({
+          ...(opts.workflow ? { workflow: opts.workflow } : {}),
+          ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
+          limit: parseIntArg(opts.limit, '--limit') ?? 10000,
+        });
+        const journals = new Map<string, JournalEntry[]>();
+        for (const run of runs) journals.set(run.id, await store.journal(run.id));
+        const stats = storeStats(runs, journals);
+        process.stdout.write(opts.json ? `${JSON.stringify(stats)}\n` : `${renderStats(stats).join('\n')}\n`);
+      });
+    });
+}

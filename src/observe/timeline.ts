@@ -1,0 +1,172 @@
+/**
+ * The timeline of a run, built from its journal: one row per step attempt
+ * (its start and outcome merged, with duration, tokens in/out and cost) and
+ * one per other event (choice, wait, retry scheduled, breaker, budget,
+ * resume…), the failure point marked. `show` prints it; `show --json` gives
+ * the same rows.
+ */
+import type { Failure, JournalEntry } from '../run/types.js';
+
+export interface TimelineRow {
+  /** Milliseconds since the run was created. */
+  readonly offsetMs: number;
+  readonly step: string | null;
+  readonly visit: number;
+  readonly attempt: number;
+  readonly event: JournalEntry['event'];
+  /** From the attempt's start to its outcome. */
+  readonly durationMs: number | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly usd: number;
+  readonly detail: string;
+  readonly error: { readonly kind: string; readonly message: string } | null;
+  /** The row where the run failed or stopped. */
+  readonly failurePoint: boolean;
+}
+
+export interface TimelineTotals {
+  readonly attempts: number;
+  readonly retries: number;
+  readonly failedAttempts: number;
+  readonly breakerEvents: number;
+  readonly budgetEvents: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly usd: number;
+  readonly durationMs: number;
+}
+
+export interface Timeline {
+  readonly rows: readonly TimelineRow[];
+  readonly totals: TimelineTotals;
+}
+
+const outcomes = new Set<JournalEntry['event']>(['completed', 'failed', 'loop_detected']);
+
+function detailOf(e: JournalEntry): string {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  switch (e.event) {
+    case 'retry_scheduled':
+      return `retry in ${String(data['delayMs'] ?? '?')} ms`;
+    case 'choice':
+      return `branch ${String(data['branch'])} → ${String(data['next'])}`;
+    case 'waiting':
+      return `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
+    case 'event':
+      return `${String(data['type'])}${data['data'] !== null && data['data'] !== undefined ? ` ${JSON.stringify(data['data']).slice(0, 60)}` : ''}`;
+    case 'breaker':
+      return `breaker ${String(data['tool'])}: ${String(data['from'])} → ${String(data['to'])} after ${String(data['failures'])} failures`;
+    case 'resumed':
+      return data['budget'] ? `budget ${JSON.stringify(data['budget'])}` : '';
+    case 'started':
+      return data['rerun'] ? 'restarted after a crash' : '';
+    case 'created':
+      return data['rerunOf'] ? `rerun of ${String(data['rerunOf'])} from ${String(data['from'])}` : '';
+    case 'cancelled':
+      return String(data['reason'] ?? '');
+    default:
+      return '';
+  }
+}
+
+/** Builds the timeline of a journal; `failure` (the run's) marks the failure point. */
+export function buildTimeline(journal: readonly JournalEntry[], failure: Failure | null = null): Timeline {
+  const t0 = journal[0]?.at ?? 0;
+  const rows: TimelineRow[] = [];
+  const open = new Map<string, { row: number; at: number }>();
+  const key = (e: JournalEntry) => `${e.step}:${e.visit}:${e.attempt}`;
+  for (const e of journal) {
+    const base = {
+      offsetMs: e.at - t0,
+      step: e.step,
+      visit: e.visit,
+      attempt: e.attempt,
+      event: e.event,
+      durationMs: e.latencyMs ?? null,
+      inputTokens: e.usage?.inputTokens ?? 0,
+      outputTokens: e.usage?.outputTokens ?? 0,
+      usd: e.usage?.usd ?? 0,
+      detail: detailOf(e),
+      error: e.error ?? null,
+      failurePoint: false,
+    };
+    const started = open.get(key(e));
+    if (outcomes.has(e.event) && started) {
+      open.delete(key(e));
+      rows[started.row] = { ...base, offsetMs: started.at - t0, durationMs: e.at - started.at };
+      continue;
+    }
+    if (e.event === 'started') open.set(key(e), { row: rows.length, at: e.at });
+    rows.push(base);
+  }
+  if (failure) {
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const row = rows[i]!;
+      if (row.error && (failure.step === null || row.step === failure.step)) {
+        rows[i] = { ...row, failurePoint: true };
+        break;
+      }
+    }
+  }
+  const attempts = rows.filter((r) => r.event === 'started' || outcomes.has(r.event)).filter((r) => r.attempt > 0);
+  const last = journal[journal.length - 1];
+  return {
+    rows,
+    totals: {
+      attempts: attempts.length,
+      retries: rows.filter((r) => r.event === 'retry_scheduled').length,
+      failedAttempts: attempts.filter((r) => r.error).length,
+      breakerEvents: rows.filter((r) => r.event === 'breaker').length,
+      budgetEvents: rows.filter((r) => r.event === 'budget_exhausted').length,
+      inputTokens: rows.reduce((t, r) => t + r.inputTokens, 0),
+      outputTokens: rows.reduce((t, r) => t + r.outputTokens, 0),
+      usd: rows.reduce((t, r) => t + r.usd, 0),
+      durationMs: last ? last.at - t0 : 0,
+    },
+  };
+}
+
+export interface Paint {
+  readonly red: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly bold: (s: string) => string;
+}
+
+const plain: Paint = { red: (s) => s, yellow: (s) => s, dim: (s) => s, bold: (s) => s };
+const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text + ' '.repeat(width - text.length));
+const BAR = 20;
+
+/** A bar placing a row on the run's time axis. */
+function bar(row: TimelineRow, total: number): string {
+  if (total <= 0) return ' '.repeat(BAR);
+  const from = Math.min(BAR - 1, Math.floor((row.offsetMs / total) * BAR));
+  const width = row.durationMs ? Math.max(1, Math.round((row.durationMs / total) * BAR)) : 1;
+  const to = Math.min(BAR, from + width);
+  return ' '.repeat(from) + (row.durationMs ? '█' : '·').repeat(to - from) + ' '.repeat(BAR - to);
+}
+
+/** The timeline as terminal lines. */
+export function renderTimeline(timeline: Timeline, paint: Paint = plain): string[] {
+  const header = `${pad('+ms', 9)}${pad('time', BAR + 1)}${pad('step', 16)}${pad('visit', 6)}${pad('try', 4)}${pad('event', 17)}${pad('ms', 7)}${pad('in/out', 12)}${pad('$', 9)}detail`;
+  const lines = [paint.bold(header)];
+  const total = Math.max(timeline.totals.durationMs, 1);
+  for (const r of timeline.rows) {
+    const tokens = r.inputTokens || r.outputTokens ? `${r.inputTokens}/${r.outputTokens}` : '';
+    const usd = r.usd ? r.usd.toFixed(4) : '';
+    const detail = r.error ? `${r.error.kind}: ${r.error.message}` : r.detail;
+    const line = `${pad(String(r.offsetMs), 9)}${bar(r, total)} ${pad(r.step ?? '-', 16)}${pad(r.attempt || r.visit ? String(r.visit) : '', 6)}${pad(r.attempt ? String(r.attempt) : '', 4)}${pad(r.event, 17)}${pad(r.durationMs !== null ? String(r.durationMs) : '', 7)}${pad(tokens, 12)}${pad(usd, 9)}${detail}`;
+    if (r.failurePoint) lines.push(paint.red(paint.bold(`${line}  ◀ failure point`)));
+    else if (r.error) lines.push(paint.red(line));
+    else if (r.event === 'retry_scheduled' || r.event === 'breaker' || r.event === 'budget_exhausted') lines.push(paint.yellow(line));
+    else lines.push(line);
+  }
+  const t = timeline.totals;
+  lines.push(
+    paint.dim(
+      `${t.attempts} attempts, ${t.retries} retries, ${t.failedAttempts} failed, ${t.breakerEvents} breaker events, ${t.budgetEvents} budget stops; ${t.inputTokens} in / ${t.outputTokens} out tokens, $${t.usd.toFixed(4)}, ${t.durationMs} ms`,
+    ),
+  );
+  return lines;
+}
