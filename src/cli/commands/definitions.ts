@@ -4,6 +4,7 @@ import { loadDefinition } from '../../definition/load.js';
 import { workflowJsonSchemaText } from '../../definition/json-schema.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
+import { budgetWarning, worstCaseOf } from '../worst-case.js';
 
 export function registerDefinitionCommands(program: Command, setExit: (code: number) => void): void {
   program
@@ -17,10 +18,14 @@ export function registerDefinitionCommands(program: Command, setExit: (code: num
         try {
           const loaded = await loadDefinition(file);
           const steps = Object.keys(loaded.workflow.steps).length;
-          results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, warnings: loaded.warnings });
+          const bound = worstCaseOf(loaded);
+          const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
+          results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });
           if (!opts.json) {
-            for (const w of loaded.warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
-            process.stdout.write(`${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash})\n`);
+            for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
+            process.stdout.write(
+              `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${bound.tokens.toLocaleString('en-US')} tokens, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
+            );
           }
         } catch (error) {
           if (!(error instanceof DefinitionError)) throw error;

@@ -1,0 +1,27 @@
+/** The worst-case token bound `validate` prints for a loaded definition, and its warning. */
+import type { LoadedDefinition } from '../definition/load.js';
+import type { DefinitionIssue } from '../errors.js';
+import { worstCaseTokens, type WorstCase } from '../policy/worst-case.js';
+import { toolInputSchema } from '../tools/define.js';
+
+export function worstCaseOf(loaded: Pick<LoadedDefinition, 'workflow' | 'tools'>): WorstCase {
+  return worstCaseTokens(loaded.workflow, (name) => {
+    const tool = loaded.tools.get(name);
+    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool) };
+  });
+}
+
+export function budgetWarning(file: string, bound: WorstCase): DefinitionIssue {
+  const worst = bound.steps.slice().sort((a, b) => b.tokens - a.tokens)[0];
+  return {
+    file,
+    line: 1,
+    col: 1,
+    path: 'budget',
+    message:
+      `the worst case is ${bound.tokens} tokens (every model step on the path ${bound.path.join(' → ')} using every visit, attempt and max_tokens), ` +
+      `past ${bound.budget.limit} (stopAt ${bound.budget.stopAt} of the ${bound.budget.tokens}-token budget): such a run stops budget_exhausted` +
+      (worst ? `; the largest share is "${worst.step}" (${worst.visits} visit(s) × ${worst.attempts} attempts, max_tokens ${worst.maxTokens})` : '') +
+      '; raise budget.tokens, or lower retries, maxVisits or maxTokens',
+  };
+}

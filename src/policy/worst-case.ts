@@ -1,0 +1,172 @@
+/**
+ * The worst-case token bound of a definition, as `stepwise validate` reports
+ * it: every model step on the longest path from the start to a final step,
+ * each visited as often as it may be, each visit using every attempt, each
+ * attempt sending its counted prompt and receiving its full `max_tokens`
+ * (doubled on the attempts after a `max_tokens` stop).
+ *
+ * Cycles are bounded by their visit limits (a step's `maxVisits`, else the
+ * workflow's `limits.maxVisits`, default 10): the steps of a cycle count that
+ * many visits each, a step outside cycles one. Run data the prompt declares in
+ * `context:` is counted as the expression text, since its size is only known
+ * at run time; the summary of earlier steps counts at its cap. `pause_turn`
+ * continuations within an attempt are not included.
+ */
+import { edges, startStep } from '../definition/graph.js';
+import { stepKind, type Workflow } from '../definition/schema.js';
+import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
+import { countRequestTokens } from '../model/tokens.js';
+import { resolveRetry } from './backoff.js';
+import { resolveBudget } from './budget.js';
+import { resolveLimits } from './limits.js';
+
+/** The tool a model step fills, as sent to the model. */
+export interface ToolSchema {
+  readonly name: string;
+  readonly description: string;
+  readonly input_schema: Record<string, unknown>;
+}
+
+/** The bound of one step: per attempt, and over all its visits and attempts. */
+export interface StepBound {
+  readonly step: string;
+  readonly visits: number;
+  readonly attempts: number;
+  /** Counted input tokens of one attempt. */
+  readonly inputTokens: number;
+  readonly maxTokens: number;
+  /** visits × (attempts × inputTokens + maxTokens + (attempts − 1) × 2 × maxTokens). */
+  readonly tokens: number;
+}
+
+export interface WorstCase {
+  /** The bound, in tokens (input + output). */
+  readonly tokens: number;
+  /** The steps of the longest path, in order (the steps of a cycle together). */
+  readonly path: readonly string[];
+  /** The model steps on that path. */
+  readonly steps: readonly StepBound[];
+  /** The run's token budget and the point no call may cross (`stopAt × tokens`). */
+  readonly budget: { readonly tokens: number; readonly stopAt: number; readonly limit: number };
+  /** True when the bound is past `stopAt × tokens`: a run that meets every fault may stop `budget_exhausted`. */
+  readonly exceedsBudget: boolean;
+}
+
+const ANALYSIS_TOOL_DESCRIPTION = 'Record the analysis this step asks for, in the required structure.';
+
+/** Counted input tokens of one attempt of a model step, the way `prepareModelStep` builds it. */
+function promptTokens(workflow: Workflow, id: string, toolOf: (name: string) => ToolSchema | undefined): number {
+  const step = workflow.steps[id];
+  if (!step) return 0;
+  const spec = 'claude' in step ? step.claude : 'analyze' in step ? step.analyze : null;
+  if (!spec) return 0;
+  const tool: ToolSchema =
+    'claude' in step
+      ? (toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } })
+      : { name: 'record_analysis', description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...('analyze' in step ? step.analyze.schema : {}) } };
+  const context = Object.fromEntries(Object.entries(spec.context ?? {}).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
+  const prompt = buildPrompt({ instructions: spec.prompt, context, summary: '' });
+  return (
+    countRequestTokens({
+      ...(spec.system ? { system: spec.system } : {}),
+      messages: [{ role: 'user', content: prompt }],
+      tools: [tool],
+    }) + defaultSummaryLimits.maxTokens
+  );
+}
+
+/**
+ * Computes the worst-case token bound of a workflow.
+ *
+ * @example
+ * const bound = worstCaseTokens(loaded.workflow, (name) => schemaOf(loaded.tools.get(name)));
+ * if (bound.exceedsBudget) console.warn(`worst case ${bound.tokens} tokens`);
+ */
+export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined = () => undefined): WorstCase {
+  const ids = Object.keys(workflow.steps);
+  const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const edge of edges(workflow)) if (workflow.steps[edge.to]) out.get(edge.from)?.push(edge.to);
+  const components = stronglyConnected(ids, out);
+  const componentOf = new Map<string, number>();
+  components.forEach((members, index) => members.forEach((id) => componentOf.set(id, index)));
+
+  const bounds = new Map<string, StepBound>();
+  for (const members of components) {
+    const cyclic = members.length > 1 || (out.get(members[0]!) ?? []).includes(members[0]!);
+    for (const id of members) {
+      const step = workflow.steps[id]!;
+      const kind = stepKind(step);
+      if (kind !== 'claude' && kind !== 'analyze') continue;
+      const own = step as { maxVisits?: number; retry?: Workflow['retry']; claude?: { maxTokens?: number }; analyze?: { maxTokens?: number } };
+      const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
+      const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
+      const maxTokens = (kind === 'claude' ? own.claude?.maxTokens : own.analyze?.maxTokens) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
+      const inputTokens = promptTokens(workflow, id, toolOf);
+      const tokens = visits * (attempts * inputTokens + maxTokens + (attempts - 1) * 2 * maxTokens);
+      bounds.set(id, { step: id, visits, attempts, inputTokens, maxTokens, tokens });
+    }
+  }
+
+  // Longest path over the DAG of components, from the start's to one holding a final step.
+  const weight = (index: number) => components[index]!.reduce((sum, id) => sum + (bounds.get(id)?.tokens ?? 0), 0);
+  const best = new Map<number, { tokens: number; path: number[] } | null>();
+  const longest = (index: number): { tokens: number; path: number[] } | null => {
+    if (best.has(index)) return best.get(index)!;
+    best.set(index, null); // guards against re-entry; the component graph is acyclic
+    const members = components[index]!;
+    let tail: { tokens: number; path: number[] } | null = members.some((id) => 'final' in workflow.steps[id]!) ? { tokens: 0, path: [] } : null;
+    const successors = new Set(members.flatMap((id) => out.get(id) ?? []).map((to) => componentOf.get(to)!).filter((c) => c !== index));
+    for (const next of successors) {
+      const candidate = longest(next);
+      if (candidate && (!tail || candidate.tokens > tail.tokens)) tail = candidate;
+    }
+    const result = tail ? { tokens: weight(index) + tail.tokens, path: [index, ...tail.path] } : null;
+    best.set(index, result);
+    return result;
+  };
+  const start = componentOf.get(startStep(workflow));
+  const found = start === undefined ? null : longest(start);
+  const path = (found?.path ?? []).flatMap((index) => components[index]!);
+  const budget = resolveBudget(workflow.budget);
+  const limit = Math.floor(budget.stopAt * budget.tokens);
+  const tokens = found?.tokens ?? 0;
+  return {
+    tokens,
+    path,
+    steps: path.flatMap((id) => (bounds.has(id) ? [bounds.get(id)!] : [])),
+    budget: { tokens: budget.tokens, stopAt: budget.stopAt, limit },
+    exceedsBudget: tokens > limit,
+  };
+}
+
+/** Strongly connected components (Tarjan), each listed in definition order. */
+function stronglyConnected(ids: readonly string[], out: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const visit = (id: string): void => {
+    index.set(id, index.size);
+    low.set(id, index.get(id)!);
+    stack.push(id);
+    onStack.add(id);
+    for (const to of out.get(id) ?? []) {
+      if (!index.has(to)) {
+        visit(to);
+        low.set(id, Math.min(low.get(id)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(id, Math.min(low.get(id)!, index.get(to)!));
+    }
+    if (low.get(id) === index.get(id)) {
+      const component: string[] = [];
+      for (let top = stack.pop(); top !== undefined; top = top === id ? undefined : stack.pop()) {
+        onStack.delete(top);
+        component.push(top);
+      }
+      components.push(component.sort((a, b) => ids.indexOf(a) - ids.indexOf(b)));
+    }
+  };
+  for (const id of ids) if (!index.has(id)) visit(id);
+  return components;
+}

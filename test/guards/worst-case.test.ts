@@ -1,0 +1,72 @@
+/** The worst-case token bound: pure computation, and `stepwise validate` printing and warning about it. */
+import { describe, expect, it } from 'vitest';
+import { worstCaseTokens } from '../../src/policy/worst-case.js';
+import { validateWorkflow } from '../../src/definition/validate.js';
+import { atStart } from '../../src/definition/locate.js';
+import { cli } from '../cli/helpers.js';
+
+const wf = (data: unknown) => validateWorkflow(data, atStart, 'test');
+const analyze = (maxTokens: number, extra: Record<string, unknown> = {}) => ({
+  analyze: { prompt: 'Say something.', schema: { type: 'object' }, maxTokens },
+  ...extra,
+});
+
+describe('worst-case token bound', () => {
+  it('counts attempts × (prompt + max_tokens, doubled after the first) along the longest path', () => {
+    const bound = worstCaseTokens(
+      wf({
+        id: 'w',
+        retry: { maxAttempts: 2 },
+        steps: {
+          a: analyze(100),
+          pick: { choice: [{ when: '{% $input.big %}', next: 'big' }, { next: 'small' }] },
+          big: analyze(1000, { next: 'done' }),
+          small: analyze(10, { next: 'done' }),
+          done: { final: true },
+        },
+      }),
+    );
+    expect(bound.path).toEqual(['a', 'pick', 'big', 'done']);
+    const [a, big] = bound.steps;
+    expect(a).toMatchObject({ step: 'a', visits: 1, attempts: 2, maxTokens: 100 });
+    expect(a!.tokens).toBe(2 * a!.inputTokens + 100 + 200);
+    expect(big!.tokens).toBe(2 * big!.inputTokens + 1000 + 2000);
+    expect(bound.tokens).toBe(a!.tokens + big!.tokens);
+    expect(bound.exceedsBudget).toBe(false);
+  });
+
+  it('bounds a cycle by its visit limits', () => {
+    const loop = (maxVisits?: number) =>
+      worstCaseTokens(
+        wf({
+          id: 'w',
+          retry: { maxAttempts: 1 },
+          steps: {
+            draft: analyze(100, maxVisits ? { maxVisits } : {}),
+            review: { choice: [{ when: '{% $steps.draft.visit < 3 %}', next: 'draft' }, { next: 'done' }] },
+            done: { final: true },
+          },
+        }),
+      );
+    const once = loop(1).steps[0]!;
+    expect(loop(4).steps[0]).toMatchObject({ visits: 4, tokens: 4 * once.tokens });
+    expect(loop().steps[0]).toMatchObject({ visits: 10 }); // the default limits.maxVisits
+  });
+
+  it('validate prints the bound, warns past the budget, and rejects a loop with no exit', async () => {
+    const ok = await cli(['validate', 'definitions/support-triage.yaml', 'test/guards/fixtures/over-budget.yaml']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/support-triage .*worst case [\d,]+ tokens, budget 15,000/);
+    expect(ok.stderr).toMatch(/warning .*over-budget\.yaml:1:1: budget: the worst case is \d+ tokens .* past 3600/);
+    expect(ok.stderr).not.toMatch(/support-triage\.yaml.*budget/);
+
+    const json = await cli(['validate', '--json', 'test/guards/fixtures/over-budget.yaml']);
+    const [result] = JSON.parse(json.stdout) as Array<{ worstCase: { tokens: number; exceedsBudget: boolean; path: string[] }; warnings: Array<{ path: string }> }>;
+    expect(result!.worstCase).toMatchObject({ exceedsBudget: true, path: ['draft', 'review', 'done'] });
+    expect(result!.warnings.map((w) => w.path)).toContain('budget');
+
+    const loop = await cli(['validate', 'test/guards/fixtures/loop-no-exit.yaml']);
+    expect(loop.code).toBe(1);
+    expect(loop.stdout).toMatch(/"ask", "check" form a loop with no exit/);
+  });
+});
