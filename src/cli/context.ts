@@ -16,6 +16,8 @@ export interface CommonOptions {
   faults?: string;
   timeout?: string;
   maxRetries?: string;
+  record?: string;
+  replay?: string;
 }
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -6,6 +6,7 @@
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { environmentHasModel, type ModelOptions } from '../model/client.js';
 import { parseDuration } from '../util/duration.js';
+import { recordingServer, replayServer } from './cassette-server.js';
 
 export interface ModelServer {
   readonly model: ModelOptions;
@@ -18,10 +19,20 @@ export interface ModelServerOptions {
   readonly faults?: string | undefined;
   readonly timeout?: string | undefined;
   readonly maxRetries?: number | undefined;
+  /** Record the model replies to this cassette file (appending). */
+  readonly record?: string | undefined;
+  /** Answer model requests from this cassette file; no model server is used. */
+  readonly replay?: string | undefined;
   readonly log: (line: string) => void;
 }
 
 export async function openModelServer(options: ModelServerOptions): Promise<ModelServer> {
+  if (options.replay) return replayServer(options.replay, options.log, options.maxRetries);
+  const server = await openLiveModelServer(options);
+  return options.record ? recordingServer(server, options.record, options.log) : server;
+}
+
+async function openLiveModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const timeoutMs = options.timeout ? parseDuration(options.timeout) : undefined;
   const tuning = {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -17,6 +17,8 @@ const serverOptions = (opts: CommonOptions, stored?: { seed?: number; faults?: s
   faults: opts.faults ?? stored?.faults,
   timeout: opts.timeout,
   maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
+  record: opts.record,
+  replay: opts.replay,
 });
 
 function common(command: Command): Command {
@@ -26,7 +28,9 @@ function common(command: Command): Command {
     .option('--seed <n>', 'emulator seed (default 1, or the run\'s own)')
     .option('--faults <spec>', 'emulator faults: a profile (none, flaky, hostile) or name=value,…')
     .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
-    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt (default 2)');
+    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt (default 2)')
+    .option('--record <file>', 'record the model replies to a cassette file (appends)')
+    .option('--replay <file>', 'answer model requests from a cassette file; no model server');
 }
 
 export function registerRunCommands(program: Command, setExit: (code: number) => void): void {
