@@ -122,6 +122,32 @@ describe('stepwise run / send / resume', () => {
     expect(lastJson(resumed.stdout)).toMatchObject({ runId: run.runId, status: 'done', failure: null });
   });
 
+  it('resume reuses the fault spec stored with the run unless given a new one', async () => {
+    const store = tempStore();
+    const refused = await cli(['run', ...example('support-triage.yaml'), ...store, '--faults', 'refusal=1', '--json']);
+    expect(refused.code).toBe(1);
+    const run = lastJson(refused.stdout);
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'refusal', step: 'classify' } });
+
+    const again = await cli(['resume', run.runId, ...store, '--json']);
+    expect(again.stderr).toContain('faults refusal=1');
+    expect(again.code).toBe(1);
+    expect(lastJson(again.stdout)).toMatchObject({ status: 'failed', failure: { kind: 'refusal' } });
+
+    const fixed = await cli(['resume', run.runId, ...store, '--faults', 'none', '--json']);
+    expect(fixed.code).toBe(0);
+    expect(lastJson(fixed.stdout)).toMatchObject({ status: 'done', failure: null });
+  });
+
+  it('send and show of an unknown run exit 1 saying so', async () => {
+    const store = tempStore();
+    const [send, show] = await Promise.all([cli(['send', 'no-such-run', 'APPROVE', ...store]), cli(['show', 'no-such-run', ...store])]);
+    for (const result of [send, show]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('No run with id "no-such-run" in this store.');
+    }
+  });
+
   it('a run that fails for good exits 1 with its failure', async () => {
     const dir = tempDir();
     const definition = join(dir, 'fails.yaml');

@@ -138,6 +138,29 @@ describe('engine API', () => {
     expect(done.failure).toBeNull();
   });
 
+  it('a wait whose timeout passed takes its onTimeout route when the run is resumed', async () => {
+    h = await harness();
+    const clock = new ManualClock();
+    const store = createSqliteStore({ path: h.dbPath });
+    h.stores.push(store);
+    const engine = createEngine({ store, model: { baseURL: h.emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: 2000 }, clock });
+    const waiting = await engine.start(await load('invoice-approval.yaml'), { input: invoiceInput() });
+    expect(waiting.waitingFor?.timeoutAt).toBe(clock.now() + 72 * 3_600_000);
+    expect((await engine.store.get(waiting.runId))?.wakeAt).toBe(waiting.waitingFor?.timeoutAt);
+
+    // Not due yet: a resume leaves it waiting.
+    clock.advance(71 * 3_600_000);
+    expect((await engine.resume(waiting.runId)).status).toBe('waiting');
+
+    clock.advance(3_600_000);
+    const escalated = await engine.resume(waiting.runId);
+    expect(escalated.status).toBe('done');
+    expect(escalated.output).toEqual({ decision: 'escalated', reason: 'no decision within 72h' });
+    expect(escalated.steps.find((s) => s.id === 'cfo_approval')?.status).toBe('skipped');
+    const journal = await engine.journal(waiting.runId);
+    expect(journal.filter((e) => e.event === 'timeout')).toEqual([expect.objectContaining({ step: 'cfo_approval' })]);
+  });
+
   it('retries an invalid Claude input with the validation error fed back, then succeeds', async () => {
     // Seed 2 with invalid_input=0.5 breaks the first extract attempt and not the second.
     h = await harness({ seed: 2, faults: 'invalid_input=0.5' });
