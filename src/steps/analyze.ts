@@ -6,7 +6,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnalyzeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
-import { prepareModelStep } from './model-step.js';
+import { mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 export const ANALYSIS_TOOL = 'record_analysis';
@@ -39,7 +39,7 @@ export const analyzeStep: StepExecutor = {
     if (!prepared.request) throw new Error('analyze step prepared without a request');
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
     if (!call.ok) {
-      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: call.retryable, usage: call.usage, latencyMs: call.latencyMs };
+      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
     }
     const validate = validatorFor({ type: 'object', ...step.analyze.schema });
     if (!validate(call.input)) {

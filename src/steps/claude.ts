@@ -10,7 +10,7 @@ import { loopFingerprint } from '../policy/loop.js';
 import { zeroUsage } from '../run/types.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
-import { prepareModelStep } from './model-step.js';
+import { mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 function toolOf(env: StepEnv) {
@@ -37,7 +37,7 @@ export const claudeStep: StepExecutor = {
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
     if (!call.ok) {
-      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: call.retryable, usage: call.usage, latencyMs: call.latencyMs };
+      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
     }
     const fingerprint = loopFingerprint(call.input);
     const valid = validateToolInput(tool, call.input);

@@ -28,6 +28,15 @@ function maxTokensFor(env: StepEnv, spec: ModelStepSpec): number {
   return env.context.lastError?.kind === 'max_tokens' ? base * 2 : base;
 }
 
+/**
+ * Whether a failed model call may be retried: as the call says, except that a
+ * `max_tokens` stop is retried once (with twice the limit, see
+ * {@link maxTokensFor}); a second one in a row fails the step as `max_tokens`.
+ */
+export function mayRetry(env: StepEnv, call: { readonly kind: string; readonly retryable: boolean }): boolean {
+  return call.retryable && !(call.kind === 'max_tokens' && env.context.lastError?.kind === 'max_tokens');
+}
+
 export async function prepareModelStep(
   env: StepEnv,
   spec: ModelStepSpec,
