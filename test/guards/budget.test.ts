@@ -1,0 +1,86 @@
+/**
+ * The token budget: the guard refuses, before the call, a model call whose
+ * projected tokens would take the run past stopAt × budget; the run rests in
+ * `budget_exhausted` (resumable) and resume with a larger budget finishes it.
+ * Through the engine and through the real CLI, against the emulator.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../src/definition/load.js';
+import { cli, lastJson, tempStore } from '../cli/helpers.js';
+import { events, rig, type Rig } from './helpers.js';
+
+const FILE = 'test/guards/fixtures/three-notes.yaml';
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+/** Projected tokens of each step's first attempt, from a run with room to spare. */
+async function projections(): Promise<{ projected: number[]; used: number[] }> {
+  const probe = await rig();
+  try {
+    const run = await probe.engine.start(await loadDefinition(FILE));
+    expect(run.status).toBe('done');
+    const journal = await probe.engine.journal(run.runId);
+    return {
+      projected: events(journal, 'started').map((e) => (e.data as { projectedTokens: number }).projectedTokens),
+      used: run.steps.map((s) => s.tokens),
+    };
+  } finally {
+    await probe.close();
+  }
+}
+
+describe('token budget', () => {
+  it('refuses the call that would cross stopAt, rests budget_exhausted, and resume with a larger budget finishes', async () => {
+    const { projected, used } = await projections();
+    // Room for the first two calls; the third would cross 90 % of the budget.
+    const budget = Math.ceil((used[0]! + used[1]! + projected[2]! - 1) / 0.9);
+    r = await rig();
+    const def = await loadDefinition(FILE);
+    const run = await r.engine.start(def, { budget });
+    expect(run).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'third' } });
+    expect(run.failure?.message).toMatch(/would bring the run to \d+ tokens, past \d+ \(90 % of the \d+-token budget\)/);
+    expect(run.usage.totalTokens).toBe(used[0]! + used[1]!);
+    expect(run.usage.totalTokens).toBeLessThanOrEqual(0.9 * budget);
+    expect(r.emu.stats().requests).toBe(2); // the third call was never made
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'budget_exhausted')).toMatchObject([{ step: 'third', error: { kind: 'budget' } }]);
+
+    const resumed = await r.engine.resume(run.runId, { budget: budget * 2 });
+    expect(resumed).toMatchObject({ status: 'done', failure: null, budget: { tokens: budget * 2 } });
+    expect(resumed.steps.map((s) => [s.id, s.status])).toEqual([
+      ['first', 'done'],
+      ['second', 'done'],
+      ['third', 'done'],
+      ['done', 'done'],
+    ]);
+    expect(r.emu.stats().requests).toBe(3); // completed steps did not run again
+  });
+
+  it('a budget too small for the first call stops before any request', async () => {
+    r = await rig();
+    const run = await r.engine.start(await loadDefinition(FILE), { budget: 100 });
+    expect(run).toMatchObject({ status: 'budget_exhausted', failure: { kind: 'budget', step: 'first' }, usage: { totalTokens: 0 } });
+    expect(r.emu.stats().requests).toBe(0);
+  });
+
+  it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', async () => {
+    const { projected, used } = await projections();
+    const budget = Math.ceil((used[0]! + projected[1]! - 1) / 0.9);
+    const store = tempStore();
+    const first = await cli(['run', FILE, '--budget', String(budget), '--json', ...store]);
+    expect(first.code).toBe(1);
+    const stopped = lastJson(first.stdout);
+    expect(stopped).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'second' } });
+
+    const again = await cli(['resume', stopped.runId, '--json', ...store]); // the same budget: refused again, nothing spent
+    expect(lastJson(again.stdout)).toMatchObject({ status: 'budget_exhausted', usage: { totalTokens: stopped.usage.totalTokens } });
+
+    const resumed = await cli(['resume', stopped.runId, '--budget', '50000', '--json', ...store]);
+    expect(resumed.code).toBe(0);
+    expect(lastJson(resumed.stdout)).toMatchObject({ status: 'done', failure: null });
+  });
+});
