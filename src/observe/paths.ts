@@ -1,0 +1,262 @@
+/**
+ * Path tests: every simple path of a definition's compiled machine, found
+ * with `@xstate/graph`, then driven on a model server (the emulator) with the
+ * real tools, the branch and event choices forced to follow the path. Reports
+ * unreachable steps, dead ends (steps from which no final step can be
+ * reached), paths whose worst case can exceed the budget, and paths that fail.
+ */
+import { getAdjacencyMap, getSimplePaths } from '@xstate/graph';
+import { createActor, type AnyMachineSnapshot } from 'xstate';
+import type { RunContext } from '../compile/context.js';
+import { compile } from '../compile/machine.js';
+import { startStep } from '../definition/graph.js';
+import type { ChoiceStep, WaitStep, Workflow } from '../definition/schema.js';
+import { positionOf, type SnapshotLike } from '../engine/position.js';
+import type { ModelConfig } from '../model/client.js';
+import { resolveRetry } from '../policy/backoff.js';
+import { resolveBudget } from '../policy/budget.js';
+import { zeroUsage } from '../run/types.js';
+import { executors } from '../steps/index.js';
+import type { StepEnv, StepOutcome } from '../steps/types.js';
+import type { AnyTool } from '../tools/define.js';
+
+/** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
+export type Decision = { step: string; take: 'done' | 'error' | `branch ${number}` | string };
+
+export interface PathResult {
+  readonly steps: readonly string[];
+  readonly decisions: readonly Decision[];
+  readonly status: 'done' | 'failed' | 'budget_exhausted';
+  readonly tokens: number;
+  /** Every model step on the path at its projected cost, times its attempts. */
+  readonly worstCaseTokens: number;
+  readonly error: string | null;
+}
+
+export interface Finding {
+  readonly kind: 'unreachable' | 'dead_end' | 'over_budget' | 'path_failed';
+  readonly message: string;
+}
+
+export interface PathReport {
+  readonly workflow: string;
+  readonly budget: { readonly tokens: number; readonly limit: number };
+  readonly reached: readonly string[];
+  readonly paths: readonly PathResult[];
+  readonly findings: readonly Finding[];
+}
+
+type Ev = { type: string; at: number } & Record<string, unknown>;
+const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value as object)[0]!);
+
+/** The events that can move a snapshot on, with guards' inputs set so every declared route is possible. */
+function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
+  const pos = positionOf(workflow, snapshot as unknown as SnapshotLike);
+  switch (pos.kind) {
+    case 'work':
+      if (pos.phase === 'ready') return [{ type: 'step.run', at: 0, projectedTokens: 0, projectedUsd: 0 }];
+      if (pos.phase === 'running') {
+        return [
+          { type: 'step.done', at: 0, output: null, usage: zeroUsage },
+          { type: 'step.failed', at: 0, usage: zeroUsage, error: { kind: 'tool_error', message: 'forced' }, retryable: false, retryAt: null },
+        ];
+      }
+      return [];
+    case 'choice':
+      return (workflow.steps[pos.step] as ChoiceStep).choice.map((_, index) => ({ type: 'choice.take', at: 0, index }));
+    case 'wait': {
+      const wait = (workflow.steps[pos.step] as WaitStep).wait;
+      return [...Object.keys(wait.on).map((type) => ({ type, at: 0 })), ...(wait.timeout !== undefined ? [{ type: 'wait.timeout', at: 0 }] : [])];
+    }
+    default:
+      return [];
+  }
+}
+
+function decisionOf(workflow: Workflow, step: string, event: Ev): Decision['take'] {
+  if (event.type === 'step.done') return 'done';
+  if (event.type === 'step.failed') return 'error';
+  if (event.type === 'choice.take') return `branch ${String(event['index'])}`;
+  return event.type;
+}
+
+/** The simple paths from the start to a final step, and the steps the machine can reach at all. */
+export function enumeratePaths(workflow: Workflow, input: unknown) {
+  const machine = compile(workflow);
+  const budget = resolveBudget(workflow.budget);
+  const options = {
+    input: { input, budget, at: 0 },
+    serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
+    events: (s: AnyMachineSnapshot) => eventsFor(workflow, s),
+  };
+  const adjacency = getAdjacencyMap(machine, options as never) as Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: Ev; state: AnyMachineSnapshot }> }>;
+  const reached = new Set<string>();
+  const out = new Map<string, Set<string>>();
+  for (const { state, transitions } of Object.values(adjacency)) {
+    const from = top(state);
+    reached.add(from);
+    for (const { event, state: next } of Object.values(transitions)) {
+      if (event.type.startsWith('run.')) continue;
+      const to = top(next);
+      reached.add(to);
+      if (!out.has(from)) out.set(from, new Set());
+      out.get(from)!.add(to);
+    }
+  }
+  const routes = new Map<string, { steps: string[]; decisions: Decision[] }>();
+  for (const path of getSimplePaths(machine, options as never)) {
+    if ((path.state as AnyMachineSnapshot).status !== 'done') continue;
+    const events = path.steps.map((s) => s.event as Ev);
+    if (events.some((e) => e.type.startsWith('run.') || e.type === 'choice.none')) continue;
+    const steps: string[] = [];
+    const decisions: Decision[] = [];
+    // Each path step holds the snapshot the event led to; the decision belongs to the step before it.
+    path.steps.forEach((s, i) => {
+      const step = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
+      if (steps[steps.length - 1] !== step) steps.push(step);
+      const event = s.event as Ev;
+      if (event.type === 'step.run' || event.type.startsWith('xstate.')) return;
+      decisions.push({ step, take: decisionOf(workflow, step, event) });
+    });
+    const last = top(path.state as AnyMachineSnapshot);
+    if (steps[steps.length - 1] !== last) steps.push(last);
+    routes.set(JSON.stringify(decisions), { steps, decisions });
+  }
+  return { machine, budget, reached, out, routes: [...routes.values()] };
+}
+
+/** Drives one path on `model` with the real tools; choices and events follow the path. */
+async function runPath(
+  workflow: Workflow,
+  machine: ReturnType<typeof compile>,
+  route: { steps: string[]; decisions: Decision[] },
+  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
+): Promise<PathResult> {
+  const budget = resolveBudget(workflow.budget);
+  const actor = createActor(machine, { input: { input: deps.input, budget, at: Date.now() } }).start();
+  const take = new Map(route.decisions.map((d) => [d.step, d.take]));
+  const context = () => actor.getSnapshot().context as RunContext;
+  let worst = 0;
+  let error: string | null = null;
+  const signal = new AbortController().signal;
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const pos = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);
+      const at = Date.now();
+      if (pos.kind === 'work') {
+        const executor = executors[('claude' in workflow.steps[pos.step]! ? 'claude' : 'analyze' in workflow.steps[pos.step]! ? 'analyze' : 'tool') as 'tool']!;
+        const env: StepEnv = {
+          runId: 'path-test',
+          stepId: pos.step,
+          visit: context().visits[pos.step] ?? 1,
+          attempt: Math.max(context().attempt, 1),
+          workflow,
+          context: context(),
+          tools: deps.tools,
+          model: deps.model,
+          signal,
+        };
+        if (pos.phase === 'ready') {
+          const prepared = await executor.prepare(env);
+          if (prepared.request && context().attempt === 0) {
+            const step = workflow.steps[pos.step] as { retry?: Workflow['retry'] };
+            worst += prepared.projectedTokens * resolveRetry(step.retry, workflow.retry).maxAttempts;
+          }
+          actor.send({ type: 'step.run', at, projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
+          const after = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);
+          if (after.kind === 'work' && after.phase === 'running') {
+            const outcome: StepOutcome =
+              take.get(pos.step) === 'error'
+                ? { ok: false, error: { kind: 'tool_error', message: 'failure forced by the path test' }, retryable: false, usage: zeroUsage, latencyMs: 0 }
+                : await executor.execute({ ...env, attempt: context().attempt }, prepared);
+            if (outcome.ok) actor.send({ type: 'step.done', at, output: outcome.output, usage: outcome.usage });
+            else {
+              actor.send({ type: 'step.failed', at, usage: outcome.usage, error: outcome.error, retryable: outcome.retryable, retryAt: at });
+              error = `${pos.step}: ${outcome.error.kind}: ${outcome.error.message}`;
+            }
+          }
+          continue;
+        }
+        if (pos.phase === 'retrying') {
+          actor.send({ type: 'step.retry', at });
+          continue;
+        }
+        break; // failed or budget_exhausted
+      }
+      if (pos.kind === 'choice') {
+        actor.send({ type: 'choice.take', at, index: Number(String(take.get(pos.step) ?? 'branch 0').split(' ')[1]) });
+        continue;
+      }
+      if (pos.kind === 'wait') {
+        const event = take.get(pos.step) ?? 'wait.timeout';
+        actor.send({ type: event, at, data: { by: 'stepwise test' } });
+        continue;
+      }
+      break;
+    }
+    const snapshot = actor.getSnapshot();
+    const pos = positionOf(workflow, snapshot as unknown as SnapshotLike);
+    const status = pos.kind === 'final' ? 'done' : pos.kind === 'work' && pos.phase === 'budget_exhausted' ? 'budget_exhausted' : 'failed';
+    return {
+      steps: route.steps,
+      decisions: route.decisions,
+      status,
+      tokens: context().usage.totalTokens,
+      worstCaseTokens: worst,
+      error: status === 'done' ? null : (context().failure?.message ?? error),
+    };
+  } finally {
+    actor.stop();
+  }
+}
+
+/**
+ * Walks every path of `workflow` and reports what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * const report = await testPaths(definition.workflow, { input, tools: toolMap(definition.tools), model: resolveModel({ baseURL: emu.url }) });
+ * if (report.findings.length) process.exitCode = 1;
+ * ```
+ */
+export async function testPaths(
+  workflow: Workflow,
+  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
+): Promise<PathReport> {
+  const { machine, budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
+  const findings: Finding[] = [];
+  const ids = Object.keys(workflow.steps);
+  for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
+
+  const finals = ids.filter((id) => 'final' in workflow.steps[id]!);
+  const finishing = new Set(finals);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [from, tos] of out) {
+      if (!finishing.has(from) && [...tos].some((to) => finishing.has(to))) {
+        finishing.add(from);
+        changed = true;
+      }
+    }
+  }
+  for (const id of ids) {
+    if (reached.has(id) && !finishing.has(id)) findings.push({ kind: 'dead_end', message: `step "${id}" is a dead end: no final step can be reached from it` });
+  }
+
+  const limit = Math.floor(budget.tokens * budget.stopAt);
+  const paths: PathResult[] = [];
+  for (const route of routes) {
+    const result = await runPath(workflow, machine, route, deps);
+    paths.push(result);
+    const name = route.steps.join(' → ');
+    if (result.status === 'budget_exhausted' || result.worstCaseTokens > limit) {
+      findings.push({
+        kind: 'over_budget',
+        message: `path ${name} can exceed the budget: worst case ${result.worstCaseTokens} tokens (used ${result.tokens}) against ${limit} (${budget.tokens} × stopAt ${budget.stopAt})`,
+      });
+    } else if (result.status === 'failed') {
+      findings.push({ kind: 'path_failed', message: `path ${name} failed on the model server: ${result.error ?? 'unknown error'}` });
+    }
+  }
+  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings };
+}
