@@ -13,7 +13,7 @@ import { pick, randomId } from './plausible.js';
 import { collectPromptValues, type PromptValues } from './prompt-values.js';
 import type { ReplyBlock, StopReason, ToolUseBlock } from './reply.js';
 import { summarise } from './summary.js';
-import { lastUserText, taskOrder, taskText, toolCalls, transcriptText, type ToolCall } from './transcript.js';
+import { failedCallIds, lastUserText, taskOrder, taskText, toolCalls, transcriptText, type ToolCall } from './transcript.js';
 import { truncateContent } from './truncate.js';
 import { customTools, type MessagesRequest, type ToolDef } from './validate.js';
 
@@ -70,7 +70,9 @@ function agentTurn(request: MessagesRequest, tools: ToolDef[], fired: FaultDraw,
   const mode = request.tool_choice?.type ?? 'auto';
   const order = taskOrder(tools, taskText(request));
   const calls = toolCalls(request);
-  const called = new Set(calls.map((c) => c.name));
+  // A call answered with an error (is_error) is not done: the model tries it again.
+  const failed = failedCallIds(request);
+  const called = new Set(calls.filter((c) => !failed.has(c.id)).map((c) => c.name));
   const remaining = order.filter((t) => !called.has(t.name));
   const next = remaining[0];
   const values = collectPromptValues(transcriptText(request));

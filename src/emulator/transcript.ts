@@ -75,6 +75,18 @@ export function toolCalls(request: CountTokensRequest): ToolCall[] {
   return calls;
 }
 
+/** Ids of the tool calls whose `tool_result` came back with `is_error: true`. */
+export function failedCallIds(request: CountTokensRequest): Set<string> {
+  const failed = new Set<string>();
+  for (const message of request.messages) {
+    if (message.role !== 'user' || typeof message.content === 'string') continue;
+    for (const block of message.content) {
+      if (block.type === 'tool_result' && block['is_error'] === true) failed.add(String(block['tool_use_id']));
+    }
+  }
+  return failed;
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
