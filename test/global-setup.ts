@@ -1,7 +1,9 @@
 /**
  * Vitest global set-up: the CLI tests spawn the built `dist/cli/main.js`, so
- * rebuild once when any file under `src/` is newer than it. A lock file keeps
- * concurrent test runs from building over each other.
+ * rebuild once when any file under `src/` is newer than it. Several test runs
+ * may share the tree, and some spawn the CLI while another builds: so build
+ * under a lock into a scratch directory and swap it in whole, never leaving
+ * `dist/` half-written or deleted for longer than two renames.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -22,15 +24,27 @@ function newestMtime(dir: string): number {
 
 export const isStale = (): boolean => !existsSync(cli) || newestMtime(join(root, 'src')) > statSync(cli).mtimeMs;
 
+// Re-checked under the lock: another run may just have built. tsc still emits on type errors
+// (someone's work in progress), so the emitted output is used when the CLI entry exists.
+const build = `
+set -u
+if [ -f dist/cli/main.js ] && [ -z "$(find src -newer dist/cli/main.js -type f -print -quit)" ]; then exit 0; fi
+mkdir -p node_modules/.cache
+tmp=$(mktemp -d node_modules/.cache/stepwise-dist-XXXXXX)
+node_modules/.bin/tsc -p tsconfig.build.json --outDir "$tmp" >&2
+if [ ! -f "$tmp/cli/main.js" ]; then rm -rf "$tmp"; exit 1; fi
+chmod +x "$tmp/cli/main.js"
+old=node_modules/.cache/stepwise-dist-old-$$
+if [ -d dist ]; then mv dist "$old"; fi
+mv "$tmp" dist
+rm -rf "$old"
+`;
+
 export default function setup(): void {
   if (!isStale()) return;
-  // Under the lock, build only if nobody else just did.
-  const script = `if node -e "process.exit(require('fs').existsSync('${cli}') ? 0 : 1)" && [ -z "$(find src -newer '${cli}' -type f -print -quit)" ]; then exit 0; fi; npm run build`;
   try {
-    execFileSync('flock', ['/tmp/stepwise-build.lock', 'bash', '-c', script], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('flock', ['/tmp/stepwise-build.lock', 'bash', '-c', build], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
-    // tsc still emits on type errors; the CLI tests can run on that output.
-    if (!existsSync(cli)) throw error;
-    process.stderr.write(`global-setup: npm run build reported errors; testing the emitted dist/ anyway\n${String((error as { stderr?: unknown }).stderr ?? '')}\n`);
+    throw new Error(`global-setup: building dist/ failed\n${String((error as { stderr?: unknown }).stderr ?? error)}`);
   }
 }
