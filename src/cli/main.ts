@@ -7,6 +7,7 @@ import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerObserveCommands } from './commands/observe.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerWorkerCommands } from './commands/worker.js';
 
 let exitCode = 0;
 const setExit = (code: number) => {
@@ -23,6 +24,7 @@ registerRunCommands(program, setExit);
 registerInspectCommands(program);
 registerObserveCommands(program, setExit);
 registerEmulatorCommand(program);
+registerWorkerCommands(program, setExit);
 
 try {
   await program.parseAsync(process.argv);

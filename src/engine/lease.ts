@@ -65,7 +65,9 @@ export async function acquireLease(options: LeaseOptions): Promise<void> {
  * Renews a held lease every `heartbeatMs` until stopped; aborts the returned
  * signal when the lease is lost (another owner took it over).
  */
-export function heartbeat(store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number) {
+export function heartbeat(
+  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number,
+): { readonly signal: AbortSignal; stop(): void } {
   const lost = new AbortController();
   const timer = setInterval(() => {
     store.renew(runId, owner, clock.now() + leaseMs).then(

@@ -1,0 +1,107 @@
+/**
+ * `worker` and `prune`: work runs from a shared store with leases until told
+ * to stop (SIGTERM/SIGINT drain: steps in flight finish and commit, leases are
+ * released), and delete finished runs older than a duration.
+ */
+import type { Command } from 'commander';
+import { createEngine } from '../../engine/engine.js';
+import { finishedStatuses, type RunStatus } from '../../run/types.js';
+import { StepwiseError } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
+import { log, withStore, type CommonOptions } from '../context.js';
+import { parseIntArg } from '../io.js';
+import { openModelServer } from '../model-server.js';
+
+interface WorkerOptions extends CommonOptions {
+  concurrency?: string;
+  exitWhenIdle?: boolean;
+  lease?: string;
+  poll?: string;
+  rpm?: string;
+  tpm?: string;
+}
+
+const statuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
+
+export function registerWorkerCommands(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('worker')
+    .description('work runs from a shared store (e.g. PostgreSQL) with leases until SIGTERM, or until idle with --exit-when-idle')
+    .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')
+    .option('--concurrency <n>', 'runs driven at once', '4')
+    .option('--exit-when-idle', 'exit once no run is runnable, in flight, or in a backoff')
+    .option('--lease <duration>', 'lease length; a dead worker\'s runs are taken over after it', '30s')
+    .option('--poll <duration>', 'pause between claims when nothing is runnable', '250ms')
+    .option('--rpm <n>', 'model requests per minute, shared by every worker on the store')
+    .option('--tpm <n>', 'model tokens per minute, shared by every worker on the store')
+    .option('--seed <n>', 'emulator seed (when no ANTHROPIC_* variable is set)')
+    .option('--faults <spec>', 'emulator faults')
+    .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
+    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt')
+    .action(async (opts: WorkerOptions) => {
+      const concurrency = parseIntArg(opts.concurrency, '--concurrency') ?? 4;
+      if (concurrency < 1) throw new StepwiseError('usage', '--concurrency must be at least 1');
+      const leaseMs = parseDuration(opts.lease ?? '30s');
+      const rpm = parseIntArg(opts.rpm, '--rpm');
+      const tpm = parseIntArg(opts.tpm, '--tpm');
+      await withStore(opts.store, async (store) => {
+        const server = await openModelServer({
+          seed: parseIntArg(opts.seed, '--seed'),
+          faults: opts.faults,
+          timeout: opts.timeout,
+          maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
+          log,
+        });
+        const drain = new AbortController();
+        const onSignal = (signal: string) => {
+          if (drain.signal.aborted) return;
+          log(`stepwise worker: ${signal}, draining (finishing steps in flight, releasing leases)`);
+          drain.abort();
+        };
+        process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+        try {
+          const engine = createEngine({
+            store,
+            model: server.model,
+            leaseMs,
+            ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
+          });
+          engine.subscribe((view) => {
+            if (view.status !== 'running') log(`${view.runId} ${view.workflow} ${view.status}`);
+          });
+          const summary = await engine.work({
+            concurrency,
+            leaseMs,
+            pollMs: parseDuration(opts.poll ?? '250ms'),
+            signal: drain.signal,
+            ...(opts.exitWhenIdle ? { exitWhenIdle: true } : {}),
+            onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${error instanceof Error ? error.message : String(error)}`),
+          });
+          log(`stepwise worker ${summary.owner}: ${summary.claimed} claims, ${summary.errors} errors`);
+          setExit(0);
+        } finally {
+          process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+          await server.close();
+        }
+      });
+    });
+
+  program
+    .command('prune')
+    .description('delete finished runs (and their journals) last updated longer ago than a duration')
+    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h, 0s')
+    .option('--status <status...>', `statuses to prune (default ${finishedStatuses.join(', ')})`)
+    .option('--store <spec>', 'store spec')
+    .option('--json', 'print {"pruned": n}')
+    .action(async (opts: { olderThan: string; status?: string[]; store?: string; json?: boolean }) => {
+      const olderThanMs = parseDuration(opts.olderThan);
+      const unknown = (opts.status ?? []).filter((s) => !statuses.includes(s as RunStatus));
+      if (unknown.length) throw new StepwiseError('usage', `Unknown status ${unknown.join(', ')}: use ${statuses.join(', ')}.`);
+      await withStore(opts.store, async (store) => {
+        const engine = createEngine({ store, model: { apiKey: 'unused' } });
+        const pruned = await engine.prune({ olderThanMs, ...(opts.status ? { statuses: opts.status as RunStatus[] } : {}) });
+        process.stdout.write(opts.json ? `${JSON.stringify({ pruned })}\n` : `pruned ${pruned} run${pruned === 1 ? '' : 's'}\n`);
+        setExit(0);
+      });
+    });
+}

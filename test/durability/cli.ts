@@ -1,0 +1,51 @@
+/** Spawning the built CLI (`dist/cli/main.js`, built by test/global-setup.ts) for the durability tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const root = path.resolve(import.meta.dirname, '../..');
+export const main = path.join(root, 'dist/cli/main.js');
+
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  delete env['ANTHROPIC_API_KEY'];
+  delete env['ANTHROPIC_BASE_URL'];
+  if (!extra['STEPWISE_CRASH_AT']) delete env['STEPWISE_CRASH_AT'];
+  return env;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function startCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [main, ...args], { cwd: root, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Waits for a started CLI process; `killAfterMs` sends SIGKILL after that long if it still runs. */
+export function finish(child: ChildProcess, killAfterMs?: number): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return finish(startCli(args, env));
+}
+
+/** The last stdout line as JSON. */
+export function lastJson<T = Record<string, unknown>>(stdout: string): T {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as T;
+}
