@@ -14,15 +14,20 @@ export interface PromptParts {
   readonly feedback?: string;
 }
 
-/** Summary limits: the most recent steps, a few key outputs each, a token cap. */
+/**
+ * Summary limits: the last `detailed` steps with a few key outputs each, the
+ * `steps` before them by id and outcome only, older ones as one count, the
+ * whole capped at `maxTokens` (oldest lines dropped first).
+ */
 export interface SummaryLimits {
   readonly steps: number;
+  readonly detailed: number;
   readonly keysPerStep: number;
   readonly valueChars: number;
   readonly maxTokens: number;
 }
 
-export const defaultSummaryLimits: SummaryLimits = { steps: 8, keysPerStep: 6, valueChars: 60, maxTokens: 300 };
+export const defaultSummaryLimits: SummaryLimits = { steps: 5, detailed: 2, keysPerStep: 4, valueChars: 40, maxTokens: 120 };
 
 function brief(value: unknown, chars: number): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
@@ -41,17 +46,30 @@ function keyOutputs(output: unknown, limits: SummaryLimits): string {
   return parts.join(', ');
 }
 
-/** A compact structured summary of the steps completed before the current one. */
+/** Counts of outcomes, e.g. `12 done, 1 failed`. */
+function outcomes(entries: readonly TrailEntry[]): string {
+  const counts = new Map<string, number>();
+  for (const entry of entries) counts.set(entry.status, (counts.get(entry.status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+}
+
+/**
+ * A compact structured summary of the steps completed before the current one:
+ * bounded whatever the length of the run, so tokens per step stay flat. For
+ * a summary written by Claude, add an `analyze` step that condenses earlier
+ * outputs and declare its output in later steps' `context:`.
+ */
 export function summarize(context: RunContext, current: string, limits: SummaryLimits = defaultSummaryLimits): string {
   const done = context.trail.filter((e: TrailEntry) => e.endedAt !== null && !(e.id === current && e.status === 'running'));
-  const recent = done.slice(-limits.steps);
+  const shown = done.slice(-(limits.steps + limits.detailed));
+  const older = done.slice(0, done.length - shown.length);
   const lines: string[] = [];
-  if (done.length > recent.length) lines.push(`(${done.length - recent.length} earlier steps omitted)`);
-  for (const entry of recent) {
-    const result = context.steps[entry.id];
-    const outputs = keyOutputs(result?.output, limits);
+  if (older.length > 0) lines.push(`(${older.length} earlier steps: ${outcomes(older)})`);
+  shown.forEach((entry, index) => {
+    const detailed = index >= shown.length - limits.detailed;
+    const outputs = detailed ? keyOutputs(context.steps[entry.id]?.output, limits) : '';
     lines.push(`- ${entry.id}: ${entry.status}${outputs ? ` — ${outputs}` : ''}`);
-  }
+  });
   let text = lines.join('\n');
   while (countTokens(text) > limits.maxTokens && lines.length > 1) {
     lines.splice(lines[0]?.startsWith('(') ? 1 : 0, 1);
