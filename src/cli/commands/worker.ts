@@ -66,6 +66,7 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
             leaseMs,
             ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
           });
+          log(`stepwise worker: working runs from the ${store.kind} store (concurrency ${concurrency}, lease ${leaseMs} ms)`);
           engine.subscribe((view) => {
             if (view.status !== 'running') log(`${view.runId} ${view.workflow} ${view.status}`);
           });
