@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerDefinitionCommands } from './commands/definitions.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerObserveCommands } from './commands/observe.js';
@@ -24,6 +25,7 @@ registerRunCommands(program, setExit);
 registerInspectCommands(program);
 registerObserveCommands(program, setExit);
 registerEmulatorCommand(program);
+registerBenchCommand(program);
 registerWorkerCommands(program, setExit);
 
 try {

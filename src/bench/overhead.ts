@@ -1,0 +1,238 @@
+/**
+ * Engine overhead with model time zero: the scenarios' work steps run as
+ * application tool calls whose results are computed up front, so what is
+ * timed is the engine (state machine, persistence) alone. Three engines on the
+ * same steps and the same state: Stepwise (the real engine path, memory and
+ * SQLite stores), LangGraph.js with its SQLite checkpointer, and the raw limit
+ * (an XState step, its snapshot as JSON and one SQLite transaction).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { assign, createActor, setup } from 'xstate';
+import { loadDefinitionFromObject } from '../definition/load.js';
+import { ManualClock } from '../engine/clock.js';
+import { createEngine } from '../engine/engine.js';
+import { createMemoryStore } from '../store/memory.js';
+import { createSqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+import { defineTool, type AnyTool } from '../tools/define.js';
+import { toDefinition } from './definition.js';
+import { inputSchema } from './tools.js';
+import { toolResult, type Scenario, type ScenarioStep } from './scenarios.js';
+
+/** One overhead measurement: work steps per second over timed runs. */
+export interface Throughput {
+  readonly steps: number;
+  readonly runs: number;
+  readonly seconds: number;
+  readonly stepsPerSecond: number;
+  /** Microseconds per step. */
+  readonly usPerStep: number;
+}
+
+export type Synchronous = 'FULL' | 'NORMAL';
+
+function throughput(steps: number, runs: number, ms: number): Throughput {
+  const seconds = ms / 1000;
+  return { steps, runs, seconds, stepsPerSecond: Math.round(steps / seconds), usPerStep: Math.round((ms * 1000) / steps) };
+}
+
+/** The results each step returns, computed once outside the timed part. */
+export function cachedResults(scenario: Scenario): Map<string, Record<string, unknown>> {
+  return new Map(scenario.steps.map((step) => [step.tool, toolResult(step, { ...step.expectedInput, ...freeText(step) })]));
+}
+
+function freeText(step: ScenarioStep): Record<string, string> {
+  return Object.fromEntries(step.inputs.filter((f) => f.from === 'free').map((f) => [f.name, `${f.name} text`]));
+}
+
+function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function timed(passes: number, runOnce: (pass: number) => Promise<number>): Promise<{ steps: number; ms: number }> {
+  await runOnce(-1); // warm-up: compile, JIT, prepared statements
+  let steps = 0;
+  const started = performance.now();
+  for (let pass = 0; pass < passes; pass++) steps += await runOnce(pass);
+  return { steps, ms: performance.now() - started };
+}
+
+// ── Stepwise ───────────────────────────────────────────────────────────────
+
+function cachedTools(scenario: Scenario): AnyTool[] {
+  const results = cachedResults(scenario);
+  return scenario.steps.map(
+    (step) => defineTool({ name: step.tool, description: step.does, input: inputSchema(step), run: () => results.get(step.tool) }) as unknown as AnyTool,
+  );
+}
+
+/**
+ * Stepwise on `store`: every scenario as a tool-only definition run by
+ * `createEngine().start()` to the end, `passes` times after a warm-up pass.
+ */
+export async function stepwiseThroughput(scenarios: readonly Scenario[], store: Store, passes: number): Promise<Throughput> {
+  const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
+  const loaded = scenarios.map((s) => loadDefinitionFromObject(toDefinition(s, { toolOnly: true }), cachedTools(s), s.id));
+  const result = await timed(passes, async (pass) => {
+    let steps = 0;
+    for (const [i, definition] of loaded.entries()) {
+      const view = await engine.start(definition, { runId: `${pass}-${i}`, input: { document: '' } });
+      if (view.status !== 'done') throw new Error(`overhead run ${view.runId} ended ${view.status}: ${view.failure?.message ?? ''}`);
+      steps += (scenarios[i] as Scenario).steps.length;
+    }
+    return steps;
+  });
+  return throughput(result.steps, passes * scenarios.length, result.ms);
+}
+
+export async function stepwiseOverhead(scenarios: readonly Scenario[], passes: number) {
+  const memory = createMemoryStore();
+  await memory.migrate();
+  const mem = await stepwiseThroughput(scenarios, memory, passes);
+  await memory.close();
+  const bySync: Partial<Record<Synchronous, Throughput>> = {};
+  for (const synchronous of ['FULL', 'NORMAL'] as const) {
+    const tmp = tempDir();
+    const store = createSqliteStore({ path: join(tmp.dir, 'stepwise.db'), synchronous });
+    try {
+      bySync[synchronous] = await stepwiseThroughput(scenarios, store, passes);
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
+  }
+  return { memory: mem, sqliteFull: bySync.FULL as Throughput, sqliteNormal: bySync.NORMAL as Throughput };
+}
+
+// ── LangGraph.js ───────────────────────────────────────────────────────────
+
+/** The input a step's node passes, read from the graph state the way the Stepwise mapping reads `$steps`. */
+function nodeInput(step: ScenarioStep, scenario: Scenario, outputs: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const f of step.inputs) {
+    if (f.from === 'free') input[f.name] = `${f.name} text`;
+    else if ('step' in f.from) input[f.name] = outputs[(scenario.steps[f.from.step] as ScenarioStep).id]?.[f.name];
+    else {
+      const echo = step.echoedBy[f.name];
+      const record = echo === undefined ? undefined : (outputs[(scenario.steps[echo] as ScenarioStep).id]?.['record'] as Record<string, unknown> | undefined);
+      input[f.name] = record ? record[f.name] : scenario.docValues[f.name];
+    }
+  }
+  return input;
+}
+
+/**
+ * LangGraph.js: each scenario as a StateGraph (one node per step, the tool
+ * call inside it) compiled with `SqliteSaver`, invoked with `durability`.
+ * Loaded on demand: LangGraph is a dev dependency of the benchmark only.
+ */
+export async function langgraphThroughput(
+  scenarios: readonly Scenario[],
+  passes: number,
+  mode: { durability: 'sync' | 'async' | undefined; synchronous: Synchronous | undefined },
+): Promise<Throughput> {
+  const { Annotation, END, START, StateGraph } = await import('@langchain/langgraph');
+  const { SqliteSaver } = await import('@langchain/langgraph-checkpoint-sqlite');
+  const tmp = tempDir();
+  const db = new Database(join(tmp.dir, 'langgraph.db'));
+  const saver = new SqliteSaver(db);
+  (saver as unknown as { setup(): void }).setup();
+  if (mode.synchronous) db.pragma(`synchronous = ${mode.synchronous}`);
+  const State = Annotation.Root({
+    document: Annotation<string>(),
+    outputs: Annotation<Record<string, Record<string, unknown>>>({ reducer: (a, b) => ({ ...a, ...b }), default: () => ({}) }),
+  });
+  const apps = scenarios.map((scenario) => {
+    const results = cachedResults(scenario);
+    // The builder's types track node names literally; generated graphs go through a loose view of it.
+    const graph = new StateGraph(State) as unknown as {
+      addNode(name: string, fn: (state: typeof State.State) => Partial<typeof State.State>): unknown;
+      addEdge(from: string, to: string): unknown;
+      compile(options: { checkpointer: unknown }): { invoke(input: unknown, config: unknown): Promise<typeof State.State> };
+    };
+    for (const step of scenario.steps) {
+      graph.addNode(step.id, (state) => {
+        nodeInput(step, scenario, state.outputs);
+        return { outputs: { [step.id]: results.get(step.tool) as Record<string, unknown> } };
+      });
+    }
+    let previous: string = START;
+    for (const step of scenario.steps) {
+      graph.addEdge(previous, step.id);
+      previous = step.id;
+    }
+    graph.addEdge(previous, END);
+    return graph.compile({ checkpointer: saver });
+  });
+  try {
+    const result = await timed(passes, async (pass) => {
+      let steps = 0;
+      for (const [i, app] of apps.entries()) {
+        const config = { configurable: { thread_id: `${pass}-${i}` }, ...(mode.durability ? { durability: mode.durability } : {}) };
+        const state = await app.invoke({ document: '' }, config);
+        if (Object.keys(state.outputs).length !== (scenarios[i] as Scenario).steps.length) throw new Error('langgraph run incomplete');
+        steps += (scenarios[i] as Scenario).steps.length;
+      }
+      return steps;
+    });
+    return throughput(result.steps, passes * scenarios.length, result.ms);
+  } finally {
+    db.close();
+    tmp.remove();
+  }
+}
+
+// ── The raw limit ──────────────────────────────────────────────────────────
+
+/**
+ * The floor: per step, one XState transition that stores the step's result in
+ * context, `JSON.stringify(getPersistedSnapshot())`, and one SQLite
+ * transaction writing it. Nothing else: no journal, no expressions, no checks.
+ */
+export async function limitThroughput(scenarios: readonly Scenario[], passes: number, synchronous: Synchronous): Promise<Throughput> {
+  const tmp = tempDir();
+  const db = new Database(join(tmp.dir, 'limit.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec('CREATE TABLE runs (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL)');
+  const upsert = db.prepare('INSERT INTO runs (id, snapshot) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot');
+  const write = db.transaction((id: string, snapshot: string) => upsert.run(id, snapshot));
+  const machines = scenarios.map((scenario) => {
+    const states: Record<string, unknown> = {};
+    scenario.steps.forEach((step, i) => {
+      const next = scenario.steps[i + 1]?.id ?? 'done';
+      states[step.id] = { on: { DONE: { target: next, actions: 'store' } } };
+    });
+    states['done'] = { type: 'final' };
+    return setup({
+      types: { context: {} as { outputs: Record<string, unknown> }, events: {} as { type: 'DONE'; step: string; output: unknown } },
+      actions: { store: assign({ outputs: ({ context, event }) => ({ ...context.outputs, [event.step]: event.output }) }) },
+    }).createMachine({ id: 'limit', initial: scenario.steps[0]?.id ?? 'done', context: { outputs: {} }, states: states as never });
+  });
+  const results = scenarios.map(cachedResults);
+  try {
+    const result = await timed(passes, async (pass) => {
+      let steps = 0;
+      for (const [i, machine] of machines.entries()) {
+        const scenario = scenarios[i] as Scenario;
+        const actor = createActor(machine).start();
+        const id = `${pass}-${i}`;
+        for (const step of scenario.steps) {
+          actor.send({ type: 'DONE', step: step.id, output: results[i]?.get(step.tool) });
+          write(id, JSON.stringify(actor.getPersistedSnapshot()));
+          steps++;
+        }
+        actor.stop();
+      }
+      return steps;
+    });
+    return throughput(result.steps, passes * scenarios.length, result.ms);
+  } finally {
+    db.close();
+    tmp.remove();
+  }
+}
