@@ -224,7 +224,7 @@ export function createEngine(options: EngineOptions): Engine {
       if ((finishedStatuses.includes(record.status) && record.status !== 'failed') || record.status === 'waiting') {
         return run(record, { mode: 'rest', sleepTimers: true });
       }
-      if (record.status === 'failed' && !isResumable(record.status, record.failure)) {
+      if (record.status === 'failed' && !isResumable(record.status, record.failure, positionOf(record.definition.workflow, snapshotOf(record)))) {
         throw new StepwiseError('usage', `Run "${runId}" failed with "${record.failure?.kind}", which a resume cannot fix: ${record.failure?.message}`);
       }
       const at = clock.now();

@@ -5,7 +5,7 @@
 import type { RunContext, StepStatus } from '../compile/context.js';
 import { parseDuration } from '../util/duration.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
-import { positionOf, type SnapshotLike } from './position.js';
+import { positionOf, type Position, type SnapshotLike } from './position.js';
 
 export interface StepView {
   readonly id: string;
@@ -38,8 +38,16 @@ export interface RunView {
 /** Failures a `resume` cannot fix: running the same thing again would fail the same way. */
 const finalKinds: ReadonlySet<FailureKind> = new Set(['loop', 'deadline', 'cancelled', 'context_window']);
 
-export function isResumable(status: RunStatus, failure: Failure | null): boolean {
+/**
+ * Whether `resume` can continue a run. A failure is resumable when a work step
+ * failed (the run rests in that step's `failed` state, which accepts
+ * `run.resume`) and running it again may succeed; a run that failed outside a
+ * step (`position.kind === 'failed'`: no choice branch matched, a wait timed
+ * out with no route, the deadline) has nowhere to resume from.
+ */
+export function isResumable(status: RunStatus, failure: Failure | null, position?: Position): boolean {
   if (status === 'budget_exhausted' || status === 'running') return true;
+  if (position?.kind === 'failed') return false;
   if (status === 'failed') return failure !== null && !finalKinds.has(failure.kind) && failure.step !== null;
   return false;
 }
@@ -66,7 +74,7 @@ export function toView(record: RunRecord): RunView {
     workflow: record.workflow,
     version: record.version,
     status: record.status,
-    resumable: isResumable(record.status, record.failure),
+    resumable: isResumable(record.status, record.failure, position),
     output: record.output ?? null,
     usage: record.usage,
     budget: context.budget,

@@ -1,0 +1,66 @@
+/**
+ * Graceful failure: the ways a run stops that the other guard tests do not
+ * cover end in a persisted state with `failure: { kind, step, message }` and
+ * the right `resumable` — invalid data, a tool error that must not be
+ * retried, retries of a failing tool, cancellation.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { failingTool } from '../../src/testing/tool-faults.js';
+import { definition, events, fastRetry, rig, vendorApi, type Rig } from './helpers.js';
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+const lookup = (extra: Record<string, unknown> = {}) => ({
+  id: 'kinds',
+  retry: fastRetry,
+  steps: {
+    lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' }, ...extra },
+    route: { choice: [{ when: "{% $steps.lookup.output.status = 'blocked' %}", next: 'done' }] },
+    done: { final: true },
+  },
+});
+
+describe('failure kinds', () => {
+  it('tool_error: a tool error marked retryable: false fails at once, resumable', async () => {
+    r = await rig();
+    const tool = failingTool(vendorApi, { failures: 1, retryable: false, message: 'vendor V-1 does not exist' });
+    const run = await r.engine.start(definition(lookup(), [tool]));
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'tool_error', step: 'lookup' } });
+    expect(run.failure?.message).toMatch(/vendor_api: vendor V-1 does not exist/);
+    expect(tool.calls()).toBe(1);
+  });
+
+  it('retries_exhausted: a failing tool is retried maxAttempts times, the last error kept', async () => {
+    r = await rig();
+    const tool = failingTool(vendorApi, { failures: 10 });
+    const run = await r.engine.start(definition(lookup(), [tool]));
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'retries_exhausted', step: 'lookup' } });
+    expect(run.failure?.message).toMatch(/after 3 attempts; last: tool_error/);
+    expect(events(await r.engine.journal(run.runId), 'retry_scheduled')).toHaveLength(2);
+  });
+
+  it('invalid_data: a tool input that fails its schema is not retried', async () => {
+    r = await rig();
+    const run = await r.engine.start(definition({ ...lookup(), steps: { ...lookup().steps, lookup: { tool: 'vendor_api', with: { vendorId: 42 } } } }, [vendorApi]));
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'invalid_data', step: 'lookup' } });
+    expect(run.failure?.message).toMatch(/input of vendor_api is invalid/);
+  });
+
+  it('invalid_data: a choice no branch matches fails the run, not resumable (the same data would not match again)', async () => {
+    r = await rig();
+    const run = await r.engine.start(definition(lookup(), [vendorApi]));
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'invalid_data', step: 'route' } });
+    expect(run.resumable).toBe(false);
+  });
+
+  it('cancelled: a cancelled run keeps where it was and is not resumable', async () => {
+    r = await rig();
+    const started = await r.engine.start(definition(lookup(), [vendorApi]), { detach: true });
+    const run = await r.engine.cancel(started.runId, 'operator asked');
+    expect(run).toMatchObject({ status: 'cancelled', resumable: false, failure: { kind: 'cancelled', message: 'operator asked' } });
+  });
+});
