@@ -7,6 +7,7 @@ import type { RunView } from '../engine/view.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { color } from './io.js';
+import { createProgress, type Progress } from './progress.js';
 import { openModelServer, type ModelServerOptions } from './model-server.js';
 
 export interface CommonOptions {
@@ -31,8 +32,11 @@ export async function withStore<T>(spec: string | undefined, fn: (store: Store) 
   }
 }
 
-/** Prints one line per finished step visit, as the run commits. */
-export function progressPrinter(): (view: RunView) => void {
+/**
+ * Prints one line per finished step visit as the run commits, and on a
+ * terminal a live line for the step in progress.
+ */
+export function progressPrinter(progress: Progress = createProgress()): (view: RunView) => void {
   const printed = new Set<string>();
   return (view) => {
     view.steps.forEach((step, index) => {
@@ -41,8 +45,14 @@ export function progressPrinter(): (view: RunView) => void {
       printed.add(key);
       const mark = step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
       const took = step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';
-      log(`${mark} ${step.id} ${step.status}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
+      progress.line(`${mark} ${step.id} ${step.status}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
     });
+    const current = view.steps[view.steps.length - 1];
+    if (current?.status === 'running') {
+      progress.status(`${current.id} · attempt ${Math.max(1, current.attempts)} · run ${view.usage.totalTokens}/${view.budget.tokens} tokens · step ${view.steps.length}`);
+    } else {
+      progress.done();
+    }
   };
 }
 
