@@ -139,8 +139,10 @@ export const actions = {
     };
   }),
 
+  /** The run fails at its current step (no branch matched, a wait or the deadline ran out): that visit ends as failed. */
   failRun: assign(({ context, event }: Args, params: { kind: FailureKind; message: string }) => ({
     failure: { kind: params.kind, step: context.trail[context.trail.length - 1]?.id ?? null, message: params.message },
+    trail: updateLast(context.trail, (e) => ({ status: 'failed', endedAt: e.endedAt ?? event.at })),
   })),
 
   resumeRun: assign(({ context, event }: Args) => ({
@@ -167,7 +169,9 @@ export const actions = {
     steps: setStep(context, params.step, { output: { branch: event['index'] }, status: 'done' }),
   })),
 
+  /** Cancels the run; a visit still open (running or waiting) ends as skipped. */
   cancelRun: assign(({ context, event }: Args) => ({
     failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(event['reason'] ?? 'cancelled') },
+    trail: updateLast(context.trail, (e) => (e.endedAt === null ? { status: 'skipped', endedAt: event.at } : {})),
   })),
 };

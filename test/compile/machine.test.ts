@@ -305,6 +305,7 @@ describe('compile()', () => {
     other.send({ type: 'wait.timeout', at: T0 + 5 });
     expect(value(other)).toBe('$failed');
     expect(ctx(other).failure).toMatchObject({ kind: 'deadline', step: 'manual_review' });
+    expect(ctx(other).trail.at(-1)).toMatchObject({ id: 'manual_review', status: 'failed', endedAt: T0 + 5 });
   });
 
   it('cancels from any state', () => {
@@ -314,6 +315,37 @@ describe('compile()', () => {
     expect(value(actor)).toBe('$cancelled');
     expect(actor.getSnapshot().status).toBe('done');
     expect(ctx(actor).failure).toEqual({ kind: 'cancelled', step: 'extract', message: 'user asked' });
+    // The open visit is closed: a cancelled run reports no step as still running.
+    expect(ctx(actor).trail).toEqual([expect.objectContaining({ id: 'extract', status: 'skipped', endedAt: T0 + 2 })]);
+  });
+
+  it('cancelling a waiting run closes the wait, and leaves finished visits as they were', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 1 });
+    actor.send({ type: 'run.cancel', at: T0 + 9, reason: 'withdrawn' });
+    expect(ctx(actor).trail.map((e) => [e.id, e.status, e.endedAt])).toEqual([
+      ['extract', 'done', T0 + 2],
+      ['validate', 'done', T0 + 4],
+      ['route', 'done', T0 + 4],
+      ['cfo_approval', 'skipped', T0 + 9],
+    ]);
+  });
+
+  it('a run failing at a wait or a choice marks that visit failed', () => {
+    const atChoice = start();
+    toRoute(atChoice);
+    atChoice.send({ type: 'choice.none', at: T0 + 5 });
+    expect(ctx(atChoice).trail.at(-1)).toMatchObject({ id: 'route', status: 'failed', endedAt: T0 + 4 });
+
+    const atWait = start();
+    atWait.send(run(T0 + 1));
+    atWait.send(done(T0 + 2, { vendorId: 'V-9' }));
+    atWait.send(run(T0 + 3, 0));
+    atWait.send(failed(T0 + 4, false, zero, 'tool_error', 'unknown vendor'));
+    atWait.send({ type: 'run.deadline', at: T0 + 50 });
+    expect(value(atWait)).toBe('$failed');
+    expect(ctx(atWait).trail.at(-1)).toMatchObject({ id: 'manual_review', status: 'failed', endedAt: T0 + 50 });
   });
 
   it('stops a step visited more often than maxVisits as a loop', () => {

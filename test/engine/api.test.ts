@@ -138,6 +138,18 @@ describe('engine API', () => {
     expect(done.failure).toBeNull();
   });
 
+  it('cancel ends a waiting run: no step is left waiting and no event is accepted', async () => {
+    h = await harness();
+    const engine = h.engine();
+    const waiting = await engine.start(await load('invoice-approval.yaml'), { input: invoiceInput() });
+    const cancelled = await engine.cancel(waiting.runId, 'withdrawn');
+    expect(cancelled).toMatchObject({ status: 'cancelled', resumable: false, waitingFor: null, failure: { kind: 'cancelled', step: 'cfo_approval', message: 'withdrawn' } });
+    expect(cancelled.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'skipped']);
+    expect(cancelled.steps.every((s) => s.endedAt !== null)).toBe(true);
+    await expect(engine.send(waiting.runId, 'APPROVE')).rejects.toBeInstanceOf(EventNotAcceptedError);
+    expect((await engine.journal(waiting.runId)).at(-1)).toMatchObject({ event: 'cancelled', data: { reason: 'withdrawn' } });
+  });
+
   it('a wait whose timeout passed takes its onTimeout route when the run is resumed', async () => {
     h = await harness();
     const clock = new ManualClock();
