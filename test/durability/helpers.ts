@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import type { JournalEntry } from '../../src/run/types.js';
-import { defineTool } from '../../src/tools/define.js';
+import { defineTool, type AnyTool } from '../../src/tools/define.js';
 
 export function counterTools(calls: string[], options: { failFirst?: boolean } = {}) {
   return [
@@ -37,6 +37,7 @@ export function counterTools(calls: string[], options: { failFirst?: boolean } =
 export const durableWorkflow = {
   id: 'durable',
   retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '10s', jitter: 0 } },
+  breaker: false,
   steps: {
     note: { claude: { tool: 'record_note', prompt: 'Write a note about the order.', context: { order: '{% $input.order %}' } }, next: 'charge' },
     charge: { tool: 'charge', with: { order: '{% $input.order %}' }, next: 'approval' },
@@ -46,12 +47,12 @@ export const durableWorkflow = {
   },
 };
 
-export function durableDefinition(calls: string[], options: { failFirst?: boolean; withWait?: boolean } = {}) {
+export function durableDefinition(calls: string[], options: { failFirst?: boolean; withWait?: boolean; tools?: readonly AnyTool[] } = {}) {
   const workflow =
     options.withWait === false
       ? { ...durableWorkflow, steps: { ...durableWorkflow.steps, charge: { ...durableWorkflow.steps.charge, next: 'done' } } }
       : durableWorkflow;
-  return loadDefinitionFromObject(workflow, counterTools(calls, options), 'durable');
+  return loadDefinitionFromObject(workflow, options.tools ?? counterTools(calls, options), 'durable');
 }
 
 /** Problems in a journal: gaps in seq, a completion without its start, a step completed twice. */
