@@ -22,7 +22,7 @@ import { toDefinition } from './definition.js';
 import { inputSchema } from './tools.js';
 import { toolResult, type Scenario, type ScenarioStep } from './scenarios.js';
 
-/** One overhead measurement: work steps per second over timed runs. */
+/** One overhead measurement: work steps per second over the best of the timed passes. */
 export interface Throughput {
   readonly steps: number;
   readonly runs: number;
@@ -55,10 +55,15 @@ function tempDir(): { dir: string; remove: () => void } {
 
 async function timed(passes: number, runOnce: (pass: number) => Promise<number>): Promise<{ steps: number; ms: number }> {
   await runOnce(-1); // warm-up: compile, JIT, prepared statements
-  let steps = 0;
-  const started = performance.now();
-  for (let pass = 0; pass < passes; pass++) steps += await runOnce(pass);
-  return { steps, ms: performance.now() - started };
+  // The best pass counts: on a shared machine fsync latency swings with other load.
+  let best = { steps: 0, ms: Infinity };
+  for (let pass = 0; pass < passes; pass++) {
+    const started = performance.now();
+    const steps = await runOnce(pass);
+    const ms = performance.now() - started;
+    if (steps / ms > best.steps / best.ms) best = { steps, ms };
+  }
+  return best;
 }
 
 // ── Stepwise ───────────────────────────────────────────────────────────────
@@ -86,7 +91,7 @@ export async function stepwiseThroughput(scenarios: readonly Scenario[], store: 
     }
     return steps;
   });
-  return throughput(result.steps, passes * scenarios.length, result.ms);
+  return throughput(result.steps, scenarios.length, result.ms);
 }
 
 export async function stepwiseOverhead(scenarios: readonly Scenario[], passes: number) {
@@ -179,7 +184,7 @@ export async function langgraphThroughput(
       }
       return steps;
     });
-    return throughput(result.steps, passes * scenarios.length, result.ms);
+    return throughput(result.steps, scenarios.length, result.ms);
   } finally {
     db.close();
     tmp.remove();
@@ -230,7 +235,7 @@ export async function limitThroughput(scenarios: readonly Scenario[], passes: nu
       }
       return steps;
     });
-    return throughput(result.steps, passes * scenarios.length, result.ms);
+    return throughput(result.steps, scenarios.length, result.ms);
   } finally {
     db.close();
     tmp.remove();

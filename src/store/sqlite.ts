@@ -138,7 +138,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const updateShared = db.transaction((key: string, update: (current: unknown) => unknown) => {
     const stored = s.getShared.get(key);
     const next = update(stored == null ? null : JSON.parse(stored));
-    s.putShared.run(key, json(next), Date.now());
+    const text = json(next);
+    // An unchanged value is not written: a transaction that writes nothing costs no fsync (breaker checks on every tool call).
+    if (text !== stored) s.putShared.run(key, text, Date.now());
     return next;
   });
 
