@@ -31,7 +31,8 @@ export const checkVendor = defineTool({
   input: z.object({ vendorId: z.string() }),
   run: ({ vendorId }) => {
     const vendor = vendors[vendorId];
-    if (!vendor) throw new Error(`vendor ${vendorId} is not in the ERP`);
+    // Not a transient failure: asking again gives the same answer, so the step goes straight to its onError route.
+    if (!vendor) throw Object.assign(new Error(`vendor ${vendorId} is not in the ERP`), { retryable: false });
     return { vendorId, ...vendor };
   },
 });

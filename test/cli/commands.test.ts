@@ -11,7 +11,7 @@ import { EMULATOR_NOTE, baseEnv, cli, collect, example, lastJson, root, spawnCli
 
 const examples = ['definitions/invoice-approval.yaml', 'definitions/support-triage.yaml', 'definitions/lead-enrichment.ts'];
 
-describe('stepwise validate', () => {
+describe.concurrent('stepwise validate', () => {
   it('exits 0 on every example, together and one by one', async () => {
     const results = await Promise.all([cli(['validate', ...examples]), ...examples.map((file) => cli(['validate', file]))]);
     for (const result of results) expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -91,7 +91,7 @@ describe('stepwise emulator', () => {
   });
 });
 
-describe('model server selection', () => {
+describe.concurrent('model server selection', () => {
   it('uses ANTHROPIC_BASE_URL as is and starts no emulator of its own', async () => {
     const emu = await startEmulator({ seed: 1 });
     try {

@@ -128,10 +128,12 @@ describe('the shipped examples', () => {
     expect(view.waitingFor?.step).toBe('manual_review');
     expect(view.failure).toBeNull();
     const validate = view.steps.find((s) => s.id === 'validate');
-    expect(validate).toMatchObject({ status: 'failed', attempts: 3 });
+    // An unknown vendor is not transient: no retries, straight to the onError route.
+    expect(validate).toMatchObject({ status: 'failed', attempts: 1 });
     const journal = await engine.journal(view.runId);
     const failures = journal.filter((e) => e.step === 'validate' && e.event === 'failed');
-    expect(failures).toHaveLength(3);
+    expect(failures).toHaveLength(1);
+    expect(journal.filter((e) => e.event === 'retry_scheduled')).toEqual([]);
     expect(failures[0]?.error).toEqual({ kind: 'tool_error', message: 'check_vendor: vendor V-4242 is not in the ERP' });
     const approved = await engine.send(view.runId, 'APPROVE', { by: 'controller' });
     expect(approved.status).toBe('done');
