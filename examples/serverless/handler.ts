@@ -38,13 +38,24 @@ export interface HandlerConfig {
   readonly model?: ModelOptions;
   /** Tools of code-defined workflows; YAML definitions bring their own tool modules. */
   readonly tools?: readonly AnyTool[];
+  /**
+   * The run's lease while a step runs. An invocation killed by its platform
+   * keeps the run leased this long (the next one answers `run_busy` until then),
+   * so keep it a little above the function timeout. Default 30 s.
+   */
+  readonly leaseMs?: number;
 }
 
 /** One invocation: one step of one run. */
 export async function handle(request: StepRequest, config: HandlerConfig): Promise<StepReply> {
   const store = await openStore(config.store);
   try {
-    const engine = createEngine({ store, ...(config.model ? { model: config.model } : {}), ...(config.tools ? { tools: config.tools } : {}) });
+    const engine = createEngine({
+      store,
+      ...(config.model ? { model: config.model } : {}),
+      ...(config.tools ? { tools: config.tools } : {}),
+      ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
+    });
     const view = await engine.step(request.runId);
     const wakeAt = (await store.get(request.runId))?.wakeAt ?? null;
     return {

@@ -2,14 +2,15 @@
  * Workers: `engine.work()` claims runnable runs from the store with leases
  * (`FOR UPDATE SKIP LOCKED` on PostgreSQL), drives each until it rests, renews
  * the leases on a heartbeat and releases them afterwards. A run whose worker
- * died is taken over once its lease expires. Aborting `signal` drains: no new
+ * died is taken over once its lease expires, or at once when the dead holder
+ * was a process on this host. Aborting `signal` drains: no new
  * claims, in-flight runs stop at their next step boundary with that step
  * committed, leases are released.
  */
 import type { RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { heartbeat, ownerId } from './lease.js';
+import { heartbeat, ownerId, ownerIsDead } from './lease.js';
 
 export interface WorkOptions {
   /** Lease owner id; default `host:pid:w…`, unique per call. */
@@ -64,6 +65,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   let claimed = 0;
   let errors = 0;
   let wake: () => void = () => {};
+  let lastOrphanScan = 0;
 
   const pause = (ms: number) =>
     new Promise<void>((done) => {
@@ -96,6 +98,22 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     }
   }
 
+  /** Runs leased by a process on this host that died: taken over without waiting for the lease to expire. */
+  async function orphans(limit: number): Promise<RunRecord[]> {
+    if (limit <= 0 || Date.now() - lastOrphanScan < Math.max(pollMs, 1000)) return [];
+    lastOrphanScan = Date.now();
+    const taken: RunRecord[] = [];
+    for (const run of await store.list({ status: ['running'] })) {
+      if (taken.length >= limit) break;
+      const holder = run.lease?.owner;
+      if (!holder || inFlight.has(run.id) || !ownerIsDead(holder)) continue;
+      if (!(await store.acquire(run.id, owner, clock.now(), leaseMs, holder))) continue;
+      const fresh = await store.get(run.id);
+      if (fresh) taken.push(fresh);
+    }
+    return taken;
+  }
+
   async function idle(): Promise<boolean> {
     const running = await store.list({ status: ['running'] });
     return running.every((run) => (failures.get(run.id) ?? 0) >= GIVE_UP_AFTER);
@@ -107,6 +125,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     if (free > 0) {
       try {
         batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free });
+        if (batch.length === 0) batch = await orphans(free);
       } catch (error) {
         errors++;
         options.onError?.('', error);

@@ -4,6 +4,7 @@
  * drains on abort and exits when idle; every engine shares one rate limit
  * through the store; cancel and prune.
  */
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
@@ -61,6 +62,19 @@ describe('engine leases', () => {
     expect(new Set(calls).size).toBe(18);
     const bucket = await store.updateShared<{ requests: number }>(RATE_LIMIT_KEY, (v) => v!);
     expect(bucket.requests).toBeLessThan(1000);
+  });
+
+  it('a worker takes over at once a run whose lease holder died on this host', async () => {
+    const store = createMemoryStore();
+    const calls: string[] = [];
+    const engine = createEngine({ store, model: model() });
+    const run = await engine.start(durableDefinition(calls, { withWait: false }), { input: { order: 'O-1' }, detach: true });
+    const dead = `${hostname()}:${2 ** 22 + 1}:crashed`;
+    expect(await store.acquire(run.runId, dead, Date.now(), 600_000)).toBe(true);
+    expect(await store.acquire(run.runId, 'alive', Date.now(), 600_000)).toBe(false);
+    const summary = await engine.work({ exitWhenIdle: true, pollMs: 5 });
+    expect(summary.claimed).toBe(1);
+    expect((await engine.get(run.runId)).status).toBe('done');
   });
 
   it('an aborted worker drains: the step in flight is committed, the lease released', async () => {
