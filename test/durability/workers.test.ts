@@ -16,6 +16,7 @@ import { loadDefinition } from '../../src/definition/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { RATE_LIMIT_KEY } from '../../src/engine/rate-limiter.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
 import { checkEffects, crashDefinition } from './crash-harness.js';
 import { cli, finish, lastJson, startCli, waitForStderr } from './cli.js';
 import { journalProblems } from './helpers.js';
@@ -25,6 +26,34 @@ const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+describe('workers on one SQLite file', () => {
+  it('two worker processes share a SQLite file: every run finishes once, no step runs twice', { timeout: 90_000 }, async () => {
+    const file = path.join(dir, 'workers.db');
+    const store = createSqliteStore({ path: file });
+    const effects = path.join(dir, 'sqlite-effects');
+    try {
+      const engine = createEngine({ store, model: { apiKey: 'unused' } });
+      const definition = await loadDefinition(crashDefinition);
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) ids.push((await engine.start(definition, { runId: `s-${i}`, input: { order: `s-${i}` }, detach: true })).runId);
+      const args = ['worker', '--store', `sqlite:${file}`, '--concurrency', '3', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=30'];
+      const results = await Promise.all([cli(args, { STEPWISE_TEST_EFFECTS: effects }), cli(args, { STEPWISE_TEST_EFFECTS: effects })]);
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      const text = readFileSync(effects, 'utf8');
+      for (const id of ids) {
+        expect((await store.get(id))?.status).toBe('done');
+        const journal = await store.journal(id);
+        expect(journalProblems(journal), id).toEqual([]);
+        const check = checkEffects(id, journal, text.split('\n').filter((l) => l.startsWith(`${id}:`)).join('\n'));
+        expect(check.effectProblems, id).toEqual([]);
+        expect(check.completedReruns + check.sameKeyReruns, id).toBe(0);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('workers on PostgreSQL', () => {
   it('three worker processes, one killed and one drained mid-run: every run finishes, each completed step once', { timeout: 120_000 }, async () => {
