@@ -5,6 +5,8 @@
  */
 export { createEngine } from './engine/engine.js';
 export type { Engine, EngineOptions, StartOptions, RunSummary } from './engine/engine.js';
+export type { WorkOptions, WorkSummary } from './engine/worker.js';
+export type { RateLimitOptions } from './policy/rate-limit.js';
 export type { RunView, StepView } from './engine/view.js';
 export type { DefinitionSource } from './engine/runtime.js';
 export { systemClock, ManualClock } from './engine/clock.js';
