@@ -38,10 +38,12 @@ export async function withStore<T>(spec: string | undefined, fn: (store: Store) 
  */
 export function progressPrinter(progress: Progress = createProgress()): (view: RunView) => void {
   const printed = new Set<string>();
+  // Visits that ended before this command started were printed by the command that ran them (`send`, `resume`).
+  const since = Date.now();
   return (view) => {
     view.steps.forEach((step, index) => {
       const key = `${view.runId}:${index}:${step.status}`;
-      if (step.status === 'running' || printed.has(key)) return;
+      if (step.status === 'running' || printed.has(key) || (step.endedAt !== null && step.endedAt < since)) return;
       printed.add(key);
       const mark = step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
       const took = step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';

@@ -74,6 +74,10 @@ describe('stepwise run / send / resume', () => {
     // The approval, from a third process.
     const approved = await cli(['send', waiting.runId, 'APPROVE', '--data', '{"by":"cfo@example.com"}', ...store, '--json']);
     expect(approved.code).toBe(0);
+    // Progress lines for what this process did, not again for the steps the first process ran.
+    expect(approved.stderr).toMatch(/cfo_approval done/);
+    expect(approved.stderr).toMatch(/pay done · 1 attempt/);
+    expect(approved.stderr).not.toMatch(/extract done/);
     const done = lastJson(approved.stdout);
     expectContract(done);
     expect(done).toMatchObject({
