@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JournalEntry } from '../../src/run/types.js';
 import type { Store } from '../../src/store/types.js';
-import { finish, lastJson, startCli, cli } from './cli.js';
+import { finish, lastJson, startCli } from './cli.js';
 import { journalProblems } from './helpers.js';
 
 export const crashDefinition = path.join(import.meta.dirname, 'fixtures/crash.yaml');
@@ -22,11 +22,15 @@ export interface Scenario {
   readonly killAfterMs?: number;
   /** Route the run through the wait (300 ms timeout) before it finishes. */
   readonly wait?: boolean;
+  /** Also kill the first recovery (`resume`) this long after it starts: a crash during recovery. */
+  readonly killResumeAfterMs?: number;
 }
 
 export interface Outcome {
   readonly scenario: Scenario;
   readonly killed: boolean;
+  /** Recoveries killed too. */
+  readonly resumeKills: number;
   readonly status: string;
   readonly resumes: number;
   /** Side effects of a step that had already completed (must be 0). */
@@ -49,12 +53,18 @@ export async function runScenario(scenario: Scenario, store: string, dir: string
 
   let status = killed ? 'killed' : (parsed<{ status: string }>(first.stdout)?.status ?? 'unknown');
   let resumes = 0;
+  let resumeKills = 0;
   const recoveryEnv = { STEPWISE_TEST_EFFECTS: effects };
   while (status !== 'done' && resumes < 8) {
     resumes++;
     const exists = await readStore().get(scenario.runId);
     // Killed before the run was created: the caller starts it again under the same id.
-    const result = exists ? await cli(['resume', scenario.runId, '--store', store, '--json'], recoveryEnv) : await cli(args, recoveryEnv);
+    const command = exists ? ['resume', scenario.runId, '--store', store, '--json'] : args;
+    const result = await finish(startCli(command, recoveryEnv), resumes === 1 ? scenario.killResumeAfterMs : undefined);
+    if (result.signal === 'SIGKILL') {
+      resumeKills++;
+      continue;
+    }
     if (result.code !== 0) {
       problems.push(`recovery exited ${result.code}: ${result.stderr.slice(-400)}`);
       break;
@@ -73,7 +83,7 @@ export async function runScenario(scenario: Scenario, store: string, dir: string
   problems.push(...journalProblems(journal));
   const { completedReruns, sameKeyReruns, effectProblems } = checkEffects(scenario.runId, journal, existsSync(effects) ? readFileSync(effects, 'utf8') : '');
   problems.push(...effectProblems);
-  return { scenario, killed, status, resumes, completedReruns, sameKeyReruns, problems };
+  return { scenario, killed, resumeKills, status, resumes, completedReruns, sameKeyReruns, problems };
 }
 
 function parsed<T>(stdout: string): T | null {
@@ -134,8 +144,9 @@ export async function runAll(scenarios: readonly Scenario[], parallel: number, o
 export function report(label: string, outcomes: readonly Outcome[]): string {
   const kills = outcomes.filter((o) => o.killed);
   const targeted = kills.filter((o) => o.scenario.crashAt).length;
+  const resumeKills = outcomes.reduce((n, o) => n + o.resumeKills, 0);
   const lost = outcomes.filter((o) => o.status !== 'done').length;
   const completedReruns = outcomes.reduce((n, o) => n + o.completedReruns, 0);
   const sameKey = outcomes.reduce((n, o) => n + o.sameKeyReruns, 0);
-  return `${label}: runs ${outcomes.length}, kills ${kills.length} (targeted ${targeted}, random ${kills.length - targeted}), completed steps re-run ${completedReruns}, attempts re-run with the same key ${sameKey}, runs lost ${lost}`;
+  return `${label}: runs ${outcomes.length}, kills ${kills.length + resumeKills} (targeted ${targeted}, random ${kills.length - targeted}, during recovery ${resumeKills}), completed steps re-run ${completedReruns}, attempts re-run with the same key ${sameKey}, runs lost ${lost}`;
 }

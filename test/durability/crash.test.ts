@@ -42,6 +42,8 @@ function randomKills(prefix: string, count: number, seed: number): Scenario[] {
     crashAt: null,
     killAfterMs: 300 + Math.floor(next() * 900),
     wait: i % 4 === 0,
+    // Every third run's first recovery is killed too, at a random time.
+    ...(i % 3 === 1 ? { killResumeAfterMs: 300 + Math.floor(next() * 700) } : {}),
   }));
 }
 
