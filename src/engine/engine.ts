@@ -87,6 +87,12 @@ export interface Engine {
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 
+function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTool>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, tool] of a) if (b.get(name) !== tool) return false;
+  return true;
+}
+
 function validateInput(source: DefinitionSource, input: unknown): void {
   const schema = source.workflow.input;
   if (!schema) return;
@@ -133,6 +139,15 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
 
+  /** The runtime of a definition handed to `start`: the compiled machine is cached per version, the tools are the caller's. */
+  function runtimeOf(definition: RunRecord['definition'], version: string, source: DefinitionSource): Runtime {
+    const tools = new Map([...engineTools, ...toolMap(source.tools)]);
+    const cached = runtimes.get(version);
+    const runtime = cached && sameTools(cached.tools, tools) ? cached : { ...(cached ?? buildRuntime(definition, version, tools)), tools };
+    runtimes.set(version, runtime);
+    return runtime;
+  }
+
   async function runtimeFor(record: RunRecord, source?: DefinitionSource): Promise<Runtime> {
     const cached = runtimes.get(record.version);
     if (cached) return cached;
@@ -160,12 +175,16 @@ export function createEngine(options: EngineOptions): Engine {
     clock,
 
     async start(source, opts = {}) {
+      if (opts.runId !== undefined) {
+        // Starting the same id again returns the existing run, whatever input comes with it.
+        const existing = await store.get(opts.runId);
+        if (existing) return toView(existing);
+      }
       const input = opts.input ?? {};
       validateInput(source, input);
       const definition = storedDefinition(source);
       const version = source.hash ?? versionOf(source.workflow);
-      const runtime = buildRuntime(definition, version, new Map([...engineTools, ...toolMap(source.tools)]));
-      runtimes.set(version, runtime);
+      const runtime = runtimeOf(definition, version, source);
       const now = clock.now();
       const startOwner = ownerId();
       const budget = resolveBudget(source.workflow.budget, opts.budget);
@@ -198,7 +217,7 @@ export function createEngine(options: EngineOptions): Engine {
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
       if (!created.created || opts.detach) return toView(created.run);
-      return withLease({ ...leaseOf(created.run.id), owner: startOwner }, () => run(created.run, { mode: 'rest', sleepTimers: true }, source));
+      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true }, () => run(created.run, { mode: 'rest', sleepTimers: true }, source));
     },
 
     async send(runId, type, data) {
@@ -303,7 +322,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
   const { send, resume, step, cancel } = engine;
-  const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
+  const leased = <T extends { readonly status?: string }>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),

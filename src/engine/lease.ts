@@ -81,14 +81,24 @@ export function heartbeat(
   return { signal: lost.signal, stop: () => clearInterval(timer) };
 }
 
-/** Runs `work` holding the run's lease, renewed on a heartbeat, released afterwards. */
-export async function withLease<T>(options: LeaseOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  await acquireLease(options);
+/**
+ * Runs `work` holding the run's lease, renewed on a heartbeat, released
+ * afterwards — unless the run ended (`done`, `cancelled`): no one drives it
+ * again, so that write is saved. `held` skips the acquire for a run created
+ * with this lease.
+ */
+export async function withLease<T extends { readonly status?: string }>(
+  options: LeaseOptions & { readonly held?: boolean },
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (!options.held) await acquireLease(options);
   const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, Math.max(10, Math.floor(options.leaseMs / 3)));
+  let result: T | undefined;
   try {
-    return await work(beat.signal);
+    result = await work(beat.signal);
+    return result;
   } finally {
     beat.stop();
-    await options.store.release(options.runId, options.owner).catch(() => {});
+    if (result?.status !== 'done' && result?.status !== 'cancelled') await options.store.release(options.runId, options.owner).catch(() => {});
   }
 }

@@ -19,6 +19,15 @@ function isRunnable(run: RunRecord, now: number): boolean {
   return runnable && (run.lease === null || run.lease.until < now);
 }
 
+/**
+ * A record handed out: its mutable parts copied, its definition shared (stored
+ * records never change their definition, and records are read-only to callers).
+ */
+function copyOut(run: RunRecord): RunRecord {
+  const { definition, ...rest } = run;
+  return { ...structuredClone(rest), definition };
+}
+
 function toEntry(runId: string, seq: number, entry: NewJournalEntry): JournalEntry {
   const { step, visit, attempt, event, at } = entry;
   return structuredClone({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
@@ -56,7 +65,7 @@ export function createMemoryStore(): Store {
 
     async get(runId) {
       const found = runs.get(runId);
-      return found ? structuredClone(found.run) : null;
+      return found ? copyOut(found.run) : null;
     },
 
     async list(filter = {}) {
@@ -73,23 +82,24 @@ export function createMemoryStore(): Store {
       if (expectRevision !== undefined && current.run.revision !== expectRevision) {
         throw new ConflictError(runId, expectRevision, current.run.revision);
       }
-      const next: RunRecord = structuredClone({
+      // Only what the patch brings is copied; the rest of the stored record (its definition above all) never changes.
+      const next: RunRecord = {
         ...current.run,
         status: patch.status,
-        snapshot: patch.snapshot ?? null,
-        output: patch.output === undefined ? current.run.output : patch.output,
-        failure: patch.failure,
-        usage: patch.usage,
+        snapshot: structuredClone(patch.snapshot ?? null),
+        output: patch.output === undefined ? current.run.output : structuredClone(patch.output),
+        failure: structuredClone(patch.failure),
+        usage: { ...patch.usage },
         wakeAt: patch.wakeAt,
-        options: patch.options ?? current.run.options,
+        options: patch.options ? structuredClone(patch.options) : current.run.options,
         updatedAt: Date.now(),
         revision: current.run.revision + 1,
-      });
+      };
       const base = current.journal.length;
       const entries = journal.map((entry, i) => toEntry(runId, base + i + 1, entry));
       current.run = next;
       current.journal.push(...entries);
-      return structuredClone(next);
+      return copyOut(next);
     },
 
     async journal(runId) {

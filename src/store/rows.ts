@@ -44,13 +44,14 @@ function numOrNull(value: unknown): number | null {
   return value == null ? null : num(value);
 }
 
-export function toRunRecord(row: RunRow, decode: DecodeJson): RunRecord {
+/** A run record from its row; `decodeDefinition` may share parsed definitions between records (they never change). */
+export function toRunRecord(row: RunRow, decode: DecodeJson, decodeDefinition: DecodeJson = decode): RunRecord {
   const leaseOwner = row.lease_owner as string | null;
   return {
     id: row.id as string,
     workflow: row.workflow as string,
     version: row.version as string,
-    definition: decode(row.definition) as RunRecord['definition'],
+    definition: decodeDefinition(row.definition) as RunRecord['definition'],
     status: row.status as RunStatus,
     input: decode(row.input),
     output: decode(row.output),

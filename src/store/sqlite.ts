@@ -11,7 +11,7 @@ import { RunNotFoundError } from '../errors.js';
 import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord, type DecodeJson,
   type JournalRow, type RunRow,
 } from './rows.js';
 import { ConflictError, type Store } from './types.js';
@@ -34,8 +34,26 @@ const RUNNABLE = `((status = 'running' AND (wake_at IS NULL OR wake_at <= @now))
  * The record after a commit: what the patch set comes from the patch itself, so
  * the hot path parses back only the columns it did not write.
  */
+/**
+ * Definitions parsed once per distinct text: every commit returns the run's
+ * row, and parsing its (unchanging) definition each time is most of the
+ * decoding work. Bounded; cleared when full.
+ */
+const definitionCache = new Map<string, unknown>();
+const decodeDefinition: DecodeJson = (column) => {
+  if (typeof column !== 'string') return decodeText(column);
+  let parsed = definitionCache.get(column);
+  if (parsed === undefined) {
+    if (definitionCache.size >= 256) definitionCache.clear();
+    parsed = JSON.parse(column) as unknown;
+    definitionCache.set(column, parsed);
+  }
+  return parsed;
+};
+const toRecord = (row: RunRow): RunRecord => toRunRecord(row, decodeText, decodeDefinition);
+
 function committed(row: RunRow, patch: RunPatch): RunRecord {
-  const stored = toRunRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, decodeText);
+  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null });
   return {
     ...stored,
     failure: patch.failure,
@@ -161,18 +179,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async create(run, journal) {
       const { row, created } = create.immediate(run, journal);
-      return { run: toRunRecord(row, decodeText), created };
+      return { run: toRecord(row), created };
     },
     async get(runId) {
       const row = s.getRun.get(runId);
-      return row ? toRunRecord(row, decodeText) : null;
+      return row ? toRecord(row) : null;
     },
     async list(filter = {}) {
       const params: unknown[] = [];
       if (filter.status) params.push(JSON.stringify(filter.status));
       if (filter.workflow !== undefined) params.push(filter.workflow);
       params.push(filter.limit ?? -1);
-      return listStatement(filter).all(params).map((row) => toRunRecord(row, decodeText));
+      return listStatement(filter).all(params).map((row) => toRecord(row));
     },
     async commit(runId, patch, journal, expectRevision) {
       return committed(commit.immediate(runId, patch, journal, expectRevision ?? null), patch);
@@ -183,7 +201,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async claim({ owner, now, leaseMs, limit }) {
       if (limit <= 0) return [];
       const rows = claim.immediate({ owner, now, until: now + leaseMs, limit });
-      return rows.map((row) => toRunRecord(row, decodeText)).sort(byUpdatedAt);
+      return rows.map((row) => toRecord(row)).sort(byUpdatedAt);
     },
     async renew(runId, owner, until) {
       return s.renew.run(until, runId, owner).changes > 0;
