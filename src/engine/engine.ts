@@ -322,7 +322,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
   const { send, resume, step, cancel } = engine;
-  const leased = <T extends { readonly status?: string }>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
+  const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),

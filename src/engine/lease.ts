@@ -41,16 +41,21 @@ export function ownerIsDead(owner: string): boolean {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** Takes the run's lease, waiting up to `waitMs` for another holder. */
-export async function acquireLease(options: LeaseOptions): Promise<void> {
+/**
+ * Takes the run's lease, waiting up to `waitMs` for another holder. Returns
+ * false, holding nothing, for a run that has ended (`done`, `cancelled`):
+ * nothing drives it again, so there is nothing to wait for.
+ */
+export async function acquireLease(options: LeaseOptions): Promise<boolean> {
   const { store, clock, runId, owner, leaseMs } = options;
   const giveUp = Date.now() + options.waitMs;
   for (;;) {
-    if (await store.acquire(runId, owner, clock.now(), leaseMs)) return;
+    if (await store.acquire(runId, owner, clock.now(), leaseMs)) return true;
     const record = await store.get(runId);
     if (!record) throw new RunNotFoundError(runId);
+    if (record.status === 'done' || record.status === 'cancelled') return false;
     const holder = record.lease?.owner;
-    if (holder && ownerIsDead(holder) && (await store.acquire(runId, owner, clock.now(), leaseMs, holder))) return;
+    if (holder && ownerIsDead(holder) && (await store.acquire(runId, owner, clock.now(), leaseMs, holder))) return true;
     if (Date.now() >= giveUp) {
       throw new StepwiseError(
         'run_busy',
@@ -83,22 +88,18 @@ export function heartbeat(
 
 /**
  * Runs `work` holding the run's lease, renewed on a heartbeat, released
- * afterwards — unless the run ended (`done`, `cancelled`): no one drives it
- * again, so that write is saved. `held` skips the acquire for a run created
- * with this lease.
+ * afterwards. `held` skips the acquire for a run created with this lease.
  */
-export async function withLease<T extends { readonly status?: string }>(
+export async function withLease<T>(
   options: LeaseOptions & { readonly held?: boolean },
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (!options.held) await acquireLease(options);
+  if (!options.held && !(await acquireLease(options))) return work(new AbortController().signal);
   const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, Math.max(10, Math.floor(options.leaseMs / 3)));
-  let result: T | undefined;
   try {
-    result = await work(beat.signal);
-    return result;
+    return await work(beat.signal);
   } finally {
     beat.stop();
-    if (result?.status !== 'done' && result?.status !== 'cancelled') await options.store.release(options.runId, options.owner).catch(() => {});
+    await options.store.release(options.runId, options.owner).catch(() => {});
   }
 }
