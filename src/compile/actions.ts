@@ -4,21 +4,13 @@
  */
 import { assign } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
-import type { Usage } from '../run/types.js';
+import { addUsage, type Usage } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
 import type { ResolvedBudget, RunContext, StepFailure, StepResult, TrailEntry } from './context.js';
 
 type Ev = { type: string; at: number } & Record<string, unknown>;
 type Args = { context: RunContext; event: Ev };
 
-function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-    usd: a.usd + b.usd,
-  };
-}
 
 /** Replaces the last trail entry (the current visit). */
 function updateLast(trail: readonly TrailEntry[], change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {

@@ -13,6 +13,7 @@ import { setup, type AnyStateMachine } from 'xstate';
 import { stepKind, type Step, type Workflow } from '../definition/schema.js';
 import { resolveLimits } from '../policy/limits.js';
 import { resolveRetry } from '../policy/backoff.js';
+import { zeroUsage } from '../run/types.js';
 import { actions } from './actions.js';
 import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
 import { guards } from './guards.js';
@@ -163,7 +164,7 @@ export function compile(workflow: Workflow): WorkflowMachine {
       retryAt: null,
       enteredAt: input.at,
       startedAt: input.at,
-      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 },
+      usage: zeroUsage,
       budget: input.budget,
       failure: null,
       lastError: null,

@@ -6,6 +6,7 @@
 import type { Workflow } from './schema.js';
 import type { Edge } from './graph.js';
 import type { PathSegment } from './locate.js';
+import { stronglyConnected } from '../util/components.js';
 
 /** A finding before it is located: an error or a warning at a path. */
 export interface Finding {
@@ -86,35 +87,9 @@ function closure(from: readonly string[], links: ReadonlyMap<string, readonly st
  */
 function sinkComponents(nodes: ReadonlySet<string>, out: ReadonlyMap<string, readonly string[]>): string[][] {
   const order = [...nodes];
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
+  const components = stronglyConnected(order, out);
   const componentOf = new Map<string, number>();
-  const components: string[][] = [];
-  const visit = (id: string): void => {
-    index.set(id, index.size);
-    low.set(id, index.get(id)!);
-    stack.push(id);
-    onStack.add(id);
-    for (const to of out.get(id) ?? []) {
-      if (!nodes.has(to)) continue;
-      if (!index.has(to)) {
-        visit(to);
-        low.set(id, Math.min(low.get(id)!, low.get(to)!));
-      } else if (onStack.has(to)) low.set(id, Math.min(low.get(id)!, index.get(to)!));
-    }
-    if (low.get(id) === index.get(id)) {
-      const component: string[] = [];
-      for (let top = stack.pop(); top !== undefined; top = top === id ? undefined : stack.pop()) {
-        onStack.delete(top);
-        componentOf.set(top, components.length);
-        component.push(top);
-      }
-      components.push(component.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
-    }
-  };
-  for (const id of order) if (!index.has(id)) visit(id);
+  components.forEach((members, i) => members.forEach((id) => componentOf.set(id, i)));
   return components
     .filter((component, i) => component.every((id) => (out.get(id) ?? []).every((to) => !nodes.has(to) || componentOf.get(to) === i)))
     .sort((a, b) => order.indexOf(a[0]!) - order.indexOf(b[0]!));

@@ -13,7 +13,7 @@ import { compileMapping, evaluateCondition, evaluateMapping } from '../expr/inde
 import type { FinalStep, ChoiceStep, Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
-import type { NewJournalEntry, RunRecord } from '../run/types.js';
+import { zeroUsage, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
 import type { Store } from '../store/types.js';
@@ -350,7 +350,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   return current;
 }
 
-const zero = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
+const zero = zeroUsage;
 
 function failedEvent(at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null) {
   return {

@@ -10,7 +10,7 @@ import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../error
 import { resolveModel, type ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
-import { finishedStatuses } from '../run/types.js';
+import { finishedStatuses, zeroUsage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
@@ -206,7 +206,7 @@ export function createEngine(options: EngineOptions): Engine {
         input,
         output: null,
         failure: null,
-        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 },
+        usage: zeroUsage,
         snapshot,
         options: runOptions,
         wakeAt: null,

@@ -12,7 +12,7 @@ import { compile } from '../compile/machine.js';
 import { stepKind } from '../definition/schema.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
-import type { RunRecord } from '../run/types.js';
+import { zeroUsage, type RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
 import { storedDefinition, versionOf, type DefinitionSource } from './runtime.js';
 import { snapshotOf, type RunView } from './view.js';
@@ -91,7 +91,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
     input: original.input,
     output: null,
     failure: null,
-    usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 },
+    usage: zeroUsage,
     snapshot,
     options: original.options,
     wakeAt: null,

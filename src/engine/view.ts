@@ -2,22 +2,13 @@
  * The run as callers see it (`run --json`, `engine.get()`): status, usage,
  * one entry per step visit, what it waits for, why it failed.
  */
-import type { RunContext, StepStatus } from '../compile/context.js';
+import type { RunContext, TrailEntry } from '../compile/context.js';
 import { parseDuration } from '../util/duration.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
 import { positionOf, type Position, type SnapshotLike } from './position.js';
 
-export interface StepView {
-  readonly id: string;
-  readonly visit: number;
-  readonly status: StepStatus;
-  readonly attempts: number;
-  readonly tokens: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly startedAt: number;
-  readonly endedAt: number | null;
-}
+/** One step visit of a run, as `steps` lists it. */
+export type StepView = TrailEntry;
 
 export interface RunView {
   readonly runId: string;

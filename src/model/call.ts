@@ -3,7 +3,7 @@
  * `stop_reason` and API error mapped to a step outcome, usage counted.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { FailureKind, Usage } from '../run/types.js';
+import { addUsage, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import { costUsd } from '../policy/pricing.js';
 import type { ModelConfig } from './client.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
@@ -40,14 +40,6 @@ export function toUsage(model: string, usage: { input_tokens: number; output_tok
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd: costUsd(model, inputTokens, outputTokens) };
 }
 
-function add(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-    usd: a.usd + b.usd,
-  };
-}
 
 /** The request body, built once so the budget guard counts exactly what is sent. */
 export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.MessageCreateParamsNonStreaming {
@@ -84,7 +76,7 @@ export function classifyError(error: unknown): { kind: FailureKind; message: str
  */
 export async function callForToolInput(config: ModelConfig, req: ToolCallRequest): Promise<ToolCallResult> {
   const started = Date.now();
-  let usage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
+  let usage: Usage = zeroUsage;
   const params = toolCallParams(req);
   const messages = [...params.messages];
   let requests = 0;
@@ -115,7 +107,7 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       const { kind, message, retryable } = classifyError(error);
       return fail(kind, message, retryable, null);
     }
-    usage = add(usage, toUsage(req.model, reply.usage));
+    usage = addUsage(usage, toUsage(req.model, reply.usage));
     const stop = reply.stop_reason ?? 'end_turn';
     const toolUse = reply.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === req.tool.name);
     switch (stop) {

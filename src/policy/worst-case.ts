@@ -20,6 +20,7 @@ import { countRequestTokens } from '../model/tokens.js';
 import { resolveRetry } from './backoff.js';
 import { resolveBudget } from './budget.js';
 import { resolveLimits } from './limits.js';
+import { stronglyConnected } from '../util/components.js';
 
 /** The tool a model step fills, as sent to the model. */
 export interface ToolSchema {
@@ -138,35 +139,4 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
     budget: { tokens: budget.tokens, stopAt: budget.stopAt, limit },
     exceedsBudget: tokens > limit,
   };
-}
-
-/** Strongly connected components (Tarjan), each listed in definition order. */
-function stronglyConnected(ids: readonly string[], out: ReadonlyMap<string, readonly string[]>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const components: string[][] = [];
-  const visit = (id: string): void => {
-    index.set(id, index.size);
-    low.set(id, index.get(id)!);
-    stack.push(id);
-    onStack.add(id);
-    for (const to of out.get(id) ?? []) {
-      if (!index.has(to)) {
-        visit(to);
-        low.set(id, Math.min(low.get(id)!, low.get(to)!));
-      } else if (onStack.has(to)) low.set(id, Math.min(low.get(id)!, index.get(to)!));
-    }
-    if (low.get(id) === index.get(id)) {
-      const component: string[] = [];
-      for (let top = stack.pop(); top !== undefined; top = top === id ? undefined : stack.pop()) {
-        onStack.delete(top);
-        component.push(top);
-      }
-      components.push(component.sort((a, b) => ids.indexOf(a) - ids.indexOf(b)));
-    }
-  };
-  for (const id of ids) if (!index.has(id)) visit(id);
-  return components;
 }

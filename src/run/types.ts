@@ -38,6 +38,15 @@ export interface Usage {
 
 export const zeroUsage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
 
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    usd: a.usd + b.usd,
+  };
+}
+
 /** What a run was started with that a resume reuses unless told otherwise. */
 export interface RunOptions {
   readonly seed?: number;
