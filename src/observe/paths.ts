@@ -15,6 +15,7 @@ import { positionOf, type SnapshotLike } from '../engine/position.js';
 import type { ModelConfig } from '../model/client.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { resolveBudget } from '../policy/budget.js';
+import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
 import { executors } from '../steps/index.js';
 import type { StepEnv, StepOutcome } from '../steps/types.js';
@@ -160,7 +161,8 @@ async function runPath(
           const prepared = await executor.prepare(env);
           if (prepared.request && context().attempt === 0) {
             const step = workflow.steps[pos.step] as { retry?: Workflow['retry'] };
-            worst += prepared.projectedTokens * resolveRetry(step.retry, workflow.retry).maxAttempts;
+            const maxTokens = prepared.request.maxTokens;
+            worst += visitWorstCase(prepared.projectedTokens - maxTokens, maxTokens, resolveRetry(step.retry, workflow.retry).maxAttempts);
           }
           actor.send({ type: 'step.run', at, projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
           const after = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);

@@ -54,6 +54,15 @@ export interface WorstCase {
   readonly exceedsBudget: boolean;
 }
 
+/**
+ * Tokens one step visit may use at worst: every attempt sends its prompt; the
+ * first receives `maxTokens`, each later one twice that (the doubling after a
+ * `max_tokens` stop).
+ */
+export function visitWorstCase(inputTokens: number, maxTokens: number, attempts: number): number {
+  return attempts * inputTokens + maxTokens + (attempts - 1) * 2 * maxTokens;
+}
+
 const ANALYSIS_TOOL_DESCRIPTION = 'Record the analysis this step asks for, in the required structure.';
 
 /** Counted input tokens of one attempt of a model step, the way `prepareModelStep` builds it. */
@@ -104,7 +113,7 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
       const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
       const maxTokens = (kind === 'claude' ? own.claude?.maxTokens : own.analyze?.maxTokens) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
       const inputTokens = promptTokens(workflow, id, toolOf);
-      const tokens = visits * (attempts * inputTokens + maxTokens + (attempts - 1) * 2 * maxTokens);
+      const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts);
       bounds.set(id, { step: id, visits, attempts, inputTokens, maxTokens, tokens });
     }
   }
