@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { RunNotFoundError } from '../../errors.js';
 import { toView } from '../../engine/view.js';
-import type { JournalEntry, RunStatus } from '../../run/types.js';
+import type { RunStatus } from '../../run/types.js';
 import { color, runJson } from '../io.js';
 import { buildTimeline, renderTimeline } from '../../observe/timeline.js';
 import { withStore } from '../context.js';
@@ -13,26 +13,6 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-/** One row per step visit and attempt, from the journal. */
-export function timeline(journal: readonly JournalEntry[]): string[] {
-  const rows: string[] = [];
-  const header = `${pad('step', 18)}${pad('visit', 6)}${pad('try', 5)}${pad('event', 17)}${pad('ms', 8)}${pad('tokens in/out', 15)}detail`;
-  rows.push(color.bold(header));
-  const t0 = journal[0]?.at ?? 0;
-  for (const e of journal) {
-    const tokens = e.usage ? `${e.usage.inputTokens}/${e.usage.outputTokens}` : '';
-    const detail = e.error
-      ? color.red(`${e.error.kind}: ${e.error.message}`)
-      : e.event === 'retry_scheduled'
-        ? `retry in ${(e.data as { delayMs?: number })?.delayMs ?? '?'} ms`
-        : e.event === 'event' || e.event === 'choice' || e.event === 'waiting' || e.event === 'resumed'
-          ? JSON.stringify(e.data ?? null).slice(0, 80)
-          : '';
-    const line = `${pad(e.step ?? '-', 18)}${pad(String(e.visit), 6)}${pad(String(e.attempt), 5)}${pad(e.event, 17)}${pad(e.latencyMs !== undefined ? String(e.latencyMs) : '', 8)}${pad(tokens, 15)}${detail}`;
-    rows.push(`${color.dim(`+${String(e.at - t0).padStart(6)} ms`)}  ${e.error ? color.red(line) : line}`);
-  }
-  return rows;
-}
 
 export function registerInspectCommands(program: Command): void {
   program
