@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Skip LangGraph.js (e.g. when it is not installed). */
   readonly skipLanggraph?: boolean;
   readonly onProgress?: (message: string) => void;
+  /** Called as each scenario of an arm finishes, for a live progress line. */
+  readonly onTick?: (arm: string, done: number, total: number) => void;
 }
 
 /** The published figures the benchmark is compared with. */
@@ -143,11 +145,19 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   let stepwise: ScenarioOutcome[];
   try {
     progress('stateless arm: SDK tool runner, full transcript each turn');
-    stateless = await pool(scenarios, concurrency, (s) => runStateless(s, { baseURL: emulator.url }));
+    const ticked = <T>(arm: string, run: (s: Scenario) => Promise<T>) => {
+      let done = 0;
+      return async (s: Scenario) => {
+        const result = await run(s);
+        options.onTick?.(arm, ++done, scenarios.length);
+        return result;
+      };
+    };
+    stateless = await pool(scenarios, concurrency, ticked('stateless', (s) => runStateless(s, { baseURL: emulator.url })));
     progress('stepwise arm: Stepwise engine, memory store');
     const store = createMemoryStore();
     await store.migrate();
-    stepwise = await pool(scenarios, concurrency, (s) => runStepwise(s, store, { baseURL: emulator.url }));
+    stepwise = await pool(scenarios, concurrency, ticked('stepwise', (s) => runStepwise(s, store, { baseURL: emulator.url })));
     await store.close();
   } finally {
     await emulator.close();

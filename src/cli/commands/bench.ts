@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { formatTable, renderSvg } from '../../bench/report.js';
 import { runBenchmark } from '../../bench/run.js';
 import { color, parseIntArg } from '../io.js';
+import { createProgress } from '../progress.js';
 
 interface BenchFlags {
   scenarios: string;
@@ -32,6 +33,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--no-langgraph', 'skip the LangGraph.js overhead arm')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => {
+      const progress = createProgress();
       const result = await runBenchmark({
         scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200,
         profile: opts.profile,
@@ -40,8 +42,10 @@ export function registerBenchCommand(program: Command): void {
         parkedRuns: parseIntArg(opts.parked, '--parked') ?? 10_000,
         concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
         skipLanggraph: !opts.langgraph,
-        onProgress: (message) => process.stderr.write(`${color.dim(`bench: ${message}`)}\n`),
+        onProgress: (message) => progress.line(color.dim(`bench: ${message}`)),
+        onTick: (arm, done, total) => progress.status(`${arm} arm: ${done}/${total} scenarios`),
       });
+      progress.done();
       const dir = resolve(opts.out);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -11,6 +11,7 @@ import { parseDuration } from '../../util/duration.js';
 import { log, withStore, type CommonOptions } from '../context.js';
 import { parseIntArg } from '../io.js';
 import { openModelServer } from '../model-server.js';
+import { createProgress } from '../progress.js';
 
 interface WorkerOptions extends CommonOptions {
   concurrency?: string;
@@ -67,8 +68,15 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
             ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
           });
           log(`stepwise worker: working runs from the ${store.kind} store (concurrency ${concurrency}, lease ${leaseMs} ms)`);
+          const progress = createProgress();
+          const settled = new Map<string, number>();
           engine.subscribe((view) => {
-            if (view.status !== 'running') log(`${view.runId} ${view.workflow} ${view.status}`);
+            if (view.status !== 'running') {
+              progress.line(`${view.runId} ${view.workflow} ${view.status}`);
+              settled.set(view.status, (settled.get(view.status) ?? 0) + 1);
+            }
+            const totals = [...settled].map(([status, n]) => `${n} ${status}`).join(', ');
+            progress.status(`working · last ${view.runId.slice(0, 8)} ${view.status} · ${totals || 'nothing settled yet'}`);
           });
           const summary = await engine.work({
             concurrency,
@@ -78,6 +86,7 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
             ...(opts.exitWhenIdle ? { exitWhenIdle: true } : {}),
             onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${error instanceof Error ? error.message : String(error)}`),
           });
+          progress.done();
           log(`stepwise worker ${summary.owner}: ${summary.claimed} claims, ${summary.errors} errors`);
           setExit(0);
         } finally {
