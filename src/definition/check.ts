@@ -87,11 +87,11 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   };
 }
 
-/** Syntax of every expression a step holds: `context`, `with`, `output` and choice `when` (with or without `{% %}`). */
+/** Syntax of every expression a step holds: `prompt`, `system`, `context`, `with`, `output` and choice `when` (with or without `{% %}`). */
 function stepExpressionIssues(step: Workflow['steps'][string], path: readonly PathSegment[]): Finding[] {
   const fields: Array<[value: unknown, at: PathSegment[]]> = [];
-  if ('claude' in step) fields.push([step.claude.context, ['claude', 'context']]);
-  if ('analyze' in step) fields.push([step.analyze.context, ['analyze', 'context']]);
+  if ('claude' in step) fields.push([step.claude.context, ['claude', 'context']], [step.claude.prompt, ['claude', 'prompt']], [step.claude.system, ['claude', 'system']]);
+  if ('analyze' in step) fields.push([step.analyze.context, ['analyze', 'context']], [step.analyze.prompt, ['analyze', 'prompt']], [step.analyze.system, ['analyze', 'system']]);
   if ('tool' in step) fields.push([step.with, ['with']]);
   if ('final' in step) fields.push([step.output, ['output']]);
   if ('choice' in step) {

@@ -42,10 +42,17 @@ export async function prepareModelStep(
   spec: ModelStepSpec,
   tool: ToolCallRequest['tool'],
 ): Promise<PreparedStep> {
-  const values = spec.context ? ((await evaluateMapping(compileMapping(spec.context), scopeOf(env))) as Record<string, unknown>) : {};
+  const scope = scopeOf(env);
+  const values = spec.context ? ((await evaluateMapping(compileMapping(spec.context), scope)) as Record<string, unknown>) : {};
+  // Prompts may hold `{% %}` templates too; plain text passes through unchanged.
+  const text = async (template: string) => {
+    if (!template.includes('{%')) return template;
+    const value = await evaluateMapping(compileMapping(template), scope);
+    return typeof value === 'string' ? value : JSON.stringify(value ?? '');
+  };
   const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
   const prompt = buildPrompt({
-    instructions: spec.prompt,
+    instructions: await text(spec.prompt),
     context: values,
     summary: summarize(env.context, env.stepId),
     ...(feedback ? { feedback } : {}),
@@ -55,7 +62,7 @@ export async function prepareModelStep(
   const request: ToolCallRequest = {
     model,
     maxTokens,
-    ...(spec.system ? { system: spec.system } : {}),
+    ...(spec.system ? { system: await text(spec.system) } : {}),
     prompt,
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,

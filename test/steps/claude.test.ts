@@ -24,6 +24,26 @@ const workflow = {
 };
 
 describe('claude step', () => {
+  it('evaluates {% %} templates in prompt and system against the run', async () => {
+    await withModel({ seed: 1 }, async ({ model }) => {
+      const { tool } = recordingTool('record_invoice', invoiceInput, (v) => v);
+      const templated = {
+        ...workflow,
+        steps: {
+          ...workflow.steps,
+          extract: {
+            ...workflow.steps.extract,
+            claude: { ...workflow.steps.extract.claude, prompt: 'Extract invoice {% $input.n %} of {% $count($keys($input)) %} fields.', system: 'Run {% $run.id %}.' },
+          },
+        },
+      };
+      const prepared = await claudeStep.prepare(env({ workflow: templated, stepId: 'extract', tools: [tool], model }));
+      expect(prepared.request!.prompt).toMatch(/<instructions>\nExtract invoice \S+ of \d+ fields\.\n<\/instructions>/);
+      expect(prepared.request!.prompt).not.toContain('{%');
+      expect(prepared.request!.system).toBe('Run run-1.');
+    });
+  });
+
   it('forces tool_choice to the one tool, sends only the declared context, and runs the tool on a valid input', async () => {
     await withModel({ seed: 1 }, async ({ model }) => {
       const { tool, calls } = recordingTool('record_invoice', invoiceInput, (v) => ({ recorded: true, ...v }));
