@@ -132,8 +132,13 @@ export const actions = {
   }),
 
   /** The run fails at its current step (no branch matched, a wait or the deadline ran out): that visit ends as failed. */
+  /** The run stops outside a step; an event may carry the precise reason (`message`). */
   failRun: assign(({ context, event }: Args, params: { kind: FailureKind; message: string }) => ({
-    failure: { kind: params.kind, step: context.trail[context.trail.length - 1]?.id ?? null, message: params.message },
+    failure: {
+      kind: params.kind,
+      step: context.trail[context.trail.length - 1]?.id ?? null,
+      message: typeof event['message'] === 'string' ? event['message'] : params.message,
+    },
     trail: updateLast(context.trail, (e) => ({ status: 'failed', endedAt: e.endedAt ?? event.at })),
   })),
 

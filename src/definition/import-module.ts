@@ -3,12 +3,75 @@
  * through tsx, so tool and workflow modules written in TS load from the
  * compiled CLI without a build step; JavaScript with a plain dynamic import.
  */
+import Module, { createRequire, register } from 'node:module';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const typescript = new Set(['.ts', '.mts', '.cts']);
 const javascript = new Set(['.js', '.mjs', '.cjs']);
+
+/**
+ * Outside an ESM package (no `"type": "module"` above it) tsx loads a `.ts`
+ * file as CommonJS, and its `export`s arrive wrapped in `default` (marked
+ * `__esModule`): unwrap them so `export default defineWorkflow(...)` and named
+ * tool exports are found either way.
+ */
+function esModuleExports(namespace: Record<string, unknown>): Record<string, unknown> {
+  const inner = namespace['default'];
+  if (typeof inner === 'object' && inner !== null && (inner as { __esModule?: unknown }).__esModule === true) {
+    return inner as Record<string, unknown>;
+  }
+  return namespace;
+}
+
+/** Specifiers a user module may import without installing them. */
+export function isProvided(specifier: string): boolean {
+  return specifier === 'stepwise' || specifier.startsWith('stepwise/') || specifier === 'zod' || specifier.startsWith('zod/');
+}
+
+/**
+ * The ESM resolve hook, as source for `module.register` (a `data:` URL, so it
+ * loads the same from `dist/` and from the TypeScript sources): resolution as
+ * usual, and for a provided specifier nobody installed, resolution from here.
+ */
+const hooksSource = `
+const isProvided = ${isProvided.toString()};
+let fallbackParent = '';
+export function initialize(data) { fallbackParent = data.parentURL; }
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    if (!fallbackParent || !isProvided(specifier) || error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return nextResolve(specifier, { ...context, parentURL: fallbackParent });
+  }
+}`;
+
+let fallbacksInstalled = false;
+
+/**
+ * Lets user modules outside this package import `stepwise` and `zod` without
+ * installing them: ESM imports through a resolve hook, CommonJS `require`s
+ * (tsx's mode outside an ESM package) through `Module._resolveFilename`. Their
+ * own installed copies, when present, are used first.
+ */
+function installFallbacks(): void {
+  if (fallbacksInstalled) return;
+  fallbacksInstalled = true;
+  register(`data:text/javascript,${encodeURIComponent(hooksSource)}`, { data: { parentURL: import.meta.url } });
+  const ownRequire = createRequire(import.meta.url);
+  const resolver = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = resolver._resolveFilename;
+  resolver._resolveFilename = function resolveWithFallback(request: string, ...rest: unknown[]): string {
+    try {
+      return original.call(this, request, ...rest);
+    } catch (error) {
+      if (!isProvided(request) || (error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+      return ownRequire.resolve(request);
+    }
+  };
+}
 
 /** File extensions {@link importFile} accepts. */
 export const moduleExtensions: readonly string[] = [...typescript, ...javascript];
@@ -21,7 +84,8 @@ export const moduleExtensions: readonly string[] = [...typescript, ...javascript
 export async function importFile(file: string): Promise<Record<string, unknown>> {
   const ext = extname(file).toLowerCase();
   const url = pathToFileURL(file).href;
-  if (typescript.has(ext)) return (await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>;
+  installFallbacks();
+  if (typescript.has(ext)) return esModuleExports((await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>);
   if (javascript.has(ext)) return (await import(url)) as Record<string, unknown>;
   throw new Error(`unsupported extension "${ext}"; use one of ${moduleExtensions.join(', ')}`);
 }

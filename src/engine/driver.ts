@@ -292,8 +292,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             if (when === undefined || (await evaluateCondition(when, scope))) index = b;
           }
         } catch (error) {
-          send({ type: 'choice.none', at: clock.now() });
-          note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message: (error as Error).message } });
+          const message = (error as Error).message;
+          send({ type: 'choice.none', at: clock.now(), message: `choice "${pos.step}": ${message}` });
+          note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
           continue;
         }
         if (index < 0) {
@@ -315,7 +316,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           send({ type: 'wait.timeout', at: now });
           continue;
         }
-        if (dirty) {
+        // A run whose first step is a wait enters it without any event: it is not dirty, but not yet `waiting` either.
+        if (dirty || current.status !== 'waiting') {
           note({ ...where(pos.step), event: 'waiting', data: { events: pos.events, timeoutAt, wakeAt: wake } });
           await commit();
           crashPoint('waiting');

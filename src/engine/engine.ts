@@ -274,7 +274,9 @@ export function createEngine(options: EngineOptions): Engine {
 
     async cancel(runId, reason = 'cancelled') {
       const record = await load(runId);
-      if (finishedStatuses.includes(record.status) && record.status !== 'failed') return toView(record);
+      // A run that ended stays as it ended; a failed run is cancelled only while a resume could still continue it.
+      const view = toView(record);
+      if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
       const at = clock.now();
       return run(record, {
         mode: 'rest',

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { compile, type WorkflowMachine } from '../compile/machine.js';
+import { nextStep, startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import type { StoredDefinition } from '../run/types.js';
 import type { AnyTool } from '../tools/define.js';
@@ -37,9 +38,24 @@ export function toolMap(tools: ReadonlyMap<string, AnyTool> | readonly AnyTool[]
   return new Map((tools as readonly AnyTool[]).map((t) => [t.name, t]));
 }
 
+/**
+ * The workflow with its implicit routes written out: `start`, and the `next` of
+ * every work step that relies on the order steps are listed in. A stored run
+ * then means the same thing whatever its store does to key order (PostgreSQL's
+ * `jsonb` sorts keys).
+ */
+export function explicitRoutes(workflow: Workflow): Workflow {
+  const steps: Record<string, Workflow['steps'][string]> = {};
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    const next = nextStep(workflow, id);
+    steps[id] = next !== undefined && ('claude' in step || 'analyze' in step || 'tool' in step) ? { ...step, next } : step;
+  }
+  return { ...workflow, start: startStep(workflow), steps };
+}
+
 export function storedDefinition(source: DefinitionSource): StoredDefinition {
   return {
-    workflow: source.workflow,
+    workflow: explicitRoutes(source.workflow),
     source: source.source ? path.resolve(source.source) : null,
     toolModules: (source.toolModules ?? []).map((m) => path.resolve(m)),
   };

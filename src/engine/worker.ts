@@ -46,7 +46,7 @@ export interface WorkSummary {
 export interface WorkerHost {
   readonly store: Store;
   readonly clock: Clock;
-  drive(record: RunRecord, options: { readonly signal: AbortSignal; readonly stop: AbortSignal }): Promise<unknown>;
+  drive(record: RunRecord, options: { readonly signal: AbortSignal; readonly stop: AbortSignal }): Promise<{ readonly status: string; readonly updatedAt: number }>;
 }
 
 /** Runs that threw this many times in one worker are left alone by its idle check. */
@@ -82,9 +82,13 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   async function driveOne(record: RunRecord): Promise<void> {
     const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs);
     let failed = false;
+    let stuck = false;
     try {
-      await host.drive(record, { signal: beat.signal, stop });
-      failures.delete(record.id);
+      const after = await host.drive(record, { signal: beat.signal, stop });
+      // A drive that changed nothing must not be claimed again at once: its lease is kept until it expires.
+      stuck = after.updatedAt === record.updatedAt && after.status === 'running';
+      if (stuck) failures.set(record.id, (failures.get(record.id) ?? 0) + 1);
+      else failures.delete(record.id);
     } catch (error) {
       failed = true;
       errors++;
@@ -92,7 +96,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
       options.onError?.(record.id, error);
     } finally {
       beat.stop();
-      if (!failed) await store.release(record.id, owner).catch(() => {});
+      if (!failed && !stuck) await store.release(record.id, owner).catch(() => {});
       inFlight.delete(record.id);
       wake();
     }
@@ -135,6 +139,9 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
       claimed++;
       inFlight.set(record.id, driveOne(record));
     }
+    // Yield to the event loop between claims: with a synchronous store every await above resolves at
+    // once, and signals (SIGTERM drains) and timers would otherwise never run.
+    await new Promise<void>((done) => setImmediate(done));
     if (batch.length > 0) continue;
     if (options.exitWhenIdle && inFlight.size === 0 && (await idle().catch(() => false))) break;
     await pause(pollMs);

@@ -1,6 +1,6 @@
 /** `list` and `show`: what is in a store, and the timeline of one run. */
 import type { Command } from 'commander';
-import { RunNotFoundError } from '../../errors.js';
+import { RunNotFoundError, StepwiseError } from '../../errors.js';
 import { toView } from '../../engine/view.js';
 import type { RunStatus } from '../../run/types.js';
 import { color, runJson } from '../io.js';
@@ -24,6 +24,8 @@ export function registerInspectCommands(program: Command): void {
     .option('--limit <n>', 'at most n runs', '100')
     .option('--json', 'print one JSON array')
     .action(async (opts: { store?: string; status?: string[]; workflow?: string; limit: string; json?: boolean }) => {
+      const unknown = (opts.status ?? []).filter((s) => !statuses.includes(s as RunStatus));
+      if (unknown.length) throw new StepwiseError('usage', `Unknown status ${unknown.join(', ')}: use ${statuses.join(', ')}.`);
       await withStore(opts.store, async (store) => {
         const runs = await store.list({
           ...(opts.status ? { status: opts.status as RunStatus[] } : {}),

@@ -105,8 +105,10 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
     .option('--json', 'print {"pruned": n}')
     .action(async (opts: { olderThan: string; status?: string[]; store?: string; json?: boolean }) => {
       const olderThanMs = parseDuration(opts.olderThan);
-      const unknown = (opts.status ?? []).filter((s) => !statuses.includes(s as RunStatus));
-      if (unknown.length) throw new StepwiseError('usage', `Unknown status ${unknown.join(', ')}: use ${statuses.join(', ')}.`);
+      // Only runs that stopped may be pruned: a running or waiting run is still somebody's work.
+      const prunable: readonly RunStatus[] = statuses.filter((s) => s !== 'running' && s !== 'waiting');
+      const refused = (opts.status ?? []).filter((s) => !prunable.includes(s as RunStatus));
+      if (refused.length) throw new StepwiseError('usage', `Cannot prune status ${refused.join(', ')}: prune removes stopped runs (${prunable.join(', ')}).`);
       await withStore(opts.store, async (store) => {
         const engine = createEngine({ store, model: { apiKey: 'unused' } });
         const pruned = await engine.prune({ olderThanMs, ...(opts.status ? { statuses: opts.status as RunStatus[] } : {}) });
