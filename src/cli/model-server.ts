@@ -3,7 +3,10 @@
  * handling when `ANTHROPIC_API_KEY` or `ANTHROPIC_BASE_URL` is set, otherwise
  * the embedded emulator, started for the command with the run's seed and faults.
  */
-import { startEmulator, type Emulator } from '../emulator/index.js';
+import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
+
+/** Per-request timeout against the built-in emulator when `--timeout` is not given. */
+const EMULATOR_TIMEOUT_MS = 10_000;
 import { environmentHasModel, type ModelOptions } from '../model/client.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
@@ -43,6 +46,11 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     return { model: tuning, emulator: null, close: async () => {} };
   }
   const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
+  // The emulator answers at once unless told to be slow: a `timeout` fault then costs seconds, not the SDK's minute.
+  if (timeoutMs === undefined) {
+    const latency = options.faults ? (parseFaults(options.faults).latency ?? 0) : 0;
+    Object.assign(tuning, { timeoutMs: Math.max(EMULATOR_TIMEOUT_MS, latency * 3 + 1000) });
+  }
   options.log(
     `stepwise: no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`,
   );
