@@ -34,12 +34,15 @@ export type ToolCallResult =
 /** How many times a `pause_turn` reply is continued before the step fails. */
 const MAX_CONTINUATIONS = 3;
 
-export function toUsage(model: string, usage: { input_tokens: number; output_tokens: number } | undefined): Usage {
-  const inputTokens = usage?.input_tokens ?? 0;
+/** Usage of one reply; prompt-cache writes and reads count as input, as they do against the budget. */
+export function toUsage(
+  model: string,
+  usage: { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null } | undefined,
+): Usage {
+  const inputTokens = (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0) + (usage?.cache_read_input_tokens ?? 0);
   const outputTokens = usage?.output_tokens ?? 0;
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd: costUsd(model, inputTokens, outputTokens) };
 }
-
 
 /** The request body, built once so the budget guard counts exactly what is sent. */
 export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.MessageCreateParamsNonStreaming {
@@ -106,6 +109,9 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
     } catch (error) {
       const { kind, message, retryable } = classifyError(error);
       return fail(kind, message, retryable, null);
+    }
+    if (!Array.isArray(reply?.content)) {
+      return fail('model_error', 'the model server sent a reply without content', true, null);
     }
     usage = addUsage(usage, toUsage(req.model, reply.usage));
     const stop = reply.stop_reason ?? 'end_turn';
