@@ -21,6 +21,7 @@ import { defineTool, type AnyTool } from '../tools/define.js';
 import { toDefinition } from './definition.js';
 import { inputSchema } from './tools.js';
 import { toolResult, type Scenario, type ScenarioStep } from './scenarios.js';
+import { pool } from './stats.js';
 
 /** One overhead measurement: work steps per second over the best of the timed passes. */
 export interface Throughput {
@@ -79,38 +80,49 @@ function cachedTools(scenario: Scenario): AnyTool[] {
  * Stepwise on `store`: every scenario as a tool-only definition run by
  * `createEngine().start()` to the end, `passes` times after a warm-up pass.
  */
-export async function stepwiseThroughput(scenarios: readonly Scenario[], store: Store, passes: number): Promise<Throughput> {
+export async function stepwiseThroughput(scenarios: readonly Scenario[], store: Store, passes: number, inFlight = 1): Promise<Throughput> {
   const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
   const loaded = scenarios.map((s) => loadDefinitionFromObject(toDefinition(s, { toolOnly: true }), cachedTools(s), s.id));
   const result = await timed(passes, async (pass) => {
-    let steps = 0;
-    for (const [i, definition] of loaded.entries()) {
+    const counts = await pool(loaded, inFlight, async (definition, i) => {
       const view = await engine.start(definition, { runId: `${pass}-${i}`, input: { document: '' } });
       if (view.status !== 'done') throw new Error(`overhead run ${view.runId} ended ${view.status}: ${view.failure?.message ?? ''}`);
-      steps += (scenarios[i] as Scenario).steps.length;
-    }
-    return steps;
+      return (scenarios[i] as Scenario).steps.length;
+    });
+    return counts.reduce((a, b) => a + b, 0);
   });
   return throughput(result.steps, scenarios.length, result.ms);
 }
+
+/**
+ * Runs in flight for the concurrent measurements of both engines: how a
+ * service drives many runs at once. Stepwise's SQLite store then commits the
+ * writes of one event-loop turn together (group commit), still durable before
+ * any is acknowledged; LangGraph's saver writes each checkpoint on its own.
+ */
+export const IN_FLIGHT = 16;
 
 export async function stepwiseOverhead(scenarios: readonly Scenario[], passes: number) {
   const memory = createMemoryStore();
   await memory.migrate();
   const mem = await stepwiseThroughput(scenarios, memory, passes);
   await memory.close();
-  const bySync: Partial<Record<Synchronous, Throughput>> = {};
-  for (const synchronous of ['FULL', 'NORMAL'] as const) {
+  const measure = async (synchronous: Synchronous, inFlight: number) => {
     const tmp = tempDir();
     const store = createSqliteStore({ path: join(tmp.dir, 'stepwise.db'), synchronous });
     try {
-      bySync[synchronous] = await stepwiseThroughput(scenarios, store, passes);
+      return await stepwiseThroughput(scenarios, store, passes, inFlight);
     } finally {
       await store.close();
       tmp.remove();
     }
-  }
-  return { memory: mem, sqliteFull: bySync.FULL as Throughput, sqliteNormal: bySync.NORMAL as Throughput };
+  };
+  return {
+    memory: mem,
+    sqliteFull: await measure('FULL', 1),
+    sqliteFullConcurrent: await measure('FULL', IN_FLIGHT),
+    sqliteNormal: await measure('NORMAL', 1),
+  };
 }
 
 // ── LangGraph.js ───────────────────────────────────────────────────────────
@@ -139,6 +151,7 @@ export async function langgraphThroughput(
   scenarios: readonly Scenario[],
   passes: number,
   mode: { durability: 'sync' | 'async' | undefined; synchronous: Synchronous | undefined },
+  inFlight = 1,
 ): Promise<Throughput> {
   const { Annotation, END, START, StateGraph } = await import('@langchain/langgraph');
   const { SqliteSaver } = await import('@langchain/langgraph-checkpoint-sqlite');
@@ -175,14 +188,13 @@ export async function langgraphThroughput(
   });
   try {
     const result = await timed(passes, async (pass) => {
-      let steps = 0;
-      for (const [i, app] of apps.entries()) {
+      const counts = await pool(apps, inFlight, async (app, i) => {
         const config = { configurable: { thread_id: `${pass}-${i}` }, ...(mode.durability ? { durability: mode.durability } : {}) };
         const state = await app.invoke({ document: '' }, config);
         if (Object.keys(state.outputs).length !== (scenarios[i] as Scenario).steps.length) throw new Error('langgraph run incomplete');
-        steps += (scenarios[i] as Scenario).steps.length;
-      }
-      return steps;
+        return (scenarios[i] as Scenario).steps.length;
+      });
+      return counts.reduce((a, b) => a + b, 0);
     });
     return throughput(result.steps, scenarios.length, result.ms);
   } finally {

@@ -5,6 +5,7 @@
  */
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
+import { IN_FLIGHT } from './overhead.js';
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -32,9 +33,11 @@ export function formatTable(r: BenchResult): string {
   ];
   const rows: Array<[string, { stepsPerSecond: number; usPerStep: number } | undefined]> = [
     ['Stepwise, memory store', stepwise.overhead?.['memory']],
-    ['Stepwise, SQLite synchronous=FULL (equal durability)', stepwise.overhead?.['sqliteFull']],
+    ['Stepwise, SQLite synchronous=FULL (equal durability), one run at a time', stepwise.overhead?.['sqliteFull']],
+    [`Stepwise, SQLite synchronous=FULL (equal durability), ${IN_FLIGHT} runs in flight`, stepwise.overhead?.['sqliteFullConcurrent']],
     ['Stepwise, SQLite synchronous=NORMAL', stepwise.overhead?.['sqliteNormal']],
-    ['LangGraph.js + SqliteSaver, durability sync, FULL (equal durability)', langgraph.overhead?.['syncFull']],
+    ['LangGraph.js + SqliteSaver, durability sync, FULL (equal durability), one run at a time', langgraph.overhead?.['syncFull']],
+    [`LangGraph.js + SqliteSaver, durability sync, FULL (equal durability), ${IN_FLIGHT} runs in flight`, langgraph.overhead?.['syncFullConcurrent']],
     ['LangGraph.js + SqliteSaver, its defaults (durability async)', langgraph.overhead?.['defaults']],
     ['raw limit, synchronous=FULL (equal durability)', limit.overhead?.['sqliteFull']],
     ['raw limit, synchronous=NORMAL', limit.overhead?.['sqliteNormal']],

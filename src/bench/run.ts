@@ -13,7 +13,7 @@ import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
 import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
-import { cachedResults, langgraphThroughput, limitThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
+import { cachedResults, IN_FLIGHT, langgraphThroughput, limitThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
 import { countBy, pool, summarize, type Summary } from './stats.js';
 
@@ -166,10 +166,12 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   progress('overhead: Stepwise (memory, SQLite FULL, SQLite NORMAL), model time zero');
   const sw = await stepwiseOverhead(scenarios, passes);
   let lgSync: Throughput | null = null;
+  let lgSyncConcurrent: Throughput | null = null;
   let lgDefaults: Throughput | null = null;
   if (!options.skipLanggraph) {
     progress('overhead: LangGraph.js + SqliteSaver (durability sync + FULL; defaults)');
     lgSync = await langgraphThroughput(scenarios, passes, { durability: 'sync', synchronous: 'FULL' });
+    lgSyncConcurrent = await langgraphThroughput(scenarios, passes, { durability: 'sync', synchronous: 'FULL' }, IN_FLIGHT);
     lgDefaults = await langgraphThroughput(scenarios, passes, { durability: undefined, synchronous: undefined });
   }
   progress('overhead: raw limit (XState step + JSON snapshot + one SQLite transaction)');
@@ -188,15 +190,16 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const five = stepwiseArm.tokensPer5StepWorkflow;
   const tokenRatio = ratio(five?.mean, statelessArm.tokensPer5StepWorkflow?.mean);
   const spread = five && five.min > 0 ? Math.round((five.max / five.min) * 100) / 100 : null;
-  const vsLanggraph = ratio(sw.sqliteFull.stepsPerSecond, lgSync?.stepsPerSecond);
-  const vsLimit = ratio(sw.sqliteFull.stepsPerSecond, limitFull.stepsPerSecond);
+  // Both engines are compared driving IN_FLIGHT runs at once; the raw limit is one run's steps, sequentially.
+  const vsLanggraph = ratio(sw.sqliteFullConcurrent.stepsPerSecond, lgSyncConcurrent?.stepsPerSecond);
+  const vsLimit = ratio(sw.sqliteFullConcurrent.stepsPerSecond, limitFull.stepsPerSecond);
   const flakyRun = profile === 'flaky';
   const targets = [
     { name: 'Stepwise completion (%)', target: flakyRun ? '>= 99.5 % on flaky' : '>= 99.5 % (target defined on flaky)', value: stepwiseArm.completionRate === null ? null : Math.round(stepwiseArm.completionRate * 1000) / 10, met: flakyRun ? stepwiseArm.completionRate >= 0.995 : null },
     { name: 'tokens per 5-step workflow vs stateless', target: '<= 0.25x', value: tokenRatio, met: tokenRatio === null ? null : tokenRatio <= 0.25 },
     { name: 'max/min tokens over 5-step workflows', target: '<= 2x', value: spread, met: spread === null ? null : spread <= 2 },
-    { name: 'steps/s SQLite FULL vs LangGraph sync', target: '>= 3x', value: vsLanggraph, met: vsLanggraph === null ? null : vsLanggraph >= 3 },
-    { name: 'steps/s SQLite FULL vs raw limit FULL', target: '>= 0.7x', value: vsLimit, met: vsLimit === null ? null : vsLimit >= 0.7 },
+    { name: `steps/s SQLite FULL vs LangGraph sync (${IN_FLIGHT} runs in flight each)`, target: '>= 3x', value: vsLanggraph, met: vsLanggraph === null ? null : vsLanggraph >= 3 },
+    { name: `steps/s SQLite FULL (${IN_FLIGHT} runs in flight) vs raw limit FULL`, target: '>= 0.7x', value: vsLimit, met: vsLimit === null ? null : vsLimit >= 0.7 },
     { name: '10,000 waiting runs (memory store)', target: '<= 100 MB', value: parked ? parked.heapDeltaMB : null, met: parked ? parked.heapDeltaMB <= 100 * (parked.runs / 10_000) : null },
   ];
 
@@ -210,15 +213,15 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       stateless: { ...statelessArm, stepsPerSecond: null, overhead: null },
       stepwise: {
         ...stepwiseArm,
-        stepsPerSecond: sw.sqliteFull.stepsPerSecond,
-        overhead: { memory: sw.memory, sqliteFull: sw.sqliteFull, sqliteNormal: sw.sqliteNormal },
+        stepsPerSecond: sw.sqliteFullConcurrent.stepsPerSecond,
+        overhead: { memory: sw.memory, sqliteFull: sw.sqliteFull, sqliteFullConcurrent: sw.sqliteFullConcurrent, sqliteNormal: sw.sqliteNormal },
         resumableFailures,
         parkedRuns: parked,
       },
       langgraph: {
         ...noModel,
-        stepsPerSecond: lgSync?.stepsPerSecond ?? null,
-        overhead: lgSync && lgDefaults ? { syncFull: lgSync, defaults: lgDefaults } : null,
+        stepsPerSecond: lgSyncConcurrent?.stepsPerSecond ?? null,
+        overhead: lgSync && lgSyncConcurrent && lgDefaults ? { syncFull: lgSync, syncFullConcurrent: lgSyncConcurrent, defaults: lgDefaults } : null,
       },
       limit: { ...noModel, stepsPerSecond: limitFull.stepsPerSecond, overhead: { sqliteFull: limitFull, sqliteNormal: limitNormal } },
     },

@@ -151,6 +151,53 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row;
   });
 
+  /**
+   * Group commit: the per-run writes (create, commit, lease acquire and release)
+   * that arrive in the same turn of the event loop, from runs driven
+   * concurrently, share one transaction and so one fsync. Each runs in its own
+   * savepoint, so a conflict fails that write alone, and none is acknowledged
+   * before the transaction holding it is durable.
+   */
+  interface PendingWrite {
+    readonly write: () => unknown;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  let pending: PendingWrite[] = [];
+  const inSavepoint = db.transaction((write: () => unknown) => write());
+  const writeBatch = db.transaction((batch: readonly PendingWrite[]) =>
+    batch.map((w) => {
+      try {
+        return { value: inSavepoint(w.write) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+  function flushWrites(): void {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    let results: Array<{ value: unknown } | { error: unknown }>;
+    try {
+      results = writeBatch.immediate(batch);
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    results.forEach((result, i) => {
+      const w = batch[i]!;
+      if ('error' in result) w.reject(result.error);
+      else w.resolve(result.value);
+    });
+  }
+  function grouped<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      if (pending.length === 1) setImmediate(flushWrites);
+    });
+  }
+
   const claim = db.transaction((params: Record<string, unknown>) => s.claim.all(params));
 
   const updateShared = db.transaction((key: string, update: (current: unknown) => unknown) => {
@@ -178,7 +225,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       applyMigrations(db);
     },
     async create(run, journal) {
-      const { row, created } = create.immediate(run, journal);
+      const { row, created } = await grouped(() => create(run, journal));
       return { run: toRecord(row), created };
     },
     async get(runId) {
@@ -193,7 +240,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },
     async commit(runId, patch, journal, expectRevision) {
-      return committed(commit.immediate(runId, patch, journal, expectRevision ?? null), patch);
+      return committed(await grouped(() => commit(runId, patch, journal, expectRevision ?? null)), patch);
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
@@ -207,10 +254,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return s.renew.run(until, runId, owner).changes > 0;
     },
     async release(runId, owner) {
-      s.release.run(runId, owner);
+      await grouped(() => s.release.run(runId, owner));
     },
     async acquire(runId, owner, now, leaseMs, replacing) {
-      return s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0;
+      return grouped(() => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
     },
     async prune({ olderThan, statuses }) {
       if (statuses.length === 0) return 0;
@@ -222,6 +269,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
+      flushWrites();
       db.close();
     },
   };
