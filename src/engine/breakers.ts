@@ -65,8 +65,9 @@ function changeOf(tool: string, before: BreakerState, after: BreakerState, at: n
  * ```
  */
 export function createBreakers(store: Store, clock: Clock): Breakers {
-  const read = (tool: string) =>
-    store.updateShared<BreakerState>(breakerKey(tool), (current) => current ?? closedBreaker);
+  const read = async (tool: string) => (await store.readShared<BreakerState>(breakerKey(tool))) ?? closedBreaker;
+  /** A closed breaker with no failures lets calls through and stays as it is: nothing to write. */
+  const quiet = (state: BreakerState) => state.state === 'closed' && state.failures === 0;
 
   return {
     async isOpen(tool, policy) {
@@ -75,6 +76,7 @@ export function createBreakers(store: Store, clock: Clock): Breakers {
     },
 
     async acquire(tool, policy) {
+      if (quiet(await read(tool))) return { allowed: true, retryAt: null, change: null };
       const now = clock.now();
       let before: BreakerState = closedBreaker;
       let decision: ReturnType<typeof breakerAllows> | null = null;
@@ -89,6 +91,7 @@ export function createBreakers(store: Store, clock: Clock): Breakers {
     },
 
     async record(tool, outcome, policy) {
+      if (outcome === 'success' && quiet(await read(tool))) return null;
       const now = clock.now();
       let before: BreakerState = closedBreaker;
       const after = await store.updateShared<BreakerState>(breakerKey(tool), (current) => {

@@ -145,6 +145,10 @@ export function createMemoryStore(): Store {
       return count;
     },
 
+    async readShared<T>(key: string): Promise<T | null> {
+      return shared.has(key) ? (structuredClone(shared.get(key)) as T) : null;
+    },
+
     async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       const current = shared.has(key) ? (structuredClone(shared.get(key)) as T) : null;
       const next = update(current);

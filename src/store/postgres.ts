@@ -240,6 +240,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rowCount ?? 0;
     },
 
+    async readShared<T>(key: string): Promise<T | null> {
+      const { rows } = await query<{ value: unknown }>(`SELECT value FROM ${q}.shared WHERE key = $1`, [key]);
+      return (rows[0]?.value ?? null) as T | null;
+    },
+
     updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       return inTransaction(async (client) => {
         await client.query(`INSERT INTO ${q}.shared (key, value, updated_at) VALUES ($1, NULL, $2) ON CONFLICT (key) DO NOTHING`, [key, Date.now()]);

@@ -263,6 +263,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (statuses.length === 0) return 0;
       return s.prune.run(olderThan, JSON.stringify(statuses)).changes;
     },
+    async readShared<T>(key: string): Promise<T | null> {
+      const stored = s.getShared.get(key);
+      return stored == null ? null : (JSON.parse(stored) as T);
+    },
     async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       return updateShared.immediate(key, update as (current: unknown) => unknown) as T;
     },

@@ -55,6 +55,8 @@ export interface Store {
    * limits) visible to every engine on this store.
    */
   updateShared<T>(key: string, update: (current: T | null) => T): Promise<T>;
+  /** Reads a shared value without locking it (null when missing): a fast path for readers that only write on change. */
+  readShared<T>(key: string): Promise<T | null>;
   close(): Promise<void>;
 }
 

@@ -245,6 +245,12 @@ export function storeSpec(name: string, init: () => Promise<StoreFixture>): void
       expect((await store.journal(old.id)).map((e) => e.seq)).toEqual([1]);
     });
 
+    it('readShared sees what updateShared wrote, and null for a missing key', async () => {
+      expect(await store.readShared('missing')).toBeNull();
+      await store.updateShared<{ state: string; n: number }>('breaker:y', () => ({ state: 'open', n: 2 }));
+      expect(await store.readShared('breaker:y')).toEqual({ state: 'open', n: 2 });
+    });
+
     it('updateShared starts from null and stays atomic under 50 concurrent updates', async () => {
       expect(await store.updateShared<number>('n', (n) => (n === null ? 100 : -1))).toBe(100);
       await Promise.all(Array.from({ length: 50 }, () => store.updateShared<number>('count', (n) => (n ?? 0) + 1)));
