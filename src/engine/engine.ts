@@ -41,6 +41,12 @@ export interface EngineOptions {
   readonly leaseWaitMs?: number;
   /** The model rate limit shared through the store by every engine using it. */
   readonly rateLimit?: RateLimitOptions;
+  /**
+   * The model server of one run, from the options it was started with (its
+   * emulator seed and faults); `model` serves the runs it returns nothing for.
+   * Workers use it so a run keeps its own seed and fault spec.
+   */
+  readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
 }
 
 export interface StartOptions extends RunOptions {
@@ -165,9 +171,22 @@ export function createEngine(options: EngineOptions): Engine {
     return record;
   }
 
+  const runModels = new Map<string, ReturnType<typeof resolveModel>>();
+  async function modelOf(record: RunRecord): Promise<ReturnType<typeof resolveModel>> {
+    if (!options.modelForRun) return model;
+    const key = JSON.stringify([record.options.seed ?? null, record.options.faults ?? null]);
+    let found = runModels.get(key);
+    if (!found) {
+      const chosen = await options.modelForRun(record.options);
+      found = chosen ? resolveModel(chosen) : model;
+      runModels.set(key, found);
+    }
+    return found;
+  }
+
   async function run(record: RunRecord, opts: DriveOptions, source?: DefinitionSource): Promise<RunView> {
     const runtime = await runtimeFor(record, source);
-    return toView(await drive(deps, runtime, record, opts));
+    return toView(await drive({ ...deps, model: await modelOf(record) }, runtime, record, opts));
   }
 
   const engine: Engine = {

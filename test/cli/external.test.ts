@@ -51,3 +51,22 @@ describe('definitions outside the repo', () => {
     expect(prune.stderr).toMatch(/Cannot prune status waiting/);
   });
 });
+
+describe('worker and the run options', () => {
+  it('a detached run keeps the fault spec it was started with when a worker drives it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-worker-faults-'));
+    dirs.push(dir);
+    const store = `sqlite:${join(dir, 'runs.db')}`;
+    const lead = ['definitions/lead-enrichment.ts', '--input', '@definitions/lead-enrichment.input.json', '--store', store, '--detach', '--json'];
+    const faulty = lastJson((await cli(['run', ...lead, '--id', 'faulty', '--faults', 'rate_limit=1'])).stdout);
+    const clean = lastJson((await cli(['run', ...lead, '--id', 'clean'])).stdout);
+    expect([faulty.status, clean.status]).toEqual(['running', 'running']);
+    const worker = await cli(['worker', '--store', store, '--exit-when-idle', '--max-retries', '0', '--poll', '20ms']);
+    expect(worker.code).toBe(0);
+    const show = async (id: string) => lastJson((await cli(['show', id, '--store', store, '--json'])).stdout);
+    const failed = await show('faulty');
+    expect(failed.status).toBe('failed');
+    expect(failed.failure).toMatchObject({ kind: 'retries_exhausted', step: 'score' });
+    expect((await show('clean')).status).toBe('done');
+  });
+});

@@ -5,12 +5,13 @@
  */
 import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.js';
-import { finishedStatuses, type RunStatus } from '../../run/types.js';
+import { finishedStatuses, type RunOptions, type RunStatus } from '../../run/types.js';
 import { StepwiseError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { log, withStore, type CommonOptions } from '../context.js';
 import { parseIntArg } from '../io.js';
-import { openModelServer } from '../model-server.js';
+import { openModelServer, type ModelServer } from '../model-server.js';
+import type { ModelOptions } from '../../model/client.js';
 import { createProgress } from '../progress.js';
 
 interface WorkerOptions extends CommonOptions {
@@ -20,6 +21,28 @@ interface WorkerOptions extends CommonOptions {
   poll?: string;
   rpm?: string;
   tpm?: string;
+}
+
+/** One built-in emulator per (seed, faults) the worker's runs were started with, started on first use. */
+function emulatorsPerRun(worker: { seed: number | undefined; faults: string | undefined; timeout: string | undefined; maxRetries: number | undefined }) {
+  const servers = new Map<string, Promise<ModelServer>>();
+  return {
+    async modelFor(run: RunOptions): Promise<ModelOptions | undefined> {
+      const seed = worker.seed ?? run.seed ?? 1;
+      const faults = worker.faults ?? run.faults;
+      const key = JSON.stringify([seed, faults ?? null]);
+      if (key === JSON.stringify([worker.seed ?? 1, worker.faults ?? null])) return undefined; // the worker's own server
+      let server = servers.get(key);
+      if (!server) {
+        server = openModelServer({ seed, faults, timeout: worker.timeout, maxRetries: worker.maxRetries, log });
+        servers.set(key, server);
+      }
+      return (await server).model;
+    },
+    async close(): Promise<void> {
+      await Promise.all([...servers.values()].map(async (s) => (await s).close()));
+    },
+  };
 }
 
 const statuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
@@ -53,6 +76,13 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
           maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
           log,
         });
+        // Against the built-in emulator a run keeps the seed and fault spec it was started with, unless the worker names its own.
+        const perRun = emulatorsPerRun({
+          seed: parseIntArg(opts.seed, '--seed'),
+          faults: opts.faults,
+          timeout: opts.timeout,
+          maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
+        });
         const drain = new AbortController();
         const onSignal = (signal: string) => {
           if (drain.signal.aborted) return;
@@ -64,6 +94,7 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
           const engine = createEngine({
             store,
             model: server.model,
+            ...(server.emulator ? { modelForRun: (run: RunOptions) => perRun.modelFor(run) } : {}),
             leaseMs,
             ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
           });
@@ -91,6 +122,7 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
           setExit(0);
         } finally {
           process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+          await perRun.close();
           await server.close();
         }
       });
