@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { StepwiseError } from '../errors.js';
 import { readCassette, recordingFetch, replayingFetch } from '../observe/cassette.js';
-import type { ModelServer } from './model-server.js';
+import type { ModelServer } from './model-server-type.js';
 
 export function replayServer(file: string, log: (line: string) => void, maxRetries = 0): ModelServer {
   let cassette;

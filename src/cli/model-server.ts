@@ -11,11 +11,8 @@ import { environmentHasModel, type ModelOptions } from '../model/client.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
 
-export interface ModelServer {
-  readonly model: ModelOptions;
-  readonly emulator: Emulator | null;
-  close(): Promise<void>;
-}
+import type { ModelServer } from './model-server-type.js';
+export type { ModelServer } from './model-server-type.js';
 
 export interface ModelServerOptions {
   readonly seed?: number | undefined;
