@@ -3,15 +3,15 @@
  * handling when `ANTHROPIC_API_KEY` or `ANTHROPIC_BASE_URL` is set, otherwise
  * the embedded emulator, started for the command with the run's seed and faults.
  */
-import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
+import { parseFaults, startEmulator } from '../emulator/index.js';
+import { environmentHasModel } from '../model/client.js';
+import { parseDuration } from '../util/duration.js';
+import { recordingServer, replayServer } from './cassette-server.js';
+import type { ModelServer } from './model-server-type.js';
 
 /** Per-request timeout against the built-in emulator when `--timeout` is not given. */
 const EMULATOR_TIMEOUT_MS = 10_000;
-import { environmentHasModel, type ModelOptions } from '../model/client.js';
-import { parseDuration } from '../util/duration.js';
-import { recordingServer, replayServer } from './cassette-server.js';
 
-import type { ModelServer } from './model-server-type.js';
 export type { ModelServer } from './model-server-type.js';
 
 export interface ModelServerOptions {
