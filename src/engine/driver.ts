@@ -17,10 +17,9 @@ import { zeroUsage, type NewJournalEntry, type RunRecord } from '../run/types.js
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
 import type { Store } from '../store/types.js';
-import { parseDuration } from '../util/duration.js';
 import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
-import { positionOf, statusOf, type Position } from './position.js';
+import { deadlineAt, positionOf, statusOf, waitTimeoutAt, type Position } from './position.js';
 import type { Runtime } from './runtime.js';
 import { crashPoint } from './crash-points.js';
 import { traceRun, traceStep } from '../observe/tracing.js';
@@ -56,15 +55,10 @@ const MAX_TRANSITIONS = 100_000;
 export function wakeAtOf(workflow: Workflow, position: Position, context: RunContext): number | null {
   let wake: number | null = null;
   if (position.kind === 'work' && position.phase === 'retrying') wake = context.retryAt;
-  if (position.kind === 'wait') {
-    const timeout = (workflow.steps[position.step] as { wait: { timeout?: number | string } }).wait.timeout;
-    if (timeout !== undefined) wake = context.enteredAt + parseDuration(timeout);
-  }
+  if (position.kind === 'wait') wake = waitTimeoutAt(workflow, position.step, context);
   const active = position.kind === 'work' ? !['failed', 'budget_exhausted'].includes(position.phase) : position.kind === 'wait';
-  if (workflow.deadline !== undefined && active) {
-    const deadline = context.startedAt + parseDuration(workflow.deadline);
-    wake = wake === null ? deadline : Math.min(wake, deadline);
-  }
+  const deadline = deadlineAt(workflow, context);
+  if (deadline !== null && active) wake = wake === null ? deadline : Math.min(wake, deadline);
   return wake;
 }
 
@@ -147,9 +141,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const pos = position();
       const ctx = context();
       const now = clock.now();
-      const deadlineAt = workflow.deadline !== undefined ? ctx.startedAt + parseDuration(workflow.deadline) : null;
+      const deadline = deadlineAt(workflow, ctx);
       const active = pos.kind === 'work' ? !['failed', 'budget_exhausted'].includes(pos.phase) : pos.kind === 'wait' || pos.kind === 'choice';
-      if (deadlineAt !== null && active && now >= deadlineAt) {
+      if (deadline !== null && active && now >= deadline) {
         send({ type: 'run.deadline', at: now });
         note({ ...where('step' in pos ? pos.step : ''), event: 'failed', error: { kind: 'deadline', message: 'the workflow deadline passed' } });
         await commit();
@@ -309,8 +303,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
       if (pos.kind === 'wait') {
         const wake = wakeAtOf(workflow, pos, ctx);
-        const timeout = (workflow.steps[pos.step] as { wait: { timeout?: number | string } }).wait.timeout;
-        const timeoutAt = timeout !== undefined ? ctx.enteredAt + parseDuration(timeout) : null;
+        const timeoutAt = waitTimeoutAt(workflow, pos.step, ctx);
         if (timeoutAt !== null && timeoutAt <= now) {
           note({ ...where(pos.step), event: 'timeout' });
           send({ type: 'wait.timeout', at: now });

@@ -5,6 +5,7 @@
 import { stepKind, type Workflow } from '../definition/schema.js';
 import { CANCELLED_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
 import type { RunStatus } from '../run/types.js';
+import { parseDuration } from '../util/duration.js';
 
 export type Phase = 'ready' | 'running' | 'retrying' | 'budget_exhausted' | 'failed';
 
@@ -57,4 +58,15 @@ export function statusOf(position: Position): RunStatus {
     case 'cancelled':
       return 'cancelled';
   }
+}
+
+/** When the wait at `step` times out, or null when it has no timeout. */
+export function waitTimeoutAt(workflow: Workflow, step: string, context: RunContext): number | null {
+  const timeout = (workflow.steps[step] as { wait?: { timeout?: number | string } } | undefined)?.wait?.timeout;
+  return timeout === undefined ? null : context.enteredAt + parseDuration(timeout);
+}
+
+/** When the run's deadline passes, or null when the workflow has none. */
+export function deadlineAt(workflow: Workflow, context: RunContext): number | null {
+  return workflow.deadline === undefined ? null : context.startedAt + parseDuration(workflow.deadline);
 }

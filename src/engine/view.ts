@@ -3,9 +3,8 @@
  * one entry per step visit, what it waits for, why it failed.
  */
 import type { RunContext, TrailEntry } from '../compile/context.js';
-import { parseDuration } from '../util/duration.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
-import { positionOf, type Position, type SnapshotLike } from './position.js';
+import { positionOf, waitTimeoutAt, type Position, type SnapshotLike } from './position.js';
 
 /** One step visit of a run, as `steps` lists it. */
 export type StepView = TrailEntry;
@@ -53,12 +52,7 @@ export function toView(record: RunRecord): RunView {
   const position = positionOf(record.definition.workflow, snapshot);
   let waitingFor: RunView['waitingFor'] = null;
   if (position.kind === 'wait' && record.status === 'waiting') {
-    const wait = (record.definition.workflow.steps[position.step] as { wait: { timeout?: number | string } }).wait;
-    waitingFor = {
-      step: position.step,
-      events: position.events,
-      timeoutAt: wait.timeout !== undefined ? context.enteredAt + parseDuration(wait.timeout) : null,
-    };
+    waitingFor = { step: position.step, events: position.events, timeoutAt: waitTimeoutAt(record.definition.workflow, position.step, context) };
   }
   return {
     runId: record.id,
