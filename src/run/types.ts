@@ -6,6 +6,9 @@ import type { Workflow } from '../definition/schema.js';
 
 export type RunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'budget_exhausted' | 'cancelled';
 
+/** Every run status, in lifecycle order. */
+export const runStatuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
+
 export const finishedStatuses: readonly RunStatus[] = ['done', 'failed', 'cancelled'];
 
 export type FailureKind =

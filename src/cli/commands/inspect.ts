@@ -2,12 +2,11 @@
 import type { Command } from 'commander';
 import { RunNotFoundError, StepwiseError } from '../../errors.js';
 import { toView } from '../../engine/view.js';
-import type { RunStatus } from '../../run/types.js';
+import { runStatuses as statuses, type RunStatus } from '../../run/types.js';
 import { color, runJson } from '../io.js';
 import { buildTimeline, renderTimeline } from '../../observe/timeline.js';
 import { withStore } from '../context.js';
 
-const statuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.js';
-import { finishedStatuses, type RunOptions, type RunStatus } from '../../run/types.js';
+import { finishedStatuses, runStatuses as statuses, type RunOptions, type RunStatus } from '../../run/types.js';
 import { StepwiseError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { log, withStore, type CommonOptions } from '../context.js';
@@ -45,7 +45,6 @@ function emulatorsPerRun(worker: { seed: number | undefined; faults: string | un
   };
 }
 
-const statuses: readonly RunStatus[] = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
 
 export function registerWorkerCommands(program: Command, setExit: (code: number) => void): void {
   program
