@@ -1,18 +1,35 @@
 /**
  * One JSONata expression: compiled once per process (LRU cache), evaluated
- * against a run's {@link Scope} under a time, depth and result-size limit.
+ * against a run's {@link Scope} under a work budget: evaluation steps, depth
+ * and result size. No limit reads a clock, so how busy the machine is never
+ * decides whether a correct expression succeeds, and every limit still stops
+ * a runaway one:
+ *
+ * - **steps** ({@link limitSteps}): every node evaluation counts, so an
+ *   infinite loop, tail calls included, fails after `maxSteps` (about a
+ *   second at the default on an idle machine), while a lookup takes a handful;
+ * - **depth**: jsonata's `stack` option, checked on every node's evaluation,
+ *   stops non-tail recursion before it exhausts the JavaScript stack;
+ * - **regular expressions** run on {@link LinearRegExp} (RE2), in time linear
+ *   in their input, so no pattern can backtrack for minutes inside one step;
+ * - **result size**: the result is turned into plain JSON, which drops
+ *   functions and measures the size.
+ *
+ * There is no wall-clock limit: a time limit cannot tell a loop from a loaded
+ * CPU (it failed trivial lookups under load), and the step budget already
+ * bounds the time as a multiple of the machine's speed. `timeoutMs` is still
+ * accepted and ignored.
  *
  * Safety rests on jsonata 2.2's own rules, checked by `test/expr/safety.test.ts`:
  * property lookup reads own properties only (`hasOwnProperty`), so
  * `$input.constructor` or `$input.__proto__` find nothing and the scope needs
- * no defensive copy; `timeout` and `stack` options are checked on every
- * node's evaluation (the same `__evaluate_entry` guard jsonata's own
- * "timeboxExpression" test installs, but synchronous); `$eval` runs in the
- * caller's environment, so the limits hold inside it too. Results are turned
- * into plain JSON, which drops functions and measures the size.
+ * no defensive copy; `$eval` runs in the caller's environment, so the limits
+ * and the regular expression engine hold inside it too.
  */
 import jsonata from 'jsonata';
 import { StepwiseError } from '../errors.js';
+import { StepBudgetExceeded, limitSteps } from './budget.js';
+import { LinearRegExp, regexIssue } from './regex.js';
 
 /** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
 export interface Scope {
@@ -24,17 +41,26 @@ export interface Scope {
 
 /** Limits on one evaluation; every field optional, see {@link defaultLimits}. */
 export interface ExpressionLimits {
-  /** Wall-clock time one evaluation may take. */
-  readonly timeoutMs?: number;
+  /** Evaluation steps (JSONata node evaluations) one evaluation may take. */
+  readonly maxSteps?: number;
   /** Nesting depth of JSONata's evaluator (grows with non-tail recursion). */
   readonly maxDepth?: number;
   /** Size of the result serialised as JSON, in UTF-8 bytes. */
   readonly maxResultBytes?: number;
+  /**
+   * Ignored; accepted so that existing callers still compile. Evaluation is
+   * bounded by `maxSteps`, which does not depend on the machine's load.
+   * @deprecated Use `maxSteps`.
+   */
+  readonly timeoutMs?: number;
 }
 
-/** The limits used when none are given: 200 ms, depth 1000, 1 MB. */
-export const defaultLimits: Required<ExpressionLimits> = {
-  timeoutMs: 200,
+/** The limits an evaluation runs under, every one set. */
+export type ResolvedLimits = Required<Omit<ExpressionLimits, 'timeoutMs'>>;
+
+/** The limits used when none are given: 2,000,000 steps, depth 1000, 1 MB. */
+export const defaultLimits: ResolvedLimits = {
+  maxSteps: 2_000_000,
   maxDepth: 1000,
   maxResultBytes: 1_000_000,
 };
@@ -43,7 +69,7 @@ export const defaultLimits: Required<ExpressionLimits> = {
 export interface CompiledExpression {
   /** The expression as written, without `{% %}` and surrounding whitespace. */
   readonly text: string;
-  readonly limits: Required<ExpressionLimits>;
+  readonly limits: ResolvedLimits;
   readonly evaluator: jsonata.Expression;
 }
 
@@ -75,20 +101,22 @@ function asFailure(error: unknown): JsonataFailure {
  */
 export function compileExpression(source: string, limits: ExpressionLimits = {}): CompiledExpression {
   const text = source.trim();
-  const resolved = { ...defaultLimits, ...definedOnly(limits) };
-  const key = `${resolved.timeoutMs}:${resolved.maxDepth}:${text}`;
+  const { maxSteps, maxDepth, maxResultBytes } = { ...defaultLimits, ...definedOnly(limits) };
+  const resolved: ResolvedLimits = { maxSteps, maxDepth, maxResultBytes };
+  const key = `${maxSteps}:${maxDepth}:${text}`;
   let evaluator = cache.get(key);
   if (evaluator) {
     cache.delete(key);
   } else {
-    evaluator = parse(text, { timeout: resolved.timeoutMs, stack: resolved.maxDepth });
+    evaluator = parse(text, { stack: maxDepth, RegexEngine: LinearRegExp as unknown as RegExpConstructor });
+    limitSteps(evaluator, maxSteps);
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, evaluator);
   return { text, limits: resolved, evaluator };
 }
 
-/** The syntax error of `text` as a message, or `null` when it parses. Never evaluates. */
+/** The syntax error of `text` (or its unusable regular expression) as a message, or `null` when it parses. Never evaluates. */
 export function syntaxIssue(text: string): string | null {
   try {
     parse(text.trim(), {});
@@ -100,8 +128,9 @@ export function syntaxIssue(text: string): string | null {
 
 function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expression {
   if (text.trim() === '') throw new StepwiseError('expression_failed', 'Empty expression `{% %}`: write a JSONata expression between {% and %}.');
+  let evaluator: jsonata.Expression;
   try {
-    return jsonata(text, options);
+    evaluator = jsonata(text, options);
   } catch (error) {
     const failure = asFailure(error);
     const at = failure.position === undefined ? '' : ` at position ${failure.position}`;
@@ -111,6 +140,9 @@ function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expressio
       { cause: error },
     );
   }
+  const regex = regexIssue(evaluator.ast());
+  if (regex !== null) throw new StepwiseError('expression_failed', `Expression \`${text}\`: ${regex}`);
+  return evaluator;
 }
 
 /**
@@ -128,16 +160,19 @@ export async function evaluateExpression(expression: CompiledExpression, scope: 
   try {
     value = await expression.evaluator.evaluate(context, context);
   } catch (error) {
-    throw new StepwiseError('expression_failed', `Expression \`${text}\` failed: ${describe(asFailure(error), limits)}`, {
+    throw new StepwiseError('expression_failed', `Expression \`${text}\` failed: ${describe(error, limits)}`, {
       cause: error,
     });
   }
   return toJson(value, text, limits.maxResultBytes);
 }
 
-function describe(outer: JsonataFailure, limits: Required<ExpressionLimits>): string {
-  const failure = outer.code === 'D3121' && outer.error !== undefined ? asFailure(outer.error) : outer;
-  if (failure.code === 'D1012') return `it ran longer than the limit of ${limits.timeoutMs} ms; check for an infinite loop.`;
+function describe(error: unknown, limits: ResolvedLimits): string {
+  let failure = asFailure(error);
+  while (failure.code === 'D3121' && failure.error !== undefined) failure = asFailure(failure.error);
+  if (failure instanceof StepBudgetExceeded) {
+    return `it took more than the limit of ${limits.maxSteps} evaluation steps; check for an infinite loop.`;
+  }
   if (failure.code === 'D1011' || failure.message?.includes('call stack'))
     return `it recursed deeper than the limit of ${limits.maxDepth}; check for non-terminating recursion.`;
   const at = failure.position === undefined ? '' : ` (at position ${failure.position})`;

@@ -1,6 +1,6 @@
-/** Expressions of the definition format: JSONata inside `{% %}`, evaluated with limits, never `eval`. */
+/** Expressions of the definition format: JSONata inside `{% %}`, evaluated under a work budget, never `eval`. */
 export { compileMapping, evaluateMapping, expressionIssues } from './mapping.js';
 export type { Mapping, MappingPath, ExpressionIssue } from './mapping.js';
 export { evaluateCondition, unwrapExpression } from './condition.js';
 export { compileExpression, evaluateExpression, syntaxIssue, defaultLimits } from './expression.js';
-export type { Scope, ExpressionLimits, CompiledExpression } from './expression.js';
+export type { Scope, ExpressionLimits, ResolvedLimits, CompiledExpression } from './expression.js';
