@@ -2,15 +2,17 @@
  * The named actions of a compiled machine. Each one is a pure `assign` over
  * {@link RunContext}; time comes from the event (`at`), never from a clock.
  */
-import { assign } from 'xstate';
+import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
-import { addUsage, type Usage } from '../run/types.js';
+import { addUsage } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
-import type { ResolvedBudget, RunContext, StepFailure, StepResult, TrailEntry } from './context.js';
+import type { RunContext, StepResult, TrailEntry } from './context.js';
+import type { RunEvent } from './events.js';
 
-type Ev = { type: string; at: number } & Record<string, unknown>;
-type Args = { context: RunContext; event: Ev };
-
+/** An `assign` over the run's context, typed with the machine's events and the action's params. */
+function update<P extends ParameterizedObject['params'] | undefined = undefined>(assigner: Assigner<RunContext, RunEvent, P, RunEvent, never>) {
+  return assign<RunContext, RunEvent, P, RunEvent, never>(assigner);
+}
 
 /** Replaces the last trail entry (the current visit). */
 function updateLast(trail: readonly TrailEntry[], change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {
@@ -28,7 +30,7 @@ function setStep(context: RunContext, step: string, result: Omit<StepResult, 'vi
 
 export const actions = {
   /** Counts a visit and opens its trail entry. */
-  enterStep: assign(({ context, event }: Args, params: { step: string; status: 'running' | 'waiting' | 'done' }) => {
+  enterStep: update(({ context, event }, params: { step: string; status: 'running' | 'waiting' | 'done' }) => {
     const at = typeof event.at === 'number' ? event.at : context.enteredAt;
     const visit = (context.visits[params.step] ?? 0) + 1;
     const entry: TrailEntry = {
@@ -53,15 +55,15 @@ export const actions = {
   }),
 
   /** Starts the next attempt of the current step. */
-  startAttempt: assign(({ context }: Args) => ({
+  startAttempt: update(({ context }) => ({
     attempt: context.attempt + 1,
     retryAt: null,
     trail: updateLast(context.trail, () => ({ attempts: context.attempt + 1, status: 'running' })),
   })),
 
   /** Charges the usage a step reported to the run and to its visit. */
-  chargeUsage: assign(({ context, event }: Args) => {
-    const usage = event['usage'] as Usage | undefined;
+  chargeUsage: update(({ context, event }) => {
+    const usage = 'usage' in event ? event.usage : undefined;
     if (!usage) return {};
     return {
       usage: addUsage(context.usage, usage),
@@ -74,38 +76,38 @@ export const actions = {
   }),
 
   /** Keeps the fingerprint of the tool input a step produced, for loop detection. */
-  rememberInput: assign(({ context, event }: Args, params: { step: string }) => {
-    const fingerprint = event['fingerprint'] as string | undefined;
+  rememberInput: update(({ context, event }, params: { step: string }) => {
+    const fingerprint = 'fingerprint' in event ? event.fingerprint : undefined;
     if (!fingerprint) return {};
     return { fingerprints: { ...context.fingerprints, [params.step]: [...(context.fingerprints[params.step] ?? []), fingerprint] } };
   }),
 
-  recordOutput: assign(({ context, event }: Args, params: { step: string }) => ({
-    steps: setStep(context, params.step, { output: event['output'] ?? null, status: 'done' }),
+  recordOutput: update(({ context, event }, params: { step: string }) => ({
+    steps: setStep(context, params.step, { output: ('output' in event ? event.output : undefined) ?? null, status: 'done' }),
     trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
   })),
 
-  scheduleRetry: assign(({ context, event }: Args) => ({
-    retryAt: (event['retryAt'] as number | null) ?? event.at,
-    lastError: event['error'] as StepFailure,
+  scheduleRetry: update(({ context, event }) => ({
+    retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at,
+    lastError: 'error' in event ? event.error : null,
     trail: updateLast(context.trail, () => ({ status: 'running' })),
   })),
 
   /** A failed step whose `onError` route is taken: the run goes on. */
-  routeError: assign(({ context, event }: Args, params: { step: string }) => {
-    const error = event['error'] as StepFailure;
+  routeError: update(({ context, event }, params: { step: string }) => {
+    const error = 'error' in event ? event.error : undefined;
     return {
-      steps: setStep(context, params.step, { output: null, status: 'failed', error }),
+      steps: setStep(context, params.step, { output: null, status: 'failed', ...(error ? { error } : {}) }),
       trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),
 
   /** The run stops at this step; `kind` overrides the reported failure kind. */
-  failStep: assign(({ context, event }: Args, params: { step: string; kind?: FailureKind; message?: string }) => {
-    const reported = event['error'] as StepFailure | undefined;
+  failStep: update(({ context, event }, params: { step: string; kind?: FailureKind; message?: string }) => {
+    const reported = 'error' in event ? event.error : undefined;
     const kind = params.kind ?? reported?.kind ?? 'tool_error';
     const message = params.message ?? reported?.message ?? kind;
-    const exhausted = !params.kind && reported !== undefined && event['retryable'] === true && context.attempt > 1;
+    const exhausted = !params.kind && reported !== undefined && 'retryable' in event && event.retryable === true && context.attempt > 1;
     return {
       failure: {
         kind: exhausted ? 'retries_exhausted' : kind,
@@ -118,11 +120,11 @@ export const actions = {
     };
   }),
 
-  exhaustBudget: assign(({ context, event }: Args, params: { step: string }) => {
+  exhaustBudget: update(({ context, event }, params: { step: string }) => {
     const decision = budgetAllows({
       used: context.usage,
-      projectedTokens: Number(event['projectedTokens'] ?? 0),
-      projectedUsd: Number(event['projectedUsd'] ?? 0),
+      projectedTokens: 'projectedTokens' in event ? event.projectedTokens : 0,
+      projectedUsd: 'projectedUsd' in event ? event.projectedUsd : 0,
       budget: context.budget,
     });
     return {
@@ -133,42 +135,42 @@ export const actions = {
 
   /** The run fails at its current step (no branch matched, a wait or the deadline ran out): that visit ends as failed. */
   /** The run stops outside a step; an event may carry the precise reason (`message`). */
-  failRun: assign(({ context, event }: Args, params: { kind: FailureKind; message: string }) => ({
+  failRun: update(({ context, event }, params: { kind: FailureKind; message: string }) => ({
     failure: {
       kind: params.kind,
       step: context.trail[context.trail.length - 1]?.id ?? null,
-      message: typeof event['message'] === 'string' ? event['message'] : params.message,
+      message: 'message' in event && typeof event.message === 'string' ? event.message : params.message,
     },
     trail: updateLast(context.trail, (e) => ({ status: 'failed', endedAt: e.endedAt ?? event.at })),
   })),
 
-  resumeRun: assign(({ context, event }: Args) => ({
+  resumeRun: update(({ context, event }) => ({
     failure: null,
     attempt: 0,
     retryAt: null,
-    budget: (event['budget'] as ResolvedBudget | undefined) ?? context.budget,
+    budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
     trail: updateLast(context.trail, () => ({ status: 'running', endedAt: null, attempts: 0 })),
   })),
 
-  recordEvent: assign(({ context, event }: Args, params: { step: string }) => ({
-    event: { type: event.type, data: event['data'] ?? null },
-    steps: setStep(context, params.step, { output: event['data'] ?? null, status: 'done', event: event.type }),
+  recordEvent: update(({ context, event }, params: { step: string }) => ({
+    event: { type: event.type, data: ('data' in event ? event.data : undefined) ?? null },
+    steps: setStep(context, params.step, { output: ('data' in event ? event.data : undefined) ?? null, status: 'done', event: event.type }),
     trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
   })),
 
-  recordTimeout: assign(({ context, event }: Args, params: { step: string }) => ({
+  recordTimeout: update(({ context, event }, params: { step: string }) => ({
     event: { type: 'TIMEOUT', data: null },
     steps: setStep(context, params.step, { output: null, status: 'skipped', event: 'TIMEOUT' }),
     trail: updateLast(context.trail, () => ({ status: 'skipped', endedAt: event.at })),
   })),
 
-  recordChoice: assign(({ context, event }: Args, params: { step: string }) => ({
-    steps: setStep(context, params.step, { output: { branch: event['index'] }, status: 'done' }),
+  recordChoice: update(({ context, event }, params: { step: string }) => ({
+    steps: setStep(context, params.step, { output: { branch: 'index' in event ? event.index : undefined }, status: 'done' }),
   })),
 
   /** Cancels the run; a visit still open (running or waiting) ends as skipped. */
-  cancelRun: assign(({ context, event }: Args) => ({
-    failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(event['reason'] ?? 'cancelled') },
+  cancelRun: update(({ context, event }) => ({
+    failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(('reason' in event ? event.reason : undefined) ?? 'cancelled') },
     trail: updateLast(context.trail, (e) => (e.endedAt === null ? { status: 'skipped', endedAt: event.at } : {})),
   })),
 };

@@ -1,6 +1,7 @@
 /**
- * The context and events of a compiled workflow machine. The context is all a
- * run needs to continue after a restart; it is persisted with every snapshot.
+ * The context of a compiled workflow machine (its events are in events.ts).
+ * The context is all a run needs to continue after a restart; it is persisted
+ * with every snapshot.
  */
 import type { ResolvedBudget } from '../policy/budget.js';
 import type { Failure, FailureKind, Usage } from '../run/types.js';
@@ -62,37 +63,7 @@ export interface MachineInput {
   readonly at: number;
 }
 
-/** A step's failure as the executor reports it. */
-export interface StepFailure {
-  readonly kind: FailureKind;
-  readonly message: string;
-}
-
-export type RunEvent =
-  | { readonly type: 'step.run'; readonly at: number; readonly projectedTokens: number; readonly projectedUsd: number }
-  | {
-      readonly type: 'step.done';
-      readonly at: number;
-      readonly output: unknown;
-      readonly usage: Usage;
-      readonly fingerprint?: string;
-    }
-  | {
-      readonly type: 'step.failed';
-      readonly at: number;
-      readonly usage: Usage;
-      readonly error: StepFailure;
-      readonly retryable: boolean;
-      readonly retryAt: number | null;
-      readonly fingerprint?: string;
-    }
-  | { readonly type: 'step.retry'; readonly at: number }
-  | { readonly type: 'choice.take'; readonly at: number; readonly index: number }
-  | { readonly type: 'wait.timeout'; readonly at: number }
-  | { readonly type: 'run.resume'; readonly at: number; readonly budget: ResolvedBudget }
-  | { readonly type: 'run.cancel'; readonly at: number; readonly reason: string }
-  | { readonly type: 'run.deadline'; readonly at: number }
-  | { readonly type: `${Uppercase<string>}`; readonly at: number; readonly data?: unknown };
+export type { RunEvent, StepFailure } from './events.js';
 
 export const FAILED_STATE = '$failed';
 export const CANCELLED_STATE = '$cancelled';

@@ -9,30 +9,44 @@
  * effects (model and tool calls, expression evaluation) and sends the results
  * as events, so the machine decides and the application drives.
  */
-import { setup, type AnyStateMachine } from 'xstate';
+import { setup } from 'xstate';
 import { stepKind, type Step, type Workflow } from '../definition/schema.js';
+import { StepwiseError } from '../errors.js';
 import { resolveLimits } from '../policy/limits.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { zeroUsage } from '../run/types.js';
 import { actions } from './actions.js';
 import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { isWaitEventType, type RunEvent } from './events.js';
 import { guards } from './guards.js';
 import { nextStep, startStep } from '../definition/graph.js';
 
-export type WorkflowMachine = AnyStateMachine;
+/** A compiled workflow: its context is {@link RunContext}, its events {@link RunEvent}. */
+export type WorkflowMachine = ReturnType<typeof compile>;
 
 const ROOT = 'wf';
 const target = (id: string) => `#${ROOT}.${id}`;
 
-type Config = Record<string, unknown>;
+/** The machine's types, guards and actions; every state built from a definition is checked against them. */
+const machineSetup = setup({
+  types: {} as { context: RunContext; events: RunEvent; input: MachineInput },
+  guards,
+  actions,
+});
 
-function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): Config {
+/** A state node of a workflow machine, typed with its context, events, guards and actions. */
+type StateConfig = Parameters<typeof machineSetup.createStateConfig>[0];
+type Transitions = NonNullable<StateConfig['on']>;
+/** One transition taken on `step.failed`. */
+type FailedTransition = Extract<NonNullable<Transitions['step.failed']>, readonly unknown[]>[number];
+
+function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): StateConfig {
   const limits = resolveLimits(workflow.limits);
   const retry = resolveRetry(step.retry as Workflow['retry'], workflow.retry);
   const next = nextStep(workflow, id) ?? null;
   const maxVisits = step.maxVisits ?? limits.maxVisits;
-  const resume = { target: 'ready', actions: 'resumeRun' };
-  const onFailed: Config[] = [
+  const resume = { target: 'ready', actions: 'resumeRun' } as const;
+  const onFailed: FailedTransition[] = [
     // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
     step.onError
       ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }
@@ -92,7 +106,7 @@ function workState(workflow: Workflow, id: string, step: Step & { onError?: stri
   };
 }
 
-function stateFor(workflow: Workflow, id: string, step: Step): Config {
+function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
   const kind = stepKind(step);
   switch (kind) {
     case 'claude':
@@ -119,8 +133,9 @@ function stateFor(workflow: Workflow, id: string, step: Step): Config {
     }
     case 'wait': {
       const wait = (step as { wait: { on: Record<string, string>; onTimeout?: string } }).wait;
-      const on: Config = {};
+      const on: Transitions = {};
       for (const [event, to] of Object.entries(wait.on)) {
+        if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
         on[event] = { target: target(to), actions: { type: 'recordEvent', params: { step: id } } };
       }
       on['wait.timeout'] = wait.onTimeout
@@ -142,20 +157,16 @@ function stateFor(workflow: Workflow, id: string, step: Step): Config {
  * const actor = createActor(machine, { input: { input: {...}, budget, at: Date.now() } }).start();
  * ```
  */
-export function compile(workflow: Workflow): WorkflowMachine {
-  const states: Config = {};
+export function compile(workflow: Workflow) {
+  const states: Record<string, StateConfig> = {};
   for (const [id, step] of Object.entries(workflow.steps)) states[id] = stateFor(workflow, id, step);
   states[FAILED_STATE] = { meta: { stepwise: { kind: 'failed' } } };
   states[CANCELLED_STATE] = { type: 'final', meta: { stepwise: { kind: 'cancelled' } } };
 
-  const machine = setup({
-    types: {} as { context: RunContext; input: MachineInput; events: { type: string; at: number } },
-    guards: guards as never,
-    actions: actions as never,
-  }).createMachine({
+  return machineSetup.createMachine({
     id: ROOT,
     initial: startStep(workflow),
-    context: ({ input }: { input: MachineInput }) => ({
+    context: ({ input }) => ({
       input: input.input,
       steps: {},
       trail: [],
@@ -178,7 +189,6 @@ export function compile(workflow: Workflow): WorkflowMachine {
         actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
       },
     },
-    states: states as never,
-  } as never);
-  return machine as unknown as WorkflowMachine;
+    states,
+  });
 }

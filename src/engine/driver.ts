@@ -9,6 +9,7 @@
  */
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { RunContext } from '../compile/context.js';
+import type { RunEvent, StepFailedEvent } from '../compile/events.js';
 import { compileMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
 import type { FinalStep, ChoiceStep, Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
@@ -34,7 +35,7 @@ export interface DriveOptions {
   /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
   readonly stop?: AbortSignal;
   /** An event to deliver first, with the journal entries that describe it. */
-  readonly event?: { readonly event: { type: string; at: number } & Record<string, unknown>; readonly journal: readonly NewJournalEntry[] };
+  readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
 }
 
 export interface DriverDeps {
@@ -80,9 +81,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   let executed = 0;
   let prepared: { key: string; value: PreparedStep } | null = null;
 
-  const context = () => actor.getSnapshot().context as RunContext;
-  const position = () => positionOf(workflow, actor.getSnapshot() as never);
-  const send = (event: { type: string; at: number } & Record<string, unknown>) => {
+  const context = () => actor.getSnapshot().context;
+  const position = () => positionOf(workflow, actor.getSnapshot());
+  const send = (event: RunEvent) => {
     actor.send(event);
     dirty = true;
   };
@@ -347,7 +348,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
 const zero = zeroUsage;
 
-function failedEvent(at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null) {
+function failedEvent(at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null): StepFailedEvent {
   return {
     type: 'step.failed',
     at,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { isWaitEventType } from '../compile/events.js';
 import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveModel, type ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
@@ -243,7 +244,7 @@ export function createEngine(options: EngineOptions): Engine {
       const record = await load(runId);
       const position = positionOf(record.definition.workflow, snapshotOf(record));
       const accepted = position.kind === 'wait' && record.status === 'waiting' ? position.events : [];
-      if (!accepted.includes(type)) throw new EventNotAcceptedError(runId, type, accepted);
+      if (!accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
       const at = clock.now();
       const step = position.kind === 'wait' ? position.step : null;
       const visit = step ? (snapshotOf(record).context.visits[step] ?? 0) : 0;

@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import { compile } from '../../src/compile/machine.js';
 import type { RunContext } from '../../src/compile/context.js';
+import type { StepDoneEvent, StepFailedEvent, StepRunEvent } from '../../src/compile/events.js';
 import { Workflow } from '../../src/definition/schema.js';
 import type { ResolvedBudget } from '../../src/policy/budget.js';
-import type { Usage } from '../../src/run/types.js';
+import type { FailureKind, Usage } from '../../src/run/types.js';
 
 const invoice = Workflow.parse({
   id: 'invoice',
@@ -39,15 +40,15 @@ const usage = (input: number, output: number): Usage => ({ inputTokens: input, o
 const zero = usage(0, 0);
 const T0 = 1_000_000;
 
-const run = (at: number, projectedTokens = 100) => ({ type: 'step.run', at, projectedTokens, projectedUsd: 0 });
-const done = (at: number, output: unknown, u: Usage = zero, fingerprint?: string) => ({
+const run = (at: number, projectedTokens = 100): StepRunEvent => ({ type: 'step.run', at, projectedTokens, projectedUsd: 0 });
+const done = (at: number, output: unknown, u: Usage = zero, fingerprint?: string): StepDoneEvent => ({
   type: 'step.done',
   at,
   output,
   usage: u,
   ...(fingerprint ? { fingerprint } : {}),
 });
-const failed = (at: number, retryable: boolean, u: Usage = zero, kind = 'invalid_data', message = 'bad input') => ({
+const failed = (at: number, retryable: boolean, u: Usage = zero, kind: FailureKind = 'invalid_data', message = 'bad input'): StepFailedEvent => ({
   type: 'step.failed',
   at,
   error: { kind, message },

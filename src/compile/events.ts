@@ -1,0 +1,122 @@
+/**
+ * Every event a compiled workflow machine accepts, in one union. The machine is
+ * set up with it (`setup({ types: { events: RunEvent } })`), so whatever the
+ * driver, the engine or a test sends to a run's actor is checked against it.
+ * Time always comes in the event (`at`), never from a clock.
+ */
+import type { ResolvedBudget } from '../policy/budget.js';
+import type { FailureKind, Usage } from '../run/types.js';
+
+/** A step's failure as the executor reports it. */
+export interface StepFailure {
+  readonly kind: FailureKind;
+  readonly message: string;
+}
+
+/**
+ * The name of an event a `wait` step accepts. Definitions spell it in
+ * UPPER_CASE (`EventName` in the schema), which no engine event (`step.run`,
+ * `run.cancel`, …) is, so the two never mix.
+ */
+export type WaitEventType = Uppercase<string>;
+
+/** A work step may start an attempt: its projected cost decides the budget check. */
+export interface StepRunEvent {
+  readonly type: 'step.run';
+  readonly at: number;
+  readonly projectedTokens: number;
+  readonly projectedUsd: number;
+}
+
+/** The attempt succeeded. */
+export interface StepDoneEvent {
+  readonly type: 'step.done';
+  readonly at: number;
+  readonly output: unknown;
+  readonly usage: Usage;
+  /** The normalised tool input, for loop detection. */
+  readonly fingerprint?: string;
+}
+
+/** The attempt failed; the machine retries, routes to `onError` or stops. */
+export interface StepFailedEvent {
+  readonly type: 'step.failed';
+  readonly at: number;
+  readonly usage: Usage;
+  readonly error: StepFailure;
+  readonly retryable: boolean;
+  /** When a retry would be due, or null. */
+  readonly retryAt: number | null;
+  readonly fingerprint?: string;
+}
+
+/** The retry backoff is over. */
+export interface StepRetryEvent {
+  readonly type: 'step.retry';
+  readonly at: number;
+}
+
+/** The branch at `index` is the first of a choice whose condition held. */
+export interface ChoiceTakeEvent {
+  readonly type: 'choice.take';
+  readonly at: number;
+  readonly index: number;
+}
+
+/** No branch of a choice held, or one could not be evaluated (`message` says why). */
+export interface ChoiceNoneEvent {
+  readonly type: 'choice.none';
+  readonly at: number;
+  readonly message?: string;
+}
+
+/** A wait ran out of time. */
+export interface WaitTimeoutEvent {
+  readonly type: 'wait.timeout';
+  readonly at: number;
+}
+
+/** An event a `wait` step is waiting for, with its data. */
+export interface WaitEvent {
+  readonly type: WaitEventType;
+  readonly at: number;
+  readonly data?: unknown;
+}
+
+/** The workflow's deadline passed. */
+export interface RunDeadlineEvent {
+  readonly type: 'run.deadline';
+  readonly at: number;
+}
+
+/** A failed or budget-exhausted run goes on, with this budget. */
+export interface RunResumeEvent {
+  readonly type: 'run.resume';
+  readonly at: number;
+  readonly budget: ResolvedBudget;
+}
+
+/** The run is cancelled. */
+export interface RunCancelEvent {
+  readonly type: 'run.cancel';
+  readonly at: number;
+  readonly reason: string;
+}
+
+export type RunEvent =
+  | StepRunEvent
+  | StepDoneEvent
+  | StepFailedEvent
+  | StepRetryEvent
+  | ChoiceTakeEvent
+  | ChoiceNoneEvent
+  | WaitTimeoutEvent
+  | WaitEvent
+  | RunDeadlineEvent
+  | RunResumeEvent
+  | RunCancelEvent;
+
+/** Whether `type` can name an event a `wait` step accepts. */
+export function isWaitEventType(type: string): type is WaitEventType {
+  return type === type.toUpperCase();
+}
