@@ -8,6 +8,7 @@ import { callForToolInput } from '../model/call.js';
 import { toolInputSchema } from '../tools/define.js';
 import { loopFingerprint } from '../policy/loop.js';
 import { zeroUsage } from '../run/types.js';
+import { StepwiseError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
@@ -17,7 +18,7 @@ import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.j
 function toolOf(env: StepEnv) {
   const step = env.workflow.steps[env.stepId] as ClaudeStep;
   const tool = env.tools.get(step.claude.tool);
-  if (!tool) throw new Error(`step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
+  if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
   return { step, tool };
 }
 

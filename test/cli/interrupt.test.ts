@@ -42,19 +42,29 @@ describe('poison runs and cancel through the CLI', () => {
     const effects = join(dir, 'effects');
     const env = baseEnv({ STEPWISE_TEST_EFFECTS: effects });
 
-    const driving = collect(spawnCli(['run', fixture('hang.yaml'), '--id', 'h-1', '--input', '{"order":"B-1"}', '--json', ...store], env));
-    // The tool has been called: the step is running, and the driving process holds the run's lease.
-    for (let i = 0; i < 600 && effectsOf(effects).length === 0; i++) await new Promise((done) => setTimeout(done, 100));
-    expect(effectsOf(effects)).toEqual(['h-1:wait_for_gateway:1:1']);
+    const child = spawnCli(['run', fixture('hang.yaml'), '--id', 'h-1', '--input', '{"order":"B-1"}', '--json', ...store], env);
+    const driving = collect(child);
+    try {
+      await cancelWhileDriven();
+    } finally {
+      // Whatever happened, the tool never ends by itself: leave no process behind.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
 
-    const cancel = await cli(['cancel', 'h-1', '--reason', 'gateway is down', '--json', ...store], env);
-    expect(cancel.code, cancel.stderr).toBe(0);
-    expect(lastJson(cancel.stdout)).toMatchObject({ runId: 'h-1', status: 'cancelled', failure: { kind: 'cancelled', message: 'gateway is down' } });
+    async function cancelWhileDriven() {
+      // The tool has been called: the step is running, and the driving process holds the run's lease.
+      for (let i = 0; i < 600 && effectsOf(effects).length === 0; i++) await new Promise((done) => setTimeout(done, 100));
+      expect(effectsOf(effects)).toEqual(['h-1:wait_for_gateway:1:1']);
 
-    const driven = await driving;
-    expect(driven.code, driven.stderr).toBe(1);
-    expect(lastJson(driven.stdout)).toMatchObject({ runId: 'h-1', status: 'cancelled' });
-    const shown = lastJson<{ journal: Array<{ event: string }> }>((await cli(['show', 'h-1', '--json', ...store], env)).stdout);
-    expect(shown.journal.map((e) => e.event)).toEqual(['created', 'started', 'failed', 'cancelled']);
+      const cancel = await cli(['cancel', 'h-1', '--reason', 'gateway is down', '--json', ...store], env);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      expect(lastJson(cancel.stdout)).toMatchObject({ runId: 'h-1', status: 'cancelled', failure: { kind: 'cancelled', message: 'gateway is down' } });
+
+      const driven = await driving;
+      expect(driven.code, driven.stderr).toBe(1);
+      expect(lastJson(driven.stdout)).toMatchObject({ runId: 'h-1', status: 'cancelled' });
+      const shown = lastJson<{ journal: Array<{ event: string }> }>((await cli(['show', 'h-1', '--json', ...store], env)).stdout);
+      expect(shown.journal.map((e) => e.event)).toEqual(['created', 'started', 'failed', 'cancelled']);
+    }
   });
 });
