@@ -13,7 +13,7 @@ import { compileMapping, evaluateCondition, evaluateMapping } from '../expr/inde
 import type { FinalStep, ChoiceStep, Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
-import { zeroUsage, type NewJournalEntry, type RunRecord } from '../run/types.js';
+import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
 import type { Store } from '../store/types.js';
@@ -26,9 +26,8 @@ import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
-import { engineFailure, guardOutcome, timedOut } from './outcomes.js';
+import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
 import { isResumable } from './view.js';
-import { finishedStatuses } from '../run/types.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -195,11 +194,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           try {
             ready = await executor.prepare(envFor(pos.step));
           } catch (error) {
-            // The step's own data is broken (an expression failed): fail the attempt, no retry.
+            // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
             send({ type: 'step.run', at: clock.now(), projectedTokens: 0, projectedUsd: 0 });
-            const message = error instanceof Error ? error.message : String(error);
-            note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
-            send(failedEvent(clock.now(), { ok: false, error: { kind: 'invalid_data', message }, retryable: false, usage: zero, latencyMs: 0 }, null));
+            const failure = unprepared(error);
+            note({ ...where(pos.step), event: 'failed', error: failure.error });
+            send(failedEvent(clock.now(), failure, null));
             continue;
           }
           send({ type: 'step.run', at: clock.now(), projectedTokens: ready.projectedTokens, projectedUsd: ready.projectedUsd });
@@ -230,14 +229,14 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           const attempt = new AbortController();
           const env = envFor(pos.step, attempt.signal);
           let ready: PreparedStep | null = prepared?.key === key ? prepared.value : null;
-          let unprepared: string | null = null;
+          let prepareError: unknown = null;
           if (!ready) {
             // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
             note({ ...where(pos.step), event: 'started', data: { rerun: true } });
             try {
               ready = await executor.prepare(env);
             } catch (error) {
-              unprepared = error instanceof Error ? error.message : String(error);
+              prepareError = error;
             }
           }
           let end: AttemptEnd;
@@ -260,8 +259,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
               },
             );
           } else {
-            const message = `the step input could not be prepared: ${unprepared ?? 'unknown error'}`;
-            end = { kind: 'outcome', outcome: { ok: false, error: { kind: 'invalid_data', message }, retryable: false, usage: zero, latencyMs: 0 } };
+            end = { kind: 'outcome', outcome: unprepared(prepareError) };
           }
           // The drive lost its lease: whoever holds it now continues the run; nothing is committed here.
           if (end.kind === 'aborted') break;
@@ -411,8 +409,6 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   }
   return current;
 }
-
-const zero = zeroUsage;
 
 function failedEvent(at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null) {
   return {

@@ -59,6 +59,17 @@ export function timedOut(step: string, timeoutMs: number): Failed {
   };
 }
 
+/**
+ * A step whose input could not be prepared (an expression failed, its tool is
+ * provided by no module): not retried, since the same data fails the same way;
+ * `engine_error` for a missing tool, else `invalid_data`, the message whole.
+ */
+export function unprepared(error: unknown): Failed {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = error instanceof StepwiseError && error.code === 'tool_missing' ? 'engine_error' : 'invalid_data';
+  return { ok: false, error: { kind, message: capMessage(message) }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+}
+
 /** Engine errors that running the attempt again cannot fix. */
 const finalCodes: ReadonlySet<string> = new Set(['tool_missing', 'definition_invalid', 'usage', 'input_invalid']);
 
