@@ -5,10 +5,14 @@
  * `$steps.<id>` references must name a step, and the graph walks handle a
  * definition of thousands of chained steps.
  */
-import { describe, expect, it } from 'vitest';
-import { loadDefinitionFromObject } from '../../src/definition/load.js';
-import { worstCaseTokens } from '../../src/policy/worst-case.js';
-import { stepGraph } from '../../src/observe/graph.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { worstCaseOf } from '../../src/cli/worst-case.js';
+import { loadDefinition, loadDefinitionFromObject } from '../../src/definition/load.js';
+import { diagram, stepGraph } from '../../src/observe/diagram.js';
 import { errorsOf, issuesOf, yaml } from './helpers.js';
 
 describe('cycles of choice steps', () => {
@@ -152,33 +156,49 @@ describe('$steps references', () => {
 
 describe('a definition of 5,000 chained steps', () => {
   const count = 5000;
-  const lines = ['id: long', 'steps:'];
-  for (let i = 0; i < count; i++) lines.push(`  s${i}: { tool: lookup, next: ${i === count - 1 ? 'done' : `s${i + 1}`} }`);
-  lines.push('  done: { final: true }');
-  const text = yaml(...lines);
-
-  it('validates without overflowing the stack', () => {
-    expect(issuesOf(text)).toEqual({ errors: [], warnings: [] });
+  /** Generous: thousands of steps on a loaded machine. */
+  const slow = 180_000;
+  const chain = (last: string) => {
+    const lines = ['id: long', 'steps:'];
+    for (let i = 0; i < count; i++) lines.push(`  s${i}: { analyze: { prompt: Go., schema: {} }, next: ${i === count - 1 ? last : `s${i + 1}`} }`);
+    lines.push('  done: { final: true }');
+    return yaml(...lines);
+  };
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stepwise-long-'));
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('has a worst case and a diagram graph', () => {
-    const loaded = loadDefinitionFromObject(
-      { id: 'long', steps: Object.fromEntries([...Array.from({ length: count }, (_, i) => [`s${i}`, { analyze: { prompt: 'Go.', schema: {} }, next: i === count - 1 ? 'done' : `s${i + 1}` }]), ['done', { final: true }]]) },
-      [],
-      'long',
-    );
-    const bound = worstCaseTokens(loaded.workflow);
+  it('validates as `stepwise validate` does (load, checks, worst case) without overflowing the stack', async () => {
+    const file = join(dir, 'long.yaml');
+    writeFileSync(file, chain('done'));
+    const loaded = await loadDefinition(file);
+    expect(loaded.warnings).toEqual([]);
+    const bound = worstCaseOf(loaded);
     expect(bound.path).toHaveLength(count + 1);
     expect(bound.steps).toHaveLength(count);
-    expect(stepGraph(loaded.workflow).edges.filter((e) => !e.failure)).toHaveLength(count);
-  });
+  }, slow);
+
+  it('draws its diagram', async () => {
+    const loaded = loadDefinitionFromObject(parse(chain('done')), [], 'long');
+    expect(stepGraph(loaded.workflow).edges).toHaveLength(count);
+    const mermaid = await diagram(loaded.workflow, 'mermaid');
+    expect(mermaid).toContain('s0 --> s1\n');
+    expect(mermaid).toContain('s4999 --> done\n');
+  }, slow);
 
   it('a loop of 5,000 steps with no exit is still reported', () => {
-    const loop = [...lines.slice(0, -1)];
-    loop[loop.length - 1] = `  s${count - 1}: { tool: lookup, next: s0 }`;
-    loop.push('  done: { final: true }');
-    const errors = errorsOf(yaml(...loop));
+    const errors = errorsOf(chain('s0'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^flow\.yaml:3:\d+: steps\.s0: steps "s0", "s1", .* form a loop with no exit/);
-  });
+  }, slow);
+
+  it('a chain of 5,000 choice steps is checked for choice cycles without overflowing the stack', () => {
+    const lines = ['id: choices', 'steps:'];
+    for (let i = 0; i < count; i++) lines.push(`  c${i}: { choice: [{ next: ${i === count - 1 ? 'c0' : `c${i + 1}`} }] }`);
+    lines.push('  done: { final: true }');
+    const errors = errorsOf(yaml(...lines));
+    expect(errors.some((e) => /steps "c0", "c1", .* form a cycle of choice steps only/.test(e))).toBe(true);
+  }, slow);
 });
