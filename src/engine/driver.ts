@@ -5,7 +5,10 @@
  * commits the snapshot with its journal entries in one transaction at every
  * point a crash must not lose: when a step attempt starts and whenever the run
  * comes to rest. A completed step is committed together with the start of the
- * next one, so each step costs one transaction.
+ * next one, so each step costs one transaction. Choice steps and waits that
+ * time out at once need no transaction of their own, but a long run of them
+ * still commits at least every {@link COMMIT_EVERY} transitions, so progress
+ * and its journal are written in bounded batches.
  */
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { RunContext } from '../compile/context.js';
@@ -62,6 +65,9 @@ export interface DriverDeps {
 
 const MAX_TRANSITIONS = 100_000;
 
+/** Transitions a run may make without a commit: choices and timed-out waits are committed in batches of at most this many. */
+export const COMMIT_EVERY = 64;
+
 /** When the run must be looked at again by itself: a backoff, a wait timeout, the deadline. */
 export function wakeAtOf(workflow: Workflow, position: Position, context: RunContext): number | null {
   let wake: number | null = null;
@@ -88,6 +94,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   let current = record;
   let journal: NewJournalEntry[] = [];
   let dirty = false;
+  /** Transitions since the last commit. */
+  let uncommitted = 0;
   let executed = 0;
   let prepared: { key: string; value: PreparedStep } | null = null;
 
@@ -117,6 +125,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     );
     journal = [];
     dirty = false;
+    uncommitted = 0;
     deps.onCommit(current);
   };
   const envFor = (step: string, signal?: AbortSignal): StepEnv => {
@@ -163,7 +172,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       send(options.event.event);
       journal.push(...options.event.journal);
     }
-    for (let i = 0; i < MAX_TRANSITIONS; i++) {
+    let transitions = 0;
+    for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
       if (options.signal?.aborted) break;
       if (cancelling()) {
         await cancelRun();
@@ -174,6 +184,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
       const pos = position();
+      // Choices and waits that time out at once commit nothing themselves: write them in bounded batches.
+      if (dirty && uncommitted >= COMMIT_EVERY && (pos.kind === 'choice' || pos.kind === 'wait')) await commit();
       const ctx = context();
       const now = clock.now();
       const deadline = deadlineAt(workflow, ctx);
@@ -400,10 +412,16 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
 
-      // failed or cancelled
+      // failed or cancelled; a choice or wait entered past its visit limit fails the run as a loop.
+      const failure = ctx.failure;
+      if (dirty && pos.kind === 'failed' && failure?.kind === 'loop' && failure.step !== null) {
+        note({ ...where(failure.step), event: 'loop_detected', error: { kind: 'loop', message: failure.message } });
+      }
       if (dirty) await commit();
       break;
     }
+    // Out of transitions for this drive: keep what was done; the next drive goes on from here.
+    if (transitions >= MAX_TRANSITIONS && dirty) await commit();
   } finally {
     watch?.stop();
     actor.stop();
