@@ -56,7 +56,23 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
   };
 }
 
-/** Maps an SDK error to a step failure: transient ones are retryable, request errors are not. */
+/** What the model server's 4xx answers mean for the operator: a kind, and what to fix. */
+const requestErrors: ReadonlyArray<{ readonly statuses: readonly number[]; readonly kind: FailureKind; readonly fix: string }> = [
+  { statuses: [401], kind: 'auth_error', fix: 'authentication failed: check ANTHROPIC_API_KEY (or the apiKey the engine was given)' },
+  { statuses: [403], kind: 'permission_error', fix: 'permission denied: the API key may not use this model or feature' },
+  { statuses: [404], kind: 'not_found', fix: 'not found: check the model name and the model server URL (ANTHROPIC_BASE_URL)' },
+  { statuses: [400, 413, 422], kind: 'invalid_request', fix: "invalid request: check the step's model, maxTokens, prompt size and tool schema" },
+];
+
+/** The SDK's local error when neither an API key nor a token is configured (not an `APIError`: no request was made). */
+const missingCredentials = /Could not resolve authentication method/;
+
+/**
+ * Maps an SDK error to a step failure: transient ones (connection, 408, 409,
+ * 429, 5xx) are retryable; configuration errors (authentication, permission,
+ * not found, malformed request, missing credentials) fail at once with a kind
+ * and a message that say what to fix.
+ */
 export function classifyError(error: unknown): { kind: FailureKind; message: string; retryable: boolean } {
   if (error instanceof Anthropic.APIError) {
     const status = error.status;
@@ -67,9 +83,19 @@ export function classifyError(error: unknown): { kind: FailureKind; message: str
     if (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500) {
       return { kind: 'model_error', message: status ? `${status} ${message}` : message, retryable: true };
     }
+    const known = requestErrors.find((e) => e.statuses.includes(status));
+    if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  return { kind: 'model_error', message: error instanceof Error ? error.message : String(error), retryable: true };
+  const message = error instanceof Error ? error.message : String(error);
+  if (missingCredentials.test(message)) {
+    return {
+      kind: 'auth_error',
+      message: 'no credentials for the model server: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a compatible server, or pass apiKey to the engine)',
+      retryable: false,
+    };
+  }
+  return { kind: 'model_error', message, retryable: true };
 }
 
 /**
