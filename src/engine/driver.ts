@@ -264,8 +264,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             if (dirty) await commit();
             crashPoint('backoff');
             if (!options.sleepTimers) break;
-            await clock.sleep(due - now, options.signal);
+            // Sleep until the backoff ends or the deadline passes, whichever is first; the loop then retries or fails the run.
+            await clock.sleep((deadline === null ? due : Math.min(due, deadline)) - now, options.signal);
             if (options.signal?.aborted) break;
+            continue;
           }
           send({ type: 'step.retry', at: clock.now() });
           continue;
