@@ -118,7 +118,15 @@ export const actions = {
     };
   }),
 
+  /** The run rests at this step: the guard refused its first model call (`step.run`), or the step reported a refused continuation. */
   exhaustBudget: assign(({ context, event }: Args, params: { step: string }) => {
+    const reported = event['error'] as StepFailure | undefined;
+    if (reported?.kind === 'budget') {
+      return {
+        failure: { kind: 'budget' as const, step: params.step, message: reported.message },
+        trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+      };
+    }
     const decision = budgetAllows({
       used: context.usage,
       projectedTokens: Number(event['projectedTokens'] ?? 0),

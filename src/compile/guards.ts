@@ -30,6 +30,9 @@ export const guards = {
     return seen + 1 > params.maxRepeats;
   },
 
+  /** The step stopped because its next model call (a `pause_turn` continuation) would cross the budget. */
+  budgetRefused: ({ event }: Args) => (event['error'] as { kind?: unknown } | undefined)?.kind === 'budget',
+
   /** The step's tool was not called because its circuit breaker is open. */
   breakerOpen: ({ event }: Args) => (event['error'] as { kind?: unknown } | undefined)?.kind === 'breaker_open',
 

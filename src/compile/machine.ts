@@ -33,6 +33,8 @@ function workState(workflow: Workflow, id: string, step: Step & { onError?: stri
   const maxVisits = step.maxVisits ?? limits.maxVisits;
   const resume = { target: 'ready', actions: 'resumeRun' };
   const onFailed: Config[] = [
+    // A model call inside the attempt (a continuation) would cross the budget: the run rests, resumable, as before a first call.
+    { guard: 'budgetRefused', target: 'budget_exhausted', actions: ['chargeUsage', { type: 'exhaustBudget', params: { step: id } }] },
     // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
     step.onError
       ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }

@@ -242,10 +242,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             const delay = backoffDelay(retry, attempt, seededRandom(`${current.id}:${key}`));
             send(failedEvent(at, outcome, at + delay));
             const after = position();
+            const exhausted = after.kind === 'work' && after.step === pos.step && after.phase === 'budget_exhausted';
             note({
               ...attemptOf,
               at,
-              event: 'failed',
+              event: exhausted ? 'budget_exhausted' : 'failed',
               ...(outcome.input !== undefined ? { input: outcome.input } : {}),
               usage: outcome.usage,
               latencyMs: outcome.latencyMs,

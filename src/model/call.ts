@@ -4,8 +4,10 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { addUsage, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
+import type { BudgetDecision } from '../policy/budget.js';
 import { costUsd } from '../policy/pricing.js';
 import type { ModelConfig } from './client.js';
+import { countRequestTokens } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 
 export interface ToolCallRequest {
@@ -16,6 +18,18 @@ export interface ToolCallRequest {
   readonly tool: { readonly name: string; readonly description: string; readonly input_schema: Record<string, unknown> };
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * Asked before each `pause_turn` continuation (a model call of its own) with
+   * its projection and the usage this call has spent so far; a refusal ends
+   * the call with kind `budget` before the continuation is sent.
+   */
+  readonly mayContinue?: (projection: CallProjection, spent: Usage) => BudgetDecision;
+}
+
+/** What a request may cost: its counted input plus its whole `max_tokens`, in tokens and dollars. */
+export interface CallProjection {
+  readonly projectedTokens: number;
+  readonly projectedUsd: number;
 }
 
 export type ToolCallResult =
@@ -54,6 +68,15 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
     tools: [{ name: req.tool.name, description: req.tool.description, input_schema: req.tool.input_schema as Anthropic.Messages.Tool.InputSchema }],
     tool_choice: { type: 'tool', name: req.tool.name, disable_parallel_tool_use: true },
   };
+}
+
+/**
+ * The projected cost of a request, the one projection the budget guard checks
+ * before every model call: the first one of a step and each continuation.
+ */
+export function projectCall(params: Anthropic.Messages.MessageCreateParamsNonStreaming): CallProjection {
+  const inputTokens = countRequestTokens(params);
+  return { projectedTokens: inputTokens + params.max_tokens, projectedUsd: costUsd(params.model, inputTokens, params.max_tokens) };
 }
 
 /** What the model server's 4xx answers mean for the operator: a kind, and what to fix. */
@@ -121,6 +144,10 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
   });
 
   for (let turn = 0; turn <= MAX_CONTINUATIONS; turn++) {
+    if (turn > 0 && req.mayContinue) {
+      const decision = req.mayContinue(projectCall({ ...params, messages }), usage);
+      if (!decision.allowed) return fail('budget', `the model paused its turn; continuing it: ${decision.reason ?? 'over budget'}`, false, 'pause_turn');
+    }
     let reply: Anthropic.Messages.Message;
     try {
       requests++;
