@@ -92,7 +92,11 @@ export type RunEvent =
   | { readonly type: 'run.resume'; readonly at: number; readonly budget: ResolvedBudget }
   | { readonly type: 'run.cancel'; readonly at: number; readonly reason: string }
   | { readonly type: 'run.deadline'; readonly at: number }
+  | { readonly type: 'final.done'; readonly at: number }
+  | { readonly type: 'final.failed'; readonly at: number; readonly message: string }
   | { readonly type: `${Uppercase<string>}`; readonly at: number; readonly data?: unknown };
 
 export const FAILED_STATE = '$failed';
+/** Where a run ends once its final step's output is evaluated (the machine's only `done` state but `$cancelled`). */
+export const DONE_STATE = '$done';
 export const CANCELLED_STATE = '$cancelled';

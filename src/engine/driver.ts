@@ -321,20 +321,28 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
 
-      if (pos.kind === 'final') {
+      if (pos.kind === 'finishing') {
         const spec = workflow.steps[pos.step] as FinalStep;
         let output: unknown = null;
         if (spec.output !== undefined) {
           try {
             output = await evaluateMapping(compileMapping(spec.output), scopeOf({ runId: current.id, context: ctx }));
           } catch (error) {
-            output = { error: (error as Error).message };
+            // The run's own data or definition is broken: the run fails (not resumable: the same output would fail again).
+            const message = `the output of final step "${pos.step}" failed: ${(error as Error).message}`;
+            send({ type: 'final.failed', at: clock.now(), message });
+            note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
+            continue;
           }
         }
-        if (dirty || current.status !== 'done') {
-          note({ ...where(pos.step), event: 'finished', output });
-          await commit(output);
-        }
+        send({ type: 'final.done', at: clock.now() });
+        note({ ...where(pos.step), event: 'finished', output });
+        await commit(output);
+        break;
+      }
+
+      if (pos.kind === 'final') {
+        if (dirty) await commit();
         break;
       }
 
