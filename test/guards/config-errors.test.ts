@@ -27,9 +27,10 @@ afterEach(async () => {
   emu = undefined;
 });
 
-async function runOn(model: ConstructorParameters<typeof Anthropic>[0] | { baseURL: string; apiKey: string; maxRetries: number }) {
+/** Runs the one-step workflow on a client made from `options`, with the SDK's default HTTP retries. */
+async function runOn(options: NonNullable<ConstructorParameters<typeof Anthropic>[0]>) {
   const store = createMemoryStore();
-  const client = new Anthropic({ maxRetries: 2, ...model } as ConstructorParameters<typeof Anthropic>[0]);
+  const client = new Anthropic({ maxRetries: 2, ...options });
   const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), tools: [recordNote], model: client });
   const run = await engine.start(definition(oneStep, [recordNote]));
   const journal = await engine.journal(run.runId);
