@@ -5,7 +5,9 @@
  * Every work step (`claude`, `analyze`, `tool`) becomes a compound state:
  * `ready` → (`step.run`, guarded by `withinBudget`) → `running` →
  * (`step.done` → next step | `step.failed` → `retrying` / `onError` / `failed`).
- * `budget_exhausted` and `failed` accept `run.resume`. The engine performs the
+ * `budget_exhausted` and `failed` accept `run.resume`. A `final` step ends the
+ * run through `final.done` (→ `$done`) once its output is evaluated, or
+ * `final.failed` (→ `$failed`) when that fails. The engine performs the
  * effects (model and tool calls, expression evaluation) and sends the results
  * as events, so the machine decides and the application drives.
  */
@@ -16,7 +18,7 @@ import { resolveLimits } from '../policy/limits.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { zeroUsage } from '../run/types.js';
 import { actions } from './actions.js';
-import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
 import { isWaitEventType, type RunEvent } from './events.js';
 import { guards } from './guards.js';
 import { nextStep, startStep } from '../definition/graph.js';
@@ -47,6 +49,8 @@ function workState(workflow: Workflow, id: string, step: Step & { onError?: stri
   const maxVisits = step.maxVisits ?? limits.maxVisits;
   const resume = { target: 'ready', actions: 'resumeRun' } as const;
   const onFailed: FailedTransition[] = [
+    // A model call inside the attempt (a continuation) would cross the budget: the run rests, resumable, as before a first call.
+    { guard: 'budgetRefused', target: 'budget_exhausted', actions: ['chargeUsage', { type: 'exhaustBudget', params: { step: id } }] },
     // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
     step.onError
       ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }
@@ -164,7 +168,18 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
       };
     }
     case 'final':
-      return { type: 'final', entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }], meta: { stepwise: { kind } } };
+      // The engine evaluates the step's `output`, then ends the run `done`, or `failed` when the expression fails.
+      return {
+        entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
+        meta: { stepwise: { kind } },
+        on: {
+          'final.done': { target: target(DONE_STATE) },
+          'final.failed': {
+            target: target(FAILED_STATE),
+            actions: { type: 'failRun', params: { kind: 'invalid_data', message: `the output of final step "${id}" failed` } },
+          },
+        },
+      };
   }
 }
 
@@ -181,6 +196,7 @@ export function compile(workflow: Workflow) {
   const states: Record<string, StateConfig> = {};
   for (const [id, step] of Object.entries(workflow.steps)) states[id] = stateFor(workflow, id, step);
   states[FAILED_STATE] = { meta: { stepwise: { kind: 'failed' } } };
+  states[DONE_STATE] = { type: 'final', meta: { stepwise: { kind: 'done' } } };
   states[CANCELLED_STATE] = { type: 'final', meta: { stepwise: { kind: 'cancelled' } } };
 
   return machineSetup.createMachine({

@@ -318,10 +318,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             const delay = backoffDelay(retry, attempt, seededRandom(`${current.id}:${key}`));
             send(failedEvent(at, outcome, at + delay));
             const after = position();
+            const exhausted = after.kind === 'work' && after.step === pos.step && after.phase === 'budget_exhausted';
             note({
               ...attemptOf,
               at,
-              event: 'failed',
+              event: exhausted ? 'budget_exhausted' : 'failed',
               ...(outcome.input !== undefined ? { input: outcome.input } : {}),
               usage: outcome.usage,
               latencyMs: outcome.latencyMs,
@@ -340,9 +341,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             if (dirty) await commit();
             crashPoint('backoff');
             if (!options.sleepTimers) break;
-            await clock.sleep(due - now, anySignal(options.signal, watch?.signal));
+            // Sleep until the backoff ends or the deadline passes, whichever is first; the loop then retries, cancels or fails the run.
+            await clock.sleep((deadline === null ? due : Math.min(due, deadline)) - now, anySignal(options.signal, watch?.signal));
             if (options.signal?.aborted) break;
-            if (cancelling()) continue;
+            continue;
           }
           send({ type: 'step.retry', at: clock.now() });
           continue;
@@ -395,20 +397,28 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
 
-      if (pos.kind === 'final') {
+      if (pos.kind === 'finishing') {
         const spec = workflow.steps[pos.step] as FinalStep;
         let output: unknown = null;
         if (spec.output !== undefined) {
           try {
             output = await evaluateMapping(compileMapping(spec.output), scopeOf({ runId: current.id, context: ctx }));
           } catch (error) {
-            output = { error: (error as Error).message };
+            // The run's own data or definition is broken: the run fails (not resumable: the same output would fail again).
+            const message = `the output of final step "${pos.step}" failed: ${(error as Error).message}`;
+            send({ type: 'final.failed', at: clock.now(), message });
+            note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
+            continue;
           }
         }
-        if (dirty || current.status !== 'done') {
-          note({ ...where(pos.step), event: 'finished', output });
-          await commit(output);
-        }
+        send({ type: 'final.done', at: clock.now() });
+        note({ ...where(pos.step), event: 'finished', output });
+        await commit(output);
+        break;
+      }
+
+      if (pos.kind === 'final') {
+        if (dirty) await commit();
         break;
       }
 

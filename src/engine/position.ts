@@ -3,7 +3,7 @@
  * it, and the run status that follows.
  */
 import { stepKind, type Workflow } from '../definition/schema.js';
-import { CANCELLED_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
+import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
 import type { RunStatus } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -13,6 +13,8 @@ export type Position =
   | { readonly kind: 'work'; readonly step: string; readonly phase: Phase }
   | { readonly kind: 'choice'; readonly step: string }
   | { readonly kind: 'wait'; readonly step: string; readonly events: readonly string[] }
+  /** At a final step whose output is still to be evaluated. */
+  | { readonly kind: 'finishing'; readonly step: string }
   | { readonly kind: 'final'; readonly step: string }
   | { readonly kind: 'failed' }
   | { readonly kind: 'cancelled' };
@@ -29,6 +31,7 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
     typeof value === 'string' ? [value, undefined] : (Object.entries(value as Record<string, string>)[0] ?? ['', undefined]);
   if (step === CANCELLED_STATE) return { kind: 'cancelled' };
   if (step === FAILED_STATE) return { kind: 'failed' };
+  if (step === DONE_STATE) return { kind: 'final', step: snapshot.context.trail[snapshot.context.trail.length - 1]?.id ?? '' };
   const def = workflow.steps[step];
   if (!def) return { kind: 'failed' };
   switch (stepKind(def)) {
@@ -37,7 +40,8 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
     case 'wait':
       return { kind: 'wait', step, events: Object.keys((def as { wait: { on: Record<string, string> } }).wait.on) };
     case 'final':
-      return { kind: 'final', step };
+      // Runs finished before `$done` existed rest in the final step itself, with the machine done.
+      return snapshot.status === 'done' ? { kind: 'final', step } : { kind: 'finishing', step };
     default:
       return { kind: 'work', step, phase: (phase ?? 'ready') as Phase };
   }
@@ -48,6 +52,7 @@ export function statusOf(position: Position): RunStatus {
     case 'work':
       return position.phase === 'budget_exhausted' ? 'budget_exhausted' : position.phase === 'failed' ? 'failed' : 'running';
     case 'choice':
+    case 'finishing':
       return 'running';
     case 'wait':
       return 'waiting';

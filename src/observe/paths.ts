@@ -7,11 +7,12 @@
  */
 import { getAdjacencyMap } from '@xstate/graph';
 import { createActor, type AnyMachineSnapshot } from 'xstate';
-import type { RunContext } from '../compile/context.js';
+import { DONE_STATE, type RunContext } from '../compile/context.js';
 import { isWaitEventType } from '../compile/events.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
-import type { ChoiceStep, WaitStep, Workflow } from '../definition/schema.js';
+import type { ChoiceStep, FinalStep, WaitStep, Workflow } from '../definition/schema.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
 import type { ModelConfig } from '../model/client.js';
 import { resolveRetry } from '../policy/backoff.js';
@@ -19,7 +20,7 @@ import { resolveBudget } from '../policy/budget.js';
 import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
 import { executors } from '../steps/index.js';
-import type { StepEnv, StepOutcome } from '../steps/types.js';
+import { scopeOf, type StepEnv, type StepOutcome } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 
 /** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
@@ -70,6 +71,8 @@ function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
       const wait = (workflow.steps[pos.step] as WaitStep).wait;
       return [...Object.keys(wait.on).map((type) => ({ type, at: 0 })), ...(wait.timeout !== undefined ? [{ type: 'wait.timeout', at: 0 }] : [])];
     }
+    case 'finishing':
+      return [{ type: 'final.done', at: 0 }];
     default:
       return [];
   }
@@ -98,7 +101,7 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     const from = top(state);
     reached.add(from);
     for (const { event, state: next } of Object.values(transitions)) {
-      if (event.type.startsWith('run.')) continue;
+      if (event.type.startsWith('run.') || event.type.startsWith('final.')) continue;
       const to = top(next);
       reached.add(to);
       if (!out.has(from)) out.set(from, new Set());
@@ -117,11 +120,11 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
       const step = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
       if (steps[steps.length - 1] !== step) steps.push(step);
       const event = s.event as Ev;
-      if (event.type === 'step.run' || event.type.startsWith('xstate.')) return;
+      if (event.type === 'step.run' || event.type === 'final.done' || event.type.startsWith('xstate.')) return;
       decisions.push({ step, take: decisionOf(workflow, step, event) });
     });
     const last = top(path.state as AnyMachineSnapshot);
-    if (steps[steps.length - 1] !== last) steps.push(last);
+    if (last !== DONE_STATE && steps[steps.length - 1] !== last) steps.push(last);
     routes.set(JSON.stringify(decisions), { steps, decisions });
   }
   return { machine, budget, reached, out, routes: [...routes.values()] };
@@ -245,6 +248,17 @@ async function runPath(
         // A name the machine cannot accept is not sent: the machine would ignore it anyway.
         if (event === 'wait.timeout') actor.send({ type: event, at });
         else if (isWaitEventType(event)) actor.send({ type: event, at, data: { by: 'stepwise test' } });
+        continue;
+      }
+      if (pos.kind === 'finishing') {
+        const output = (workflow.steps[pos.step] as FinalStep).output;
+        try {
+          if (output !== undefined) await evaluateMapping(compileMapping(output), scopeOf({ runId: 'path-test', context: context() }));
+          actor.send({ type: 'final.done', at });
+        } catch (failure) {
+          error = `${pos.step}: invalid_data: ${(failure as Error).message}`;
+          actor.send({ type: 'final.failed', at, message: `the output of final step "${pos.step}" failed: ${(failure as Error).message}` });
+        }
         continue;
       }
       break;
