@@ -48,6 +48,8 @@ export interface EngineOptions {
    * Workers use it so a run keeps its own seed and fault spec.
    */
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
+  /** Path tests only (`stepwise test`): forces the branch of a choice (see `DriverDeps.chooseBranch`). */
+  readonly chooseBranch?: (step: string) => number | undefined;
 }
 
 export interface StartOptions extends RunOptions {
@@ -139,6 +141,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
     ...(beforeModelCall ? { beforeModelCall } : {}),
+    ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
       const view = toView(record);
