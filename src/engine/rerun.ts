@@ -40,6 +40,14 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   const budget = resolveBudget(workflow.budget, original.options.budget);
   const history = await recordedHistory(engine.store, original);
   const { snapshot, context, position } = replayTo(compile(workflow), workflow, { input: original.input, budget, at: now }, history, old.fingerprints, { step: from, at: now });
+  const kept = old.trail.slice(0, old.trail.findIndex((e) => e.id === from)).map((e) => e.id);
+  const replayed = context.trail.slice(0, -1).map((e) => e.id);
+  if (replayed.join('>') !== kept.join('>')) {
+    throw new StepwiseError(
+      'usage',
+      `the steps before "${from}" do not replay the same way on this definition: run ${runId} went ${[...kept, from].join(' → ')}, the definition goes ${[...replayed, from].join(' → ')}`,
+    );
+  }
   return {
     id: options.runId ?? randomUUID(),
     workflow: workflow.id,

@@ -167,6 +167,18 @@ describe('rerun builds its snapshot through the machine', () => {
     expect(rejected.steps.map((s) => s.id)).toEqual(['fetch', 'route', 'approval', 'rejected']);
   });
 
+  it('refuses a changed definition that routes the kept steps another way', async () => {
+    const { engine, runId } = await original();
+    const changed = loadDefinitionFromObject(
+      { ...definition.workflow, steps: { ...definition.workflow.steps, fetch: { tool: 'fetch_order', with: { id: '{% $input.id %}' }, next: 'send' } } },
+      [fetchOrder, ship],
+      'orders, changed',
+    );
+    await expect(rerunRecord(engine, runId, 'send', { definition: changed })).rejects.toThrow(
+      'the steps before "send" do not replay the same way on this definition: run ' + runId + ' went fetch → route → approval → fetch → route → approval → send, the definition goes fetch → send',
+    );
+  });
+
   it('reruns a rerun: the kept steps come from the run it reran', async () => {
     const { engine, log, runId } = await original();
     const second = await rerun(engine, runId, 'send');
