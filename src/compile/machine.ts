@@ -106,6 +106,20 @@ function workState(workflow: Workflow, id: string, step: Step & { onError?: stri
   };
 }
 
+/**
+ * The visit limit of a `choice` or `wait` step: entered once more than its
+ * `maxVisits` (default `limits.maxVisits`), the run fails as a loop at once,
+ * as a work step does before its next attempt.
+ */
+function visitLimit(workflow: Workflow, id: string, step: { maxVisits?: number }): NonNullable<StateConfig['always']> {
+  const maxVisits = resolveLimits(workflow.limits, step.maxVisits).maxVisits;
+  return {
+    guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
+    target: target(FAILED_STATE),
+    actions: { type: 'failRun', params: { kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
+  };
+}
+
 function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
   const kind = stepKind(step);
   switch (kind) {
@@ -118,6 +132,7 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
       return {
         entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
         meta: { stepwise: { kind } },
+        always: visitLimit(workflow, id, step as { maxVisits?: number }),
         on: {
           'choice.take': branches.map((b, index) => ({
             guard: { type: 'branch', params: { index, when: b.when ?? 'otherwise' } },
@@ -141,7 +156,12 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
       on['wait.timeout'] = wait.onTimeout
         ? { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
         : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out` } } };
-      return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind } }, on };
+      return {
+        entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }],
+        meta: { stepwise: { kind } },
+        always: visitLimit(workflow, id, step as { maxVisits?: number }),
+        on,
+      };
     }
     case 'final':
       return { type: 'final', entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }], meta: { stepwise: { kind } } };

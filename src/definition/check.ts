@@ -1,18 +1,20 @@
 /**
  * Semantic checks of a definition that passed the schema: transitions name
- * existing steps, every step can finish, expressions parse, waits that time
- * out have somewhere to go. Errors and warnings use the same located format.
+ * existing steps, every step can finish, no cycle is made of choice steps
+ * alone, expressions parse and every `$steps.<id>` they read names a step,
+ * waits that time out have somewhere to go. Errors and warnings use the same located format.
  *
  * Routing rule: a `claude`, `analyze` or `tool` step without `next` goes to
  * the step listed right after it (see {@link nextStep}); the last step listed
  * needs an explicit `next` unless it is a `choice`, `wait` or `final` step.
  */
 import type { DefinitionIssue } from '../errors.js';
-import { expressionIssues, unwrapExpression } from '../expr/index.js';
+import { expressionIssues, expressionsIn, unwrapExpression } from '../expr/index.js';
 import { edges, nextStep, startStep } from './graph.js';
 import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
 import { stepKind, type Workflow } from './schema.js';
+import { unknownStepRefs } from './step-refs.js';
 import { didYouMean } from './suggest.js';
 
 /** What {@link checkWorkflow} found; only `errors` make a definition invalid. */
@@ -41,6 +43,7 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   if (workflow.start !== undefined && !workflow.steps[workflow.start]) errors.push({ path: ['start'], message: unknown(workflow.start) });
 
   const all = edges(workflow);
+  const expressions: Array<{ path: PathSegment[]; text: string }> = [];
   const broken = new Set<string>();
   for (const edge of all) {
     if (workflow.steps[edge.to]) continue;
@@ -76,7 +79,10 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
       }
     }
     errors.push(...stepExpressionIssues(step, path));
+    expressions.push(...stepExpressions(step, path));
   }
+
+  errors.push(...unknownStepRefs(expressions, ids));
 
   const reach = reachFindings(workflow, startStep(workflow), all.filter((edge) => workflow.steps[edge.to]), broken);
   errors.push(...reach.errors);
@@ -89,6 +95,18 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
 
 /** Syntax of every expression a step holds: `prompt`, `system`, `context`, `with`, `output` and choice `when` (with or without `{% %}`). */
 function stepExpressionIssues(step: Workflow['steps'][string], path: readonly PathSegment[]): Finding[] {
+  return expressionFields(step).flatMap(([value, at]) =>
+    value === undefined ? [] : expressionIssues(value).map((found) => ({ path: [...path, ...at, ...found.path], message: found.message })),
+  );
+}
+
+/** The text of every expression a step holds, with the path of its field. */
+function stepExpressions(step: Workflow['steps'][string], path: readonly PathSegment[]): Array<{ path: PathSegment[]; text: string }> {
+  return expressionFields(step).flatMap(([value, at]) => expressionsIn(value).map((found) => ({ path: [...path, ...at, ...found.path], text: found.text })));
+}
+
+/** The fields of a step that may hold expressions, with their paths under the step. */
+function expressionFields(step: Workflow['steps'][string]): Array<[value: unknown, at: PathSegment[]]> {
   const fields: Array<[value: unknown, at: PathSegment[]]> = [];
   if ('claude' in step) fields.push([step.claude.context, ['claude', 'context']], [step.claude.prompt, ['claude', 'prompt']], [step.claude.system, ['claude', 'system']]);
   if ('analyze' in step) fields.push([step.analyze.context, ['analyze', 'context']], [step.analyze.prompt, ['analyze', 'prompt']], [step.analyze.system, ['analyze', 'system']]);
@@ -99,7 +117,5 @@ function stepExpressionIssues(step: Workflow['steps'][string], path: readonly Pa
       if (branch.when !== undefined) fields.push([`{%${unwrapExpression(branch.when)}%}`, ['choice', index, 'when']]);
     });
   }
-  return fields.flatMap(([value, at]) =>
-    value === undefined ? [] : expressionIssues(value).map((found) => ({ path: [...path, ...at, ...found.path], message: found.message })),
-  );
+  return fields;
 }

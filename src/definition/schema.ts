@@ -3,6 +3,7 @@
  * both validated against it, and `stepwise schema` exports it as JSON Schema.
  */
 import { z } from 'zod';
+import { reservedStepIds, reservedStepIdMessage } from './reserved.js';
 
 const durationPattern = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 
@@ -14,10 +15,19 @@ export const Duration = z
 /** Any JSON value; strings may hold `{% expression %}` (JSONata) evaluated at run time. */
 export const Mapping = z.unknown().describe('JSON value; strings holding {% ... %} are JSONata expressions');
 
-/** A step id: the name of a state in the compiled machine. */
+/** A step id: the name of a state in the compiled machine; not a reserved name such as `__proto__` or `constructor`. */
 export const StepId = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -, starting with a letter or _');
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -, starting with a letter or _')
+  .refine((id) => !reservedStepIds.has(id), { error: (issue) => reservedStepIdMessage(String(issue.input)) });
+
+/** Visits allowed to one step in a run; every step kind counts its visits. */
+const maxVisits = z
+  .number()
+  .int()
+  .min(1)
+  .optional()
+  .describe('Visits allowed to this step in one run (default: limits.maxVisits); one more stops the run as a loop');
 
 /** An event a `wait` step accepts, e.g. APPROVE. */
 export const EventName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event name in UPPER_CASE, e.g. APPROVE');
@@ -65,7 +75,7 @@ const common = {
   next: StepId.optional().describe('Step to go to after this one'),
   onError: StepId.optional().describe('Step to go to when this one fails for good'),
   retry: RetryPolicy.optional(),
-  maxVisits: z.number().int().min(1).optional().describe('Visits allowed to this step in one run'),
+  maxVisits,
   timeout: Duration.optional().describe('Time allowed for one attempt'),
 };
 
@@ -100,6 +110,7 @@ export const ToolStep = z.strictObject({
 
 export const ChoiceStep = z.strictObject({
   description: z.string().optional(),
+  maxVisits,
   choice: z
     .array(
       z.strictObject({
@@ -112,6 +123,7 @@ export const ChoiceStep = z.strictObject({
 
 export const WaitStep = z.strictObject({
   description: z.string().optional(),
+  maxVisits,
   wait: z.strictObject({
     on: z.record(EventName, StepId).describe('Events accepted and the step each leads to'),
     timeout: Duration.optional(),

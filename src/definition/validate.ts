@@ -7,6 +7,7 @@
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
 import { StepId, stepKinds, Workflow, type StepKind } from './schema.js';
 import { byPosition, issueMaker, type Locate, type PathSegment } from './locate.js';
+import { reservedKeys, reservedStepIdMessage, reservedStepIds } from './reserved.js';
 import { closestMatch } from './suggest.js';
 import { describeIssues, typeName, type RawIssue } from './zod-issues.js';
 
@@ -29,9 +30,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * ```
  */
 export function validateWorkflow(data: unknown, locate: Locate, file: string): Workflow {
-  const result = Workflow.safeParse(data);
-  if (result.success) return result.data;
   const issue = issueMaker(file, locate);
+  // Before the schema: zod drops a `__proto__` key without a word.
+  const reserved = reservedKeys(data).map((r) => issue(r.path, r.message, 'key'));
+  const result = Workflow.safeParse(data);
+  if (result.success) {
+    if (reserved.length > 0) throw new DefinitionError(byPosition(reserved));
+    return result.data;
+  }
   if (!isObject(data)) {
     const found = data === undefined || data === null ? 'nothing (is the file empty?)' : typeName(data);
     throw new DefinitionError([issue([], `expected a workflow (an object with id and steps), got ${found}`)]);
@@ -42,9 +48,9 @@ export function validateWorkflow(data: unknown, locate: Locate, file: string): W
     data,
   );
   if (isObject(data.steps)) {
-    for (const [id, step] of Object.entries(data.steps)) raw.push(...stepIssues(id, step));
+    for (const [id, step] of Object.entries(data.steps)) if (id !== '__proto__') raw.push(...stepIssues(id, step));
   }
-  const issues: DefinitionIssue[] = raw.map((r) => issue(r.path, r.message, r.at));
+  const issues: DefinitionIssue[] = [...reserved, ...raw.map((r) => issue(r.path, r.message, r.at))];
   if (issues.length === 0) {
     // Not expected: every failure of the union is explained per step. Keep zod's word rather than pass bad data on.
     issues.push(...result.error.issues.map((i) => issue(i.path.map(String), i.message)));
@@ -61,7 +67,9 @@ const routeHints: Partial<Record<StepKind, string>> = {
 function stepIssues(id: string, step: unknown): RawIssue[] {
   const path: PathSegment[] = ['steps', id];
   const issues: RawIssue[] = [];
-  if (!StepId.safeParse(id).success) {
+  if (reservedStepIds.has(id)) {
+    issues.push({ path, at: 'key', message: reservedStepIdMessage(id) });
+  } else if (!StepId.safeParse(id).success) {
     issues.push({ path, at: 'key', message: `invalid step id ${JSON.stringify(id)}: use letters, digits, _ and -, starting with a letter or _` });
   }
   if (!isObject(step)) {

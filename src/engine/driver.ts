@@ -5,7 +5,10 @@
  * commits the snapshot with its journal entries in one transaction at every
  * point a crash must not lose: when a step attempt starts and whenever the run
  * comes to rest. A completed step is committed together with the start of the
- * next one, so each step costs one transaction.
+ * next one, so each step costs one transaction. Choice steps and waits that
+ * time out at once need no transaction of their own, but a long run of them
+ * still commits at least every {@link COMMIT_EVERY} transitions, so progress
+ * and its journal are written in bounded batches.
  */
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { RunContext } from '../compile/context.js';
@@ -14,7 +17,7 @@ import { compileMapping, evaluateCondition, evaluateMapping } from '../expr/inde
 import type { FinalStep, ChoiceStep, Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
-import { zeroUsage, type NewJournalEntry, type RunRecord } from '../run/types.js';
+import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
 import type { Store } from '../store/types.js';
@@ -25,6 +28,12 @@ import type { Runtime } from './runtime.js';
 import { crashPoint } from './crash-points.js';
 import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
+import { raceAttempt, type AttemptEnd } from './attempt.js';
+import type { CancelRequests, CancelWatch } from './cancel-requests.js';
+import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
+import { isResumable } from './view.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
+import { parseDuration } from '../util/duration.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -54,9 +63,16 @@ export interface DriverDeps {
    * the choice); a number returned here replaces the branch they picked.
    */
   readonly chooseBranch?: (step: string) => number | undefined;
+  /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
+  readonly cancels?: CancelRequests;
+  /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
+  readonly maxOutputBytes?: number;
 }
 
 const MAX_TRANSITIONS = 100_000;
+
+/** Transitions a run may make without a commit: choices and timed-out waits are committed in batches of at most this many. */
+export const COMMIT_EVERY = 64;
 
 /** When the run must be looked at again by itself: a backoff, a wait timeout, the deadline. */
 export function wakeAtOf(workflow: Workflow, position: Position, context: RunContext): number | null {
@@ -84,6 +100,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   let current = record;
   let journal: NewJournalEntry[] = [];
   let dirty = false;
+  /** Transitions since the last commit. */
+  let uncommitted = 0;
   let executed = 0;
   let prepared: { key: string; value: PreparedStep } | null = null;
 
@@ -113,9 +131,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     );
     journal = [];
     dirty = false;
+    uncommitted = 0;
     deps.onCommit(current);
   };
-  const envFor = (step: string): StepEnv => {
+  const envFor = (step: string, signal?: AbortSignal): StepEnv => {
     const ctx = context();
     return {
       runId: current.id,
@@ -126,26 +145,53 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       context: ctx,
       tools: runtime.tools,
       model: deps.model,
-      signal: options.signal ?? new AbortController().signal,
+      signal: signal ?? options.signal ?? new AbortController().signal,
+      maxOutputBytes,
       ...(deps.breakers
         ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }
         : {}),
     };
   };
   const where = (step: string) => ({ step, visit: context().visits[step] ?? 0, attempt: context().attempt });
+  const maxOutputBytes = deps.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  /** A cancel requested while this drive lasts: it cancels the run at the next step boundary, or at once mid-step. */
+  const cancelling = (): boolean => {
+    if (!watch?.request()) return false;
+    const pos = position();
+    const status = statusOf(pos);
+    return !finishedStatuses.includes(status) || (status === 'failed' && isResumable(status, context().failure, pos));
+  };
+  const cancelRun = async () => {
+    const request = watch?.request();
+    const at = clock.now();
+    const reason = request?.reason ?? 'cancelled';
+    send({ type: 'run.cancel', at, reason });
+    journal.push({ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason } });
+    await commit();
+    await deps.cancels?.clear(current.id).catch(() => {});
+  };
 
+  let watch: CancelWatch | null = null;
   try {
+    watch = deps.cancels ? await deps.cancels.watch(current.id) : null;
     if (options.event) {
       send(options.event.event);
       journal.push(...options.event.journal);
     }
-    for (let i = 0; i < MAX_TRANSITIONS; i++) {
+    let transitions = 0;
+    for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
       if (options.signal?.aborted) break;
+      if (cancelling()) {
+        await cancelRun();
+        break;
+      }
       if (options.stop?.aborted) {
         if (dirty) await commit();
         break;
       }
       const pos = position();
+      // Choices and waits that time out at once commit nothing themselves: write them in bounded batches.
+      if (dirty && uncommitted >= COMMIT_EVERY && (pos.kind === 'choice' || pos.kind === 'wait')) await commit();
       const ctx = context();
       const now = clock.now();
       const deadline = deadlineAt(workflow, ctx);
@@ -167,11 +213,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           try {
             ready = await executor.prepare(envFor(pos.step));
           } catch (error) {
-            // The step's own data is broken (an expression failed): fail the attempt, no retry.
+            // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
             send({ type: 'step.run', at: clock.now(), projectedTokens: 0, projectedUsd: 0 });
-            const message = error instanceof Error ? error.message : String(error);
-            note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
-            send(failedEvent(clock.now(), { ok: false, error: { kind: 'invalid_data', message }, retryable: false, usage: zero, latencyMs: 0 }, null));
+            const failure = unprepared(error);
+            note({ ...where(pos.step), event: 'failed', error: failure.error });
+            send(failedEvent(clock.now(), failure, null));
             continue;
           }
           send({ type: 'step.run', at: clock.now(), projectedTokens: ready.projectedTokens, projectedUsd: ready.projectedUsd });
@@ -199,25 +245,54 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
         if (pos.phase === 'running') {
           if (options.mode === 'step' && executed > 0) break;
-          const env = envFor(pos.step);
-          const ready = prepared?.key === key ? prepared.value : await executor.prepare(env).catch(() => null);
-          if (prepared?.key !== key) {
+          const attempt = new AbortController();
+          const env = envFor(pos.step, attempt.signal);
+          let ready: PreparedStep | null = prepared?.key === key ? prepared.value : null;
+          let prepareError: unknown = null;
+          if (!ready) {
             // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
             note({ ...where(pos.step), event: 'started', data: { rerun: true } });
+            try {
+              ready = await executor.prepare(env);
+            } catch (error) {
+              prepareError = error;
+            }
           }
-          let outcome: StepOutcome;
-          try {
-            crashPoint(ready?.request ? 'mid-model' : 'mid-tool');
-            if (ready?.request && deps.beforeModelCall) await deps.beforeModelCall(ready.projectedTokens, options.signal);
-            outcome = ready
-              ? await traceStep({ runId: current.id, stepId: pos.step, kind: stepKindOf(workflow, pos.step), visit: env.visit, attempt: env.attempt }, () =>
-                  executor.execute(env, ready),
-                )
-              : { ok: false, error: { kind: 'invalid_data', message: 'the step input could not be prepared' }, retryable: false, usage: zero, latencyMs: 0 };
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            outcome = { ok: false, error: { kind: 'tool_error', message }, retryable: false, usage: zero, latencyMs: 0 };
+          let end: AttemptEnd;
+          if (ready) {
+            const step = ready;
+            crashPoint(step.request ? 'mid-model' : 'mid-tool');
+            end = await raceAttempt(
+              async () => {
+                if (step.request && deps.beforeModelCall) await deps.beforeModelCall(step.projectedTokens, attempt.signal);
+                return traceStep({ runId: current.id, stepId: pos.step, kind: stepKindOf(workflow, pos.step), visit: env.visit, attempt: env.attempt }, () =>
+                  executor.execute(env, step),
+                );
+              },
+              {
+                clock,
+                controller: attempt,
+                timeoutMs: attemptTimeout(workflow, pos.step),
+                ...(watch ? { cancel: watch.signal } : {}),
+                ...(options.signal ? { abort: options.signal } : {}),
+              },
+            );
+          } else {
+            end = { kind: 'outcome', outcome: unprepared(prepareError) };
           }
+          // The drive lost its lease: whoever holds it now continues the run; nothing is committed here.
+          if (end.kind === 'aborted') break;
+          if (end.kind === 'cancelled') {
+            note({ ...where(pos.step), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
+            prepared = null;
+            continue;
+          }
+          const outcome: StepOutcome =
+            end.kind === 'timeout'
+              ? timedOut(pos.step, end.timeoutMs)
+              : end.kind === 'error'
+                ? engineFailure(end.error)
+                : guardOutcome(pos.step, end.outcome, maxOutputBytes);
           crashPoint('after-tool');
           executed++;
           prepared = null;
@@ -271,8 +346,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             if (dirty) await commit();
             crashPoint('backoff');
             if (!options.sleepTimers) break;
-            await clock.sleep(due - now, options.signal);
+            await clock.sleep(due - now, anySignal(options.signal, watch?.signal));
             if (options.signal?.aborted) break;
+            if (cancelling()) continue;
           }
           send({ type: 'step.retry', at: clock.now() });
           continue;
@@ -343,17 +419,22 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
 
-      // failed or cancelled
+      // failed or cancelled; a choice or wait entered past its visit limit fails the run as a loop.
+      const failure = ctx.failure;
+      if (dirty && pos.kind === 'failed' && failure?.kind === 'loop' && failure.step !== null) {
+        note({ ...where(failure.step), event: 'loop_detected', error: { kind: 'loop', message: failure.message } });
+      }
       if (dirty) await commit();
       break;
     }
+    // Out of transitions for this drive: keep what was done; the next drive goes on from here.
+    if (transitions >= MAX_TRANSITIONS && dirty) await commit();
   } finally {
+    watch?.stop();
     actor.stop();
   }
   return current;
 }
-
-const zero = zeroUsage;
 
 function failedEvent(at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null): StepFailedEvent {
   return {
@@ -373,6 +454,17 @@ function stepKindOf(workflow: Workflow, id: string) {
   if ('claude' in step) return 'claude' as const;
   if ('analyze' in step) return 'analyze' as const;
   return 'tool' as const;
+}
+
+/** The time one attempt of a `tool` step may take (its `timeout`); model steps bound each request with it instead. */
+function attemptTimeout(workflow: Workflow, id: string): number | null {
+  const step = workflow.steps[id] as { timeout?: number | string; tool?: unknown };
+  return 'tool' in step && step.timeout !== undefined ? parseDuration(step.timeout) : null;
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 function stepRetry(workflow: Workflow, id: string) {

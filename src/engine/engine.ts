@@ -22,6 +22,7 @@ import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSour
 import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
+import { createCancelRequests } from './cancel-requests.js';
 import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.js';
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
@@ -50,6 +51,15 @@ export interface EngineOptions {
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
   /** Path tests only (`stepwise test`): forces the branch of a choice (see `DriverDeps.chooseBranch`). */
   readonly chooseBranch?: (step: string) => number | undefined;
+  /**
+   * The largest output a step may produce (a tool's return value, a model's
+   * reply), measured as JSON bytes. A larger one, or one that is not plain
+   * JSON (a BigInt, a function, a cycle), fails the step as `invalid_output`
+   * before it reaches the machine or the store. Default 4 MiB.
+   */
+  readonly maxOutputBytes?: number;
+  /** How often a drive looks in the store for a `cancel` of its run made by another process. Default 1 s. */
+  readonly cancelPollMs?: number;
 }
 
 export interface StartOptions extends RunOptions {
@@ -133,6 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseMs = options.leaseMs ?? 30_000;
   const beforeModelCall = createRateLimiter(store, clock, options.rateLimit);
   const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
+  const cancels = createCancelRequests(store, { pollMs: options.cancelPollMs ?? 1000 });
 
   const deps = {
     store,
@@ -140,6 +151,8 @@ export function createEngine(options: EngineOptions): Engine {
     model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
+    cancels,
+    ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
     ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
     onCommit: (record: RunRecord) => {
@@ -352,7 +365,25 @@ export function createEngine(options: EngineOptions): Engine {
     send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
     step: (runId: string) => leased(runId, () => step(runId)),
-    cancel: (runId: string, reason?: string) => leased(runId, () => cancel(runId, reason)),
+    // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
+    // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.
+    cancel: async (runId: string, reason?: string) => {
+      const record = await load(runId);
+      const view = toView(record);
+      if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
+      await cancels.request(runId, { reason: reason ?? 'cancelled', at: clock.now() });
+      let done: RunView;
+      try {
+        done = await leased(runId, () => cancel(runId, reason));
+      } catch (error) {
+        if (error instanceof StepwiseError && error.code === 'run_busy') {
+          throw new StepwiseError('run_busy', `${error.message} The cancel is recorded: the run stops as soon as the process driving it sees it.`, { cause: error });
+        }
+        throw error;
+      }
+      await cancels.clear(runId);
+      return done;
+    },
   });
   return engine;
 }

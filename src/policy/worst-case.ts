@@ -118,26 +118,27 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
     }
   }
 
-  // Longest path over the DAG of components, from the start's to one holding a final step.
+  // Longest path over the DAG of components, from the start's to one holding a final step. Components come
+  // successors first (see stronglyConnected), so one pass in that order sees every successor done: no recursion.
   const weight = (index: number) => components[index]!.reduce((sum, id) => sum + (bounds.get(id)?.tokens ?? 0), 0);
-  const best = new Map<number, { tokens: number; path: number[] } | null>();
-  const longest = (index: number): { tokens: number; path: number[] } | null => {
-    if (best.has(index)) return best.get(index)!;
-    best.set(index, null); // guards against re-entry; the component graph is acyclic
-    const members = components[index]!;
-    let tail: { tokens: number; path: number[] } | null = members.some((id) => 'final' in workflow.steps[id]!) ? { tokens: 0, path: [] } : null;
+  const best: Array<{ tokens: number; next: number | null } | null> = [];
+  components.forEach((members, index) => {
+    let tail: { tokens: number; next: number | null } | null = members.some((id) => 'final' in workflow.steps[id]!) ? { tokens: 0, next: null } : null;
     const successors = new Set(members.flatMap((id) => out.get(id) ?? []).map((to) => componentOf.get(to)!).filter((c) => c !== index));
     for (const next of successors) {
-      const candidate = longest(next);
-      if (candidate && (!tail || candidate.tokens > tail.tokens)) tail = candidate;
+      const candidate = best[next];
+      if (candidate && (!tail || candidate.tokens > tail.tokens)) tail = { tokens: candidate.tokens, next };
     }
-    const result = tail ? { tokens: weight(index) + tail.tokens, path: [index, ...tail.path] } : null;
-    best.set(index, result);
-    return result;
+    best[index] = tail ? { tokens: weight(index) + tail.tokens, next: tail.next } : null;
+  });
+  const chain = (from: number): number[] => {
+    const indexes: number[] = [];
+    for (let at: number | null = from; at !== null; at = best[at]?.next ?? null) indexes.push(at);
+    return indexes;
   };
   const start = componentOf.get(startStep(workflow));
-  const found = start === undefined ? null : longest(start);
-  const path = (found?.path ?? []).flatMap((index) => components[index]!);
+  const found = start === undefined ? null : best[start];
+  const path = (found && start !== undefined ? chain(start) : []).flatMap((index) => components[index]!);
   const budget = resolveBudget(workflow.budget);
   const limit = Math.floor(budget.stopAt * budget.tokens);
   const tokens = found?.tokens ?? 0;
