@@ -57,6 +57,12 @@ export interface DriverDeps {
   readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
   readonly breakers?: Breakers;
+  /**
+   * Path tests only (`stepwise test`): the branch a choice takes, whatever its
+   * conditions say. The conditions are still evaluated (an error still fails
+   * the choice); a number returned here replaces the branch they picked.
+   */
+  readonly chooseBranch?: (step: string) => number | undefined;
   /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
@@ -370,6 +376,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message } });
           continue;
         }
+        index = deps.chooseBranch?.(pos.step) ?? index;
         if (index < 0) {
           send({ type: 'choice.none', at: clock.now() });
           note({ ...where(pos.step), event: 'failed', error: { kind: 'invalid_data', message: `no branch of choice "${pos.step}" matched` } });

@@ -49,6 +49,8 @@ export interface EngineOptions {
    * Workers use it so a run keeps its own seed and fault spec.
    */
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
+  /** Path tests only (`stepwise test`): forces the branch of a choice (see `DriverDeps.chooseBranch`). */
+  readonly chooseBranch?: (step: string) => number | undefined;
   /**
    * The largest output a step may produce (a tool's return value, a model's
    * reply), measured as JSON bytes. A larger one, or one that is not plain
@@ -152,6 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
     cancels,
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
+    ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
       const view = toView(record);
