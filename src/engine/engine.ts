@@ -27,6 +27,8 @@ import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
+import { runSummaries, type RunSummary } from '../query/list.js';
+import { runJournal } from '../query/journal.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -70,16 +72,7 @@ export interface StartOptions extends RunOptions {
   readonly detach?: boolean;
 }
 
-export interface RunSummary {
-  readonly runId: string;
-  readonly workflow: string;
-  readonly status: RunView['status'];
-  readonly version: string;
-  readonly usage: RunView['usage'];
-  readonly failure: RunView['failure'];
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
+export type { RunSummary } from '../query/list.js';
 
 export interface Engine {
   /** Starts a run and drives it until it waits, finishes or fails. */
@@ -325,23 +318,12 @@ export function createEngine(options: EngineOptions): Engine {
       return toView(await load(runId));
     },
 
-    async list(filter) {
-      const records = await store.list(filter);
-      return records.map((r) => ({
-        runId: r.id,
-        workflow: r.workflow,
-        status: r.status,
-        version: r.version,
-        usage: r.usage,
-        failure: r.failure,
-        createdAt: r.createdAt,
-        updatedAt: r.updatedAt,
-      }));
+    list(filter) {
+      return runSummaries(store, filter);
     },
 
-    async journal(runId) {
-      await load(runId);
-      return store.journal(runId);
+    journal(runId) {
+      return runJournal(store, runId);
     },
 
     subscribe(listener) {
