@@ -16,7 +16,7 @@ import { backoffDelay, resolveRetry } from '../policy/backoff.js';
 import { zeroUsage, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
-import type { Store } from '../store/types.js';
+import { LeaseLostError, type Store } from '../store/types.js';
 import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
 import { deadlineAt, positionOf, statusOf, waitTimeoutAt, type Position } from './position.js';
@@ -24,6 +24,7 @@ import type { Runtime } from './runtime.js';
 import { crashPoint } from './crash-points.js';
 import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
+import type { LeaseHandle } from './lease.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -33,6 +34,13 @@ export interface DriveOptions {
   readonly signal?: AbortSignal;
   /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
   readonly stop?: AbortSignal;
+  /**
+   * The lease the caller holds on the run: checked right before and right after
+   * every step execution (tool or model call), and named in every commit, so a
+   * driver whose run was taken over meanwhile stops with {@link LeaseLostError}
+   * and commits nothing.
+   */
+  readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: { type: string; at: number } & Record<string, unknown>; readonly journal: readonly NewJournalEntry[] };
 }
@@ -103,6 +111,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       },
       journal,
       current.revision,
+      options.lease?.owner,
     );
     journal = [];
     dirty = false;
@@ -126,6 +135,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     };
   };
   const where = (step: string) => ({ step, visit: context().visits[step] ?? 0, attempt: context().attempt });
+  /** Stops the drive, committing nothing, when the caller's lease on the run is gone. */
+  const holdLease = async () => {
+    if (!options.lease || (await options.lease.check())) return;
+    throw new LeaseLostError(current.id, options.lease.owner, (await store.get(current.id))?.lease?.owner ?? null);
+  };
 
   try {
     if (options.event) {
@@ -133,7 +147,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       journal.push(...options.event.journal);
     }
     for (let i = 0; i < MAX_TRANSITIONS; i++) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) {
+        if (options.signal.reason instanceof LeaseLostError) throw options.signal.reason;
+        break;
+      }
       if (options.stop?.aborted) {
         if (dirty) await commit();
         break;
@@ -199,6 +216,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             note({ ...where(pos.step), event: 'started', data: { rerun: true } });
           }
           let outcome: StepOutcome;
+          await holdLease();
           try {
             crashPoint(ready?.request ? 'mid-model' : 'mid-tool');
             if (ready?.request && deps.beforeModelCall) await deps.beforeModelCall(ready.projectedTokens, options.signal);
@@ -212,6 +230,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             outcome = { ok: false, error: { kind: 'tool_error', message }, retryable: false, usage: zero, latencyMs: 0 };
           }
           crashPoint('after-tool');
+          // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
+          await holdLease();
           executed++;
           prepared = null;
           const at = clock.now();
