@@ -9,7 +9,7 @@ import { createEngine } from '../../engine/engine.js';
 import { RunNotFoundError } from '../../errors.js';
 import { startInspector } from '../../observe/inspector.js';
 import { describeRun, exitCodeFor, parseIntArg, readJsonArg, runJson } from '../io.js';
-import { log, progressPrinter, withStore } from '../context.js';
+import { EMULATOR_OPTION, log, modelRequirement, progressPrinter, withStore } from '../context.js';
 import { openModelServer } from '../model-server.js';
 
 interface InspectOptions {
@@ -20,6 +20,7 @@ interface InspectOptions {
   faults?: string;
   exit?: boolean;
   json?: boolean;
+  emulator?: boolean;
 }
 
 export function registerInspectorCommand(program: Command, setExit: (code: number) => void): void {
@@ -32,6 +33,7 @@ export function registerInspectorCommand(program: Command, setExit: (code: numbe
     .option('--seed <n>', 'emulator seed')
     .option('--faults <spec>', 'emulator faults')
     .option('--exit', 'exit once the run comes to rest instead of serving the inspector until Ctrl-C')
+    .option(...EMULATOR_OPTION)
     .option('--json', 'print the run as JSON')
     .action(async (target: string, opts: InspectOptions) => {
       const port = parseIntArg(opts.port, '--port') ?? 8080;
@@ -44,7 +46,7 @@ export function registerInspectorCommand(program: Command, setExit: (code: numbe
           if (!isFile && !stored) throw new RunNotFoundError(target);
           const seed = parseIntArg(opts.seed, '--seed') ?? stored?.options.seed;
           const faults = opts.faults ?? stored?.options.faults;
-          const server = await openModelServer({ seed, faults, log });
+          const server = await openModelServer({ seed, faults, emulator: opts.emulator, requireModel: modelRequirement(opts.store), log });
           try {
             const engine = createEngine({ store, model: server.model, inspect: session.inspect });
             engine.subscribe(progressPrinter());

@@ -4,7 +4,7 @@ import { loadDefinition } from '../../definition/load.js';
 import { RunNotFoundError } from '../../errors.js';
 import type { RunView } from '../../engine/view.js';
 import { describeRun, exitCodeFor, parseIntArg, readJsonArg, runJson } from '../io.js';
-import { withEngine, withStore, type CommonOptions } from '../context.js';
+import { EMULATOR_OPTION, modelRequirement, withEngine, withStore, type CommonOptions } from '../context.js';
 
 function print(view: RunView, json: boolean | undefined): number {
   if (json) process.stdout.write(`${JSON.stringify(runJson(view))}\n`);
@@ -19,6 +19,8 @@ const serverOptions = (opts: CommonOptions, stored?: { seed?: number; faults?: s
   maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
   record: opts.record,
   replay: opts.replay,
+  emulator: opts.emulator,
+  requireModel: modelRequirement(opts.store),
 });
 
 function common(command: Command): Command {
@@ -30,7 +32,8 @@ function common(command: Command): Command {
     .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
     .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt (default 2)')
     .option('--record <file>', 'record the model replies to a cassette file (appends)')
-    .option('--replay <file>', 'answer model requests from a cassette file; no model server');
+    .option('--replay <file>', 'answer model requests from a cassette file; no model server')
+    .option(...EMULATOR_OPTION);
 }
 
 export function registerRunCommands(program: Command, setExit: (code: number) => void): void {
@@ -45,7 +48,8 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       const budget = parseIntArg(opts.budget, '--budget');
       const seed = parseIntArg(opts.seed, '--seed');
       await withStore(opts.store, (store) =>
-        withEngine(store, serverOptions(opts), Boolean(opts.detach), async (engine) => {
+        // A detached run is only enqueued: no model call, so no model server.
+        withEngine(store, opts.detach ? null : serverOptions(opts), Boolean(opts.detach), async (engine) => {
           const view = await engine.start(definition, {
             input: input ?? {},
             ...(opts.id ? { runId: opts.id } : {}),
