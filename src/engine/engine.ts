@@ -250,7 +250,7 @@ export function createEngine(options: EngineOptions): Engine {
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
       if (!created.created || opts.detach) return toView(created.run);
-      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true }, (lease) =>
+      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true, grantedAt: now }, (lease) =>
         holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true }, source)),
       );
     },

@@ -85,11 +85,15 @@ export interface LeaseHandle {
  * Renews a held lease every `heartbeatMs` until stopped; aborts the returned
  * signal when the lease is lost (another owner took it over). A heartbeat
  * needs a free event loop, so the driver also calls `check()` right before and
- * right after each effect, and its commits name the owner.
+ * right after each effect, and its commits name the owner. `grantedAt` is the
+ * clock time the lease was taken at (its `until` minus `leaseMs`), not when the
+ * heartbeat starts: a process stalled in between must not count the lease as fresh.
  */
-export function heartbeat(store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number): LeaseHandle {
+export function heartbeat(
+  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number, grantedAt: number = clock.now(),
+): LeaseHandle {
   const lost = new AbortController();
-  let renewedAt = clock.now();
+  let renewedAt = grantedAt;
   let pending: Promise<boolean> | null = null;
   const renew = (): Promise<boolean> => {
     if (lost.signal.aborted) return Promise.resolve(false);
@@ -122,15 +126,18 @@ export function heartbeat(store: Store, clock: Clock, runId: string, owner: stri
 
 /**
  * Runs `work` holding the run's lease, renewed on a heartbeat, released
- * afterwards. `held` skips the acquire for a run created with this lease.
+ * afterwards. `held` skips the acquire for a run created with this lease at `grantedAt`.
  * `work` gets the lease, or null for a run that has ended (nothing is held).
  */
 export async function withLease<T>(
-  options: LeaseOptions & { readonly held?: boolean },
+  options: LeaseOptions & { readonly held?: boolean; readonly grantedAt?: number },
   work: (lease: LeaseHandle | null) => Promise<T>,
 ): Promise<T> {
+  // Taken no earlier than now: counting from here never makes the lease look fresher than it is.
+  const grantedAt = options.grantedAt ?? options.clock.now();
   if (!options.held && !(await acquireLease(options))) return work(null);
-  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, Math.max(10, Math.floor(options.leaseMs / 3)));
+  const heartbeatMs = Math.max(10, Math.floor(options.leaseMs / 3));
+  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, heartbeatMs, grantedAt);
   try {
     return await work(beat);
   } finally {

@@ -91,7 +91,8 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     });
 
   async function driveOne(record: RunRecord): Promise<void> {
-    const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs);
+    const grantedAt = record.lease ? record.lease.until - leaseMs : clock.now();
+    const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs, grantedAt);
     let failed = false;
     let stuck = false;
     try {

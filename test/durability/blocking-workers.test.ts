@@ -66,6 +66,7 @@ async function expectSound(store: Store, ids: readonly string[], effects: string
     expect(journalProblems(journal), id).toEqual([]);
     const check = checkEffects(id, journal, text.split('\n').filter((l) => l.startsWith(`${id}:`)).join('\n'));
     expect(check.effectProblems, id).toEqual([]);
+    if (check.completedReruns) console.log(id, JSON.stringify(journal.map((e) => [e.seq, e.event, e.step, e.attempt, e.at, e.data])), text.split('\n').filter((l) => l.startsWith(`${id}:`)).join('|'));
     expect(check.completedReruns, id).toBe(0);
   }
 }
@@ -76,7 +77,8 @@ describe.each(['sqlite', 'postgres'] as const)('a tool that blocks longer than t
     const effects = path.join(dir, `${backend}-two.effects`);
     try {
       const ids = await enqueue(store, `${backend}-two`, 6);
-      const args = ['worker', '--emulator', '--store', spec, '--concurrency', '2', '--lease', '1s', '--poll', '50ms', '--exit-when-idle'];
+      // One run at a time per worker: a blocked call stalls only its own run, so every call starts under a live lease.
+      const args = ['worker', '--emulator', '--store', spec, '--concurrency', '1', '--lease', '1s', '--poll', '50ms', '--exit-when-idle'];
       const env = { STEPWISE_TEST_EFFECTS: effects, STEPWISE_TEST_BLOCK_MS: '1500' };
       const results = await Promise.all([cli(args, env), cli(args, env)]);
       for (const r of results) {

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
+import { heartbeat } from '../../src/engine/lease.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
@@ -192,5 +193,40 @@ describe('an engine command whose lease is taken over mid-step', () => {
     expect(calls).toHaveLength(1);
     expect((await store.journal('c-1')).map((e) => e.event)).toEqual(['created', 'started']);
     expect((await store.get('c-1'))?.lease?.owner).toBe('intruder');
+  });
+});
+
+describe('checking a held lease', () => {
+  it('counts from when the lease was granted: a stale lease is checked against the store, a lost one aborts the signal', async () => {
+    const store = createMemoryStore();
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const engine = createEngine({ store, clock, model: { apiKey: 'unused' } });
+    const run = await engine.start(blockingDefinition(() => {}, calls), { input: { order: 'H-1' }, detach: true });
+    const grantedAt = clock.now();
+    expect(await store.acquire(run.runId, 'me', grantedAt, LEASE)).toBe(true);
+    // The process stalled after taking the lease; meanwhile it expired and another owner took it.
+    clock.advance(LEASE + 1);
+    expect(await store.acquire(run.runId, 'other', clock.now(), LEASE)).toBe(true);
+    const beat = heartbeat(store, clock, run.runId, 'me', LEASE, LEASE / 3, grantedAt);
+    try {
+      expect(await beat.check()).toBe(false);
+      expect(beat.signal.reason).toBeInstanceOf(LeaseLostError);
+    } finally {
+      beat.stop();
+    }
+    // A lease nobody took over is renewed by the check, and then fresh.
+    await store.release(run.runId, 'other');
+    expect(await store.acquire(run.runId, 'me', clock.now(), LEASE)).toBe(true);
+    const since = clock.now();
+    clock.advance(LEASE + 1);
+    const mine = heartbeat(store, clock, run.runId, 'me', LEASE, LEASE / 3, since);
+    try {
+      expect(await mine.check()).toBe(true);
+      expect((await store.get(run.runId))?.lease).toEqual({ owner: 'me', until: clock.now() + LEASE });
+      expect(mine.signal.aborted).toBe(false);
+    } finally {
+      mine.stop();
+    }
   });
 });
