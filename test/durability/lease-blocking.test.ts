@@ -4,8 +4,9 @@
  * the injectable clock moves past the lease. A worker never claims a run it is
  * already driving, so the tool runs once; a driver whose lease was taken over
  * while its step ran stops without committing, and the new holder re-runs the
- * attempt with the same idempotency key. The busy loop only creates the
- * condition; the assertions count tool calls and journal entries.
+ * attempt with the same idempotency key; a run claimed on a due wait timeout
+ * while the worker is slow to start driving it is driven once. The busy loop
+ * only creates the condition; the assertions count tool calls and journal entries.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -175,6 +176,58 @@ describe.each(['sqlite', 'postgres'] as const)('a step longer than the lease (%s
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('a run claimed on a due timer while the worker is slow to start driving it', () => {
+  it('is driven once: the worker does not claim it again when its lease runs out meanwhile', { timeout: 60_000 }, async () => {
+    const store = createMemoryStore();
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const tools = [
+      defineTool({
+        name: 'after',
+        description: 'The step after the wait.',
+        input: z.object({ order: z.string() }),
+        run: ({ order }, { idempotencyKey }) => {
+          calls.push(idempotencyKey);
+          return { order };
+        },
+      }),
+    ];
+    const workflow = {
+      id: 'timed',
+      steps: {
+        approval: { wait: { on: { APPROVE: 'after' }, timeout: '1s', onTimeout: 'after' } },
+        after: { tool: 'after', with: { order: '{% $input.order %}' }, next: 'done' },
+        done: { final: true },
+      },
+    };
+    const definition = loadDefinitionFromObject(workflow, tools, 'timed');
+    const starter = createEngine({ store, clock, model: { apiKey: 'unused' } });
+    const run = await starter.start(definition, { input: { order: 'D-1' } });
+    expect(run.status).toBe('waiting');
+    clock.advance(2_000);
+    // Before the drive: what loads slowly (a tool module, a model server) while the lease runs out and the worker keeps polling.
+    let prepared = 0;
+    const worker = createEngine({
+      store, clock, tools, model: { apiKey: 'unused' },
+      modelForRun: async () => {
+        prepared++;
+        clock.advance(LEASE + 1_000);
+        await new Promise((done) => setTimeout(done, 50));
+        return undefined;
+      },
+    });
+    const errors: unknown[] = [];
+    const summary = await worker.work({ leaseMs: LEASE, pollMs: 1, exitWhenIdle: true, onError: (_, e) => errors.push(e) });
+    expect(errors.map(String)).toEqual([]);
+    expect(summary).toMatchObject({ claimed: 1, errors: 0, lost: 0 });
+    expect(prepared).toBe(1);
+    expect(calls).toHaveLength(1);
+    const journal = await store.journal(run.runId);
+    expect(journal.filter((e) => e.event === 'timeout')).toHaveLength(1);
+    expect((await store.get(run.runId))?.status).toBe('done');
   });
 });
 
