@@ -20,7 +20,7 @@ import { backoffDelay, resolveRetry } from '../policy/backoff.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import { executors, type PreparedStep, type StepEnv, type StepOutcome } from '../steps/index.js';
 import { scopeOf } from '../steps/types.js';
-import type { Store } from '../store/types.js';
+import { LeaseLostError, type Store } from '../store/types.js';
 import { seededRandom } from '../util/random.js';
 import type { Clock } from './clock.js';
 import { deadlineAt, positionOf, statusOf, waitTimeoutAt, type Position } from './position.js';
@@ -34,6 +34,7 @@ import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { parseDuration } from '../util/duration.js';
+import type { LeaseHandle } from './lease.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -43,6 +44,13 @@ export interface DriveOptions {
   readonly signal?: AbortSignal;
   /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
   readonly stop?: AbortSignal;
+  /**
+   * The lease the caller holds on the run: checked right before and right after
+   * every step execution (tool or model call), and named in every commit, so a
+   * driver whose run was taken over meanwhile stops with {@link LeaseLostError}
+   * and commits nothing.
+   */
+  readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
 }
@@ -128,6 +136,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       },
       journal,
       current.revision,
+      options.lease?.owner,
     );
     journal = [];
     dirty = false;
@@ -170,6 +179,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     await commit();
     await deps.cancels?.clear(current.id).catch(() => {});
   };
+  /** Stops the drive, committing nothing, when the caller's lease on the run is gone. */
+  const holdLease = async () => {
+    if (!options.lease || (await options.lease.check())) return;
+    throw new LeaseLostError(current.id, options.lease.owner, (await store.get(current.id))?.lease?.owner ?? null);
+  };
 
   let watch: CancelWatch | null = null;
   try {
@@ -180,7 +194,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     }
     let transitions = 0;
     for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) {
+        if (options.signal.reason instanceof LeaseLostError) throw options.signal.reason;
+        break;
+      }
       if (cancelling()) {
         await cancelRun();
         break;
@@ -258,6 +275,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
               prepareError = error;
             }
           }
+          await holdLease();
           let end: AttemptEnd;
           if (ready) {
             const step = ready;
@@ -281,7 +299,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
             end = { kind: 'outcome', outcome: unprepared(prepareError) };
           }
           // The drive lost its lease: whoever holds it now continues the run; nothing is committed here.
-          if (end.kind === 'aborted') break;
+          if (end.kind === 'aborted') {
+            if (options.signal?.reason instanceof LeaseLostError) throw options.signal.reason;
+            break;
+          }
           if (end.kind === 'cancelled') {
             note({ ...where(pos.step), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
             prepared = null;
@@ -294,6 +315,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
                 ? engineFailure(end.error)
                 : guardOutcome(pos.step, end.outcome, maxOutputBytes);
           crashPoint('after-tool');
+          // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
+          await holdLease();
           executed++;
           prepared = null;
           const at = clock.now();

@@ -34,10 +34,10 @@ describe('definitions outside the repo', () => {
   for (const esm of [false, true]) {
     it(`run with tool modules importing stepwise and zod (${esm ? 'ESM package' : 'no package.json'})`, async () => {
       const dir = project(esm);
-      const yaml = await cli(['run', join(dir, 'wf.yaml'), '--input', '{"text":"hey"}', '--store', 'memory', '--json']);
+      const yaml = await cli(['run', join(dir, 'wf.yaml'), '--input', '{"text":"hey"}', '--store', 'memory', '--emulator', '--json']);
       expect(yaml.stderr).not.toMatch(/Cannot find/);
       expect(lastJson(yaml.stdout)).toMatchObject({ status: 'done', output: 'HEY' });
-      const ts = await cli(['run', join(dir, 'def.ts'), '--store', 'memory', '--json']);
+      const ts = await cli(['run', join(dir, 'def.ts'), '--store', 'memory', '--emulator', '--json']);
       expect(lastJson(ts.stdout)).toMatchObject({ workflow: 'external-ts', status: 'done', output: 'TS' });
     });
   }
@@ -61,7 +61,7 @@ describe('worker and the run options', () => {
     const faulty = lastJson((await cli(['run', ...lead, '--id', 'faulty', '--faults', 'rate_limit=1'])).stdout);
     const clean = lastJson((await cli(['run', ...lead, '--id', 'clean'])).stdout);
     expect([faulty.status, clean.status]).toEqual(['running', 'running']);
-    const worker = await cli(['worker', '--store', store, '--exit-when-idle', '--max-retries', '0', '--poll', '20ms']);
+    const worker = await cli(['worker', '--emulator', '--store', store, '--exit-when-idle', '--max-retries', '0', '--poll', '20ms']);
     expect(worker.code).toBe(0);
     const show = async (id: string) => lastJson((await cli(['show', id, '--store', store, '--json'])).stdout);
     const failed = await show('faulty');

@@ -37,7 +37,7 @@ describe('workers on one SQLite file', () => {
       const definition = await loadDefinition(crashDefinition);
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) ids.push((await engine.start(definition, { runId: `s-${i}`, input: { order: `s-${i}` }, detach: true })).runId);
-      const args = ['worker', '--store', `sqlite:${file}`, '--concurrency', '3', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=30'];
+      const args = ['worker', '--emulator', '--store', `sqlite:${file}`, '--concurrency', '3', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=30'];
       const results = await Promise.all([cli(args, { STEPWISE_TEST_EFFECTS: effects }), cli(args, { STEPWISE_TEST_EFFECTS: effects })]);
       for (const r of results) expect(r.code, r.stderr).toBe(0);
       const text = readFileSync(effects, 'utf8');
@@ -78,7 +78,7 @@ describe('workers on PostgreSQL', () => {
         ids.push(run.runId);
       }
 
-      const args = ['worker', '--store', spec, '--concurrency', '2', '--lease', '1s', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=60', '--rpm', '6000'];
+      const args = ['worker', '--emulator', '--store', spec, '--concurrency', '2', '--lease', '1s', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=60', '--rpm', '6000'];
       // One worker dies (SIGKILL) between a tool's return and the commit of its third step.
       const [killed, drained, survivor] = [startCli(args, { ...env, STEPWISE_CRASH_AT: 'after-tool:3' }), startCli(args, env), startCli(args, env)];
       const results = [finish(killed), finish(drained), finish(survivor)];

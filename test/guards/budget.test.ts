@@ -72,15 +72,15 @@ describe('token budget', () => {
     const { projected, used } = await projections();
     const budget = Math.ceil((used[0]! + projected[1]! - 1) / 0.9);
     const store = tempStore();
-    const first = await cli(['run', FILE, '--budget', String(budget), '--json', ...store]);
+    const first = await cli(['run', '--emulator', FILE, '--budget', String(budget), '--json', ...store]);
     expect(first.code).toBe(1);
     const stopped = lastJson(first.stdout);
     expect(stopped).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'second' } });
 
-    const again = await cli(['resume', stopped.runId, '--json', ...store]); // the same budget: refused again, nothing spent
+    const again = await cli(['resume', '--emulator', stopped.runId, '--json', ...store]); // the same budget: refused again, nothing spent
     expect(lastJson(again.stdout)).toMatchObject({ status: 'budget_exhausted', usage: { totalTokens: stopped.usage.totalTokens } });
 
-    const resumed = await cli(['resume', stopped.runId, '--budget', '50000', '--json', ...store]);
+    const resumed = await cli(['resume', '--emulator', stopped.runId, '--budget', '50000', '--json', ...store]);
     expect(resumed.code).toBe(0);
     expect(lastJson(resumed.stdout)).toMatchObject({ status: 'done', failure: null });
   });

@@ -18,7 +18,7 @@ describe('cassettes: record once, replay with no model', () => {
 
   it('replays a faulty run exactly: same attempts, tokens and outcome, and says no model server is used', async () => {
     const cassette = path.join(dir, 'flaky.json');
-    const recorded = await cli(['run', ...invoice, '--store', tempStore(), '--faults', 'invalid_input=0.5', '--seed', '3', '--record', cassette, '--json']);
+    const recorded = await cli(['run', ...invoice, '--store', tempStore(), '--faults', 'invalid_input=0.5', '--seed', '3', '--record', cassette, '--emulator', '--json']);
     const original = lastJson<RunJson>(recorded.stdout);
     expect(recorded.stderr).toMatch(/recorded \d+ model replies/);
 
@@ -33,7 +33,7 @@ describe('cassettes: record once, replay with no model', () => {
 
   it('replays against a changed definition, matching replies by the tool each step forces', async () => {
     const cassette = path.join(dir, 'triage.json');
-    const recorded = lastJson<RunJson>((await cli(['run', ...triage, '--store', tempStore(), '--record', cassette, '--json'])).stdout);
+    const recorded = lastJson<RunJson>((await cli(['run', ...triage, '--store', tempStore(), '--record', cassette, '--emulator', '--json'])).stdout);
     expect(recorded.status).toBe('done');
 
     const changed = readFileSync(path.join(root, 'definitions/support-triage.yaml'), 'utf8')

@@ -37,7 +37,7 @@ interface Message {
 describe('stepwise inspect', () => {
   it('relays the run to a WebSocket client of the inspector protocol, with the definition’s own state names', async () => {
     const port = await freePort();
-    const child = start(['inspect', ...invoice, '--store', tempStore(), '--port', String(port)]);
+    const child = start(['inspect', ...invoice, '--store', tempStore(), '--emulator', '--port', String(port)]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {

@@ -24,10 +24,10 @@ describe('stepwise rerun', () => {
   it('starts a new run from a step, keeping the outputs of the steps before it', async () => {
     const store = tempStore();
     const lead = ['definitions/lead-enrichment.ts', '--input', '@definitions/lead-enrichment.input.json'];
-    const original = lastJson<RunJson>((await cli(['run', ...lead, '--store', store, '--json'])).stdout);
+    const original = lastJson<RunJson>((await cli(['run', ...lead, '--store', store, '--emulator', '--json'])).stdout);
     expect(original.status).toBe('done');
 
-    const result = await cli(['rerun', original.runId, '--from', 'score', '--store', store, '--json']);
+    const result = await cli(['rerun', original.runId, '--from', 'score', '--store', store, '--emulator', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const again = lastJson<RunJson>(result.stdout);
     expect(again.runId).not.toBe(original.runId);
@@ -43,7 +43,7 @@ describe('stepwise rerun', () => {
     expect(rows.filter((r) => r.step === 'company')).toEqual([]); // kept, not run again
     expect(rows.filter((r) => r.event === 'completed').map((r) => r.step)).toEqual(['score', 'save']);
 
-    const bad = await cli(['rerun', original.runId, '--from', 'nope', '--store', store]);
+    const bad = await cli(['rerun', original.runId, '--from', 'nope', '--store', store, '--emulator']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no step "nope"');
   });

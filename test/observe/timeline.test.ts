@@ -25,7 +25,7 @@ describe('show, list and stats on the shipped examples', () => {
       failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
     };
     for (const [name, args] of Object.entries(runs)) {
-      const result = await cli([...args, '--store', store, '--json']);
+      const result = await cli([...args, '--store', store, '--emulator', '--json']);
       ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
     }
   });
