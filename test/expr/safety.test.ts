@@ -57,21 +57,18 @@ describe('prototype access', () => {
 });
 
 describe('limits', () => {
-  it('stop infinite recursion quickly', async () => {
-    const started = Date.now();
+  // The limits end the evaluation: their messages prove which one did. No elapsed-time bound: a loaded machine may be slow.
+  it('stop infinite recursion at the time limit', async () => {
     await expect(evaluate('( $f := function($n){ $f($n+1) }; $f(0) )')).rejects.toMatchObject({
       code: 'expression_failed',
       message: expect.stringMatching(/longer than the limit of 200 ms/),
     });
-    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('stop deep non-tail recursion by depth', async () => {
-    const started = Date.now();
     await expect(evaluate('( $f := function($n){ 1 + $f($n+1) }; $f(0) )')).rejects.toThrow(
       /deeper than the limit of 1000/,
     );
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('hold inside $eval', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 interface Report {
@@ -7,7 +8,7 @@ interface Report {
   reached: string[];
 }
 
-describe('stepwise test', () => {
+describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
   it('walks every path of the shipped examples on the emulator and finds no problems', async () => {
     const invoice = await cli(['test', 'definitions/invoice-approval.yaml', '--json']);
     expect(invoice.code).toBe(0);

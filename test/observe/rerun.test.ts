@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson, tempStore } from './cli.js';
 
 interface RunJson {
@@ -8,7 +9,7 @@ interface RunJson {
   steps: Array<{ id: string; status: string }>;
 }
 
-describe('stepwise rerun', () => {
+describe('stepwise rerun', { timeout: SPAWN_BUDGET_MS }, () => {
   it('starts a new run from a step, keeping the outputs of the steps before it', async () => {
     const store = tempStore();
     const lead = ['definitions/lead-enrichment.ts', '--input', '@definitions/lead-enrichment.input.json'];

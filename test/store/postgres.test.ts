@@ -3,20 +3,20 @@
  * database `test`). Every store gets its own random schema, dropped afterwards.
  * Nothing is skipped: without a server these tests fail.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 import { makeRun } from './fixtures.js';
 import { storeSpec } from './spec.js';
 
-const URL = process.env.STEPWISE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: URL, max: 2 });
 afterAll(() => admin.end());
 
-const randomSchema = () => `stepwise_test_${randomBytes(6).toString('hex')}`;
-const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+const schemas = testSchemas('store');
+const randomSchema = () => schemas.name();
+const dropSchema = (schema: string) => schemas.drop(schema);
 
 storeSpec('postgres', async () => {
   const schema = randomSchema();

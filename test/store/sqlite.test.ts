@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { makeRun } from './fixtures.js';
 import { storeSpec } from './spec.js';
 
@@ -59,7 +60,7 @@ describe('SQLite store on a shared file', () => {
     }
   });
 
-  it('loses no shared update when another process writes concurrently', async () => {
+  it('loses no shared update when another process writes concurrently', { timeout: SPAWN_BUDGET_MS }, async () => {
     const path = nextPath();
     const perProcess = 300;
     const parent = createSqliteStore({ path });
