@@ -13,6 +13,14 @@ export const SPAWN_BUDGET_MS = 180_000;
 export const HEAVY_BUDGET_MS = 600_000;
 
 /**
+ * The model request timeout of in-process tests against the emulator. A reply
+ * takes milliseconds, but a process starved of CPU can stall for seconds: the
+ * timeout only guards a hang, so a normal request must never reach it. Tests
+ * of the timeout itself use the emulator's `timeout` fault and their own value.
+ */
+export const MODEL_TIMEOUT_MS = 60_000;
+
+/**
  * How long a test waits for a condition another process brings about (a port
  * listening, a lease held, a line printed). Polls end as soon as it holds.
  */
