@@ -2,15 +2,20 @@
  * Time budgets for tests that spawn processes (the CLI, tsx children, the demo
  * script). They are upper bounds that only catch a hang, never a measure of
  * speed, so they are sized for the slowest machine the suite must pass on: CI
- * with 2 cores at load 20, where one CLI process (about 1 s of CPU to start and
- * run) can take 10–20 s of wall time. Nothing in the suite asserts elapsed time.
+ * with 2 cores at load 20 or more, where one CLI process (about 1 s of CPU to
+ * start and run) takes 10–20 s of wall time. Nothing in the suite asserts
+ * elapsed time.
  */
 
-/** A test (or hook) that runs a handful of processes, one after another or a few at once. */
-export const SPAWN_BUDGET_MS = 180_000;
+/** A test (or hook) that runs up to about ten processes, one after another or a few at once. */
+export const SPAWN_BUDGET_MS = 300_000;
 
-/** A test whose work spans dozens of processes (crash kills and recoveries, several workers) or one long benchmark. */
-export const HEAVY_BUDGET_MS = 600_000;
+/**
+ * A test whose work spans more processes than that (a long CLI session, crash
+ * kills and recoveries, several workers) or one long benchmark. Measured at
+ * load 25–35 on 2 cores: 17 CLI processes in a row took 172 s.
+ */
+export const HEAVY_BUDGET_MS = 900_000;
 
 /**
  * The model request timeout of in-process tests against the emulator. A reply

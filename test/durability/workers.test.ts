@@ -87,7 +87,8 @@ describe('workers on PostgreSQL', () => {
       expect(orphaned.length).toBeGreaterThan(0);
       // Drain the second worker while it holds runs, however slowly the machine got it there.
       const holds = async (pid: number | undefined) => (await store.list()).some((r) => r.lease?.owner.includes(`:${pid}:`));
-      await waitFor(() => holds(drained.pid), 'the second worker to hold a run');
+      await waitFor(async () => drained.exitCode !== null || (await holds(drained.pid)), 'the second worker to hold a run');
+      expect(drained.exitCode, 'the second worker exited before it held a run').toBeNull();
       drained.kill('SIGTERM');
       const d = await results[1];
       expect(d!.code, d!.stderr).toBe(0);
