@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { baseEnv, cli, lastJson } from './helpers.js';
 
 const dirs: string[] = [];
@@ -30,7 +31,7 @@ function project(esm: boolean): string {
   return dir;
 }
 
-describe('definitions outside the repo', () => {
+describe('definitions outside the repo', { timeout: SPAWN_BUDGET_MS }, () => {
   for (const esm of [false, true]) {
     it(`run with tool modules importing stepwise and zod (${esm ? 'ESM package' : 'no package.json'})`, async () => {
       const dir = project(esm);
@@ -52,7 +53,7 @@ describe('definitions outside the repo', () => {
   });
 });
 
-describe('worker and the run options', () => {
+describe('worker and the run options', { timeout: SPAWN_BUDGET_MS }, () => {
   it('a detached run keeps the fault spec it was started with when a worker drives it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepwise-worker-faults-'));
     dirs.push(dir);

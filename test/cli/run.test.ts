@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { EMULATOR_NOTE, cli, example, lastJson, root, tempDir, tempStore, type RunJson } from './helpers.js';
 
 const stepStatuses = ['done', 'failed', 'waiting', 'running', 'skipped'];
@@ -32,7 +33,7 @@ function expectContract(run: RunJson) {
   expect(run.steps.reduce((t, s) => t + s.tokens, 0)).toBe(run.usage.totalTokens);
 }
 
-describe('stepwise run / send / resume', () => {
+describe('stepwise run / send / resume', { timeout: SPAWN_BUDGET_MS }, () => {
   it('every example runs from the CLI as shipped; the approval waits in one process and another approves it', async () => {
     const store = tempStore();
     const [invoice, triage, lead] = await Promise.all([
@@ -111,7 +112,7 @@ describe('stepwise run / send / resume', () => {
     expect(shown.journal[0]?.event).toBe('created');
     expect(shown.journal.at(-1)?.event).toBe('finished');
     expect(shown.journal.filter((e) => e.event === 'event')).toHaveLength(1);
-  }, 60_000); // nine CLI processes in a row; generous for a loaded machine
+  });
 
   it('--budget 100 stops in budget_exhausted with exit 1; resume --budget 50000 finishes it', async () => {
     const store = tempStore();

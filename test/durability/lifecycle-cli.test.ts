@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-lifecycle-'));
@@ -24,7 +25,7 @@ interface ShowJson {
 }
 
 describe('lifecycle through the CLI', () => {
-  it('a run finishes on its own definition version after the file changes; cancel, prune, list and show', { timeout: 60_000 }, async () => {
+  it('a run finishes on its own definition version after the file changes; cancel, prune, list and show', { timeout: HEAVY_BUDGET_MS }, async () => {
     const work = mkdtempSync(path.join(dir, 'defs-'));
     const file = path.join(work, 'crash.yaml');
     copyFileSync(path.join(fixtures, 'crash.yaml'), file);

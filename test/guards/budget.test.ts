@@ -9,6 +9,7 @@ import { loadDefinition } from '../../src/definition/load.js';
 import { cli, lastJson, tempStore } from '../cli/helpers.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { definition, events, recordNote, rig, type Rig } from './helpers.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const FILE = 'test/guards/fixtures/three-notes.yaml';
 
@@ -68,7 +69,7 @@ describe('token budget', () => {
     expect(r.emu.stats().requests).toBe(0);
   });
 
-  it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', async () => {
+  it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', { timeout: SPAWN_BUDGET_MS }, async () => {
     const { projected, used } = await projections();
     const budget = Math.ceil((used[0]! + projected[1]! - 1) / 0.9);
     const store = tempStore();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, invoice, lastJson, root, tempStore } from './cli.js';
 
 interface RunJson {
@@ -13,7 +14,7 @@ interface RunJson {
 
 const triage = ['definitions/support-triage.yaml', '--input', '@definitions/support-triage.input.json'];
 
-describe('cassettes: record once, replay with no model', () => {
+describe('cassettes: record once, replay with no model', { timeout: SPAWN_BUDGET_MS }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-cassette-'));
 
   it('replays a faulty run exactly: same attempts, tokens and outcome, and says no model server is used', async () => {

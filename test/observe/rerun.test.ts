@@ -11,6 +11,7 @@ import { rerun, rerunRecord } from '../../src/engine/rerun.js';
 import { snapshotOf } from '../../src/engine/view.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { defineTool } from '../../src/tools/define.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson, tempStore } from './cli.js';
 
 interface RunJson {
@@ -20,7 +21,7 @@ interface RunJson {
   steps: Array<{ id: string; status: string }>;
 }
 
-describe('stepwise rerun', () => {
+describe('stepwise rerun', { timeout: SPAWN_BUDGET_MS }, () => {
   it('starts a new run from a step, keeping the outputs of the steps before it', async () => {
     const store = tempStore();
     const lead = ['definitions/lead-enrichment.ts', '--input', '@definitions/lead-enrichment.input.json'];
