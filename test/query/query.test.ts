@@ -29,7 +29,7 @@ beforeAll(async () => {
     failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
   };
   for (const [name, args] of Object.entries(runs)) {
-    const result = await cli([...args, '--store', spec, '--json']);
+    const result = await cli([...args, '--store', spec, '--emulator', '--json']);
     ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
   }
   store = createSqliteStore({ path });
