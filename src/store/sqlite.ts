@@ -18,7 +18,7 @@ import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
-  /** Database file; its directory is created when missing. `:memory:` works for tests. */
+  /** Database file; its directory is created when missing (`openStore` creates only the default `.stepwise/`). `:memory:` works for tests. */
   readonly path: string;
   /** `FULL` (default) survives power loss; `NORMAL` is faster and survives process crashes. */
   readonly synchronous?: 'FULL' | 'NORMAL';
