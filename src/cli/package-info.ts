@@ -1,11 +1,9 @@
 /**
- * The installed package the CLI belongs to: its root (where `package.json`
- * and `schema/` are, from `src/cli/` as from `dist/cli/`), name and version.
+ * The installed package the CLI belongs to: its `package.json` and its
+ * `schema/`, two levels up from `src/cli/` as from `dist/cli/`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-export const packageRoot: string = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface PackageInfo {
   readonly name: string;
