@@ -4,7 +4,7 @@
  * `stepwise-engine/postgres`) is internal.
  */
 export { createEngine } from './engine/engine.js';
-export type { Engine, EngineOptions, StartOptions, RunSummary } from './engine/engine.js';
+export type { Engine, EngineOptions, StartOptions, SendOptions, RunSummary } from './engine/engine.js';
 export type { WorkOptions, WorkSummary } from './engine/worker.js';
 export type { RateLimitOptions } from './policy/rate-limit.js';
 export type { RunView, StepView } from './engine/view.js';

@@ -17,6 +17,7 @@ import { registerResumeCommand } from './resume.js';
 import { registerRunCommand } from './run.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSendCommand } from './send.js';
+import { registerServeCommand } from './serve.js';
 import { registerShowCommand } from './show.js';
 import { registerStatsCommand } from './stats.js';
 import { registerTestCommand } from './test.js';
@@ -42,4 +43,5 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
   registerBenchCommand(program);
   registerWorkerCommand(program, setExit);
   registerPruneCommand(program, setExit);
+  registerServeCommand(program, setExit);
 }
