@@ -51,6 +51,16 @@ export interface StepwiseServer {
   listen(options?: ListenOptions): Promise<ListeningServer>;
 }
 
+/** The stored run an `:id` names (an id or an unambiguous prefix); an ambiguous prefix is a 400 naming `id`. */
+async function runOf(engine: Engine, id: string) {
+  try {
+    return await findRun(engine.store, id);
+  } catch (error) {
+    if (error instanceof StepwiseError && error.code === 'usage') throw new ApiError(400, 'invalid_request', `id: ${error.message}`, 'id');
+    throw error;
+  }
+}
+
 const targetOf = (target: string): 'body' | 'query' | 'path' => (target === 'query' ? 'query' : target === 'param' ? 'path' : 'body');
 
 /** Checks an answer against its schema, so no field leaves that the API does not describe. */
@@ -115,34 +125,38 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
 
   app.openapi(listRoute(maxPage), async (c) => reply(c, RunPageSchema, await listPage(engine.store, c.req.valid('query'))) as never);
 
-  app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await showRun(engine.store, c.req.valid('param').id)) as never);
+  app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await showRun(engine.store, (await runOf(engine, c.req.valid('param').id)).id)) as never);
 
   app.openapi(eventRoute, async (c) => {
     const { type, data } = c.req.valid('json');
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > maxEventDataBytes) {
       throw new ApiError(400, 'invalid_request', `data: the event data is larger than ${maxEventDataBytes} bytes of JSON`, 'data');
     }
-    const record = await findRun(engine.store, c.req.valid('param').id);
+    const record = await runOf(engine, c.req.valid('param').id);
     const view = await engine.send(record.id, type, data, { by: c.get('by') });
     return reply(c, RunJsonSchema, runJson(view)) as never;
   });
 
   app.openapi(cancelRoute, async (c) => {
     const { reason } = c.req.valid('json');
-    const record = await findRun(engine.store, c.req.valid('param').id);
+    const record = await runOf(engine, c.req.valid('param').id);
     return reply(c, RunJsonSchema, runJson(await engine.cancel(record.id, reason ?? `cancelled by ${c.get('by')}`))) as never;
   });
 
   app.openapi(rerunRoute, async (c) => {
     const { from, id } = c.req.valid('json');
-    const record = await findRun(engine.store, c.req.valid('param').id);
+    const record = await runOf(engine, c.req.valid('param').id);
     if (id !== undefined && (await engine.store.get(id))) throw new ApiError(409, 'run_exists', `id: a run with id "${id}" already exists`, 'id');
-    const view = await rerun(engine, record.id, from, id !== undefined ? { runId: id } : {});
+    const view = await rerun(engine, record.id, from, id !== undefined ? { runId: id } : {}).catch((error: unknown) => {
+      // The step is missing, never reached, or the earlier steps do not replay the same way.
+      if (error instanceof StepwiseError && error.code === 'usage') throw new ApiError(400, 'invalid_request', `from: ${error.message}`, 'from');
+      throw error;
+    });
     return reply(c, RunJsonSchema, runJson(view), 201) as never;
   });
 
   app.openapi(streamRoute, async (c) => {
-    const record = await findRun(engine.store, c.req.valid('param').id);
+    const record = await runOf(engine, c.req.valid('param').id);
     return streamRun(c, engine, await engine.get(record.id), streamOptions) as never;
   });
 

@@ -39,13 +39,26 @@ export function errorBody(code: string, message: string, field?: string) {
   return { error: { code, message, ...(field !== undefined ? { field } : {}) } };
 }
 
+/**
+ * A field's path as people write it: `input.items[0].name`, `body[""]` for a
+ * key that is no identifier, the target (`body`, `query`) for the whole value.
+ */
+export function fieldName(path: readonly PropertyKey[], target: string): string {
+  let name = '';
+  for (const key of path) {
+    if (typeof key === 'number') name += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$-]*$/.test(key)) name += name ? `.${key}` : key;
+    else name += `[${JSON.stringify(String(key))}]`;
+  }
+  return name === '' ? target : name.startsWith('[') ? `${target}${name}` : name;
+}
+
 /** The first issue of a failed zod parse, as a 400 naming its field (`body` when the whole value is wrong). */
 export function validationError(issues: readonly z.core.$ZodIssue[], target: 'body' | 'query' | 'path'): ApiError {
   const issue = issues[0];
   if (!issue) return new ApiError(400, 'invalid_request', `the request ${target} is invalid`, target);
   const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const path = [...issue.path, ...keys.slice(0, 1)].map(String);
-  const field = path.length ? path.join('.') : target;
+  const field = fieldName([...issue.path, ...keys.slice(0, 1)], target);
   const what = issue.code === 'unrecognized_keys' ? `unknown field${keys.length > 1 ? 's' : ''} ${keys.join(', ')}` : issue.message;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   return new ApiError(400, 'invalid_request', `${field}: ${what}${more}`, field);
