@@ -55,7 +55,7 @@ describe('stepwise serve', () => {
   it(
     'refuses to listen beyond loopback without a token',
     async () => {
-      const env = { ...process.env, NO_COLOR: '1' };
+      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
       delete env['STEPWISE_TOKEN'];
       const result = await cli(['serve', '--host', '0.0.0.0', '--port', '0', '--store', 'memory'], env);
       expect(result.code).toBe(1);
