@@ -5,6 +5,7 @@
  * same store never race it) and reads through the query layer (src/query), so
  * it answers the same objects the CLI prints with `--json`.
  */
+import { setMaxListeners } from 'node:events';
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -91,7 +92,10 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxEventDataBytes = options.maxEventDataBytes ?? 64 * 1024;
   const maxPage = options.maxPage ?? 500;
-  const streamOptions = { pollMs: options.streamPollMs ?? 1000, heartbeatMs: options.heartbeatMs ?? 15_000 };
+  // Closing the listening server ends the event streams, so requests still driving a run can finish and close cleanly.
+  const closing = new AbortController();
+  setMaxListeners(0, closing.signal); // one listener per open stream
+  const streamOptions = { pollMs: options.streamPollMs ?? 1000, heartbeatMs: options.heartbeatMs ?? 15_000, closing: closing.signal };
 
   const app = new OpenAPIHono<AuthEnv>({
     defaultHook: (result) => {
@@ -118,7 +122,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   app.openapi(startRoute, async (c) => {
     const body = c.req.valid('json');
     const definition = await catalog.get(body.workflow);
-    const existed = body.id !== undefined && (await engine.store.get(body.id)) !== null;
+    const existing = body.id !== undefined ? await engine.store.get(body.id) : null;
+    if (existing && existing.workflow !== definition.workflow.id) {
+      throw new ApiError(409, 'run_exists', `id: the run "${existing.id}" exists and is a run of ${existing.workflow}`, 'id');
+    }
+    const existed = existing !== null;
     const view = await engine.start(definition, { input: body.input ?? {}, ...(body.id !== undefined ? { runId: body.id } : {}) });
     return reply(c, RunJsonSchema, runJson(view), existed ? 200 : 201) as never;
   });
@@ -164,6 +172,6 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   return {
     app,
     fetch,
-    listen: (listenOptions = {}) => listen(fetch, { ...listenOptions, authenticated: options.auth !== false }),
+    listen: (listenOptions = {}) => listen(fetch, { ...listenOptions, authenticated: options.auth !== false, onClose: () => closing.abort() }),
   };
 }

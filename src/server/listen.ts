@@ -1,6 +1,7 @@
 /**
  * Binding the API to a port with `@hono/node-server`. A server without auth
- * binds only to loopback. Closing ends open event streams too.
+ * binds only to loopback. Closing ends open event streams and waits for
+ * the requests in flight.
  */
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
@@ -25,7 +26,7 @@ export interface ListeningServer {
 
 export function listen(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: ListenOptions & { readonly authenticated: boolean },
+  options: ListenOptions & { readonly authenticated: boolean; readonly onClose?: () => void },
 ): Promise<ListeningServer> {
   const host = options.host ?? '127.0.0.1';
   if (!options.authenticated && !isLoopback(host)) {
@@ -45,10 +46,12 @@ export function listen(
         url: `http://${shown}:${port}`,
         port,
         host,
+        // New connections are refused, event streams end, requests in flight (a run being driven) finish first.
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
-            server.closeAllConnections();
+            options.onClose?.();
+            server.closeIdleConnections();
           }),
       });
     });

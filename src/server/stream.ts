@@ -18,6 +18,8 @@ export interface StreamOptions {
   readonly pollMs: number;
   /** Keep-alive comment interval (ms). Default 15000. */
   readonly heartbeatMs: number;
+  /** Aborted when the server closes: the stream ends. */
+  readonly closing: AbortSignal;
 }
 
 const ended = (view: RunView) => view.status === 'done' || view.status === 'cancelled' || (view.status === 'failed' && !view.resumable);
@@ -55,12 +57,15 @@ export function streamRun(c: Context, engine: Engine, first: RunView, options: S
       queue = queue.then(() => (stream.aborted || stream.closed ? undefined : stream.write(': keep-alive\n\n').then(() => undefined))).catch(() => finish());
     }, options.heartbeatMs);
     stream.onAbort(finish);
+    if (options.closing.aborted) finish();
+    options.closing.addEventListener('abort', finish, { once: true });
     try {
       push(first);
       await done;
       await queue;
     } finally {
       unsubscribe();
+      options.closing.removeEventListener('abort', finish);
       clearInterval(poll);
       clearInterval(heartbeat);
     }

@@ -82,4 +82,47 @@ describe('stream', () => {
     expect(last).toEqual(['done']);
     expect(api.logs).toEqual([]);
   });
+
+  it('200 concurrent clients each get the run live to its end', async () => {
+    const { json: run } = await api.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+    const clients = 200;
+    let opened = 0;
+    let approve!: () => void;
+    const allOpen = new Promise<void>((resolve) => (approve = resolve));
+    const finals = Promise.all(
+      Array.from({ length: clients }, async () => {
+        const statuses: string[] = [];
+        let first = true;
+        await readEvents(await openStream(run.runId), (e) => {
+          statuses.push(e.data.status);
+          if (first && (first = false, (opened += 1) === clients)) approve();
+        });
+        return statuses;
+      }),
+    );
+    await allOpen;
+    expect((await api.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE' })).json.status).toBe('done');
+    const seen = await finals;
+    expect(seen).toHaveLength(clients);
+    for (const statuses of seen) {
+      expect(statuses[0]).toBe('waiting');
+      expect(statuses[statuses.length - 1]).toBe('done');
+    }
+  });
+
+  it('closing the server ends open streams', async () => {
+    const own = await startApi();
+    try {
+      const { json: run } = await own.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      const res = await fetch(`${own.url}/api/runs/${run.runId}/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const statuses: string[] = [];
+      const ended = readEvents(res, (e) => void statuses.push(e.data.status));
+      await own.close();
+      await ended;
+      expect(statuses).toEqual(['waiting']);
+    } catch (error) {
+      await own.close().catch(() => undefined);
+      throw error;
+    }
+  });
 });
