@@ -27,15 +27,15 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(options: Partial<ServerOptions> = {}): Promise<Api> {
+export async function startApi(options: Partial<ServerOptions> = {}, wrap: (engine: Engine) => Engine = (e) => e): Promise<Api> {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-server-'));
   const emu: Emulator = await startEmulator({ seed: 1 });
   const store = createSqliteStore({ path: join(dir, 'runs.db') });
-  const engine = createEngine({
+  const engine = wrap(createEngine({
     store,
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
     clock: new ManualClock({ autoAdvance: true }),
-  });
+  }));
   const logs: string[] = [];
   const server: ListeningServer = await createServer(engine, {
     tokens: [{ token: TOKEN, label: 'ops-team' }],

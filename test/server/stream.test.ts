@@ -1,5 +1,6 @@
 /** `GET /api/runs/:id/stream`: Server-Sent Events of a run's commits, live; a client that leaves mid-stream harms nothing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../budgets.js';
 import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
 
 let api: Api;
@@ -63,24 +64,41 @@ describe('stream', () => {
     expect((await openStream('nope-not-a-run')).status).toBe(404);
   });
 
-  it('survives clients that disconnect mid-stream, and streams to the next one', async () => {
-    const { json: run } = await api.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
-    for (let i = 0; i < 20; i += 1) {
-      const abort = new AbortController();
-      const res = await openStream(run.runId, abort.signal);
-      const reader = res.body!.getReader();
-      await reader.read(); // the first event arrived
-      abort.abort();
-      await reader.read().catch(() => undefined);
+  it('survives clients that disconnect mid-stream: each one is unsubscribed, and the next one is served', async () => {
+    let subscribed = 0;
+    const own = await startApi({}, (engine) => ({
+      ...engine,
+      subscribe(listener) {
+        subscribed += 1;
+        const off = engine.subscribe(listener);
+        return () => {
+          subscribed -= 1;
+          return off();
+        };
+      },
+    }));
+    try {
+      const { json: run } = await own.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      const stream = (signal?: AbortSignal) => fetch(`${own.url}/api/runs/${run.runId}/stream`, { headers: { authorization: `Bearer ${TOKEN}` }, ...(signal ? { signal } : {}) });
+      for (let i = 0; i < 20; i += 1) {
+        const abort = new AbortController();
+        const reader = (await stream(abort.signal)).body!.getReader();
+        await reader.read(); // the first event arrived
+        abort.abort();
+        await reader.read().catch(() => undefined);
+      }
+      // The run still waits, so only the disconnects can have ended those streams.
+      await waitFor(() => subscribed === 0, 'every disconnected stream to unsubscribe');
+      const done = await own.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE' });
+      expect(done.json.status).toBe('done');
+      expect((await own.call('GET', '/health')).status).toBe(200);
+      const last: string[] = [];
+      await readEvents(await stream(), (e) => void last.push(e.data.status));
+      expect(last).toEqual(['done']);
+      expect(own.logs).toEqual([]);
+    } finally {
+      await own.close();
     }
-    // Commits after the clients left are written to no one, and nothing breaks.
-    const done = await api.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE' });
-    expect(done.json.status).toBe('done');
-    expect((await api.call('GET', '/health')).status).toBe(200);
-    const last: string[] = [];
-    await readEvents(await openStream(run.runId), (e) => void last.push(e.data.status));
-    expect(last).toEqual(['done']);
-    expect(api.logs).toEqual([]);
   });
 
   it('200 concurrent clients each get the run live to its end', async () => {
