@@ -85,6 +85,7 @@ describe('events', () => {
     const events = detail.json.journal.filter((e: { event: string }) => e.event === 'event');
     expect(events).toHaveLength(1);
     expect(events[0].data).toMatchObject({ type: 'APPROVE', by: 'ops-team' });
+    expect(JSON.stringify(detail.json.timeline)).toContain('APPROVE by ops-team');
   });
 
   it('cancel and rerun', async () => {
