@@ -30,7 +30,7 @@ import { traceRun, traceStep } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
-import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
+import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { parseDuration } from '../util/duration.js';
@@ -266,18 +266,33 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           const env = envFor(pos.step, attempt.signal);
           let ready: PreparedStep | null = prepared?.key === key ? prepared.value : null;
           let prepareError: unknown = null;
+          let gaveUp: StepOutcome | null = null;
           if (!ready) {
-            // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
-            note({ ...where(pos.step), event: 'started', data: { rerun: true } });
-            try {
-              ready = await executor.prepare(env);
-            } catch (error) {
-              prepareError = error;
+            // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
+            // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
+            // every time (it always outlives the lease) fails the attempt instead of running forever.
+            const here = where(pos.step);
+            const reruns = (await store.journal(current.id)).filter(
+              (e) => e.event === 'started' && e.step === here.step && e.visit === here.visit && e.attempt === here.attempt && isRerun(e.data),
+            ).length;
+            if (reruns >= MAX_INTERRUPTED_RERUNS) {
+              gaveUp = interrupted(pos.step, reruns);
+            } else {
+              note({ ...here, event: 'started', data: { rerun: true } });
+              await holdLease();
+              await commit();
+              try {
+                ready = await executor.prepare(env);
+              } catch (error) {
+                prepareError = error;
+              }
             }
           }
           await holdLease();
           let end: AttemptEnd;
-          if (ready) {
+          if (gaveUp) {
+            end = { kind: 'outcome', outcome: gaveUp };
+          } else if (ready) {
             const step = ready;
             crashPoint(step.request ? 'mid-model' : 'mid-tool');
             end = await raceAttempt(
@@ -503,4 +518,9 @@ function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | un
 function stepRetry(workflow: Workflow, id: string) {
   const step = workflow.steps[id] as { retry?: Workflow['retry'] };
   return step.retry;
+}
+
+/** A `started` entry written when an attempt interrupted mid-call runs again with its key. */
+function isRerun(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { rerun?: unknown }).rerun === true;
 }

@@ -20,6 +20,7 @@ export type FailureKind =
   | 'invalid_output'
   | 'tool_error'
   | 'timeout'
+  | 'interrupted'
   | 'engine_error'
   | 'model_error'
   | 'auth_error'
