@@ -141,6 +141,7 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
           'choice.take': branches.map((b, index) => ({
             guard: { type: 'branch', params: { index, when: b.when ?? 'otherwise' } },
             target: target(b.next),
+            reenter: true,
             actions: { type: 'recordChoice', params: { step: id } },
           })),
           'choice.none': {
@@ -155,10 +156,10 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
       const on: Transitions = {};
       for (const [event, to] of Object.entries(wait.on)) {
         if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
-        on[event] = { target: target(to), actions: { type: 'recordEvent', params: { step: id } } };
+        on[event] = { target: target(to), reenter: true, actions: { type: 'recordEvent', params: { step: id } } };
       }
       on['wait.timeout'] = wait.onTimeout
-        ? { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
+        ? { target: target(wait.onTimeout), reenter: true, actions: { type: 'recordTimeout', params: { step: id } } }
         : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out` } } };
       return {
         entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }],
