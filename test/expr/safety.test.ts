@@ -192,3 +192,16 @@ describe('built-ins that JSONata implements in quadratic time', () => {
   });
 });
 
+
+describe('order-by', () => {
+  it('rejects ^( ) at compile time, pointing to $sort (its JSONata sort needs quadratic memory and escapes the step budget)', () => {
+    expect(() => compileExpression('[1..100000]^(>$)')).toThrow(/order-by operator \^\( \) is not supported.*\$sort/);
+    expect(() => compileExpression('$input.items^(price).name')).toThrow(/order-by/);
+  });
+
+  it('$sort with a comparator sorts large arrays within the budget', async () => {
+    const sorted = (await evaluate('$sort([1..20000], function($a, $b) { $a < $b })')) as number[];
+    expect(sorted[0]).toBe(20000);
+    expect(sorted).toHaveLength(20000);
+  }, 120_000);
+});
