@@ -29,7 +29,7 @@ beforeAll(async () => {
     failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
   };
   for (const [name, args] of Object.entries(runs)) {
-    const result = await cli([...args, '--store', spec, '--json']);
+    const result = await cli([...args, '--store', spec, '--emulator', '--json']);
     ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
   }
   store = createSqliteStore({ path });
@@ -47,7 +47,7 @@ describe('the query layer is what the CLI prints', () => {
       const detail = await showRun(store, id);
       expect(shown).toEqual(printed(detail));
       expect(detail.timeline).toEqual(await runTimeline(store, id));
-      expect(detail.journal).toEqual(await runJournal(store, id));
+      expect(detail.journal).toEqual((await runJournal(store, id)).map((e) => ({ ...e, atIso: new Date(e.at).toISOString() })));
       const { definition, timeline, journal, ...run } = detail;
       expect(run).toEqual(await getRun(store, id));
       expect(definition.version).toBe((await findRun(store, id)).version);
