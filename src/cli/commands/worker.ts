@@ -97,7 +97,7 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
           const engine = createEngine({
             store,
             model: server.model,
-            ...(server.emulator ? { modelForRun: (run: RunOptions) => perRun.modelFor(run) } : {}),
+            ...(server.simulated ? { modelForRun: (run: RunOptions) => perRun.modelFor(run) } : {}),
             leaseMs,
             ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
           });
