@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { showDefaultsAsValues } from './help.js';
 import { redactSecrets } from '../util/redact.js';
 
 let exitCode = 0;
@@ -13,9 +14,12 @@ const setExit = (code: number) => {
 const program = new Command()
   .name('stepwise')
   .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // One prefix for every error, the parser's included ("stepwise: unknown option '--x'", not "error: …").
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'stepwise: ')) });
 
 registerCommands(program, setExit);
+showDefaultsAsValues(program);
 
 try {
   await program.parseAsync(process.argv);
