@@ -1,7 +1,7 @@
 /**
  * Stepwise: a declarative workflow engine for Claude tool use. This is the
- * public surface; anything not exported here (or from `stepwise/testing`,
- * `stepwise/postgres`) is internal.
+ * public surface; anything not exported here (or from `stepwise-engine/testing`,
+ * `stepwise-engine/postgres`) is internal.
  */
 export { createEngine } from './engine/engine.js';
 export type { Engine, EngineOptions, StartOptions, RunSummary } from './engine/engine.js';

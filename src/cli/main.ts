@@ -4,7 +4,13 @@ import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import { showDefaultsAsValues } from './help.js';
+import { packageInfo } from './package-info.js';
 import { redactSecrets } from '../util/redact.js';
+
+/** An error the operating system reported (`EACCES`, `EADDRINUSE`, …): it names the path or the port. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
 
 let exitCode = 0;
 const setExit = (code: number) => {
@@ -14,6 +20,7 @@ const setExit = (code: number) => {
 const program = new Command()
   .name('stepwise')
   .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
+  .version(packageInfo().version, '-V, --version', 'print the version')
   .showHelpAfterError()
   // One prefix for every error, the parser's included ("stepwise: unknown option '--x'", not "error: …").
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'stepwise: ')) });
@@ -26,7 +33,8 @@ try {
   process.exitCode = exitCode;
 } catch (error) {
   // Messages may name a store URL: never print its password.
-  if (error instanceof StepwiseError) {
+  if (error instanceof StepwiseError || isSystemError(error)) {
+    // A user's error (a Stepwise error, or the system refusing a file or a port): its message, no stack.
     process.stderr.write(`stepwise: ${redactSecrets(error.message)}\n`);
   } else {
     process.stderr.write(`stepwise: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);

@@ -120,7 +120,7 @@ function validateInput(source: DefinitionSource, input: unknown): void {
  *
  * @example
  * ```ts
- * import { createEngine, loadDefinition, openStore } from 'stepwise';
+ * import { createEngine, loadDefinition, openStore } from 'stepwise-engine';
  * const engine = createEngine({ store: await openStore('sqlite:.stepwise/stepwise.db') });
  * const run = await engine.start(await loadDefinition('definitions/invoice-approval.yaml'), { input: { document } });
  * if (run.status === 'waiting') await engine.send(run.runId, 'APPROVE');

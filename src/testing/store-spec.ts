@@ -5,7 +5,7 @@
  * same `describe`/`it`/`expect`), and `init` gives a fresh, empty,
  * migrated-or-not store and a `destroy` that removes it.
  *
- * It imports no test runner itself, so `stepwise/testing` loads without one.
+ * It imports no test runner itself, so `stepwise-engine/testing` loads without one.
  */
 import { RunNotFoundError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
@@ -58,7 +58,7 @@ export interface StoreSpecTest {
  * @example
  * ```ts
  * import * as vitest from 'vitest';
- * import { storeSpec } from 'stepwise/testing';
+ * import { storeSpec } from 'stepwise-engine/testing';
  * import { createMyStore } from '../src/my-store.js';
  *
  * storeSpec(vitest, 'my-store', async () => {
@@ -194,6 +194,17 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(ids(await store.list({ limit: 2 }))).toEqual(['r2', 'r4']);
       expect(ids(await store.list({ status: [] }))).toEqual([]);
       expect(await store.list({ workflow: 'none' })).toEqual([]);
+    });
+
+    it('lists the runs whose id starts with a prefix, exactly', async () => {
+      for (const [i, id] of ['run-a1', 'run-a2', 'run-b1', 'RUN-a3', 'run_a4', 'x%run-a'].entries()) await store.create(makeRun({ id, createdAt: i }), []);
+      const ids = async (idPrefix: string) => (await store.list({ idPrefix })).map((r) => r.id).sort();
+      expect(await ids('run-a')).toEqual(['run-a1', 'run-a2']);
+      expect(await ids('run-')).toEqual(['run-a1', 'run-a2', 'run-b1']);
+      expect(await ids('run-b1')).toEqual(['run-b1']);
+      expect(await ids('x%')).toEqual(['x%run-a']);
+      expect(await ids('run-c')).toEqual([]);
+      expect((await store.list({ idPrefix: 'run-', status: ['running'], limit: 1 })).map((r) => r.id)).toEqual(['run-b1']);
     });
 
     it('claims running runs and due timers, oldest first, and leases them', async () => {

@@ -8,6 +8,7 @@ import { registerBenchCommand } from './bench.js';
 import { registerCancelCommand } from './cancel.js';
 import { registerDiagramCommand } from './diagram.js';
 import { registerEmulatorCommand } from './emulator.js';
+import { registerInitCommand } from './init.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerListCommand } from './list.js';
 import { registerPruneCommand } from './prune.js';
@@ -23,6 +24,7 @@ import { registerValidateCommand } from './validate.js';
 import { registerWorkerCommand } from './worker.js';
 
 export function registerCommands(program: Command, setExit: (code: number) => void): void {
+  registerInitCommand(program);
   registerValidateCommand(program, setExit);
   registerSchemaCommand(program);
   registerRunCommand(program, setExit);
