@@ -28,6 +28,9 @@ const program = new Command()
 registerCommands(program, setExit);
 showDefaultsAsValues(program);
 
+// The process lives until its command settles: a step awaiting a tool that holds no handle (and the
+// engine's unref'd cancel and lease polls) must not let Node exit mid-run with code 13.
+const alive = setInterval(() => {}, 1 << 30);
 try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
@@ -40,4 +43,6 @@ try {
     process.stderr.write(`stepwise: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   }
   process.exitCode = 1;
+} finally {
+  clearInterval(alive);
 }
