@@ -60,7 +60,8 @@ export interface DriverDeps {
   readonly clock: Clock;
   readonly model: ModelConfig;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  readonly onCommit: (record: RunRecord) => void;
+  /** Called after every commit with the run as stored and the journal entries that commit appended. */
+  readonly onCommit: (record: RunRecord, journal: readonly NewJournalEntry[]) => void;
   /** Awaited before each model call with its projected tokens (the shared rate limit). */
   readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
@@ -138,10 +139,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       current.revision,
       options.lease?.owner,
     );
+    const committed = journal;
     journal = [];
     dirty = false;
     uncommitted = 0;
-    deps.onCommit(current);
+    deps.onCommit(current, committed);
   };
   const envFor = (step: string, signal?: AbortSignal): StepEnv => {
     const ctx = context();
