@@ -114,7 +114,9 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
       options.onError?.(record.id, error);
     } finally {
       beat.stop();
-      if (!failed && !stuck) await store.release(record.id, owner).catch(() => {});
+      // A run that failed or changed nothing keeps its lease until it expires, so it is not claimed again at once;
+      // but a draining worker is about to exit, and lets go of everything (a lease another owner took is not ours to release).
+      if (stop.aborted || (!failed && !stuck)) await store.release(record.id, owner).catch(() => {});
       inFlight.delete(record.id);
       wake();
     }
