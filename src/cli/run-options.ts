@@ -15,6 +15,16 @@ export const serverOptions = (opts: CommonOptions, stored?: { seed?: number; fau
   requireModel: modelRequirement(opts.store),
 });
 
+/** The model server flags of the long-running commands (`worker`, `serve`). */
+export function modelServerFlags(command: Command): Command {
+  return command
+    .option(...EMULATOR_OPTION)
+    .option('--seed <n>', 'emulator seed (with --emulator)')
+    .option('--faults <spec>', 'emulator faults')
+    .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
+    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt');
+}
+
 export function runFlags(command: Command): Command {
   return command
     .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')

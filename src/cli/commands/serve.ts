@@ -11,7 +11,8 @@ import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.js';
 import { StepwiseError } from '../../errors.js';
 import { isLoopback } from '../../server/loopback.js';
-import { EMULATOR_OPTION, log, withStore } from '../context.js';
+import { log, withStore } from '../context.js';
+import { modelServerFlags } from '../run-options.js';
 import { parseIntArg } from '../io.js';
 import { openModelServer } from '../model-server.js';
 
@@ -46,19 +47,16 @@ function tokenFor(opts: ServeOptions): string {
 }
 
 export function registerServeCommand(program: Command, setExit: (code: number) => void): void {
-  program
-    .command('serve')
-    .description('serve the HTTP API: start runs, send events, list, stream (bearer-token auth) until SIGTERM')
-    .option('--port <n>', 'port (0 picks a free one)', '8080')
-    .option('--host <host>', 'address to listen on; other than loopback needs a token', '127.0.0.1')
-    .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')
-    .option('--definitions <dir>', 'where workflows are loaded by id', 'definitions')
-    .option('--token <token>', `the API token (default ${TOKEN_ENV})`)
-    .option(...EMULATOR_OPTION)
-    .option('--seed <n>', 'emulator seed')
-    .option('--faults <spec>', 'emulator faults')
-    .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
-    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt')
+  modelServerFlags(
+    program
+      .command('serve')
+      .description('serve the HTTP API: start runs, send events, list, stream (bearer-token auth) until SIGTERM')
+      .option('--port <n>', 'port (0 picks a free one)', '8080')
+      .option('--host <host>', 'address to listen on; other than loopback needs a token', '127.0.0.1')
+      .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')
+      .option('--definitions <dir>', 'where workflows are loaded by id', 'definitions')
+      .option('--token <token>', `the API token (default ${TOKEN_ENV})`)
+  )
     .action(async (opts: ServeOptions) => {
       const port = parseIntArg(opts.port, '--port') ?? 8080;
       const token = tokenFor(opts);

@@ -8,7 +8,8 @@ import { createEngine } from '../../engine/engine.js';
 import type { RunOptions } from '../../run/types.js';
 import { StepwiseError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
-import { EMULATOR_OPTION, log, withStore, type CommonOptions } from '../context.js';
+import { log, withStore, type CommonOptions } from '../context.js';
+import { modelServerFlags } from '../run-options.js';
 import { parseIntArg } from '../io.js';
 import { openModelServer, type ModelServer } from '../model-server.js';
 import type { ModelOptions } from '../../model/client.js';
@@ -47,21 +48,18 @@ function emulatorsPerRun(worker: { seed: number | undefined; faults: string | un
 }
 
 export function registerWorkerCommand(program: Command, setExit: (code: number) => void): void {
-  program
-    .command('worker')
-    .description('work runs from a shared store (e.g. PostgreSQL) with leases until SIGTERM, or until idle with --exit-when-idle')
-    .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')
-    .option('--concurrency <n>', 'runs driven at once', '4')
-    .option('--exit-when-idle', 'exit once no run is runnable, in flight, or in a backoff')
-    .option('--lease <duration>', 'lease length; a dead worker\'s runs are taken over after it', '30s')
-    .option('--poll <duration>', 'pause between claims when nothing is runnable', '250ms')
-    .option('--rpm <n>', 'model requests per minute, shared by every worker on the store')
-    .option('--tpm <n>', 'model tokens per minute, shared by every worker on the store')
-    .option(...EMULATOR_OPTION)
-    .option('--seed <n>', 'emulator seed (with --emulator)')
-    .option('--faults <spec>', 'emulator faults')
-    .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
-    .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt')
+  modelServerFlags(
+    program
+      .command('worker')
+      .description('work runs from a shared store (e.g. PostgreSQL) with leases until SIGTERM, or until idle with --exit-when-idle')
+      .option('--store <spec>', 'memory | sqlite:<path> | postgres:<url> | postgres://… (default sqlite:.stepwise/stepwise.db)')
+      .option('--concurrency <n>', 'runs driven at once', '4')
+      .option('--exit-when-idle', 'exit once no run is runnable, in flight, or in a backoff')
+      .option('--lease <duration>', 'lease length; a dead worker\'s runs are taken over after it', '30s')
+      .option('--poll <duration>', 'pause between claims when nothing is runnable', '250ms')
+      .option('--rpm <n>', 'model requests per minute, shared by every worker on the store')
+      .option('--tpm <n>', 'model tokens per minute, shared by every worker on the store')
+  )
     .action(async (opts: WorkerOptions) => {
       const concurrency = parseIntArg(opts.concurrency, '--concurrency') ?? 4;
       if (concurrency < 1) throw new StepwiseError('usage', '--concurrency must be at least 1');
