@@ -7,6 +7,7 @@
  */
 import { checkStatuses, runSummaries } from '../query/list.js';
 import type { RunReader } from '../query/reader.js';
+import { iso } from '../query/run.js';
 import type { RunStatus } from '../run/types.js';
 import { ApiError } from './errors.js';
 
@@ -30,7 +31,9 @@ export interface RunRow {
   readonly usd: number;
   readonly failure: { kind: string; step: string | null; message: string } | null;
   readonly createdAt: number;
+  readonly createdAtIso: string;
   readonly updatedAt: number;
+  readonly updatedAtIso: string;
 }
 
 export const DEFAULT_PAGE = 50;
@@ -58,7 +61,7 @@ export async function listPage(reader: RunReader, params: ListParams): Promise<{
   checkStatuses(filter.status);
   const rows = (await runSummaries(reader, filter)).map(
     // The row of `list --json` (listRuns), with the cost beside the tokens.
-    (r): RunRow => ({ runId: r.runId, workflow: r.workflow, status: r.status, version: r.version, tokens: r.usage.totalTokens, usd: r.usage.usd, failure: r.failure, createdAt: r.createdAt, updatedAt: r.updatedAt }),
+    (r): RunRow => ({ runId: r.runId, workflow: r.workflow, status: r.status, version: r.version, tokens: r.usage.totalTokens, usd: r.usage.usd, failure: r.failure, createdAt: r.createdAt, createdAtIso: iso(r.createdAt), updatedAt: r.updatedAt, updatedAtIso: iso(r.updatedAt) }),
   );
   const selected = rows
     .filter((r) => params.since === undefined || r.createdAt >= params.since)

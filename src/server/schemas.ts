@@ -123,13 +123,19 @@ export const RunJsonSchema = z
         inputTokens: z.number(),
         outputTokens: z.number(),
         startedAt: z.number(),
+        startedAtIso: z.string(),
         endedAt: z.number().nullable(),
+        endedAtIso: z.string().nullable(),
       }),
     ),
-    waitingFor: z.object({ step: z.string(), events: z.array(z.string()), timeoutAt: z.number().nullable() }).nullable(),
+    waitingFor: z
+      .object({ step: z.string(), events: z.array(z.string()), timeoutAt: z.number().nullable(), timeoutAtIso: z.string().nullable() })
+      .nullable(),
     failure: Failure,
     createdAt: z.number(),
+    createdAtIso: z.string(),
     updatedAt: z.number(),
+    updatedAtIso: z.string(),
   })
   .openapi('Run');
 
@@ -153,7 +159,9 @@ export const RunRowSchema = z
     usd: z.number(),
     failure: Failure,
     createdAt: z.number(),
+    createdAtIso: z.string(),
     updatedAt: z.number(),
+    updatedAtIso: z.string(),
   })
   .openapi('RunRow');
 
