@@ -2,150 +2,75 @@
  * `compile()`: a validated definition → a plain XState v5 machine made with
  * `setup()`, its guards and actions named as in the definition. Pure: no I/O.
  *
- * Every work step (`claude`, `analyze`, `tool`) becomes a compound state:
- * `ready` → (`step.run`, guarded by `withinBudget`) → `running` →
- * (`step.done` → next step | `step.failed` → `retrying` / `onError` / `failed`).
- * `budget_exhausted` and `failed` accept `run.resume`. The engine performs the
- * effects (model and tool calls, expression evaluation) and sends the results
- * as events, so the machine decides and the application drives.
+ * Each step's state comes from its kind (src/kinds): a work step (`claude`,
+ * `analyze`, `tool`) is a compound state `ready` → `running` → `retrying` |
+ * `failed` | `budget_exhausted`; a `choice`, a `wait` and a `final` step are
+ * simple states. Every step state carries `meta.stepwise.kind`, which is how
+ * the driver finds the active steps and their handlers. The engine performs
+ * the effects (model and tool calls, expression evaluation) and sends the
+ * results as events, so the machine decides and the application drives.
+ *
+ * The building blocks are exported (`stepState`, `runContext`, `runEvents`,
+ * `endStates`, `machineSetup`) so a machine of another shape, e.g. with
+ * parallel regions, can be made of the same step states and run by the same
+ * driver.
  */
-import { setup } from 'xstate';
-import { stepKind, type Step, type Workflow } from '../definition/schema.js';
-import { StepwiseError } from '../errors.js';
-import { resolveLimits } from '../policy/limits.js';
-import { resolveRetry } from '../policy/backoff.js';
-import { zeroUsage } from '../run/types.js';
-import { actions } from './actions.js';
-import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
-import { isWaitEventType, type RunEvent } from './events.js';
-import { guards } from './guards.js';
+import type { Workflow } from '../definition/schema.js';
 import { nextStep, startStep } from '../definition/graph.js';
+import { kindOfStep } from '../kinds/index.js';
+import { zeroUsage } from '../run/types.js';
+import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { machineSetup, ROOT, type StateConfig, type Transitions } from './setup.js';
+
+export { machineSetup, ROOT, target } from './setup.js';
+export type { StateConfig, Transitions } from './setup.js';
 
 /** A compiled workflow: its context is {@link RunContext}, its events {@link RunEvent}. */
 export type WorkflowMachine = ReturnType<typeof compile>;
 
-const ROOT = 'wf';
-const target = (id: string) => `#${ROOT}.${id}`;
+/**
+ * The state of step `id`, built by its kind. Its id is `wf.<id>`, so routes
+ * (`#wf.<id>`) reach it wherever it is placed.
+ */
+export function stepState(workflow: Workflow, id: string): StateConfig {
+  const step = workflow.steps[id];
+  if (!step) throw new Error(`no step "${id}" in ${workflow.id}`);
+  return { ...kindOfStep(id, step).state(id, step, { workflow, next: nextStep(workflow, id) }), id: `${ROOT}.${id}` };
+}
 
-/** The machine's types, guards and actions; every state built from a definition is checked against them. */
-const machineSetup = setup({
-  types: {} as { context: RunContext; events: RunEvent; input: MachineInput },
-  guards,
-  actions,
-});
-
-/** A state node of a workflow machine, typed with its context, events, guards and actions. */
-type StateConfig = Parameters<typeof machineSetup.createStateConfig>[0];
-type Transitions = NonNullable<StateConfig['on']>;
-/** One transition taken on `step.failed`. */
-type FailedTransition = Extract<NonNullable<Transitions['step.failed']>, readonly unknown[]>[number];
-
-function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): StateConfig {
-  const limits = resolveLimits(workflow.limits);
-  const retry = resolveRetry(step.retry as Workflow['retry'], workflow.retry);
-  const next = nextStep(workflow, id) ?? null;
-  const maxVisits = step.maxVisits ?? limits.maxVisits;
-  const resume = { target: 'ready', actions: 'resumeRun' } as const;
-  const onFailed: FailedTransition[] = [
-    // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
-    step.onError
-      ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }
-      : { guard: 'breakerOpen', target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] },
-    { guard: { type: 'canRetry', params: { maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: ['chargeUsage', 'scheduleRetry'] },
-  ];
-  if (step.onError) {
-    onFailed.push({ target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] });
-  }
-  onFailed.push({ target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] });
-
+/** The context a run starts with. */
+export function runContext(input: MachineInput): RunContext {
   return {
-    initial: 'ready',
-    entry: [{ type: 'enterStep', params: { step: id, status: 'running' } }],
-    meta: { stepwise: { kind: stepKind(step) } },
-    states: {
-      ready: {
-        on: {
-          'step.run': [
-            {
-              guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
-              target: 'failed',
-              actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
-            },
-            { guard: 'withinBudget', target: 'running', actions: 'startAttempt' },
-            { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params: { step: id } } },
-          ],
-        },
-      },
-      running: {
-        on: {
-          'step.done': [
-            {
-              guard: { type: 'repeatedInput', params: { step: id, maxRepeats: limits.repeatedInputs } },
-              target: 'failed',
-              actions: [
-                'chargeUsage',
-                { type: 'rememberInput', params: { step: id } },
-                {
-                  type: 'failStep',
-                  params: { step: id, kind: 'loop', message: `step "${id}" produced the same tool input more than ${limits.repeatedInputs} times` },
-                },
-              ],
-            },
-            {
-              target: next ? target(next) : target(FAILED_STATE),
-              actions: ['chargeUsage', { type: 'rememberInput', params: { step: id } }, { type: 'recordOutput', params: { step: id } }],
-            },
-          ],
-          'step.failed': onFailed,
-        },
-      },
-      retrying: { on: { 'step.retry': 'ready' } },
-      budget_exhausted: { on: { 'run.resume': resume } },
-      failed: { on: { 'run.resume': resume } },
-    },
+    input: input.input,
+    steps: {},
+    trail: [],
+    visits: {},
+    active: {},
+    startedAt: input.at,
+    usage: zeroUsage,
+    budget: input.budget,
+    failure: null,
+    lastError: null,
+    fingerprints: {},
+    event: null,
   };
 }
 
-function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
-  const kind = stepKind(step);
-  switch (kind) {
-    case 'claude':
-    case 'analyze':
-    case 'tool':
-      return workState(workflow, id, step as Parameters<typeof workState>[2]);
-    case 'choice': {
-      const branches = (step as { choice: Array<{ when?: string; next: string }> }).choice;
-      return {
-        entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
-        meta: { stepwise: { kind } },
-        on: {
-          'choice.take': branches.map((b, index) => ({
-            guard: { type: 'branch', params: { index, when: b.when ?? 'otherwise' } },
-            target: target(b.next),
-            actions: { type: 'recordChoice', params: { step: id } },
-          })),
-          'choice.none': {
-            target: target(FAILED_STATE),
-            actions: { type: 'failRun', params: { kind: 'invalid_data', message: `no branch of choice "${id}" matched` } },
-          },
-        },
-      };
-    }
-    case 'wait': {
-      const wait = (step as { wait: { on: Record<string, string>; onTimeout?: string } }).wait;
-      const on: Transitions = {};
-      for (const [event, to] of Object.entries(wait.on)) {
-        if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
-        on[event] = { target: target(to), actions: { type: 'recordEvent', params: { step: id } } };
-      }
-      on['wait.timeout'] = wait.onTimeout
-        ? { target: target(wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
-        : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out` } } };
-      return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind } }, on };
-    }
-    case 'final':
-      return { type: 'final', entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }], meta: { stepwise: { kind } } };
-  }
+/** The events every run accepts wherever it is: cancel and the deadline. */
+export const runEvents: Transitions = {
+  'run.cancel': { target: `#${ROOT}.${CANCELLED_STATE}`, actions: 'cancelRun' },
+  'run.deadline': {
+    target: `#${ROOT}.${FAILED_STATE}`,
+    actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
+  },
+};
+
+/** The states a run ends in outside its steps: `$failed` (resumable no further) and `$cancelled`. */
+export function endStates(): Record<string, StateConfig> {
+  return {
+    [FAILED_STATE]: { meta: { stepwise: { kind: 'failed' } } },
+    [CANCELLED_STATE]: { type: 'final', meta: { stepwise: { kind: 'cancelled' } } },
+  };
 }
 
 /**
@@ -159,36 +84,14 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
  */
 export function compile(workflow: Workflow) {
   const states: Record<string, StateConfig> = {};
-  for (const [id, step] of Object.entries(workflow.steps)) states[id] = stateFor(workflow, id, step);
-  states[FAILED_STATE] = { meta: { stepwise: { kind: 'failed' } } };
-  states[CANCELLED_STATE] = { type: 'final', meta: { stepwise: { kind: 'cancelled' } } };
+  for (const id of Object.keys(workflow.steps)) states[id] = stepState(workflow, id);
+  Object.assign(states, endStates());
 
   return machineSetup.createMachine({
     id: ROOT,
     initial: startStep(workflow),
-    context: ({ input }) => ({
-      input: input.input,
-      steps: {},
-      trail: [],
-      visits: {},
-      attempt: 0,
-      retryAt: null,
-      enteredAt: input.at,
-      startedAt: input.at,
-      usage: zeroUsage,
-      budget: input.budget,
-      failure: null,
-      lastError: null,
-      fingerprints: {},
-      event: null,
-    }),
-    on: {
-      'run.cancel': { target: `.${CANCELLED_STATE}`, actions: 'cancelRun' },
-      'run.deadline': {
-        target: `.${FAILED_STATE}`,
-        actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
-      },
-    },
+    context: ({ input }) => runContext(input),
+    on: runEvents,
     states,
   });
 }

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor } from 'xstate';
 import type { RunContext, StepResult, TrailEntry } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
-import { stepKind } from '../definition/schema.js';
+import { kindOfStep } from '../kinds/index.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
 import { zeroUsage, type RunRecord } from '../run/types.js';
@@ -55,19 +55,19 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   const initial = actor.getPersistedSnapshot() as unknown as { value: unknown; context: RunContext } & Record<string, unknown>;
   actor.stop();
 
-  const kind = stepKind(step);
-  const work = kind === 'claude' || kind === 'analyze' || kind === 'tool';
+  const kind = kindOfStep(from, step);
+  const work = kind.flows === true;
   const visit = (visits[from] ?? 0) + 1;
   const entry: TrailEntry = {
     id: from,
     visit,
-    status: work ? 'running' : kind === 'wait' ? 'waiting' : 'done',
+    status: kind.entered,
     attempts: 0,
     tokens: 0,
     inputTokens: 0,
     outputTokens: 0,
     startedAt: now,
-    endedAt: work || kind === 'wait' ? null : now,
+    endedAt: kind.entered === 'done' ? now : null,
   };
   const context: RunContext = {
     ...initial.context,
@@ -76,9 +76,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
     visits: { ...visits, [from]: visit },
     fingerprints,
     event,
-    attempt: 0,
-    retryAt: null,
-    enteredAt: now,
+    active: { [from]: { attempt: 0, retryAt: null, enteredAt: now } },
     startedAt: now,
   };
   const snapshot = { ...initial, value: work ? { [from]: 'ready' } : from, context };
@@ -87,7 +85,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
     workflow: workflow.id,
     version: options.definition ? (options.definition.hash ?? versionOf(workflow)) : original.version,
     definition,
-    status: kind === 'wait' ? 'waiting' : 'running',
+    status: kind.entered === 'waiting' ? 'waiting' : 'running',
     input: original.input,
     output: null,
     failure: null,

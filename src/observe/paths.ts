@@ -11,7 +11,10 @@ import type { RunContext } from '../compile/context.js';
 import { isWaitEventType } from '../compile/events.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
-import type { ChoiceStep, WaitStep, Workflow } from '../definition/schema.js';
+import type { Workflow } from '../definition/schema.js';
+import { activeSteps } from '../engine/driver.js';
+import { kindNamed } from '../kinds/index.js';
+import { stepRunOf } from '../compile/context.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
 import type { ModelConfig } from '../model/client.js';
 import { resolveRetry } from '../policy/backoff.js';
@@ -51,28 +54,13 @@ export interface PathReport {
 type Ev = { type: string; at: number } & Record<string, unknown>;
 const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value as object)[0]!);
 
-/** The events that can move a snapshot on, with guards' inputs set so every declared route is possible. */
+/** The events that can move a snapshot on, with guards' inputs set so every declared route is possible: each active step's kind says which. */
 function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
-  const pos = positionOf(workflow, snapshot as unknown as SnapshotLike);
-  switch (pos.kind) {
-    case 'work':
-      if (pos.phase === 'ready') return [{ type: 'step.run', at: 0, projectedTokens: 0, projectedUsd: 0 }];
-      if (pos.phase === 'running') {
-        return [
-          { type: 'step.done', at: 0, output: null, usage: zeroUsage },
-          { type: 'step.failed', at: 0, usage: zeroUsage, error: { kind: 'tool_error', message: 'forced' }, retryable: false, retryAt: null },
-        ];
-      }
-      return [];
-    case 'choice':
-      return (workflow.steps[pos.step] as ChoiceStep).choice.map((_, index) => ({ type: 'choice.take', at: 0, index }));
-    case 'wait': {
-      const wait = (workflow.steps[pos.step] as WaitStep).wait;
-      return [...Object.keys(wait.on).map((type) => ({ type, at: 0 })), ...(wait.timeout !== undefined ? [{ type: 'wait.timeout', at: 0 }] : [])];
-    }
-    default:
-      return [];
-  }
+  const { steps } = activeSteps(snapshot);
+  return steps.flatMap((step) => {
+    const spec = workflow.steps[step.id];
+    return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase) ?? []).map((e) => ({ ...e }) as Ev) : [];
+  });
 }
 
 function decisionOf(workflow: Workflow, step: string, event: Ev): Decision['take'] {
@@ -151,7 +139,7 @@ async function runPath(
           runId: 'path-test',
           stepId: pos.step,
           visit: context().visits[pos.step] ?? 1,
-          attempt: Math.max(context().attempt, 1),
+          attempt: Math.max(stepRunOf(context(), pos.step).attempt, 1),
           workflow,
           context: context(),
           tools: deps.tools,
@@ -160,7 +148,7 @@ async function runPath(
         };
         if (pos.phase === 'ready') {
           const prepared = await executor.prepare(env);
-          if (prepared.request && context().attempt === 0) {
+          if (prepared.request && stepRunOf(context(), pos.step).attempt === 0) {
             const step = workflow.steps[pos.step] as { retry?: Workflow['retry'] };
             const maxTokens = prepared.request.maxTokens;
             worst += visitWorstCase(prepared.projectedTokens - maxTokens, maxTokens, resolveRetry(step.retry, workflow.retry).maxAttempts);
@@ -171,7 +159,7 @@ async function runPath(
             const outcome: StepOutcome =
               take.get(pos.step) === 'error'
                 ? { ok: false, error: { kind: 'tool_error', message: 'failure forced by the path test' }, retryable: false, usage: zeroUsage, latencyMs: 0 }
-                : await executor.execute({ ...env, attempt: context().attempt }, prepared);
+                : await executor.execute({ ...env, attempt: stepRunOf(context(), pos.step).attempt }, prepared);
             if (outcome.ok) actor.send({ type: 'step.done', at, output: outcome.output, usage: outcome.usage });
             else {
               actor.send({ type: 'step.failed', at, usage: outcome.usage, error: outcome.error, retryable: outcome.retryable, retryAt: at });
