@@ -4,6 +4,7 @@
  * model steps. Kind schemas (src/kinds/<kind>.ts) are made of these.
  */
 import { z } from 'zod';
+import { reservedStepIds, reservedStepIdMessage } from './reserved.js';
 
 const durationPattern = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 
@@ -15,10 +16,19 @@ export const Duration = z
 /** Any JSON value; strings may hold `{% expression %}` (JSONata) evaluated at run time. */
 export const Mapping = z.unknown().describe('JSON value; strings holding {% ... %} are JSONata expressions');
 
-/** A step id: the name of a state in the compiled machine. */
+/** A step id: the name of a state in the compiled machine; not a reserved name such as `__proto__` or `constructor`. */
 export const StepId = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -, starting with a letter or _');
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -, starting with a letter or _')
+  .refine((id) => !reservedStepIds.has(id), { error: (issue) => reservedStepIdMessage(String(issue.input)) });
+
+/** Visits allowed to one step in a run; every step kind counts its visits. */
+export const maxVisits = z
+  .number()
+  .int()
+  .min(1)
+  .optional()
+  .describe('Visits allowed to this step in one run (default: limits.maxVisits); one more stops the run as a loop');
 
 /** An event a `wait` step accepts, e.g. APPROVE. */
 export const EventName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event name in UPPER_CASE, e.g. APPROVE');
@@ -67,7 +77,7 @@ export const common = {
   next: StepId.optional().describe('Step to go to after this one'),
   onError: StepId.optional().describe('Step to go to when this one fails for good'),
   retry: RetryPolicy.optional(),
-  maxVisits: z.number().int().min(1).optional().describe('Visits allowed to this step in one run'),
+  maxVisits,
   timeout: Duration.optional().describe('Time allowed for one attempt'),
 };
 

@@ -1,12 +1,15 @@
 /**
  * Graph checks of a definition: every step can reach a `final` step (a loop
- * with no exit is an error naming its steps), and every step can be reached
- * from the start (an unreachable step is a warning).
+ * with no exit is an error naming its steps), no cycle is made of choice
+ * steps alone (nothing would bound it), and every step can be reached from
+ * the start (an unreachable step is a warning). Every walk is iterative, so
+ * a definition of thousands of chained steps cannot overflow the stack.
  */
 import type { Workflow } from './schema.js';
 import type { Edge } from './graph.js';
 import type { PathSegment } from './locate.js';
 import { stronglyConnected } from '../util/components.js';
+import { kindOf } from '../kinds/index.js';
 
 /** A finding before it is located: an error or a warning at a path. */
 export interface Finding {
@@ -44,7 +47,9 @@ export function reachFindings(
     }
   }
 
-  const finals = ids.filter((id) => 'final' in (workflow.steps[id] ?? {}));
+  errors.push(...choiceCycles(workflow, ids, out));
+
+  const finals = ids.filter((id) => kindOf(workflow.steps[id] ?? {})?.ends === true);
   if (finals.length === 0) {
     errors.push({ path: ['steps'], message: 'no final step, so a run can never complete; add one, e.g. `done: { final: true }`' });
     return { errors, warnings };
@@ -66,10 +71,25 @@ export function reachFindings(
   return { errors, warnings };
 }
 
+/**
+ * Cycles whose steps are all `choice` steps: a run would go round such a
+ * cycle without doing work or waiting for anything, so no visit of a work step
+ * or wait ever bounds it.
+ */
+function choiceCycles(workflow: Workflow, ids: readonly string[], out: ReadonlyMap<string, readonly string[]>): Finding[] {
+  const choices = ids.filter((id) => kindOf(workflow.steps[id] ?? {})?.instant === true);
+  return stronglyConnected(choices, out)
+    .filter((component) => component.length > 1 || (out.get(component[0]!) ?? []).includes(component[0]!))
+    .map((component) => ({
+      path: ['steps', component[0]!],
+      message: `steps ${quoteList(component)} form a cycle of choice steps only: a run would go round it without doing work or waiting, with nothing to bound it; put a work or wait step on the cycle, or route its branches elsewhere`,
+    }));
+}
+
 function closure(from: readonly string[], links: ReadonlyMap<string, readonly string[]>): Set<string> {
   const seen = new Set(from);
   const queue = [...from];
-  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+  for (let head = 0, id = queue[0]; id !== undefined; id = queue[++head]) {
     for (const to of links.get(id) ?? []) {
       if (!seen.has(to)) {
         seen.add(to);
@@ -87,10 +107,11 @@ function closure(from: readonly string[], links: ReadonlyMap<string, readonly st
  */
 function sinkComponents(nodes: ReadonlySet<string>, out: ReadonlyMap<string, readonly string[]>): string[][] {
   const order = [...nodes];
+  const position = new Map(order.map((id, i) => [id, i]));
   const components = stronglyConnected(order, out);
   const componentOf = new Map<string, number>();
   components.forEach((members, i) => members.forEach((id) => componentOf.set(id, i)));
   return components
     .filter((component, i) => component.every((id) => (out.get(id) ?? []).every((to) => !nodes.has(to) || componentOf.get(to) === i)))
-    .sort((a, b) => order.indexOf(a[0]!) - order.indexOf(b[0]!));
+    .sort((a, b) => position.get(a[0]!)! - position.get(b[0]!)!);
 }

@@ -6,6 +6,13 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` of this clock's time, or early when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms` of this clock's time, or early when `signal` aborts,
+   * like `sleep`, but never moves the clock itself: a timeout armed beside
+   * work that takes time fires only when that time has passed. A clock
+   * without it uses `sleep`.
+   */
+  timer?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
@@ -21,6 +28,7 @@ export const systemClock: Clock = {
       }
       signal?.addEventListener('abort', done, { once: true });
     }),
+  timer: (ms, signal) => systemClock.sleep(ms, signal),
 };
 
 /**
@@ -55,6 +63,23 @@ export class ManualClock implements Clock {
     return new Promise((resolve) => {
       this.sleepers.push({ until: this.time + ms, resolve });
       signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Waits for `advance` (or an auto-advancing `sleep`) to reach `now + ms`; does not move time itself. */
+  timer(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const sleeper = { until: this.time + ms, resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 

@@ -10,7 +10,10 @@
  * crash must not lose (an attempt's start, a completed step whose region has
  * nothing to start next, the run coming to rest). A completed step is
  * committed together with the start of the next one, so each step costs one
- * transaction.
+ * transaction. Choice steps and waits that time out at once need no
+ * transaction of their own, but a long run of them still commits at least
+ * every {@link COMMIT_EVERY} transitions, so progress and its journal are
+ * written in bounded batches.
  */
 import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
 import { stepRunOf, type RunContext } from '../compile/context.js';
@@ -19,17 +22,20 @@ import type { Workflow } from '../definition/schema.js';
 import { kindNamed } from '../kinds/index.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
-import type { NewJournalEntry, RunRecord } from '../run/types.js';
+import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/index.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
-import { deadlineAt, isLive, runStatusOf, type EndState } from './position.js';
+import { deadlineAt, isLive, positionOf, runStatusOf, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
+import type { CancelRequests, CancelWatch } from './cancel-requests.js';
+import { isResumable } from './view.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -53,9 +59,16 @@ export interface DriverDeps {
   readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
   readonly breakers?: Breakers;
+  /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
+  readonly cancels?: CancelRequests;
+  /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
+  readonly maxOutputBytes?: number;
 }
 
 const MAX_TRANSITIONS = 100_000;
+
+/** Transitions a run may make without a commit: choices and timed-out waits are committed in batches of at most this many. */
+export const COMMIT_EVERY = 64;
 
 /** The active steps of a machine snapshot: its active state nodes that carry `meta.stepwise.kind` of a registered kind. */
 export function activeSteps(snapshot: AnyMachineSnapshot): { steps: ActiveStep[]; end: EndState } {
@@ -101,6 +114,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   let current = record;
   let journal: NewJournalEntry[] = [];
   let dirty = false;
+  /** Transitions since the last commit. */
+  let uncommitted = 0;
   let executed = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -117,6 +132,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     const entries = journal;
     journal = [];
     dirty = false;
+    uncommitted = 0;
     current = await store.commit(
       current.id,
       {
@@ -140,6 +156,24 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     return next;
   };
 
+  const maxOutputBytes = deps.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  let watch: CancelWatch | null = null;
+  /** A cancel requested while this drive lasts: it cancels the run at the next step boundary, or at once mid-step. */
+  const cancelling = (): boolean => {
+    if (!watch?.request()) return false;
+    const now = status();
+    return !finishedStatuses.includes(now) || (now === 'failed' && isResumable(now, context().failure, positionOf(workflow, actor.getSnapshot())));
+  };
+  const cancelRun = async () => {
+    const request = watch?.request();
+    const at = clock.now();
+    const reason = request?.reason ?? 'cancelled';
+    run.send({ type: 'run.cancel', at, reason });
+    journal.push({ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason } });
+    await commit();
+    await deps.cancels?.clear(current.id).catch(() => {});
+  };
+
   const run: RunScope = {
     runId: current.id,
     workflow,
@@ -148,6 +182,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     clock,
     mode: options.mode,
     signal: options.signal,
+    cancel: () => watch?.signal,
+    maxOutputBytes,
     beforeModelCall: deps.beforeModelCall,
     breakers: deps.breakers,
     prepared: new Map<string, PreparedStep>(),
@@ -163,7 +199,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     note,
     commit,
     where,
-    envFor: (step): StepEnv => {
+    envFor: (step, signal): StepEnv => {
       const ctx = context();
       return {
         runId: current.id,
@@ -174,7 +210,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         context: ctx,
         tools: runtime.tools,
         model: deps.model,
-        signal: options.signal ?? new AbortController().signal,
+        signal: signal ?? options.signal ?? new AbortController().signal,
+        maxOutputBytes,
         ...(deps.breakers
           ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }
           : {}),
@@ -189,19 +226,28 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   // Effects in flight, by step; each settles after sending its result to the machine.
   const inflight = new Map<string, Promise<void>>();
 
+  let transitions = 0;
   try {
+    watch = deps.cancels ? await deps.cancels.watch(current.id) : null;
     if (options.event) {
       run.send(options.event.event);
       journal.push(...options.event.journal);
     }
-    for (let i = 0; i < MAX_TRANSITIONS; i++) {
+    for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
       if (options.signal?.aborted) break;
+      if (cancelling()) {
+        await Promise.allSettled(inflight.values());
+        await cancelRun();
+        break;
+      }
       if (options.stop?.aborted) {
         await Promise.allSettled(inflight.values());
         if (dirty) await commit();
         break;
       }
       const { steps, end } = active();
+      // Choices and waits that time out at once commit nothing themselves: write them in bounded batches.
+      if (dirty && uncommitted >= COMMIT_EVERY && steps.some((s) => !kindNamed(s.kind)?.flows)) await commit();
       const now = clock.now();
       const deadline = deadlineAt(workflow, context());
       const live = steps.filter(isLive);
@@ -213,8 +259,12 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
       if (end) {
-        // failed or cancelled
+        // failed or cancelled; a choice or wait entered past its visit limit fails the run as a loop.
         await Promise.allSettled(inflight.values());
+        const failure = context().failure;
+        if (dirty && end === 'failed' && failure?.kind === 'loop' && failure.step !== null) {
+          note({ ...where(failure.step), event: 'loop_detected', error: { kind: 'loop', message: failure.message } });
+        }
         if (dirty) await commit();
         break;
       }
@@ -263,7 +313,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         if (dirty) await commit();
         for (const r of sleeps) if (r.crash) crashPoint(r.crash);
         if (!options.sleepTimers) break;
-        await clock.sleep(due - clock.now(), options.signal);
+        await clock.sleep(due - clock.now(), anySignal(options.signal, watch?.signal));
         continue;
       }
       if (dirty || rests.some((r) => r.force)) {
@@ -274,10 +324,18 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       }
       break;
     }
+    // Out of transitions for this drive: keep what was done; the next drive goes on from here.
+    if (transitions >= MAX_TRANSITIONS && dirty) await commit();
   } finally {
     await Promise.allSettled(inflight.values());
-    await queue;
+    await queue.catch(() => undefined);
+    watch?.stop();
     actor.stop();
   }
   return current;
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }

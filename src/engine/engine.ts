@@ -17,11 +17,12 @@ import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions } from './driver.js';
 import { createBreakers } from './breakers.js';
-import { positionOf } from './position.js';
+import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
+import { createCancelRequests } from './cancel-requests.js';
 import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.js';
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
@@ -48,6 +49,15 @@ export interface EngineOptions {
    * Workers use it so a run keeps its own seed and fault spec.
    */
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
+  /**
+   * The largest output a step may produce (a tool's return value, a model's
+   * reply), measured as JSON bytes. A larger one, or one that is not plain
+   * JSON (a BigInt, a function, a cycle), fails the step as `invalid_output`
+   * before it reaches the machine or the store. Default 4 MiB.
+   */
+  readonly maxOutputBytes?: number;
+  /** How often a drive looks in the store for a `cancel` of its run made by another process. Default 1 s. */
+  readonly cancelPollMs?: number;
 }
 
 export interface StartOptions extends RunOptions {
@@ -131,6 +141,7 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseMs = options.leaseMs ?? 30_000;
   const beforeModelCall = createRateLimiter(store, clock, options.rateLimit);
   const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
+  const cancels = createCancelRequests(store, { pollMs: options.cancelPollMs ?? 1000 });
 
   const deps = {
     store,
@@ -138,6 +149,8 @@ export function createEngine(options: EngineOptions): Engine {
     model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
+    cancels,
+    ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
@@ -242,17 +255,23 @@ export function createEngine(options: EngineOptions): Engine {
 
     async send(runId, type, data) {
       const record = await load(runId);
-      const position = positionOf(record.definition.workflow, snapshotOf(record));
-      const accepted = position.kind === 'wait' && record.status === 'waiting' ? position.events : [];
-      if (!accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
+      const workflow = record.definition.workflow;
+      // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
+      // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
+      const active = activeStepsOf(workflow, snapshotOf(record)).steps;
+      const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
+      const waits = open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id) })) : [];
+      const accepted = [...new Set(waits.flatMap((w) => w.events))];
+      const target = waits.find((w) => w.events.includes(type));
+      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
       const at = clock.now();
-      const step = position.kind === 'wait' ? position.step : null;
-      const visit = step ? (snapshotOf(record).context.visits[step] ?? 0) : 0;
+      const step = target.step;
+      const visit = snapshotOf(record).context.visits[step] ?? 0;
       return run(record, {
         mode: 'rest',
         sleepTimers: true,
         event: {
-          event: { type, at, ...(data !== undefined ? { data } : {}) },
+          event: { type, step, at, ...(data !== undefined ? { data } : {}) },
           journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null } }],
         },
       });
@@ -349,7 +368,25 @@ export function createEngine(options: EngineOptions): Engine {
     send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
     step: (runId: string) => leased(runId, () => step(runId)),
-    cancel: (runId: string, reason?: string) => leased(runId, () => cancel(runId, reason)),
+    // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
+    // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.
+    cancel: async (runId: string, reason?: string) => {
+      const record = await load(runId);
+      const view = toView(record);
+      if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
+      await cancels.request(runId, { reason: reason ?? 'cancelled', at: clock.now() });
+      let done: RunView;
+      try {
+        done = await leased(runId, () => cancel(runId, reason));
+      } catch (error) {
+        if (error instanceof StepwiseError && error.code === 'run_busy') {
+          throw new StepwiseError('run_busy', `${error.message} The cancel is recorded: the run stops as soon as the process driving it sees it.`, { cause: error });
+        }
+        throw error;
+      }
+      await cancels.clear(runId);
+      return done;
+    },
   });
   return engine;
 }

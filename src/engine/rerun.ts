@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor } from 'xstate';
 import type { RunContext, StepResult, TrailEntry } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
-import { kindOfStep } from '../kinds/index.js';
+import { kindOf, kindOfStep } from '../kinds/index.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
 import { zeroUsage, type RunRecord } from '../run/types.js';
@@ -44,7 +44,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   for (const e of kept) visits[e.id] = (visits[e.id] ?? 0) + 1;
   const fingerprints: Record<string, readonly string[]> = {};
   for (const id of keptIds) if (old.fingerprints[id]) fingerprints[id] = old.fingerprints[id];
-  const waited = [...kept].reverse().find((e) => 'wait' in (workflow.steps[e.id] ?? {}));
+  const waited = [...kept].reverse().find((e) => kindOf(workflow.steps[e.id] ?? {})?.entered === 'waiting');
   const event = waited ? old.event : null;
 
   const now = engine.clock.now();

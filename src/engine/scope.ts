@@ -29,6 +29,10 @@ export interface RunScope {
   /** `rest`: until the run rests; `step`: execute at most one step. */
   readonly mode: 'rest' | 'step';
   readonly signal: AbortSignal | undefined;
+  /** Aborted when a cancel of the run is requested while the drive lasts. */
+  cancel(): AbortSignal | undefined;
+  /** The largest output a step may produce, as JSON bytes. */
+  readonly maxOutputBytes: number;
   /** Awaited before each model call with its projected tokens (the shared rate limit). */
   readonly beforeModelCall: ((projectedTokens: number, signal?: AbortSignal) => Promise<void>) | undefined;
   readonly breakers: Breakers | undefined;
@@ -51,7 +55,8 @@ export interface RunScope {
   /** Commits the snapshot with the journal, in order with every other commit of the run. */
   commit(output?: unknown): Promise<void>;
   where(step: string): Where;
-  envFor(step: string): StepEnv;
+  /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
+  envFor(step: string, signal?: AbortSignal): StepEnv;
   /** Steps executed in this drive. */
   executed(): number;
   countExecuted(): void;

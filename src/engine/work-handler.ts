@@ -11,10 +11,11 @@ import type { ActiveStep, Advance, StepHandler } from '../kinds/types.js';
 import { traceStep } from '../observe/tracing.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
 import type { RetryPolicy } from '../definition/fields.js';
-import { zeroUsage } from '../run/types.js';
 import type { PreparedStep, StepExecutor, StepOutcome } from '../steps/types.js';
 import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
+import { raceAttempt, type AttemptEnd } from './attempt.js';
+import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 
 const moved: Advance = { kind: 'moved' };
@@ -43,11 +44,11 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
   try {
     prepared = await executor.prepare(run.envFor(id));
   } catch (error) {
-    // The step's own data is broken (an expression failed): fail the attempt, no retry.
+    // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
     run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: 0, projectedUsd: 0 });
-    const message = error instanceof Error ? error.message : String(error);
-    run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
-    run.send(failedEvent(id, run.clock.now(), { ok: false, error: { kind: 'invalid_data', message }, retryable: false, usage: zeroUsage, latencyMs: 0 }, null));
+    const failure = unprepared(error);
+    run.note({ ...run.where(id), event: 'failed', error: failure.error });
+    run.send(failedEvent(id, run.clock.now(), failure, null));
     return moved;
   }
   run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
@@ -69,31 +70,57 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
   return moved;
 }
 
-function running(run: RunScope, step: ActiveStep, executor: StepExecutor, retry: RetryPolicy | undefined): Advance {
+function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExecutor, options: WorkOptions<S>): Advance {
   if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
   const id = step.id;
   return {
     kind: 'effect',
     run: async () => {
       const key = attemptKey(run, id);
-      const env = run.envFor(id);
-      const cached = run.prepared.get(key);
+      const controller = new AbortController();
+      const env = run.envFor(id, controller.signal);
+      let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
-      const prepared = cached ?? (await executor.prepare(env).catch(() => null));
-      // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
-      if (!cached) run.note({ ...run.where(id), event: 'started', data: { rerun: true } });
-      const attempt = stepRunOf(run.context(), id).attempt;
-      let outcome: StepOutcome;
-      try {
-        crashPoint(prepared?.request ? 'mid-model' : 'mid-tool');
-        if (prepared?.request && run.beforeModelCall) await run.beforeModelCall(prepared.projectedTokens, run.signal);
-        outcome = prepared
-          ? await traceStep({ runId: run.runId, stepId: id, kind: step.kind, visit: env.visit, attempt: env.attempt }, () => executor.execute(env, prepared))
-          : { ok: false, error: { kind: 'invalid_data', message: 'the step input could not be prepared' }, retryable: false, usage: zeroUsage, latencyMs: 0 };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        outcome = { ok: false, error: { kind: 'tool_error', message }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+      let prepareError: unknown = null;
+      if (!prepared) {
+        // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
+        run.note({ ...run.where(id), event: 'started', data: { rerun: true } });
+        try {
+          prepared = await executor.prepare(env);
+        } catch (error) {
+          prepareError = error;
+        }
       }
+      const attempt = stepRunOf(run.context(), id).attempt;
+      let end: AttemptEnd;
+      if (prepared) {
+        const ready = prepared;
+        crashPoint(ready.request ? 'mid-model' : 'mid-tool');
+        const cancel = run.cancel();
+        end = await raceAttempt(
+          async () => {
+            if (ready.request && run.beforeModelCall) await run.beforeModelCall(ready.projectedTokens, controller.signal);
+            return traceStep({ runId: run.runId, stepId: id, kind: step.kind, visit: env.visit, attempt: env.attempt }, () => executor.execute(env, ready));
+          },
+          {
+            clock: run.clock,
+            controller,
+            timeoutMs: options.timeoutMs?.(spec) ?? null,
+            ...(cancel ? { cancel } : {}),
+            ...(run.signal ? { abort: run.signal } : {}),
+          },
+        );
+      } else {
+        end = { kind: 'outcome', outcome: unprepared(prepareError) };
+      }
+      // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
+      if (end.kind === 'aborted') return;
+      if (end.kind === 'cancelled') {
+        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
+        return;
+      }
+      const outcome: StepOutcome =
+        end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
       crashPoint('after-tool');
       run.countExecuted();
       const at = run.clock.now();
@@ -114,7 +141,7 @@ function running(run: RunScope, step: ActiveStep, executor: StepExecutor, retry:
         });
         return;
       }
-      const policy = resolveRetry(retry, run.workflow.retry);
+      const policy = resolveRetry(options.retry?.(spec), run.workflow.retry);
       const delay = backoffDelay(policy, attempt, seededRandom(`${run.runId}:${key}`));
       run.send(failedEvent(id, at, outcome, at + delay));
       run.note({
@@ -139,22 +166,30 @@ function retrying(run: RunScope, id: string): Advance {
   return moved;
 }
 
+/** What the work handler reads from a step of its kind. */
+export interface WorkOptions<S> {
+  /** The step's own retry policy (else the workflow's). */
+  readonly retry?: (step: S) => RetryPolicy | undefined;
+  /** The time one attempt may take, raced on the engine's clock; model steps bound each request instead. */
+  readonly timeoutMs?: (step: S) => number | null;
+}
+
 /**
  * The handler of a kind whose steps an executor performs.
  *
  * @example
  * ```ts
- * handler: workHandler(toolStep),
+ * handler: workHandler(toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
  * ```
  */
-export function workHandler<S extends { readonly retry?: RetryPolicy | undefined }>(executor: StepExecutor): StepHandler<S> {
+export function workHandler<S>(executor: StepExecutor, options: WorkOptions<S> = {}): StepHandler<S> {
   return {
     async advance(run, step, spec) {
       switch (step.phase) {
         case 'ready':
           return ready(run, step.id, executor);
         case 'running':
-          return running(run, step, executor, spec.retry);
+          return running(run, step, spec, executor, options);
         case 'retrying':
           return retrying(run, step.id);
         default:

@@ -189,3 +189,24 @@ export function expressionIssues(value: unknown, path: MappingPath = []): Expres
     return message === null ? [] : [{ path, message }];
   });
 }
+
+/**
+ * The source text of every expression in `value` (without `{% %}`), with its
+ * path; strings that do not split (an unclosed `{%`) are skipped, since
+ * {@link expressionIssues} reports them.
+ *
+ * @example
+ * expressionsIn({ id: '{% $steps.extract.output.id %}' }); // [{ path: ['id'], text: ' $steps.extract.output.id ' }]
+ */
+export function expressionsIn(value: unknown, path: MappingPath = []): Array<{ path: MappingPath; text: string }> {
+  if (Array.isArray(value)) return value.flatMap((item, index) => expressionsIn(item, [...path, index]));
+  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => expressionsIn(item, [...path, key]));
+  if (typeof value !== 'string') return [];
+  let pieces: Piece[] | null;
+  try {
+    pieces = split(value);
+  } catch {
+    return [];
+  }
+  return (pieces ?? []).flatMap((piece) => (typeof piece === 'string' ? [] : [{ path, text: piece.expr }]));
+}

@@ -31,5 +31,6 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: () => 'Claude analyzes',
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),
-  handler: workHandler<z.infer<typeof AnalyzeStep>>(analyzeStep),
+  executor: analyzeStep,
+  handler: workHandler<z.infer<typeof AnalyzeStep>>(analyzeStep, { retry: (step) => step.retry }),
 });

@@ -2,14 +2,15 @@
 import { z } from 'zod';
 import { FAILED_STATE } from '../compile/context.js';
 import { target } from '../compile/setup.js';
-import { StepId } from '../definition/fields.js';
+import { maxVisits, StepId } from '../definition/fields.js';
 import { evaluateCondition, unwrapExpression } from '../expr/index.js';
 import { scopeOf } from '../steps/types.js';
 import { defineStepKind, type KindFinding } from './types.js';
-import { ignoreOthers } from './work.js';
+import { ignoreOthers, visitLimit } from './work.js';
 
 export const ChoiceStep = z.strictObject({
   description: z.string().optional(),
+  maxVisits,
   choice: z
     .array(
       z.strictObject({
@@ -25,11 +26,13 @@ type Choice = z.infer<typeof ChoiceStep>;
 export const choiceKind = defineStepKind<Choice>({
   name: 'choice',
   schema: ChoiceStep,
+  instant: true,
   routeHint: '; a choice step routes through the next of each branch',
   entered: 'done',
-  state: (id, step) => ({
+  state: (id, step, scope) => ({
     entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
     meta: { stepwise: { kind: 'choice' } },
+    always: visitLimit(id, step, scope),
     on: {
       'choice.take': [
         ignoreOthers(id),

@@ -28,5 +28,6 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),
-  handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep),
+  executor: claudeStep,
+  handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
 });

@@ -6,6 +6,7 @@ import { toolStep } from '../steps/tool.js';
 import { defineStepKind } from './types.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
+import { parseDuration } from '../util/duration.js';
 
 export const ToolStep = z.strictObject({
   ...common,
@@ -26,5 +27,6 @@ export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `tool ${step.tool}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),
-  handler: workHandler<z.infer<typeof ToolStep>>(toolStep),
+  executor: toolStep,
+  handler: workHandler<z.infer<typeof ToolStep>>(toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
 });

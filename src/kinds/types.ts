@@ -12,6 +12,7 @@ import type { PathSegment } from '../definition/locate.js';
 import type { Workflow } from '../definition/schema.js';
 import type { CrashPointName } from '../engine/crash-points.js';
 import type { RunScope } from '../engine/scope.js';
+import type { StepExecutor } from '../steps/types.js';
 
 /** What the compiler hands a kind building the state of one step. */
 export interface CompileScope {
@@ -99,6 +100,8 @@ export interface StepKindDefinition<S = unknown> {
   readonly schema: z.ZodType<S>;
   /** Steps of this kind go on by `next`, or by the order steps are listed when they have none. */
   readonly flows?: boolean;
+  /** A step of this kind moves on at once, doing no work and waiting for nothing (a cycle of such steps only is an error). */
+  readonly instant?: boolean;
   /** Reaching a step of this kind ends the run (or its parallel region). */
   readonly ends?: boolean;
   /** What a misplaced `next` or `onError` is told about the kind's own routes. */
@@ -127,6 +130,8 @@ export interface StepKindDefinition<S = unknown> {
   pathEvents(id: string, step: S, phase: string | null): readonly RunEvent[];
   /** How the driver advances the step. */
   readonly handler: StepHandler<S>;
+  /** For a kind whose steps an executor performs (its handler is `workHandler(executor)`): that executor. */
+  readonly executor?: StepExecutor;
 }
 
 /** Declares a step kind, typed by its schema. */

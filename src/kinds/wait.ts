@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { FAILED_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { isWaitEventType, type RunEvent } from '../compile/events.js';
 import { target, type Transitions } from '../compile/setup.js';
-import { Duration, EventName, StepId } from '../definition/fields.js';
+import { Duration, EventName, maxVisits, StepId } from '../definition/fields.js';
 import { StepwiseError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { defineStepKind, type KindEdge, type KindFinding } from './types.js';
-import { ignoreOthers } from './work.js';
+import { ignoreOthers, visitLimit } from './work.js';
 
 export const WaitStep = z.strictObject({
   description: z.string().optional(),
+  maxVisits,
   wait: z.strictObject({
     on: z.record(EventName, StepId).describe('Events accepted and the step each leads to'),
     timeout: Duration.optional(),
@@ -30,7 +31,7 @@ export const waitKind = defineStepKind<Wait>({
   schema: WaitStep,
   routeHint: '; a wait step routes through wait.on and wait.onTimeout',
   entered: 'waiting',
-  state: (id, step) => {
+  state: (id, step, scope) => {
     const on: Transitions = {};
     for (const [event, to] of Object.entries(step.wait.on)) {
       if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
@@ -42,7 +43,7 @@ export const waitKind = defineStepKind<Wait>({
         ? { target: target(step.wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
         : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out`, step: id } } },
     ];
-    return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind: 'wait' } }, on };
+    return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind: 'wait' } }, always: visitLimit(id, step, scope), on };
   },
   edges: (_id, step) => {
     const out: KindEdge[] = Object.entries(step.wait.on).map(([event, to]) => ({ to, path: ['wait', 'on', event] }));

@@ -99,6 +99,20 @@ export function workState(id: string, step: WorkFields, scope: CompileScope, kin
   };
 }
 
+/**
+ * The visit limit of a step that is not a work step (`choice`, `wait`):
+ * entered once more than its `maxVisits` (default `limits.maxVisits`), the run
+ * fails as a loop at once, as a work step does before its next attempt.
+ */
+export function visitLimit(id: string, step: { readonly maxVisits?: number | undefined }, scope: CompileScope): NonNullable<StateConfig['always']> {
+  const maxVisits = resolveLimits(scope.workflow.limits, step.maxVisits).maxVisits;
+  return {
+    guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
+    target: target(FAILED_STATE),
+    actions: { type: 'failRun', params: { kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times`, step: id } },
+  };
+}
+
 /** A work step's routes: `next` (or the implicit one) and `onError`. */
 export function workEdges(step: WorkFields, next: string | undefined): KindEdge[] {
   const out: KindEdge[] = [];

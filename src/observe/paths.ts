@@ -5,7 +5,7 @@
  * unreachable steps, dead ends (steps from which no final step can be
  * reached), paths whose worst case can exceed the budget, and paths that fail.
  */
-import { getAdjacencyMap, getSimplePaths } from '@xstate/graph';
+import { getAdjacencyMap } from '@xstate/graph';
 import { createActor, type AnyMachineSnapshot } from 'xstate';
 import type { RunContext } from '../compile/context.js';
 import { isWaitEventType } from '../compile/events.js';
@@ -13,7 +13,7 @@ import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import { activeSteps } from '../engine/driver.js';
-import { kindNamed } from '../kinds/index.js';
+import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepRunOf } from '../compile/context.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
 import type { ModelConfig } from '../model/client.js';
@@ -21,7 +21,6 @@ import { resolveRetry } from '../policy/backoff.js';
 import { resolveBudget } from '../policy/budget.js';
 import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
-import { executors } from '../steps/index.js';
 import type { StepEnv, StepOutcome } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 
@@ -79,7 +78,7 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     serializeState: (s: AnyMachineSnapshot) => JSON.stringify(s.value),
     events: (s: AnyMachineSnapshot) => eventsFor(workflow, s),
   };
-  const adjacency = getAdjacencyMap(machine, options as never) as Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: Ev; state: AnyMachineSnapshot }> }>;
+  const adjacency = getAdjacencyMap(machine, options as never) as Adjacency;
   const reached = new Set<string>();
   const out = new Map<string, Set<string>>();
   for (const { state, transitions } of Object.values(adjacency)) {
@@ -94,7 +93,7 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     }
   }
   const routes = new Map<string, { steps: string[]; decisions: Decision[] }>();
-  for (const path of getSimplePaths(machine, options as never)) {
+  for (const path of simplePathsToDone(adjacency)) {
     if ((path.state as AnyMachineSnapshot).status !== 'done') continue;
     const events = path.steps.map((s) => s.event as Ev);
     if (events.some((e) => e.type.startsWith('run.') || e.type === 'choice.none')) continue;
@@ -113,6 +112,56 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     routes.set(JSON.stringify(decisions), { steps, decisions });
   }
   return { machine, budget, reached, out, routes: [...routes.values()] };
+}
+
+type Adjacency = Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: Ev; state: AnyMachineSnapshot }> }>;
+
+/** A simple path as `@xstate/graph` reports one: the snapshot reached and each step's event and the snapshot it led to. */
+interface SimplePath {
+  readonly state: AnyMachineSnapshot;
+  readonly steps: ReadonlyArray<{ readonly event: Ev; readonly state: AnyMachineSnapshot }>;
+}
+
+/**
+ * Every simple path (no state twice) from the initial snapshot (the first
+ * entry of the adjacency map) to a snapshot whose machine is done; grouped by
+ * target in the map's order, each group in depth-first order, each path
+ * starting with `xstate.init`: what `getSimplePaths` of `@xstate/graph`
+ * yields, filtered to done states. Unlike it, the walk keeps its own stack
+ * and walks once for all targets, so a chain of thousands of steps neither
+ * overflows the call stack nor takes minutes.
+ */
+function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
+  const keys = Object.keys(adjacency);
+  const start = keys[0];
+  if (start === undefined) return [];
+  const found = new Map<string, SimplePath[]>(keys.map((key) => [key, []]));
+  const onPath = new Set<string>([start]);
+  const steps: Array<{ event: Ev; state: AnyMachineSnapshot }> = [{ event: { type: 'xstate.init', at: 0 }, state: adjacency[start]!.state }];
+  const frames: Array<{ serial: string; moves: Array<{ event: Ev; state: AnyMachineSnapshot }>; next: number }> = [];
+  const enter = (serial: string) => frames.push({ serial, moves: Object.values(adjacency[serial]?.transitions ?? {}), next: 0 });
+  enter(start);
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    const move = frame.moves[frame.next++];
+    if (!move) {
+      frames.pop();
+      onPath.delete(frame.serial);
+      steps.pop();
+      continue;
+    }
+    const serial = JSON.stringify(move.state.value);
+    if (onPath.has(serial)) continue;
+    steps.push({ event: move.event, state: move.state });
+    if (move.state.status === 'done') {
+      found.get(serial)?.push({ state: move.state, steps: [...steps] });
+      steps.pop();
+      continue;
+    }
+    onPath.add(serial);
+    enter(serial);
+  }
+  return [...found.values()].flat();
 }
 
 /** Drives one path on `model` with the real tools; choices and events follow the path. */
@@ -134,7 +183,8 @@ async function runPath(
       const pos = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);
       const at = Date.now();
       if (pos.kind === 'work') {
-        const executor = executors[('claude' in workflow.steps[pos.step]! ? 'claude' : 'analyze' in workflow.steps[pos.step]! ? 'analyze' : 'tool') as 'tool']!;
+        const executor = kindOf(workflow.steps[pos.step]!)?.executor;
+        if (!executor) break;
         const env: StepEnv = {
           runId: 'path-test',
           stepId: pos.step,
@@ -221,14 +271,22 @@ export async function testPaths(
   const ids = Object.keys(workflow.steps);
   for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
 
-  const finals = ids.filter((id) => 'final' in workflow.steps[id]!);
+  const finals = ids.filter((id) => kindOf(workflow.steps[id]!)?.ends === true);
+  // Steps that can reach a final step: a walk backwards from the finals.
+  const into = new Map<string, string[]>();
+  for (const [from, tos] of out) {
+    for (const to of tos) {
+      if (!into.has(to)) into.set(to, []);
+      into.get(to)!.push(from);
+    }
+  }
   const finishing = new Set(finals);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [from, tos] of out) {
-      if (!finishing.has(from) && [...tos].some((to) => finishing.has(to))) {
+  const queue = [...finals];
+  for (let head = 0, id = queue[0]; id !== undefined; id = queue[++head]) {
+    for (const from of into.get(id) ?? []) {
+      if (!finishing.has(from)) {
         finishing.add(from);
-        changed = true;
+        queue.push(from);
       }
     }
   }

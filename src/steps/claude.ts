@@ -8,6 +8,8 @@ import { callForToolInput } from '../model/call.js';
 import { toolInputSchema } from '../tools/define.js';
 import { loopFingerprint } from '../policy/loop.js';
 import { zeroUsage } from '../run/types.js';
+import { StepwiseError } from '../errors.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { mayRetry, prepareModelStep } from './model-step.js';
@@ -16,7 +18,7 @@ import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.j
 function toolOf(env: StepEnv) {
   const step = env.workflow.steps[env.stepId] as ClaudeStep;
   const tool = env.tools.get(step.claude.tool);
-  if (!tool) throw new Error(`step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
+  if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
   return { step, tool };
 }
 
@@ -38,6 +40,17 @@ export const claudeStep: StepExecutor = {
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
+    }
+    // A reply the store cannot keep never reaches the tool: the step fails before any side effect.
+    const reply = storable(call.input, env.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+    if (!reply.ok) {
+      return {
+        ok: false,
+        error: { kind: 'invalid_output', message: `the input Claude gave for ${tool.name} cannot be stored: ${reply.reason}` },
+        retryable: false,
+        usage: call.usage,
+        latencyMs: call.latencyMs,
+      };
     }
     const fingerprint = loopFingerprint(call.input);
     const valid = validateToolInput(tool, call.input);

@@ -6,6 +6,7 @@ import type { ToolStep } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { zeroUsage } from '../run/types.js';
+import { StepwiseError } from '../errors.js';
 import type { StepExecutor } from './types.js';
 import { scopeOf } from './types.js';
 
@@ -21,7 +22,7 @@ export const toolStep: StepExecutor = {
   async execute(env, prepared) {
     const step = env.workflow.steps[env.stepId] as ToolStep;
     const tool = env.tools.get(step.tool);
-    if (!tool) throw new Error(`step "${env.stepId}" uses tool "${step.tool}", which no module provides`);
+    if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.tool}", which no module provides`);
     const started = Date.now();
     const valid = validateToolInput(tool, prepared.toolInput);
     if (!valid.ok) {

@@ -29,6 +29,8 @@ export interface StepEnv {
   readonly signal: AbortSignal;
   /** The engine's shared circuit breakers; without them tools are called unguarded. */
   readonly breakers?: StepBreakers;
+  /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */
+  readonly maxOutputBytes?: number;
 }
 
 /** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */

@@ -53,7 +53,7 @@ describe('validateWorkflow', () => {
       errorsOf(yaml('id: flow', 'steps:', '  route:', '    choice: []', '    next: done', '  wait:', '    wait: { on: { approve: done }, timeout: 5 minutes }', '  done: { final: false }')),
     ).toEqual([
       'flow.yaml:4:13: steps.route.choice: expected at least 1 item(s), got 0',
-      'flow.yaml:5:5: steps.route.next: unknown key "next"; expected one of: description, choice; a choice step routes through the next of each branch',
+      'flow.yaml:5:5: steps.route.next: unknown key "next"; expected one of: description, maxVisits, choice; a choice step routes through the next of each branch',
       'flow.yaml:7:19: steps.wait.wait.on.approve: invalid key "approve": expected an event name in UPPER_CASE, e.g. APPROVE',
       'flow.yaml:7:45: steps.wait.wait.timeout: expected a duration such as 500ms, 1s, 5m, 72h or 2d, got "5 minutes"',
       'flow.yaml:8:18: steps.done.final: expected true, got false',

@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { failingTool } from '../../src/testing/tool-faults.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import type { Store } from '../../src/store/types.js';
 import { definition, events, fastRetry, rig, vendorApi, type Rig } from './helpers.js';
 
 let r: Rig | undefined;
@@ -55,6 +57,32 @@ describe('failure kinds', () => {
     const run = await r.engine.start(definition(lookup(), [vendorApi]));
     expect(run).toMatchObject({ status: 'failed', failure: { kind: 'invalid_data', step: 'route' } });
     expect(run.resumable).toBe(false);
+  });
+
+  it('engine_error: the store failing under a step is the engine\'s error, retried, its message whole', async () => {
+    const store = createMemoryStore();
+    const broken: Store = {
+      ...store,
+      readShared: async <T>(key: string): Promise<T | null> => {
+        if (key.startsWith('breaker:')) throw new Error('disk I/O error while reading the breaker of vendor_api');
+        return store.readShared<T>(key);
+      },
+    };
+    r = await rig({ store: broken });
+    const run = await r.engine.start(definition(lookup(), [vendorApi]));
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'retries_exhausted', step: 'lookup' } });
+    expect(run.failure?.message).toMatch(/^disk I\/O error while reading the breaker of vendor_api \(after 3 attempts; last: engine_error\)$/);
+    const failed = events(await r.engine.journal(run.runId), 'failed');
+    expect(failed.map((e) => e.error?.kind)).toEqual(['engine_error', 'engine_error', 'engine_error']);
+    await store.close();
+  });
+
+  it('engine_error: a tool no module provides fails at once, not retried', async () => {
+    r = await rig();
+    const source = definition(lookup(), [vendorApi]);
+    const run = await r.engine.start({ ...source, tools: [] });
+    expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'engine_error', step: 'lookup' } });
+    expect(run.failure?.message).toBe('step "lookup" uses tool "vendor_api", which no module provides');
   });
 
   it('cancelled: a cancelled run keeps where it was and is not resumable', async () => {

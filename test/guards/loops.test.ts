@@ -11,11 +11,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
+import { COMMIT_EVERY } from '../../src/engine/driver.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { normalizeForLoop } from '../../src/policy/loop.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { defineTool } from '../../src/tools/define.js';
-import { definition, events, recordNote, rig, type Rig } from './helpers.js';
+import { definition, events, recordNote, rig, vendorApi, type Rig } from './helpers.js';
 
 const recordAmount = defineTool({
   name: 'record_amount',
@@ -117,5 +118,91 @@ describe('visit limit', () => {
     expect(r.emu.stats().requests).toBe(3);
     const journal = await r.engine.journal(run.runId);
     expect(events(journal, 'loop_detected')).toMatchObject([{ step: 'write', visit: 4 }]);
+  });
+});
+
+describe('cycles through choice and wait steps', () => {
+  let r: Rig | undefined;
+  afterEach(async () => {
+    await r?.close();
+    r = undefined;
+  });
+
+  /** A memory store that records how many journal entries each commit writes. */
+  function countingStore() {
+    const store = createMemoryStore();
+    const commits: number[] = [];
+    const counted: typeof store = {
+      ...store,
+      commit: (runId, patch, journal, revision) => {
+        commits.push(journal.length);
+        return store.commit(runId, patch, journal, revision);
+      },
+    };
+    return { store: counted, commits };
+  }
+
+  it('a wait that times out at once, in a cycle with a choice, stops at its visit limit, committing in bounded batches', async () => {
+    const { store, commits } = countingStore();
+    r = await rig({ store });
+    const spin = {
+      id: 'spin',
+      limits: { maxVisits: 500 },
+      steps: {
+        hold: { wait: { on: { GO: 'done' }, timeout: 0, onTimeout: 'again' } },
+        again: { choice: [{ when: '{% $input.stop = true %}', next: 'done' }, { next: 'hold' }] },
+        done: { final: true },
+      },
+    };
+    const run = await r.engine.start(definition(spin, []), { input: { stop: false } });
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'hold', message: 'step "hold" was visited more than 500 times' } });
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'loop_detected')).toMatchObject([{ step: 'hold', visit: 501, error: { kind: 'loop' } }]);
+    expect(events(journal, 'timeout')).toHaveLength(500);
+    expect(events(journal, 'choice')).toHaveLength(500);
+    // About 1,000 transitions: many commits, none with more than one batch of entries.
+    expect(commits.length).toBeGreaterThanOrEqual(Math.floor(1000 / COMMIT_EVERY));
+    expect(Math.max(...commits)).toBeLessThanOrEqual(COMMIT_EVERY + 2);
+    // Every entry but `created` (written with the run) came through these commits.
+    expect(commits.reduce((a, b) => a + b, 0)).toBe(journal.filter((e) => e.event !== 'created').length);
+    await store.close();
+  });
+
+  it('a wait with a 1 ms timeout in a cycle fails at its own maxVisits, however often it is woken', async () => {
+    const clock = new ManualClock();
+    r = await rig({ clock });
+    const cycle = {
+      id: 'tick',
+      steps: {
+        hold: { wait: { on: { GO: 'done' }, timeout: '1ms', onTimeout: 'again' }, maxVisits: 3 },
+        again: { choice: [{ when: '{% $input.stop = true %}', next: 'done' }, { next: 'hold' }] },
+        done: { final: true },
+      },
+    };
+    let run = await r.engine.start(definition(cycle, []), { input: { stop: false } });
+    let wakes = 0;
+    for (; run.status === 'waiting' && wakes < 20; wakes++) {
+      clock.advance(1);
+      run = await r.engine.resume(run.runId);
+    }
+    expect(wakes).toBe(3);
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'hold', message: 'step "hold" was visited more than 3 times' } });
+  });
+
+  it('a choice on a cycle with a work step stops at the choice\'s own maxVisits', async () => {
+    r = await rig({ tools: [vendorApi] });
+    const cycle = {
+      id: 'recheck',
+      steps: {
+        look: { tool: 'vendor_api', with: { vendorId: 'v1' }, maxVisits: 20 },
+        again: { choice: [{ when: '{% $steps.look.visit > 50 %}', next: 'done' }, { next: 'look' }], maxVisits: 4 },
+        done: { final: true },
+      },
+    };
+    const run = await r.engine.start(definition(cycle, [vendorApi]));
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'again', message: 'step "again" was visited more than 4 times' } });
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'completed')).toHaveLength(5);
+    expect(events(journal, 'loop_detected')).toMatchObject([{ step: 'again', visit: 5 }]);
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * Static check of `$steps.<id>` references: every expression that reads a
+ * step's result must name a step of the definition, so a typo such as
+ * `$steps.extrct.output` fails `validate` with a suggestion instead of
+ * selecting nothing at run time.
+ */
+import { compileExpression } from '../expr/index.js';
+import type { PathSegment } from './locate.js';
+import { didYouMean } from './suggest.js';
+
+/** A `$steps.<id>` reference to a step that does not exist, at the path of its field. */
+export interface StepRefFinding {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+}
+
+interface AstNode {
+  readonly type?: string;
+  readonly value?: unknown;
+  readonly steps?: readonly AstNode[];
+}
+
+/** The step ids an expression reads as `$steps.<id>`; none for an expression that does not parse. */
+export function stepReferences(expression: string): string[] {
+  let ast: unknown;
+  try {
+    ast = compileExpression(expression).evaluator.ast();
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const stack: unknown[] = [ast];
+  const seen = new Set<object>();
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    const n = node as AstNode;
+    const [head, name] = n.type === 'path' ? (n.steps ?? []) : [];
+    if (head?.type === 'variable' && head.value === 'steps' && name?.type === 'name' && typeof name.value === 'string') found.push(name.value);
+    stack.push(...Object.values(node));
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * Findings for every expression in `fields` that names a missing step.
+ *
+ * @example
+ * unknownStepRefs([{ path: ['steps', 'check', 'with', 'id'], text: '$steps.extrct.output.id' }], ['extract', 'check']);
+ * // [{ path: [...], message: '$steps.extrct names no step "extrct"; did you mean "extract"?' }]
+ */
+export function unknownStepRefs(
+  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string }>,
+  ids: readonly string[],
+): StepRefFinding[] {
+  const known = new Set(ids);
+  return expressions.flatMap(({ path, text }) =>
+    stepReferences(text)
+      .filter((id) => !known.has(id))
+      .map((id) => ({
+        path,
+        message: `$steps.${id} names no step "${id}"${didYouMean(id, ids) || `; steps are: ${ids.join(', ')}`}`,
+      })),
+  );
+}

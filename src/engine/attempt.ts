@@ -1,0 +1,86 @@
+/**
+ * One step attempt raced against what may end it from outside: the step's
+ * `timeout` on the engine's clock, a cancel request, and the drive's own abort
+ * (a lost lease). Whichever comes first ends the attempt and aborts the signal
+ * the step was given, so a tool that ignores its signal still cannot hold a
+ * run: its promise is left behind and whatever it settles with is dropped.
+ */
+import type { StepOutcome } from '../steps/types.js';
+import type { Clock } from './clock.js';
+
+export type AttemptEnd =
+  | { readonly kind: 'outcome'; readonly outcome: StepOutcome }
+  /** The step threw: an engine error (a store failure, a missing tool), not a tool's own failure. */
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'timeout'; readonly timeoutMs: number }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'aborted' };
+
+export interface AttemptLimits {
+  readonly clock: Clock;
+  /** The attempt's signal: aborted here when the attempt ends early. */
+  readonly controller: AbortController;
+  /** Time allowed on `clock`; null for none. */
+  readonly timeoutMs: number | null;
+  /** A cancel request for the run. */
+  readonly cancel?: AbortSignal;
+  /** The drive is being torn down (its lease was lost). */
+  readonly abort?: AbortSignal;
+}
+
+/** Waits `ms` of the clock's time without moving a manual clock (see {@link Clock.timer}). */
+function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return clock.timer ? clock.timer(ms, signal) : clock.sleep(ms, signal);
+}
+
+/**
+ * Runs `run` as one attempt within `limits`.
+ *
+ * @example
+ * ```ts
+ * const attempt = new AbortController();
+ * const end = await raceAttempt(() => executor.execute({ ...env, signal: attempt.signal }, ready), { clock, controller: attempt, timeoutMs: 5_000 });
+ * if (end.kind === 'timeout') // fail the attempt as a retryable `timeout`
+ * ```
+ */
+export async function raceAttempt(run: () => Promise<StepOutcome>, limits: AttemptLimits): Promise<AttemptEnd> {
+  const { controller } = limits;
+  if (limits.abort?.aborted) return { kind: 'aborted' };
+  if (limits.cancel?.aborted) return { kind: 'cancelled' };
+  const done = new AbortController();
+  const ends: Array<Promise<AttemptEnd>> = [
+    Promise.resolve()
+      .then(run)
+      .then(
+        (outcome): AttemptEnd => ({ kind: 'outcome', outcome }),
+        (error: unknown): AttemptEnd => ({ kind: 'error', error }),
+      ),
+  ];
+  const onSignal = (signal: AbortSignal | undefined, end: AttemptEnd) => {
+    if (!signal) return;
+    ends.push(
+      new Promise<AttemptEnd>((resolve) => {
+        const fire = () => resolve(end);
+        signal.addEventListener('abort', fire, { once: true });
+        done.signal.addEventListener('abort', () => signal.removeEventListener('abort', fire), { once: true });
+      }),
+    );
+  };
+  onSignal(limits.cancel, { kind: 'cancelled' });
+  onSignal(limits.abort, { kind: 'aborted' });
+  if (limits.timeoutMs !== null) {
+    const timeoutMs = limits.timeoutMs;
+    ends.push(
+      clockTimer(limits.clock, timeoutMs, done.signal).then(() => new Promise<AttemptEnd>((resolve) => {
+        if (!done.signal.aborted) resolve({ kind: 'timeout', timeoutMs });
+      })),
+    );
+  }
+  try {
+    const end = await Promise.race(ends);
+    if (end.kind !== 'outcome' && end.kind !== 'error') controller.abort(new Error(`the step attempt ended: ${end.kind}`));
+    return end;
+  } finally {
+    done.abort();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Turning how a step attempt ended into the outcome the machine and the store
+ * receive: outputs checked and capped before anything stores them
+ * (`invalid_output`), a timeout as a retryable `timeout`, an error the engine
+ * raised inside the step as `engine_error`, each with its whole message.
+ */
+import { StepwiseError } from '../errors.js';
+import { zeroUsage } from '../run/types.js';
+import { storable } from '../run/storable.js';
+import type { StepOutcome } from '../steps/types.js';
+
+type Failed = Extract<StepOutcome, { ok: false }>;
+
+/** Longest error message kept; longer ones are cut, saying how much was dropped. */
+const MAX_MESSAGE = 16 * 1024;
+
+function capMessage(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters)`;
+}
+
+/**
+ * Checks what a step returned against what the store can keep: a successful
+ * outcome whose output or input is not plain JSON within `maxBytes` becomes a
+ * failed, not retried `invalid_output` (its tokens still charged); a failed
+ * one keeps its input only when storable. The values passed on are the JSON
+ * copies (a Date becomes its ISO string, as the stores would read it back).
+ */
+export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: number): StepOutcome {
+  const input = outcome.input === undefined ? null : storable(outcome.input, maxBytes);
+  const keptInput = input?.ok ? { input: input.value } : {};
+  if (!outcome.ok) {
+    const { input: _unchecked, ...rest } = outcome;
+    return { ...rest, error: { kind: outcome.error.kind, message: capMessage(outcome.error.message) }, ...keptInput };
+  }
+  const output = storable(outcome.output, maxBytes);
+  const problem = !output.ok ? `the output of step "${step}" cannot be stored: ${output.reason}` : input && !input.ok ? `the input of step "${step}" cannot be stored: ${input.reason}` : null;
+  if (problem !== null || !output.ok) {
+    return {
+      ok: false,
+      error: { kind: 'invalid_output', message: problem ?? '' },
+      retryable: false,
+      ...keptInput,
+      usage: outcome.usage,
+      latencyMs: outcome.latencyMs,
+      ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
+    };
+  }
+  return { ...outcome, output: output.value, ...keptInput };
+}
+
+/** A step attempt that ran past its `timeout`: retryable. */
+export function timedOut(step: string, timeoutMs: number): Failed {
+  return {
+    ok: false,
+    error: { kind: 'timeout', message: `step "${step}" did not finish within its timeout of ${timeoutMs} ms; its signal was aborted` },
+    retryable: true,
+    usage: zeroUsage,
+    latencyMs: timeoutMs,
+  };
+}
+
+/**
+ * A step whose input could not be prepared (an expression failed, its tool is
+ * provided by no module): not retried, since the same data fails the same way;
+ * `engine_error` for a missing tool, else `invalid_data`, the message whole.
+ */
+export function unprepared(error: unknown): Failed {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = error instanceof StepwiseError && error.code === 'tool_missing' ? 'engine_error' : 'invalid_data';
+  return { ok: false, error: { kind, message: capMessage(message) }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+}
+
+/** Engine errors that running the attempt again cannot fix. */
+const finalCodes: ReadonlySet<string> = new Set(['tool_missing', 'definition_invalid', 'usage', 'input_invalid']);
+
+/**
+ * An error the engine raised inside a step (the store failed under a breaker
+ * or the rate limit, a tool no module provides): `engine_error`, retryable
+ * unless it is a configuration error, the message whole.
+ */
+export function engineFailure(error: unknown): Failed {
+  const message = error instanceof Error ? error.message : String(error);
+  const retryable = !(error instanceof StepwiseError && finalCodes.has(error.code));
+  return { ok: false, error: { kind: 'engine_error', message: capMessage(message) }, retryable, usage: zeroUsage, latencyMs: 0 };
+}
