@@ -70,7 +70,7 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
   return moved;
 }
 
-function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExecutor, options: WorkOptions<S>): Advance {
+function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExecutor, options: WorkHandlerOptions<S>): Advance {
   if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
   const id = step.id;
   return {
@@ -167,7 +167,7 @@ function retrying(run: RunScope, id: string): Advance {
 }
 
 /** What the work handler reads from a step of its kind. */
-export interface WorkOptions<S> {
+export interface WorkHandlerOptions<S> {
   /** The step's own retry policy (else the workflow's). */
   readonly retry?: (step: S) => RetryPolicy | undefined;
   /** The time one attempt may take, raced on the engine's clock; model steps bound each request instead. */
@@ -182,7 +182,7 @@ export interface WorkOptions<S> {
  * handler: workHandler(toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
  * ```
  */
-export function workHandler<S>(executor: StepExecutor, options: WorkOptions<S> = {}): StepHandler<S> {
+export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptions<S> = {}): StepHandler<S> {
   return {
     async advance(run, step, spec) {
       switch (step.phase) {
