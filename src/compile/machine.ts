@@ -20,22 +20,22 @@ import { nextStep, startStep } from '../definition/graph.js';
 import { kindOfStep } from '../kinds/index.js';
 import { zeroUsage } from '../run/types.js';
 import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
-import { machineSetup, ROOT, type StateConfig, type Transitions } from './setup.js';
+import { machineSetup, ROOT, stateIdOf, target, type StateConfig, type Transitions } from './setup.js';
 
-export { machineSetup, ROOT, target } from './setup.js';
+export { machineSetup, ROOT, stateIdOf, target } from './setup.js';
 export type { StateConfig, Transitions } from './setup.js';
 
 /** A compiled workflow: its context is {@link RunContext}, its events {@link RunEvent}. */
 export type WorkflowMachine = ReturnType<typeof compile>;
 
 /**
- * The state of step `id`, built by its kind. Its id is `wf.<id>`, so routes
- * (`#wf.<id>`) reach it wherever it is placed.
+ * The state of step `id`, built by its kind. Its id is `wf:<id>`, so routes
+ * (`#wf:<id>`) reach it wherever it is placed.
  */
 export function stepState(workflow: Workflow, id: string): StateConfig {
   const step = workflow.steps[id];
   if (!step) throw new Error(`no step "${id}" in ${workflow.id}`);
-  return { ...kindOfStep(id, step).state(id, step, { workflow, next: nextStep(workflow, id) }), id: `${ROOT}.${id}` };
+  return { ...kindOfStep(id, step).state(id, step, { workflow, next: nextStep(workflow, id) }), id: stateIdOf(id) };
 }
 
 /** The context a run starts with. */
@@ -58,9 +58,9 @@ export function runContext(input: MachineInput): RunContext {
 
 /** The events every run accepts wherever it is: cancel and the deadline. */
 export const runEvents: Transitions = {
-  'run.cancel': { target: `#${ROOT}.${CANCELLED_STATE}`, actions: 'cancelRun' },
+  'run.cancel': { target: target(CANCELLED_STATE), actions: 'cancelRun' },
   'run.deadline': {
-    target: `#${ROOT}.${FAILED_STATE}`,
+    target: target(FAILED_STATE),
     actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
   },
 };
@@ -68,8 +68,8 @@ export const runEvents: Transitions = {
 /** The states a run ends in outside its steps: `$failed` (resumable no further) and `$cancelled`. */
 export function endStates(): Record<string, StateConfig> {
   return {
-    [FAILED_STATE]: { meta: { stepwise: { kind: 'failed' } } },
-    [CANCELLED_STATE]: { type: 'final', meta: { stepwise: { kind: 'cancelled' } } },
+    [FAILED_STATE]: { id: stateIdOf(FAILED_STATE), meta: { stepwise: { kind: 'failed' } } },
+    [CANCELLED_STATE]: { id: stateIdOf(CANCELLED_STATE), type: 'final', meta: { stepwise: { kind: 'cancelled' } } },
   };
 }
 

@@ -9,11 +9,18 @@ import type { MachineInput, RunContext } from './context.js';
 import type { RunEvent } from './events.js';
 import { guards } from './guards.js';
 
-/** The id of a workflow machine's root state; step states are `#wf.<step>`. */
+/** The id of a workflow machine's root state. */
 export const ROOT = 'wf';
 
-/** The target of a transition to step `id`, wherever its state sits (top level or in a parallel region). */
-export const target = (id: string) => `#${ROOT}.${id}`;
+/**
+ * The state id of step `id` (and of the `$failed` and `$cancelled` states):
+ * `wf:<id>`, with no dot, so XState finds it by id wherever the state sits,
+ * at the top level or inside a parallel region.
+ */
+export const stateIdOf = (id: string) => `${ROOT}:${id}`;
+
+/** The target of a transition to step `id`. */
+export const target = (id: string) => `#${stateIdOf(id)}`;
 
 /** The machine's types, guards and actions; every state built from a definition is checked against them. */
 export const machineSetup = setup({

@@ -39,8 +39,16 @@ interface StateNodeLike {
   readonly key: string;
   readonly id: string;
   readonly meta?: { stepwise?: { kind?: string } };
+  readonly parent?: StateNodeLike;
   readonly states: Record<string, StateNodeLike>;
   readonly transitions: Map<string, ReadonlyArray<{ target?: readonly StateNodeLike[] | undefined; guard?: unknown }>>;
+}
+
+/** The step a state node belongs to: itself or its nearest ancestor that is a step state (`meta.stepwise`). */
+function stepOfNode(node: StateNodeLike | undefined): string | undefined {
+  let at = node;
+  while (at && !at.meta?.stepwise) at = at.parent;
+  return at?.key;
 }
 
 /** `{% expr %}` → `expr`, shortened for a diagram label. */
@@ -104,7 +112,7 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
-            const to = target.id.split('.')[1];
+            const to = stepOfNode(target);
             if (!to || to === id) continue;
             const { label, failure } = edgeLabel(event, t.guard);
             const key = `${id}>${to}`;

@@ -69,7 +69,7 @@ describe('a step kind added in one file', () => {
     const workflow = loadDefinitionFromObject(loud, [], 'loud').workflow;
     const report = await testPaths(workflow, { input: { name: 'Ada' }, tools: new Map(), model: resolveModel({ baseURL: 'http://127.0.0.1:9', apiKey: 'unused' }) });
     expect(report.findings).toEqual([]);
-    expect(report.reached.sort()).toEqual(['done', 'greet', 'other', 'route']);
+    expect([...report.reached].sort()).toEqual(['done', 'greet', 'other', 'route']);
     expect(report.paths.map((p) => p.steps.join('>')).sort()).toEqual(['greet>route>done', 'greet>route>other']);
     expect(report.paths.every((p) => p.status === 'done')).toBe(true);
   });
