@@ -16,7 +16,7 @@ export { defineTool } from './tools/define.js';
 export type { Tool, AnyTool, ToolContext } from './tools/define.js';
 export { defineWorkflow, loadDefinition, loadDefinitionFromObject, workflowJsonSchema } from './definition/index.js';
 export type { LoadedDefinition, WorkflowModule, Workflow, Step } from './definition/index.js';
-export { compile, stepState, runContext, runEvents, endStates, machineSetup, target } from './compile/machine.js';
+export { compile, stepState, runContext, runEvents, endStates, machineSetup, stateIdOf, target } from './compile/machine.js';
 export type { WorkflowMachine, StateConfig, Transitions } from './compile/machine.js';
 export type { RunContext, RunEvent, StepRun } from './compile/context.js';
 export { stepRunOf } from './compile/context.js';

@@ -9,6 +9,7 @@ import { registerInspectCommands } from './commands/inspect.js';
 import { registerObserveCommands } from './commands/observe.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerWorkerCommands } from './commands/worker.js';
+import { redactSecrets } from '../util/redact.js';
 
 let exitCode = 0;
 const setExit = (code: number) => {
@@ -32,10 +33,11 @@ try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
 } catch (error) {
+  // Messages may name a store URL: never print its password.
   if (error instanceof StepwiseError) {
-    process.stderr.write(`stepwise: ${error.message}\n`);
+    process.stderr.write(`stepwise: ${redactSecrets(error.message)}\n`);
   } else {
-    process.stderr.write(`stepwise: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`stepwise: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   }
   process.exitCode = 1;
 }

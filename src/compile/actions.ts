@@ -134,7 +134,15 @@ export const actions = {
     };
   }),
 
+  /** The run rests at this step: the guard refused its first model call (`step.run`), or the step reported a refused continuation. */
   exhaustBudget: update(({ context, event }, params: { step: string }) => {
+    const reported = 'error' in event ? event.error : undefined;
+    if (reported?.kind === 'budget') {
+      return {
+        failure: { kind: 'budget' as const, step: params.step, message: reported.message },
+        trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
+      };
+    }
     const decision = budgetAllows({
       used: context.usage,
       projectedTokens: 'projectedTokens' in event ? event.projectedTokens : 0,

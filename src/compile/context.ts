@@ -83,4 +83,6 @@ export interface MachineInput {
 export type { RunEvent, StepFailure } from './events.js';
 
 export const FAILED_STATE = '$failed';
+/** Where a run ends once its final step's output is evaluated (the machine's only `done` state but `$cancelled`). */
+export const DONE_STATE = '$done';
 export const CANCELLED_STATE = '$cancelled';

@@ -105,6 +105,19 @@ export interface RunResumeEvent {
   readonly budget: ResolvedBudget;
 }
 
+/** The final step's output was evaluated: the run is done. */
+export interface FinalDoneEvent extends StepScoped {
+  readonly type: 'final.done';
+  readonly at: number;
+}
+
+/** The final step's output expression failed: the run fails with `invalid_data`. */
+export interface FinalFailedEvent extends StepScoped {
+  readonly type: 'final.failed';
+  readonly at: number;
+  readonly message: string;
+}
+
 /** The run is cancelled. */
 export interface RunCancelEvent {
   readonly type: 'run.cancel';
@@ -123,7 +136,9 @@ export type RunEvent =
   | WaitEvent
   | RunDeadlineEvent
   | RunResumeEvent
-  | RunCancelEvent;
+  | RunCancelEvent
+  | FinalDoneEvent
+  | FinalFailedEvent;
 
 /** Whether `type` can name an event a `wait` step accepts. */
 export function isWaitEventType(type: string): type is WaitEventType {

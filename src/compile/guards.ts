@@ -46,6 +46,9 @@ export const guards = {
     return seen + 1 > params.maxRepeats;
   }),
 
+  /** The step stopped because its next model call (a `pause_turn` continuation) would cross the budget. */
+  budgetRefused: guard(({ event }) => 'error' in event && event.error.kind === 'budget'),
+
   /** The step's tool was not called because its circuit breaker is open. */
   breakerOpen: guard(({ event }) => 'error' in event && event.error.kind === 'breaker_open'),
 

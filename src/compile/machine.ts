@@ -5,7 +5,9 @@
  * Each step's state comes from its kind (src/kinds): a work step (`claude`,
  * `analyze`, `tool`) is a compound state `ready` → `running` → `retrying` |
  * `failed` | `budget_exhausted`; a `choice`, a `wait` and a `final` step are
- * simple states. Every step state carries `meta.stepwise.kind`, which is how
+ * simple states; a `final` step ends the run through `final.done` (→ `$done`)
+ * once its output is evaluated, or `final.failed` (→ `$failed`) when that
+ * fails. Every step state carries `meta.stepwise.kind`, which is how
  * the driver finds the active steps and their handlers. The engine performs
  * the effects (model and tool calls, expression evaluation) and sends the
  * results as events, so the machine decides and the application drives.
@@ -19,7 +21,7 @@ import type { Workflow } from '../definition/schema.js';
 import { nextStep, startStep } from '../definition/graph.js';
 import { kindOfStep } from '../kinds/index.js';
 import { zeroUsage } from '../run/types.js';
-import { CANCELLED_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
 import { machineSetup, ROOT, stateIdOf, target, type StateConfig, type Transitions } from './setup.js';
 
 export { machineSetup, ROOT, stateIdOf, target } from './setup.js';
@@ -65,10 +67,11 @@ export const runEvents: Transitions = {
   },
 };
 
-/** The states a run ends in outside its steps: `$failed` (resumable no further) and `$cancelled`. */
+/** The states a run ends in outside its steps: `$failed`, `$done` (once a final step's output is evaluated) and `$cancelled`. */
 export function endStates(): Record<string, StateConfig> {
   return {
     [FAILED_STATE]: { id: stateIdOf(FAILED_STATE), meta: { stepwise: { kind: 'failed' } } },
+    [DONE_STATE]: { id: stateIdOf(DONE_STATE), type: 'final', meta: { stepwise: { kind: 'done' } } },
     [CANCELLED_STATE]: { id: stateIdOf(CANCELLED_STATE), type: 'final', meta: { stepwise: { kind: 'cancelled' } } },
   };
 }

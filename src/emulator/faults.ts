@@ -19,6 +19,9 @@ export const faultNames = [
   'drift',
   'stop_early',
   'out_of_order',
+  'unauthorized',
+  'forbidden',
+  'bad_request',
 ] as const;
 
 export type FaultName = (typeof faultNames)[number];

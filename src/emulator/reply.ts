@@ -37,6 +37,8 @@ export interface MessageReply {
 
 export type ApiErrorType =
   | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
   | 'overloaded_error'

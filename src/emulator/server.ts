@@ -150,6 +150,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.on('close', () => held.delete(res));
       return 'hold';
     }
+    if (fired.has('unauthorized')) return error(401, 'authentication_error', 'invalid x-api-key (emulated).', false);
+    if (fired.has('forbidden')) return error(403, 'permission_error', 'Your API key does not have permission to use the specified resource (emulated).', false);
+    if (fired.has('bad_request')) return error(400, 'invalid_request_error', 'tools.0.input_schema: JSON schema is invalid (emulated).', false);
     if (fired.has('rate_limit')) return error(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit (emulated).', true);
     if (fired.has('overloaded')) return error(529, 'overloaded_error', 'Overloaded (emulated).', true);
     if (fired.has('server_error')) return error(500, 'api_error', 'Internal server error (emulated).', true);
@@ -182,6 +185,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (answer.status === 429) return 'rate_limit';
     if (answer.status === 529) return 'overloaded';
     if (answer.status === 500) return 'server_error';
+    if (answer.status === 401) return 'unauthorized';
+    if (answer.status === 403) return 'forbidden';
+    if (type.message?.endsWith('(emulated).') && answer.status === 400) return 'bad_request';
     if (type.message?.startsWith('prompt is too long')) return 'context_window';
     return answer.status === 404 ? 'not_found' : 'invalid_request';
   };

@@ -77,7 +77,7 @@ export function activeSteps(snapshot: AnyMachineSnapshot): { steps: ActiveStep[]
   let end: EndState = null;
   for (const node of nodes) {
     const kind = (node.meta as { stepwise?: { kind?: string } } | undefined)?.stepwise?.kind;
-    if (kind === 'failed' || kind === 'cancelled') end = kind;
+    if (kind === 'failed' || kind === 'cancelled' || kind === 'done') end = kind;
     if (!kindNamed(kind)) continue;
     const child = nodes.find((n) => n.parent === node);
     steps.push({ id: node.key, kind: kind!, phase: child ? child.key : null });
@@ -259,7 +259,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
       if (end) {
-        // failed or cancelled; a choice or wait entered past its visit limit fails the run as a loop.
+        // failed, cancelled or done; a choice or wait entered past its visit limit fails the run as a loop.
         await Promise.allSettled(inflight.values());
         const failure = context().failure;
         if (dirty && end === 'failed' && failure?.kind === 'loop' && failure.step !== null) {
@@ -313,7 +313,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         if (dirty) await commit();
         for (const r of sleeps) if (r.crash) crashPoint(r.crash);
         if (!options.sleepTimers) break;
-        await clock.sleep(due - clock.now(), anySignal(options.signal, watch?.signal));
+        // Sleep until the backoff ends or the deadline passes, whichever is first; the loop then retries, cancels or fails the run.
+        const deadline = deadlineAt(workflow, context());
+        await clock.sleep((deadline === null ? due : Math.min(due, deadline)) - clock.now(), anySignal(options.signal, watch?.signal));
         continue;
       }
       if (dirty || rests.some((r) => r.force)) {

@@ -4,7 +4,7 @@
  * workflow has one active step at a time; a machine with parallel regions has
  * one per region.
  */
-import { CANCELLED_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
+import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type RunContext } from '../compile/context.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
 import type { ActiveStep } from '../kinds/types.js';
@@ -17,6 +17,8 @@ export type Position =
   | { readonly kind: 'work'; readonly step: string; readonly phase: Phase }
   | { readonly kind: 'choice'; readonly step: string }
   | { readonly kind: 'wait'; readonly step: string; readonly events: readonly string[] }
+  /** At a final step whose output is still to be evaluated. */
+  | { readonly kind: 'finishing'; readonly step: string }
   | { readonly kind: 'final'; readonly step: string }
   | { readonly kind: 'failed' }
   | { readonly kind: 'cancelled' };
@@ -27,8 +29,8 @@ export interface SnapshotLike {
   readonly status: string;
 }
 
-/** Where a run rests outside its steps, if it does: `$failed` or `$cancelled`. */
-export type EndState = 'failed' | 'cancelled' | null;
+/** Where a run rests outside its steps, if it does: `$failed`, `$cancelled` or `$done`. */
+export type EndState = 'failed' | 'cancelled' | 'done' | null;
 
 /**
  * The active steps of a stored snapshot, found by walking its state value: a
@@ -43,6 +45,7 @@ export function activeStepsOf(workflow: Workflow, snapshot: Pick<SnapshotLike, '
     for (const [key, child] of entries) {
       if (key === FAILED_STATE) end = 'failed';
       else if (key === CANCELLED_STATE) end = 'cancelled';
+      else if (key === DONE_STATE) end = 'done';
       else if (workflow.steps[key]) {
         const kind = kindOf(workflow.steps[key]!);
         steps.push({ id: key, kind: kind?.name ?? 'unknown', phase: typeof child === 'string' ? child : kind?.flows ? 'ready' : null });
@@ -70,7 +73,7 @@ export function runStatusOf(steps: readonly ActiveStep[], end: EndState, done: b
     if (step.phase === 'budget_exhausted') return 'budget_exhausted';
     if (step.phase === 'failed') return 'failed';
     if (kind?.entered === 'waiting') return 'waiting';
-    if (kind?.ends) return 'done';
+    if (kind?.ends && done) return 'done';
     return 'running';
   });
   for (const status of ['running', 'failed', 'budget_exhausted', 'waiting'] as const) if (statuses.includes(status)) return status;
@@ -80,17 +83,19 @@ export function runStatusOf(steps: readonly ActiveStep[], end: EndState, done: b
 /** The first active step of a run, as one position (what a run with one active step is at). */
 export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position {
   const { steps, end } = activeStepsOf(workflow, snapshot);
+  if (end === 'done') return { kind: 'final', step: snapshot.context.trail[snapshot.context.trail.length - 1]?.id ?? '' };
   if (end) return { kind: end };
   const waiting = steps.find((s) => kindNamed(s.kind)?.entered === 'waiting');
   const first = waiting ?? steps[0];
   if (!first) return { kind: 'failed' };
-  return positionOfStep(workflow, first);
+  return positionOfStep(workflow, first, snapshot.status === 'done');
 }
 
-function positionOfStep(workflow: Workflow, step: ActiveStep): Position {
+function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
   const kind = kindNamed(step.kind);
   if (kind?.entered === 'waiting') return { kind: 'wait', step: step.id, events: waitEvents(workflow, step.id) };
-  if (kind?.ends) return { kind: 'final', step: step.id };
+  // Runs finished before `$done` existed rest in the final step itself, with the machine done.
+  if (kind?.ends) return done ? { kind: 'final', step: step.id } : { kind: 'finishing', step: step.id };
   if (kind?.flows) return { kind: 'work', step: step.id, phase: (step.phase ?? 'ready') as Phase };
   return { kind: 'choice', step: step.id };
 }

@@ -147,7 +147,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       run.note({
         ...where,
         at,
-        event: 'failed',
+        event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed',
         ...(outcome.input !== undefined ? { input: outcome.input } : {}),
         usage: outcome.usage,
         latencyMs: outcome.latencyMs,

@@ -27,6 +27,7 @@
  * and the regular expression engine hold inside it too.
  */
 import jsonata from 'jsonata';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { StepwiseError } from '../errors.js';
 import { StepBudgetExceeded, limitSteps } from './budget.js';
 import { LinearRegExp, regexIssue } from './regex.js';
@@ -58,11 +59,14 @@ export interface ExpressionLimits {
 /** The limits an evaluation runs under, every one set. */
 export type ResolvedLimits = Required<Omit<ExpressionLimits, 'timeoutMs'>>;
 
-/** The limits used when none are given: 2,000,000 steps, depth 1000, 1 MB. */
+/**
+ * The limits used when none are given: 2,000,000 steps, depth 1000, and a result
+ * as large as a step output may be (4 MiB), so a mapping can pass any stored output on.
+ */
 export const defaultLimits: ResolvedLimits = {
   maxSteps: 2_000_000,
   maxDepth: 1000,
-  maxResultBytes: 1_000_000,
+  maxResultBytes: DEFAULT_MAX_OUTPUT_BYTES,
 };
 
 /** A parsed expression with its source text and resolved limits. */

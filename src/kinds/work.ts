@@ -40,6 +40,8 @@ export function workState(id: string, step: WorkFields, scope: CompileScope, kin
   const charge = { type: 'chargeUsage', params } as const;
   const onFailed: FailedTransition[] = [
     ignoreOthers(id),
+    // A model call inside the attempt (a continuation) would cross the budget: the run rests, resumable, as before a first call.
+    { guard: 'budgetRefused', target: 'budget_exhausted', actions: [charge, { type: 'exhaustBudget', params }] },
     // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
     step.onError
       ? { guard: 'breakerOpen', target: target(step.onError), actions: [charge, { type: 'routeError', params }] }

@@ -4,8 +4,10 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { addUsage, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
+import type { BudgetDecision } from '../policy/budget.js';
 import { costUsd } from '../policy/pricing.js';
 import type { ModelConfig } from './client.js';
+import { countRequestTokens } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 
 export interface ToolCallRequest {
@@ -16,6 +18,18 @@ export interface ToolCallRequest {
   readonly tool: { readonly name: string; readonly description: string; readonly input_schema: Record<string, unknown> };
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * Asked before each `pause_turn` continuation (a model call of its own) with
+   * its projection and the usage this call has spent so far; a refusal ends
+   * the call with kind `budget` before the continuation is sent.
+   */
+  readonly mayContinue?: (projection: CallProjection, spent: Usage) => BudgetDecision;
+}
+
+/** What a request may cost: its counted input plus its whole `max_tokens`, in tokens and dollars. */
+export interface CallProjection {
+  readonly projectedTokens: number;
+  readonly projectedUsd: number;
 }
 
 export type ToolCallResult =
@@ -56,7 +70,32 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
   };
 }
 
-/** Maps an SDK error to a step failure: transient ones are retryable, request errors are not. */
+/**
+ * The projected cost of a request, the one projection the budget guard checks
+ * before every model call: the first one of a step and each continuation.
+ */
+export function projectCall(params: Anthropic.Messages.MessageCreateParamsNonStreaming): CallProjection {
+  const inputTokens = countRequestTokens(params);
+  return { projectedTokens: inputTokens + params.max_tokens, projectedUsd: costUsd(params.model, inputTokens, params.max_tokens) };
+}
+
+/** What the model server's 4xx answers mean for the operator: a kind, and what to fix. */
+const requestErrors: ReadonlyArray<{ readonly statuses: readonly number[]; readonly kind: FailureKind; readonly fix: string }> = [
+  { statuses: [401], kind: 'auth_error', fix: 'authentication failed: check ANTHROPIC_API_KEY (or the apiKey the engine was given)' },
+  { statuses: [403], kind: 'permission_error', fix: 'permission denied: the API key may not use this model or feature' },
+  { statuses: [404], kind: 'not_found', fix: 'not found: check the model name and the model server URL (ANTHROPIC_BASE_URL)' },
+  { statuses: [400, 413, 422], kind: 'invalid_request', fix: "invalid request: check the step's model, maxTokens, prompt size and tool schema" },
+];
+
+/** The SDK's local error when neither an API key nor a token is configured (not an `APIError`: no request was made). */
+const missingCredentials = /Could not resolve authentication method/;
+
+/**
+ * Maps an SDK error to a step failure: transient ones (connection, 408, 409,
+ * 429, 5xx) are retryable; configuration errors (authentication, permission,
+ * not found, malformed request, missing credentials) fail at once with a kind
+ * and a message that say what to fix.
+ */
 export function classifyError(error: unknown): { kind: FailureKind; message: string; retryable: boolean } {
   if (error instanceof Anthropic.APIError) {
     const status = error.status;
@@ -67,9 +106,19 @@ export function classifyError(error: unknown): { kind: FailureKind; message: str
     if (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500) {
       return { kind: 'model_error', message: status ? `${status} ${message}` : message, retryable: true };
     }
+    const known = requestErrors.find((e) => e.statuses.includes(status));
+    if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  return { kind: 'model_error', message: error instanceof Error ? error.message : String(error), retryable: true };
+  const message = error instanceof Error ? error.message : String(error);
+  if (missingCredentials.test(message)) {
+    return {
+      kind: 'auth_error',
+      message: 'no credentials for the model server: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a compatible server, or pass apiKey to the engine)',
+      retryable: false,
+    };
+  }
+  return { kind: 'model_error', message, retryable: true };
 }
 
 /**
@@ -95,6 +144,10 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
   });
 
   for (let turn = 0; turn <= MAX_CONTINUATIONS; turn++) {
+    if (turn > 0 && req.mayContinue) {
+      const decision = req.mayContinue(projectCall({ ...params, messages }), usage);
+      if (!decision.allowed) return fail('budget', `the model paused its turn; continuing it: ${decision.reason ?? 'over budget'}`, false, 'pause_turn');
+    }
     let reply: Anthropic.Messages.Message;
     try {
       requests++;

@@ -108,7 +108,8 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {
-        if (event.startsWith('run.')) continue;
+        // Run-wide events, and a final step's own end (`final.done` / `final.failed`), are not step edges.
+        if (event.startsWith('run.') || event.startsWith('final.')) continue;
         if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
@@ -136,7 +137,8 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
     id: workflow.id,
     start: startStep(workflow),
     // `$failed` and `$cancelled` are reachable from every step (a failure, a cancel); shown only when a route names them.
-    nodes: nodes.filter((n) => (n.kind !== 'failed' && n.kind !== 'cancelled') || targeted.has(n.id)),
+    // `$done` is where every final step ends, never a step of its own.
+    nodes: nodes.filter((n) => (n.kind !== 'failed' && n.kind !== 'cancelled' && (n.kind as string) !== 'done') || targeted.has(n.id)),
     edges,
   };
 }

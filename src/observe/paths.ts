@@ -7,7 +7,7 @@
  */
 import { getAdjacencyMap } from '@xstate/graph';
 import { createActor, type AnyMachineSnapshot } from 'xstate';
-import type { RunContext } from '../compile/context.js';
+import { DONE_STATE, type RunContext } from '../compile/context.js';
 import { isWaitEventType } from '../compile/events.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
@@ -15,13 +15,15 @@ import type { Workflow } from '../definition/schema.js';
 import { activeSteps } from '../engine/driver.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepRunOf } from '../compile/context.js';
+import type { FinalStep } from '../definition/schema.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
 import type { ModelConfig } from '../model/client.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { resolveBudget } from '../policy/budget.js';
 import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
-import type { StepEnv, StepOutcome } from '../steps/types.js';
+import { scopeOf, type StepEnv, type StepOutcome } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 
 /** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
@@ -83,9 +85,10 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
   const out = new Map<string, Set<string>>();
   for (const { state, transitions } of Object.values(adjacency)) {
     const from = top(state);
+    if (from === DONE_STATE) continue; // where a final step's output leads once evaluated: not a step
     reached.add(from);
     for (const { event, state: next } of Object.values(transitions)) {
-      if (event.type.startsWith('run.')) continue;
+      if (event.type.startsWith('run.') || event.type.startsWith('final.')) continue;
       const to = top(next);
       reached.add(to);
       if (!out.has(from)) out.set(from, new Set());
@@ -104,11 +107,11 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
       const step = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
       if (steps[steps.length - 1] !== step) steps.push(step);
       const event = s.event as Ev;
-      if (event.type === 'step.run' || event.type.startsWith('xstate.')) return;
+      if (event.type === 'step.run' || event.type === 'final.done' || event.type.startsWith('xstate.')) return;
       decisions.push({ step, take: decisionOf(workflow, step, event) });
     });
     const last = top(path.state as AnyMachineSnapshot);
-    if (steps[steps.length - 1] !== last) steps.push(last);
+    if (last !== DONE_STATE && steps[steps.length - 1] !== last) steps.push(last);
     routes.set(JSON.stringify(decisions), { steps, decisions });
   }
   return { machine, budget, reached, out, routes: [...routes.values()] };
@@ -233,6 +236,17 @@ async function runPath(
         // A name the machine cannot accept is not sent: the machine would ignore it anyway.
         if (event === 'wait.timeout') actor.send({ type: event, at });
         else if (isWaitEventType(event)) actor.send({ type: event, at, data: { by: 'stepwise test' } });
+        continue;
+      }
+      if (pos.kind === 'finishing') {
+        const output = (workflow.steps[pos.step] as FinalStep).output;
+        try {
+          if (output !== undefined) await evaluateMapping(compileMapping(output), scopeOf({ runId: 'path-test', context: context() }));
+          actor.send({ type: 'final.done', at });
+        } catch (failure) {
+          error = `${pos.step}: invalid_data: ${(failure as Error).message}`;
+          actor.send({ type: 'final.failed', at, message: `the output of final step "${pos.step}" failed: ${(failure as Error).message}` });
+        }
         continue;
       }
       break;

@@ -6,7 +6,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnalyzeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
-import { mayRetry, prepareModelStep } from './model-step.js';
+import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 export const ANALYSIS_TOOL = 'record_analysis';
@@ -37,7 +37,7 @@ export const analyzeStep: StepExecutor = {
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
     const step = env.workflow.steps[env.stepId] as AnalyzeStep;
     if (!prepared.request) throw new Error('analyze step prepared without a request');
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
+    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
     }

@@ -12,7 +12,7 @@ import { StepwiseError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
-import { mayRetry, prepareModelStep } from './model-step.js';
+import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 function toolOf(env: StepEnv) {
@@ -37,7 +37,7 @@ export const claudeStep: StepExecutor = {
     if (!prepared.request) throw new Error('claude step prepared without a request');
     const open = await breakerRejects(env, tool.name);
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal });
+    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
     }

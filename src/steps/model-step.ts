@@ -5,10 +5,10 @@
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
-import { toolCallParams } from '../model/call.js';
+import { projectCall, toolCallParams } from '../model/call.js';
 import { buildPrompt, summarize } from '../model/prompt.js';
-import { countRequestTokens } from '../model/tokens.js';
-import { costUsd } from '../policy/pricing.js';
+import { budgetAllows } from '../policy/budget.js';
+import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
 import { scopeOf } from './types.js';
@@ -67,6 +67,15 @@ export async function prepareModelStep(
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
-  const inputTokens = countRequestTokens(toolCallParams(request));
-  return { request, projectedTokens: inputTokens + maxTokens, projectedUsd: costUsd(model, inputTokens, maxTokens) };
+  return { request, ...projectCall(toolCallParams(request)) };
+}
+
+/**
+ * The budget check of a step's `pause_turn` continuations: the same rule as
+ * the `withinBudget` guard before the first call, on the run's usage plus
+ * what this attempt has spent so far.
+ */
+export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
+  return (projection, spent) =>
+    budgetAllows({ used: addUsage(env.context.usage, spent), ...projection, budget: env.context.budget });
 }

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { StepwiseError } from '../errors.js';
+import { redactSecrets } from '../util/redact.js';
 import type { Store } from './types.js';
 
 /** Where `sqlite` (and an empty spec) puts the database, relative to the working directory. */
@@ -31,7 +32,7 @@ export function parseStoreSpec(spec: string | undefined, options: { cwd?: string
   }
   if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
   if (text.startsWith('postgres:') && text.length > 'postgres:'.length) return { kind: 'postgres', url: text.slice('postgres:'.length) };
-  throw new StepwiseError('usage', `Unknown store "${spec}": use ${ACCEPTED}.`);
+  throw new StepwiseError('usage', `Unknown store "${redactSecrets(spec ?? '')}": use ${ACCEPTED}.`);
 }
 
 /**
@@ -59,7 +60,7 @@ export async function openStore(spec?: string, options: { cwd?: string } = {}): 
     await store.migrate();
   } catch (error) {
     await store.close().catch(() => {});
-    throw new StepwiseError('store_failed', `Could not open the ${parsed.kind} store: ${(error as Error).message}`, { cause: error });
+    throw new StepwiseError('store_failed', `Could not open the ${parsed.kind} store: ${redactSecrets((error as Error).message)}`, { cause: error });
   }
   return store;
 }

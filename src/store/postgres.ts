@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
+import { redactSecrets } from '../util/redact.js';
 import type { NewJournalEntry, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
 import {
@@ -32,8 +33,9 @@ export function parsePostgresUrl(url: string): { url: string; schema: string | n
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (cause) {
-    throw new StepwiseError('usage', `Not a PostgreSQL URL: "${url}". Expected postgres://user@host:5432/db[?schema=name].`, { cause });
+  } catch {
+    // No cause kept: Node's URL error holds the input, password included.
+    throw new StepwiseError('usage', `Not a PostgreSQL URL: "${redactSecrets(url)}". Expected postgres://user@host:5432/db[?schema=name].`);
   }
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');

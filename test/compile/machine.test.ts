@@ -75,13 +75,16 @@ function toRoute(actor: AnyActorRef, total = 12500) {
 }
 
 describe('compile()', () => {
-  it('names the states after the step ids, plus the failed and cancelled states', () => {
+  it('names the states after the step ids, plus the done, failed and cancelled states', () => {
     const machine = compile(invoice);
-    expect(Object.keys(machine.states).sort()).toEqual([...Object.keys(invoice.steps), '$cancelled', '$failed'].sort());
+    expect(Object.keys(machine.states).sort()).toEqual([...Object.keys(invoice.steps), '$cancelled', '$done', '$failed'].sort());
     // Work steps are compound: ready → running → retrying | failed | budget_exhausted.
     expect(Object.keys(machine.states['extract']!.states).sort()).toEqual(['budget_exhausted', 'failed', 'ready', 'retrying', 'running']);
     expect(machine.states['extract']!.meta).toEqual({ stepwise: { kind: 'claude' } });
-    expect(machine.states['done']!.type).toBe('final');
+    // A final step evaluates its output first: `final.done` ends the run in `$done`, `final.failed` in `$failed`.
+    expect(machine.states['done']!.type).toBe('atomic');
+    expect(machine.states['done']!.meta).toEqual({ stepwise: { kind: 'final' } });
+    expect(machine.states['$done']!.type).toBe('final');
   });
 
   it('uses named guards and actions', () => {
@@ -287,8 +290,24 @@ describe('compile()', () => {
     actor.send(run(T0 + 8, 0));
     actor.send(done(T0 + 9, { paymentId: 'P-1' }));
     expect(value(actor)).toBe('done');
+    expect(actor.getSnapshot().status).toBe('active'); // the output is still to be evaluated
+    actor.send({ type: 'final.done', at: T0 + 9 });
+    expect(value(actor)).toBe('$done');
     expect(actor.getSnapshot().status).toBe('done');
     expect(ctx(actor).trail.map((e) => e.id)).toEqual(['extract', 'validate', 'route', 'cfo_approval', 'pay', 'done']);
+  });
+
+  it('a final step whose output fails ends the run $failed with kind invalid_data at that step', () => {
+    const actor = start();
+    toRoute(actor);
+    actor.send({ type: 'choice.take', at: T0 + 5, index: 1 });
+    actor.send({ type: 'REJECT', at: T0 + 6 });
+    expect(value(actor)).toBe('rejected');
+    actor.send({ type: 'final.failed', at: T0 + 7, message: 'the output of final step "rejected" failed: Expression `x` failed' });
+    expect(value(actor)).toBe('$failed');
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(ctx(actor).failure).toEqual({ kind: 'invalid_data', step: 'rejected', message: 'the output of final step "rejected" failed: Expression `x` failed' });
+    expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'rejected', status: 'failed' });
   });
 
   it('takes the onTimeout route on wait.timeout, and fails the run when there is none', () => {
@@ -417,6 +436,7 @@ describe('save and restore (rehydration)', () => {
     expect(restored.getSnapshot().can({ type: 'step.run', at: 0, projectedTokens: 0, projectedUsd: 0 })).toBe(false);
     restored.send({ type: 'REJECT', at: T0 + 6 });
     expect(value(restored)).toBe('rejected');
+    restored.send({ type: 'final.done', at: T0 + 6 });
     expect(restored.getSnapshot().status).toBe('done');
   });
 
@@ -454,8 +474,9 @@ describe('save and restore (rehydration)', () => {
     actor.send({ type: 'choice.take', at: T0 + 5, index: 2 });
     actor.send(run(T0 + 6, 0));
     actor.send(done(T0 + 7, { paymentId: 'P' }));
+    actor.send({ type: 'final.done', at: T0 + 7 });
     const restored = rehydrate(actor);
-    expect(value(restored)).toBe('done');
+    expect(value(restored)).toBe('$done');
     expect(restored.getSnapshot().status).toBe('done');
     expect(ctx(restored).steps['pay']?.output).toEqual({ paymentId: 'P' });
   });

@@ -136,14 +136,15 @@ describe('limits', () => {
     expect(await evaluate('[1..100].($ * 2)', { maxSteps: 1000 })).toHaveLength(100);
   });
 
-  it('reject a result larger than 1 MB', async () => {
-    await expect(evaluate('$pad("", 1100000, "x")')).rejects.toMatchObject({
+  it('reject a result larger than 4 MiB (a step output\'s cap)', async () => {
+    await expect(evaluate('$pad("", 4200000, "x")')).rejects.toMatchObject({
       code: 'expression_failed',
-      message: expect.stringMatching(/1100002 bytes of JSON, more than the limit of 1000000/),
+      message: expect.stringMatching(/4200002 bytes of JSON, more than the limit of 4194304/),
     });
-    await expect(evaluate('[1..300000]')).rejects.toMatchObject({
+    expect(await evaluate('$pad("", 4000000, "x")')).toHaveLength(4000000);
+    await expect(evaluate('[1..700000]')).rejects.toMatchObject({
       code: 'expression_failed',
-      message: expect.stringMatching(/more than the limit of 1000000/),
+      message: expect.stringMatching(/more than the limit of 4194304/),
     });
     expect(await evaluate('$pad("", 1000, "x")', { maxResultBytes: 2000 })).toHaveLength(1000);
     await expect(evaluate('$pad("", 1000, "é")', { maxResultBytes: 1500 })).rejects.toThrow(/2002 bytes/);

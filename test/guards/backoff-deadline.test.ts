@@ -125,4 +125,21 @@ describe('deadline', () => {
     const run = await engine.resume(started.runId);
     expect(run.failure?.kind).toBe('deadline');
   });
+
+  it('a run sleeping through a backoff wakes at the deadline, not at the end of the backoff', async () => {
+    const clock = new RecordingClock({ start: T0 });
+    const store = await sqlite(':memory:');
+    const engine = createEngine({ store, clock, model });
+    const tool = failingTool(vendorApi, { failures: 5 });
+    const run = await engine.start(definition({ ...retrying, id: 'deadline-sleep', deadline: '5s' }, [tool])); // backoff 10 s
+    expect(run).toMatchObject({ status: 'failed', resumable: false, failure: { kind: 'deadline', step: 'lookup' } });
+    expect(clock.sleeps).toEqual([5_000]); // the earlier of the backoff (10 s) and the deadline (5 s)
+    expect(clock.now()).toBe(T0 + 5_000);
+    expect(tool.calls()).toBe(1);
+    const failed = events(await engine.journal(run.runId), 'failed');
+    expect(failed.map((e) => [e.error?.kind, e.at])).toEqual([
+      ['tool_error', T0],
+      ['deadline', T0 + 5_000],
+    ]);
+  });
 });

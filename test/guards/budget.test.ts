@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { cli, lastJson, tempStore } from '../cli/helpers.js';
-import { events, rig, type Rig } from './helpers.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { definition, events, recordNote, rig, type Rig } from './helpers.js';
 
 const FILE = 'test/guards/fixtures/three-notes.yaml';
 
@@ -82,5 +83,51 @@ describe('token budget', () => {
     const resumed = await cli(['resume', stopped.runId, '--budget', '50000', '--json', ...store]);
     expect(resumed.code).toBe(0);
     expect(lastJson(resumed.stdout)).toMatchObject({ status: 'done', failure: null });
+  });
+
+  describe('pause_turn continuations', () => {
+    const paused = {
+      id: 'paused',
+      steps: {
+        write: { claude: { tool: 'record_note', prompt: 'Record a note titled Quarterly review.', maxTokens: 300 }, next: 'done' },
+        done: { final: true, output: '{% $steps.write.output %}' },
+      },
+    };
+
+    it('each continuation is projected against the budget before it is sent; one that would cross stopAt stops the run budget_exhausted', async () => {
+      const store = createMemoryStore();
+      const pausing = await rig({ faults: 'pause_turn=1', tools: [recordNote], store });
+      // A budget with room for the first call only: its projection lands exactly on 90 %.
+      const probe = await pausing.engine.start(definition(paused, [recordNote]), { detach: true });
+      const projected = (await pausing.engine.step(probe.runId), events(await pausing.engine.journal(probe.runId), 'started')[0]!.data as { projectedTokens: number }).projectedTokens;
+      const budget = Math.ceil(projected / 0.9);
+      const requestsBefore = pausing.emu.stats().requests;
+
+      const run = await pausing.engine.start(definition(paused, [recordNote]), { budget });
+      expect(run).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'write' } });
+      expect(run.failure?.message).toMatch(/paused.*would bring the run to \d+ tokens, past \d+ \(90 % of the \d+-token budget\)/);
+      expect(pausing.emu.stats().requests - requestsBefore).toBe(1); // the continuation was never sent
+      expect(run.usage.totalTokens).toBeGreaterThan(0); // the paused reply is charged
+      expect(run.usage.totalTokens).toBeLessThanOrEqual(0.9 * budget);
+      const journal = await pausing.engine.journal(run.runId);
+      expect(events(journal, 'budget_exhausted')).toMatchObject([{ step: 'write', error: { kind: 'budget' }, usage: { totalTokens: run.usage.totalTokens } }]);
+      expect(events(journal, 'failed')).toHaveLength(0);
+      await pausing.close();
+
+      // A model that no longer pauses, and a budget with room: resume finishes the run.
+      r = await rig({ tools: [recordNote], store });
+      const resumed = await r.engine.resume(run.runId, { budget: budget * 4 });
+      expect(resumed).toMatchObject({ status: 'done', failure: null });
+      expect(resumed.usage.totalTokens).toBeLessThanOrEqual(0.9 * budget * 4);
+      await store.close();
+    });
+
+    it('a model that keeps pausing never takes the run past stopAt × budget', async () => {
+      r = await rig({ faults: 'pause_turn=1', tools: [recordNote] });
+      for (const budget of [600, 1500, 3000]) {
+        const run = await r.engine.start(definition(paused, [recordNote]), { budget });
+        expect(run.usage.totalTokens, `budget ${budget}`).toBeLessThanOrEqual(0.9 * budget);
+      }
+    });
   });
 });

@@ -85,6 +85,54 @@ describe('failure kinds', () => {
     expect(run.failure?.message).toBe('step "lookup" uses tool "vendor_api", which no module provides');
   });
 
+  it('invalid_data: a final output expression that fails ends the run failed, naming the expression, not resumable', async () => {
+    r = await rig();
+    const def = definition(
+      {
+        id: 'bad-output',
+        steps: {
+          lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' }, next: 'done' },
+          done: { final: true, output: { name: '{% $steps.lookup.output.name + 1 %}' } },
+        },
+      },
+      [vendorApi],
+    );
+    const run = await r.engine.start(def);
+    expect(run).toMatchObject({ status: 'failed', resumable: false, output: null, failure: { kind: 'invalid_data', step: 'done' } });
+    expect(run.failure?.message).toContain('$steps.lookup.output.name + 1');
+    expect(run.failure?.message).toMatch(/final step "done"/);
+    expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+      ['lookup', 'done'],
+      ['done', 'failed'],
+    ]);
+    expect(await r.engine.get(run.runId)).toEqual(run); // persisted as returned
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'finished')).toHaveLength(0);
+    expect(events(journal, 'failed')).toMatchObject([{ step: 'done', error: { kind: 'invalid_data' } }]);
+    await expect(r.engine.resume(run.runId)).rejects.toThrow(/invalid_data/);
+  });
+
+  it('a final step whose output evaluates ends the run done with that output', async () => {
+    r = await rig();
+    const def = definition(
+      {
+        id: 'good-output',
+        steps: {
+          lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' }, next: 'done' },
+          done: { final: true, output: { name: '{% $steps.lookup.output.name %}' } },
+        },
+      },
+      [vendorApi],
+    );
+    const run = await r.engine.start(def);
+    expect(run).toMatchObject({ status: 'done', output: { name: 'ACME' }, failure: null });
+    expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+      ['lookup', 'done'],
+      ['done', 'done'],
+    ]);
+    expect(events(await r.engine.journal(run.runId), 'finished')).toMatchObject([{ step: 'done', output: { name: 'ACME' } }]);
+  });
+
   it('cancelled: a cancelled run keeps where it was and is not resumable', async () => {
     r = await rig();
     const started = await r.engine.start(definition(lookup(), [vendorApi]), { detach: true });

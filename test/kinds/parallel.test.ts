@@ -24,6 +24,7 @@ import {
   resolveModel,
   runContext,
   runEvents,
+  stateIdOf,
   stepState,
   target,
   type DriverDeps,
@@ -41,15 +42,13 @@ const workflow = Workflow.parse({
   steps: {
     a1: { tool: 'work', with: { name: 'a1' }, next: 'a2' },
     a2: { tool: 'work', with: { name: 'a2' }, next: 'a_end' },
-    a_end: { final: true },
     b1: { tool: 'work', with: { name: 'b1' }, next: 'b2' },
     b2: { tool: 'work', with: { name: 'b2' }, next: 'b_end' },
-    b_end: { final: true },
     finish: { final: true, output: '{% { "a": $steps.a2.output.did, "b": $steps.b2.output.did } %}' },
   },
 });
 
-/** Two regions, A (a1 → a2) and B (b1 → b2); when both end, the run finishes. */
+/** Two regions, A (a1 → a2) and B (b1 → b2), each ending in a plain final state; when both end, the run finishes. */
 function parallelMachine(): WorkflowMachine {
   const machine = machineSetup.createMachine({
     id: 'wf',
@@ -60,8 +59,8 @@ function parallelMachine(): WorkflowMachine {
       both: {
         type: 'parallel',
         states: {
-          A: { initial: 'a1', states: { a1: stepState(workflow, 'a1'), a2: stepState(workflow, 'a2'), a_end: stepState(workflow, 'a_end') } },
-          B: { initial: 'b1', states: { b1: stepState(workflow, 'b1'), b2: stepState(workflow, 'b2'), b_end: stepState(workflow, 'b_end') } },
+          A: { initial: 'a1', states: { a1: stepState(workflow, 'a1'), a2: stepState(workflow, 'a2'), a_end: { id: stateIdOf('a_end'), type: 'final' } } },
+          B: { initial: 'b1', states: { b1: stepState(workflow, 'b1'), b2: stepState(workflow, 'b2'), b_end: { id: stateIdOf('b_end'), type: 'final' } } },
         },
         onDone: target('finish'),
       },

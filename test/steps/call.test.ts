@@ -102,11 +102,32 @@ describe('classifyError', () => {
   const apiError = (status: number, message: string) => Anthropic.APIError.generate(status, { type: 'error', error: { type: 'x', message } }, message, new Headers());
 
   it('treats request errors as final and transient ones as retryable', () => {
-    expect(classifyError(apiError(400, 'messages: field required'))).toMatchObject({ kind: 'model_error', retryable: false });
-    expect(classifyError(apiError(401, 'invalid x-api-key'))).toMatchObject({ kind: 'model_error', retryable: false });
+    expect(classifyError(apiError(400, 'messages: field required'))).toMatchObject({ kind: 'invalid_request', retryable: false });
+    expect(classifyError(apiError(401, 'invalid x-api-key'))).toMatchObject({ kind: 'auth_error', retryable: false });
     for (const status of [408, 409, 429, 500, 529]) expect(classifyError(apiError(status, 'try later')).retryable).toBe(true);
     expect(classifyError(apiError(400, 'prompt is too long: 250000 tokens > 200000 maximum'))).toMatchObject({ kind: 'context_window', retryable: false });
     expect(classifyError(new Error('socket hang up'))).toEqual({ kind: 'model_error', message: 'socket hang up', retryable: true });
+  });
+
+  it('configuration errors fail at once with a kind and a message that say what to fix', () => {
+    const cases: Array<[number, string, RegExp]> = [
+      [401, 'auth_error', /ANTHROPIC_API_KEY/],
+      [403, 'permission_error', /permission/],
+      [404, 'not_found', /model name|ANTHROPIC_BASE_URL/],
+      [400, 'invalid_request', /request/],
+      [413, 'invalid_request', /request/],
+      [422, 'invalid_request', /request/],
+    ];
+    for (const [status, kind, fix] of cases) {
+      const result = classifyError(apiError(status, 'rejected'));
+      expect(result, String(status)).toMatchObject({ kind, retryable: false });
+      expect(result.message).toContain(String(status));
+      expect(result.message).toMatch(fix);
+    }
+    // The SDK's own error when neither an API key nor a token is set: no request is made, nothing to retry.
+    const local = classifyError(new Error('Could not resolve authentication method. Expected either apiKey or authToken to be set.'));
+    expect(local).toMatchObject({ kind: 'auth_error', retryable: false });
+    expect(local.message).toMatch(/set ANTHROPIC_API_KEY/);
   });
 
   it('never repeats an API key in a message', () => {
