@@ -36,10 +36,15 @@ export { scopeOf } from './steps/types.js';
 export { common as workStepFields, Mapping, StepId, Duration } from './definition/fields.js';
 export { compileMapping, evaluateMapping } from './expr/index.js';
 
+export { findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from './query/index.js';
+export type { RunReader, RunJson, RunDetail, RunListRow } from './query/index.js';
+export type { Timeline, TimelineRow, TimelineTotals } from './observe/timeline.js';
+export type { StoreStats, GroupStats } from './observe/stats.js';
+
 export { openStore } from './store/open.js';
 export { createMemoryStore } from './store/memory.js';
 export { createSqliteStore } from './store/sqlite.js';
-export type { Store } from './store/types.js';
+export type { Store, StoreHooks } from './store/types.js';
 
 export { resolveModel, environmentHasModel } from './model/client.js';
 export type { ModelOptions } from './model/client.js';
@@ -47,4 +52,4 @@ export { countTokens } from './model/tokens.js';
 
 export { StepwiseError, DefinitionError, RunNotFoundError, EventNotAcceptedError, ToolError } from './errors.js';
 export type { ErrorCode, DefinitionIssue } from './errors.js';
-export type { RunStatus, Failure, FailureKind, Usage, JournalEntry, RunRecord } from './run/types.js';
+export type { RunStatus, Failure, FailureKind, Usage, JournalEntry, RunRecord, RunFilter } from './run/types.js';

@@ -2,6 +2,7 @@
  * What the run-related commands share: opening the store, the model server and
  * an engine, printing progress on stderr, and closing it all.
  */
+import { crashStoreHooks } from '../engine/crash-points.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/view.js';
 import { openStore } from '../store/open.js';
@@ -23,8 +24,9 @@ export interface CommonOptions {
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Opens the store a `--store` spec names, with the crash points `STEPWISE_CRASH_AT` arms (no-ops when unset). */
 export async function withStore<T>(spec: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(spec);
+  const store = await openStore(spec, { hooks: crashStoreHooks });
   try {
     return await fn(store);
   } finally {

@@ -1,10 +1,11 @@
 /**
- * Small CLI helpers: reading `--input`/`--data` values, printing a run, colours
- * that honour NO_COLOR, and exit codes.
+ * Small CLI helpers: reading `--input`/`--data` values, printing a run (the
+ * object the query layer builds), colours that honour NO_COLOR, and exit codes.
  */
 import { readFileSync } from 'node:fs';
 import { StepwiseError } from '../errors.js';
 import type { RunView } from '../engine/view.js';
+import { runJson } from '../query/run.js';
 
 /** Parses a JSON argument, or reads it from a file when it starts with `@`. */
 export function readJsonArg(value: string | undefined, flag: string): unknown {
@@ -41,33 +42,10 @@ export function exitCodeFor(status: RunView['status']): number {
   return status === 'done' || status === 'waiting' || status === 'running' ? 0 : 1;
 }
 
-/** The run object `--json` prints (the contract of `run`, `resume`, `send`). */
-export function runJson(view: RunView): Record<string, unknown> {
-  return {
-    runId: view.runId,
-    workflow: view.workflow,
-    version: view.version,
-    status: view.status,
-    resumable: view.resumable,
-    output: view.output,
-    usage: view.usage,
-    budget: view.budget,
-    steps: view.steps.map((s) => ({
-      id: s.id,
-      visit: s.visit,
-      status: s.status,
-      attempts: s.attempts,
-      tokens: s.tokens,
-      inputTokens: s.inputTokens,
-      outputTokens: s.outputTokens,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-    })),
-    waitingFor: view.waitingFor,
-    failure: view.failure,
-    createdAt: view.createdAt,
-    updatedAt: view.updatedAt,
-  };
+/** Prints a run (its `--json` object, or a description) and returns the exit code it leaves. */
+export function printRun(view: RunView, json: boolean | undefined): number {
+  process.stdout.write(json ? `${JSON.stringify(runJson(view))}\n` : `${describeRun(view)}\n`);
+  return exitCodeFor(view.status);
 }
 
 export function describeRun(view: RunView): string {

@@ -2,13 +2,7 @@
 /** The `stepwise` command. */
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
-import { registerDefinitionCommands } from './commands/definitions.js';
-import { registerBenchCommand } from './commands/bench.js';
-import { registerEmulatorCommand } from './commands/emulator.js';
-import { registerInspectCommands } from './commands/inspect.js';
-import { registerObserveCommands } from './commands/observe.js';
-import { registerRunCommands } from './commands/runs.js';
-import { registerWorkerCommands } from './commands/worker.js';
+import { registerCommands } from './commands/index.js';
 import { redactSecrets } from '../util/redact.js';
 
 let exitCode = 0;
@@ -21,13 +15,7 @@ const program = new Command()
   .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
   .showHelpAfterError();
 
-registerDefinitionCommands(program, setExit);
-registerRunCommands(program, setExit);
-registerInspectCommands(program);
-registerObserveCommands(program, setExit);
-registerEmulatorCommand(program);
-registerBenchCommand(program);
-registerWorkerCommands(program, setExit);
+registerCommands(program, setExit);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,9 @@
 /**
  * Crash points for the durability tests: named places in the driver and the
  * stores where a test can make the process die with SIGKILL, so every moment a
- * crash must not lose anything is exercised with a real process death.
+ * crash must not lose anything is exercised with a real process death. The
+ * stores do not import this module: `mid-commit` reaches them through their
+ * `hooks` option ({@link crashStoreHooks}, passed in by the CLI).
  *
  * `STEPWISE_CRASH_AT=<point>[:<n>][@<delayMs>]` kills the process at the n-th
  * time (default 1st) `point` is reached, immediately or `delayMs` later (so the
@@ -15,6 +17,7 @@
  * insert), `backoff` (a retry's due time is committed, the process sleeps),
  * `waiting` (a wait is committed).
  */
+import type { StoreHooks } from '../store/types.js';
 
 export type CrashPointName = 'step-started' | 'mid-model' | 'mid-tool' | 'after-tool' | 'mid-commit' | 'backoff' | 'waiting';
 
@@ -44,3 +47,6 @@ function makeCrashPoint(plan: CrashPlan | null): (point: CrashPointName) => void
 
 /** Kills the process here when `STEPWISE_CRASH_AT` names this point (tests only). */
 export const crashPoint: (point: CrashPointName) => void = makeCrashPoint(parseCrashPlan(process.env['STEPWISE_CRASH_AT']));
+
+/** The store hooks that reach the crash points inside a store (`mid-commit`), for `openStore(spec, { hooks })`. */
+export const crashStoreHooks: StoreHooks = { midCommit: () => crashPoint('mid-commit') };

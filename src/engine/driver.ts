@@ -59,6 +59,12 @@ export interface DriverDeps {
   readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
   readonly breakers?: Breakers;
+  /**
+   * Path tests only (`stepwise test`): the branch a choice takes, whatever its
+   * conditions say. The conditions are still evaluated (an error still fails
+   * the choice); a number returned here replaces the branch they picked.
+   */
+  readonly chooseBranch?: (step: string) => number | undefined;
   /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
@@ -186,6 +192,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     maxOutputBytes,
     beforeModelCall: deps.beforeModelCall,
     breakers: deps.breakers,
+    chooseBranch: deps.chooseBranch,
     prepared: new Map<string, PreparedStep>(),
     context,
     phaseOf: (step) => active().steps.find((s) => s.id === step)?.phase,

@@ -27,6 +27,8 @@ import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
+import { runSummaries, type RunSummary } from '../query/list.js';
+import { runJournal } from '../query/journal.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -49,6 +51,8 @@ export interface EngineOptions {
    * Workers use it so a run keeps its own seed and fault spec.
    */
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
+  /** Path tests only (`stepwise test`): forces the branch of a choice (see `DriverDeps.chooseBranch`). */
+  readonly chooseBranch?: (step: string) => number | undefined;
   /**
    * The largest output a step may produce (a tool's return value, a model's
    * reply), measured as JSON bytes. A larger one, or one that is not plain
@@ -68,16 +72,7 @@ export interface StartOptions extends RunOptions {
   readonly detach?: boolean;
 }
 
-export interface RunSummary {
-  readonly runId: string;
-  readonly workflow: string;
-  readonly status: RunView['status'];
-  readonly version: string;
-  readonly usage: RunView['usage'];
-  readonly failure: RunView['failure'];
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
+export type { RunSummary } from '../query/list.js';
 
 export interface Engine {
   /** Starts a run and drives it until it waits, finishes or fails. */
@@ -152,6 +147,7 @@ export function createEngine(options: EngineOptions): Engine {
     cancels,
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
+    ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
     onCommit: (record: RunRecord) => {
       if (listeners.size === 0) return;
       const view = toView(record);
@@ -328,23 +324,12 @@ export function createEngine(options: EngineOptions): Engine {
       return toView(await load(runId));
     },
 
-    async list(filter) {
-      const records = await store.list(filter);
-      return records.map((r) => ({
-        runId: r.id,
-        workflow: r.workflow,
-        status: r.status,
-        version: r.version,
-        usage: r.usage,
-        failure: r.failure,
-        createdAt: r.createdAt,
-        updatedAt: r.updatedAt,
-      }));
+    list(filter) {
+      return runSummaries(store, filter);
     },
 
-    async journal(runId) {
-      await load(runId);
-      return store.journal(runId);
+    journal(runId) {
+      return runJournal(store, runId);
     },
 
     subscribe(listener) {

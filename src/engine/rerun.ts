@@ -2,18 +2,20 @@
  * Rerun a run from a chosen step as a new run: the steps before it keep the
  * outputs they produced, the chosen step and everything after it run again —
  * optionally on a changed definition (new prompt, new tool code). The new run
- * starts from a snapshot built here: the machine's initial snapshot with the
- * kept steps' results in its context and its state at the chosen step's entry.
+ * starts from the snapshot the machine reaches when it is sent again the
+ * events the original recorded up to the chosen step (see replay.ts): the kept
+ * steps' outputs, usage, attempts, branches and wait events are the machine's
+ * own, as the original had them when it first entered the step.
  */
 import { randomUUID } from 'node:crypto';
-import { createActor } from 'xstate';
-import type { RunContext, StepResult, TrailEntry } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
-import { kindOf, kindOfStep } from '../kinds/index.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
-import { zeroUsage, type RunRecord } from '../run/types.js';
+import type { RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
+import { wakeAtOf } from './driver.js';
+import { activeStepsOf } from './position.js';
+import { recordedHistory, replayTo } from './replay.js';
 import { storedDefinition, versionOf, type DefinitionSource } from './runtime.js';
 import { snapshotOf, type RunView } from './view.js';
 
@@ -33,66 +35,33 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   const step = workflow.steps[from];
   if (!step) throw new StepwiseError('usage', `no step "${from}" in ${workflow.id}; steps: ${Object.keys(workflow.steps).join(', ')}`);
   const old = snapshotOf(original).context;
-  const first = old.trail.findIndex((e) => e.id === from);
-  if (first < 0) throw new StepwiseError('usage', `run ${runId} never reached step "${from}", so there is nothing before it to keep`);
-
-  const kept: TrailEntry[] = old.trail.slice(0, first).filter((e) => workflow.steps[e.id]);
-  const keptIds = new Set(kept.map((e) => e.id));
-  const steps: Record<string, StepResult> = {};
-  for (const id of keptIds) if (old.steps[id]) steps[id] = old.steps[id];
-  const visits: Record<string, number> = {};
-  for (const e of kept) visits[e.id] = (visits[e.id] ?? 0) + 1;
-  const fingerprints: Record<string, readonly string[]> = {};
-  for (const id of keptIds) if (old.fingerprints[id]) fingerprints[id] = old.fingerprints[id];
-  const waited = [...kept].reverse().find((e) => kindOf(workflow.steps[e.id] ?? {})?.entered === 'waiting');
-  const event = waited ? old.event : null;
+  if (!old.trail.some((e) => e.id === from)) throw new StepwiseError('usage', `run ${runId} never reached step "${from}", so there is nothing before it to keep`);
 
   const now = engine.clock.now();
   const budget = resolveBudget(workflow.budget, original.options.budget);
-  const machine = compile(workflow);
-  const actor = createActor(machine, { input: { input: original.input, budget, at: now } });
-  actor.start();
-  const initial = actor.getPersistedSnapshot() as unknown as { value: unknown; context: RunContext } & Record<string, unknown>;
-  actor.stop();
-
-  const kind = kindOfStep(from, step);
-  const work = kind.flows === true;
-  const visit = (visits[from] ?? 0) + 1;
-  const entry: TrailEntry = {
-    id: from,
-    visit,
-    status: kind.entered,
-    attempts: 0,
-    tokens: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    startedAt: now,
-    endedAt: kind.entered === 'done' ? now : null,
-  };
-  const context: RunContext = {
-    ...initial.context,
-    steps,
-    trail: [...kept, entry],
-    visits: { ...visits, [from]: visit },
-    fingerprints,
-    event,
-    active: { [from]: { attempt: 0, retryAt: null, enteredAt: now } },
-    startedAt: now,
-  };
-  const snapshot = { ...initial, value: work ? { [from]: 'ready' } : from, context };
+  const history = await recordedHistory(engine.store, original);
+  const { snapshot, context, position } = replayTo(compile(workflow), workflow, { input: original.input, budget, at: now }, history, old.fingerprints, { step: from, at: now });
+  const kept = old.trail.slice(0, old.trail.findIndex((e) => e.id === from)).map((e) => e.id);
+  const replayed = context.trail.slice(0, -1).map((e) => e.id);
+  if (replayed.join('>') !== kept.join('>')) {
+    throw new StepwiseError(
+      'usage',
+      `the steps before "${from}" do not replay the same way on this definition: run ${runId} went ${[...kept, from].join(' → ')}, the definition goes ${[...replayed, from].join(' → ')}`,
+    );
+  }
   return {
     id: options.runId ?? randomUUID(),
     workflow: workflow.id,
     version: options.definition ? (options.definition.hash ?? versionOf(workflow)) : original.version,
     definition,
-    status: kind.entered === 'waiting' ? 'waiting' : 'running',
+    status: position.kind === 'wait' ? 'waiting' : 'running',
     input: original.input,
     output: null,
     failure: null,
-    usage: zeroUsage,
+    usage: context.usage,
     snapshot,
     options: original.options,
-    wakeAt: null,
+    wakeAt: wakeAtOf(workflow, activeStepsOf(workflow, snapshot as unknown as { value: unknown }).steps, context),
     lease: null,
     createdAt: now,
     updatedAt: now,

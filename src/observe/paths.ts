@@ -1,30 +1,31 @@
 /**
  * Path tests: every simple path of a definition's compiled machine, found
- * with `@xstate/graph`, then driven on a model server (the emulator) with the
- * real tools, the branch and event choices forced to follow the path. Reports
+ * with `@xstate/graph`, then each driven by the real engine (its driver,
+ * guards, journal, budget and breakers; a memory store and a manual clock) on
+ * a model server (the emulator) with the real tools, with the path's decisions
+ * forced: error routes, choice branches, wait events and timeouts. Reports
  * unreachable steps, dead ends (steps from which no final step can be
  * reached), paths whose worst case can exceed the budget, and paths that fail.
  */
+import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
-import { createActor, type AnyMachineSnapshot } from 'xstate';
-import { DONE_STATE, type RunContext } from '../compile/context.js';
-import { isWaitEventType } from '../compile/events.js';
+import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import { DONE_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import { activeSteps } from '../engine/driver.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
-import { stepRunOf } from '../compile/context.js';
-import type { FinalStep } from '../definition/schema.js';
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { ManualClock } from '../engine/clock.js';
+import { createEngine } from '../engine/engine.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
-import type { ModelConfig } from '../model/client.js';
+import { DEFAULT_MAX_TOKENS, type ModelConfig } from '../model/client.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { resolveBudget } from '../policy/budget.js';
 import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
-import { scopeOf, type StepEnv, type StepOutcome } from '../steps/types.js';
-import type { AnyTool } from '../tools/define.js';
+import { createMemoryStore } from '../store/memory.js';
+import type { AnyTool, ToolContext } from '../tools/define.js';
 
 /** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
 export type Decision = { step: string; take: 'done' | 'error' | `branch ${number}` | string };
@@ -167,104 +168,105 @@ function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
   return [...found.values()].flat();
 }
 
-/** Drives one path on `model` with the real tools; choices and events follow the path. */
+/**
+ * A model client that answers 400 (a request error, not retried) to the calls
+ * made while the run is at one of `failing`: how a path forces a model step's
+ * error route. Every other call goes to `model` as usual.
+ */
+function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, current: () => string | null): ModelConfig {
+  const refuse: Middleware = async (request, next) => {
+    const step = current();
+    if (step === null || !failing.has(step)) return next(request);
+    const body = { type: 'error', error: { type: 'invalid_request_error', message: `failure forced by the path test at "${step}"` } };
+    return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } });
+  };
+  return { ...model, client: model.client.withOptions({ middleware: [...model.client.middleware, refuse] }) };
+}
+
+/** The run's tools, where a tool called by a step in `failing` throws a non-retryable error: how a tool step's error route is forced. */
+function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet<string>): Map<string, AnyTool> {
+  const out = new Map<string, AnyTool>();
+  for (const [name, tool] of tools) {
+    out.set(name, {
+      ...tool,
+      run: (input: unknown, context: ToolContext) => {
+        if (failing.has(context.stepId)) throw Object.assign(new Error(`failure forced by the path test at "${context.stepId}"`), { retryable: false });
+        return tool.run(input, context);
+      },
+    });
+  }
+  return out;
+}
+
+/** Tokens the first attempt of a model step may use, by the step's `maxTokens` (as its kind bounds it). */
+function firstMaxTokens(workflow: Workflow, step: string): number {
+  const spec = workflow.steps[step];
+  return (spec ? kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.maxTokens : undefined) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
+}
+
+const MAX_EVENTS = 1000;
+
+/**
+ * Drives one path through the real engine (its driver, store, journal and
+ * guards) on a memory store and a manual clock: the path's error routes fail
+ * their step's effect (the tool throws, the model call is refused), its
+ * choices take the path's branch, its waits get the path's event, or time out
+ * when the clock is moved past their timeout.
+ */
 async function runPath(
   workflow: Workflow,
-  machine: ReturnType<typeof compile>,
   route: { steps: string[]; decisions: Decision[] },
   deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
 ): Promise<PathResult> {
-  const budget = resolveBudget(workflow.budget);
-  const actor = createActor(machine, { input: { input: deps.input, budget, at: Date.now() } }).start();
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
-  const context = () => actor.getSnapshot().context as RunContext;
+  const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
+  const clock = new ManualClock({ autoAdvance: true });
+  let current: string | null = null;
   let worst = 0;
-  let error: string | null = null;
-  const signal = new AbortController().signal;
-  try {
-    for (let i = 0; i < 1000; i++) {
-      const pos = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);
-      const at = Date.now();
-      if (pos.kind === 'work') {
-        const executor = kindOf(workflow.steps[pos.step]!)?.executor;
-        if (!executor) break;
-        const env: StepEnv = {
-          runId: 'path-test',
-          stepId: pos.step,
-          visit: context().visits[pos.step] ?? 1,
-          attempt: Math.max(stepRunOf(context(), pos.step).attempt, 1),
-          workflow,
-          context: context(),
-          tools: deps.tools,
-          model: deps.model,
-          signal,
-        };
-        if (pos.phase === 'ready') {
-          const prepared = await executor.prepare(env);
-          if (prepared.request && stepRunOf(context(), pos.step).attempt === 0) {
-            const step = workflow.steps[pos.step] as { retry?: Workflow['retry'] };
-            const maxTokens = prepared.request.maxTokens;
-            worst += visitWorstCase(prepared.projectedTokens - maxTokens, maxTokens, resolveRetry(step.retry, workflow.retry).maxAttempts);
-          }
-          actor.send({ type: 'step.run', at, projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
-          const after = positionOf(workflow, actor.getSnapshot() as unknown as SnapshotLike);
-          if (after.kind === 'work' && after.phase === 'running') {
-            const outcome: StepOutcome =
-              take.get(pos.step) === 'error'
-                ? { ok: false, error: { kind: 'tool_error', message: 'failure forced by the path test' }, retryable: false, usage: zeroUsage, latencyMs: 0 }
-                : await executor.execute({ ...env, attempt: stepRunOf(context(), pos.step).attempt }, prepared);
-            if (outcome.ok) actor.send({ type: 'step.done', at, output: outcome.output, usage: outcome.usage });
-            else {
-              actor.send({ type: 'step.failed', at, usage: outcome.usage, error: outcome.error, retryable: outcome.retryable, retryAt: at });
-              error = `${pos.step}: ${outcome.error.kind}: ${outcome.error.message}`;
-            }
-          }
-          continue;
-        }
-        if (pos.phase === 'retrying') {
-          actor.send({ type: 'step.retry', at });
-          continue;
-        }
-        break; // failed or budget_exhausted
-      }
-      if (pos.kind === 'choice') {
-        actor.send({ type: 'choice.take', at, index: Number(String(take.get(pos.step) ?? 'branch 0').split(' ')[1]) });
-        continue;
-      }
-      if (pos.kind === 'wait') {
-        const event = take.get(pos.step) ?? 'wait.timeout';
-        // A name the machine cannot accept is not sent: the machine would ignore it anyway.
-        if (event === 'wait.timeout') actor.send({ type: event, at });
-        else if (isWaitEventType(event)) actor.send({ type: event, at, data: { by: 'stepwise test' } });
-        continue;
-      }
-      if (pos.kind === 'finishing') {
-        const output = (workflow.steps[pos.step] as FinalStep).output;
-        try {
-          if (output !== undefined) await evaluateMapping(compileMapping(output), scopeOf({ runId: 'path-test', context: context() }));
-          actor.send({ type: 'final.done', at });
-        } catch (failure) {
-          error = `${pos.step}: invalid_data: ${(failure as Error).message}`;
-          actor.send({ type: 'final.failed', at, message: `the output of final step "${pos.step}" failed: ${(failure as Error).message}` });
-        }
-        continue;
-      }
-      break;
-    }
-    const snapshot = actor.getSnapshot();
-    const pos = positionOf(workflow, snapshot as unknown as SnapshotLike);
-    const status = pos.kind === 'final' ? 'done' : pos.kind === 'work' && pos.phase === 'budget_exhausted' ? 'budget_exhausted' : 'failed';
-    return {
-      steps: route.steps,
-      decisions: route.decisions,
-      status,
-      tokens: context().usage.totalTokens,
-      worstCaseTokens: worst,
-      error: status === 'done' ? null : (context().failure?.message ?? error),
-    };
-  } finally {
-    actor.stop();
+  const inspect = (event: InspectionEvent) => {
+    if (event.type !== '@xstate.snapshot') return;
+    const snapshot = event.snapshot as unknown as { value: unknown; context: RunContext };
+    current = top(snapshot);
+    // Every visit of a model step counts at its worst from its first attempt's projected cost, as `validate` bounds it.
+    const sent = event.event;
+    const projected = sent.type === 'step.run' && 'projectedTokens' in sent && typeof sent.projectedTokens === 'number' ? sent.projectedTokens : 0;
+    if (projected <= 0) return;
+    const step = Object.keys(snapshot.value as object)[0] ?? '';
+    if (stepRunOf(snapshot.context, step).attempt > 1) return;
+    const spec = workflow.steps[step] as { retry?: Workflow['retry'] } | undefined;
+    const maxTokens = firstMaxTokens(workflow, step);
+    worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
+  };
+  const engine = createEngine({
+    store: createMemoryStore(),
+    clock,
+    model: faultingModel(deps.model, failing, () => current),
+    inspect,
+    chooseBranch: (step) => {
+      const decision = take.get(step);
+      return decision?.startsWith('branch ') ? Number(decision.slice('branch '.length)) : undefined;
+    },
+  });
+  let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing) }, { input: deps.input });
+  for (let i = 0; view.status === 'waiting' && view.waitingFor && i < MAX_EVENTS; i++) {
+    const { step, events, timeoutAt } = view.waitingFor;
+    const decision = take.get(step) ?? 'wait.timeout';
+    if (events.includes(decision)) {
+      view = await engine.send(view.runId, decision, { by: 'stepwise test' });
+    } else if (decision === 'wait.timeout' && timeoutAt !== null) {
+      clock.advance(Math.max(0, timeoutAt - clock.now()));
+      view = await engine.resume(view.runId);
+    } else break;
   }
+  const status = view.status === 'done' ? 'done' : view.status === 'budget_exhausted' ? 'budget_exhausted' : 'failed';
+  return {
+    steps: route.steps,
+    decisions: route.decisions,
+    status,
+    tokens: view.usage.totalTokens,
+    worstCaseTokens: worst,
+    error: status === 'done' ? null : (view.failure?.message ?? `the run stopped ${view.status}${view.waitingFor ? ` at "${view.waitingFor.step}"` : ''}`),
+  };
 }
 
 /**
@@ -280,7 +282,7 @@ export async function testPaths(
   workflow: Workflow,
   deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
 ): Promise<PathReport> {
-  const { machine, budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
+  const { budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
   const findings: Finding[] = [];
   const ids = Object.keys(workflow.steps);
   for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
@@ -311,7 +313,7 @@ export async function testPaths(
   const limit = Math.floor(budget.tokens * budget.stopAt);
   const paths: PathResult[] = [];
   for (const route of routes) {
-    const result = await runPath(workflow, machine, route, deps);
+    const result = await runPath(workflow, route, deps);
     paths.push(result);
     const name = route.steps.join(' → ');
     if (result.status === 'budget_exhausted' || result.worstCaseTokens > limit) {

@@ -6,17 +6,12 @@
 import { RunNotFoundError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunRecord } from '../run/types.js';
 import { byUpdatedAt, journalPayload } from './rows.js';
+import { isRunnable } from './runnable.js';
 import { ConflictError, type ClaimOptions, type Store } from './types.js';
 
 interface Slot {
   run: RunRecord;
   journal: JournalEntry[];
-}
-
-function isRunnable(run: RunRecord, now: number): boolean {
-  const due = run.wakeAt !== null && run.wakeAt <= now;
-  const runnable = (run.status === 'running' && (run.wakeAt === null || due)) || (run.status === 'waiting' && due);
-  return runnable && (run.lease === null || run.lease.until < now);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { StepwiseError } from '../errors.js';
 import { redactSecrets } from '../util/redact.js';
-import type { Store } from './types.js';
+import type { Store, StoreHooks } from './types.js';
 
 /** Where `sqlite` (and an empty spec) puts the database, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = '.stepwise/stepwise.db';
@@ -42,18 +42,19 @@ export function parseStoreSpec(spec: string | undefined, options: { cwd?: string
  * const store = await openStore(process.env.STEPWISE_STORE ?? 'sqlite');   // <cwd>/.stepwise/stepwise.db
  * const other = await openStore('postgres://postgres@127.0.0.1:5432/app?schema=stepwise');
  */
-export async function openStore(spec?: string, options: { cwd?: string } = {}): Promise<Store> {
+export async function openStore(spec?: string, options: { cwd?: string; hooks?: StoreHooks } = {}): Promise<Store> {
   const parsed = parseStoreSpec(spec, options);
+  const hooks = options.hooks ? { hooks: options.hooks } : {};
   let store: Store;
   switch (parsed.kind) {
     case 'memory':
       store = (await import('./memory.js')).createMemoryStore();
       break;
     case 'sqlite':
-      store = (await import('./sqlite.js')).createSqliteStore({ path: parsed.path });
+      store = (await import('./sqlite.js')).createSqliteStore({ path: parsed.path, ...hooks });
       break;
     case 'postgres':
-      store = (await import('./postgres.js')).createPostgresStore({ url: parsed.url });
+      store = (await import('./postgres.js')).createPostgresStore({ url: parsed.url, ...hooks });
       break;
   }
   try {

@@ -14,8 +14,8 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, json, journalValues, runValues, toJournalEntry, toRunRecord,
   type JournalRow, type RunRow,
 } from './rows.js';
-import { ConflictError, type Store } from './types.js';
-import { crashPoint } from '../engine/crash-points.js';
+import { runnableSql } from './runnable.js';
+import { ConflictError, type Store, type StoreHooks } from './types.js';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` URL; a `schema` query parameter selects the schema too. */
@@ -24,6 +24,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Maximum pool size. Default 10. */
   readonly pool?: number;
+  /** Test hooks; see {@link StoreHooks}. */
+  readonly hooks?: StoreHooks;
 }
 
 const JSON_RUN_COLUMNS = new Set(['definition', 'input', 'output', 'failure', 'usage', 'snapshot', 'options']);
@@ -73,9 +75,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::jsonb'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::jsonb']]);
-  const RUNNABLE = `((status = 'running' AND (wake_at IS NULL OR wake_at <= $1))
-    OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= $1))
-    AND (lease_owner IS NULL OR lease_until < $1)`;
+  const RUNNABLE = runnableSql('$1');
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -191,7 +191,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           if (actual === undefined) throw new RunNotFoundError(runId);
           throw new ConflictError(runId, expectRevision ?? actual, actual);
         }
-        crashPoint('mid-commit');
+        options.hooks?.midCommit?.();
         if (journal.length > 0) {
           // A new statement after the row lock: sees every journal row committed before it.
           const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);

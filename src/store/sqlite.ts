@@ -14,8 +14,8 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord, type DecodeJson,
   type JournalRow, type RunRow,
 } from './rows.js';
-import { ConflictError, type Store } from './types.js';
-import { crashPoint } from '../engine/crash-points.js';
+import { runnableSql } from './runnable.js';
+import { ConflictError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` works for tests. */
@@ -24,11 +24,11 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /** Test hooks; see {@link StoreHooks}. */
+  readonly hooks?: StoreHooks;
 }
 
-const RUNNABLE = `((status = 'running' AND (wake_at IS NULL OR wake_at <= @now))
-  OR (status = 'waiting' AND wake_at IS NOT NULL AND wake_at <= @now))
-  AND (lease_owner IS NULL OR lease_until < @now)`;
+const RUNNABLE = runnableSql('@now');
 
 /**
  * The record after a commit: what the patch set comes from the patch itself, so
@@ -146,7 +146,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (actual === undefined) throw new RunNotFoundError(runId);
       throw new ConflictError(runId, expect ?? actual, actual);
     }
-    crashPoint('mid-commit');
+    options.hooks?.midCommit?.();
     appendJournal(runId, journal);
     return row;
   });

@@ -1,6 +1,8 @@
 /**
  * The storage contract every backend implements (memory, SQLite, PostgreSQL).
- * One conformance suite, `test/store/spec.ts`, runs against each of them.
+ * One conformance suite, `storeSpec` from `stepwise/testing`
+ * (src/testing/store-spec.ts), runs against each of them and against a
+ * user's own store.
  */
 import type { JournalEntry, NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 
@@ -9,6 +11,16 @@ export interface ClaimOptions {
   readonly now: number;
   readonly leaseMs: number;
   readonly limit: number;
+}
+
+/**
+ * Hooks a store calls at moments tests need to reach, injected by whoever
+ * opens the store (the CLI passes the crash points armed by
+ * `STEPWISE_CRASH_AT`); a store never imports them.
+ */
+export interface StoreHooks {
+  /** Inside `commit`'s transaction, after the run row is updated and before the journal is appended. A throw rolls the commit back. */
+  readonly midCommit?: () => void;
 }
 
 export interface Store {
@@ -31,9 +43,9 @@ export interface Store {
   /** The run's journal, in order. */
   journal(runId: string): Promise<JournalEntry[]>;
   /**
-   * Leases up to `limit` runnable runs to `owner`: status `running` or a due timer
-   * (`wakeAt <= now`), not leased or with an expired lease. Concurrent claimers
-   * never get the same run.
+   * Leases up to `limit` runnable runs to `owner` (defined once in ./runnable.ts:
+   * status `running` or a due timer, not leased or with an expired lease).
+   * Concurrent claimers never get the same run.
    */
   claim(options: ClaimOptions): Promise<RunRecord[]>;
   /** Extends a lease; false when the run is no longer leased to `owner`. */

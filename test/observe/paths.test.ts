@@ -1,4 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../src/definition/load.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { resolveModel } from '../../src/model/client.js';
+import { testPaths } from '../../src/observe/paths.js';
 import { cli, lastJson } from './cli.js';
 
 interface Report {
@@ -37,5 +43,57 @@ describe('stepwise test', () => {
     const report = lastJson<Report>(result.stdout);
     expect(report.findings.map((f) => f.kind).sort()).toEqual(['over_budget', 'unreachable']);
     expect(report.findings.find((f) => f.kind === 'unreachable')!.message).toContain('"orphan"');
+  });
+});
+
+describe('testPaths drives the real engine', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 1 });
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
+  const model = () => resolveModel({ baseURL: emu.url, apiKey: 'x', maxRetries: 0 });
+  const fixture = (name: string) => loadDefinition(path.join(import.meta.dirname, 'fixtures', name));
+
+  it('reports a wait timeout the workflow deadline makes impossible (only the real driver checks the deadline first)', async () => {
+    const definition = await fixture('deadline.yaml');
+    const report = await testPaths(definition.workflow, { input: {}, tools: definition.tools, model: model() });
+    const byEnd = new Map(report.paths.map((p) => [p.steps[p.steps.length - 1], p]));
+    expect([...byEnd.keys()].sort()).toEqual(['done', 'escalated']);
+    expect(byEnd.get('done')).toMatchObject({ status: 'done', error: null, decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'APPROVE' }] });
+    expect(byEnd.get('escalated')).toMatchObject({ status: 'failed', decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'wait.timeout' }] });
+    expect(byEnd.get('escalated')!.error).toBe('the workflow deadline passed');
+    expect(report.findings).toEqual([{ kind: 'path_failed', message: 'path check → approval → escalated failed on the model server: the workflow deadline passed' }]);
+  });
+
+  it('forces an error route by failing the step: an analyze step whose model call is refused takes onError', async () => {
+    const definition = await fixture('analyze-error.yaml');
+    const report = await testPaths(definition.workflow, { input: { text: 'my invoice is wrong' }, tools: definition.tools, model: model() });
+    expect(report.findings).toEqual([]);
+    const routes = report.paths.map((p) => ({ steps: p.steps.join('>'), status: p.status, decisions: p.decisions.map((d) => `${d.step}:${d.take}`) }));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { steps: 'classify>done', status: 'done', decisions: ['classify:done'] },
+        { steps: 'classify>fallback', status: 'done', decisions: ['classify:error'] },
+      ]),
+    );
+    const failed = report.paths.find((p) => p.steps.includes('fallback'))!;
+    const passed = report.paths.find((p) => p.steps.includes('done'))!;
+    expect(passed.tokens).toBeGreaterThan(0);
+    expect(failed.tokens).toBe(0); // the refused call used nothing
+    expect(failed.worstCaseTokens).toBe(passed.worstCaseTokens);
+  });
+
+  it('drives every branch of the invoice example with the real tools and decisions', async () => {
+    const definition = await loadDefinition('definitions/invoice-approval.yaml');
+    const input = JSON.parse(readFileSync('definitions/invoice-approval.input.json', 'utf8')) as unknown;
+    const report = await testPaths(definition.workflow, { input, tools: definition.tools, model: model() });
+    expect(report.findings).toEqual([]);
+    const blocked = report.paths.find((p) => p.decisions.some((d) => d.step === 'route' && d.take === 'branch 0'));
+    expect(blocked).toMatchObject({ status: 'done', steps: ['extract', 'validate', 'route', 'rejected'] });
+    const timedOut = report.paths.find((p) => p.decisions.some((d) => d.take === 'wait.timeout'));
+    expect(timedOut).toMatchObject({ status: 'done', steps: ['extract', 'validate', 'route', 'cfo_approval', 'escalated'] });
   });
 });

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
-import { makeRun } from './fixtures.js';
-import { storeSpec } from './spec.js';
+import { storeSpec } from '../../src/testing.js';
+import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
 
 const URL = process.env.STEPWISE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: URL, max: 2 });
@@ -18,7 +19,7 @@ afterAll(() => admin.end());
 const randomSchema = () => `stepwise_test_${randomBytes(6).toString('hex')}`;
 const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 
-storeSpec('postgres', async () => {
+storeSpec(vitest, 'postgres', async () => {
   const schema = randomSchema();
   const store = createPostgresStore({ url: URL, schema, pool: 5 });
   await store.migrate();
@@ -82,6 +83,38 @@ describe('PostgreSQL store with many workers', () => {
       expect(await stores[1]!.updateShared<number>('c', (v) => v ?? 0)).toBe(30);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('calls hooks.midCommit inside the commit transaction: a throw there keeps neither the update nor the journal', async () => {
+    const schema = randomSchema();
+    let calls = 0;
+    let fail = false;
+    const store = createPostgresStore({
+      url: URL,
+      schema,
+      hooks: {
+        midCommit: () => {
+          calls++;
+          if (fail) throw new Error('crash here');
+        },
+      },
+    });
+    try {
+      const run = makeRun();
+      await store.create(run, [entry()]);
+      await store.commit(run.id, patch({ status: 'waiting' }), [entry(), entry()]);
+      expect(calls).toBe(1);
+      fail = true;
+      await expect(store.commit(run.id, patch({ status: 'done' }), [entry()])).rejects.toThrow('crash here');
+      expect(calls).toBe(2);
+      const stored = await store.get(run.id);
+      expect(stored?.status).toBe('waiting');
+      expect(stored?.revision).toBe(1);
+      expect(await store.journal(run.id)).toHaveLength(3);
+    } finally {
+      await store.close();
       await dropSchema(schema);
     }
   });

@@ -9,22 +9,56 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
-import { makeRun } from './fixtures.js';
-import { storeSpec } from './spec.js';
+import { storeSpec } from '../../src/testing.js';
+import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'stepwise-sqlite-'));
 let n = 0;
 const nextPath = () => join(root, `db-${++n}`, 'stepwise.db');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-storeSpec('sqlite', async () => {
+storeSpec(vitest, 'sqlite', async () => {
   const store = createSqliteStore({ path: nextPath() });
   return { store, destroy: () => store.close() };
 });
 
 describe('SQLite store on a shared file', () => {
+  it('calls hooks.midCommit inside the commit transaction: a throw there keeps neither the update nor the journal', async () => {
+    const path = nextPath();
+    const probe = createSqliteStore({ path });
+    const seen: Array<Promise<number | undefined>> = [];
+    let fail = false;
+    const store = createSqliteStore({
+      path,
+      hooks: {
+        midCommit: () => {
+          // Another connection reads (synchronously, at this moment) the last committed revision: this commit is not visible yet.
+          seen.push(probe.get(runId).then((r) => r?.revision));
+          if (fail) throw new Error('crash here');
+        },
+      },
+    });
+    const run = makeRun();
+    const runId = run.id;
+    try {
+      await store.create(run, [entry()]);
+      await store.commit(run.id, patch({ status: 'waiting' }), [entry(), entry()]);
+      fail = true;
+      await expect(store.commit(run.id, patch({ status: 'done' }), [entry()])).rejects.toThrow('crash here');
+      expect(await Promise.all(seen)).toEqual([0, 1]);
+      const stored = await probe.get(run.id);
+      expect(stored?.status).toBe('waiting');
+      expect(stored?.revision).toBe(1);
+      expect(await probe.journal(run.id)).toHaveLength(3);
+    } finally {
+      await store.close();
+      await probe.close();
+    }
+  });
+
   it('creates the directory, uses WAL and records the schema version', async () => {
     const path = nextPath();
     const store = createSqliteStore({ path, synchronous: 'NORMAL', busyTimeoutMs: 1000 });

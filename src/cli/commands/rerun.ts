@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadDefinition } from '../../definition/load.js';
 import { createEngine } from '../../engine/engine.js';
 import { rerun } from '../../engine/rerun.js';
-import { RunNotFoundError } from '../../errors.js';
-import { describeRun, exitCodeFor, parseIntArg, runJson } from '../io.js';
+import { findRun } from '../../query/run.js';
+import { parseIntArg, printRun } from '../io.js';
 import { log, progressPrinter, withStore } from '../context.js';
 import { openModelServer } from '../model-server.js';
 
@@ -22,8 +22,7 @@ export function registerRerunCommand(program: Command, setExit: (code: number) =
     .action(async (runId: string, opts: { from: string; definition?: string; store?: string; seed?: string; faults?: string; replay?: string; json?: boolean }) => {
       const definition = opts.definition ? await loadDefinition(opts.definition) : undefined;
       await withStore(opts.store, async (store) => {
-        const record = await store.get(runId);
-        if (!record) throw new RunNotFoundError(runId);
+        const record = await findRun(store, runId);
         const server = await openModelServer({
           seed: parseIntArg(opts.seed, '--seed') ?? record.options.seed,
           faults: opts.faults ?? record.options.faults,
@@ -34,8 +33,7 @@ export function registerRerunCommand(program: Command, setExit: (code: number) =
           const engine = createEngine({ store, model: server.model });
           engine.subscribe(progressPrinter());
           const view = await rerun(engine, runId, opts.from, definition ? { definition } : {});
-          process.stdout.write(opts.json ? `${JSON.stringify(runJson(view))}\n` : `${describeRun(view)}\n`);
-          setExit(exitCodeFor(view.status));
+          setExit(printRun(view, opts.json));
         } finally {
           await server.close();
         }

@@ -1,7 +1,8 @@
 /** `stats`: completion rate, tokens and cost per run, failures by kind, for a store. */
 import type { Command } from 'commander';
-import type { JournalEntry, RunStatus } from '../../run/types.js';
-import { renderStats, storeStats } from '../../observe/stats.js';
+import type { RunStatus } from '../../run/types.js';
+import { renderStats } from '../../observe/stats.js';
+import { runStats } from '../../query/stats.js';
 import { parseIntArg } from '../io.js';
 import { withStore } from '../context.js';
 
@@ -16,14 +17,11 @@ export function registerStatsCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (opts: { store?: string; workflow?: string; status?: string[]; limit: string; json?: boolean }) => {
       await withStore(opts.store, async (store) => {
-        const runs = await store.list({
+        const stats = await runStats(store, {
           ...(opts.workflow ? { workflow: opts.workflow } : {}),
           ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
           limit: parseIntArg(opts.limit, '--limit') ?? 10000,
         });
-        const journals = new Map<string, JournalEntry[]>();
-        for (const run of runs) journals.set(run.id, await store.journal(run.id));
-        const stats = storeStats(runs, journals);
         process.stdout.write(opts.json ? `${JSON.stringify(stats)}\n` : `${renderStats(stats).join('\n')}\n`);
       });
     });

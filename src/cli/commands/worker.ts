@@ -1,11 +1,11 @@
 /**
- * `worker` and `prune`: work runs from a shared store with leases until told
- * to stop (SIGTERM/SIGINT drain: steps in flight finish and commit, leases are
- * released), and delete finished runs older than a duration.
+ * `worker`: work runs from a shared store with leases until told to stop
+ * (SIGTERM/SIGINT drain: steps in flight finish and commit, leases are
+ * released).
  */
 import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.js';
-import { finishedStatuses, runStatuses as statuses, type RunOptions, type RunStatus } from '../../run/types.js';
+import type { RunOptions } from '../../run/types.js';
 import { StepwiseError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { log, withStore, type CommonOptions } from '../context.js';
@@ -45,8 +45,7 @@ function emulatorsPerRun(worker: { seed: number | undefined; faults: string | un
   };
 }
 
-
-export function registerWorkerCommands(program: Command, setExit: (code: number) => void): void {
+export function registerWorkerCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('worker')
     .description('work runs from a shared store (e.g. PostgreSQL) with leases until SIGTERM, or until idle with --exit-when-idle')
@@ -124,27 +123,6 @@ export function registerWorkerCommands(program: Command, setExit: (code: number)
           await perRun.close();
           await server.close();
         }
-      });
-    });
-
-  program
-    .command('prune')
-    .description('delete finished runs (and their journals) last updated longer ago than a duration')
-    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h, 0s')
-    .option('--status <status...>', `statuses to prune (default ${finishedStatuses.join(', ')})`)
-    .option('--store <spec>', 'store spec')
-    .option('--json', 'print {"pruned": n}')
-    .action(async (opts: { olderThan: string; status?: string[]; store?: string; json?: boolean }) => {
-      const olderThanMs = parseDuration(opts.olderThan);
-      // Only runs that stopped may be pruned: a running or waiting run is still somebody's work.
-      const prunable: readonly RunStatus[] = statuses.filter((s) => s !== 'running' && s !== 'waiting');
-      const refused = (opts.status ?? []).filter((s) => !prunable.includes(s as RunStatus));
-      if (refused.length) throw new StepwiseError('usage', `Cannot prune status ${refused.join(', ')}: prune removes stopped runs (${prunable.join(', ')}).`);
-      await withStore(opts.store, async (store) => {
-        const engine = createEngine({ store, model: { apiKey: 'unused' } });
-        const pruned = await engine.prune({ olderThanMs, ...(opts.status ? { statuses: opts.status as RunStatus[] } : {}) });
-        process.stdout.write(opts.json ? `${JSON.stringify({ pruned })}\n` : `pruned ${pruned} run${pruned === 1 ? '' : 's'}\n`);
-        setExit(0);
       });
     });
 }

@@ -13,7 +13,7 @@ function defaultInput(file: string): string | undefined {
   return existsSync(candidate) ? `@${candidate}` : undefined;
 }
 
-export function registerPathsCommand(program: Command, setExit: (code: number) => void): void {
+export function registerTestCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('test <file>')
     .description('walk every path of a definition on the emulator: unreachable steps, dead ends, paths that can exceed the budget; exit 1 if any')

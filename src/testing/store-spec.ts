@@ -1,20 +1,74 @@
 /**
- * The store conformance suite: every backend passes the same tests. A backend's
- * test file calls `storeSpec(name, init)`, where `init` gives a fresh, empty,
+ * The store conformance suite: every backend passes the same tests, and so
+ * can a user's own. A backend's test file calls `storeSpec(test, name, init)`,
+ * where `test` brings the test runner's functions (vitest's, or any with the
+ * same `describe`/`it`/`expect`), and `init` gives a fresh, empty,
  * migrated-or-not store and a `destroy` that removes it.
+ *
+ * It imports no test runner itself, so `stepwise/testing` loads without one.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunNotFoundError } from '../../src/errors.js';
-import type { RunRecord } from '../../src/run/types.js';
-import { ConflictError, type Store } from '../../src/store/types.js';
-import { entry, makeRun, patch } from './fixtures.js';
+import { RunNotFoundError } from '../errors.js';
+import type { RunRecord } from '../run/types.js';
+import { ConflictError, type Store } from '../store/types.js';
+import { entry, makeRun, patch } from './store-fixtures.js';
 
 export interface StoreFixture {
   store: Store;
   destroy(): Promise<void>;
 }
 
-export function storeSpec(name: string, init: () => Promise<StoreFixture>): void {
+/** The assertions the suite uses: a subset of vitest's (and Jest's) `expect`. */
+export interface StoreSpecAssertion {
+  toEqual(expected: unknown): void;
+  toBe(expected: unknown): void;
+  toBeNull(): void;
+  toBeInstanceOf(expected: unknown): void;
+  toMatchObject(expected: object): void;
+  toHaveLength(length: number): void;
+  toBeUndefined(): void;
+  toBeDefined(): void;
+  toBeTruthy(): void;
+  toBeFalsy(): void;
+  toContain(item: unknown): void;
+  toBeGreaterThan(n: number): void;
+  toBeGreaterThanOrEqual(n: number): void;
+  toBeLessThan(n: number): void;
+  toBeLessThanOrEqual(n: number): void;
+  toThrow(expected?: string | RegExp): void;
+  readonly not: StoreSpecAssertion;
+  readonly rejects: {
+    toBeInstanceOf(expected: unknown): Promise<void>;
+    toThrow(expected?: string | RegExp): Promise<void>;
+    toMatchObject(expected: object): Promise<void>;
+  };
+}
+
+/** The test runner functions the suite registers its tests with: `import * as vitest from 'vitest'` fits. */
+export interface StoreSpecTest {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: () => Promise<void>): void;
+  beforeEach(body: () => Promise<void>): void;
+  afterEach(body: () => Promise<void>): void;
+  expect(actual: unknown, message?: string): StoreSpecAssertion;
+}
+
+/**
+ * Registers the store conformance suite for one backend.
+ *
+ * @example
+ * ```ts
+ * import * as vitest from 'vitest';
+ * import { storeSpec } from 'stepwise/testing';
+ * import { createMyStore } from '../src/my-store.js';
+ *
+ * storeSpec(vitest, 'my-store', async () => {
+ *   const store = createMyStore({ url: process.env.MY_STORE_URL! });
+ *   return { store, destroy: () => store.close() };
+ * });
+ * ```
+ */
+export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise<StoreFixture>): void {
+  const { describe, it, expect, beforeEach, afterEach } = test;
   describe(`Store conformance: ${name}`, () => {
     let fixture: StoreFixture;
     let store: Store;

@@ -1,12 +1,11 @@
-/** `validate` and `schema`: checking definitions and exporting the JSON Schema. */
+/** `validate <files...>`: check definitions, print each one's worst-case tokens and warn past its budget. */
 import type { Command } from 'commander';
 import { loadDefinition } from '../../definition/load.js';
-import { workflowJsonSchemaText } from '../../definition/json-schema.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
 import { budgetWarning, worstCaseOf } from '../worst-case.js';
 
-export function registerDefinitionCommands(program: Command, setExit: (code: number) => void): void {
+export function registerValidateCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('validate <files...>')
     .description('check definitions; prints file:line:col: message for each problem')
@@ -36,12 +35,5 @@ export function registerDefinitionCommands(program: Command, setExit: (code: num
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
       setExit(failed ? 1 : 0);
-    });
-
-  program
-    .command('schema')
-    .description('print the JSON Schema of the definition format (for editor autocompletion)')
-    .action(() => {
-      process.stdout.write(workflowJsonSchemaText());
     });
 }

@@ -1,8 +1,9 @@
 /**
- * Builders for run records and journal entries used by the store tests.
+ * Builders for run records and journal entries used by the store conformance
+ * suite (and the store tests beside it).
  */
-import type { NewJournalEntry, RunPatch, RunRecord, StoredDefinition } from '../../src/run/types.js';
-import { zeroUsage } from '../../src/run/types.js';
+import type { NewJournalEntry, RunPatch, RunRecord, StoredDefinition } from '../run/types.js';
+import { zeroUsage } from '../run/types.js';
 
 let counter = 0;
 

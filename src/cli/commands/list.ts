@@ -1,0 +1,39 @@
+/** `list`: the runs of a store, newest first, filtered, with totals. */
+import type { Command } from 'commander';
+import { checkStatuses, listRuns } from '../../query/list.js';
+import { runStatuses as statuses, type RunStatus } from '../../run/types.js';
+import { withStore } from '../context.js';
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+export function registerListCommand(program: Command): void {
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .option('--store <spec>', 'store spec')
+    .option('--status <status...>', `only these statuses (${statuses.join(', ')})`)
+    .option('--workflow <id>', 'only runs of this workflow')
+    .option('--limit <n>', 'at most n runs', '100')
+    .option('--json', 'print one JSON array')
+    .action(async (opts: { store?: string; status?: string[]; workflow?: string; limit: string; json?: boolean }) => {
+      checkStatuses(opts.status);
+      await withStore(opts.store, async (store) => {
+        const rows = await listRuns(store, {
+          ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
+          ...(opts.workflow ? { workflow: opts.workflow } : {}),
+          limit: Number(opts.limit),
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(rows)}\n`);
+          return;
+        }
+        for (const r of rows) {
+          process.stdout.write(`${pad(r.runId, 38)}${pad(r.workflow, 22)}${pad(r.status, 18)}${pad(String(r.tokens), 8)}${new Date(r.createdAt).toISOString()}\n`);
+        }
+        const byStatus = statuses.map((s) => [s, rows.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
+        process.stdout.write(`${rows.length} runs${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${rows.reduce((t, r) => t + r.tokens, 0)} tokens\n`);
+      });
+    });
+}

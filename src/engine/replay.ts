@@ -1,0 +1,172 @@
+/**
+ * Replay: a run's machine driven again through the events its journal
+ * recorded, up to the moment it first entered a chosen step. What the driver
+ * once sent (`step.run`, `step.done` with the recorded output and usage,
+ * `step.failed`, `step.retry`, `choice.take` with the recorded branch, the
+ * recorded wait event or timeout, `run.resume`) is sent again to a fresh actor,
+ * so the snapshot is the machine's own, never one built by hand. `rerun --from`
+ * starts its new run from it.
+ */
+import { createActor, transition, type Actor } from 'xstate';
+import type { RunContext } from '../compile/context.js';
+import { isWaitEventType, type RunEvent } from '../compile/events.js';
+import type { WorkflowMachine } from '../compile/machine.js';
+import type { Workflow } from '../definition/schema.js';
+import { RunNotFoundError, StepwiseError } from '../errors.js';
+import type { ResolvedBudget } from '../policy/budget.js';
+import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord } from '../run/types.js';
+import type { Store } from '../store/types.js';
+import { positionOf, type Position } from './position.js';
+
+/** Part of a run's recorded history: journal entries, replayed until `stop.step` is entered (the event that enters it stamped `stop.at`). */
+export interface HistorySegment {
+  readonly runId: string;
+  readonly entries: readonly JournalEntry[];
+  readonly stop: { readonly step: string; readonly at: number } | null;
+}
+
+/** The `created` entry of a rerun names the run and step it started from. */
+function rerunOrigin(entries: readonly JournalEntry[]): { runId: string; from: string } | null {
+  const data = entries[0]?.event === 'created' ? entries[0].data : undefined;
+  if (typeof data !== 'object' || data === null) return null;
+  const { rerunOf, from } = data as { rerunOf?: unknown; from?: unknown };
+  return typeof rerunOf === 'string' && typeof from === 'string' ? { runId: rerunOf, from } : null;
+}
+
+/**
+ * Everything `record` went through, oldest first: a rerun's own journal starts
+ * where the run it reran entered the rerun step, so the history of that run,
+ * up to that point, comes first.
+ */
+export async function recordedHistory(store: Store, record: RunRecord, depth = 0): Promise<HistorySegment[]> {
+  const entries = await store.journal(record.id);
+  const origin = rerunOrigin(entries);
+  if (!origin) return [{ runId: record.id, entries, stop: null }];
+  if (depth > 100) throw new StepwiseError('usage', `run ${record.id} is a rerun of a rerun more than 100 times over`);
+  const before = await store.get(origin.runId);
+  if (!before) throw new RunNotFoundError(origin.runId);
+  const earlier = await recordedHistory(store, before, depth + 1);
+  const last = earlier[earlier.length - 1]!;
+  return [...earlier.slice(0, -1), { ...last, stop: { step: origin.from, at: record.createdAt } }, { runId: record.id, entries, stop: null }];
+}
+
+const stepOf = (position: Position): string | null => ('step' in position ? position.step : null);
+
+/** The events the driver sent when it wrote `entry`, given where the run is; `next` is the entry after it. */
+function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
+  const at = entry.at;
+  const data = (entry.data ?? {}) as Record<string, unknown>;
+  switch (entry.event) {
+    case 'started': {
+      // A restored attempt ran again without a new event.
+      if (data['rerun'] === true || position.kind !== 'work') return [];
+      const run: RunEvent = { type: 'step.run', at, projectedTokens: 0, projectedUsd: 0 };
+      if (position.phase === 'retrying') return [{ type: 'step.retry', at }, run];
+      return position.phase === 'ready' ? [run] : [];
+    }
+    case 'completed': {
+      const fp = fingerprint();
+      return [{ type: 'step.done', at, output: entry.output ?? null, usage: entry.usage ?? zeroUsage, ...(fp !== undefined ? { fingerprint: fp } : {}) }];
+    }
+    case 'failed': {
+      if (position.kind !== 'work') return []; // a choice or the deadline failed the run: nothing went on from there
+      const retry = next?.event === 'retry_scheduled' && next.step === entry.step ? (next.data as { retryAt?: unknown } | undefined) : undefined;
+      const failed: RunEvent = {
+        type: 'step.failed',
+        at,
+        usage: entry.usage ?? zeroUsage,
+        // The journal holds the kind the driver reported, a FailureKind.
+        error: { kind: (entry.error?.kind ?? 'tool_error') as FailureKind, message: entry.error?.message ?? 'failed' },
+        retryable: retry !== undefined,
+        retryAt: typeof retry?.retryAt === 'number' ? retry.retryAt : null,
+      };
+      // The step's input could not be prepared: the driver started the attempt and failed it at once.
+      return position.phase === 'ready' ? [{ type: 'step.run', at, projectedTokens: 0, projectedUsd: 0 }, failed] : [failed];
+    }
+    case 'choice':
+      return typeof data['branch'] === 'number' ? [{ type: 'choice.take', at, index: data['branch'] }] : [];
+    case 'event': {
+      const type = data['type'];
+      if (typeof type !== 'string' || !isWaitEventType(type)) return [];
+      return [{ type, at, ...(data['data'] !== null && data['data'] !== undefined ? { data: data['data'] } : {}) }];
+    }
+    case 'timeout':
+      return [{ type: 'wait.timeout', at }];
+    case 'resumed':
+      // The rerun keeps its own budget (the original's, or the changed definition's).
+      return [{ type: 'run.resume', at, budget: context.budget }];
+    default:
+      return [];
+  }
+}
+
+/** Entries that say what happened at a step, and so must be where the replayed machine is. */
+const stepEvents = new Set<JournalEntry['event']>(['started', 'completed', 'failed', 'choice', 'event', 'timeout']);
+
+/**
+ * Drives a fresh actor of `machine` through `history` until it first enters
+ * `target.step`, and returns its persisted snapshot (with its context and position). The event that enters a
+ * stop is stamped with the stop's time, so the step is entered "now" (a wait's
+ * timeout counts from then); every other event keeps its recorded time.
+ *
+ * @example
+ * ```ts
+ * const { snapshot } = replayTo(compile(workflow), workflow, { input, budget, at: now }, history, runFingerprints, { step: 'pay', at: now });
+ * ```
+ */
+export function replayTo(
+  machine: WorkflowMachine,
+  workflow: Workflow,
+  input: { readonly input: unknown; readonly budget: ResolvedBudget; readonly at: number },
+  history: readonly HistorySegment[],
+  fingerprints: RunContext['fingerprints'],
+  target: { readonly step: string; readonly at: number },
+): { readonly snapshot: ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>; readonly context: RunContext; readonly position: Position } {
+  const actor = createActor(machine, { input });
+  actor.start();
+  const position = () => positionOf(workflow, actor.getSnapshot());
+  const done = () => ({ snapshot: actor.getPersistedSnapshot(), context: actor.getSnapshot().context, position: position() });
+  try {
+    const used = new Map<string, number>();
+    /** Whether sending `event` enters `step` (a new visit of it); if so, it is sent stamped `at`. */
+    const sendEntering = (event: RunEvent, stops: ReadonlyArray<{ step: string; at: number }>): boolean => {
+      const before = actor.getSnapshot();
+      const [after] = transition(machine, before, event);
+      const stop = stops.find((s) => (after.context.visits[s.step] ?? 0) > (before.context.visits[s.step] ?? 0));
+      actor.send(stop ? { ...event, at: stop.at } : event);
+      return stop !== undefined;
+    };
+    if (stepOf(position()) === target.step) return done();
+    for (const segment of history) {
+      const stops = segment.stop ? [target, segment.stop] : [target];
+      let stopped = false;
+      for (let i = 0; i < segment.entries.length && !stopped; i++) {
+        const entry = segment.entries[i]!;
+        const pos = position();
+        if (stepEvents.has(entry.event) && entry.step !== null && entry.step !== stepOf(pos)) {
+          throw new StepwiseError(
+            'usage',
+            `run ${segment.runId} went through step "${entry.step}" where this definition is at "${stepOf(pos) ?? pos.kind}": rerun on a definition whose steps before "${target.step}" route the same way`,
+          );
+        }
+        const fingerprint = () => {
+          if (!entry.step) return undefined;
+          const n = used.get(entry.step) ?? 0;
+          used.set(entry.step, n + 1);
+          return fingerprints[entry.step]?.[n];
+        };
+        for (const event of eventsOf(entry, segment.entries[i + 1], pos, actor.getSnapshot().context, fingerprint)) {
+          if (sendEntering(event, stops)) {
+            stopped = true;
+            break;
+          }
+        }
+      }
+      if (stepOf(position()) === target.step && stopped) return done();
+    }
+    const at = position();
+    throw new StepwiseError('usage', `replaying the recorded steps did not reach "${target.step}" (they end at "${stepOf(at) ?? at.kind}")`);
+  } finally {
+    actor.stop();
+  }
+}

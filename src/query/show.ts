@@ -1,0 +1,25 @@
+/** Everything `show` prints about one run: the object of `show --json`. */
+import { toView } from '../engine/view.js';
+import { buildTimeline, type Timeline } from '../observe/timeline.js';
+import type { JournalEntry } from '../run/types.js';
+import type { RunReader } from './reader.js';
+import { findRun, runJson, type RunJson } from './run.js';
+
+export interface RunDetail extends RunJson {
+  /** The definition the run started with: its content hash and the file it came from. */
+  readonly definition: { readonly version: string; readonly source: string | null };
+  readonly timeline: Timeline;
+  readonly journal: JournalEntry[];
+}
+
+/** The run object plus its definition, timeline and journal; throws `RunNotFoundError` when the run does not exist. */
+export async function showRun(reader: RunReader, runId: string): Promise<RunDetail> {
+  const record = await findRun(reader, runId);
+  const journal = await reader.journal(runId);
+  return {
+    ...runJson(toView(record)),
+    definition: { version: record.version, source: record.definition.source },
+    timeline: buildTimeline(journal, record.failure),
+    journal,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The query layer (src/query) is what the CLI prints: `show --json`,
+ * `list --json` and `stats --json` of real CLI runs on a SQLite file equal
+ * what the query functions return over the same store, and `engine.list`
+ * and `engine.journal` are the same queries.
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine.js';
+import { RunNotFoundError, StepwiseError } from '../../src/errors.js';
+import { findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from '../../src/query/index.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { cli, invoice, lastJson, tempStore } from '../observe/cli.js';
+
+const spec = tempStore();
+const path = spec.slice('sqlite:'.length);
+const ids: Record<string, string> = {};
+let store: Store;
+
+/** What a value looks like once printed as JSON and read back. */
+const printed = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+beforeAll(async () => {
+  const runs = {
+    waiting: ['run', ...invoice],
+    done: ['run', 'definitions/support-triage.yaml', '--input', '@definitions/support-triage.input.json'],
+    failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
+  };
+  for (const [name, args] of Object.entries(runs)) {
+    const result = await cli([...args, '--store', spec, '--json']);
+    ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
+  }
+  store = createSqliteStore({ path });
+}, 120_000);
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dirname(path), { recursive: true, force: true });
+});
+
+describe('the query layer is what the CLI prints', () => {
+  it('show --json is showRun: the run object, its definition, timeline and journal', async () => {
+    for (const id of Object.values(ids)) {
+      const shown = lastJson((await cli(['show', id, '--store', spec, '--json'])).stdout);
+      const detail = await showRun(store, id);
+      expect(shown).toEqual(printed(detail));
+      expect(detail.timeline).toEqual(await runTimeline(store, id));
+      expect(detail.journal).toEqual(await runJournal(store, id));
+      const { definition, timeline, journal, ...run } = detail;
+      expect(run).toEqual(await getRun(store, id));
+      expect(definition.version).toBe((await findRun(store, id)).version);
+      expect(timeline.rows.length).toBeGreaterThan(0);
+      expect(journal[0]?.event).toBe('created');
+    }
+    const failed = await showRun(store, ids['failed']!);
+    expect(failed.status).toBe('failed');
+    expect(failed.timeline.rows.filter((r) => r.failurePoint)).toHaveLength(1);
+  });
+
+  it('list --json is listRuns, with the same filters', async () => {
+    const all = JSON.parse((await cli(['list', '--store', spec, '--json'])).stdout) as unknown;
+    expect(all).toEqual(printed(await listRuns(store, { limit: 100 })));
+    expect((all as unknown[]).length).toBe(3);
+    const waiting = JSON.parse((await cli(['list', '--store', spec, '--status', 'waiting', 'failed', '--workflow', 'invoice-approval', '--json'])).stdout) as unknown;
+    const rows = await listRuns(store, { status: ['waiting', 'failed'], workflow: 'invoice-approval', limit: 100 });
+    expect(waiting).toEqual(printed(rows));
+    expect(rows.map((r) => r.runId).sort()).toEqual([ids['waiting'], ids['failed']].sort());
+  });
+
+  it('stats --json is runStats', async () => {
+    const stats = lastJson((await cli(['stats', '--store', spec, '--json'])).stdout);
+    const queried = await runStats(store, { limit: 10_000 });
+    expect(stats).toEqual(printed(queried));
+    expect(queried.runs).toBe(3);
+    expect(queried.failuresByKind).toEqual({ retries_exhausted: 1 });
+  });
+
+  it('engine.list and engine.journal are the same queries', async () => {
+    const engine = createEngine({ store, model: { apiKey: 'unused' } });
+    expect(await engine.list({ workflow: 'invoice-approval' })).toEqual(await runSummaries(store, { workflow: 'invoice-approval' }));
+    expect((await engine.list()).map((r) => r.runId).sort()).toEqual(Object.values(ids).sort());
+    expect(await engine.journal(ids['done']!)).toEqual(await runJournal(store, ids['done']!));
+  });
+
+  it('a missing run is RunNotFoundError, an unknown status a usage error naming the valid ones', async () => {
+    for (const query of [findRun, getRun, showRun, runJournal, runTimeline]) {
+      await expect(query(store, 'no-such-run')).rejects.toBeInstanceOf(RunNotFoundError);
+    }
+    const error = await listRuns(store, { status: ['done', 'bogus' as 'done'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepwiseError);
+    expect(error).toMatchObject({ code: 'usage' });
+    expect((error as Error).message).toBe('Unknown status bogus: use running, waiting, done, failed, budget_exhausted, cancelled.');
+    const printedError = await cli(['list', '--store', spec, '--status', 'bogus']);
+    expect(printedError.code).toBe(1);
+    expect(printedError.stderr).toContain((error as Error).message);
+  });
+});
