@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'store_failed'
   | 'emulator_failed'
   | 'run_busy'
+  | 'lease_lost'
   | 'usage';
 
 export class StepwiseError extends Error {

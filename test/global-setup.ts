@@ -4,11 +4,18 @@
  * may share the tree, and some spawn the CLI while another builds: so build
  * under a lock into a scratch directory and swap it in whole, never leaving
  * `dist/` half-written or deleted for longer than two renames.
+ *
+ * It also names this run for the PostgreSQL tests (test/pg.ts) and, at the end,
+ * fails the run (exit code 1) if any schema the run created is still on the
+ * server, after dropping it so nothing accumulates.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { dropSchemas, leftSchemas } from './pg.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -40,11 +47,25 @@ mv "$tmp" dist
 rm -rf "$old"
 `;
 
-export default function setup(): void {
+function buildIfStale(): void {
   if (!isStale()) return;
   try {
     execFileSync('flock', ['/tmp/stepwise-build.lock', 'bash', '-c', build], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     throw new Error(`global-setup: building dist/ failed\n${String((error as { stderr?: unknown }).stderr ?? error)}`);
   }
+}
+
+export default function setup(project: TestProject): () => Promise<void> {
+  buildIfStale();
+  const run = randomBytes(4).toString('hex');
+  project.provide('stepwiseTestRun', run);
+  return async function teardown() {
+    const left = await leftSchemas(run);
+    if (left.length === 0) return;
+    await dropSchemas(left);
+    // Vitest only logs a teardown error; the exit code is what fails the run.
+    process.exitCode = 1;
+    throw new Error(`the tests left ${left.length} PostgreSQL schema(s) behind (dropped now): ${left.join(', ')}. Name schemas with testSchemas() from test/pg.ts, which drops them after each file.`);
+  };
 }

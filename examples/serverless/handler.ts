@@ -16,7 +16,7 @@
  * };
  * ```
  */
-import { createEngine, openStore, type AnyTool, type ModelOptions, type RunView } from '../../src/index.js';
+import { createEngine, openStore, systemClock, type AnyTool, type Clock, type ModelOptions, type RunView } from '../../src/index.js';
 
 export interface StepRequest {
   readonly runId: string;
@@ -44,17 +44,21 @@ export interface HandlerConfig {
    * so keep it a little above the function timeout. Default 30 s.
    */
   readonly leaseMs?: number;
+  /** The engine's clock (tests pass a `ManualClock`); default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** One invocation: one step of one run. */
 export async function handle(request: StepRequest, config: HandlerConfig): Promise<StepReply> {
   const store = await openStore(config.store);
+  const clock = config.clock ?? systemClock;
   try {
     const engine = createEngine({
       store,
       ...(config.model ? { model: config.model } : {}),
       ...(config.tools ? { tools: config.tools } : {}),
       ...(config.leaseMs !== undefined ? { leaseMs: config.leaseMs } : {}),
+      clock,
     });
     const view = await engine.step(request.runId);
     const wakeAt = (await store.get(request.runId))?.wakeAt ?? null;
@@ -62,7 +66,7 @@ export async function handle(request: StepRequest, config: HandlerConfig): Promi
       runId: view.runId,
       status: view.status,
       again: view.status === 'running',
-      delayMs: view.status === 'running' && wakeAt !== null ? Math.max(0, wakeAt - Date.now()) : 0,
+      delayMs: view.status === 'running' && wakeAt !== null ? Math.max(0, wakeAt - clock.now()) : 0,
       steps: view.steps.length,
     };
   } finally {

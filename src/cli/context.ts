@@ -5,7 +5,7 @@
 import { crashStoreHooks } from '../engine/crash-points.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/view.js';
-import { openStore } from '../store/open.js';
+import { isDefaultStore, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { color } from './io.js';
 import { createProgress, type Progress } from './progress.js';
@@ -20,9 +20,22 @@ export interface CommonOptions {
   maxRetries?: string;
   record?: string;
   replay?: string;
+  emulator?: boolean;
 }
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `--emulator`, for the commands that drive runs. */
+export const EMULATOR_OPTION = ['--emulator', 'use the built-in emulator (a simulated model), even when ANTHROPIC_* is set; needed without a configured model except on the default store'] as const;
+
+/**
+ * What a run command on `spec` would drive for real without a configured model:
+ * nothing on the default SQLite file (the emulator is used, and says so), a
+ * reason for {@link ModelServerOptions.requireModel} on any other store.
+ */
+export function modelRequirement(spec: string | undefined): string | undefined {
+  return isDefaultStore(spec) ? undefined : `A run on a store other than the default SQLite file (${spec})`;
+}
 
 /** Opens the store a `--store` spec names, with the crash points `STEPWISE_CRASH_AT` arms (no-ops when unset). */
 export async function withStore<T>(spec: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {

@@ -2,8 +2,14 @@
  * Which model server a CLI command talks to: the SDK's own environment
  * handling when `ANTHROPIC_API_KEY` or `ANTHROPIC_BASE_URL` is set, otherwise
  * the embedded emulator, started for the command with the run's seed and faults.
+ * The emulator is chosen without being asked for only where a mistake costs
+ * nothing (a run on the default SQLite file, the demo): a command that drives
+ * real runs elsewhere (`worker`, any other store) refuses to start without a
+ * configured model or an explicit `--emulator`, since the workflow's tools
+ * would run for real on made-up inputs.
  */
 import { parseFaults, startEmulator } from '../emulator/index.js';
+import { StepwiseError } from '../errors.js';
 import { environmentHasModel } from '../model/client.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
@@ -23,6 +29,13 @@ export interface ModelServerOptions {
   readonly record?: string | undefined;
   /** Answer model requests from this cassette file; no model server is used. */
   readonly replay?: string | undefined;
+  /** `--emulator`: use the built-in emulator, even when `ANTHROPIC_*` is set. */
+  readonly emulator?: boolean | undefined;
+  /**
+   * What drives real runs here (e.g. "stepwise worker"): set, the emulator is
+   * not chosen implicitly, and without a configured model or `emulator` opening fails.
+   */
+  readonly requireModel?: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -38,9 +51,16 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
   };
-  if (environmentHasModel()) {
+  if (!options.emulator && environmentHasModel()) {
     if (options.faults) options.log('stepwise: --faults only applies to the built-in emulator; ignored for the configured model server');
     return { model: tuning, emulator: null, close: async () => {} };
+  }
+  if (!options.emulator && options.requireModel) {
+    throw new StepwiseError(
+      'usage',
+      `${options.requireModel} needs a configured model: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for another Messages API server), ` +
+        'or pass --emulator to use the built-in emulator (simulated model replies; the workflow\'s tools still run for real).',
+    );
   }
   const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
   // The emulator answers at once unless told to be slow: a `timeout` fault then costs seconds, not the SDK's minute.
@@ -48,9 +68,8 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     const latency = options.faults ? (parseFaults(options.faults).latency ?? 0) : 0;
     Object.assign(tuning, { timeoutMs: Math.max(EMULATOR_TIMEOUT_MS, latency * 3 + 1000) });
   }
-  options.log(
-    `stepwise: no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`,
-  );
+  const why = options.emulator ? '--emulator' : 'no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set';
+  options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
   return {
     model: { baseURL: emulator.url, apiKey: 'stepwise-emulator', ...tuning },
     emulator,

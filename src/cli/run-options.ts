@@ -1,6 +1,6 @@
 /** The flags `run`, `resume` and `send` share, and the model server options they give. */
 import type { Command } from 'commander';
-import type { CommonOptions } from './context.js';
+import { EMULATOR_OPTION, modelRequirement, type CommonOptions } from './context.js';
 import { parseIntArg } from './io.js';
 
 /** The model server of a command: its flags, else the seed and faults stored with the run. */
@@ -11,6 +11,8 @@ export const serverOptions = (opts: CommonOptions, stored?: { seed?: number; fau
   maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
   record: opts.record,
   replay: opts.replay,
+  emulator: opts.emulator,
+  requireModel: modelRequirement(opts.store),
 });
 
 export function runFlags(command: Command): Command {
@@ -22,5 +24,6 @@ export function runFlags(command: Command): Command {
     .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
     .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt (default 2)')
     .option('--record <file>', 'record the model replies to a cassette file (appends)')
-    .option('--replay <file>', 'answer model requests from a cassette file; no model server');
+    .option('--replay <file>', 'answer model requests from a cassette file; no model server')
+    .option(...EMULATOR_OPTION);
 }

@@ -24,7 +24,8 @@ import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/index.js';
-import type { Store } from '../store/types.js';
+import { LeaseLostError, type Store } from '../store/types.js';
+import type { LeaseHandle } from './lease.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { deadlineAt, isLive, positionOf, runStatusOf, type EndState } from './position.js';
@@ -45,6 +46,13 @@ export interface DriveOptions {
   readonly signal?: AbortSignal;
   /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
   readonly stop?: AbortSignal;
+  /**
+   * The lease the caller holds on the run: checked right before and right after
+   * every step execution (tool or model call), and named in every commit, so a
+   * driver whose run was taken over meanwhile stops with {@link LeaseLostError}
+   * and commits nothing.
+   */
+  readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
 }
@@ -152,6 +160,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       },
       entries,
       current.revision,
+      options.lease?.owner,
     );
     deps.onCommit(current);
   };
@@ -169,6 +178,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     if (!watch?.request()) return false;
     const now = status();
     return !finishedStatuses.includes(now) || (now === 'failed' && isResumable(now, context().failure, positionOf(workflow, actor.getSnapshot())));
+  };
+  /** Stops the drive, committing nothing, when the caller's lease on the run is gone. */
+  const holdLease = async () => {
+    if (!options.lease || (await options.lease.check())) return;
+    throw new LeaseLostError(current.id, options.lease.owner, (await store.get(current.id))?.lease?.owner ?? null);
   };
   const cancelRun = async () => {
     const request = watch?.request();
@@ -205,6 +219,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     },
     note,
     commit,
+    holdLease,
     where,
     envFor: (step, signal): StepEnv => {
       const ctx = context();
@@ -241,7 +256,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       journal.push(...options.event.journal);
     }
     for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) {
+        if (options.signal.reason instanceof LeaseLostError) throw options.signal.reason;
+        break;
+      }
       if (cancelling()) {
         await Promise.allSettled(inflight.values());
         await cancelRun();
@@ -295,6 +313,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         }
         if (advance.kind === 'effect') {
           const effect = advance.run().finally(() => inflight.delete(step.id));
+          // Its failure (a lost lease) surfaces where the loop awaits it; not an unhandled rejection meanwhile.
+          effect.catch(() => undefined);
           inflight.set(step.id, effect);
           continue;
         }

@@ -20,7 +20,7 @@ import { createBreakers } from './breakers.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
-import { ownerId, withLease } from './lease.js';
+import { ownerId, withLease, type LeaseHandle } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createCancelRequests } from './cancel-requests.js';
 import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.js';
@@ -194,9 +194,23 @@ export function createEngine(options: EngineOptions): Engine {
     return found;
   }
 
+  /** The leases this engine's commands hold, by run: the driver checks them around each step and names them in its commits. */
+  const held = new Map<string, LeaseHandle>();
+  async function holding<T>(runId: string, lease: LeaseHandle | null, fn: () => Promise<T>): Promise<T> {
+    if (!lease) return fn();
+    held.set(runId, lease);
+    try {
+      return await fn();
+    } finally {
+      if (held.get(runId) === lease) held.delete(runId);
+    }
+  }
+
   async function run(record: RunRecord, opts: DriveOptions, source?: DefinitionSource): Promise<RunView> {
     const runtime = await runtimeFor(record, source);
-    return toView(await drive({ ...deps, model: await modelOf(record) }, runtime, record, opts));
+    const lease = opts.lease ? null : held.get(record.id);
+    const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
+    return toView(await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased));
   }
 
   const engine: Engine = {
@@ -246,7 +260,9 @@ export function createEngine(options: EngineOptions): Engine {
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
       if (!created.created || opts.detach) return toView(created.run);
-      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true }, () => run(created.run, { mode: 'rest', sleepTimers: true }, source));
+      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true, grantedAt: now }, (lease) =>
+        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true }, source)),
+      );
     },
 
     async send(runId, type, data) {
@@ -338,7 +354,12 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     work(workOptions) {
-      const host = { store, clock, drive: (record: RunRecord, d: { signal: AbortSignal; stop: AbortSignal }) => run(record, { mode: 'rest', sleepTimers: false, signal: d.signal, stop: d.stop }) };
+      const host = {
+        store,
+        clock,
+        drive: (record: RunRecord, d: { signal: AbortSignal; stop: AbortSignal; lease: LeaseHandle }) =>
+          run(record, { mode: 'rest', sleepTimers: false, signal: d.signal, stop: d.stop, lease: d.lease }),
+      };
       return runWorker(host, workOptions);
     },
 
@@ -348,7 +369,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
   const { send, resume, step, cancel } = engine;
-  const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, fn);
+  const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
-import type { Store } from '../store/types.js';
+import { LeaseLostError, type Store } from '../store/types.js';
 import type { Clock } from './clock.js';
 
 export interface LeaseOptions {
@@ -66,38 +66,80 @@ export async function acquireLease(options: LeaseOptions): Promise<boolean> {
   }
 }
 
+/** A lease being held: renewed on a heartbeat, and checked by the driver around every effect. */
+export interface LeaseHandle {
+  readonly owner: string;
+  /** Aborted, with a {@link LeaseLostError}, once the lease is found lost. */
+  readonly signal: AbortSignal;
+  /**
+   * True while the lease is still this owner's. When the last renewal is older
+   * than the heartbeat interval (a tool blocked the event loop, so the heartbeat
+   * could not run) it renews first: a lease that expired but that nobody took
+   * over is extended; one another owner took is lost (false, `signal` aborted).
+   */
+  check(): Promise<boolean>;
+  stop(): void;
+}
+
 /**
  * Renews a held lease every `heartbeatMs` until stopped; aborts the returned
- * signal when the lease is lost (another owner took it over).
+ * signal when the lease is lost (another owner took it over). A heartbeat
+ * needs a free event loop, so the driver also calls `check()` right before and
+ * right after each effect, and its commits name the owner. `grantedAt` is the
+ * clock time the lease was taken at (its `until` minus `leaseMs`), not when the
+ * heartbeat starts: a process stalled in between must not count the lease as fresh.
  */
 export function heartbeat(
-  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number,
-): { readonly signal: AbortSignal; stop(): void } {
+  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number, grantedAt: number = clock.now(),
+): LeaseHandle {
   const lost = new AbortController();
-  const timer = setInterval(() => {
-    store.renew(runId, owner, clock.now() + leaseMs).then(
-      (held) => {
-        if (!held) lost.abort(new StepwiseError('run_busy', `lost the lease of run "${runId}"`));
-      },
-      () => {},
-    );
-  }, heartbeatMs);
+  let renewedAt = grantedAt;
+  let pending: Promise<boolean> | null = null;
+  const renew = (): Promise<boolean> => {
+    if (lost.signal.aborted) return Promise.resolve(false);
+    pending ??= (async () => {
+      const at = clock.now();
+      try {
+        const held = await store.renew(runId, owner, at + leaseMs);
+        if (held) renewedAt = Math.max(renewedAt, at);
+        else lost.abort(new LeaseLostError(runId, owner, (await store.get(runId).catch(() => null))?.lease?.owner ?? null));
+        return held;
+      } finally {
+        pending = null;
+      }
+    })();
+    return pending;
+  };
+  const timer = setInterval(() => renew().catch(() => {}), heartbeatMs);
   timer.unref();
-  return { signal: lost.signal, stop: () => clearInterval(timer) };
+  return {
+    owner,
+    signal: lost.signal,
+    async check() {
+      if (lost.signal.aborted) return false;
+      if (clock.now() - renewedAt < heartbeatMs) return true;
+      return renew();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /**
  * Runs `work` holding the run's lease, renewed on a heartbeat, released
- * afterwards. `held` skips the acquire for a run created with this lease.
+ * afterwards. `held` skips the acquire for a run created with this lease at `grantedAt`.
+ * `work` gets the lease, or null for a run that has ended (nothing is held).
  */
 export async function withLease<T>(
-  options: LeaseOptions & { readonly held?: boolean },
-  work: (signal: AbortSignal) => Promise<T>,
+  options: LeaseOptions & { readonly held?: boolean; readonly grantedAt?: number },
+  work: (lease: LeaseHandle | null) => Promise<T>,
 ): Promise<T> {
-  if (!options.held && !(await acquireLease(options))) return work(new AbortController().signal);
-  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, Math.max(10, Math.floor(options.leaseMs / 3)));
+  // Taken no earlier than now: counting from here never makes the lease look fresher than it is.
+  const grantedAt = options.grantedAt ?? options.clock.now();
+  if (!options.held && !(await acquireLease(options))) return work(null);
+  const heartbeatMs = Math.max(10, Math.floor(options.leaseMs / 3));
+  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, heartbeatMs, grantedAt);
   try {
-    return await work(beat.signal);
+    return await work(beat);
   } finally {
     beat.stop();
     await options.store.release(options.runId, options.owner).catch(() => {});

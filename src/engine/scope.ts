@@ -56,6 +56,8 @@ export interface RunScope {
   note(entry: Omit<NewJournalEntry, 'at'> & { at?: number }): void;
   /** Commits the snapshot with the journal, in order with every other commit of the run. */
   commit(output?: unknown): Promise<void>;
+  /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */
+  holdLease(): Promise<void>;
   where(step: string): Where;
   /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
   envFor(step: string, signal?: AbortSignal): StepEnv;

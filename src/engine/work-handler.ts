@@ -17,6 +17,7 @@ import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
 import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
+import { LeaseLostError } from '../store/types.js';
 
 const moved: Advance = { kind: 'moved' };
 
@@ -92,6 +93,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         }
       }
       const attempt = stepRunOf(run.context(), id).attempt;
+      await run.holdLease();
       let end: AttemptEnd;
       if (prepared) {
         const ready = prepared;
@@ -114,7 +116,10 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         end = { kind: 'outcome', outcome: unprepared(prepareError) };
       }
       // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
-      if (end.kind === 'aborted') return;
+      if (end.kind === 'aborted') {
+        if (run.signal?.reason instanceof LeaseLostError) throw run.signal.reason;
+        return;
+      }
       if (end.kind === 'cancelled') {
         run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
         return;
@@ -122,6 +127,8 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       const outcome: StepOutcome =
         end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
       crashPoint('after-tool');
+      // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
+      await run.holdLease();
       run.countExecuted();
       const at = run.clock.now();
       const where = run.where(id);

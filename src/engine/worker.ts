@@ -3,14 +3,16 @@
  * (`FOR UPDATE SKIP LOCKED` on PostgreSQL), drives each until it rests, renews
  * the leases on a heartbeat and releases them afterwards. A run whose worker
  * died is taken over once its lease expires, or at once when the dead holder
- * was a process on this host. Aborting `signal` drains: no new
+ * was a process on this host. A worker never claims a run it is driving, and a
+ * run taken over while one of its steps ran (the step outlived the lease) is
+ * dropped without committing that step. Aborting `signal` drains: no new
  * claims, in-flight runs stop at their next step boundary with that step
  * committed, leases are released.
  */
 import type { RunRecord } from '../run/types.js';
-import type { Store } from '../store/types.js';
+import { LeaseLostError, type Store } from '../store/types.js';
 import type { Clock } from './clock.js';
-import { heartbeat, ownerId, ownerIsDead } from './lease.js';
+import { heartbeat, ownerId, ownerIsDead, type LeaseHandle } from './lease.js';
 
 export interface WorkOptions {
   /** Lease owner id; default `host:pid:w…`, unique per call. */
@@ -31,7 +33,10 @@ export interface WorkOptions {
    * have died). Runs that wait for an event do not keep the worker.
    */
   readonly exitWhenIdle?: boolean;
-  /** Called when driving a run throws; the run's lease is kept until it expires, then it is retried. */
+  /**
+   * Called when driving a run throws; the run's lease is kept until it expires, then it is retried.
+   * Also called with a {@link LeaseLostError} when another owner took a run over while this worker drove it.
+   */
   readonly onError?: (runId: string, error: unknown) => void;
 }
 
@@ -40,13 +45,18 @@ export interface WorkSummary {
   /** Runs claimed (a run claimed again after a backoff counts again). */
   readonly claimed: number;
   readonly errors: number;
+  /** Runs taken over by another owner while this worker drove them (a step outlived the lease); nothing of that step was committed. */
+  readonly lost: number;
 }
 
 /** What a worker needs from its engine. */
 export interface WorkerHost {
   readonly store: Store;
   readonly clock: Clock;
-  drive(record: RunRecord, options: { readonly signal: AbortSignal; readonly stop: AbortSignal }): Promise<{ readonly status: string; readonly updatedAt: number }>;
+  drive(
+    record: RunRecord,
+    options: { readonly signal: AbortSignal; readonly stop: AbortSignal; readonly lease: LeaseHandle },
+  ): Promise<{ readonly status: string; readonly updatedAt: number }>;
 }
 
 /** Runs that threw this many times in one worker are left alone by its idle check. */
@@ -64,6 +74,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   const failures = new Map<string, number>();
   let claimed = 0;
   let errors = 0;
+  let lost = 0;
   let wake: () => void = () => {};
   let lastOrphanScan = 0;
 
@@ -80,17 +91,24 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     });
 
   async function driveOne(record: RunRecord): Promise<void> {
-    const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs);
+    const grantedAt = record.lease ? record.lease.until - leaseMs : clock.now();
+    const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs, grantedAt);
     let failed = false;
     let stuck = false;
     try {
-      const after = await host.drive(record, { signal: beat.signal, stop });
+      const after = await host.drive(record, { signal: beat.signal, stop, lease: beat });
       // A drive that changed nothing must not be claimed again at once: its lease is kept until it expires.
       stuck = after.updatedAt === record.updatedAt && after.status === 'running';
       if (stuck) failures.set(record.id, (failures.get(record.id) ?? 0) + 1);
       else failures.delete(record.id);
     } catch (error) {
       failed = true;
+      if (error instanceof LeaseLostError) {
+        // Another owner drives the run now; nothing here to retry or release.
+        lost++;
+        options.onError?.(record.id, error);
+        return;
+      }
       errors++;
       failures.set(record.id, (failures.get(record.id) ?? 0) + 1);
       options.onError?.(record.id, error);
@@ -128,7 +146,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     let batch: RunRecord[] = [];
     if (free > 0) {
       try {
-        batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free });
+        batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free, exclude: [...inFlight.keys()] });
         if (batch.length === 0) batch = await orphans(free);
       } catch (error) {
         errors++;
@@ -147,5 +165,5 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     await pause(pollMs);
   }
   await Promise.all(inFlight.values());
-  return { owner, claimed, errors };
+  return { owner, claimed, errors, lost };
 }

@@ -7,7 +7,7 @@ import { RunNotFoundError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunRecord } from '../run/types.js';
 import { byUpdatedAt, journalPayload } from './rows.js';
 import { isRunnable } from './runnable.js';
-import { ConflictError, type ClaimOptions, type Store } from './types.js';
+import { ConflictError, LeaseLostError, type ClaimOptions, type Store } from './types.js';
 
 interface Slot {
   run: RunRecord;
@@ -72,8 +72,9 @@ export function createMemoryStore(): Store {
       return structuredClone(filter.limit === undefined ? matching : matching.slice(0, filter.limit));
     },
 
-    async commit(runId, patch, journal, expectRevision) {
+    async commit(runId, patch, journal, expectRevision, owner) {
       const current = slot(runId);
+      if (owner !== undefined && current.run.lease?.owner !== owner) throw new LeaseLostError(runId, owner, current.run.lease?.owner ?? null);
       if (expectRevision !== undefined && current.run.revision !== expectRevision) {
         throw new ConflictError(runId, expectRevision, current.run.revision);
       }
@@ -101,8 +102,8 @@ export function createMemoryStore(): Store {
       return structuredClone(runs.get(runId)?.journal ?? []);
     },
 
-    async claim({ owner, now, leaseMs, limit }: ClaimOptions) {
-      const due = [...runs.values()].filter((s) => isRunnable(s.run, now)).sort((a, b) => byUpdatedAt(a.run, b.run));
+    async claim({ owner, now, leaseMs, limit, exclude = [] }: ClaimOptions) {
+      const due = [...runs.values()].filter((s) => isRunnable(s.run, now) && !exclude.includes(s.run.id)).sort((a, b) => byUpdatedAt(a.run, b.run));
       return due.slice(0, Math.max(0, limit)).map((s) => {
         s.run = { ...s.run, lease: { owner, until: now + leaseMs } };
         return structuredClone(s.run);

@@ -35,6 +35,12 @@ export function parseStoreSpec(spec: string | undefined, options: { cwd?: string
   throw new StepwiseError('usage', `Unknown store "${redactSecrets(spec ?? '')}": use ${ACCEPTED}.`);
 }
 
+/** True when a spec names the embedded default: the SQLite file `.stepwise/stepwise.db` under the working directory. */
+export function isDefaultStore(spec: string | undefined, options: { cwd?: string } = {}): boolean {
+  const parsed = parseStoreSpec(spec, options);
+  return parsed.kind === 'sqlite' && parsed.path === resolve(options.cwd ?? process.cwd(), DEFAULT_SQLITE_PATH);
+}
+
 /**
  * Opens and migrates the store a spec names.
  *

@@ -15,7 +15,7 @@ import {
   type JournalRow, type RunRow,
 } from './rows.js';
 import { runnableSql } from './runnable.js';
-import { ConflictError, type Store, type StoreHooks } from './types.js';
+import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` URL; a `schema` query parameter selects the schema too. */
@@ -172,24 +172,28 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map(toRun);
     },
 
-    commit(runId, patch, journal, expectRevision) {
+    commit(runId, patch, journal, expectRevision, owner) {
       return inTransaction(async (client) => {
         const updated = await client.query<RunRow>(
           `UPDATE ${q}.runs SET status = $2, snapshot = $3::jsonb, output = COALESCE($4::jsonb, output), failure = $5::jsonb,
              usage = $6::jsonb, wake_at = $7, options = COALESCE($8::jsonb, options), updated_at = $9, revision = revision + 1
-           WHERE id = $1 AND ($10::int IS NULL OR revision = $10) RETURNING *`,
+           WHERE id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11) RETURNING *`,
           [
             runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
             patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
-            patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null,
+            patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
           ],
         );
         const row = updated.rows[0];
         if (!row) {
-          const current = await client.query<{ revision: number }>(`SELECT revision FROM ${q}.runs WHERE id = $1`, [runId]);
-          const actual = current.rows[0]?.revision;
-          if (actual === undefined) throw new RunNotFoundError(runId);
-          throw new ConflictError(runId, expectRevision ?? actual, actual);
+          const current = await client.query<{ revision: number; lease_owner: string | null }>(
+            `SELECT revision, lease_owner FROM ${q}.runs WHERE id = $1`,
+            [runId],
+          );
+          const stored = current.rows[0];
+          if (stored === undefined) throw new RunNotFoundError(runId);
+          if (owner !== undefined && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
+          throw new ConflictError(runId, expectRevision ?? stored.revision, stored.revision);
         }
         options.hooks?.midCommit?.();
         if (journal.length > 0) {
@@ -206,14 +210,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map((row) => toJournalEntry(row, decodeParsed));
     },
 
-    async claim({ owner, now, leaseMs, limit }) {
+    async claim({ owner, now, leaseMs, limit, exclude = [] }) {
       if (limit <= 0) return [];
       const { rows } = await query<RunRow>(
         `WITH picked AS MATERIALIZED (
-           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
          )
          UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
-        [now, owner, now + leaseMs, limit],
+        [now, owner, now + leaseMs, limit, exclude],
       );
       return rows.map(toRun).sort(byUpdatedAt);
     },

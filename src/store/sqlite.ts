@@ -15,7 +15,7 @@ import {
   type JournalRow, type RunRow,
 } from './rows.js';
 import { runnableSql } from './runnable.js';
-import { ConflictError, type Store, type StoreHooks } from './types.js';
+import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` works for tests. */
@@ -98,18 +98,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const s = {
     insertRun: db.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`),
     getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
-    revision: db.prepare<[string], number>('SELECT revision FROM runs WHERE id = ?').pluck(),
+    revision: db.prepare<[string], { revision: number; lease_owner: string | null }>('SELECT revision, lease_owner FROM runs WHERE id = ?'),
     update: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET status = @status, snapshot = @snapshot,
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
       options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
-      WHERE id = @id AND (@expect IS NULL OR revision = @expect)
+      WHERE id = @id AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
       RETURNING id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision`),
     // The entry's seq is computed in the statement: one past the run's last, inside the write transaction.
     appendEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')})
       SELECT @runId, COALESCE(MAX(seq), 0) + 1, @step, @visit, @attempt, @event, @at, @payload FROM journal WHERE run_id = @runId`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
-      WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
+      WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND id NOT IN (SELECT value FROM json_each(@exclude))
+        ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
     renew: db.prepare('UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?'),
     release: db.prepare('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
     acquire: db.prepare(`UPDATE runs SET lease_owner = @owner, lease_until = @until WHERE id = @id
@@ -135,16 +136,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return { row: s.getRun.get(run.id) as RunRow, created };
   });
 
-  const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null) => {
+  const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
     const row = s.update.get({
-      id: runId, expect, now: Date.now(), status: patch.status, snapshot: json(patch.snapshot),
+      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: json(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
     });
     if (!row) {
-      const actual = s.revision.get(runId);
-      if (actual === undefined) throw new RunNotFoundError(runId);
-      throw new ConflictError(runId, expect ?? actual, actual);
+      const stored = s.revision.get(runId);
+      if (stored === undefined) throw new RunNotFoundError(runId);
+      if (owner !== null && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
+      throw new ConflictError(runId, expect ?? stored.revision, stored.revision);
     }
     options.hooks?.midCommit?.();
     appendJournal(runId, journal);
@@ -239,15 +241,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       params.push(filter.limit ?? -1);
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },
-    async commit(runId, patch, journal, expectRevision) {
-      return committed(await grouped(() => commit(runId, patch, journal, expectRevision ?? null)), patch);
+    async commit(runId, patch, journal, expectRevision, owner) {
+      return committed(await grouped(() => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
     },
-    async claim({ owner, now, leaseMs, limit }) {
+    async claim({ owner, now, leaseMs, limit, exclude = [] }) {
       if (limit <= 0) return [];
-      const rows = claim.immediate({ owner, now, until: now + leaseMs, limit });
+      const rows = claim.immediate({ owner, now, until: now + leaseMs, limit, exclude: JSON.stringify(exclude) });
       return rows.map((row) => toRecord(row)).sort(byUpdatedAt);
     },
     async renew(runId, owner, until) {

@@ -4,6 +4,7 @@
  * (src/testing/store-spec.ts), runs against each of them and against a
  * user's own store.
  */
+import { StepwiseError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 
 export interface ClaimOptions {
@@ -11,6 +12,8 @@ export interface ClaimOptions {
   readonly now: number;
   readonly leaseMs: number;
   readonly limit: number;
+  /** Runs never to claim: those this owner already drives. */
+  readonly exclude?: readonly string[];
 }
 
 /**
@@ -38,13 +41,17 @@ export interface Store {
   /**
    * Applies a transition: the patch and the journal entries in one transaction.
    * With `expectRevision`, throws {@link ConflictError} when the stored revision differs.
+   * With `owner`, throws {@link LeaseLostError} unless the run is leased to `owner`
+   * (checked in the same transaction; a lease that expired but that nobody took over
+   * still counts): a driver that lost its run mid-step never commits over the new holder.
    */
-  commit(runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expectRevision?: number): Promise<RunRecord>;
+  commit(runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expectRevision?: number, owner?: string): Promise<RunRecord>;
   /** The run's journal, in order. */
   journal(runId: string): Promise<JournalEntry[]>;
   /**
    * Leases up to `limit` runnable runs to `owner` (defined once in ./runnable.ts:
-   * status `running` or a due timer, not leased or with an expired lease).
+   * status `running` or a due timer, not leased or with an expired lease), none
+   * of those in `exclude`.
    * Concurrent claimers never get the same run.
    */
   claim(options: ClaimOptions): Promise<RunRecord[]>;
@@ -76,5 +83,17 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
   constructor(runId: string, expected: number, actual: number) {
     super(`Run "${runId}" changed underneath: expected revision ${expected}, found ${actual}.`);
+  }
+}
+
+/** A commit (or a step) refused because the run is no longer leased to the one driving it. */
+export class LeaseLostError extends StepwiseError {
+  override name = 'LeaseLostError';
+  constructor(runId: string, owner: string, holder: string | null) {
+    super(
+      'lease_lost',
+      `Run "${runId}" is no longer leased to ${owner} (${holder ? `now held by ${holder}` : 'released'}); what this driver did since is not committed. ` +
+        'A step that takes longer than the lease lets another worker take the run over: use a longer lease.',
+    );
   }
 }

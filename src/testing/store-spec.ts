@@ -9,7 +9,7 @@
  */
 import { RunNotFoundError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
-import { ConflictError, type Store } from '../store/types.js';
+import { ConflictError, LeaseLostError, type Store } from '../store/types.js';
 import { entry, makeRun, patch } from './store-fixtures.js';
 
 export interface StoreFixture {
@@ -256,6 +256,38 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(await store.renew(run.id, 'me', 3_000)).toBe(false);
       expect(await store.renew('missing', 'me', 3_000)).toBe(false);
       await store.release('missing', 'me');
+    });
+
+    it('claim leaves out the runs in exclude (a worker never claims a run it already drives)', async () => {
+      const now = 20_000;
+      const mine = makeRun({ updatedAt: 1, lease: { owner: 'me', until: now - 1 } });
+      const other = makeRun({ updatedAt: 2 });
+      for (const run of [mine, other]) await store.create(run, []);
+      const claimed = await store.claim({ owner: 'me', now, leaseMs: 500, limit: 5, exclude: [mine.id] });
+      expect(claimed.map((r) => r.id)).toEqual([other.id]);
+      expect((await store.get(mine.id))?.lease).toEqual({ owner: 'me', until: now - 1 });
+      expect((await store.claim({ owner: 'me', now, leaseMs: 500, limit: 5, exclude: [] })).map((r) => r.id)).toEqual([mine.id]);
+    });
+
+    it('commit with an owner applies only while the run is leased to that owner, else throws LeaseLostError and changes nothing', async () => {
+      const run = makeRun();
+      await store.create(run, [entry()]);
+      await store.claim({ owner: 'me', now: 1_000, leaseMs: 100, limit: 1 });
+      const first = await store.commit(run.id, patch(), [entry()], 0, 'me');
+      expect(first.revision).toBe(1);
+      // An expired lease nobody took over is still the owner's: the commit goes through.
+      expect((await store.commit(run.id, patch(), [], 1, 'me')).revision).toBe(2);
+      expect(await store.acquire(run.id, 'other', 5_000, 100)).toBe(true);
+      const lost = await store.commit(run.id, patch({ status: 'done' }), [entry(), entry()], 2, 'me').catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(LeaseLostError);
+      expect((lost as LeaseLostError).code).toBe('lease_lost');
+      expect(await store.get(run.id)).toMatchObject({ status: 'running', revision: 2, lease: { owner: 'other', until: 5_100 } });
+      expect(await store.journal(run.id)).toHaveLength(2);
+      await store.release(run.id, 'other');
+      await expect(store.commit(run.id, patch(), [], 2, 'me')).rejects.toBeInstanceOf(LeaseLostError);
+      // Without an owner the lease is not looked at.
+      expect((await store.commit(run.id, patch(), [], 2)).revision).toBe(3);
+      await expect(store.commit('missing', patch(), [], undefined, 'me')).rejects.toBeInstanceOf(RunNotFoundError);
     });
 
     it('acquire takes a free, expired, own or dead holder\'s lease, atomically', async () => {

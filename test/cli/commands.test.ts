@@ -7,11 +7,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { EMULATOR_NOTE, baseEnv, cli, collect, example, lastJson, root, spawnCli, tempDir, tempStore } from './helpers.js';
 
 const examples = ['definitions/invoice-approval.yaml', 'definitions/support-triage.yaml', 'definitions/lead-enrichment.ts'];
 
-describe.concurrent('stepwise validate', () => {
+describe.concurrent('stepwise validate', { timeout: SPAWN_BUDGET_MS }, () => {
   it('exits 0 on every example, together and one by one', async () => {
     const results = await Promise.all([cli(['validate', ...examples]), ...examples.map((file) => cli(['validate', file]))]);
     for (const result of results) expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -48,7 +49,7 @@ describe.concurrent('stepwise validate', () => {
   });
 });
 
-describe('stepwise schema', () => {
+describe('stepwise schema', { timeout: SPAWN_BUDGET_MS }, () => {
   it('prints the committed JSON Schema', async () => {
     const result = await cli(['schema']);
     expect(result.code).toBe(0);
@@ -56,7 +57,7 @@ describe('stepwise schema', () => {
   });
 });
 
-describe('stepwise emulator', () => {
+describe('stepwise emulator', { timeout: SPAWN_BUDGET_MS }, () => {
   it('serves the Messages API on the port it prints until stopped', async () => {
     const child = spawnCli(['emulator', '--port', '0', '--seed', '3']);
     const done = collect(child);
@@ -91,7 +92,7 @@ describe('stepwise emulator', () => {
   });
 });
 
-describe.concurrent('model server selection', () => {
+describe.concurrent('model server selection', { timeout: SPAWN_BUDGET_MS }, () => {
   it('uses ANTHROPIC_BASE_URL as is and starts no emulator of its own', async () => {
     const emu = await startEmulator({ seed: 1 });
     try {

@@ -2,9 +2,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { baseEnv, collect, root } from './helpers.js';
 
-describe('the demo script', () => {
+describe('the demo script', { timeout: SPAWN_BUDGET_MS }, () => {
   it('runs the invoice approval, approves it from a second process and shows a finished timeline', async () => {
     const result = await collect(spawn('bash', [join(root, 'scripts/demo.sh')], { cwd: root, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(result.code, result.stderr).toBe(0);

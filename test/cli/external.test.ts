@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { baseEnv, cli, lastJson } from './helpers.js';
 
 const dirs: string[] = [];
@@ -30,14 +31,14 @@ function project(esm: boolean): string {
   return dir;
 }
 
-describe('definitions outside the repo', () => {
+describe('definitions outside the repo', { timeout: SPAWN_BUDGET_MS }, () => {
   for (const esm of [false, true]) {
     it(`run with tool modules importing stepwise and zod (${esm ? 'ESM package' : 'no package.json'})`, async () => {
       const dir = project(esm);
-      const yaml = await cli(['run', join(dir, 'wf.yaml'), '--input', '{"text":"hey"}', '--store', 'memory', '--json']);
+      const yaml = await cli(['run', join(dir, 'wf.yaml'), '--input', '{"text":"hey"}', '--store', 'memory', '--emulator', '--json']);
       expect(yaml.stderr).not.toMatch(/Cannot find/);
       expect(lastJson(yaml.stdout)).toMatchObject({ status: 'done', output: 'HEY' });
-      const ts = await cli(['run', join(dir, 'def.ts'), '--store', 'memory', '--json']);
+      const ts = await cli(['run', join(dir, 'def.ts'), '--store', 'memory', '--emulator', '--json']);
       expect(lastJson(ts.stdout)).toMatchObject({ workflow: 'external-ts', status: 'done', output: 'TS' });
     });
   }
@@ -52,7 +53,7 @@ describe('definitions outside the repo', () => {
   });
 });
 
-describe('worker and the run options', () => {
+describe('worker and the run options', { timeout: SPAWN_BUDGET_MS }, () => {
   it('a detached run keeps the fault spec it was started with when a worker drives it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepwise-worker-faults-'));
     dirs.push(dir);
@@ -61,7 +62,7 @@ describe('worker and the run options', () => {
     const faulty = lastJson((await cli(['run', ...lead, '--id', 'faulty', '--faults', 'rate_limit=1'])).stdout);
     const clean = lastJson((await cli(['run', ...lead, '--id', 'clean'])).stdout);
     expect([faulty.status, clean.status]).toEqual(['running', 'running']);
-    const worker = await cli(['worker', '--store', store, '--exit-when-idle', '--max-retries', '0', '--poll', '20ms']);
+    const worker = await cli(['worker', '--emulator', '--store', store, '--exit-when-idle', '--max-retries', '0', '--poll', '20ms']);
     expect(worker.code).toBe(0);
     const show = async (id: string) => lastJson((await cli(['show', id, '--store', store, '--json'])).stdout);
     const failed = await show('faulty');

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { EMULATOR_NOTE, cli, example, lastJson, root, tempDir, tempStore, type RunJson } from './helpers.js';
 
 const stepStatuses = ['done', 'failed', 'waiting', 'running', 'skipped'];
@@ -32,17 +33,17 @@ function expectContract(run: RunJson) {
   expect(run.steps.reduce((t, s) => t + s.tokens, 0)).toBe(run.usage.totalTokens);
 }
 
-describe('stepwise run / send / resume', () => {
+describe('stepwise run / send / resume', { timeout: SPAWN_BUDGET_MS }, () => {
   it('every example runs from the CLI as shipped; the approval waits in one process and another approves it', async () => {
     const store = tempStore();
     const [invoice, triage, lead] = await Promise.all([
-      cli(['run', ...example('invoice-approval.yaml'), ...store, '--json']),
-      cli(['run', ...example('support-triage.yaml'), ...tempStore(), '--json']),
-      cli(['run', ...example('lead-enrichment.ts'), ...tempStore(), '--json']),
+      cli(['run', '--emulator', ...example('invoice-approval.yaml'), ...store, '--json']),
+      cli(['run', '--emulator', ...example('support-triage.yaml'), ...tempStore(), '--json']),
+      cli(['run', '--emulator', ...example('lead-enrichment.ts'), ...tempStore(), '--json']),
     ]);
 
     for (const result of [invoice, triage, lead]) {
-      expect(result.stderr).toContain(EMULATOR_NOTE);
+      expect(result.stderr).toContain('--emulator; using the built-in emulator');
       expectContract(lastJson(result.stdout));
     }
     expect([triage.code, lead.code]).toEqual([0, 0]);
@@ -64,7 +65,7 @@ describe('stepwise run / send / resume', () => {
 
     // A wrong event, from another process: exit 1, nothing changes.
     const before = await cli(['show', waiting.runId, ...store, '--json']);
-    const wrong = await cli(['send', waiting.runId, 'ESCALATE', ...store, '--json']);
+    const wrong = await cli(['send', '--emulator', waiting.runId, 'ESCALATE', ...store, '--json']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('does not accept ESCALATE now: it accepts APPROVE, REJECT. Nothing was changed.');
     expect(wrong.stdout).toBe('');
@@ -72,7 +73,7 @@ describe('stepwise run / send / resume', () => {
     expect(after.stdout).toBe(before.stdout);
 
     // The approval, from a third process.
-    const approved = await cli(['send', waiting.runId, 'APPROVE', '--data', '{"by":"cfo@example.com"}', ...store, '--json']);
+    const approved = await cli(['send', '--emulator', waiting.runId, 'APPROVE', '--data', '{"by":"cfo@example.com"}', ...store, '--json']);
     expect(approved.code).toBe(0);
     // Progress lines for what this process did, not again for the steps the first process ran.
     expect(approved.stderr).toMatch(/cfo_approval done/);
@@ -111,41 +112,41 @@ describe('stepwise run / send / resume', () => {
     expect(shown.journal[0]?.event).toBe('created');
     expect(shown.journal.at(-1)?.event).toBe('finished');
     expect(shown.journal.filter((e) => e.event === 'event')).toHaveLength(1);
-  }, 60_000); // nine CLI processes in a row; generous for a loaded machine
+  });
 
   it('--budget 100 stops in budget_exhausted with exit 1; resume --budget 50000 finishes it', async () => {
     const store = tempStore();
-    const stopped = await cli(['run', ...example('support-triage.yaml'), ...store, '--budget', '100', '--json']);
+    const stopped = await cli(['run', '--emulator', ...example('support-triage.yaml'), ...store, '--budget', '100', '--json']);
     expect(stopped.code).toBe(1);
     const run = lastJson(stopped.stdout);
     expectContract(run);
     expect(run).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'classify' } });
 
-    const resumed = await cli(['resume', run.runId, ...store, '--budget', '50000', '--json']);
+    const resumed = await cli(['resume', '--emulator', run.runId, ...store, '--budget', '50000', '--json']);
     expect(resumed.code).toBe(0);
     expect(lastJson(resumed.stdout)).toMatchObject({ runId: run.runId, status: 'done', failure: null });
   });
 
   it('resume reuses the fault spec stored with the run unless given a new one', async () => {
     const store = tempStore();
-    const refused = await cli(['run', ...example('support-triage.yaml'), ...store, '--faults', 'refusal=1', '--json']);
+    const refused = await cli(['run', '--emulator', ...example('support-triage.yaml'), ...store, '--faults', 'refusal=1', '--json']);
     expect(refused.code).toBe(1);
     const run = lastJson(refused.stdout);
     expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'refusal', step: 'classify' } });
 
-    const again = await cli(['resume', run.runId, ...store, '--json']);
+    const again = await cli(['resume', '--emulator', run.runId, ...store, '--json']);
     expect(again.stderr).toContain('faults refusal=1');
     expect(again.code).toBe(1);
     expect(lastJson(again.stdout)).toMatchObject({ status: 'failed', failure: { kind: 'refusal' } });
 
-    const fixed = await cli(['resume', run.runId, ...store, '--faults', 'none', '--json']);
+    const fixed = await cli(['resume', '--emulator', run.runId, ...store, '--faults', 'none', '--json']);
     expect(fixed.code).toBe(0);
     expect(lastJson(fixed.stdout)).toMatchObject({ status: 'done', failure: null });
   });
 
   it('send and show of an unknown run exit 1 saying so', async () => {
     const store = tempStore();
-    const [send, show] = await Promise.all([cli(['send', 'no-such-run', 'APPROVE', ...store]), cli(['show', 'no-such-run', ...store])]);
+    const [send, show] = await Promise.all([cli(['send', '--emulator', 'no-such-run', 'APPROVE', ...store]), cli(['show', 'no-such-run', ...store])]);
     for (const result of [send, show]) {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('No run with id "no-such-run" in this store.');
@@ -170,7 +171,7 @@ describe('stepwise run / send / resume', () => {
         '',
       ].join('\n'),
     );
-    const result = await cli(['run', definition, ...tempStore(), '--json']);
+    const result = await cli(['run', '--emulator', definition, ...tempStore(), '--json']);
     expect(result.code).toBe(1);
     const run = lastJson(result.stdout);
     expectContract(run);
@@ -181,7 +182,7 @@ describe('stepwise run / send / resume', () => {
 
   it('--faults rate_limit=0.3 --seed 7 still completes', async () => {
     const store = tempStore();
-    const result = await cli(['run', ...example('lead-enrichment.ts'), ...store, '--faults', 'rate_limit=0.3', '--seed', '7', '--json']);
+    const result = await cli(['run', '--emulator', ...example('lead-enrichment.ts'), ...store, '--faults', 'rate_limit=0.3', '--seed', '7', '--json']);
     expect(result.stderr).toContain('seed 7, faults rate_limit=0.3');
     expect(result.code).toBe(0);
     expect(lastJson(result.stdout)).toMatchObject({ status: 'done', failure: null });
@@ -190,7 +191,7 @@ describe('stepwise run / send / resume', () => {
   it('rate-limited attempts are retried by the engine and journaled; when all fail, resume continues', async () => {
     const store = tempStore();
     // With the SDK's own retries off, every 429 is a failed step attempt the engine retries.
-    const result = await cli(['run', ...example('support-triage.yaml'), ...store, '--faults', 'rate_limit=1', '--max-retries', '0', '--json']);
+    const result = await cli(['run', '--emulator', ...example('support-triage.yaml'), ...store, '--faults', 'rate_limit=1', '--max-retries', '0', '--json']);
     expect(result.code).toBe(1);
     const run = lastJson(result.stdout);
     expect(run).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'retries_exhausted', step: 'classify' } });
@@ -201,7 +202,7 @@ describe('stepwise run / send / resume', () => {
     for (const e of limited) expect(e.error?.message).toMatch(/^429 /);
     expect(shown.journal.filter((e) => e.step === 'classify' && e.event === 'retry_scheduled')).toHaveLength(2);
 
-    const resumed = await cli(['resume', run.runId, ...store, '--faults', 'none', '--json']);
+    const resumed = await cli(['resume', '--emulator', run.runId, ...store, '--faults', 'none', '--json']);
     expect(resumed.code).toBe(0);
     expect(lastJson(resumed.stdout)).toMatchObject({ status: 'done', failure: null });
   });
@@ -211,8 +212,8 @@ describe('stepwise run / send / resume', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ "document": ');
     const [broken, missing] = await Promise.all([
-      cli(['run', 'definitions/invoice-approval.yaml', '--input', `@${bad}`, ...tempStore(), '--json']),
-      cli(['run', 'definitions/invoice-approval.yaml', '--input', `@${join(dir, 'nope.json')}`, ...tempStore(), '--json']),
+      cli(['run', '--emulator', 'definitions/invoice-approval.yaml', '--input', `@${bad}`, ...tempStore(), '--json']),
+      cli(['run', '--emulator', 'definitions/invoice-approval.yaml', '--input', `@${join(dir, 'nope.json')}`, ...tempStore(), '--json']),
     ]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`stepwise: --input is not valid JSON (in ${bad})`);
@@ -222,7 +223,7 @@ describe('stepwise run / send / resume', () => {
   });
 
   it('run input that fails the input schema exits 1 naming the problem', async () => {
-    const result = await cli(['run', 'definitions/invoice-approval.yaml', '--input', '{"document": 5}', ...tempStore(), '--json']);
+    const result = await cli(['run', '--emulator', 'definitions/invoice-approval.yaml', '--input', '{"document": 5}', ...tempStore(), '--json']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('does not match the input schema of "invoice-approval"');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace

@@ -45,7 +45,7 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 export async function runScenario(scenario: Scenario, store: string, dir: string, readStore: () => Store): Promise<Outcome> {
   const effects = path.join(dir, `${scenario.runId}.effects`);
   const env = { STEPWISE_TEST_EFFECTS: effects, ...(scenario.crashAt ? { STEPWISE_CRASH_AT: scenario.crashAt } : {}) };
-  const args = ['run', crashDefinition, '--id', scenario.runId, '--store', store, '--faults', 'latency=60', '--input', JSON.stringify({ order: scenario.runId, wait: scenario.wait ?? false }), '--json'];
+  const args = ['run', crashDefinition, '--id', scenario.runId, '--store', store, '--emulator', '--faults', 'latency=60', '--input', JSON.stringify({ order: scenario.runId, wait: scenario.wait ?? false }), '--json'];
   const first = await finish(startCli(args, env), scenario.crashAt ? undefined : scenario.killAfterMs);
   const killed = first.signal === 'SIGKILL';
   const problems: string[] = [];
@@ -59,7 +59,7 @@ export async function runScenario(scenario: Scenario, store: string, dir: string
     resumes++;
     const exists = await readStore().get(scenario.runId);
     // Killed before the run was created: the caller starts it again under the same id.
-    const command = exists ? ['resume', scenario.runId, '--store', store, '--json'] : args;
+    const command = exists ? ['resume', scenario.runId, '--store', store, '--emulator', '--json'] : args;
     const result = await finish(startCli(command, recoveryEnv), resumes === 1 ? scenario.killResumeAfterMs : undefined);
     if (result.signal === 'SIGKILL') {
       resumeKills++;

@@ -7,17 +7,18 @@
  * then recovered with `stepwise resume`. SQLite (one file shared by four
  * processes at a time) and the real PostgreSQL server.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
+import { HEAVY_BUDGET_MS } from '../budgets.js';
+import { PG_URL, testSchemas } from '../pg.js';
 import { report, runAll, runScenario, type Scenario } from './crash-harness.js';
 
+const schemas = testSchemas('crash');
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,7 +62,7 @@ function expectSafe(label: string, outcomes: Awaited<ReturnType<typeof runAll>>,
 }
 
 describe('crash safety', () => {
-  it('SQLite: runs killed at every crash point and at random times all finish, no completed step re-runs', { timeout: 240_000 }, async () => {
+  it('SQLite: runs killed at every crash point and at random times all finish, no completed step re-runs', { timeout: HEAVY_BUDGET_MS }, async () => {
     const store = `sqlite:${path.join(dir, 'shared.db')}`;
     const reader = createSqliteStore({ path: path.join(dir, 'shared.db') });
     const scenarios: Scenario[] = [
@@ -76,9 +77,9 @@ describe('crash safety', () => {
     }
   });
 
-  it('PostgreSQL: killed runs, including mid-transaction, all finish on the real server', { timeout: 180_000 }, async () => {
-    const url = process.env['STEPWISE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `stepwise_crash_${randomBytes(5).toString('hex')}`;
+  it('PostgreSQL: killed runs, including mid-transaction, all finish on the real server', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const url = PG_URL;
+    const schema = schemas.name();
     const reader: Store = createPostgresStore({ url, schema, pool: 2 });
     await reader.migrate();
     const points = ['step-started:2', 'mid-model:1@25', 'mid-tool:2@25', 'after-tool:2', 'mid-commit:1', 'mid-commit:3', 'mid-commit:5', 'backoff:1@60', 'waiting:1'];
@@ -91,10 +92,7 @@ describe('crash safety', () => {
       expectSafe('crash safety (PostgreSQL)', outcomes, points.length + 2);
     } finally {
       await reader.close();
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await schemas.drop(schema);
     }
   });
 });

@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-lifecycle-'));
@@ -24,7 +25,7 @@ interface ShowJson {
 }
 
 describe('lifecycle through the CLI', () => {
-  it('a run finishes on its own definition version after the file changes; cancel, prune, list and show', { timeout: 60_000 }, async () => {
+  it('a run finishes on its own definition version after the file changes; cancel, prune, list and show', { timeout: HEAVY_BUDGET_MS }, async () => {
     const work = mkdtempSync(path.join(dir, 'defs-'));
     const file = path.join(work, 'crash.yaml');
     copyFileSync(path.join(fixtures, 'crash.yaml'), file);
@@ -33,18 +34,18 @@ describe('lifecycle through the CLI', () => {
     const store = `sqlite:${path.join(dir, 'life.db')}`;
     const input = JSON.stringify({ order: 'V-1', wait: true });
 
-    const started = await cli(['run', file, '--id', 'v-1', '--store', store, '--input', input, '--json']);
+    const started = await cli(['run', file, '--id', 'v-1', '--store', store, '--emulator', '--input', input, '--json']);
     expect(started.code, started.stderr).toBe(0);
     const first = lastJson<{ status: string; version: string }>(started.stdout);
     expect(first.status).toBe('waiting');
-    const again = await cli(['run', file, '--id', 'v-1', '--store', store, '--input', input, '--json']);
+    const again = await cli(['run', file, '--id', 'v-1', '--store', store, '--emulator', '--input', input, '--json']);
     expect(lastJson(again.stdout)).toMatchObject({ runId: 'v-1', status: 'waiting', version: first.version });
 
     // The file changes: the final output and the wait's events.
     writeFileSync(file, readFileSync(file, 'utf8').replace('output: { order: "{% $input.order %}"', 'output: { edited: true, order: "{% $input.order %}"').replace('APPROVE: done', 'OK: done'));
     const edited = await cli(['validate', file]);
     expect(edited.stdout).not.toContain(first.version);
-    const sent = await cli(['send', 'v-1', 'APPROVE', '--store', store, '--json']);
+    const sent = await cli(['send', 'v-1', 'APPROVE', '--store', store, '--emulator', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
     expect(lastJson(sent.stdout)).toMatchObject({ status: 'done', version: first.version, output: { order: 'V-1', shipped: 'V-1' } });
 
@@ -57,7 +58,7 @@ describe('lifecycle through the CLI', () => {
     expect(text.stdout).toContain(`version ${first.version}`);
 
     // Cancel a waiting run.
-    await cli(['run', file, '--id', 'v-2', '--store', store, '--input', JSON.stringify({ order: 'V-2', wait: true }), '--json']);
+    await cli(['run', file, '--id', 'v-2', '--store', store, '--emulator', '--input', JSON.stringify({ order: 'V-2', wait: true }), '--json']);
     const cancelled = await cli(['cancel', 'v-2', '--store', store, '--reason', 'customer withdrew', '--json']);
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(lastJson(cancelled.stdout)).toMatchObject({ runId: 'v-2', status: 'cancelled' });

@@ -6,29 +6,27 @@
  * enqueued with `run --detach` (the contract: status `running`, exit 0) and
  * with `engine.start({ detach: true })`.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { RATE_LIMIT_KEY } from '../../src/engine/rate-limiter.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { HEAVY_BUDGET_MS, waitFor } from '../budgets.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 import { checkEffects, crashDefinition } from './crash-harness.js';
 import { cli, finish, lastJson, startCli, waitForStderr } from './cli.js';
 import { journalProblems } from './helpers.js';
 
-const URL = process.env['STEPWISE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas = testSchemas('workers');
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
 describe('workers on one SQLite file', () => {
-  it('two worker processes share a SQLite file: every run finishes once, no step runs twice', { timeout: 90_000 }, async () => {
+  it('two worker processes share a SQLite file: every run finishes once, no step runs twice', { timeout: HEAVY_BUDGET_MS }, async () => {
     const file = path.join(dir, 'workers.db');
     const store = createSqliteStore({ path: file });
     const effects = path.join(dir, 'sqlite-effects');
@@ -37,7 +35,7 @@ describe('workers on one SQLite file', () => {
       const definition = await loadDefinition(crashDefinition);
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) ids.push((await engine.start(definition, { runId: `s-${i}`, input: { order: `s-${i}` }, detach: true })).runId);
-      const args = ['worker', '--store', `sqlite:${file}`, '--concurrency', '3', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=30'];
+      const args = ['worker', '--emulator', '--store', `sqlite:${file}`, '--concurrency', '3', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=30'];
       const results = await Promise.all([cli(args, { STEPWISE_TEST_EFFECTS: effects }), cli(args, { STEPWISE_TEST_EFFECTS: effects })]);
       for (const r of results) expect(r.code, r.stderr).toBe(0);
       const text = readFileSync(effects, 'utf8');
@@ -56,8 +54,8 @@ describe('workers on one SQLite file', () => {
 });
 
 describe('workers on PostgreSQL', () => {
-  it('three worker processes, one killed and one drained mid-run: every run finishes, each completed step once', { timeout: 120_000 }, async () => {
-    const schema = `stepwise_workers_${randomBytes(5).toString('hex')}`;
+  it('three worker processes, one killed and one drained mid-run: every run finishes, each completed step once', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const schema = schemas.name();
     const spec = `postgres:${URL}?schema=${schema}`;
     const store = createPostgresStore({ url: URL, schema, pool: 3 });
     await store.migrate();
@@ -78,7 +76,7 @@ describe('workers on PostgreSQL', () => {
         ids.push(run.runId);
       }
 
-      const args = ['worker', '--store', spec, '--concurrency', '2', '--lease', '1s', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=60', '--rpm', '6000'];
+      const args = ['worker', '--emulator', '--store', spec, '--concurrency', '2', '--lease', '1s', '--poll', '50ms', '--exit-when-idle', '--faults', 'latency=60', '--rpm', '6000'];
       // One worker dies (SIGKILL) between a tool's return and the commit of its third step.
       const [killed, drained, survivor] = [startCli(args, { ...env, STEPWISE_CRASH_AT: 'after-tool:3' }), startCli(args, env), startCli(args, env)];
       const results = [finish(killed), finish(drained), finish(survivor)];
@@ -87,7 +85,10 @@ describe('workers on PostgreSQL', () => {
       expect(k.signal).toBe('SIGKILL');
       const orphaned = (await store.list()).filter((r) => r.lease?.owner.includes(`:${killed.pid}:`));
       expect(orphaned.length).toBeGreaterThan(0);
-      await sleep(300);
+      // Drain the second worker while it holds runs, however slowly the machine got it there.
+      const holds = async (pid: number | undefined) => (await store.list()).some((r) => r.lease?.owner.includes(`:${pid}:`));
+      await waitFor(async () => drained.exitCode !== null || (await holds(drained.pid)), 'the second worker to hold a run');
+      expect(drained.exitCode, 'the second worker exited before it held a run').toBeNull();
       drained.kill('SIGTERM');
       const d = await results[1];
       expect(d!.code, d!.stderr).toBe(0);
@@ -121,10 +122,7 @@ describe('workers on PostgreSQL', () => {
       expect(await store.updateShared(RATE_LIMIT_KEY, (v) => v)).toMatchObject({ requests: expect.any(Number) });
     } finally {
       await store.close();
-      const admin = new pg.Client({ connectionString: URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await schemas.drop(schema);
     }
   });
 });

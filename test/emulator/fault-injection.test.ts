@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { describe, expect, it } from 'vitest';
-import { Ajv, document, forcedParams, invoiceTool, withEmulator } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Ajv, document, forcedParams, invoiceTool, ioTurns, until, withEmulator } from './helpers.js';
 
 type ToolUse = Anthropic.ToolUseBlock;
 
@@ -56,23 +56,25 @@ describe('HTTP faults', () => {
   });
 
   it('timeout holds the request until the client gives up, and close() frees it', async () => {
-    await withEmulator(
-      { faults: 'timeout=1' },
-      async ({ client, emu }) => {
-        const started = Date.now();
-        await expect(client.messages.create(forcedParams())).rejects.toBeInstanceOf(Anthropic.APIConnectionTimeoutError);
-        expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-        expect(emu.stats().outcomes['timeout']).toBe(1);
-        const patient = new Anthropic({ baseURL: emu.url, apiKey: 'test', maxRetries: 0, timeout: 20_000 });
-        const pending = patient.messages.create(forcedParams()).catch((e: unknown) => e);
-        await new Promise((r) => setTimeout(r, 50));
-        const closing = Date.now();
+    // Time is fake for the client's timeout timer: it fires when the test says, once the emulator holds the request.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await withEmulator({ faults: 'timeout=1' }, async ({ client, emu }) => {
+        const gaveUp = client.messages.create(forcedParams(), { timeout: 300 }).catch((e: unknown) => e);
+        await until(() => emu.stats().outcomes['timeout'] === 1, 'the emulator to hold the request');
+        vi.advanceTimersByTime(300);
+        expect(await gaveUp).toBeInstanceOf(Anthropic.APIConnectionTimeoutError);
+        // A client whose timer never fires is freed by close(), not by a timeout.
+        const pending = client.messages.create(forcedParams(), { timeout: 24 * 3_600_000 }).catch((e: unknown) => e);
+        await until(() => emu.stats().outcomes['timeout'] === 2, 'the emulator to hold the second request');
         await emu.close();
-        expect(Date.now() - closing).toBeLessThan(1000);
-        expect(await pending).toBeInstanceOf(Anthropic.APIConnectionError);
-      },
-      { timeout: 300 },
-    );
+        const freed = await pending;
+        expect(freed).toBeInstanceOf(Anthropic.APIConnectionError);
+        expect(freed).not.toBeInstanceOf(Anthropic.APIConnectionTimeoutError);
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('context_window answers 400 prompt is too long', async () => {
@@ -83,12 +85,22 @@ describe('HTTP faults', () => {
     });
   });
 
-  it('latency delays every reply', async () => {
-    await withEmulator({ faults: 'latency=150' }, async ({ client }) => {
-      const started = Date.now();
-      await client.messages.create(forcedParams());
-      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    });
+  it('latency holds every reply for that long', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await withEmulator({ faults: 'latency=150' }, async ({ client, emu }) => {
+        let settled = false;
+        const reply = client.messages.create(forcedParams()).finally(() => (settled = true));
+        await until(() => emu.stats().outcomes['ok'] === 1, 'the emulator to answer');
+        vi.advanceTimersByTime(149);
+        await ioTurns(50);
+        expect(settled).toBe(false);
+        vi.advanceTimersByTime(1);
+        expect((await reply).stop_reason).toBe('tool_use');
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -54,5 +54,22 @@ export function forcedParams(extra: Record<string, unknown> = {}): Anthropic.Mes
   };
 }
 
+/** One turn of the event loop per call: lets I/O between this process's client and emulator happen, with no timer. */
+export async function ioTurns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Resolves once `condition()` holds, checked once per event-loop turn (no timers, so it works under
+ * fake timers too). Fails after `budgetMs` of real time, generous for a loaded machine.
+ */
+export async function until(condition: () => boolean, what: string, budgetMs = 60_000): Promise<void> {
+  const deadline = performance.now() + budgetMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`gave up after ${budgetMs} ms waiting for ${what}`);
+    await ioTurns(1);
+  }
+}
+
 /** Ajv for draft 2020-12 (the CommonJS default export, typed for NodeNext). */
 export const Ajv = Ajv2020Module.default;

@@ -10,6 +10,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import type { RunView } from '../../src/engine/view.js';
 import { EventNotAcceptedError, StepwiseError } from '../../src/errors.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
 import { harness, inputOf, load, type Harness } from './helpers.js';
 
 let h: Harness | undefined;
@@ -155,7 +156,7 @@ describe('engine API', () => {
     const clock = new ManualClock();
     const store = createSqliteStore({ path: h.dbPath });
     h.stores.push(store);
-    const engine = createEngine({ store, model: { baseURL: h.emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: 2000 }, clock });
+    const engine = createEngine({ store, model: { baseURL: h.emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }, clock });
     const waiting = await engine.start(await load('invoice-approval.yaml'), { input: invoiceInput() });
     expect(waiting.waitingFor?.timeoutAt).toBe(clock.now() + 72 * 3_600_000);
     expect((await engine.store.get(waiting.runId))?.wakeAt).toBe(waiting.waitingFor?.timeoutAt);

@@ -1,22 +1,14 @@
 /** Edge cases found by review: routes that depend on step order, a wait as first step, cancel of an ended run, choice errors. */
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEngine } from '../../src/engine/engine.js';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { defineTool } from '../../src/tools/define.js';
+import { PG_URL, testSchemas } from '../pg.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const schemas: string[] = [];
-afterAll(async () => {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const schemas = testSchemas('edge');
 
 const add = defineTool({ name: 'add', description: 'Add one', input: z.object({ n: z.number() }), run: ({ n }) => ({ n: n + 1 }) });
 const noModel = { baseURL: 'http://127.0.0.1:9', apiKey: 'unused', maxRetries: 0 };
@@ -39,8 +31,7 @@ const ordered = loadDefinitionFromObject(
 
 describe('engine edge cases', () => {
   it('a run reloaded from PostgreSQL (jsonb sorts keys) keeps the step order its definition relies on', async () => {
-    const schema = `stepwise_edge_${randomUUID().slice(0, 8)}`;
-    schemas.push(schema);
+    const schema = schemas.name();
     const store = createPostgresStore({ url: PG_URL, schema });
     try {
       const engine = createEngine({ store, model: noModel });

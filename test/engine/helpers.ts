@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
 
 export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const definitionPath = (name: string) => join(root, 'definitions', name);
@@ -46,7 +47,7 @@ export async function harness(options: EmulatorOptions = {}): Promise<Harness> {
       stores.push(store);
       return createEngine({
         store,
-        model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: 2000 },
+        model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
         clock: new ManualClock({ autoAdvance: true }),
       });
     },

@@ -65,6 +65,7 @@ describe('prototype access', () => {
 });
 
 describe('limits', () => {
+  // The limits end the evaluation: their messages prove which one did. No elapsed-time bound: a loaded machine may be slow.
   it('stop infinite tail recursion by the step budget', async () => {
     await expect(evaluate('( $f := function($n){ $f($n+1) }; $f(0) )')).rejects.toMatchObject({
       code: 'expression_failed',

@@ -7,12 +7,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
+import { PG_URL, testSchemas } from '../pg.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const child = join(root, 'test/guards/fixtures/breaker-process.ts');
-const PG_URL = process.env['STEPWISE_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas = testSchemas('breaker');
 
 interface ChildResult {
   status: string;
@@ -50,20 +51,17 @@ async function sharedBreaker(store: string): Promise<void> {
   expect(other.calls).toBe(0);
 }
 
-describe('breaker shared across processes', () => {
+describe('breaker shared across processes', { timeout: SPAWN_BUDGET_MS }, () => {
   it('two processes on one SQLite file', async () => {
     await sharedBreaker(`sqlite:${join(mkdtempSync(join(tmpdir(), 'stepwise-breaker-')), 'runs.db')}`);
   });
 
   it('two processes on one PostgreSQL schema', async () => {
-    const schema = `breaker_${process.pid}_${Date.now()}`;
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
+    const schema = schemas.name();
     try {
       await sharedBreaker(`postgres:${PG_URL}?schema=${schema}`);
     } finally {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await schemas.drop(schema);
     }
   });
 });

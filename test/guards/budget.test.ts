@@ -9,6 +9,7 @@ import { loadDefinition } from '../../src/definition/load.js';
 import { cli, lastJson, tempStore } from '../cli/helpers.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { definition, events, recordNote, rig, type Rig } from './helpers.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const FILE = 'test/guards/fixtures/three-notes.yaml';
 
@@ -68,19 +69,19 @@ describe('token budget', () => {
     expect(r.emu.stats().requests).toBe(0);
   });
 
-  it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', async () => {
+  it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', { timeout: SPAWN_BUDGET_MS }, async () => {
     const { projected, used } = await projections();
     const budget = Math.ceil((used[0]! + projected[1]! - 1) / 0.9);
     const store = tempStore();
-    const first = await cli(['run', FILE, '--budget', String(budget), '--json', ...store]);
+    const first = await cli(['run', '--emulator', FILE, '--budget', String(budget), '--json', ...store]);
     expect(first.code).toBe(1);
     const stopped = lastJson(first.stdout);
     expect(stopped).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'second' } });
 
-    const again = await cli(['resume', stopped.runId, '--json', ...store]); // the same budget: refused again, nothing spent
+    const again = await cli(['resume', '--emulator', stopped.runId, '--json', ...store]); // the same budget: refused again, nothing spent
     expect(lastJson(again.stdout)).toMatchObject({ status: 'budget_exhausted', usage: { totalTokens: stopped.usage.totalTokens } });
 
-    const resumed = await cli(['resume', stopped.runId, '--budget', '50000', '--json', ...store]);
+    const resumed = await cli(['resume', '--emulator', stopped.runId, '--budget', '50000', '--json', ...store]);
     expect(resumed.code).toBe(0);
     expect(lastJson(resumed.stdout)).toMatchObject({ status: 'done', failure: null });
   });

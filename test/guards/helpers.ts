@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool, type AnyTool } from '../../src/tools/define.js';
 import type { JournalEntry } from '../../src/run/types.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
 
 export interface Rig {
   emu: Emulator;
@@ -27,7 +28,7 @@ export async function rig(options: { faults?: EmulatorOptions['faults']; seed?: 
     store,
     clock,
     tools: options.tools ?? [],
-    model: { baseURL: emu.url, apiKey: 'x', maxRetries: options.maxRetries ?? 0, timeoutMs: options.timeoutMs ?? 2000 },
+    model: { baseURL: emu.url, apiKey: 'x', maxRetries: options.maxRetries ?? 0, timeoutMs: options.timeoutMs ?? MODEL_TIMEOUT_MS },
   });
   return {
     emu,

@@ -4,6 +4,7 @@ import { worstCaseTokens } from '../../src/policy/worst-case.js';
 import { validateWorkflow } from '../../src/definition/validate.js';
 import { atStart } from '../../src/definition/locate.js';
 import { cli } from '../cli/helpers.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const wf = (data: unknown) => validateWorkflow(data, atStart, 'test');
 const analyze = (maxTokens: number, extra: Record<string, unknown> = {}) => ({
@@ -53,7 +54,7 @@ describe('worst-case token bound', () => {
     expect(loop().steps[0]).toMatchObject({ visits: 10 }); // the default limits.maxVisits
   });
 
-  it('validate prints the bound, warns past the budget, and rejects a loop with no exit', async () => {
+  it('validate prints the bound, warns past the budget, and rejects a loop with no exit', { timeout: SPAWN_BUDGET_MS }, async () => {
     const ok = await cli(['validate', 'definitions/support-triage.yaml', 'test/guards/fixtures/over-budget.yaml']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/support-triage .*worst case [\d,]+ tokens, budget 15,000/);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, invoice, lastJson, root, tempStore } from './cli.js';
 
 interface RunJson {
@@ -13,12 +14,12 @@ interface RunJson {
 
 const triage = ['definitions/support-triage.yaml', '--input', '@definitions/support-triage.input.json'];
 
-describe('cassettes: record once, replay with no model', () => {
+describe('cassettes: record once, replay with no model', { timeout: SPAWN_BUDGET_MS }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-cassette-'));
 
   it('replays a faulty run exactly: same attempts, tokens and outcome, and says no model server is used', async () => {
     const cassette = path.join(dir, 'flaky.json');
-    const recorded = await cli(['run', ...invoice, '--store', tempStore(), '--faults', 'invalid_input=0.5', '--seed', '3', '--record', cassette, '--json']);
+    const recorded = await cli(['run', ...invoice, '--store', tempStore(), '--faults', 'invalid_input=0.5', '--seed', '3', '--record', cassette, '--emulator', '--json']);
     const original = lastJson<RunJson>(recorded.stdout);
     expect(recorded.stderr).toMatch(/recorded \d+ model replies/);
 
@@ -33,7 +34,7 @@ describe('cassettes: record once, replay with no model', () => {
 
   it('replays against a changed definition, matching replies by the tool each step forces', async () => {
     const cassette = path.join(dir, 'triage.json');
-    const recorded = lastJson<RunJson>((await cli(['run', ...triage, '--store', tempStore(), '--record', cassette, '--json'])).stdout);
+    const recorded = lastJson<RunJson>((await cli(['run', ...triage, '--store', tempStore(), '--record', cassette, '--emulator', '--json'])).stdout);
     expect(recorded.status).toBe('done');
 
     const changed = readFileSync(path.join(root, 'definitions/support-triage.yaml'), 'utf8')

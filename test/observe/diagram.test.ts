@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { stepGraph } from '../../src/observe/graph.js';
 import { toMermaid } from '../../src/observe/mermaid.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli } from './cli.js';
 
-describe('diagrams', () => {
+describe('diagrams', { timeout: SPAWN_BUDGET_MS }, () => {
   it('reads the step graph from the compiled machine: conditions, events, error routes', async () => {
     const { workflow } = await loadDefinition('definitions/invoice-approval.yaml');
     const graph = stepGraph(workflow);

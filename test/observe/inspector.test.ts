@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { SPAWN_BUDGET_MS, waitFor } from '../budgets.js';
 import { invoice, start, tempStore } from './cli.js';
 
 function freePort(): Promise<number> {
@@ -13,17 +14,19 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Connects once the `inspect` process listens: it may take a while to start on a loaded machine. */
 async function connect(url: string): Promise<WebSocket> {
-  for (let i = 0; i < 200; i++) {
-    const ws = new WebSocket(url);
+  let ws: WebSocket | null = null;
+  await waitFor(async () => {
+    const attempt = new WebSocket(url);
     const ok = await new Promise<boolean>((resolve) => {
-      ws.once('open', () => resolve(true));
-      ws.once('error', () => resolve(false));
+      attempt.once('open', () => resolve(true));
+      attempt.once('error', () => resolve(false));
     });
-    if (ok) return ws;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`could not connect to ${url}`);
+    if (ok) ws = attempt;
+    return ok;
+  }, `the inspector at ${url}`);
+  return ws!;
 }
 
 interface Message {
@@ -34,10 +37,10 @@ interface Message {
   snapshot?: { value?: unknown; status?: string };
 }
 
-describe('stepwise inspect', () => {
+describe('stepwise inspect', { timeout: SPAWN_BUDGET_MS }, () => {
   it('relays the run to a WebSocket client of the inspector protocol, with the definition’s own state names', async () => {
     const port = await freePort();
-    const child = start(['inspect', ...invoice, '--store', tempStore(), '--port', String(port)]);
+    const child = start(['inspect', ...invoice, '--store', tempStore(), '--emulator', '--port', String(port)]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {

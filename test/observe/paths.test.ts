@@ -5,6 +5,7 @@ import { loadDefinition } from '../../src/definition/load.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { resolveModel } from '../../src/model/client.js';
 import { testPaths } from '../../src/observe/paths.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 interface Report {
@@ -13,7 +14,7 @@ interface Report {
   reached: string[];
 }
 
-describe('stepwise test', () => {
+describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
   it('walks every path of the shipped examples on the emulator and finds no problems', async () => {
     const invoice = await cli(['test', 'definitions/invoice-approval.yaml', '--json']);
     expect(invoice.code).toBe(0);

@@ -11,6 +11,7 @@ import { rerun, rerunRecord } from '../../src/engine/rerun.js';
 import { snapshotOf } from '../../src/engine/view.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { defineTool } from '../../src/tools/define.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson, tempStore } from './cli.js';
 
 interface RunJson {
@@ -20,14 +21,14 @@ interface RunJson {
   steps: Array<{ id: string; status: string }>;
 }
 
-describe('stepwise rerun', () => {
+describe('stepwise rerun', { timeout: SPAWN_BUDGET_MS }, () => {
   it('starts a new run from a step, keeping the outputs of the steps before it', async () => {
     const store = tempStore();
     const lead = ['definitions/lead-enrichment.ts', '--input', '@definitions/lead-enrichment.input.json'];
-    const original = lastJson<RunJson>((await cli(['run', ...lead, '--store', store, '--json'])).stdout);
+    const original = lastJson<RunJson>((await cli(['run', ...lead, '--store', store, '--emulator', '--json'])).stdout);
     expect(original.status).toBe('done');
 
-    const result = await cli(['rerun', original.runId, '--from', 'score', '--store', store, '--json']);
+    const result = await cli(['rerun', original.runId, '--from', 'score', '--store', store, '--emulator', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const again = lastJson<RunJson>(result.stdout);
     expect(again.runId).not.toBe(original.runId);
@@ -43,7 +44,7 @@ describe('stepwise rerun', () => {
     expect(rows.filter((r) => r.step === 'company')).toEqual([]); // kept, not run again
     expect(rows.filter((r) => r.event === 'completed').map((r) => r.step)).toEqual(['score', 'save']);
 
-    const bad = await cli(['rerun', original.runId, '--from', 'nope', '--store', store]);
+    const bad = await cli(['rerun', original.runId, '--from', 'nope', '--store', store, '--emulator']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no step "nope"');
   });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, invoice, lastJson, tempStore } from './cli.js';
 
 interface Row {
@@ -13,7 +14,7 @@ interface Row {
   failurePoint: boolean;
 }
 
-describe('show, list and stats on the shipped examples', () => {
+describe('show, list and stats on the shipped examples', { timeout: SPAWN_BUDGET_MS }, () => {
   const store = tempStore();
   const ids: Record<string, string> = {};
 
@@ -25,10 +26,10 @@ describe('show, list and stats on the shipped examples', () => {
       failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
     };
     for (const [name, args] of Object.entries(runs)) {
-      const result = await cli([...args, '--store', store, '--json']);
+      const result = await cli([...args, '--store', store, '--emulator', '--json']);
       ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
     }
-  });
+  }, SPAWN_BUDGET_MS);
 
   it('show draws the timeline and marks the failure point; --json gives the same rows', async () => {
     const text = await cli(['show', ids['failed']!, '--store', store]);

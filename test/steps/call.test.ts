@@ -2,6 +2,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { callForToolInput, classifyError, type ToolCallRequest } from '../../src/model/call.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
 import { document, withModel } from './helpers.js';
 
 const request: ToolCallRequest = {
@@ -17,7 +18,7 @@ const request: ToolCallRequest = {
       properties: { vendorId: { type: 'string', pattern: '^V-\\d{4}$' }, total: { type: 'number' }, notes: { type: 'string' } },
     },
   },
-  timeoutMs: 2000,
+  timeoutMs: MODEL_TIMEOUT_MS,
 };
 
 describe('callForToolInput', () => {

@@ -6,6 +6,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/em
 import { resolveModel, type ModelConfig } from '../../src/model/client.js';
 import type { StepEnv } from '../../src/steps/types.js';
 import { defineTool, type AnyTool } from '../../src/tools/define.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
 
 export const document = 'INVOICE\nInvoice Number: INV-2041\nVendor ID: V-1001\nDue Date: 2026-12-02\nTotal: 12,500.00\nCurrency: USD\n';
 
@@ -76,7 +77,7 @@ export interface ModelHarness {
 }
 
 /** Runs `fn` with an emulator and a client with no SDK retries; always closes it. */
-export async function withModel<T>(options: EmulatorOptions, fn: (h: ModelHarness) => Promise<T>, timeoutMs = 2000): Promise<T> {
+export async function withModel<T>(options: EmulatorOptions, fn: (h: ModelHarness) => Promise<T>, timeoutMs = MODEL_TIMEOUT_MS): Promise<T> {
   const emu = await startEmulator(options);
   try {
     return await fn({ emu, model: resolveModel({ baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs }) });

@@ -6,7 +6,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StepwiseError } from '../../src/errors.js';
 import { openStore, parseStoreSpec } from '../../src/store/open.js';
+import { PG_URL, testSchemas } from '../pg.js';
 
+const schemas = testSchemas('open');
 const cwd = mkdtempSync(join(tmpdir(), 'stepwise-open-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
@@ -52,8 +54,8 @@ describe('openStore', () => {
   });
 
   it('opens PostgreSQL from a bare URL with a schema parameter', async () => {
-    const schema = `stepwise_test_open_${process.pid}`;
-    const url = 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = schemas.name();
+    const url = PG_URL;
     const store = await openStore(`${url}?schema=${schema}`);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
@@ -63,8 +65,8 @@ describe('openStore', () => {
       expect(rows).toEqual([{ version: 1 }]);
     } finally {
       await store.close();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
+      await schemas.drop(schema);
     }
   });
 

@@ -3,7 +3,6 @@
  * database `test`). Every store gets its own random schema, dropped afterwards.
  * Nothing is skipped: without a server these tests fail.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,13 +10,14 @@ import { createPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { storeSpec } from '../../src/testing.js';
 import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 
-const URL = process.env.STEPWISE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: URL, max: 2 });
 afterAll(() => admin.end());
 
-const randomSchema = () => `stepwise_test_${randomBytes(6).toString('hex')}`;
-const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+const schemas = testSchemas('store');
+const randomSchema = () => schemas.name();
+const dropSchema = (schema: string) => schemas.drop(schema);
 
 storeSpec(vitest, 'postgres', async () => {
   const schema = randomSchema();

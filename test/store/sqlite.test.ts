@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { storeSpec } from '../../src/testing.js';
 import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'stepwise-sqlite-'));
 let n = 0;
@@ -93,7 +94,7 @@ describe('SQLite store on a shared file', () => {
     }
   });
 
-  it('loses no shared update when another process writes concurrently', async () => {
+  it('loses no shared update when another process writes concurrently', { timeout: SPAWN_BUDGET_MS }, async () => {
     const path = nextPath();
     const perProcess = 300;
     const parent = createSqliteStore({ path });

@@ -9,7 +9,7 @@ import { createEngine } from '../../engine/engine.js';
 import { startInspector } from '../../observe/inspector.js';
 import { findRun } from '../../query/run.js';
 import { parseIntArg, printRun, readJsonArg } from '../io.js';
-import { log, progressPrinter, withStore } from '../context.js';
+import { EMULATOR_OPTION, log, modelRequirement, progressPrinter, withStore } from '../context.js';
 import { openModelServer } from '../model-server.js';
 
 interface InspectOptions {
@@ -19,6 +19,7 @@ interface InspectOptions {
   seed?: string;
   faults?: string;
   exit?: boolean;
+  emulator?: boolean;
   json?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function registerInspectCommand(program: Command, setExit: (code: number)
     .option('--seed <n>', 'emulator seed')
     .option('--faults <spec>', 'emulator faults')
     .option('--exit', 'exit once the run comes to rest instead of serving the inspector until Ctrl-C')
+    .option(...EMULATOR_OPTION)
     .option('--json', 'print the run as JSON')
     .action(async (target: string, opts: InspectOptions) => {
       const port = parseIntArg(opts.port, '--port') ?? 8080;
@@ -43,7 +45,7 @@ export function registerInspectCommand(program: Command, setExit: (code: number)
           const stored = isFile ? null : await findRun(store, target);
           const seed = parseIntArg(opts.seed, '--seed') ?? stored?.options.seed;
           const faults = opts.faults ?? stored?.options.faults;
-          const server = await openModelServer({ seed, faults, log });
+          const server = await openModelServer({ seed, faults, emulator: opts.emulator, requireModel: modelRequirement(opts.store), log });
           try {
             const engine = createEngine({ store, model: server.model, inspect: session.inspect });
             engine.subscribe(progressPrinter());

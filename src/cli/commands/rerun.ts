@@ -5,7 +5,7 @@ import { createEngine } from '../../engine/engine.js';
 import { rerun } from '../../engine/rerun.js';
 import { findRun } from '../../query/run.js';
 import { parseIntArg, printRun } from '../io.js';
-import { log, progressPrinter, withStore } from '../context.js';
+import { EMULATOR_OPTION, log, modelRequirement, progressPrinter, withStore } from '../context.js';
 import { openModelServer } from '../model-server.js';
 
 export function registerRerunCommand(program: Command, setExit: (code: number) => void): void {
@@ -19,7 +19,8 @@ export function registerRerunCommand(program: Command, setExit: (code: number) =
     .option('--faults <spec>', 'emulator faults (default: the run\'s own)')
     .option('--replay <file>', 'answer model requests from a cassette file')
     .option('--json', 'print the new run as JSON')
-    .action(async (runId: string, opts: { from: string; definition?: string; store?: string; seed?: string; faults?: string; replay?: string; json?: boolean }) => {
+    .option(...EMULATOR_OPTION)
+    .action(async (runId: string, opts: { from: string; definition?: string; store?: string; seed?: string; faults?: string; replay?: string; json?: boolean; emulator?: boolean }) => {
       const definition = opts.definition ? await loadDefinition(opts.definition) : undefined;
       await withStore(opts.store, async (store) => {
         const record = await findRun(store, runId);
@@ -27,6 +28,8 @@ export function registerRerunCommand(program: Command, setExit: (code: number) =
           seed: parseIntArg(opts.seed, '--seed') ?? record.options.seed,
           faults: opts.faults ?? record.options.faults,
           replay: opts.replay,
+          emulator: opts.emulator,
+          requireModel: modelRequirement(opts.store),
           log,
         });
         try {

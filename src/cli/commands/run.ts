@@ -17,7 +17,8 @@ export function registerRunCommand(program: Command, setExit: (code: number) => 
       const budget = parseIntArg(opts.budget, '--budget');
       const seed = parseIntArg(opts.seed, '--seed');
       await withStore(opts.store, (store) =>
-        withEngine(store, serverOptions(opts), Boolean(opts.detach), async (engine) => {
+        // A detached run is only enqueued: no model call, so no model server.
+        withEngine(store, opts.detach ? null : serverOptions(opts), Boolean(opts.detach), async (engine) => {
           const view = await engine.start(definition, {
             input: input ?? {},
             ...(opts.id ? { runId: opts.id } : {}),

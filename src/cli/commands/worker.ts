@@ -8,7 +8,7 @@ import { createEngine } from '../../engine/engine.js';
 import type { RunOptions } from '../../run/types.js';
 import { StepwiseError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
-import { log, withStore, type CommonOptions } from '../context.js';
+import { EMULATOR_OPTION, log, withStore, type CommonOptions } from '../context.js';
 import { parseIntArg } from '../io.js';
 import { openModelServer, type ModelServer } from '../model-server.js';
 import type { ModelOptions } from '../../model/client.js';
@@ -34,7 +34,7 @@ function emulatorsPerRun(worker: { seed: number | undefined; faults: string | un
       if (key === JSON.stringify([worker.seed ?? 1, worker.faults ?? null])) return undefined; // the worker's own server
       let server = servers.get(key);
       if (!server) {
-        server = openModelServer({ seed, faults, timeout: worker.timeout, maxRetries: worker.maxRetries, log });
+        server = openModelServer({ seed, faults, timeout: worker.timeout, maxRetries: worker.maxRetries, emulator: true, log });
         servers.set(key, server);
       }
       return (await server).model;
@@ -56,7 +56,8 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
     .option('--poll <duration>', 'pause between claims when nothing is runnable', '250ms')
     .option('--rpm <n>', 'model requests per minute, shared by every worker on the store')
     .option('--tpm <n>', 'model tokens per minute, shared by every worker on the store')
-    .option('--seed <n>', 'emulator seed (when no ANTHROPIC_* variable is set)')
+    .option(...EMULATOR_OPTION)
+    .option('--seed <n>', 'emulator seed (with --emulator)')
     .option('--faults <spec>', 'emulator faults')
     .option('--timeout <duration>', 'per-request model timeout, e.g. 30s')
     .option('--max-retries <n>', 'HTTP retries the SDK makes within one step attempt')
@@ -72,6 +73,9 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
           faults: opts.faults,
           timeout: opts.timeout,
           maxRetries: parseIntArg(opts.maxRetries, '--max-retries'),
+          emulator: opts.emulator,
+          // A worker drives real runs: the emulator only when asked for.
+          requireModel: 'stepwise worker',
           log,
         });
         // Against the built-in emulator a run keeps the seed and fault spec it was started with, unless the worker names its own.
@@ -116,7 +120,7 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
             onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${error instanceof Error ? error.message : String(error)}`),
           });
           progress.done();
-          log(`stepwise worker ${summary.owner}: ${summary.claimed} claims, ${summary.errors} errors`);
+          log(`stepwise worker ${summary.owner}: ${summary.claimed} claims, ${summary.errors} errors${summary.lost ? `, ${summary.lost} runs taken over mid-step` : ''}`);
           setExit(0);
         } finally {
           process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
