@@ -1,6 +1,9 @@
 /**
  * The one schema of the definition format. YAML and TypeScript definitions are
  * both validated against it, and `stepwise schema` exports it as JSON Schema.
+ * Each step kind's schema lives with its kind (src/kinds); validation uses the
+ * registry, so registered kinds are accepted too. The kind of a step is
+ * `kindOf(step)` from the registry.
  */
 import { z } from 'zod';
 import { Breaker, Budget, Duration, Limits, RetryPolicy, StepId } from './fields.js';
@@ -16,17 +19,6 @@ export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep };
 
 /** The step schemas of the built-in kinds, in the order kinds are recognised (the registry in src/kinds holds more). */
 export const Step = z.union([ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep]);
-
-/** Keys that name a built-in step kind, in the order they are checked. */
-export const stepKinds = {
-  claude: ClaudeStep,
-  analyze: AnalyzeStep,
-  tool: ToolStep,
-  choice: ChoiceStep,
-  wait: WaitStep,
-  final: FinalStep,
-} as const;
-export type StepKind = keyof typeof stepKinds;
 
 export const Workflow = z.strictObject({
   $schema: z.string().optional(),
@@ -54,9 +46,3 @@ export type WaitStep = z.infer<typeof WaitStep>;
 export type FinalStep = z.infer<typeof FinalStep>;
 export type Step = z.infer<typeof Step>;
 export type Workflow = z.infer<typeof Workflow>;
-
-/** The kind of a built-in step, from the key that names it (the registry's `kindOf` knows every registered kind). */
-export function stepKind(step: Step): StepKind {
-  for (const kind of Object.keys(stepKinds) as StepKind[]) if (kind in step) return kind;
-  return 'final';
-}
