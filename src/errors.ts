@@ -61,8 +61,14 @@ export class DefinitionError extends StepwiseError {
 
 export class RunNotFoundError extends StepwiseError {
   override name = 'RunNotFoundError';
-  constructor(runId: string) {
-    super('run_not_found', `No run with id "${runId}" in this store. List runs with \`stepwise list\`.`);
+  readonly runId: string;
+  /**
+   * @param store The store looked in, as people name it (`sqlite:/path/x.db`), when known.
+   * @param listCommand The command that lists that store's runs.
+   */
+  constructor(runId: string, store?: string, listCommand = 'stepwise list') {
+    super('run_not_found', `No run with id "${runId}" in ${store ? `the store ${store}` : 'this store'}. List runs with \`${listCommand}\`.`);
+    this.runId = runId;
   }
 }
 

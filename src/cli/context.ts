@@ -5,10 +5,12 @@
 import { crashStoreHooks } from '../engine/crash-points.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/view.js';
-import { isDefaultStore, openStore } from '../store/open.js';
+import { RunNotFoundError } from '../errors.js';
+import { describeStore, isDefaultStore, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { color } from './io.js';
 import { createProgress, type Progress } from './progress.js';
+import { STORE_ENV, storeArg, storeSpec } from './store-option.js';
 import { openModelServer, type ModelServerOptions } from './model-server.js';
 
 export interface CommonOptions {
@@ -33,15 +35,27 @@ export const EMULATOR_OPTION = ['--emulator', 'use the built-in emulator (a simu
  * nothing on the default SQLite file (the emulator is used, and says so), a
  * reason for {@link ModelServerOptions.requireModel} on any other store.
  */
-export function modelRequirement(spec: string | undefined): string | undefined {
-  return isDefaultStore(spec) ? undefined : `A run on a store other than the default SQLite file (${spec})`;
+export function modelRequirement(flag: string | undefined): string | undefined {
+  const spec = storeSpec(flag);
+  return isDefaultStore(spec) ? undefined : `A run on a store other than the default SQLite file (${describeStore(spec)})`;
 }
 
-/** Opens the store a `--store` spec names, with the crash points `STEPWISE_CRASH_AT` arms (no-ops when unset). */
-export async function withStore<T>(spec: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Opens the store a `--store` flag (else `STEPWISE_STORE`) names, with the
+ * crash points `STEPWISE_CRASH_AT` arms (no-ops when unset). A run that is not
+ * found is reported with the store looked in.
+ */
+export async function withStore<T>(flag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+  const spec = storeSpec(flag);
   const store = await openStore(spec, { hooks: crashStoreHooks });
   try {
     return await fn(store);
+  } catch (error) {
+    if (error instanceof RunNotFoundError) {
+      const from = flag !== undefined ? '' : spec !== undefined ? ` (from ${STORE_ENV})` : ' (the default)';
+      throw new RunNotFoundError(error.runId, `${describeStore(spec)}${from}`, `stepwise list${storeArg(flag)}`);
+    }
+    throw error;
   } finally {
     await store.close();
   }

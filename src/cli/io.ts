@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { StepwiseError } from '../errors.js';
 import type { RunView } from '../engine/view.js';
 import { runJson } from '../query/run.js';
+import { parseStoreSpec } from '../store/open.js';
+import { storeArg, storeSpec } from './store-option.js';
 
 /** Parses a JSON argument, or reads it from a file when it starts with `@`. */
 export function readJsonArg(value: string | undefined, flag: string): unknown {
@@ -42,18 +44,53 @@ export function exitCodeFor(status: RunView['status']): number {
   return status === 'done' || status === 'waiting' || status === 'running' ? 0 : 1;
 }
 
-/** Prints a run (its `--json` object, or a description) and returns the exit code it leaves. */
-export function printRun(view: RunView, json: boolean | undefined): number {
-  process.stdout.write(json ? `${JSON.stringify(runJson(view))}\n` : `${describeRun(view)}\n`);
+/**
+ * Prints a run (its `--json` object, or a description) and returns the exit
+ * code it leaves. `storeFlag` is the command's `--store`, which the printed
+ * hints repeat.
+ */
+export function printRun(view: RunView, json: boolean | undefined, storeFlag?: string): number {
+  process.stdout.write(json ? `${JSON.stringify(runJson(view))}\n` : `${describeRun(view, storeFlag)}\n`);
   return exitCodeFor(view.status);
 }
 
-export function describeRun(view: RunView): string {
+/** The next command for a run that stopped, runnable as printed (same store), or a warning when there is none. */
+function nextStep(view: RunView, storeFlag: string | undefined, memory: boolean): string | undefined {
+  const store = storeArg(storeFlag);
+  const continues = view.waitingFor !== null || (view.resumable && view.status !== 'running');
+  if (continues && memory) {
+    return color.yellow(`note: the memory store ends with this process, so this run cannot be ${view.waitingFor ? 'sent events' : 'resumed'} from another one; use the default store or --store sqlite:<path> to keep runs`);
+  }
+  if (view.waitingFor) return undefined;
+  if (view.status === 'budget_exhausted') {
+    return `resume with a token budget larger than ${view.budget.tokens} (enough for the call above): stepwise resume ${view.runId} --budget <tokens>${store}`;
+  }
+  if (!view.resumable || !view.failure) return undefined;
+  // The same data would fail the same way: change the definition (or start with other input) instead.
+  if (view.failure.kind === 'invalid_data') {
+    return view.failure.step
+      ? `a resume would run ${view.failure.step} on the same data; fix the definition and rerun from that step: stepwise rerun ${view.runId} --from ${view.failure.step} --definition <fixed file>${store}`
+      : undefined;
+  }
+  return `resume with: stepwise resume ${view.runId}${store}`;
+}
+
+export function describeRun(view: RunView, storeFlag?: string): string {
   const status =
     view.status === 'done' ? color.green(view.status) : view.status === 'waiting' || view.status === 'running' ? color.yellow(view.status) : color.red(view.status);
+  const memory = parseStoreSpec(storeSpec(storeFlag)).kind === 'memory';
   const lines = [`run ${view.runId} (${view.workflow} ${view.version}): ${status}, ${view.usage.totalTokens} tokens`];
-  if (view.waitingFor) lines.push(`waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' or ')}: stepwise send ${view.runId} <EVENT>`);
-  if (view.failure) lines.push(`failed at ${view.failure.step ?? '-'} (${view.failure.kind}): ${view.failure.message}${view.resumable ? `\nresume with: stepwise resume ${view.runId}` : ''}`);
+  if (view.waitingFor) {
+    const waiting = `waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' or ')}`;
+    lines.push(memory ? waiting : `${waiting}: stepwise send ${view.runId} <EVENT>${storeArg(storeFlag)}`);
+  }
+  if (view.failure) {
+    // A cancelled or budget-stopped run says so; "failed at" is for failed runs, with the kind of failure.
+    const where = view.status === 'failed' ? `failed at ${view.failure.step ?? '-'} (${view.failure.kind})` : `${view.status} at ${view.failure.step ?? '-'}`;
+    lines.push(`${where}: ${view.failure.message}`);
+  }
+  const next = nextStep(view, storeFlag, memory);
+  if (next) lines.push(next);
   if (view.status === 'done') lines.push(`output: ${JSON.stringify(view.output)}`);
   return lines.join('\n');
 }

@@ -5,6 +5,11 @@ import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import { redactSecrets } from '../util/redact.js';
 
+/** An error the operating system reported (`EACCES`, `EADDRINUSE`, …): it names the path or the port. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
 let exitCode = 0;
 const setExit = (code: number) => {
   exitCode = code;
@@ -22,7 +27,8 @@ try {
   process.exitCode = exitCode;
 } catch (error) {
   // Messages may name a store URL: never print its password.
-  if (error instanceof StepwiseError) {
+  if (error instanceof StepwiseError || isSystemError(error)) {
+    // A user's error (a Stepwise error, or the system refusing a file or a port): its message, no stack.
     process.stderr.write(`stepwise: ${redactSecrets(error.message)}\n`);
   } else {
     process.stderr.write(`stepwise: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);

@@ -73,6 +73,21 @@ function installFallbacks(): void {
   };
 }
 
+/**
+ * esbuild's "Transform failed with N error(s):" puts each error on a line of
+ * its own, `file:line:col: ERROR: message`; callers keep only a message's
+ * first line, so the errors are joined onto one.
+ */
+function transformError(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith('Transform failed')) return error;
+  const located = error.message
+    .split('\n')
+    .slice(1)
+    .map((line) => line.replace(/^(.*?:\d+:\d+): ERROR: /, '$1: '))
+    .filter((line) => line.trim() !== '');
+  return located.length ? new Error(`TypeScript syntax error: ${located.join('; ')}`, { cause: error }) : error;
+}
+
 /** File extensions {@link importFile} accepts. */
 export const moduleExtensions: readonly string[] = [...typescript, ...javascript];
 
@@ -85,7 +100,12 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
   const ext = extname(file).toLowerCase();
   const url = pathToFileURL(file).href;
   installFallbacks();
-  if (typescript.has(ext)) return esModuleExports((await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>);
+  if (typescript.has(ext)) {
+    const namespace = await tsImport(url, { parentURL: import.meta.url }).catch((error: unknown) => {
+      throw transformError(error);
+    });
+    return esModuleExports(namespace as Record<string, unknown>);
+  }
   if (javascript.has(ext)) return (await import(url)) as Record<string, unknown>;
   throw new Error(`unsupported extension "${ext}"; use one of ${moduleExtensions.join(', ')}`);
 }

@@ -5,10 +5,11 @@
  * (`createEngine({ inspect })`). The page needs a browser with internet; the
  * WebSocket protocol itself works offline, which is how it is tested.
  */
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import type { InspectionEvent, Observer } from 'xstate';
+import { StepwiseError } from '../errors.js';
 
 export interface InspectorSession {
   /** The page to open in a browser. */
@@ -40,6 +41,22 @@ function listening(port: number, deadline: number): Promise<void> {
   });
 }
 
+/**
+ * Fails with a message when `port` cannot be listened on. The relay server
+ * reports a busy port as an unhandled 'error' event (a crash), so the port is
+ * tried first, the same way the relay will listen on it.
+ */
+function checkPort(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'it is in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
+      reject(new StepwiseError('usage', `The inspector cannot listen on port ${port}: ${why} (${error.code ?? 'error'}); choose another port with --port.`, { cause: error }));
+    });
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
+}
+
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -54,6 +71,7 @@ const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startInspector(options: { port?: number } = {}): Promise<InspectorSession> {
   const port = options.port ?? 8080;
+  await checkPort(port);
   const server = createInspectorServer({ port, autoOpen: false });
   await listening(port, Date.now() + 5000);
   const wsUrl = `ws://127.0.0.1:${port}`;

@@ -5,7 +5,7 @@
  * these; neither reads the store itself.
  */
 export type { RunReader } from './reader.js';
-export { findRun, getRun, runJson, type RunJson } from './run.js';
+export { MIN_RUN_ID_PREFIX, findRun, getRun, runJson, type RunJson } from './run.js';
 export { checkStatuses, listRuns, runSummaries, type RunListRow, type RunSummary } from './list.js';
 export { runJournal } from './journal.js';
 export { runTimeline } from './timeline.js';

@@ -5,6 +5,6 @@ import { findRun } from './run.js';
 
 /** The journal of a run; throws `RunNotFoundError` when the run does not exist. */
 export async function runJournal(reader: RunReader, runId: string): Promise<JournalEntry[]> {
-  await findRun(reader, runId);
-  return reader.journal(runId);
+  const { id } = await findRun(reader, runId);
+  return reader.journal(id);
 }

@@ -4,7 +4,7 @@
  * extends).
  */
 import { toView, type RunView } from '../engine/view.js';
-import { RunNotFoundError } from '../errors.js';
+import { RunNotFoundError, StepwiseError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 
@@ -35,11 +35,32 @@ export interface RunJson {
   readonly updatedAt: number;
 }
 
-/** The stored record of a run; throws {@link RunNotFoundError} when there is none. */
+/** The shortest prefix of a run id that {@link findRun} accepts in place of the whole id, as git accepts abbreviated hashes. */
+export const MIN_RUN_ID_PREFIX = 4;
+
+const SHOWN_CANDIDATES = 10;
+
+/**
+ * The stored record of a run, by its id or by an unambiguous prefix of it (at
+ * least {@link MIN_RUN_ID_PREFIX} characters; an exact id always wins).
+ *
+ * @throws RunNotFoundError when no run matches.
+ * @throws StepwiseError `usage` when a prefix matches several runs, listing them.
+ * @example
+ * const record = await findRun(store, '3f2a');   // the run 3f2a9c…, if it is the only one
+ */
 export async function findRun(reader: RunReader, runId: string): Promise<RunRecord> {
   const record = await reader.get(runId);
-  if (!record) throw new RunNotFoundError(runId);
-  return record;
+  if (record) return record;
+  if (runId.length < MIN_RUN_ID_PREFIX) throw new RunNotFoundError(runId);
+  // A store that ignores `idPrefix` returns more runs: filter again.
+  const matches = (await reader.list({ idPrefix: runId })).filter((r) => r.id.startsWith(runId));
+  const [only] = matches;
+  if (!only) throw new RunNotFoundError(runId);
+  if (matches.length === 1) return only;
+  const shown = matches.slice(0, SHOWN_CANDIDATES).map((r) => `  ${r.id} (${r.workflow}, ${r.status})`);
+  const more = matches.length > SHOWN_CANDIDATES ? [`  … and ${matches.length - SHOWN_CANDIDATES} more`] : [];
+  throw new StepwiseError('usage', [`The run id prefix "${runId}" is ambiguous: ${matches.length} runs match; give more of the id:`, ...shown, ...more].join('\n'));
 }
 
 /** The run object of a view (the contract of `--json`). */

@@ -12,10 +12,10 @@ export interface RunDetail extends RunJson {
   readonly journal: JournalEntry[];
 }
 
-/** The run object plus its definition, timeline and journal; throws `RunNotFoundError` when the run does not exist. */
+/** The run object plus its definition, timeline and journal, by id or id prefix (see `findRun`); throws `RunNotFoundError` when the run does not exist. */
 export async function showRun(reader: RunReader, runId: string): Promise<RunDetail> {
   const record = await findRun(reader, runId);
-  const journal = await reader.journal(runId);
+  const journal = await reader.journal(record.id);
   return {
     ...runJson(toView(record)),
     definition: { version: record.version, source: record.definition.source },

@@ -6,5 +6,5 @@ import { findRun } from './run.js';
 /** The timeline of a run; throws `RunNotFoundError` when the run does not exist. */
 export async function runTimeline(reader: RunReader, runId: string): Promise<Timeline> {
   const record = await findRun(reader, runId);
-  return buildTimeline(await reader.journal(runId), record.failure);
+  return buildTimeline(await reader.journal(record.id), record.failure);
 }

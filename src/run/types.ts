@@ -154,5 +154,7 @@ export interface RunPatch {
 export interface RunFilter {
   readonly status?: readonly RunStatus[];
   readonly workflow?: string;
+  /** Only runs whose id starts with this text (exactly, case-sensitive): how run-id prefixes are resolved. */
+  readonly idPrefix?: string;
   readonly limit?: number;
 }

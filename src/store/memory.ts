@@ -67,7 +67,7 @@ export function createMemoryStore(): Store {
       const statuses = filter.status;
       const matching = [...runs.values()]
         .map((s) => s.run)
-        .filter((run) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow))
+        .filter((run) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)))
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return structuredClone(filter.limit === undefined ? matching : matching.slice(0, filter.limit));
     },

@@ -4,7 +4,8 @@
  * `postgres://` / `postgresql://` URL. Backends load on demand, so `pg` is
  * only imported when a PostgreSQL store is asked for.
  */
-import { resolve } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { StepwiseError } from '../errors.js';
 import { redactSecrets } from '../util/redact.js';
 import type { Store, StoreHooks } from './types.js';
@@ -42,7 +43,59 @@ export function isDefaultStore(spec: string | undefined, options: { cwd?: string
 }
 
 /**
- * Opens and migrates the store a spec names.
+ * The store a spec names, for messages: `memory`, `sqlite:<absolute path>` or
+ * the PostgreSQL URL with its password hidden.
+ */
+export function describeStore(spec: string | undefined, options: { cwd?: string } = {}): string {
+  const parsed = parseStoreSpec(spec, options);
+  if (parsed.kind === 'memory') return 'memory';
+  if (parsed.kind === 'sqlite') return `sqlite:${parsed.path}`;
+  return redactSecrets(parsed.url);
+}
+
+/**
+ * Only the default `.stepwise/` directory is created implicitly: a SQLite file
+ * named elsewhere must be in a directory that exists, so a typo in a path is
+ * an error instead of a new, empty database.
+ */
+function checkSqliteDirectory(path: string, cwd: string): void {
+  if (path === ':memory:') return;
+  const implicit = path === resolve(cwd, DEFAULT_SQLITE_PATH);
+  const dir = dirname(path);
+  const where = `Cannot open the store sqlite:${path}`;
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && implicit) return;
+    if (code === 'ENOENT') throw new StepwiseError('store_failed', `${where}: the directory ${dir} does not exist; create it first (only the default .stepwise/ directory is created for you).`);
+    if (code === 'ENOTDIR') isDirectory = false;
+    else throw new StepwiseError('store_failed', `${where}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isDirectory) throw new StepwiseError('store_failed', `${where}: ${dir} is not a directory.`);
+}
+
+/** Why SQLite could not open `path` ("unable to open database file" says nothing), or its own message. */
+function sqliteReason(path: string, error: unknown): string {
+  const message = (error as Error).message;
+  if ((error as { code?: unknown }).code !== 'SQLITE_CANTOPEN') return message;
+  try {
+    if (statSync(path).isDirectory()) return `${message}: ${path} is a directory`;
+  } catch {
+    // No file yet: the directory must let us create it.
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK | constants.X_OK);
+  } catch (denied) {
+    return `${message}: the directory ${dirname(path)} is not writable (${(denied as NodeJS.ErrnoException).code ?? 'denied'})`;
+  }
+  return message;
+}
+
+/**
+ * Opens and migrates the store a spec names. A SQLite file outside the default
+ * `.stepwise/` directory must be in a directory that exists.
  *
  * @example
  * const store = await openStore(process.env.STEPWISE_STORE ?? 'sqlite');   // <cwd>/.stepwise/stepwise.db
@@ -51,23 +104,34 @@ export function isDefaultStore(spec: string | undefined, options: { cwd?: string
 export async function openStore(spec?: string, options: { cwd?: string; hooks?: StoreHooks } = {}): Promise<Store> {
   const parsed = parseStoreSpec(spec, options);
   const hooks = options.hooks ? { hooks: options.hooks } : {};
+  if (parsed.kind === 'sqlite') checkSqliteDirectory(parsed.path, options.cwd ?? process.cwd());
+  const failed = (error: unknown) => {
+    if (error instanceof StepwiseError) return error;
+    const reason = parsed.kind === 'sqlite' ? sqliteReason(parsed.path, error) : (error as Error).message;
+    return new StepwiseError('store_failed', `Could not open the ${parsed.kind} store ${describeStore(spec, options)}: ${redactSecrets(reason)}`, { cause: error });
+  };
   let store: Store;
-  switch (parsed.kind) {
-    case 'memory':
-      store = (await import('./memory.js')).createMemoryStore();
-      break;
-    case 'sqlite':
-      store = (await import('./sqlite.js')).createSqliteStore({ path: parsed.path, ...hooks });
-      break;
-    case 'postgres':
-      store = (await import('./postgres.js')).createPostgresStore({ url: parsed.url, ...hooks });
-      break;
+  try {
+    switch (parsed.kind) {
+      case 'memory':
+        store = (await import('./memory.js')).createMemoryStore();
+        break;
+      case 'sqlite':
+        // Creating the SQLite store opens the file (and migrates it) at once: its errors (EACCES, not a database) are the store's.
+        store = (await import('./sqlite.js')).createSqliteStore({ path: parsed.path, ...hooks });
+        break;
+      case 'postgres':
+        store = (await import('./postgres.js')).createPostgresStore({ url: parsed.url, ...hooks });
+        break;
+    }
+  } catch (error) {
+    throw failed(error);
   }
   try {
     await store.migrate();
   } catch (error) {
     await store.close().catch(() => {});
-    throw new StepwiseError('store_failed', `Could not open the ${parsed.kind} store: ${redactSecrets((error as Error).message)}`, { cause: error });
+    throw failed(error);
   }
   return store;
 }

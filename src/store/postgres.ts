@@ -166,8 +166,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async list(filter = {}) {
       const { rows } = await query<RunRow>(
         `SELECT * FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
+           AND ($4::text IS NULL OR starts_with(id, $4))
          ORDER BY created_at DESC, id LIMIT $3`,
-        [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null],
+        [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null],
       );
       return rows.map(toRun);
     },

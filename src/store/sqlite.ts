@@ -18,7 +18,7 @@ import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
-  /** Database file; its directory is created when missing. `:memory:` works for tests. */
+  /** Database file; its directory is created when missing (`openStore` creates only the default `.stepwise/`). `:memory:` works for tests. */
   readonly path: string;
   /** `FULL` (default) survives power loss; `NORMAL` is faster and survives process crashes. */
   readonly synchronous?: 'FULL' | 'NORMAL';
@@ -212,7 +212,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   function listStatement(filter: RunFilter): Database.Statement<unknown[], RunRow> {
-    const where = [filter.status ? 'status IN (SELECT value FROM json_each(?))' : '', filter.workflow !== undefined ? 'workflow = ?' : '']
+    const where = [filter.status ? 'status IN (SELECT value FROM json_each(?))' : '', filter.workflow !== undefined ? 'workflow = ?' : '',
+      filter.idPrefix !== undefined ? 'substr(id, 1, length(?)) = ?' : '']
       .filter(Boolean);
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
     let statement = listStatements.get(sql);
@@ -238,6 +239,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const params: unknown[] = [];
       if (filter.status) params.push(JSON.stringify(filter.status));
       if (filter.workflow !== undefined) params.push(filter.workflow);
+      if (filter.idPrefix !== undefined) params.push(filter.idPrefix, filter.idPrefix);
       params.push(filter.limit ?? -1);
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },

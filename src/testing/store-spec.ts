@@ -196,6 +196,17 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(await store.list({ workflow: 'none' })).toEqual([]);
     });
 
+    it('lists the runs whose id starts with a prefix, exactly', async () => {
+      for (const [i, id] of ['run-a1', 'run-a2', 'run-b1', 'RUN-a3', 'run_a4', 'x%run-a'].entries()) await store.create(makeRun({ id, createdAt: i }), []);
+      const ids = async (idPrefix: string) => (await store.list({ idPrefix })).map((r) => r.id).sort();
+      expect(await ids('run-a')).toEqual(['run-a1', 'run-a2']);
+      expect(await ids('run-')).toEqual(['run-a1', 'run-a2', 'run-b1']);
+      expect(await ids('run-b1')).toEqual(['run-b1']);
+      expect(await ids('x%')).toEqual(['x%run-a']);
+      expect(await ids('run-c')).toEqual([]);
+      expect((await store.list({ idPrefix: 'run-', status: ['running'], limit: 1 })).map((r) => r.id)).toEqual(['run-b1']);
+    });
+
     it('claims running runs and due timers, oldest first, and leases them', async () => {
       const now = 10_000;
       const runs = {

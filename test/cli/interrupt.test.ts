@@ -19,7 +19,7 @@ describe('poison runs and cancel through the CLI', () => {
     const effects = join(dir, 'effects');
     const env = baseEnv({ STEPWISE_TEST_EFFECTS: effects });
 
-    const run = await cli(['run', fixture('poison.yaml'), '--id', 'p-1', '--input', '{"order":"A-1"}', '--json', ...store], env);
+    const run = await cli(['run', fixture('poison.yaml'), '--id', 'p-1', '--input', '{"order":"A-1"}', '--json', '--emulator', ...store], env);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stderr).not.toMatch(/TypeError|BigInt value can't be serialized|Do not know how to serialize/);
@@ -27,7 +27,7 @@ describe('poison runs and cancel through the CLI', () => {
     expect(view).toMatchObject({ runId: 'p-1', status: 'failed', resumable: true, failure: { kind: 'invalid_output', step: 'pay' } });
     expect(view.failure?.message).toMatch(/the output of step "pay" cannot be stored: \$\.amount is a BigInt/);
 
-    const worker = await cli(['worker', '--exit-when-idle', '--poll', '50ms', ...store], env);
+    const worker = await cli(['worker', '--exit-when-idle', '--poll', '50ms', '--emulator', ...store], env);
     expect(worker.code, worker.stderr).toBe(0);
     const shown = await cli(['show', 'p-1', '--json', ...store], env);
     const show = lastJson<{ status: string; journal: Array<{ event: string; error?: { kind: string } }> }>(shown.stdout);
@@ -42,7 +42,7 @@ describe('poison runs and cancel through the CLI', () => {
     const effects = join(dir, 'effects');
     const env = baseEnv({ STEPWISE_TEST_EFFECTS: effects });
 
-    const child = spawnCli(['run', fixture('hang.yaml'), '--id', 'h-1', '--input', '{"order":"B-1"}', '--json', ...store], env);
+    const child = spawnCli(['run', fixture('hang.yaml'), '--id', 'h-1', '--input', '{"order":"B-1"}', '--json', '--emulator', ...store], env);
     const driving = collect(child);
     try {
       await cancelWhileDriven();

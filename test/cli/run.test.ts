@@ -144,12 +144,12 @@ describe('stepwise run / send / resume', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(lastJson(fixed.stdout)).toMatchObject({ status: 'done', failure: null });
   });
 
-  it('send and show of an unknown run exit 1 saying so', async () => {
+  it('send and show of an unknown run exit 1 saying so, naming the store they looked in', async () => {
     const store = tempStore();
     const [send, show] = await Promise.all([cli(['send', '--emulator', 'no-such-run', 'APPROVE', ...store]), cli(['show', 'no-such-run', ...store])]);
     for (const result of [send, show]) {
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('No run with id "no-such-run" in this store.');
+      expect(result.stderr).toBe(`stepwise: No run with id "no-such-run" in the store ${store[1]}. List runs with \`stepwise list --store ${store[1]}\`.\n`);
     }
   });
 

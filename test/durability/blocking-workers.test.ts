@@ -6,11 +6,9 @@
  * finishes, no completed step runs again, every same-key re-run is journaled,
  * and no worker ever drives a run twice ("changed underneath").
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { createEngine } from '../../src/engine/engine.js';
@@ -20,17 +18,11 @@ import type { Store } from '../../src/store/types.js';
 import { checkEffects, crashDefinition } from './crash-harness.js';
 import { cli, finish, lastJson, startCli } from './cli.js';
 import { journalProblems } from './helpers.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 
-const URL = process.env['STEPWISE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-blocking-'));
-const schemas: string[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
+const schemas = testSchemas('blocking');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
 const backends: Record<'sqlite' | 'postgres', () => Promise<{ store: Store; spec: string }>> = {
@@ -39,8 +31,7 @@ const backends: Record<'sqlite' | 'postgres', () => Promise<{ store: Store; spec
     return { store: createSqliteStore({ path: file }), spec: `sqlite:${file}` };
   },
   postgres: async () => {
-    const schema = `stepwise_blocking_${randomBytes(5).toString('hex')}`;
-    schemas.push(schema);
+    const schema = schemas.name();
     const store = createPostgresStore({ url: URL, schema, pool: 3 });
     await store.migrate();
     return { store, spec: `postgres:${URL}?schema=${schema}` };

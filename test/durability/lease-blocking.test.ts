@@ -8,11 +8,9 @@
  * while the worker is slow to start driving it is driven once. The busy loop
  * only creates the condition; the assertions count tool calls and journal entries.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
@@ -25,24 +23,17 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import { LeaseLostError, type Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
 import { journalProblems } from './helpers.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 
-const URL = process.env['STEPWISE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-lease-'));
-const schemas: string[] = [];
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
-});
+const schemas = testSchemas('lease');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
 const backends: Record<'sqlite' | 'postgres', () => Promise<Store>> = {
   sqlite: async () => createSqliteStore({ path: path.join(dir, `lease-${++n}.db`) }),
   postgres: async () => {
-    const schema = `stepwise_lease_${randomBytes(5).toString('hex')}`;
-    schemas.push(schema);
+    const schema = schemas.name();
     const store = createPostgresStore({ url: URL, schema, pool: 4 });
     await store.migrate();
     return store;

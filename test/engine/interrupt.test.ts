@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type EngineOptions } from '../../src/engine/engine.js';
@@ -20,10 +19,9 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { slowTool } from '../../src/testing/tool-faults.js';
 import { defineTool, type AnyTool } from '../../src/tools/define.js';
+import { PG_URL as URL, testSchemas } from '../pg.js';
 
-const URL = process.env['STEPWISE_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: URL, max: 2 });
-afterAll(() => admin.end());
+const schemas = testSchemas('interrupt');
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -43,12 +41,12 @@ function sqlite(file: string): Store {
 }
 
 async function postgresPair(): Promise<[Store, Store]> {
-  const schema = `stepwise_interrupt_${randomBytes(5).toString('hex')}`;
+  const schema = schemas.name();
   const a = createPostgresStore({ url: URL, schema, pool: 3 });
   await a.migrate();
   const b = createPostgresStore({ url: URL, schema, pool: 3 });
   await b.migrate();
-  cleanups.push(() => admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  cleanups.push(() => schemas.drop(schema));
   cleanups.push(() => a.close());
   cleanups.push(() => b.close());
   return [a, b];

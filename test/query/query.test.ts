@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { RunNotFoundError, StepwiseError } from '../../src/errors.js';
 import { findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from '../../src/query/index.js';
+import { createMemoryStore } from '../../src/store/memory.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { makeRun } from '../../src/testing/store-fixtures.js';
 import type { Store } from '../../src/store/types.js';
 import { cli, invoice, lastJson, tempStore } from '../observe/cli.js';
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
     failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
   };
   for (const [name, args] of Object.entries(runs)) {
-    const result = await cli([...args, '--store', spec, '--json']);
+    const result = await cli([...args, '--emulator', '--store', spec, '--json']);
     ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
   }
   store = createSqliteStore({ path });
@@ -93,7 +95,25 @@ describe('the query layer is what the CLI prints', () => {
     expect(error).toMatchObject({ code: 'usage' });
     expect((error as Error).message).toBe('Unknown status bogus: use running, waiting, done, failed, budget_exhausted, cancelled.');
     const printedError = await cli(['list', '--store', spec, '--status', 'bogus']);
+    expect(printedError.stderr).toBe(`stepwise: ${(error as Error).message}\n`);
     expect(printedError.code).toBe(1);
     expect(printedError.stderr).toContain((error as Error).message);
+  });
+
+  it('accepts an unambiguous prefix of a run id (4 characters at least) and lists the candidates of an ambiguous one', async () => {
+    const prefixes = createMemoryStore();
+    for (const [i, id] of ['3f2a9c01', '3f2a9c02', '3f2b0000', 'abc'].entries()) await prefixes.create(makeRun({ id, workflow: `wf-${i}`, createdAt: i }), []);
+    expect((await findRun(prefixes, '3f2b')).id).toBe('3f2b0000');
+    expect(await runJournal(prefixes, '3f2b')).toEqual(await prefixes.journal('3f2b0000'));
+    expect((await findRun(prefixes, '3f2a9c02')).id).toBe('3f2a9c02');
+    // An exact id wins even when it is short; a shorter prefix than 4 characters is not one.
+    expect((await findRun(prefixes, 'abc')).id).toBe('abc');
+    await expect(findRun(prefixes, '3f2')).rejects.toBeInstanceOf(RunNotFoundError);
+    await expect(findRun(prefixes, '3f2c')).rejects.toBeInstanceOf(RunNotFoundError);
+    const ambiguous = await findRun(prefixes, '3f2a').catch((e: unknown) => e);
+    expect(ambiguous).toMatchObject({ code: 'usage' });
+    expect((ambiguous as Error).message).toBe(
+      ['The run id prefix "3f2a" is ambiguous: 2 runs match; give more of the id:', '  3f2a9c02 (wf-1, running)', '  3f2a9c01 (wf-0, running)'].join('\n'),
+    );
   });
 });

@@ -4,7 +4,6 @@
  * fragment SQLite and PostgreSQL use must pick exactly the same runs, on every
  * combination of status, timer and lease around `now`.
  */
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStatuses } from '../../src/run/types.js';
 import { isRunnable, runnableSql } from '../../src/store/runnable.js';
+import { PG_URL, testSchemas } from '../pg.js';
 
 const now = 10_000;
 const times = [null, now - 1, now, now + 1];
@@ -22,6 +22,8 @@ const expected = cases
   .filter((c) => isRunnable({ status: c.status, wakeAt: c.wakeAt, lease: c.leaseUntil === null ? null : { owner: 'o', until: c.leaseUntil } }, now))
   .map((c) => c.id)
   .sort();
+
+const schemas = testSchemas('runnable');
 
 describe('the runnable condition, defined once', () => {
   it('the JS predicate: running with no or a due timer, waiting with a due timer, lease free or expired', () => {
@@ -46,12 +48,11 @@ describe('the runnable condition, defined once', () => {
     }
   });
 
-  const url = process.env.STEPWISE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
   afterAll(() => pool.end());
 
   it('PostgreSQL selects the same runs as the predicate', async () => {
-    const schema = `stepwise_test_${randomBytes(6).toString('hex')}`;
+    const schema = schemas.name();
     try {
       await pool.query(`CREATE SCHEMA "${schema}"`);
       await pool.query(`CREATE TABLE "${schema}".runs (id TEXT, status TEXT, wake_at BIGINT, lease_owner TEXT, lease_until BIGINT)`);
@@ -61,7 +62,7 @@ describe('the runnable condition, defined once', () => {
       const { rows } = await pool.query<{ id: string }>(`SELECT id FROM "${schema}".runs WHERE ${runnableSql('$1')}`, [now]);
       expect(rows.map((r) => r.id).sort()).toEqual(expected);
     } finally {
-      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await schemas.drop(schema);
     }
   });
 

@@ -1,5 +1,6 @@
 /** `cancel <runId>`: cancel a run (status cancelled, journaled). */
 import type { Command } from 'commander';
+import { findRun } from '../../query/run.js';
 import { printRun } from '../io.js';
 import { withEngine, withStore } from '../context.js';
 
@@ -11,12 +12,13 @@ export function registerCancelCommand(program: Command, setExit: (code: number) 
     .option('--json', 'print the run as JSON')
     .option('--reason <text>', 'why')
     .action(async (runId: string, opts: { store?: string; json?: boolean; reason?: string }) => {
-      await withStore(opts.store, (store) =>
-        withEngine(store, null, true, async (engine) => {
-          const view = await engine.cancel(runId, opts.reason);
-          printRun(view, opts.json);
+      await withStore(opts.store, async (store) => {
+        const { id } = await findRun(store, runId);
+        await withEngine(store, null, true, async (engine) => {
+          const view = await engine.cancel(id, opts.reason);
+          printRun(view, opts.json, opts.store);
           setExit(0);
-        }),
-      );
+        });
+      });
     });
 }

@@ -55,8 +55,8 @@ export function registerInspectCommand(program: Command, setExit: (code: number)
                   ...(seed !== undefined ? { seed } : {}),
                   ...(faults ? { faults } : {}),
                 })
-              : await engine.resume(target);
-            setExit(printRun(view, opts.json));
+              : await engine.resume(stored?.id ?? target);
+            setExit(printRun(view, opts.json, opts.store));
           } finally {
             await server.close();
           }

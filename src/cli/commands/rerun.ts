@@ -35,8 +35,8 @@ export function registerRerunCommand(program: Command, setExit: (code: number) =
         try {
           const engine = createEngine({ store, model: server.model });
           engine.subscribe(progressPrinter());
-          const view = await rerun(engine, runId, opts.from, definition ? { definition } : {});
-          setExit(printRun(view, opts.json));
+          const view = await rerun(engine, record.id, opts.from, definition ? { definition } : {});
+          setExit(printRun(view, opts.json, opts.store));
         } finally {
           await server.close();
         }

@@ -13,7 +13,7 @@ export function registerResumeCommand(program: Command, setExit: (code: number) 
       await withStore(opts.store, async (store) => {
         const record = await findRun(store, runId);
         await withEngine(store, serverOptions(opts, record.options), false, async (engine) => {
-          setExit(printRun(await engine.resume(runId, budget !== undefined ? { budget } : {}), opts.json));
+          setExit(printRun(await engine.resume(record.id, budget !== undefined ? { budget } : {}), opts.json, opts.store));
         });
       });
     });

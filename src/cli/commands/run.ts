@@ -27,7 +27,7 @@ export function registerRunCommand(program: Command, setExit: (code: number) => 
             ...(opts.faults ? { faults: opts.faults } : {}),
             ...(opts.detach ? { detach: true } : {}),
           });
-          setExit(printRun(view, opts.json));
+          setExit(printRun(view, opts.json, opts.store));
         }),
       );
     });

@@ -13,7 +13,7 @@ export function registerSendCommand(program: Command, setExit: (code: number) =>
       await withStore(opts.store, async (store) => {
         const record = await findRun(store, runId);
         await withEngine(store, serverOptions(opts, record.options), false, async (engine) => {
-          setExit(printRun(await engine.send(runId, event, data), opts.json));
+          setExit(printRun(await engine.send(record.id, event, data), opts.json, opts.store));
         });
       });
     });
