@@ -1,10 +1,10 @@
 /**
  * Stepwise: a declarative workflow engine for Claude tool use. This is the
- * public surface; anything not exported here (or from `stepwise/testing`,
- * `stepwise/postgres`) is internal.
+ * public surface; anything not exported here (or from `stepwise-engine/testing`,
+ * `stepwise-engine/postgres`) is internal.
  */
 export { createEngine } from './engine/engine.js';
-export type { Engine, EngineOptions, StartOptions, RunSummary } from './engine/engine.js';
+export type { Engine, EngineOptions, StartOptions, SendOptions, RunSummary } from './engine/engine.js';
 export type { WorkOptions, WorkSummary } from './engine/worker.js';
 export type { RateLimitOptions } from './policy/rate-limit.js';
 export type { RunView, StepView } from './engine/view.js';

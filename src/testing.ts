@@ -1,5 +1,5 @@
 /**
- * `stepwise/testing`: the Messages API emulator and helpers for testing
+ * `stepwise-engine/testing`: the Messages API emulator and helpers for testing
  * workflows without a model or an API key, and the store conformance suite
  * (`storeSpec`) a store of one's own must pass. Nothing here imports a test
  * runner: `storeSpec` takes the runner's functions as its first argument.

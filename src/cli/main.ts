@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { packageInfo } from './package-info.js';
 import { redactSecrets } from '../util/redact.js';
 
 /** An error the operating system reported (`EACCES`, `EADDRINUSE`, …): it names the path or the port. */
@@ -18,6 +19,7 @@ const setExit = (code: number) => {
 const program = new Command()
   .name('stepwise')
   .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
+  .version(packageInfo().version, '-V, --version', 'print the version')
   .showHelpAfterError();
 
 registerCommands(program, setExit);

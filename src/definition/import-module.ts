@@ -27,7 +27,16 @@ function esModuleExports(namespace: Record<string, unknown>): Record<string, unk
 
 /** Specifiers a user module may import without installing them. */
 export function isProvided(specifier: string): boolean {
-  return specifier === 'stepwise' || specifier.startsWith('stepwise/') || specifier === 'zod' || specifier.startsWith('zod/');
+  return /^(stepwise-engine|stepwise|zod)(\/|$)/.test(specifier);
+}
+
+/**
+ * What a provided specifier resolves to from here: itself, except the
+ * package's name before it was published as `stepwise-engine` (`stepwise`
+ * on npm is an unrelated package), which older tool modules may still import.
+ */
+export function providedAs(specifier: string): string {
+  return specifier.replace(/^stepwise(?=\/|$)/, 'stepwise-engine');
 }
 
 /**
@@ -37,6 +46,7 @@ export function isProvided(specifier: string): boolean {
  */
 const hooksSource = `
 const isProvided = ${isProvided.toString()};
+const providedAs = ${providedAs.toString()};
 let fallbackParent = '';
 export function initialize(data) { fallbackParent = data.parentURL; }
 export async function resolve(specifier, context, nextResolve) {
@@ -44,14 +54,14 @@ export async function resolve(specifier, context, nextResolve) {
     return await nextResolve(specifier, context);
   } catch (error) {
     if (!fallbackParent || !isProvided(specifier) || error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    return nextResolve(specifier, { ...context, parentURL: fallbackParent });
+    return nextResolve(providedAs(specifier), { ...context, parentURL: fallbackParent });
   }
 }`;
 
 let fallbacksInstalled = false;
 
 /**
- * Lets user modules outside this package import `stepwise` and `zod` without
+ * Lets user modules outside this package import `stepwise-engine` and `zod` without
  * installing them: ESM imports through a resolve hook, CommonJS `require`s
  * (tsx's mode outside an ESM package) through `Module._resolveFilename`. Their
  * own installed copies, when present, are used first.
@@ -68,7 +78,7 @@ function installFallbacks(): void {
       return original.call(this, request, ...rest);
     } catch (error) {
       if (!isProvided(request) || (error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
-      return ownRequire.resolve(request);
+      return ownRequire.resolve(providedAs(request));
     }
   };
 }

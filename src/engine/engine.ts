@@ -74,11 +74,19 @@ export interface StartOptions extends RunOptions {
 
 export type { RunSummary } from '../query/list.js';
 
+export interface SendOptions {
+  /** Who sent the event (a token label, `api`, a user name): journaled as `by`. */
+  readonly by?: string;
+}
+
 export interface Engine {
   /** Starts a run and drives it until it waits, finishes or fails. */
   start(definition: DefinitionSource, options?: StartOptions): Promise<RunView>;
-  /** Delivers an event a waiting run accepts (e.g. `APPROVE`) and drives it on. */
-  send(runId: string, event: string, data?: unknown): Promise<RunView>;
+  /**
+   * Delivers an event a waiting run accepts (e.g. `APPROVE`) and drives it on.
+   * `options.by` names who sent it (e.g. `api`); the journal's `event` entry records it.
+   */
+  send(runId: string, event: string, data?: unknown, options?: SendOptions): Promise<RunView>;
   /** Continues a run that stopped: budget exhausted, failed, crashed, or due timers. */
   resume(runId: string, options?: { budget?: number }): Promise<RunView>;
   /** Advances a run by one step, persists and returns (serverless style). */
@@ -120,7 +128,7 @@ function validateInput(source: DefinitionSource, input: unknown): void {
  *
  * @example
  * ```ts
- * import { createEngine, loadDefinition, openStore } from 'stepwise';
+ * import { createEngine, loadDefinition, openStore } from 'stepwise-engine';
  * const engine = createEngine({ store: await openStore('sqlite:.stepwise/stepwise.db') });
  * const run = await engine.start(await loadDefinition('definitions/invoice-approval.yaml'), { input: { document } });
  * if (run.status === 'waiting') await engine.send(run.runId, 'APPROVE');
@@ -265,7 +273,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
 
-    async send(runId, type, data) {
+    async send(runId, type, data, sendOptions = {}) {
       const record = await load(runId);
       const workflow = record.definition.workflow;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
@@ -284,7 +292,7 @@ export function createEngine(options: EngineOptions): Engine {
         sleepTimers: true,
         event: {
           event: { type, step, at, ...(data !== undefined ? { data } : {}) },
-          journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null } }],
+          journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}) } }],
         },
       });
     },
@@ -371,7 +379,7 @@ export function createEngine(options: EngineOptions): Engine {
   const { send, resume, step, cancel } = engine;
   const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
   Object.assign(engine, {
-    send: (runId: string, type: string, data?: unknown) => leased(runId, () => send(runId, type, data)),
+    send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leased(runId, () => send(runId, type, data, o)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
     step: (runId: string) => leased(runId, () => step(runId)),
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling

@@ -54,7 +54,7 @@ function detailOf(e: JournalEntry): string {
     case 'waiting':
       return `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
     case 'event':
-      return `${String(data['type'])}${data['data'] !== null && data['data'] !== undefined ? ` ${JSON.stringify(data['data']).slice(0, 60)}` : ''}`;
+      return `${String(data['type'])}${typeof data['by'] === 'string' ? ` by ${data['by']}` : ''}${data['data'] !== null && data['data'] !== undefined ? ` ${JSON.stringify(data['data']).slice(0, 60)}` : ''}`;
     case 'breaker':
       return `breaker ${String(data['tool'])}: ${String(data['from'])} → ${String(data['to'])} after ${String(data['failures'])} failures`;
     case 'resumed':

@@ -1,6 +1,6 @@
 /**
  * The storage contract every backend implements (memory, SQLite, PostgreSQL).
- * One conformance suite, `storeSpec` from `stepwise/testing`
+ * One conformance suite, `storeSpec` from `stepwise-engine/testing`
  * (src/testing/store-spec.ts), runs against each of them and against a
  * user's own store.
  */

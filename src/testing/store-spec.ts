@@ -5,7 +5,7 @@
  * same `describe`/`it`/`expect`), and `init` gives a fresh, empty,
  * migrated-or-not store and a `destroy` that removes it.
  *
- * It imports no test runner itself, so `stepwise/testing` loads without one.
+ * It imports no test runner itself, so `stepwise-engine/testing` loads without one.
  */
 import { RunNotFoundError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
@@ -58,7 +58,7 @@ export interface StoreSpecTest {
  * @example
  * ```ts
  * import * as vitest from 'vitest';
- * import { storeSpec } from 'stepwise/testing';
+ * import { storeSpec } from 'stepwise-engine/testing';
  * import { createMyStore } from '../src/my-store.js';
  *
  * storeSpec(vitest, 'my-store', async () => {

@@ -1,4 +1,7 @@
-/** Definitions written outside this repo: tool modules importing `stepwise` and `zod` without installing them, TS definitions outside an ESM package. */
+/**
+ * Definitions written outside this repo: tool modules importing `stepwise-engine` and `zod` without installing them
+ * (and `stepwise`, the name before the package was renamed), TS definitions outside an ESM package.
+ */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ function project(esm: boolean): string {
   if (esm) writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(
     join(dir, 'tools', 'shout.ts'),
-    "import { z } from 'zod';\nimport { defineTool } from 'stepwise';\n" +
+    "import { z } from 'zod';\nimport { defineTool } from 'stepwise-engine';\n" +
       "export const shout = defineTool({ name: 'shout', description: 'Shout', input: z.object({ text: z.string() }), run: ({ text }) => ({ text: text.toUpperCase() }) });\n",
   );
   writeFileSync(
@@ -25,6 +28,7 @@ function project(esm: boolean): string {
   );
   writeFileSync(
     join(dir, 'def.ts'),
+    // The old name still resolves to this package when no `stepwise` is installed.
     "import { defineWorkflow } from 'stepwise';\nimport { shout } from './tools/shout.ts';\n" +
       "export default defineWorkflow({ id: 'external-ts', tools: [shout], steps: { a: { tool: 'shout', with: { text: 'ts' }, next: 'b' }, b: { final: true, output: '{% $steps.a.output.text %}' } } });\n",
   );
@@ -33,7 +37,7 @@ function project(esm: boolean): string {
 
 describe('definitions outside the repo', { timeout: SPAWN_BUDGET_MS }, () => {
   for (const esm of [false, true]) {
-    it(`run with tool modules importing stepwise and zod (${esm ? 'ESM package' : 'no package.json'})`, async () => {
+    it(`run with tool modules importing stepwise-engine and zod (${esm ? 'ESM package' : 'no package.json'})`, async () => {
       const dir = project(esm);
       const yaml = await cli(['run', join(dir, 'wf.yaml'), '--input', '{"text":"hey"}', '--store', 'memory', '--emulator', '--json']);
       expect(yaml.stderr).not.toMatch(/Cannot find/);

@@ -1,5 +1,5 @@
 /**
- * `stepwise/testing` exports the store conformance suite from the built
+ * `stepwise-engine/testing` exports the store conformance suite from the built
  * package, and loading it pulls in no test runner: a process whose module
  * resolution refuses `vitest` still imports it.
  */
@@ -17,7 +17,7 @@ register('data:text/javascript,' + encodeURIComponent(
   "  if (/^(vitest|@vitest\\\\/)/.test(specifier)) throw new Error('vitest was imported: ' + specifier);" +
   "  return next(specifier, context);" +
   "}"));
-const testing = await import('stepwise/testing');
+const testing = await import('stepwise-engine/testing');
 let refused = 'no';
 try { await import('vitest'); } catch (error) { refused = String(error.message); }
 console.log(JSON.stringify({ storeSpec: typeof testing.storeSpec, startEmulator: typeof testing.startEmulator, refused }));
@@ -35,7 +35,7 @@ function runNode(): Promise<{ code: number | null; stdout: string; stderr: strin
   });
 }
 
-describe('stepwise/testing', () => {
+describe('stepwise-engine/testing', () => {
   it('exports storeSpec and loads without vitest', async () => {
     const result = await runNode();
     expect(result.code, result.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { registerBenchCommand } from './bench.js';
 import { registerCancelCommand } from './cancel.js';
 import { registerDiagramCommand } from './diagram.js';
 import { registerEmulatorCommand } from './emulator.js';
+import { registerInitCommand } from './init.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerListCommand } from './list.js';
 import { registerPruneCommand } from './prune.js';
@@ -16,6 +17,7 @@ import { registerResumeCommand } from './resume.js';
 import { registerRunCommand } from './run.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSendCommand } from './send.js';
+import { registerServeCommand } from './serve.js';
 import { registerShowCommand } from './show.js';
 import { registerStatsCommand } from './stats.js';
 import { registerTestCommand } from './test.js';
@@ -23,6 +25,7 @@ import { registerValidateCommand } from './validate.js';
 import { registerWorkerCommand } from './worker.js';
 
 export function registerCommands(program: Command, setExit: (code: number) => void): void {
+  registerInitCommand(program);
   registerValidateCommand(program, setExit);
   registerSchemaCommand(program);
   registerRunCommand(program, setExit);
@@ -40,4 +43,5 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
   registerBenchCommand(program);
   registerWorkerCommand(program, setExit);
   registerPruneCommand(program, setExit);
+  registerServeCommand(program, setExit);
 }

@@ -1,0 +1,174 @@
+/**
+ * The zod schemas of the HTTP API: they validate every request body and query,
+ * check every JSON answer before it leaves, and make `/openapi.json`.
+ */
+import { z } from '@hono/zod-openapi';
+import { runStatuses } from '../run/types.js';
+
+/** A workflow id as definitions spell it; also what keeps a lookup inside the definitions directory. */
+export const WorkflowId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a workflow id: letters, digits, _ and -, starting with a letter or _')
+  .openapi({ example: 'invoice-approval' });
+
+/** A run id (or an unambiguous prefix of one, 4 characters or more, where a run is looked up). */
+export const RunId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'a run id: letters, digits, _ . : and -, starting with a letter or digit')
+  .openapi({ example: '3f2a9c1e-8d4b-4c1f-9a77-0b5e2d6c4f10' });
+
+export const StepName = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -');
+
+export const RunIdParams = z.object({ id: RunId.openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const StartRunBody = z
+  .strictObject({
+    workflow: WorkflowId,
+    input: z.unknown().optional().openapi({ description: 'the run input, checked against the definition\'s input schema' }),
+    id: RunId.optional().openapi({ description: 'the caller\'s run id; starting the same id again answers the existing run' }),
+  })
+  .openapi('StartRun');
+
+export const EventBody = z
+  .strictObject({
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in capitals, e.g. APPROVE')
+      .openapi({ example: 'APPROVE' }),
+    data: z.unknown().optional().openapi({ description: '`$event.data` in the definition' }),
+  })
+  .openapi('Event');
+
+export const CancelBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).openapi('Cancel');
+
+export const RerunBody = z
+  .strictObject({
+    from: StepName.openapi({ description: 'the first step to run again', example: 'extract' }),
+    id: RunId.optional().openapi({ description: 'the new run\'s id' }),
+  })
+  .openapi('Rerun');
+
+/** Epoch milliseconds or an ISO 8601 date-time. */
+const Instant = z
+  .string()
+  .max(40)
+  .refine((s) => Number.isFinite(toMillis(s)), 'epoch milliseconds or an ISO 8601 date-time')
+  .transform(toMillis);
+
+export function toMillis(text: string): number {
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  return /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+}
+
+const Dollars = z
+  .string()
+  .max(32)
+  .regex(/^\d+(\.\d+)?$/, 'dollars, e.g. 0.25')
+  .transform(Number);
+
+const statusList = z
+  .string()
+  .max(200)
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(runStatuses as [string, ...string[]], { message: `one of ${runStatuses.join(', ')}` })).min(1));
+
+/** The query of `GET /api/runs`; `maxPage` is the server's largest page. */
+export function listQuery(maxPage: number) {
+  return z.strictObject({
+    status: statusList.optional().openapi({ description: `comma-separated: ${runStatuses.join(', ')}`, example: 'waiting' }),
+    workflow: WorkflowId.optional(),
+    since: Instant.optional().openapi({ description: 'runs created at or after (epoch ms or ISO date-time)' }),
+    until: Instant.optional().openapi({ description: 'runs created before (epoch ms or ISO date-time)' }),
+    minCost: Dollars.optional().openapi({ description: 'runs that cost at least this many dollars' }),
+    maxCost: Dollars.optional().openapi({ description: 'runs that cost at most this many dollars' }),
+    limit: z
+      .string()
+      .regex(/^\d{1,6}$/, 'a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(maxPage, `at most ${maxPage} runs per page`))
+      .optional()
+      .openapi({ description: `runs per page, 1 to ${maxPage} (default 50)` }),
+    cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'the nextCursor of the previous page').optional(),
+  });
+}
+
+export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number() });
+const Failure = z.object({ kind: z.string(), step: z.string().nullable(), message: z.string() }).nullable();
+const Status = z.enum(runStatuses as [string, ...string[]]);
+
+/** The run object: the fields of `stepwise run --json`. */
+export const RunJsonSchema = z
+  .object({
+    runId: z.string(),
+    workflow: z.string(),
+    version: z.string(),
+    status: Status,
+    resumable: z.boolean(),
+    output: z.unknown(),
+    usage: Usage,
+    budget: z.object({ tokens: z.number(), usd: z.number().nullable(), stopAt: z.number() }),
+    steps: z.array(
+      z.object({
+        id: z.string(),
+        visit: z.number(),
+        status: z.string(),
+        attempts: z.number(),
+        tokens: z.number(),
+        inputTokens: z.number(),
+        outputTokens: z.number(),
+        startedAt: z.number(),
+        endedAt: z.number().nullable(),
+      }),
+    ),
+    waitingFor: z.object({ step: z.string(), events: z.array(z.string()), timeoutAt: z.number().nullable() }).nullable(),
+    failure: Failure,
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .openapi('Run');
+
+/** The object of `stepwise show --json`: the run plus its definition, timeline and journal. */
+export const RunDetailSchema = RunJsonSchema.extend({
+  definition: z.object({ version: z.string(), source: z.string().nullable() }),
+  timeline: z.unknown(),
+  journal: z.array(
+    z.looseObject({ runId: z.string(), seq: z.number(), step: z.string().nullable(), event: z.string(), at: z.number(), data: z.unknown().optional() }),
+  ),
+}).openapi('RunDetail');
+
+/** One row of `stepwise list --json`, plus the run's cost. */
+export const RunRowSchema = z
+  .object({
+    runId: z.string(),
+    workflow: z.string(),
+    status: Status,
+    version: z.string(),
+    tokens: z.number(),
+    usd: z.number(),
+    failure: Failure,
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .openapi('RunRow');
+
+export const RunPageSchema = z
+  .object({ runs: z.array(RunRowSchema), nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page; null on the last' }) })
+  .openapi('RunPage');
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string(),
+      field: z.string().optional().openapi({ description: 'the request field at fault, e.g. `input.document` or `limit`' }),
+    }),
+  })
+  .openapi('Error');
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');

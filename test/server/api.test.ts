@@ -1,0 +1,143 @@
+/** The HTTP API end to end: a real server on 127.0.0.1, a SQLite file, the emulator as the model. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { showRun } from '../../src/query/show.js';
+import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
+
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+const start = (id?: string) => api.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput(), ...(id ? { id } : {}) });
+
+describe('auth', () => {
+  it('GET /health needs no token; every /api route needs the bearer token', async () => {
+    expect((await api.call('GET', '/health', undefined, { token: null })).json).toEqual({ status: 'ok' });
+    const none = await api.call('GET', '/api/runs', undefined, { token: null });
+    expect(none.status).toBe(401);
+    expect(none.json.error.field).toBe('authorization');
+    const wrong = await api.call('POST', '/api/runs', { workflow: 'invoice-approval' }, { token: 'not-it' });
+    expect(wrong.status).toBe(401);
+    expect((await api.call('GET', '/api/runs', undefined, { token: `${TOKEN}x` })).status).toBe(401);
+    expect((await api.call('GET', '/api/runs')).status).toBe(200);
+  });
+});
+
+describe('runs', () => {
+  it('POST /api/runs answers the run object of `run --json`; GET /api/runs/:id the object of `show --json`', async () => {
+    const started = await start();
+    expect(started.status).toBe(201);
+    expect(Object.keys(started.json).sort()).toEqual(
+      ['runId', 'workflow', 'version', 'status', 'resumable', 'output', 'usage', 'budget', 'steps', 'waitingFor', 'failure', 'createdAt', 'updatedAt'].sort(),
+    );
+    expect(started.json.status).toBe('waiting');
+    expect(started.json.waitingFor.events).toEqual(['APPROVE', 'REJECT']);
+    const got = await api.call('GET', `/api/runs/${started.json.runId}`);
+    expect(got.status).toBe(200);
+    expect(got.json).toEqual(JSON.parse(JSON.stringify(await showRun(api.store, started.json.runId))));
+  });
+
+  it('starting the same id again answers the existing run (200)', async () => {
+    const first = await start('fixed-id-1');
+    expect(first.status).toBe(201);
+    const again = await start('fixed-id-1');
+    expect(again.status).toBe(200);
+    expect(again.json.runId).toBe('fixed-id-1');
+    expect(again.json.createdAt).toBe(first.json.createdAt);
+  });
+
+  it('an unknown workflow is a 404 naming `workflow`; bad input a 400 naming `input`', async () => {
+    const unknown = await api.call('POST', '/api/runs', { workflow: 'no-such-flow', input: {} });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.field).toBe('workflow');
+    const bad = await api.call('POST', '/api/runs', { workflow: 'invoice-approval', input: { document: 42 } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('input');
+    const missing = await api.call('GET', '/api/runs/zzzz-not-there');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe('run_not_found');
+  });
+});
+
+describe('events', () => {
+  it('an event the run does not wait for is a 409 and changes nothing', async () => {
+    const { json: run } = await start();
+    const before = await api.call('GET', `/api/runs/${run.runId}`);
+    const refused = await api.call('POST', `/api/runs/${run.runId}/events`, { type: 'ESCALATE' });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).toBe('event_not_accepted');
+    expect((await api.call('GET', `/api/runs/${run.runId}`)).json).toEqual(before.json);
+  });
+
+  it('two concurrent approvals: one wins, the other is a 409; the journal records who sent it', async () => {
+    const { json: run } = await start();
+    const [a, b] = await Promise.all([
+      api.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE', data: { note: 'a' } }),
+      api.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE', data: { note: 'b' } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const winner = a.status === 200 ? a : b;
+    expect(winner.json.status).toBe('done');
+    const detail = await api.call('GET', `/api/runs/${run.runId}`);
+    const events = detail.json.journal.filter((e: { event: string }) => e.event === 'event');
+    expect(events).toHaveLength(1);
+    expect(events[0].data).toMatchObject({ type: 'APPROVE', by: 'ops-team' });
+    expect(JSON.stringify(detail.json.timeline)).toContain('APPROVE by ops-team');
+  });
+
+  it('cancel and rerun', async () => {
+    const { json: run } = await start();
+    const cancelled = await api.call('POST', `/api/runs/${run.runId}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.status).toBe('cancelled');
+    const rerun = await api.call('POST', `/api/runs/${run.runId}/rerun`, { from: 'validate' });
+    expect(rerun.status).toBe(201);
+    expect(rerun.json.runId).not.toBe(run.runId);
+    expect(rerun.json.status).toBe('waiting');
+    const badStep = await api.call('POST', `/api/runs/${run.runId}/rerun`, { from: 'nowhere' });
+    expect(badStep.status).toBe(400);
+  });
+});
+
+describe('list', () => {
+  it('filters by status and workflow, pages with a cursor, and limits the page', async () => {
+    const waiting = await api.call('GET', '/api/runs?status=waiting&workflow=invoice-approval');
+    expect(waiting.status).toBe(200);
+    expect(waiting.json.runs.length).toBeGreaterThan(1);
+    expect(waiting.json.runs.every((r: { status: string }) => r.status === 'waiting')).toBe(true);
+    const all = (await api.call('GET', '/api/runs?limit=500')).json.runs as Array<{ runId: string; usd: number }>;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { json: { runs: Array<{ runId: string }>; nextCursor: string | null } } = await api.call('GET', `/api/runs?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.json.runs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.json.runs.map((r) => r.runId));
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((r) => r.runId));
+    const costly = await api.call('GET', '/api/runs?minCost=1000');
+    expect(costly.json.runs).toEqual([]);
+    const future = await api.call('GET', `/api/runs?since=${new Date(Date.now() + 86_400_000 * 365 * 50).toISOString()}`);
+    expect(future.json.runs).toEqual([]);
+    const tooMany = await api.call('GET', '/api/runs?limit=100000');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json.error.field).toBe('limit');
+    const badStatus = await api.call('GET', '/api/runs?status=sleeping');
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.json.error.field).toMatch(/^status/);
+  });
+});
+
+describe('openapi', () => {
+  it('serves /openapi.json describing the routes and their schemas', async () => {
+    const doc = await api.call('GET', '/openapi.json', undefined, { token: null });
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.json.paths)).toEqual(
+      expect.arrayContaining(['/health', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/cancel', '/api/runs/{id}/rerun', '/api/runs/{id}/stream']),
+    );
+    expect(doc.json.components.schemas.StartRun.required).toEqual(['workflow']);
+  });
+});
