@@ -2,6 +2,7 @@
  * Errors Stepwise raises. Every error is a {@link StepwiseError} with a string
  * `code` a caller can switch on; the original error stays in `cause`.
  */
+import { closestMatch } from './definition/suggest.js';
 
 export type ErrorCode =
   | 'definition_invalid'
@@ -76,7 +77,8 @@ export class EventNotAcceptedError extends StepwiseError {
   override name = 'EventNotAcceptedError';
   constructor(runId: string, event: string, accepted: readonly string[]) {
     const what = accepted.length ? `it accepts ${accepted.join(', ')}` : 'it is not waiting for any event';
-    super('event_not_accepted', `Run "${runId}" does not accept ${event} now: ${what}. Nothing was changed.`);
+    const close = closestMatch(event, accepted);
+    super('event_not_accepted', `Run "${runId}" does not accept ${event} now: ${what}.${close ? ` Did you mean ${close}?` : ''} Nothing was changed.`);
   }
 }
 

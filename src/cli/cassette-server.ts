@@ -20,7 +20,7 @@ export function replayServer(file: string, log: (line: string) => void, maxRetri
   const client = new Anthropic({ baseURL: 'http://cassette.invalid', apiKey: 'cassette', fetch: player.fetch, maxRetries });
   return {
     model: { client, maxRetries },
-    emulator: null,
+    simulated: false,
     close: async () => {
       const { exact, byTool, missing } = player.stats;
       log(`stepwise: replay answered ${exact} requests exactly, ${byTool} by tool name, ${missing} missing`);
@@ -29,7 +29,7 @@ export function replayServer(file: string, log: (line: string) => void, maxRetri
 }
 
 export function recordingServer(server: ModelServer, file: string, log: (line: string) => void): ModelServer {
-  const recorder = recordingFetch();
+  const recorder = recordingFetch(server.fetch);
   const { baseURL, apiKey, timeoutMs, maxRetries } = server.model;
   const client = new Anthropic({
     ...(baseURL ? { baseURL } : {}),
@@ -40,7 +40,7 @@ export function recordingServer(server: ModelServer, file: string, log: (line: s
   });
   return {
     model: { ...server.model, client },
-    emulator: server.emulator,
+    simulated: server.simulated,
     close: async () => {
       recorder.save(file);
       log(`stepwise: recorded ${recorder.interactions.length} model replies to ${file}`);

@@ -5,6 +5,7 @@
 import { crashStoreHooks } from '../engine/crash-points.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { RunView } from '../engine/view.js';
+import type { NewJournalEntry } from '../run/types.js';
 import { RunNotFoundError } from '../errors.js';
 import { describeStore, isDefaultStore, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -61,21 +62,35 @@ export async function withStore<T>(flag: string | undefined, fn: (store: Store) 
   }
 }
 
+/** Journal events that end a step attempt (as `show`'s timeline pairs them with `started`). */
+const ATTEMPT_OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'loop_detected']);
+
 /**
  * Prints one line per finished step visit as the run commits, and on a
  * terminal a live line for the step in progress.
  */
-export function progressPrinter(progress: Progress = createProgress()): (view: RunView) => void {
+export function progressPrinter(progress: Progress = createProgress()): (view: RunView, journal?: readonly NewJournalEntry[]) => void {
   const printed = new Set<string>();
   // Visits that ended before this command started were printed by the command that ran them (`send`, `resume`).
   const since = Date.now();
-  return (view) => {
+  // The time each step visit's attempts took, as `show` measures them (an attempt's start to its outcome):
+  // a visit entered before a pause (budget exhausted, a crash) counts only the attempts it ran.
+  const attemptStart = new Map<string, number>();
+  const spent = new Map<string, number>();
+  return (view, journal = []) => {
+    for (const e of journal) {
+      const visit = `${view.runId}:${e.step}:${e.visit}`;
+      if (e.event === 'started' && e.attempt > 0) attemptStart.set(`${visit}:${e.attempt}`, e.at);
+      const started = attemptStart.get(`${visit}:${e.attempt}`);
+      if (ATTEMPT_OUTCOMES.has(e.event) && started !== undefined) spent.set(visit, (spent.get(visit) ?? 0) + e.at - started);
+    }
     view.steps.forEach((step, index) => {
       const key = `${view.runId}:${index}:${step.status}`;
       if (step.status === 'running' || printed.has(key) || (step.endedAt !== null && step.endedAt < since)) return;
       printed.add(key);
       const mark = step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
-      const took = step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';
+      const ran = spent.get(`${view.runId}:${step.id}:${step.visit}`);
+      const took = ran !== undefined ? ` ${ran} ms` : step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';
       progress.line(`${mark} ${step.id} ${step.status}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
     });
     const current = view.steps[view.steps.length - 1];

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { StepwiseError } from '../errors.js';
 import type { RunView } from '../engine/view.js';
 import { runJson } from '../query/run.js';
-import { parseStoreSpec } from '../store/open.js';
+import { environmentHasModel } from '../model/client.js';
+import { isDefaultStore, parseStoreSpec } from '../store/open.js';
 import { storeArg, storeSpec } from './store-option.js';
 
 /** Parses a JSON argument, or reads it from a file when it starts with `@`. */
@@ -54,9 +55,20 @@ export function printRun(view: RunView, json: boolean | undefined, storeFlag?: s
   return exitCodeFor(view.status);
 }
 
-/** The next command for a run that stopped, runnable as printed (same store), or a warning when there is none. */
+/**
+ * What a printed hint repeats so it runs as printed: the store ({@link storeArg}), and
+ * `--emulator` when that store needs a configured model and none is set (the command
+ * that printed the hint ran on the emulator; without the flag its hint would be refused).
+ */
+function hintArgs(storeFlag: string | undefined): string {
+  const spec = storeSpec(storeFlag);
+  const needsEmulator = spec !== undefined && !isDefaultStore(spec) && parseStoreSpec(spec).kind !== 'memory' && !environmentHasModel();
+  return `${storeArg(storeFlag)}${needsEmulator ? ' --emulator' : ''}`;
+}
+
+/** The next command for a run that stopped, runnable as printed (same store, same model choice), or a warning when there is none. */
 function nextStep(view: RunView, storeFlag: string | undefined, memory: boolean): string | undefined {
-  const store = storeArg(storeFlag);
+  const store = hintArgs(storeFlag);
   const continues = view.waitingFor !== null || (view.resumable && view.status !== 'running');
   if (continues && memory) {
     return color.yellow(`note: the memory store ends with this process, so this run cannot be ${view.waitingFor ? 'sent events' : 'resumed'} from another one; use the default store or --store sqlite:<path> to keep runs`);
@@ -82,7 +94,7 @@ export function describeRun(view: RunView, storeFlag?: string): string {
   const lines = [`run ${view.runId} (${view.workflow} ${view.version}): ${status}, ${view.usage.totalTokens} tokens`];
   if (view.waitingFor) {
     const waiting = `waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' or ')}`;
-    lines.push(memory ? waiting : `${waiting}: stepwise send ${view.runId} <EVENT>${storeArg(storeFlag)}`);
+    lines.push(memory ? waiting : `${waiting}: stepwise send ${view.runId} <EVENT>${hintArgs(storeFlag)}`);
   }
   if (view.failure) {
     // A cancelled or budget-stopped run says so; "failed at" is for failed runs, with the kind of failure.

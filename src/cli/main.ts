@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { showDefaultsAsValues } from './help.js';
 import { packageInfo } from './package-info.js';
 import { redactSecrets } from '../util/redact.js';
 
@@ -20,10 +21,16 @@ const program = new Command()
   .name('stepwise')
   .description('Declarative workflows for Claude tool use: XState machines, token budgets, durable runs.')
   .version(packageInfo().version, '-V, --version', 'print the version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // One prefix for every error, the parser's included ("stepwise: unknown option '--x'", not "error: …").
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'stepwise: ')) });
 
 registerCommands(program, setExit);
+showDefaultsAsValues(program);
 
+// The process lives until its command settles: a step awaiting a tool that holds no handle (and the
+// engine's unref'd cancel and lease polls) must not let Node exit mid-run with code 13.
+const alive = setInterval(() => {}, 1 << 30);
 try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
@@ -36,4 +43,6 @@ try {
     process.stderr.write(`stepwise: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   }
   process.exitCode = 1;
+} finally {
+  clearInterval(alive);
 }

@@ -1,14 +1,15 @@
 /**
  * Which model server a CLI command talks to: the SDK's own environment
  * handling when `ANTHROPIC_API_KEY` or `ANTHROPIC_BASE_URL` is set, otherwise
- * the embedded emulator, started for the command with the run's seed and faults.
+ * the embedded emulator, started on the command's first model request with the run's seed and faults.
  * The emulator is chosen without being asked for only where a mistake costs
  * nothing (a run on the default SQLite file, the demo): a command that drives
  * real runs elsewhere (`worker`, any other store) refuses to start without a
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
-import { parseFaults, startEmulator } from '../emulator/index.js';
+import Anthropic from '@anthropic-ai/sdk';
+import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';
 import { environmentHasModel } from '../model/client.js';
 import { parseDuration } from '../util/duration.js';
@@ -53,7 +54,7 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
   };
   if (!options.emulator && environmentHasModel()) {
     if (options.faults) options.log('stepwise: --faults only applies to the built-in emulator; ignored for the configured model server');
-    return { model: tuning, emulator: null, close: async () => {} };
+    return { model: tuning, simulated: false, close: async () => {} };
   }
   if (!options.emulator && options.requireModel) {
     throw new StepwiseError(
@@ -62,17 +63,43 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
         'or pass --emulator to use the built-in emulator (simulated model replies; the workflow\'s tools still run for real).',
     );
   }
-  const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
   // The emulator answers at once unless told to be slow: a `timeout` fault then costs seconds, not the SDK's minute.
-  if (timeoutMs === undefined) {
-    const latency = options.faults ? (parseFaults(options.faults).latency ?? 0) : 0;
-    Object.assign(tuning, { timeoutMs: Math.max(EMULATOR_TIMEOUT_MS, latency * 3 + 1000) });
-  }
+  const faults = options.faults ? parseFaults(options.faults) : undefined;
+  if (timeoutMs === undefined) Object.assign(tuning, { timeoutMs: Math.max(EMULATOR_TIMEOUT_MS, (faults?.latency ?? 0) * 3 + 1000) });
   const why = options.emulator ? '--emulator' : 'no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL set';
-  options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
+  // Started by the first model request, so a command that makes none (a send to a tool step, a
+  // rejected input) neither starts it nor prints its banner.
+  let started: Promise<Emulator> | null = null;
+  const start = () =>
+    (started ??= startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) }).then((emulator) => {
+      options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
+      return emulator;
+    }));
+  const fetch: Fetch = async (input, init) => {
+    const url = `${(await start()).url}${urlOf(input).slice(LAZY_BASE_URL.length)}`;
+    return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);
+  };
+  const apiKey = 'stepwise-emulator';
+  const client = new Anthropic({
+    baseURL: LAZY_BASE_URL,
+    apiKey,
+    fetch,
+    ...(tuning.timeoutMs !== undefined ? { timeout: tuning.timeoutMs } : {}),
+    ...(tuning.maxRetries !== undefined ? { maxRetries: tuning.maxRetries } : {}),
+  });
   return {
-    model: { baseURL: emulator.url, apiKey: 'stepwise-emulator', ...tuning },
-    emulator,
-    close: () => emulator.close(),
+    model: { client, baseURL: LAZY_BASE_URL, apiKey, ...tuning },
+    fetch,
+    simulated: true,
+    close: async () => {
+      if (started) await (await started).close();
+    },
   };
 }
+
+type Fetch = typeof globalThis.fetch;
+
+/** The base URL of the emulator's client before it runs; its fetch sends each request to the emulator's real address. */
+const LAZY_BASE_URL = 'http://stepwise-emulator.invalid';
+
+const urlOf = (input: Parameters<Fetch>[0]) => (typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);

@@ -3,7 +3,7 @@
  * default SQLite file; and the `--store` text a printed hint must repeat.
  */
 import { isDefaultStore } from '../store/open.js';
-import { redactSecrets } from '../util/redact.js';
+import { redactUrl } from '../util/redact.js';
 
 /** The environment variable naming the store when `--store` is not given. */
 export const STORE_ENV = 'STEPWISE_STORE';
@@ -22,7 +22,7 @@ export function storeSpec(flag: string | undefined): string | undefined {
  */
 export function storeArg(flag: string | undefined): string {
   if (flag === undefined || isDefaultStore(flag)) return '';
-  const spec = redactSecrets(flag);
+  const spec = redactUrl(flag);
   return ` --store ${/^[\w@%+=:,./-]+$/.test(spec) ? spec : `'${spec.replace(/'/g, `'\\''`)}'`}`;
 }
 

@@ -2,6 +2,7 @@
  * Fault injection for the emulator: the fault names, the profiles, and the
  * parser for the `name=value,...` spec the CLI and tests pass in.
  */
+import { closestMatch } from '../definition/suggest.js';
 import { StepwiseError } from '../errors.js';
 
 /** Faults that happen with a probability (0–1) per request. */
@@ -69,6 +70,12 @@ export const faultProfiles: Record<FaultProfileName, FaultSpec> = {
   hostile: { ...scaled(flaky, 3), timeout: 0.02 },
 };
 
+/** ` Did you mean x?` for a misspelt name, else `''`. */
+const meant = (word: string, names: readonly string[]) => {
+  const close = closestMatch(word, names);
+  return close ? ` Did you mean ${close}?` : '';
+};
+
 const validNames = `${faultNames.join(', ')}, latency=<ms>; profiles: ${Object.keys(faultProfiles).join(', ')}`;
 
 function isProfile(name: string): name is FaultProfileName {
@@ -94,7 +101,7 @@ export function parseFaults(spec: string): FaultSpec {
     if (part === '') continue;
     const eq = part.indexOf('=');
     if (eq < 0) {
-      if (!isProfile(part)) throw new StepwiseError('usage', `Unknown fault profile "${part}". Valid names: ${validNames}.`);
+      if (!isProfile(part)) throw new StepwiseError('usage', `Unknown fault profile "${part}".${meant(part, Object.keys(faultProfiles))} Valid names: ${validNames}.`);
       Object.assign(out, faultProfiles[part]);
       continue;
     }
@@ -112,7 +119,7 @@ export function parseFaults(spec: string): FaultSpec {
       }
       out[name] = value;
     } else {
-      throw new StepwiseError('usage', `Unknown fault "${name}" in "${part}". Valid names: ${validNames}.`);
+      throw new StepwiseError('usage', `Unknown fault "${name}" in "${part}".${meant(name, [...faultNames, 'latency'])} Valid names: ${validNames}.`);
     }
   }
   return out;

@@ -4,6 +4,9 @@
  */
 import type { Random } from '../util/random.js';
 
+/** Marks free text the emulator invented, so nobody takes it for a model's words. */
+export const SIMULATED = '[simulated]';
+
 const words = ['alpha', 'amber', 'north', 'river', 'cedar', 'delta', 'harbor', 'maple', 'summit', 'atlas', 'orbit', 'pine', 'quartz', 'ember', 'lumen'];
 const names = ['Ada Park', 'Lena Ortiz', 'Sam Patel', 'Mira Chen', 'Jon Berg', 'Nia Okafor'];
 const companies = ['Acme Supply', 'Northwind Ltd', 'Globex GmbH', 'Initech', 'Umbrella Parts'];
@@ -63,7 +66,7 @@ export function stringForName(name: string | undefined, random: Random): string 
   if (n.includes('currency')) return pick(['USD', 'EUR', 'GBP'], random);
   if (n.includes('status') || n.includes('state')) return pick(statuses, random);
   if (n.includes('phone')) return `+1-555-${pad(Math.floor(random() * 10000), 4)}`;
-  if (/reason|summary|description|note|comment|text|message/.test(n)) return `${pick(words, random)} ${pick(words, random)} noted`;
+  if (/reason|summary|description|note|comment|text|message/.test(n)) return `${SIMULATED} ${pick(words, random)} ${pick(words, random)}`;
   return pick(words, random);
 }
 

@@ -62,7 +62,8 @@ export interface DriverDeps {
   readonly clock: Clock;
   readonly model: ModelConfig;
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  readonly onCommit: (record: RunRecord) => void;
+  /** Called after every commit with the run as stored and the journal entries that commit appended. */
+  readonly onCommit: (record: RunRecord, journal: readonly NewJournalEntry[]) => void;
   /** Awaited before each model call with its projected tokens (the shared rate limit). */
   readonly beforeModelCall?: (projectedTokens: number, signal?: AbortSignal) => Promise<void>;
   /** The engine's circuit breakers, shared by its runs through the store. */
@@ -162,7 +163,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       current.revision,
       options.lease?.owner,
     );
-    deps.onCommit(current);
+    deps.onCommit(current, entries);
   };
   // One queue: commits of concurrent steps go to the store one after the other, each with the next revision.
   const commit = (output?: unknown): Promise<void> => {
@@ -219,6 +220,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     },
     note,
     commit,
+    journal: () => store.journal(current.id),
     holdLease,
     where,
     envFor: (step, signal): StepEnv => {

@@ -10,7 +10,7 @@ import { isWaitEventType } from '../compile/events.js';
 import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveModel, type ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
-import type { JournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
+import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
@@ -95,8 +95,8 @@ export interface Engine {
   get(runId: string): Promise<RunView>;
   list(filter?: RunFilter): Promise<RunSummary[]>;
   journal(runId: string): Promise<JournalEntry[]>;
-  /** Calls `listener` after every committed transition of any run of this engine. */
-  subscribe(listener: (run: RunView) => void): () => void;
+  /** Calls `listener` after every committed transition of any run of this engine, with the journal entries it appended. */
+  subscribe(listener: (run: RunView, journal: readonly NewJournalEntry[]) => void): () => void;
   /** Works runnable runs with leases until `signal` aborts (or, with `exitWhenIdle`, nothing is left). */
   work(options?: WorkOptions): Promise<WorkSummary>;
   /** Deletes runs last updated more than `olderThanMs` ago in `statuses` (default done, failed, cancelled). */
@@ -139,7 +139,7 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? systemClock;
   const model = resolveModel(options.model ?? {});
   const runtimes = new Map<string, Runtime>();
-  const listeners = new Set<(run: RunView) => void>();
+  const listeners = new Set<(run: RunView, journal: readonly NewJournalEntry[]) => void>();
   const engineTools = toolMap(options.tools);
   const leaseMs = options.leaseMs ?? 30_000;
   const beforeModelCall = createRateLimiter(store, clock, options.rateLimit);
@@ -156,10 +156,10 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
     ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
-    onCommit: (record: RunRecord) => {
+    onCommit: (record: RunRecord, journal: readonly NewJournalEntry[]) => {
       if (listeners.size === 0) return;
       const view = toView(record);
-      for (const listener of listeners) listener(view);
+      for (const listener of listeners) listener(view, journal);
     },
   };
 

@@ -60,6 +60,34 @@ export function timedOut(step: string, timeoutMs: number): Failed {
 }
 
 /**
+ * How many times an attempt interrupted mid-call (its process died, or it
+ * outlived its lease and another worker took the run over) is run again with
+ * the same idempotency key before it fails as `interrupted`.
+ */
+export const MAX_INTERRUPTED_RERUNS = 3;
+
+/**
+ * An attempt interrupted mid-call on every run: it already ran
+ * 1 + {@link MAX_INTERRUPTED_RERUNS} times without finishing (e.g. a tool that
+ * always takes longer than the lease, so workers keep taking the run from each
+ * other). Retryable: the next attempt gets a new key, and the retry limit bounds the run.
+ */
+export function interrupted(step: string, reruns: number): Failed {
+  return {
+    ok: false,
+    error: {
+      kind: 'interrupted',
+      message:
+        `step "${step}" was interrupted mid-call ${reruns + 1} times (its process died, or the call outlived the lease and another worker took the run over); ` +
+        'if the step is slow, use a longer lease (--lease, leaseMs)',
+    },
+    retryable: true,
+    usage: zeroUsage,
+    latencyMs: 0,
+  };
+}
+
+/**
  * A step whose input could not be prepared (an expression failed, its tool is
  * provided by no module): not retried, since the same data fails the same way;
  * `engine_error` for a missing tool, else `invalid_data`, the message whole.

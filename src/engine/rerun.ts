@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compile } from '../compile/machine.js';
+import { closestMatch } from '../definition/suggest.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { RunRecord } from '../run/types.js';
@@ -33,7 +34,10 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   const definition = options.definition ? storedDefinition(options.definition) : original.definition;
   const workflow = definition.workflow;
   const step = workflow.steps[from];
-  if (!step) throw new StepwiseError('usage', `no step "${from}" in ${workflow.id}; steps: ${Object.keys(workflow.steps).join(', ')}`);
+  if (!step) {
+    const close = closestMatch(from, Object.keys(workflow.steps));
+    throw new StepwiseError('usage', `no step "${from}" in ${workflow.id}${close ? ` (did you mean "${close}"?)` : ''}; steps: ${Object.keys(workflow.steps).join(', ')}`);
+  }
   const old = snapshotOf(original).context;
   if (!old.trail.some((e) => e.id === from)) throw new StepwiseError('usage', `run ${runId} never reached step "${from}", so there is nothing before it to keep`);
 

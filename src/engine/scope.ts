@@ -7,7 +7,7 @@ import type { RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
-import type { NewJournalEntry, RunStatus } from '../run/types.js';
+import type { JournalEntry, NewJournalEntry, RunStatus } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Breakers } from './breakers.js';
@@ -54,6 +54,8 @@ export interface RunScope {
   send(event: RunEvent): void;
   /** Adds an entry to the journal of the next commit. */
   note(entry: Omit<NewJournalEntry, 'at'> & { at?: number }): void;
+  /** The run's journal as stored. */
+  journal(): Promise<readonly JournalEntry[]>;
   /** Commits the snapshot with the journal, in order with every other commit of the run. */
   commit(output?: unknown): Promise<void>;
   /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */

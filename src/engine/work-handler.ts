@@ -15,7 +15,7 @@ import type { PreparedStep, StepExecutor, StepOutcome } from '../steps/types.js'
 import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
-import { engineFailure, guardOutcome, timedOut, unprepared } from './outcomes.js';
+import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
 
@@ -83,19 +83,34 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
       let prepareError: unknown = null;
+      let gaveUp: StepOutcome | null = null;
       if (!prepared) {
-        // Restored mid-attempt: the step had started but not completed, so it runs again with the same key.
-        run.note({ ...run.where(id), event: 'started', data: { rerun: true } });
-        try {
-          prepared = await executor.prepare(env);
-        } catch (error) {
-          prepareError = error;
+        // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
+        // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
+        // every time (it always outlives the lease) fails the attempt instead of running forever.
+        const here = run.where(id);
+        const reruns = (await run.journal()).filter(
+          (e) => e.event === 'started' && e.step === here.step && e.visit === here.visit && e.attempt === here.attempt && isRerun(e.data),
+        ).length;
+        if (reruns >= MAX_INTERRUPTED_RERUNS) {
+          gaveUp = interrupted(id, reruns);
+        } else {
+          run.note({ ...here, event: 'started', data: { rerun: true } });
+          await run.holdLease();
+          await run.commit();
+          try {
+            prepared = await executor.prepare(env);
+          } catch (error) {
+            prepareError = error;
+          }
         }
       }
       const attempt = stepRunOf(run.context(), id).attempt;
       await run.holdLease();
       let end: AttemptEnd;
-      if (prepared) {
+      if (gaveUp) {
+        end = { kind: 'outcome', outcome: gaveUp };
+      } else if (prepared) {
         const ready = prepared;
         crashPoint(ready.request ? 'mid-model' : 'mid-tool');
         const cancel = run.cancel();
@@ -204,4 +219,9 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
       }
     },
   };
+}
+
+/** A `started` entry written when an attempt interrupted mid-call runs again with its key. */
+function isRerun(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { rerun?: unknown }).rerun === true;
 }

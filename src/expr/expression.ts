@@ -30,6 +30,7 @@ import jsonata from 'jsonata';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { StepwiseError } from '../errors.js';
 import { StepBudgetExceeded, limitSteps } from './budget.js';
+import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
 
 /** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
@@ -114,6 +115,7 @@ export function compileExpression(source: string, limits: ExpressionLimits = {})
   } else {
     evaluator = parse(text, { stack: maxDepth, RegexEngine: LinearRegExp as unknown as RegExpConstructor });
     limitSteps(evaluator, maxSteps);
+    replaceQuadraticBuiltins(evaluator);
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, evaluator);

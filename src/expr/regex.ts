@@ -132,6 +132,11 @@ export function regexIssue(ast: unknown): string | null {
     if (typeof node !== 'object' || node === null || seen.has(node) || node instanceof RegExp) continue;
     seen.add(node);
     const record = node as Record<string, unknown>;
+    if (record['type'] === 'sort') {
+      // JSONata's order-by runs its own merge sort, which copies the array at every comparison
+      // (quadratic memory) and is invisible to the step budget: 100,000 items exhaust the heap.
+      return 'the order-by operator ^( ) is not supported (JSONata sorts with quadratic memory there); use $sort(array, function($a, $b) { … }), which is bounded';
+    }
     if (record['type'] === 'regex' && record['value'] instanceof RegExp) {
       try {
         new LinearRegExp(record['value']);

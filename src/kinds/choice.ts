@@ -39,6 +39,7 @@ export const choiceKind = defineStepKind<Choice>({
         ...step.choice.map((b, index) => ({
           guard: { type: 'branch' as const, params: { index, when: b.when ?? 'otherwise' } },
           target: target(b.next),
+          reenter: true,
           actions: { type: 'recordChoice' as const, params: { step: id } },
         })),
       ],

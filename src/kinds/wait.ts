@@ -35,12 +35,12 @@ export const waitKind = defineStepKind<Wait>({
     const on: Transitions = {};
     for (const [event, to] of Object.entries(step.wait.on)) {
       if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
-      on[event] = [ignoreOthers(id), { target: target(to), actions: { type: 'recordEvent', params: { step: id } } }];
+      on[event] = [ignoreOthers(id), { target: target(to), reenter: true, actions: { type: 'recordEvent', params: { step: id } } }];
     }
     on['wait.timeout'] = [
       ignoreOthers(id),
       step.wait.onTimeout
-        ? { target: target(step.wait.onTimeout), actions: { type: 'recordTimeout', params: { step: id } } }
+        ? { target: target(step.wait.onTimeout), reenter: true, actions: { type: 'recordTimeout', params: { step: id } } }
         : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out`, step: id } } },
     ];
     return { entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }], meta: { stepwise: { kind: 'wait' } }, always: visitLimit(id, step, scope), on };

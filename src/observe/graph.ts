@@ -111,6 +111,8 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         // Run-wide events, and a final step's own end (`final.done` / `final.failed`), are not step edges.
         if (event.startsWith('run.') || event.startsWith('final.')) continue;
         if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
+        // A choice with a default branch (no `when`) always takes a branch: "no branch matched" cannot happen.
+        if (event === 'choice.none' && (workflow.steps[id] as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
             const to = stepOfNode(target);

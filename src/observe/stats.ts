@@ -3,6 +3,8 @@
  * run, and why the others failed — overall and per workflow.
  */
 import type { JournalEntry, RunRecord, RunStatus } from '../run/types.js';
+import { count } from '../util/plural.js';
+import { roundUsd } from '../util/usd.js';
 
 export interface Spread {
   readonly mean: number;
@@ -42,6 +44,12 @@ function spread(values: readonly number[]): Spread {
   };
 }
 
+/** A spread of dollar amounts, its mean without float noise. */
+function usdSpread(values: readonly number[]): Spread {
+  const s = spread(values);
+  return { ...s, mean: roundUsd(s.mean) };
+}
+
 const inProgress: readonly RunStatus[] = ['running', 'waiting'];
 
 function group(runs: readonly RunRecord[], journals: ReadonlyMap<string, readonly JournalEntry[]>): GroupStats {
@@ -65,9 +73,9 @@ function group(runs: readonly RunRecord[], journals: ReadonlyMap<string, readonl
     byStatus,
     completionRate: ended > 0 ? (byStatus.done ?? 0) / ended : null,
     tokensPerRun: spread(runs.map((r) => r.usage.totalTokens)),
-    usdPerRun: spread(runs.map((r) => r.usage.usd)),
+    usdPerRun: usdSpread(runs.map((r) => r.usage.usd)),
     totalTokens: runs.reduce((t, r) => t + r.usage.totalTokens, 0),
-    totalUsd: runs.reduce((t, r) => t + r.usage.usd, 0),
+    totalUsd: roundUsd(runs.reduce((t, r) => t + r.usage.usd, 0)),
     failuresByKind,
     attemptFailuresByKind,
     retries,
@@ -95,13 +103,13 @@ const kinds = (counts: Record<string, number>) =>
 
 function describe(name: string, s: GroupStats): string[] {
   return [
-    `${name}: ${s.runs} runs (${Object.entries(s.byStatus)
+    `${name}: ${count(s.runs, 'run')} (${Object.entries(s.byStatus)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ')}), completion ${pct(s.completionRate)}`,
     `  tokens per run: mean ${Math.round(s.tokensPerRun.mean)}, p50 ${s.tokensPerRun.p50}, min ${s.tokensPerRun.min}, max ${s.tokensPerRun.max}; total ${s.totalTokens}`,
     `  cost per run: mean $${s.usdPerRun.mean.toFixed(4)}, max $${s.usdPerRun.max.toFixed(4)}; total $${s.totalUsd.toFixed(4)}`,
     `  run failures: ${kinds(s.failuresByKind)}`,
-    `  failed attempts: ${kinds(s.attemptFailuresByKind)}; ${s.retries} retries`,
+    `  failed attempts: ${kinds(s.attemptFailuresByKind)}; ${count(s.retries, 'retry', 'retries')}`,
   ];
 }
 

@@ -6,6 +6,8 @@
  * the same rows.
  */
 import type { Failure, JournalEntry } from '../run/types.js';
+import { count } from '../util/plural.js';
+import { roundUsd } from '../util/usd.js';
 
 export interface TimelineRow {
   /** Milliseconds since the run was created. */
@@ -121,7 +123,7 @@ export function buildTimeline(journal: readonly JournalEntry[], failure: Failure
       budgetEvents: rows.filter((r) => r.event === 'budget_exhausted').length,
       inputTokens: rows.reduce((t, r) => t + r.inputTokens, 0),
       outputTokens: rows.reduce((t, r) => t + r.outputTokens, 0),
-      usd: rows.reduce((t, r) => t + r.usd, 0),
+      usd: roundUsd(rows.reduce((t, r) => t + r.usd, 0)),
       durationMs: last ? last.at - t0 : 0,
     },
   };
@@ -149,14 +151,24 @@ function bar(row: TimelineRow, total: number): string {
 
 /** The timeline as terminal lines. */
 export function renderTimeline(timeline: Timeline, paint: Paint = plain): string[] {
-  const header = `${pad('+ms', 9)}${pad('time', BAR + 1)}${pad('step', 16)}${pad('visit', 6)}${pad('try', 4)}${pad('event', 17)}${pad('ms', 7)}${pad('in/out', 12)}${pad('$', 9)}detail`;
+  const tokensOf = (r: TimelineRow) => (r.inputTokens || r.outputTokens ? `${r.inputTokens}/${r.outputTokens}` : '');
+  // Columns as wide as their longest value (long step ids stay aligned), never narrower than before.
+  const width = (least: number, values: string[]) => Math.max(least, ...values.map((v) => v.length + 2));
+  const w = {
+    offset: width(9, timeline.rows.map((r) => String(r.offsetMs))),
+    step: width(16, timeline.rows.map((r) => r.step ?? '-')),
+    event: width(17, timeline.rows.map((r) => r.event)),
+    ms: width(7, timeline.rows.map((r) => String(r.durationMs ?? ''))),
+    tokens: width(12, timeline.rows.map(tokensOf)),
+  };
+  const header = `${pad('+ms', w.offset)}${pad('time', BAR + 1)}${pad('step', w.step)}${pad('visit', 6)}${pad('try', 4)}${pad('event', w.event)}${pad('ms', w.ms)}${pad('in/out', w.tokens)}${pad('$', 9)}detail`;
   const lines = [paint.bold(header)];
   const total = Math.max(timeline.totals.durationMs, 1);
   for (const r of timeline.rows) {
-    const tokens = r.inputTokens || r.outputTokens ? `${r.inputTokens}/${r.outputTokens}` : '';
+    const tokens = tokensOf(r);
     const usd = r.usd ? r.usd.toFixed(4) : '';
     const detail = r.error ? `${r.error.kind}: ${r.error.message}` : r.detail;
-    const line = `${pad(String(r.offsetMs), 9)}${bar(r, total)} ${pad(r.step ?? '-', 16)}${pad(r.attempt || r.visit ? String(r.visit) : '', 6)}${pad(r.attempt ? String(r.attempt) : '', 4)}${pad(r.event, 17)}${pad(r.durationMs !== null ? String(r.durationMs) : '', 7)}${pad(tokens, 12)}${pad(usd, 9)}${detail}`;
+    const line = `${pad(String(r.offsetMs), w.offset)}${bar(r, total)} ${pad(r.step ?? '-', w.step)}${pad(r.attempt || r.visit ? String(r.visit) : '', 6)}${pad(r.attempt ? String(r.attempt) : '', 4)}${pad(r.event, w.event)}${pad(r.durationMs !== null ? String(r.durationMs) : '', w.ms)}${pad(tokens, w.tokens)}${pad(usd, 9)}${detail}`;
     if (r.failurePoint) lines.push(paint.red(paint.bold(`${line}  ◀ failure point`)));
     else if (r.error) lines.push(paint.red(line));
     else if (r.event === 'retry_scheduled' || r.event === 'breaker' || r.event === 'budget_exhausted') lines.push(paint.yellow(line));
@@ -165,7 +177,7 @@ export function renderTimeline(timeline: Timeline, paint: Paint = plain): string
   const t = timeline.totals;
   lines.push(
     paint.dim(
-      `${t.attempts} attempts, ${t.retries} retries, ${t.failedAttempts} failed, ${t.breakerEvents} breaker events, ${t.budgetEvents} budget stops; ${t.inputTokens} in / ${t.outputTokens} out tokens, $${t.usd.toFixed(4)}, ${t.durationMs} ms`,
+      `${count(t.attempts, 'attempt')}, ${count(t.retries, 'retry', 'retries')}, ${t.failedAttempts} failed, ${count(t.breakerEvents, 'breaker event')}, ${count(t.budgetEvents, 'budget stop')}; ${t.inputTokens} in / ${t.outputTokens} out tokens, $${t.usd.toFixed(4)}, ${t.durationMs} ms`,
     ),
   );
   return lines;

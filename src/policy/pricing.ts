@@ -4,6 +4,7 @@
  * match their family). Unknown models are priced as Sonnet.
  * Sources: anthropic.com/pricing; update when Anthropic changes prices.
  */
+import { roundUsd } from '../util/usd.js';
 
 /** Prices of one model family. */
 export interface ModelPrice {
@@ -54,5 +55,5 @@ export function priceOf(model: string): ModelPrice {
  */
 export function costUsd(model: string, inputTokens: number, outputTokens: number): number {
   const price = priceOf(model);
-  return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+  return roundUsd((inputTokens * price.input + outputTokens * price.output) / 1_000_000);
 }

@@ -5,6 +5,7 @@
 import { StepwiseError } from '../errors.js';
 import { runStatuses, type RunFilter, type RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
+import { iso } from './run.js';
 
 /** One run as `engine.list()` returns it. */
 export interface RunSummary {
@@ -27,7 +28,9 @@ export interface RunListRow {
   readonly tokens: number;
   readonly failure: RunRecord['failure'];
   readonly createdAt: number;
+  readonly createdAtIso: string;
   readonly updatedAt: number;
+  readonly updatedAtIso: string;
 }
 
 /** Throws a usage error naming the valid statuses when `statuses` holds another. */
@@ -63,6 +66,8 @@ export async function listRuns(reader: RunReader, filter: RunFilter = {}): Promi
     tokens: r.usage.totalTokens,
     failure: r.failure,
     createdAt: r.createdAt,
+    createdAtIso: iso(r.createdAt),
     updatedAt: r.updatedAt,
+    updatedAtIso: iso(r.updatedAt),
   }));
 }

@@ -8,6 +8,18 @@ import { RunNotFoundError, StepwiseError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 
+/**
+ * Every epoch-milliseconds field `xAt` of a `--json` object has an ISO 8601
+ * twin `xAtIso` beside it (UTC, e.g. `2026-12-01T01:16:43.906Z`; null when
+ * `xAt` is): the number for machines doing arithmetic, the string for people
+ * and for tools that parse dates.
+ */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
 /** The run object of the `--json` output: a {@link RunView} with each step visit's figures. */
 export interface RunJson {
   readonly runId: string;
@@ -27,12 +39,16 @@ export interface RunJson {
     readonly inputTokens: number;
     readonly outputTokens: number;
     readonly startedAt: number;
+    readonly startedAtIso: string;
     readonly endedAt: number | null;
+    readonly endedAtIso: string | null;
   }>;
-  readonly waitingFor: RunView['waitingFor'];
+  readonly waitingFor: (NonNullable<RunView['waitingFor']> & { readonly timeoutAtIso: string | null }) | null;
   readonly failure: RunView['failure'];
   readonly createdAt: number;
+  readonly createdAtIso: string;
   readonly updatedAt: number;
+  readonly updatedAtIso: string;
 }
 
 /** The shortest prefix of a run id that {@link findRun} accepts in place of the whole id, as git accepts abbreviated hashes. */
@@ -83,12 +99,16 @@ export function runJson(view: RunView): RunJson {
       inputTokens: s.inputTokens,
       outputTokens: s.outputTokens,
       startedAt: s.startedAt,
+      startedAtIso: iso(s.startedAt),
       endedAt: s.endedAt,
+      endedAtIso: iso(s.endedAt),
     })),
-    waitingFor: view.waitingFor,
+    waitingFor: view.waitingFor && { ...view.waitingFor, timeoutAtIso: iso(view.waitingFor.timeoutAt) },
     failure: view.failure,
     createdAt: view.createdAt,
+    createdAtIso: iso(view.createdAt),
     updatedAt: view.updatedAt,
+    updatedAtIso: iso(view.updatedAt),
   };
 }
 

@@ -3,13 +3,14 @@ import { toView } from '../engine/view.js';
 import { buildTimeline, type Timeline } from '../observe/timeline.js';
 import type { JournalEntry } from '../run/types.js';
 import type { RunReader } from './reader.js';
-import { findRun, runJson, type RunJson } from './run.js';
+import { findRun, iso, runJson, type RunJson } from './run.js';
 
 export interface RunDetail extends RunJson {
   /** The definition the run started with: its content hash and the file it came from. */
   readonly definition: { readonly version: string; readonly source: string | null };
   readonly timeline: Timeline;
-  readonly journal: JournalEntry[];
+  /** The journal, each entry with `atIso` beside its `at`. */
+  readonly journal: Array<JournalEntry & { readonly atIso: string }>;
 }
 
 /** The run object plus its definition, timeline and journal, by id or id prefix (see `findRun`); throws `RunNotFoundError` when the run does not exist. */
@@ -20,6 +21,6 @@ export async function showRun(reader: RunReader, runId: string): Promise<RunDeta
     ...runJson(toView(record)),
     definition: { version: record.version, source: record.definition.source },
     timeline: buildTimeline(journal, record.failure),
-    journal,
+    journal: journal.map((entry) => ({ ...entry, atIso: iso(entry.at) })),
   };
 }

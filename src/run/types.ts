@@ -3,6 +3,7 @@
  * journal entries appended at every transition, and the failure kinds.
  */
 import type { Workflow } from '../definition/schema.js';
+import { roundUsd } from '../util/usd.js';
 
 export type RunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'budget_exhausted' | 'cancelled';
 
@@ -20,6 +21,7 @@ export type FailureKind =
   | 'invalid_output'
   | 'tool_error'
   | 'timeout'
+  | 'interrupted'
   | 'engine_error'
   | 'model_error'
   | 'auth_error'
@@ -53,7 +55,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
-    usd: a.usd + b.usd,
+    usd: roundUsd(a.usd + b.usd),
   };
 }
 

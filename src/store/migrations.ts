@@ -52,7 +52,7 @@ export const sqliteMigrations: readonly string[] = [
 ];
 
 /**
- * PostgreSQL: JSONB columns, BIGINT milliseconds. `schema` is an already quoted
+ * PostgreSQL: JSON columns (JSONB before version 2), BIGINT milliseconds. `schema` is an already quoted
  * identifier; every name is qualified with it.
  */
 export function postgresMigrations(schema: string): readonly string[] {
@@ -96,5 +96,16 @@ export function postgresMigrations(schema: string): readonly string[] {
        value      JSONB,
        updated_at BIGINT NOT NULL
      );`,
+    // JSONB reorders object keys (shortest first); JSON keeps the text as written, so a run's
+    // output, input and usage read back in the order the user wrote them.
+    `ALTER TABLE ${schema}.runs
+       ALTER COLUMN definition TYPE JSON USING definition::json,
+       ALTER COLUMN input TYPE JSON USING input::json,
+       ALTER COLUMN output TYPE JSON USING output::json,
+       ALTER COLUMN failure TYPE JSON USING failure::json,
+       ALTER COLUMN usage TYPE JSON USING usage::json,
+       ALTER COLUMN snapshot TYPE JSON USING snapshot::json,
+       ALTER COLUMN options TYPE JSON USING options::json;
+     ALTER TABLE ${schema}.journal ALTER COLUMN payload TYPE JSON USING payload::json;`,
   ];
 }

@@ -7,7 +7,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StepwiseError } from '../errors.js';
-import { redactSecrets } from '../util/redact.js';
+import { redactSecrets, redactUrl, urlPassword } from '../util/redact.js';
 import type { Store, StoreHooks } from './types.js';
 
 /** Where `sqlite` (and an empty spec) puts the database, relative to the working directory. */
@@ -33,7 +33,7 @@ export function parseStoreSpec(spec: string | undefined, options: { cwd?: string
   }
   if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
   if (text.startsWith('postgres:') && text.length > 'postgres:'.length) return { kind: 'postgres', url: text.slice('postgres:'.length) };
-  throw new StepwiseError('usage', `Unknown store "${redactSecrets(spec ?? '')}": use ${ACCEPTED}.`);
+  throw new StepwiseError('usage', `Unknown store "${redactUrl(spec ?? '')}": use ${ACCEPTED}.`);
 }
 
 /** True when a spec names the embedded default: the SQLite file `.stepwise/stepwise.db` under the working directory. */
@@ -50,7 +50,13 @@ export function describeStore(spec: string | undefined, options: { cwd?: string 
   const parsed = parseStoreSpec(spec, options);
   if (parsed.kind === 'memory') return 'memory';
   if (parsed.kind === 'sqlite') return `sqlite:${parsed.path}`;
-  return redactSecrets(parsed.url);
+  return redactUrl(parsed.url);
+}
+
+/** `text` without the password of `url`, wherever it appears (a driver may quote the URL, or part of it, in its error). */
+function withoutPassword(text: string, url: string): string {
+  const password = urlPassword(url)?.text ?? '';
+  return password.length > 0 ? text.split(password).join('***') : text;
 }
 
 /**
@@ -107,7 +113,7 @@ export async function openStore(spec?: string, options: { cwd?: string; hooks?: 
   if (parsed.kind === 'sqlite') checkSqliteDirectory(parsed.path, options.cwd ?? process.cwd());
   const failed = (error: unknown) => {
     if (error instanceof StepwiseError) return error;
-    const reason = parsed.kind === 'sqlite' ? sqliteReason(parsed.path, error) : (error as Error).message;
+    const reason = parsed.kind === 'sqlite' ? sqliteReason(parsed.path, error) : withoutPassword((error as Error).message, parsed.kind === 'postgres' ? parsed.url : '');
     return new StepwiseError('store_failed', `Could not open the ${parsed.kind} store ${describeStore(spec, options)}: ${redactSecrets(reason)}`, { cause: error });
   };
   let store: Store;

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL store (`pg` Pool): for many workers on many machines. Every
- * table lives in one schema (default `stepwise`), JSON columns are JSONB,
+ * table lives in one schema (default `stepwise`), JSON columns are JSON (kept as written, key order included),
  * workers claim runs with `FOR UPDATE SKIP LOCKED`, and migrations serialise
  * on an advisory lock so any number of workers may start at once. The store
  * migrates itself before its first query; `migrate()` may also be called.
@@ -73,8 +73,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
 
-  const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::jsonb'] as const] : [])));
-  const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::jsonb']]);
+  const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
+  const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
   const RUNNABLE = runnableSql('$1');
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -176,8 +176,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     commit(runId, patch, journal, expectRevision, owner) {
       return inTransaction(async (client) => {
         const updated = await client.query<RunRow>(
-          `UPDATE ${q}.runs SET status = $2, snapshot = $3::jsonb, output = COALESCE($4::jsonb, output), failure = $5::jsonb,
-             usage = $6::jsonb, wake_at = $7, options = COALESCE($8::jsonb, options), updated_at = $9, revision = revision + 1
+          `UPDATE ${q}.runs SET status = $2, snapshot = $3::json, output = COALESCE($4::json, output), failure = $5::json,
+             usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1
            WHERE id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11) RETURNING *`,
           [
             runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),

@@ -1,6 +1,6 @@
 /**
  * The mapping between run records / journal entries and the rows of the SQL
- * backends, shared by SQLite (JSON as TEXT) and PostgreSQL (JSONB, BIGINT as
+ * backends, shared by SQLite (JSON as TEXT) and PostgreSQL (JSON, BIGINT as
  * strings). JSON columns always hold a JSON value (`null` included), except
  * `failure` and `payload`, which may be SQL NULL.
  */
@@ -12,7 +12,7 @@ export type DecodeJson = (column: unknown) => unknown;
 /** For drivers that return JSON columns as text (SQLite). */
 export const decodeText: DecodeJson = (column) => (column == null ? null : JSON.parse(column as string));
 
-/** For drivers that parse JSON columns themselves (pg and JSONB). */
+/** For drivers that parse JSON columns themselves (pg). */
 export const decodeParsed: DecodeJson = (column) => column ?? null;
 
 /** JSON text of a value; `undefined` is stored as `null`. */

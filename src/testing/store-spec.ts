@@ -381,6 +381,25 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(committed.output).toBe('a string output');
     });
 
+    it('keeps the key order of JSON objects as written (output, usage, input, journal)', async () => {
+      const keys = (value: unknown) => Object.keys(value as object);
+      const output = { zeta: 1, alpha: { longer_key: 2, b: 3, a: 4 }, mid: [{ y: 1, x: 2 }] };
+      const usage = { inputTokens: 5, outputTokens: 7, totalTokens: 12, usd: 0.25 };
+      const input = { z: 'last letter', aa: 'longer', b: 'short' };
+      const run = makeRun({ input, output: null });
+      await store.create(run, [entry({ input, data: { zz: 1, a: 2 } })]);
+      const committed = await store.commit(run.id, patch({ output, usage }), [entry({ output })]);
+      for (const got of [committed, await store.get(run.id)]) {
+        expect(JSON.stringify(got?.output)).toBe(JSON.stringify(output));
+        expect(keys(got?.usage)).toEqual(keys(usage));
+        expect(keys(got?.input)).toEqual(['z', 'aa', 'b']);
+      }
+      const [first, second] = await store.journal(run.id);
+      expect(keys(first?.input)).toEqual(['z', 'aa', 'b']);
+      expect(keys(first?.data)).toEqual(['zz', 'a']);
+      expect(JSON.stringify(second?.output)).toBe(JSON.stringify(output));
+    });
+
     it('close is idempotent', async () => {
       await store.close();
       await store.close();

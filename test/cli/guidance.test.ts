@@ -120,15 +120,16 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(stopped.stdout).toContain('budget_exhausted at extract: the next model call would bring the run to');
     expect(stopped.stdout).not.toContain('failed at');
     const hint = lineAfter(stopped.stdout, 'resume with a token budget larger than 100 (enough for the call above): ');
-    expect(hint).toBe(`stepwise resume budget-1 --budget <tokens> --store ${store}`);
-    const resumed = await runHint(hint!, { '<tokens>': '20000' }, ['--emulator']);
+    // No model is configured and the store is not the default one: the hint carries --emulator, as the run did.
+    expect(hint).toBe(`stepwise resume budget-1 --budget <tokens> --store ${store} --emulator`);
+    const resumed = await runHint(hint!, { '<tokens>': '20000' });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('run budget-1 (invoice-approval');
     expect(resumed.stdout).toContain('waiting at cfo_approval');
 
     const sendHint = resumed.stdout.split('\n').find((l) => l.startsWith('waiting at'))!.split(': ')[1]!;
-    expect(sendHint).toBe(`stepwise send budget-1 <EVENT> --store ${store}`);
-    const approved = await runHint(sendHint, { '<EVENT>': 'APPROVE' }, ['--emulator']);
+    expect(sendHint).toBe(`stepwise send budget-1 <EVENT> --store ${store} --emulator`);
+    const approved = await runHint(sendHint, { '<EVENT>': 'APPROVE' });
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('): done');
 
@@ -150,7 +151,7 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('failed at validate (invalid_data): the input of check_vendor is invalid');
     expect(failed.stdout).not.toContain('stepwise resume');
-    expect(failed.stdout).toContain(`stepwise rerun bad-1 --from validate --definition <fixed file> --store ${store}`);
+    expect(failed.stdout).toContain(`stepwise rerun bad-1 --from validate --definition <fixed file> --store ${store} --emulator\n`);
   });
 
   it('on the memory store a waiting or stopped run warns that no other process can continue it', async () => {
@@ -180,7 +181,7 @@ describe.concurrent('one store setting, stores named, run-id prefixes', { timeou
 
     const ran = await cli(['run', '--emulator', ...invoice, '--id', 'env-run-1'], env);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toContain('stepwise send env-run-1 <EVENT>\n');
+    expect(ran.stdout).toContain('stepwise send env-run-1 <EVENT> --emulator\n');
     const [shown, listed, flagWins] = await Promise.all([
       cli(['show', 'env-run-1', '--json'], env),
       cli(['list', '--json'], env),

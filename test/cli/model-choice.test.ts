@@ -45,6 +45,18 @@ describe.concurrent('choosing the model server', { timeout: 180_000 }, () => {
     expect((await show(store, 'w-1')).status).toBe('done');
   });
 
+  it('the hints a run on another store prints with --emulator work as printed, with no configured model', async () => {
+    const store = tempStoreSpec();
+    const started = await cli(['run', 'test/cli/fixtures/approval.yaml', '--store', store, '--emulator']);
+    expect(started.code, started.stderr).toBe(0);
+    const hint = started.stdout.split('\n').find((line) => line.includes('stepwise send '));
+    expect(hint, started.stdout).toBeDefined();
+    const command = hint!.slice(hint!.indexOf('stepwise send ') + 'stepwise '.length).replace('<EVENT>', 'APPROVE').split(' ');
+    const sent = await cli(command);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain('done');
+  });
+
   it('worker uses a configured model server without --emulator', async () => {
     const emu = await startEmulator({ seed: 1 });
     try {

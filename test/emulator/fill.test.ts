@@ -181,6 +181,15 @@ describe('fillFromSchema', () => {
     expect(validate(fillFromSchema(json, '', seededRandom(3)))).toBe(true);
   });
 
+  it('marks invented free text as simulated', () => {
+    const schema = { type: 'object', properties: { summary: { type: 'string' }, note: { type: 'string' } }, required: ['summary', 'note'] };
+    for (let seed = 1; seed < 20; seed++) {
+      const value = fillFromSchema(schema, '', seededRandom(seed)) as { summary: string; note: string };
+      expect(value.summary).toMatch(/^\[simulated\] \w+ \w+$/);
+      expect(value.note).toMatch(/^\[simulated\] /);
+    }
+  });
+
   it('takes values from the prompt by normalised name, coerced and checked', () => {
     const schema = {
       type: 'object',

@@ -156,3 +156,52 @@ describe('limits', () => {
     expect(compileExpression('$input.name', { maxSteps: 10 }).evaluator).not.toBe(compileExpression('$input.name').evaluator);
   });
 });
+
+describe('built-ins that JSONata implements in quadratic time', () => {
+  // No step is counted inside a native built-in, so the step budget cannot stop these: before, `$sort` of
+  // 300,000 numbers sliced its way to a 4 GB heap and crashed the process, `$distinct` of 100,000 made 5e9
+  // comparisons. The budget below only guards a hang; it is no measure of speed.
+  const big = { input: { n: Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 300_000), s: Array.from({ length: 100_000 }, (_, i) => `v${i % 50_000}`) }, steps: {} };
+
+  it('$sort of 300,000 numbers, and of 20,000 with a comparator, sorts in n log n', async () => {
+    const sorted = (await evaluateExpression(compileExpression('$sort($input.n)'), big)) as number[];
+    expect(sorted).toHaveLength(300_000);
+    expect(sorted.every((v, i) => v === i)).toBe(true);
+    const desc = (await evaluateExpression(compileExpression('$sort($input.n[$ < 20000], function($a, $b){ $a < $b })', { maxSteps: 50_000_000 }), big)) as number[];
+    expect(desc[0]).toBe(19_999);
+    expect(desc.at(-1)).toBe(0);
+  }, 300_000);
+
+  it('$distinct of 100,000 values keeps the first of each, in order, in linear time', async () => {
+    const kept = (await evaluateExpression(compileExpression('$distinct($input.s)'), big)) as string[];
+    expect(kept).toHaveLength(50_000);
+    expect(kept.slice(0, 3)).toEqual(['v0', 'v1', 'v2']);
+  }, 300_000);
+
+  it('keep JSONata\'s results: stability, deep equality with any key order, sequences, errors', async () => {
+    const data = { input: { people: [{ n: 'b', a: 2 }, { n: 'a', a: 1 }, { n: 'c', a: 2 }, { n: 'd', a: 1 }] }, steps: {} };
+    const byAge = await evaluateExpression(compileExpression('$sort($input.people, function($x, $y){ $x.a > $y.a }).n'), data);
+    expect(byAge).toEqual(['a', 'd', 'b', 'c']);
+    expect(await evaluateExpression(compileExpression('$sort(["b", "a", "c"])'), data)).toEqual(['a', 'b', 'c']);
+    expect(await evaluateExpression(compileExpression('$distinct([{"x": 1, "y": [1, 2]}, {"y": [1, 2], "x": 1}, {"x": "1"}, 1, "1", 1])'), data)).toEqual([{ x: 1, y: [1, 2] }, { x: '1' }, 1, '1']);
+    expect(await evaluateExpression(compileExpression('$distinct($input.people.a)'), data)).toEqual([2, 1]);
+    expect(await evaluateExpression(compileExpression('$sort(5)'), data)).toEqual([5]);
+    expect(await evaluateExpression(compileExpression('$distinct(5)'), data)).toBe(5);
+    await expect(evaluateExpression(compileExpression('$sort([1, "a"])'), data)).rejects.toThrow(/single argument form of the sort function/);
+    await expect(evaluate('$sort([3, 1, 2], function($a, $b){ $a > $b ? ( $f := function(){ $f() }; $f() ) : false })', { maxSteps: 10_000 })).rejects.toThrow(/evaluation steps/);
+  });
+});
+
+
+describe('order-by', () => {
+  it('rejects ^( ) at compile time, pointing to $sort (its JSONata sort needs quadratic memory and escapes the step budget)', () => {
+    expect(() => compileExpression('[1..100000]^(>$)')).toThrow(/order-by operator \^\( \) is not supported.*\$sort/);
+    expect(() => compileExpression('$input.items^(price).name')).toThrow(/order-by/);
+  });
+
+  it('$sort with a comparator sorts large arrays within the budget', async () => {
+    const sorted = (await evaluate('$sort([1..20000], function($a, $b) { $a < $b })')) as number[];
+    expect(sorted[0]).toBe(20000);
+    expect(sorted).toHaveLength(20000);
+  }, 120_000);
+});

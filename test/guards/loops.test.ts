@@ -189,6 +189,61 @@ describe('cycles through choice and wait steps', () => {
     expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'hold', message: 'step "hold" was visited more than 3 times' } });
   });
 
+  it('a wait whose timeout leads back to itself counts every visit and stops at its maxVisits', async () => {
+    const clock = new ManualClock();
+    r = await rig({ clock });
+    const cycle = {
+      id: 'self-wait',
+      steps: {
+        hold: { wait: { on: { GO: 'done' }, timeout: '1ms', onTimeout: 'hold' }, maxVisits: 3 },
+        done: { final: true },
+      },
+    };
+    let run = await r.engine.start(definition(cycle, []));
+    let wakes = 0;
+    for (; run.status === 'waiting' && wakes < 20; wakes++) {
+      clock.advance(1);
+      run = await r.engine.resume(run.runId);
+    }
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'hold', message: 'step "hold" was visited more than 3 times' } });
+    expect(wakes).toBe(3);
+    expect(run.steps.map((s) => s.visit)).toEqual([1, 2, 3, 4]);
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'timeout')).toHaveLength(3);
+  });
+
+  it('a wait event that leads back to the same wait counts a visit', async () => {
+    r = await rig({ clock: new ManualClock() });
+    const cycle = {
+      id: 'self-event',
+      steps: {
+        hold: { wait: { on: { PING: 'hold', GO: 'done' } }, maxVisits: 2 },
+        done: { final: true },
+      },
+    };
+    let run = await r.engine.start(definition(cycle, []));
+    run = await r.engine.send(run.runId, 'PING');
+    expect(run).toMatchObject({ status: 'waiting' });
+    expect(run.steps.map((s) => s.visit)).toEqual([1, 2]);
+    run = await r.engine.send(run.runId, 'PING');
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'hold' } });
+  });
+
+  it('a tool step whose next is itself counts every visit and stops at its maxVisits', async () => {
+    r = await rig({ tools: [vendorApi] });
+    const cycle = {
+      id: 'self-tool',
+      steps: {
+        look: { tool: 'vendor_api', with: { vendorId: 'v1' }, maxVisits: 3, next: 'look', onError: 'done' },
+        done: { final: true },
+      },
+    };
+    const run = await r.engine.start(definition(cycle, [vendorApi]));
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'loop', step: 'look' } });
+    const journal = await r.engine.journal(run.runId);
+    expect(events(journal, 'completed')).toHaveLength(3);
+  });
+
   it('a choice on a cycle with a work step stops at the choice\'s own maxVisits', async () => {
     r = await rig({ tools: [vendorApi] });
     const cycle = {

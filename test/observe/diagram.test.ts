@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
+import { Workflow } from '../../src/definition/schema.js';
 import { stepGraph } from '../../src/observe/graph.js';
 import { toMermaid } from '../../src/observe/mermaid.js';
 import { SPAWN_BUDGET_MS } from '../budgets.js';
@@ -22,7 +23,23 @@ describe('diagrams', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(graph.edges.find((e) => e.from === 'manual_review' && e.label === 'timeout')).toBeUndefined();
     const mermaid = toMermaid(graph);
     expect(mermaid).toContain('route_choice --> pay : otherwise');
+    // route has a default branch: no "no branch matched" route to failed is drawn.
+    expect(graph.edges.find((e) => e.from === 'route' && e.label === 'no branch matched')).toBeUndefined();
+    expect(mermaid).not.toContain('no branch matched');
     expect(mermaid).toContain('[*] --> extract');
+  });
+
+  it('draws "no branch matched" to failed only for a choice without a default branch', () => {
+    const workflow = Workflow.parse({
+      id: 'choices',
+      steps: {
+        strict: { choice: [{ when: '$input.big', next: 'lenient' }] },
+        lenient: { choice: [{ when: '$input.small', next: 'done' }, { next: 'done' }] },
+        done: { final: true },
+      },
+    });
+    const graph = stepGraph(workflow);
+    expect(graph.edges.filter((e) => e.label === 'no branch matched')).toEqual([{ from: 'strict', to: '$failed', label: 'no branch matched', failure: true }]);
   });
 
   it('stepwise diagram prints Mermaid, machine JSON and SVG', async () => {

@@ -31,6 +31,11 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(report.paths).toHaveLength(7);
     expect(report.paths.every((p) => p.status === 'done' && p.tokens > 0 && p.worstCaseTokens >= p.tokens)).toBe(true);
 
+    // The timeout edge reads as the diagram draws it ("timeout"), not as the machine event.
+    const text = await cli(['test', 'definitions/invoice-approval.yaml']);
+    expect(text.stdout).toContain('cfo_approval [timeout] → escalated');
+    expect(text.stdout).not.toContain('wait.timeout');
+
     for (const file of ['definitions/support-triage.yaml', 'definitions/lead-enrichment.ts']) {
       const result = await cli(['test', file]);
       expect(result.code, result.stdout + result.stderr).toBe(0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { costUsd, fallbackPrice, priceOf } from '../../src/policy/pricing.js';
+import { addUsage, zeroUsage } from '../../src/run/types.js';
 
 describe('pricing', () => {
   it.each([
@@ -27,5 +28,16 @@ describe('pricing', () => {
     expect(costUsd('claude-opus-4-1', 2000, 1000)).toBeCloseTo(0.105, 10);
     expect(costUsd('claude-sonnet-4-5', 0, 0)).toBe(0);
     expect(costUsd('unknown', 1_000_000, 1_000_000)).toBe(18);
+  });
+
+  it('prints dollars as the decimals they are, without float noise, per call and summed', () => {
+    const decimals = (n: number) => (String(n).split('.')[1] ?? '').length;
+    for (const model of ['claude-3-5-haiku', 'claude-3-haiku', 'claude-sonnet-4-5']) {
+      for (let input = 1; input < 3000; input += 7) {
+        for (const output of [1, 3, 17, 72, 499]) expect(decimals(costUsd(model, input, output)), `${model} ${input} ${output}`).toBeLessThanOrEqual(10);
+      }
+    }
+    const sum = addUsage({ ...zeroUsage, usd: 0.001794 }, { ...zeroUsage, usd: 0.002757 });
+    expect(String(sum.usd)).toBe('0.004551');
   });
 });

@@ -49,7 +49,7 @@ describe('the query layer is what the CLI prints', () => {
       const detail = await showRun(store, id);
       expect(shown).toEqual(printed(detail));
       expect(detail.timeline).toEqual(await runTimeline(store, id));
-      expect(detail.journal).toEqual(await runJournal(store, id));
+      expect(detail.journal).toEqual((await runJournal(store, id)).map((e) => ({ ...e, atIso: new Date(e.at).toISOString() })));
       const { definition, timeline, journal, ...run } = detail;
       expect(run).toEqual(await getRun(store, id));
       expect(definition.version).toBe((await findRun(store, id)).version);

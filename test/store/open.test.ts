@@ -62,7 +62,7 @@ describe('openStore', () => {
     try {
       expect(store.kind).toBe('postgres');
       const { rows } = await admin.query('SELECT version FROM "' + schema + '".stepwise_migrations');
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await store.close();
       await admin.end();

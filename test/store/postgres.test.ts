@@ -6,6 +6,7 @@
 import pg from 'pg';
 import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_TABLE, postgresMigrations } from '../../src/store/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { storeSpec } from '../../src/testing.js';
@@ -45,7 +46,7 @@ describe('PostgreSQL store with many workers', () => {
       const run = makeRun();
       await store.create(run, []);
       const { rows } = await admin.query(`SELECT version FROM "${schema}".stepwise_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       expect((await admin.query(`SELECT id FROM "${schema}".runs`)).rows).toEqual([{ id: run.id }]);
     } finally {
       await store.close();
@@ -60,9 +61,43 @@ describe('PostgreSQL store with many workers', () => {
       await Promise.all(stores.map((s) => s.migrate()));
       await Promise.all(stores.map((s) => s.migrate()));
       const { rows } = await admin.query(`SELECT version FROM "${schema}".stepwise_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('upgrades a version-1 (JSONB) database: its runs read back, and new writes keep their key order', async () => {
+    const schema = randomSchema();
+    const store = createPostgresStore({ url: URL, schema });
+    try {
+      // A database as version 1 left it: migration 1 only, with a run in it.
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(`CREATE TABLE "${schema}".${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+      await admin.query(postgresMigrations(`"${schema}"`)[0]!);
+      await admin.query(`INSERT INTO "${schema}".${MIGRATIONS_TABLE} VALUES (1, 0)`);
+      const types = async () =>
+        (await admin.query<{ data_type: string }>(
+          `SELECT DISTINCT data_type FROM information_schema.columns WHERE table_schema = $1 AND column_name IN ('output', 'usage', 'payload')`, [schema],
+        )).rows.map((r) => r.data_type);
+      expect(await types()).toEqual(['jsonb']);
+      const run = makeRun({ output: { b: 1, a: 2 } });
+      await admin.query(
+        `INSERT INTO "${schema}".runs VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7::jsonb, NULL, $8::jsonb, $9::jsonb, $10::jsonb, NULL, NULL, NULL, $11, $12, $13)`,
+        [run.id, run.workflow, run.version, JSON.stringify(run.definition), run.status, JSON.stringify(run.input), JSON.stringify(run.output),
+          JSON.stringify(run.usage), JSON.stringify(run.snapshot), JSON.stringify(run.options), run.createdAt, run.updatedAt, run.revision],
+      );
+      await store.migrate();
+      expect(await types()).toEqual(['json']);
+      const { rows } = await admin.query(`SELECT version FROM "${schema}".${MIGRATIONS_TABLE} ORDER BY version`);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(await store.get(run.id)).toEqual(run);
+      const committed = await store.commit(run.id, patch({ output: { zeta: 1, alpha: 2 } }), [entry({ output: { y: 1, x: 2 } })]);
+      expect(Object.keys(committed.output as object)).toEqual(['zeta', 'alpha']);
+      expect(Object.keys((await store.journal(run.id))[0]?.output as object)).toEqual(['y', 'x']);
+    } finally {
+      await store.close();
       await dropSchema(schema);
     }
   });

@@ -39,6 +39,22 @@ describe('store errors never show a password', () => {
     }
   });
 
+  it('a password with a space, a quote or a backtick, or a URL without its scheme after postgres:, is redacted too', async () => {
+    const specs = [
+      `postgres://app:${SECRET} x@db.invalid/app`,
+      `postgres://app:${SECRET}"x@db.invalid/app`,
+      `postgres://app:${SECRET}'x@db.invalid/app`,
+      `postgres://app:${SECRET}\`x@db.invalid/app`,
+      `postgres:app:${SECRET}@db.invalid/app`,
+      `postgres:app:${SECRET}@`,
+    ];
+    for (const spec of specs) {
+      const error = await failureOf(spec);
+      expect(error.message, spec).toContain('***');
+      expect(inspect(error, { depth: 5 }), spec).not.toContain(SECRET);
+    }
+  });
+
   it('an unknown store spec is echoed without its password', async () => {
     const error = await failureOf(`mysql://root:${SECRET}@db.example/app`);
     expect(error.message).toContain('mysql://root:***@db.example/app');

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { checkStatuses, listRuns } from '../../query/list.js';
 import { runStatuses as statuses, type RunStatus } from '../../run/types.js';
+import { count } from '../../util/plural.js';
 import { withStore } from '../context.js';
 
 function pad(text: string, width: number): string {
@@ -29,11 +30,14 @@ export function registerListCommand(program: Command): void {
           process.stdout.write(`${JSON.stringify(rows)}\n`);
           return;
         }
+        const id = Math.max(38, ...rows.map((r) => r.runId.length + 2));
+        const workflow = Math.max(22, ...rows.map((r) => r.workflow.length + 2));
+        if (rows.length > 0) process.stdout.write(`${pad('run', id)}${pad('workflow', workflow)}${pad('status', 18)}${pad('tokens', 8)}created\n`);
         for (const r of rows) {
-          process.stdout.write(`${pad(r.runId, 38)}${pad(r.workflow, 22)}${pad(r.status, 18)}${pad(String(r.tokens), 8)}${new Date(r.createdAt).toISOString()}\n`);
+          process.stdout.write(`${pad(r.runId, id)}${pad(r.workflow, workflow)}${pad(r.status, 18)}${pad(String(r.tokens), 8)}${r.createdAtIso}\n`);
         }
         const byStatus = statuses.map((s) => [s, rows.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
-        process.stdout.write(`${rows.length} runs${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${rows.reduce((t, r) => t + r.tokens, 0)} tokens\n`);
+        process.stdout.write(`${count(rows.length, 'run')}${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${rows.reduce((t, r) => t + r.tokens, 0)} tokens\n`);
       });
     });
 }

@@ -39,7 +39,8 @@ export function registerTestCommand(program: Command, setExit: (code: number) =>
         const total = Object.keys(definition.workflow.steps).length;
         const lines = [`${report.workflow}: ${report.paths.length} paths, ${report.reached.length} of ${total} steps reachable, budget limit ${report.budget.limit} tokens`];
         for (const p of report.paths) {
-          const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take}]`)).join(' → ');
+          // A wait's timeout is named as the diagrams name it.
+          const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
           const mark = p.status === 'done' ? color.green('✓') : color.red('✗');
           lines.push(`  ${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})`);
         }

@@ -13,6 +13,7 @@ import { parseIntArg } from '../io.js';
 import { openModelServer, type ModelServer } from '../model-server.js';
 import type { ModelOptions } from '../../model/client.js';
 import { createProgress } from '../progress.js';
+import { count } from '../../util/plural.js';
 
 interface WorkerOptions extends CommonOptions {
   concurrency?: string;
@@ -96,7 +97,7 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
           const engine = createEngine({
             store,
             model: server.model,
-            ...(server.emulator ? { modelForRun: (run: RunOptions) => perRun.modelFor(run) } : {}),
+            ...(server.simulated ? { modelForRun: (run: RunOptions) => perRun.modelFor(run) } : {}),
             leaseMs,
             ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm ? { requestsPerMinute: rpm } : {}), ...(tpm ? { tokensPerMinute: tpm } : {}) } } : {}),
           });
@@ -120,7 +121,7 @@ export function registerWorkerCommand(program: Command, setExit: (code: number) 
             onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${error instanceof Error ? error.message : String(error)}`),
           });
           progress.done();
-          log(`stepwise worker ${summary.owner}: ${summary.claimed} claims, ${summary.errors} errors${summary.lost ? `, ${summary.lost} runs taken over mid-step` : ''}`);
+          log(`stepwise worker ${summary.owner}: ${count(summary.claimed, 'claim')}, ${count(summary.errors, 'error')}${summary.lost ? `, ${count(summary.lost, 'run')} taken over mid-step` : ''}`);
           setExit(0);
         } finally {
           process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
