@@ -16,9 +16,25 @@ export { defineTool } from './tools/define.js';
 export type { Tool, AnyTool, ToolContext } from './tools/define.js';
 export { defineWorkflow, loadDefinition, loadDefinitionFromObject, workflowJsonSchema } from './definition/index.js';
 export type { LoadedDefinition, WorkflowModule, Workflow, Step } from './definition/index.js';
-export { compile } from './compile/machine.js';
-export type { WorkflowMachine } from './compile/machine.js';
-export type { RunContext, RunEvent } from './compile/context.js';
+export { compile, stepState, runContext, runEvents, endStates, machineSetup, stateIdOf, target } from './compile/machine.js';
+export type { WorkflowMachine, StateConfig, Transitions } from './compile/machine.js';
+export type { RunContext, RunEvent, StepRun } from './compile/context.js';
+export { stepRunOf } from './compile/context.js';
+
+// Step kinds: one object per kind, in a registry every layer iterates (src/kinds). See "Adding a step kind" in the README.
+export { defineStepKind, registerStepKind, stepKindList } from './kinds/index.js';
+export type { StepKindDefinition, StepHandler, Advance, ActiveStep, CompileScope, KindEdge, KindFinding, ModelBound, ToolSchema } from './kinds/index.js';
+export { workState, workEdges, workPathEvents, workWakeAt, ignoreOthers, visitLimit } from './kinds/work.js';
+export type { WorkFields } from './kinds/work.js';
+export { workHandler } from './engine/work-handler.js';
+export type { WorkHandlerOptions } from './engine/work-handler.js';
+export type { RunScope } from './engine/scope.js';
+export { drive, activeSteps } from './engine/driver.js';
+export type { DriveOptions, DriverDeps } from './engine/driver.js';
+export type { StepExecutor, StepEnv, PreparedStep, StepOutcome } from './steps/types.js';
+export { scopeOf } from './steps/types.js';
+export { common as workStepFields, Mapping, StepId, Duration } from './definition/fields.js';
+export { compileMapping, evaluateMapping } from './expr/index.js';
 
 export { findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from './query/index.js';
 export type { RunReader, RunJson, RunDetail, RunListRow } from './query/index.js';

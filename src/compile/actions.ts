@@ -6,7 +6,7 @@ import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
 import { addUsage } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
-import type { RunContext, StepResult, TrailEntry } from './context.js';
+import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
 
 /** An `assign` over the run's context, typed with the machine's events and the action's params. */
@@ -14,24 +14,37 @@ function update<P extends ParameterizedObject['params'] | undefined = undefined>
   return assign<RunContext, RunEvent, P, RunEvent, never>(assigner);
 }
 
-/** Replaces the last trail entry (the current visit). */
-function updateLast(trail: readonly TrailEntry[], change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {
-  const last = trail[trail.length - 1];
+/** Replaces the last trail entry of `step` (its current visit), or the last entry of all when `step` is not given. */
+function updateLast(trail: readonly TrailEntry[], step: string | undefined, change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {
+  let index = trail.length - 1;
+  if (step !== undefined) while (index >= 0 && trail[index]!.id !== step) index--;
+  const last = trail[index];
   if (!last) return [...trail];
-  return [...trail.slice(0, -1), { ...last, ...change(last) }];
+  return [...trail.slice(0, index), { ...last, ...change(last) }, ...trail.slice(index + 1)];
+}
+
+/** Updates `step`'s current visit state. */
+function setRun(context: RunContext, step: string, change: Partial<StepRun>): Record<string, StepRun> {
+  return { ...context.active, [step]: { ...stepRunOf(context, step), ...change } };
 }
 
 function setStep(context: RunContext, step: string, result: Omit<StepResult, 'visit' | 'attempts'>): Record<string, StepResult> {
   return {
     ...context.steps,
-    [step]: { ...result, visit: context.visits[step] ?? 0, attempts: context.attempt },
+    [step]: { ...result, visit: context.visits[step] ?? 0, attempts: stepRunOf(context, step).attempt },
   };
+}
+
+/** When the step before this one ended: the entry time of a step entered without an event carrying `at`. */
+function lastTime(context: RunContext): number {
+  const last = context.trail[context.trail.length - 1];
+  return last ? (last.endedAt ?? last.startedAt) : context.startedAt;
 }
 
 export const actions = {
   /** Counts a visit and opens its trail entry. */
   enterStep: update(({ context, event }, params: { step: string; status: 'running' | 'waiting' | 'done' }) => {
-    const at = typeof event.at === 'number' ? event.at : context.enteredAt;
+    const at = typeof event.at === 'number' ? event.at : lastTime(context);
     const visit = (context.visits[params.step] ?? 0) + 1;
     const entry: TrailEntry = {
       id: params.step,
@@ -46,28 +59,28 @@ export const actions = {
     };
     return {
       visits: { ...context.visits, [params.step]: visit },
-      attempt: 0,
-      retryAt: null,
+      active: { ...context.active, [params.step]: { attempt: 0, retryAt: null, enteredAt: at } },
       lastError: null,
-      enteredAt: at,
       trail: [...context.trail, entry],
     };
   }),
 
-  /** Starts the next attempt of the current step. */
-  startAttempt: update(({ context }) => ({
-    attempt: context.attempt + 1,
-    retryAt: null,
-    trail: updateLast(context.trail, () => ({ attempts: context.attempt + 1, status: 'running' })),
-  })),
+  /** Starts the next attempt of the step. */
+  startAttempt: update(({ context }, params: { step: string }) => {
+    const attempt = stepRunOf(context, params.step).attempt + 1;
+    return {
+      active: setRun(context, params.step, { attempt, retryAt: null }),
+      trail: updateLast(context.trail, params.step, () => ({ attempts: attempt, status: 'running' })),
+    };
+  }),
 
   /** Charges the usage a step reported to the run and to its visit. */
-  chargeUsage: update(({ context, event }) => {
+  chargeUsage: update(({ context, event }, params: { step: string }) => {
     const usage = 'usage' in event ? event.usage : undefined;
     if (!usage) return {};
     return {
       usage: addUsage(context.usage, usage),
-      trail: updateLast(context.trail, (e) => ({
+      trail: updateLast(context.trail, params.step, (e) => ({
         tokens: e.tokens + usage.totalTokens,
         inputTokens: e.inputTokens + usage.inputTokens,
         outputTokens: e.outputTokens + usage.outputTokens,
@@ -84,13 +97,13 @@ export const actions = {
 
   recordOutput: update(({ context, event }, params: { step: string }) => ({
     steps: setStep(context, params.step, { output: ('output' in event ? event.output : undefined) ?? null, status: 'done' }),
-    trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'done', endedAt: event.at })),
   })),
 
-  scheduleRetry: update(({ context, event }) => ({
-    retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at,
+  scheduleRetry: update(({ context, event }, params: { step: string }) => ({
+    active: setRun(context, params.step, { retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at }),
     lastError: 'error' in event ? event.error : null,
-    trail: updateLast(context.trail, () => ({ status: 'running' })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'running' })),
   })),
 
   /** A failed step whose `onError` route is taken: the run goes on. */
@@ -98,7 +111,7 @@ export const actions = {
     const error = 'error' in event ? event.error : undefined;
     return {
       steps: setStep(context, params.step, { output: null, status: 'failed', ...(error ? { error } : {}) }),
-      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),
 
@@ -107,16 +120,17 @@ export const actions = {
     const reported = 'error' in event ? event.error : undefined;
     const kind = params.kind ?? reported?.kind ?? 'tool_error';
     const message = params.message ?? reported?.message ?? kind;
-    const exhausted = !params.kind && reported !== undefined && 'retryable' in event && event.retryable === true && context.attempt > 1;
+    const attempt = stepRunOf(context, params.step).attempt;
+    const exhausted = !params.kind && reported !== undefined && 'retryable' in event && event.retryable === true && attempt > 1;
     return {
       failure: {
         kind: exhausted ? 'retries_exhausted' : kind,
         step: params.step,
-        message: exhausted ? `${message} (after ${context.attempt} attempts; last: ${reported.kind})` : message,
+        message: exhausted ? `${message} (after ${attempt} attempts; last: ${reported.kind})` : message,
       },
       lastError: reported ?? context.lastError,
       steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message } }),
-      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),
 
@@ -126,7 +140,7 @@ export const actions = {
     if (reported?.kind === 'budget') {
       return {
         failure: { kind: 'budget' as const, step: params.step, message: reported.message },
-        trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+        trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
       };
     }
     const decision = budgetAllows({
@@ -137,48 +151,53 @@ export const actions = {
     });
     return {
       failure: { kind: 'budget' as const, step: params.step, message: decision.reason ?? 'the token budget is spent' },
-      trail: updateLast(context.trail, () => ({ status: 'failed', endedAt: event.at })),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),
 
-  /** The run fails at its current step (no branch matched, a wait or the deadline ran out): that visit ends as failed. */
-  /** The run stops outside a step; an event may carry the precise reason (`message`). */
-  failRun: update(({ context, event }, params: { kind: FailureKind; message: string }) => ({
-    failure: {
-      kind: params.kind,
-      step: context.trail[context.trail.length - 1]?.id ?? null,
-      message: 'message' in event && typeof event.message === 'string' ? event.message : params.message,
-    },
-    trail: updateLast(context.trail, (e) => ({ status: 'failed', endedAt: e.endedAt ?? event.at })),
-  })),
+  /**
+   * The run fails (no branch matched, a wait or the deadline ran out): the visit
+   * of `step` (else the last one) ends as failed, and any other visit still open
+   * ends then too. An event may carry the precise reason (`message`).
+   */
+  failRun: update(({ context, event }, params: { kind: FailureKind; message: string; step?: string }) => {
+    const failed = updateLast(context.trail, params.step, (e) => ({ status: 'failed', endedAt: e.endedAt ?? event.at }));
+    return {
+      failure: {
+        kind: params.kind,
+        step: params.step ?? context.trail[context.trail.length - 1]?.id ?? null,
+        message: 'message' in event && typeof event.message === 'string' ? event.message : params.message,
+      },
+      trail: failed.map((e) => (e.endedAt === null ? { ...e, status: 'failed' as const, endedAt: event.at } : e)),
+    };
+  }),
 
-  resumeRun: update(({ context, event }) => ({
+  resumeRun: update(({ context, event }, params: { step: string }) => ({
     failure: null,
-    attempt: 0,
-    retryAt: null,
+    active: setRun(context, params.step, { attempt: 0, retryAt: null }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
-    trail: updateLast(context.trail, () => ({ status: 'running', endedAt: null, attempts: 0 })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null, attempts: 0 })),
   })),
 
   recordEvent: update(({ context, event }, params: { step: string }) => ({
     event: { type: event.type, data: ('data' in event ? event.data : undefined) ?? null },
     steps: setStep(context, params.step, { output: ('data' in event ? event.data : undefined) ?? null, status: 'done', event: event.type }),
-    trail: updateLast(context.trail, () => ({ status: 'done', endedAt: event.at })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'done', endedAt: event.at })),
   })),
 
   recordTimeout: update(({ context, event }, params: { step: string }) => ({
     event: { type: 'TIMEOUT', data: null },
     steps: setStep(context, params.step, { output: null, status: 'skipped', event: 'TIMEOUT' }),
-    trail: updateLast(context.trail, () => ({ status: 'skipped', endedAt: event.at })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'skipped', endedAt: event.at })),
   })),
 
   recordChoice: update(({ context, event }, params: { step: string }) => ({
     steps: setStep(context, params.step, { output: { branch: 'index' in event ? event.index : undefined }, status: 'done' }),
   })),
 
-  /** Cancels the run; a visit still open (running or waiting) ends as skipped. */
+  /** Cancels the run; every visit still open (running or waiting) ends as skipped. */
   cancelRun: update(({ context, event }) => ({
     failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(('reason' in event ? event.reason : undefined) ?? 'cancelled') },
-    trail: updateLast(context.trail, (e) => (e.endedAt === null ? { status: 'skipped', endedAt: event.at } : {})),
+    trail: context.trail.map((e) => (e.endedAt === null ? { ...e, status: 'skipped' as const, endedAt: event.at } : e)),
   })),
 };

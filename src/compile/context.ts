@@ -34,17 +34,34 @@ export interface TrailEntry {
 
 export type { ResolvedBudget } from '../policy/budget.js';
 
+/** The state of one step's current visit. */
+export interface StepRun {
+  /** Attempt of the visit, from 1 once started. */
+  readonly attempt: number;
+  /** Due time of the pending retry backoff. */
+  readonly retryAt: number | null;
+  /** When the visit began. */
+  readonly enteredAt: number;
+}
+
+/** A step that was never entered: no attempt, no retry. */
+export const idleStep: StepRun = { attempt: 0, retryAt: null, enteredAt: 0 };
+
+/** The state of `step`'s current visit. */
+export function stepRunOf(context: Pick<RunContext, 'active'>, step: string): StepRun {
+  return context.active[step] ?? idleStep;
+}
+
 export interface RunContext {
   readonly input: unknown;
   readonly steps: Readonly<Record<string, StepResult>>;
   readonly trail: readonly TrailEntry[];
   readonly visits: Readonly<Record<string, number>>;
-  /** Attempt of the current step visit, from 1 once started. */
-  readonly attempt: number;
-  /** Due time of the pending retry backoff. */
-  readonly retryAt: number | null;
-  /** When the current step was entered. */
-  readonly enteredAt: number;
+  /**
+   * Per step entered (by step id): its attempt, pending retry and entry time.
+   * Several steps can be active at once (parallel regions), each with its own.
+   */
+  readonly active: Readonly<Record<string, StepRun>>;
   readonly startedAt: number;
   readonly usage: Usage;
   readonly budget: ResolvedBudget;

@@ -20,8 +20,17 @@ export interface StepFailure {
  */
 export type WaitEventType = Uppercase<string>;
 
+/**
+ * An event that concerns one step names it (`step`): with several steps
+ * active at once (parallel regions), a step ignores events meant for another.
+ * Without `step`, every active step that accepts the type takes it.
+ */
+export interface StepScoped {
+  readonly step?: string;
+}
+
 /** A work step may start an attempt: its projected cost decides the budget check. */
-export interface StepRunEvent {
+export interface StepRunEvent extends StepScoped {
   readonly type: 'step.run';
   readonly at: number;
   readonly projectedTokens: number;
@@ -29,7 +38,7 @@ export interface StepRunEvent {
 }
 
 /** The attempt succeeded. */
-export interface StepDoneEvent {
+export interface StepDoneEvent extends StepScoped {
   readonly type: 'step.done';
   readonly at: number;
   readonly output: unknown;
@@ -39,7 +48,7 @@ export interface StepDoneEvent {
 }
 
 /** The attempt failed; the machine retries, routes to `onError` or stops. */
-export interface StepFailedEvent {
+export interface StepFailedEvent extends StepScoped {
   readonly type: 'step.failed';
   readonly at: number;
   readonly usage: Usage;
@@ -51,33 +60,33 @@ export interface StepFailedEvent {
 }
 
 /** The retry backoff is over. */
-export interface StepRetryEvent {
+export interface StepRetryEvent extends StepScoped {
   readonly type: 'step.retry';
   readonly at: number;
 }
 
 /** The branch at `index` is the first of a choice whose condition held. */
-export interface ChoiceTakeEvent {
+export interface ChoiceTakeEvent extends StepScoped {
   readonly type: 'choice.take';
   readonly at: number;
   readonly index: number;
 }
 
 /** No branch of a choice held, or one could not be evaluated (`message` says why). */
-export interface ChoiceNoneEvent {
+export interface ChoiceNoneEvent extends StepScoped {
   readonly type: 'choice.none';
   readonly at: number;
   readonly message?: string;
 }
 
 /** A wait ran out of time. */
-export interface WaitTimeoutEvent {
+export interface WaitTimeoutEvent extends StepScoped {
   readonly type: 'wait.timeout';
   readonly at: number;
 }
 
 /** An event a `wait` step is waiting for, with its data. */
-export interface WaitEvent {
+export interface WaitEvent extends StepScoped {
   readonly type: WaitEventType;
   readonly at: number;
   readonly data?: unknown;
@@ -97,13 +106,13 @@ export interface RunResumeEvent {
 }
 
 /** The final step's output was evaluated: the run is done. */
-export interface FinalDoneEvent {
+export interface FinalDoneEvent extends StepScoped {
   readonly type: 'final.done';
   readonly at: number;
 }
 
 /** The final step's output expression failed: the run fails with `invalid_data`. */
-export interface FinalFailedEvent {
+export interface FinalFailedEvent extends StepScoped {
   readonly type: 'final.failed';
   readonly at: number;
   readonly message: string;

@@ -4,7 +4,7 @@
  */
 import type { ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
-import type { RunContext } from './context.js';
+import { stepRunOf, type RunContext } from './context.js';
 import type { RunEvent } from './events.js';
 
 type Args = { context: RunContext; event: RunEvent };
@@ -14,7 +14,15 @@ function guard<P extends ParameterizedObject['params'] | undefined = undefined>(
   return predicate;
 }
 
+/** The step an event concerns: the one it names, else the step entered last (a run with one active step). */
+export function stepOfEvent(context: RunContext, event: RunEvent): string {
+  return ('step' in event && typeof event.step === 'string' ? event.step : undefined) ?? context.trail[context.trail.length - 1]?.id ?? '';
+}
+
 export const guards = {
+  /** The event names another step: the state ignores it (its first, targetless transition). */
+  otherStep: guard(({ event }, params: { step: string }) => 'step' in event && typeof event.step === 'string' && event.step !== params.step),
+
   /** The next model call fits under `stopAt` of the token (and dollar) budget. */
   withinBudget: guard(({ context, event }) =>
     budgetAllows({
@@ -46,7 +54,7 @@ export const guards = {
 
   /** The failure may be retried and attempts remain. */
   canRetry: guard(({ context, event }, params: { maxAttempts: number }) =>
-    'retryable' in event && event.retryable === true && context.attempt < params.maxAttempts,
+    'retryable' in event && event.retryable === true && stepRunOf(context, stepOfEvent(context, event)).attempt < params.maxAttempts,
   ),
 
   /** The engine evaluated this branch of a choice as the first true one. */

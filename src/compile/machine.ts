@@ -2,186 +2,78 @@
  * `compile()`: a validated definition → a plain XState v5 machine made with
  * `setup()`, its guards and actions named as in the definition. Pure: no I/O.
  *
- * Every work step (`claude`, `analyze`, `tool`) becomes a compound state:
- * `ready` → (`step.run`, guarded by `withinBudget`) → `running` →
- * (`step.done` → next step | `step.failed` → `retrying` / `onError` / `failed`).
- * `budget_exhausted` and `failed` accept `run.resume`. A `final` step ends the
- * run through `final.done` (→ `$done`) once its output is evaluated, or
- * `final.failed` (→ `$failed`) when that fails. The engine performs the
- * effects (model and tool calls, expression evaluation) and sends the results
- * as events, so the machine decides and the application drives.
+ * Each step's state comes from its kind (src/kinds): a work step (`claude`,
+ * `analyze`, `tool`) is a compound state `ready` → `running` → `retrying` |
+ * `failed` | `budget_exhausted`; a `choice`, a `wait` and a `final` step are
+ * simple states; a `final` step ends the run through `final.done` (→ `$done`)
+ * once its output is evaluated, or `final.failed` (→ `$failed`) when that
+ * fails. Every step state carries `meta.stepwise.kind`, which is how
+ * the driver finds the active steps and their handlers. The engine performs
+ * the effects (model and tool calls, expression evaluation) and sends the
+ * results as events, so the machine decides and the application drives.
+ *
+ * The building blocks are exported (`stepState`, `runContext`, `runEvents`,
+ * `endStates`, `machineSetup`) so a machine of another shape, e.g. with
+ * parallel regions, can be made of the same step states and run by the same
+ * driver.
  */
-import { setup } from 'xstate';
-import { stepKind, type Step, type Workflow } from '../definition/schema.js';
-import { StepwiseError } from '../errors.js';
-import { resolveLimits } from '../policy/limits.js';
-import { resolveRetry } from '../policy/backoff.js';
-import { zeroUsage } from '../run/types.js';
-import { actions } from './actions.js';
-import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
-import { isWaitEventType, type RunEvent } from './events.js';
-import { guards } from './guards.js';
+import type { Workflow } from '../definition/schema.js';
 import { nextStep, startStep } from '../definition/graph.js';
+import { kindOfStep } from '../kinds/index.js';
+import { zeroUsage } from '../run/types.js';
+import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
+import { machineSetup, ROOT, stateIdOf, target, type StateConfig, type Transitions } from './setup.js';
+
+export { machineSetup, ROOT, stateIdOf, target } from './setup.js';
+export type { StateConfig, Transitions } from './setup.js';
 
 /** A compiled workflow: its context is {@link RunContext}, its events {@link RunEvent}. */
 export type WorkflowMachine = ReturnType<typeof compile>;
 
-const ROOT = 'wf';
-const target = (id: string) => `#${ROOT}.${id}`;
-
-/** The machine's types, guards and actions; every state built from a definition is checked against them. */
-const machineSetup = setup({
-  types: {} as { context: RunContext; events: RunEvent; input: MachineInput },
-  guards,
-  actions,
-});
-
-/** A state node of a workflow machine, typed with its context, events, guards and actions. */
-type StateConfig = Parameters<typeof machineSetup.createStateConfig>[0];
-type Transitions = NonNullable<StateConfig['on']>;
-/** One transition taken on `step.failed`. */
-type FailedTransition = Extract<NonNullable<Transitions['step.failed']>, readonly unknown[]>[number];
-
-function workState(workflow: Workflow, id: string, step: Step & { onError?: string; retry?: unknown; maxVisits?: number }): StateConfig {
-  const limits = resolveLimits(workflow.limits);
-  const retry = resolveRetry(step.retry as Workflow['retry'], workflow.retry);
-  const next = nextStep(workflow, id) ?? null;
-  const maxVisits = step.maxVisits ?? limits.maxVisits;
-  const resume = { target: 'ready', actions: 'resumeRun' } as const;
-  const onFailed: FailedTransition[] = [
-    // A model call inside the attempt (a continuation) would cross the budget: the run rests, resumable, as before a first call.
-    { guard: 'budgetRefused', target: 'budget_exhausted', actions: ['chargeUsage', { type: 'exhaustBudget', params: { step: id } }] },
-    // An open circuit breaker is never retried: onError at once, else the run stops (resumable).
-    step.onError
-      ? { guard: 'breakerOpen', target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] }
-      : { guard: 'breakerOpen', target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] },
-    { guard: { type: 'canRetry', params: { maxAttempts: retry.maxAttempts } }, target: 'retrying', actions: ['chargeUsage', 'scheduleRetry'] },
-  ];
-  if (step.onError) {
-    onFailed.push({ target: target(step.onError), actions: ['chargeUsage', { type: 'routeError', params: { step: id } }] });
-  }
-  onFailed.push({ target: 'failed', actions: ['chargeUsage', { type: 'failStep', params: { step: id } }] });
-
-  return {
-    initial: 'ready',
-    entry: [{ type: 'enterStep', params: { step: id, status: 'running' } }],
-    meta: { stepwise: { kind: stepKind(step) } },
-    states: {
-      ready: {
-        on: {
-          'step.run': [
-            {
-              guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
-              target: 'failed',
-              actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
-            },
-            { guard: 'withinBudget', target: 'running', actions: 'startAttempt' },
-            { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params: { step: id } } },
-          ],
-        },
-      },
-      running: {
-        on: {
-          'step.done': [
-            {
-              guard: { type: 'repeatedInput', params: { step: id, maxRepeats: limits.repeatedInputs } },
-              target: 'failed',
-              actions: [
-                'chargeUsage',
-                { type: 'rememberInput', params: { step: id } },
-                {
-                  type: 'failStep',
-                  params: { step: id, kind: 'loop', message: `step "${id}" produced the same tool input more than ${limits.repeatedInputs} times` },
-                },
-              ],
-            },
-            {
-              target: next ? target(next) : target(FAILED_STATE),
-              actions: ['chargeUsage', { type: 'rememberInput', params: { step: id } }, { type: 'recordOutput', params: { step: id } }],
-            },
-          ],
-          'step.failed': onFailed,
-        },
-      },
-      retrying: { on: { 'step.retry': 'ready' } },
-      budget_exhausted: { on: { 'run.resume': resume } },
-      failed: { on: { 'run.resume': resume } },
-    },
-  };
-}
-
 /**
- * The visit limit of a `choice` or `wait` step: entered once more than its
- * `maxVisits` (default `limits.maxVisits`), the run fails as a loop at once,
- * as a work step does before its next attempt.
+ * The state of step `id`, built by its kind. Its id is `wf:<id>`, so routes
+ * (`#wf:<id>`) reach it wherever it is placed.
  */
-function visitLimit(workflow: Workflow, id: string, step: { maxVisits?: number }): NonNullable<StateConfig['always']> {
-  const maxVisits = resolveLimits(workflow.limits, step.maxVisits).maxVisits;
+export function stepState(workflow: Workflow, id: string): StateConfig {
+  const step = workflow.steps[id];
+  if (!step) throw new Error(`no step "${id}" in ${workflow.id}`);
+  return { ...kindOfStep(id, step).state(id, step, { workflow, next: nextStep(workflow, id) }), id: stateIdOf(id) };
+}
+
+/** The context a run starts with. */
+export function runContext(input: MachineInput): RunContext {
   return {
-    guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
-    target: target(FAILED_STATE),
-    actions: { type: 'failRun', params: { kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
+    input: input.input,
+    steps: {},
+    trail: [],
+    visits: {},
+    active: {},
+    startedAt: input.at,
+    usage: zeroUsage,
+    budget: input.budget,
+    failure: null,
+    lastError: null,
+    fingerprints: {},
+    event: null,
   };
 }
 
-function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
-  const kind = stepKind(step);
-  switch (kind) {
-    case 'claude':
-    case 'analyze':
-    case 'tool':
-      return workState(workflow, id, step as Parameters<typeof workState>[2]);
-    case 'choice': {
-      const branches = (step as { choice: Array<{ when?: string; next: string }> }).choice;
-      return {
-        entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
-        meta: { stepwise: { kind } },
-        always: visitLimit(workflow, id, step as { maxVisits?: number }),
-        on: {
-          'choice.take': branches.map((b, index) => ({
-            guard: { type: 'branch', params: { index, when: b.when ?? 'otherwise' } },
-            target: target(b.next),
-            reenter: true,
-            actions: { type: 'recordChoice', params: { step: id } },
-          })),
-          'choice.none': {
-            target: target(FAILED_STATE),
-            actions: { type: 'failRun', params: { kind: 'invalid_data', message: `no branch of choice "${id}" matched` } },
-          },
-        },
-      };
-    }
-    case 'wait': {
-      const wait = (step as { wait: { on: Record<string, string>; onTimeout?: string } }).wait;
-      const on: Transitions = {};
-      for (const [event, to] of Object.entries(wait.on)) {
-        if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
-        on[event] = { target: target(to), reenter: true, actions: { type: 'recordEvent', params: { step: id } } };
-      }
-      on['wait.timeout'] = wait.onTimeout
-        ? { target: target(wait.onTimeout), reenter: true, actions: { type: 'recordTimeout', params: { step: id } } }
-        : { target: target(FAILED_STATE), actions: { type: 'failRun', params: { kind: 'deadline', message: `the wait at "${id}" timed out` } } };
-      return {
-        entry: [{ type: 'enterStep', params: { step: id, status: 'waiting' } }],
-        meta: { stepwise: { kind } },
-        always: visitLimit(workflow, id, step as { maxVisits?: number }),
-        on,
-      };
-    }
-    case 'final':
-      // The engine evaluates the step's `output`, then ends the run `done`, or `failed` when the expression fails.
-      return {
-        entry: [{ type: 'enterStep', params: { step: id, status: 'done' } }],
-        meta: { stepwise: { kind } },
-        on: {
-          'final.done': { target: target(DONE_STATE) },
-          'final.failed': {
-            target: target(FAILED_STATE),
-            actions: { type: 'failRun', params: { kind: 'invalid_data', message: `the output of final step "${id}" failed` } },
-          },
-        },
-      };
-  }
+/** The events every run accepts wherever it is: cancel and the deadline. */
+export const runEvents: Transitions = {
+  'run.cancel': { target: target(CANCELLED_STATE), actions: 'cancelRun' },
+  'run.deadline': {
+    target: target(FAILED_STATE),
+    actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
+  },
+};
+
+/** The states a run ends in outside its steps: `$failed`, `$done` (once a final step's output is evaluated) and `$cancelled`. */
+export function endStates(): Record<string, StateConfig> {
+  return {
+    [FAILED_STATE]: { id: stateIdOf(FAILED_STATE), meta: { stepwise: { kind: 'failed' } } },
+    [DONE_STATE]: { id: stateIdOf(DONE_STATE), type: 'final', meta: { stepwise: { kind: 'done' } } },
+    [CANCELLED_STATE]: { id: stateIdOf(CANCELLED_STATE), type: 'final', meta: { stepwise: { kind: 'cancelled' } } },
+  };
 }
 
 /**
@@ -195,37 +87,14 @@ function stateFor(workflow: Workflow, id: string, step: Step): StateConfig {
  */
 export function compile(workflow: Workflow) {
   const states: Record<string, StateConfig> = {};
-  for (const [id, step] of Object.entries(workflow.steps)) states[id] = stateFor(workflow, id, step);
-  states[FAILED_STATE] = { meta: { stepwise: { kind: 'failed' } } };
-  states[DONE_STATE] = { type: 'final', meta: { stepwise: { kind: 'done' } } };
-  states[CANCELLED_STATE] = { type: 'final', meta: { stepwise: { kind: 'cancelled' } } };
+  for (const id of Object.keys(workflow.steps)) states[id] = stepState(workflow, id);
+  Object.assign(states, endStates());
 
   return machineSetup.createMachine({
     id: ROOT,
     initial: startStep(workflow),
-    context: ({ input }) => ({
-      input: input.input,
-      steps: {},
-      trail: [],
-      visits: {},
-      attempt: 0,
-      retryAt: null,
-      enteredAt: input.at,
-      startedAt: input.at,
-      usage: zeroUsage,
-      budget: input.budget,
-      failure: null,
-      lastError: null,
-      fingerprints: {},
-      event: null,
-    }),
-    on: {
-      'run.cancel': { target: `.${CANCELLED_STATE}`, actions: 'cancelRun' },
-      'run.deadline': {
-        target: `.${FAILED_STATE}`,
-        actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },
-      },
-    },
+    context: ({ input }) => runContext(input),
+    on: runEvents,
     states,
   });
 }

@@ -4,16 +4,19 @@
  * alone, expressions parse and every `$steps.<id>` they read names a step,
  * waits that time out have somewhere to go. Errors and warnings use the same located format.
  *
- * Routing rule: a `claude`, `analyze` or `tool` step without `next` goes to
- * the step listed right after it (see {@link nextStep}); the last step listed
- * needs an explicit `next` unless it is a `choice`, `wait` or `final` step.
+ * Routing rule: a step of a flowing kind (`claude`, `analyze`, `tool`) without
+ * `next` goes to the step listed right after it (see {@link nextStep}); the
+ * last step listed needs an explicit `next` unless its kind routes by itself
+ * (`choice`, `wait`) or ends the run (`final`). Each kind adds its own checks
+ * and names the fields that hold expressions (src/kinds).
  */
 import type { DefinitionIssue } from '../errors.js';
-import { expressionIssues, expressionsIn, unwrapExpression } from '../expr/index.js';
+import { expressionIssues, expressionsIn } from '../expr/index.js';
+import { kindOf, kindOfStep } from '../kinds/index.js';
 import { edges, nextStep, startStep } from './graph.js';
 import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
-import { stepKind, type Workflow } from './schema.js';
+import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
 import { didYouMean } from './suggest.js';
 
@@ -52,32 +55,18 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   }
 
   for (const [id, step] of Object.entries(workflow.steps)) {
-    const kind = stepKind(step);
+    const kind = kindOfStep(id, step);
     const path: PathSegment[] = ['steps', id];
-    if ((kind === 'claude' || kind === 'analyze' || kind === 'tool') && nextStep(workflow, id) === undefined) {
+    if (kind.flows && nextStep(workflow, id) === undefined) {
       broken.add(id);
       errors.push({
         path,
         message: `step "${id}" has no next and is listed last, so nothing follows it; add next, or end the workflow with a final step`,
       });
     }
-    if ('wait' in step) {
-      if (step.wait.onTimeout !== undefined && step.wait.timeout === undefined) {
-        errors.push({ path: [...path, 'wait', 'onTimeout'], message: 'onTimeout needs a timeout; add wait.timeout, e.g. 72h' });
-      }
-      if (step.wait.timeout !== undefined && step.wait.onTimeout === undefined) {
-        warnings.push({ path: [...path, 'wait', 'timeout'], message: 'timeout without onTimeout: the run fails when the wait times out; name a step in wait.onTimeout to route it' });
-      }
-    }
-    if ('choice' in step) {
-      const branches = step.choice;
-      const firstDefault = branches.findIndex((branch) => branch.when === undefined);
-      if (firstDefault === -1) {
-        warnings.push({ path: [...path, 'choice', branches.length - 1], message: 'no default branch: when no condition holds the run fails; add a last branch without when' });
-      } else if (firstDefault < branches.length - 1) {
-        warnings.push({ path: [...path, 'choice', firstDefault + 1], message: `branches after the default branch (choice[${firstDefault}], no when) are never taken` });
-      }
-    }
+    const own = kind.check?.(id, step);
+    for (const f of own?.errors ?? []) errors.push({ path: [...path, ...f.path], message: f.message });
+    for (const f of own?.warnings ?? []) warnings.push({ path: [...path, ...f.path], message: f.message });
     errors.push(...stepExpressionIssues(step, path));
     expressions.push(...stepExpressions(step, path));
   }
@@ -105,17 +94,7 @@ function stepExpressions(step: Workflow['steps'][string], path: readonly PathSeg
   return expressionFields(step).flatMap(([value, at]) => expressionsIn(value).map((found) => ({ path: [...path, ...at, ...found.path], text: found.text })));
 }
 
-/** The fields of a step that may hold expressions, with their paths under the step. */
+/** The fields of a step that may hold expressions, with their paths under the step: its kind says which. */
 function expressionFields(step: Workflow['steps'][string]): Array<[value: unknown, at: PathSegment[]]> {
-  const fields: Array<[value: unknown, at: PathSegment[]]> = [];
-  if ('claude' in step) fields.push([step.claude.context, ['claude', 'context']], [step.claude.prompt, ['claude', 'prompt']], [step.claude.system, ['claude', 'system']]);
-  if ('analyze' in step) fields.push([step.analyze.context, ['analyze', 'context']], [step.analyze.prompt, ['analyze', 'prompt']], [step.analyze.system, ['analyze', 'system']]);
-  if ('tool' in step) fields.push([step.with, ['with']]);
-  if ('final' in step) fields.push([step.output, ['output']]);
-  if ('choice' in step) {
-    step.choice.forEach((branch, index) => {
-      if (branch.when !== undefined) fields.push([`{%${unwrapExpression(branch.when)}%}`, ['choice', index, 'when']]);
-    });
-  }
-  return fields;
+  return (kindOf(step)?.expressions?.(step) ?? []).map(([value, at]) => [value, [...at]]);
 }

@@ -2,7 +2,8 @@
  * The step graph of a validated definition: every transition a step declares,
  * with the path of the field that declares it, so checks can point at it.
  */
-import { stepKind, type Workflow } from './schema.js';
+import { kindOf, kindOfStep } from '../kinds/index.js';
+import type { Workflow } from './schema.js';
 import type { PathSegment } from './locate.js';
 
 /** One transition: `from` leads to `to`, declared at `path` (or implied by the order of steps). */
@@ -20,15 +21,17 @@ export function startStep(workflow: Workflow): string {
 }
 
 /**
- * Where a `claude`, `analyze` or `tool` step goes on success: its `next`, or,
- * when it has none, the step listed right after it. The last step listed must
- * therefore have a `next` unless it is a `choice`, `wait` or `final` step.
+ * Where a step of a flowing kind (`claude`, `analyze`, `tool`: `flows` in its
+ * kind) goes on success: its `next`, or, when it has none, the step listed
+ * right after it. The last step listed must therefore have a `next` unless it
+ * is of a kind with its own routes (`choice`, `wait`) or ends the run.
  * Returns `undefined` for other kinds, and for a last step without `next`.
  */
 export function nextStep(workflow: Workflow, id: string): string | undefined {
   const step = workflow.steps[id];
-  if (!step || !('claude' in step || 'analyze' in step || 'tool' in step)) return undefined;
-  if (step.next !== undefined) return step.next;
+  if (!step || !kindOf(step)?.flows) return undefined;
+  const next = (step as { next?: string }).next;
+  if (next !== undefined) return next;
   const ids = Object.keys(workflow.steps);
   return ids[ids.indexOf(id) + 1];
 }
@@ -37,29 +40,8 @@ export function nextStep(workflow: Workflow, id: string): string | undefined {
 export function edges(workflow: Workflow): Edge[] {
   const out: Edge[] = [];
   for (const [id, step] of Object.entries(workflow.steps)) {
-    const at = (to: string, ...rest: PathSegment[]) => out.push({ from: id, to, path: ['steps', id, ...rest], implicit: false });
-    switch (stepKind(step)) {
-      case 'claude':
-      case 'analyze':
-      case 'tool': {
-        const work = step as { next?: string; onError?: string };
-        const next = nextStep(workflow, id);
-        if (work.next !== undefined) at(work.next, 'next');
-        else if (next !== undefined) out.push({ from: id, to: next, path: ['steps', id], implicit: true });
-        if (work.onError !== undefined) at(work.onError, 'onError');
-        break;
-      }
-      case 'choice':
-        if ('choice' in step) step.choice.forEach((branch, index) => at(branch.next, 'choice', index, 'next'));
-        break;
-      case 'wait':
-        if ('wait' in step) {
-          for (const [event, to] of Object.entries(step.wait.on)) at(to, 'wait', 'on', event);
-          if (step.wait.onTimeout !== undefined) at(step.wait.onTimeout, 'wait', 'onTimeout');
-        }
-        break;
-      case 'final':
-        break;
+    for (const edge of kindOfStep(id, step).edges(id, step, nextStep(workflow, id))) {
+      out.push({ from: id, to: edge.to, path: ['steps', id, ...edge.path], implicit: edge.implicit ?? false });
     }
   }
   return out;

@@ -9,6 +9,7 @@ import type { Workflow } from './schema.js';
 import type { Edge } from './graph.js';
 import type { PathSegment } from './locate.js';
 import { stronglyConnected } from '../util/components.js';
+import { kindOf } from '../kinds/index.js';
 
 /** A finding before it is located: an error or a warning at a path. */
 export interface Finding {
@@ -48,7 +49,7 @@ export function reachFindings(
 
   errors.push(...choiceCycles(workflow, ids, out));
 
-  const finals = ids.filter((id) => 'final' in (workflow.steps[id] ?? {}));
+  const finals = ids.filter((id) => kindOf(workflow.steps[id] ?? {})?.ends === true);
   if (finals.length === 0) {
     errors.push({ path: ['steps'], message: 'no final step, so a run can never complete; add one, e.g. `done: { final: true }`' });
     return { errors, warnings };
@@ -76,7 +77,7 @@ export function reachFindings(
  * or wait ever bounds it.
  */
 function choiceCycles(workflow: Workflow, ids: readonly string[], out: ReadonlyMap<string, readonly string[]>): Finding[] {
-  const choices = ids.filter((id) => 'choice' in (workflow.steps[id] ?? {}));
+  const choices = ids.filter((id) => kindOf(workflow.steps[id] ?? {})?.instant === true);
   return stronglyConnected(choices, out)
     .filter((component) => component.length > 1 || (out.get(component[0]!) ?? []).includes(component[0]!))
     .map((component) => ({

@@ -10,6 +10,7 @@ import { importFile } from './import-module.js';
 import { issueMaker, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { kindOf } from '../kinds/index.js';
 
 /** Tools gathered from modules, by name, and the absolute paths of those modules. */
 export interface ToolModules {
@@ -78,8 +79,8 @@ export async function loadToolModules(paths: string[], baseDir: string, issueAt?
 }
 
 /**
- * Tools used by `claude` and `tool` steps that `tools` does not provide, one
- * issue per use, at `steps.<id>.claude.tool` or `steps.<id>.tool`.
+ * Tools used by steps (as their kinds name them: `claude.tool`, `tool`) that
+ * `tools` does not provide, one issue per use, at the field naming it.
  */
 export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string, AnyTool>, locate: Locate, file: string): DefinitionIssue[] {
   const issue = issueMaker(file, locate);
@@ -87,10 +88,11 @@ export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string,
   const available = names.length ? `Available tools: ${names.join(', ')}.` : 'No tools are loaded: list tool modules in `tools:`.';
   const issues: DefinitionIssue[] = [];
   for (const [id, step] of Object.entries(workflow.steps)) {
-    const use = 'claude' in step ? { name: step.claude.tool, path: ['steps', id, 'claude', 'tool'] } : 'tool' in step ? { name: step.tool, path: ['steps', id, 'tool'] } : undefined;
-    if (!use || tools.has(use.name)) continue;
-    const hint = didYouMean(use.name, names) || '.';
-    issues.push(issue(use.path, `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
+    for (const use of kindOf(step)?.tools?.(step) ?? []) {
+      if (tools.has(use.name)) continue;
+      const hint = didYouMean(use.name, names) || '.';
+      issues.push(issue(['steps', id, ...use.path], `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
+    }
   }
   return issues;
 }

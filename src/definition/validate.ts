@@ -4,15 +4,19 @@
  * its key), so a step reports "missing required field prompt" rather than
  * "matches none of six alternatives".
  */
+import { z } from 'zod';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
-import { StepId, stepKinds, Workflow, type StepKind } from './schema.js';
+import { StepId, Workflow } from './schema.js';
+import { anyStepSchema, kindNamed, stepKindList } from '../kinds/index.js';
 import { byPosition, issueMaker, type Locate, type PathSegment } from './locate.js';
 import { reservedKeys, reservedStepIdMessage, reservedStepIds } from './reserved.js';
 import { closestMatch } from './suggest.js';
 import { describeIssues, typeName, type RawIssue } from './zod-issues.js';
 
-const kindKeys = Object.keys(stepKinds) as StepKind[];
-const kindList = kindKeys.join(', ');
+/** The workflow schema with the steps of every registered kind. */
+function workflowSchema() {
+  return Workflow.extend({ steps: z.record(StepId, anyStepSchema()).refine((s) => Object.keys(s).length > 0, 'at least one step') });
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,10 +37,11 @@ export function validateWorkflow(data: unknown, locate: Locate, file: string): W
   const issue = issueMaker(file, locate);
   // Before the schema: zod drops a `__proto__` key without a word.
   const reserved = reservedKeys(data).map((r) => issue(r.path, r.message, 'key'));
-  const result = Workflow.safeParse(data);
+  const schema = workflowSchema();
+  const result = schema.safeParse(data);
   if (result.success) {
     if (reserved.length > 0) throw new DefinitionError(byPosition(reserved));
-    return result.data;
+    return result.data as Workflow;
   }
   if (!isObject(data)) {
     const found = data === undefined || data === null ? 'nothing (is the file empty?)' : typeName(data);
@@ -44,7 +49,7 @@ export function validateWorkflow(data: unknown, locate: Locate, file: string): W
   }
   const raw: RawIssue[] = describeIssues(
     result.error.issues.filter((i) => !(i.path[0] === 'steps' && i.path.length >= 2)),
-    Workflow,
+    schema,
     data,
   );
   if (isObject(data.steps)) {
@@ -58,15 +63,11 @@ export function validateWorkflow(data: unknown, locate: Locate, file: string): W
   throw new DefinitionError(byPosition(issues));
 }
 
-const routeHints: Partial<Record<StepKind, string>> = {
-  choice: '; a choice step routes through the next of each branch',
-  wait: '; a wait step routes through wait.on and wait.onTimeout',
-  final: '; a final step ends the run',
-};
-
 function stepIssues(id: string, step: unknown): RawIssue[] {
   const path: PathSegment[] = ['steps', id];
   const issues: RawIssue[] = [];
+  const kindKeys = stepKindList().map((k) => k.name);
+  const kindList = kindKeys.join(', ');
   if (reservedStepIds.has(id)) {
     issues.push({ path, at: 'key', message: reservedStepIdMessage(id) });
   } else if (!StepId.safeParse(id).success) {
@@ -92,10 +93,10 @@ function stepIssues(id: string, step: unknown): RawIssue[] {
     }));
     return [...issues, ...conflicts];
   }
-  const schema = stepKinds[kind];
+  const schema = kindNamed(kind)!.schema;
   const result = schema.safeParse(step);
   if (result.success) return issues;
-  const hint = routeHints[kind] ?? '';
+  const hint = kindNamed(kind)?.routeHint ?? '';
   for (const raw of describeIssues(result.error.issues, schema, step)) {
     const routed = hint && raw.path.length === 1 && (raw.path[0] === 'next' || raw.path[0] === 'onError');
     issues.push({ ...raw, path: [...path, ...raw.path], message: routed ? raw.message + hint : raw.message });

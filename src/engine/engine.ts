@@ -17,7 +17,7 @@ import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions } from './driver.js';
 import { createBreakers } from './breakers.js';
-import { positionOf } from './position.js';
+import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease, type LeaseHandle } from './lease.js';
@@ -275,17 +275,23 @@ export function createEngine(options: EngineOptions): Engine {
 
     async send(runId, type, data, sendOptions = {}) {
       const record = await load(runId);
-      const position = positionOf(record.definition.workflow, snapshotOf(record));
-      const accepted = position.kind === 'wait' && record.status === 'waiting' ? position.events : [];
-      if (!accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
+      const workflow = record.definition.workflow;
+      // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
+      // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
+      const active = activeStepsOf(workflow, snapshotOf(record)).steps;
+      const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
+      const waits = open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id) })) : [];
+      const accepted = [...new Set(waits.flatMap((w) => w.events))];
+      const target = waits.find((w) => w.events.includes(type));
+      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
       const at = clock.now();
-      const step = position.kind === 'wait' ? position.step : null;
-      const visit = step ? (snapshotOf(record).context.visits[step] ?? 0) : 0;
+      const step = target.step;
+      const visit = snapshotOf(record).context.visits[step] ?? 0;
       return run(record, {
         mode: 'rest',
         sleepTimers: true,
         event: {
-          event: { type, at, ...(data !== undefined ? { data } : {}) },
+          event: { type, step, at, ...(data !== undefined ? { data } : {}) },
           journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}) } }],
         },
       });

@@ -15,6 +15,7 @@ import { resolveBudget } from '../policy/budget.js';
 import type { RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
 import { wakeAtOf } from './driver.js';
+import { activeStepsOf } from './position.js';
 import { recordedHistory, replayTo } from './replay.js';
 import { storedDefinition, versionOf, type DefinitionSource } from './runtime.js';
 import { snapshotOf, type RunView } from './view.js';
@@ -64,7 +65,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
     usage: context.usage,
     snapshot,
     options: original.options,
-    wakeAt: wakeAtOf(workflow, position, context),
+    wakeAt: wakeAtOf(workflow, activeStepsOf(workflow, snapshot as unknown as { value: unknown }).steps, context),
     lease: null,
     createdAt: now,
     updatedAt: now,

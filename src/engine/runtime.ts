@@ -48,7 +48,7 @@ export function explicitRoutes(workflow: Workflow): Workflow {
   const steps: Record<string, Workflow['steps'][string]> = {};
   for (const [id, step] of Object.entries(workflow.steps)) {
     const next = nextStep(workflow, id);
-    steps[id] = next !== undefined && ('claude' in step || 'analyze' in step || 'tool' in step) ? { ...step, next } : step;
+    steps[id] = next !== undefined ? { ...step, next } : step;
   }
   return { ...workflow, start: startStep(workflow), steps };
 }

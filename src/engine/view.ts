@@ -4,6 +4,7 @@
  */
 import type { RunContext, TrailEntry } from '../compile/context.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
+import { upgradeSnapshot } from './upgrade.js';
 import { positionOf, waitTimeoutAt, type Position, type SnapshotLike } from './position.js';
 
 /** One step visit of a run, as `steps` lists it. */
@@ -42,8 +43,9 @@ export function isResumable(status: RunStatus, failure: Failure | null, position
   return false;
 }
 
+/** The run's stored snapshot, upgraded if an older version stored it. */
 export function snapshotOf(record: RunRecord): SnapshotLike {
-  return record.snapshot as SnapshotLike;
+  return upgradeSnapshot(record.snapshot as SnapshotLike);
 }
 
 export function toView(record: RunRecord): RunView {

@@ -6,10 +6,12 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { compile } from '../compile/machine.js';
-import { stepKind, type Workflow } from '../definition/schema.js';
+import type { Workflow } from '../definition/schema.js';
+import { kindOf } from '../kinds/index.js';
 import { startStep } from '../definition/graph.js';
 
-export type NodeKind = 'claude' | 'analyze' | 'tool' | 'choice' | 'wait' | 'final' | 'failed' | 'cancelled';
+/** A step's kind (`claude`, `tool`, … or a registered one), or `failed` / `cancelled` for the run's end states. */
+export type NodeKind = string;
 
 export interface GraphNode {
   readonly id: string;
@@ -37,8 +39,16 @@ interface StateNodeLike {
   readonly key: string;
   readonly id: string;
   readonly meta?: { stepwise?: { kind?: string } };
+  readonly parent?: StateNodeLike;
   readonly states: Record<string, StateNodeLike>;
   readonly transitions: Map<string, ReadonlyArray<{ target?: readonly StateNodeLike[] | undefined; guard?: unknown }>>;
+}
+
+/** The step a state node belongs to: itself or its nearest ancestor that is a step state (`meta.stepwise`). */
+function stepOfNode(node: StateNodeLike | undefined): string | undefined {
+  let at = node;
+  while (at && !at.meta?.stepwise) at = at.parent;
+  return at?.key;
 }
 
 /** `{% expr %}` → `expr`, shortened for a diagram label. */
@@ -74,15 +84,16 @@ function edgeLabel(event: string, guard: unknown): { label: string; failure: boo
   }
 }
 
+/** Whether the step can time out: its kind gives it a wake time (a `wait` with `timeout`). */
+function hasTimeout(workflow: Workflow, id: string): boolean {
+  const step = workflow.steps[id] as { wait?: { timeout?: unknown } } | undefined;
+  return step?.wait?.timeout !== undefined;
+}
+
+/** What the step does, as its kind labels it. */
 function detailOf(workflow: Workflow, id: string): string {
-  const step = workflow.steps[id] as Record<string, unknown> | undefined;
-  if (!step) return '';
-  const claude = step['claude'] as { tool?: string } | undefined;
-  if (claude) return `Claude fills ${claude.tool ?? ''}`;
-  if (step['analyze']) return 'Claude analyzes';
-  if (typeof step['tool'] === 'string') return `tool ${step['tool']}`;
-  if (step['wait']) return `wait for ${Object.keys((step['wait'] as { on: object }).on).join(' | ')}`;
-  return '';
+  const step = workflow.steps[id];
+  return step ? (kindOf(step)?.label(step) ?? '') : '';
 }
 
 /** The step graph of `machine` (compiled from `workflow` when not given). */
@@ -92,19 +103,19 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
   const edges: GraphEdge[] = [];
   const seen = new Map<string, number>();
   for (const [id, node] of Object.entries(root.states)) {
-    const kind = (node.meta?.stepwise?.kind ?? (workflow.steps[id] ? stepKind(workflow.steps[id]!) : 'failed')) as NodeKind;
+    const kind: NodeKind = node.meta?.stepwise?.kind ?? (workflow.steps[id] ? (kindOf(workflow.steps[id]!)?.name ?? 'failed') : 'failed');
     nodes.push({ id, kind, detail: detailOf(workflow, id) });
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {
         // Run-wide events, and a final step's own end (`final.done` / `final.failed`), are not step edges.
         if (event.startsWith('run.') || event.startsWith('final.')) continue;
-        if (event === 'wait.timeout' && (workflow.steps[id] as { wait?: { timeout?: unknown } }).wait?.timeout === undefined) continue;
+        if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
         // A choice with a default branch (no `when`) always takes a branch: "no branch matched" cannot happen.
         if (event === 'choice.none' && (workflow.steps[id] as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
-            const to = target.id.split('.')[1];
+            const to = stepOfNode(target);
             if (!to || to === id) continue;
             const { label, failure } = edgeLabel(event, t.guard);
             const key = `${id}>${to}`;

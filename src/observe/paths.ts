@@ -10,10 +10,12 @@
 import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
 import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
-import { DONE_STATE, type RunContext } from '../compile/context.js';
+import { DONE_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
-import type { ChoiceStep, WaitStep, Workflow } from '../definition/schema.js';
+import type { Workflow } from '../definition/schema.js';
+import { activeSteps } from '../engine/driver.js';
+import { kindNamed, kindOf } from '../kinds/index.js';
 import { ManualClock } from '../engine/clock.js';
 import { createEngine } from '../engine/engine.js';
 import { positionOf, type SnapshotLike } from '../engine/position.js';
@@ -54,30 +56,13 @@ export interface PathReport {
 type Ev = { type: string; at: number } & Record<string, unknown>;
 const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value as object)[0]!);
 
-/** The events that can move a snapshot on, with guards' inputs set so every declared route is possible. */
+/** The events that can move a snapshot on, with guards' inputs set so every declared route is possible: each active step's kind says which. */
 function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
-  const pos = positionOf(workflow, snapshot as unknown as SnapshotLike);
-  switch (pos.kind) {
-    case 'work':
-      if (pos.phase === 'ready') return [{ type: 'step.run', at: 0, projectedTokens: 0, projectedUsd: 0 }];
-      if (pos.phase === 'running') {
-        return [
-          { type: 'step.done', at: 0, output: null, usage: zeroUsage },
-          { type: 'step.failed', at: 0, usage: zeroUsage, error: { kind: 'tool_error', message: 'forced' }, retryable: false, retryAt: null },
-        ];
-      }
-      return [];
-    case 'choice':
-      return (workflow.steps[pos.step] as ChoiceStep).choice.map((_, index) => ({ type: 'choice.take', at: 0, index }));
-    case 'wait': {
-      const wait = (workflow.steps[pos.step] as WaitStep).wait;
-      return [...Object.keys(wait.on).map((type) => ({ type, at: 0 })), ...(wait.timeout !== undefined ? [{ type: 'wait.timeout', at: 0 }] : [])];
-    }
-    case 'finishing':
-      return [{ type: 'final.done', at: 0 }];
-    default:
-      return [];
-  }
+  const { steps } = activeSteps(snapshot);
+  return steps.flatMap((step) => {
+    const spec = workflow.steps[step.id];
+    return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase) ?? []).map((e) => ({ ...e }) as Ev) : [];
+  });
 }
 
 function decisionOf(workflow: Workflow, step: string, event: Ev): Decision['take'] {
@@ -213,11 +198,10 @@ function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet
   return out;
 }
 
-/** Tokens the first attempt of a model step may use, by the step's `maxTokens`. */
+/** Tokens the first attempt of a model step may use, by the step's `maxTokens` (as its kind bounds it). */
 function firstMaxTokens(workflow: Workflow, step: string): number {
   const spec = workflow.steps[step];
-  const own = spec && 'claude' in spec ? spec.claude.maxTokens : spec && 'analyze' in spec ? spec.analyze.maxTokens : undefined;
-  return own ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
+  return (spec ? kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.maxTokens : undefined) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
 }
 
 const MAX_EVENTS = 1000;
@@ -248,7 +232,7 @@ async function runPath(
     const projected = sent.type === 'step.run' && 'projectedTokens' in sent && typeof sent.projectedTokens === 'number' ? sent.projectedTokens : 0;
     if (projected <= 0) return;
     const step = Object.keys(snapshot.value as object)[0] ?? '';
-    if (snapshot.context.attempt > 1) return;
+    if (stepRunOf(snapshot.context, step).attempt > 1) return;
     const spec = workflow.steps[step] as { retry?: Workflow['retry'] } | undefined;
     const maxTokens = firstMaxTokens(workflow, step);
     worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
@@ -303,7 +287,7 @@ export async function testPaths(
   const ids = Object.keys(workflow.steps);
   for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
 
-  const finals = ids.filter((id) => 'final' in workflow.steps[id]!);
+  const finals = ids.filter((id) => kindOf(workflow.steps[id]!)?.ends === true);
   // Steps that can reach a final step: a walk backwards from the finals.
   const into = new Map<string, string[]>();
   for (const [from, tos] of out) {

@@ -13,21 +13,16 @@
  * continuations within an attempt are not included.
  */
 import { edges, startStep } from '../definition/graph.js';
-import { stepKind, type Workflow } from '../definition/schema.js';
-import { DEFAULT_MAX_TOKENS } from '../model/client.js';
-import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
-import { countRequestTokens } from '../model/tokens.js';
+import type { Workflow } from '../definition/schema.js';
+import { kindOf } from '../kinds/index.js';
+import type { ToolSchema } from '../kinds/types.js';
 import { resolveRetry } from './backoff.js';
 import { resolveBudget } from './budget.js';
 import { resolveLimits } from './limits.js';
 import { stronglyConnected } from '../util/components.js';
 
 /** The tool a model step fills, as sent to the model. */
-export interface ToolSchema {
-  readonly name: string;
-  readonly description: string;
-  readonly input_schema: Record<string, unknown>;
-}
+export type { ToolSchema };
 
 /** The bound of one step: per attempt, and over all its visits and attempts. */
 export interface StepBound {
@@ -63,29 +58,6 @@ export function visitWorstCase(inputTokens: number, maxTokens: number, attempts:
   return attempts * inputTokens + maxTokens + (attempts - 1) * 2 * maxTokens;
 }
 
-const ANALYSIS_TOOL_DESCRIPTION = 'Record the analysis this step asks for, in the required structure.';
-
-/** Counted input tokens of one attempt of a model step, the way `prepareModelStep` builds it. */
-function promptTokens(workflow: Workflow, id: string, toolOf: (name: string) => ToolSchema | undefined): number {
-  const step = workflow.steps[id];
-  if (!step) return 0;
-  const spec = 'claude' in step ? step.claude : 'analyze' in step ? step.analyze : null;
-  if (!spec) return 0;
-  const tool: ToolSchema =
-    'claude' in step
-      ? (toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } })
-      : { name: 'record_analysis', description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...('analyze' in step ? step.analyze.schema : {}) } };
-  const context = Object.fromEntries(Object.entries(spec.context ?? {}).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
-  const prompt = buildPrompt({ instructions: spec.prompt, context, summary: '' });
-  return (
-    countRequestTokens({
-      ...(spec.system ? { system: spec.system } : {}),
-      messages: [{ role: 'user', content: prompt }],
-      tools: [tool],
-    }) + defaultSummaryLimits.maxTokens
-  );
-}
-
 /**
  * Computes the worst-case token bound of a workflow.
  *
@@ -106,13 +78,12 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
     const cyclic = members.length > 1 || (out.get(members[0]!) ?? []).includes(members[0]!);
     for (const id of members) {
       const step = workflow.steps[id]!;
-      const kind = stepKind(step);
-      if (kind !== 'claude' && kind !== 'analyze') continue;
-      const own = step as { maxVisits?: number; retry?: Workflow['retry']; claude?: { maxTokens?: number }; analyze?: { maxTokens?: number } };
+      const bound = kindOf(step)?.worstCase?.(step, workflow, toolOf);
+      if (!bound) continue;
+      const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
       const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
-      const maxTokens = (kind === 'claude' ? own.claude?.maxTokens : own.analyze?.maxTokens) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
-      const inputTokens = promptTokens(workflow, id, toolOf);
+      const { maxTokens, inputTokens } = bound;
       const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts);
       bounds.set(id, { step: id, visits, attempts, inputTokens, maxTokens, tokens });
     }
@@ -123,7 +94,7 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
   const weight = (index: number) => components[index]!.reduce((sum, id) => sum + (bounds.get(id)?.tokens ?? 0), 0);
   const best: Array<{ tokens: number; next: number | null } | null> = [];
   components.forEach((members, index) => {
-    let tail: { tokens: number; next: number | null } | null = members.some((id) => 'final' in workflow.steps[id]!) ? { tokens: 0, next: null } : null;
+    let tail: { tokens: number; next: number | null } | null = members.some((id) => kindOf(workflow.steps[id]!)?.ends === true) ? { tokens: 0, next: null } : null;
     const successors = new Set(members.flatMap((id) => out.get(id) ?? []).map((to) => componentOf.get(to)!).filter((c) => c !== index));
     for (const next of successors) {
       const candidate = best[next];

@@ -1,14 +1,5 @@
-/** One executor per work step kind. */
-import type { StepKind } from '../definition/schema.js';
-import { analyzeStep } from './analyze.js';
-import { claudeStep } from './claude.js';
-import { toolStep } from './tool.js';
-import type { StepExecutor } from './types.js';
-
-export const executors: Partial<Record<StepKind, StepExecutor>> = {
-  claude: claudeStep,
-  analyze: analyzeStep,
-  tool: toolStep,
-};
-
+/** The executors of the work kinds (each kind in src/kinds names its own). */
+export { analyzeStep } from './analyze.js';
+export { claudeStep } from './claude.js';
+export { toolStep } from './tool.js';
 export type { StepEnv, StepExecutor, StepOutcome, PreparedStep } from './types.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import { compile } from '../../src/compile/machine.js';
-import type { RunContext } from '../../src/compile/context.js';
+import { stepRunOf, type RunContext } from '../../src/compile/context.js';
 import type { StepDoneEvent, StepFailedEvent, StepRunEvent } from '../../src/compile/events.js';
 import { Workflow } from '../../src/definition/schema.js';
 import type { ResolvedBudget } from '../../src/policy/budget.js';
@@ -63,6 +63,8 @@ function start(workflow: Workflow = invoice, b: ResolvedBudget = budget) {
 
 const ctx = (actor: AnyActorRef) => actor.getSnapshot().context as RunContext;
 const value = (actor: AnyActorRef) => actor.getSnapshot().value as unknown;
+/** The per-step state (attempt, retryAt) of the step the run is at. */
+const current = (actor: AnyActorRef) => stepRunOf(ctx(actor), ctx(actor).trail[ctx(actor).trail.length - 1]!.id);
 
 /** Extract and validate succeed; the run is at the choice. */
 function toRoute(actor: AnyActorRef, total = 12500) {
@@ -125,7 +127,7 @@ describe('compile()', () => {
     expect(value(actor)).toEqual({ extract: 'ready' });
     const c = ctx(actor);
     expect(c.visits).toEqual({ extract: 1 });
-    expect(c.attempt).toBe(0);
+    expect(stepRunOf(c, 'extract').attempt).toBe(0);
     expect(c.input).toEqual({ document: 'INV' });
     expect(c.startedAt).toBe(T0);
     expect(c.trail).toEqual([
@@ -137,7 +139,7 @@ describe('compile()', () => {
     const actor = start();
     actor.send(run(T0 + 1));
     expect(value(actor)).toEqual({ extract: 'running' });
-    expect(ctx(actor).attempt).toBe(1);
+    expect(current(actor).attempt).toBe(1);
     actor.send(done(T0 + 5, { vendorId: 'V-1001', total: 12500 }, usage(300, 50)));
     expect(value(actor)).toEqual({ validate: 'ready' });
     const c = ctx(actor);
@@ -152,7 +154,7 @@ describe('compile()', () => {
     actor.send(run(T0 + 1));
     actor.send(failed(T0 + 2, true, usage(100, 10)));
     expect(value(actor)).toEqual({ extract: 'retrying' });
-    expect(ctx(actor).retryAt).toBe(T0 + 202);
+    expect(current(actor).retryAt).toBe(T0 + 202);
     expect(ctx(actor).lastError).toEqual({ kind: 'invalid_data', message: 'bad input' });
     actor.send(run(T0 + 3)); // not accepted while the backoff is pending
     expect(value(actor)).toEqual({ extract: 'retrying' });
@@ -161,7 +163,7 @@ describe('compile()', () => {
     // The last error stays for the prompt of the next attempt (validation feedback).
     expect(ctx(actor).lastError?.message).toBe('bad input');
     actor.send(run(T0 + 203));
-    expect(ctx(actor).attempt).toBe(2);
+    expect(current(actor).attempt).toBe(2);
     actor.send(done(T0 + 204, { vendorId: 'V-1001', total: 1 }, usage(120, 20)));
     expect(value(actor)).toEqual({ validate: 'ready' });
     const c = ctx(actor);
@@ -218,7 +220,7 @@ describe('compile()', () => {
     actor.send(run(T0 + 1, 901)); // 0.9 × 1000 = 900
     expect(value(actor)).toEqual({ extract: 'budget_exhausted' });
     expect(ctx(actor).failure).toMatchObject({ kind: 'budget', step: 'extract' });
-    expect(ctx(actor).attempt).toBe(0);
+    expect(current(actor).attempt).toBe(0);
     actor.send(run(T0 + 2, 1)); // ignored until resumed
     expect(value(actor)).toEqual({ extract: 'budget_exhausted' });
     actor.send({ type: 'run.resume', at: T0 + 3, budget: { tokens: 5000, usd: null, stopAt: 0.9 } });
@@ -242,10 +244,10 @@ describe('compile()', () => {
     expect(value(actor)).toEqual({ extract: 'failed' });
     actor.send({ type: 'run.resume', at: T0 + 3, budget });
     expect(value(actor)).toEqual({ extract: 'ready' });
-    expect(ctx(actor).attempt).toBe(0);
+    expect(current(actor).attempt).toBe(0);
     expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'extract', status: 'running', endedAt: null, attempts: 0 });
     actor.send(run(T0 + 4));
-    expect(ctx(actor).attempt).toBe(1);
+    expect(current(actor).attempt).toBe(1);
   });
 
   it('routes a choice by the branch index the engine evaluated', () => {
@@ -444,11 +446,11 @@ describe('save and restore (rehydration)', () => {
     actor.send(failed(T0 + 2, true, usage(40, 2)));
     const restored = rehydrate(actor);
     expect(value(restored)).toEqual({ extract: 'retrying' });
-    expect(ctx(restored).attempt).toBe(1);
-    expect(ctx(restored).retryAt).toBe(T0 + 202);
+    expect(current(restored).attempt).toBe(1);
+    expect(current(restored).retryAt).toBe(T0 + 202);
     restored.send({ type: 'step.retry', at: T0 + 202 });
     restored.send(run(T0 + 203));
-    expect(ctx(restored).attempt).toBe(2);
+    expect(current(restored).attempt).toBe(2);
     restored.send(done(T0 + 204, { vendorId: 'V-1001', total: 3 }, usage(50, 5)));
     expect(value(restored)).toEqual({ validate: 'ready' });
     expect(ctx(restored).usage).toEqual(usage(90, 7));

@@ -57,7 +57,7 @@ describe('backoff across a restart', () => {
     expect(stopped.status).toBe('running');
     const record = (await before.get(started.runId))!;
     expect(record.wakeAt).toBe(T0 + 10_000);
-    expect((record.snapshot as { context: { retryAt: number } }).context.retryAt).toBe(T0 + 10_000);
+    expect((record.snapshot as { context: { active: Record<string, { retryAt: number }> } }).context.active['lookup']!.retryAt).toBe(T0 + 10_000);
     await before.close(); // the process stops mid-backoff
     stores.length = 0;
 

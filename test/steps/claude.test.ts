@@ -109,7 +109,7 @@ describe('claude step', () => {
     await withModel({ seed: 1 }, async ({ model }) => {
       const { tool } = recordingTool('record_invoice', invoiceInput);
       const message = 'the input Claude gave for record_invoice is invalid: vendorId: Invalid string';
-      const e = env({ workflow, stepId: 'extract', tools: [tool], model, attempt: 2, context: context({ attempt: 2, lastError: { kind: 'invalid_data', message } }) });
+      const e = env({ workflow, stepId: 'extract', tools: [tool], model, attempt: 2, context: context({ active: { extract: { attempt: 2, retryAt: null, enteredAt: 0 } }, lastError: { kind: 'invalid_data', message } }) });
       const prepared = await claudeStep.prepare(e);
       expect(prepared.request!.prompt).toContain(`<previous_attempt_rejected>\n${message}\nFix these problems in your answer.\n</previous_attempt_rejected>`);
       const outcome = await claudeStep.execute(e, prepared);

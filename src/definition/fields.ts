@@ -1,0 +1,97 @@
+/**
+ * The building blocks of the definition schema that every step kind shares:
+ * durations, mappings, step ids, retry, breaker and the fields of work and
+ * model steps. Kind schemas (src/kinds/<kind>.ts) are made of these.
+ */
+import { z } from 'zod';
+import { reservedStepIds, reservedStepIdMessage } from './reserved.js';
+
+const durationPattern = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+
+/** A duration: milliseconds as a number, or a string such as `500ms`, `1s`, `5m`, `72h`, `2d`. */
+export const Duration = z
+  .union([z.number().int().nonnegative(), z.string().regex(durationPattern, 'a duration such as 500ms, 1s, 5m, 72h or 2d')])
+  .describe('Milliseconds, or a string such as 500ms, 1s, 5m, 72h, 2d');
+
+/** Any JSON value; strings may hold `{% expression %}` (JSONata) evaluated at run time. */
+export const Mapping = z.unknown().describe('JSON value; strings holding {% ... %} are JSONata expressions');
+
+/** A step id: the name of a state in the compiled machine; not a reserved name such as `__proto__` or `constructor`. */
+export const StepId = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a step id: letters, digits, _ and -, starting with a letter or _')
+  .refine((id) => !reservedStepIds.has(id), { error: (issue) => reservedStepIdMessage(String(issue.input)) });
+
+/** Visits allowed to one step in a run; every step kind counts its visits. */
+export const maxVisits = z
+  .number()
+  .int()
+  .min(1)
+  .optional()
+  .describe('Visits allowed to this step in one run (default: limits.maxVisits); one more stops the run as a loop');
+
+/** An event a `wait` step accepts, e.g. APPROVE. */
+export const EventName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an event name in UPPER_CASE, e.g. APPROVE');
+
+export const Backoff = z.strictObject({
+  initial: Duration.optional().describe('First delay (default 1s)'),
+  factor: z.number().min(1).optional().describe('Multiplier per attempt (default 2)'),
+  max: Duration.optional().describe('Largest delay (default 30s)'),
+  jitter: z.number().min(0).max(1).optional().describe('Random fraction added or removed (default 0.2)'),
+});
+
+export const RetryPolicy = z.strictObject({
+  maxAttempts: z.number().int().min(1).optional().describe('Attempts per step visit, first included (default 3)'),
+  backoff: Backoff.optional(),
+});
+
+export const Budget = z.strictObject({
+  tokens: z.number().int().positive().optional().describe('Total token budget of a run (default 50000)'),
+  usd: z.number().positive().optional().describe('Dollar cap of a run (default none)'),
+  stopAt: z.number().gt(0).max(1).optional().describe('No model call may take the run past this fraction (default 0.9)'),
+});
+
+export const Limits = z.strictObject({
+  maxVisits: z.number().int().min(1).optional().describe('Visits allowed per step in a run (default 10)'),
+  repeatedInputs: z
+    .number()
+    .int()
+    .min(2)
+    .optional()
+    .describe('Equal or near-equal tool inputs allowed from one step before it is stopped as a loop (default 3)'),
+});
+
+export const BreakerPolicy = z.strictObject({
+  threshold: z.number().int().min(1).optional().describe('Consecutive failures of a tool that open its breaker (default 5)'),
+  cooldown: Duration.optional().describe('Time an open breaker rejects calls before one probe is let through (default 30s)'),
+});
+
+/** A circuit breaker policy, or `false` for none. */
+export const Breaker = z
+  .union([BreakerPolicy, z.literal(false)])
+  .describe('Circuit breaker of the tools this workflow or step calls, shared by every run on the store; false turns it off');
+
+/** Fields every work step (claude, analyze, tool) has. */
+export const common = {
+  description: z.string().optional(),
+  next: StepId.optional().describe('Step to go to after this one'),
+  onError: StepId.optional().describe('Step to go to when this one fails for good'),
+  retry: RetryPolicy.optional(),
+  maxVisits,
+  timeout: Duration.optional().describe('Time allowed for one attempt'),
+};
+
+/** Fields of a step that calls the model (claude, analyze). */
+export const modelCall = {
+  prompt: z.string().min(1).describe('Instructions for this step'),
+  context: z.record(z.string(), Mapping).optional().describe('The values this step sees; nothing else from the run is sent'),
+  system: z.string().optional(),
+  model: z.string().optional().describe('Model for this step (default: workflow model)'),
+  maxTokens: z.number().int().positive().optional().describe('max_tokens of this step\'s model call'),
+};
+
+
+export type Duration = z.infer<typeof Duration>;
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+export type Budget = z.infer<typeof Budget>;
+export type Breaker = z.infer<typeof Breaker>;

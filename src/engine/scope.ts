@@ -1,0 +1,69 @@
+/**
+ * What the handlers of a run's active steps share while the driver runs it:
+ * the actor (through `send` and `context`), one journal and one commit queue,
+ * the run's dependencies and options. One scope per drive of a run.
+ */
+import type { RunContext } from '../compile/context.js';
+import type { RunEvent } from '../compile/events.js';
+import type { Workflow } from '../definition/schema.js';
+import type { ModelConfig } from '../model/client.js';
+import type { JournalEntry, NewJournalEntry, RunStatus } from '../run/types.js';
+import type { PreparedStep, StepEnv } from '../steps/types.js';
+import type { AnyTool } from '../tools/define.js';
+import type { Breakers } from './breakers.js';
+import type { Clock } from './clock.js';
+
+/** Where a journal entry belongs: the step, its visit and its attempt. */
+export interface Where {
+  readonly step: string;
+  readonly visit: number;
+  readonly attempt: number;
+}
+
+export interface RunScope {
+  readonly runId: string;
+  readonly workflow: Workflow;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+  readonly model: ModelConfig;
+  readonly clock: Clock;
+  /** `rest`: until the run rests; `step`: execute at most one step. */
+  readonly mode: 'rest' | 'step';
+  readonly signal: AbortSignal | undefined;
+  /** Aborted when a cancel of the run is requested while the drive lasts. */
+  cancel(): AbortSignal | undefined;
+  /** The largest output a step may produce, as JSON bytes. */
+  readonly maxOutputBytes: number;
+  /** Awaited before each model call with its projected tokens (the shared rate limit). */
+  readonly beforeModelCall: ((projectedTokens: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  readonly breakers: Breakers | undefined;
+  /** Path tests only: the branch a choice takes, replacing the one its conditions picked. */
+  readonly chooseBranch: ((step: string) => number | undefined) | undefined;
+  /** Prepared attempts, by `step:visit:attempt`, between their start and their execution. */
+  readonly prepared: Map<string, PreparedStep>;
+  /** The run's context now. */
+  context(): RunContext;
+  /** The active phase of `step` (null for a simple state), or undefined when the step is not active. */
+  phaseOf(step: string): string | null | undefined;
+  /** Whether the machine reached its final state: the run is done. */
+  finished(): boolean;
+  /** When the run must be looked at again by itself, as the next commit stores it. */
+  wakeAt(): number | null;
+  /** The run's stored status (as of the last commit). */
+  status(): RunStatus;
+  /** Sends the machine an event (the run is then dirty). */
+  send(event: RunEvent): void;
+  /** Adds an entry to the journal of the next commit. */
+  note(entry: Omit<NewJournalEntry, 'at'> & { at?: number }): void;
+  /** The run's journal as stored. */
+  journal(): Promise<readonly JournalEntry[]>;
+  /** Commits the snapshot with the journal, in order with every other commit of the run. */
+  commit(output?: unknown): Promise<void>;
+  /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */
+  holdLease(): Promise<void>;
+  where(step: string): Where;
+  /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
+  envFor(step: string, signal?: AbortSignal): StepEnv;
+  /** Steps executed in this drive. */
+  executed(): number;
+  countExecuted(): void;
+}

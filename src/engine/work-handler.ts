@@ -1,0 +1,227 @@
+/**
+ * The driver's handler of a work step (`claude`, `analyze`, `tool` and any
+ * kind built on an executor): `ready` prepares the attempt and starts it
+ * (committed, so a crash re-runs it with the same idempotency key), `running`
+ * executes it as an effect that may run beside other steps' effects,
+ * `retrying` waits out the backoff, `failed` and `budget_exhausted` rest.
+ */
+import { stepRunOf } from '../compile/context.js';
+import type { StepFailedEvent } from '../compile/events.js';
+import type { ActiveStep, Advance, StepHandler } from '../kinds/types.js';
+import { traceStep } from '../observe/tracing.js';
+import { backoffDelay, resolveRetry } from '../policy/backoff.js';
+import type { RetryPolicy } from '../definition/fields.js';
+import type { PreparedStep, StepExecutor, StepOutcome } from '../steps/types.js';
+import { seededRandom } from '../util/random.js';
+import { crashPoint } from './crash-points.js';
+import { raceAttempt, type AttemptEnd } from './attempt.js';
+import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
+import type { RunScope } from './scope.js';
+import { LeaseLostError } from '../store/types.js';
+
+const moved: Advance = { kind: 'moved' };
+
+/** The key of the current attempt of `step`: prepared attempts are kept under it. */
+function attemptKey(run: RunScope, step: string): string {
+  const context = run.context();
+  return `${step}:${context.visits[step]}:${stepRunOf(context, step).attempt}`;
+}
+
+export function failedEvent(step: string, at: number, outcome: Extract<StepOutcome, { ok: false }>, retryAt: number | null): StepFailedEvent {
+  return {
+    type: 'step.failed',
+    step,
+    at,
+    usage: outcome.usage,
+    error: outcome.error,
+    retryable: outcome.retryable,
+    retryAt,
+    ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
+  };
+}
+
+async function ready(run: RunScope, id: string, executor: StepExecutor): Promise<Advance> {
+  let prepared: PreparedStep;
+  try {
+    prepared = await executor.prepare(run.envFor(id));
+  } catch (error) {
+    // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
+    run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: 0, projectedUsd: 0 });
+    const failure = unprepared(error);
+    run.note({ ...run.where(id), event: 'failed', error: failure.error });
+    run.send(failedEvent(id, run.clock.now(), failure, null));
+    return moved;
+  }
+  run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
+  if (run.phaseOf(id) === 'running') {
+    run.prepared.set(attemptKey(run, id), prepared);
+    run.note({ ...run.where(id), event: 'started', data: { projectedTokens: prepared.projectedTokens } });
+    if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+    await run.commit();
+    crashPoint('step-started');
+    return moved;
+  }
+  const failure = run.context().failure;
+  run.note({
+    ...run.where(id),
+    event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'loop_detected',
+    ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}),
+  });
+  await run.commit();
+  return moved;
+}
+
+function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExecutor, options: WorkHandlerOptions<S>): Advance {
+  if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+  const id = step.id;
+  return {
+    kind: 'effect',
+    run: async () => {
+      const key = attemptKey(run, id);
+      const controller = new AbortController();
+      const env = run.envFor(id, controller.signal);
+      let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
+      run.prepared.delete(key);
+      let prepareError: unknown = null;
+      let gaveUp: StepOutcome | null = null;
+      if (!prepared) {
+        // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
+        // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
+        // every time (it always outlives the lease) fails the attempt instead of running forever.
+        const here = run.where(id);
+        const reruns = (await run.journal()).filter(
+          (e) => e.event === 'started' && e.step === here.step && e.visit === here.visit && e.attempt === here.attempt && isRerun(e.data),
+        ).length;
+        if (reruns >= MAX_INTERRUPTED_RERUNS) {
+          gaveUp = interrupted(id, reruns);
+        } else {
+          run.note({ ...here, event: 'started', data: { rerun: true } });
+          await run.holdLease();
+          await run.commit();
+          try {
+            prepared = await executor.prepare(env);
+          } catch (error) {
+            prepareError = error;
+          }
+        }
+      }
+      const attempt = stepRunOf(run.context(), id).attempt;
+      await run.holdLease();
+      let end: AttemptEnd;
+      if (gaveUp) {
+        end = { kind: 'outcome', outcome: gaveUp };
+      } else if (prepared) {
+        const ready = prepared;
+        crashPoint(ready.request ? 'mid-model' : 'mid-tool');
+        const cancel = run.cancel();
+        end = await raceAttempt(
+          async () => {
+            if (ready.request && run.beforeModelCall) await run.beforeModelCall(ready.projectedTokens, controller.signal);
+            return traceStep({ runId: run.runId, stepId: id, kind: step.kind, visit: env.visit, attempt: env.attempt }, () => executor.execute(env, ready));
+          },
+          {
+            clock: run.clock,
+            controller,
+            timeoutMs: options.timeoutMs?.(spec) ?? null,
+            ...(cancel ? { cancel } : {}),
+            ...(run.signal ? { abort: run.signal } : {}),
+          },
+        );
+      } else {
+        end = { kind: 'outcome', outcome: unprepared(prepareError) };
+      }
+      // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
+      if (end.kind === 'aborted') {
+        if (run.signal?.reason instanceof LeaseLostError) throw run.signal.reason;
+        return;
+      }
+      if (end.kind === 'cancelled') {
+        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
+        return;
+      }
+      const outcome: StepOutcome =
+        end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
+      crashPoint('after-tool');
+      // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
+      await run.holdLease();
+      run.countExecuted();
+      const at = run.clock.now();
+      const where = run.where(id);
+      if (outcome.ok) {
+        run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
+        const looped = run.phaseOf(id) === 'failed';
+        const failure = run.context().failure;
+        run.note({
+          ...where,
+          at,
+          event: looped ? 'loop_detected' : 'completed',
+          input: outcome.input,
+          output: outcome.output,
+          usage: outcome.usage,
+          latencyMs: outcome.latencyMs,
+          ...(looped && failure ? { error: { kind: 'loop', message: failure.message } } : {}),
+        });
+        return;
+      }
+      const policy = resolveRetry(options.retry?.(spec), run.workflow.retry);
+      const delay = backoffDelay(policy, attempt, seededRandom(`${run.runId}:${key}`));
+      run.send(failedEvent(id, at, outcome, at + delay));
+      run.note({
+        ...where,
+        at,
+        event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed',
+        ...(outcome.input !== undefined ? { input: outcome.input } : {}),
+        usage: outcome.usage,
+        latencyMs: outcome.latencyMs,
+        error: { kind: outcome.error.kind, message: outcome.error.message },
+      });
+      if (run.phaseOf(id) === 'retrying') run.note({ ...where, at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
+    },
+  };
+}
+
+function retrying(run: RunScope, id: string): Advance {
+  const now = run.clock.now();
+  const due = stepRunOf(run.context(), id).retryAt ?? now;
+  if (due > now) return { kind: 'rest', wakeAt: due, sleep: true, crash: 'backoff' };
+  run.send({ type: 'step.retry', step: id, at: now });
+  return moved;
+}
+
+/** What the work handler reads from a step of its kind. */
+export interface WorkHandlerOptions<S> {
+  /** The step's own retry policy (else the workflow's). */
+  readonly retry?: (step: S) => RetryPolicy | undefined;
+  /** The time one attempt may take, raced on the engine's clock; model steps bound each request instead. */
+  readonly timeoutMs?: (step: S) => number | null;
+}
+
+/**
+ * The handler of a kind whose steps an executor performs.
+ *
+ * @example
+ * ```ts
+ * handler: workHandler(toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
+ * ```
+ */
+export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptions<S> = {}): StepHandler<S> {
+  return {
+    async advance(run, step, spec) {
+      switch (step.phase) {
+        case 'ready':
+          return ready(run, step.id, executor);
+        case 'running':
+          return running(run, step, spec, executor, options);
+        case 'retrying':
+          return retrying(run, step.id);
+        default:
+          return { kind: 'rest' }; // failed or budget_exhausted: until resumed
+      }
+    },
+  };
+}
+
+/** A `started` entry written when an attempt interrupted mid-call runs again with its key. */
+function isRerun(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { rerun?: unknown }).rerun === true;
+}

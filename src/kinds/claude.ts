@@ -1,0 +1,33 @@
+/** `claude`: Claude fills the input of one named tool (forced `tool_choice`), then the tool runs. */
+import { z } from 'zod';
+import { Breaker, common, modelCall } from '../definition/fields.js';
+import { workHandler } from '../engine/work-handler.js';
+import { claudeStep } from '../steps/claude.js';
+import { defineStepKind } from './types.js';
+import { modelBound, modelExpressions } from './model-bound.js';
+import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
+import { stepRunOf } from '../compile/context.js';
+
+export const ClaudeStep = z.strictObject({
+  ...common,
+  breaker: Breaker.optional(),
+  claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
+});
+
+export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
+  name: 'claude',
+  schema: ClaudeStep,
+  flows: true,
+  entered: 'running',
+  state: (id, step, scope) => workState(id, step, scope, 'claude'),
+  edges: (_id, step, next) => workEdges(step, next),
+  expressions: (step) => modelExpressions('claude', step.claude),
+  tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
+  worstCase: (step, workflow, toolOf) =>
+    modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),
+  wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
+  label: (step) => `Claude fills ${step.claude.tool}`,
+  pathEvents: (id, _step, phase) => workPathEvents(id, phase),
+  executor: claudeStep,
+  handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
+});

@@ -1,0 +1,140 @@
+/**
+ * What a step kind is: one object that says everything every layer needs to
+ * know about steps of that kind, so no layer switches on kind names. The
+ * schema, the compiler, the checks, the worst case, the diagrams, the path
+ * tests and the driver all iterate the registry (./index.ts).
+ */
+import type { z } from 'zod';
+import type { StateConfig } from '../compile/setup.js';
+import type { RunContext } from '../compile/context.js';
+import type { RunEvent } from '../compile/events.js';
+import type { PathSegment } from '../definition/locate.js';
+import type { Workflow } from '../definition/schema.js';
+import type { CrashPointName } from '../engine/crash-points.js';
+import type { RunScope } from '../engine/scope.js';
+import type { StepExecutor } from '../steps/types.js';
+
+/** What the compiler hands a kind building the state of one step. */
+export interface CompileScope {
+  readonly workflow: Workflow;
+  /** Where the step goes on success when its kind flows on (`flows`): its `next`, else the step listed after it. */
+  readonly next: string | undefined;
+}
+
+/** One transition a step declares, at the path of the field that declares it. */
+export interface KindEdge {
+  readonly to: string;
+  readonly path: readonly PathSegment[];
+  /** The implicit `next` of a step without one. */
+  readonly implicit?: boolean;
+}
+
+/** A problem found at `path`, relative to the step. */
+export interface KindFinding {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+}
+
+/** What a model step sends and receives at most in one attempt, for the worst-case bound. */
+export interface ModelBound {
+  readonly inputTokens: number;
+  readonly maxTokens: number;
+}
+
+/** A tool as the model sees it. */
+export interface ToolSchema {
+  readonly name: string;
+  readonly description: string;
+  readonly input_schema: Record<string, unknown>;
+}
+
+/** An active step of a run: the step state's key, its kind, and the active child state (phase) of a compound step state. */
+export interface ActiveStep {
+  readonly id: string;
+  readonly kind: string;
+  readonly phase: string | null;
+}
+
+/**
+ * What a handler did with an active step:
+ * - `moved`: it sent the machine an event (look at the active steps again);
+ * - `effect`: a long effect (a model or tool call) to run while other steps go
+ *   on; when it settles it has sent its result;
+ * - `rest`: nothing to do until an event or `wakeAt` (`sleep`: the driver
+ *   may sleep until then, as for a retry backoff); `force` commits even if
+ *   nothing changed, `onCommit` journals why, `output` is the run's output;
+ * - `stop`: commit and return (a step-at-a-time caller has had its step).
+ */
+export type Advance =
+  | { readonly kind: 'moved' }
+  | { readonly kind: 'effect'; readonly run: () => Promise<void> }
+  | {
+      readonly kind: 'rest';
+      readonly wakeAt?: number | null;
+      readonly sleep?: boolean;
+      readonly force?: boolean;
+      readonly onCommit?: () => void;
+      readonly crash?: CrashPointName;
+      readonly output?: unknown;
+    }
+  | { readonly kind: 'stop' };
+
+/** How the driver advances an active step of a kind. */
+export interface StepHandler<S> {
+  advance(run: RunScope, step: ActiveStep, spec: S): Promise<Advance>;
+}
+
+/**
+ * A step kind. `S` is the type of its steps, as its schema parses them.
+ *
+ * @example
+ * ```ts
+ * export const noteKind = defineStepKind({ name: 'note', schema: NoteStep, ... });
+ * registerStepKind(noteKind);
+ * ```
+ */
+export interface StepKindDefinition<S = unknown> {
+  /** The key that names the kind in a step (`claude:`, `tool:`, …); it is also `meta.stepwise.kind`. */
+  readonly name: string;
+  /** The step's schema (a strict object holding the key `name`). */
+  readonly schema: z.ZodType<S>;
+  /** Steps of this kind go on by `next`, or by the order steps are listed when they have none. */
+  readonly flows?: boolean;
+  /** A step of this kind moves on at once, doing no work and waiting for nothing (a cycle of such steps only is an error). */
+  readonly instant?: boolean;
+  /** Reaching a step of this kind ends the run (or its parallel region). */
+  readonly ends?: boolean;
+  /** What a misplaced `next` or `onError` is told about the kind's own routes. */
+  readonly routeHint?: string;
+  /** The trail status of a visit when it is entered. */
+  readonly entered: 'running' | 'waiting' | 'done';
+  /** The compiled state of step `id`. */
+  state(id: string, step: S, scope: CompileScope): StateConfig;
+  /** The transitions the step declares (`next` is the resolved success route of a flowing kind). */
+  edges(id: string, step: S, next: string | undefined): readonly KindEdge[];
+  /** Semantic checks beyond the schema. */
+  check?(id: string, step: S): { readonly errors: readonly KindFinding[]; readonly warnings: readonly KindFinding[] };
+  /** The expressions the step holds, with their paths (their syntax is checked at load). */
+  expressions?(step: S): ReadonlyArray<readonly [value: unknown, path: readonly PathSegment[]]>;
+  /** The tools the step uses, with the path naming each. */
+  tools?(step: S): ReadonlyArray<{ readonly name: string; readonly path: readonly PathSegment[] }>;
+  /** One attempt's worst case, for a step that calls the model. */
+  worstCase?(step: S, workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined): ModelBound | null;
+  /** The events a step of this kind waits for from outside the run (`engine.send`). */
+  accepts?(step: S): readonly string[];
+  /** When the run must be looked at again by itself for this active step (a backoff, a timeout), or null. */
+  wakeAt?(id: string, step: S, phase: string | null, context: RunContext): number | null;
+  /** The step's label in diagrams (what it does), e.g. the tool it calls. */
+  label(step: S): string;
+  /** The events a path test may send the step in `phase`, each meaning one route. */
+  pathEvents(id: string, step: S, phase: string | null): readonly RunEvent[];
+  /** How the driver advances the step. */
+  readonly handler: StepHandler<S>;
+  /** For a kind whose steps an executor performs (its handler is `workHandler(executor)`): that executor. */
+  readonly executor?: StepExecutor;
+}
+
+/** Declares a step kind, typed by its schema. */
+export function defineStepKind<S>(kind: StepKindDefinition<S>): StepKindDefinition<S> {
+  return kind;
+}
