@@ -82,9 +82,36 @@ export class EventNotAcceptedError extends StepwiseError {
   }
 }
 
+/** What a tool says about its own failure. */
+export interface ToolErrorOptions {
+  readonly cause?: unknown;
+  /**
+   * Whether another attempt may succeed: `true` (e.g. an input Claude can
+   * correct), `false` (the step fails at once, to its `onError` route). Unset,
+   * the step's `retryOn` list decides, else the error is retried.
+   */
+  readonly retryable?: boolean;
+  /** The tool's own name for the failure (e.g. `vendor_unknown`), which a step's `retryOn` can list. */
+  readonly reason?: string;
+}
+
+/**
+ * An error a tool throws to say how its failure should be handled. Any error
+ * with a boolean `retryable` property is read the same way.
+ *
+ * @example
+ * ```ts
+ * throw new ToolError(`unknown vendor id ${id}; known vendor ids: ${ids.join(', ')}`, { retryable: true, reason: 'vendor_unknown' });
+ * ```
+ */
 export class ToolError extends StepwiseError {
   override name = 'ToolError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('tool_failed', message, options);
+  readonly retryable: boolean | undefined;
+  readonly reason: string | undefined;
+
+  constructor(message: string, options: ToolErrorOptions = {}) {
+    super('tool_failed', message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable;
+    this.reason = options.reason;
   }
 }

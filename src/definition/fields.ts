@@ -71,6 +71,14 @@ export const Breaker = z
   .union([BreakerPolicy, z.literal(false)])
   .describe('Circuit breaker of the tools this workflow or step calls, shared by every run on the store; false turns it off');
 
+/** The tool errors a `claude` step retries (with the error fed back); any other tool error fails the step at once. */
+export const RetryOn = z
+  .array(z.string().min(1))
+  .min(1)
+  .describe(
+    "Tool errors worth another attempt: an entry matches the thrown error's reason, code or name, or text in its message; other tool errors fail the step at once (an error's own retryable flag wins)",
+  );
+
 /** Fields every work step (claude, analyze, tool) has. */
 export const common = {
   description: z.string().optional(),

@@ -83,33 +83,84 @@ function scanLines(text: string, add: (key: string, value: unknown) => void): vo
   }
 }
 
-/**
- * Indexes the values in a prompt text.
- * @example
- * collectPromptValues('Vendor ID: V-1001').lookup('vendorId'); // ['V-1001']
- */
-export function collectPromptValues(text: string): PromptValues {
-  const byName = new Map<string, unknown[]>();
-  const add = (key: string, value: unknown): void => {
+/** A block telling the model why its last answer was rejected: `<previous_attempt_rejected>`, `<error>`, `<feedback>`. */
+const feedbackBlock = /<([A-Za-z_]*(?:reject|error|feedback)[A-Za-z_]*)>([\s\S]*?)<\/\1>/gi;
+/** Words that make a label in feedback a list of values to use instead (`known vendor ids: V-1, V-2`). */
+const suggesting = /\b(?:known|allowed|valid|accepted|expected|available|supported|permitted|open|active|use|try)\b/gi;
+
+/** Label lines of feedback that list values to use, each item under the label's name without its qualifier, singular too. */
+function scanSuggestions(text: string, add: (key: string, value: unknown) => void): void {
+  scanLines(text, (label, value) => {
+    if (!label.match(suggesting) || typeof value !== 'string') return;
+    const name = label.replace(suggesting, '');
+    for (const item of value.split(/\s*,\s*|\s+or\s+|\s*\|\s*/)) {
+      const clean = item.replace(/^["'`]|["'`.]$/g, '');
+      if (!clean) continue;
+      add(name, clean);
+      add(name.replace(/(?:ies)$/i, 'y').replace(/s$/i, ''), clean);
+    }
+  });
+}
+
+type Index = Map<string, unknown[]>;
+
+function indexer(byName: Index): (key: string, value: unknown) => void {
+  return (key, value) => {
     const name = normaliseName(key);
     if (!name) return;
     const list = byName.get(name);
     if (list) list.push(value);
     else byName.set(name, [value]);
   };
-  scanJson(text, add);
-  scanLines(text, add);
+}
+
+/** Exact normalised matches, then close ones (one name ends with the other). */
+function find(byName: Index, wanted: string): unknown[] {
+  const exact = byName.get(wanted) ?? [];
+  const close: unknown[] = [];
+  for (const [key, values] of byName) {
+    if (key === wanted || Math.min(key.length, wanted.length) < 4) continue;
+    if (key.endsWith(wanted) || wanted.endsWith(key)) close.push(...values);
+  }
+  return [...exact, ...close];
+}
+
+/** Whether a scalar `value` is quoted in `text` as a whole word. */
+function mentioned(value: unknown, text: string): boolean {
+  if (text === '' || (typeof value !== 'string' && typeof value !== 'number') || String(value).trim() === '') return false;
+  const escaped = String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|[^A-Za-z0-9])${escaped}(?:$|[^A-Za-z0-9])`).test(text);
+}
+
+/**
+ * Indexes the values in a prompt text. Feedback on a rejected answer (a
+ * `<previous_attempt_rejected>` or `<…error…>` block) is read the way a model
+ * reads it: values it lists as known or allowed come first, and a value it
+ * names (the one rejected) is tried only after every other candidate.
+ * @example
+ * collectPromptValues('Vendor ID: V-1001').lookup('vendorId'); // ['V-1001']
+ * collectPromptValues('Vendor ID: V-0042\n<error>unknown vendor id V-0042; known vendor ids: V-1001</error>').lookup('vendorId'); // ['V-1001', 'V-0042']
+ */
+export function collectPromptValues(text: string): PromptValues {
+  const byName: Index = new Map();
+  const suggested: Index = new Map();
+  const feedback: string[] = [];
+  const rest = text.replace(feedbackBlock, (_block, _tag, inner: string) => {
+    feedback.push(inner);
+    return '\n';
+  });
+  scanJson(rest, indexer(byName));
+  scanLines(rest, indexer(byName));
+  for (const inner of feedback) scanSuggestions(inner, indexer(suggested));
+  const rejectedText = feedback.join('\n');
   return {
     lookup(name: string): unknown[] {
       const wanted = normaliseName(name);
       if (!wanted) return [];
-      const exact = byName.get(wanted) ?? [];
-      const close: unknown[] = [];
-      for (const [key, values] of byName) {
-        if (key === wanted || Math.min(key.length, wanted.length) < 4) continue;
-        if (key.endsWith(wanted) || wanted.endsWith(key)) close.push(...values);
-      }
-      return [...exact, ...close];
+      const advised = find(suggested, wanted);
+      const candidates = [...advised, ...find(byName, wanted)];
+      const fresh = candidates.filter((v) => advised.includes(v) || !mentioned(v, rejectedText));
+      return [...new Set([...fresh, ...candidates])];
     },
   };
 }

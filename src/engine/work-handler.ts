@@ -55,7 +55,7 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
   run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
   if (run.phaseOf(id) === 'running') {
     run.prepared.set(attemptKey(run, id), prepared);
-    run.note({ ...run.where(id), event: 'started', data: { projectedTokens: prepared.projectedTokens } });
+    run.note({ ...run.where(id), event: 'started', data: { projectedTokens: prepared.projectedTokens, ...(prepared.feedback ? { feedback: prepared.feedback } : {}) } });
     if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
     await run.commit();
     crashPoint('step-started');

@@ -1,6 +1,6 @@
 /** `claude`: Claude fills the input of one named tool (forced `tool_choice`), then the tool runs. */
 import { z } from 'zod';
-import { Breaker, common, modelCall } from '../definition/fields.js';
+import { Breaker, common, modelCall, RetryOn } from '../definition/fields.js';
 import { workHandler } from '../engine/work-handler.js';
 import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
@@ -11,6 +11,7 @@ import { stepRunOf } from '../compile/context.js';
 export const ClaudeStep = z.strictObject({
   ...common,
   breaker: Breaker.optional(),
+  retryOn: RetryOn.optional(),
   claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
 });
 

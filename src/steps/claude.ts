@@ -1,7 +1,9 @@
 /**
  * `claude` step: Claude fills the input of one named tool (forced
  * `tool_choice`), the tool's zod schema validates it, then the tool runs.
- * An invalid input is a retryable failure whose message is fed back.
+ * An invalid input is a retryable failure whose message is fed back; so is
+ * an error the tool throws, unless it says `retryable: false` or the step's
+ * `retryOn` does not list it (src/steps/tool-retry.ts).
  */
 import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
@@ -13,6 +15,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
+import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 function toolOf(env: StepEnv) {
@@ -69,7 +72,8 @@ export const claudeStep: StepExecutor = {
     const result = await invokeTool(env, tool, valid.value);
     const latencyMs = call.latencyMs + (Date.now() - started);
     if (!result.ok) {
-      return { ok: false, error: result.error, retryable: result.retryable, input: valid.value, usage: call.usage, latencyMs, fingerprint };
+      const retryable = toolErrorRetryable(result.thrown, toolOf(env).step.retryOn, result.retryable);
+      return { ok: false, error: result.error, retryable, input: valid.value, usage: call.usage, latencyMs, fingerprint };
     }
     return { ok: true, output: result.output, input: valid.value, usage: call.usage, latencyMs, fingerprint };
   },

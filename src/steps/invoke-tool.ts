@@ -10,9 +10,18 @@ import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 
+/** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
+export interface ThrownError {
+  readonly message: string;
+  readonly name?: string;
+  readonly code?: string;
+  readonly reason?: string;
+  readonly retryable?: boolean;
+}
+
 export type ToolResult =
   | { readonly ok: true; readonly output: unknown; readonly input: unknown }
-  | { readonly ok: false; readonly error: StepFailure; readonly retryable: boolean };
+  | { readonly ok: false; readonly error: StepFailure; readonly retryable: boolean; readonly thrown?: ThrownError };
 
 /** Formats zod issues as `path: message` lines, a few at most. */
 export function describeIssues(error: z.ZodError, limit = 5): string {
@@ -50,8 +59,20 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const retryable = !(error instanceof Error && (error as { retryable?: unknown }).retryable === false);
-    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${message}` }, retryable };
+    const thrown = thrownError(error);
+    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${thrown.message}` }, retryable: thrown.retryable !== false, thrown };
   }
+}
+
+/** Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. */
+export function thrownError(error: unknown): ThrownError {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const fields = error as Error & { code?: unknown; reason?: unknown; retryable?: unknown };
+  return {
+    message: error.message,
+    name: error.name,
+    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}),
+    ...(typeof fields.retryable === 'boolean' ? { retryable: fields.retryable } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
 import { scopeOf } from './types.js';
+import { feedbackFor } from './feedback.js';
 
 export interface ModelStepSpec {
   readonly prompt: string;
@@ -50,7 +51,7 @@ export async function prepareModelStep(
     const value = await evaluateMapping(compileMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
-  const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
+  const feedback = feedbackFor(env.context.lastError);
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
     context: values,
@@ -67,7 +68,7 @@ export async function prepareModelStep(
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
-  return { request, ...projectCall(toolCallParams(request)) };
+  return { request, ...projectCall(toolCallParams(request)), ...(feedback ? { feedback } : {}) };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface PreparedStep {
   readonly toolInput?: unknown;
   readonly projectedTokens: number;
   readonly projectedUsd: number;
+  /** What the prompt tells Claude about the previous attempt's failure, journaled with the attempt. */
+  readonly feedback?: string;
 }
 
 export type StepOutcome =

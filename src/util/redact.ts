@@ -44,3 +44,31 @@ export function urlPassword(url: string): { start: number; end: number; text: st
   if (colon < 0 || colon >= at) return null;
   return { start: colon + 1, end: at, text: url.slice(colon + 1, at) };
 }
+
+/** `password: x`, `api_key=x`, `token=x`, `Authorization: Bearer x`: the name and separator stay, the value goes. */
+const namedSecret =
+  /\b((?:api[_-]?key|apikey|access[_-]?key|secret[_-]?key|client[_-]?secret|secret|access[_-]?token|auth[_-]?token|refresh[_-]?token|token|password|passwd|pwd|authorization|x-api-key)["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?[^\s"'`,;]+/gi;
+/** Credentials recognisable by their shape alone. */
+const shapedSecrets: readonly RegExp[] = [
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g, // bearer tokens
+  /\b(?:sk|pk|rk)[-_](?:ant-|live_|test_|proj-)?[A-Za-z0-9_-]{16,}/g, // Anthropic, OpenAI, Stripe keys
+  /\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{20,}/g, // GitHub tokens
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, // Slack tokens
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, // JWTs
+];
+
+/**
+ * {@link redactSecrets}, plus anything that looks like a key, token or
+ * password: named values (`password: x`, `api_key=x`, `Authorization: Bearer x`)
+ * and credentials recognisable by shape (`sk-ant-…`, `ghp_…`, `AKIA…`, JWTs).
+ * For text that leaves the process, such as a tool error fed back to the model.
+ *
+ * @example
+ * redactCredentials('login failed: password=hunter2 at https://svc:pw@erp/api'); // 'login failed: password=*** at https://svc:***@erp/api'
+ */
+export function redactCredentials(text: string): string {
+  let out = redactSecrets(text).replace(namedSecret, (_match, name: string) => `${name}***`);
+  for (const shape of shapedSecrets) out = out.replace(shape, '***');
+  return out;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fillFromSchema } from '../../src/emulator/index.js';
+import { collectPromptValues } from '../../src/emulator/prompt-values.js';
 import { seededRandom, type Random } from '../../src/util/random.js';
 import { Ajv } from './helpers.js';
 
@@ -211,5 +212,35 @@ describe('fillFromSchema', () => {
   it('is deterministic for a given random', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'array', items: { type: 'number' } } } };
     expect(fillFromSchema(schema, '', seededRandom(9))).toEqual(fillFromSchema(schema, '', seededRandom(9)));
+  });
+});
+
+describe('reading feedback on a rejected answer', () => {
+  const schema = z.toJSONSchema(z.object({ vendorId: z.string().regex(/^V-\d{4}$/), memo: z.string() })) as Record<string, unknown>;
+
+  it('uses the values the feedback lists as known, and only those values where its label names the property', () => {
+    const prompt = [
+      'Vendor ID: V-0042',
+      'Memo: rush order',
+      '<previous_attempt_rejected>',
+      'The tool failed: create_po: unknown vendor id V-0042; known vendor ids: V-1001, V-1002',
+      '</previous_attempt_rejected>',
+    ].join('\n');
+    expect(collectPromptValues(prompt).lookup('vendorId')).toEqual(['V-1001', 'V-1002', 'V-0042']);
+    expect(fillFromSchema(schema, prompt, seededRandom(1))).toEqual({ vendorId: 'V-1001', memo: 'rush order' });
+  });
+
+  it('tries a candidate the feedback names after every other one, and keeps it when nothing else fits', () => {
+    const context = '{"vendors": [{"vendorId": "V-0042"}, {"vendorId": "V-2001"}]}';
+    const rejected = `${context}\n<previous_attempt_rejected>\nThe tool failed: vendor V-0042 is blocked\n</previous_attempt_rejected>`;
+    expect(collectPromptValues(context).lookup('vendorId')).toEqual(['V-0042', 'V-2001']);
+    expect(collectPromptValues(rejected).lookup('vendorId')).toEqual(['V-2001', 'V-0042']);
+    expect(collectPromptValues('Vendor ID: V-0042\n<error>vendor V-0042 is blocked</error>').lookup('vendorId')).toEqual(['V-0042']);
+  });
+
+  it('does not take the lines of an invalid-input message as values', () => {
+    const prompt = 'Memo: rush order\n<previous_attempt_rejected>\nthe input was invalid: memo: Too long; vendorId: Invalid string\n</previous_attempt_rejected>';
+    expect(collectPromptValues(prompt).lookup('memo')).toEqual(['rush order']);
+    expect(collectPromptValues(prompt).lookup('vendorId')).toEqual([]);
   });
 });

@@ -117,6 +117,20 @@ describe('claude step', () => {
     });
   });
 
+  it('feeds the error the tool threw on the previous attempt back, prefixed, and records it on the prepared attempt', async () => {
+    await withModel({ seed: 1 }, async ({ model }) => {
+      const { tool } = recordingTool('record_invoice', invoiceInput);
+      const message = 'record_invoice: unknown vendor id V-0042';
+      const e = env({ workflow, stepId: 'extract', tools: [tool], model, attempt: 2, context: context({ active: { extract: { attempt: 2, retryAt: null, enteredAt: 0 } }, lastError: { kind: 'tool_error', message } }) });
+      const prepared = await claudeStep.prepare(e);
+      expect(prepared.request!.prompt).toContain(`<previous_attempt_rejected>\nThe tool failed: ${message}\nFix these problems in your answer.\n</previous_attempt_rejected>`);
+      expect(prepared.feedback).toBe(`The tool failed: ${message}`);
+      // A timeout holds nothing Claude could correct: no feedback.
+      const timedOut = env({ workflow, stepId: 'extract', tools: [tool], model, context: context({ lastError: { kind: 'timeout', message: 'took 30s' } }) });
+      expect((await claudeStep.prepare(timedOut)).feedback).toBeUndefined();
+    });
+  });
+
   it('doubles max_tokens on the attempt after a max_tokens stop', async () => {
     await withModel({ seed: 1 }, async ({ model }) => {
       const { tool } = recordingTool('record_invoice', invoiceInput);

@@ -1,0 +1,34 @@
+/**
+ * What a model step is told on a retry about its previous attempt: the
+ * validation error of an invalid input, or the error the tool threw on a
+ * well-formed one, with anything that looks like a credential stripped and the
+ * whole bounded, because tool errors are written for logs, not for prompts.
+ */
+import type { RunContext } from '../compile/context.js';
+import { redactCredentials } from '../util/redact.js';
+
+/** The longest feedback sent, in characters, marker included. */
+export const MAX_FEEDBACK_CHARS = 1000;
+
+/** Cuts `text` to `max` characters, ending with a marker that says how much was cut. */
+export function boundText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let keep = max;
+  for (let i = 0; i < 3; i++) keep = max - `…[trimmed ${text.length - keep} chars]`.length;
+  return `${text.slice(0, keep)}…[trimmed ${text.length - keep} chars]`;
+}
+
+/**
+ * The feedback for the attempt after `lastError`, or undefined when the last
+ * failure holds nothing Claude could correct (a timeout, a model error).
+ *
+ * @example
+ * feedbackFor({ kind: 'tool_error', message: 'create_po: unknown vendor id V-0042' });
+ * // 'The tool failed: create_po: unknown vendor id V-0042'
+ */
+export function feedbackFor(lastError: RunContext['lastError']): string | undefined {
+  if (!lastError) return undefined;
+  if (lastError.kind === 'invalid_data') return boundText(redactCredentials(lastError.message), MAX_FEEDBACK_CHARS);
+  if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, MAX_FEEDBACK_CHARS);
+  return undefined;
+}
