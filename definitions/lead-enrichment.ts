@@ -49,7 +49,7 @@ export default defineWorkflow({
       claude: {
         tool: 'score_lead',
         prompt: 'Score this lead for a B2B analytics product: bigger companies in manufacturing score higher.',
-        context: { company: '{% $steps.company.output %}' },
+        context: { company: { value: '{% $steps.company.output %}', maxTokens: 300 } },
         maxTokens: 300,
       },
       next: 'save',

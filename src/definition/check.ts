@@ -2,7 +2,8 @@
  * Semantic checks of a definition that passed the schema: transitions name
  * existing steps, every step can finish, no cycle is made of choice steps
  * alone, expressions parse and every `$steps.<id>` they read names a step,
- * waits that time out have somewhere to go. Errors and warnings use the same located format.
+ * waits that time out have somewhere to go, no `context:` value passes a
+ * whole unbounded output on uncut. Errors and warnings use the same located format.
  *
  * Routing rule: a step of a flowing kind (`claude`, `analyze`, `tool`) without
  * `next` goes to the step listed right after it (see {@link nextStep}); the
@@ -18,6 +19,7 @@ import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
 import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
+import { unboundedContextFindings } from './context-bounds.js';
 import { didYouMean } from './suggest.js';
 
 /** What {@link checkWorkflow} found; only `errors` make a definition invalid. */
@@ -72,6 +74,7 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   }
 
   errors.push(...unknownStepRefs(expressions, ids));
+  warnings.push(...unboundedContextFindings(workflow));
 
   const reach = reachFindings(workflow, startStep(workflow), all.filter((edge) => workflow.steps[edge.to]), broken);
   errors.push(...reach.errors);

@@ -89,10 +89,28 @@ export const common = {
   timeout: Duration.optional().describe('Time allowed for one attempt'),
 };
 
+/** What the `<progress>` block of a model step's prompt says about earlier steps. */
+export const Summary = z
+  .enum(['none', 'ids', 'outputs'])
+  .describe('The <progress> block of the prompt: outputs (default) = recent steps with up to 4 scalar outputs, ids = step ids and outcomes only, none = no block');
+
+/** A `context:` value cut to a token bound in the prompt. */
+export const BoundedContext = z.strictObject({
+  value: Mapping,
+  maxTokens: z.number().int().positive().describe('Tokens of this value the prompt may hold; past it the text is cut and ends with …[trimmed N tokens]'),
+});
+
+/** One `context:` value: a mapping, or `{ value, maxTokens }` to bound it. */
+export const ContextEntry = z.union([BoundedContext, Mapping]);
+
 /** Fields of a step that calls the model (claude, analyze). */
 export const modelCall = {
   prompt: z.string().min(1).describe('Instructions for this step'),
-  context: z.record(z.string(), Mapping).optional().describe('The values this step sees; nothing else from the run is sent'),
+  context: z
+    .record(z.string(), ContextEntry)
+    .optional()
+    .describe('The run data this step sees, each value a mapping or { value, maxTokens }; no other run data is sent but the <progress> block (see summary)'),
+  summary: Summary.optional().describe('The <progress> block of this step (default: the workflow\'s summary, else outputs)'),
   system: z.string().optional(),
   model: z.string().optional().describe('Model for this step (default: workflow model)'),
   maxTokens: z.number().int().positive().optional().describe('max_tokens of this step\'s model call'),
@@ -103,3 +121,10 @@ export type Duration = z.infer<typeof Duration>;
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export type Budget = z.infer<typeof Budget>;
 export type Breaker = z.infer<typeof Breaker>;
+export type Summary = z.infer<typeof Summary>;
+export type BoundedContext = z.infer<typeof BoundedContext>;
+
+/** Whether a `context:` value is the `{ value, maxTokens }` form. */
+export function isBoundedContext(entry: unknown): entry is BoundedContext {
+  return BoundedContext.safeParse(entry).success;
+}

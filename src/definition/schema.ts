@@ -6,7 +6,7 @@
  * `kindOf(step)` from the registry.
  */
 import { z } from 'zod';
-import { Breaker, Budget, Duration, Limits, RetryPolicy, StepId } from './fields.js';
+import { Breaker, Budget, Duration, Limits, RetryPolicy, StepId, Summary } from './fields.js';
 import { ClaudeStep } from '../kinds/claude.js';
 import { AnalyzeStep } from '../kinds/analyze.js';
 import { ToolStep } from '../kinds/tool.js';
@@ -28,6 +28,7 @@ export const Workflow = z.strictObject({
   tools: z.union([z.string(), z.array(z.string())]).optional().describe('Module(s) exporting defineTool() tools, relative to this file'),
   model: z.string().optional().describe('Default model (default claude-sonnet-4-6)'),
   maxTokens: z.number().int().positive().optional().describe('Default max_tokens per model call (default 1024)'),
+  summary: Summary.optional().describe('Default <progress> block of model steps (default outputs)'),
   budget: Budget.optional(),
   retry: RetryPolicy.optional(),
   limits: Limits.optional(),

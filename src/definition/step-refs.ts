@@ -18,17 +18,18 @@ interface AstNode {
   readonly type?: string;
   readonly value?: unknown;
   readonly steps?: readonly AstNode[];
+  readonly stages?: readonly unknown[];
 }
 
-/** The step ids an expression reads as `$steps.<id>`; none for an expression that does not parse. */
-export function stepReferences(expression: string): string[] {
+/** Every `$steps.<id>…` path of an expression, as its AST steps; none for an expression that does not parse. */
+function stepPaths(expression: string): Array<readonly AstNode[]> {
   let ast: unknown;
   try {
     ast = compileExpression(expression).evaluator.ast();
   } catch {
     return [];
   }
-  const found: string[] = [];
+  const found: Array<readonly AstNode[]> = [];
   const stack: unknown[] = [ast];
   const seen = new Set<object>();
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
@@ -39,11 +40,32 @@ export function stepReferences(expression: string): string[] {
       continue;
     }
     const n = node as AstNode;
-    const [head, name] = n.type === 'path' ? (n.steps ?? []) : [];
-    if (head?.type === 'variable' && head.value === 'steps' && name?.type === 'name' && typeof name.value === 'string') found.push(name.value);
+    const steps = n.type === 'path' ? (n.steps ?? []) : [];
+    const [head, name] = steps;
+    if (head?.type === 'variable' && head.value === 'steps' && name?.type === 'name' && typeof name.value === 'string') found.push(steps);
     stack.push(...Object.values(node));
   }
-  return [...new Set(found)];
+  return found;
+}
+
+/** The step ids an expression reads as `$steps.<id>`; none for an expression that does not parse. */
+export function stepReferences(expression: string): string[] {
+  return [...new Set(stepPaths(expression).map((steps) => String(steps[1]?.value)))];
+}
+
+/**
+ * The step ids whose whole output an expression reads: `$steps.<id>.output`
+ * with no field, index or filter after it.
+ *
+ * @example
+ * wholeOutputReferences('$steps.find.output');      // ['find']
+ * wholeOutputReferences('$steps.find.output.name'); // []
+ */
+export function wholeOutputReferences(expression: string): string[] {
+  const whole = stepPaths(expression).filter(
+    (steps) => steps.length === 3 && steps[2]?.type === 'name' && steps[2].value === 'output' && !(steps[2].stages?.length),
+  );
+  return [...new Set(whole.map((steps) => String(steps[1]?.value)))];
 }
 
 /**

@@ -5,6 +5,10 @@
  */
 import type { RunContext, TrailEntry } from '../compile/context.js';
 import { countTokens } from './tokens.js';
+import { renderContextValue } from './trim.js';
+
+/** What the `<progress>` block holds: `outputs` (recent steps with key outputs), `ids` (ids and outcomes only), `none` (no block). */
+export type SummaryMode = 'none' | 'ids' | 'outputs';
 
 export interface PromptParts {
   readonly instructions: string;
@@ -55,18 +59,21 @@ function outcomes(entries: readonly TrailEntry[]): string {
 
 /**
  * A compact structured summary of the steps completed before the current one:
- * bounded whatever the length of the run, so tokens per step stay flat. For
+ * bounded whatever the length of the run, so tokens per step stay flat. The
+ * `mode` (a step's `summary:`) leaves the outputs out (`ids`) or the whole
+ * block (`none`). For
  * a summary written by Claude, add an `analyze` step that condenses earlier
  * outputs and declare its output in later steps' `context:`.
  */
-export function summarize(context: RunContext, current: string, limits: SummaryLimits = defaultSummaryLimits): string {
+export function summarize(context: RunContext, current: string, limits: SummaryLimits = defaultSummaryLimits, mode: SummaryMode = 'outputs'): string {
+  if (mode === 'none') return '';
   const done = context.trail.filter((e: TrailEntry) => e.endedAt !== null && !(e.id === current && e.status === 'running'));
   const shown = done.slice(-(limits.steps + limits.detailed));
   const older = done.slice(0, done.length - shown.length);
   const lines: string[] = [];
   if (older.length > 0) lines.push(`(${older.length} earlier steps: ${outcomes(older)})`);
   shown.forEach((entry, index) => {
-    const detailed = index >= shown.length - limits.detailed;
+    const detailed = mode === 'outputs' && index >= shown.length - limits.detailed;
     const outputs = detailed ? keyOutputs(context.steps[entry.id]?.output, limits) : '';
     lines.push(`- ${entry.id}: ${entry.status}${outputs ? ` — ${outputs}` : ''}`);
   });
@@ -81,8 +88,7 @@ export function summarize(context: RunContext, current: string, limits: SummaryL
 export function buildPrompt(parts: PromptParts): string {
   const sections = [`<instructions>\n${parts.instructions.trim()}\n</instructions>`];
   const values = Object.entries(parts.context).map(([key, value]) => {
-    const text = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
-    return `<${key}>\n${text}\n</${key}>`;
+    return `<${key}>\n${renderContextValue(value)}\n</${key}>`;
   });
   if (values.length > 0) sections.push(`<context>\n${values.join('\n')}\n</context>`);
   if (parts.summary) sections.push(`<progress>\n${parts.summary}\n</progress>`);

@@ -5,16 +5,18 @@
  * punctuation one per 2 characters: about 1.3 tokens per English word and
  * one per 3 to 4 characters of JSON, close to Claude's tokenizer.
  */
-const pieces = /[A-Za-z]+|\d+|[^\sA-Za-z\d]+/g;
+/** The pieces the counter reads: letter runs, digit runs, punctuation runs; whitespace is free. */
+export const tokenPieces = /[A-Za-z]+|\d+|[^\sA-Za-z\d]+/g;
+
+/** Characters per token of a piece: 3 for digits, 5 for letters, 2 for punctuation. */
+export function charsPerToken(piece: string): number {
+  const code = piece.charCodeAt(0);
+  return code >= 48 && code <= 57 ? 3 : /[A-Za-z]/.test(piece[0] ?? '') ? 5 : 2;
+}
 
 export function countTokens(text: string): number {
   let tokens = 0;
-  for (const match of text.matchAll(pieces)) {
-    const piece = match[0];
-    const code = piece.charCodeAt(0);
-    const per = code >= 48 && code <= 57 ? 3 : /[A-Za-z]/.test(piece[0] ?? '') ? 5 : 2;
-    tokens += Math.ceil(piece.length / per);
-  }
+  for (const match of text.matchAll(tokenPieces)) tokens += Math.ceil(match[0].length / charsPerToken(match[0]));
   return tokens;
 }
 

@@ -6,7 +6,10 @@ import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams } from '../model/call.js';
-import { buildPrompt, summarize } from '../model/prompt.js';
+import { buildPrompt, defaultSummaryLimits, summarize, type SummaryMode } from '../model/prompt.js';
+import { renderContextValue, trimToTokens } from '../model/trim.js';
+import { isBoundedContext } from '../definition/fields.js';
+import type { Scope } from '../expr/index.js';
 import { budgetAllows } from '../policy/budget.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
@@ -21,6 +24,7 @@ export interface ModelStepSpec {
   readonly model?: string | undefined;
   readonly maxTokens?: number | undefined;
   readonly timeout?: number | string | undefined;
+  readonly summary?: SummaryMode | undefined;
 }
 
 /** After a `max_tokens` stop the next attempt may use twice the limit. */
@@ -44,7 +48,7 @@ export async function prepareModelStep(
   tool: ToolCallRequest['tool'],
 ): Promise<PreparedStep> {
   const scope = scopeOf(env);
-  const values = spec.context ? ((await evaluateMapping(compileMapping(spec.context), scope)) as Record<string, unknown>) : {};
+  const values = spec.context ? await contextValues(spec.context, scope) : {};
   // Prompts may hold `{% %}` templates too; plain text passes through unchanged.
   const text = async (template: string) => {
     if (!template.includes('{%')) return template;
@@ -55,7 +59,7 @@ export async function prepareModelStep(
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
     context: values,
-    summary: summarize(env.context, env.stepId),
+    summary: summarize(env.context, env.stepId, defaultSummaryLimits, spec.summary ?? env.workflow.summary ?? 'outputs'),
     ...(feedback ? { feedback } : {}),
   });
   const model = spec.model ?? env.workflow.model ?? env.model.model;
@@ -69,6 +73,19 @@ export async function prepareModelStep(
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
   return { request, ...projectCall(toolCallParams(request)), ...(feedback ? { feedback } : {}) };
+}
+
+/**
+ * The values of `context:`, evaluated against the run; a `{ value, maxTokens }`
+ * entry becomes its rendered text, cut to `maxTokens` tokens.
+ */
+async function contextValues(context: Record<string, unknown>, scope: Scope): Promise<Record<string, unknown>> {
+  const mapping = Object.fromEntries(Object.entries(context).map(([key, entry]) => [key, isBoundedContext(entry) ? entry.value : entry]));
+  const values = (await evaluateMapping(compileMapping(mapping), scope)) as Record<string, unknown>;
+  for (const [key, entry] of Object.entries(context)) {
+    if (isBoundedContext(entry)) values[key] = trimToTokens(renderContextValue(values[key]), entry.maxTokens);
+  }
+  return values;
 }
 
 /**

@@ -9,7 +9,7 @@ describe('checkWorkflow', () => {
           'id: flow',
           'steps:',
           '  find: { tool: lookup, onError: failed }',
-          '  fill: { claude: { tool: extract, prompt: Go., context: { a: "{% $steps.find.output %}" } } }',
+          '  fill: { claude: { tool: extract, prompt: Go., context: { a: "{% $steps.find.output.name %}" } } }',
           '  route:',
           '    choice:',
           '      - { when: "$steps.fill.output.total > 10", next: approve }',
@@ -133,3 +133,36 @@ function byLine(a: string, b: string): number {
   const [, lb = 0, cb = 0] = b.split(':').map(Number);
   return la - lb || ca - cb;
 }
+
+describe('context values that pass a whole output on', () => {
+  const flow = (context: string, analyze = '{ type: object, properties: { verdict: { type: string, maxLength: 40 } }, additionalProperties: false }') =>
+    yaml(
+      'id: flow',
+      'steps:',
+      '  find: { tool: lookup }',
+      `  judge: { analyze: { prompt: Judge., schema: ${analyze} } }`,
+      `  fill: { claude: { tool: extract, prompt: Go., context: ${context} } }`,
+      '  done: { final: true }',
+    );
+
+  it('warns when a context value is a whole tool output, whose size nothing bounds, without maxTokens', () => {
+    expect(issuesOf(flow('{ company: "{% $steps.find.output %}" }'))).toEqual({
+      errors: [],
+      warnings: [
+        'flow.yaml:5:69: steps.fill.claude.context.company: "{% $steps.find.output %}" puts the whole output of step "find" in the prompt, and nothing bounds its size (a tool declares no output schema); pick the fields the step needs ($steps.find.output.<field>) or bound it: { value: "{% $steps.find.output %}", maxTokens: 500 }',
+      ],
+    });
+  });
+
+  it('warns for an analyze output whose schema is unbounded, not for one bounded by maxLength and maxItems', () => {
+    expect(issuesOf(flow('{ verdict: "{% $steps.judge.output %}" }')).warnings).toEqual([]);
+    expect(issuesOf(flow('{ verdict: "{% $steps.judge.output %}" }', '{ type: object, properties: { tags: { type: array, items: { type: string, maxLength: 9 } } } }')).warnings).toEqual([
+      expect.stringContaining('steps.fill.claude.context.verdict: "{% $steps.judge.output %}" puts the whole output of step "judge" in the prompt, and nothing bounds its size (its schema has a string without maxLength or an array without maxItems)'),
+    ]);
+  });
+
+  it('does not warn for a field of an output, or a whole output with maxTokens', () => {
+    expect(issuesOf(flow('{ name: "{% $steps.find.output.name %}" }')).warnings).toEqual([]);
+    expect(issuesOf(flow('{ company: { value: "{% $steps.find.output %}", maxTokens: 300 } }')).warnings).toEqual([]);
+  });
+});
