@@ -13,6 +13,10 @@ import { countTokens } from '../../src/model/tokens.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { defineTool, type AnyTool } from '../../src/tools/define.js';
 import { harness, type Harness } from '../engine/helpers.js';
+import type { ClaudeStep } from '../../src/definition/schema.js';
+import { modelBound } from '../../src/kinds/model-bound.js';
+import { defaultSummaryLimits } from '../../src/model/prompt.js';
+import { toolInputSchema } from '../../src/tools/define.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -36,6 +40,11 @@ const score = defineTool({
 
 /** Runs a two-step workflow and returns the prompt of its `claude` step. */
 async function promptOf(workflow: Record<string, unknown>, step: Record<string, unknown>): Promise<string> {
+  return (await runOf(workflow, step)).prompt;
+}
+
+/** Runs a two-step workflow: the prompt of its `claude` step, the input tokens it was charged, the loaded definition. */
+async function runOf(workflow: Record<string, unknown>, step: Record<string, unknown>) {
   h = await harness();
   const prompts: string[] = [];
   const client = new Anthropic({
@@ -66,7 +75,8 @@ async function promptOf(workflow: Record<string, unknown>, step: Record<string, 
   const view = await engine.start(definition, { input: {} });
   expect(view.status).toBe('done');
   expect(prompts).toHaveLength(1);
-  return prompts[0]!;
+  const completed = (await engine.journal(view.runId)).find((e) => e.step === 'rate' && e.event === 'completed');
+  return { prompt: prompts[0]!, inputTokens: completed!.usage!.inputTokens, definition };
 }
 
 describe('summary: what the <progress> block holds', () => {
@@ -103,5 +113,18 @@ describe('context values bounded by maxTokens', () => {
     expect(countTokens(cut![1]!) + Number(cut![2])).toBe(countTokens(whole));
     expect(prompt).toContain('<name>\nAcme\n</name>');
     expect(prompt).toContain('<size>\n5000\n</size>');
+  });
+});
+
+describe('the worst-case bound of a model step', () => {
+  it('counts a bounded context value at its bound, so it covers the prompt sent; summary: none drops the summary cap', async () => {
+    const step = { context: { company: { value: '{% $steps.company.output %}', maxTokens: 60 } } };
+    const { inputTokens, definition } = await runOf({}, step);
+    const rate = definition.workflow.steps['rate'] as ClaudeStep;
+    const tool = { name: score.name, description: score.description, input_schema: toolInputSchema(score as unknown as AnyTool) };
+    const bound = modelBound(rate.claude, tool, definition.workflow);
+    expect(bound.inputTokens).toBeGreaterThanOrEqual(inputTokens);
+    const none = modelBound({ ...rate.claude, summary: 'none' }, tool, definition.workflow);
+    expect(bound.inputTokens - none.inputTokens).toBe(defaultSummaryLimits.maxTokens);
   });
 });
