@@ -10,6 +10,7 @@ import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { ToolError } from '../../src/errors.js';
 import { defineTool, type AnyTool } from '../../src/tools/define.js';
 import { harness, type Harness } from '../engine/helpers.js';
+import { feedbackFor } from '../../src/steps/feedback.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -145,5 +146,27 @@ describe('tool errors fed back to Claude', () => {
     expect(feedback).toMatch(/…\[trimmed \d+ chars\]$/);
     for (const secret of ['hunter2', 'sk-ant-api03-AbCdEf0123456789xyz', 'eyJhbGciOiJIUzI1NiJ9', 'Tr0ub4dor&3']) expect(feedback).not.toContain(secret);
     expect(feedback).toContain('https://svc:***@erp.example.com/api');
+  });
+});
+
+describe('feedbackFor', () => {
+  it('strips every credential shape it knows and keeps the words around them', () => {
+    const message = [
+      'refused by https://svc:hunter2@erp.example.com',
+      'password=hunter3',
+      'token: abc.def.ghi',
+      'api_key: "k-123456"',
+      'Authorization: Bearer abcdefgh12345678',
+      'used sk-ant-api03-AbCdEf0123456789xyz',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123',
+      'AKIAABCDEFGHIJKLMNOP',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+    ].join('; ');
+    const feedback = feedbackFor({ kind: 'tool_error', message: `create_po: ${message}` })!;
+    expect(feedback).toBe(
+      'The tool failed: create_po: refused by https://svc:***@erp.example.com; password=***; token: ***; api_key: "***"; Authorization: ***; used ***; ***; ***; ***',
+    );
+    expect(feedbackFor({ kind: 'model_error', message: 'overloaded' })).toBeUndefined();
+    expect(feedbackFor(null)).toBeUndefined();
   });
 });
