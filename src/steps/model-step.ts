@@ -2,7 +2,7 @@
  * The part `claude` and `analyze` steps share: evaluate the declared context,
  * build the compact prompt, and project the call's cost for the budget guard.
  */
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams } from '../model/call.js';
@@ -43,11 +43,11 @@ export async function prepareModelStep(
   tool: ToolCallRequest['tool'],
 ): Promise<PreparedStep> {
   const scope = scopeOf(env);
-  const values = spec.context ? ((await evaluateMapping(compileMapping(spec.context), scope)) as Record<string, unknown>) : {};
+  const values = spec.context ? ((await evaluateMapping(definitionMapping(spec.context), scope)) as Record<string, unknown>) : {};
   // Prompts may hold `{% %}` templates too; plain text passes through unchanged.
   const text = async (template: string) => {
     if (!template.includes('{%')) return template;
-    const value = await evaluateMapping(compileMapping(template), scope);
+    const value = await evaluateMapping(definitionMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
   const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
