@@ -28,6 +28,9 @@ export interface AttemptLimits {
   readonly abort?: AbortSignal;
 }
 
+/** Why an attempt's own listeners are let go when it has ended (a reason given, so no DOMException is built per attempt). */
+const SETTLED = 'the attempt settled';
+
 /** Waits `ms` of the clock's time without moving a manual clock (see {@link Clock.timer}). */
 function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return clock.timer ? clock.timer(ms, signal) : clock.sleep(ms, signal);
@@ -47,7 +50,8 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
   const { controller } = limits;
   if (limits.abort?.aborted) return { kind: 'aborted' };
   if (limits.cancel?.aborted) return { kind: 'cancelled' };
-  const done = new AbortController();
+  /** What lets go of the attempt's listeners and timer once it has ended. */
+  const cleanups: Array<() => void> = [];
   const ends: Array<Promise<AttemptEnd>> = [
     Promise.resolve()
       .then(run)
@@ -62,7 +66,7 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
       new Promise<AttemptEnd>((resolve) => {
         const fire = () => resolve(end);
         signal.addEventListener('abort', fire, { once: true });
-        done.signal.addEventListener('abort', () => signal.removeEventListener('abort', fire), { once: true });
+        cleanups.push(() => signal.removeEventListener('abort', fire));
       }),
     );
   };
@@ -70,17 +74,19 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
   onSignal(limits.abort, { kind: 'aborted' });
   if (limits.timeoutMs !== null) {
     const timeoutMs = limits.timeoutMs;
+    const timer = new AbortController();
+    cleanups.push(() => timer.abort(SETTLED));
     ends.push(
-      clockTimer(limits.clock, timeoutMs, done.signal).then(() => new Promise<AttemptEnd>((resolve) => {
-        if (!done.signal.aborted) resolve({ kind: 'timeout', timeoutMs });
+      clockTimer(limits.clock, timeoutMs, timer.signal).then(() => new Promise<AttemptEnd>((resolve) => {
+        if (!timer.signal.aborted) resolve({ kind: 'timeout', timeoutMs });
       })),
     );
   }
   try {
-    const end = await Promise.race(ends);
+    const end = ends.length === 1 ? await (ends[0] as Promise<AttemptEnd>) : await Promise.race(ends);
     if (end.kind !== 'outcome' && end.kind !== 'error') controller.abort(new Error(`the step attempt ended: ${end.kind}`));
     return end;
   } finally {
-    done.abort();
+    for (const cleanup of cleanups) cleanup();
   }
 }

@@ -15,7 +15,7 @@
  * every {@link COMMIT_EVERY} transitions, so progress and its journal are
  * written in bounded batches.
  */
-import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
+import { type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
 import { stepRunOf, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
@@ -34,6 +34,7 @@ import type { RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
+import { persistedSnapshot, restoreActor } from './persisted.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
@@ -121,10 +122,7 @@ export function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, opt
 async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
   const { store, clock } = deps;
   const workflow = runtime.definition.workflow;
-  const actor: Actor<typeof runtime.machine> = createActor(runtime.machine, {
-    snapshot: upgradeSnapshot(record.snapshot) as never,
-    ...(deps.inspect ? { inspect: deps.inspect } : {}),
-  });
+  const actor: Actor<typeof runtime.machine> = restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect } : {});
   actor.start();
   let current = record;
   let journal: NewJournalEntry[] = [];
@@ -152,7 +150,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       current.id,
       {
         status: status(),
-        snapshot: actor.getPersistedSnapshot(),
+        snapshot: persistedSnapshot(actor),
         ...(output !== undefined ? { output } : {}),
         failure: context().failure,
         usage: context().usage,

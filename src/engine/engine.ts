@@ -29,6 +29,7 @@ import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
+import { persistedSnapshot } from './persisted.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -241,7 +242,7 @@ export function createEngine(options: EngineOptions): Engine {
       const budget = resolveBudget(source.workflow.budget, opts.budget);
       const actor = createActor(runtime.machine, { input: { input, budget, at: now } });
       actor.start();
-      const snapshot = actor.getPersistedSnapshot();
+      const snapshot = persistedSnapshot(actor);
       actor.stop();
       const runOptions: RunOptions = {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -17,6 +17,7 @@ import type { ResolvedBudget } from '../policy/budget.js';
 import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { positionOf, type Position } from './position.js';
+import { persistedSnapshot } from './persisted.js';
 
 /** Part of a run's recorded history: journal entries, replayed until `stop.step` is entered (the event that enters it stamped `stop.at`). */
 export interface HistorySegment {
@@ -125,7 +126,7 @@ export function replayTo(
   const actor = createActor(machine, { input });
   actor.start();
   const position = () => positionOf(workflow, actor.getSnapshot());
-  const done = () => ({ snapshot: actor.getPersistedSnapshot(), context: actor.getSnapshot().context, position: position() });
+  const done = () => ({ snapshot: persistedSnapshot(actor) as ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>, context: actor.getSnapshot().context, position: position() });
   try {
     const used = new Map<string, number>();
     /** Whether sending `event` enters `step` (a new visit of it); if so, it is sent stamped `at`. */

@@ -32,6 +32,7 @@ import { StepwiseError } from '../errors.js';
 import { StepBudgetExceeded, limitSteps } from './budget.js';
 import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
+import { lookupOf, readLookup, UNANSWERED, type Lookup } from './lookup.js';
 
 /** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
 export interface Scope {
@@ -76,11 +77,13 @@ export interface CompiledExpression {
   readonly text: string;
   readonly limits: ResolvedLimits;
   readonly evaluator: jsonata.Expression;
+  /** Set when the expression is a plain lookup (`$steps.a.output.b`), read without the evaluator where that gives JSONata's answer. */
+  readonly lookup?: Lookup | null;
 }
 
 const cacheSize = 1000;
 /** Parsed expressions are immutable, so one cache per process is safe to share. */
-const cache = new Map<string, jsonata.Expression>();
+const cache = new Map<string, { readonly evaluator: jsonata.Expression; readonly lookup: Lookup | null }>();
 
 /** A JSONata error as thrown by jsonata (a plain object, not always an Error). */
 interface JsonataFailure {
@@ -109,17 +112,18 @@ export function compileExpression(source: string, limits: ExpressionLimits = {})
   const { maxSteps, maxDepth, maxResultBytes } = { ...defaultLimits, ...definedOnly(limits) };
   const resolved: ResolvedLimits = { maxSteps, maxDepth, maxResultBytes };
   const key = `${maxSteps}:${maxDepth}:${text}`;
-  let evaluator = cache.get(key);
-  if (evaluator) {
+  let parsed = cache.get(key);
+  if (parsed) {
     cache.delete(key);
   } else {
-    evaluator = parse(text, { stack: maxDepth, RegexEngine: LinearRegExp as unknown as RegExpConstructor });
+    const evaluator = parse(text, { stack: maxDepth, RegexEngine: LinearRegExp as unknown as RegExpConstructor });
     limitSteps(evaluator, maxSteps);
     replaceQuadraticBuiltins(evaluator);
+    parsed = { evaluator, lookup: lookupOf(evaluator.ast()) };
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
   }
-  cache.set(key, evaluator);
-  return { text, limits: resolved, evaluator };
+  cache.set(key, parsed);
+  return { text, limits: resolved, ...parsed };
 }
 
 /** The syntax error of `text` (or its unusable regular expression) as a message, or `null` when it parses. Never evaluates. */
@@ -162,6 +166,10 @@ function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expressio
 export async function evaluateExpression(expression: CompiledExpression, scope: Scope): Promise<unknown> {
   const { text, limits } = expression;
   const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run };
+  if (expression.lookup) {
+    const found = readLookup(expression.lookup, context);
+    if (found !== UNANSWERED) return toJson(found, text, limits.maxResultBytes);
+  }
   let value: unknown;
   try {
     value = await expression.evaluator.evaluate(context, context);

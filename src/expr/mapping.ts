@@ -114,6 +114,24 @@ export function compileMapping(value: unknown, limits: ExpressionLimits = {}, pa
   }
 }
 
+/** Compiled mappings of definition values, which never change once loaded: each is compiled once per process. */
+const compiledValues = new WeakMap<object, Mapping>();
+
+/**
+ * {@link compileMapping} with the default limits, compiled once for each
+ * object: for the values of a loaded definition (a step's `with:`, `context:`,
+ * `output:`), which are never changed after loading.
+ */
+export function definitionMapping(value: unknown): Mapping {
+  if (typeof value !== 'object' || value === null) return compileMapping(value);
+  let mapping = compiledValues.get(value);
+  if (!mapping) {
+    mapping = compileMapping(value);
+    compiledValues.set(value, mapping);
+  }
+  return mapping;
+}
+
 /**
  * Evaluates a compiled mapping against `scope`, one expression after the
  * other (each under its own time limit). Constant parts come back as fresh

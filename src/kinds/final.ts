@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DONE_STATE, FAILED_STATE } from '../compile/context.js';
 import { target } from '../compile/setup.js';
 import { Mapping } from '../definition/fields.js';
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { scopeOf } from '../steps/types.js';
 import { defineStepKind } from './types.js';
 import { ignoreOthers } from './work.js';
@@ -46,7 +46,7 @@ export const finalKind = defineStepKind<z.infer<typeof FinalStep>>({
       let output: unknown = null;
       if (step.output !== undefined) {
         try {
-          output = await evaluateMapping(compileMapping(step.output), scopeOf({ runId: run.runId, context: run.context() }));
+          output = await evaluateMapping(definitionMapping(step.output), scopeOf({ runId: run.runId, context: run.context() }));
         } catch (error) {
           // The run's own data or definition is broken: the run fails (not resumable: the same output would fail again).
           const message = `the output of final step "${id}" failed: ${(error as Error).message}`;

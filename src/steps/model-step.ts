@@ -2,7 +2,7 @@
  * The part `claude` and `analyze` steps share: evaluate the declared context,
  * build the compact prompt, and project the call's cost for the budget guard.
  */
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams } from '../model/call.js';
@@ -52,7 +52,7 @@ export async function prepareModelStep(
   // Prompts may hold `{% %}` templates too; plain text passes through unchanged.
   const text = async (template: string) => {
     if (!template.includes('{%')) return template;
-    const value = await evaluateMapping(compileMapping(template), scope);
+    const value = await evaluateMapping(definitionMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
   const feedback = feedbackFor(env.context.lastError);
@@ -79,9 +79,20 @@ export async function prepareModelStep(
  * The values of `context:`, evaluated against the run; a `{ value, maxTokens }`
  * entry becomes its rendered text, cut to `maxTokens` tokens.
  */
+/** A step's `context:` with each bounded entry replaced by its value expression, made once per definition value. */
+const contextMappings = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+
+function contextMapping(context: Record<string, unknown>): Record<string, unknown> {
+  let mapping = contextMappings.get(context);
+  if (!mapping) {
+    mapping = Object.fromEntries(Object.entries(context).map(([key, entry]) => [key, isBoundedContext(entry) ? entry.value : entry]));
+    contextMappings.set(context, mapping);
+  }
+  return mapping;
+}
+
 async function contextValues(context: Record<string, unknown>, scope: Scope): Promise<Record<string, unknown>> {
-  const mapping = Object.fromEntries(Object.entries(context).map(([key, entry]) => [key, isBoundedContext(entry) ? entry.value : entry]));
-  const values = (await evaluateMapping(compileMapping(mapping), scope)) as Record<string, unknown>;
+  const values = (await evaluateMapping(definitionMapping(contextMapping(context)), scope)) as Record<string, unknown>;
   for (const [key, entry] of Object.entries(context)) {
     if (isBoundedContext(entry)) values[key] = trimToTokens(renderContextValue(values[key]), entry.maxTokens);
   }

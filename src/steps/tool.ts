@@ -3,7 +3,7 @@
  * from the step's `with` mapping.
  */
 import type { ToolStep } from '../definition/schema.js';
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { zeroUsage } from '../run/types.js';
 import { StepwiseError } from '../errors.js';
@@ -15,7 +15,7 @@ import { scopeOf } from './types.js';
 export const toolStep: StepExecutor = {
   async prepare(env) {
     const step = env.workflow.steps[env.stepId] as ToolStep;
-    const toolInput = step.with === undefined ? {} : await evaluateMapping(compileMapping(step.with), scopeOf(env));
+    const toolInput = step.with === undefined ? {} : await evaluateMapping(definitionMapping(step.with), scopeOf(env));
     return { request: null, toolInput, projectedTokens: 0, projectedUsd: 0 };
   },
 

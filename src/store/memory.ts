@@ -1,7 +1,9 @@
 /**
  * The in-memory store: the reference implementation of {@link Store}, for
- * tests and one-off runs. Values are deep-copied in and out with
- * `structuredClone`, so callers never share objects with stored state.
+ * tests and one-off runs. A run's JSON parts (input, output, failure, usage,
+ * snapshot, options) and its journal entries are kept as JSON text, as the SQL
+ * stores keep them: written once per commit, parsed when read, so callers
+ * never share objects with stored state and values follow JSON's rules.
  */
 import { RunNotFoundError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunRecord } from '../run/types.js';
@@ -9,33 +11,47 @@ import { byUpdatedAt, journalPayload } from './rows.js';
 import { isRunnable } from './runnable.js';
 import { ConflictError, LeaseLostError, type ClaimOptions, type Store } from './types.js';
 
+type JsonField = 'input' | 'output' | 'failure' | 'usage' | 'snapshot' | 'options';
+
 interface Slot {
-  run: RunRecord;
-  journal: JournalEntry[];
+  /** The record's plain fields; its definition is shared (stored records never change their definition). */
+  head: Omit<RunRecord, JsonField>;
+  /** The record's JSON fields as text. */
+  json: Record<JsonField, string>;
+  /** Journal entries as JSON text, in order. */
+  journal: string[];
 }
 
-/**
- * A record handed out: its mutable parts copied, its definition shared (stored
- * records never change their definition, and records are read-only to callers).
- */
-function copyOut(run: RunRecord): RunRecord {
-  const { definition, ...rest } = run;
-  return { ...structuredClone(rest), definition };
+const text = (value: unknown): string => JSON.stringify(value ?? null);
+
+function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
+  return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: text(run.snapshot), options: text(run.options) };
 }
 
-function toEntry(runId: string, seq: number, entry: NewJournalEntry): JournalEntry {
+/** A record read out of its slot: fresh objects every time. */
+function readRun(slot: Slot): RunRecord {
+  const { json } = slot;
+  return {
+    ...slot.head,
+    input: JSON.parse(json.input),
+    output: JSON.parse(json.output),
+    failure: JSON.parse(json.failure),
+    usage: JSON.parse(json.usage),
+    snapshot: JSON.parse(json.snapshot),
+    options: JSON.parse(json.options) ?? {},
+  };
+}
+
+function headOf(run: RunRecord): Omit<RunRecord, JsonField> {
+  const { input: _i, output: _o, failure: _f, usage: _u, snapshot: _s, options: _p, ...head } = run;
+  return head;
+}
+
+function toEntry(runId: string, seq: number, entry: NewJournalEntry): string {
   const { step, visit, attempt, event, at } = entry;
-  return structuredClone({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
+  return JSON.stringify({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
 }
 
-/**
- * Creates an empty in-memory store. Nothing survives the process; `migrate()`
- * has nothing to do.
- *
- * @example
- * const store = createMemoryStore();
- * const engine = createEngine({ store, tools, model });
- */
 export function createMemoryStore(): Store {
   const runs = new Map<string, Slot>();
   const shared = new Map<string, unknown>();
@@ -52,88 +68,95 @@ export function createMemoryStore(): Store {
 
     async create(run, journal) {
       const existing = runs.get(run.id);
-      if (existing) return { run: structuredClone(existing.run), created: false };
-      const stored: RunRecord = structuredClone({ ...run, output: run.output ?? null });
-      runs.set(run.id, { run: stored, journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)) });
-      return { run: structuredClone(stored), created: true };
+      if (existing) return { run: readRun(existing), created: false };
+      const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)) };
+      runs.set(run.id, stored);
+      return { run: readRun(stored), created: true };
     },
 
     async get(runId) {
       const found = runs.get(runId);
-      return found ? copyOut(found.run) : null;
+      return found ? readRun(found) : null;
     },
 
     async list(filter = {}) {
       const statuses = filter.status;
       const matching = [...runs.values()]
-        .map((s) => s.run)
-        .filter((run) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)))
-        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return structuredClone(filter.limit === undefined ? matching : matching.slice(0, filter.limit));
+        .filter(({ head: run }) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)))
+        .sort(({ head: a }, { head: b }) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map(readRun);
     },
 
     async commit(runId, patch, journal, expectRevision, owner) {
       const current = slot(runId);
-      if (owner !== undefined && current.run.lease?.owner !== owner) throw new LeaseLostError(runId, owner, current.run.lease?.owner ?? null);
-      if (expectRevision !== undefined && current.run.revision !== expectRevision) {
-        throw new ConflictError(runId, expectRevision, current.run.revision);
+      const head = current.head;
+      if (owner !== undefined && head.lease?.owner !== owner) throw new LeaseLostError(runId, owner, head.lease?.owner ?? null);
+      if (expectRevision !== undefined && head.revision !== expectRevision) {
+        throw new ConflictError(runId, expectRevision, head.revision);
       }
-      // Only what the patch brings is copied; the rest of the stored record (its definition above all) never changes.
-      const next: RunRecord = {
-        ...current.run,
-        status: patch.status,
-        snapshot: structuredClone(patch.snapshot ?? null),
-        output: patch.output === undefined ? current.run.output : structuredClone(patch.output),
-        failure: structuredClone(patch.failure),
-        usage: { ...patch.usage },
-        wakeAt: patch.wakeAt,
-        options: patch.options ? structuredClone(patch.options) : current.run.options,
-        updatedAt: Date.now(),
-        revision: current.run.revision + 1,
+      // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own values.
+      const snapshot = patch.snapshot ?? null;
+      const json = {
+        ...current.json,
+        snapshot: text(snapshot),
+        failure: text(patch.failure),
+        usage: text(patch.usage),
+        ...(patch.output !== undefined ? { output: text(patch.output) } : {}),
+        ...(patch.options ? { options: text(patch.options) } : {}),
       };
+      const next: Slot['head'] = { ...head, status: patch.status, wakeAt: patch.wakeAt, updatedAt: Date.now(), revision: head.revision + 1 };
       const base = current.journal.length;
       const entries = journal.map((entry, i) => toEntry(runId, base + i + 1, entry));
-      current.run = next;
+      current.head = next;
+      current.json = json;
       current.journal.push(...entries);
-      return copyOut(next);
+      return {
+        ...next,
+        input: JSON.parse(json.input),
+        snapshot,
+        output: patch.output === undefined ? JSON.parse(json.output) : patch.output,
+        failure: patch.failure,
+        usage: { ...patch.usage },
+        options: patch.options ?? (JSON.parse(json.options) ?? {}),
+      };
     },
 
     async journal(runId) {
-      return structuredClone(runs.get(runId)?.journal ?? []);
+      return (runs.get(runId)?.journal ?? []).map((entry) => JSON.parse(entry) as JournalEntry);
     },
 
     async claim({ owner, now, leaseMs, limit, exclude = [] }: ClaimOptions) {
-      const due = [...runs.values()].filter((s) => isRunnable(s.run, now) && !exclude.includes(s.run.id)).sort((a, b) => byUpdatedAt(a.run, b.run));
+      const due = [...runs.values()].filter((s) => isRunnable(s.head, now) && !exclude.includes(s.head.id)).sort((a, b) => byUpdatedAt(a.head, b.head));
       return due.slice(0, Math.max(0, limit)).map((s) => {
-        s.run = { ...s.run, lease: { owner, until: now + leaseMs } };
-        return structuredClone(s.run);
+        s.head = { ...s.head, lease: { owner, until: now + leaseMs } };
+        return readRun(s);
       });
     },
 
     async renew(runId, owner, until) {
       const found = runs.get(runId);
-      if (!found || found.run.lease?.owner !== owner) return false;
-      found.run = { ...found.run, lease: { owner, until } };
+      if (!found || found.head.lease?.owner !== owner) return false;
+      found.head = { ...found.head, lease: { owner, until } };
       return true;
     },
 
     async acquire(runId, owner, now, leaseMs, replacing) {
       const found = runs.get(runId);
-      const lease = found?.run.lease;
+      const lease = found?.head.lease;
       if (!found || (lease && lease.until >= now && lease.owner !== owner && lease.owner !== replacing)) return false;
-      found.run = { ...found.run, lease: { owner, until: now + leaseMs } };
+      found.head = { ...found.head, lease: { owner, until: now + leaseMs } };
       return true;
     },
 
     async release(runId, owner) {
       const found = runs.get(runId);
-      if (found && found.run.lease?.owner === owner) found.run = { ...found.run, lease: null };
+      if (found && found.head.lease?.owner === owner) found.head = { ...found.head, lease: null };
     },
 
     async prune({ olderThan, statuses }) {
       let count = 0;
       for (const [id, s] of runs) {
-        if (s.run.updatedAt < olderThan && statuses.includes(s.run.status)) {
+        if (s.head.updatedAt < olderThan && statuses.includes(s.head.status)) {
           runs.delete(id);
           count++;
         }

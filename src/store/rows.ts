@@ -68,7 +68,7 @@ export function toRunRecord(row: RunRow, decode: DecodeJson, decodeDefinition: D
 }
 
 /** Claim results and lists come back oldest-updated first, ties by id. */
-export function byUpdatedAt(a: RunRecord, b: RunRecord): number {
+export function byUpdatedAt(a: Pick<RunRecord, 'updatedAt' | 'id'>, b: Pick<RunRecord, 'updatedAt' | 'id'>): number {
   return a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

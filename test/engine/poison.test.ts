@@ -183,3 +183,26 @@ describe('poison outputs fail the step as invalid_output', () => {
     expect(calls).toBe(0);
   });
 });
+
+describe('outputs that look like XState internals are kept as they are', () => {
+  it('an output shaped like an actor reference ({sessionId, send, ref}) survives the snapshot and reaches a later step unchanged', async () => {
+    const shaped = { session: { sessionId: 's-1', send: 'email', ref: 'R-9' }, tag: { xstate$$type: 1, id: 'x' } };
+    const pay = payTool(() => shaped);
+    const file = sqliteFile();
+    const workflow = {
+      id: 'shaped',
+      steps: {
+        pay: { tool: 'pay', with: { order: 'A-1' } },
+        hold: { wait: { on: { GO: 'done' } } },
+        done: { final: true, output: { paid: '{% $steps.pay.output %}' } },
+      },
+    };
+    const engine = engineOn(openStore(file));
+    const run = await engine.start(loadDefinitionFromObject(workflow, [pay.tool], 'poison.test'));
+    expect(run.status).toBe('waiting');
+    // Another engine on the file restores the run from its stored snapshot: the output must be the tool's, not XState's actor placeholder.
+    const other = engineOn(openStore(file), { tools: [pay.tool] });
+    const resumed = await other.send(run.runId, 'GO');
+    expect(resumed).toMatchObject({ status: 'done', output: { paid: shaped } });
+  });
+});
