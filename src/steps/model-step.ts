@@ -5,9 +5,12 @@
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
-import { projectCall, toolCallParams } from '../model/call.js';
+import { projectCall, toolCallParams, type CallProjection } from '../model/call.js';
+import { exactInputTokens } from '../model/count.js';
 import { buildPrompt, summarize } from '../model/prompt.js';
 import { budgetAllows } from '../policy/budget.js';
+import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
+import { costUsd } from '../policy/pricing.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
@@ -67,7 +70,31 @@ export async function prepareModelStep(
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
-  return { request, ...projectCall(toolCallParams(request)) };
+  const params = toolCallParams(request);
+  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
+  return { request, projectedTokens, projectedUsd };
+}
+
+/**
+ * A call's projection as the budget guard checks it: the local input estimate
+ * scaled by the run's calibration, or, when that brings the run near (or past)
+ * `stopAt`, the model server's exact count (`count_tokens`), plus `max_tokens`.
+ */
+export async function calibratedProjection(
+  env: Pick<StepEnv, 'context'>,
+  model: string,
+  local: CallProjection,
+  exact: () => Promise<number | null>,
+): Promise<CallProjection> {
+  const { usage, budget, calibration } = env.context;
+  const maxTokens = local.projectedTokens - local.inputTokens;
+  const project = (inputTokens: number): CallProjection => ({ inputTokens, projectedTokens: inputTokens + maxTokens, projectedUsd: costUsd(model, inputTokens, maxTokens) });
+  const scaled = project(calibratedInput(local.inputTokens, calibration));
+  const nearTokens = nearLimit({ usedTokens: usage.totalTokens, estimatedInput: local.inputTokens, maxTokens, calibration, limit: budget.stopAt * budget.tokens });
+  const nearUsd = budget.usd !== null && usage.usd + scaled.projectedUsd > (1 - NEAR_LIMIT_MARGIN) * budget.stopAt * budget.usd;
+  if (!nearTokens && !nearUsd) return scaled;
+  const counted = await exact();
+  return counted === null ? scaled : project(counted);
 }
 
 /**
@@ -76,6 +103,10 @@ export async function prepareModelStep(
  * what this attempt has spent so far.
  */
 export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
-  return (projection, spent) =>
-    budgetAllows({ used: addUsage(env.context.usage, spent), ...projection, budget: env.context.budget });
+  return (projection, spent) => {
+    const maxTokens = projection.projectedTokens - projection.inputTokens;
+    const inputTokens = calibratedInput(projection.inputTokens, env.context.calibration);
+    const scaled = { projectedTokens: inputTokens + maxTokens, projectedUsd: Math.max(projection.projectedUsd, (projection.projectedUsd * (inputTokens + maxTokens)) / Math.max(1, projection.projectedTokens)) };
+    return budgetAllows({ used: addUsage(env.context.usage, spent), ...scaled, budget: env.context.budget });
+  };
 }

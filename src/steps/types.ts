@@ -42,12 +42,14 @@ export interface PreparedStep {
   readonly projectedUsd: number;
 }
 
+/** `estimatedInput`: the local count of the input billed in `usage` (model steps), for the budget's calibration. */
 export type StepOutcome =
   | {
       readonly ok: true;
       readonly output: unknown;
       readonly input?: unknown;
       readonly usage: Usage;
+      readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
     }
@@ -57,6 +59,7 @@ export type StepOutcome =
       readonly retryable: boolean;
       readonly input?: unknown;
       readonly usage: Usage;
+      readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
     };
