@@ -9,6 +9,7 @@ import { projectCall, toolCallParams, type CallProjection } from '../model/call.
 import { exactInputTokens } from '../model/count.js';
 import { buildPrompt, summarize } from '../model/prompt.js';
 import { budgetAllows } from '../policy/budget.js';
+import { capFeedback } from '../policy/feedback.js';
 import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
 import { costUsd } from '../policy/pricing.js';
 import { addUsage } from '../run/types.js';
@@ -53,7 +54,7 @@ export async function prepareModelStep(
     const value = await evaluateMapping(compileMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
-  const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
+  const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? capFeedback(env.context.lastError.message) : undefined;
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
     context: values,
