@@ -16,6 +16,8 @@ export const fetchCompany = defineTool({
   name: 'fetch_company',
   description: 'Fetch firmographics for an email domain.',
   input: z.object({ domain: z.string().min(3) }),
+  // A declared output is checked after each call and bounds `$steps.company.output` in `validate`'s worst case.
+  output: z.strictObject({ domain: z.string().max(254), name: z.string().max(254), employees: z.number().int(), industry: z.string().max(60), country: z.string().max(2) }),
   run: ({ domain }) => ({ domain, ...(companies[domain] ?? { name: domain, employees: 0, industry: 'Unknown', country: 'US' }) }),
 });
 
@@ -41,8 +43,8 @@ export default defineWorkflow({
   id: 'lead-enrichment',
   description: 'Fetch firmographics for a lead, let Claude score it, save it to the CRM.',
   tools: [fetchCompany, scoreLead, saveLead],
-  budget: { tokens: 10_000 },
-  input: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
+  budget: { tokens: 15_000 }, // covers validate's worst case (3 attempts)
+  input: { type: 'object', required: ['email'], properties: { email: { type: 'string', maxLength: 254 } } },
   steps: {
     company: { tool: 'fetch_company', with: { domain: "{% $substringAfter($input.email, '@') %}" }, next: 'score' },
     score: {

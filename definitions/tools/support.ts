@@ -13,7 +13,9 @@ const customers: Record<string, { name: string; plan: 'free' | 'pro' | 'enterpri
 export const lookupCustomer = defineTool({
   name: 'lookup_customer',
   description: 'Look a customer up in the CRM.',
-  input: z.object({ customerId: z.string() }),
+  input: z.object({ customerId: z.string().max(64) }),
+  // A declared output is checked after each call and bounds `$steps.customer.output` in `validate`'s worst case.
+  output: z.object({ customerId: z.string().max(64), name: z.string().max(100), plan: z.enum(['free', 'pro', 'enterprise']), openTickets: z.number().int() }),
   run: ({ customerId }) => ({ customerId, ...(customers[customerId] ?? { name: 'unknown', plan: 'free', openTickets: 0 }) }),
 });
 

@@ -2,12 +2,12 @@
 import type { LoadedDefinition } from '../definition/load.js';
 import type { DefinitionIssue } from '../errors.js';
 import { worstCaseTokens, type WorstCase } from '../policy/worst-case.js';
-import { toolInputSchema } from '../tools/define.js';
+import { toolInputSchema, toolOutputSchema } from '../tools/define.js';
 
 export function worstCaseOf(loaded: Pick<LoadedDefinition, 'workflow' | 'tools'>): WorstCase {
   return worstCaseTokens(loaded.workflow, (name) => {
     const tool = loaded.tools.get(name);
-    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool) };
+    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
   });
 }
 
@@ -19,9 +19,17 @@ export function budgetWarning(file: string, bound: WorstCase): DefinitionIssue {
     col: 1,
     path: 'budget',
     message:
-      `the worst case is ${bound.tokens} tokens (every model step on the path ${bound.path.join(' → ')} using every visit, attempt and max_tokens), ` +
+      `the worst case is ${bound.bounded ? '' : 'at least '}${bound.tokens} tokens (every model step on the path ${bound.path.join(' → ')} using every visit, attempt and max_tokens), ` +
       `past ${bound.budget.limit} (stopAt ${bound.budget.stopAt} of the ${bound.budget.tokens}-token budget): such a run stops budget_exhausted` +
       (worst ? `; the largest share is "${worst.step}" (${worst.visits} visit(s) × ${worst.attempts} attempts, max_tokens ${worst.maxTokens})` : '') +
       '; raise budget.tokens, or lower retries, maxVisits or maxTokens',
   };
+}
+
+/** The bound as `validate` prints it: `2,517 tokens`, or `unbounded (≥ 2,517 tokens) because of <step>: <field>…` when run data has no bound. */
+export function boundText(bound: WorstCase): string {
+  const tokens = `${bound.tokens.toLocaleString('en-US')} tokens`;
+  if (bound.bounded) return tokens;
+  const shown = bound.unbounded.slice(0, 3).join('; ') + (bound.unbounded.length > 3 ? `; … and ${bound.unbounded.length - 3} more` : '');
+  return `unbounded (≥ ${tokens}) because of ${shown}`;
 }

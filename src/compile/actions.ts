@@ -4,6 +4,7 @@
  */
 import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
+import { calibrate } from '../policy/calibration.js';
 import { addUsage } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
@@ -78,8 +79,10 @@ export const actions = {
   chargeUsage: update(({ context, event }, params: { step: string }) => {
     const usage = 'usage' in event ? event.usage : undefined;
     if (!usage) return {};
+    const calibration = calibrate(context.calibration, usage.inputTokens, 'estimatedInput' in event ? event.estimatedInput : undefined);
     return {
       usage: addUsage(context.usage, usage),
+      ...(calibration ? { calibration } : {}),
       trail: updateLast(context.trail, params.step, (e) => ({
         tokens: e.tokens + usage.totalTokens,
         inputTokens: e.inputTokens + usage.inputTokens,

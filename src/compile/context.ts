@@ -4,6 +4,7 @@
  * with every snapshot.
  */
 import type { ResolvedBudget } from '../policy/budget.js';
+import type { Calibration } from '../policy/calibration.js';
 import type { Failure, FailureKind, Usage } from '../run/types.js';
 
 export type StepStatus = 'done' | 'failed' | 'waiting' | 'running' | 'skipped';
@@ -65,6 +66,12 @@ export interface RunContext {
   readonly startedAt: number;
   readonly usage: Usage;
   readonly budget: ResolvedBudget;
+  /**
+   * Input tokens billed and estimated locally for the same requests, summed over
+   * the run: the budget's projections are scaled by their ratio. Absent until a
+   * model reply was billed (and in snapshots from before calibration).
+   */
+  readonly calibration?: Calibration;
   readonly failure: Failure | null;
   /** The last failure of the current step, kept across its retries. */
   readonly lastError: { readonly kind: FailureKind; readonly message: string } | null;

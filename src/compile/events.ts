@@ -43,6 +43,8 @@ export interface StepDoneEvent extends StepScoped {
   readonly at: number;
   readonly output: unknown;
   readonly usage: Usage;
+  /** The local count of the input billed in `usage`, for the budget's calibration. */
+  readonly estimatedInput?: number;
   /** The normalised tool input, for loop detection. */
   readonly fingerprint?: string;
 }
@@ -52,6 +54,8 @@ export interface StepFailedEvent extends StepScoped {
   readonly type: 'step.failed';
   readonly at: number;
   readonly usage: Usage;
+  /** The local count of the input billed in `usage`, for the budget's calibration. */
+  readonly estimatedInput?: number;
   readonly error: StepFailure;
   readonly retryable: boolean;
   /** When a retry would be due, or null. */

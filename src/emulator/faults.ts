@@ -27,8 +27,12 @@ export const faultNames = [
 
 export type FaultName = (typeof faultNames)[number];
 
-/** Per-request fault rates plus an optional fixed `latency` (ms) on every reply. */
-export type FaultSpec = { readonly [K in FaultName]?: number } & { readonly latency?: number };
+/**
+ * Per-request fault rates plus an optional fixed `latency` (ms) on every reply
+ * and a `token_scale`: the factor by which the emulated tokenizer differs from
+ * the local estimate (`usage` and `count_tokens` alike; 1.3 counts 30 % more).
+ */
+export type FaultSpec = { readonly [K in FaultName]?: number } & { readonly latency?: number; readonly token_scale?: number };
 
 export type FaultProfileName = 'none' | 'flaky' | 'hostile';
 
@@ -76,7 +80,7 @@ const meant = (word: string, names: readonly string[]) => {
   return close ? ` Did you mean ${close}?` : '';
 };
 
-const validNames = `${faultNames.join(', ')}, latency=<ms>; profiles: ${Object.keys(faultProfiles).join(', ')}`;
+const validNames = `${faultNames.join(', ')}, latency=<ms>, token_scale=<factor>; profiles: ${Object.keys(faultProfiles).join(', ')}`;
 
 function isProfile(name: string): name is FaultProfileName {
   return Object.prototype.hasOwnProperty.call(faultProfiles, name);
@@ -113,13 +117,18 @@ export function parseFaults(spec: string): FaultSpec {
         throw new StepwiseError('usage', `Bad fault "${part}": latency must be a number of milliseconds >= 0.`);
       }
       out[name] = value;
+    } else if (name === 'token_scale') {
+      if (text === '' || !Number.isFinite(value) || value <= 0) {
+        throw new StepwiseError('usage', `Bad fault "${part}": token_scale must be a factor > 0 (1.3 counts 30 % more tokens than the local estimate).`);
+      }
+      out[name] = value;
     } else if (isFaultName(name)) {
       if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) {
         throw new StepwiseError('usage', `Bad fault "${part}": ${name} must be a rate between 0 and 1.`);
       }
       out[name] = value;
     } else {
-      throw new StepwiseError('usage', `Unknown fault "${name}" in "${part}".${meant(name, [...faultNames, 'latency'])} Valid names: ${validNames}.`);
+      throw new StepwiseError('usage', `Unknown fault "${name}" in "${part}".${meant(name, [...faultNames, 'latency', 'token_scale'])} Valid names: ${validNames}.`);
     }
   }
   return out;

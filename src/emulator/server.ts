@@ -27,6 +27,12 @@ export interface EmulatorOptions {
   faults?: string | FaultSpec;
   /** Value of the `retry-after-ms` header on 429 and 529; default 20. */
   retryAfterMs?: number;
+  /**
+   * How the emulated tokenizer differs from the local estimate (`countTokens`):
+   * input tokens in `usage` and `count_tokens` are `ceil(estimate × tokenScale)`,
+   * output tokens too (never past `max_tokens`). Default 1, or the fault spec's `token_scale`.
+   */
+  tokenScale?: number;
 }
 
 export interface Emulator {
@@ -84,6 +90,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const seed = options.seed ?? 1;
   const retryAfterMs = options.retryAfterMs ?? 20;
   const latency = faults.latency ?? 0;
+  const tokenScale = options.tokenScale ?? faults.token_scale ?? 1;
+  if (!(Number.isFinite(tokenScale) && tokenScale > 0)) throw new RangeError(`tokenScale must be a number > 0, got ${tokenScale}`);
+  /** Input tokens as the emulated tokenizer counts them. */
+  const countInput = (body: ChargedFields): number => (tokenScale === 1 ? inputTokens(body) : Math.ceil(inputTokens(body) * tokenScale));
   const stats = new StatsRecorder();
   const occurrences = new Map<string, number>();
   const threads = new ThreadStore();
@@ -144,7 +154,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const request = parsed.request;
     const random = streams('messages', body);
     const fired = drawFaults(faults, random.faults);
-    const charged = inputTokens(body as ChargedFields);
+    const charged = countInput(body as ChargedFields);
     if (fired.has('timeout')) {
       held.add(res);
       res.on('close', () => held.delete(res));
@@ -170,7 +180,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       content: turn.content,
       stop_reason: turn.stopReason,
       stop_sequence: null,
-      usage: { input_tokens: charged, output_tokens: countJsonTokens(turn.content), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: { input_tokens: charged, output_tokens: Math.min(request.max_tokens, Math.ceil(countJsonTokens(turn.content) * tokenScale)), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     };
     if (resolved.threaded) threads.record(id, body, turn.content);
     for (const f of turn.faults) stats.fault(f);
@@ -217,7 +227,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           const resolved = threads.resolve(body);
           const parsed = resolved.ok ? parseCountTokensRequest(resolved.body) : { ok: false as const, message: resolved.message };
           answer = parsed.ok && resolved.ok
-            ? { status: 200, body: { input_tokens: inputTokens(resolved.body as ChargedFields) } }
+            ? { status: 200, body: { input_tokens: countInput(resolved.body as ChargedFields) } }
             : error(400, 'invalid_request_error', parsed.ok ? 'invalid thread' : parsed.message, false);
         }
       }

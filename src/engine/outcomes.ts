@@ -41,6 +41,7 @@ export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: numbe
       retryable: false,
       ...keptInput,
       usage: outcome.usage,
+      ...(outcome.estimatedInput ? { estimatedInput: outcome.estimatedInput } : {}),
       latencyMs: outcome.latencyMs,
       ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
     };

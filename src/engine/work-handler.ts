@@ -36,6 +36,7 @@ export function failedEvent(step: string, at: number, outcome: Extract<StepOutco
     error: outcome.error,
     retryable: outcome.retryable,
     retryAt,
+    ...estimated(outcome),
     ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
   };
 }
@@ -148,7 +149,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       const at = run.clock.now();
       const where = run.where(id);
       if (outcome.ok) {
-        run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
+        run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...estimated(outcome), ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
         const looped = run.phaseOf(id) === 'failed';
         const failure = run.context().failure;
         run.note({
@@ -159,6 +160,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
           output: outcome.output,
           usage: outcome.usage,
           latencyMs: outcome.latencyMs,
+          ...estimatedData(outcome),
           ...(looped && failure ? { error: { kind: 'loop', message: failure.message } } : {}),
         });
         return;
@@ -173,6 +175,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         ...(outcome.input !== undefined ? { input: outcome.input } : {}),
         usage: outcome.usage,
         latencyMs: outcome.latencyMs,
+        ...estimatedData(outcome),
         error: { kind: outcome.error.kind, message: outcome.error.message },
       });
       if (run.phaseOf(id) === 'retrying') run.note({ ...where, at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
@@ -224,4 +227,14 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
 /** A `started` entry written when an attempt interrupted mid-call runs again with its key. */
 function isRerun(data: unknown): boolean {
   return typeof data === 'object' && data !== null && (data as { rerun?: unknown }).rerun === true;
+}
+
+/** The local estimate of an attempt's billed input, as its events carry it. */
+function estimated(outcome: StepOutcome): { estimatedInput?: number } {
+  return outcome.estimatedInput ? { estimatedInput: outcome.estimatedInput } : {};
+}
+
+/** The local estimate of an attempt's billed input, as its journal entry keeps it (`data.estimatedInput`; `usage` has the billed input). */
+function estimatedData(outcome: StepOutcome): { data?: { estimatedInput: number } } {
+  return outcome.estimatedInput ? { data: { estimatedInput: outcome.estimatedInput } } : {};
 }

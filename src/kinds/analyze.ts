@@ -26,8 +26,8 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   state: (id, step, scope) => workState(id, step, scope, 'analyze'),
   edges: (_id, step, next) => workEdges(step, next),
   expressions: (step) => modelExpressions('analyze', step.analyze),
-  worstCase: (step, workflow) =>
-    modelBound(step.analyze, { name: ANALYSIS_TOOL, description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...step.analyze.schema } }, workflow),
+  worstCase: (step, workflow, toolOf) =>
+    modelBound(step.analyze, { name: ANALYSIS_TOOL, description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...step.analyze.schema } }, workflow, toolOf),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: () => 'Claude analyzes',
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),

@@ -25,7 +25,7 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   expressions: (step) => modelExpressions('claude', step.claude),
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
   worstCase: (step, workflow, toolOf) =>
-    modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),
+    modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow, toolOf),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),

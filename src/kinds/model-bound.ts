@@ -1,10 +1,18 @@
-/** The worst case of one attempt of a model step (`claude`, `analyze`): its counted prompt and its `max_tokens`. */
+/**
+ * The worst case of one attempt of a model step (`claude`, `analyze`): its
+ * counted prompt with every `context:` value at its schema's bound (a
+ * `{ value, maxTokens }` entry at its own), the progress summary (none with
+ * `summary: none`) and, on a retry, the feedback at their caps; and its `max_tokens`.
+ */
 import type { Workflow } from '../definition/schema.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import { buildPrompt, defaultSummaryLimits, type SummaryMode } from '../model/prompt.js';
-import { countRequestTokens } from '../model/tokens.js';
 import { trimMarker } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
+import { countRequestTokens, countTokens } from '../model/tokens.js';
+import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedback.js';
+import { TOKENS_PER_CHAR } from '../policy/value-bound.js';
+import { valueBound, type BoundSources } from './context-bound.js';
 import type { ModelBound, ToolSchema } from './types.js';
 
 /** The fields of a model call the bound reads. */
@@ -16,30 +24,52 @@ export interface ModelCallFields {
   readonly summary?: SummaryMode | undefined;
 }
 
-/** A context value as the bound counts it: its expression text, or for `{ value, maxTokens }` the most the prompt may hold of it. */
-function boundText(entry: unknown): string {
-  // As many one-token words as the bound allows, then the longest marker a prompt holds in practice.
-  if (isBoundedContext(entry)) return `${'word '.repeat(entry.maxTokens)}${trimMarker(999_999)}`;
-  return typeof entry === 'string' ? entry : JSON.stringify(entry);
-}
+/**
+ * Tokens of the progress summary at most: its cap in raw tokens, doubled for
+ * the JSON escapes of the request, plus two for each line break (the last
+ * `steps + detailed` steps and the line counting older ones), plus its tags.
+ */
+export const SUMMARY_TOKENS =
+  2 * defaultSummaryLimits.maxTokens + 2 * (defaultSummaryLimits.steps + defaultSummaryLimits.detailed + 1) + countTokens(JSON.stringify('\n\n<progress>\n\n</progress>'));
+
+/** Tokens a retry's feedback adds at most: the longer of the invalid-input and tool-error feedback, and its wrapper. */
+export const FEEDBACK_TOKENS =
+  TOKENS_PER_CHAR * Math.max(FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS) +
+  countTokens(JSON.stringify(buildPrompt({ instructions: '', context: {}, summary: '', feedback: ' ' }))) + 2;
 
 /**
- * Counted input tokens of one attempt, the way `prepareModelStep` builds it:
- * run data in `context:` counts as its expression text (a `{ value, maxTokens }`
- * entry at most its bound and marker), the summary of earlier steps at its cap
- * (none with `summary: none`).
+ * Input tokens of one attempt at most, the way `prepareModelStep` builds it,
+ * and the fields that leave it unbounded.
  */
-export function modelBound(spec: ModelCallFields, tool: ToolSchema, workflow: Workflow): ModelBound {
-  const context = Object.fromEntries(Object.entries(spec.context ?? {}).map(([key, value]) => [key, boundText(value)]));
-  const summary = (spec.summary ?? workflow.summary ?? 'outputs') === 'none' ? 0 : defaultSummaryLimits.maxTokens;
-  const prompt = buildPrompt({ instructions: spec.prompt, context, summary: '' });
+export function modelBound(spec: ModelCallFields, tool: ToolSchema, workflow: Workflow, toolOf: BoundSources['toolOf'] = () => undefined): ModelBound {
+  const sources: BoundSources = { workflow, toolOf };
+  const unbounded: string[] = [];
+  let runData = 0;
+  const add = (value: unknown, path: string) => {
+    const bound = valueBound(value, path, sources);
+    if ('unbounded' in bound) unbounded.push(bound.unbounded);
+    else runData += bound.tokens + 1;
+  };
+  const templated = (text: string | undefined) => text !== undefined && text.includes('{%');
+  for (const [key, value] of Object.entries(spec.context ?? {})) {
+    // A `{ value, maxTokens }` entry holds at most its bound (JSON escapes may double it) and the trim marker.
+    if (isBoundedContext(value)) runData += 2 * value.maxTokens + countTokens(trimMarker(999_999)) + 1;
+    else add(value, `context.${key}`);
+  }
+  if (templated(spec.prompt)) add(spec.prompt, 'prompt');
+  if (templated(spec.system)) add(spec.system, 'system');
+  const context = Object.fromEntries(Object.keys(spec.context ?? {}).map((key) => [key, '']));
+  const prompt = buildPrompt({ instructions: templated(spec.prompt) ? '' : spec.prompt, context, summary: '' });
+  const system = templated(spec.system) ? '' : spec.system;
   const inputTokens =
     countRequestTokens({
-      ...(spec.system ? { system: spec.system } : {}),
+      ...(system ? { system } : {}),
       messages: [{ role: 'user', content: prompt }],
-      tools: [tool],
-    }) + summary;
-  return { inputTokens, maxTokens: spec.maxTokens ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS };
+      tools: [{ name: tool.name, description: tool.description, input_schema: tool.input_schema }],
+    }) +
+    runData +
+    ((spec.summary ?? workflow.summary ?? 'outputs') === 'none' ? 0 : SUMMARY_TOKENS);
+  return { inputTokens, maxTokens: spec.maxTokens ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS, feedbackTokens: FEEDBACK_TOKENS, unbounded };
 }
 
 /** The expressions of a model call, under `key`. */

@@ -37,8 +37,13 @@ export interface KindFinding {
 
 /** What a model step sends and receives at most in one attempt, for the worst-case bound. */
 export interface ModelBound {
+  /** Input tokens of a first attempt at most (a lower bound when `unbounded` is not empty). */
   readonly inputTokens: number;
   readonly maxTokens: number;
+  /** Input tokens a retry adds at most: the feedback on the rejected attempt. */
+  readonly feedbackTokens?: number;
+  /** The fields that leave the prompt unbounded (each a path and why), none when bounded. */
+  readonly unbounded?: readonly string[];
 }
 
 /** A tool as the model sees it. */
@@ -46,6 +51,8 @@ export interface ToolSchema {
   readonly name: string;
   readonly description: string;
   readonly input_schema: Record<string, unknown>;
+  /** JSON Schema of what the tool returns, when it declares one (not sent to the model; sizes `$steps.<id>.output`). */
+  readonly output_schema?: Record<string, unknown>;
 }
 
 /** An active step of a run: the step state's key, its kind, and the active child state (phase) of a compound step state. */

@@ -28,18 +28,25 @@ export interface ToolCallRequest {
 
 /** What a request may cost: its counted input plus its whole `max_tokens`, in tokens and dollars. */
 export interface CallProjection {
+  /** The request's input tokens as counted locally (`countRequestTokens`). */
+  readonly inputTokens: number;
   readonly projectedTokens: number;
   readonly projectedUsd: number;
 }
 
+/**
+ * `estimatedInput`: the local count (`countRequestTokens`) of the requests whose
+ * reply was billed in `usage`, for calibrating the budget to the server's tokenizer.
+ */
 export type ToolCallResult =
-  | { readonly ok: true; readonly input: unknown; readonly usage: Usage; readonly stopReason: string; readonly latencyMs: number; readonly requests: number }
+  | { readonly ok: true; readonly input: unknown; readonly usage: Usage; readonly estimatedInput: number; readonly stopReason: string; readonly latencyMs: number; readonly requests: number }
   | {
       readonly ok: false;
       readonly kind: FailureKind;
       readonly message: string;
       readonly retryable: boolean;
       readonly usage: Usage;
+      readonly estimatedInput: number;
       readonly stopReason: string | null;
       readonly latencyMs: number;
       readonly requests: number;
@@ -76,7 +83,7 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
  */
 export function projectCall(params: Anthropic.Messages.MessageCreateParamsNonStreaming): CallProjection {
   const inputTokens = countRequestTokens(params);
-  return { projectedTokens: inputTokens + params.max_tokens, projectedUsd: costUsd(params.model, inputTokens, params.max_tokens) };
+  return { inputTokens, projectedTokens: inputTokens + params.max_tokens, projectedUsd: costUsd(params.model, inputTokens, params.max_tokens) };
 }
 
 /** What the model server's 4xx answers mean for the operator: a kind, and what to fix. */
@@ -129,6 +136,7 @@ export function classifyError(error: unknown): { kind: FailureKind; message: str
 export async function callForToolInput(config: ModelConfig, req: ToolCallRequest): Promise<ToolCallResult> {
   const started = Date.now();
   let usage: Usage = zeroUsage;
+  let estimatedInput = 0;
   const params = toolCallParams(req);
   const messages = [...params.messages];
   let requests = 0;
@@ -138,6 +146,7 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
     message,
     retryable,
     usage,
+    estimatedInput,
     stopReason,
     latencyMs: Date.now() - started,
     requests,
@@ -167,11 +176,12 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       return fail('model_error', 'the model server sent a reply without content', true, null);
     }
     usage = addUsage(usage, toUsage(req.model, reply.usage));
+    if (reply.usage) estimatedInput += countRequestTokens({ ...params, messages });
     const stop = reply.stop_reason ?? 'end_turn';
     const toolUse = reply.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === req.tool.name);
     switch (stop) {
       case 'tool_use':
-        if (toolUse) return { ok: true, input: toolUse.input, usage, stopReason: stop, latencyMs: Date.now() - started, requests };
+        if (toolUse) return { ok: true, input: toolUse.input, usage, estimatedInput, stopReason: stop, latencyMs: Date.now() - started, requests };
         return fail('invalid_data', `the model did not call ${req.tool.name}`, true, stop);
       case 'pause_turn':
         messages.push({ role: 'assistant', content: reply.content });
@@ -183,7 +193,7 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       case 'model_context_window_exceeded':
         return fail('context_window', 'the request exceeds the model context window', false, stop);
       default:
-        if (toolUse) return { ok: true, input: toolUse.input, usage, stopReason: stop, latencyMs: Date.now() - started, requests };
+        if (toolUse) return { ok: true, input: toolUse.input, usage, estimatedInput, stopReason: stop, latencyMs: Date.now() - started, requests };
         return fail('invalid_data', `the model ended its turn (${stop}) without calling ${req.tool.name}`, true, stop);
     }
   }

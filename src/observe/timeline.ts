@@ -18,7 +18,10 @@ export interface TimelineRow {
   readonly event: JournalEntry['event'];
   /** From the attempt's start to its outcome. */
   readonly durationMs: number | null;
+  /** Billed input tokens (from the reply's `usage`). */
   readonly inputTokens: number;
+  /** The local estimate of the same input (model attempts), or null: with `inputTokens`, how far the tokenizer differs. */
+  readonly estimatedInput: number | null;
   readonly outputTokens: number;
   readonly usd: number;
   readonly detail: string;
@@ -72,6 +75,18 @@ function detailOf(e: JournalEntry): string {
   }
 }
 
+/** The local estimate of an attempt's billed input, kept in its outcome's `data`. */
+function estimatedOf(e: JournalEntry): number | null {
+  const value = (e.data as { estimatedInput?: unknown } | undefined)?.estimatedInput;
+  return typeof value === 'number' ? value : null;
+}
+
+/** `est. input 410, billed 533 (×1.30)`: how the model server's count compares with the local estimate. */
+function estimateDetail(row: TimelineRow): string {
+  if (row.estimatedInput === null) return '';
+  return `est. input ${row.estimatedInput}, billed ${row.inputTokens} (×${(row.inputTokens / row.estimatedInput).toFixed(2)})`;
+}
+
 /** Builds the timeline of a journal; `failure` (the run's) marks the failure point. */
 export function buildTimeline(journal: readonly JournalEntry[], failure: Failure | null = null): Timeline {
   const t0 = journal[0]?.at ?? 0;
@@ -87,6 +102,7 @@ export function buildTimeline(journal: readonly JournalEntry[], failure: Failure
       event: e.event,
       durationMs: e.latencyMs ?? null,
       inputTokens: e.usage?.inputTokens ?? 0,
+      estimatedInput: estimatedOf(e),
       outputTokens: e.usage?.outputTokens ?? 0,
       usd: e.usage?.usd ?? 0,
       detail: detailOf(e),
@@ -167,7 +183,7 @@ export function renderTimeline(timeline: Timeline, paint: Paint = plain): string
   for (const r of timeline.rows) {
     const tokens = tokensOf(r);
     const usd = r.usd ? r.usd.toFixed(4) : '';
-    const detail = r.error ? `${r.error.kind}: ${r.error.message}` : r.detail;
+    const detail = [r.error ? `${r.error.kind}: ${r.error.message}` : r.detail, estimateDetail(r)].filter(Boolean).join('; ');
     const line = `${pad(String(r.offsetMs), w.offset)}${bar(r, total)} ${pad(r.step ?? '-', w.step)}${pad(r.attempt || r.visit ? String(r.visit) : '', 6)}${pad(r.attempt ? String(r.attempt) : '', 4)}${pad(r.event, w.event)}${pad(r.durationMs !== null ? String(r.durationMs) : '', w.ms)}${pad(tokens, w.tokens)}${pad(usd, 9)}${detail}`;
     if (r.failurePoint) lines.push(paint.red(paint.bold(`${line}  ◀ failure point`)));
     else if (r.error) lines.push(paint.red(line));

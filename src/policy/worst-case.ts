@@ -8,9 +8,13 @@
  * Cycles are bounded by their visit limits (a step's `maxVisits`, else the
  * workflow's `limits.maxVisits`, default 10): the steps of a cycle count that
  * many visits each, a step outside cycles one. Run data the prompt declares in
- * `context:` is counted as the expression text, since its size is only known
- * at run time; the summary of earlier steps counts at its cap. `pause_turn`
- * continuations within an attempt are not included.
+ * `context:` is sized from the schema of what it references (the workflow's
+ * `input`, a tool's output schema, an `analyze` schema: `maxLength`,
+ * `maxItems`, enums, numbers); where nothing bounds it the bound is only a
+ * lower one and `unbounded` names the fields. The progress summary counts at
+ * its cap, each retry adds the feedback at its cap. `pause_turn`
+ * continuations are not included: they answer server tools, which a step's
+ * forced client tool call never uses.
  */
 import { edges, startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
@@ -31,9 +35,13 @@ export interface StepBound {
   readonly attempts: number;
   /** Counted input tokens of one attempt. */
   readonly inputTokens: number;
+  /** Input tokens each retry adds at most (the feedback on the rejected attempt). */
+  readonly feedbackTokens: number;
   readonly maxTokens: number;
-  /** visits × (attempts × inputTokens + maxTokens + (attempts − 1) × 2 × maxTokens). */
+  /** visits × (attempts × inputTokens + (attempts − 1) × feedbackTokens + maxTokens + (attempts − 1) × 2 × maxTokens). */
   readonly tokens: number;
+  /** The fields that leave this step's prompt unbounded; `tokens` is then a lower bound. */
+  readonly unbounded: readonly string[];
 }
 
 export interface WorstCase {
@@ -47,6 +55,10 @@ export interface WorstCase {
   readonly budget: { readonly tokens: number; readonly stopAt: number; readonly limit: number };
   /** True when the bound is past `stopAt × tokens`: a run that meets every fault may stop `budget_exhausted`. */
   readonly exceedsBudget: boolean;
+  /** False when a step on the path has unbounded run data in its prompt: `tokens` is then only a lower bound (print it as `≥ N`). */
+  readonly bounded: boolean;
+  /** Why not bounded: `<step>: <field path> (reason)` for each unbounded field on the path. */
+  readonly unbounded: readonly string[];
 }
 
 /**
@@ -54,8 +66,8 @@ export interface WorstCase {
  * first receives `maxTokens`, each later one twice that (the doubling after a
  * `max_tokens` stop).
  */
-export function visitWorstCase(inputTokens: number, maxTokens: number, attempts: number): number {
-  return attempts * inputTokens + maxTokens + (attempts - 1) * 2 * maxTokens;
+export function visitWorstCase(inputTokens: number, maxTokens: number, attempts: number, feedbackTokens = 0): number {
+  return attempts * inputTokens + (attempts - 1) * feedbackTokens + maxTokens + (attempts - 1) * 2 * maxTokens;
 }
 
 /**
@@ -84,8 +96,9 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
       const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
-      const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts);
-      bounds.set(id, { step: id, visits, attempts, inputTokens, maxTokens, tokens });
+      const feedbackTokens = bound.feedbackTokens ?? 0;
+      const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts, feedbackTokens);
+      bounds.set(id, { step: id, visits, attempts, inputTokens, feedbackTokens, maxTokens, tokens, unbounded: bound.unbounded ?? [] });
     }
   }
 
@@ -113,11 +126,16 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
   const budget = resolveBudget(workflow.budget);
   const limit = Math.floor(budget.stopAt * budget.tokens);
   const tokens = found?.tokens ?? 0;
+  const steps = path.flatMap((id) => (bounds.has(id) ? [bounds.get(id)!] : []));
+  // A step off the longest path may be unbounded too: any run reaching it makes the bound a lower one.
+  const unbounded = [...bounds.values()].flatMap((b) => b.unbounded.map((field) => `${b.step}: ${field}`));
   return {
     tokens,
     path,
-    steps: path.flatMap((id) => (bounds.has(id) ? [bounds.get(id)!] : [])),
+    steps,
     budget: { tokens: budget.tokens, stopAt: budget.stopAt, limit },
     exceedsBudget: tokens > limit,
+    bounded: unbounded.length === 0,
+    unbounded,
   };
 }

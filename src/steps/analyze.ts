@@ -39,7 +39,7 @@ export const analyzeStep: StepExecutor = {
     if (!prepared.request) throw new Error('analyze step prepared without a request');
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
     if (!call.ok) {
-      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
+      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }
     const validate = validatorFor({ type: 'object', ...step.analyze.schema });
     if (!validate(call.input)) {
@@ -49,10 +49,10 @@ export const analyzeStep: StepExecutor = {
         error: { kind: 'invalid_data', message: `the analysis does not match the step schema: ${problems.join('; ')}` },
         retryable: true,
         input: call.input,
-        usage: call.usage,
+        usage: call.usage, estimatedInput: call.estimatedInput,
         latencyMs: call.latencyMs,
       };
     }
-    return { ok: true, output: call.input, usage: call.usage, latencyMs: call.latencyMs };
+    return { ok: true, output: call.input, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
   },
 };

@@ -42,7 +42,7 @@ export const claudeStep: StepExecutor = {
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
     if (!call.ok) {
-      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, latencyMs: call.latencyMs };
+      return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }
     // A reply the store cannot keep never reaches the tool: the step fails before any side effect.
     const reply = storable(call.input, env.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
@@ -51,7 +51,7 @@ export const claudeStep: StepExecutor = {
         ok: false,
         error: { kind: 'invalid_output', message: `the input Claude gave for ${tool.name} cannot be stored: ${reply.reason}` },
         retryable: false,
-        usage: call.usage,
+        usage: call.usage, estimatedInput: call.estimatedInput,
         latencyMs: call.latencyMs,
       };
     }
@@ -63,7 +63,7 @@ export const claudeStep: StepExecutor = {
         error: { kind: 'invalid_data', message: `the input Claude gave for ${tool.name} is invalid: ${valid.message}` },
         retryable: true,
         input: call.input,
-        usage: call.usage,
+        usage: call.usage, estimatedInput: call.estimatedInput,
         latencyMs: call.latencyMs,
         fingerprint,
       };
@@ -73,8 +73,8 @@ export const claudeStep: StepExecutor = {
     const latencyMs = call.latencyMs + (Date.now() - started);
     if (!result.ok) {
       const retryable = toolErrorRetryable(result.thrown, toolOf(env).step.retryOn, result.retryable);
-      return { ok: false, error: result.error, retryable, input: valid.value, usage: call.usage, latencyMs, fingerprint };
+      return { ok: false, error: result.error, retryable, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs, fingerprint };
     }
-    return { ok: true, output: result.output, input: valid.value, usage: call.usage, latencyMs, fingerprint };
+    return { ok: true, output: result.output, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs, fingerprint };
   },
 };

@@ -5,10 +5,8 @@
  * whole bounded, because tool errors are written for logs, not for prompts.
  */
 import type { RunContext } from '../compile/context.js';
+import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedback.js';
 import { redactCredentials } from '../util/redact.js';
-
-/** The longest feedback sent, in characters, marker included. */
-export const MAX_FEEDBACK_CHARS = 1000;
 
 /** Cuts `text` to `max` characters, ending with a marker that says how much was cut. */
 export function boundText(text: string, max: number): string {
@@ -28,7 +26,7 @@ export function boundText(text: string, max: number): string {
  */
 export function feedbackFor(lastError: RunContext['lastError']): string | undefined {
   if (!lastError) return undefined;
-  if (lastError.kind === 'invalid_data') return boundText(redactCredentials(lastError.message), MAX_FEEDBACK_CHARS);
-  if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, MAX_FEEDBACK_CHARS);
+  if (lastError.kind === 'invalid_data') return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS);
+  if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, TOOL_ERROR_FEEDBACK_CHARS);
   return undefined;
 }

@@ -57,6 +57,11 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
   };
   try {
     const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
+    if (tool.output) {
+      const checked = tool.output.safeParse(output);
+      if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error)}` }, retryable: false };
+      return { ok: true, output: checked.data === undefined ? null : checked.data, input: validInput };
+    }
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
     const thrown = thrownError(error);

@@ -5,12 +5,15 @@
 import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
-import { projectCall, toolCallParams } from '../model/call.js';
+import { projectCall, toolCallParams, type CallProjection } from '../model/call.js';
+import { exactInputTokens } from '../model/count.js';
 import { buildPrompt, defaultSummaryLimits, summarize, type SummaryMode } from '../model/prompt.js';
 import { renderContextValue, trimToTokens } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
 import type { Scope } from '../expr/index.js';
 import { budgetAllows } from '../policy/budget.js';
+import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
+import { costUsd } from '../policy/pricing.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
@@ -72,13 +75,33 @@ export async function prepareModelStep(
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
-  return { request, ...projectCall(toolCallParams(request)), ...(feedback ? { feedback } : {}) };
+  const params = toolCallParams(request);
+  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
+  return { request, projectedTokens, projectedUsd, ...(feedback ? { feedback } : {}) };
 }
 
 /**
- * The values of `context:`, evaluated against the run; a `{ value, maxTokens }`
- * entry becomes its rendered text, cut to `maxTokens` tokens.
+ * A call's projection as the budget guard checks it: the local input estimate
+ * scaled by the run's calibration, or, when that brings the run near (or past)
+ * `stopAt`, the model server's exact count (`count_tokens`), plus `max_tokens`.
  */
+export async function calibratedProjection(
+  env: Pick<StepEnv, 'context'>,
+  model: string,
+  local: CallProjection,
+  exact: () => Promise<number | null>,
+): Promise<CallProjection> {
+  const { usage, budget, calibration } = env.context;
+  const maxTokens = local.projectedTokens - local.inputTokens;
+  const project = (inputTokens: number): CallProjection => ({ inputTokens, projectedTokens: inputTokens + maxTokens, projectedUsd: costUsd(model, inputTokens, maxTokens) });
+  const scaled = project(calibratedInput(local.inputTokens, calibration));
+  const nearTokens = nearLimit({ usedTokens: usage.totalTokens, estimatedInput: local.inputTokens, maxTokens, calibration, limit: budget.stopAt * budget.tokens });
+  const nearUsd = budget.usd !== null && usage.usd + scaled.projectedUsd > (1 - NEAR_LIMIT_MARGIN) * budget.stopAt * budget.usd;
+  if (!nearTokens && !nearUsd) return scaled;
+  const counted = await exact();
+  return counted === null ? scaled : project(counted);
+}
+
 /** A step's `context:` with each bounded entry replaced by its value expression, made once per definition value. */
 const contextMappings = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
 
@@ -91,6 +114,10 @@ function contextMapping(context: Record<string, unknown>): Record<string, unknow
   return mapping;
 }
 
+/**
+ * The values of `context:`, evaluated against the run; a `{ value, maxTokens }`
+ * entry becomes its rendered text, cut to `maxTokens` tokens.
+ */
 async function contextValues(context: Record<string, unknown>, scope: Scope): Promise<Record<string, unknown>> {
   const values = (await evaluateMapping(definitionMapping(contextMapping(context)), scope)) as Record<string, unknown>;
   for (const [key, entry] of Object.entries(context)) {
@@ -105,6 +132,10 @@ async function contextValues(context: Record<string, unknown>, scope: Scope): Pr
  * what this attempt has spent so far.
  */
 export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
-  return (projection, spent) =>
-    budgetAllows({ used: addUsage(env.context.usage, spent), ...projection, budget: env.context.budget });
+  return (projection, spent) => {
+    const maxTokens = projection.projectedTokens - projection.inputTokens;
+    const inputTokens = calibratedInput(projection.inputTokens, env.context.calibration);
+    const scaled = { projectedTokens: inputTokens + maxTokens, projectedUsd: Math.max(projection.projectedUsd, (projection.projectedUsd * (inputTokens + maxTokens)) / Math.max(1, projection.projectedTokens)) };
+    return budgetAllows({ used: addUsage(env.context.usage, spent), ...scaled, budget: env.context.budget });
+  };
 }

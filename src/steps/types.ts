@@ -44,12 +44,14 @@ export interface PreparedStep {
   readonly feedback?: string;
 }
 
+/** `estimatedInput`: the local count of the input billed in `usage` (model steps), for the budget's calibration. */
 export type StepOutcome =
   | {
       readonly ok: true;
       readonly output: unknown;
       readonly input?: unknown;
       readonly usage: Usage;
+      readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
     }
@@ -59,6 +61,7 @@ export type StepOutcome =
       readonly retryable: boolean;
       readonly input?: unknown;
       readonly usage: Usage;
+      readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
     };

@@ -21,6 +21,8 @@ export interface Tool<I extends z.ZodType = z.ZodType, O = unknown> {
   readonly name: string;
   readonly description: string;
   readonly input: I;
+  /** What `run` returns, checked after each call: sizes `$steps.<id>.output` in `validate`'s worst case. */
+  readonly output?: z.ZodType;
   readonly run: (input: z.output<I>, context: ToolContext) => Promise<O> | O;
 }
 
@@ -30,6 +32,8 @@ export interface ToolSpec<I extends z.ZodType, O> {
   name: string;
   description: string;
   input: I;
+  /** Optional schema of the output: a call whose output does not match fails its step (`invalid_output`). */
+  output?: z.ZodType<O>;
   run: (input: z.output<I>, context: ToolContext) => Promise<O> | O;
 }
 
@@ -62,6 +66,12 @@ export function isTool(value: unknown): value is AnyTool {
 }
 
 /** The tool's input as JSON Schema, as sent to the model (`input_schema`). */
+/** The JSON Schema of a tool's declared output (what its `run` returns after parsing). */
+export function toolOutputSchema(output: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(output, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return schema;
+}
+
 export function toolInputSchema(tool: AnyTool): Record<string, unknown> {
   const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return schema;

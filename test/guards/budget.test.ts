@@ -47,7 +47,7 @@ describe('token budget', () => {
     expect(run.failure?.message).toMatch(/would bring the run to \d+ tokens, past \d+ \(90 % of the \d+-token budget\)/);
     expect(run.usage.totalTokens).toBe(used[0]! + used[1]!);
     expect(run.usage.totalTokens).toBeLessThanOrEqual(0.9 * budget);
-    expect(r.emu.stats().requests).toBe(2); // the third call was never made
+    expect(r.emu.stats().messages).toBe(2); // the third call was never made (count_tokens was asked near the limit)
     const journal = await r.engine.journal(run.runId);
     expect(events(journal, 'budget_exhausted')).toMatchObject([{ step: 'third', error: { kind: 'budget' } }]);
 
@@ -59,14 +59,14 @@ describe('token budget', () => {
       ['third', 'done'],
       ['done', 'done'],
     ]);
-    expect(r.emu.stats().requests).toBe(3); // completed steps did not run again
+    expect(r.emu.stats().messages).toBe(3); // completed steps did not run again
   });
 
   it('a budget too small for the first call stops before any request', async () => {
     r = await rig();
     const run = await r.engine.start(await loadDefinition(FILE), { budget: 100 });
     expect(run).toMatchObject({ status: 'budget_exhausted', failure: { kind: 'budget', step: 'first' }, usage: { totalTokens: 0 } });
-    expect(r.emu.stats().requests).toBe(0);
+    expect(r.emu.stats().messages).toBe(0); // only count_tokens, for the exact count near the limit
   });
 
   it('through the CLI: run --budget stops budget_exhausted (exit 1), resume --budget continues it', { timeout: SPAWN_BUDGET_MS }, async () => {
@@ -102,12 +102,12 @@ describe('token budget', () => {
       const probe = await pausing.engine.start(definition(paused, [recordNote]), { detach: true });
       const projected = (await pausing.engine.step(probe.runId), events(await pausing.engine.journal(probe.runId), 'started')[0]!.data as { projectedTokens: number }).projectedTokens;
       const budget = Math.ceil(projected / 0.9);
-      const requestsBefore = pausing.emu.stats().requests;
+      const requestsBefore = pausing.emu.stats().messages;
 
       const run = await pausing.engine.start(definition(paused, [recordNote]), { budget });
       expect(run).toMatchObject({ status: 'budget_exhausted', resumable: true, failure: { kind: 'budget', step: 'write' } });
       expect(run.failure?.message).toMatch(/paused.*would bring the run to \d+ tokens, past \d+ \(90 % of the \d+-token budget\)/);
-      expect(pausing.emu.stats().requests - requestsBefore).toBe(1); // the continuation was never sent
+      expect(pausing.emu.stats().messages - requestsBefore).toBe(1); // the continuation was never sent
       expect(run.usage.totalTokens).toBeGreaterThan(0); // the paused reply is charged
       expect(run.usage.totalTokens).toBeLessThanOrEqual(0.9 * budget);
       const journal = await pausing.engine.journal(run.runId);

@@ -20,8 +20,8 @@ export interface Rig {
 }
 
 /** An emulator with `faults` and an engine on it (memory store, auto-advancing clock unless given). */
-export async function rig(options: { faults?: EmulatorOptions['faults']; seed?: number; store?: Store; clock?: Clock; tools?: AnyTool[]; timeoutMs?: number; maxRetries?: number } = {}): Promise<Rig> {
-  const emu = await startEmulator({ ...(options.faults !== undefined ? { faults: options.faults } : {}), seed: options.seed ?? 1 });
+export async function rig(options: { faults?: EmulatorOptions['faults']; tokenScale?: number; seed?: number; store?: Store; clock?: Clock; tools?: AnyTool[]; timeoutMs?: number; maxRetries?: number } = {}): Promise<Rig> {
+  const emu = await startEmulator({ ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.tokenScale !== undefined ? { tokenScale: options.tokenScale } : {}), seed: options.seed ?? 1 });
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? new ManualClock({ autoAdvance: true });
   const engine = createEngine({

@@ -13,7 +13,7 @@ const analyze = (maxTokens: number, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('worst-case token bound', () => {
-  it('counts attempts × (prompt + max_tokens, doubled after the first) along the longest path', () => {
+  it('counts attempts × (prompt + max_tokens, doubled after the first) + retries × feedback along the longest path', () => {
     const bound = worstCaseTokens(
       wf({
         id: 'w',
@@ -30,8 +30,9 @@ describe('worst-case token bound', () => {
     expect(bound.path).toEqual(['a', 'pick', 'big', 'done']);
     const [a, big] = bound.steps;
     expect(a).toMatchObject({ step: 'a', visits: 1, attempts: 2, maxTokens: 100 });
-    expect(a!.tokens).toBe(2 * a!.inputTokens + 100 + 200);
-    expect(big!.tokens).toBe(2 * big!.inputTokens + 1000 + 2000);
+    expect(a!.feedbackTokens).toBeGreaterThanOrEqual(2000); // 1,000 characters of feedback, up to two tokens each
+    expect(a!.tokens).toBe(2 * a!.inputTokens + a!.feedbackTokens + 100 + 200);
+    expect(big!.tokens).toBe(2 * big!.inputTokens + big!.feedbackTokens + 1000 + 2000);
     expect(bound.tokens).toBe(a!.tokens + big!.tokens);
     expect(bound.exceedsBudget).toBe(false);
   });
@@ -57,7 +58,7 @@ describe('worst-case token bound', () => {
   it('validate prints the bound, warns past the budget, and rejects a loop with no exit', { timeout: SPAWN_BUDGET_MS }, async () => {
     const ok = await cli(['validate', 'definitions/support-triage.yaml', 'test/guards/fixtures/over-budget.yaml']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/support-triage .*worst case [\d,]+ tokens, budget 15,000/);
+    expect(ok.stdout).toMatch(/support-triage .*worst case [\d,]+ tokens, budget 50,000/);
     expect(ok.stderr).toMatch(/warning .*over-budget\.yaml:1:1: budget: the worst case is \d+ tokens .* past 3600/);
     expect(ok.stderr).not.toMatch(/support-triage\.yaml.*budget/);
 

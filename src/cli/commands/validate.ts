@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
-import { budgetWarning, worstCaseOf } from '../worst-case.js';
+import { boundText, budgetWarning, worstCaseOf } from '../worst-case.js';
 
 export function registerValidateCommand(program: Command, setExit: (code: number) => void): void {
   program
@@ -23,7 +23,7 @@ export function registerValidateCommand(program: Command, setExit: (code: number
           if (!opts.json) {
             for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
             process.stdout.write(
-              `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${bound.tokens.toLocaleString('en-US')} tokens, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
+              `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${boundText(bound)}, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
             );
           }
         } catch (error) {
