@@ -28,6 +28,7 @@ export const Workflow = z.strictObject({
   tools: z.union([z.string(), z.array(z.string())]).optional().describe('Module(s) exporting defineTool() tools, relative to this file'),
   model: z.string().optional().describe('Default model (default claude-sonnet-4-6)'),
   maxTokens: z.number().int().positive().optional().describe('Default max_tokens per model call (default 1024)'),
+  cache: z.boolean().optional().describe('Prompt caching of model steps\' stable prefixes (default true); a step\'s cache overrides it'),
   budget: Budget.optional(),
   retry: RetryPolicy.optional(),
   limits: Limits.optional(),

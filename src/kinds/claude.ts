@@ -1,6 +1,6 @@
 /** `claude`: Claude fills the input of one named tool (forced `tool_choice`), then the tool runs. */
 import { z } from 'zod';
-import { Breaker, common, modelCall } from '../definition/fields.js';
+import { Breaker, Mapping, common, modelCall } from '../definition/fields.js';
 import { workHandler } from '../engine/work-handler.js';
 import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
@@ -11,7 +11,14 @@ import { stepRunOf } from '../compile/context.js';
 export const ClaudeStep = z.strictObject({
   ...common,
   breaker: Breaker.optional(),
-  claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
+  claude: z.strictObject({
+    tool: z.string().min(1).describe('The one tool Claude fills the input of'),
+    ...modelCall,
+    with: z
+      .record(z.string(), Mapping)
+      .optional()
+      .describe('Values the application fills in for top-level fields of the tool input (a mapping, as a tool step\'s `with`); Claude is asked only for the rest'),
+  }),
 });
 
 export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
@@ -21,7 +28,7 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   entered: 'running',
   state: (id, step, scope) => workState(id, step, scope, 'claude'),
   edges: (_id, step, next) => workEdges(step, next),
-  expressions: (step) => modelExpressions('claude', step.claude),
+  expressions: (step) => [...modelExpressions('claude', step.claude), [step.claude.with, ['claude', 'with']]],
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),

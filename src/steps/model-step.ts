@@ -7,6 +7,7 @@ import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams } from '../model/call.js';
 import { buildPrompt, summarize } from '../model/prompt.js';
+import { splitShared } from '../model/shared-context.js';
 import { budgetAllows } from '../policy/budget.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
@@ -20,6 +21,9 @@ export interface ModelStepSpec {
   readonly model?: string | undefined;
   readonly maxTokens?: number | undefined;
   readonly timeout?: number | string | undefined;
+  /** Keys of `context` that are the same for every call of the step: sent first, in the cached prefix. */
+  readonly shared?: readonly string[] | undefined;
+  readonly cache?: boolean | undefined;
 }
 
 /** After a `max_tokens` stop the next attempt may use twice the limit. */
@@ -51,9 +55,10 @@ export async function prepareModelStep(
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
   const feedback = env.context.lastError && env.context.lastError.kind === 'invalid_data' ? env.context.lastError.message : undefined;
+  const { shared, rest } = splitShared(values, spec.shared);
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
-    context: values,
+    context: rest,
     summary: summarize(env.context, env.stepId),
     ...(feedback ? { feedback } : {}),
   });
@@ -64,6 +69,8 @@ export async function prepareModelStep(
     maxTokens,
     ...(spec.system ? { system: await text(spec.system) } : {}),
     prompt,
+    ...(shared ? { shared } : {}),
+    cache: spec.cache ?? env.workflow.cache ?? true,
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };
