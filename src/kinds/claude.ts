@@ -4,7 +4,8 @@ import { Breaker, Mapping, common, modelCall } from '../definition/fields.js';
 import { workHandler } from '../engine/work-handler.js';
 import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
-import { modelBound, modelExpressions } from './model-bound.js';
+import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
+import { modelTool, withChecks } from './claude-with.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
 
@@ -28,10 +29,12 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   entered: 'running',
   state: (id, step, scope) => workState(id, step, scope, 'claude'),
   edges: (_id, step, next) => workEdges(step, next),
+  check: (_id, step) => sharedChecks('claude', step.claude),
   expressions: (step) => [...modelExpressions('claude', step.claude), [step.claude.with, ['claude', 'with']]],
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
+  toolChecks: (step, toolOf) => withChecks(step.claude, toolOf(step.claude.tool)),
   worstCase: (step, workflow, toolOf) =>
-    modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),
+    modelBound(step.claude, modelTool(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }), workflow),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),

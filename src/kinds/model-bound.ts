@@ -3,7 +3,7 @@ import type { Workflow } from '../definition/schema.js';
 import { DEFAULT_MAX_TOKENS } from '../model/client.js';
 import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
 import { countRequestTokens } from '../model/tokens.js';
-import type { ModelBound, ToolSchema } from './types.js';
+import type { KindFinding, ModelBound, ToolSchema } from './types.js';
 
 /** The fields of a model call the bound reads. */
 export interface ModelCallFields {
@@ -11,6 +11,7 @@ export interface ModelCallFields {
   readonly context?: Record<string, unknown> | undefined;
   readonly system?: string | undefined;
   readonly maxTokens?: number | undefined;
+  readonly shared?: readonly string[] | undefined;
 }
 
 /**
@@ -37,4 +38,15 @@ export function modelExpressions(key: string, spec: ModelCallFields): Array<read
     [spec.prompt, [key, 'prompt']],
     [spec.system, [key, 'system']],
   ];
+}
+
+/** `shared:` may only name keys of the step's `context`. */
+export function sharedChecks(key: string, spec: ModelCallFields): { errors: KindFinding[]; warnings: KindFinding[] } {
+  const keys = Object.keys(spec.context ?? {});
+  const errors = (spec.shared ?? []).flatMap((name, index) =>
+    keys.includes(name)
+      ? []
+      : [{ path: [key, 'shared', index], message: `shared names "${name}", which is not a key of context (${keys.length ? keys.join(', ') : 'no context'}): list the context entries that are the same for every call` }],
+  );
+  return { errors, warnings: [] };
 }
