@@ -98,7 +98,8 @@ export function listQuery(maxPage: number) {
   });
 }
 
-export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number() });
+const cacheTokens = { cacheCreationInputTokens: z.number().optional(), cacheReadInputTokens: z.number().optional() };
+export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), ...cacheTokens });
 const Failure = z.object({ kind: z.string(), step: z.string().nullable(), message: z.string() }).nullable();
 const Status = z.enum(runStatuses as [string, ...string[]]);
 
@@ -122,6 +123,7 @@ export const RunJsonSchema = z
         tokens: z.number(),
         inputTokens: z.number(),
         outputTokens: z.number(),
+        ...cacheTokens,
         startedAt: z.number(),
         startedAtIso: z.string(),
         endedAt: z.number().nullable(),
