@@ -141,10 +141,20 @@ export const RunJsonSchema = z
   })
   .openapi('Run');
 
-/** The object of `stepwise show --json`: the run plus its definition, timeline and journal. */
+/** The object of `stepwise show --json`: the run plus its definition, timeline, prompt-cache figures and journal. */
 export const RunDetailSchema = RunJsonSchema.extend({
   definition: z.object({ version: z.string(), source: z.string().nullable() }),
   timeline: z.unknown(),
+  cache: z.array(
+    z.object({
+      step: z.string(),
+      calls: z.number(),
+      inputTokens: z.number(),
+      cacheCreationInputTokens: z.number(),
+      cacheReadInputTokens: z.number(),
+      hitRate: z.number().openapi({ description: 'input tokens read from the prompt cache over all the step\'s input tokens, 0 to 1' }),
+    }),
+  ),
   journal: z.array(
     z.looseObject({ runId: z.string(), seq: z.number(), step: z.string().nullable(), event: z.string(), at: z.number(), data: z.unknown().optional() }),
   ),
