@@ -49,6 +49,7 @@ export function formatTable(r: BenchResult): string {
     parked
       ? `Memory: ${n(parked.runs)} runs parked at a wait step (memory store, ${parked.payloadTokens}-token step result each) add ${parked.heapDeltaMB} MB of heap (${n(parked.bytesPerRun)} bytes per run).`
       : 'Memory: not measured.',
+    `Prompt cache: ${r.promptCache.items} items sharing a ${n(r.promptCache.prefixTokens)}-token prefix bill ${n(r.promptCache.billedCached)} input tokens against ${n(r.promptCache.billedUncached)} without caching (${r.promptCache.ratio}×; ${r.promptCache.measure}).`,
     `Payloads: tool results ${range(r.payloads.toolResultTokens)} tokens; documents ${range(r.payloads.documentTokens)} tokens.`,
     '',
     '| target | goal | measured | met |',

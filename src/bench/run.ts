@@ -13,6 +13,7 @@ import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
 import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
+import { promptCacheFigure, type PromptCacheFigure } from './prompt-cache.js';
 import { cachedResults, IN_FLIGHT, langgraphThroughput, limitThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
 import { countBy, pool, summarize, type Summary } from './stats.js';
@@ -75,6 +76,8 @@ export interface BenchResult {
   readonly arms: { readonly stateless: ModelArmResult & ArmResult; readonly stepwise: ModelArmResult & ArmResult & { readonly resumableFailures: number; readonly parkedRuns: ParkedMemory | null }; readonly langgraph: ArmResult; readonly limit: ArmResult };
   readonly payloads: { readonly toolResultTokens: Summary | null; readonly documentTokens: Summary | null; readonly stepsPerScenario: Record<string, number>; readonly byDomain: Record<string, number> };
   readonly reference: typeof reference;
+  /** Billed input of 20 items sharing a 2,000-token prefix, with prompt caching against without. */
+  readonly promptCache: PromptCacheFigure;
   readonly targets: ReadonlyArray<{ readonly name: string; readonly target: string; readonly value: number | null; readonly met: boolean | null }>;
   readonly durationSeconds: number;
 }
@@ -184,6 +187,9 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     parked = await parkedRunsMemory(scenarios.find((s) => s.steps.length === 5) ?? scenarios[0], parkedCount);
   }
 
+  progress('prompt cache: 20 items sharing a 2,000-token prefix, cached and not (emulator)');
+  const promptCache = await promptCacheFigure();
+
   const statelessArm = modelArm(stateless);
   const stepwiseArm = modelArm(stepwise);
   const resumableFailures = stepwise.filter((o) => !o.completed && o.resumable === true).length;
@@ -200,6 +206,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     { name: 'max/min tokens over 5-step workflows', target: '<= 2x', value: spread, met: spread === null ? null : spread <= 2 },
     { name: `steps/s SQLite FULL vs LangGraph sync (${IN_FLIGHT} runs in flight each)`, target: '>= 3x', value: vsLanggraph, met: vsLanggraph === null ? null : vsLanggraph >= 3 },
     { name: `steps/s SQLite FULL (${IN_FLIGHT} runs in flight) vs raw limit FULL`, target: '>= 0.7x', value: vsLimit, met: vsLimit === null ? null : vsLimit >= 0.7 },
+    { name: '20 items sharing a 2,000-token prefix: billed input vs no caching', target: '<= 0.3x', value: promptCache.ratio, met: promptCache.ratio <= 0.3 },
     { name: '10,000 waiting runs (memory store)', target: '<= 100 MB', value: parked ? parked.heapDeltaMB : null, met: parked ? parked.heapDeltaMB <= 100 * (parked.runs / 10_000) : null },
   ];
 
@@ -226,6 +233,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       limit: { ...noModel, stepsPerSecond: limitFull.stepsPerSecond, overhead: { sqliteFull: limitFull, sqliteNormal: limitNormal } },
     },
     payloads: payloads(scenarios),
+    promptCache,
     reference,
     targets,
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,

@@ -5,7 +5,7 @@
 import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
 import { calibrate } from '../policy/calibration.js';
-import { addUsage } from '../run/types.js';
+import { addUsage, cacheFields } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
@@ -87,6 +87,7 @@ export const actions = {
         tokens: e.tokens + usage.totalTokens,
         inputTokens: e.inputTokens + usage.inputTokens,
         outputTokens: e.outputTokens + usage.outputTokens,
+        ...cacheFields((e.cacheCreationInputTokens ?? 0) + (usage.cacheCreationInputTokens ?? 0), (e.cacheReadInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0)),
       })),
     };
   }),

@@ -29,6 +29,9 @@ export interface TrailEntry {
   readonly tokens: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Prompt-cache writes and reads of the visit's attempts (absent when none); `tokens` counts them weighted. */
+  readonly cacheCreationInputTokens?: number;
+  readonly cacheReadInputTokens?: number;
   readonly startedAt: number;
   readonly endedAt: number | null;
 }

@@ -114,6 +114,11 @@ export const modelCall = {
   system: z.string().optional(),
   model: z.string().optional().describe('Model for this step (default: workflow model)'),
   maxTokens: z.number().int().positive().optional().describe('max_tokens of this step\'s model call'),
+  shared: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Keys of `context` whose values are the same for every call of this step (a policy, a catalogue): sent first, inside the cached prefix'),
+  cache: z.boolean().optional().describe('Mark the stable prefix (tool, system, shared context) for prompt caching (default: the workflow\'s cache, true)'),
 };
 
 

@@ -13,7 +13,7 @@ import { definitionHash } from './hash.js';
 import { importFile, moduleExtensions } from './import-module.js';
 import { atStart, byPosition, dotted, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
-import { loadToolModules, missingToolIssues } from './tools.js';
+import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
 import { validateWorkflow } from './validate.js';
 import { parseYaml } from './yaml.js';
 
@@ -103,6 +103,9 @@ async function loadData(text: string, file: string, source: string, loadTools: b
     tools = loaded.tools;
     toolModules = loaded.modules;
     errors.push(...missingToolIssues(workflow, tools, locate, file));
+    const uses = toolUseIssues(workflow, tools, locate, file);
+    errors.push(...uses.errors);
+    warnings.push(...uses.warnings);
   }
   if (errors.length > 0) throw new DefinitionError(byPosition(errors));
   return { workflow, source, tools, toolModules, warnings, hash: definitionHash(workflow, tools.keys()) };
@@ -128,7 +131,12 @@ function finish(module: WorkflowModule, file: string, source: string, checkTools
     if (other && other !== tool) errors.push({ file, line: 1, col: 1, path: 'tools', message: `two different tools are named "${tool.name}"; tool names must be unique` });
     tools.set(tool.name, tool);
   }
-  if (checkTools) errors.push(...missingToolIssues(workflow, tools, locate, file));
+  if (checkTools) {
+    errors.push(...missingToolIssues(workflow, tools, locate, file));
+    const uses = toolUseIssues(workflow, tools, locate, file);
+    errors.push(...uses.errors);
+    warnings.push(...uses.warnings);
+  }
   if (errors.length > 0) throw new DefinitionError(errors);
   return { workflow, source, tools, toolModules: [], warnings, hash: definitionHash(workflow, tools.keys()) };
 }

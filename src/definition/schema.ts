@@ -29,6 +29,7 @@ export const Workflow = z.strictObject({
   model: z.string().optional().describe('Default model (default claude-sonnet-4-6)'),
   maxTokens: z.number().int().positive().optional().describe('Default max_tokens per model call (default 1024)'),
   summary: Summary.optional().describe('Default <progress> block of model steps (default outputs)'),
+  cache: z.boolean().optional().describe('Prompt caching of model steps\' stable prefixes (default true); a step\'s cache overrides it'),
   budget: Budget.optional(),
   retry: RetryPolicy.optional(),
   limits: Limits.optional(),

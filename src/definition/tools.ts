@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
-import { isTool, type AnyTool } from '../tools/define.js';
+import { isTool, toolInputSchema, type AnyTool } from '../tools/define.js';
 import { importFile } from './import-module.js';
 import { issueMaker, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
@@ -95,4 +95,29 @@ export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string,
     }
   }
   return issues;
+}
+
+/**
+ * The kinds' checks that need tool schemas (e.g. a `claude` step's `with:`
+ * keys), for the tools that are provided, located at the step's fields.
+ */
+export function toolUseIssues(
+  workflow: Workflow,
+  tools: ReadonlyMap<string, AnyTool>,
+  locate: Locate,
+  file: string,
+): { errors: DefinitionIssue[]; warnings: DefinitionIssue[] } {
+  const issue = issueMaker(file, locate);
+  const toolOf = (name: string) => {
+    const tool = tools.get(name);
+    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool) };
+  };
+  const errors: DefinitionIssue[] = [];
+  const warnings: DefinitionIssue[] = [];
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    const found = kindOf(step)?.toolChecks?.(step, toolOf);
+    for (const f of found?.errors ?? []) errors.push(issue(['steps', id, ...f.path], f.message, 'key'));
+    for (const f of found?.warnings ?? []) warnings.push(issue(['steps', id, ...f.path], f.message, 'key'));
+  }
+  return { errors, warnings };
 }

@@ -30,8 +30,8 @@ export interface MessageReply {
   readonly usage: {
     readonly input_tokens: number;
     readonly output_tokens: number;
-    readonly cache_creation_input_tokens: 0;
-    readonly cache_read_input_tokens: 0;
+    readonly cache_creation_input_tokens: number;
+    readonly cache_read_input_tokens: number;
   };
 }
 

@@ -13,6 +13,8 @@ import { randomId } from './plausible.js';
 import { errorBody, type ApiErrorType, type MessageReply } from './reply.js';
 import { inputTokens, stableStringify, type ChargedFields } from './request-tokens.js';
 import { StatsRecorder, type EmulatorStats } from './stats.js';
+import { PromptCache } from './prompt-cache.js';
+import { withoutCacheMarks } from '../model/cache-marks.js';
 import { ThreadStore } from './threads.js';
 import { parseCountTokensRequest, parseMessagesRequest } from './validate.js';
 
@@ -33,6 +35,8 @@ export interface EmulatorOptions {
    * output tokens too (never past `max_tokens`). Default 1, or the fault spec's `token_scale`.
    */
   tokenScale?: number;
+  /** The emulator's clock (ms), which prompt-cache entries expire on; default `Date.now`. */
+  now?: () => number;
 }
 
 export interface Emulator {
@@ -97,6 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stats = new StatsRecorder();
   const occurrences = new Map<string, number>();
   const threads = new ThreadStore();
+  const cache = new PromptCache(options.now ?? Date.now);
   const held = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   let requestCount = 0;
@@ -148,7 +153,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const answerMessages = (raw: unknown, res: ServerResponse): Answer | 'hold' => {
     const resolved = threads.resolve(raw);
     if (!resolved.ok) return error(400, 'invalid_request_error', resolved.message, false);
-    const body = resolved.body;
+    // Cache marks change billing, not meaning: the simulated model, its random draws and the count see the request without them.
+    const body = withoutCacheMarks(resolved.body);
     const parsed = parseMessagesRequest(body);
     if (!parsed.ok) return error(400, 'invalid_request_error', parsed.message, false);
     const request = parsed.request;
@@ -170,6 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const n = Math.max(charged, CONTEXT_WINDOW + 1 + Math.floor(random.gen() * 50_000));
       return error(400, 'invalid_request_error', `prompt is too long: ${n} tokens > ${CONTEXT_WINDOW} maximum`, false);
     }
+    const cached = cache.use(request.model, resolved.body as ChargedFields, charged);
     const id = `msg_emu_${randomId(random.gen)}`;
     const turn = simulateTurn(request, fired, random.gen);
     const reply: MessageReply = {
@@ -180,11 +187,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       content: turn.content,
       stop_reason: turn.stopReason,
       stop_sequence: null,
-      usage: { input_tokens: charged, output_tokens: Math.min(request.max_tokens, Math.ceil(countJsonTokens(turn.content) * tokenScale)), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: { input_tokens: charged - cached.creation - cached.read, output_tokens: Math.min(request.max_tokens, Math.ceil(countJsonTokens(turn.content) * tokenScale)), cache_creation_input_tokens: cached.creation, cache_read_input_tokens: cached.read },
     };
-    if (resolved.threaded) threads.record(id, body, turn.content);
+    if (resolved.threaded) threads.record(id, resolved.body, turn.content);
     for (const f of turn.faults) stats.fault(f);
-    stats.reply(turn.stopReason, reply.usage.input_tokens, reply.usage.output_tokens);
+    stats.reply(turn.stopReason, charged, reply.usage.output_tokens);
     return { status: 200, body: reply };
   };
 

@@ -4,7 +4,7 @@ import { common, modelCall } from '../definition/fields.js';
 import { workHandler } from '../engine/work-handler.js';
 import { ANALYSIS_TOOL, analyzeStep } from '../steps/analyze.js';
 import { defineStepKind } from './types.js';
-import { modelBound, modelExpressions } from './model-bound.js';
+import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
 
@@ -25,6 +25,7 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   entered: 'running',
   state: (id, step, scope) => workState(id, step, scope, 'analyze'),
   edges: (_id, step, next) => workEdges(step, next),
+  check: (_id, step) => sharedChecks('analyze', step.analyze),
   expressions: (step) => modelExpressions('analyze', step.analyze),
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.analyze, { name: ANALYSIS_TOOL, description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...step.analyze.schema } }, workflow, toolOf),

@@ -1,10 +1,11 @@
 /** `claude`: Claude fills the input of one named tool (forced `tool_choice`), then the tool runs. */
 import { z } from 'zod';
-import { Breaker, common, modelCall, RetryOn } from '../definition/fields.js';
+import { Breaker, Mapping, common, modelCall, RetryOn } from '../definition/fields.js';
 import { workHandler } from '../engine/work-handler.js';
 import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
-import { modelBound, modelExpressions } from './model-bound.js';
+import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
+import { modelTool, withChecks } from './claude-with.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
 
@@ -12,7 +13,14 @@ export const ClaudeStep = z.strictObject({
   ...common,
   breaker: Breaker.optional(),
   retryOn: RetryOn.optional(),
-  claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
+  claude: z.strictObject({
+    tool: z.string().min(1).describe('The one tool Claude fills the input of'),
+    ...modelCall,
+    with: z
+      .record(z.string(), Mapping)
+      .optional()
+      .describe('Values the application fills in for top-level fields of the tool input (a mapping, as a tool step\'s `with`); Claude is asked only for the rest'),
+  }),
 });
 
 export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
@@ -22,10 +30,12 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   entered: 'running',
   state: (id, step, scope) => workState(id, step, scope, 'claude'),
   edges: (_id, step, next) => workEdges(step, next),
-  expressions: (step) => modelExpressions('claude', step.claude),
+  check: (_id, step) => sharedChecks('claude', step.claude),
+  expressions: (step) => [...modelExpressions('claude', step.claude), [step.claude.with, ['claude', 'with']]],
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
+  toolChecks: (step, toolOf) => withChecks(step.claude, toolOf(step.claude.tool)),
   worstCase: (step, workflow, toolOf) =>
-    modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow, toolOf),
+    modelBound(step.claude, modelTool(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }), workflow, toolOf),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),

@@ -13,7 +13,7 @@ import { countRequestTokens, countTokens } from '../model/tokens.js';
 import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedback.js';
 import { TOKENS_PER_CHAR } from '../policy/value-bound.js';
 import { valueBound, type BoundSources } from './context-bound.js';
-import type { ModelBound, ToolSchema } from './types.js';
+import type { KindFinding, ModelBound, ToolSchema } from './types.js';
 
 /** The fields of a model call the bound reads. */
 export interface ModelCallFields {
@@ -22,6 +22,7 @@ export interface ModelCallFields {
   readonly system?: string | undefined;
   readonly maxTokens?: number | undefined;
   readonly summary?: SummaryMode | undefined;
+  readonly shared?: readonly string[] | undefined;
 }
 
 /**
@@ -79,4 +80,15 @@ export function modelExpressions(key: string, spec: ModelCallFields): Array<read
     [spec.prompt, [key, 'prompt']],
     [spec.system, [key, 'system']],
   ];
+}
+
+/** `shared:` may only name keys of the step's `context`. */
+export function sharedChecks(key: string, spec: ModelCallFields): { errors: KindFinding[]; warnings: KindFinding[] } {
+  const keys = Object.keys(spec.context ?? {});
+  const errors = (spec.shared ?? []).flatMap((name, index) =>
+    keys.includes(name)
+      ? []
+      : [{ path: [key, 'shared', index], message: `shared names "${name}", which is not a key of context (${keys.length ? keys.join(', ') : 'no context'}): list the context entries that are the same for every call` }],
+  );
+  return { errors, warnings: [] };
 }

@@ -125,6 +125,8 @@ export interface StepKindDefinition<S = unknown> {
   expressions?(step: S): ReadonlyArray<readonly [value: unknown, path: readonly PathSegment[]]>;
   /** The tools the step uses, with the path naming each. */
   tools?(step: S): ReadonlyArray<{ readonly name: string; readonly path: readonly PathSegment[] }>;
+  /** Checks that need the schemas of the tools the step uses; run once its tools are loaded. */
+  toolChecks?(step: S, toolOf: (name: string) => ToolSchema | undefined): { readonly errors: readonly KindFinding[]; readonly warnings: readonly KindFinding[] };
   /** One attempt's worst case, for a step that calls the model. */
   worstCase?(step: S, workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined): ModelBound | null;
   /** The events a step of this kind waits for from outside the run (`engine.send`). */

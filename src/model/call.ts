@@ -3,9 +3,10 @@
  * `stop_reason` and API error mapped to a step outcome, usage counted.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { addUsage, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
+import { addUsage, cacheFields, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import type { BudgetDecision } from '../policy/budget.js';
-import { costUsd } from '../policy/pricing.js';
+import { cacheWeightedTokens, costUsd } from '../policy/pricing.js';
+import { cacheLayout } from './cache.js';
 import type { ModelConfig } from './client.js';
 import { countRequestTokens } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
@@ -15,6 +16,10 @@ export interface ToolCallRequest {
   readonly maxTokens: number;
   readonly system?: string;
   readonly prompt: string;
+  /** Stable text (the step's shared context) sent before `prompt`, inside the cached prefix. */
+  readonly shared?: string;
+  /** Mark the stable prefix (tool, system, shared) for prompt caching; default false. */
+  readonly cache?: boolean;
   readonly tool: { readonly name: string; readonly description: string; readonly input_schema: Record<string, unknown> };
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -55,19 +60,30 @@ export type ToolCallResult =
 /** How many times a `pause_turn` reply is continued before the step fails. */
 const MAX_CONTINUATIONS = 3;
 
-/** Usage of one reply; prompt-cache writes and reads count as input, as they do against the budget. */
+/**
+ * Usage of one reply. `inputTokens` is the uncached input (`input_tokens`);
+ * prompt-cache writes and reads are kept beside it and weighted as priced in
+ * `totalTokens`, the figure the budget charges (a write 1.25 tokens, a read 0.1).
+ */
 export function toUsage(
   model: string,
   usage: { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null } | undefined,
 ): Usage {
-  const inputTokens = (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0) + (usage?.cache_read_input_tokens ?? 0);
+  const inputTokens = usage?.input_tokens ?? 0;
   const outputTokens = usage?.output_tokens ?? 0;
-  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, usd: costUsd(model, inputTokens, outputTokens) };
+  const cache = { creation: usage?.cache_creation_input_tokens ?? 0, read: usage?.cache_read_input_tokens ?? 0 };
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens + cacheWeightedTokens(cache),
+    usd: costUsd(model, inputTokens, outputTokens, cache),
+    ...cacheFields(cache.creation, cache.read),
+  };
 }
 
 /** The request body, built once so the budget guard counts exactly what is sent. */
 export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.MessageCreateParamsNonStreaming {
-  return {
+  const params: Anthropic.Messages.MessageCreateParamsNonStreaming = {
     model: req.model,
     max_tokens: req.maxTokens,
     ...(req.system ? { system: req.system } : {}),
@@ -75,6 +91,7 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
     tools: [{ name: req.tool.name, description: req.tool.description, input_schema: req.tool.input_schema as Anthropic.Messages.Tool.InputSchema }],
     tool_choice: { type: 'tool', name: req.tool.name, disable_parallel_tool_use: true },
   };
+  return cacheLayout(params, { shared: req.shared, prompt: req.prompt, cache: req.cache ?? false });
 }
 
 /**

@@ -5,6 +5,8 @@
  * punctuation one per 2 characters: about 1.3 tokens per English word and
  * one per 3 to 4 characters of JSON, close to Claude's tokenizer.
  */
+import { withoutCacheMarks } from './cache-marks.js';
+
 /** The pieces the counter reads: letter runs, digit runs, punctuation runs; whitespace is free. */
 export const tokenPieces = /[A-Za-z]+|\d+|[^\sA-Za-z\d]+/g;
 
@@ -44,9 +46,10 @@ export interface ChargedFields {
   readonly tools?: unknown;
 }
 
-/** The canonical serialisation of what is charged: system, messages, tools. */
+/** The canonical serialisation of what is charged: system, messages, tools (prompt-cache marks are not content). */
 export function canonicalPrompt(body: ChargedFields): string {
-  return stableStringify({ system: body.system ?? '', messages: body.messages ?? [], tools: body.tools ?? [] });
+  const plain = withoutCacheMarks(body);
+  return stableStringify({ system: plain.system ?? '', messages: plain.messages ?? [], tools: plain.tools ?? [] });
 }
 
 /**

@@ -47,13 +47,40 @@ export function priceOf(model: string): ModelPrice {
   return best ?? fallbackPrice;
 }
 
+/** A prompt-cache write (5-minute cache) is priced at 1.25× the input price. */
+export const CACHE_WRITE_RATE = 1.25;
+/** A prompt-cache read is priced at 0.1× the input price. */
+export const CACHE_READ_RATE = 0.1;
+
+/** Prompt-cache tokens of one reply: written (`cache_creation_input_tokens`) and read (`cache_read_input_tokens`). */
+export interface CacheTokens {
+  readonly creation: number;
+  readonly read: number;
+}
+
 /**
- * Dollars for a call to `model` with the given token counts.
+ * Budget tokens of a reply's cache writes and reads, weighted as they are
+ * priced (1.25 and 0.1 input tokens each), each rounded up: what the token
+ * budget charges for them.
+ *
+ * @example
+ * cacheWeightedTokens({ creation: 2000, read: 0 }); // 2500
+ * cacheWeightedTokens({ creation: 0, read: 2001 }); // 201
+ */
+export function cacheWeightedTokens(cache: CacheTokens): number {
+  return Math.ceil(cache.creation * CACHE_WRITE_RATE) + Math.ceil(cache.read * CACHE_READ_RATE);
+}
+
+/**
+ * Dollars for a call to `model` with the given token counts; `cache` holds the
+ * input tokens written to and read from the prompt cache, beside `inputTokens`.
  *
  * @example
  * costUsd('claude-haiku-4-5', 1_000_000, 100_000); // 1.5
+ * costUsd('claude-haiku-4-5', 0, 0, { creation: 1_000_000, read: 1_000_000 }); // 1.35
  */
-export function costUsd(model: string, inputTokens: number, outputTokens: number): number {
+export function costUsd(model: string, inputTokens: number, outputTokens: number, cache: CacheTokens = { creation: 0, read: 0 }): number {
   const price = priceOf(model);
-  return roundUsd((inputTokens * price.input + outputTokens * price.output) / 1_000_000);
+  const input = inputTokens + cache.creation * CACHE_WRITE_RATE + cache.read * CACHE_READ_RATE;
+  return roundUsd((input * price.input + outputTokens * price.output) / 1_000_000);
 }

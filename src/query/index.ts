@@ -10,4 +10,5 @@ export { checkStatuses, listRuns, runSummaries, type RunListRow, type RunSummary
 export { runJournal } from './journal.js';
 export { runTimeline } from './timeline.js';
 export { showRun, type RunDetail } from './show.js';
+export { cacheByStep, renderCache, type StepCache } from './cache.js';
 export { runStats } from './stats.js';

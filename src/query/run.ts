@@ -5,7 +5,7 @@
  */
 import { toView, type RunView } from '../engine/view.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
-import type { RunRecord } from '../run/types.js';
+import { cacheFields, type RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 
 /**
@@ -38,6 +38,8 @@ export interface RunJson {
     readonly tokens: number;
     readonly inputTokens: number;
     readonly outputTokens: number;
+    readonly cacheCreationInputTokens?: number;
+    readonly cacheReadInputTokens?: number;
     readonly startedAt: number;
     readonly startedAtIso: string;
     readonly endedAt: number | null;
@@ -98,6 +100,7 @@ export function runJson(view: RunView): RunJson {
       tokens: s.tokens,
       inputTokens: s.inputTokens,
       outputTokens: s.outputTokens,
+      ...cacheFields(s.cacheCreationInputTokens ?? 0, s.cacheReadInputTokens ?? 0),
       startedAt: s.startedAt,
       startedAtIso: iso(s.startedAt),
       endedAt: s.endedAt,

@@ -3,12 +3,15 @@ import { toView } from '../engine/view.js';
 import { buildTimeline, type Timeline } from '../observe/timeline.js';
 import type { JournalEntry } from '../run/types.js';
 import type { RunReader } from './reader.js';
+import { cacheByStep, type StepCache } from './cache.js';
 import { findRun, iso, runJson, type RunJson } from './run.js';
 
 export interface RunDetail extends RunJson {
   /** The definition the run started with: its content hash and the file it came from. */
   readonly definition: { readonly version: string; readonly source: string | null };
   readonly timeline: Timeline;
+  /** Prompt-cache figures and hit rate of each step that called the model. */
+  readonly cache: StepCache[];
   /** The journal, each entry with `atIso` beside its `at`. */
   readonly journal: Array<JournalEntry & { readonly atIso: string }>;
 }
@@ -21,6 +24,7 @@ export async function showRun(reader: RunReader, runId: string): Promise<RunDeta
     ...runJson(toView(record)),
     definition: { version: record.version, source: record.definition.source },
     timeline: buildTimeline(journal, record.failure),
+    cache: cacheByStep(journal),
     journal: journal.map((entry) => ({ ...entry, atIso: iso(entry.at) })),
   };
 }

@@ -44,11 +44,23 @@ export interface Usage {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly totalTokens: number;
-  /** Dollars, from the price table of the models used. */
+  /** Dollars, from the price table of the models used; prompt-cache writes and reads at their rates. */
   readonly usd: number;
+  /**
+   * Input tokens written to the prompt cache (the API's `cache_creation_input_tokens`), besides
+   * `inputTokens`; absent when none. `totalTokens` counts each as 1.25 tokens (see `cacheWeightedTokens`).
+   */
+  readonly cacheCreationInputTokens?: number;
+  /** Input tokens read from the prompt cache (`cache_read_input_tokens`), besides `inputTokens`; each counts as 0.1 token. */
+  readonly cacheReadInputTokens?: number;
 }
 
 export const zeroUsage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 };
+
+/** The prompt-cache fields of a sum: present only when not zero, so usage without caching keeps its four fields. */
+export function cacheFields(creation: number, read: number): Pick<Usage, 'cacheCreationInputTokens' | 'cacheReadInputTokens'> {
+  return { ...(creation > 0 ? { cacheCreationInputTokens: creation } : {}), ...(read > 0 ? { cacheReadInputTokens: read } : {}) };
+}
 
 export function addUsage(a: Usage, b: Usage): Usage {
   return {
@@ -56,6 +68,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
     usd: roundUsd(a.usd + b.usd),
+    ...cacheFields((a.cacheCreationInputTokens ?? 0) + (b.cacheCreationInputTokens ?? 0), (a.cacheReadInputTokens ?? 0) + (b.cacheReadInputTokens ?? 0)),
   };
 }
 

@@ -98,7 +98,8 @@ export function listQuery(maxPage: number) {
   });
 }
 
-export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number() });
+const cacheTokens = { cacheCreationInputTokens: z.number().optional(), cacheReadInputTokens: z.number().optional() };
+export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), ...cacheTokens });
 const Failure = z.object({ kind: z.string(), step: z.string().nullable(), message: z.string() }).nullable();
 const Status = z.enum(runStatuses as [string, ...string[]]);
 
@@ -122,6 +123,7 @@ export const RunJsonSchema = z
         tokens: z.number(),
         inputTokens: z.number(),
         outputTokens: z.number(),
+        ...cacheTokens,
         startedAt: z.number(),
         startedAtIso: z.string(),
         endedAt: z.number().nullable(),
@@ -139,10 +141,20 @@ export const RunJsonSchema = z
   })
   .openapi('Run');
 
-/** The object of `stepwise show --json`: the run plus its definition, timeline and journal. */
+/** The object of `stepwise show --json`: the run plus its definition, timeline, prompt-cache figures and journal. */
 export const RunDetailSchema = RunJsonSchema.extend({
   definition: z.object({ version: z.string(), source: z.string().nullable() }),
   timeline: z.unknown(),
+  cache: z.array(
+    z.object({
+      step: z.string(),
+      calls: z.number(),
+      inputTokens: z.number(),
+      cacheCreationInputTokens: z.number(),
+      cacheReadInputTokens: z.number(),
+      hitRate: z.number().openapi({ description: 'input tokens read from the prompt cache over all the step\'s input tokens, 0 to 1' }),
+    }),
+  ),
   journal: z.array(
     z.looseObject({ runId: z.string(), seq: z.number(), step: z.string().nullable(), event: z.string(), at: z.number(), data: z.unknown().optional() }),
   ),

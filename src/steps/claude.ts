@@ -17,6 +17,9 @@ import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
 import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
+import { scopeOf } from './types.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { mergeKnown, omitFields, onlyKnownFieldsInvalid } from './partial-input.js';
 
 function toolOf(env: StepEnv) {
   const step = env.workflow.steps[env.stepId] as ClaudeStep;
@@ -28,11 +31,14 @@ function toolOf(env: StepEnv) {
 export const claudeStep: StepExecutor = {
   async prepare(env) {
     const { step, tool } = toolOf(env);
-    return prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
+    // `with:` fields are the application's: evaluated now, left out of the schema the model fills.
+    const known = step.claude.with === undefined ? undefined : ((await evaluateMapping(compileMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
+    const prepared = await prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
       name: tool.name,
       description: tool.description,
-      input_schema: toolInputSchema(tool),
+      input_schema: omitFields(toolInputSchema(tool), Object.keys(step.claude.with ?? {})),
     });
+    return known === undefined ? prepared : { ...prepared, toolInput: known };
   },
 
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
@@ -55,14 +61,23 @@ export const claudeStep: StepExecutor = {
         latencyMs: call.latencyMs,
       };
     }
-    const fingerprint = loopFingerprint(call.input);
-    const valid = validateToolInput(tool, call.input);
+    const known = prepared.toolInput as Record<string, unknown> | undefined;
+    const input = known === undefined ? call.input : mergeKnown(call.input, known);
+    const fingerprint = loopFingerprint(input);
+    const valid = validateToolInput(tool, input);
     if (!valid.ok) {
+      // Values the application filled in (`with:`) that fail the schema are not the model's to fix: no retry.
+      const ours = known !== undefined && onlyKnownFieldsInvalid(tool, input, known);
       return {
         ok: false,
-        error: { kind: 'invalid_data', message: `the input Claude gave for ${tool.name} is invalid: ${valid.message}` },
-        retryable: true,
-        input: call.input,
+        error: {
+          kind: 'invalid_data',
+          message: ours
+            ? `the with: values of step "${env.stepId}" do not fit the input of ${tool.name}: ${valid.message}`
+            : `the input Claude gave for ${tool.name} is invalid: ${valid.message}`,
+        },
+        retryable: !ours,
+        input,
         usage: call.usage, estimatedInput: call.estimatedInput,
         latencyMs: call.latencyMs,
         fingerprint,

@@ -11,6 +11,7 @@ import { buildPrompt, defaultSummaryLimits, summarize, type SummaryMode } from '
 import { renderContextValue, trimToTokens } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
 import type { Scope } from '../expr/index.js';
+import { splitShared } from '../model/shared-context.js';
 import { budgetAllows } from '../policy/budget.js';
 import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
 import { costUsd } from '../policy/pricing.js';
@@ -28,6 +29,9 @@ export interface ModelStepSpec {
   readonly maxTokens?: number | undefined;
   readonly timeout?: number | string | undefined;
   readonly summary?: SummaryMode | undefined;
+  /** Keys of `context` that are the same for every call of the step: sent first, in the cached prefix. */
+  readonly shared?: readonly string[] | undefined;
+  readonly cache?: boolean | undefined;
 }
 
 /** After a `max_tokens` stop the next attempt may use twice the limit. */
@@ -59,9 +63,10 @@ export async function prepareModelStep(
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
   const feedback = feedbackFor(env.context.lastError);
+  const { shared, rest } = splitShared(values, spec.shared);
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
-    context: values,
+    context: rest,
     summary: summarize(env.context, env.stepId, defaultSummaryLimits, spec.summary ?? env.workflow.summary ?? 'outputs'),
     ...(feedback ? { feedback } : {}),
   });
@@ -72,6 +77,8 @@ export async function prepareModelStep(
     maxTokens,
     ...(spec.system ? { system: await text(spec.system) } : {}),
     prompt,
+    ...(shared ? { shared } : {}),
+    cache: spec.cache ?? env.workflow.cache ?? true,
     tool,
     timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
   };

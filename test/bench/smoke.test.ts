@@ -64,6 +64,11 @@ describe('stepwise bench --json', () => {
       expect(result.arms[arm].completionRate).toBeNull();
       expect(result.arms[arm].tokensPer5StepWorkflow).toBeNull();
     }
+    // 20 items sharing a 2,000-token prefix: billed input (writes 1.25×, reads 0.1×) against no caching.
+    expect(result.promptCache).toMatchObject({ items: 20 });
+    expect(result.promptCache.prefixTokens).toBeGreaterThanOrEqual(2000);
+    expect(result.promptCache.ratio).toBeLessThanOrEqual(0.3);
+    expect(result.targets.find((t: { name: string }) => t.name.startsWith('20 items sharing'))).toMatchObject({ met: true });
     expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toContain('<svg');
     expect(JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')).scenarios).toBe(8);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costUsd, fallbackPrice, priceOf } from '../../src/policy/pricing.js';
+import { cacheWeightedTokens, costUsd, fallbackPrice, priceOf } from '../../src/policy/pricing.js';
 import { addUsage, zeroUsage } from '../../src/run/types.js';
 
 describe('pricing', () => {
@@ -39,5 +39,17 @@ describe('pricing', () => {
     }
     const sum = addUsage({ ...zeroUsage, usd: 0.001794 }, { ...zeroUsage, usd: 0.002757 });
     expect(String(sum.usd)).toBe('0.004551');
+  });
+
+  it('prices prompt-cache writes at 1.25× and reads at 0.1× the input price, and weights them so in budget tokens', () => {
+    expect(costUsd('claude-haiku-4-5', 0, 0, { creation: 1_000_000, read: 0 })).toBe(1.25);
+    expect(costUsd('claude-haiku-4-5', 0, 0, { creation: 0, read: 1_000_000 })).toBe(0.1);
+    expect(costUsd('claude-sonnet-4-6', 1000, 100, { creation: 2000, read: 4000 })).toBe((1000 * 3 + 2000 * 3.75 + 4000 * 0.3 + 100 * 15) / 1_000_000);
+    expect(cacheWeightedTokens({ creation: 2000, read: 0 })).toBe(2500);
+    expect(cacheWeightedTokens({ creation: 1, read: 2001 })).toBe(2 + 201);
+    // Sums keep the cache fields only when they are not zero, so usage without caching has its four fields.
+    expect(addUsage(zeroUsage, zeroUsage)).toEqual(zeroUsage);
+    expect(Object.keys(addUsage(zeroUsage, zeroUsage))).toEqual(['inputTokens', 'outputTokens', 'totalTokens', 'usd']);
+    expect(addUsage({ ...zeroUsage, cacheReadInputTokens: 5 }, { ...zeroUsage, cacheReadInputTokens: 7, cacheCreationInputTokens: 3 })).toMatchObject({ cacheReadInputTokens: 12, cacheCreationInputTokens: 3 });
   });
 });

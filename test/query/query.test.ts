@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { RunNotFoundError, StepwiseError } from '../../src/errors.js';
-import { findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from '../../src/query/index.js';
+import { cacheByStep, findRun, getRun, listRuns, runJournal, runStats, runSummaries, runTimeline, showRun } from '../../src/query/index.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { makeRun } from '../../src/testing/store-fixtures.js';
@@ -43,15 +43,16 @@ afterAll(async () => {
 });
 
 describe('the query layer is what the CLI prints', () => {
-  it('show --json is showRun: the run object, its definition, timeline and journal', async () => {
+  it('show --json is showRun: the run object, its definition, timeline, journal and prompt-cache figures', async () => {
     for (const id of Object.values(ids)) {
       const shown = lastJson((await cli(['show', id, '--store', spec, '--json'])).stdout);
       const detail = await showRun(store, id);
       expect(shown).toEqual(printed(detail));
       expect(detail.timeline).toEqual(await runTimeline(store, id));
       expect(detail.journal).toEqual((await runJournal(store, id)).map((e) => ({ ...e, atIso: new Date(e.at).toISOString() })));
-      const { definition, timeline, journal, ...run } = detail;
+      const { definition, timeline, journal, cache, ...run } = detail;
       expect(run).toEqual(await getRun(store, id));
+      expect(cache).toEqual(cacheByStep(await runJournal(store, id)));
       expect(definition.version).toBe((await findRun(store, id)).version);
       expect(timeline.rows.length).toBeGreaterThan(0);
       expect(journal[0]?.event).toBe('created');

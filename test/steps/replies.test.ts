@@ -27,7 +27,7 @@ const reply = (content: unknown, usage: Record<string, number>) => ({
 });
 
 describe('model replies', () => {
-  it('charges prompt-cache writes and reads as input, and finds the tool call among text blocks', async () => {
+  it('keeps prompt-cache writes and reads beside input, weighted 1.25 and 0.1 in the budget total, and finds the tool call among text blocks', async () => {
     const model = scripted(
       reply(
         [{ type: 'text', text: 'Here you go.' }, { type: 'tool_use', id: 'toolu_1', name: 'fill', input: { a: 'x' } }],
@@ -38,7 +38,7 @@ describe('model replies', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.input).toEqual({ a: 'x' });
-    expect(result.usage).toMatchObject({ inputTokens: 1110, outputTokens: 5, totalTokens: 1115 });
+    expect(result.usage).toMatchObject({ inputTokens: 10, outputTokens: 5, cacheCreationInputTokens: 100, cacheReadInputTokens: 1000, totalTokens: 10 + 5 + 125 + 100 });
   });
 
   it('a reply without content is a retryable model error, not a crash', async () => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { renderTimeline } from '../../observe/timeline.js';
 import { showRun } from '../../query/show.js';
+import { renderCache } from '../../query/cache.js';
 import { color } from '../io.js';
 import { withStore } from '../context.js';
 
@@ -25,6 +26,7 @@ export function registerShowCommand(program: Command): void {
           ...(run.waitingFor ? [`waiting at ${run.waitingFor.step} for ${run.waitingFor.events.join(' | ')}`] : []),
           '',
           ...renderTimeline(run.timeline, color),
+          ...renderCache(run.cache),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
       });

@@ -1,0 +1,52 @@
+/**
+ * Partial tool inputs of a `claude` step: the values its `with:` gives for
+ * top-level fields of the tool input are filled in by the application. The
+ * schema the model sees omits those fields (from `properties` and
+ * `required`); the merged input, the application's values winning, is what
+ * the tool's full schema validates.
+ */
+import type { AnyTool } from '../tools/define.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The top-level properties a JSON Schema of an object declares. */
+export function schemaProperties(schema: JsonSchema): string[] {
+  return isObject(schema['properties']) ? Object.keys(schema['properties']) : [];
+}
+
+/** The fields an object schema requires. */
+export function requiredFields(schema: JsonSchema): string[] {
+  return Array.isArray(schema['required']) ? schema['required'].filter((k): k is string => typeof k === 'string') : [];
+}
+
+/**
+ * The schema the model is asked to fill: `schema` without the top-level
+ * fields `known` (nested fields are not split: a `with:` key names a whole
+ * top-level field).
+ *
+ * @example
+ * omitFields({ type: 'object', properties: { a: {}, b: {} }, required: ['a', 'b'] }, ['a']);
+ * // { type: 'object', properties: { b: {} }, required: ['b'] }
+ */
+export function omitFields(schema: JsonSchema, known: readonly string[]): JsonSchema {
+  if (known.length === 0 || !isObject(schema['properties'])) return schema;
+  const drop = new Set(known);
+  const properties = Object.fromEntries(Object.entries(schema['properties']).filter(([key]) => !drop.has(key)));
+  const required = requiredFields(schema).filter((key) => !drop.has(key));
+  const { required: _required, ...rest } = schema;
+  return { ...rest, properties, ...(required.length > 0 ? { required } : {}) };
+}
+
+/** The model's input with the application's values laid over it: a known field the model sent anyway is ignored. */
+export function mergeKnown(modelInput: unknown, known: Readonly<Record<string, unknown>>): unknown {
+  return isObject(modelInput) ? { ...modelInput, ...known } : { ...known };
+}
+
+/** Whether every problem of `input` against the tool's schema is in a field the application filled (so a retry cannot help). */
+export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Readonly<Record<string, unknown>>): boolean {
+  const parsed = tool.input.safeParse(input);
+  if (parsed.success) return false;
+  return parsed.error.issues.every((issue) => typeof issue.path[0] === 'string' && issue.path[0] in known);
+}
