@@ -28,7 +28,7 @@ import { LeaseLostError, type Store } from '../store/types.js';
 import type { LeaseHandle } from './lease.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
-import { deadlineAt, isLive, positionOf, runStatusOf, type EndState } from './position.js';
+import { deadlineAt, isLive, positionOf, runStatusOf, waitEvents, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
@@ -211,6 +211,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     prepared: new Map<string, PreparedStep>(),
     context,
     phaseOf: (step) => active().steps.find((s) => s.id === step)?.phase,
+    acceptsOf: (step) => waitEvents(workflow, step, active().steps.find((s) => s.id === step)?.phase ?? null),
     finished: () => actor.getSnapshot().status === 'done',
     wakeAt,
     status: () => current.status,

@@ -33,12 +33,14 @@ import { StepBudgetExceeded, limitSteps } from './budget.js';
 import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
 
-/** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
+/** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run` (and `$proposed` in `review.when`), and as the context `$`. */
 export interface Scope {
   readonly input: unknown;
   readonly steps: Readonly<Record<string, unknown>>;
   readonly event?: unknown;
   readonly run?: unknown;
+  /** In a `claude` step's `review.when`: the tool input the model proposed. */
+  readonly proposed?: unknown;
 }
 
 /** Limits on one evaluation; every field optional, see {@link defaultLimits}. */
@@ -161,7 +163,7 @@ function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expressio
  */
 export async function evaluateExpression(expression: CompiledExpression, scope: Scope): Promise<unknown> {
   const { text, limits } = expression;
-  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run };
+  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run, ...(scope.proposed !== undefined ? { proposed: scope.proposed } : {}) };
   let value: unknown;
   try {
     value = await expression.evaluator.evaluate(context, context);

@@ -7,10 +7,12 @@ import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions } from './model-bound.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
+import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, REVIEWING } from './review.js';
 
 export const ClaudeStep = z.strictObject({
   ...common,
   breaker: Breaker.optional(),
+  ...reviewFields,
   claude: z.strictObject({ tool: z.string().min(1).describe('The one tool Claude fills the input of'), ...modelCall }),
 });
 
@@ -19,15 +21,19 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   schema: ClaudeStep,
   flows: true,
   entered: 'running',
-  state: (id, step, scope) => workState(id, step, scope, 'claude'),
-  edges: (_id, step, next) => workEdges(step, next),
-  expressions: (step) => modelExpressions('claude', step.claude),
+  waitingPhases: [REVIEWING],
+  state: (id, step, scope) => workState(id, step, scope, 'claude', reviewStates(id, step)),
+  edges: (_id, step, next) => [...workEdges(step, next), ...reviewEdges(step)],
+  check: (_id, step) => ({ errors: reviewCheck(step), warnings: [] }),
+  expressions: (step) => [...modelExpressions('claude', step.claude), ...reviewExpressions(step)],
+  accepts: (step, phase) => reviewAccepts(step, phase),
+  admit: (id, step, event, scope) => admitReview(id, step, event, scope),
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}`,
-  pathEvents: (id, _step, phase) => workPathEvents(id, phase),
+  pathEvents: (id, step, phase) => [...workPathEvents(id, phase), ...reviewPathEvents(id, step, phase)],
   executor: claudeStep,
   handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
 });

@@ -11,3 +11,4 @@ export { runJournal } from './journal.js';
 export { runTimeline } from './timeline.js';
 export { showRun, type RunDetail } from './show.js';
 export { runStats } from './stats.js';
+export { inbox, inboxEntries, type InboxEntry, type InboxFilter } from './inbox.js';

@@ -1,7 +1,9 @@
 /**
  * `claude` step: Claude fills the input of one named tool (forced
  * `tool_choice`), the tool's zod schema validates it, then the tool runs.
- * An invalid input is a retryable failure whose message is fed back.
+ * An invalid input is a retryable failure whose message is fed back. With
+ * `review`, a valid input waits for a person first (the outcome carries
+ * `review`); the approved input's attempt runs the tool alone.
  */
 import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
@@ -14,6 +16,11 @@ import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
 import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
+import { scopeOf } from './types.js';
+import { stepRunOf } from '../compile/context.js';
+import { evaluateCondition } from '../expr/index.js';
+import { reviewed } from '../kinds/review.js';
+import type { AnyTool } from '../tools/define.js';
 
 function toolOf(env: StepEnv) {
   const step = env.workflow.steps[env.stepId] as ClaudeStep;
@@ -22,9 +29,32 @@ function toolOf(env: StepEnv) {
   return { step, tool };
 }
 
+/** Whether the valid input the model proposed waits for a person: `review: true`, or `review.when` holding with `$proposed` bound to it. */
+async function needsReview(env: StepEnv, step: ClaudeStep, proposed: unknown): Promise<boolean> {
+  if (!reviewed(step)) return false;
+  if (typeof step.review !== 'object') return true;
+  return evaluateCondition(step.review.when, { ...scopeOf(env), proposed });
+}
+
+/** The approved input's attempt: the tool runs with it, the model is not called. */
+async function runApproved(env: StepEnv, tool: AnyTool, input: unknown): Promise<StepOutcome> {
+  const valid = validateToolInput(tool, input);
+  if (!valid.ok) {
+    return { ok: false, error: { kind: 'invalid_data', message: `the approved input for ${tool.name} is invalid: ${valid.message}` }, retryable: false, input, usage: zeroUsage, latencyMs: 0 };
+  }
+  const fingerprint = loopFingerprint(input);
+  const started = Date.now();
+  const result = await invokeTool(env, tool, valid.value);
+  const latencyMs = Date.now() - started;
+  if (!result.ok) return { ok: false, error: result.error, retryable: result.retryable, input: valid.value, usage: zeroUsage, latencyMs, fingerprint };
+  return { ok: true, output: result.output, input: valid.value, usage: zeroUsage, latencyMs, fingerprint };
+}
+
 export const claudeStep: StepExecutor = {
   async prepare(env) {
     const { step, tool } = toolOf(env);
+    const approved = stepRunOf(env.context, env.stepId).review?.approved;
+    if (approved) return { request: null, toolInput: approved.input, projectedTokens: 0, projectedUsd: 0 };
     return prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
       name: tool.name,
       description: tool.description,
@@ -33,8 +63,11 @@ export const claudeStep: StepExecutor = {
   },
 
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
-    const { tool } = toolOf(env);
-    if (!prepared.request) throw new Error('claude step prepared without a request');
+    const { step, tool } = toolOf(env);
+    if (!prepared.request) {
+      if (prepared.toolInput === undefined) throw new Error('claude step prepared without a request');
+      return runApproved(env, tool, prepared.toolInput);
+    }
     const open = await breakerRejects(env, tool.name);
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
@@ -64,6 +97,17 @@ export const claudeStep: StepExecutor = {
         latencyMs: call.latencyMs,
         fingerprint,
       };
+    }
+    let review: boolean;
+    try {
+      review = await needsReview(env, step, call.input);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { kind: 'invalid_data', message: `review.when: ${message}` }, retryable: false, input: call.input, usage: call.usage, latencyMs: call.latencyMs, fingerprint };
+    }
+    if (review) {
+      const schema = prepared.request.tool.input_schema as Record<string, unknown>;
+      return { ok: true, output: null, input: call.input, usage: call.usage, latencyMs: call.latencyMs, fingerprint, review: { tool: tool.name, schema } };
     }
     const started = Date.now();
     const result = await invokeTool(env, tool, valid.value);

@@ -50,6 +50,8 @@ export type StepOutcome =
       readonly usage: Usage;
       readonly latencyMs: number;
       readonly fingerprint?: string;
+      /** The tool did not run: its valid input (`input`) awaits a person's review. */
+      readonly review?: { readonly tool: string; readonly schema: Record<string, unknown> };
     }
   | {
       readonly ok: false;
