@@ -7,7 +7,7 @@ import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions } from './model-bound.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
-import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, REVIEWING } from './review.js';
+import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, reviewed, REVIEWING } from './review.js';
 
 export const ClaudeStep = z.strictObject({
   ...common,
@@ -32,7 +32,7 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }, workflow),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
-  label: (step) => `Claude fills ${step.claude.tool}`,
+  label: (step) => `Claude fills ${step.claude.tool}${reviewed(step) ? ', reviewed' : ''}`,
   pathEvents: (id, step, phase) => [...workPathEvents(id, phase), ...reviewPathEvents(id, step, phase)],
   executor: claudeStep,
   handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
