@@ -65,7 +65,7 @@ describe('GET /api/inbox and reviews over HTTP', () => {
 
     const [signoff] = await entriesOf(runId);
     expect(signoff).toMatchObject({ step: 'finance_signoff', kind: 'wait', events: ['SIGN', 'DECLINE'], prompt: 'Finance signs off reimbursements over 1000.' });
-    expect(signoff?.show).toEqual({ employee: edited.employee, amount: 1500, currency: edited.currency, category: edited.category });
+    expect(signoff?.show).toEqual({ employee: proposed['employee'], amount: 1500, currency: proposed['currency'], category: proposed['category'] });
 
     const detail = await api.call('GET', `/api/runs/${runId}`);
     const approval = (detail.json.journal as Array<Record<string, any>>).find((e) => e.event === 'event' && e.data.type === 'APPROVE');
