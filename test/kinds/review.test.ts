@@ -229,6 +229,7 @@ describe('wait.show and the inbox', () => {
       'approval',
     );
     const review = await engine.start(payment(true), { input });
+    (engine.clock as ManualClock).advance(60_000);
     const waitRun = await engine.start(approval, { input: { customer: 'Ada', total: 21 } });
     const entries = (await inbox(engine.store)).filter((e) => e.runId === review.runId || e.runId === waitRun.runId);
     expect(entries.map((e) => e.runId)).toEqual([waitRun.runId, review.runId]);
