@@ -28,6 +28,11 @@ describe('stepwise inbox', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(lastJson<RunJson>(sent.stdout)).toMatchObject({ status: 'waiting', waitingFor: { step: 'finance_signoff' } });
     const [signoff] = lastJson<InboxEntry[]>((await cli(['inbox', ...tempStoreOf(store), '--json', '--workflow', 'expense-review'])).stdout);
     expect(signoff).toMatchObject({ step: 'finance_signoff', kind: 'wait', show: { amount: 2500 } });
+    // `show` tells the same story: the review with its proposal, the edit, the sign-off with what it shows.
+    const shown = (await cli(['show', run.runId, ...tempStoreOf(store)])).stdout;
+    expect(shown).toContain('for APPROVE | REJECT (review of {');
+    expect(shown).toMatch(/APPROVE edited amount/);
+    expect(shown).toMatch(/for SIGN \| DECLINE show \{"employee":.*"amount":2500/);
   });
 });
 
