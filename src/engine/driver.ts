@@ -332,7 +332,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       if (inflight.size > 0) {
         // A step that completed while others run, and whose region has nothing to start, is committed now.
         if (dirty) await commit();
-        await Promise.race(inflight.values());
+        // The effects may all have settled during that commit: a race over none would never end.
+        if (inflight.size > 0) await Promise.race(inflight.values());
         continue;
       }
 
