@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'budget_exhausted'
   | 'run_not_found'
   | 'event_not_accepted'
+  | 'event_invalid'
   | 'store_failed'
   | 'emulator_failed'
   | 'run_busy'
@@ -75,10 +76,22 @@ export class RunNotFoundError extends StepwiseError {
 
 export class EventNotAcceptedError extends StepwiseError {
   override name = 'EventNotAcceptedError';
-  constructor(runId: string, event: string, accepted: readonly string[]) {
+  constructor(runId: string, event: string, accepted: readonly string[], step?: string) {
     const what = accepted.length ? `it accepts ${accepted.join(', ')}` : 'it is not waiting for any event';
     const close = closestMatch(event, accepted);
-    super('event_not_accepted', `Run "${runId}" does not accept ${event} now: ${what}.${close ? ` Did you mean ${close}?` : ''} Nothing was changed.`);
+    const at = step !== undefined ? ` at step "${step}"` : '';
+    super('event_not_accepted', `Run "${runId}" does not accept ${event}${at} now: ${what}.${close ? ` Did you mean ${close}?` : ''} Nothing was changed.`);
+  }
+}
+
+/** An event the run waits for, whose data the waiting step refuses (e.g. an edited tool input its schema rejects). */
+export class EventDataInvalidError extends StepwiseError {
+  override name = 'EventDataInvalidError';
+  /** The field at fault, e.g. `data.input.amount`. */
+  readonly field: string | undefined;
+  constructor(runId: string, event: string, message: string, field?: string) {
+    super('event_invalid', `Run "${runId}" refused ${event}: ${message}. Nothing was changed.`);
+    this.field = field;
   }
 }
 

@@ -199,6 +199,54 @@ export const actions = {
     steps: setStep(context, params.step, { output: { branch: 'index' in event ? event.index : undefined }, status: 'done' }),
   })),
 
+  /** A reviewed step's proposed tool input arrives: the step waits for a person (its visit shows `waiting`). */
+  proposeInput: update(({ context, event }, params: { step: string }) => {
+    if (!('tool' in event && 'schema' in event)) return {};
+    return {
+      active: setRun(context, params.step, { review: { tool: event.tool, schema: event.schema, proposed: event.input, since: event.at } }),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'waiting' })),
+    };
+  }),
+
+  /** APPROVE: the tool runs with `data.input` (an edit the engine validated) or else the proposal. */
+  approveInput: update(({ context, event }, params: { step: string }) => {
+    const review = stepRunOf(context, params.step).review;
+    if (!review) return {};
+    const data = 'data' in event ? event.data : undefined;
+    const input = data !== null && typeof data === 'object' && 'input' in data ? data.input : review.proposed;
+    return {
+      active: setRun(context, params.step, { review: { ...review, approved: { input } } }),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'running' })),
+    };
+  }),
+
+  /**
+   * REJECT: the step fails as `rejected` (with the reason given, if any); the tool never runs.
+   * With `failRun` (no `onReject` route) the run fails with it, as `failRun` ends a run.
+   */
+  rejectInput: update(({ context, event }, params: { step: string; failRun: boolean }) => {
+    const data = 'data' in event ? event.data : undefined;
+    const reason = data !== null && typeof data === 'object' && 'reason' in data && typeof data.reason === 'string' ? data.reason : null;
+    const message = `the input proposed at "${params.step}" was rejected${reason ? `: ${reason}` : ''}`;
+    const trail = updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at }));
+    return {
+      steps: setStep(context, params.step, { output: null, status: 'failed', event: event.type, error: { kind: 'rejected', message } }),
+      ...(params.failRun
+        ? {
+            failure: { kind: 'rejected' as const, step: params.step, message },
+            trail: trail.map((e) => (e.endedAt === null ? { ...e, status: 'failed' as const, endedAt: event.at } : e)),
+          }
+        : { trail }),
+    };
+  }),
+
+  /** A wait's `show` data, evaluated as it was entered. */
+  storeShown: update(({ context, event }, params: { step: string }) => {
+    if (event.type !== 'wait.shown' || !('data' in event)) return {};
+    const problem = 'problem' in event ? event.problem : undefined;
+    return { active: setRun(context, params.step, { shown: { data: event.data, ...(problem !== undefined ? { error: problem } : {}) } }) };
+  }),
+
   /** Cancels the run; every visit still open (running or waiting) ends as skipped. */
   cancelRun: update(({ context, event }) => ({
     failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(('reason' in event ? event.reason : undefined) ?? 'cancelled') },

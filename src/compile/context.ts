@@ -46,6 +46,22 @@ export interface StepRun {
   readonly retryAt: number | null;
   /** When the visit began. */
   readonly enteredAt: number;
+  /** A `claude` step with `review`: the tool input awaiting a person's decision, then the one approved. */
+  readonly review?: Review;
+  /** A `wait` step with `show`: what the person must judge, evaluated when the wait was entered. */
+  readonly shown?: { readonly data: unknown; readonly error?: string };
+}
+
+/** The input Claude proposed for a reviewed step's tool, kept in the snapshot so a restart loses nothing. */
+export interface Review {
+  readonly tool: string;
+  /** The tool's input JSON Schema, as sent to the model. */
+  readonly schema: Record<string, unknown>;
+  readonly proposed: unknown;
+  /** When the proposal arrived: since then the step waits. */
+  readonly since: number;
+  /** The input approved (the proposal, or a person's edit of it); the tool runs with it. */
+  readonly approved?: { readonly input: unknown };
 }
 
 /** A step that was never entered: no attempt, no retry. */

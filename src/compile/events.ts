@@ -49,6 +49,25 @@ export interface StepDoneEvent extends StepScoped {
   readonly fingerprint?: string;
 }
 
+/** The model proposed a valid tool input for a step under review: the step waits for APPROVE or REJECT before the tool runs. */
+export interface StepProposedEvent extends StepScoped {
+  readonly type: 'step.proposed';
+  readonly at: number;
+  readonly tool: string;
+  readonly schema: Record<string, unknown>;
+  readonly input: unknown;
+  readonly usage: Usage;
+}
+
+/** A wait's `show` mapping was evaluated as it was entered (`problem` when it failed). */
+export interface WaitShownEvent extends StepScoped {
+  readonly type: 'wait.shown';
+  readonly at: number;
+  readonly data: unknown;
+  /** Why the mapping could not be evaluated. */
+  readonly problem?: string;
+}
+
 /** The attempt failed; the machine retries, routes to `onError` or stops. */
 export interface StepFailedEvent extends StepScoped {
   readonly type: 'step.failed';
@@ -133,10 +152,12 @@ export type RunEvent =
   | StepRunEvent
   | StepDoneEvent
   | StepFailedEvent
+  | StepProposedEvent
   | StepRetryEvent
   | ChoiceTakeEvent
   | ChoiceNoneEvent
   | WaitTimeoutEvent
+  | WaitShownEvent
   | WaitEvent
   | RunDeadlineEvent
   | RunResumeEvent

@@ -28,7 +28,7 @@ import { LeaseLostError, type Store } from '../store/types.js';
 import type { LeaseHandle } from './lease.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
-import { deadlineAt, isLive, positionOf, runStatusOf, type EndState } from './position.js';
+import { deadlineAt, isLive, positionOf, runStatusOf, waitEvents, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
@@ -209,6 +209,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     prepared: new Map<string, PreparedStep>(),
     context,
     phaseOf: (step) => active().steps.find((s) => s.id === step)?.phase,
+    acceptsOf: (step) => waitEvents(workflow, step, active().steps.find((s) => s.id === step)?.phase ?? null),
     finished: () => actor.getSnapshot().status === 'done',
     wakeAt,
     status: () => current.status,
@@ -329,7 +330,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       if (inflight.size > 0) {
         // A step that completed while others run, and whose region has nothing to start, is committed now.
         if (dirty) await commit();
-        await Promise.race(inflight.values());
+        // The effects may all have settled during that commit: a race over none would never end.
+        if (inflight.size > 0) await Promise.race(inflight.values());
         continue;
       }
 

@@ -7,7 +7,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
-import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
+import { EventDataInvalidError, EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
+import { kindOf } from '../kinds/index.js';
 import { resolveModel, type ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
@@ -78,6 +79,8 @@ export type { RunSummary } from '../query/list.js';
 export interface SendOptions {
   /** Who sent the event (a token label, `api`, a user name): journaled as `by`. */
   readonly by?: string;
+  /** The step meant, when several active steps accept the event (parallel branches each under review). */
+  readonly step?: string;
 }
 
 export interface Engine {
@@ -281,19 +284,33 @@ export function createEngine(options: EngineOptions): Engine {
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
       const active = activeStepsOf(workflow, snapshotOf(record)).steps;
       const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
-      const waits = open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id) })) : [];
+      const waits = open
+        ? active.filter((s) => sendOptions.step === undefined || s.id === sendOptions.step).map((s) => ({ step: s.id, events: waitEvents(workflow, s.id, s.phase) }))
+        : [];
       const accepted = [...new Set(waits.flatMap((w) => w.events))];
       const target = waits.find((w) => w.events.includes(type));
-      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
+      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted, sendOptions.step);
       const at = clock.now();
       const step = target.step;
-      const visit = snapshotOf(record).context.visits[step] ?? 0;
+      const context = snapshotOf(record).context;
+      const visit = context.visits[step] ?? 0;
+      // The step's kind may check the event's data first (an edited tool input): a refusal changes nothing.
+      const spec = workflow.steps[step];
+      const kind = spec ? kindOf(spec) : undefined;
+      let admitted: Readonly<Record<string, unknown>> = {};
+      if (spec && kind?.admit) {
+        const verdict = kind.admit(step, spec, { type, data }, { context, tools: (await runtimeFor(record)).tools });
+        if (!verdict.ok) throw new EventDataInvalidError(runId, type, verdict.message, verdict.field);
+        admitted = verdict.journal ?? {};
+      }
       return run(record, {
         mode: 'rest',
         sleepTimers: true,
         event: {
           event: { type, step, at, ...(data !== undefined ? { data } : {}) },
-          journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}) } }],
+          journal: [
+            { step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}), ...admitted } },
+          ],
         },
       });
     },

@@ -72,7 +72,7 @@ export function runStatusOf(steps: readonly ActiveStep[], end: EndState, done: b
     const kind = kindNamed(step.kind);
     if (step.phase === 'budget_exhausted') return 'budget_exhausted';
     if (step.phase === 'failed') return 'failed';
-    if (kind?.entered === 'waiting') return 'waiting';
+    if (waitsIn(step)) return 'waiting';
     if (kind?.ends && done) return 'done';
     return 'running';
   });
@@ -85,7 +85,7 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
   const { steps, end } = activeStepsOf(workflow, snapshot);
   if (end === 'done') return { kind: 'final', step: snapshot.context.trail[snapshot.context.trail.length - 1]?.id ?? '' };
   if (end) return { kind: end };
-  const waiting = steps.find((s) => kindNamed(s.kind)?.entered === 'waiting');
+  const waiting = steps.find(waitsIn);
   const first = waiting ?? steps[0];
   if (!first) return { kind: 'failed' };
   return positionOfStep(workflow, first, snapshot.status === 'done');
@@ -93,17 +93,23 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
 
 function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
   const kind = kindNamed(step.kind);
-  if (kind?.entered === 'waiting') return { kind: 'wait', step: step.id, events: waitEvents(workflow, step.id) };
+  if (waitsIn(step)) return { kind: 'wait', step: step.id, events: waitEvents(workflow, step.id, step.phase) };
   // Runs finished before `$done` existed rest in the final step itself, with the machine done.
   if (kind?.ends) return done ? { kind: 'final', step: step.id } : { kind: 'finishing', step: step.id };
   if (kind?.flows) return { kind: 'work', step: step.id, phase: (step.phase ?? 'ready') as Phase };
   return { kind: 'choice', step: step.id };
 }
 
-/** The events a waiting step accepts from outside the run. */
-export function waitEvents(workflow: Workflow, step: string): string[] {
+/** Whether the run waits at `step` for a person or system: a `wait`, or a step in a waiting phase (a `claude` step under review). */
+export function waitsIn(step: ActiveStep): boolean {
+  const kind = kindNamed(step.kind);
+  return kind?.entered === 'waiting' || (step.phase !== null && (kind?.waitingPhases?.includes(step.phase) ?? false));
+}
+
+/** The events an active step accepts from outside the run in `phase`. */
+export function waitEvents(workflow: Workflow, step: string, phase: string | null = null): string[] {
   const spec = workflow.steps[step];
-  return spec ? [...(kindOf(spec)?.accepts?.(spec) ?? [])] : [];
+  return spec ? [...(kindOf(spec)?.accepts?.(spec, phase) ?? [])] : [];
 }
 
 /** When the waiting step `step` times out, or null when it has no timeout. */

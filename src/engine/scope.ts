@@ -42,6 +42,8 @@ export interface RunScope {
   readonly prepared: Map<string, PreparedStep>;
   /** The run's context now. */
   context(): RunContext;
+  /** The events `step` accepts from outside the run in its phase now. */
+  acceptsOf(step: string): string[];
   /** The active phase of `step` (null for a simple state), or undefined when the step is not active. */
   phaseOf(step: string): string | null | undefined;
   /** Whether the machine reached its final state: the run is done. */

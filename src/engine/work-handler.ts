@@ -3,7 +3,8 @@
  * kind built on an executor): `ready` prepares the attempt and starts it
  * (committed, so a crash re-runs it with the same idempotency key), `running`
  * executes it as an effect that may run beside other steps' effects,
- * `retrying` waits out the backoff, `failed` and `budget_exhausted` rest.
+ * `retrying` waits out the backoff, `failed` and `budget_exhausted` rest, as
+ * does a kind's own waiting phase (`reviewing`) until an event arrives.
  */
 import { stepRunOf } from '../compile/context.js';
 import type { StepFailedEvent } from '../compile/events.js';
@@ -148,6 +149,13 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       run.countExecuted();
       const at = run.clock.now();
       const where = run.where(id);
+      if (outcome.ok && outcome.review) {
+        // The tool waits for a person: the valid input the model proposed is kept in the snapshot.
+        const { tool, schema } = outcome.review;
+        run.send({ type: 'step.proposed', step: id, at, tool, schema, input: outcome.input, usage: outcome.usage });
+        run.note({ ...where, at, event: 'waiting', input: outcome.input, usage: outcome.usage, latencyMs: outcome.latencyMs, data: { review: true, events: run.acceptsOf(id) } });
+        return;
+      }
       if (outcome.ok) {
         run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...estimated(outcome), ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
         const looped = run.phaseOf(id) === 'failed';
@@ -212,6 +220,7 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
     async advance(run, step, spec) {
       switch (step.phase) {
         case 'ready':
+        case 'approved': // a reviewed input was approved: its attempt starts as any does
           return ready(run, step.id, executor);
         case 'running':
           return running(run, step, spec, executor, options);

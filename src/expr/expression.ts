@@ -34,12 +34,14 @@ import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
 import { lookupOf, readLookup, UNANSWERED, type Lookup } from './lookup.js';
 
-/** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run`, and as the context `$`. */
+/** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run` (and `$proposed` in `review.when`), and as the context `$`. */
 export interface Scope {
   readonly input: unknown;
   readonly steps: Readonly<Record<string, unknown>>;
   readonly event?: unknown;
   readonly run?: unknown;
+  /** In a `claude` step's `review.when`: the tool input the model proposed. */
+  readonly proposed?: unknown;
 }
 
 /** Limits on one evaluation; every field optional, see {@link defaultLimits}. */
@@ -165,7 +167,7 @@ function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expressio
  */
 export async function evaluateExpression(expression: CompiledExpression, scope: Scope): Promise<unknown> {
   const { text, limits } = expression;
-  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run };
+  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run, ...(scope.proposed !== undefined ? { proposed: scope.proposed } : {}) };
   if (expression.lookup) {
     const found = readLookup(expression.lookup, context);
     if (found !== UNANSWERED) return toJson(found, text, limits.maxResultBytes);

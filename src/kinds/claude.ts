@@ -8,11 +8,13 @@ import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { modelTool, withChecks } from './claude-with.js';
 import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
 import { stepRunOf } from '../compile/context.js';
+import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, reviewed, REVIEWING } from './review.js';
 
 export const ClaudeStep = z.strictObject({
   ...common,
   breaker: Breaker.optional(),
   retryOn: RetryOn.optional(),
+  ...reviewFields,
   claude: z.strictObject({
     tool: z.string().min(1).describe('The one tool Claude fills the input of'),
     ...modelCall,
@@ -28,17 +30,23 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   schema: ClaudeStep,
   flows: true,
   entered: 'running',
-  state: (id, step, scope) => workState(id, step, scope, 'claude'),
-  edges: (_id, step, next) => workEdges(step, next),
-  check: (_id, step) => sharedChecks('claude', step.claude),
-  expressions: (step) => [...modelExpressions('claude', step.claude), [step.claude.with, ['claude', 'with']]],
+  waitingPhases: [REVIEWING],
+  state: (id, step, scope) => workState(id, step, scope, 'claude', reviewStates(id, step)),
+  edges: (_id, step, next) => [...workEdges(step, next), ...reviewEdges(step)],
+  check: (_id, step) => {
+    const shared = sharedChecks('claude', step.claude);
+    return { errors: [...shared.errors, ...reviewCheck(step)], warnings: shared.warnings };
+  },
+  expressions: (step) => [...modelExpressions('claude', step.claude), [step.claude.with, ['claude', 'with']], ...reviewExpressions(step)],
+  accepts: (step, phase) => reviewAccepts(step, phase),
+  admit: (id, step, event, scope) => admitReview(id, step, event, scope),
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
   toolChecks: (step, toolOf) => withChecks(step.claude, toolOf(step.claude.tool)),
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, modelTool(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }), workflow, toolOf),
   wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
-  label: (step) => `Claude fills ${step.claude.tool}`,
-  pathEvents: (id, _step, phase) => workPathEvents(id, phase),
+  label: (step) => `Claude fills ${step.claude.tool}${reviewed(step) ? ', reviewed' : ''}`,
+  pathEvents: (id, step, phase) => [...workPathEvents(id, phase), ...reviewPathEvents(id, step, phase)],
   executor: claudeStep,
   handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
 });

@@ -64,4 +64,4 @@ export function anyStepSchema(): z.ZodType {
 }
 
 export { defineStepKind } from './types.js';
-export type { ActiveStep, Advance, CompileScope, KindEdge, KindFinding, ModelBound, StepHandler, StepKindDefinition, ToolSchema } from './types.js';
+export type { ActiveStep, Admission, AdmitScope, Advance, CompileScope, KindEdge, KindFinding, ModelBound, StepHandler, StepKindDefinition, ToolSchema } from './types.js';

@@ -13,6 +13,7 @@ import type { Workflow } from '../definition/schema.js';
 import type { CrashPointName } from '../engine/crash-points.js';
 import type { RunScope } from '../engine/scope.js';
 import type { StepExecutor } from '../steps/types.js';
+import type { AnyTool } from '../tools/define.js';
 
 /** What the compiler hands a kind building the state of one step. */
 export interface CompileScope {
@@ -91,6 +92,17 @@ export interface StepHandler<S> {
   advance(run: RunScope, step: ActiveStep, spec: S): Promise<Advance>;
 }
 
+/** What a kind checking an event's data sees of the run. */
+export interface AdmitScope {
+  readonly context: RunContext;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+}
+
+/** Whether an event's data is accepted; a refusal names the field at fault (`data.input.amount`). */
+export type Admission =
+  | { readonly ok: true; readonly journal?: Readonly<Record<string, unknown>> }
+  | { readonly ok: false; readonly message: string; readonly field?: string };
+
 /**
  * A step kind. `S` is the type of its steps, as its schema parses them.
  *
@@ -129,8 +141,15 @@ export interface StepKindDefinition<S = unknown> {
   toolChecks?(step: S, toolOf: (name: string) => ToolSchema | undefined): { readonly errors: readonly KindFinding[]; readonly warnings: readonly KindFinding[] };
   /** One attempt's worst case, for a step that calls the model. */
   worstCase?(step: S, workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined): ModelBound | null;
-  /** The events a step of this kind waits for from outside the run (`engine.send`). */
-  accepts?(step: S): readonly string[];
+  /** The events a step of this kind waits for from outside the run (`engine.send`) while in `phase`. */
+  accepts?(step: S, phase: string | null): readonly string[];
+  /** The phases of a step of this kind in which the run waits for a person or system (a `wait` waits whenever it is active). */
+  readonly waitingPhases?: readonly string[];
+  /**
+   * Checks the data of an event the step accepts before it is delivered (e.g. an edited tool input):
+   * a refusal is thrown to the sender and changes nothing; `journal` adds fields to the event's journal entry.
+   */
+  admit?(id: string, step: S, event: { readonly type: string; readonly data: unknown }, scope: AdmitScope): Admission;
   /** When the run must be looked at again by itself for this active step (a backoff, a timeout), or null. */
   wakeAt?(id: string, step: S, phase: string | null, context: RunContext): number | null;
   /** The step's label in diagrams (what it does), e.g. the tool it calls. */

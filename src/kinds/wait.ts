@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { FAILED_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { isWaitEventType, type RunEvent } from '../compile/events.js';
 import { target, type Transitions } from '../compile/setup.js';
-import { Duration, EventName, maxVisits, StepId } from '../definition/fields.js';
+import { Duration, EventName, Mapping, maxVisits, StepId } from '../definition/fields.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { scopeOf } from '../steps/types.js';
 import { StepwiseError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { defineStepKind, type KindEdge, type KindFinding } from './types.js';
@@ -16,6 +18,7 @@ export const WaitStep = z.strictObject({
     on: z.record(EventName, StepId).describe('Events accepted and the step each leads to'),
     timeout: Duration.optional(),
     onTimeout: StepId.optional(),
+    show: Mapping.optional().describe('What the person must judge: a mapping evaluated when the wait is entered, shown by show and the inbox'),
   }),
 });
 
@@ -37,6 +40,7 @@ export const waitKind = defineStepKind<Wait>({
       if (!isWaitEventType(event)) throw new StepwiseError('definition_invalid', `wait "${id}": "${event}" is not an event name in UPPER_CASE`);
       on[event] = [ignoreOthers(id), { target: target(to), reenter: true, actions: { type: 'recordEvent', params: { step: id } } }];
     }
+    on['wait.shown'] = [ignoreOthers(id), { actions: { type: 'storeShown', params: { step: id } } }];
     on['wait.timeout'] = [
       ignoreOthers(id),
       step.wait.onTimeout
@@ -61,6 +65,7 @@ export const waitKind = defineStepKind<Wait>({
     }
     return { errors, warnings };
   },
+  expressions: (step) => (step.wait.show === undefined ? [] : [[step.wait.show, ['wait', 'show']]]),
   accepts: (step) => Object.keys(step.wait.on),
   wakeAt: (id, step, _phase, context) => waitTimeoutOf(id, step, context),
   label: (step) => `wait for ${Object.keys(step.wait.on).join(' | ')}`,
@@ -72,6 +77,16 @@ export const waitKind = defineStepKind<Wait>({
   },
   handler: {
     async advance(run, { id }, step) {
+      // `show` is evaluated once, as the wait is entered, and kept with it; a failure is kept as its message and journaled.
+      if (step.wait.show !== undefined && stepRunOf(run.context(), id).shown === undefined) {
+        try {
+          const data = await evaluateMapping(compileMapping(step.wait.show), scopeOf({ runId: run.runId, context: run.context() }));
+          run.send({ type: 'wait.shown', step: id, at: run.clock.now(), data: data ?? null });
+        } catch (error) {
+          run.send({ type: 'wait.shown', step: id, at: run.clock.now(), data: null, problem: (error as Error).message });
+        }
+        return { kind: 'moved' };
+      }
       const now = run.clock.now();
       const timeoutAt = waitTimeoutOf(id, step, run.context());
       if (timeoutAt !== null && timeoutAt <= now) {
@@ -85,7 +100,11 @@ export const waitKind = defineStepKind<Wait>({
         wakeAt: timeoutAt,
         force: run.status() !== 'waiting',
         crash: 'waiting',
-        onCommit: () => run.note({ ...run.where(id), event: 'waiting', data: { events: Object.keys(step.wait.on), timeoutAt, wakeAt: run.wakeAt() } }),
+        onCommit: () => {
+          const shown = stepRunOf(run.context(), id).shown;
+          const show = shown ? { show: shown.data, ...(shown.error !== undefined ? { showError: shown.error } : {}) } : {};
+          run.note({ ...run.where(id), event: 'waiting', data: { events: Object.keys(step.wait.on), timeoutAt, wakeAt: run.wakeAt(), ...show } });
+        },
       };
     },
   },

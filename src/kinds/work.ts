@@ -3,7 +3,8 @@
  * `ready` → (`step.run`, guarded by `withinBudget`) → `running` → (`step.done`
  * → next step | `step.failed` → `retrying` / `onError` / `failed`), with
  * `budget_exhausted` and `failed` accepting `run.resume`; routes by `next` or
- * the order steps are listed; `onError`.
+ * the order steps are listed; `onError`. A kind may add transitions out of
+ * `running` and phases of its own (`review` does).
  */
 import { FAILED_STATE } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
@@ -29,7 +30,13 @@ type FailedTransition = Extract<NonNullable<Transitions['step.failed']>, readonl
 export const ignoreOthers = (step: string) => ({ guard: { type: 'otherStep', params: { step } } }) as const;
 
 /** The compiled state of a work step `id` of kind `kind`. */
-export function workState(id: string, step: WorkFields, scope: CompileScope, kind: string): StateConfig {
+export function workState(
+  id: string,
+  step: WorkFields,
+  scope: CompileScope,
+  kind: string,
+  extra: { readonly running?: Transitions; readonly states?: Record<string, StateConfig> } = {},
+): StateConfig {
   const workflow = scope.workflow;
   const limits = resolveLimits(workflow.limits);
   const retry = resolveRetry(step.retry, workflow.retry);
@@ -92,11 +99,13 @@ export function workState(id: string, step: WorkFields, scope: CompileScope, kin
             },
           ],
           'step.failed': onFailed,
+          ...extra.running,
         },
       },
       retrying: { on: { 'step.retry': [ignoreOthers(id), { target: 'ready' }] } },
       budget_exhausted: { on: { 'run.resume': resume } },
       failed: { on: { 'run.resume': resume } },
+      ...extra.states,
     },
   };
 }

@@ -56,10 +56,16 @@ function detailOf(e: JournalEntry): string {
       return `retry in ${String(data['delayMs'] ?? '?')} ms`;
     case 'choice':
       return `branch ${String(data['branch'])} → ${String(data['next'])}`;
-    case 'waiting':
-      return `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
-    case 'event':
-      return `${String(data['type'])}${typeof data['by'] === 'string' ? ` by ${data['by']}` : ''}${data['data'] !== null && data['data'] !== undefined ? ` ${JSON.stringify(data['data']).slice(0, 60)}` : ''}`;
+    case 'waiting': {
+      const events = `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
+      const review = data['review'] === true ? ` (review of ${JSON.stringify(e.input ?? null).slice(0, 80)})` : '';
+      const show = data['show'] !== undefined ? ` show ${JSON.stringify(data['show']).slice(0, 80)}` : '';
+      return `${events}${review}${show}`;
+    }
+    case 'event': {
+      const edits = Array.isArray(data['edits']) && data['edits'].length > 0 ? ` edited ${data['edits'].map((c: { path?: unknown }) => String(c.path)).join(', ')}` : '';
+      return `${String(data['type'])}${typeof data['by'] === 'string' ? ` by ${data['by']}` : ''}${edits}${data['data'] !== null && data['data'] !== undefined ? ` ${JSON.stringify(data['data']).slice(0, 60)}` : ''}`;
+    }
     case 'breaker':
       return `breaker ${String(data['tool'])}: ${String(data['from'])} → ${String(data['to'])} after ${String(data['failures'])} failures`;
     case 'resumed':

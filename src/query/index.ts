@@ -12,3 +12,4 @@ export { runTimeline } from './timeline.js';
 export { showRun, type RunDetail } from './show.js';
 export { cacheByStep, renderCache, type StepCache } from './cache.js';
 export { runStats } from './stats.js';
+export { inbox, inboxEntries, type InboxEntry, type InboxFilter } from './inbox.js';

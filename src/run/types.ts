@@ -32,6 +32,7 @@ export type FailureKind =
   | 'max_tokens'
   | 'context_window'
   | 'deadline'
+  | 'rejected'
   | 'cancelled';
 
 export interface Failure {

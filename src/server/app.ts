@@ -19,8 +19,9 @@ import { definitionCatalog, type DefinitionCatalog } from './definitions.js';
 import { ApiError, errorBody, errorResponse, validationError } from './errors.js';
 import { listPage } from './list.js';
 import { listen, type ListenOptions, type ListeningServer } from './listen.js';
-import { cancelRoute, eventRoute, getRoute, healthRoute, listRoute, rerunRoute, startRoute, streamRoute } from './routes.js';
-import { RunDetailSchema, RunJsonSchema, RunPageSchema } from './schemas.js';
+import { cancelRoute, eventRoute, getRoute, healthRoute, inboxRoute, listRoute, rerunRoute, startRoute, streamRoute } from './routes.js';
+import { InboxSchema, RunDetailSchema, RunJsonSchema, RunPageSchema } from './schemas.js';
+import { inbox } from '../query/inbox.js';
 import { streamRun } from './stream.js';
 
 export interface ServerOptions {
@@ -133,15 +134,21 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
 
   app.openapi(listRoute(maxPage), async (c) => reply(c, RunPageSchema, await listPage(engine.store, c.req.valid('query'))) as never);
 
+  app.openapi(inboxRoute, async (c) => {
+    const { workflow, limit } = c.req.valid('query');
+    const entries = await inbox(engine.store, { ...(workflow !== undefined ? { workflow } : {}), ...(limit !== undefined ? { limit } : {}) });
+    return reply(c, InboxSchema, { entries }) as never;
+  });
+
   app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await showRun(engine.store, (await runOf(engine, c.req.valid('param').id)).id)) as never);
 
   app.openapi(eventRoute, async (c) => {
-    const { type, data } = c.req.valid('json');
+    const { type, data, step } = c.req.valid('json');
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > maxEventDataBytes) {
       throw new ApiError(400, 'invalid_request', `data: the event data is larger than ${maxEventDataBytes} bytes of JSON`, 'data');
     }
     const record = await runOf(engine, c.req.valid('param').id);
-    const view = await engine.send(record.id, type, data, { by: c.get('by') });
+    const view = await engine.send(record.id, type, data, { by: c.get('by'), ...(step !== undefined ? { step } : {}) });
     return reply(c, RunJsonSchema, runJson(view)) as never;
   });
 

@@ -26,6 +26,7 @@ export class ApiError extends Error {
 const statusOf: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   run_not_found: 404,
   event_not_accepted: 409,
+  event_invalid: 400,
   run_busy: 409,
   input_invalid: 400,
   usage: 400,
@@ -69,7 +70,8 @@ export function errorResponse(error: unknown, c: Context, log: (line: string) =>
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.field), error.status);
   if (error instanceof StepwiseError) {
     const status = statusOf[error.code];
-    if (status) return c.json(errorBody(error.code, error.message, fieldOf[error.code]), status);
+    const field = 'field' in error && typeof error.field === 'string' ? error.field : fieldOf[error.code];
+    if (status) return c.json(errorBody(error.code, error.message, field), status);
   }
   if (error instanceof HTTPException) {
     // Hono's own: a malformed JSON body, mostly.

@@ -5,6 +5,8 @@ import {
   ErrorSchema,
   EventBody,
   HealthSchema,
+  InboxSchema,
+  inboxQuery,
   RerunBody,
   RunDetailSchema,
   RunIdParams,
@@ -74,6 +76,7 @@ export const eventRoute = createRoute({
     200: json(RunJsonSchema, 'the run after the event'),
     ...errors,
     409: json(ErrorSchema, 'the run does not wait for this event (now): nothing changed'),
+    // 400 also answers an edited input (APPROVE `data.input`) the tool's schema refuses, naming the field (`data.input.amount`).
   },
 });
 
@@ -102,4 +105,13 @@ export const streamRoute = createRoute({
   security,
   request: { params: RunIdParams },
   responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'the event stream' }, ...errors },
+});
+
+export const inboxRoute = createRoute({
+  method: 'get',
+  path: '/api/inbox',
+  summary: 'steps waiting for a person across runs, newest first: waits (with their `show` data) and tool inputs under review',
+  security,
+  request: { query: inboxQuery },
+  responses: { 200: json(InboxSchema, 'the waiting steps'), ...errors },
 });

@@ -41,7 +41,10 @@ export const EventBody = z
       .max(64)
       .regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in capitals, e.g. APPROVE')
       .openapi({ example: 'APPROVE' }),
-    data: z.unknown().optional().openapi({ description: '`$event.data` in the definition' }),
+    data: z.unknown().optional().openapi({
+      description: '`$event.data` in the definition; for a step under review, APPROVE takes `{ input }` (an edited tool input) and REJECT `{ reason }`',
+    }),
+    step: StepName.optional().openapi({ description: 'the step meant, when several waiting steps accept the event (parallel branches)' }),
   })
   .openapi('Event');
 
@@ -192,3 +195,34 @@ export const ErrorSchema = z
   .openapi('Error');
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
+
+/** One step waiting for a person: an entry of `GET /api/inbox` and of `stepwise inbox --json`. */
+export const InboxEntrySchema = z
+  .strictObject({
+    runId: z.string(),
+    workflow: z.string(),
+    step: z.string(),
+    kind: z.enum(['review', 'wait']).openapi({ description: '`review`: a tool input Claude proposed awaits APPROVE or REJECT; `wait`: a wait step' }),
+    waitingSince: z.number().openapi({ description: 'epoch ms' }),
+    waitingSinceIso: z.string(),
+    events: z.array(z.string()).openapi({ description: 'the event types the step accepts', example: ['APPROVE', 'REJECT'] }),
+    tool: z.string().optional(),
+    schema: z.record(z.string(), z.unknown()).optional().openapi({ description: 'the tool\'s input JSON Schema: what an edited input (APPROVE `data.input`) must match' }),
+    proposed: z.unknown().optional().openapi({ description: 'the tool input Claude proposed' }),
+    show: z.unknown().optional().openapi({ description: 'a wait\'s `show` data, evaluated when it was entered' }),
+    prompt: z.string().optional().openapi({ description: 'what the step asks: a reviewed step\'s prompt, a wait step\'s description' }),
+  })
+  .openapi('InboxEntry');
+
+export const InboxSchema = z.object({ entries: z.array(InboxEntrySchema) }).openapi('Inbox');
+
+export const inboxQuery = z.strictObject({
+  workflow: WorkflowId.optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,6}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1))
+    .optional()
+    .openapi({ description: 'at most this many entries' }),
+});

@@ -3,7 +3,9 @@
  * `tool_choice`), the tool's zod schema validates it, then the tool runs.
  * An invalid input is a retryable failure whose message is fed back; so is
  * an error the tool throws, unless it says `retryable: false` or the step's
- * `retryOn` does not list it (src/steps/tool-retry.ts).
+ * `retryOn` does not list it (src/steps/tool-retry.ts). With `review`, a
+ * valid input waits for a person first (the outcome carries `review`); the
+ * approved input's attempt runs the tool alone.
  */
 import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
@@ -18,8 +20,11 @@ import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js'
 import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { scopeOf } from './types.js';
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
 import { mergeKnown, omitFields, onlyKnownFieldsInvalid } from './partial-input.js';
+import { stepRunOf } from '../compile/context.js';
+import { reviewed } from '../kinds/review.js';
+import type { AnyTool } from '../tools/define.js';
 
 function toolOf(env: StepEnv) {
   const step = env.workflow.steps[env.stepId] as ClaudeStep;
@@ -28,11 +33,37 @@ function toolOf(env: StepEnv) {
   return { step, tool };
 }
 
+/** Whether the valid input the model proposed waits for a person: `review: true`, or `review.when` holding with `$proposed` bound to it. */
+async function needsReview(env: StepEnv, step: ClaudeStep, proposed: unknown): Promise<boolean> {
+  if (!reviewed(step)) return false;
+  if (typeof step.review !== 'object') return true;
+  return evaluateCondition(step.review.when, { ...scopeOf(env), proposed });
+}
+
+/** The approved input's attempt: the tool runs with it, the model is not called. */
+async function runApproved(env: StepEnv, step: ClaudeStep, tool: AnyTool, input: unknown): Promise<StepOutcome> {
+  const valid = validateToolInput(tool, input);
+  if (!valid.ok) {
+    return { ok: false, error: { kind: 'invalid_data', message: `the approved input for ${tool.name} is invalid: ${valid.message}` }, retryable: false, input, usage: zeroUsage, latencyMs: 0 };
+  }
+  const fingerprint = loopFingerprint(input);
+  const started = Date.now();
+  const result = await invokeTool(env, tool, valid.value);
+  const latencyMs = Date.now() - started;
+  if (!result.ok) {
+    const retryable = toolErrorRetryable(result.thrown, step.retryOn, result.retryable);
+    return { ok: false, error: result.error, retryable, input: valid.value, usage: zeroUsage, latencyMs, fingerprint };
+  }
+  return { ok: true, output: result.output, input: valid.value, usage: zeroUsage, latencyMs, fingerprint };
+}
+
 export const claudeStep: StepExecutor = {
   async prepare(env) {
     const { step, tool } = toolOf(env);
+    const approved = stepRunOf(env.context, env.stepId).review?.approved;
+    if (approved) return { request: null, toolInput: approved.input, projectedTokens: 0, projectedUsd: 0 };
     // `with:` fields are the application's: evaluated now, left out of the schema the model fills.
-    const known = step.claude.with === undefined ? undefined : ((await evaluateMapping(compileMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
+    const known = step.claude.with === undefined ? undefined : ((await evaluateMapping(definitionMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
     const prepared = await prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
       name: tool.name,
       description: tool.description,
@@ -42,8 +73,11 @@ export const claudeStep: StepExecutor = {
   },
 
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
-    const { tool } = toolOf(env);
-    if (!prepared.request) throw new Error('claude step prepared without a request');
+    const { step, tool } = toolOf(env);
+    if (!prepared.request) {
+      if (prepared.toolInput === undefined) throw new Error('claude step prepared without a request');
+      return runApproved(env, step, tool, prepared.toolInput);
+    }
     const open = await breakerRejects(env, tool.name);
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
@@ -82,6 +116,18 @@ export const claudeStep: StepExecutor = {
         latencyMs: call.latencyMs,
         fingerprint,
       };
+    }
+    let review: boolean;
+    try {
+      review = await needsReview(env, step, valid.value);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { kind: 'invalid_data', message: `review.when: ${message}` }, retryable: false, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint };
+    }
+    if (review) {
+      // The reviewer judges the whole input (`with:` values included) against the tool's full schema.
+      const schema = toolInputSchema(tool) as Record<string, unknown>;
+      return { ok: true, output: null, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint, review: { tool: tool.name, schema } };
     }
     const started = Date.now();
     const result = await invokeTool(env, tool, valid.value);

@@ -54,6 +54,8 @@ export type StepOutcome =
       readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
+      /** The tool did not run: its valid input (`input`) awaits a person's review. */
+      readonly review?: { readonly tool: string; readonly schema: Record<string, unknown> };
     }
   | {
       readonly ok: false;

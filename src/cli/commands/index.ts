@@ -8,6 +8,7 @@ import { registerBenchCommand } from './bench.js';
 import { registerCancelCommand } from './cancel.js';
 import { registerDiagramCommand } from './diagram.js';
 import { registerEmulatorCommand } from './emulator.js';
+import { registerInboxCommand } from './inbox.js';
 import { registerInitCommand } from './init.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerListCommand } from './list.js';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
   registerResumeCommand(program, setExit);
   registerSendCommand(program, setExit);
   registerCancelCommand(program, setExit);
+  registerInboxCommand(program);
   registerListCommand(program);
   registerShowCommand(program);
   registerDiagramCommand(program);

@@ -1,0 +1,91 @@
+/**
+ * The approval inbox: every step of every run that waits for a person, newest
+ * first — a `wait` step (with its evaluated `show` data) or a `claude` step
+ * under review (with the tool, its input schema and the proposed input). One
+ * entry per waiting active step, so each parallel branch that waits is its own.
+ */
+import { stepRunOf } from '../compile/context.js';
+import { activeStepsOf, waitEvents, waitsIn } from '../engine/position.js';
+import { snapshotOf } from '../engine/view.js';
+import type { RunRecord } from '../run/types.js';
+import type { RunReader } from './reader.js';
+import { iso } from './run.js';
+
+/** One step waiting for a person (the shape of `GET /api/inbox` entries and `stepwise inbox --json`). */
+export interface InboxEntry {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly step: string;
+  /** `review`: a tool input the model proposed awaits APPROVE or REJECT; `wait`: a wait step's events. */
+  readonly kind: 'review' | 'wait';
+  readonly waitingSince: number;
+  readonly waitingSinceIso: string;
+  /** The event types the step accepts now. */
+  readonly events: readonly string[];
+  readonly tool?: string;
+  /** The tool's input JSON Schema, what an edited input must match. */
+  readonly schema?: Record<string, unknown>;
+  readonly proposed?: unknown;
+  /** A wait's evaluated `show` data. */
+  readonly show?: unknown;
+  /** What the step asks: a reviewed step's prompt, a wait step's description. */
+  readonly prompt?: string;
+}
+
+export interface InboxFilter {
+  readonly workflow?: string;
+  readonly limit?: number;
+}
+
+/** The entries of one run: its active steps that wait for a person. */
+export function inboxEntries(record: RunRecord): InboxEntry[] {
+  // A run with one active step waits when its status says so; with several (parallel branches) a branch waits while others run.
+  const workflow = record.definition.workflow;
+  const snapshot = snapshotOf(record);
+  const { steps } = activeStepsOf(workflow, snapshot);
+  if (record.status !== 'waiting' && !(record.status === 'running' && steps.length > 1)) return [];
+  const entries: InboxEntry[] = [];
+  for (const active of steps.filter(waitsIn)) {
+    const spec = workflow.steps[active.id];
+    const state = stepRunOf(snapshot.context, active.id);
+    const events = waitEvents(workflow, active.id, active.phase);
+    if (!spec || events.length === 0) continue;
+    const base = { runId: record.id, workflow: record.workflow, step: active.id, events };
+    if (state.review && !state.review.approved) {
+      const prompt = 'claude' in spec ? spec.claude.prompt : undefined;
+      entries.push({
+        ...base,
+        kind: 'review',
+        waitingSince: state.review.since,
+        waitingSinceIso: iso(state.review.since),
+        tool: state.review.tool,
+        schema: state.review.schema,
+        proposed: state.review.proposed,
+        ...(prompt !== undefined ? { prompt } : {}),
+      });
+      continue;
+    }
+    entries.push({
+      ...base,
+      kind: 'wait',
+      waitingSince: state.enteredAt,
+      waitingSinceIso: iso(state.enteredAt),
+      ...(state.shown && state.shown.error === undefined ? { show: state.shown.data } : {}),
+      ...(spec.description !== undefined ? { prompt: spec.description } : {}),
+    });
+  }
+  return entries;
+}
+
+/**
+ * The steps waiting for a person across the store's runs (of one workflow,
+ * if given), newest first; at most `limit` entries.
+ *
+ * @example
+ * for (const entry of await inbox(engine.store)) console.log(entry.runId, entry.step, entry.events);
+ */
+export async function inbox(reader: RunReader, filter: InboxFilter = {}): Promise<InboxEntry[]> {
+  const records = await reader.list({ status: ['waiting', 'running'], ...(filter.workflow !== undefined ? { workflow: filter.workflow } : {}) });
+  const entries = records.flatMap(inboxEntries).sort((a, b) => b.waitingSince - a.waitingSince || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
+  return filter.limit !== undefined ? entries.slice(0, filter.limit) : entries;
+}

@@ -1,0 +1,85 @@
+/**
+ * The approval inbox over HTTP, on the expense-review example: `GET
+ * /api/inbox` lists the steps waiting for a person; APPROVE through
+ * `POST /api/runs/:id/events` takes an edited input (validated, the field
+ * named when refused), and of two concurrent approvals one wins and the other
+ * is refused with 409.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InboxSchema } from '../../src/server/schemas.js';
+import { root, startApi, type Api } from './helpers.js';
+
+const input = () => JSON.parse(readFileSync(join(root, 'definitions', 'expense-review.input.json'), 'utf8')) as unknown;
+
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+async function entriesOf(runId: string) {
+  const res = await api.call('GET', '/api/inbox');
+  expect(res.status).toBe(200);
+  expect(InboxSchema.parse(res.json)).toEqual(res.json);
+  return (res.json.entries as Array<Record<string, any>>).filter((e) => e.runId === runId);
+}
+
+describe('GET /api/inbox and reviews over HTTP', () => {
+  it('needs the bearer token and is in the OpenAPI document', async () => {
+    expect((await api.call('GET', '/api/inbox', undefined, { token: null })).status).toBe(401);
+    const doc = await api.call('GET', '/openapi.json', undefined, { token: null });
+    expect(Object.keys(doc.json.paths)).toContain('/api/inbox');
+    expect(doc.json.components.schemas.InboxEntry).toBeDefined();
+    expect(doc.json.components.schemas.Event.properties.step).toBeDefined();
+  });
+
+  it('lists a review, refuses an invalid edit naming the field, lets one of two concurrent APPROVEs win, then lists the sign-off with its show data', async () => {
+    const started = await api.call('POST', '/api/runs', { workflow: 'expense-review', input: input() });
+    expect(started.status).toBe(201);
+    expect(started.json.status).toBe('waiting');
+    const runId = started.json.runId as string;
+
+    const [review] = await entriesOf(runId);
+    expect(review).toMatchObject({ workflow: 'expense-review', step: 'draft', kind: 'review', events: ['APPROVE', 'REJECT'], tool: 'reimburse_expense', prompt: 'Draft the reimbursement of this expense report.' });
+    expect(review?.schema).toMatchObject({ type: 'object', required: expect.arrayContaining(['amount']) });
+    const proposed = review?.proposed as Record<string, unknown>;
+
+    const invalid = await api.call('POST', `/api/runs/${runId}/events`, { type: 'APPROVE', step: 'draft', data: { input: { ...proposed, amount: -5 } } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.error).toMatchObject({ code: 'event_invalid', field: 'data.input.amount' });
+    expect(await entriesOf(runId)).toHaveLength(1);
+
+    const edited = { ...proposed, amount: 1500 };
+    const answers = await Promise.all([
+      api.call('POST', `/api/runs/${runId}/events`, { type: 'APPROVE', step: 'draft', data: { input: edited } }),
+      api.call('POST', `/api/runs/${runId}/events`, { type: 'APPROVE', step: 'draft', data: { input: edited } }),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    const won = answers.find((a) => a.status === 200)!;
+    expect(won.json).toMatchObject({ status: 'waiting', waitingFor: { step: 'finance_signoff', events: ['SIGN', 'DECLINE'] } });
+    expect(answers.find((a) => a.status === 409)!.json.error.code).toBe('event_not_accepted');
+
+    const [signoff] = await entriesOf(runId);
+    expect(signoff).toMatchObject({ step: 'finance_signoff', kind: 'wait', events: ['SIGN', 'DECLINE'], prompt: 'Finance signs off reimbursements over 1000.' });
+    expect(signoff?.show).toEqual({ employee: proposed['employee'], amount: 1500, currency: proposed['currency'], category: proposed['category'] });
+
+    const detail = await api.call('GET', `/api/runs/${runId}`);
+    const approval = (detail.json.journal as Array<Record<string, any>>).find((e) => e.event === 'event' && e.data.type === 'APPROVE');
+    expect(approval?.data).toMatchObject({ by: 'ops-team', edits: [{ path: 'amount', from: proposed['amount'], to: 1500 }] });
+
+    const signed = await api.call('POST', `/api/runs/${runId}/events`, { type: 'SIGN' });
+    expect(signed.json).toMatchObject({ status: 'done', output: { decision: 'reimbursed', payment: { amount: 1500, status: 'scheduled' } } });
+    expect(await entriesOf(runId)).toEqual([]);
+  });
+
+  it('REJECT with a reason takes onReject', async () => {
+    const started = await api.call('POST', '/api/runs', { workflow: 'expense-review', input: input() });
+    const rejected = await api.call('POST', `/api/runs/${started.json.runId}/events`, { type: 'REJECT', data: { reason: 'no receipts' } });
+    expect(rejected.status).toBe(200);
+    expect(rejected.json).toMatchObject({ status: 'done', output: { decision: 'declined', reason: expect.stringContaining('no receipts') } });
+  });
+});
