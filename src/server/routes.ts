@@ -103,3 +103,12 @@ export const streamRoute = createRoute({
   request: { params: RunIdParams },
   responses: { 200: { content: { 'text/event-stream': { schema: z.string() } }, description: 'the event stream' }, ...errors },
 });
+
+export const diagramRoute = createRoute({
+  method: 'get',
+  path: '/api/runs/{id}/diagram.svg',
+  summary: 'the run\'s workflow as SVG, its current steps outlined thick orange and visited steps blue',
+  security,
+  request: { params: RunIdParams },
+  responses: { 200: { content: { 'image/svg+xml': { schema: z.string() } }, description: 'the diagram' }, ...errors },
+});
