@@ -34,7 +34,7 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--panel); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tfoot td { font-weight: 700; border-top: 2px solid var(--fg); }
 tr.failure-point { background: #fde8e8; }
 tr.failure-point td:first-child { border-left: 4px solid var(--bad); }
@@ -44,9 +44,10 @@ tr.failure-point td:first-child { border-left: 4px solid var(--bad); }
 .totals div { background: var(--panel); padding: 8px 10px; border-radius: 6px; }
 .totals dt { font-size: 13px; color: var(--muted); }
 .totals dd { margin: 0; font-size: 18px; font-weight: 700; font-variant-numeric: tabular-nums; }
-.layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(220px, 340px); gap: 24px; }
+.layout { display: grid; grid-template-columns: minmax(0, 1fr) minmax(280px, 460px); gap: 24px; align-items: start; }
 @media (max-width: 900px) { .layout { grid-template-columns: 1fr; } }
-.diagram img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.diagram { margin: 0; }
+.diagram img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .panel { border: 2px solid var(--warn); border-radius: 6px; padding: 12px 14px; margin: 12px 0; background: #fffaf0; }
 .panel h2 { margin-top: 0; }
 .actions { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 10px; align-items: flex-end; }

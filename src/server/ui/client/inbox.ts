@@ -67,7 +67,8 @@ async function showInbox() {
       return;
     }
     const entries = entriesOf(body);
-    list.replaceChildren(entries.length === 0 ? h('p', null, 'Nothing waits for you.') : entries.map((entry, i) => (entry.kind === 'review' ? reviewEntry(entry, i, load) : waitEntry(entry, i, load))));
+    list.replaceChildren();
+    append(list, entries.length === 0 ? h('p', null, 'Nothing waits for you.') : entries.map((entry, i) => (entry.kind === 'review' ? reviewEntry(entry, i, load) : waitEntry(entry, i, load))));
   };
   await load();
 }

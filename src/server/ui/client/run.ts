@@ -85,21 +85,26 @@ async function showRun(id) {
   const facts = h('p', { class: 'meta' });
   const panelSlot = h('div');
   const data = h('div');
+  const details = h('div');
   const img = h('img', { id: 'diagram' });
   const diagram = h('figure', { class: 'diagram' }, img, h('figcaption', { class: 'muted' }, 'Orange: where the run is. Blue: steps it went through.'));
-  mount(h('section', null, title, facts, panelSlot, h('div', { class: 'layout' }, data, h('div', null, h('h2', null, 'Machine'), diagram))), 'Run ' + run.runId);
+  mount(h('section', null, title, facts, panelSlot, h('div', { class: 'layout' }, data, h('div', null, h('h2', null, 'Machine'), diagram)), details), 'Run ' + run.runId);
   let waitKey = null;
   const render = () => {
     title.textContent = 'Run ' + run.runId;
     facts.replaceChildren(run.workflow + ' · started ' + fmt.time(run.createdAt) + ' · updated ' + fmt.time(run.updatedAt) + ' · ', badge(run.status));
     const key = JSON.stringify(run.waitingFor);
     if (key !== waitKey) { waitKey = key; panelSlot.replaceChildren(waitPanel(run, refresh) || ''); }
-    data.replaceChildren(
+    data.replaceChildren();
+    append(data, [
+      h('h2', null, 'Totals'),
       totalsOf(run),
-      run.failure ? h('p', { class: 'error', id: 'failure' }, 'Failed (' + run.failure.kind + (run.failure.step ? ' at ' + run.failure.step : '') + '): ' + run.failure.message) : null,
+      run.failure ? h('p', { class: 'error', id: 'failure' }, 'Failed (' + run.failure.kind + (run.failure.step ? ' at ' + run.failure.step : '') + '): ' + run.failure.message) : null]);
+    details.replaceChildren();
+    append(details, [
       stepsTable(run),
       timelineTable(run),
-      run.output !== null ? [h('h2', null, 'Output'), h('pre', { id: 'output' }, fmt.json(run.output))] : null);
+      run.output !== null ? [h('h2', null, 'Output'), h('pre', { id: 'output' }, fmt.json(run.output))] : null]);
     const current = run.waitingFor ? run.waitingFor.step : (run.steps.length ? run.steps[run.steps.length - 1].id : 'none');
     img.setAttribute('alt', 'State diagram of ' + run.workflow + '; the run is ' + run.status.replace('_', ' ') + (current ? ' at ' + current : '') + '.');
     img.setAttribute('src', path + '/diagram.svg?v=' + run.updatedAt + '-' + run.status);

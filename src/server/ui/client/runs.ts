@@ -3,12 +3,14 @@ export const runsJs = String.raw`
 const STATUSES = ['running', 'waiting', 'done', 'failed', 'budget_exhausted', 'cancelled'];
 const SORTS = [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['usd', 'Cost'], ['tokens', 'Tokens'], ['status', 'Status'], ['workflow', 'Workflow']];
 
-function select(id, label, options, value) {
+function select(name, label, options, value) {
+  const id = 'filter-' + name;
   return h('div', null, h('label', { for: id }, label),
-    h('select', { id, name: id }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+    h('select', { id, name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
 }
-function textInput(id, label, value, attrs) {
-  return h('div', null, h('label', { for: id }, label), h('input', Object.assign({ id, name: id, value: value || '' }, attrs || {})));
+function textInput(name, label, value, attrs) {
+  const id = 'filter-' + name;
+  return h('div', null, h('label', { for: id }, label), h('input', Object.assign({ id, name, value: value || '' }, attrs || {})));
 }
 
 async function showRuns(params) {
