@@ -57,6 +57,8 @@ const stepOf = (position: Position): string | null => ('step' in position ? posi
 function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
   const at = entry.at;
   const data = (entry.data ?? {}) as Record<string, unknown>;
+  // The local estimate of the attempt's billed input, which the run's calibration sums.
+  const estimated = typeof data['estimatedInput'] === 'number' ? { estimatedInput: data['estimatedInput'] } : {};
   switch (entry.event) {
     case 'started': {
       // A restored attempt ran again without a new event.
@@ -67,7 +69,7 @@ function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position:
     }
     case 'completed': {
       const fp = fingerprint();
-      return [{ type: 'step.done', at, output: entry.output ?? null, usage: entry.usage ?? zeroUsage, ...(fp !== undefined ? { fingerprint: fp } : {}) }];
+      return [{ type: 'step.done', at, output: entry.output ?? null, usage: entry.usage ?? zeroUsage, ...estimated, ...(fp !== undefined ? { fingerprint: fp } : {}) }];
     }
     case 'failed': {
       if (position.kind !== 'work') return []; // a choice or the deadline failed the run: nothing went on from there
@@ -76,6 +78,7 @@ function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position:
         type: 'step.failed',
         at,
         usage: entry.usage ?? zeroUsage,
+        ...estimated,
         // The journal holds the kind the driver reported, a FailureKind.
         error: { kind: (entry.error?.kind ?? 'tool_error') as FailureKind, message: entry.error?.message ?? 'failed' },
         retryable: retry !== undefined,

@@ -17,8 +17,17 @@ const shapes: Record<GraphNode['kind'], string> = {
   cancelled: 'shape=box, style="rounded,filled", fillcolor="#eeeeee"',
 };
 
-/** Renders `graph` as DOT. */
-export function toDot(graph: StepGraph): string {
+/** Steps to mark on a run's diagram: where it is now, and where it has been. */
+export interface DiagramMarks {
+  readonly active?: ReadonlySet<string>;
+  readonly visited?: ReadonlySet<string>;
+}
+
+const ACTIVE = 'color="#b8460b", penwidth=3.5';
+const VISITED = 'color="#1d4ed8", penwidth=2';
+
+/** Renders `graph` as DOT; `marks` outlines a run's current steps (thick orange) and visited ones (blue). */
+export function toDot(graph: StepGraph, marks: DiagramMarks = {}): string {
   const lines = [
     `digraph ${quote(graph.id)} {`,
     '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.4, ranksep=0.45];',
@@ -29,7 +38,8 @@ export function toDot(graph: StepGraph): string {
   for (const node of graph.nodes) {
     const name = node.kind === 'failed' ? 'failed' : node.kind === 'cancelled' ? 'cancelled' : node.id;
     const label = node.detail ? `${name}\\n${node.detail.replace(/"/g, "'")}` : name;
-    lines.push(`  ${quote(node.id)} [label="${label}", ${shapes[node.kind]}];`);
+    const mark = marks.active?.has(node.id) ? `, ${ACTIVE}` : marks.visited?.has(node.id) ? `, ${VISITED}` : '';
+    lines.push(`  ${quote(node.id)} [label="${label}", ${shapes[node.kind] ?? ''}${mark}];`);
   }
   lines.push(`  __start -> ${quote(graph.start)};`);
   for (const edge of graph.edges) {
@@ -43,8 +53,8 @@ export function toDot(graph: StepGraph): string {
 }
 
 /** Renders `graph` as a standalone SVG document. */
-export async function toSvg(graph: StepGraph): Promise<string> {
+export async function toSvg(graph: StepGraph, marks: DiagramMarks = {}): Promise<string> {
   const { instance } = await import('@viz-js/viz');
   const viz = await instance();
-  return viz.renderString(toDot(graph), { format: 'svg', engine: 'dot' });
+  return viz.renderString(toDot(graph, marks), { format: 'svg', engine: 'dot' });
 }

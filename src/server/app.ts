@@ -14,15 +14,19 @@ import { rerun } from '../engine/rerun.js';
 import { StepwiseError } from '../errors.js';
 import { findRun, runJson } from '../query/run.js';
 import { showRun } from '../query/show.js';
-import { bearerAuth, type ApiToken, type AuthEnv } from './auth.js';
+import type { ApiToken, AuthEnv } from './auth.js';
 import { definitionCatalog, type DefinitionCatalog } from './definitions.js';
 import { ApiError, errorBody, errorResponse, validationError } from './errors.js';
 import { listPage } from './list.js';
 import { listen, type ListenOptions, type ListeningServer } from './listen.js';
-import { cancelRoute, eventRoute, getRoute, healthRoute, inboxRoute, listRoute, rerunRoute, startRoute, streamRoute } from './routes.js';
+import { runDiagramSvg } from './diagram.js';
+import { cancelRoute, diagramRoute, eventRoute, getRoute, healthRoute, inboxRoute, listRoute, rerunRoute, startRoute, streamRoute } from './routes.js';
 import { InboxSchema, RunDetailSchema, RunJsonSchema, RunPageSchema } from './schemas.js';
 import { inbox } from '../query/inbox.js';
+import { apiAuth, createSessions, type SessionOptions } from './session.js';
+import { mountSessionRoutes } from './session-routes.js';
 import { streamRun } from './stream.js';
+import { mountUi } from './ui/index.js';
 
 export interface ServerOptions {
   /** The tokens the API accepts (`Authorization: Bearer <token>`). Required unless `auth` is `false`. */
@@ -43,6 +47,8 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /** Where the server reports errors it did not expect (never tokens or bodies). Default stderr. */
   readonly log?: (line: string) => void;
+  /** The web UI's sessions (log in once with a token; cookie plus CSRF token). */
+  readonly sessions?: SessionOptions;
 }
 
 export interface StepwiseServer {
@@ -110,7 +116,10 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Stepwise', version: '1' } });
 
-  if (options.auth !== false) app.use('/api/*', bearerAuth(tokens));
+  // The web UI (static page, script, styles) needs no token; every API call it makes does.
+  mountUi(app);
+  const sessions = createSessions(options.sessions);
+  if (options.auth !== false) app.use('/api/*', apiAuth(tokens, sessions));
   else app.use('/api/*', async (c, next) => (c.set('by', 'api'), next()));
   app.use(
     '/api/*',
@@ -119,6 +128,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
       onError: (c) => c.json(errorBody('payload_too_large', `body: the request body is larger than ${maxBodyBytes} bytes`, 'body'), 413),
     }),
   );
+
+  mountSessionRoutes(app, options.auth !== false ? tokens : null, sessions);
 
   app.openapi(startRoute, async (c) => {
     const body = c.req.valid('json');
@@ -168,6 +179,13 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
       throw error;
     });
     return reply(c, RunJsonSchema, runJson(view), 201) as never;
+  });
+
+  app.openapi(diagramRoute, async (c) => {
+    const record = await runOf(engine, c.req.valid('param').id);
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    c.header('Cache-Control', 'no-store');
+    return c.body(await runDiagramSvg(record), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' }) as never;
   });
 
   app.openapi(streamRoute, async (c) => {

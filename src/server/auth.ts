@@ -24,16 +24,26 @@ export function sameToken(given: string, expected: Buffer): boolean {
   return timingSafeEqual(digest(given), expected);
 }
 
+/**
+ * A matcher over `tokens`: the label of the token `given` equals, or undefined.
+ * Every token is compared, so the time taken does not tell which one nearly matched.
+ */
+export function tokenMatcher(tokens: readonly ApiToken[]): (given: string) => string | undefined {
+  const expected = tokens.map((t) => ({ digest: digest(t.token), label: t.label ?? 'api' }));
+  return (given) => {
+    let by: string | undefined;
+    for (const t of expected) if (sameToken(given, t.digest) && by === undefined) by = t.label;
+    return by;
+  };
+}
+
 /** The middleware: 401 without a matching `Authorization: Bearer <token>`, else sets `by`. */
 export function bearerAuth(tokens: readonly ApiToken[]): MiddlewareHandler<AuthEnv> {
-  const expected = tokens.map((t) => ({ digest: digest(t.token), label: t.label ?? 'api' }));
+  const match = tokenMatcher(tokens);
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const given = match?.[1];
-    // Every token is compared, so the time taken does not tell which one nearly matched.
-    let by: string | undefined;
-    if (given !== undefined) for (const t of expected) if (sameToken(given, t.digest) && by === undefined) by = t.label;
+    const given = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    const by = given !== undefined ? match(given) : undefined;
     if (by === undefined) {
       c.header('WWW-Authenticate', 'Bearer realm="stepwise"');
       return c.json(errorBody('unauthorized', given === undefined ? 'send Authorization: Bearer <token>' : 'the token is not valid', 'authorization'), 401);

@@ -1,9 +1,9 @@
 /**
- * `GET /api/runs`: the runs of the store, newest first, filtered by status,
- * workflow, creation time and cost, a page at a time. Rows are `list --json`'s
- * (the query layer's) plus the run's cost in dollars. The cursor is the last
- * row's (createdAt, runId), so a page never repeats or skips a run as new ones
- * arrive.
+ * `GET /api/runs`: the runs of the store, newest first (or sorted by another
+ * column), filtered by status, workflow, creation time and cost, a page at a
+ * time. Rows are `list --json`'s (the query layer's) plus the run's cost in
+ * dollars. The cursor is the last row's (sort value, runId), so a page never
+ * repeats or skips a run as new ones arrive.
  */
 import { checkStatuses, runSummaries } from '../query/list.js';
 import type { RunReader } from '../query/reader.js';
@@ -20,7 +20,13 @@ export interface ListParams {
   readonly maxCost?: number | undefined;
   readonly limit?: number | undefined;
   readonly cursor?: string | undefined;
+  readonly sort?: SortKey | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
 }
+
+/** The columns a page can be sorted by. */
+export const sortKeys = ['createdAt', 'updatedAt', 'usd', 'tokens', 'status', 'workflow'] as const;
+export type SortKey = (typeof sortKeys)[number];
 
 export interface RunRow {
   readonly runId: string;
@@ -38,25 +44,36 @@ export interface RunRow {
 
 export const DEFAULT_PAGE = 50;
 
-const encodeCursor = (row: { createdAt: number; runId: string }) => Buffer.from(JSON.stringify([row.createdAt, row.runId])).toString('base64url');
+type Position = { sort: SortKey; value: string | number; runId: string };
 
-function decodeCursor(cursor: string): { createdAt: number; runId: string } {
+const encodeCursor = (sort: SortKey, row: RunRow) => Buffer.from(JSON.stringify([sort, row[sort], row.runId])).toString('base64url');
+
+function decodeCursor(cursor: string, sort: SortKey): Position {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') return { createdAt: value[0], runId: value[1] };
+    if (Array.isArray(value) && value[0] === sort && (typeof value[1] === 'number' || typeof value[1] === 'string') && typeof value[2] === 'string') {
+      return { sort, value: value[1], runId: value[2] };
+    }
   } catch {
     // reported below
   }
-  throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this server gave (pass nextCursor as it came)', 'cursor');
+  throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this server gave for this sort (pass nextCursor as it came)', 'cursor');
 }
 
-/** Newest first; among runs created in the same millisecond, by id descending. */
-const newestFirst = (a: { createdAt: number; runId: string }, b: { createdAt: number; runId: string }) =>
-  b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
+const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Orders rows by `sort` (then by id, so the order is total), ascending or descending; the default is newest first. */
+const ordering =
+  (order: 'asc' | 'desc') =>
+  (a: { value: string | number; runId: string }, b: { value: string | number; runId: string }) =>
+    (order === 'asc' ? 1 : -1) * (compare(a.value, b.value) || compare(a.runId, b.runId));
 
 export async function listPage(reader: RunReader, params: ListParams): Promise<{ runs: RunRow[]; nextCursor: string | null }> {
   const limit = params.limit ?? DEFAULT_PAGE;
-  const after = params.cursor !== undefined ? decodeCursor(params.cursor) : undefined;
+  const sort = params.sort ?? 'createdAt';
+  const by = ordering(params.order ?? 'desc');
+  const at = (r: RunRow) => ({ value: r[sort], runId: r.runId });
+  const after = params.cursor !== undefined ? decodeCursor(params.cursor, sort) : undefined;
   const filter = { ...(params.status ? { status: params.status as RunStatus[] } : {}), ...(params.workflow ? { workflow: params.workflow } : {}) };
   checkStatuses(filter.status);
   const rows = (await runSummaries(reader, filter)).map(
@@ -68,9 +85,9 @@ export async function listPage(reader: RunReader, params: ListParams): Promise<{
     .filter((r) => params.until === undefined || r.createdAt < params.until)
     .filter((r) => params.minCost === undefined || r.usd >= params.minCost)
     .filter((r) => params.maxCost === undefined || r.usd <= params.maxCost)
-    .sort(newestFirst)
-    .filter((r) => after === undefined || newestFirst(after, r) < 0);
+    .sort((a, b) => by(at(a), at(b)))
+    .filter((r) => after === undefined || by(after, at(r)) < 0);
   const runs = selected.slice(0, limit);
   const last = runs[runs.length - 1];
-  return { runs, nextCursor: selected.length > limit && last ? encodeCursor(last) : null };
+  return { runs, nextCursor: selected.length > limit && last ? encodeCursor(sort, last) : null };
 }

@@ -115,3 +115,12 @@ export const inboxRoute = createRoute({
   request: { query: inboxQuery },
   responses: { 200: json(InboxSchema, 'the waiting steps'), ...errors },
 });
+
+export const diagramRoute = createRoute({
+  method: 'get',
+  path: '/api/runs/{id}/diagram.svg',
+  summary: 'the run\'s workflow as SVG, its current steps outlined thick orange and visited steps blue',
+  security,
+  request: { params: RunIdParams },
+  responses: { 200: { content: { 'image/svg+xml': { schema: z.string() } }, description: 'the diagram' }, ...errors },
+});

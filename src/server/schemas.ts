@@ -4,6 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { runStatuses } from '../run/types.js';
+import { sortKeys } from './list.js';
 
 /** A workflow id as definitions spell it; also what keeps a lookup inside the definitions directory. */
 export const WorkflowId = z
@@ -97,7 +98,9 @@ export function listQuery(maxPage: number) {
       .pipe(z.number().int().min(1).max(maxPage, `at most ${maxPage} runs per page`))
       .optional()
       .openapi({ description: `runs per page, 1 to ${maxPage} (default 50)` }),
-    cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'the nextCursor of the previous page').optional(),
+    cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'the nextCursor of the previous page').optional(),
+    sort: z.enum(sortKeys, { message: `one of ${sortKeys.join(', ')}` }).optional().openapi({ description: 'the column to sort by (default createdAt); ties by run id' }),
+    order: z.enum(['asc', 'desc'], { message: 'asc or desc' }).optional().openapi({ description: 'desc (default) or asc' }),
   });
 }
 
