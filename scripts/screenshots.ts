@@ -45,6 +45,9 @@ const finished = await startInvoice();
 await call('POST', `/api/runs/${finished.runId}/events`, { type: 'APPROVE', data: { by: 'cfo@example.com' } });
 const waiting = await startInvoice();
 await startInvoice();
+// Newest first: an expense report whose drafted reimbursement waits for review heads the inbox.
+const expense = JSON.parse(readFileSync(join(root, 'definitions', 'expense-review.input.json'), 'utf8'));
+await call('POST', '/api/runs', { workflow: 'expense-review', input: expense });
 
 let fetch = server.fetch;
 if ((await call('GET', '/api/inbox')).status === 404) {
