@@ -13,7 +13,8 @@ import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
 import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
-import { cachedResults, IN_FLIGHT, langgraphThroughput, limitThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
+import { limitThroughput } from './limit.js';
+import { cachedResults, IN_FLIGHT, langgraphThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
 import { countBy, pool, summarize, type Summary } from './stats.js';
 
