@@ -6,7 +6,8 @@
  * the same number of connections to the same server. Claim latency: idle
  * workers polling at their default interval, runs made runnable one by one,
  * time from the start of a run's creation to the claim that leases it.
- * The schema is dropped afterwards; an unreachable server skips the arm.
+ * The schema (`schema` in the result) is dropped afterwards; an unreachable
+ * server skips the arm.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -49,7 +50,7 @@ export interface PostgresWorkers {
 
 export type PostgresBench =
   | { readonly skipped: string }
-  | { readonly skipped: null; readonly workerConcurrency: number; readonly pollMs: number; readonly byWorkers: readonly PostgresWorkers[] };
+  | { readonly skipped: null; readonly schema: string; readonly workerConcurrency: number; readonly pollMs: number; readonly byWorkers: readonly PostgresWorkers[] };
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -239,7 +240,7 @@ export async function postgresThroughput(
         })(),
       });
     }
-    return { skipped: null, workerConcurrency: WORKER_CONCURRENCY, pollMs: POLL_MS, byWorkers };
+    return { skipped: null, schema, workerConcurrency: WORKER_CONCURRENCY, pollMs: POLL_MS, byWorkers };
   } finally {
     await withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});
   }
