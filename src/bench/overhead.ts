@@ -4,7 +4,7 @@
  * timed is the engine (state machine, persistence) alone. Three engines on the
  * same steps and the same state: Stepwise (the real engine path, memory and
  * SQLite stores), LangGraph.js with its SQLite checkpointer, and the raw limit
- * (an XState step, its snapshot as JSON and one SQLite transaction).
+ * (an XState step, its snapshot as JSON and one SQLite transaction; in ./limit.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

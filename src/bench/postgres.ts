@@ -156,7 +156,10 @@ async function throughputWith(url: string, schema: string, workers: number, tool
     const errors = summaries.reduce((a, s) => a + s.errors, 0);
     const views = await Promise.all(ids.map((id) => starter.get(id)));
     const notDone = views.filter((v) => v.status !== 'done');
-    if (errors > 0 || notDone.length > 0) throw new Error(`PostgreSQL bench: ${notDone.length} runs not done (${notDone.map((v) => `${v.status} ${v.failure?.message ?? ""}`).join("; ")}), ${errors} worker errors, ${JSON.stringify(summaries)}`);
+    if (errors > 0 || notDone.length > 0) {
+      const why = notDone.slice(0, 3).map((v) => `${v.runId} ${v.status}${v.failure ? `: ${v.failure.message}` : ''}`).join('; ');
+      throw new Error(`PostgreSQL bench: ${notDone.length} runs not done (${why}), ${errors} worker errors`);
+    }
     return { runs: ids.length, steps, seconds, calls: team.calls };
   } finally {
     await team.close();
