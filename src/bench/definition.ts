@@ -3,7 +3,9 @@
  * the model (reading the document, writing free text), a `tool` step with a
  * JSONata mapping where every input comes from earlier outputs, and a `final`
  * step whose output is every step's key outputs. `toolOnly` turns the model
- * steps into tool steps with their expected inputs, for overhead runs.
+ * steps into tool steps with their expected inputs, for overhead runs;
+ * `allClaude` makes every step a `claude` step (the model fills every tool
+ * input from the context the step declares), for the like-with-like arm.
  */
 import type { FieldSpec, Scenario, ScenarioStep } from './scenarios.js';
 
@@ -57,10 +59,10 @@ export function workflowId(scenario: Scenario): string {
  * @example
  * const loaded = loadDefinitionFromObject(toDefinition(scenario), stepwiseTools(scenario, ledger), scenario.id);
  */
-export function toDefinition(scenario: Scenario, options: { toolOnly?: boolean; waitAfter?: boolean } = {}): Record<string, unknown> {
+export function toDefinition(scenario: Scenario, options: { toolOnly?: boolean; allClaude?: boolean; waitAfter?: boolean } = {}): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
   for (const step of scenario.steps) {
-    steps[step.id] = step.needsModel && !options.toolOnly ? modelStep(scenario, step) : toolStep(scenario, step, step.needsModel);
+    steps[step.id] = (step.needsModel || options.allClaude) && !options.toolOnly ? modelStep(scenario, step) : toolStep(scenario, step, step.needsModel);
   }
   const output = Object.fromEntries(
     scenario.steps.map((step) => [step.id, Object.fromEntries(step.outputs.map((o) => [o.name, `{% $steps.${step.id}.output.${o.name} %}`]))]),

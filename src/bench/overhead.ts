@@ -4,13 +4,12 @@
  * timed is the engine (state machine, persistence) alone. Three engines on the
  * same steps and the same state: Stepwise (the real engine path, memory and
  * SQLite stores), LangGraph.js with its SQLite checkpointer, and the raw limit
- * (an XState step, its snapshot as JSON and one SQLite transaction).
+ * (an XState step, its snapshot as JSON and one SQLite transaction; in ./limit.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { assign, createActor, setup } from 'xstate';
 import { loadDefinitionFromObject } from '../definition/load.js';
 import { ManualClock } from '../engine/clock.js';
 import { createEngine } from '../engine/engine.js';
@@ -35,7 +34,7 @@ export interface Throughput {
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
-function throughput(steps: number, runs: number, ms: number): Throughput {
+export function throughput(steps: number, runs: number, ms: number): Throughput {
   const seconds = ms / 1000;
   return { steps, runs, seconds, stepsPerSecond: Math.round(steps / seconds), usPerStep: Math.round((ms * 1000) / steps) };
 }
@@ -49,12 +48,12 @@ function freeText(step: ScenarioStep): Record<string, string> {
   return Object.fromEntries(step.inputs.filter((f) => f.from === 'free').map((f) => [f.name, `${f.name} text`]));
 }
 
-function tempDir(): { dir: string; remove: () => void } {
+export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-async function timed(passes: number, runOnce: (pass: number) => Promise<number>): Promise<{ steps: number; ms: number }> {
+export async function timed(passes: number, runOnce: (pass: number) => Promise<number>): Promise<{ steps: number; ms: number }> {
   await runOnce(-1); // warm-up: compile, JIT, prepared statements
   // The best pass counts: on a shared machine fsync latency swings with other load.
   let best = { steps: 0, ms: Infinity };
@@ -69,7 +68,7 @@ async function timed(passes: number, runOnce: (pass: number) => Promise<number>)
 
 // ── Stepwise ───────────────────────────────────────────────────────────────
 
-function cachedTools(scenario: Scenario): AnyTool[] {
+export function cachedTools(scenario: Scenario): AnyTool[] {
   const results = cachedResults(scenario);
   return scenario.steps.map(
     (step) => defineTool({ name: step.tool, description: step.does, input: inputSchema(step), run: () => results.get(step.tool) }) as unknown as AnyTool,
@@ -195,57 +194,6 @@ export async function langgraphThroughput(
         return (scenarios[i] as Scenario).steps.length;
       });
       return counts.reduce((a, b) => a + b, 0);
-    });
-    return throughput(result.steps, scenarios.length, result.ms);
-  } finally {
-    db.close();
-    tmp.remove();
-  }
-}
-
-// ── The raw limit ──────────────────────────────────────────────────────────
-
-/**
- * The floor: per step, one XState transition that stores the step's result in
- * context, `JSON.stringify(getPersistedSnapshot())`, and one SQLite
- * transaction writing it. Nothing else: no journal, no expressions, no checks.
- */
-export async function limitThroughput(scenarios: readonly Scenario[], passes: number, synchronous: Synchronous): Promise<Throughput> {
-  const tmp = tempDir();
-  const db = new Database(join(tmp.dir, 'limit.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
-  db.exec('CREATE TABLE runs (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL)');
-  const upsert = db.prepare('INSERT INTO runs (id, snapshot) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot');
-  const write = db.transaction((id: string, snapshot: string) => upsert.run(id, snapshot));
-  const machines = scenarios.map((scenario) => {
-    const states: Record<string, unknown> = {};
-    scenario.steps.forEach((step, i) => {
-      const next = scenario.steps[i + 1]?.id ?? 'done';
-      states[step.id] = { on: { DONE: { target: next, actions: 'store' } } };
-    });
-    states['done'] = { type: 'final' };
-    return setup({
-      types: { context: {} as { outputs: Record<string, unknown> }, events: {} as { type: 'DONE'; step: string; output: unknown } },
-      actions: { store: assign({ outputs: ({ context, event }) => ({ ...context.outputs, [event.step]: event.output }) }) },
-    }).createMachine({ id: 'limit', initial: scenario.steps[0]?.id ?? 'done', context: { outputs: {} }, states: states as never });
-  });
-  const results = scenarios.map(cachedResults);
-  try {
-    const result = await timed(passes, async (pass) => {
-      let steps = 0;
-      for (const [i, machine] of machines.entries()) {
-        const scenario = scenarios[i] as Scenario;
-        const actor = createActor(machine).start();
-        const id = `${pass}-${i}`;
-        for (const step of scenario.steps) {
-          actor.send({ type: 'DONE', step: step.id, output: results[i]?.get(step.tool) });
-          write(id, JSON.stringify(actor.getPersistedSnapshot()));
-          steps++;
-        }
-        actor.stop();
-      }
-      return steps;
     });
     return throughput(result.steps, scenarios.length, result.ms);
   } finally {

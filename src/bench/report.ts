@@ -6,6 +6,7 @@
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
 import { IN_FLIGHT } from './overhead.js';
+import { likeWithLike, machineLine, parkedSqliteLine, postgresSection } from './report-sections.js';
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -28,6 +29,8 @@ export function formatTable(r: BenchResult): string {
     `| model calls per workflow (mean; HTTP requests incl. retries) | ${n(stateless.modelCallsPerWorkflow?.mean)} (${n(stateless.httpRequestsPerWorkflow?.mean)}) | ${n(stepwise.modelCallsPerWorkflow?.mean)} (${n(stepwise.httpRequestsPerWorkflow?.mean)}) | | |`,
     `| failures | ${failures(stateless.failures)} | ${failures(stepwise.failures)}${stepwise.completed < stepwise.runs ? ` (${stepwise.resumableFailures} resumable)` : ''} | | |`,
     '',
+    ...likeWithLike(r),
+    '',
     '| engine overhead, model time zero | steps/s | µs/step |',
     '| --- | --- | --- |',
   ];
@@ -39,7 +42,8 @@ export function formatTable(r: BenchResult): string {
     ['LangGraph.js + SqliteSaver, durability sync, FULL (equal durability), one run at a time', langgraph.overhead?.['syncFull']],
     [`LangGraph.js + SqliteSaver, durability sync, FULL (equal durability), ${IN_FLIGHT} runs in flight`, langgraph.overhead?.['syncFullConcurrent']],
     ['LangGraph.js + SqliteSaver, its defaults (durability async)', langgraph.overhead?.['defaults']],
-    ['raw limit, synchronous=FULL (equal durability)', limit.overhead?.['sqliteFull']],
+    ['raw limit, synchronous=FULL (equal durability), one run at a time', limit.overhead?.['sqliteFull']],
+    [`raw limit, synchronous=FULL (equal durability), ${IN_FLIGHT} runs in flight (group commit)`, limit.overhead?.['sqliteFullConcurrent']],
     ['raw limit, synchronous=NORMAL', limit.overhead?.['sqliteNormal']],
   ];
   for (const [label, t] of rows) lines.push(`| ${label} | ${t ? n(t.stepsPerSecond) : '—'} | ${t ? n(t.usPerStep) : '—'} |`);
@@ -49,8 +53,16 @@ export function formatTable(r: BenchResult): string {
     parked
       ? `Memory: ${n(parked.runs)} runs parked at a wait step (memory store, ${parked.payloadTokens}-token step result each) add ${parked.heapDeltaMB} MB of heap (${n(parked.bytesPerRun)} bytes per run).`
       : 'Memory: not measured.',
-    `Prompt cache: ${r.promptCache.items} items sharing a ${n(r.promptCache.prefixTokens)}-token prefix bill ${n(r.promptCache.billedCached)} input tokens against ${n(r.promptCache.billedUncached)} without caching (${r.promptCache.ratio}×; ${r.promptCache.measure}).`,
+    // A result file written before the prompt-cache figure existed has none.
+    ...(r.promptCache
+      ? [`Prompt cache: ${r.promptCache.items} items sharing a ${n(r.promptCache.prefixTokens)}-token prefix bill ${n(r.promptCache.billedCached)} input tokens against ${n(r.promptCache.billedUncached)} without caching (${r.promptCache.ratio}×; ${r.promptCache.measure}).`]
+      : []),
+    ...parkedSqliteLine(r),
     `Payloads: tool results ${range(r.payloads.toolResultTokens)} tokens; documents ${range(r.payloads.documentTokens)} tokens.`,
+    '',
+    ...postgresSection(r),
+    '',
+    ...machineLine(r),
     '',
     '| target | goal | measured | met |',
     '| --- | --- | --- | --- |',

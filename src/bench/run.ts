@@ -11,10 +11,16 @@ import { countJsonTokens, countTokens } from '../model/tokens.js';
 import { createMemoryStore } from '../store/memory.js';
 import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
+import { runStepwiseAllClaude } from './arms/stepwise-claude.js';
+import { faultsDrawn, type FaultsDrawn } from './faults-drawn.js';
+import { DEFAULT_BENCH_POSTGRES, postgresThroughput, type PostgresBench } from './postgres.js';
+import { benchTargets, type Target } from './targets.js';
+import { cpus, loadavg } from 'node:os';
 import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
 import { promptCacheFigure, type PromptCacheFigure } from './prompt-cache.js';
-import { cachedResults, IN_FLIGHT, langgraphThroughput, limitThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
+import { limitThroughput } from './limit.js';
+import { cachedResults, IN_FLIGHT, langgraphThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
 import { countBy, pool, summarize, type Summary } from './stats.js';
 
@@ -31,6 +37,10 @@ export interface BenchOptions {
   readonly concurrency?: number;
   /** Skip LangGraph.js (e.g. when it is not installed). */
   readonly skipLanggraph?: boolean;
+  /** The PostgreSQL server of the PostgreSQL arm (default `STEPWISE_BENCH_POSTGRES`, else 127.0.0.1:5432/test); false skips it. */
+  readonly postgres?: string | false;
+  /** Scenarios the PostgreSQL arm runs per worker count (the first ones); default 60. */
+  readonly postgresScenarios?: number;
   readonly onProgress?: (message: string) => void;
   /** Called as each scenario of an arm finishes, for a live progress line. */
   readonly onTick?: (arm: string, done: number, total: number) => void;
@@ -73,13 +83,50 @@ export interface BenchResult {
   readonly seed: number;
   readonly faults: FaultSpec;
   readonly flakyCalibration: number;
-  readonly arms: { readonly stateless: ModelArmResult & ArmResult; readonly stepwise: ModelArmResult & ArmResult & { readonly resumableFailures: number; readonly parkedRuns: ParkedMemory | null }; readonly langgraph: ArmResult; readonly limit: ArmResult };
+  readonly arms: {
+    readonly stateless: ModelArmResult & ArmResult & FaultsDrawn;
+    readonly stepwise: ModelArmResult & ArmResult & FaultsDrawn & { readonly resumableFailures: number; readonly parkedRuns: ParkedMemory | null; readonly parkedRunsSqlite: ParkedMemory | null };
+    /** Every step a `claude` step: the model fills every tool input (like with like against the stateless arm). */
+    readonly stepwiseClaude: ModelArmResult & ArmResult & FaultsDrawn & { readonly resumableFailures: number };
+    readonly langgraph: ArmResult;
+    readonly limit: ArmResult;
+  };
+  /** Tokens per 5-step workflow (means): how much of the stateless-to-Stepwise gap is the engine and how much the design. */
+  readonly tokenGap: TokenGap | null;
+  /** N workers on the PostgreSQL store against raw transactions on the same server; null when not run. */
+  readonly postgres: PostgresBench | null;
+  /** The machine the figures come from (it may be shared and loaded: compare ratios within one run). */
+  readonly machine: { readonly cpus: number; readonly loadAverage1m: number; readonly node: string };
   readonly payloads: { readonly toolResultTokens: Summary | null; readonly documentTokens: Summary | null; readonly stepsPerScenario: Record<string, number>; readonly byDomain: Record<string, number> };
   readonly reference: typeof reference;
   /** Billed input of 20 items sharing a 2,000-token prefix, with prompt caching against without. */
   readonly promptCache: PromptCacheFigure;
-  readonly targets: ReadonlyArray<{ readonly name: string; readonly target: string; readonly value: number | null; readonly met: boolean | null }>;
+  readonly targets: readonly Target[];
   readonly durationSeconds: number;
+}
+
+export interface TokenGap {
+  readonly stateless: number;
+  readonly stepwiseAllClaude: number;
+  readonly stepwise: number;
+  /** stateless − all-claude: one step's declared context and a compact summary instead of the transcript. */
+  readonly engine: number;
+  /** all-claude − mixed: steps whose inputs come from earlier results need no model. */
+  readonly design: number;
+  /** Shares of the whole gap (stateless − mixed). */
+  readonly engineShare: number;
+  readonly designShare: number;
+}
+
+function tokenGap(stateless: Summary | null, allClaude: Summary | null, mixed: Summary | null): TokenGap | null {
+  if (!stateless || !allClaude || !mixed || stateless.mean === mixed.mean) return null;
+  const whole = stateless.mean - mixed.mean;
+  const engine = stateless.mean - allClaude.mean;
+  const design = allClaude.mean - mixed.mean;
+  return {
+    stateless: stateless.mean, stepwiseAllClaude: allClaude.mean, stepwise: mixed.mean, engine, design,
+    engineShare: Math.round((engine / whole) * 1000) / 1000, designShare: Math.round((design / whole) * 1000) / 1000,
+  };
 }
 
 function modelArm(outcomes: readonly ScenarioOutcome[]): ModelArmResult {
@@ -121,10 +168,6 @@ function payloads(scenarios: readonly Scenario[]): BenchResult['payloads'] {
   };
 }
 
-function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
-  return a === null || a === undefined || !b ? null : Math.round((a / b) * 100) / 100;
-}
-
 /**
  * Runs the whole benchmark.
  * @example
@@ -146,6 +189,11 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const emulator = await startEmulator({ seed, faults });
   let stateless: ScenarioOutcome[];
   let stepwise: ScenarioOutcome[];
+  let stepwiseClaude: ScenarioOutcome[];
+  let statelessFaults: FaultsDrawn;
+  let stepwiseFaults: FaultsDrawn;
+  let stepwiseClaudeFaults: FaultsDrawn;
+  const machine = { cpus: cpus().length, loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10, node: process.version };
   try {
     progress('stateless arm: SDK tool runner, full transcript each turn');
     const ticked = <T>(arm: string, run: (s: Scenario) => Promise<T>) => {
@@ -156,12 +204,27 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
         return result;
       };
     };
+    let before = emulator.stats();
+    const drew = (): FaultsDrawn => {
+      const after = emulator.stats();
+      const delta = faultsDrawn(before, after, scenarios.length);
+      before = after;
+      return delta;
+    };
     stateless = await pool(scenarios, concurrency, ticked('stateless', (s) => runStateless(s, { baseURL: emulator.url })));
+    statelessFaults = drew();
     progress('stepwise arm: Stepwise engine, memory store');
     const store = createMemoryStore();
     await store.migrate();
     stepwise = await pool(scenarios, concurrency, ticked('stepwise', (s) => runStepwise(s, store, { baseURL: emulator.url })));
     await store.close();
+    stepwiseFaults = drew();
+    progress('stepwise all-claude arm: every step a claude step, memory store');
+    const claudeStore = createMemoryStore();
+    await claudeStore.migrate();
+    stepwiseClaude = await pool(scenarios, concurrency, ticked('stepwise all-claude', (s) => runStepwiseAllClaude(s, claudeStore, { baseURL: emulator.url })));
+    await claudeStore.close();
+    stepwiseClaudeFaults = drew();
   } finally {
     await emulator.close();
   }
@@ -179,12 +242,23 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   }
   progress('overhead: raw limit (XState step + JSON snapshot + one SQLite transaction)');
   const limitFull = await limitThroughput(scenarios, passes, 'FULL');
+  const limitFullConcurrent = await limitThroughput(scenarios, passes, 'FULL', IN_FLIGHT);
   const limitNormal = await limitThroughput(scenarios, passes, 'NORMAL');
+  let postgres: PostgresBench | null = null;
+  if (options.postgres !== false) {
+    const pgScenarios = scenarios.slice(0, options.postgresScenarios ?? 60);
+    progress(`overhead: PostgreSQL store, 1/2/4 workers on ${pgScenarios.length} scenarios, against raw one-statement transactions`);
+    postgres = await postgresThroughput(pgScenarios, { url: options.postgres ?? process.env['STEPWISE_BENCH_POSTGRES'] ?? DEFAULT_BENCH_POSTGRES, claimSamples: Math.min(20, pgScenarios.length) });
+  }
   const parkedCount = options.parkedRuns ?? 10_000;
   let parked: ParkedMemory | null = null;
+  let parkedSqlite: ParkedMemory | null = null;
   if (parkedCount > 0 && scenarios[0]) {
+    const parkedScenario = scenarios.find((s) => s.steps.length === 5) ?? scenarios[0];
     progress(`memory: ${parkedCount} runs parked at a wait step (memory store)`);
-    parked = await parkedRunsMemory(scenarios.find((s) => s.steps.length === 5) ?? scenarios[0], parkedCount);
+    parked = await parkedRunsMemory(parkedScenario, parkedCount);
+    progress(`memory: ${parkedCount} runs parked at a wait step (SQLite store)`);
+    parkedSqlite = await parkedRunsMemory(parkedScenario, parkedCount, 'sqlite');
   }
 
   progress('prompt cache: 20 items sharing a 2,000-token prefix, cached and not (emulator)');
@@ -192,23 +266,23 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
 
   const statelessArm = modelArm(stateless);
   const stepwiseArm = modelArm(stepwise);
-  const resumableFailures = stepwise.filter((o) => !o.completed && o.resumable === true).length;
-  const five = stepwiseArm.tokensPer5StepWorkflow;
-  const tokenRatio = ratio(five?.mean, statelessArm.tokensPer5StepWorkflow?.mean);
-  const spread = five && five.min > 0 ? Math.round((five.max / five.min) * 100) / 100 : null;
-  // Both engines are compared driving IN_FLIGHT runs at once; the raw limit is one run's steps, sequentially.
-  const vsLanggraph = ratio(sw.sqliteFullConcurrent.stepsPerSecond, lgSyncConcurrent?.stepsPerSecond);
-  const vsLimit = ratio(sw.sqliteFullConcurrent.stepsPerSecond, limitFull.stepsPerSecond);
-  const flakyRun = profile === 'flaky';
-  const targets = [
-    { name: 'Stepwise completion (%)', target: flakyRun ? '>= 99.5 % on flaky' : '>= 99.5 % (target defined on flaky)', value: stepwiseArm.completionRate === null ? null : Math.round(stepwiseArm.completionRate * 1000) / 10, met: flakyRun ? stepwiseArm.completionRate >= 0.995 : null },
-    { name: 'tokens per 5-step workflow vs stateless', target: '<= 0.25x', value: tokenRatio, met: tokenRatio === null ? null : tokenRatio <= 0.25 },
-    { name: 'max/min tokens over 5-step workflows', target: '<= 2x', value: spread, met: spread === null ? null : spread <= 2 },
-    { name: `steps/s SQLite FULL vs LangGraph sync (${IN_FLIGHT} runs in flight each)`, target: '>= 3x', value: vsLanggraph, met: vsLanggraph === null ? null : vsLanggraph >= 3 },
-    { name: `steps/s SQLite FULL (${IN_FLIGHT} runs in flight) vs raw limit FULL`, target: '>= 0.7x', value: vsLimit, met: vsLimit === null ? null : vsLimit >= 0.7 },
-    { name: '20 items sharing a 2,000-token prefix: billed input vs no caching', target: '<= 0.3x', value: promptCache.ratio, met: promptCache.ratio <= 0.3 },
-    { name: '10,000 waiting runs (memory store)', target: '<= 100 MB', value: parked ? parked.heapDeltaMB : null, met: parked ? parked.heapDeltaMB <= 100 * (parked.runs / 10_000) : null },
-  ];
+  const stepwiseClaudeArm = modelArm(stepwiseClaude);
+  const resumable = (outcomes: readonly ScenarioOutcome[]) => outcomes.filter((o) => !o.completed && o.resumable === true).length;
+  const resumableFailures = resumable(stepwise);
+  const targets = benchTargets({
+    profile,
+    inFlight: IN_FLIGHT,
+    stateless: statelessArm,
+    stepwise: stepwiseArm,
+    stepwiseClaude: stepwiseClaudeArm,
+    stepwiseOverhead: sw,
+    langgraph: lgSync && lgSyncConcurrent ? { syncFull: lgSync, syncFullConcurrent: lgSyncConcurrent } : null,
+    limit: { sqliteFull: limitFull, sqliteFullConcurrent: limitFullConcurrent, sqliteNormal: limitNormal },
+    postgres,
+    parkedMemory: parked,
+    parkedSqlite,
+    promptCache,
+  });
 
   return {
     scenarios: count,
@@ -217,21 +291,27 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     faults,
     flakyCalibration: FLAKY_CALIBRATION,
     arms: {
-      stateless: { ...statelessArm, stepsPerSecond: null, overhead: null },
+      stateless: { ...statelessArm, ...statelessFaults, stepsPerSecond: null, overhead: null },
       stepwise: {
         ...stepwiseArm,
+        ...stepwiseFaults,
         stepsPerSecond: sw.sqliteFullConcurrent.stepsPerSecond,
         overhead: { memory: sw.memory, sqliteFull: sw.sqliteFull, sqliteFullConcurrent: sw.sqliteFullConcurrent, sqliteNormal: sw.sqliteNormal },
         resumableFailures,
         parkedRuns: parked,
+        parkedRunsSqlite: parkedSqlite,
       },
+      stepwiseClaude: { ...stepwiseClaudeArm, ...stepwiseClaudeFaults, stepsPerSecond: null, overhead: null, resumableFailures: resumable(stepwiseClaude) },
       langgraph: {
         ...noModel,
         stepsPerSecond: lgSyncConcurrent?.stepsPerSecond ?? null,
         overhead: lgSync && lgSyncConcurrent && lgDefaults ? { syncFull: lgSync, syncFullConcurrent: lgSyncConcurrent, defaults: lgDefaults } : null,
       },
-      limit: { ...noModel, stepsPerSecond: limitFull.stepsPerSecond, overhead: { sqliteFull: limitFull, sqliteNormal: limitNormal } },
+      limit: { ...noModel, stepsPerSecond: limitFull.stepsPerSecond, overhead: { sqliteFull: limitFull, sqliteFullConcurrent: limitFullConcurrent, sqliteNormal: limitNormal } },
     },
+    tokenGap: tokenGap(statelessArm.tokensPer5StepWorkflow, stepwiseClaudeArm.tokensPer5StepWorkflow, stepwiseArm.tokensPer5StepWorkflow),
+    postgres,
+    machine,
     payloads: payloads(scenarios),
     promptCache,
     reference,

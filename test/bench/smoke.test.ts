@@ -46,11 +46,21 @@ describe('stepwise bench --json', () => {
     const lines = stdout.trim().split('\n');
     const result = JSON.parse(lines[lines.length - 1]!);
     expect(result).toMatchObject({ scenarios: 8, profile: 'none', seed: 3, faults: {} });
-    expect(Object.keys(result.arms).sort()).toEqual(['langgraph', 'limit', 'stateless', 'stepwise']);
-    const { stateless, stepwise } = result.arms;
+    expect(Object.keys(result.arms).sort()).toEqual(['langgraph', 'limit', 'stateless', 'stepwise', 'stepwiseClaude']);
+    const { stateless, stepwise, stepwiseClaude } = result.arms;
     // With no faults injected, every scenario must finish under Stepwise, each one checked against its ledger.
     expect(stepwise).toMatchObject({ runs: 8, completed: 8, completionRate: 1, failures: {}, resumableFailures: 0 });
     expect(stateless.runs).toBe(8);
+    // Every step a claude step: the model fills every input, so more model calls than the mixed arm, still all complete.
+    expect(stepwiseClaude).toMatchObject({ runs: 8, completed: 8, completionRate: 1, failures: {}, resumableFailures: 0 });
+    expect(stepwiseClaude.modelCallsPerWorkflow.mean).toBeGreaterThan(stepwise.modelCallsPerWorkflow.mean);
+    for (const arm of [stateless, stepwise, stepwiseClaude]) {
+      expect(arm).toMatchObject({ faultsPerWorkflow: 0, faultsDrawn: {} });
+      expect(arm.emulatorRequests).toBeGreaterThanOrEqual(8);
+    }
+    expect(stepwiseClaude.emulatorRequests).toBeGreaterThan(stepwise.emulatorRequests);
+    // The gap splits into the engine's part and the design's part.
+    expect(result.tokenGap.engine + result.tokenGap.design).toBe(result.tokenGap.stateless - result.tokenGap.stepwise);
     // The stateless arm resends the whole transcript every turn; Stepwise sends one step's context.
     expect(stateless.tokensPerWorkflow.mean).toBeGreaterThan(stepwise.tokensPerWorkflow.mean);
     expect(stateless.tokensPer5StepWorkflow.mean).toBeGreaterThan(stepwise.tokensPer5StepWorkflow.mean);
@@ -69,6 +79,16 @@ describe('stepwise bench --json', () => {
     expect(result.promptCache.prefixTokens).toBeGreaterThanOrEqual(2000);
     expect(result.promptCache.ratio).toBeLessThanOrEqual(0.3);
     expect(result.targets.find((t: { name: string }) => t.name.startsWith('20 items sharing'))).toMatchObject({ met: true });
+    expect(result.arms.limit.overhead.sqliteFullConcurrent.stepsPerSecond).toBeGreaterThan(0);
+    expect(result.arms.stepwise.parkedRunsSqlite).toMatchObject({ runs: 200, store: 'sqlite' });
+    if (result.postgres.skipped === null) expect(result.postgres.byWorkers.map((w: { workers: number }) => w.workers)).toEqual([1, 2, 4]);
+    else expect(result.postgres.skipped).toMatch(/not reachable/);
+    // Every target carries its goal and whether it was met; the like-with-like ratios are there in both modes.
+    const names = result.targets.map((t: { name: string }) => t.name);
+    for (const name of ['steps/s SQLite FULL vs raw limit FULL, one run at a time', 'steps/s SQLite FULL vs LangGraph sync, one run at a time', 'all-claude Stepwise: tokens per 5-step workflow vs stateless', '10,000 waiting runs (SQLite store)']) {
+      expect(names).toContain(name);
+    }
+    for (const t of result.targets) expect([true, false, null]).toContain(t.met);
     expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toContain('<svg');
     expect(JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')).scenarios).toBe(8);
   });

@@ -16,12 +16,17 @@ import { countingFetch, type CallCounter } from './counting-fetch.js';
 import type { ModelArmOptions } from './stateless.js';
 import type { ScenarioOutcome } from './types.js';
 
-export async function runStepwise(scenario: Scenario, store: Store, options: ModelArmOptions): Promise<ScenarioOutcome> {
+export interface StepwiseArmOptions extends ModelArmOptions {
+  /** Every step a `claude` step (see `toDefinition`). */
+  readonly allClaude?: boolean;
+}
+
+export async function runStepwise(scenario: Scenario, store: Store, options: StepwiseArmOptions): Promise<ScenarioOutcome> {
   const ledger: LedgerEntry[] = [];
   const counter: CallCounter = { requests: 0, replies: 0 };
   const maxRetries = options.maxRetries ?? 2;
   const client = new Anthropic({ baseURL: options.baseURL, apiKey: 'bench', maxRetries, fetch: countingFetch(counter) });
-  const loaded = loadDefinitionFromObject(toDefinition(scenario), stepwiseTools(scenario, ledger), scenario.id);
+  const loaded = loadDefinitionFromObject(toDefinition(scenario, { allClaude: options.allClaude ?? false }), stepwiseTools(scenario, ledger), scenario.id);
   const engine = createEngine({
     store,
     model: { client, maxRetries, ...(options.model ? { model: options.model } : {}) },

@@ -1,0 +1,71 @@
+/**
+ * The report's sections for the like-with-like comparisons: the all-claude
+ * arm beside the stateless and mixed arms (faults drawn, requests, the token
+ * gap split into engine and design), the PostgreSQL workers against raw
+ * transactions, and parked runs in SQLite.
+ */
+import type { BenchResult } from './run.js';
+import type { Summary } from './stats.js';
+
+const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
+const range = (s: Summary | null): string => (s ? `${n(s.mean)} (p50 ${n(s.p50)}, p95 ${n(s.p95)}, ${n(s.min)}–${n(s.max)})` : '—');
+const kinds = (f: Record<string, number> | null | undefined): string =>
+  !f ? '—' : Object.keys(f).length === 0 ? 'none' : Object.entries(f).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+
+/** Stateless, all-claude Stepwise and mixed Stepwise side by side, and the token gap split. */
+export function likeWithLike(r: BenchResult): string[] {
+  const { stateless, stepwise, stepwiseClaude } = r.arms;
+  if (!stepwiseClaude) return [];
+  const arms = [stateless, stepwiseClaude, stepwise];
+  const row = (label: string, cell: (a: (typeof arms)[number]) => string) => `| ${label} | ${arms.map(cell).join(' | ')} |`;
+  const lines = [
+    '| like with like | stateless (SDK tool runner) | Stepwise, every step a `claude` step | Stepwise (tool steps where no model is needed) |',
+    '| --- | --- | --- | --- |',
+    row('completion', (a) => pct(a.completionRate)),
+    row('tokens per 5-step workflow, mean (p50, p95, min–max)', (a) => range(a.tokensPer5StepWorkflow)),
+    row('HTTP requests per workflow, mean (p95)', (a) => `${n(a.httpRequestsPerWorkflow?.mean)} (${n(a.httpRequestsPerWorkflow?.p95)})`),
+    row('faults drawn per workflow', (a) => n(a.faultsPerWorkflow)),
+    row('faults drawn, by kind', (a) => kinds(a.faultsDrawn)),
+    row('failures', (a) => (a.failures === null ? '—' : Object.keys(a.failures).length === 0 ? 'none' : kinds(a.failures))),
+  ];
+  const gap = r.tokenGap;
+  if (gap) {
+    lines.push(
+      '',
+      `Token gap per 5-step workflow, stateless ${n(gap.stateless)} → Stepwise ${n(gap.stepwise)}: ` +
+        `the engine (one step's declared context and a compact summary, no transcript) saves ${n(gap.engine)} (${pct(gap.engineShare)}), ` +
+        `measured with every step a model step (${n(gap.stepwiseAllClaude)}); the design (tool steps that need no model) saves ${n(gap.design)} (${pct(gap.designShare)}).`,
+    );
+  }
+  return lines;
+}
+
+/** PostgreSQL workers against raw one-statement transactions on the same server and connections. */
+export function postgresSection(r: BenchResult): string[] {
+  const pg = r.postgres;
+  if (!pg) return ['PostgreSQL: not run.'];
+  if (pg.skipped !== null) return [`PostgreSQL: skipped: ${pg.skipped}`];
+  const calls = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [
+    `| PostgreSQL, model time zero (each worker: own engine, pool of 1 connection, ${pg.workerConcurrency} runs at once) | steps/s | raw transactions/s | ratio | claim latency ms, p50 / p99 (poll ${pg.pollMs} ms) | store calls per step |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...pg.byWorkers.map(
+      (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} |`,
+    ),
+  ];
+}
+
+/** Parked runs in the SQLite store. */
+export function parkedSqliteLine(r: BenchResult): string[] {
+  const p = r.arms.stepwise.parkedRunsSqlite;
+  if (!p) return [];
+  return [`Memory, SQLite store: ${n(p.runs)} runs parked at the same wait step add ${p.heapDeltaMB} MB of heap (${n(p.bytesPerRun)} bytes per run; resident set ${p.rssDeltaMB ?? '—'} MB, SQLite's page cache included).`];
+}
+
+/** The machine line: the figures are only comparable within one run when the machine is shared. */
+export function machineLine(r: BenchResult): string[] {
+  const m = r.machine;
+  if (!m) return [];
+  return [`Machine: ${m.cpus} CPUs, load average ${m.loadAverage1m} at the start (shared with other work: compare the ratios within this run, not absolute figures across runs), Node ${m.node}; ${r.durationSeconds} s.`];
+}

@@ -1,0 +1,99 @@
+/**
+ * The benchmark's targets, each computed from the figures of one run: the
+ * goal, the measured value and whether it is met (null where it was not
+ * measured or, for completion, where the target is defined on another
+ * profile). Ratios compare like with like: the same durability, and the same
+ * way of driving runs (one at a time, or 16 in flight with group commit).
+ */
+import type { Throughput } from './overhead.js';
+import type { PostgresBench } from './postgres.js';
+import type { ParkedMemory } from './memory.js';
+import type { Summary } from './stats.js';
+import type { PromptCacheFigure } from './prompt-cache.js';
+
+export interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly value: number | null;
+  readonly met: boolean | null;
+}
+
+interface TokenArm {
+  readonly completionRate: number;
+  readonly tokensPer5StepWorkflow: Summary | null;
+}
+
+export interface TargetInputs {
+  readonly profile: string;
+  readonly inFlight: number;
+  readonly stateless: TokenArm;
+  readonly stepwise: TokenArm;
+  readonly stepwiseClaude: TokenArm | null;
+  readonly stepwiseOverhead: { readonly memory: Throughput; readonly sqliteFull: Throughput; readonly sqliteFullConcurrent: Throughput };
+  readonly langgraph: { readonly syncFull: Throughput; readonly syncFullConcurrent: Throughput } | null;
+  readonly limit: { readonly sqliteFull: Throughput; readonly sqliteFullConcurrent: Throughput; readonly sqliteNormal: Throughput };
+  readonly postgres: PostgresBench | null;
+  readonly parkedMemory: ParkedMemory | null;
+  readonly parkedSqlite: ParkedMemory | null;
+  readonly promptCache: PromptCacheFigure | null;
+}
+
+/** a / b to two decimals; null when either is missing or b is zero. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a === null || a === undefined || !b ? null : Math.round((a / b) * 100) / 100;
+}
+
+const atLeast = (value: number | null, goal: number) => (value === null ? null : value >= goal);
+const atMost = (value: number | null, goal: number) => (value === null ? null : value <= goal);
+
+function spread(s: Summary | null): number | null {
+  return s && s.min > 0 ? Math.round((s.max / s.min) * 100) / 100 : null;
+}
+
+/** `prefix` names the arm: '' for the mixed arm (its target names predate the all-claude arm). */
+function tokenTargets(prefix: string, arm: TokenArm, stateless: TokenArm, flaky: boolean): Target[] {
+  const completion = Math.round(arm.completionRate * 1000) / 10;
+  const tokens = ratio(arm.tokensPer5StepWorkflow?.mean, stateless.tokensPer5StepWorkflow?.mean);
+  const maxMin = spread(arm.tokensPer5StepWorkflow);
+  return [
+    { name: `${prefix || 'Stepwise '}completion (%)`, target: flaky ? '>= 99.5 % on flaky' : '>= 99.5 % (target defined on flaky)', value: completion, met: flaky ? completion >= 99.5 : null },
+    { name: `${prefix}tokens per 5-step workflow vs stateless`, target: '<= 0.25x', value: tokens, met: atMost(tokens, 0.25) },
+    { name: `${prefix}max/min tokens over 5-step workflows`, target: '<= 2x', value: maxMin, met: atMost(maxMin, 2) },
+  ];
+}
+
+function parkedTarget(name: string, parked: ParkedMemory | null): Target {
+  return { name, target: '<= 100 MB', value: parked ? parked.heapDeltaMB : null, met: parked ? parked.heapDeltaMB <= 100 * (parked.runs / 10_000) : null };
+}
+
+/** Every target of the run, in the order the report prints them. */
+export function benchTargets(r: TargetInputs): Target[] {
+  const flaky = r.profile === 'flaky';
+  const sw = r.stepwiseOverhead;
+  const cpu = ratio(sw.memory.usPerStep, r.limit.sqliteNormal.usPerStep);
+  const limitOne = ratio(sw.sqliteFull.stepsPerSecond, r.limit.sqliteFull.stepsPerSecond);
+  const limitMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.limit.sqliteFullConcurrent.stepsPerSecond);
+  const lgOne = ratio(sw.sqliteFull.stepsPerSecond, r.langgraph?.syncFull.stepsPerSecond);
+  const lgMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.langgraph?.syncFullConcurrent.stepsPerSecond);
+  const targets: Target[] = [
+    ...tokenTargets('', r.stepwise, r.stateless, flaky),
+    ...(r.stepwiseClaude ? tokenTargets('all-claude Stepwise: ', r.stepwiseClaude, r.stateless, flaky) : []),
+    { name: 'µs per step, Stepwise memory store vs raw limit NORMAL (CPU, no fsync)', target: '<= 2x', value: cpu, met: atMost(cpu, 2) },
+    { name: 'steps/s SQLite FULL vs raw limit FULL, one run at a time', target: '>= 0.7x', value: limitOne, met: atLeast(limitOne, 0.7) },
+    { name: `steps/s SQLite FULL vs raw limit FULL, ${r.inFlight} runs in flight (group commit both)`, target: '>= 0.7x', value: limitMany, met: atLeast(limitMany, 0.7) },
+    { name: 'steps/s SQLite FULL vs LangGraph sync, one run at a time', target: '>= 3x', value: lgOne, met: atLeast(lgOne, 3) },
+    { name: `steps/s SQLite FULL vs LangGraph sync (${r.inFlight} runs in flight each)`, target: '>= 3x', value: lgMany, met: atLeast(lgMany, 3) },
+  ];
+  if (r.postgres && r.postgres.skipped === null) {
+    for (const w of r.postgres.byWorkers) {
+      targets.push({ name: `PostgreSQL steps/s vs raw one-statement transactions/s, ${w.workers} worker${w.workers === 1 ? '' : 's'} (${w.connections} connection${w.connections === 1 ? '' : 's'} each side)`, target: '>= 0.5x', value: w.ratio, met: atLeast(w.ratio, 0.5) });
+    }
+  } else {
+    targets.push({ name: 'PostgreSQL steps/s vs raw one-statement transactions/s', target: `>= 0.5x (${r.postgres ? `skipped: ${r.postgres.skipped}` : 'not run'})`, value: null, met: null });
+  }
+  if (r.promptCache) {
+    targets.push({ name: '20 items sharing a 2,000-token prefix: billed input vs no caching', target: '<= 0.3x', value: r.promptCache.ratio, met: atMost(r.promptCache.ratio, 0.3) });
+  }
+  targets.push(parkedTarget('10,000 waiting runs (memory store)', r.parkedMemory), parkedTarget('10,000 waiting runs (SQLite store)', r.parkedSqlite));
+  return targets;
+}

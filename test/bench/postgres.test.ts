@@ -1,0 +1,40 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { postgresThroughput } from '../../src/bench/postgres.js';
+import { generateScenarios } from '../../src/bench/scenarios.js';
+import { HEAVY_BUDGET_MS } from '../budgets.js';
+import { PG_URL } from '../pg.js';
+
+describe('bench PostgreSQL arm', () => {
+  it('drives every run to done with N workers, measures the raw rate and claim latency, and drops its schema', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const scenarios = generateScenarios(2, 3);
+    const result = await postgresThroughput(scenarios, { url: PG_URL, workers: [1, 2], claimSamples: 3 });
+    if (result.skipped !== null) throw new Error(`the test server must be reachable: ${result.skipped}`);
+    expect(result.byWorkers.map((w) => w.workers)).toEqual([1, 2]);
+    const steps = scenarios.reduce((a, s) => a + s.steps.length, 0);
+    for (const w of result.byWorkers) {
+      expect(w).toMatchObject({ connections: w.workers, runs: 3, steps });
+      expect(w.stepsPerSecond).toBeGreaterThan(0);
+      expect(w.rawTransactionsPerSecond).toBeGreaterThan(0);
+      // Every step commits once; the claims and releases come on top.
+      expect(w.storeCallsPerStep['commit']).toBeGreaterThanOrEqual(1);
+      expect(w.storeCallsPerStep['release']).toBeGreaterThan(0);
+      expect(w.claimLatencyMs).not.toBeNull();
+      expect(w.claimLatencyP99Ms).toBeGreaterThanOrEqual(w.claimLatencyMs!.p50);
+    }
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [result.schema]);
+      expect(rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('reports skipped with the reason, and no password, when the server is not reachable', async () => {
+    const result = await postgresThroughput(generateScenarios(2, 1), { url: 'postgres://bench:s3cret@127.0.0.1:1/test' });
+    expect(result.skipped).toMatch(/not reachable/);
+    expect(result.skipped).not.toContain('s3cret');
+  });
+});
