@@ -25,11 +25,16 @@ export type Locate = (path: readonly PathSegment[], at?: 'key' | 'value') => Pos
 /** A locator for sources without positions: everything is at 1:1. */
 export const atStart: Locate = () => ({ line: 1, col: 1 });
 
-/** `['steps', 'route', 'choice', 0, 'when']` → `steps.route.choice[0].when`. */
+/**
+ * `['steps', 'route', 'choice', 0, 'when']` → `steps.route.choice[0].when`; a
+ * key that is not a plain name (empty, with spaces or dots) is quoted, so the
+ * path always names its field: `['steps', '']` → `steps[""]`.
+ */
 export function dotted(path: readonly PathSegment[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(segment)) out += `[${JSON.stringify(segment)}]`;
     else out += out ? `.${segment}` : segment;
   }
   return out;
