@@ -69,7 +69,7 @@ describe('validateWorkflow', () => {
 
   it('checks step ids and the steps mapping', () => {
     expect(errorsOf(yaml('id: flow', 'steps:', '  "bad id": { final: true }'))).toEqual([
-      'flow.yaml:3:3: steps.bad id: invalid step id "bad id": use letters, digits, _ and -, starting with a letter or _',
+      'flow.yaml:3:3: steps[\"bad id\"]: invalid step id "bad id": use letters, digits, _ and -, starting with a letter or _',
     ]);
     expect(errorsOf(yaml('id: flow', 'steps: {}'))).toEqual(['flow.yaml:2:8: steps: at least one step']);
     expect(errorsOf(yaml('id: flow', 'steps:', '  a: lookup'))).toEqual([
