@@ -8,10 +8,9 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
-import Anthropic from '@anthropic-ai/sdk';
 import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';
-import { environmentHasModel } from '../model/client.js';
+import { environmentHasModel } from '../model/defaults.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
 import type { ModelServer } from './model-server-type.js';
@@ -80,6 +79,7 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);
   };
   const apiKey = 'stepwise-emulator';
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
   const client = new Anthropic({
     baseURL: LAZY_BASE_URL,
     apiKey,

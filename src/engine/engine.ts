@@ -8,7 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
 import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
-import { resolveModel, type ModelOptions } from '../model/client.js';
+import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
@@ -29,6 +29,11 @@ import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
+
+/** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
+async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelConfig> {
+  return (await import('../model/client.js')).resolveModel(options);
+}
 
 export interface EngineOptions {
   readonly store: Store;
@@ -137,7 +142,9 @@ function validateInput(source: DefinitionSource, input: unknown): void {
 export function createEngine(options: EngineOptions): Engine {
   const { store } = options;
   const clock = options.clock ?? systemClock;
-  const model = resolveModel(options.model ?? {});
+  // The SDK client is made (and the SDK loaded) when a run first needs the model, not with the engine.
+  let defaultModel: Promise<ModelConfig> | undefined;
+  const model = () => (defaultModel ??= resolveModel(options.model ?? {}));
   const runtimes = new Map<string, Runtime>();
   const listeners = new Set<(run: RunView, journal: readonly NewJournalEntry[]) => void>();
   const engineTools = toolMap(options.tools);
@@ -149,7 +156,6 @@ export function createEngine(options: EngineOptions): Engine {
   const deps = {
     store,
     clock,
-    model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
     cancels,
@@ -189,14 +195,14 @@ export function createEngine(options: EngineOptions): Engine {
     return record;
   }
 
-  const runModels = new Map<string, ReturnType<typeof resolveModel>>();
-  async function modelOf(record: RunRecord): Promise<ReturnType<typeof resolveModel>> {
-    if (!options.modelForRun) return model;
+  const runModels = new Map<string, ModelConfig>();
+  async function modelOf(record: RunRecord): Promise<ModelConfig> {
+    if (!options.modelForRun) return model();
     const key = JSON.stringify([record.options.seed ?? null, record.options.faults ?? null]);
     let found = runModels.get(key);
     if (!found) {
       const chosen = await options.modelForRun(record.options);
-      found = chosen ? resolveModel(chosen) : model;
+      found = chosen ? await resolveModel(chosen) : await model();
       runModels.set(key, found);
     }
     return found;

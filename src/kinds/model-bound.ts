@@ -1,6 +1,6 @@
 /** The worst case of one attempt of a model step (`claude`, `analyze`): its counted prompt and its `max_tokens`. */
 import type { Workflow } from '../definition/schema.js';
-import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
 import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
 import { countRequestTokens } from '../model/tokens.js';
 import type { ModelBound, ToolSchema } from './types.js';

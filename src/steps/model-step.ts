@@ -3,7 +3,7 @@
  * build the compact prompt, and project the call's cost for the budget guard.
  */
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams } from '../model/call.js';
 import { buildPrompt, summarize } from '../model/prompt.js';
