@@ -8,7 +8,8 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
-import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
+import type { Emulator } from '../emulator/index.js';
+import { parseFaults } from '../emulator/faults.js';
 import { StepwiseError } from '../errors.js';
 import { environmentHasModel } from '../model/defaults.js';
 import { parseDuration } from '../util/duration.js';
@@ -69,11 +70,14 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
   // Started by the first model request, so a command that makes none (a send to a tool step, a
   // rejected input) neither starts it nor prints its banner.
   let started: Promise<Emulator> | null = null;
-  const start = () =>
-    (started ??= startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) }).then((emulator) => {
-      options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
-      return emulator;
-    }));
+  const launch = async (): Promise<Emulator> => {
+    // Loaded here too: a command that makes no model request never loads the emulator.
+    const { startEmulator } = await import('../emulator/server.js');
+    const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
+    options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
+    return emulator;
+  };
+  const start = () => (started ??= launch());
   const fetch: Fetch = async (input, init) => {
     const url = `${(await start()).url}${urlOf(input).slice(LAZY_BASE_URL.length)}`;
     return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
 import { EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
@@ -29,6 +28,7 @@ import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
+import { lazyAjv } from '../util/lazy-ajv.js';
 
 /** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
 async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelConfig> {
@@ -110,7 +110,7 @@ export interface Engine {
   readonly clock: Clock;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+const ajv = lazyAjv();
 
 function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTool>): boolean {
   if (a.size !== b.size) return false;
@@ -118,10 +118,10 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
   return true;
 }
 
-function validateInput(source: DefinitionSource, input: unknown): void {
+async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
   if (!schema) return;
-  const validate = ajv.compile(schema);
+  const validate = (await ajv()).compile(schema);
   if (!validate(input)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
     throw new StepwiseError('input_invalid', `The run input does not match the input schema of "${source.workflow.id}": ${problems.join('; ')}`);
@@ -238,7 +238,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (existing) return toView(existing);
       }
       const input = opts.input ?? {};
-      validateInput(source, input);
+      await validateInput(source, input);
       const definition = storedDefinition(source);
       const version = source.hash ?? versionOf(source.workflow);
       const runtime = runtimeOf(definition, version, source);
