@@ -1,4 +1,4 @@
-/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run. */
+/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up and the HTTP API on their own. */
 import type { Command } from 'commander';
 import type { BenchFlags } from '../actions/bench.js';
 
@@ -14,6 +14,10 @@ export function registerBenchCommand(program: Command): void {
     .option('--concurrency <n>', 'scenarios run at once in the model arms', '4')
     .option('--out <dir>', 'where latest.json and latest.svg go', 'bench/results')
     .option('--no-langgraph', 'skip the LangGraph.js overhead arm')
+    .option('--startup', 'only measure CLI start-up (median process time per command), into latest.json under "startup"')
+    .option('--runs <n>', 'processes per command of --startup (the median counts)', '7')
+    .option('--server', 'only measure the HTTP API in-process (requests/s, runs started/s, event-to-SSE latency), into latest.json under "server"')
+    .option('--clients <n>', 'concurrent clients of --server', '50')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
 }
