@@ -3,14 +3,12 @@
  * with its replies recorded to a cassette, or answered from one with no model
  * server at all.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import { StepwiseError } from '../errors.js';
 import { readCassette, recordingFetch, replayingFetch } from '../observe/cassette.js';
 import type { ModelServer } from './model-server-type.js';
 
-/** The SDK, loaded when a command opens its model server (src/cli/model-server.ts). */
-const sdk = async () => (await import('@anthropic-ai/sdk')).default;
-
-export async function replayServer(file: string, log: (line: string) => void, maxRetries = 0): Promise<ModelServer> {
+export function replayServer(file: string, log: (line: string) => void, maxRetries = 0): ModelServer {
   let cassette;
   try {
     cassette = readCassette(file);
@@ -19,7 +17,6 @@ export async function replayServer(file: string, log: (line: string) => void, ma
   }
   const player = replayingFetch(cassette);
   log(`stepwise: replaying model replies from ${file} (${cassette.interactions.length} recorded); no model server is used`);
-  const Anthropic = await sdk();
   const client = new Anthropic({ baseURL: 'http://cassette.invalid', apiKey: 'cassette', fetch: player.fetch, maxRetries });
   return {
     model: { client, maxRetries },
@@ -31,10 +28,9 @@ export async function replayServer(file: string, log: (line: string) => void, ma
   };
 }
 
-export async function recordingServer(server: ModelServer, file: string, log: (line: string) => void): Promise<ModelServer> {
+export function recordingServer(server: ModelServer, file: string, log: (line: string) => void): ModelServer {
   const recorder = recordingFetch(server.fetch);
   const { baseURL, apiKey, timeoutMs, maxRetries } = server.model;
-  const Anthropic = await sdk();
   const client = new Anthropic({
     ...(baseURL ? { baseURL } : {}),
     ...(apiKey ? { apiKey } : {}),

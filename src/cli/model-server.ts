@@ -8,6 +8,8 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
+// Loaded with the command, before a TypeScript tools module installs its import hooks (which slow every later import).
+import Anthropic from '@anthropic-ai/sdk';
 import type { Emulator } from '../emulator/index.js';
 import { parseFaults } from '../emulator/faults.js';
 import { StepwiseError } from '../errors.js';
@@ -83,7 +85,6 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);
   };
   const apiKey = 'stepwise-emulator';
-  const { default: Anthropic } = await import('@anthropic-ai/sdk');
   const client = new Anthropic({
     baseURL: LAZY_BASE_URL,
     apiKey,
