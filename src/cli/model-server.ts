@@ -8,10 +8,10 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
-// Loaded with the command, before a TypeScript tools module installs its import hooks (which slow every later import).
+// Loaded with the command (not at the first model request), before a TypeScript tools module installs
+// tsx's import hooks: every module imported after that goes through them, which costs more than loading early.
 import Anthropic from '@anthropic-ai/sdk';
-import type { Emulator } from '../emulator/index.js';
-import { parseFaults } from '../emulator/faults.js';
+import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';
 import { environmentHasModel } from '../model/defaults.js';
 import { parseDuration } from '../util/duration.js';
@@ -72,14 +72,11 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
   // Started by the first model request, so a command that makes none (a send to a tool step, a
   // rejected input) neither starts it nor prints its banner.
   let started: Promise<Emulator> | null = null;
-  const launch = async (): Promise<Emulator> => {
-    // Loaded here too: a command that makes no model request never loads the emulator.
-    const { startEmulator } = await import('../emulator/server.js');
-    const emulator = await startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) });
-    options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
-    return emulator;
-  };
-  const start = () => (started ??= launch());
+  const start = () =>
+    (started ??= startEmulator({ seed: options.seed ?? 1, ...(options.faults ? { faults: options.faults } : {}) }).then((emulator) => {
+      options.log(`stepwise: ${why}; using the built-in emulator at ${emulator.url} (seed ${options.seed ?? 1}, faults ${options.faults ?? 'none'})`);
+      return emulator;
+    }));
   const fetch: Fetch = async (input, init) => {
     const url = `${(await start()).url}${urlOf(input).slice(LAZY_BASE_URL.length)}`;
     return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);
