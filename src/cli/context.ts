@@ -28,9 +28,6 @@ export interface CommonOptions {
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** `--emulator`, for the commands that drive runs. */
-export const EMULATOR_OPTION = ['--emulator', 'use the built-in emulator (a simulated model), even when ANTHROPIC_* is set; needed without a configured model except on the default store'] as const;
-
 /**
  * What a run command on `spec` would drive for real without a configured model:
  * nothing on the default SQLite file (the emulator is used, and says so), a

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { StepwiseError } from '../errors.js';
 import type { RunView } from '../engine/view.js';
 import { runJson } from '../query/run.js';
-import { environmentHasModel } from '../model/client.js';
+import { environmentHasModel } from '../model/defaults.js';
 import { isDefaultStore, parseStoreSpec } from '../store/open.js';
 import { storeArg, storeSpec } from './store-option.js';
 

@@ -8,10 +8,12 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
+// Loaded with the command (not at the first model request), before a TypeScript tools module installs
+// tsx's import hooks: every module imported after that goes through them, which costs more than loading early.
 import Anthropic from '@anthropic-ai/sdk';
 import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';
-import { environmentHasModel } from '../model/client.js';
+import { environmentHasModel } from '../model/defaults.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
 import type { ModelServer } from './model-server-type.js';

@@ -1,12 +1,12 @@
 /**
  * Imports a user module by file path: TypeScript (`.ts`, `.mts`, `.cts`)
  * through tsx, so tool and workflow modules written in TS load from the
- * compiled CLI without a build step; JavaScript with a plain dynamic import.
+ * compiled CLI without a build step (tsx is loaded then, not before);
+ * JavaScript with a plain dynamic import.
  */
 import Module, { createRequire, register } from 'node:module';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 
 const typescript = new Set(['.ts', '.mts', '.cts']);
 const javascript = new Set(['.js', '.mjs', '.cjs']);
@@ -111,6 +111,8 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
   const url = pathToFileURL(file).href;
   installFallbacks();
   if (typescript.has(ext)) {
+    // tsx (and esbuild) load with the first TypeScript module, not with every definition.
+    const { tsImport } = await import('tsx/esm/api');
     const namespace = await tsImport(url, { parentURL: import.meta.url }).catch((error: unknown) => {
       throw transformError(error);
     });

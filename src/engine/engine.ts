@@ -4,12 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
 import { EventDataInvalidError, EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
-import { resolveModel, type ModelOptions } from '../model/client.js';
+import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
@@ -31,6 +30,12 @@ import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
+import { lazyAjv } from '../util/lazy-ajv.js';
+
+/** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
+async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelConfig> {
+  return (await import('../model/client.js')).resolveModel(options);
+}
 
 export interface EngineOptions {
   readonly store: Store;
@@ -109,7 +114,7 @@ export interface Engine {
   readonly clock: Clock;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+const ajv = lazyAjv();
 
 function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTool>): boolean {
   if (a.size !== b.size) return false;
@@ -117,10 +122,10 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
   return true;
 }
 
-function validateInput(source: DefinitionSource, input: unknown): void {
+async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
   if (!schema) return;
-  const validate = ajv.compile(schema);
+  const validate = (await ajv()).compile(schema);
   if (!validate(input)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
     throw new StepwiseError('input_invalid', `The run input does not match the input schema of "${source.workflow.id}": ${problems.join('; ')}`);
@@ -141,7 +146,9 @@ function validateInput(source: DefinitionSource, input: unknown): void {
 export function createEngine(options: EngineOptions): Engine {
   const { store } = options;
   const clock = options.clock ?? systemClock;
-  const model = resolveModel(options.model ?? {});
+  // The SDK client is made (and the SDK loaded) when a run first needs the model, not with the engine.
+  let defaultModel: Promise<ModelConfig> | undefined;
+  const model = () => (defaultModel ??= resolveModel(options.model ?? {}));
   const runtimes = new Map<string, Runtime>();
   const listeners = new Set<(run: RunView, journal: readonly NewJournalEntry[]) => void>();
   const engineTools = toolMap(options.tools);
@@ -153,7 +160,6 @@ export function createEngine(options: EngineOptions): Engine {
   const deps = {
     store,
     clock,
-    model,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     breakers: createBreakers(store, clock),
     cancels,
@@ -193,14 +199,14 @@ export function createEngine(options: EngineOptions): Engine {
     return record;
   }
 
-  const runModels = new Map<string, ReturnType<typeof resolveModel>>();
-  async function modelOf(record: RunRecord): Promise<ReturnType<typeof resolveModel>> {
-    if (!options.modelForRun) return model;
+  const runModels = new Map<string, ModelConfig>();
+  async function modelOf(record: RunRecord): Promise<ModelConfig> {
+    if (!options.modelForRun) return model();
     const key = JSON.stringify([record.options.seed ?? null, record.options.faults ?? null]);
     let found = runModels.get(key);
     if (!found) {
       const chosen = await options.modelForRun(record.options);
-      found = chosen ? resolveModel(chosen) : model;
+      found = chosen ? await resolveModel(chosen) : await model();
       runModels.set(key, found);
     }
     return found;
@@ -236,7 +242,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (existing) return toView(existing);
       }
       const input = opts.input ?? {};
-      validateInput(source, input);
+      await validateInput(source, input);
       const definition = storedDefinition(source);
       const version = source.hash ?? versionOf(source.workflow);
       const runtime = runtimeOf(definition, version, source);

@@ -5,7 +5,7 @@
  * `summary: none`) and, on a retry, the feedback at their caps; and its `max_tokens`.
  */
 import type { Workflow } from '../definition/schema.js';
-import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
 import { buildPrompt, defaultSummaryLimits, type SummaryMode } from '../model/prompt.js';
 import { trimMarker } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';

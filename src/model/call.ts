@@ -2,7 +2,9 @@
  * One model call that must fill one tool's input: forced `tool_choice`, every
  * `stop_reason` and API error mapped to a step outcome, usage counted.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+// The error class alone: a definition loads and validates without the rest of the SDK.
+import { APIError } from '@anthropic-ai/sdk/core/error';
 import { addUsage, cacheFields, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import type { BudgetDecision } from '../policy/budget.js';
 import { cacheWeightedTokens, costUsd } from '../policy/pricing.js';
@@ -121,7 +123,7 @@ const missingCredentials = /Could not resolve authentication method/;
  * and a message that say what to fix.
  */
 export function classifyError(error: unknown): { kind: FailureKind; message: string; retryable: boolean } {
-  if (error instanceof Anthropic.APIError) {
+  if (error instanceof APIError) {
     const status = error.status;
     const message = error.message.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…');
     if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {

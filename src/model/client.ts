@@ -4,10 +4,9 @@
  * environment handling (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { DEFAULT_MODEL, DEFAULT_TIMEOUT_MS } from './defaults.js';
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-6';
-export const DEFAULT_MAX_TOKENS = 1024;
-export const DEFAULT_TIMEOUT_MS = 60_000;
+export { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_TIMEOUT_MS, environmentHasModel } from './defaults.js';
 
 export interface ModelOptions {
   /** A ready client; used as is. */
@@ -30,10 +29,6 @@ export interface ModelConfig {
   readonly maxRetries: number;
 }
 
-/** Does the environment name a model server (so no emulator is needed)? */
-export function environmentHasModel(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env['ANTHROPIC_BASE_URL'] || env['ANTHROPIC_API_KEY']);
-}
 
 /** Resolves model options into a client. Without options the SDK reads the environment. */
 export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS.ProcessEnv = process.env): ModelConfig {

@@ -9,9 +9,9 @@ import type { Workflow } from '../definition/schema.js';
 import { toDot, toSvg } from './dot.js';
 import { stepGraph } from './graph.js';
 import { toMermaid } from './mermaid.js';
+import type { DiagramFormat } from './diagram-formats.js';
 
-export type DiagramFormat = 'mermaid' | 'json' | 'svg' | 'dot';
-export const diagramFormats: readonly DiagramFormat[] = ['mermaid', 'json', 'svg', 'dot'];
+export { diagramFormats, type DiagramFormat } from './diagram-formats.js';
 
 /** The compiled machine's config, as JSON: states, transitions, named guards and actions. */
 export function machineJson(machine: AnyStateMachine): string {

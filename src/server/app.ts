@@ -59,15 +59,18 @@ export interface StepwiseServer {
   listen(options?: ListenOptions): Promise<ListeningServer>;
 }
 
-/** The stored run an `:id` names (an id or an unambiguous prefix); an ambiguous prefix is a 400 naming `id`. */
-async function runOf(engine: Engine, id: string) {
+/** `find` of the run an `:id` names (an id or an unambiguous prefix); an ambiguous prefix is a 400 naming `id`. */
+async function byId<T>(find: () => Promise<T>): Promise<T> {
   try {
-    return await findRun(engine.store, id);
+    return await find();
   } catch (error) {
     if (error instanceof StepwiseError && error.code === 'usage') throw new ApiError(400, 'invalid_request', `id: ${error.message}`, 'id');
     throw error;
   }
 }
+
+/** The stored run an `:id` names. */
+const runOf = (engine: Engine, id: string) => byId(() => findRun(engine.store, id));
 
 const targetOf = (target: string): 'body' | 'query' | 'path' => (target === 'query' ? 'query' : target === 'param' ? 'path' : 'body');
 
@@ -151,7 +154,8 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
     return reply(c, InboxSchema, { entries }) as never;
   });
 
-  app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await showRun(engine.store, (await runOf(engine, c.req.valid('param').id)).id)) as never);
+  // showRun finds the run itself (one read of the run, not two).
+  app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await byId(() => showRun(engine.store, c.req.valid('param').id))) as never);
 
   app.openapi(eventRoute, async (c) => {
     const { type, data, step } = c.req.valid('json');

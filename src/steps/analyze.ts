@@ -3,22 +3,24 @@
  * Schema, through a forced `record_analysis` tool; the analysis is validated
  * with Ajv and becomes the step output.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnalyzeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
 import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
+import { lazyAjv } from '../util/lazy-ajv.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 
 export const ANALYSIS_TOOL = 'record_analysis';
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+const ajv = lazyAjv();
+const validators = new Map<string, Promise<ValidateFunction>>();
 
-function validatorFor(schema: Record<string, unknown>) {
+/** The validator of `schema`, compiled once (the promise is kept, so steps running at once share one compilation). */
+function validatorFor(schema: Record<string, unknown>): Promise<ValidateFunction> {
   const key = JSON.stringify(schema);
   let validate = validators.get(key);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = ajv().then((instance) => instance.compile(schema));
     validators.set(key, validate);
   }
   return validate;
@@ -41,7 +43,7 @@ export const analyzeStep: StepExecutor = {
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }
-    const validate = validatorFor({ type: 'object', ...step.analyze.schema });
+    const validate = await validatorFor({ type: 'object', ...step.analyze.schema });
     if (!validate(call.input)) {
       const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(analysis)'} ${e.message ?? ''}`.trim());
       return {

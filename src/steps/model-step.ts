@@ -3,7 +3,7 @@
  * build the compact prompt, and project the call's cost for the budget guard.
  */
 import { definitionMapping, evaluateMapping } from '../expr/index.js';
-import { DEFAULT_MAX_TOKENS } from '../model/client.js';
+import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
 import type { ToolCallRequest } from '../model/call.js';
 import { projectCall, toolCallParams, type CallProjection } from '../model/call.js';
 import { exactInputTokens } from '../model/count.js';

@@ -1,23 +1,6 @@
-/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up and the HTTP API on their own. */
 import type { Command } from 'commander';
-import { formatTable, renderSvg } from '../../bench/report.js';
-import { runBenchmark } from '../../bench/run.js';
-import { color, parseIntArg } from '../io.js';
-import { createProgress } from '../progress.js';
-
-interface BenchFlags {
-  scenarios: string;
-  profile: string;
-  seed: string;
-  passes: string;
-  parked: string;
-  concurrency: string;
-  out: string;
-  langgraph: boolean;
-  json?: boolean;
-}
+import type { BenchFlags } from '../actions/bench.js';
 
 export function registerBenchCommand(program: Command): void {
   program
@@ -31,27 +14,10 @@ export function registerBenchCommand(program: Command): void {
     .option('--concurrency <n>', 'scenarios run at once in the model arms', '4')
     .option('--out <dir>', 'where latest.json and latest.svg go', 'bench/results')
     .option('--no-langgraph', 'skip the LangGraph.js overhead arm')
+    .option('--startup', 'only measure CLI start-up (median process time per command), into latest.json under "startup"')
+    .option('--runs <n>', 'processes per command of --startup (the median counts)', '7')
+    .option('--server', 'only measure the HTTP API in-process (requests/s, runs started/s, event-to-SSE latency), into latest.json under "server"')
+    .option('--clients <n>', 'concurrent clients of --server', '50')
     .option('--json', 'print the result as JSON on the last stdout line')
-    .action(async (opts: BenchFlags) => {
-      const progress = createProgress();
-      const result = await runBenchmark({
-        scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200,
-        profile: opts.profile,
-        seed: parseIntArg(opts.seed, '--seed') ?? 1,
-        passes: Math.max(1, parseIntArg(opts.passes, '--passes') ?? 1),
-        parkedRuns: parseIntArg(opts.parked, '--parked') ?? 10_000,
-        concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
-        skipLanggraph: !opts.langgraph,
-        onProgress: (message) => progress.line(color.dim(`bench: ${message}`)),
-        onTick: (arm, done, total) => progress.status(`${arm} arm: ${done}/${total} scenarios`),
-      });
-      progress.done();
-      const dir = resolve(opts.out);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(join(dir, 'latest.svg'), renderSvg(result));
-      process.stdout.write(`${formatTable(result)}\n`);
-      process.stderr.write(`${color.dim(`bench: wrote ${join(dir, 'latest.json')} and latest.svg in ${result.durationSeconds} s`)}\n`);
-      if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    });
+    .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
 }

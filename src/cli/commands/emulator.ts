@@ -1,7 +1,6 @@
 /** `emulator`: run the Messages API emulator as a server until stopped. */
 import type { Command } from 'commander';
-import { startEmulator } from '../../emulator/index.js';
-import { parseIntArg } from '../io.js';
+import type { EmulatorFlags } from '../actions/emulator.js';
 
 export function registerEmulatorCommand(program: Command): void {
   program
@@ -11,19 +10,5 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed of the simulated model', '1')
     .option('--faults <spec>', 'a profile (none, flaky, hostile) or name=value,…')
-    .action(async (opts: { port: string; host: string; seed: string; faults?: string }) => {
-      const emulator = await startEmulator({
-        port: parseIntArg(opts.port, '--port') ?? 4010,
-        host: opts.host,
-        seed: parseIntArg(opts.seed, '--seed') ?? 1,
-        ...(opts.faults ? { faults: opts.faults } : {}),
-      });
-      process.stdout.write(`stepwise emulator listening on ${emulator.url}\nuse it with: ANTHROPIC_BASE_URL=${emulator.url} ANTHROPIC_API_KEY=any\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await emulator.close();
-    });
+    .action(async (opts: EmulatorFlags) => (await import('../actions/emulator.js')).action(opts));
 }

@@ -1,7 +1,10 @@
 /**
  * Every `stepwise` command, one file each, named after it; registered in the
- * order `stepwise --help` lists them. A command parses its arguments, calls
- * the engine or the query layer (src/query) and prints.
+ * order `stepwise --help` lists them. A command file declares the command's
+ * arguments and flags only; its action imports the implementation
+ * (src/cli/actions/<name>.ts, which calls the engine or the query layer and
+ * prints) when the command runs, so `stepwise --help` and every command start
+ * without loading what the others use.
  */
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';

@@ -1,13 +1,7 @@
 /** `list`: the runs of a store, newest first, filtered, with totals. */
 import type { Command } from 'commander';
-import { checkStatuses, listRuns } from '../../query/list.js';
-import { runStatuses as statuses, type RunStatus } from '../../run/types.js';
-import { count } from '../../util/plural.js';
-import { withStore } from '../context.js';
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
+import { runStatuses as statuses } from '../../run/types.js';
+import type { ListFlags } from '../actions/list.js';
 
 export function registerListCommand(program: Command): void {
   program
@@ -18,26 +12,5 @@ export function registerListCommand(program: Command): void {
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--limit <n>', 'at most n runs', '100')
     .option('--json', 'print one JSON array')
-    .action(async (opts: { store?: string; status?: string[]; workflow?: string; limit: string; json?: boolean }) => {
-      checkStatuses(opts.status);
-      await withStore(opts.store, async (store) => {
-        const rows = await listRuns(store, {
-          ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
-          ...(opts.workflow ? { workflow: opts.workflow } : {}),
-          limit: Number(opts.limit),
-        });
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(rows)}\n`);
-          return;
-        }
-        const id = Math.max(38, ...rows.map((r) => r.runId.length + 2));
-        const workflow = Math.max(22, ...rows.map((r) => r.workflow.length + 2));
-        if (rows.length > 0) process.stdout.write(`${pad('run', id)}${pad('workflow', workflow)}${pad('status', 18)}${pad('tokens', 8)}created\n`);
-        for (const r of rows) {
-          process.stdout.write(`${pad(r.runId, id)}${pad(r.workflow, workflow)}${pad(r.status, 18)}${pad(String(r.tokens), 8)}${r.createdAtIso}\n`);
-        }
-        const byStatus = statuses.map((s) => [s, rows.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
-        process.stdout.write(`${count(rows.length, 'run')}${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${rows.reduce((t, r) => t + r.tokens, 0)} tokens\n`);
-      });
-    });
+    .action(async (opts: ListFlags) => (await import('../actions/list.js')).action(opts));
 }

@@ -1,17 +1,6 @@
 /** `test <file>`: walk every path of a definition on the emulator and report what is wrong. */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadDefinition } from '../../definition/load.js';
-import { startEmulator } from '../../emulator/index.js';
-import { resolveModel } from '../../model/client.js';
-import { testPaths } from '../../observe/paths.js';
-import { color, parseIntArg, readJsonArg } from '../io.js';
-
-/** `definitions/x.yaml` → `definitions/x.input.json`, when it exists. */
-function defaultInput(file: string): string | undefined {
-  const candidate = `${file.replace(/\.(ya?ml|json|[cm]?[jt]s)$/i, '')}.input.json`;
-  return existsSync(candidate) ? `@${candidate}` : undefined;
-}
+import type { TestFlags } from '../actions/test.js';
 
 export function registerTestCommand(program: Command, setExit: (code: number) => void): void {
   program
@@ -21,34 +10,5 @@ export function registerTestCommand(program: Command, setExit: (code: number) =>
     .option('--seed <n>', 'emulator seed', '1')
     .option('--faults <spec>', 'emulator faults')
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, opts: { input?: string; seed: string; faults?: string; json?: boolean }) => {
-      const definition = await loadDefinition(file);
-      const input = readJsonArg(opts.input ?? defaultInput(file), '--input') ?? {};
-      const emulator = await startEmulator({ seed: parseIntArg(opts.seed, '--seed') ?? 1, ...(opts.faults ? { faults: opts.faults } : {}) });
-      try {
-        const report = await testPaths(definition.workflow, {
-          input,
-          tools: definition.tools,
-          model: resolveModel({ baseURL: emulator.url, apiKey: 'stepwise-emulator', maxRetries: 0 }),
-        });
-        setExit(report.findings.length > 0 ? 1 : 0);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(report)}\n`);
-          return;
-        }
-        const total = Object.keys(definition.workflow.steps).length;
-        const lines = [`${report.workflow}: ${report.paths.length} paths, ${report.reached.length} of ${total} steps reachable, budget limit ${report.budget.limit} tokens`];
-        for (const p of report.paths) {
-          // A wait's timeout is named as the diagrams name it.
-          const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
-          const mark = p.status === 'done' ? color.green('✓') : color.red('✗');
-          lines.push(`  ${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})`);
-        }
-        for (const f of report.findings) lines.push(color.red(`${f.kind}: ${f.message}`));
-        lines.push(report.findings.length ? color.red(`${report.findings.length} problems`) : color.green('no problems found'));
-        process.stdout.write(`${lines.join('\n')}\n`);
-      } finally {
-        await emulator.close();
-      }
-    });
+    .action(async (file: string, opts: TestFlags) => (await import('../actions/test.js')).action(file, opts, setExit));
 }

@@ -1,39 +1,11 @@
 /** `validate <files...>`: check definitions, print each one's worst-case tokens and warn past its budget. */
 import type { Command } from 'commander';
-import { loadDefinition } from '../../definition/load.js';
-import { DefinitionError, formatIssue } from '../../errors.js';
-import { color } from '../io.js';
-import { boundText, budgetWarning, worstCaseOf } from '../worst-case.js';
+import type { ValidateFlags } from '../actions/validate.js';
 
 export function registerValidateCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('validate <files...>')
     .description('check definitions; prints file:line:col: message for each problem')
     .option('--json', 'print the result as JSON')
-    .action(async (files: string[], opts: { json?: boolean }) => {
-      const results: Array<Record<string, unknown>> = [];
-      let failed = false;
-      for (const file of files) {
-        try {
-          const loaded = await loadDefinition(file);
-          const steps = Object.keys(loaded.workflow.steps).length;
-          const bound = worstCaseOf(loaded);
-          const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
-          results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });
-          if (!opts.json) {
-            for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
-            process.stdout.write(
-              `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${boundText(bound)}, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
-            );
-          }
-        } catch (error) {
-          if (!(error instanceof DefinitionError)) throw error;
-          failed = true;
-          results.push({ file, valid: false, issues: error.issues });
-          if (!opts.json) for (const issue of error.issues) process.stdout.write(`${formatIssue(issue)}\n`);
-        }
-      }
-      if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
-      setExit(failed ? 1 : 0);
-    });
+    .action(async (files: string[], opts: ValidateFlags) => (await import('../actions/validate.js')).action(files, opts, setExit));
 }

@@ -1,0 +1,91 @@
+/**
+ * `bench`: runs the benchmark and writes bench/results/latest.json and
+ * latest.svg; with `--startup` or `--server`, only those measures, each
+ * written into latest.json under its own key (the other keys kept).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatTable, renderSvg } from '../../bench/report.js';
+import { runBenchmark } from '../../bench/run.js';
+import { formatServerTable, serverBenchmark } from '../../bench/server.js';
+import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
+import { color, parseIntArg } from '../io.js';
+import { createProgress } from '../progress.js';
+
+export interface BenchFlags {
+  scenarios: string;
+  profile: string;
+  seed: string;
+  passes: string;
+  parked: string;
+  concurrency: string;
+  out: string;
+  langgraph: boolean;
+  startup?: boolean;
+  runs: string;
+  server?: boolean;
+  clients: string;
+  json?: boolean;
+}
+
+/** The sections of latest.json measured on their own (`--startup`, `--server`): a full run keeps them. */
+const SECTIONS = ['startup', 'server'] as const;
+
+function readResults(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? { ...parsed } : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function action(opts: BenchFlags): Promise<void> {
+  const progress = createProgress();
+  const onProgress = (message: string) => progress.line(color.dim(`bench: ${message}`));
+  const dir = resolve(opts.out);
+  const file = join(dir, 'latest.json');
+  const previous = readResults(file);
+  mkdirSync(dir, { recursive: true });
+
+  if (opts.startup || opts.server) {
+    const sections: Record<string, unknown> = {};
+    const tables: string[] = [];
+    if (opts.startup) {
+      const startup = await startupBenchmark({ runs: Math.max(1, parseIntArg(opts.runs, '--runs') ?? 7), onProgress });
+      sections['startup'] = startup;
+      tables.push(formatStartupTable(startup));
+    }
+    if (opts.server) {
+      const server = await serverBenchmark({ clients: Math.max(1, parseIntArg(opts.clients, '--clients') ?? 50), onProgress });
+      sections['server'] = server;
+      tables.push(formatServerTable(server));
+    }
+    progress.done();
+    writeFileSync(file, `${JSON.stringify({ ...previous, ...sections }, null, 2)}\n`);
+    process.stdout.write(`${tables.join('\n\n')}\n`);
+    process.stderr.write(`${color.dim(`bench: wrote ${Object.keys(sections).join(' and ')} into ${file}`)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(sections)}\n`);
+    return;
+  }
+
+  const result = await runBenchmark({
+    scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200,
+    profile: opts.profile,
+    seed: parseIntArg(opts.seed, '--seed') ?? 1,
+    passes: Math.max(1, parseIntArg(opts.passes, '--passes') ?? 1),
+    parkedRuns: parseIntArg(opts.parked, '--parked') ?? 10_000,
+    concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
+    skipLanggraph: !opts.langgraph,
+    onProgress,
+    onTick: (arm, done, total) => progress.status(`${arm} arm: ${done}/${total} scenarios`),
+  });
+  progress.done();
+  const kept = Object.fromEntries(SECTIONS.filter((key) => key in previous).map((key) => [key, previous[key]]));
+  writeFileSync(file, `${JSON.stringify({ ...result, ...kept }, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.svg'), renderSvg(result));
+  process.stdout.write(`${formatTable(result)}\n`);
+  process.stderr.write(`${color.dim(`bench: wrote ${file} and latest.svg in ${result.durationSeconds} s`)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}

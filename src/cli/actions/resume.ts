@@ -1,0 +1,17 @@
+/** `resume <runId>`: continues a run that stopped and drives it on. */
+import { findRun } from '../../query/run.js';
+import { parseIntArg, printRun } from '../io.js';
+import { withEngine, withStore, type CommonOptions } from '../context.js';
+import { serverOptions } from '../run-options.js';
+
+export type ResumeFlags = CommonOptions & { budget?: string };
+
+export async function action(runId: string, opts: ResumeFlags, setExit: (code: number) => void): Promise<void> {
+  const budget = parseIntArg(opts.budget, '--budget');
+  await withStore(opts.store, async (store) => {
+    const record = await findRun(store, runId);
+    await withEngine(store, serverOptions(opts, record.options), false, async (engine) => {
+      setExit(printRun(await engine.resume(record.id, budget !== undefined ? { budget } : {}), opts.json, opts.store));
+    });
+  });
+}

@@ -1,0 +1,36 @@
+/** `validate <files...>`: checks definitions, prints each one's worst-case tokens and warns past its budget. */
+import { loadDefinition } from '../../definition/load.js';
+import { DefinitionError, formatIssue } from '../../errors.js';
+import { color } from '../io.js';
+import { boundText, budgetWarning, worstCaseOf } from '../worst-case.js';
+
+export interface ValidateFlags {
+  json?: boolean;
+}
+
+export async function action(files: string[], opts: ValidateFlags, setExit: (code: number) => void): Promise<void> {
+  const results: Array<Record<string, unknown>> = [];
+  let failed = false;
+  for (const file of files) {
+    try {
+      const loaded = await loadDefinition(file);
+      const steps = Object.keys(loaded.workflow.steps).length;
+      const bound = worstCaseOf(loaded);
+      const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
+      results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });
+      if (!opts.json) {
+        for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
+        process.stdout.write(
+          `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${boundText(bound)}, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof DefinitionError)) throw error;
+      failed = true;
+      results.push({ file, valid: false, issues: error.issues });
+      if (!opts.json) for (const issue of error.issues) process.stdout.write(`${formatIssue(issue)}\n`);
+    }
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+  setExit(failed ? 1 : 0);
+}
