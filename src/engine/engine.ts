@@ -77,6 +77,8 @@ export type { RunSummary } from '../query/list.js';
 export interface SendOptions {
   /** Who sent the event (a token label, `api`, a user name): journaled as `by`. */
   readonly by?: string;
+  /** The waiting step the event is for, when several wait at once (parallel branches); default: the first that accepts it. */
+  readonly step?: string;
 }
 
 export interface Engine {
@@ -282,7 +284,7 @@ export function createEngine(options: EngineOptions): Engine {
       const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
       const waits = open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id) })) : [];
       const accepted = [...new Set(waits.flatMap((w) => w.events))];
-      const target = waits.find((w) => w.events.includes(type));
+      const target = waits.find((w) => w.events.includes(type) && (sendOptions.step === undefined || w.step === sendOptions.step));
       if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
       const at = clock.now();
       const step = target.step;

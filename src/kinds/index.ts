@@ -19,6 +19,7 @@ import { analyzeKind } from './analyze.js';
 import { choiceKind } from './choice.js';
 import { claudeKind } from './claude.js';
 import { finalKind } from './final.js';
+import { createParallelKind } from './parallel.js';
 import { toolKind } from './tool.js';
 import type { StepKindDefinition } from './types.js';
 import { waitKind } from './wait.js';
@@ -28,6 +29,7 @@ import { waitKind } from './wait.js';
 export type AnyStepKind = StepKindDefinition<any>;
 
 const kinds = new Map<string, AnyStepKind>([claudeKind, analyzeKind, toolKind, choiceKind, waitKind, finalKind].map((k) => [k.name, k]));
+kinds.set('parallel', createParallelKind(() => anyStepSchema(), (step) => kindOf(step)?.sequences?.(step) ?? []));
 
 /** Makes `kind` known to every layer. */
 export function registerStepKind(kind: AnyStepKind): void {
@@ -64,4 +66,4 @@ export function anyStepSchema(): z.ZodType {
 }
 
 export { defineStepKind } from './types.js';
-export type { ActiveStep, Advance, CompileScope, KindEdge, KindFinding, ModelBound, StepHandler, StepKindDefinition, ToolSchema } from './types.js';
+export type { ActiveStep, Advance, CompileScope, KindEdge, KindFinding, ModelBound, NestedSequence, StepHandler, StepKindDefinition, ToolSchema } from './types.js';

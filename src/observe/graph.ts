@@ -4,6 +4,7 @@
  * node per step, one edge per transition that leaves a step, labelled with
  * what takes it (a branch condition, an event, an error route).
  */
+import { stepOf } from '../definition/sequences.js';
 import type { AnyStateMachine } from 'xstate';
 import { compile } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
@@ -86,13 +87,13 @@ function edgeLabel(event: string, guard: unknown): { label: string; failure: boo
 
 /** Whether the step can time out: its kind gives it a wake time (a `wait` with `timeout`). */
 function hasTimeout(workflow: Workflow, id: string): boolean {
-  const step = workflow.steps[id] as { wait?: { timeout?: unknown } } | undefined;
+  const step = stepOf(workflow, id) as { wait?: { timeout?: unknown } } | undefined;
   return step?.wait?.timeout !== undefined;
 }
 
 /** What the step does, as its kind labels it. */
 function detailOf(workflow: Workflow, id: string): string {
-  const step = workflow.steps[id];
+  const step = stepOf(workflow, id);
   return step ? (kindOf(step)?.label(step) ?? '') : '';
 }
 
@@ -112,7 +113,7 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         if (event.startsWith('run.') || event.startsWith('final.')) continue;
         if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
         // A choice with a default branch (no `when`) always takes a branch: "no branch matched" cannot happen.
-        if (event === 'choice.none' && (workflow.steps[id] as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
+        if (event === 'choice.none' && (stepOf(workflow, id) as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
             const to = stepOfNode(target);

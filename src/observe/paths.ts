@@ -7,6 +7,7 @@
  * unreachable steps, dead ends (steps from which no final step can be
  * reached), paths whose worst case can exceed the budget, and paths that fail.
  */
+import { stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
 import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
@@ -60,7 +61,7 @@ const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string
 function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
   const { steps } = activeSteps(snapshot);
   return steps.flatMap((step) => {
-    const spec = workflow.steps[step.id];
+    const spec = stepOf(workflow, step.id);
     return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase) ?? []).map((e) => ({ ...e }) as Ev) : [];
   });
 }
@@ -200,7 +201,7 @@ function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet
 
 /** Tokens the first attempt of a model step may use, by the step's `maxTokens` (as its kind bounds it). */
 function firstMaxTokens(workflow: Workflow, step: string): number {
-  const spec = workflow.steps[step];
+  const spec = stepOf(workflow, step);
   return (spec ? kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.maxTokens : undefined) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
 }
 
@@ -233,7 +234,7 @@ async function runPath(
     if (projected <= 0) return;
     const step = Object.keys(snapshot.value as object)[0] ?? '';
     if (stepRunOf(snapshot.context, step).attempt > 1) return;
-    const spec = workflow.steps[step] as { retry?: Workflow['retry'] } | undefined;
+    const spec = stepOf(workflow, step) as { retry?: Workflow['retry'] } | undefined;
     const maxTokens = firstMaxTokens(workflow, step);
     worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
   };

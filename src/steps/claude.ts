@@ -3,6 +3,7 @@
  * `tool_choice`), the tool's zod schema validates it, then the tool runs.
  * An invalid input is a retryable failure whose message is fed back.
  */
+import { stepOf } from '../definition/sequences.js';
 import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
 import { toolInputSchema } from '../tools/define.js';
@@ -16,7 +17,7 @@ import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js'
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 
 function toolOf(env: StepEnv) {
-  const step = env.workflow.steps[env.stepId] as ClaudeStep;
+  const step = stepOf(env.workflow, env.stepId) as ClaudeStep;
   const tool = env.tools.get(step.claude.tool);
   if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
   return { step, tool };
