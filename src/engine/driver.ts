@@ -348,7 +348,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       if (inflight.size > 0) {
         // A step that completed while others run, and whose region has nothing to start, is committed now.
         if (dirty) await commit();
-        await Promise.race(inflight.values());
+        // An effect may have settled during that commit: racing an empty set would never return.
+        if (inflight.size > 0) await Promise.race(inflight.values());
         continue;
       }
 

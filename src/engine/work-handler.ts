@@ -159,7 +159,8 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
           return;
         }
         if (end.kind === 'cancelled') {
-          run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
+          const own = stepSignal.aborted && stepSignal.reason instanceof Error ? stepSignal.reason.message : null;
+        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: own ? `the attempt was aborted: ${own}` : 'the attempt was interrupted by a cancel' } });
           return;
         }
         const outcome: StepOutcome =
