@@ -10,9 +10,11 @@
  * many visits each, a step outside cycles one. Run data the prompt declares in
  * `context:` is counted as the expression text, since its size is only known
  * at run time; the summary of earlier steps counts at its cap. `pause_turn`
- * continuations within an attempt are not included.
+ * continuations within an attempt are not included. A `parallel` step counts
+ * the sum of its branches' worst cases (each branch bounded the same way, to
+ * the step that ends it), since every branch runs to its end.
  */
-import { edges, startStep } from '../definition/graph.js';
+import { edges, nextStep, startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindOf } from '../kinds/index.js';
 import type { ToolSchema } from '../kinds/types.js';
@@ -78,9 +80,17 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
     const cyclic = members.length > 1 || (out.get(members[0]!) ?? []).includes(members[0]!);
     for (const id of members) {
       const step = workflow.steps[id]!;
+      const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
+      const sequences = kindOf(step)?.sequences?.(step);
+      if (sequences) {
+        // Branches run side by side, each to its end: the step costs the sum of their worst cases.
+        const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
+        const branches = sequences.reduce((sum, seq) => sum + worstCaseTokens({ ...workflow, steps: { ...seq.steps }, start: seq.start }, toolOf).tokens, 0);
+        if (branches > 0) bounds.set(id, { step: id, visits, attempts: 1, inputTokens: 0, maxTokens: 0, tokens: visits * branches });
+        continue;
+      }
       const bound = kindOf(step)?.worstCase?.(step, workflow, toolOf);
       if (!bound) continue;
-      const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
       const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
@@ -94,7 +104,9 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
   const weight = (index: number) => components[index]!.reduce((sum, id) => sum + (bounds.get(id)?.tokens ?? 0), 0);
   const best: Array<{ tokens: number; next: number | null } | null> = [];
   components.forEach((members, index) => {
-    let tail: { tokens: number; next: number | null } | null = members.some((id) => kindOf(workflow.steps[id]!)?.ends === true) ? { tokens: 0, next: null } : null;
+    // A path ends at a final step, or (in a branch) at a step that flows out of its branch.
+    const exit = (id: string) => kindOf(workflow.steps[id]!)?.ends === true || (kindOf(workflow.steps[id]!)?.flows === true && nextStep(workflow, id) === undefined);
+    let tail: { tokens: number; next: number | null } | null = members.some(exit) ? { tokens: 0, next: null } : null;
     const successors = new Set(members.flatMap((id) => out.get(id) ?? []).map((to) => componentOf.get(to)!).filter((c) => c !== index));
     for (const next of successors) {
       const candidate = best[next];

@@ -254,3 +254,28 @@ describe('parallel step', () => {
     expect(nested).toThrow(/steps\.checks\.parallel\.branches\.a\.steps\.a1/);
   });
 });
+
+describe('parallel step worst case', () => {
+  it("validate's worst-case bound sums the branches", async () => {
+    const { worstCaseTokens } = await import('../../src/policy/worst-case.js');
+    const claude = (tool: string) => ({ claude: { tool, prompt: 'Fill it.' } });
+    const one = loadDefinitionFromObject({ id: 'one', maxTokens: 100, steps: { a: claude('echo'), done: { final: true } } }, tools().list, 'one');
+    const single = worstCaseTokens(one.workflow).tokens;
+    const par = loadDefinitionFromObject(
+      {
+        id: 'par',
+        maxTokens: 100,
+        steps: {
+          checks: { parallel: { branches: { x: { steps: { a: claude('echo'), a2: claude('echo') } }, y: { steps: { b: claude('echo') } } } }, next: 'done' },
+          done: { final: true },
+        },
+      },
+      tools().list,
+      'par',
+    );
+    const bound = worstCaseTokens(par.workflow);
+    expect(single).toBeGreaterThan(0);
+    expect(bound.tokens).toBe(3 * single);
+    expect(bound.path).toEqual(['checks', 'done']);
+  });
+});
