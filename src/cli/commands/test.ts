@@ -1,4 +1,5 @@
 /** `test <file>`: walk every path of a definition on the emulator and report what is wrong. */
+import { stepIds } from '../../definition/sequences.js';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadDefinition } from '../../definition/load.js';
@@ -36,7 +37,7 @@ export function registerTestCommand(program: Command, setExit: (code: number) =>
           process.stdout.write(`${JSON.stringify(report)}\n`);
           return;
         }
-        const total = Object.keys(definition.workflow.steps).length;
+        const total = stepIds(definition.workflow).length;
         const lines = [`${report.workflow}: ${report.paths.length} paths, ${report.reached.length} of ${total} steps reachable, budget limit ${report.budget.limit} tokens`];
         for (const p of report.paths) {
           // A wait's timeout is named as the diagrams name it.

@@ -1,4 +1,5 @@
 /** `validate <files...>`: check definitions, print each one's worst-case tokens and warn past its budget. */
+import { stepIds } from '../../definition/sequences.js';
 import type { Command } from 'commander';
 import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
@@ -16,7 +17,7 @@ export function registerValidateCommand(program: Command, setExit: (code: number
       for (const file of files) {
         try {
           const loaded = await loadDefinition(file);
-          const steps = Object.keys(loaded.workflow.steps).length;
+          const steps = stepIds(loaded.workflow).length;
           const bound = worstCaseOf(loaded);
           const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
           results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });
