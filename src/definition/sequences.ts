@@ -5,7 +5,7 @@
  * a step is found by its id alone wherever it sits ({@link stepOf}); routes
  * (`next`, `onError`, …) stay within the sequence that declares them.
  */
-import { kindOf } from '../kinds/index.js';
+import { kindOf } from '../kinds/registry.js';
 import { branchEndId } from '../kinds/branch-end.js';
 import type { PathSegment } from './locate.js';
 import type { Workflow } from './schema.js';
