@@ -19,6 +19,17 @@ export interface GraphNode {
   readonly kind: NodeKind;
   /** What the step does, e.g. the tool it calls. */
   readonly detail: string;
+  /** The branch (region) of a parallel step this step belongs to; absent at the top level. */
+  readonly region?: { readonly step: string; readonly branch: string };
+}
+
+/** A branch of a parallel step: a region drawn as a cluster, from its start to the steps that end it. */
+export interface GraphRegion {
+  readonly step: string;
+  readonly branch: string;
+  readonly start: string;
+  /** The steps whose route leaves the branch (they end it). */
+  readonly ends: readonly string[];
 }
 
 export interface GraphEdge {
@@ -34,6 +45,8 @@ export interface StepGraph {
   readonly start: string;
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
+  /** The branches of parallel steps, in the order listed. */
+  readonly regions: readonly GraphRegion[];
 }
 
 interface StateNodeLike {
@@ -80,7 +93,11 @@ function edgeLabel(event: string, guard: unknown): { label: string; failure: boo
       return { label: 'no branch matched', failure: true };
     case 'wait.timeout':
       return { label: 'timeout', failure: false };
+    case 'parallel.fail':
+      return { label: 'branch failed', failure: true };
     default:
+      // Every branch of a parallel step ended (its `onDone`): the step's success route.
+      if (event.startsWith('xstate.done.state.')) return { label: '', failure: false };
       return { label: event, failure: false };
   }
 }
@@ -102,10 +119,12 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
   const root = machine.root as unknown as StateNodeLike;
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
+  const regions: GraphRegion[] = [];
   const seen = new Map<string, number>();
-  for (const [id, node] of Object.entries(root.states)) {
-    const kind: NodeKind = node.meta?.stepwise?.kind ?? (workflow.steps[id] ? (kindOf(workflow.steps[id]!)?.name ?? 'failed') : 'failed');
-    nodes.push({ id, kind, detail: detailOf(workflow, id) });
+  const visit = (id: string, node: StateNodeLike, region: GraphNode['region']) => {
+    const spec = stepOf(workflow, id);
+    const kind: NodeKind = node.meta?.stepwise?.kind ?? (spec ? (kindOf(spec)?.name ?? 'failed') : 'failed');
+    nodes.push({ id, kind, detail: detailOf(workflow, id), ...(region ? { region } : {}) });
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {
@@ -116,6 +135,12 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         if (event === 'choice.none' && (stepOf(workflow, id) as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
+            // The end of a branch: the step ends its region.
+            if (target.key.startsWith('$end:')) {
+              const at = regions.find((r) => region && r.step === region.step && r.branch === region.branch);
+              if (at && !at.ends.includes(id)) (at.ends as string[]).push(id);
+              continue;
+            }
             const to = stepOfNode(target);
             if (!to || to === id) continue;
             const { label, failure } = edgeLabel(event, t.guard);
@@ -134,7 +159,16 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         }
       }
     }
-  }
+    // A step holding branches: each branch is a region of its own, drawn as a cluster.
+    const sequences = spec ? kindOf(spec)?.sequences?.(spec) : undefined;
+    const branches = node.states?.['branches']?.states ?? {};
+    for (const sequence of sequences ?? []) {
+      const states = branches[sequence.name]?.states ?? {};
+      regions.push({ step: id, branch: sequence.name, start: sequence.start ?? Object.keys(sequence.steps)[0] ?? '', ends: [] });
+      for (const member of Object.keys(sequence.steps)) if (states[member]) visit(member, states[member], { step: id, branch: sequence.name });
+    }
+  };
+  for (const [id, node] of Object.entries(root.states)) visit(id, node, undefined);
   const targeted = new Set(edges.map((e) => e.to));
   return {
     id: workflow.id,
@@ -143,5 +177,6 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
     // `$done` is where every final step ends, never a step of its own.
     nodes: nodes.filter((n) => (n.kind !== 'failed' && n.kind !== 'cancelled' && (n.kind as string) !== 'done') || targeted.has(n.id)),
     edges,
+    regions,
   };
 }

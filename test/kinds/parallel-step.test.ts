@@ -279,3 +279,29 @@ describe('parallel step worst case', () => {
     expect(bound.path).toEqual(['checks', 'done']);
   });
 });
+
+describe('parallel step diagrams', () => {
+  it('draws each branch as a region: a concurrent region in Mermaid, a cluster in DOT', async () => {
+    const { diagram } = await import('../../src/observe/diagram.js');
+    const definition = loadDefinitionFromObject(
+      {
+        id: 'drawn',
+        steps: {
+          checks: { parallel: { branches: { a: { steps: { a1: { tool: 'echo', with: { v: 1 } }, a2: { tool: 'echo', with: { v: 2 } } } }, b: { steps: { b1: { tool: 'echo', with: { v: 3 } } } } } }, next: 'done', onError: 'failed_checks' },
+          done: { final: true },
+          failed_checks: { final: true },
+        },
+      },
+      tools().list,
+      'drawn',
+    );
+    const mermaid = await diagram(definition.workflow, 'mermaid');
+    expect(mermaid).toContain(['  state checks {', '    state "a1 · tool echo" as a1', '    state "a2 · tool echo" as a2', '    [*] --> a1', '    a1 --> a2', '    a2 --> [*]', '    --'].join('\n'));
+    expect(mermaid).toContain('  checks --> done\n');
+    expect(mermaid).toContain('  checks --> failed_checks : branch failed\n');
+    const dot = await diagram(definition.workflow, 'dot');
+    expect(dot).toMatch(/subgraph "cluster_checks_a" \{[^}]*"a1"[^}]*"a2"[^}]*\}/);
+    expect(dot).toContain('"checks" -> "b1" [style=bold, arrowhead=none];');
+    expect(dot).toContain('"b1" -> "checks__join" [arrowhead=none];');
+  });
+});
