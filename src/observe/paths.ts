@@ -89,6 +89,7 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     const from = top(state);
     if (from === DONE_STATE) continue; // where a final step's output leads once evaluated: not a step
     reached.add(from);
+    for (const step of activeSteps(state).steps) reached.add(step.id); // branch steps of a parallel step too
     for (const { event, state: next } of Object.values(transitions)) {
       if (event.type.startsWith('run.') || event.type.startsWith('final.')) continue;
       const to = top(next);
@@ -106,9 +107,11 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     const decisions: Decision[] = [];
     // Each path step holds the snapshot the event led to; the decision belongs to the step before it.
     path.steps.forEach((s, i) => {
-      const step = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
-      if (steps[steps.length - 1] !== step) steps.push(step);
       const event = s.event as Ev;
+      // The step the event names (a branch step of a parallel step), else the top-level step the run is at.
+      const named = typeof event['step'] === 'string' ? event['step'] : undefined;
+      const step = named ?? (i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot));
+      if (steps[steps.length - 1] !== step) steps.push(step);
       if (event.type === 'step.run' || event.type === 'final.done' || event.type.startsWith('xstate.')) return;
       decisions.push({ step, take: decisionOf(workflow, step, event) });
     });
