@@ -7,7 +7,7 @@
  * unreachable steps, dead ends (steps from which no final step can be
  * reached), paths whose worst case can exceed the budget, and paths that fail.
  */
-import { stepOf } from '../definition/sequences.js';
+import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
 import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
@@ -288,10 +288,10 @@ export async function testPaths(
 ): Promise<PathReport> {
   const { budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
   const findings: Finding[] = [];
-  const ids = Object.keys(workflow.steps);
+  const ids = stepIds(workflow);
   for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
 
-  const finals = ids.filter((id) => kindOf(workflow.steps[id]!)?.ends === true);
+  const finals = ids.filter((id) => kindOf(stepOf(workflow, id)!)?.ends === true);
   // Steps that can reach a final step: a walk backwards from the finals.
   const into = new Map<string, string[]>();
   for (const [from, tos] of out) {
@@ -310,7 +310,8 @@ export async function testPaths(
       }
     }
   }
-  for (const id of ids) {
+  // Branch steps end their branch, not the run: the top-level steps are the ones that must reach a final step.
+  for (const id of Object.keys(workflow.steps)) {
     if (reached.has(id) && !finishing.has(id)) findings.push({ kind: 'dead_end', message: `step "${id}" is a dead end: no final step can be reached from it` });
   }
 

@@ -28,6 +28,14 @@ describe('invoice-parallel-check', () => {
     expect(run.output.checks).toMatchObject({ vendor: { vendorId: 'V-1001', status: 'active' }, budget: { note: expect.any(String) } });
   });
 
+  it('`stepwise test` walks its paths through the real engine, branch steps included', async () => {
+    const result = await cli(['test', `definitions/${example}`, '--input', `@definitions/invoice-parallel-check.input.json`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/invoice-parallel-check: \d+ paths, 12 of 12 steps reachable/);
+    expect(result.stdout).toContain('extract → vendor_lookup → budget_lookup → budget_note → route [branch 3] → pay → done: done');
+    expect(result.stdout).toContain('no problems found');
+  });
+
   it('routes on both branches: blocked vendor, unknown vendor (collected error), over budget', async () => {
     const engine = h.engine();
     const definition = await load(example);
