@@ -24,6 +24,8 @@ export interface Scenario {
   readonly wait?: boolean;
   /** Also kill the first recovery (`resume`) this long after it starts: a crash during recovery. */
   readonly killResumeAfterMs?: number;
+  /** The definition to run (default {@link crashDefinition}); it takes the same input and tools. */
+  readonly definition?: string;
 }
 
 export interface Outcome {
@@ -45,7 +47,7 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 export async function runScenario(scenario: Scenario, store: string, dir: string, readStore: () => Store): Promise<Outcome> {
   const effects = path.join(dir, `${scenario.runId}.effects`);
   const env = { STEPWISE_TEST_EFFECTS: effects, ...(scenario.crashAt ? { STEPWISE_CRASH_AT: scenario.crashAt } : {}) };
-  const args = ['run', crashDefinition, '--id', scenario.runId, '--store', store, '--emulator', '--faults', 'latency=60', '--input', JSON.stringify({ order: scenario.runId, wait: scenario.wait ?? false }), '--json'];
+  const args = ['run', scenario.definition ?? crashDefinition, '--id', scenario.runId, '--store', store, '--emulator', '--faults', 'latency=60', '--input', JSON.stringify({ order: scenario.runId, wait: scenario.wait ?? false }), '--json'];
   const first = await finish(startCli(args, env), scenario.crashAt ? undefined : scenario.killAfterMs);
   const killed = first.signal === 'SIGKILL';
   const problems: string[] = [];
