@@ -128,6 +128,12 @@ export interface RunCancelEvent {
   readonly reason: string;
 }
 
+/** A `parallel` step's branches have started (its visit counts one attempt, journaled `started`). */
+export interface ParallelStartEvent extends StepScoped {
+  readonly type: 'parallel.start';
+  readonly at: number;
+}
+
 /** A branch of a `parallel` step failed (`onBranchError: fail_fast`): the step fails with `error`. */
 export interface ParallelFailEvent extends StepScoped {
   readonly type: 'parallel.fail';
@@ -157,6 +163,7 @@ export type RunEvent =
   | RunCancelEvent
   | FinalDoneEvent
   | FinalFailedEvent
+  | ParallelStartEvent
   | ParallelFailEvent
   | ParallelCollectEvent;
 

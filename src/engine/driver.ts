@@ -19,7 +19,7 @@ import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent,
 import { stepRunOf, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
-import { kindNamed } from '../kinds/index.js';
+import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
@@ -197,6 +197,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     await deps.cancels?.clear(current.id).catch(() => {});
   };
 
+  /** Steps holding branches whose visit is open (a parallel step whose branches run). */
+  const openContainers = () =>
+    context()
+      .trail.filter((e) => e.endedAt === null && kindNamed(kindOf(stepOf(workflow, e.id) ?? {})?.name)?.sequences !== undefined)
+      .map((e) => e.id);
   // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
   const aborts = new Map<string, AbortController>();
   const stepController = (step: string) => {
@@ -232,8 +237,14 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     wakeAt,
     status: () => current.status,
     send: (event) => {
+      const open = openContainers();
       actor.send(event);
       dirty = true;
+      // A parallel step ends inside the machine when its last branch does: journal its completion with its output.
+      for (const id of open) {
+        const result = context().steps[id];
+        if (!openContainers().includes(id) && result?.status === 'done') note({ ...where(id), event: 'completed', output: result.output });
+      }
     },
     note,
     commit,

@@ -99,7 +99,8 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
   return positionOfStep(workflow, first, snapshot.status === 'done');
 }
 
-function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
+/** Where a run is at one of its active steps. */
+export function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
   const kind = kindNamed(step.kind);
   if (kind?.entered === 'waiting') return { kind: 'wait', step: step.id, events: waitEvents(workflow, step.id) };
   // Runs finished before `$done` existed rest in the final step itself, with the machine done.

@@ -14,7 +14,7 @@
  * as its output and the others run on; the step succeeds.
  */
 import { z } from 'zod';
-import { FAILED_STATE } from '../compile/context.js';
+import { FAILED_STATE, stepRunOf } from '../compile/context.js';
 import { stateIdOf, target, type StateConfig } from '../compile/setup.js';
 import { maxVisits, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
@@ -137,6 +137,7 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
             states: regions,
             onDone: { target: scope.next ? target(scope.next) : target(FAILED_STATE), actions: { type: 'recordBranches', params: { step: id, branches } } },
             on: {
+              'parallel.start': [ignoreOthers(id), { actions: { type: 'startAttempt', params } }],
               'parallel.fail': [
                 ignoreOthers(id),
                 step.onError
@@ -167,6 +168,12 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
     handler: {
       async advance(run, { id, phase }, spec) {
         if (phase !== 'branches') return { kind: 'rest' }; // failed: until resumed
+        if (stepRunOf(run.context(), id).attempt === 0) {
+          // The branches start: journaled once per visit (the driver journals the step's completion when its last branch ends).
+          run.send({ type: 'parallel.start', step: id, at: run.clock.now() });
+          run.note({ ...run.where(id), event: 'started', data: { branches: Object.keys(spec.parallel.branches) } });
+          return { kind: 'moved' };
+        }
         for (const name of Object.keys(spec.parallel.branches)) {
           const failed = branchSteps(spec, name).find((member) => run.phaseOf(member) === 'failed');
           if (failed === undefined) continue;

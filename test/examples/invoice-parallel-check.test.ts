@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, inputOf, load, type Harness } from '../engine/helpers.js';
 import { cli, tempStore } from '../observe/cli.js';
+import { rerun } from '../../src/engine/rerun.js';
 
 const example = 'invoice-parallel-check.yaml';
 const document = (vendorId: string, total: string) =>
@@ -56,5 +57,16 @@ describe('invoice-parallel-check', () => {
     const large = await engine.start(definition, { input: { document: document('V-1001', '52,500.00') } });
     expect(large.status).toBe('waiting');
     expect(large.waitingFor?.step).toBe('cfo_approval');
+
+    // Rerun from the step after the parallel one: the branches' results are kept, not run again.
+    const again = await rerun(engine, large.runId, 'route');
+    expect(again.status).toBe('waiting');
+    expect(again.waitingFor?.step).toBe('cfo_approval');
+    expect(again.steps.map((s) => s.id).slice(0, 5).sort()).toEqual(['budget_lookup', 'budget_note', 'checks', 'extract', 'vendor_lookup']);
+    expect(again.usage.totalTokens).toBe(large.usage.totalTokens);
+    // Show: the timeline lists the branch steps and the parallel step.
+    const shown = await cli(['show', large.runId, '--store', `sqlite:${h.dbPath}`]);
+    expect(shown.code, shown.stderr).toBe(0);
+    for (const step of ['checks', 'vendor_lookup', 'budget_lookup', 'budget_note']) expect(shown.stdout).toContain(step);
   });
 });

@@ -84,11 +84,17 @@ describe('parallel step', () => {
       t.list,
       'gather',
     );
-    const run = await engineOn().start(definition, { input: {} });
+    const engine = engineOn();
+    const run = await engine.start(definition, { input: {} });
     expect(run.status).toBe('done');
     expect(run.output).toEqual({ vendor: { v: 'v1+v2' }, budget: { v: 'b1' } });
     expect(run.steps.map((s) => `${s.id}:${s.status}`).sort()).toEqual(['b1:done', 'checks:done', 'done:done', 'v1:done', 'v2:done']);
     expect(t.calls.sort()).toEqual(['b1', 'v1', 'v1+v2']);
+    // The parallel step is journaled like a work step: started when its branches start, completed with its output.
+    const journal = await engine.journal(run.runId);
+    const own = journal.filter((e) => e.step === 'checks').map((e) => [e.event, e.attempt]);
+    expect(own).toEqual([['started', 1], ['completed', 1]]);
+    expect(journal.find((e) => e.step === 'checks' && e.event === 'completed')?.output).toEqual({ vendor: { v: 'v1+v2' }, budget: { v: 'b1' } });
   });
 
   it('fail_fast: the failed branch aborts the running sibling through its signal and routes onError, naming the branch', async () => {
