@@ -112,7 +112,9 @@ export function checkEffects(runId: string, journal: readonly JournalEntry[], ef
   for (const done of journal.filter((e) => e.event === 'completed')) {
     const later = effects.filter((e) => e.step === done.step && e.visit === done.visit && e.at > done.at);
     completedReruns += later.length;
-    if (!effects.some((e) => e.step === done.step && e.visit === done.visit && e.attempt === done.attempt)) {
+    // A parallel step calls no tool itself (its `started` names its branches): its branch steps have the effects.
+    const container = journal.some((e) => e.event === 'started' && e.step === done.step && (e.data as { branches?: unknown } | null | undefined)?.branches !== undefined);
+    if (!container && !effects.some((e) => e.step === done.step && e.visit === done.visit && e.attempt === done.attempt)) {
       effectProblems.push(`completed ${done.step}:${done.visit}:${done.attempt} without its side effect`);
     }
   }
