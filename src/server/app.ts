@@ -136,12 +136,12 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   app.openapi(getRoute, async (c) => reply(c, RunDetailSchema, await showRun(engine.store, (await runOf(engine, c.req.valid('param').id)).id)) as never);
 
   app.openapi(eventRoute, async (c) => {
-    const { type, data } = c.req.valid('json');
+    const { type, data, step } = c.req.valid('json');
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > maxEventDataBytes) {
       throw new ApiError(400, 'invalid_request', `data: the event data is larger than ${maxEventDataBytes} bytes of JSON`, 'data');
     }
     const record = await runOf(engine, c.req.valid('param').id);
-    const view = await engine.send(record.id, type, data, { by: c.get('by') });
+    const view = await engine.send(record.id, type, data, { by: c.get('by'), ...(step !== undefined ? { step } : {}) });
     return reply(c, RunJsonSchema, runJson(view)) as never;
   });
 

@@ -42,6 +42,7 @@ export const EventBody = z
       .regex(/^[A-Z][A-Z0-9_]*$/, 'an event type in capitals, e.g. APPROVE')
       .openapi({ example: 'APPROVE' }),
     data: z.unknown().optional().openapi({ description: '`$event.data` in the definition' }),
+    step: StepName.optional().openapi({ description: 'the waiting step the event is for, when several wait at once (parallel branches)' }),
   })
   .openapi('Event');
 
