@@ -11,7 +11,7 @@ import type { ActiveStep, Advance, StepHandler } from '../kinds/types.js';
 import { traceStep } from '../observe/tracing.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
 import type { RetryPolicy } from '../definition/fields.js';
-import type { PreparedStep, StepExecutor, StepOutcome } from '../steps/types.js';
+import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from '../steps/types.js';
 import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
@@ -94,7 +94,13 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       const key = attemptKey(run, id);
       const controller = new AbortController();
       const stepSignal = run.stepSignal(id);
-      const env = run.envFor(id, controller.signal);
+      const env: StepEnv = {
+        ...run.envFor(id, controller.signal),
+        sharedBudget: () => {
+          const all = run.budget.outstanding();
+          return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
+        },
+      };
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
       let reservation: Reservation | null = run.reservations.get(key) ?? null;

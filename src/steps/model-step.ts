@@ -73,9 +73,18 @@ export async function prepareModelStep(
 /**
  * The budget check of a step's `pause_turn` continuations: the same rule as
  * the `withinBudget` guard before the first call, on the run's usage plus
- * what this attempt has spent so far.
+ * what this attempt has spent so far, plus what steps running beside it hold
+ * reserved (the attempt's own reservation is replaced by its actual spend).
  */
 export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
-  return (projection, spent) =>
-    budgetAllows({ used: addUsage(env.context.usage, spent), ...projection, budget: env.context.budget });
+  return (projection, spent) => {
+    const shared = env.sharedBudget?.();
+    const others = shared?.reservedByOthers ?? { tokens: 0, usd: 0 };
+    return budgetAllows({
+      used: addUsage(shared?.spent ?? env.context.usage, spent),
+      projectedTokens: projection.projectedTokens + others.tokens,
+      projectedUsd: projection.projectedUsd + others.usd,
+      budget: env.context.budget,
+    });
+  };
 }
