@@ -33,6 +33,9 @@ export const guards = {
     }).allowed,
   ),
 
+  /** The event names this step (for states nested in one another, where a targetless ignore would swallow events meant for an ancestor). */
+  forStep: guard(({ event }, params: { step: string }) => 'step' in event && event.step === params.step),
+
   /** A `parallel.collect` for branch `branch` of parallel step `step`. */
   branchNamed: guard(({ event }, params: { step: string; branch: string }) =>
     event.type === 'parallel.collect' && 'branch' in event && event.step === params.step && event.branch === params.branch,

@@ -20,7 +20,7 @@ import { maxVisits, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { branchEndId } from './branch-end.js';
 import { defineStepKind, type KindEdge, type KindFinding, type NestedSequence, type StepKindDefinition } from './types.js';
-import { ignoreOthers, visitLimit, workEdges } from './work.js';
+import { visitLimit, workEdges } from './work.js';
 
 type AnyStep = Workflow['steps'][string];
 
@@ -137,13 +137,12 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
             states: regions,
             onDone: { target: scope.next ? target(scope.next) : target(FAILED_STATE), actions: { type: 'recordBranches', params: { step: id, branches } } },
             on: {
-              'parallel.start': [ignoreOthers(id), { actions: { type: 'startAttempt', params } }],
-              'parallel.fail': [
-                ignoreOthers(id),
-                step.onError
-                  ? { target: target(step.onError), actions: [close, { type: 'routeError', params }] }
-                  : { target: 'failed', actions: [close, { type: 'failStep', params }] },
-              ],
+              // Guarded by the step they name, with no targetless fallback: a parallel step nested in a branch must let
+              // the events of the step around it pass up to it.
+              'parallel.start': { guard: { type: 'forStep', params }, actions: { type: 'startAttempt', params } },
+              'parallel.fail': step.onError
+                ? { guard: { type: 'forStep', params }, target: target(step.onError), actions: [close, { type: 'routeError', params }] }
+                : { guard: { type: 'forStep', params }, target: 'failed', actions: [close, { type: 'failStep', params }] },
             },
           },
           failed: { on: { 'run.resume': { target: 'branches', actions: { type: 'resumeRun', params } } } },

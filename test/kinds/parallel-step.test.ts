@@ -223,6 +223,36 @@ describe('parallel step', () => {
     expect(done.output).toEqual({ left: { v: 'L' }, right: { v: 'R' } });
   });
 
+  it('nests: a parallel step inside a branch ends its branch with its own gathered output', async () => {
+    const t = tools();
+    const definition = loadDefinitionFromObject(
+      {
+        id: 'nested',
+        steps: {
+          outer: {
+            parallel: {
+              branches: {
+                left: {
+                  steps: {
+                    inner: { parallel: { branches: { x: { steps: { x1: { tool: 'echo', with: { v: 'x1' } } } }, y: { steps: { y1: { tool: 'echo', with: { v: 'y1' } } } } } } },
+                  },
+                },
+                right: { steps: { r1: { tool: 'echo', with: { v: 'r1' } } } },
+              },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.outer.output %}' },
+        },
+      },
+      t.list,
+      'nested',
+    );
+    const run = await engineOn().start(definition, { input: {} });
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual({ left: { x: { v: 'x1' }, y: { v: 'y1' } }, right: { v: 'r1' } });
+  });
+
   it('validation: step ids are unique across branches, and routes stay within their branch', () => {
     const dup = () =>
       loadDefinitionFromObject(
