@@ -9,6 +9,7 @@ import { addUsage, cacheFields } from '../run/types.js';
 import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
+import { branchOutput } from '../kinds/branch-output.js';
 
 /** An `assign` over the run's context, typed with the machine's events and the action's params. */
 function update<P extends ParameterizedObject['params'] | undefined = undefined>(assigner: Assigner<RunContext, RunEvent, P, RunEvent, never>) {
@@ -149,8 +150,8 @@ export const actions = {
     }
     const decision = budgetAllows({
       used: context.usage,
-      projectedTokens: 'projectedTokens' in event ? event.projectedTokens : 0,
-      projectedUsd: 'projectedUsd' in event ? event.projectedUsd : 0,
+      projectedTokens: ('projectedTokens' in event ? event.projectedTokens : 0) + ('reservedTokens' in event ? (event.reservedTokens ?? 0) : 0),
+      projectedUsd: ('projectedUsd' in event ? event.projectedUsd : 0) + ('reservedUsd' in event ? (event.reservedUsd ?? 0) : 0),
       budget: context.budget,
     });
     return {
@@ -245,6 +246,28 @@ export const actions = {
     if (event.type !== 'wait.shown' || !('data' in event)) return {};
     const problem = 'problem' in event ? event.problem : undefined;
     return { active: setRun(context, params.step, { shown: { data: event.data, ...(problem !== undefined ? { error: problem } : {}) } }) };
+  }),
+
+  /** Every visit of `steps` still open (aborted branch steps of a failed parallel step) ends as skipped. */
+  closeVisits: update(({ context, event }, params: { steps: readonly string[] }) => {
+    const ids = new Set(params.steps);
+    const at = typeof event.at === 'number' ? event.at : lastTime(context);
+    return { trail: context.trail.map((e) => (e.endedAt === null && ids.has(e.id) ? { ...e, status: 'skipped' as const, endedAt: at } : e)) };
+  }),
+
+  /** The failure of a step is settled elsewhere (a collected branch): the run goes on. */
+  clearFailure: update(() => ({ failure: null })),
+
+  /** Every branch of parallel step `step` has ended: its output is `{ <branch>: <output of the branch's last step> }`. */
+  recordBranches: update(({ context }, params: { step: string; branches: Readonly<Record<string, readonly string[]>> }) => {
+    const output: Record<string, unknown> = {};
+    for (const [branch, ids] of Object.entries(params.branches)) output[branch] = branchOutput(context, ids);
+    const members = new Set(Object.values(params.branches).flat());
+    const at = context.trail.reduce((latest, e) => (members.has(e.id) ? Math.max(latest, e.endedAt ?? e.startedAt) : latest), lastTime(context));
+    return {
+      steps: setStep(context, params.step, { output, status: 'done' }),
+      trail: updateLast(context.trail, params.step, () => ({ status: 'done', endedAt: at })),
+    };
   }),
 
   /** Cancels the run; every visit still open (running or waiting) ends as skipped. */

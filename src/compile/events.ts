@@ -35,6 +35,9 @@ export interface StepRunEvent extends StepScoped {
   readonly at: number;
   readonly projectedTokens: number;
   readonly projectedUsd: number;
+  /** What the run's other steps have reserved and not yet settled (concurrent model calls; see src/engine/budget-pool.ts). */
+  readonly reservedTokens?: number;
+  readonly reservedUsd?: number;
 }
 
 /** The attempt succeeded. */
@@ -148,6 +151,27 @@ export interface RunCancelEvent {
   readonly reason: string;
 }
 
+/** A `parallel` step's branches have started (its visit counts one attempt, journaled `started`). */
+export interface ParallelStartEvent extends StepScoped {
+  readonly type: 'parallel.start';
+  readonly at: number;
+}
+
+/** A branch of a `parallel` step failed (`onBranchError: fail_fast`): the step fails with `error`. */
+export interface ParallelFailEvent extends StepScoped {
+  readonly type: 'parallel.fail';
+  readonly at: number;
+  readonly branch: string;
+  readonly error: StepFailure;
+}
+
+/** A branch of a `parallel` step failed (`onBranchError: collect`): the branch ends, its error kept as its output. */
+export interface ParallelCollectEvent extends StepScoped {
+  readonly type: 'parallel.collect';
+  readonly at: number;
+  readonly branch: string;
+}
+
 export type RunEvent =
   | StepRunEvent
   | StepDoneEvent
@@ -163,7 +187,10 @@ export type RunEvent =
   | RunResumeEvent
   | RunCancelEvent
   | FinalDoneEvent
-  | FinalFailedEvent;
+  | FinalFailedEvent
+  | ParallelStartEvent
+  | ParallelFailEvent
+  | ParallelCollectEvent;
 
 /** Whether `type` can name an event a `wait` step accepts. */
 export function isWaitEventType(type: string): type is WaitEventType {

@@ -23,14 +23,22 @@ export const guards = {
   /** The event names another step: the state ignores it (its first, targetless transition). */
   otherStep: guard(({ event }, params: { step: string }) => 'step' in event && typeof event.step === 'string' && event.step !== params.step),
 
-  /** The next model call fits under `stopAt` of the token (and dollar) budget. */
+  /** The next model call fits under `stopAt` of the token (and dollar) budget, with what other steps have reserved. */
   withinBudget: guard(({ context, event }) =>
     budgetAllows({
       used: context.usage,
-      projectedTokens: 'projectedTokens' in event ? event.projectedTokens : 0,
-      projectedUsd: 'projectedUsd' in event ? event.projectedUsd : 0,
+      projectedTokens: ('projectedTokens' in event ? event.projectedTokens : 0) + ('reservedTokens' in event ? (event.reservedTokens ?? 0) : 0),
+      projectedUsd: ('projectedUsd' in event ? event.projectedUsd : 0) + ('reservedUsd' in event ? (event.reservedUsd ?? 0) : 0),
       budget: context.budget,
     }).allowed,
+  ),
+
+  /** The event names this step (for states nested in one another, where a targetless ignore would swallow events meant for an ancestor). */
+  forStep: guard(({ event }, params: { step: string }) => 'step' in event && event.step === params.step),
+
+  /** A `parallel.collect` for branch `branch` of parallel step `step`. */
+  branchNamed: guard(({ event }, params: { step: string; branch: string }) =>
+    event.type === 'parallel.collect' && 'branch' in event && event.step === params.step && event.branch === params.branch,
   ),
 
   /** The step was entered more often than it may be in one run. */

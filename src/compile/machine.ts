@@ -19,6 +19,7 @@
  */
 import type { Workflow } from '../definition/schema.js';
 import { nextStep, startStep } from '../definition/graph.js';
+import { sequenceEnd, stepOf } from '../definition/sequences.js';
 import { kindOfStep } from '../kinds/index.js';
 import { zeroUsage } from '../run/types.js';
 import { CANCELLED_STATE, DONE_STATE, FAILED_STATE, type MachineInput, type RunContext } from './context.js';
@@ -35,9 +36,10 @@ export type WorkflowMachine = ReturnType<typeof compile>;
  * (`#wf:<id>`) reach it wherever it is placed.
  */
 export function stepState(workflow: Workflow, id: string): StateConfig {
-  const step = workflow.steps[id];
+  const step = stepOf(workflow, id);
   if (!step) throw new Error(`no step "${id}" in ${workflow.id}`);
-  return { ...kindOfStep(id, step).state(id, step, { workflow, next: nextStep(workflow, id) }), id: stateIdOf(id) };
+  const next = nextStep(workflow, id) ?? sequenceEnd(workflow, id);
+  return { ...kindOfStep(id, step).state(id, step, { workflow, next, stepState: (other) => stepState(workflow, other) }), id: stateIdOf(id) };
 }
 
 /** The context a run starts with. */

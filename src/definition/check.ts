@@ -21,6 +21,7 @@ import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
 import { unboundedContextFindings } from './context-bounds.js';
 import { didYouMean } from './suggest.js';
+import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
 
 /** What {@link checkWorkflow} found; only `errors` make a definition invalid. */
 export interface CheckResult {
@@ -42,24 +43,37 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   const issue = issueMaker(file, locate);
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
-  const ids = Object.keys(workflow.steps);
+  const ids = stepIds(workflow);
   const unknown = (to: string) => `no step named "${to}"${didYouMean(to, ids) || `; steps are: ${ids.join(', ')}`}`;
 
   if (workflow.start !== undefined && !workflow.steps[workflow.start]) errors.push({ path: ['start'], message: unknown(workflow.start) });
+  for (const dup of duplicateSteps(workflow)) {
+    errors.push({ path: dup.path, message: `step id "${dup.id}" is already used at ${dup.first.join('.')}; step ids must be unique across the workflow, branches included` });
+  }
 
   const all = edges(workflow);
   const expressions: Array<{ path: PathSegment[]; text: string }> = [];
   const broken = new Set<string>();
   for (const edge of all) {
-    if (workflow.steps[edge.to]) continue;
-    broken.add(edge.from);
-    errors.push({ path: edge.path, message: unknown(edge.to) });
+    if (!stepOf(workflow, edge.to)) {
+      broken.add(edge.from);
+      errors.push({ path: edge.path, message: unknown(edge.to) });
+      continue;
+    }
+    const from = sequenceOf(workflow, edge.from);
+    const to = sequenceOf(workflow, edge.to);
+    if (from !== to) {
+      broken.add(edge.from);
+      const where = (s: typeof from) => (s?.owner ? `branch "${s.name}" of "${s.owner}"` : 'the top level');
+      const within = from?.owner ? `steps of branch "${from.name}" (${Object.keys(from.steps).join(', ')})` : 'top-level steps';
+      errors.push({ path: edge.path, message: `"${edge.to}" is a step of ${where(to)}; a route from "${edge.from}" may only name ${within}` });
+    }
   }
 
-  for (const [id, step] of Object.entries(workflow.steps)) {
+  for (const [id, step] of allSteps(workflow)) {
     const kind = kindOfStep(id, step);
-    const path: PathSegment[] = ['steps', id];
-    if (kind.flows && nextStep(workflow, id) === undefined) {
+    const path = stepPath(workflow, id);
+    if (kind.flows && nextStep(workflow, id) === undefined && !sequenceOf(workflow, id)?.owner) {
       broken.add(id);
       errors.push({
         path,
@@ -76,9 +90,26 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   errors.push(...unknownStepRefs(expressions, ids));
   warnings.push(...unboundedContextFindings(workflow));
 
-  const reach = reachFindings(workflow, startStep(workflow), all.filter((edge) => workflow.steps[edge.to]), broken);
+  const top = all.filter((edge) => workflow.steps[edge.to] && workflow.steps[edge.from]);
+  const reach = reachFindings(workflow, startStep(workflow), top, broken);
   errors.push(...reach.errors);
   warnings.push(...reach.warnings);
+  // Within a branch: every step is reached from the branch's start (a branch ends when its last step flows out).
+  for (const sequence of sequencesOf(workflow).slice(1)) {
+    const start = startOf(sequence);
+    if (!sequence.steps[start]) {
+      errors.push({ path: [...sequence.path.slice(0, -1), 'start'], message: `no step named "${start}" in branch "${sequence.name}"; its steps are: ${Object.keys(sequence.steps).join(', ')}` });
+      continue;
+    }
+    const reached = new Set([start]);
+    const queue = [start];
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      for (const edge of all) if (edge.from === id && sequence.steps[edge.to] && !reached.has(edge.to)) (reached.add(edge.to), queue.push(edge.to));
+    }
+    for (const id of Object.keys(sequence.steps)) {
+      if (!reached.has(id)) warnings.push({ path: [...sequence.path, id], message: `step "${id}" is never reached from the start step "${start}" of branch "${sequence.name}"` });
+    }
+  }
   return {
     errors: errors.map((f) => issue(f.path, f.message)),
     warnings: warnings.map((f) => issue(f.path, f.message)),

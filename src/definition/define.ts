@@ -5,7 +5,7 @@
  * as YAML definitions.
  */
 import type { AnyTool } from '../tools/define.js';
-import type { AnalyzeStep, ChoiceStep, ClaudeStep, FinalStep, ToolStep, WaitStep, Workflow } from './schema.js';
+import type { AnalyzeStep, ChoiceStep, ClaudeStep, FinalStep, ParallelStep, ToolStep, WaitStep, Workflow } from './schema.js';
 
 /** A workflow definition as a TypeScript module exports it. */
 export interface WorkflowModule {
@@ -27,7 +27,12 @@ export type StepSpec<S extends string, T extends string> =
   | (Omit<ToolStep, 'next' | 'onError' | 'tool'> & Routes<S> & { tool: T })
   | (Omit<ChoiceStep, 'choice'> & { choice: Array<{ when?: string; next: S }> })
   | (Omit<WaitStep, 'wait'> & { wait: Omit<WaitStep['wait'], 'on' | 'onTimeout'> & { on: Record<string, S>; onTimeout?: S } })
-  | FinalStep;
+  | FinalStep
+  // Branch steps use the same tools; their ids (unique across the workflow) and routes within a branch are checked when loaded.
+  | (Omit<ParallelStep, 'next' | 'onError' | 'parallel'> &
+      Routes<S> & {
+        parallel: Omit<ParallelStep['parallel'], 'branches'> & { branches: Record<string, { steps: Record<string, StepSpec<string, T>>; start?: string }> };
+      });
 
 /** What {@link defineWorkflow} takes. */
 export type WorkflowSpec<S extends string, Tools extends readonly AnyTool[]> = Omit<Workflow, 'tools' | 'steps' | 'start' | '$schema'> & {

@@ -5,6 +5,7 @@
 import { kindOf, kindOfStep } from '../kinds/index.js';
 import type { Workflow } from './schema.js';
 import type { PathSegment } from './locate.js';
+import { allSteps, sequenceOf, stepOf, stepPath } from './sequences.js';
 
 /** One transition: `from` leads to `to`, declared at `path` (or implied by the order of steps). */
 export interface Edge {
@@ -28,20 +29,22 @@ export function startStep(workflow: Workflow): string {
  * Returns `undefined` for other kinds, and for a last step without `next`.
  */
 export function nextStep(workflow: Workflow, id: string): string | undefined {
-  const step = workflow.steps[id];
+  const step = stepOf(workflow, id);
   if (!step || !kindOf(step)?.flows) return undefined;
   const next = (step as { next?: string }).next;
   if (next !== undefined) return next;
-  const ids = Object.keys(workflow.steps);
+  // Within the sequence (the workflow's steps, or a branch's) the step is listed in.
+  const ids = Object.keys(sequenceOf(workflow, id)?.steps ?? workflow.steps);
   return ids[ids.indexOf(id) + 1];
 }
 
-/** Every transition of every step, in the order the steps are listed. */
+/** Every transition of every step (branch steps included), in the order the steps are listed. */
 export function edges(workflow: Workflow): Edge[] {
   const out: Edge[] = [];
-  for (const [id, step] of Object.entries(workflow.steps)) {
+  for (const [id, step] of allSteps(workflow)) {
+    const path = stepPath(workflow, id);
     for (const edge of kindOfStep(id, step).edges(id, step, nextStep(workflow, id))) {
-      out.push({ from: id, to: edge.to, path: ['steps', id, ...edge.path], implicit: edge.implicit ?? false });
+      out.push({ from: id, to: edge.to, path: [...path, ...edge.path], implicit: edge.implicit ?? false });
     }
   }
   return out;

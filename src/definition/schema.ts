@@ -13,12 +13,23 @@ import { ToolStep } from '../kinds/tool.js';
 import { ChoiceStep } from '../kinds/choice.js';
 import { WaitStep } from '../kinds/wait.js';
 import { FinalStep } from '../kinds/final.js';
+import { parallelStepSchema } from '../kinds/parallel.js';
 
 export * from './fields.js';
 export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep };
 
 /** The step schemas of the built-in kinds, in the order kinds are recognised (the registry in src/kinds holds more). */
-export const Step = z.union([ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep]);
+export const Step: z.ZodType<ClaudeStep | AnalyzeStep | ToolStep | ChoiceStep | WaitStep | FinalStep | ParallelStep> = z.union([
+  ClaudeStep,
+  AnalyzeStep,
+  ToolStep,
+  ChoiceStep,
+  WaitStep,
+  FinalStep,
+  parallelStepSchema(() => Step),
+]) as never;
+/** A `parallel` step: its branch steps are steps of any kind. */
+export const ParallelStep = parallelStepSchema(() => Step);
 
 export const Workflow = z.strictObject({
   $schema: z.string().optional(),
@@ -46,5 +57,6 @@ export type ToolStep = z.infer<typeof ToolStep>;
 export type ChoiceStep = z.infer<typeof ChoiceStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
 export type FinalStep = z.infer<typeof FinalStep>;
+export type ParallelStep = import('../kinds/parallel.js').ParallelStepSpec;
 export type Step = z.infer<typeof Step>;
 export type Workflow = z.infer<typeof Workflow>;

@@ -2,6 +2,7 @@
  * Tool modules of a YAML definition (its `tools:` field): loading them, and
  * checking that every tool a step uses is provided by one of them.
  */
+import { allSteps, stepPath } from './sequences.js';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
@@ -87,11 +88,11 @@ export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string,
   const names = [...tools.keys()].sort();
   const available = names.length ? `Available tools: ${names.join(', ')}.` : 'No tools are loaded: list tool modules in `tools:`.';
   const issues: DefinitionIssue[] = [];
-  for (const [id, step] of Object.entries(workflow.steps)) {
+  for (const [id, step] of allSteps(workflow)) {
     for (const use of kindOf(step)?.tools?.(step) ?? []) {
       if (tools.has(use.name)) continue;
       const hint = didYouMean(use.name, names) || '.';
-      issues.push(issue(['steps', id, ...use.path], `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
+      issues.push(issue([...stepPath(workflow, id), ...use.path], `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
     }
   }
   return issues;

@@ -19,7 +19,8 @@ import { type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observe
 import { stepRunOf, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
-import { kindNamed } from '../kinds/index.js';
+import { kindNamed, kindOf } from '../kinds/index.js';
+import { stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
@@ -38,6 +39,7 @@ import { persistedSnapshot, restoreActor } from './persisted.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
+import { createBudgetPool } from './budget-pool.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -108,7 +110,7 @@ export function wakeAtOf(workflow: Workflow, steps: readonly ActiveStep[], conte
     if (at !== null && at !== undefined) wake = wake === null ? at : Math.min(wake, at);
   };
   for (const step of steps) {
-    const spec = workflow.steps[step.id];
+    const spec = stepOf(workflow, step.id);
     if (spec) earliest(kindNamed(step.kind)?.wakeAt?.(step.id, spec, step.phase, context));
   }
   if (steps.some(isLive)) earliest(deadlineAt(workflow, context));
@@ -193,6 +195,19 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     await deps.cancels?.clear(current.id).catch(() => {});
   };
 
+  /** Steps holding branches whose visit is open (a parallel step whose branches run). */
+  const openContainers = () =>
+    context()
+      .trail.filter((e) => e.endedAt === null && kindNamed(kindOf(stepOf(workflow, e.id) ?? {})?.name)?.sequences !== undefined)
+      .map((e) => e.id);
+  // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
+  const aborts = new Map<string, AbortController>();
+  const stepController = (step: string) => {
+    let controller = aborts.get(step);
+    if (!controller || controller.signal.aborted) aborts.set(step, (controller = new AbortController()));
+    return controller;
+  };
+
   const run: RunScope = {
     runId: current.id,
     workflow,
@@ -202,6 +217,13 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     mode: options.mode,
     signal: options.signal,
     cancel: () => watch?.signal,
+    stepSignal: (step) => stepController(step).signal,
+    abortStep: (step, reason) => {
+      aborts.get(step)?.abort(new Error(reason));
+      aborts.delete(step);
+    },
+    budget: createBudgetPool({ budget: () => context().budget, spent: () => context().usage }),
+    reservations: new Map(),
     maxOutputBytes,
     beforeModelCall: deps.beforeModelCall,
     breakers: deps.breakers,
@@ -214,8 +236,14 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     wakeAt,
     status: () => current.status,
     send: (event) => {
+      const open = openContainers();
       actor.send(event);
       dirty = true;
+      // A parallel step ends inside the machine when its last branch does: journal its completion with its output.
+      for (const id of open) {
+        const result = context().steps[id];
+        if (!openContainers().includes(id) && result?.status === 'done') note({ ...where(id), event: 'completed', output: result.output });
+      }
     },
     note,
     commit,
@@ -300,7 +328,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const rests: Array<Extract<Advance, { kind: 'rest' }>> = [];
       for (const step of steps) {
         if (inflight.has(step.id)) continue;
-        const spec = workflow.steps[step.id];
+        const spec = stepOf(workflow, step.id);
         const kind = kindNamed(step.kind);
         if (!spec || !kind) throw new Error(`no step "${step.id}" of kind "${step.kind}" in ${workflow.id}`);
         const advance = await kind.handler.advance(run, step, spec);

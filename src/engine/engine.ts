@@ -31,6 +31,7 @@ import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
+import { stepOf } from '../definition/sequences.js';
 
 /** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
 async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelConfig> {
@@ -84,7 +85,7 @@ export type { RunSummary } from '../query/list.js';
 export interface SendOptions {
   /** Who sent the event (a token label, `api`, a user name): journaled as `by`. */
   readonly by?: string;
-  /** The step meant, when several active steps accept the event (parallel branches each under review). */
+  /** The waiting step the event is for, when several wait at once (parallel branches); default: the first that accepts it. */
   readonly step?: string;
 }
 
@@ -294,14 +295,14 @@ export function createEngine(options: EngineOptions): Engine {
         ? active.filter((s) => sendOptions.step === undefined || s.id === sendOptions.step).map((s) => ({ step: s.id, events: waitEvents(workflow, s.id, s.phase) }))
         : [];
       const accepted = [...new Set(waits.flatMap((w) => w.events))];
-      const target = waits.find((w) => w.events.includes(type));
+      const target = waits.find((w) => w.events.includes(type) && (sendOptions.step === undefined || w.step === sendOptions.step));
       if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted, sendOptions.step);
       const at = clock.now();
       const step = target.step;
       const context = snapshotOf(record).context;
       const visit = context.visits[step] ?? 0;
       // The step's kind may check the event's data first (an edited tool input): a refusal changes nothing.
-      const spec = workflow.steps[step];
+      const spec = stepOf(workflow, step);
       const kind = spec ? kindOf(spec) : undefined;
       let admitted: Readonly<Record<string, unknown>> = {};
       if (spec && kind?.admit) {

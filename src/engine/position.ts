@@ -10,6 +10,7 @@ import { kindNamed, kindOf } from '../kinds/index.js';
 import type { ActiveStep } from '../kinds/types.js';
 import type { RunStatus } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
+import { stepOf } from '../definition/sequences.js';
 
 export type Phase = 'ready' | 'running' | 'retrying' | 'budget_exhausted' | 'failed';
 
@@ -46,9 +47,13 @@ export function activeStepsOf(workflow: Workflow, snapshot: Pick<SnapshotLike, '
       if (key === FAILED_STATE) end = 'failed';
       else if (key === CANCELLED_STATE) end = 'cancelled';
       else if (key === DONE_STATE) end = 'done';
-      else if (workflow.steps[key]) {
-        const kind = kindOf(workflow.steps[key]!);
-        steps.push({ id: key, kind: kind?.name ?? 'unknown', phase: typeof child === 'string' ? child : kind?.flows ? 'ready' : null });
+      else if (stepOf(workflow, key)) {
+        const kind = kindOf(stepOf(workflow, key)!);
+        // A step holding branches (parallel): its phase is its child's key, and its branch steps are active steps too.
+        const nested = kind?.sequences !== undefined && child !== null && typeof child === 'object';
+        const phase = typeof child === 'string' ? child : nested ? (Object.keys(child)[0] ?? null) : kind?.flows ? 'ready' : null;
+        steps.push({ id: key, kind: kind?.name ?? 'unknown', phase });
+        if (nested) walk(child);
       } else walk(child);
     }
   };
@@ -68,7 +73,8 @@ export function isLive(step: ActiveStep): boolean {
 export function runStatusOf(steps: readonly ActiveStep[], end: EndState, done: boolean): RunStatus {
   if (end) return end;
   if (done) return 'done';
-  const statuses = steps.map((step): RunStatus => {
+  // A step holding branches is running while its branches are; only its own `failed` phase counts.
+  const statuses = steps.filter((step) => step.phase === 'failed' || !kindNamed(step.kind)?.sequences).map((step): RunStatus => {
     const kind = kindNamed(step.kind);
     if (step.phase === 'budget_exhausted') return 'budget_exhausted';
     if (step.phase === 'failed') return 'failed';
@@ -86,16 +92,20 @@ export function positionOf(workflow: Workflow, snapshot: SnapshotLike): Position
   if (end === 'done') return { kind: 'final', step: snapshot.context.trail[snapshot.context.trail.length - 1]?.id ?? '' };
   if (end) return { kind: end };
   const waiting = steps.find(waitsIn);
-  const first = waiting ?? steps[0];
+  // Where a run with branches rests: a waiting step, else a stopped one (failed, budget_exhausted), else the first.
+  const stopped = steps.find((s) => s.phase === 'failed' || s.phase === 'budget_exhausted');
+  const first = waiting ?? stopped ?? steps[0];
   if (!first) return { kind: 'failed' };
   return positionOfStep(workflow, first, snapshot.status === 'done');
 }
 
-function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
+/** Where a run is at one of its active steps. */
+export function positionOfStep(workflow: Workflow, step: ActiveStep, done: boolean): Position {
   const kind = kindNamed(step.kind);
   if (waitsIn(step)) return { kind: 'wait', step: step.id, events: waitEvents(workflow, step.id, step.phase) };
   // Runs finished before `$done` existed rest in the final step itself, with the machine done.
   if (kind?.ends) return done ? { kind: 'final', step: step.id } : { kind: 'finishing', step: step.id };
+  if (kind?.sequences && step.phase !== 'failed') return { kind: 'work', step: step.id, phase: 'running' };
   if (kind?.flows) return { kind: 'work', step: step.id, phase: (step.phase ?? 'ready') as Phase };
   return { kind: 'choice', step: step.id };
 }
@@ -108,13 +118,13 @@ export function waitsIn(step: ActiveStep): boolean {
 
 /** The events an active step accepts from outside the run in `phase`. */
 export function waitEvents(workflow: Workflow, step: string, phase: string | null = null): string[] {
-  const spec = workflow.steps[step];
+  const spec = stepOf(workflow, step);
   return spec ? [...(kindOf(spec)?.accepts?.(spec, phase) ?? [])] : [];
 }
 
 /** When the waiting step `step` times out, or null when it has no timeout. */
 export function waitTimeoutAt(workflow: Workflow, step: string, context: RunContext): number | null {
-  const spec = workflow.steps[step];
+  const spec = stepOf(workflow, step);
   return spec ? (kindOf(spec)?.wakeAt?.(step, spec, null, context) ?? null) : null;
 }
 

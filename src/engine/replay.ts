@@ -16,8 +16,10 @@ import { RunNotFoundError, StepwiseError } from '../errors.js';
 import type { ResolvedBudget } from '../policy/budget.js';
 import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
-import { positionOf, type Position } from './position.js';
 import { persistedSnapshot } from './persisted.js';
+import { kindOf } from '../kinds/index.js';
+import { stepOf as stepOfWorkflow } from '../definition/sequences.js';
+import { activeStepsOf, positionOf, positionOfStep, type Position } from './position.js';
 
 /** Part of a run's recorded history: journal entries, replayed until `stop.step` is entered (the event that enters it stamped `stop.at`). */
 export interface HistorySegment {
@@ -55,10 +57,21 @@ const stepOf = (position: Position): string | null => ('step' in position ? posi
 
 /** The events the driver sent when it wrote `entry`, given where the run is; `next` is the entry after it. */
 function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
+  // Every event names the step it is for, so with several active steps (parallel branches) only that one takes it.
+  const step = entry.step ?? undefined;
+  return unscopedEventsOf(entry, next, position, context, fingerprint).map((event) => (step !== undefined && event.type !== 'run.resume' ? ({ ...event, step } as RunEvent) : event));
+}
+
+function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
   const at = entry.at;
   const data = (entry.data ?? {}) as Record<string, unknown>;
   // The local estimate of the attempt's billed input, which the run's calibration sums.
   const estimated = typeof data['estimatedInput'] === 'number' ? { estimatedInput: data['estimatedInput'] } : {};
+  // A parallel step: a branch failed (fail_fast) or was collected.
+  if (entry.event === 'branch_failed' && typeof data['branch'] === 'string') return [{ type: 'parallel.collect', at, branch: data['branch'] }];
+  if (entry.event === 'failed' && typeof data['branch'] === 'string' && entry.error) {
+    return [{ type: 'parallel.fail', at, branch: data['branch'], error: { kind: entry.error.kind as FailureKind, message: entry.error.message } }];
+  }
   switch (entry.event) {
     case 'started': {
       // A restored attempt ran again without a new event.
@@ -96,6 +109,19 @@ function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position:
     }
     case 'timeout':
       return [{ type: 'wait.timeout', at }];
+    case 'waiting': {
+      const step = entry.step ?? undefined;
+      // A reviewed step's proposal: the model's valid input, waiting for a person.
+      if (data['review'] === true && typeof data['tool'] === 'string' && step) {
+        const schema = (data['schema'] ?? {}) as Record<string, unknown>;
+        return [{ type: 'step.proposed', step, at, tool: data['tool'], schema, input: entry.input, usage: entry.usage ?? zeroUsage }];
+      }
+      // A wait's `show` data, as it was evaluated when the wait was entered.
+      if (step && ('show' in data || 'showError' in data)) {
+        return [{ type: 'wait.shown', step, at, data: data['show'] ?? null, ...(typeof data['showError'] === 'string' ? { problem: data['showError'] } : {}) }];
+      }
+      return [];
+    }
     case 'resumed':
       // The rerun keeps its own budget (the original's, or the changed definition's).
       return [{ type: 'run.resume', at, budget: context.budget }];
@@ -129,6 +155,13 @@ export function replayTo(
   const actor = createActor(machine, { input });
   actor.start();
   const position = () => positionOf(workflow, actor.getSnapshot());
+  const actives = () => activeStepsOf(workflow, actor.getSnapshot()).steps;
+  const activeAt = (step: string) => actives().some((s) => s.id === step);
+  /** Where the run is at `step` when it is one of its active steps (a branch step of a parallel step). */
+  const positionAt = (step: string): Position | null => {
+    const active = actives().find((s) => s.id === step);
+    return active ? positionOfStep(workflow, active, actor.getSnapshot().status === 'done') : null;
+  };
   const done = () => ({ snapshot: persistedSnapshot(actor) as ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>, context: actor.getSnapshot().context, position: position() });
   try {
     const used = new Map<string, number>();
@@ -140,13 +173,17 @@ export function replayTo(
       actor.send(stop ? { ...event, at: stop.at } : event);
       return stop !== undefined;
     };
-    if (stepOf(position()) === target.step) return done();
+    if (activeAt(target.step)) return done();
     for (const segment of history) {
       const stops = segment.stop ? [target, segment.stop] : [target];
       let stopped = false;
       for (let i = 0; i < segment.entries.length && !stopped; i++) {
         const entry = segment.entries[i]!;
-        const pos = position();
+        // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
+        if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
+        // An attempt aborted by a failed sibling branch sent nothing: its step has already been left.
+        if (entry.event === 'failed' && entry.error?.kind === 'cancelled' && entry.step !== null && !activeAt(entry.step)) continue;
+        const pos = entry.step !== null ? (positionAt(entry.step) ?? position()) : position();
         if (stepEvents.has(entry.event) && entry.step !== null && entry.step !== stepOf(pos)) {
           throw new StepwiseError(
             'usage',
@@ -166,7 +203,7 @@ export function replayTo(
           }
         }
       }
-      if (stepOf(position()) === target.step && stopped) return done();
+      if (activeAt(target.step) && stopped) return done();
     }
     const at = position();
     throw new StepwiseError('usage', `replaying the recorded steps did not reach "${target.step}" (they end at "${stepOf(at) ?? at.kind}")`);

@@ -7,6 +7,7 @@
  * steps' outputs, usage, attempts, branches and wait events are the machine's
  * own, as the original had them when it first entered the step.
  */
+import { stepIds, stepOf } from '../definition/sequences.js';
 import { randomUUID } from 'node:crypto';
 import { compile } from '../compile/machine.js';
 import { closestMatch } from '../definition/suggest.js';
@@ -33,10 +34,10 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   if (!original) throw new RunNotFoundError(runId);
   const definition = options.definition ? storedDefinition(options.definition) : original.definition;
   const workflow = definition.workflow;
-  const step = workflow.steps[from];
+  const step = stepOf(workflow, from);
   if (!step) {
-    const close = closestMatch(from, Object.keys(workflow.steps));
-    throw new StepwiseError('usage', `no step "${from}" in ${workflow.id}${close ? ` (did you mean "${close}"?)` : ''}; steps: ${Object.keys(workflow.steps).join(', ')}`);
+    const close = closestMatch(from, stepIds(workflow));
+    throw new StepwiseError('usage', `no step "${from}" in ${workflow.id}${close ? ` (did you mean "${close}"?)` : ''}; steps: ${stepIds(workflow).join(', ')}`);
   }
   const old = snapshotOf(original).context;
   if (!old.trail.some((e) => e.id === from)) throw new StepwiseError('usage', `run ${runId} never reached step "${from}", so there is nothing before it to keep`);

@@ -12,6 +12,7 @@ import type { PreparedStep, StepEnv } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Breakers } from './breakers.js';
 import type { Clock } from './clock.js';
+import type { BudgetPool, Reservation } from './budget-pool.js';
 
 /** Where a journal entry belongs: the step, its visit and its attempt. */
 export interface Where {
@@ -31,6 +32,14 @@ export interface RunScope {
   readonly signal: AbortSignal | undefined;
   /** Aborted when a cancel of the run is requested while the drive lasts. */
   cancel(): AbortSignal | undefined;
+  /** The abort signal of `step`'s current attempt, aborted by {@link abortStep}. */
+  stepSignal(step: string): AbortSignal;
+  /** Aborts `step`'s running attempt, if any (a sibling branch failed): the attempt ends as cancelled. */
+  abortStep(step: string, reason: string): void;
+  /** The run's token budget shared by its concurrent model steps. */
+  readonly budget: BudgetPool;
+  /** Reservations of prepared model attempts, by `step:visit:attempt`, between their start and their settling. */
+  readonly reservations: Map<string, Reservation>;
   /** The largest output a step may produce, as JSON bytes. */
   readonly maxOutputBytes: number;
   /** Awaited before each model call with its projected tokens (the shared rate limit). */

@@ -12,13 +12,15 @@ import type { ActiveStep, Advance, StepHandler } from '../kinds/types.js';
 import { traceStep } from '../observe/tracing.js';
 import { backoffDelay, resolveRetry } from '../policy/backoff.js';
 import type { RetryPolicy } from '../definition/fields.js';
-import type { PreparedStep, StepExecutor, StepOutcome } from '../steps/types.js';
+import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from '../steps/types.js';
 import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
 import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
+import { zeroUsage } from '../run/types.js';
+import type { Reservation } from './budget-pool.js';
 
 const moved: Advance = { kind: 'moved' };
 
@@ -54,15 +56,27 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
     run.send(failedEvent(id, run.clock.now(), failure, null));
     return moved;
   }
-  run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: prepared.projectedTokens, projectedUsd: prepared.projectedUsd });
+  // A model call reserves its projected cost from the run's budget pool; the guard sees what other steps hold.
+  const others = run.budget.outstanding();
+  const reservation = prepared.request ? run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd) : null;
+  run.send({
+    type: 'step.run',
+    step: id,
+    at: run.clock.now(),
+    projectedTokens: prepared.projectedTokens,
+    projectedUsd: prepared.projectedUsd,
+    ...(prepared.request ? { reservedTokens: others.tokens, reservedUsd: others.usd } : {}),
+  });
   if (run.phaseOf(id) === 'running') {
     run.prepared.set(attemptKey(run, id), prepared);
+    if (reservation) run.reservations.set(attemptKey(run, id), reservation);
     run.note({ ...run.where(id), event: 'started', data: { projectedTokens: prepared.projectedTokens, ...(prepared.feedback ? { feedback: prepared.feedback } : {}) } });
     if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
     await run.commit();
     crashPoint('step-started');
     return moved;
   }
+  reservation?.release();
   const failure = run.context().failure;
   run.note({
     ...run.where(id),
@@ -81,112 +95,134 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
     run: async () => {
       const key = attemptKey(run, id);
       const controller = new AbortController();
-      const env = run.envFor(id, controller.signal);
+      const stepSignal = run.stepSignal(id);
+      const env: StepEnv = {
+        ...run.envFor(id, controller.signal),
+        sharedBudget: () => {
+          const all = run.budget.outstanding();
+          return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
+        },
+      };
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
-      let prepareError: unknown = null;
-      let gaveUp: StepOutcome | null = null;
-      if (!prepared) {
-        // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
-        // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
-        // every time (it always outlives the lease) fails the attempt instead of running forever.
-        const here = run.where(id);
-        const reruns = (await run.journal()).filter(
-          (e) => e.event === 'started' && e.step === here.step && e.visit === here.visit && e.attempt === here.attempt && isRerun(e.data),
-        ).length;
-        if (reruns >= MAX_INTERRUPTED_RERUNS) {
-          gaveUp = interrupted(id, reruns);
-        } else {
-          run.note({ ...here, event: 'started', data: { rerun: true } });
-          await run.holdLease();
-          await run.commit();
-          try {
-            prepared = await executor.prepare(env);
-          } catch (error) {
-            prepareError = error;
+      let reservation: Reservation | null = run.reservations.get(key) ?? null;
+      run.reservations.delete(key);
+      try {
+        let prepareError: unknown = null;
+        let gaveUp: StepOutcome | null = null;
+        if (!prepared) {
+          // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
+          // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
+          // every time (it always outlives the lease) fails the attempt instead of running forever.
+          const here = run.where(id);
+          const reruns = (await run.journal()).filter(
+            (e) => e.event === 'started' && e.step === here.step && e.visit === here.visit && e.attempt === here.attempt && isRerun(e.data),
+          ).length;
+          if (reruns >= MAX_INTERRUPTED_RERUNS) {
+            gaveUp = interrupted(id, reruns);
+          } else {
+            run.note({ ...here, event: 'started', data: { rerun: true } });
+            await run.holdLease();
+            await run.commit();
+            try {
+              prepared = await executor.prepare(env);
+            } catch (error) {
+              prepareError = error;
+            }
           }
         }
-      }
-      const attempt = stepRunOf(run.context(), id).attempt;
-      await run.holdLease();
-      let end: AttemptEnd;
-      if (gaveUp) {
-        end = { kind: 'outcome', outcome: gaveUp };
-      } else if (prepared) {
-        const ready = prepared;
-        crashPoint(ready.request ? 'mid-model' : 'mid-tool');
-        const cancel = run.cancel();
-        end = await raceAttempt(
-          async () => {
-            if (ready.request && run.beforeModelCall) await run.beforeModelCall(ready.projectedTokens, controller.signal);
-            return traceStep({ runId: run.runId, stepId: id, kind: step.kind, visit: env.visit, attempt: env.attempt }, () => executor.execute(env, ready));
-          },
-          {
-            clock: run.clock,
-            controller,
-            timeoutMs: options.timeoutMs?.(spec) ?? null,
-            ...(cancel ? { cancel } : {}),
-            ...(run.signal ? { abort: run.signal } : {}),
-          },
-        );
-      } else {
-        end = { kind: 'outcome', outcome: unprepared(prepareError) };
-      }
-      // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
-      if (end.kind === 'aborted') {
-        if (run.signal?.reason instanceof LeaseLostError) throw run.signal.reason;
-        return;
-      }
-      if (end.kind === 'cancelled') {
-        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: 'the attempt was interrupted by a cancel' } });
-        return;
-      }
-      const outcome: StepOutcome =
-        end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
-      crashPoint('after-tool');
-      // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
-      await run.holdLease();
-      run.countExecuted();
-      const at = run.clock.now();
-      const where = run.where(id);
-      if (outcome.ok && outcome.review) {
-        // The tool waits for a person: the valid input the model proposed is kept in the snapshot.
-        const { tool, schema } = outcome.review;
-        run.send({ type: 'step.proposed', step: id, at, tool, schema, input: outcome.input, usage: outcome.usage });
-        run.note({ ...where, at, event: 'waiting', input: outcome.input, usage: outcome.usage, latencyMs: outcome.latencyMs, data: { review: true, events: run.acceptsOf(id) } });
-        return;
-      }
-      if (outcome.ok) {
-        run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...estimated(outcome), ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
-        const looped = run.phaseOf(id) === 'failed';
-        const failure = run.context().failure;
+        if (prepared?.request && !reservation && !gaveUp) {
+          // Restored mid-attempt: the reservation went with the process that made it; take it again or stop here.
+          reservation = run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd);
+          if (!reservation) gaveUp = budgetRefused(run.budget.refusal(prepared.projectedTokens, prepared.projectedUsd));
+        }
+        const attempt = stepRunOf(run.context(), id).attempt;
+        await run.holdLease();
+        let end: AttemptEnd;
+        if (gaveUp) {
+          end = { kind: 'outcome', outcome: gaveUp };
+        } else if (prepared) {
+          const ready = prepared;
+          crashPoint(ready.request ? 'mid-model' : 'mid-tool');
+          const cancel = anySignal(run.cancel(), stepSignal);
+          end = await raceAttempt(
+            async () => {
+              if (ready.request && run.beforeModelCall) await run.beforeModelCall(ready.projectedTokens, controller.signal);
+              return traceStep({ runId: run.runId, stepId: id, kind: step.kind, visit: env.visit, attempt: env.attempt }, () => executor.execute(env, ready));
+            },
+            {
+              clock: run.clock,
+              controller,
+              timeoutMs: options.timeoutMs?.(spec) ?? null,
+              ...(cancel ? { cancel } : {}),
+              ...(run.signal ? { abort: run.signal } : {}),
+            },
+          );
+        } else {
+          end = { kind: 'outcome', outcome: unprepared(prepareError) };
+        }
+        // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
+        if (end.kind === 'aborted') {
+          if (run.signal?.reason instanceof LeaseLostError) throw run.signal.reason;
+          return;
+        }
+        if (end.kind === 'cancelled') {
+          const own = stepSignal.aborted && stepSignal.reason instanceof Error ? stepSignal.reason.message : null;
+        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: own ? `the attempt was aborted: ${own}` : 'the attempt was interrupted by a cancel' } });
+          return;
+        }
+        const outcome: StepOutcome =
+          end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
+        crashPoint('after-tool');
+        // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
+        await run.holdLease();
+        run.countExecuted();
+        const at = run.clock.now();
+        const where = run.where(id);
+        if (outcome.ok && outcome.review) {
+          // The tool waits for a person: the valid input the model proposed is kept in the snapshot.
+          const { tool, schema } = outcome.review;
+          run.send({ type: 'step.proposed', step: id, at, tool, schema, input: outcome.input, usage: outcome.usage });
+          reservation?.settle(outcome.usage);
+          run.note({ ...where, at, event: 'waiting', input: outcome.input, usage: outcome.usage, latencyMs: outcome.latencyMs, data: { review: true, tool, schema, events: run.acceptsOf(id) } });
+          return;
+        }
+        if (outcome.ok) {
+          run.send({ type: 'step.done', step: id, at, output: outcome.output, usage: outcome.usage, ...estimated(outcome), ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}) });
+          reservation?.settle(outcome.usage);
+          const looped = run.phaseOf(id) === 'failed';
+          const failure = run.context().failure;
+          run.note({
+            ...where,
+            at,
+            event: looped ? 'loop_detected' : 'completed',
+            input: outcome.input,
+            output: outcome.output,
+            usage: outcome.usage,
+            latencyMs: outcome.latencyMs,
+            ...estimatedData(outcome),
+            ...(looped && failure ? { error: { kind: 'loop', message: failure.message } } : {}),
+          });
+          return;
+        }
+        const policy = resolveRetry(options.retry?.(spec), run.workflow.retry);
+        const delay = backoffDelay(policy, attempt, seededRandom(`${run.runId}:${key}`));
+        run.send(failedEvent(id, at, outcome, at + delay));
+        reservation?.settle(outcome.usage);
         run.note({
           ...where,
           at,
-          event: looped ? 'loop_detected' : 'completed',
-          input: outcome.input,
-          output: outcome.output,
+          event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed',
+          ...(outcome.input !== undefined ? { input: outcome.input } : {}),
           usage: outcome.usage,
           latencyMs: outcome.latencyMs,
           ...estimatedData(outcome),
-          ...(looped && failure ? { error: { kind: 'loop', message: failure.message } } : {}),
+          error: { kind: outcome.error.kind, message: outcome.error.message },
         });
-        return;
+        if (run.phaseOf(id) === 'retrying') run.note({ ...where, at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
+      } finally {
+        reservation?.release(); // no-op once settled
       }
-      const policy = resolveRetry(options.retry?.(spec), run.workflow.retry);
-      const delay = backoffDelay(policy, attempt, seededRandom(`${run.runId}:${key}`));
-      run.send(failedEvent(id, at, outcome, at + delay));
-      run.note({
-        ...where,
-        at,
-        event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed',
-        ...(outcome.input !== undefined ? { input: outcome.input } : {}),
-        usage: outcome.usage,
-        latencyMs: outcome.latencyMs,
-        ...estimatedData(outcome),
-        error: { kind: outcome.error.kind, message: outcome.error.message },
-      });
-      if (run.phaseOf(id) === 'retrying') run.note({ ...where, at, event: 'retry_scheduled', data: { retryAt: at + delay, delayMs: delay } });
     },
   };
 }
@@ -231,6 +267,16 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
       }
     },
   };
+}
+
+/** The outcome of an attempt whose model call cannot reserve its cost: the step ends `budget_exhausted`. */
+function budgetRefused(reason: string | null): StepOutcome {
+  return { ok: false, error: { kind: 'budget', message: reason ?? 'the token budget is spent' }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 /** A `started` entry written when an attempt interrupted mid-call runs again with its key. */

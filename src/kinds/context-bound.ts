@@ -9,6 +9,7 @@ import type { Workflow } from '../definition/schema.js';
 import { countTokens } from '../model/tokens.js';
 import { constantTokens, schemaAt, schemaBound, sumBounds, type Bound } from '../policy/value-bound.js';
 import type { ToolSchema } from './types.js';
+import { stepOf } from '../definition/sequences.js';
 
 export interface BoundSources {
   readonly workflow: Workflow;
@@ -22,7 +23,7 @@ const stepRef = new RegExp(String.raw`^\$steps\.([A-Za-z_][\w-]*)\.output(${fiel
 
 /** The JSON Schema of a step's `output`, where its kind declares one. */
 function outputSchemaOf(id: string, sources: BoundSources): unknown {
-  const step = sources.workflow.steps[id] as Record<string, unknown> | undefined;
+  const step = stepOf(sources.workflow, id) as Record<string, unknown> | undefined;
   if (!step) return undefined;
   if (typeof step['tool'] === 'string') return sources.toolOf(step['tool'])?.output_schema;
   const claude = step['claude'] as { tool?: unknown } | undefined;

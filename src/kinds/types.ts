@@ -18,8 +18,21 @@ import type { AnyTool } from '../tools/define.js';
 /** What the compiler hands a kind building the state of one step. */
 export interface CompileScope {
   readonly workflow: Workflow;
-  /** Where the step goes on success when its kind flows on (`flows`): its `next`, else the step listed after it. */
+  /** Where the step goes on success when its kind flows on (`flows`): its `next`, else the step listed after it (or its branch's end). */
   readonly next: string | undefined;
+  /** The compiled state of another step of the workflow (a step nested in this one, e.g. a branch step). */
+  readonly stepState: (id: string) => StateConfig;
+}
+
+/** A sequence of steps nested in a step (a branch of a `parallel` step): its own steps, start and routes. */
+export interface NestedSequence {
+  /** Its name within the step, e.g. the branch name. */
+  readonly name: string;
+  readonly steps: Readonly<Record<string, Workflow['steps'][string]>>;
+  /** Its first step: `start`, else the first one listed. */
+  readonly start: string | undefined;
+  /** The path of `steps`, relative to the step. */
+  readonly path: readonly PathSegment[];
 }
 
 /** One transition a step declares, at the path of the field that declares it. */
@@ -129,6 +142,8 @@ export interface StepKindDefinition<S = unknown> {
   readonly entered: 'running' | 'waiting' | 'done';
   /** The compiled state of step `id`. */
   state(id: string, step: S, scope: CompileScope): StateConfig;
+  /** Steps of this kind hold sequences of steps of their own (branches); their step ids are unique across the workflow. */
+  sequences?(step: S): readonly NestedSequence[];
   /** The transitions the step declares (`next` is the resolved success route of a flowing kind). */
   edges(id: string, step: S, next: string | undefined): readonly KindEdge[];
   /** Semantic checks beyond the schema. */

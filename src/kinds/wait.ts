@@ -4,7 +4,7 @@ import { FAILED_STATE, stepRunOf, type RunContext } from '../compile/context.js'
 import { isWaitEventType, type RunEvent } from '../compile/events.js';
 import { target, type Transitions } from '../compile/setup.js';
 import { Duration, EventName, Mapping, maxVisits, StepId } from '../definition/fields.js';
-import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { scopeOf } from '../steps/types.js';
 import { StepwiseError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
@@ -80,7 +80,7 @@ export const waitKind = defineStepKind<Wait>({
       // `show` is evaluated once, as the wait is entered, and kept with it; a failure is kept as its message and journaled.
       if (step.wait.show !== undefined && stepRunOf(run.context(), id).shown === undefined) {
         try {
-          const data = await evaluateMapping(compileMapping(step.wait.show), scopeOf({ runId: run.runId, context: run.context() }));
+          const data = await evaluateMapping(definitionMapping(step.wait.show), scopeOf({ runId: run.runId, context: run.context() }));
           run.send({ type: 'wait.shown', step: id, at: run.clock.now(), data: data ?? null });
         } catch (error) {
           run.send({ type: 'wait.shown', step: id, at: run.clock.now(), data: null, problem: (error as Error).message });

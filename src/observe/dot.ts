@@ -13,6 +13,7 @@ const shapes: Record<GraphNode['kind'], string> = {
   choice: 'shape=diamond, style=filled, fillcolor="#f4f4f4"',
   wait: 'shape=box, style="filled,dashed", fillcolor="#fff3cd"',
   final: 'shape=box, style="rounded,filled,bold", peripheries=2, fillcolor="#e0f5e0"',
+  parallel: 'shape=box, style="rounded,filled,bold", fillcolor="#f0f0f0"',
   failed: 'shape=box, style="rounded,filled", fillcolor="#fde0e0"',
   cancelled: 'shape=box, style="rounded,filled", fillcolor="#eeeeee"',
 };
@@ -35,11 +36,32 @@ export function toDot(graph: StepGraph, marks: DiagramMarks = {}): string {
     '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     '  __start [shape=circle, style=filled, fillcolor=black, label="", width=0.15];',
   ];
-  for (const node of graph.nodes) {
+  const declare = (node: GraphNode, indent: string) => {
     const name = node.kind === 'failed' ? 'failed' : node.kind === 'cancelled' ? 'cancelled' : node.id;
     const label = node.detail ? `${name}\\n${node.detail.replace(/"/g, "'")}` : name;
     const mark = marks.active?.has(node.id) ? `, ${ACTIVE}` : marks.visited?.has(node.id) ? `, ${VISITED}` : '';
-    lines.push(`  ${quote(node.id)} [label="${label}", ${shapes[node.kind] ?? ''}${mark}];`);
+    lines.push(`${indent}${quote(node.id)} [label="${label}", ${shapes[node.kind] ?? 'shape=box, style=rounded'}${mark}];`);
+  };
+  // The branches of a parallel step: one dashed cluster per branch, entered from the step, each end joining in one point.
+  const inRegion = (node: GraphNode, step: string, branch: string) => node.region?.step === step && node.region.branch === branch;
+  const cluster = (step: string, branch: string, indent: string) => {
+    lines.push(`${indent}subgraph ${quote(`cluster_${step}_${branch}`)} {`, `${indent}  label=${quote(branch)}; style="rounded,dashed"; color="#888888"; fontsize=10;`);
+    for (const node of graph.nodes.filter((n) => inRegion(n, step, branch))) {
+      declare(node, `${indent}  `);
+      for (const region of graph.regions.filter((r) => r.step === node.id)) cluster(region.step, region.branch, `${indent}  `);
+    }
+    lines.push(`${indent}}`);
+  };
+  for (const node of graph.nodes) {
+    if (node.region) continue;
+    declare(node, '  ');
+    for (const region of graph.regions.filter((r) => r.step === node.id)) cluster(region.step, region.branch, '  ');
+  }
+  const joins = new Set(graph.regions.map((r) => r.step));
+  for (const step of joins) lines.push(`  ${quote(`${step}__join`)} [shape=point, width=0.08, label=""];`);
+  for (const region of graph.regions) {
+    lines.push(`  ${quote(region.step)} -> ${quote(region.start)} [style=bold, arrowhead=none];`);
+    for (const end of region.ends) lines.push(`  ${quote(end)} -> ${quote(`${region.step}__join`)} [arrowhead=none];`);
   }
   lines.push(`  __start -> ${quote(graph.start)};`);
   for (const edge of graph.edges) {

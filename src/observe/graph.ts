@@ -4,6 +4,7 @@
  * node per step, one edge per transition that leaves a step, labelled with
  * what takes it (a branch condition, an event, an error route).
  */
+import { stepOf } from '../definition/sequences.js';
 import type { AnyStateMachine } from 'xstate';
 import { compile } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
@@ -18,6 +19,17 @@ export interface GraphNode {
   readonly kind: NodeKind;
   /** What the step does, e.g. the tool it calls. */
   readonly detail: string;
+  /** The branch (region) of a parallel step this step belongs to; absent at the top level. */
+  readonly region?: { readonly step: string; readonly branch: string };
+}
+
+/** A branch of a parallel step: a region drawn as a cluster, from its start to the steps that end it. */
+export interface GraphRegion {
+  readonly step: string;
+  readonly branch: string;
+  readonly start: string;
+  /** The steps whose route leaves the branch (they end it). */
+  readonly ends: readonly string[];
 }
 
 export interface GraphEdge {
@@ -33,6 +45,8 @@ export interface StepGraph {
   readonly start: string;
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
+  /** The branches of parallel steps, in the order listed. */
+  readonly regions: readonly GraphRegion[];
 }
 
 interface StateNodeLike {
@@ -79,20 +93,24 @@ function edgeLabel(event: string, guard: unknown): { label: string; failure: boo
       return { label: 'no branch matched', failure: true };
     case 'wait.timeout':
       return { label: 'timeout', failure: false };
+    case 'parallel.fail':
+      return { label: 'branch failed', failure: true };
     default:
+      // Every branch of a parallel step ended (its `onDone`): the step's success route.
+      if (event.startsWith('xstate.done.state.')) return { label: '', failure: false };
       return { label: event, failure: false };
   }
 }
 
 /** Whether the step can time out: its kind gives it a wake time (a `wait` with `timeout`). */
 function hasTimeout(workflow: Workflow, id: string): boolean {
-  const step = workflow.steps[id] as { wait?: { timeout?: unknown } } | undefined;
+  const step = stepOf(workflow, id) as { wait?: { timeout?: unknown } } | undefined;
   return step?.wait?.timeout !== undefined;
 }
 
 /** What the step does, as its kind labels it. */
 function detailOf(workflow: Workflow, id: string): string {
-  const step = workflow.steps[id];
+  const step = stepOf(workflow, id);
   return step ? (kindOf(step)?.label(step) ?? '') : '';
 }
 
@@ -101,10 +119,12 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
   const root = machine.root as unknown as StateNodeLike;
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
+  const regions: GraphRegion[] = [];
   const seen = new Map<string, number>();
-  for (const [id, node] of Object.entries(root.states)) {
-    const kind: NodeKind = node.meta?.stepwise?.kind ?? (workflow.steps[id] ? (kindOf(workflow.steps[id]!)?.name ?? 'failed') : 'failed');
-    nodes.push({ id, kind, detail: detailOf(workflow, id) });
+  const visit = (id: string, node: StateNodeLike, region: GraphNode['region']) => {
+    const spec = stepOf(workflow, id);
+    const kind: NodeKind = node.meta?.stepwise?.kind ?? (spec ? (kindOf(spec)?.name ?? 'failed') : 'failed');
+    nodes.push({ id, kind, detail: detailOf(workflow, id), ...(region ? { region } : {}) });
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {
@@ -112,9 +132,15 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         if (event.startsWith('run.') || event.startsWith('final.')) continue;
         if (event === 'wait.timeout' && !hasTimeout(workflow, id)) continue;
         // A choice with a default branch (no `when`) always takes a branch: "no branch matched" cannot happen.
-        if (event === 'choice.none' && (workflow.steps[id] as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
+        if (event === 'choice.none' && (stepOf(workflow, id) as { choice?: Array<{ when?: string }> }).choice?.some((b) => b.when === undefined)) continue;
         for (const t of transitions) {
           for (const target of t.target ?? []) {
+            // The end of a branch: the step ends its region.
+            if (target.key.startsWith('$end:')) {
+              const at = regions.find((r) => region && r.step === region.step && r.branch === region.branch);
+              if (at && !at.ends.includes(id)) (at.ends as string[]).push(id);
+              continue;
+            }
             const to = stepOfNode(target);
             if (!to || to === id) continue;
             const { label, failure } = edgeLabel(event, t.guard);
@@ -133,7 +159,16 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
         }
       }
     }
-  }
+    // A step holding branches: each branch is a region of its own, drawn as a cluster.
+    const sequences = spec ? kindOf(spec)?.sequences?.(spec) : undefined;
+    const branches = node.states?.['branches']?.states ?? {};
+    for (const sequence of sequences ?? []) {
+      const states = branches[sequence.name]?.states ?? {};
+      regions.push({ step: id, branch: sequence.name, start: sequence.start ?? Object.keys(sequence.steps)[0] ?? '', ends: [] });
+      for (const member of Object.keys(sequence.steps)) if (states[member]) visit(member, states[member], { step: id, branch: sequence.name });
+    }
+  };
+  for (const [id, node] of Object.entries(root.states)) visit(id, node, undefined);
   const targeted = new Set(edges.map((e) => e.to));
   return {
     id: workflow.id,
@@ -142,5 +177,6 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
     // `$done` is where every final step ends, never a step of its own.
     nodes: nodes.filter((n) => (n.kind !== 'failed' && n.kind !== 'cancelled' && (n.kind as string) !== 'done') || targeted.has(n.id)),
     edges,
+    regions,
   };
 }

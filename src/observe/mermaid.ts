@@ -1,5 +1,9 @@
-/** A step graph as a Mermaid `stateDiagram-v2`, which GitHub renders in Markdown. */
-import type { StepGraph } from './graph.js';
+/**
+ * A step graph as a Mermaid `stateDiagram-v2`, which GitHub renders in
+ * Markdown. The branches of a `parallel` step are drawn as the concurrent
+ * regions of a composite state (separated by `--`), each from `[*]` to `[*]`.
+ */
+import type { GraphNode, StepGraph } from './graph.js';
 
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
 const escape = (text: string) => text.replace(/"/g, "'").replace(/:/g, '﹕').replace(/[<>]/g, (c) => (c === '<' ? '‹' : '›'));
@@ -14,19 +18,40 @@ const escape = (text: string) => text.replace(/"/g, "'").replace(/:/g, '﹕').re
  */
 export function toMermaid(graph: StepGraph): string {
   const lines = ['stateDiagram-v2'];
-  for (const node of graph.nodes) {
+  const choices = new Set(graph.nodes.filter((n) => n.kind === 'choice').map((n) => n.id));
+  const regionKey = (node: Pick<GraphNode, 'region'>) => (node.region ? `${node.region.step}/${node.region.branch}` : '');
+  const keyOf = new Map(graph.nodes.map((n) => [n.id, regionKey(n)]));
+
+  const declare = (node: GraphNode, indent: string) => {
     const name = node.kind === 'failed' ? 'failed' : node.kind === 'cancelled' ? 'cancelled' : node.id;
     const label = node.detail ? `${name} · ${escape(node.detail)}` : name;
-    lines.push(`  state "${label}" as ${safeId(node.id)}`);
-    if (node.kind === 'choice') lines.push(`  state ${safeId(node.id)}_choice <<choice>>`);
-  }
+    lines.push(`${indent}state "${label}" as ${safeId(node.id)}`);
+    if (node.kind === 'choice') lines.push(`${indent}state ${safeId(node.id)}_choice <<choice>>`);
+    const regions = graph.regions.filter((r) => r.step === node.id);
+    if (regions.length === 0) return;
+    lines.push(`${indent}state ${safeId(node.id)} {`);
+    regions.forEach((region, index) => {
+      if (index > 0) lines.push(`${indent}  --`);
+      const key = `${region.step}/${region.branch}`;
+      for (const member of graph.nodes.filter((n) => regionKey(n) === key)) declare(member, `${indent}  `);
+      lines.push(`${indent}  [*] --> ${safeId(region.start)}`);
+      edgesIn(key, `${indent}  `);
+      for (const end of region.ends) lines.push(`${indent}  ${safeId(end)} --> [*]`);
+    });
+    lines.push(`${indent}}`);
+  };
+  const edgesIn = (key: string, indent: string) => {
+    for (const node of choices) if (keyOf.get(node) === key) lines.push(`${indent}${safeId(node)} --> ${safeId(node)}_choice`);
+    for (const edge of graph.edges) {
+      if (keyOf.get(edge.from) !== key) continue;
+      const from = choices.has(edge.from) ? `${safeId(edge.from)}_choice` : safeId(edge.from);
+      lines.push(`${indent}${from} --> ${safeId(edge.to)}${edge.label ? ` : ${escape(edge.label)}` : ''}`);
+    }
+  };
+
+  for (const node of graph.nodes) if (!node.region) declare(node, '  ');
   lines.push(`  [*] --> ${safeId(graph.start)}`);
-  const choices = new Set(graph.nodes.filter((n) => n.kind === 'choice').map((n) => n.id));
-  for (const node of choices) lines.push(`  ${safeId(node)} --> ${safeId(node)}_choice`);
-  for (const edge of graph.edges) {
-    const from = choices.has(edge.from) ? `${safeId(edge.from)}_choice` : safeId(edge.from);
-    lines.push(`  ${from} --> ${safeId(edge.to)}${edge.label ? ` : ${escape(edge.label)}` : ''}`);
-  }
+  edgesIn('', '  ');
   for (const node of graph.nodes) if (node.kind === 'final') lines.push(`  ${safeId(node.id)} --> [*]`);
   for (const node of graph.nodes) if (node.kind === 'wait') lines.push(`  class ${safeId(node.id)} wait`);
   lines.push('  classDef wait fill:#fff3cd,stroke:#b58900');

@@ -7,6 +7,7 @@
  * unreachable steps, dead ends (steps from which no final step can be
  * reached), paths whose worst case can exceed the budget, and paths that fail.
  */
+import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
 import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
@@ -61,7 +62,7 @@ const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string
 function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
   const { steps } = activeSteps(snapshot);
   return steps.flatMap((step) => {
-    const spec = workflow.steps[step.id];
+    const spec = stepOf(workflow, step.id);
     return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase) ?? []).map((e) => ({ ...e }) as Ev) : [];
   });
 }
@@ -89,6 +90,7 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     const from = top(state);
     if (from === DONE_STATE) continue; // where a final step's output leads once evaluated: not a step
     reached.add(from);
+    for (const step of activeSteps(state).steps) reached.add(step.id); // branch steps of a parallel step too
     for (const { event, state: next } of Object.values(transitions)) {
       if (event.type.startsWith('run.') || event.type.startsWith('final.')) continue;
       const to = top(next);
@@ -106,9 +108,11 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     const decisions: Decision[] = [];
     // Each path step holds the snapshot the event led to; the decision belongs to the step before it.
     path.steps.forEach((s, i) => {
-      const step = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
-      if (steps[steps.length - 1] !== step) steps.push(step);
       const event = s.event as Ev;
+      // The step the event names (a branch step of a parallel step), else the top-level step the run is at.
+      const named = typeof event['step'] === 'string' ? event['step'] : undefined;
+      const step = named ?? (i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot));
+      if (steps[steps.length - 1] !== step) steps.push(step);
       if (event.type === 'step.run' || event.type === 'step.proposed' || event.type === 'final.done' || event.type.startsWith('xstate.')) return;
       decisions.push({ step, take: decisionOf(workflow, step, event) });
     });
@@ -201,7 +205,7 @@ function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet
 
 /** Tokens the first attempt of a model step may use, by the step's `maxTokens` (as its kind bounds it). */
 function firstMaxTokens(workflow: Workflow, step: string): number {
-  const spec = workflow.steps[step];
+  const spec = stepOf(workflow, step);
   return (spec ? kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.maxTokens : undefined) ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
 }
 
@@ -234,7 +238,7 @@ async function runPath(
     if (projected <= 0) return;
     const step = Object.keys(snapshot.value as object)[0] ?? '';
     if (stepRunOf(snapshot.context, step).attempt > 1) return;
-    const spec = workflow.steps[step] as { retry?: Workflow['retry'] } | undefined;
+    const spec = stepOf(workflow, step) as { retry?: Workflow['retry'] } | undefined;
     const maxTokens = firstMaxTokens(workflow, step);
     worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
   };
@@ -288,10 +292,10 @@ export async function testPaths(
 ): Promise<PathReport> {
   const { budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
   const findings: Finding[] = [];
-  const ids = Object.keys(workflow.steps);
+  const ids = stepIds(workflow);
   for (const id of ids) if (!reached.has(id)) findings.push({ kind: 'unreachable', message: `step "${id}" cannot be reached from the start` });
 
-  const finals = ids.filter((id) => kindOf(workflow.steps[id]!)?.ends === true);
+  const finals = ids.filter((id) => kindOf(stepOf(workflow, id)!)?.ends === true);
   // Steps that can reach a final step: a walk backwards from the finals.
   const into = new Map<string, string[]>();
   for (const [from, tos] of out) {
@@ -310,7 +314,8 @@ export async function testPaths(
       }
     }
   }
-  for (const id of ids) {
+  // Branch steps end their branch, not the run: the top-level steps are the ones that must reach a final step.
+  for (const id of Object.keys(workflow.steps)) {
     if (reached.has(id) && !finishing.has(id)) findings.push({ kind: 'dead_end', message: `step "${id}" is a dead end: no final step can be reached from it` });
   }
 

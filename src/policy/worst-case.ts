@@ -15,8 +15,10 @@
  * its cap, each retry adds the feedback at its cap. `pause_turn`
  * continuations are not included: they answer server tools, which a step's
  * forced client tool call never uses.
+ * A `parallel` step counts the sum of its branches' worst cases (each branch
+ * bounded the same way, to the step that ends it), since every branch runs to its end.
  */
-import { edges, startStep } from '../definition/graph.js';
+import { edges, nextStep, startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindOf } from '../kinds/index.js';
 import type { ToolSchema } from '../kinds/types.js';
@@ -90,9 +92,19 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
     const cyclic = members.length > 1 || (out.get(members[0]!) ?? []).includes(members[0]!);
     for (const id of members) {
       const step = workflow.steps[id]!;
+      const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
+      const sequences = kindOf(step)?.sequences?.(step);
+      if (sequences) {
+        // Branches run side by side, each to its end: the step costs the sum of their worst cases.
+        const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
+        const worst = sequences.map((seq) => worstCaseTokens({ ...workflow, steps: { ...seq.steps }, start: seq.start }, toolOf));
+        const branches = worst.reduce((sum, w) => sum + w.tokens, 0);
+        const unbounded = worst.flatMap((w) => w.unbounded);
+        if (branches > 0 || unbounded.length > 0) bounds.set(id, { step: id, visits, attempts: 1, inputTokens: 0, feedbackTokens: 0, maxTokens: 0, tokens: visits * branches, unbounded });
+        continue;
+      }
       const bound = kindOf(step)?.worstCase?.(step, workflow, toolOf);
       if (!bound) continue;
-      const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
       const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
@@ -107,7 +119,9 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
   const weight = (index: number) => components[index]!.reduce((sum, id) => sum + (bounds.get(id)?.tokens ?? 0), 0);
   const best: Array<{ tokens: number; next: number | null } | null> = [];
   components.forEach((members, index) => {
-    let tail: { tokens: number; next: number | null } | null = members.some((id) => kindOf(workflow.steps[id]!)?.ends === true) ? { tokens: 0, next: null } : null;
+    // A path ends at a final step, or (in a branch) at a step that flows out of its branch.
+    const exit = (id: string) => kindOf(workflow.steps[id]!)?.ends === true || (kindOf(workflow.steps[id]!)?.flows === true && nextStep(workflow, id) === undefined);
+    let tail: { tokens: number; next: number | null } | null = members.some(exit) ? { tokens: 0, next: null } : null;
     const successors = new Set(members.flatMap((id) => out.get(id) ?? []).map((to) => componentOf.get(to)!).filter((c) => c !== index));
     for (const next of successors) {
       const candidate = best[next];

@@ -10,6 +10,7 @@ import { snapshotOf } from '../engine/view.js';
 import type { RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 import { iso } from './run.js';
+import { stepOf } from '../definition/sequences.js';
 
 /** One step waiting for a person (the shape of `GET /api/inbox` entries and `stepwise inbox --json`). */
 export interface InboxEntry {
@@ -46,7 +47,7 @@ export function inboxEntries(record: RunRecord): InboxEntry[] {
   if (record.status !== 'waiting' && !(record.status === 'running' && steps.length > 1)) return [];
   const entries: InboxEntry[] = [];
   for (const active of steps.filter(waitsIn)) {
-    const spec = workflow.steps[active.id];
+    const spec = stepOf(workflow, active.id);
     const state = stepRunOf(snapshot.context, active.id);
     const events = waitEvents(workflow, active.id, active.phase);
     if (!spec || events.length === 0) continue;

@@ -135,6 +135,7 @@ export type JournalEvent =
   | 'breaker'
   | 'model_call'
   | 'cancelled'
+  | 'branch_failed'
   | 'finished';
 
 export interface JournalEntry {

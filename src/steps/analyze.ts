@@ -3,6 +3,7 @@
  * Schema, through a forced `record_analysis` tool; the analysis is validated
  * with Ajv and becomes the step output.
  */
+import { stepOf } from '../definition/sequences.js';
 import type { AnalyzeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
 import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
@@ -28,7 +29,7 @@ function validatorFor(schema: Record<string, unknown>): Promise<ValidateFunction
 
 export const analyzeStep: StepExecutor = {
   async prepare(env) {
-    const step = env.workflow.steps[env.stepId] as AnalyzeStep;
+    const step = stepOf(env.workflow, env.stepId) as AnalyzeStep;
     return prepareModelStep(env, { ...step.analyze, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
       name: ANALYSIS_TOOL,
       description: 'Record the analysis this step asks for, in the required structure.',
@@ -37,7 +38,7 @@ export const analyzeStep: StepExecutor = {
   },
 
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
-    const step = env.workflow.steps[env.stepId] as AnalyzeStep;
+    const step = stepOf(env.workflow, env.stepId) as AnalyzeStep;
     if (!prepared.request) throw new Error('analyze step prepared without a request');
     const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
     if (!call.ok) {

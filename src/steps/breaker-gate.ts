@@ -5,6 +5,7 @@
  * is a `breaker_open` failure that is not retried: the step takes its
  * `onError` route at once, or the run stops `failed` (resumable).
  */
+import { stepOf } from '../definition/sequences.js';
 import type { StepFailure } from '../compile/context.js';
 import { resolveBreaker, type ResolvedBreaker } from '../policy/breaker-policy.js';
 import type { Breaker } from '../definition/schema.js';
@@ -12,7 +13,7 @@ import type { StepEnv } from './types.js';
 
 /** The breaker policy of the current step's tool, or null when it has none. */
 export function breakerPolicyOf(env: Pick<StepEnv, 'workflow' | 'stepId'>): ResolvedBreaker | null {
-  const step = env.workflow.steps[env.stepId] as { breaker?: Breaker } | undefined;
+  const step = stepOf(env.workflow, env.stepId) as { breaker?: Breaker } | undefined;
   return resolveBreaker(step?.breaker, env.workflow.breaker);
 }
 

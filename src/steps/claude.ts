@@ -7,6 +7,7 @@
  * valid input waits for a person first (the outcome carries `review`); the
  * approved input's attempt runs the tool alone.
  */
+import { stepOf } from '../definition/sequences.js';
 import type { ClaudeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
 import { toolInputSchema } from '../tools/define.js';
@@ -27,7 +28,7 @@ import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
 
 function toolOf(env: StepEnv) {
-  const step = env.workflow.steps[env.stepId] as ClaudeStep;
+  const step = stepOf(env.workflow, env.stepId) as ClaudeStep;
   const tool = env.tools.get(step.claude.tool);
   if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.claude.tool}", which no module provides`);
   return { step, tool };

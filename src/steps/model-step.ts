@@ -136,13 +136,22 @@ async function contextValues(context: Record<string, unknown>, scope: Scope): Pr
 /**
  * The budget check of a step's `pause_turn` continuations: the same rule as
  * the `withinBudget` guard before the first call, on the run's usage plus
- * what this attempt has spent so far.
+ * what this attempt has spent so far, plus what steps running beside it hold
+ * reserved (the attempt's own reservation is replaced by its actual spend).
  */
 export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
   return (projection, spent) => {
     const maxTokens = projection.projectedTokens - projection.inputTokens;
     const inputTokens = calibratedInput(projection.inputTokens, env.context.calibration);
     const scaled = { projectedTokens: inputTokens + maxTokens, projectedUsd: Math.max(projection.projectedUsd, (projection.projectedUsd * (inputTokens + maxTokens)) / Math.max(1, projection.projectedTokens)) };
-    return budgetAllows({ used: addUsage(env.context.usage, spent), ...scaled, budget: env.context.budget });
+    // Concurrent steps of the run (parallel branches) hold reservations of their own: count them too.
+    const shared = env.sharedBudget?.();
+    const others = shared?.reservedByOthers ?? { tokens: 0, usd: 0 };
+    return budgetAllows({
+      used: addUsage(shared?.spent ?? env.context.usage, spent),
+      projectedTokens: scaled.projectedTokens + others.tokens,
+      projectedUsd: scaled.projectedUsd + others.usd,
+      budget: env.context.budget,
+    });
   };
 }

@@ -2,6 +2,7 @@
  * `tool` step: the application calls a tool itself, no model. Its input comes
  * from the step's `with` mapping.
  */
+import { stepOf } from '../definition/sequences.js';
 import type { ToolStep } from '../definition/schema.js';
 import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
@@ -14,13 +15,13 @@ import { scopeOf } from './types.js';
 
 export const toolStep: StepExecutor = {
   async prepare(env) {
-    const step = env.workflow.steps[env.stepId] as ToolStep;
+    const step = stepOf(env.workflow, env.stepId) as ToolStep;
     const toolInput = step.with === undefined ? {} : await evaluateMapping(definitionMapping(step.with), scopeOf(env));
     return { request: null, toolInput, projectedTokens: 0, projectedUsd: 0 };
   },
 
   async execute(env, prepared) {
-    const step = env.workflow.steps[env.stepId] as ToolStep;
+    const step = stepOf(env.workflow, env.stepId) as ToolStep;
     const tool = env.tools.get(step.tool);
     if (!tool) throw new StepwiseError('tool_missing', `step "${env.stepId}" uses tool "${step.tool}", which no module provides`);
     const started = Date.now();

@@ -31,6 +31,12 @@ export interface StepEnv {
   readonly breakers?: StepBreakers;
   /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */
   readonly maxOutputBytes?: number;
+  /**
+   * The run's budget as it stands now, shared with steps running at once: what the run has spent
+   * (without this attempt) and what other steps hold reserved. Continuations of a model call are
+   * checked against it; without it, against `context.usage`.
+   */
+  readonly sharedBudget?: () => { readonly spent: Usage; readonly reservedByOthers: { readonly tokens: number; readonly usd: number } };
 }
 
 /** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */

@@ -88,4 +88,33 @@ describe('defineWorkflow types', () => {
       },
     });
   });
+
+  it('types a parallel step: its branch steps use the workflow tools, its own routes name steps', () => {
+    defineWorkflow({
+      id: 'typed-parallel',
+      tools: [lookup],
+      steps: {
+        checks: { parallel: { branches: { a: { steps: { a1: { tool: 'lookup', with: {} } } } } }, next: 'done' },
+        done: { final: true },
+      },
+    });
+    defineWorkflow({
+      id: 'typed-parallel',
+      tools: [lookup],
+      steps: {
+        // @ts-expect-error "nowhere" is not a step
+        checks: { parallel: { branches: { a: { steps: { a1: { tool: 'lookup', with: {} } } } } }, next: 'nowhere' },
+        done: { final: true },
+      },
+    });
+    defineWorkflow({
+      id: 'typed-parallel',
+      tools: [lookup],
+      steps: {
+        // @ts-expect-error "nope" is not a tool
+        checks: { parallel: { branches: { a: { steps: { a1: { tool: 'nope', with: {} } } } } }, next: 'done' },
+        done: { final: true },
+      },
+    });
+  });
 });

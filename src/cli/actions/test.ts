@@ -1,4 +1,5 @@
 /** `test <file>`: walks every path of a definition on the emulator and reports what is wrong. */
+import { stepIds } from '../../definition/sequences.js';
 import { existsSync } from 'node:fs';
 import { loadDefinition } from '../../definition/load.js';
 import { startEmulator } from '../../emulator/index.js';
@@ -34,7 +35,7 @@ export async function action(file: string, opts: TestFlags, setExit: (code: numb
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
     }
-    const total = Object.keys(definition.workflow.steps).length;
+    const total = stepIds(definition.workflow).length;
     const lines = [`${report.workflow}: ${report.paths.length} paths, ${report.reached.length} of ${total} steps reachable, budget limit ${report.budget.limit} tokens`];
     for (const p of report.paths) {
       // A wait's timeout is named as the diagrams name it.

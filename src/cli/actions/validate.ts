@@ -1,4 +1,5 @@
 /** `validate <files...>`: checks definitions, prints each one's worst-case tokens and warns past its budget. */
+import { stepIds } from '../../definition/sequences.js';
 import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
@@ -14,7 +15,7 @@ export async function action(files: string[], opts: ValidateFlags, setExit: (cod
   for (const file of files) {
     try {
       const loaded = await loadDefinition(file);
-      const steps = Object.keys(loaded.workflow.steps).length;
+      const steps = stepIds(loaded.workflow).length;
       const bound = worstCaseOf(loaded);
       const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
       results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });

@@ -1,0 +1,141 @@
+/**
+ * Budgets across concurrent steps: a `parallel` step of four branches, each
+ * making model calls on the emulator through the real SDK, against a budget
+ * too small for all of them. Every call reserves its projected tokens from the
+ * run's pool before it is made, so across seeds the tokens the emulator billed
+ * never pass stopAt × budget; the run ends `budget_exhausted`, and a resume
+ * with a larger budget completes it. The pool's own rules (atomic reserve,
+ * settle, release, slices) are checked directly too.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { createBudgetPool } from '../../src/engine/budget-pool.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { resolveBudget } from '../../src/policy/budget.js';
+import { zeroUsage, type JournalEntry } from '../../src/run/types.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { defineTool } from '../../src/tools/define.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stepwise-budget-pool-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const note = defineTool({
+  name: 'write_note',
+  description: 'Write a short note about one check of an invoice.',
+  input: z.object({ note: z.string(), risk: z.enum(['low', 'medium', 'high']) }),
+  run: (input) => input,
+});
+
+const branch = (name: string) => ({
+  steps: Object.fromEntries(
+    [1, 2, 3].map((i) => [`${name}_${i}`, { claude: { tool: 'write_note', prompt: `Check ${name}, part ${i}.`, context: { vendor: '{% $input.vendor %}' } } }]),
+  ),
+});
+
+const definition = loadDefinitionFromObject(
+  {
+    id: 'fan-out-budget',
+    maxTokens: 120,
+    budget: { tokens: 2500, stopAt: 0.8 },
+    retry: { maxAttempts: 1 },
+    steps: {
+      checks: { parallel: { branches: { vendor: branch('vendor'), budget: branch('budget'), tax: branch('tax'), fraud: branch('fraud') } }, next: 'done' },
+      done: { final: true, output: '{% $steps.checks.output %}' },
+    },
+  },
+  [note],
+  'fan-out-budget',
+);
+
+/** The highest spent + in-flight projected tokens over the journal: a call counts from its `started` to its end. */
+function peakCommitted(journal: readonly JournalEntry[]): number {
+  let spent = 0;
+  let peak = 0;
+  const inflight = new Map<string, number>();
+  for (const e of journal) {
+    const key = `${e.step}:${e.visit}:${e.attempt}`;
+    const projected = (e.data as { projectedTokens?: number } | null | undefined)?.projectedTokens;
+    if (e.event === 'started' && typeof projected === 'number') inflight.set(key, projected);
+    if (e.event === 'completed' || e.event === 'failed' || e.event === 'budget_exhausted') {
+      inflight.delete(key);
+      spent += e.usage?.totalTokens ?? 0;
+    }
+    peak = Math.max(peak, spent + [...inflight.values()].reduce((a, b) => a + b, 0));
+  }
+  return peak;
+}
+
+describe('budget pool across parallel branches', () => {
+  it('never bills past stopAt × budget however the four branches interleave; ends budget_exhausted; resumes with more', async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const emu = await startEmulator({ seed, faults: `latency=${20 + 5 * seed}` });
+      const store = createSqliteStore({ path: join(dir, `seed-${seed}.db`) });
+      try {
+        const engine = createEngine({
+          store,
+          model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
+          clock: new ManualClock({ autoAdvance: true }),
+        });
+        const run = await engine.start(definition, { input: { vendor: 'ACME GmbH' } });
+        const billed = () => emu.stats().inputTokens + emu.stats().outputTokens;
+        expect(run.status, `seed ${seed}`).toBe('budget_exhausted');
+        expect(run.resumable).toBe(true);
+        expect(billed(), `seed ${seed}`).toBeLessThanOrEqual(0.8 * 2500);
+        expect(run.usage.totalTokens).toBe(billed());
+        // More than one branch had a call in flight at once: the pool, not luck, kept the sum under the limit.
+        const journal = await engine.journal(run.runId);
+        const started = journal.filter((e) => e.event === 'started').map((e) => e.step);
+        expect(new Set(started.map((s) => s?.split('_')[0])).size).toBeGreaterThan(1);
+        expect(journal.some((e) => e.event === 'budget_exhausted')).toBe(true);
+        // The pool's invariant, replayed from the journal: spent + projections of the calls in flight ≤ stopAt × budget.
+        expect(peakCommitted(journal), `seed ${seed}`).toBeLessThanOrEqual(0.8 * 2500);
+
+        const done = await engine.resume(run.runId, { budget: 20_000 });
+        expect(done.status, `seed ${seed}`).toBe('done');
+        expect(Object.keys(done.output as object).sort()).toEqual(['budget', 'fraud', 'tax', 'vendor']);
+        expect(billed()).toBeLessThanOrEqual(0.8 * 20_000);
+        expect(done.usage.totalTokens).toBe(billed());
+        // No completed call was made again: one billed request per model step.
+        expect(emu.stats().messages).toBe(12);
+      } finally {
+        await store.close();
+        await emu.close();
+      }
+    }
+  });
+
+  it('reserves atomically, settles to actual usage, releases, and slices', () => {
+    let used = { ...zeroUsage };
+    const pool = createBudgetPool({ budget: () => resolveBudget({ tokens: 1000, stopAt: 0.5 }), spent: () => used });
+    const a = pool.reserve(300)!;
+    expect(a).not.toBeNull();
+    expect(pool.reserve(201)).toBeNull(); // 300 + 201 > 500
+    expect(pool.refusal(201)).toMatch(/counting 300 tokens reserved by calls in flight/);
+    const b = pool.reserve(200)!;
+    expect(pool.outstanding()).toEqual({ tokens: 500, usd: 0 });
+    used = { ...used, totalTokens: 120 }; // a's call used 120 and the run was charged
+    a.settle({ totalTokens: 120, usd: 0 });
+    expect(pool.outstanding().tokens).toBe(200);
+    expect(pool.reserve(180)).not.toBeNull(); // 120 + 200 + 180 = 500
+    b.release();
+    b.settle({ totalTokens: 999, usd: 0 }); // already ended: nothing happens
+    expect(pool.outstanding().tokens).toBe(180);
+
+    // A slice has its own limit and reserves in its parent too.
+    const slice = pool.slice(150);
+    expect(slice.reserve(151)).toBeNull();
+    const c = slice.reserve(150)!;
+    expect(pool.outstanding().tokens).toBe(330);
+    c.settle({ totalTokens: 100, usd: 0 });
+    expect(slice.spent()).toEqual({ tokens: 100, usd: 0 });
+    expect(slice.reserve(60)).toBeNull(); // 100 + 60 > 150
+    expect(pool.outstanding().tokens).toBe(180);
+  });
+});
