@@ -67,7 +67,7 @@ export function createMemoryStore(): Store {
       const statuses = filter.status;
       const matching = [...runs.values()]
         .map((s) => s.run)
-        .filter((run) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)))
+        .filter((run) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(run, filter.parentId))
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return structuredClone(filter.limit === undefined ? matching : matching.slice(0, filter.limit));
     },
@@ -103,7 +103,7 @@ export function createMemoryStore(): Store {
     },
 
     async claim({ owner, now, leaseMs, limit, exclude = [] }: ClaimOptions) {
-      const due = [...runs.values()].filter((s) => isRunnable(s.run, now) && !exclude.includes(s.run.id)).sort((a, b) => byUpdatedAt(a.run, b.run));
+      const due = [...runs.values()].filter((s) => isRunnable(s.run, now) && !s.run.options.parent && !exclude.includes(s.run.id)).sort((a, b) => byUpdatedAt(a.run, b.run));
       return due.slice(0, Math.max(0, limit)).map((s) => {
         s.run = { ...s.run, lease: { owner, until: now + leaseMs } };
         return structuredClone(s.run);
@@ -154,4 +154,10 @@ export function createMemoryStore(): Store {
 
     async close() {},
   };
+}
+
+/** Whether `run` passes the parent filter (`null`: top-level only; an id: that run's children). */
+function parentMatches(run: RunRecord, parentId: string | null | undefined): boolean {
+  if (parentId === undefined) return true;
+  return parentId === null ? !run.options.parent : run.options.parent?.runId === parentId;
 }
