@@ -42,6 +42,8 @@ export interface StepRun {
   readonly retryAt: number | null;
   /** When the visit began. */
   readonly enteredAt: number;
+  /** A step with child runs: what their usage charged the run so far (each charge adds the difference). */
+  readonly charged?: Usage;
 }
 
 /** A step that was never entered: no attempt, no retry. */

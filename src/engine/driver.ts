@@ -37,6 +37,7 @@ import { upgradeSnapshot } from './upgrade.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
+import type { ChildRuns } from './children.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -78,6 +79,8 @@ export interface DriverDeps {
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
   readonly maxOutputBytes?: number;
+  /** Child runs of `workflow` and `map` steps, driven inside this drive under the parent's lease. */
+  readonly children?: ChildRuns;
 }
 
 const MAX_TRANSITIONS = 100_000;
@@ -241,6 +244,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           : {}),
       };
     },
+    sleepTimers: options.sleepTimers,
+    children: deps.children,
     executed: () => executed,
     countExecuted: () => {
       executed++;
@@ -331,7 +336,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       if (inflight.size > 0) {
         // A step that completed while others run, and whose region has nothing to start, is committed now.
         if (dirty) await commit();
-        await Promise.race(inflight.values());
+        // An effect may have settled (and left `inflight`) during the commit: racing an empty set would never end.
+        if (inflight.size > 0) await Promise.race(inflight.values());
         continue;
       }
 

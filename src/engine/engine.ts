@@ -15,7 +15,7 @@ import { finishedStatuses, zeroUsage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
-import { drive, type DriveOptions } from './driver.js';
+import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { createBreakers } from './breakers.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
@@ -29,6 +29,8 @@ import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
+import { createChildRuns } from './children.js';
+import { acceptedEvents, cancelDescendants, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -62,6 +64,12 @@ export interface EngineOptions {
   readonly maxOutputBytes?: number;
   /** How often a drive looks in the store for a `cancel` of its run made by another process. Default 1 s. */
   readonly cancelPollMs?: number;
+  /**
+   * Definitions a `workflow` step may start by id (`workflow: { id }`). An id
+   * not found here is looked for among the definition files beside the
+   * parent's definition.
+   */
+  readonly workflows?: readonly DefinitionSource[];
 }
 
 export interface StartOptions extends RunOptions {
@@ -146,7 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
   const cancels = createCancelRequests(store, { pollMs: options.cancelPollMs ?? 1000 });
 
-  const deps = {
+  const deps: DriverDeps = {
     store,
     clock,
     model,
@@ -183,6 +191,27 @@ export function createEngine(options: EngineOptions): Engine {
     return runtime;
   }
 
+  /** The runtime of a child run: its parent's tools, then its own (from `source`, else its stored tool modules). */
+  async function childRuntimeFor(record: RunRecord, parentTools?: ReadonlyMap<string, AnyTool>, source?: DefinitionSource): Promise<Runtime> {
+    const cached = runtimes.get(record.version);
+    if (cached) return cached;
+    const tools = new Map([...engineTools, ...(parentTools ?? [])]);
+    const own = source ? toolMap(source.tools) : await loadRunTools(record.definition);
+    for (const [name, tool] of own) tools.set(name, tool);
+    const runtime = buildRuntime(record.definition, record.version, tools);
+    runtimes.set(record.version, runtime);
+    return runtime;
+  }
+
+  const children = createChildRuns({
+    store,
+    clock,
+    runtimeFor: childRuntimeFor,
+    deps: () => deps,
+    workflows: new Map((options.workflows ?? []).map((w) => [w.workflow.id, w])),
+  });
+  Object.assign(deps, { children });
+
   async function load(runId: string): Promise<RunRecord> {
     const record = await store.get(runId);
     if (!record) throw new RunNotFoundError(runId);
@@ -218,7 +247,18 @@ export function createEngine(options: EngineOptions): Engine {
     const runtime = await runtimeFor(record, source);
     const lease = opts.lease ? null : held.get(record.id);
     const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
-    return toView(await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased));
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased);
+    // A cancelled run cancels its children (and theirs) that have not ended.
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    return toView(driven);
+  }
+
+  /** Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's lease. */
+  async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
+    const runtime = await childRuntimeFor(record);
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}) });
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    return driven;
   }
 
   const engine: Engine = {
@@ -275,26 +315,32 @@ export function createEngine(options: EngineOptions): Engine {
 
     async send(runId, type, data, sendOptions = {}) {
       const record = await load(runId);
-      const workflow = record.definition.workflow;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
-      const active = activeStepsOf(workflow, snapshotOf(record)).steps;
-      const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
-      const waits = open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id) })) : [];
-      const accepted = [...new Set(waits.flatMap((w) => w.events))];
+      const waits = acceptedEvents(record);
+      const accepted = new Set(waits.flatMap((w) => w.events));
       const target = waits.find((w) => w.events.includes(type));
-      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted);
       const at = clock.now();
-      const step = target.step;
-      const visit = snapshotOf(record).context.visits[step] ?? 0;
-      return run(record, {
-        mode: 'rest',
-        sleepTimers: true,
-        event: {
-          event: { type, step, at, ...(data !== undefined ? { data } : {}) },
-          journal: [{ step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}) } }],
-        },
-      });
+      if (target && isWaitEventType(type)) {
+        const delivered = eventFor(record, target.step, type, data, at, sendOptions.by);
+        if (!record.options.parent) return run(record, { mode: 'rest', sleepTimers: true, event: delivered });
+        // Sent to a child directly: it takes the event, then its parents see it move.
+        const driven = await driveChild(record, delivered);
+        const { root, chain } = await rootOf(store, driven);
+        await wakeAncestors(driveChild, chain, at);
+        const wake = wakeFor(chain[1] ?? driven, at);
+        await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
+        return toView(await load(runId));
+      }
+      // None of the run's own steps takes it: the waiting child (or grandchild) that does.
+      const chain = isWaitEventType(type) ? await waitingChain(store, record, type, accepted) : null;
+      if (!chain) throw new EventNotAcceptedError(runId, type, [...accepted]);
+      const last = chain[chain.length - 1]!;
+      const step = acceptedEvents(last).find((w) => w.events.includes(type))!.step;
+      await driveChild(last, eventFor(last, step, type, data, at, sendOptions.by));
+      await wakeAncestors(driveChild, [record, ...chain], at);
+      const wake = wakeFor(chain[0]!, at);
+      return run(await load(runId), { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
     },
 
     async resume(runId, opts = {}) {
@@ -378,8 +424,14 @@ export function createEngine(options: EngineOptions): Engine {
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
   const { send, resume, step, cancel } = engine;
   const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
+  /** A child run is driven under its root's lease (children have none of their own). */
+  const leasedRoot = async <T>(runId: string, fn: () => Promise<T>) => {
+    const record = await load(runId);
+    const root = record.options.parent ? (await rootOf(store, record)).root.id : runId;
+    return leased(root, fn);
+  };
   Object.assign(engine, {
-    send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leased(runId, () => send(runId, type, data, o)),
+    send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
     step: (runId: string) => leased(runId, () => step(runId)),
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling

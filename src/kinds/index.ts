@@ -22,12 +22,13 @@ import { finalKind } from './final.js';
 import { toolKind } from './tool.js';
 import type { StepKindDefinition } from './types.js';
 import { waitKind } from './wait.js';
+import { workflowKind } from './workflow.js';
 
 // Each kind is typed by its own steps; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStepKind = StepKindDefinition<any>;
 
-const kinds = new Map<string, AnyStepKind>([claudeKind, analyzeKind, toolKind, choiceKind, waitKind, finalKind].map((k) => [k.name, k]));
+const kinds = new Map<string, AnyStepKind>([claudeKind, analyzeKind, toolKind, choiceKind, waitKind, finalKind, workflowKind].map((k) => [k.name, k]));
 
 /** Makes `kind` known to every layer. */
 export function registerStepKind(kind: AnyStepKind): void {
