@@ -16,6 +16,7 @@ import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { positionOf } from './position.js';
 import { isResumable, snapshotOf } from './view.js';
 import type { ResolvedBudget } from '../policy/budget.js';
+import type { Workflow } from '../definition/schema.js';
 import { zeroUsage, type ParentLink, type RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
@@ -52,6 +53,10 @@ export interface ChildRuns {
    * `event` is delivered first; `onCommit` sees every commit of the child.
    */
   drive(parent: RunScope, child: RunRecord, options?: { event?: DriveOptions['event']; onCommit?: (record: RunRecord) => void }): Promise<RunRecord>;
+  /** The source of an inline child definition (a map body): the parent's tools, tool modules and file. */
+  inline(parent: RunScope, workflow: Workflow): Promise<DefinitionSource>;
+  /** A new run of the same definition and input as `previous` (a map item's redrive), linked as `link`. */
+  again(previous: RunRecord, id: string, link: ParentLink, budget: ResolvedBudget): Promise<RunRecord>;
   /** Whether a child stopped where a resume continues it: out of budget, or failed in a step that may succeed again. */
   resumable(child: RunRecord): boolean;
   /** The definition a `workflow` step names: by id (the engine's `workflows`, else a file beside the parent's definition) or by file. */
@@ -88,52 +93,75 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     return record;
   }
 
+  /** Inserts a child run with its first snapshot (its machine started with its input and budget). */
+  async function insert(
+    spec: ChildSpec,
+    version: string,
+    definition: RunRecord['definition'],
+    own: RunRecord['options'],
+    tools: ReadonlyMap<string, AnyTool> | undefined,
+  ): Promise<RunRecord> {
+    const now = clock.now();
+    const draft: RunRecord = {
+      id: spec.id,
+      workflow: spec.source.workflow.id,
+      version,
+      definition,
+      status: 'running',
+      input: spec.input,
+      output: null,
+      failure: null,
+      usage: zeroUsage,
+      snapshot: null,
+      options: {},
+      wakeAt: null,
+      lease: null,
+      createdAt: now,
+      updatedAt: now,
+      revision: 0,
+    };
+    const runtime = await host.runtimeFor(draft, tools, sources.get(version));
+    const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
+    actor.start();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    const record: RunRecord = {
+      ...draft,
+      snapshot,
+      options: {
+        ...(own.seed !== undefined ? { seed: own.seed } : {}),
+        ...(own.faults !== undefined ? { faults: own.faults } : {}),
+        budget: spec.budget.tokens,
+        parent: spec.parent,
+      },
+    };
+    const created = await store.create(record, [
+      { step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input: spec.input, parent: spec.parent, budget: spec.budget } },
+    ]);
+    return created.run;
+  }
+
   return {
     async create(parent, spec) {
       const existing = await store.get(spec.id);
       if (existing) return existing;
       const version = spec.source.hash ?? versionOf(spec.source.workflow);
       sources.set(version, spec.source);
-      const definition = storedDefinition(spec.source);
-      const now = clock.now();
-      const draft: RunRecord = {
-        id: spec.id,
-        workflow: spec.source.workflow.id,
-        version,
-        definition,
-        status: 'running',
-        input: spec.input,
-        output: null,
-        failure: null,
-        usage: zeroUsage,
-        snapshot: null,
-        options: {},
-        wakeAt: null,
-        lease: null,
-        createdAt: now,
-        updatedAt: now,
-        revision: 0,
-      };
-      const runtime = await host.runtimeFor(draft, parent.tools, spec.source);
-      const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
-      actor.start();
-      const snapshot = actor.getPersistedSnapshot();
-      actor.stop();
-      const own = (await parentRecord(parent)).options;
-      const record: RunRecord = {
-        ...draft,
-        snapshot,
-        options: {
-          ...(own.seed !== undefined ? { seed: own.seed } : {}),
-          ...(own.faults !== undefined ? { faults: own.faults } : {}),
-          budget: spec.budget.tokens,
-          parent: spec.parent,
-        },
-      };
-      const created = await store.create(record, [
-        { step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input: spec.input, parent: spec.parent, budget: spec.budget } },
-      ]);
-      return created.run;
+      return insert(spec, version, storedDefinition(spec.source), (await parentRecord(parent)).options, parent.tools);
+    },
+
+    async again(previous, id, link, budget) {
+      const existing = await store.get(id);
+      if (existing) return existing;
+      const parent = await store.get(link.runId);
+      if (!parent) throw new RunNotFoundError(link.runId);
+      const source = sources.get(previous.version) ?? { workflow: previous.definition.workflow };
+      return insert({ id, parent: link, source, input: previous.input, budget }, previous.version, previous.definition, parent.options, undefined);
+    },
+
+    async inline(parent, workflow) {
+      const own = (await parentRecord(parent)).definition;
+      return { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
     },
 
     get: (id) => store.get(id),

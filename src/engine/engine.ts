@@ -30,6 +30,7 @@ import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { createChildRuns } from './children.js';
+import { redriveItems } from './redrive.js';
 import { acceptedEvents, cancelDescendants, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
@@ -100,6 +101,12 @@ export interface Engine {
   /** Advances a run by one step, persists and returns (serverless style). */
   step(runId: string): Promise<RunView>;
   cancel(runId: string, reason?: string): Promise<RunView>;
+  /**
+   * A run that failed in a `map` step: starts the failed items again (new
+   * child runs), keeps the outputs of the items that succeeded, and continues
+   * the run from the map.
+   */
+  redrive(runId: string): Promise<RunView>;
   get(runId: string): Promise<RunView>;
   list(filter?: RunFilter): Promise<RunSummary[]>;
   journal(runId: string): Promise<JournalEntry[]>;
@@ -390,6 +397,21 @@ export function createEngine(options: EngineOptions): Engine {
       });
     },
 
+    async redrive(runId) {
+      const record = await load(runId);
+      const { step, items } = await redriveItems(store, children, record);
+      const at = clock.now();
+      const context = snapshotOf(record).context;
+      return run(record, {
+        mode: 'rest',
+        sleepTimers: true,
+        event: {
+          event: { type: 'run.resume', at, budget: context.budget },
+          journal: [{ step, visit: context.visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, items } }],
+        },
+      });
+    },
+
     async get(runId) {
       return toView(await load(runId));
     },
@@ -422,7 +444,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
-  const { send, resume, step, cancel } = engine;
+  const { send, resume, step, cancel, redrive } = engine;
   const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
   /** A child run is driven under its root's lease (children have none of their own). */
   const leasedRoot = async <T>(runId: string, fn: () => Promise<T>) => {
@@ -433,6 +455,7 @@ export function createEngine(options: EngineOptions): Engine {
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
     resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
+    redrive: (runId: string) => leased(runId, () => redrive(runId)),
     step: (runId: string) => leased(runId, () => step(runId)),
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
     // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.

@@ -23,12 +23,16 @@ import { toolKind } from './tool.js';
 import type { StepKindDefinition } from './types.js';
 import { waitKind } from './wait.js';
 import { workflowKind } from './workflow.js';
+import { makeMapKind } from './map.js';
 
 // Each kind is typed by its own steps; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStepKind = StepKindDefinition<any>;
 
 const kinds = new Map<string, AnyStepKind>([claudeKind, analyzeKind, toolKind, choiceKind, waitKind, finalKind, workflowKind].map((k) => [k.name, k]));
+
+// `map` bodies hold steps of any registered kind: the kind gets the registry's schema and lookup (it cannot import them).
+kinds.set('map', makeMapKind({ anyStep: () => anyStepSchema(), kindOf: (step) => kindOf(step) }));
 
 /** Makes `kind` known to every layer. */
 export function registerStepKind(kind: AnyStepKind): void {
