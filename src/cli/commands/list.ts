@@ -17,13 +17,15 @@ export function registerListCommand(program: Command): void {
     .option('--status <status...>', `only these statuses (${statuses.join(', ')})`)
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--limit <n>', 'at most n runs', '100')
+    .option('--children', 'include child runs (of workflow and map steps), hidden by default')
     .option('--json', 'print one JSON array')
-    .action(async (opts: { store?: string; status?: string[]; workflow?: string; limit: string; json?: boolean }) => {
+    .action(async (opts: { store?: string; status?: string[]; workflow?: string; limit: string; json?: boolean; children?: boolean }) => {
       checkStatuses(opts.status);
       await withStore(opts.store, async (store) => {
         const rows = await listRuns(store, {
           ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
           ...(opts.workflow ? { workflow: opts.workflow } : {}),
+          ...(opts.children ? {} : { parentId: null }),
           limit: Number(opts.limit),
         });
         if (opts.json) {
