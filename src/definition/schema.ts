@@ -13,12 +13,17 @@ import { ToolStep } from '../kinds/tool.js';
 import { ChoiceStep } from '../kinds/choice.js';
 import { WaitStep } from '../kinds/wait.js';
 import { FinalStep } from '../kinds/final.js';
+import { WorkflowStep } from '../kinds/workflow.js';
+import { mapStepSchema } from '../kinds/map.js';
 
 export * from './fields.js';
-export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep };
+export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep, WorkflowStep };
+
+/** A `map` step; its body holds steps of the built-in kinds (validation uses the registry, which holds more). */
+export const MapStep = mapStepSchema(() => Step);
 
 /** The step schemas of the built-in kinds, in the order kinds are recognised (the registry in src/kinds holds more). */
-export const Step = z.union([ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep]);
+export const Step = z.union([ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep, WorkflowStep, MapStep]);
 
 export const Workflow = z.strictObject({
   $schema: z.string().optional(),
