@@ -29,6 +29,7 @@ export function registerTestCommand(program: Command, setExit: (code: number) =>
         const report = await testPaths(definition.workflow, {
           input,
           tools: definition.tools,
+          source: definition.source,
           model: resolveModel({ baseURL: emulator.url, apiKey: 'stepwise-emulator', maxRetries: 0 }),
         });
         setExit(report.findings.length > 0 ? 1 : 0);
