@@ -9,6 +9,7 @@ import { compile } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindOf } from '../kinds/index.js';
 import { startStep } from '../definition/graph.js';
+import { bodyWorkflow, type MapSpec } from '../kinds/map.js';
 
 /** A step's kind (`claude`, `tool`, … or a registered one), or `failed` / `cancelled` for the run's end states. */
 export type NodeKind = string;
@@ -18,6 +19,8 @@ export interface GraphNode {
   readonly kind: NodeKind;
   /** What the step does, e.g. the tool it calls. */
   readonly detail: string;
+  /** A `map` step's body: the graph of the steps each item runs. */
+  readonly body?: StepGraph;
 }
 
 export interface GraphEdge {
@@ -104,7 +107,9 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
   const seen = new Map<string, number>();
   for (const [id, node] of Object.entries(root.states)) {
     const kind: NodeKind = node.meta?.stepwise?.kind ?? (workflow.steps[id] ? (kindOf(workflow.steps[id]!)?.name ?? 'failed') : 'failed');
-    nodes.push({ id, kind, detail: detailOf(workflow, id) });
+    const spec = workflow.steps[id];
+    const body = spec && kind === 'map' ? stepGraph(bodyWorkflow(workflow, id, spec as MapSpec, (step) => kindOf(step)?.ends === true)) : undefined;
+    nodes.push({ id, kind, detail: detailOf(workflow, id), ...(body ? { body } : {}) });
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {
