@@ -27,6 +27,7 @@ import type { RunScope } from '../engine/scope.js';
 import type { RunRecord } from '../run/types.js';
 import { zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
+import { resolveRetry } from '../policy/backoff.js';
 import { childState } from './child-state.js';
 import type { AnyStepKind } from './index.js';
 import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
@@ -248,6 +249,14 @@ async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: bo
   run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures } });
 }
 
+/** The `maxItems` the input schema gives the array `items` reads, when `items` is `{% $input.<field> %}`. */
+function inputMaxItems(workflow: Workflow, items: unknown): number | undefined {
+  const field = typeof items === 'string' ? /^\{%\s*\$input\.([A-Za-z_][A-Za-z0-9_]*)\s*%\}$/.exec(items)?.[1] : undefined;
+  const properties = (workflow.input as { properties?: Record<string, { maxItems?: unknown }> } | undefined)?.properties;
+  const max = field ? properties?.[field]?.maxItems : undefined;
+  return typeof max === 'number' ? max : undefined;
+}
+
 /** Makes the `map` kind from the registry's step schema and kind lookup. */
 export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step: object) => AnyStepKind | undefined }): StepKindDefinition<MapSpec> {
   const bodyKinds = (spec: MapSpec) => Object.entries(spec.map.steps).map(([sid, s]) => [sid, s as object, registry.kindOf(s as object)] as const);
@@ -278,6 +287,21 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
       [spec.map.context, ['map', 'context']],
     ],
     tools: (spec) => bodyKinds(spec).flatMap(([sid, body, kind]) => (kind?.tools?.(body) ?? []).map((t) => ({ name: t.name, path: ['map', 'steps', sid, ...t.path] }))),
+    worstCase: (spec, workflow, toolOf) => {
+      // Each item's body at its worst (every model step once, each with all its attempts, as validate bounds a step),
+      // times the item's runs, times the items: maxItems, else the input schema's maxItems for `$input.<field>`, else 1.
+      const body = bodyWorkflow(workflow, 'map', spec, isFinal);
+      let perItem = 0;
+      for (const step of Object.values(body.steps)) {
+        const bound = registry.kindOf(step)?.worstCase?.(step, body, toolOf);
+        if (!bound) continue;
+        const attempts = bound.attempts ?? resolveRetry((step as { retry?: Workflow['retry'] }).retry, body.retry).maxAttempts;
+        perItem += attempts * bound.inputTokens + bound.maxTokens + (attempts - 1) * 2 * bound.maxTokens;
+      }
+      if (perItem === 0) return null;
+      const items = spec.map.maxItems ?? inputMaxItems(workflow, spec.map.items) ?? 1;
+      return { inputTokens: perItem * items * (spec.map.retry?.maxAttempts ?? 1), maxTokens: 0, attempts: 1 };
+    },
     wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
     label: (spec) => `map over items (${spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY} at once)`,
     pathEvents: (id, _step, phase) => workPathEvents(id, phase),

@@ -39,6 +39,8 @@ export interface KindFinding {
 export interface ModelBound {
   readonly inputTokens: number;
   readonly maxTokens: number;
+  /** The attempts the bound is counted for; default the step's retry policy. A step whose bound already covers its retries (a `map`) says 1. */
+  readonly attempts?: number;
 }
 
 /** A tool as the model sees it. */

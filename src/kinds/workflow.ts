@@ -129,6 +129,8 @@ export const workflowKind = defineStepKind<WorkflowSpec>({
   state: (id, step, scope) => childState(id, step, scope, 'workflow'),
   edges: (_id, step, next) => workEdges(step, next),
   expressions: (step) => [[step.workflow.input, ['workflow', 'input']]],
+  // With a slice the child can spend no more than it; without one its bound is its own definition's (`validate` it).
+  worstCase: (step) => (step.workflow.budget ? { inputTokens: step.workflow.budget.tokens, maxTokens: 0, attempts: 1 } : null),
   wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
   label: (step) => `workflow ${step.workflow.id ?? step.workflow.file}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),

@@ -82,7 +82,7 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
       if (!bound) continue;
       const own = step as { maxVisits?: number; retry?: Workflow['retry'] };
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
-      const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
+      const attempts = bound.attempts ?? resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
       const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts);
       bounds.set(id, { step: id, visits, attempts, inputTokens, maxTokens, tokens });
