@@ -260,6 +260,16 @@ export function createEngine(options: EngineOptions): Engine {
     return toView(driven);
   }
 
+  /** After a child run moved by itself (an event, a resume, a cancel): each of its ancestors looks at its child again, the root last. */
+  async function wakeParents(child: RunRecord): Promise<void> {
+    const at = clock.now();
+    const { root, chain } = await rootOf(store, child);
+    if (root.id === child.id) return;
+    await wakeAncestors(driveChild, chain, at);
+    const wake = wakeFor(chain[1] ?? child, at);
+    await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
+  }
+
   /** Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's lease. */
   async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
     const runtime = await childRuntimeFor(record);
@@ -332,11 +342,7 @@ export function createEngine(options: EngineOptions): Engine {
         const delivered = eventFor(record, target.step, type, data, at, sendOptions.by);
         if (!record.options.parent) return run(record, { mode: 'rest', sleepTimers: true, event: delivered });
         // Sent to a child directly: it takes the event, then its parents see it move.
-        const driven = await driveChild(record, delivered);
-        const { root, chain } = await rootOf(store, driven);
-        await wakeAncestors(driveChild, chain, at);
-        const wake = wakeFor(chain[1] ?? driven, at);
-        await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
+        await wakeParents(await driveChild(record, delivered));
         return toView(await load(runId));
       }
       // None of the run's own steps takes it: the waiting child (or grandchild) that does.
@@ -454,7 +460,15 @@ export function createEngine(options: EngineOptions): Engine {
   };
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
-    resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
+    resume: (runId: string, o?: { budget?: number }) =>
+      leasedRoot(runId, async () => {
+        const view = await resume(runId, o);
+        const record = await load(runId);
+        if (!record.options.parent) return view;
+        // A child resumed by itself: its parents go on from where it is now.
+        await wakeParents(record);
+        return toView(await load(runId));
+      }),
     redrive: (runId: string) => leased(runId, () => redrive(runId)),
     step: (runId: string) => leased(runId, () => step(runId)),
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
@@ -474,6 +488,12 @@ export function createEngine(options: EngineOptions): Engine {
         throw error;
       }
       await cancels.clear(runId);
+      // A child cancelled by itself: its parent's step sees it (and fails, or takes onError).
+      const after = await load(runId);
+      if (after.options.parent) {
+        await leasedRoot(runId, () => wakeParents(after));
+        return toView(await load(runId));
+      }
       return done;
     },
   });

@@ -186,6 +186,17 @@ describe('workflow steps', () => {
     expect(child?.status).toBe('cancelled');
   });
 
+  it('cancel of the child alone fails the parent step, which takes its onError route', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stepwise-child-'));
+    const e = await engine();
+    const waiting = await e.start(parent({ sub: { workflow: { id: 'approval' }, onError: 'gave_up', next: 'done' }, gave_up: { final: true, output: '{% $steps.sub.error.kind %}' }, done: { final: true } }));
+    const [child] = await e.store.list({ parentId: waiting.runId });
+    expect((await e.cancel(child!.id, 'withdrawn')).status).toBe('cancelled');
+    const after = await e.get(waiting.runId);
+    expect(after.status).toBe('done');
+    expect(after.output).toBe('cancelled');
+  });
+
   it('charges the parent what the child spends; a child out of budget stops the parent, and a resume of the parent resumes the child', async () => {
     dir = mkdtempSync(join(tmpdir(), 'stepwise-child-'));
     const e = await engine();
