@@ -202,6 +202,34 @@ describe('map steps', () => {
     expect(run.usage.totalTokens).toBe(children.reduce((sum, c) => sum + c.usage.totalTokens, 0));
   });
 
+  it('items out of budget stop the map budget_exhausted; a resume with more budget resumes them and the map goes on', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'poor-notes',
+        steps: {
+          each: { map: { items: '{% $input.lines %}', maxConcurrency: 2, steps: { write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.item %}' } } } } } },
+          done: { final: true, output: '{% $count($steps.each.output) %}' },
+        },
+      },
+      tools,
+      'poor-notes',
+    );
+    const poor = await e.start(def, { input: { lines: lines(3) }, budget: 100 });
+    expect(poor.status).toBe('budget_exhausted');
+    expect(poor.failure?.kind).toBe('budget');
+    const exhausted = await e.store.list({ parentId: poor.runId });
+    expect(exhausted.map((c) => c.status)).toContain('budget_exhausted');
+    const resumed = await e.resume(poor.runId, { budget: 50_000 });
+    expect(resumed.status).toBe('done');
+    expect(resumed.output).toBe(3);
+    const children = await e.store.list({ parentId: poor.runId });
+    // The same child runs went on: none was started again.
+    expect(children.map((c) => c.id).sort()).toEqual(expect.arrayContaining(exhausted.map((c) => c.id)));
+    expect(children.every((c) => c.status === 'done')).toBe(true);
+    expect(resumed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+  });
+
   it('a wait inside the items makes the parent wait; each event sent to the parent reaches a waiting item', async () => {
     const e = await engine();
     const def = loadDefinitionFromObject(

@@ -186,6 +186,34 @@ describe('workflow steps', () => {
     expect(child?.status).toBe('cancelled');
   });
 
+  it('a worker claims the parent (never the child) when the child\'s timer comes, and drives the child under the parent\'s lease', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stepwise-child-'));
+    const clock = new ManualClock();
+    const store = createSqliteStore({ path: join(dir, 'runs.db') });
+    stores.push(store);
+    const timed = loadDefinitionFromObject(
+      { id: 'timed', steps: { ask: { wait: { on: { APPROVE: 'ok' }, timeout: '1h', onTimeout: 'late' } }, ok: { final: true, output: 'approved' }, late: { final: true, output: 'timed out' } } },
+      [],
+      'timed',
+    );
+    const e = createEngine({ store, tools, workflows: [timed], clock });
+    const def = parent({ sub: { workflow: { id: 'timed' }, next: 'done' }, done: { final: true, output: '{% $steps.sub.output %}' } });
+    const waiting = await e.start(def);
+    expect(waiting.status).toBe('waiting');
+    const [child] = await store.list({ parentId: waiting.runId });
+    // The parent's timer is its child's: a worker finds the parent due then.
+    expect((await store.get(waiting.runId))?.wakeAt).toBe(child!.wakeAt);
+    expect(child!.wakeAt).toBe(clock.now() + 3_600_000);
+    expect(await store.claim({ owner: 'x', now: clock.now() + 3_599_999, leaseMs: 1, limit: 10 })).toEqual([]);
+    clock.advance(3_600_000);
+    const summary = await e.work({ exitWhenIdle: true, pollMs: 1 });
+    expect(summary.claimed).toBe(1);
+    const done = await e.get(waiting.runId);
+    expect(done.status).toBe('done');
+    expect(done.output).toBe('timed out');
+    expect(await store.get(child!.id)).toMatchObject({ status: 'done', lease: null, output: 'timed out' });
+  });
+
   it('cancel of the child alone fails the parent step, which takes its onError route', async () => {
     dir = mkdtempSync(join(tmpdir(), 'stepwise-child-'));
     const e = await engine();
