@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { stepGraph } from '../../src/observe/graph.js';
 import { toMermaid } from '../../src/observe/mermaid.js';
+import { toDot, toSvg } from '../../src/observe/dot.js';
 import { definitionPath } from '../engine/helpers.js';
 
 describe('diagrams of map and workflow steps', () => {
@@ -16,6 +17,11 @@ describe('diagrams of map and workflow steps', () => {
     expect(mermaid).toContain('    [*] --> lines__price\n');
     expect(mermaid).toContain('    lines__price --> lines__check\n');
     expect(mermaid).toContain('  lines --> total\n');
+    const dot = toDot(graph);
+    expect(dot).toContain('subgraph "cluster_lines/" {');
+    expect(dot).toContain('    "lines/price" -> "lines/check";');
+    expect(dot).toContain('"lines" [label="lines\\nmap over items (3 at once)", shape=box3d');
+    expect(await toSvg(graph)).toContain('lines: each item');
   });
 
   it('labels a workflow step with the definition it starts, with its error route', async () => {
