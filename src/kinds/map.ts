@@ -229,11 +229,13 @@ async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: bo
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));
   const failures = failed.map(({ index, state }) => ({ index, child: state.run.id, status: state.run.status, error: state.run.failure }));
+  /** The child run that settled each item, in input order: the parent's link to its items. */
+  const childIds = states.map((s) => (s.kind === 'new' ? null : s.run.id));
   const exhausted = failed.filter((f) => f.state.kind === 'exhausted');
   if (exhausted.length > 0) {
     const message = `map "${id}": ${exhausted.length} item(s) ran out of budget (item ${exhausted[0]!.index}: ${exhausted[0]!.state.run.failure?.message ?? 'budget'})`;
     run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
-    run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage, error: { kind: 'budget', message }, data: { failures } });
+    run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage, error: { kind: 'budget', message }, data: { failures, children: childIds } });
     return;
   }
   if (tooManyFailures(failed.length, items.length, spec.map.toleratedFailures)) {
@@ -241,12 +243,12 @@ async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: bo
     const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
     const kind = first.failure?.kind ?? 'tool_error';
     run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind, message }, retryable: false, retryAt: null });
-    run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures } });
+    run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures, children: childIds } });
     return;
   }
   const output = states.map((s) => (s.kind === 'done' ? (s.run.output ?? null) : null));
   run.send({ type: 'step.done', step: id, at: now, output, usage });
-  run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures } });
+  run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures, children: childIds } });
 }
 
 /** The `maxItems` the input schema gives the array `items` reads, when `items` is `{% $input.<field> %}`. */

@@ -107,6 +107,9 @@ describe('map steps', () => {
     const children = await e.store.list({ parentId: run.runId });
     expect(children).toHaveLength(5);
     const third = children.find((c) => c.options.parent?.index === 2)!;
+    // The parent's journal links each item to its child run, in input order.
+    const completed = (await e.journal(run.runId)).find((j) => j.step === 'each' && j.event === 'completed');
+    expect((completed?.data as { children: string[] }).children[2]).toBe(third.id);
     expect(third.input).toEqual({ currency: 'EUR', line: { qty: 3, unit: 10 }, index: 2 });
     expect(third.workflow).toBe('lines.each');
     // No items: an empty output at once.
