@@ -257,7 +257,21 @@ export function createEngine(options: EngineOptions): Engine {
     const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased);
     // A cancelled run cancels its children (and theirs) that have not ended.
     if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
-    return toView(driven);
+    return viewOf(driven);
+  }
+
+  /**
+   * The view of a run; one that waits at a step whose child run waits says what
+   * the children accept (`send` to this run reaches them), and when the first
+   * of them times out.
+   */
+  async function viewOf(record: RunRecord): Promise<RunView> {
+    const view = toView(record);
+    if (view.status !== 'waiting' || view.waitingFor) return view;
+    const step = activeStepsOf(record.definition.workflow, snapshotOf(record)).steps.find((s) => s.phase === 'waiting')?.id;
+    const accepted = new Set<string>();
+    await waitingChain(store, record, '', accepted);
+    return step && accepted.size > 0 ? { ...view, waitingFor: { step, events: [...accepted], timeoutAt: record.wakeAt } } : view;
   }
 
   /** After a child run moved by itself (an event, a resume, a cancel): each of its ancestors looks at its child again, the root last. */
@@ -343,7 +357,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (!record.options.parent) return run(record, { mode: 'rest', sleepTimers: true, event: delivered });
         // Sent to a child directly: it takes the event, then its parents see it move.
         await wakeParents(await driveChild(record, delivered));
-        return toView(await load(runId));
+        return viewOf(await load(runId));
       }
       // None of the run's own steps takes it: the waiting child (or grandchild) that does.
       const chain = isWaitEventType(type) ? await waitingChain(store, record, type, accepted) : null;
@@ -419,7 +433,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async get(runId) {
-      return toView(await load(runId));
+      return viewOf(await load(runId));
     },
 
     list(filter) {
@@ -467,7 +481,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (!record.options.parent) return view;
         // A child resumed by itself: its parents go on from where it is now.
         await wakeParents(record);
-        return toView(await load(runId));
+        return viewOf(await load(runId));
       }),
     redrive: (runId: string) => leased(runId, () => redrive(runId)),
     step: (runId: string) => leased(runId, () => step(runId)),
@@ -492,7 +506,7 @@ export function createEngine(options: EngineOptions): Engine {
       const after = await load(runId);
       if (after.options.parent) {
         await leasedRoot(runId, () => wakeParents(after));
-        return toView(await load(runId));
+        return viewOf(await load(runId));
       }
       return done;
     },

@@ -265,7 +265,7 @@ async function runPath(
   // The definition file, when there is one: a `workflow` step's `file` is relative to it.
   let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing), ...(deps.source ? { source: deps.source } : {}) }, { input: deps.input });
   for (let i = 0; view.status === 'waiting' && i < MAX_EVENTS; i++) {
-    if (!view.waitingFor) {
+    if (!view.waitingFor || !kindOf(workflow.steps[view.waitingFor.step] ?? {})?.accepts) {
       // A child run waits (a `workflow` or `map` step): its own paths are its definition's; send it the first event it accepts.
       const event = await childEvent(engine.store, view.runId);
       if (!event) break;

@@ -159,6 +159,9 @@ describe('workflow steps', () => {
     const def = parent({ sub: { workflow: { id: 'approval' }, next: 'done' }, done: { final: true, output: '{% $steps.sub.output %}' } });
     const waiting = await e.start(def);
     expect(waiting.status).toBe('waiting');
+    // The parent says what its waiting child accepts.
+    expect(waiting.waitingFor).toEqual({ step: 'sub', events: ['APPROVE', 'REJECT'], timeoutAt: null });
+    expect((await e.get(waiting.runId)).waitingFor?.events).toEqual(['APPROVE', 'REJECT']);
     const [child] = await e.store.list({ parentId: waiting.runId });
     expect(child?.status).toBe('waiting');
     const done = await e.send(waiting.runId, 'APPROVE', { by: 'ana' });
