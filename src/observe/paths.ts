@@ -250,7 +250,9 @@ async function runPath(
     // Only this workflow's model steps: a child-run step projects its budget slice, and child runs' own actors report here too.
     if (!spec || !kindOf(spec)?.worstCase) return;
     const maxTokens = firstMaxTokens(workflow, step);
-    worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
+    // A bound that covers its own attempts (a workflow step's slice) counts once.
+    const attempts = kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.attempts ?? resolveRetry(spec.retry, workflow.retry).maxAttempts;
+    worst += visitWorstCase(projected - maxTokens, maxTokens, attempts);
   };
   const engine = createEngine({
     store: createMemoryStore(),

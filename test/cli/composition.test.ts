@@ -44,6 +44,12 @@ describe('map and child runs on the CLI', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(last(redriven.stdout)['status']).toBe('failed');
     const after = last((await cli(['show', String(failed['runId']), '--store', store, '--json'])).stdout) as { children: Array<{ index: number }> };
     expect(after.children.map((c) => c.index).sort()).toEqual([0, 1, 1, 2, 2]);
+    // Path tests walk the parent's paths; a waiting child gets the first event it accepts.
+    for (const file of ['invoice-line-items.yaml', 'invoice-intake.yaml']) {
+      const tested = await cli(['test', join(root, 'definitions', file)]);
+      expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+      expect(tested.stdout).toContain('no problems found');
+    }
     const refused = await cli(['redrive', String(run['runId']), '--emulator', '--store', store]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('did not fail in a map step');
