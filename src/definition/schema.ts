@@ -14,7 +14,7 @@ import { ChoiceStep } from '../kinds/choice.js';
 import { WaitStep } from '../kinds/wait.js';
 import { FinalStep } from '../kinds/final.js';
 import { WorkflowStep } from '../kinds/workflow.js';
-import { mapStepSchema } from '../kinds/map.js';
+import { mapStepSchema } from '../kinds/map-body.js';
 
 export * from './fields.js';
 export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep, WorkflowStep };

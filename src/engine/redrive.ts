@@ -7,7 +7,7 @@
  */
 import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
-import type { MapSpec } from '../kinds/map.js';
+import type { MapSpec } from '../kinds/map-body.js';
 import type { RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';

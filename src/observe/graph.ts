@@ -9,7 +9,7 @@ import { compile } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindOf } from '../kinds/index.js';
 import { startStep } from '../definition/graph.js';
-import { bodyWorkflow, type MapSpec } from '../kinds/map.js';
+import { bodyWorkflow, type MapSpec } from '../kinds/map-body.js';
 
 /** A step's kind (`claude`, `tool`, … or a registered one), or `failed` / `cancelled` for the run's end states. */
 export type NodeKind = string;
