@@ -5,7 +5,8 @@
 import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
 import { calibrate } from '../policy/calibration.js';
-import { addUsage, cacheFields } from '../run/types.js';
+import { addUsage, cacheFields, zeroUsage, type Usage } from '../run/types.js';
+import { roundUsd } from '../util/usd.js';
 import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
@@ -41,6 +42,16 @@ function setStep(context: RunContext, step: string, result: Omit<StepResult, 'vi
 function lastTime(context: RunContext): number {
   const last = context.trail[context.trail.length - 1];
   return last ? (last.endedAt ?? last.startedAt) : context.startedAt;
+}
+
+/** `a - b`, field by field. */
+function subUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens - b.inputTokens,
+    outputTokens: a.outputTokens - b.outputTokens,
+    totalTokens: a.totalTokens - b.totalTokens,
+    usd: roundUsd(a.usd - b.usd),
+  };
 }
 
 export const actions = {
@@ -89,6 +100,26 @@ export const actions = {
         inputTokens: e.inputTokens + usage.inputTokens,
         outputTokens: e.outputTokens + usage.outputTokens,
         ...cacheFields((e.cacheCreationInputTokens ?? 0) + (usage.cacheCreationInputTokens ?? 0), (e.cacheReadInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0)),
+      })),
+    };
+  }),
+
+  /**
+   * Charges the usage of a step's child runs: the event carries their total so
+   * far, the run is charged what it adds to what was charged before.
+   */
+  chargeChildren: update(({ context, event }, params: { step: string }) => {
+    const total = 'usage' in event ? event.usage : undefined;
+    if (!total) return {};
+    const before = stepRunOf(context, params.step).charged ?? zeroUsage;
+    const usage = subUsage(total, before);
+    return {
+      usage: addUsage(context.usage, usage),
+      active: setRun(context, params.step, { charged: total }),
+      trail: updateLast(context.trail, params.step, (e) => ({
+        tokens: e.tokens + usage.totalTokens,
+        inputTokens: e.inputTokens + usage.inputTokens,
+        outputTokens: e.outputTokens + usage.outputTokens,
       })),
     };
   }),
@@ -182,6 +213,12 @@ export const actions = {
     active: setRun(context, params.step, { attempt: 0, retryAt: null }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null, attempts: 0 })),
+  })),
+
+  /** The step's child runs rest: keep when they must be looked at again (`retryAt`) and whether they wait. */
+  restChild: update(({ context, event }, params: { step: string }) => ({
+    active: setRun(context, params.step, { retryAt: ('wakeAt' in event ? event.wakeAt : null) ?? null }),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'waiting' in event && event.waiting ? 'waiting' : 'running' })),
   })),
 
   recordEvent: update(({ context, event }, params: { step: string }) => ({

@@ -50,6 +50,8 @@ export interface StepRun {
   readonly review?: Review;
   /** A `wait` step with `show`: what the person must judge, evaluated when the wait was entered. */
   readonly shown?: { readonly data: unknown; readonly error?: string };
+  /** A step with child runs: what their usage charged the run so far (each charge adds the difference). */
+  readonly charged?: Usage;
 }
 
 /** The input Claude proposed for a reviewed step's tool, kept in the snapshot so a restart loses nothing. */

@@ -172,7 +172,29 @@ export interface ParallelCollectEvent extends StepScoped {
   readonly branch: string;
 }
 
+/**
+ * The child run(s) of a `workflow` or `map` step came to rest without ending:
+ * waiting for an event from outside (`waiting`), or for a timer of their own
+ * (`wakeAt`, a retry backoff or a wait's timeout).
+ */
+export interface ChildRestEvent extends StepScoped {
+  readonly type: 'child.rest';
+  readonly at: number;
+  readonly waiting: boolean;
+  readonly wakeAt: number | null;
+  /** What the children spent so far (charged to the run as it grows). */
+  readonly usage?: Usage;
+}
+
+/** A waiting child run moved (an event reached it, its timer came): the step looks at its children again. */
+export interface ChildWakeEvent extends StepScoped {
+  readonly type: 'child.wake';
+  readonly at: number;
+}
+
 export type RunEvent =
+  | ChildRestEvent
+  | ChildWakeEvent
   | StepRunEvent
   | StepDoneEvent
   | StepFailedEvent

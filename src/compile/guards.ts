@@ -65,6 +65,9 @@ export const guards = {
     'retryable' in event && event.retryable === true && stepRunOf(context, stepOfEvent(context, event)).attempt < params.maxAttempts,
   ),
 
+  /** The step's child runs rest waiting for an event from outside. */
+  childWaiting: guard(({ event }) => 'waiting' in event && event.waiting === true),
+
   /** The engine evaluated this branch of a choice as the first true one. */
   branch: guard(({ event }, params: { index: number; when: string }) => 'index' in event && event.index === params.index),
 };

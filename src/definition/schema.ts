@@ -14,12 +14,17 @@ import { ChoiceStep } from '../kinds/choice.js';
 import { WaitStep } from '../kinds/wait.js';
 import { FinalStep } from '../kinds/final.js';
 import { parallelStepSchema } from '../kinds/parallel.js';
+import { WorkflowStep } from '../kinds/workflow.js';
+import { mapStepSchema } from '../kinds/map-body.js';
 
 export * from './fields.js';
-export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep };
+export { ClaudeStep, AnalyzeStep, ToolStep, ChoiceStep, WaitStep, FinalStep, WorkflowStep };
+
+/** A `map` step; its body holds steps of the built-in kinds (validation uses the registry, which holds more). */
+export const MapStep = mapStepSchema(() => Step);
 
 /** The step schemas of the built-in kinds, in the order kinds are recognised (the registry in src/kinds holds more). */
-export const Step: z.ZodType<ClaudeStep | AnalyzeStep | ToolStep | ChoiceStep | WaitStep | FinalStep | ParallelStep> = z.union([
+export const Step: z.ZodType<ClaudeStep | AnalyzeStep | ToolStep | ChoiceStep | WaitStep | FinalStep | ParallelStep | WorkflowStep | MapStep> = z.union([
   ClaudeStep,
   AnalyzeStep,
   ToolStep,
@@ -27,6 +32,8 @@ export const Step: z.ZodType<ClaudeStep | AnalyzeStep | ToolStep | ChoiceStep | 
   WaitStep,
   FinalStep,
   parallelStepSchema(() => Step),
+  WorkflowStep,
+  MapStep,
 ]) as never;
 /** A `parallel` step: its branch steps are steps of any kind. */
 export const ParallelStep = parallelStepSchema(() => Step);
@@ -58,5 +65,7 @@ export type ChoiceStep = z.infer<typeof ChoiceStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
 export type FinalStep = z.infer<typeof FinalStep>;
 export type ParallelStep = import('../kinds/parallel.js').ParallelStepSpec;
+export type WorkflowStep = z.infer<typeof WorkflowStep>;
+export type MapStep = z.infer<typeof MapStep>;
 export type Step = z.infer<typeof Step>;
 export type Workflow = z.infer<typeof Workflow>;

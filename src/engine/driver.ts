@@ -40,6 +40,7 @@ import type { CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { createBudgetPool } from './budget-pool.js';
+import type { ChildRuns } from './children.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -81,6 +82,8 @@ export interface DriverDeps {
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
   readonly maxOutputBytes?: number;
+  /** Child runs of `workflow` and `map` steps, driven inside this drive under the parent's lease. */
+  readonly children?: ChildRuns;
 }
 
 const MAX_TRANSITIONS = 100_000;
@@ -268,6 +271,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           : {}),
       };
     },
+    sleepTimers: options.sleepTimers,
+    children: deps.children,
     executed: () => executed,
     countExecuted: () => {
       executed++;

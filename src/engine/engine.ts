@@ -15,7 +15,7 @@ import { finishedStatuses, zeroUsage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
-import { drive, type DriveOptions } from './driver.js';
+import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { createBreakers } from './breakers.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
@@ -37,6 +37,9 @@ import { stepOf } from '../definition/sequences.js';
 async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelConfig> {
   return (await import('../model/client.js')).resolveModel(options);
 }
+import { createChildRuns } from './children.js';
+import { redriveItems } from './redrive.js';
+import { acceptedEvents, cancelDescendants, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -70,6 +73,12 @@ export interface EngineOptions {
   readonly maxOutputBytes?: number;
   /** How often a drive looks in the store for a `cancel` of its run made by another process. Default 1 s. */
   readonly cancelPollMs?: number;
+  /**
+   * Definitions a `workflow` step may start by id (`workflow: { id }`). An id
+   * not found here is looked for among the definition files beside the
+   * parent's definition.
+   */
+  readonly workflows?: readonly DefinitionSource[];
 }
 
 export interface StartOptions extends RunOptions {
@@ -102,6 +111,12 @@ export interface Engine {
   /** Advances a run by one step, persists and returns (serverless style). */
   step(runId: string): Promise<RunView>;
   cancel(runId: string, reason?: string): Promise<RunView>;
+  /**
+   * A run that failed in a `map` step: starts the failed items again (new
+   * child runs), keeps the outputs of the items that succeeded, and continues
+   * the run from the map.
+   */
+  redrive(runId: string): Promise<RunView>;
   get(runId: string): Promise<RunView>;
   list(filter?: RunFilter): Promise<RunSummary[]>;
   journal(runId: string): Promise<JournalEntry[]>;
@@ -158,7 +173,7 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
   const cancels = createCancelRequests(store, { pollMs: options.cancelPollMs ?? 1000 });
 
-  const deps = {
+  const deps: Omit<DriverDeps, 'model'> = {
     store,
     clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
@@ -193,6 +208,27 @@ export function createEngine(options: EngineOptions): Engine {
     runtimes.set(record.version, runtime);
     return runtime;
   }
+
+  /** The runtime of a child run: its parent's tools, then its own (from `source`, else its stored tool modules). */
+  async function childRuntimeFor(record: RunRecord, parentTools?: ReadonlyMap<string, AnyTool>, source?: DefinitionSource): Promise<Runtime> {
+    const cached = runtimes.get(record.version);
+    if (cached) return cached;
+    const tools = new Map([...engineTools, ...(parentTools ?? [])]);
+    const own = source ? toolMap(source.tools) : await loadRunTools(record.definition);
+    for (const [name, tool] of own) tools.set(name, tool);
+    const runtime = buildRuntime(record.definition, record.version, tools);
+    runtimes.set(record.version, runtime);
+    return runtime;
+  }
+
+  const children = createChildRuns({
+    store,
+    clock,
+    runtimeFor: childRuntimeFor,
+    deps: () => deps,
+    workflows: new Map((options.workflows ?? []).map((w) => [w.workflow.id, w])),
+  });
+  Object.assign(deps, { children });
 
   async function load(runId: string): Promise<RunRecord> {
     const record = await store.get(runId);
@@ -229,7 +265,42 @@ export function createEngine(options: EngineOptions): Engine {
     const runtime = await runtimeFor(record, source);
     const lease = opts.lease ? null : held.get(record.id);
     const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
-    return toView(await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased));
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased);
+    // A cancelled run cancels its children (and theirs) that have not ended.
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    return viewOf(driven);
+  }
+
+  /**
+   * The view of a run; one that waits at a step whose child run waits says what
+   * the children accept (`send` to this run reaches them), and when the first
+   * of them times out.
+   */
+  async function viewOf(record: RunRecord): Promise<RunView> {
+    const view = toView(record);
+    if (view.status !== 'waiting' || view.waitingFor) return view;
+    const step = activeStepsOf(record.definition.workflow, snapshotOf(record)).steps.find((s) => s.phase === 'waiting')?.id;
+    const accepted = new Set<string>();
+    await waitingChain(store, record, '', accepted);
+    return step && accepted.size > 0 ? { ...view, waitingFor: { step, events: [...accepted], timeoutAt: record.wakeAt } } : view;
+  }
+
+  /** After a child run moved by itself (an event, a resume, a cancel): each of its ancestors looks at its child again, the root last. */
+  async function wakeParents(child: RunRecord): Promise<void> {
+    const at = clock.now();
+    const { root, chain } = await rootOf(store, child);
+    if (root.id === child.id) return;
+    await wakeAncestors(driveChild, chain, at);
+    const wake = wakeFor(chain[1] ?? child, at);
+    await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
+  }
+
+  /** Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's lease. */
+  async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
+    const runtime = await childRuntimeFor(record);
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}) });
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    return driven;
   }
 
   const engine: Engine = {
@@ -286,40 +357,37 @@ export function createEngine(options: EngineOptions): Engine {
 
     async send(runId, type, data, sendOptions = {}) {
       const record = await load(runId);
-      const workflow = record.definition.workflow;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
-      const active = activeStepsOf(workflow, snapshotOf(record)).steps;
-      const open = record.status === 'waiting' || (record.status === 'running' && active.length > 1);
-      const waits = open
-        ? active.filter((s) => sendOptions.step === undefined || s.id === sendOptions.step).map((s) => ({ step: s.id, events: waitEvents(workflow, s.id, s.phase) }))
-        : [];
-      const accepted = [...new Set(waits.flatMap((w) => w.events))];
-      const target = waits.find((w) => w.events.includes(type) && (sendOptions.step === undefined || w.step === sendOptions.step));
-      if (!target || !accepted.includes(type) || !isWaitEventType(type)) throw new EventNotAcceptedError(runId, type, accepted, sendOptions.step);
+      const waits = acceptedEvents(record).filter((w) => sendOptions.step === undefined || w.step === sendOptions.step);
+      const accepted = new Set(waits.flatMap((w) => w.events));
+      const target = waits.find((w) => w.events.includes(type));
       const at = clock.now();
-      const step = target.step;
-      const context = snapshotOf(record).context;
-      const visit = context.visits[step] ?? 0;
-      // The step's kind may check the event's data first (an edited tool input): a refusal changes nothing.
-      const spec = stepOf(workflow, step);
-      const kind = spec ? kindOf(spec) : undefined;
-      let admitted: Readonly<Record<string, unknown>> = {};
-      if (spec && kind?.admit) {
-        const verdict = kind.admit(step, spec, { type, data }, { context, tools: (await runtimeFor(record)).tools });
-        if (!verdict.ok) throw new EventDataInvalidError(runId, type, verdict.message, verdict.field);
-        admitted = verdict.journal ?? {};
+      if (target && isWaitEventType(type)) {
+        // The step's kind may check the event's data first (an edited tool input): a refusal changes nothing.
+        const spec = stepOf(record.definition.workflow, target.step);
+        const kind = spec ? kindOf(spec) : undefined;
+        let admitted: Readonly<Record<string, unknown>> = {};
+        if (spec && kind?.admit) {
+          const verdict = kind.admit(target.step, spec, { type, data }, { context: snapshotOf(record).context, tools: (await runtimeFor(record)).tools });
+          if (!verdict.ok) throw new EventDataInvalidError(runId, type, verdict.message, verdict.field);
+          admitted = verdict.journal ?? {};
+        }
+        const delivered = eventFor(record, target.step, type, data, at, sendOptions.by, admitted);
+        if (!record.options.parent) return run(record, { mode: 'rest', sleepTimers: true, event: delivered });
+        // Sent to a child directly: it takes the event, then its parents see it move.
+        await wakeParents(await driveChild(record, delivered));
+        return viewOf(await load(runId));
       }
-      return run(record, {
-        mode: 'rest',
-        sleepTimers: true,
-        event: {
-          event: { type, step, at, ...(data !== undefined ? { data } : {}) },
-          journal: [
-            { step, visit, attempt: 0, event: 'event', at, data: { type, data: data ?? null, ...(sendOptions.by !== undefined ? { by: sendOptions.by } : {}), ...admitted } },
-          ],
-        },
-      });
+      // None of the run's own steps takes it: the waiting child (or grandchild) that does.
+      const chain = isWaitEventType(type) && sendOptions.step === undefined ? await waitingChain(store, record, type, accepted) : null;
+      if (!chain) throw new EventNotAcceptedError(runId, type, [...accepted], sendOptions.step);
+      const last = chain[chain.length - 1]!;
+      const step = acceptedEvents(last).find((w) => w.events.includes(type))!.step;
+      await driveChild(last, eventFor(last, step, type, data, at, sendOptions.by));
+      await wakeAncestors(driveChild, [record, ...chain], at);
+      const wake = wakeFor(chain[0]!, at);
+      return run(await load(runId), { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
     },
 
     async resume(runId, opts = {}) {
@@ -369,8 +437,23 @@ export function createEngine(options: EngineOptions): Engine {
       });
     },
 
+    async redrive(runId) {
+      const record = await load(runId);
+      const { step, items } = await redriveItems(store, children, record);
+      const at = clock.now();
+      const context = snapshotOf(record).context;
+      return run(record, {
+        mode: 'rest',
+        sleepTimers: true,
+        event: {
+          event: { type: 'run.resume', at, budget: context.budget },
+          journal: [{ step, visit: context.visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, items } }],
+        },
+      });
+    },
+
     async get(runId) {
-      return toView(await load(runId));
+      return viewOf(await load(runId));
     },
 
     list(filter) {
@@ -401,11 +484,26 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
-  const { send, resume, step, cancel } = engine;
+  const { send, resume, step, cancel, redrive } = engine;
   const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
+  /** A child run is driven under its root's lease (children have none of their own). */
+  const leasedRoot = async <T>(runId: string, fn: () => Promise<T>) => {
+    const record = await load(runId);
+    const root = record.options.parent ? (await rootOf(store, record)).root.id : runId;
+    return leased(root, fn);
+  };
   Object.assign(engine, {
-    send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leased(runId, () => send(runId, type, data, o)),
-    resume: (runId: string, o?: { budget?: number }) => leased(runId, () => resume(runId, o)),
+    send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
+    resume: (runId: string, o?: { budget?: number }) =>
+      leasedRoot(runId, async () => {
+        const view = await resume(runId, o);
+        const record = await load(runId);
+        if (!record.options.parent) return view;
+        // A child resumed by itself: its parents go on from where it is now.
+        await wakeParents(record);
+        return viewOf(await load(runId));
+      }),
+    redrive: (runId: string) => leased(runId, () => redrive(runId)),
     step: (runId: string) => leased(runId, () => step(runId)),
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
     // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.
@@ -424,6 +522,12 @@ export function createEngine(options: EngineOptions): Engine {
         throw error;
       }
       await cancels.clear(runId);
+      // A child cancelled by itself: its parent's step sees it (and fails, or takes onError).
+      const after = await load(runId);
+      if (after.options.parent) {
+        await leasedRoot(runId, () => wakeParents(after));
+        return viewOf(await load(runId));
+      }
       return done;
     },
   });

@@ -78,6 +78,7 @@ export function runStatusOf(steps: readonly ActiveStep[], end: EndState, done: b
     const kind = kindNamed(step.kind);
     if (step.phase === 'budget_exhausted') return 'budget_exhausted';
     if (step.phase === 'failed') return 'failed';
+    if (step.phase === 'waiting') return 'waiting'; // a step whose child run waits for an event
     if (waitsIn(step)) return 'waiting';
     if (kind?.ends && done) return 'done';
     return 'running';

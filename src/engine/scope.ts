@@ -13,6 +13,7 @@ import type { AnyTool } from '../tools/define.js';
 import type { Breakers } from './breakers.js';
 import type { Clock } from './clock.js';
 import type { BudgetPool, Reservation } from './budget-pool.js';
+import type { ChildRuns } from './children.js';
 
 /** Where a journal entry belongs: the step, its visit and its attempt. */
 export interface Where {
@@ -74,6 +75,10 @@ export interface RunScope {
   where(step: string): Where;
   /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
   envFor(step: string, signal?: AbortSignal): StepEnv;
+  /** Whether this drive sleeps through timers (else it returns with the run's `wakeAt` set). */
+  readonly sleepTimers: boolean;
+  /** The engine's child runs (`workflow` and `map` steps), when it has them. */
+  readonly children: ChildRuns | undefined;
   /** Steps executed in this drive. */
   executed(): number;
   countExecuted(): void;

@@ -127,7 +127,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     if (limit <= 0 || Date.now() - lastOrphanScan < Math.max(pollMs, 1000)) return [];
     lastOrphanScan = Date.now();
     const taken: RunRecord[] = [];
-    for (const run of await store.list({ status: ['running'] })) {
+    for (const run of await store.list({ status: ['running'], parentId: null })) {
       if (taken.length >= limit) break;
       const holder = run.lease?.owner;
       if (!holder || inFlight.has(run.id) || !ownerIsDead(holder)) continue;
@@ -139,7 +139,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   }
 
   async function idle(): Promise<boolean> {
-    const running = await store.list({ status: ['running'] });
+    const running = await store.list({ status: ['running'], parentId: null }); // child runs are their parents' to drive
     return running.every((run) => (failures.get(run.id) ?? 0) >= GIVE_UP_AFTER);
   }
 

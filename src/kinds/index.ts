@@ -21,10 +21,15 @@ import { finalKind } from './final.js';
 import { createParallelKind } from './parallel.js';
 import { toolKind } from './tool.js';
 import { waitKind } from './wait.js';
+import { workflowKind } from './workflow.js';
+import { makeMapKind } from './map.js';
 import { anyStepSchema, kindOf, registerStepKind } from './registry.js';
 
 for (const kind of [claudeKind, analyzeKind, toolKind, choiceKind, waitKind, finalKind]) registerStepKind(kind);
 registerStepKind(createParallelKind(() => anyStepSchema(), (step) => kindOf(step)?.sequences?.(step) ?? []));
+// `map` bodies hold steps of any registered kind: the kind gets the registry's schema and lookup (it cannot import them).
+registerStepKind(makeMapKind({ anyStep: () => anyStepSchema(), kindOf: (step) => kindOf(step) }));
+registerStepKind(workflowKind);
 
 export { anyStepSchema, kindNamed, kindOf, kindOfStep, registerStepKind, stepKindList, type AnyStepKind } from './registry.js';
 export { defineStepKind } from './types.js';

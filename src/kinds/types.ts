@@ -58,6 +58,8 @@ export interface ModelBound {
   readonly feedbackTokens?: number;
   /** The fields that leave the prompt unbounded (each a path and why), none when bounded. */
   readonly unbounded?: readonly string[];
+  /** The attempts the bound is counted for; default the step's retry policy. A step whose bound already covers its retries (a `map`) says 1. */
+  readonly attempts?: number;
 }
 
 /** A tool as the model sees it. */

@@ -10,6 +10,7 @@ import { compile } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
 import { kindOf } from '../kinds/index.js';
 import { startStep } from '../definition/graph.js';
+import { bodyWorkflow, type MapSpec } from '../kinds/map-body.js';
 
 /** A step's kind (`claude`, `tool`, … or a registered one), or `failed` / `cancelled` for the run's end states. */
 export type NodeKind = string;
@@ -21,6 +22,8 @@ export interface GraphNode {
   readonly detail: string;
   /** The branch (region) of a parallel step this step belongs to; absent at the top level. */
   readonly region?: { readonly step: string; readonly branch: string };
+  /** A `map` step's body: the graph of the steps each item runs. */
+  readonly body?: StepGraph;
 }
 
 /** A branch of a parallel step: a region drawn as a cluster, from its start to the steps that end it. */
@@ -124,7 +127,8 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
   const visit = (id: string, node: StateNodeLike, region: GraphNode['region']) => {
     const spec = stepOf(workflow, id);
     const kind: NodeKind = node.meta?.stepwise?.kind ?? (spec ? (kindOf(spec)?.name ?? 'failed') : 'failed');
-    nodes.push({ id, kind, detail: detailOf(workflow, id), ...(region ? { region } : {}) });
+    const body = spec && kind === 'map' ? stepGraph(bodyWorkflow(workflow, id, spec as MapSpec, (step) => kindOf(step)?.ends === true)) : undefined;
+    nodes.push({ id, kind, detail: detailOf(workflow, id), ...(region ? { region } : {}), ...(body ? { body } : {}) });
     const inner = [node, ...Object.values(node.states ?? {})];
     for (const state of inner) {
       for (const [event, transitions] of state.transitions) {

@@ -27,6 +27,8 @@ export function toMermaid(graph: StepGraph): string {
     const label = node.detail ? `${name} · ${escape(node.detail)}` : name;
     lines.push(`${indent}state "${label}" as ${safeId(node.id)}`);
     if (node.kind === 'choice') lines.push(`${indent}state ${safeId(node.id)}_choice <<choice>>`);
+    // A map step's body: a composite state around the steps each item runs.
+    if (node.body) lines.push(`${indent}state ${safeId(node.id)} {`, ...renderBody(node.body, `${safeId(node.id)}__`, `${indent}  `), `${indent}}`);
     const regions = graph.regions.filter((r) => r.step === node.id);
     if (regions.length === 0) return;
     lines.push(`${indent}state ${safeId(node.id)} {`);
@@ -53,7 +55,53 @@ export function toMermaid(graph: StepGraph): string {
   lines.push(`  [*] --> ${safeId(graph.start)}`);
   edgesIn('', '  ');
   for (const node of graph.nodes) if (node.kind === 'final') lines.push(`  ${safeId(node.id)} --> [*]`);
-  for (const node of graph.nodes) if (node.kind === 'wait') lines.push(`  class ${safeId(node.id)} wait`);
+  const waits = (g: StepGraph, prefix: string): string[] =>
+    g.nodes.flatMap((n) => [...(n.kind === 'wait' ? [`  class ${prefix}${safeId(n.id)} wait`] : []), ...(n.body ? waits(n.body, `${prefix}${safeId(n.id)}__`) : [])]);
+  lines.push(...waits(graph, ''));
   lines.push('  classDef wait fill:#fff3cd,stroke:#b58900');
   return `${lines.join('\n')}\n`;
+}
+
+/** The states and transitions of `graph`, ids prefixed with `prefix`; a map step's body is a composite state around its steps. */
+function render(graph: StepGraph, prefix: string, indent: string): string[] {
+  const id = (node: string) => `${prefix}${safeId(node)}`;
+  const lines: string[] = [];
+  for (const node of graph.nodes) {
+    const name = node.kind === 'failed' ? 'failed' : node.kind === 'cancelled' ? 'cancelled' : node.id;
+    const label = node.detail ? `${name} · ${escape(node.detail)}` : name;
+    lines.push(`${indent}state "${label}" as ${id(node.id)}`);
+    if (node.body) lines.push(`${indent}state ${id(node.id)} {`, ...render(node.body, `${id(node.id)}__`, `${indent}  `), `${indent}}`);
+    if (node.kind === 'choice') lines.push(`${indent}state ${id(node.id)}_choice <<choice>>`);
+  }
+  lines.push(`${indent}[*] --> ${id(graph.start)}`);
+  const choices = new Set(graph.nodes.filter((n) => n.kind === 'choice').map((n) => n.id));
+  for (const node of choices) lines.push(`${indent}${id(node)} --> ${id(node)}_choice`);
+  for (const edge of graph.edges) {
+    const from = choices.has(edge.from) ? `${id(edge.from)}_choice` : id(edge.from);
+    lines.push(`${indent}${from} --> ${id(edge.to)}${edge.label ? ` : ${escape(edge.label)}` : ''}`);
+  }
+  for (const node of graph.nodes) if (node.kind === 'final') lines.push(`${indent}${id(node.id)} --> [*]`);
+  return lines;
+}
+
+/** The states and transitions of a map body, ids prefixed with `prefix`; a nested map body is a composite state around its steps. */
+function renderBody(graph: StepGraph, prefix: string, indent: string): string[] {
+  const id = (node: string) => `${prefix}${safeId(node)}`;
+  const lines: string[] = [];
+  for (const node of graph.nodes) {
+    const name = node.kind === 'failed' ? 'failed' : node.kind === 'cancelled' ? 'cancelled' : node.id;
+    const label = node.detail ? `${name} · ${escape(node.detail)}` : name;
+    lines.push(`${indent}state "${label}" as ${id(node.id)}`);
+    if (node.body) lines.push(`${indent}state ${id(node.id)} {`, ...renderBody(node.body, `${id(node.id)}__`, `${indent}  `), `${indent}}`);
+    if (node.kind === 'choice') lines.push(`${indent}state ${id(node.id)}_choice <<choice>>`);
+  }
+  lines.push(`${indent}[*] --> ${id(graph.start)}`);
+  const choices = new Set(graph.nodes.filter((n) => n.kind === 'choice').map((n) => n.id));
+  for (const node of choices) lines.push(`${indent}${id(node)} --> ${id(node)}_choice`);
+  for (const edge of graph.edges) {
+    const from = choices.has(edge.from) ? `${id(edge.from)}_choice` : id(edge.from);
+    lines.push(`${indent}${from} --> ${id(edge.to)}${edge.label ? ` : ${escape(edge.label)}` : ''}`);
+  }
+  for (const node of graph.nodes) if (node.kind === 'final') lines.push(`${indent}${id(node.id)} --> [*]`);
+  return lines;
 }

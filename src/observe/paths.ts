@@ -27,6 +27,8 @@ import { resolveBudget } from '../policy/budget.js';
 import { visitWorstCase } from '../policy/worst-case.js';
 import { zeroUsage } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
+import type { Store } from '../store/types.js';
+import { toView } from '../engine/view.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
 
 /** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
@@ -121,6 +123,17 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     routes.set(JSON.stringify(decisions), { steps, decisions });
   }
   return { machine, budget, reached, out, routes: [...routes.values()] };
+}
+
+/** The first event a waiting descendant of run `runId` accepts, or null. */
+async function childEvent(store: Store, runId: string): Promise<string | null> {
+  for (const child of await store.list({ parentId: runId, status: ['waiting'] })) {
+    const own = toView(child).waitingFor?.events[0];
+    if (own) return own;
+    const deeper = await childEvent(store, child.id);
+    if (deeper) return deeper;
+  }
+  return null;
 }
 
 type Adjacency = Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: Ev; state: AnyMachineSnapshot }> }>;
@@ -221,7 +234,7 @@ const MAX_EVENTS = 1000;
 async function runPath(
   workflow: Workflow,
   route: { steps: string[]; decisions: Decision[] },
-  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
+  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig; source?: string },
 ): Promise<PathResult> {
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
@@ -239,8 +252,12 @@ async function runPath(
     const step = Object.keys(snapshot.value as object)[0] ?? '';
     if (stepRunOf(snapshot.context, step).attempt > 1) return;
     const spec = stepOf(workflow, step) as { retry?: Workflow['retry'] } | undefined;
+    // Only this workflow's model steps: a child-run step projects its budget slice, and child runs' own actors report here too.
+    if (!spec || !kindOf(spec)?.worstCase) return;
     const maxTokens = firstMaxTokens(workflow, step);
-    worst += visitWorstCase(projected - maxTokens, maxTokens, resolveRetry(spec?.retry, workflow.retry).maxAttempts);
+    // A bound that covers its own attempts (a workflow step's slice) counts once.
+    const attempts = kindOf(spec)?.worstCase?.(spec, workflow, () => undefined)?.attempts ?? resolveRetry(spec.retry, workflow.retry).maxAttempts;
+    worst += visitWorstCase(projected - maxTokens, maxTokens, attempts);
   };
   const engine = createEngine({
     store: createMemoryStore(),
@@ -252,8 +269,16 @@ async function runPath(
       return decision?.startsWith('branch ') ? Number(decision.slice('branch '.length)) : undefined;
     },
   });
-  let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing) }, { input: deps.input });
-  for (let i = 0; view.status === 'waiting' && view.waitingFor && i < MAX_EVENTS; i++) {
+  // The definition file, when there is one: a `workflow` step's `file` is relative to it.
+  let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing), ...(deps.source ? { source: deps.source } : {}) }, { input: deps.input });
+  for (let i = 0; view.status === 'waiting' && i < MAX_EVENTS; i++) {
+    if (!view.waitingFor || !kindOf(workflow.steps[view.waitingFor.step] ?? {})?.accepts) {
+      // A child run waits (a `workflow` or `map` step): its own paths are its definition's; send it the first event it accepts.
+      const event = await childEvent(engine.store, view.runId);
+      if (!event) break;
+      view = await engine.send(view.runId, event, { by: 'stepwise test' });
+      continue;
+    }
     const { step, events, timeoutAt } = view.waitingFor;
     const decision = take.get(step) ?? 'wait.timeout';
     if (events.includes(decision)) {
@@ -288,7 +313,7 @@ async function runPath(
  */
 export async function testPaths(
   workflow: Workflow,
-  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig },
+  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig; source?: string },
 ): Promise<PathReport> {
   const { budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
   const findings: Finding[] = [];

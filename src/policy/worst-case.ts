@@ -106,7 +106,7 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
       const bound = kindOf(step)?.worstCase?.(step, workflow, toolOf);
       if (!bound) continue;
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
-      const attempts = resolveRetry(own.retry, workflow.retry).maxAttempts;
+      const attempts = bound.attempts ?? resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
       const feedbackTokens = bound.feedbackTokens ?? 0;
       const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts, feedbackTokens);

@@ -76,6 +76,9 @@ export async function findRun(reader: RunReader, runId: string): Promise<RunReco
   const [only] = matches;
   if (!only) throw new RunNotFoundError(runId);
   if (matches.length === 1) return only;
+  // A parent's id prefixes its child runs' ids: a prefix matching one top-level run and its children means that run.
+  const top = matches.filter((r) => !r.options.parent);
+  if (top.length === 1 && matches.every((r) => r.id.startsWith(top[0]!.id))) return top[0]!;
   const shown = matches.slice(0, SHOWN_CANDIDATES).map((r) => `  ${r.id} (${r.workflow}, ${r.status})`);
   const more = matches.length > SHOWN_CANDIDATES ? [`  … and ${matches.length - SHOWN_CANDIDATES} more`] : [];
   throw new StepwiseError('usage', [`The run id prefix "${runId}" is ambiguous: ${matches.length} runs match; give more of the id:`, ...shown, ...more].join('\n'));

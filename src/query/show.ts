@@ -1,7 +1,7 @@
 /** Everything `show` prints about one run: the object of `show --json`. */
 import { toView } from '../engine/view.js';
 import { buildTimeline, type Timeline } from '../observe/timeline.js';
-import type { JournalEntry } from '../run/types.js';
+import type { JournalEntry, ParentLink, RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 import { cacheByStep, type StepCache } from './cache.js';
 import { findRun, iso, runJson, type RunJson } from './run.js';
@@ -14,17 +14,41 @@ export interface RunDetail extends RunJson {
   readonly cache: StepCache[];
   /** The journal, each entry with `atIso` beside its `at`. */
   readonly journal: Array<JournalEntry & { readonly atIso: string }>;
+  /** The child runs it started (`workflow` and `map` steps), oldest first. */
+  readonly children: ChildSummary[];
+  /** For a child run: the run and step that started it. */
+  readonly parent: ParentLink | null;
+}
+
+/** One child run as `show` lists it. */
+export interface ChildSummary {
+  readonly id: string;
+  readonly workflow: string;
+  readonly status: RunRecord['status'];
+  /** The parent's step that started it. */
+  readonly step: string;
+  /** A map item's index. */
+  readonly index?: number;
 }
 
 /** The run object plus its definition, timeline and journal, by id or id prefix (see `findRun`); throws `RunNotFoundError` when the run does not exist. */
 export async function showRun(reader: RunReader, runId: string): Promise<RunDetail> {
   const record = await findRun(reader, runId);
   const journal = await reader.journal(record.id);
+  const children = (await reader.list({ parentId: record.id })).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   return {
     ...runJson(toView(record)),
     definition: { version: record.version, source: record.definition.source },
     timeline: buildTimeline(journal, record.failure),
     cache: cacheByStep(journal),
     journal: journal.map((entry) => ({ ...entry, atIso: iso(entry.at) })),
+    children: children.map((c) => ({
+      id: c.id,
+      workflow: c.workflow,
+      status: c.status,
+      step: c.options.parent?.step ?? '',
+      ...(c.options.parent?.index !== undefined ? { index: c.options.parent.index } : {}),
+    })),
+    parent: record.options.parent ?? null,
   };
 }

@@ -80,6 +80,19 @@ export interface RunOptions {
   readonly faults?: string;
   /** Total token budget, overriding the definition's. */
   readonly budget?: number;
+  /** Set on a child run (a `workflow` step's run, a `map` item): the run and step that started it. */
+  readonly parent?: ParentLink;
+}
+
+/** Where a child run comes from: its parent run, the step that started it, and for a map item its index and attempt. */
+export interface ParentLink {
+  readonly runId: string;
+  readonly step: string;
+  readonly visit: number;
+  readonly index?: number;
+  readonly attempt?: number;
+  /** For a map item: the redrive round that created it (0 before any redrive). */
+  readonly round?: number;
 }
 
 /** The definition a run started with; the run finishes on it whatever happens to the file. */
@@ -173,5 +186,7 @@ export interface RunFilter {
   readonly workflow?: string;
   /** Only runs whose id starts with this text (exactly, case-sensitive): how run-id prefixes are resolved. */
   readonly idPrefix?: string;
+  /** `null`: top-level runs only (no parent); a run id: the children of that run; absent: every run. */
+  readonly parentId?: string | null;
   readonly limit?: number;
 }

@@ -164,6 +164,12 @@ export const RunDetailSchema = RunJsonSchema.extend({
   journal: z.array(
     z.looseObject({ runId: z.string(), seq: z.number(), step: z.string().nullable(), event: z.string(), at: z.number(), data: z.unknown().optional() }),
   ),
+  /** Child runs of `workflow` and `map` steps, oldest first. */
+  children: z.array(z.object({ id: z.string(), workflow: z.string(), status: Status, step: z.string(), index: z.number().optional() })),
+  /** For a child run: the run and step that started it. */
+  parent: z
+    .object({ runId: z.string(), step: z.string(), visit: z.number(), index: z.number().optional(), attempt: z.number().optional(), round: z.number().optional() })
+    .nullable(),
 }).openapi('RunDetail');
 
 /** One row of `stepwise list --json`, plus the run's cost. */

@@ -20,6 +20,8 @@ interface Slot {
   json: Record<JsonField, string>;
   /** Journal entries as JSON text, in order. */
   journal: string[];
+  /** The run's parent (`options.parent.runId`), null for a top-level run: lists and claims filter on it. */
+  parent: string | null;
 }
 
 const text = (value: unknown): string => JSON.stringify(value ?? null);
@@ -69,7 +71,7 @@ export function createMemoryStore(): Store {
     async create(run, journal) {
       const existing = runs.get(run.id);
       if (existing) return { run: readRun(existing), created: false };
-      const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)) };
+      const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)), parent: parentOf(run.options) };
       runs.set(run.id, stored);
       return { run: readRun(stored), created: true };
     },
@@ -82,7 +84,10 @@ export function createMemoryStore(): Store {
     async list(filter = {}) {
       const statuses = filter.status;
       const matching = [...runs.values()]
-        .filter(({ head: run }) => (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)))
+        .filter((slot) => {
+          const run = slot.head;
+          return (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(slot.parent, filter.parentId);
+        })
         .sort(({ head: a }, { head: b }) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map(readRun);
     },
@@ -109,6 +114,7 @@ export function createMemoryStore(): Store {
       const entries = journal.map((entry, i) => toEntry(runId, base + i + 1, entry));
       current.head = next;
       current.json = json;
+      if (patch.options) current.parent = parentOf(patch.options);
       current.journal.push(...entries);
       return {
         ...next,
@@ -126,7 +132,7 @@ export function createMemoryStore(): Store {
     },
 
     async claim({ owner, now, leaseMs, limit, exclude = [] }: ClaimOptions) {
-      const due = [...runs.values()].filter((s) => isRunnable(s.head, now) && !exclude.includes(s.head.id)).sort((a, b) => byUpdatedAt(a.head, b.head));
+      const due = [...runs.values()].filter((s) => isRunnable(s.head, now) && s.parent === null && !exclude.includes(s.head.id)).sort((a, b) => byUpdatedAt(a.head, b.head));
       return due.slice(0, Math.max(0, limit)).map((s) => {
         s.head = { ...s.head, lease: { owner, until: now + leaseMs } };
         return readRun(s);
@@ -178,3 +184,11 @@ export function createMemoryStore(): Store {
     async close() {},
   };
 }
+
+/** Whether `run` passes the parent filter (`null`: top-level only; an id: that run's children). */
+function parentMatches(parent: string | null, parentId: string | null | undefined): boolean {
+  if (parentId === undefined) return true;
+  return parentId === null ? parent === null : parent === parentId;
+}
+
+const parentOf = (options: RunRecord['options'] | undefined): string | null => options?.parent?.runId ?? null;

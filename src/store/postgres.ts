@@ -167,8 +167,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const { rows } = await query<RunRow>(
         `SELECT * FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
            AND ($4::text IS NULL OR starts_with(id, $4))
+           AND (NOT $5::boolean OR (options->'parent') IS NULL) AND ($6::text IS NULL OR options->'parent'->>'runId' = $6)
          ORDER BY created_at DESC, id LIMIT $3`,
-        [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null],
+        [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null, filter.parentId === null, filter.parentId ?? null],
       );
       return rows.map(toRun);
     },
@@ -215,7 +216,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       if (limit <= 0) return [];
       const { rows } = await query<RunRow>(
         `WITH picked AS MATERIALIZED (
-           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
          )
          UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
         [now, owner, now + leaseMs, limit, exclude],

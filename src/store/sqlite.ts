@@ -29,6 +29,8 @@ export interface SqliteStoreOptions {
 }
 
 const RUNNABLE = runnableSql('@now');
+/** A child run is driven by its parent's driver under the parent's lease, never claimed on its own. */
+const NOT_CHILD = "json_extract(options, '$.parent') IS NULL";
 
 /**
  * The record after a commit: what the patch set comes from the patch itself, so
@@ -109,7 +111,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       SELECT @runId, COALESCE(MAX(seq), 0) + 1, @step, @visit, @attempt, @event, @at, @payload FROM journal WHERE run_id = @runId`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
-      WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND id NOT IN (SELECT value FROM json_each(@exclude))
+      WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND ${NOT_CHILD} AND id NOT IN (SELECT value FROM json_each(@exclude))
         ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
     renew: db.prepare('UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?'),
     release: db.prepare('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
@@ -213,7 +215,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   function listStatement(filter: RunFilter): Database.Statement<unknown[], RunRow> {
     const where = [filter.status ? 'status IN (SELECT value FROM json_each(?))' : '', filter.workflow !== undefined ? 'workflow = ?' : '',
-      filter.idPrefix !== undefined ? 'substr(id, 1, length(?)) = ?' : '']
+      filter.idPrefix !== undefined ? 'substr(id, 1, length(?)) = ?' : '',
+      filter.parentId === null ? NOT_CHILD : filter.parentId !== undefined ? "json_extract(options, '$.parent.runId') = ?" : '']
       .filter(Boolean);
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
     let statement = listStatements.get(sql);
@@ -240,6 +243,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (filter.status) params.push(JSON.stringify(filter.status));
       if (filter.workflow !== undefined) params.push(filter.workflow);
       if (filter.idPrefix !== undefined) params.push(filter.idPrefix, filter.idPrefix);
+      if (typeof filter.parentId === 'string') params.push(filter.parentId);
       params.push(filter.limit ?? -1);
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },

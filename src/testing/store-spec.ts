@@ -269,6 +269,20 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       await store.release('missing', 'me');
     });
 
+    it('lists children by parent, top-level runs alone, and never claims a child run (its parent drives it)', async () => {
+      const now = 30_000;
+      const parent = makeRun({ updatedAt: 1 });
+      const child = makeRun({ updatedAt: 0, options: { seed: 1, parent: { runId: parent.id, step: 'sub', visit: 1 } } });
+      const item = makeRun({ updatedAt: 0, options: { parent: { runId: parent.id, step: 'each', visit: 1, index: 3, attempt: 1, round: 0 } } });
+      for (const run of [parent, child, item]) await store.create(run, []);
+      expect((await store.get(item.id))?.options.parent).toEqual({ runId: parent.id, step: 'each', visit: 1, index: 3, attempt: 1, round: 0 });
+      expect((await store.list({ parentId: parent.id })).map((r) => r.id).sort()).toEqual([child.id, item.id].sort());
+      expect((await store.list({ parentId: null })).map((r) => r.id)).toEqual([parent.id]);
+      expect(await store.list({ parentId: child.id })).toEqual([]);
+      expect(await store.list({})).toHaveLength(3);
+      expect((await store.claim({ owner: 'me', now, leaseMs: 500, limit: 10 })).map((r) => r.id)).toEqual([parent.id]);
+    });
+
     it('claim leaves out the runs in exclude (a worker never claims a run it already drives)', async () => {
       const now = 20_000;
       const mine = makeRun({ updatedAt: 1, lease: { owner: 'me', until: now - 1 } });

@@ -35,16 +35,16 @@ describe('validateWorkflow', () => {
 
   it('asks for a step kind when a step has none', () => {
     expect(errorsOf(yaml('id: flow', 'steps:', '  find:', '    next: done', '  done: { final: true }'))).toEqual([
-      'flow.yaml:3:3: steps.find: a step needs one of: claude, analyze, tool, choice, wait, final, parallel',
+      'flow.yaml:3:3: steps.find: a step needs one of: claude, analyze, tool, choice, wait, final, parallel, map, workflow',
     ]);
     expect(errorsOf(yaml('id: flow', 'steps:', '  find: { cluade: {}, next: done }', '  done: { final: true }'))).toEqual([
-      'flow.yaml:3:9: steps.find: a step needs one of: claude, analyze, tool, choice, wait, final, parallel; did you mean "claude" instead of "cluade"?',
+      'flow.yaml:3:9: steps.find: a step needs one of: claude, analyze, tool, choice, wait, final, parallel, map, workflow; did you mean "claude" instead of "cluade"?',
     ]);
   });
 
   it('names the kinds a step mixes', () => {
     expect(errorsOf(yaml('id: flow', 'steps:', '  find:', '    tool: lookup', '    final: true', '  done: { final: true }'))).toEqual([
-      'flow.yaml:5:5: steps.find.final: "final" conflicts with "tool": a step has exactly one of claude, analyze, tool, choice, wait, final, parallel',
+      'flow.yaml:5:5: steps.find.final: "final" conflicts with "tool": a step has exactly one of claude, analyze, tool, choice, wait, final, parallel, map, workflow',
     ]);
   });
 
@@ -73,7 +73,7 @@ describe('validateWorkflow', () => {
     ]);
     expect(errorsOf(yaml('id: flow', 'steps: {}'))).toEqual(['flow.yaml:2:8: steps: at least one step']);
     expect(errorsOf(yaml('id: flow', 'steps:', '  a: lookup'))).toEqual([
-      'flow.yaml:3:6: steps.a: expected a step (an object with one of: claude, analyze, tool, choice, wait, final, parallel), got string',
+      'flow.yaml:3:6: steps.a: expected a step (an object with one of: claude, analyze, tool, choice, wait, final, parallel, map, workflow), got string',
     ]);
   });
 

@@ -31,7 +31,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a step kind added in one file', () => {
   it('is in the registry, after the built-in kinds', () => {
-    expect(stepKindList().map((k) => k.name)).toEqual(['claude', 'analyze', 'tool', 'choice', 'wait', 'final', 'parallel', 'shout']);
+    expect(stepKindList().map((k) => k.name)).toEqual(['claude', 'analyze', 'tool', 'choice', 'wait', 'final', 'parallel', 'map', 'workflow', 'shout']);
   });
 
   it('validates: its schema, its expressions and its routes are checked like any step', () => {
@@ -53,7 +53,7 @@ describe('a step kind added in one file', () => {
     const badRoute = issues({ ...loud, steps: { ...loud.steps, greet: { shout: { text: 'x' }, next: 'nowhere' } } });
     expect(badRoute.join('\n')).toMatch(/steps\.greet\.next: no step named "nowhere"/);
     // A step of no kind lists every registered kind, the new one included.
-    expect(issues({ ...loud, steps: { ...loud.steps, greet: { yell: {} } } }).join('\n')).toContain('tool, choice, wait, final, parallel, shout');
+    expect(issues({ ...loud, steps: { ...loud.steps, greet: { yell: {} } } }).join('\n')).toContain('tool, choice, wait, final, parallel, map, workflow, shout');
   });
 
   it('is drawn in the diagram with its kind and label', async () => {

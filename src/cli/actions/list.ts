@@ -10,6 +10,7 @@ export interface ListFlags {
   workflow?: string;
   limit: string;
   json?: boolean;
+  children?: boolean;
 }
 
 function pad(text: string, width: number): string {
@@ -22,6 +23,7 @@ export async function action(opts: ListFlags): Promise<void> {
     const rows = await listRuns(store, {
       ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
       ...(opts.workflow ? { workflow: opts.workflow } : {}),
+      ...(opts.children ? {} : { parentId: null }),
       limit: Number(opts.limit),
     });
     if (opts.json) {

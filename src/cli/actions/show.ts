@@ -22,9 +22,13 @@ export async function action(runId: string, opts: ShowFlags): Promise<void> {
       `status ${run.status}${run.resumable ? ' (resumable)' : ''}  tokens ${run.usage.inputTokens} in / ${run.usage.outputTokens} out = ${run.usage.totalTokens} of ${run.budget.tokens}  cost $${run.usage.usd.toFixed(4)}`,
       ...(run.failure ? [color.red(`failure: ${run.failure.kind} at ${run.failure.step ?? '-'}: ${run.failure.message}`)] : []),
       ...(run.waitingFor ? [`waiting at ${run.waitingFor.step} for ${run.waitingFor.events.join(' | ')}`] : []),
+      ...(run.parent ? [`child of run ${run.parent.runId} (step ${run.parent.step}${run.parent.index !== undefined ? `, item ${run.parent.index}` : ''})`] : []),
       '',
       ...renderTimeline(run.timeline, color),
       ...renderCache(run.cache),
+      ...(run.children.length > 0
+        ? ['', `children (${run.children.length}):`, ...run.children.map((c) => `  ${c.id}  ${c.workflow}  ${c.status}  step ${c.step}${c.index !== undefined ? ` item ${c.index}` : ''}`)]
+        : []),
     ];
     process.stdout.write(`${out.join('\n')}\n`);
   });

@@ -28,6 +28,7 @@ export async function action(file: string, opts: TestFlags, setExit: (code: numb
     const report = await testPaths(definition.workflow, {
       input,
       tools: definition.tools,
+      source: definition.source,
       model: resolveModel({ baseURL: emulator.url, apiKey: 'stepwise-emulator', maxRetries: 0 }),
     });
     setExit(report.findings.length > 0 ? 1 : 0);

@@ -16,6 +16,7 @@ import { registerInitCommand } from './init.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerListCommand } from './list.js';
 import { registerPruneCommand } from './prune.js';
+import { registerRedriveCommand } from './redrive.js';
 import { registerRerunCommand } from './rerun.js';
 import { registerResumeCommand } from './resume.js';
 import { registerRunCommand } from './run.js';
@@ -34,6 +35,7 @@ export function registerCommands(program: Command, setExit: (code: number) => vo
   registerSchemaCommand(program);
   registerRunCommand(program, setExit);
   registerResumeCommand(program, setExit);
+  registerRedriveCommand(program, setExit);
   registerSendCommand(program, setExit);
   registerCancelCommand(program, setExit);
   registerInboxCommand(program);

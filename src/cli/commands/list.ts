@@ -11,6 +11,7 @@ export function registerListCommand(program: Command): void {
     .option('--status <status...>', `only these statuses (${statuses.join(', ')})`)
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--limit <n>', 'at most n runs', '100')
+    .option('--children', 'include child runs (of workflow and map steps), hidden by default')
     .option('--json', 'print one JSON array')
     .action(async (opts: ListFlags) => (await import('../actions/list.js')).action(opts));
 }

@@ -1,0 +1,26 @@
+/**
+ * The ids of child runs and the check of a child's input: what the child-run
+ * kinds need before a child exists, without the engine's driver.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { StepwiseError } from '../errors.js';
+import type { Workflow } from '../definition/schema.js';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+
+/** The id of the child run a step starts: the parent's id, the step, its visit and, for a map item, the item's place. */
+export function childIdOf(parentId: string, step: string, visit: number, item?: { index: number; round: number; attempt: number }): string {
+  const base = `${parentId}~${step}.${visit}`;
+  return item ? `${base}.${item.index}${item.round > 0 || item.attempt > 1 ? `.${item.round}.${item.attempt}` : ''}` : base;
+}
+
+/** Throws `input_invalid` when `input` does not match the workflow's input schema. */
+export function checkChildInput(source: { readonly workflow: Workflow }, input: unknown): void {
+  const schema = source.workflow.input;
+  if (!schema) return;
+  const validate = ajv.compile(schema);
+  if (validate(input)) return;
+  const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
+  throw new StepwiseError('input_invalid', `the input of workflow "${source.workflow.id}" does not match its input schema: ${problems.join('; ')}`);
+}
+

@@ -1,0 +1,63 @@
+/**
+ * What the handlers of the child-run kinds (`workflow`, `map`) share: the
+ * parent's event for a child that rested or ended, and the phases where the
+ * step only rests. (Kinds import this; it imports nothing of the driver.)
+ */
+import { stepRunOf } from '../compile/context.js';
+import type { RunEvent, StepFailure } from '../compile/events.js';
+import type { Advance } from '../kinds/types.js';
+import type { RunRecord, Usage } from '../run/types.js';
+import type { RunScope } from './scope.js';
+
+/** Why a child run did not end `done`, as the parent step's failure. */
+export function childFailure(child: RunRecord): StepFailure {
+  const reason = child.failure?.message ?? child.status;
+  if (child.status === 'budget_exhausted') return { kind: 'budget', message: `the child run ${child.id} (${child.workflow}) ran out of budget: ${reason}` };
+  return { kind: child.failure?.kind ?? 'tool_error', message: `the child run ${child.id} (${child.workflow}) ${child.status === 'cancelled' ? 'was cancelled' : 'failed'}: ${reason}` };
+}
+
+/** The parent's event for its child after a drive: it ended (`step.done` / `step.failed`) or rests (`child.rest`). */
+export function childSettled(step: string, child: RunRecord, at: number, usage: Usage = child.usage): RunEvent {
+  switch (child.status) {
+    case 'done':
+      return { type: 'step.done', step, at, output: child.output ?? null, usage };
+    case 'waiting':
+      return { type: 'child.rest', step, at, waiting: true, wakeAt: child.wakeAt, usage };
+    case 'running':
+      return { type: 'child.rest', step, at, waiting: false, wakeAt: child.wakeAt, usage };
+    default:
+      return { type: 'step.failed', step, at, usage, error: childFailure(child), retryable: false, retryAt: null };
+  }
+}
+
+/** A step whose children rest until `retryAt` (a timer of theirs): rest until then (the driver may sleep). */
+export function restingUntil(run: RunScope, id: string): Advance | null {
+  const due = stepRunOf(run.context(), id).retryAt;
+  return due !== null && due > run.clock.now() ? { kind: 'rest', wakeAt: due, sleep: true, crash: 'backoff' } : null;
+}
+
+/** A step whose child waits for an event from outside: the run waits (or wakes the step when the child's timer came). */
+export function waitingChild(run: RunScope, id: string, data: Record<string, unknown>): Advance {
+  const now = run.clock.now();
+  const due = stepRunOf(run.context(), id).retryAt;
+  if (due !== null && due <= now) {
+    run.send({ type: 'child.wake', step: id, at: now });
+    return { kind: 'moved' };
+  }
+  return {
+    kind: 'rest',
+    wakeAt: due,
+    force: run.status() !== 'waiting',
+    crash: 'waiting',
+    onCommit: () => run.note({ ...run.where(id), event: 'waiting', data: { ...data, wakeAt: run.wakeAt() } }),
+  };
+}
+
+/** Whether the drive stopped under the step: its lease is gone (thrown), it was aborted or a cancel came (the driver takes over). */
+export function interruptedDrive(run: RunScope): boolean {
+  if (run.signal?.aborted) {
+    if (run.signal.reason instanceof Error && run.signal.reason.name === 'LeaseLostError') throw run.signal.reason;
+    return true;
+  }
+  return run.cancel()?.aborted === true;
+}

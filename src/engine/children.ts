@@ -1,0 +1,224 @@
+/**
+ * Child runs: the runs a `workflow` step or the items of a `map` step start.
+ * A child is a real run in the store (its own row, journal and snapshot)
+ * whose `options.parent` names the run, step and visit (and item) that
+ * started it. It is never claimed on its own (`Store.claim` skips runs with a
+ * parent): the driver that holds the parent's lease drives it, inside the
+ * parent step's effect, so a crash leaves parent and children durable and the
+ * next drive of the parent resumes each child from its committed snapshot; a
+ * child that ended is never driven again.
+ */
+import { readdir } from 'node:fs/promises';
+import { dirname, extname, resolve as resolvePath } from 'node:path';
+import { createActor } from 'xstate';
+import { loadDefinition } from '../definition/load.js';
+import { RunNotFoundError, StepwiseError } from '../errors.js';
+import { positionOf } from './position.js';
+import { isResumable, snapshotOf } from './view.js';
+import type { ResolvedBudget } from '../policy/budget.js';
+import type { Workflow } from '../definition/schema.js';
+import { zeroUsage, type ParentLink, type RunRecord } from '../run/types.js';
+import type { Store } from '../store/types.js';
+import type { AnyTool } from '../tools/define.js';
+import type { Clock } from './clock.js';
+import { drive, type DriveOptions, type DriverDeps } from './driver.js';
+import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
+import type { RunScope } from './scope.js';
+
+/** A child run to start. */
+export interface ChildSpec {
+  /** Its id, derived from the parent's (so starting it again after a crash finds the same run). */
+  readonly id: string;
+  readonly parent: ParentLink;
+  readonly source: DefinitionSource;
+  readonly input: unknown;
+  readonly budget: ResolvedBudget;
+}
+
+/** Where a `workflow` step finds the definition it starts. */
+export interface WorkflowRef {
+  readonly id?: string | undefined;
+  readonly file?: string | undefined;
+}
+
+export interface ChildRuns {
+  /** Creates the child run (status `running`, no lease), or returns it when it exists. */
+  create(parent: RunScope, spec: ChildSpec): Promise<RunRecord>;
+  get(id: string): Promise<RunRecord | null>;
+  /** The children of a run, oldest first. */
+  list(parentId: string): Promise<RunRecord[]>;
+  /**
+   * Drives a child until it rests, inside the parent's drive: under the
+   * parent's lease (checked first), stopped by the parent's signal or cancel.
+   * `event` is delivered first; `onCommit` sees every commit of the child.
+   */
+  drive(parent: RunScope, child: RunRecord, options?: { event?: DriveOptions['event']; onCommit?: (record: RunRecord) => void }): Promise<RunRecord>;
+  /** The source of an inline child definition (a map body): the parent's tools, tool modules and file. */
+  inline(parent: RunScope, workflow: Workflow): Promise<DefinitionSource>;
+  /** A new run of the same definition and input as `previous` (a map item's redrive), linked as `link`. */
+  again(previous: RunRecord, id: string, link: ParentLink, budget: ResolvedBudget): Promise<RunRecord>;
+  /** Whether a child stopped where a resume continues it: out of budget, or failed in a step that may succeed again. */
+  resumable(child: RunRecord): boolean;
+  /** The definition a `workflow` step names: by id (the engine's `workflows`, else a file beside the parent's definition) or by file. */
+  resolve(parent: RunScope, ref: WorkflowRef): Promise<DefinitionSource>;
+}
+
+/** What the engine lends the child runs. */
+export interface ChildHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** The runtime of a run; `tools` are the parent's, which a child inherits. */
+  runtimeFor(record: RunRecord, tools?: ReadonlyMap<string, AnyTool>, source?: DefinitionSource): Promise<Runtime>;
+  /** The engine's driver dependencies (its listeners, breakers, cancels). */
+  deps(): Omit<DriverDeps, 'model'>;
+  /** Definitions known by id (`createEngine({ workflows })`). */
+  readonly workflows: ReadonlyMap<string, DefinitionSource>;
+}
+
+const definitionFiles = new Set(['.yaml', '.yml', '.json', '.ts', '.mts', '.js', '.mjs']);
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+export function createChildRuns(host: ChildHost): ChildRuns {
+  const { store, clock } = host;
+  /** Sources of the children created in this process, by version: their runtimes keep the tools they came with. */
+  const sources = new Map<string, DefinitionSource>();
+
+  async function parentRecord(parent: RunScope): Promise<RunRecord> {
+    const record = await store.get(parent.runId);
+    if (!record) throw new RunNotFoundError(parent.runId);
+    return record;
+  }
+
+  /** Inserts a child run with its first snapshot (its machine started with its input and budget). */
+  async function insert(
+    spec: ChildSpec,
+    version: string,
+    definition: RunRecord['definition'],
+    own: RunRecord['options'],
+    tools: ReadonlyMap<string, AnyTool> | undefined,
+  ): Promise<RunRecord> {
+    const now = clock.now();
+    const draft: RunRecord = {
+      id: spec.id,
+      workflow: spec.source.workflow.id,
+      version,
+      definition,
+      status: 'running',
+      input: spec.input,
+      output: null,
+      failure: null,
+      usage: zeroUsage,
+      snapshot: null,
+      options: {},
+      wakeAt: null,
+      lease: null,
+      createdAt: now,
+      updatedAt: now,
+      revision: 0,
+    };
+    const runtime = await host.runtimeFor(draft, tools, sources.get(version));
+    const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
+    actor.start();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    const record: RunRecord = {
+      ...draft,
+      snapshot,
+      options: {
+        ...(own.seed !== undefined ? { seed: own.seed } : {}),
+        ...(own.faults !== undefined ? { faults: own.faults } : {}),
+        budget: spec.budget.tokens,
+        parent: spec.parent,
+      },
+    };
+    const created = await store.create(record, [
+      { step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input: spec.input, parent: spec.parent, budget: spec.budget } },
+    ]);
+    return created.run;
+  }
+
+  return {
+    async create(parent, spec) {
+      const existing = await store.get(spec.id);
+      if (existing) return existing;
+      const version = spec.source.hash ?? versionOf(spec.source.workflow);
+      sources.set(version, spec.source);
+      return insert(spec, version, storedDefinition(spec.source), (await parentRecord(parent)).options, parent.tools);
+    },
+
+    async again(previous, id, link, budget) {
+      const existing = await store.get(id);
+      if (existing) return existing;
+      const parent = await store.get(link.runId);
+      if (!parent) throw new RunNotFoundError(link.runId);
+      const source = sources.get(previous.version) ?? { workflow: previous.definition.workflow };
+      return insert({ id, parent: link, source, input: previous.input, budget }, previous.version, previous.definition, parent.options, undefined);
+    },
+
+    async inline(parent, workflow) {
+      const own = (await parentRecord(parent)).definition;
+      return { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
+    },
+
+    get: (id) => store.get(id),
+
+    resumable(child) {
+      if (child.status === 'budget_exhausted') return true;
+      return child.status === 'failed' && isResumable(child.status, child.failure, positionOf(child.definition.workflow, snapshotOf(child)));
+    },
+
+    async list(parentId) {
+      return (await store.list({ parentId })).reverse();
+    },
+
+    async drive(parent, child, options = {}) {
+      await parent.holdLease();
+      const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
+      const deps = host.deps();
+      const signal = anySignal(parent.signal, parent.cancel());
+      return drive(
+        {
+          ...deps,
+          model: parent.model,
+          onCommit: (record, journal) => {
+            deps.onCommit(record, journal);
+            options.onCommit?.(record);
+          },
+        },
+        runtime,
+        child,
+        { mode: 'rest', sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
+      );
+    },
+
+    async resolve(parent, ref) {
+      if (ref.file !== undefined) {
+        const base = (await parentRecord(parent)).definition.source;
+        return loadDefinition(resolvePath(base ? dirname(base) : process.cwd(), ref.file));
+      }
+      const id = ref.id ?? '';
+      const known = host.workflows.get(id);
+      if (known) return known;
+      const base = (await parentRecord(parent)).definition.source;
+      if (base) {
+        const dir = dirname(base);
+        const files = (await readdir(dir)).filter((f) => definitionFiles.has(extname(f).toLowerCase()) && !f.endsWith('.input.json'));
+        // The file named after the id first, then the others.
+        files.sort((a, b) => Number(b.startsWith(`${id}.`)) - Number(a.startsWith(`${id}.`)));
+        for (const file of files) {
+          try {
+            const loaded = await loadDefinition(resolvePath(dir, file));
+            if (loaded.workflow.id === id) return loaded;
+          } catch {
+            // Not a definition (or a broken one): look on.
+          }
+        }
+      }
+      throw new StepwiseError('definition_invalid', `no workflow "${id}" is known: pass it to createEngine({ workflows }) or put its file beside ${base ?? 'the parent definition'}, or name it with workflow.file`);
+    },
+  };
+}

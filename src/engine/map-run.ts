@@ -1,0 +1,157 @@
+/**
+ * The effect of a running `map` step: starts and drives its items (child runs
+ * of the body) up to `maxConcurrency` at once, the first alone until it has
+ * made its first model call, and settles the step from where the items are
+ * (done, failed past the tolerance, out of budget, or resting).
+ */
+import { stepRunOf } from '../compile/context.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/map-body.js';
+import type { RunRecord } from '../run/types.js';
+import { zeroUsage } from '../run/types.js';
+import { scopeOf } from '../steps/types.js';
+import { childBudget } from './child-budget.js';
+import { childIdOf } from './child-ids.js';
+import { interruptedDrive } from './child-step.js';
+import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
+import type { RunScope } from './scope.js';
+
+export const failedEvent = (id: string, at: number, message: string, kind: 'invalid_data' | 'engine_error' = 'invalid_data') =>
+  ({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind, message }, retryable: false, retryAt: null }) as const;
+
+/** The items of a map step, evaluated against the run now. */
+export async function itemsOf(run: RunScope, spec: MapSpec): Promise<{ items: unknown[]; context: Record<string, unknown> }> {
+  const scope = scopeOf({ runId: run.runId, context: run.context() });
+  const items = await evaluateMapping(compileMapping(spec.map.items), scope);
+  if (!Array.isArray(items)) throw new Error(`map.items must yield an array, not ${items === null ? 'null' : typeof items}`);
+  if (spec.map.maxItems !== undefined && items.length > spec.map.maxItems) throw new Error(`map.items yielded ${items.length} items, more than maxItems ${spec.map.maxItems}`);
+  const context = spec.map.context === undefined ? {} : ((await evaluateMapping(compileMapping(spec.map.context), scope)) as Record<string, unknown>);
+  return { items, context };
+}
+
+/** Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests. */
+export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: boolean, isFinal: (step: object) => boolean): Promise<void> {
+  const children = run.children!;
+  const at = run.clock.now();
+  let prepared;
+  try {
+    prepared = await itemsOf(run, spec);
+  } catch (error) {
+    const message = `map "${id}": ${(error as Error).message}`;
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
+    run.send(failedEvent(id, at, message));
+    return;
+  }
+  const { items, context } = prepared;
+  const visit = run.context().visits[id] ?? 1;
+  const resumed = stepRunOf(run.context(), id).attempt === 0;
+  const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
+  const as = spec.map.as ?? 'item';
+  const maxAttempts = spec.map.retry?.maxAttempts ?? 1;
+  const byIndex = itemRuns(await children.list(run.runId), id, visit);
+  const record = (child: RunRecord) => byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), child]);
+  const stateOf = (index: number): ItemState => itemState(byIndex.get(index) ?? [], maxAttempts);
+
+  // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
+  let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));
+  let kick: () => void = () => {};
+  let kicked = new Promise<void>((resolve) => (kick = resolve));
+  const inflight = new Map<number, Promise<void>>();
+  /** Items driven in this effect that came to rest (waiting, a timer, out of budget): not driven again in it. */
+  const rested = new Set<number>();
+
+  const runnable = (index: number): boolean => {
+    if (inflight.has(index) || rested.has(index)) return false;
+    const state = stateOf(index);
+    if (state.kind === 'new' || state.kind === 'retry' || state.kind === 'live') return true;
+    return state.kind === 'exhausted' && resumed && children.resumable(state.run);
+  };
+
+  const drive = async (index: number) => {
+    const state = stateOf(index);
+    let child: RunRecord;
+    let resume = false;
+    if (state.kind === 'new' || state.kind === 'retry') {
+      const { round, attempt } = nextAttempt(state);
+      child = await children.create(run, {
+        id: childIdOf(run.runId, id, visit, { index, round, attempt }),
+        parent: { runId: run.runId, step: id, visit, index, round, attempt },
+        source,
+        input: { ...context, [as]: items[index], index },
+        budget: childBudget(run.context(), undefined, undefined, itemsUsage(byIndex)),
+      });
+      record(child);
+    } else {
+      child = (state as Extract<ItemState, { run: RunRecord }>).run;
+      resume = state.kind === 'exhausted';
+    }
+    const budget = childBudget(run.context(), undefined, undefined, itemsUsage(byIndex));
+    const driven = await children.drive(run, child, {
+      ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
+      onCommit: (committed) => {
+        if (!warmed && committed.usage.totalTokens > 0) {
+          warmed = true;
+          kick();
+        }
+      },
+    });
+    record(driven);
+    if (!warmed && driven.status !== 'running') {
+      warmed = true;
+      kick();
+    }
+    if (driven.status === 'running' || driven.status === 'waiting' || driven.status === 'budget_exhausted') rested.add(index);
+  };
+
+  for (;;) {
+    if (interruptedDrive(run)) break;
+    const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
+    for (let index = 0; index < items.length && inflight.size < limit; index++) {
+      if (!runnable(index)) continue;
+      const job = drive(index).finally(() => inflight.delete(index));
+      job.catch(() => undefined);
+      inflight.set(index, job);
+    }
+    if (inflight.size === 0) break;
+    await Promise.race([...inflight.values(), kicked]);
+    kicked = new Promise<void>((resolve) => (kick = resolve));
+  }
+  const results = await Promise.allSettled(inflight.values());
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  if (interruptedDrive(run)) return;
+
+  run.countExecuted();
+  const now = run.clock.now();
+  const usage = itemsUsage(byIndex);
+  const states = items.map((_, index) => stateOf(index));
+  const pending = states.filter((s) => s.kind === 'live' || s.kind === 'new' || s.kind === 'retry');
+  if (pending.length > 0) {
+    const live = pending.flatMap((s) => (s.kind === 'live' ? [s.run] : []));
+    const timers = live.map((r) => r.wakeAt).filter((w): w is number => w !== null);
+    const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
+    run.send({ type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length ? Math.min(...timers) : null, usage });
+    return;
+  }
+  const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));
+  const failures = failed.map(({ index, state }) => ({ index, child: state.run.id, status: state.run.status, error: state.run.failure }));
+  /** The child run that settled each item, in input order: the parent's link to its items. */
+  const childIds = states.map((s) => (s.kind === 'new' ? null : s.run.id));
+  const exhausted = failed.filter((f) => f.state.kind === 'exhausted');
+  if (exhausted.length > 0) {
+    const message = `map "${id}": ${exhausted.length} item(s) ran out of budget (item ${exhausted[0]!.index}: ${exhausted[0]!.state.run.failure?.message ?? 'budget'})`;
+    run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
+    run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage, error: { kind: 'budget', message }, data: { failures, children: childIds } });
+    return;
+  }
+  if (tooManyFailures(failed.length, items.length, spec.map.toleratedFailures)) {
+    const first = failed[0]!.state.run;
+    const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
+    const kind = first.failure?.kind ?? 'tool_error';
+    run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind, message }, retryable: false, retryAt: null });
+    run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures, children: childIds } });
+    return;
+  }
+  const output = states.map((s) => (s.kind === 'done' ? (s.run.output ?? null) : null));
+  run.send({ type: 'step.done', step: id, at: now, output, usage });
+  run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures, children: childIds } });
+}

@@ -1,0 +1,136 @@
+/**
+ * `map`: runs a sub-sequence of steps (the body) for each item of an array,
+ * each item as a child run of an inline definition made from the body (so
+ * every guarantee of a run holds per item: retries, backoff, breakers, loop
+ * limits, journal, kill -9 safety). At most `maxConcurrency` items run at
+ * once; the first item runs alone until it has made its first model call
+ * (it warms the shared prompt prefix) when the body calls the model. Outputs
+ * are collected in input order; failed items are recorded with their errors
+ * and the step fails when they are more than `toleratedFailures` (a count or
+ * a percentage, as Step Functions' ToleratedFailureCount/Percentage).
+ * `engine.redrive(runId)` starts the failed items of a failed map again.
+ *
+ * The kind is made by {@link makeMapKind} with the registry's step schema and
+ * kind lookup, so it does not import the registry (which registers it).
+ */
+import type { z } from 'zod';
+import { stepRunOf } from '../compile/context.js';
+import type { Workflow } from '../definition/schema.js';
+import { restingUntil, waitingChild } from '../engine/child-step.js';
+import { crashPoint } from '../engine/crash-points.js';
+import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
+import type { RunScope } from '../engine/scope.js';
+import { resolveRetry } from '../policy/backoff.js';
+import { childState } from './child-state.js';
+import type { AnyStepKind } from './index.js';
+import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
+import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
+import { workEdges, workPathEvents } from './work.js';
+
+export { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
+
+const moved: Advance = { kind: 'moved' };
+
+async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance> {
+  const now = run.clock.now();
+  let count: number;
+  try {
+    if (!run.children) throw new Error('this engine runs no child runs');
+    count = (await itemsOf(run, spec)).items.length;
+  } catch (error) {
+    run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+    const message = `map "${id}": ${(error as Error).message}`;
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
+    run.send(failedEvent(id, now, message));
+    return moved;
+  }
+  run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+  const failure = run.context().failure;
+  if (run.phaseOf(id) !== 'running') {
+    run.note({ ...run.where(id), event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'loop_detected', ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}) });
+  } else {
+    run.note({ ...run.where(id), event: 'started', data: { items: count } });
+  }
+  await run.commit();
+  if (run.phaseOf(id) === 'running') crashPoint('step-started');
+  return moved;
+}
+
+/** The `maxItems` the input schema gives the array `items` reads, when `items` is `{% $input.<field> %}`. */
+function inputMaxItems(workflow: Workflow, items: unknown): number | undefined {
+  const field = typeof items === 'string' ? /^\{%\s*\$input\.([A-Za-z_][A-Za-z0-9_]*)\s*%\}$/.exec(items)?.[1] : undefined;
+  const properties = (workflow.input as { properties?: Record<string, { maxItems?: unknown }> } | undefined)?.properties;
+  const max = field ? properties?.[field]?.maxItems : undefined;
+  return typeof max === 'number' ? max : undefined;
+}
+
+/** Makes the `map` kind from the registry's step schema and kind lookup. */
+export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step: object) => AnyStepKind | undefined }): StepKindDefinition<MapSpec> {
+  const bodyKinds = (spec: MapSpec) => Object.entries(spec.map.steps).map(([sid, s]) => [sid, s as object, registry.kindOf(s as object)] as const);
+  const isFinal = (step: object) => registry.kindOf(step)?.ends === true;
+  return defineStepKind<MapSpec>({
+    name: 'map',
+    schema: mapStepSchema(registry.anyStep),
+    flows: true,
+    entered: 'running',
+    state: (id, step, scope) => childState(id, step, scope, 'map'),
+    edges: (_id, step, next) => workEdges(step, next),
+    check: (_id, spec) => {
+      const errors: KindFinding[] = [];
+      const ids = new Set(Object.keys(spec.map.steps));
+      if (spec.map.start !== undefined && !ids.has(spec.map.start)) errors.push({ path: ['map', 'start'], message: `no body step "${spec.map.start}"; body steps are ${[...ids].join(', ')}` });
+      const list = [...ids];
+      for (const [sid, body, kind] of bodyKinds(spec)) {
+        if (!kind) continue;
+        const next = kind.flows ? list[list.indexOf(sid) + 1] : undefined;
+        for (const edge of kind.edges(sid, body, next)) {
+          if (!ids.has(edge.to)) errors.push({ path: ['map', 'steps', sid, ...edge.path], message: `"${edge.to}" is not a step of the map body; body steps are ${list.join(', ')}` });
+        }
+      }
+      return { errors, warnings: [] };
+    },
+    expressions: (spec) => [
+      [spec.map.items, ['map', 'items']],
+      [spec.map.context, ['map', 'context']],
+    ],
+    tools: (spec) => bodyKinds(spec).flatMap(([sid, body, kind]) => (kind?.tools?.(body) ?? []).map((t) => ({ name: t.name, path: ['map', 'steps', sid, ...t.path] }))),
+    worstCase: (spec, workflow, toolOf) => {
+      // Each item's body at its worst (every model step once, each with all its attempts, as validate bounds a step),
+      // times the item's runs, times the items: maxItems, else the input schema's maxItems for `$input.<field>`, else 1.
+      const body = bodyWorkflow(workflow, 'map', spec, isFinal);
+      let perItem = 0;
+      for (const step of Object.values(body.steps)) {
+        const bound = registry.kindOf(step)?.worstCase?.(step, body, toolOf);
+        if (!bound) continue;
+        const attempts = bound.attempts ?? resolveRetry((step as { retry?: Workflow['retry'] }).retry, body.retry).maxAttempts;
+        perItem += attempts * bound.inputTokens + bound.maxTokens + (attempts - 1) * 2 * bound.maxTokens;
+      }
+      if (perItem === 0) return null;
+      const items = spec.map.maxItems ?? inputMaxItems(workflow, spec.map.items) ?? 1;
+      return { inputTokens: perItem * items * (spec.map.retry?.maxAttempts ?? 1), maxTokens: 0, attempts: 1 };
+    },
+    wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
+    label: (spec) => `map over items (${spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY} at once)`,
+    pathEvents: (id, _step, phase) => workPathEvents(id, phase),
+    handler: {
+      async advance(run, { id, phase }, spec) {
+        switch (phase) {
+          case 'ready':
+            return start(run, id, spec);
+          case 'running': {
+            const resting = restingUntil(run, id);
+            if (resting) return resting;
+            if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+            const callsModel = bodyKinds(spec).some(([, , kind]) => kind?.worstCase !== undefined);
+            return { kind: 'effect', run: () => runItems(run, id, spec, callsModel, isFinal) };
+          }
+          case 'waiting':
+            return waitingChild(run, id, { map: id });
+          default:
+            return { kind: 'rest' };
+        }
+      },
+    },
+  });
+}
+

@@ -1,0 +1,151 @@
+/**
+ * `workflow`: starts another definition (by id or by file) as a child run
+ * with its own journal and snapshot; the step's output is the child's output,
+ * a child that fails fails the step (→ `onError`). A `wait` inside the child
+ * makes the parent wait for the same events; cancel and resume propagate.
+ * With `budget: { tokens }` the child gets that slice of the parent's budget
+ * (reserved up-front by the step's budget check); without it, it shares what
+ * the parent has left. The parent is charged what the child spends.
+ */
+import { z } from 'zod';
+import { stepRunOf } from '../compile/context.js';
+import { maxVisits, Mapping, StepId } from '../definition/fields.js';
+import { compileMapping, evaluateMapping } from '../expr/index.js';
+import { childBudget } from '../engine/child-budget.js';
+import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
+import { checkChildInput, childIdOf } from '../engine/child-ids.js';
+import { crashPoint } from '../engine/crash-points.js';
+import type { RunScope } from '../engine/scope.js';
+import { scopeOf } from '../steps/types.js';
+import { childState } from './child-state.js';
+import { defineStepKind, type Advance } from './types.js';
+import { workEdges, workPathEvents } from './work.js';
+
+export const ChildBudget = z.strictObject({
+  tokens: z.number().int().positive().describe('Tokens reserved from this run for the child run, which gets them as its own budget'),
+});
+
+export const WorkflowStep = z.strictObject({
+  description: z.string().optional(),
+  next: StepId.optional().describe('Step to go to after this one'),
+  onError: StepId.optional().describe('Step to go to when the child run fails'),
+  maxVisits,
+  workflow: z
+    .strictObject({
+      id: StepId.optional().describe('Id of the workflow to start (engine `workflows`, else a definition file beside this one)'),
+      file: z.string().min(1).optional().describe('Definition file of the workflow to start, relative to this file'),
+      input: Mapping.optional().describe('The child run input'),
+      budget: ChildBudget.optional().describe('A slice of this run\'s budget for the child (default: it shares what is left)'),
+    })
+    .refine((w) => (w.id === undefined) !== (w.file === undefined), 'give exactly one of workflow.id and workflow.file'),
+});
+
+type WorkflowSpec = z.infer<typeof WorkflowStep>;
+
+const moved: Advance = { kind: 'moved' };
+
+function childId(run: RunScope, id: string): string {
+  return childIdOf(run.runId, id, run.context().visits[id] ?? 1);
+}
+
+async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Advance> {
+  const now = run.clock.now();
+  const slice = step.workflow.budget?.tokens;
+  let prepared;
+  try {
+    if (!run.children) throw new Error('this engine runs no child runs');
+    const source = await run.children.resolve(run, step.workflow);
+    const input = step.workflow.input === undefined ? {} : await evaluateMapping(compileMapping(step.workflow.input), scopeOf({ runId: run.runId, context: run.context() }));
+    checkChildInput(source, input);
+    prepared = { source, input };
+  } catch (error) {
+    // The child cannot start (its definition is missing or broken, its input invalid): the step fails, no retry.
+    run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+    const message = (error as Error).message;
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
+    run.send({ type: 'step.failed', step: id, at: now, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 }, error: { kind: 'invalid_data', message }, retryable: false, retryAt: null });
+    return moved;
+  }
+  run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
+  if (run.phaseOf(id) === 'running') {
+    const visit = run.context().visits[id] ?? 1;
+    const budget = childBudget(run.context(), slice, prepared.source.workflow.budget);
+    const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
+    run.note({ ...run.where(id), event: 'started', data: { child: child.id, workflow: child.workflow, budget: budget.tokens } });
+    await run.commit();
+    crashPoint('step-started');
+    return moved;
+  }
+  const failure = run.context().failure;
+  run.note({
+    ...run.where(id),
+    event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'loop_detected',
+    ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}),
+  });
+  await run.commit();
+  return moved;
+}
+
+function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
+  const resting = restingUntil(run, id);
+  if (resting) return resting;
+  if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+  return {
+    kind: 'effect',
+    run: async () => {
+      const children = run.children!;
+      const at = run.clock.now();
+      const child = await children.get(childId(run, id));
+      if (!child) {
+        const message = `the child run ${childId(run, id)} of step "${id}" is missing from the store`;
+        run.note({ ...run.where(id), event: 'failed', error: { kind: 'engine_error', message } });
+        run.send({ type: 'step.failed', step: id, at, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 }, error: { kind: 'engine_error', message }, retryable: false, retryAt: null });
+        return;
+      }
+      // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
+      const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
+      const budget = childBudget(run.context(), step.workflow.budget?.tokens, child.definition.workflow.budget);
+      const driven = await children.drive(run, child, {
+        ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
+      });
+      if (interruptedDrive(run)) return;
+      run.countExecuted();
+      const now = run.clock.now();
+      const event = childSettled(id, driven, now);
+      run.send(event);
+      if (event.type === 'step.done') run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: driven.usage, data: { child: driven.id } });
+      else if (event.type === 'step.failed' && 'error' in event) {
+        run.note({ ...run.where(id), at: now, event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed', usage: driven.usage, error: { kind: event.error.kind, message: event.error.message }, data: { child: driven.id } });
+      }
+    },
+  };
+}
+
+export const workflowKind = defineStepKind<WorkflowSpec>({
+  name: 'workflow',
+  schema: WorkflowStep,
+  flows: true,
+  entered: 'running',
+  state: (id, step, scope) => childState(id, step, scope, 'workflow'),
+  edges: (_id, step, next) => workEdges(step, next),
+  expressions: (step) => [[step.workflow.input, ['workflow', 'input']]],
+  // With a slice the child can spend no more than it; without one its bound is its own definition's (`validate` it).
+  worstCase: (step) => (step.workflow.budget ? { inputTokens: step.workflow.budget.tokens, maxTokens: 0, attempts: 1 } : null),
+  wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
+  label: (step) => `workflow ${step.workflow.id ?? step.workflow.file}`,
+  pathEvents: (id, _step, phase) => workPathEvents(id, phase),
+  handler: {
+    async advance(run, { id, phase }, step) {
+      switch (phase) {
+        case 'ready':
+          return start(run, id, step);
+        case 'running':
+          return running(run, id, step);
+        case 'waiting':
+          return waitingChild(run, id, { child: childId(run, id) });
+        default:
+          return { kind: 'rest' }; // failed or budget_exhausted: until resumed
+      }
+    },
+  },
+});

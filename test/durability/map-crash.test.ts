@@ -1,0 +1,95 @@
+/**
+ * Kill -9 during a map with concurrency: a real `stepwise run` process is
+ * killed at crash points reached while several items run at once, then the
+ * run is recovered with `stepwise resume`. It finishes with every item's
+ * output; no completed item (child run) runs again, no item gets a second
+ * child run, and every child's journal is whole. SQLite file and PostgreSQL.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresStore } from '../../src/store/postgres.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { HEAVY_BUDGET_MS } from '../budgets.js';
+import { PG_URL, testSchemas } from '../pg.js';
+import { checkEffects } from './crash-harness.js';
+import { finish, lastJson, startCli } from './cli.js';
+import { journalProblems } from './helpers.js';
+
+const definition = path.join(import.meta.dirname, 'fixtures/map-crash.yaml');
+const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-map-crash-'));
+const schemas = testSchemas('mapcrash');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const LINES = [1, 2, 3, 4, 5, 6, 7];
+
+async function killAndRecover(runId: string, crashAt: string, store: string, reader: Store): Promise<string[]> {
+  const effects = path.join(dir, `${runId}.effects`);
+  const args = ['run', definition, '--id', runId, '--store', store, '--emulator', '--input', JSON.stringify({ order: runId, lines: LINES }), '--json'];
+  const first = await finish(startCli(args, { STEPWISE_TEST_EFFECTS: effects, STEPWISE_CRASH_AT: crashAt }));
+  const problems: string[] = [];
+  if (first.signal !== 'SIGKILL') problems.push(`${crashAt} did not kill (exit ${first.code}): ${first.stderr.slice(-300)}`);
+  let status = 'killed';
+  for (let i = 0; i < 4 && status !== 'done'; i++) {
+    const command = (await reader.get(runId)) ? ['resume', runId, '--store', store, '--emulator', '--json'] : args;
+    const result = await finish(startCli(command, { STEPWISE_TEST_EFFECTS: effects }));
+    if (result.code !== 0) {
+      problems.push(`recovery exited ${result.code}: ${result.stderr.slice(-400)}`);
+      break;
+    }
+    status = lastJson<{ status: string }>(result.stdout).status;
+  }
+  const run = await reader.get(runId);
+  if (status !== 'done' || run?.status !== 'done') problems.push(`run ended ${status}`);
+  else if (JSON.stringify(run.output) !== JSON.stringify({ order: runId, totals: LINES.map((q) => q * 10) })) problems.push(`output ${JSON.stringify(run.output)}`);
+  problems.push(...journalProblems(await reader.journal(runId)));
+  const children = await reader.list({ parentId: runId });
+  // One child run per item: a completed or interrupted item is never started again as a new run.
+  if (children.length !== LINES.length) problems.push(`${children.length} child runs for ${LINES.length} items`);
+  const text = existsSync(effects) ? readFileSync(effects, 'utf8') : '';
+  for (const child of children) {
+    if (child.status !== 'done') problems.push(`item ${child.options.parent?.index} ended ${child.status}`);
+    const journal = await reader.journal(child.id);
+    problems.push(...journalProblems(journal).map((p) => `${child.id}: ${p}`));
+    const own = text.split('\n').filter((line) => line.startsWith(`${child.id}:`)).join('\n');
+    const { completedReruns, effectProblems } = checkEffects(child.id, journal, own);
+    if (completedReruns > 0) problems.push(`${child.id}: ${completedReruns} completed step(s) ran again`);
+    problems.push(...effectProblems.map((p) => `${child.id}: ${p}`));
+  }
+  return problems;
+}
+
+/** Points reached while items run side by side: an item's tool returned, an attempt committed, mid tool, mid commit. */
+const points = ['after-tool:3', 'step-started:5', 'mid-tool:4@20', 'mid-commit:9', 'mid-model:4'];
+
+describe('kill -9 during a map with concurrency', () => {
+  it('SQLite: every killed run resumes to done with no completed item re-run', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const file = path.join(dir, 'map.db');
+    const reader = createSqliteStore({ path: file });
+    try {
+      for (const [i, point] of points.entries()) {
+        const problems = await killAndRecover(`map-sq-${i}`, point, `sqlite:${file}`, reader);
+        expect(problems, point).toEqual([]);
+      }
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('PostgreSQL: the same on the real server', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const schema = schemas.name();
+    const reader = createPostgresStore({ url: PG_URL, schema, pool: 2 });
+    await reader.migrate();
+    try {
+      for (const [i, point] of ['after-tool:3', 'mid-commit:9'].entries()) {
+        const problems = await killAndRecover(`map-pg-${i}`, point, `postgres:${PG_URL}?schema=${schema}`, reader);
+        expect(problems, point).toEqual([]);
+      }
+    } finally {
+      await reader.close();
+      await schemas.drop(schema);
+    }
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * `map` steps through the real engine on a real SQLite file: each item is a
+ * child run of the body; outputs in input order; at most maxConcurrency items
+ * at once; the first item warms alone when the body calls the model; failed
+ * items recorded and tolerated as a count or a percentage; per-item re-runs;
+ * redrive re-runs only the failed items; a wait inside an item makes the
+ * parent wait.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { defineTool } from '../../src/tools/define.js';
+import type { NewJournalEntry } from '../../src/run/types.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
+
+let running = 0;
+let peak = 0;
+const calls: number[] = [];
+const broken = new Set<number>();
+/** Items that fail once, then succeed. */
+const flaky = new Set<number>();
+const price = defineTool({
+  name: 'price',
+  description: 'Prices one line',
+  input: z.object({ qty: z.number(), unit: z.number(), index: z.number() }),
+  run: async ({ qty, unit, index }) => {
+    running++;
+    peak = Math.max(peak, running);
+    calls.push(index);
+    await new Promise((resolve) => setImmediate(resolve));
+    running--;
+    if (broken.has(index)) throw new Error(`line ${index} is broken`);
+    if (flaky.delete(index)) throw new Error(`line ${index} failed once`);
+    return { total: qty * unit };
+  },
+});
+const note = defineTool({ name: 'note', description: 'Writes a note about a line', input: z.object({ text: z.string() }), run: (input) => input });
+const tools = [price, note];
+
+let dir: string | undefined;
+let emu: Emulator | undefined;
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  await emu?.close();
+  emu = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  running = 0;
+  peak = 0;
+  calls.length = 0;
+  broken.clear();
+  flaky.clear();
+});
+
+async function engine(): Promise<Engine> {
+  dir ??= mkdtempSync(join(tmpdir(), 'stepwise-map-'));
+  emu ??= await startEmulator({ seed: 1 });
+  const store = createSqliteStore({ path: join(dir, 'runs.db') });
+  stores.push(store);
+  return createEngine({ store, tools, model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS }, clock: new ManualClock({ autoAdvance: true }) });
+}
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ qty: i + 1, unit: 10 }));
+function mapDef(map: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return loadDefinitionFromObject(
+    {
+      id: 'lines',
+      steps: {
+        each: {
+          map: {
+            items: '{% $input.lines %}',
+            as: 'line',
+            context: { currency: '{% $input.currency %}' },
+            maxConcurrency: 2,
+            steps: { priced: { tool: 'price', with: { qty: '{% $input.line.qty %}', unit: '{% $input.line.unit %}', index: '{% $input.index %}' }, retry: { maxAttempts: 1 } } },
+            ...map,
+          },
+          next: 'done',
+          ...extra,
+        },
+        done: { final: true, output: '{% $steps.each.output %}' },
+      },
+    },
+    tools,
+    'lines',
+  );
+}
+
+describe('map steps', () => {
+  it('run each item as a child run, at most maxConcurrency at once, outputs in input order', async () => {
+    const e = await engine();
+    const run = await e.start(mapDef(), { input: { lines: lines(5), currency: 'EUR' } });
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual([10, 20, 30, 40, 50].map((total) => ({ total })));
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBe(2);
+    expect([...calls].sort()).toEqual([0, 1, 2, 3, 4]);
+    const children = await e.store.list({ parentId: run.runId });
+    expect(children).toHaveLength(5);
+    const third = children.find((c) => c.options.parent?.index === 2)!;
+    // The parent's journal links each item to its child run, in input order.
+    const completed = (await e.journal(run.runId)).find((j) => j.step === 'each' && j.event === 'completed');
+    expect((completed?.data as { children: string[] }).children[2]).toBe(third.id);
+    expect(third.input).toEqual({ currency: 'EUR', line: { qty: 3, unit: 10 }, index: 2 });
+    expect(third.workflow).toBe('lines.each');
+    // No items: an empty output at once.
+    expect((await e.start(mapDef(), { input: { lines: [], currency: 'EUR' } })).output).toEqual([]);
+    // Not an array, or more than maxItems: the step fails with invalid_data.
+    const tooMany = await e.start(mapDef({ maxItems: 3 }), { input: { lines: lines(4) } });
+    expect(tooMany.failure).toMatchObject({ kind: 'invalid_data', step: 'each' });
+    expect(tooMany.failure?.message).toContain('more than maxItems 3');
+  });
+
+  it('records failed items and fails the map past toleratedFailures (a count or a percentage)', async () => {
+    const e = await engine();
+    broken.add(1);
+    const failed = await e.start(mapDef(), { input: { lines: lines(4) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('each');
+    expect(failed.failure?.message).toContain('1 of 4 items failed');
+    const entry = (await e.journal(failed.runId)).find((j) => j.step === 'each' && j.event === 'failed');
+    expect(entry?.data).toMatchObject({ failures: [{ index: 1, status: 'failed' }] });
+
+    const counted = await e.start(mapDef({ toleratedFailures: 1 }), { input: { lines: lines(4) } });
+    expect(counted.status).toBe('done');
+    expect(counted.output).toEqual([{ total: 10 }, null, { total: 30 }, { total: 40 }]);
+    expect((await e.start(mapDef({ toleratedFailures: '25%' }), { input: { lines: lines(4) } })).status).toBe('done');
+    expect((await e.start(mapDef({ toleratedFailures: '20%' }), { input: { lines: lines(4) } })).status).toBe('failed');
+    // onError takes the failed map elsewhere.
+    const routed = await e.start(mapDef({}, { onError: 'done' }), { input: { lines: lines(2) } });
+    expect(routed.status).toBe('done');
+  });
+
+  it('re-runs a failed item as a new child run up to retry.maxAttempts', async () => {
+    const e = await engine();
+    flaky.add(2);
+    const run = await e.start(mapDef({ retry: { maxAttempts: 2 } }), { input: { lines: lines(3) } });
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual([{ total: 10 }, { total: 20 }, { total: 30 }]);
+    const item2 = (await e.store.list({ parentId: run.runId })).filter((c) => c.options.parent?.index === 2);
+    expect(item2.map((c) => [c.options.parent?.attempt, c.status]).sort()).toEqual([
+      [1, 'failed'],
+      [2, 'done'],
+    ]);
+  });
+
+  it('redrive re-runs only the failed items, keeps the others, and continues the run', async () => {
+    const e = await engine();
+    broken.add(1).add(3);
+    const failed = await e.start(mapDef(), { input: { lines: lines(5) } });
+    expect(failed.status).toBe('failed');
+    expect([...calls].sort()).toEqual([0, 1, 2, 3, 4]);
+    calls.length = 0;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(redriven.output).toEqual([10, 20, 30, 40, 50].map((total) => ({ total })));
+    expect([...calls].sort()).toEqual([1, 3]);
+    const journal = await e.journal(failed.runId);
+    expect(journal.find((j) => j.event === 'resumed')?.data).toMatchObject({ redrive: true, items: [1, 3] });
+    // Nothing to redrive in a run that did not fail in a map.
+    await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+
+  it('runs the first item alone until its first model call, then fans out', async () => {
+    const e = await engine();
+    const commits: Array<{ runId: string; journal: readonly NewJournalEntry[]; tokens: number }> = [];
+    e.subscribe((view, journal) => commits.push({ runId: view.runId, journal, tokens: view.usage.totalTokens }));
+    const def = loadDefinitionFromObject(
+      {
+        id: 'notes',
+        steps: {
+          each: {
+            map: {
+              items: '{% $input.lines %}',
+              maxConcurrency: 3,
+              steps: { write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.item %}' } } } },
+            },
+          },
+          done: { final: true, output: '{% $count($steps.each.output) %}' },
+        },
+      },
+      tools,
+      'notes',
+    );
+    const run = await e.start(def, { input: { lines: lines(4) } });
+    expect(run.status).toBe('done');
+    expect(run.output).toBe(4);
+    const children = await e.store.list({ parentId: run.runId });
+    const first = children.find((c) => c.options.parent?.index === 0)!.id;
+    const warmAt = commits.findIndex((c) => c.runId === first && c.tokens > 0);
+    const otherAt = commits.findIndex((c) => c.runId !== first && c.runId !== run.runId);
+    expect(warmAt).toBeGreaterThanOrEqual(0);
+    expect(otherAt).toBeGreaterThan(warmAt);
+    // The parent is charged what its items spent.
+    expect(run.usage.totalTokens).toBe(children.reduce((sum, c) => sum + c.usage.totalTokens, 0));
+  });
+
+  it('items out of budget stop the map budget_exhausted; a resume with more budget resumes them and the map goes on', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'poor-notes',
+        steps: {
+          each: { map: { items: '{% $input.lines %}', maxConcurrency: 2, steps: { write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.item %}' } } } } } },
+          done: { final: true, output: '{% $count($steps.each.output) %}' },
+        },
+      },
+      tools,
+      'poor-notes',
+    );
+    const poor = await e.start(def, { input: { lines: lines(3) }, budget: 100 });
+    expect(poor.status).toBe('budget_exhausted');
+    expect(poor.failure?.kind).toBe('budget');
+    const exhausted = await e.store.list({ parentId: poor.runId });
+    expect(exhausted.map((c) => c.status)).toContain('budget_exhausted');
+    const resumed = await e.resume(poor.runId, { budget: 50_000 });
+    expect(resumed.status).toBe('done');
+    expect(resumed.output).toBe(3);
+    const children = await e.store.list({ parentId: poor.runId });
+    // The same child runs went on: none was started again.
+    expect(children.map((c) => c.id).sort()).toEqual(expect.arrayContaining(exhausted.map((c) => c.id)));
+    expect(children.every((c) => c.status === 'done')).toBe(true);
+    expect(resumed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+  });
+
+  it('a wait inside the items makes the parent wait; each event sent to the parent reaches a waiting item', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'approvals',
+        steps: {
+          each: { map: { items: '{% $input.lines %}', steps: { ask: { wait: { on: { APPROVE: 'ok' } } }, ok: { final: true, output: '{% $input.item.qty %}' } } } },
+          done: { final: true, output: '{% $steps.each.output %}' },
+        },
+      },
+      tools,
+      'approvals',
+    );
+    const run = await e.start(def, { input: { lines: lines(2) } });
+    expect(run.status).toBe('waiting');
+    expect((await e.send(run.runId, 'APPROVE')).status).toBe('waiting');
+    const done = await e.send(run.runId, 'APPROVE');
+    expect(done.status).toBe('done');
+    expect(done.output).toEqual([1, 2]);
+  });
+});
