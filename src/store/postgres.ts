@@ -4,12 +4,22 @@
  * workers claim runs with `FOR UPDATE SKIP LOCKED`, and migrations serialise
  * on an advisory lock so any number of workers may start at once. The store
  * migrates itself before its first query; `migrate()` may also be called.
+ *
+ * The hot path is one round trip per call: `commit` and `create` are each a
+ * single statement (a CTE updating or inserting the run and inserting its
+ * journal rows from arrays), atomic without BEGIN/COMMIT, and hot statements
+ * are prepared once per connection. Only a commit that met a concurrent
+ * journal append (a duplicate `seq`, which rolled the whole statement back)
+ * or that runs with a `midCommit` hook takes the transaction of several
+ * statements. Runs left claimable wake idle workers through LISTEN/NOTIFY
+ * (./postgres-notify.ts).
  */
 import pg from 'pg';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { redactSecrets } from '../util/redact.js';
-import type { NewJournalEntry, RunRecord } from '../run/types.js';
+import type { NewJournalEntry, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
+import { createRunnableListener, notifyWhenRunnable, runnableChannel } from './postgres-notify.js';
 import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, json, journalValues, runValues, toJournalEntry, toRunRecord,
   type JournalRow, type RunRow,
@@ -51,6 +61,22 @@ function quoteSchema(schema: string): string {
   return `"${schema}"`;
 }
 
+/** The unique violation of the journal's primary key: a concurrent commit appended to the same run first. */
+function isJournalSeqClash(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === '23505' && 'table' in error && error.table === 'journal';
+}
+
+/** The journal entries as one array per column (seq left out), for `unnest`. */
+function journalArrays(journal: readonly NewJournalEntry[]): unknown[][] {
+  const columns: unknown[][] = [[], [], [], [], [], []];
+  for (const entry of journal) {
+    // journalValues: [run_id, seq, step, visit, attempt, event, at, payload]
+    const row = journalValues('', 0, entry);
+    for (let i = 0; i < columns.length; i++) columns[i]?.push(row[i + 2]);
+  }
+  return columns;
+}
+
 function values(count: number, width: number, casts: ReadonlyMap<number, string> = new Map()): string {
   return Array.from({ length: count }, (_, row) =>
     `(${Array.from({ length: width }, (_, col) => `$${row * width + col + 1}${casts.get(col) ?? ''}`).join(', ')})`,
@@ -76,6 +102,38 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
   const RUNNABLE = runnableSql('$1');
+  const channel = runnableChannel(schemaName);
+  const runnable = createRunnableListener(parsed.url, channel);
+  /** Journal rows from the column arrays at `$first`…`$first+5`, numbered from 1 by `i`. */
+  const journalFrom = (first: number) =>
+    `unnest($${first}::text[], $${first + 1}::int[], $${first + 2}::int[], $${first + 3}::text[], $${first + 4}::bigint[], $${first + 5}::text[])
+       WITH ORDINALITY AS e(step, visit, attempt, event, at, payload, i)`;
+  const JOURNAL_INSERT = `INSERT INTO ${q}.journal (${JOURNAL_COLUMNS.join(', ')})`;
+  const COMMIT_SET = `status = $2, snapshot = $3::json, output = COALESCE($4::json, output), failure = $5::json,
+             usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
+  const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
+  // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
+  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING *),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
+         FROM upd, (SELECT COALESCE(MAX(seq), 0) AS n FROM ${q}.journal WHERE run_id = $1) AS base, ${journalFrom(12)}
+       )
+     SELECT upd.*, ${notifyWhenRunnable('upd', '$18')} AS notified FROM upd`;
+  const CREATE_ONE = `WITH ins AS (
+         INSERT INTO ${q}.runs (${RUN_COLUMNS.join(', ')}) VALUES ${values(1, RUN_COLUMNS.length, runCasts)}
+         ON CONFLICT (id) DO NOTHING RETURNING *
+       ),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
+       )
+     SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
+  const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined): unknown[] => [
+    runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
+    patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
+    patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
+  ];
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -116,9 +174,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     });
     return ready;
   }
-  async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  /** A query; with `name`, prepared once per connection (hot statements whose text never changes). */
+  async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<pg.QueryResult<R>> {
     await (ready ?? migrate());
-    return pool.query<R>(sql, params);
+    return pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
   }
   async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await (ready ?? migrate());
@@ -135,31 +194,32 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
 
   const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed);
+
+  /** Why a guarded update matched no row: the run is missing, leased to another owner, or at another revision. */
+  async function refusal(on: pg.Pool | pg.PoolClient, runId: string, expectRevision: number | undefined, owner: string | undefined): Promise<Error> {
+    const current = await on.query<{ revision: number; lease_owner: string | null }>(`SELECT revision, lease_owner FROM ${q}.runs WHERE id = $1`, [runId]);
+    const stored = current.rows[0];
+    if (stored === undefined) return new RunNotFoundError(runId);
+    if (owner !== undefined && stored.lease_owner !== owner) return new LeaseLostError(runId, owner, stored.lease_owner);
+    return new ConflictError(runId, expectRevision ?? stored.revision, stored.revision);
+  }
   let closing: Promise<void> | null = null;
 
   return {
     kind: 'postgres',
     migrate,
 
-    create(run, journal) {
-      return inTransaction(async (client) => {
-        const inserted = await client.query<RunRow>(
-          `INSERT INTO ${q}.runs (${RUN_COLUMNS.join(', ')}) VALUES ${values(1, RUN_COLUMNS.length, runCasts)}
-           ON CONFLICT (id) DO NOTHING RETURNING *`,
-          runValues(run),
-        );
-        const row = inserted.rows[0];
-        if (row) {
-          await appendJournal(client, run.id, 1, journal);
-          return { run: toRun(row), created: true };
-        }
-        const existing = await client.query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [run.id]);
-        return { run: toRun(existing.rows[0] as RunRow), created: false };
-      });
+    async create(run, journal) {
+      const inserted = await query<RunRow>(CREATE_ONE, [...runValues(run), ...journalArrays(journal), channel], 'stepwise_create');
+      const row = inserted.rows[0];
+      if (row) return { run: toRun(row), created: true };
+      // A new statement: sees the run a concurrent create committed while this one waited on its id.
+      const existing = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [run.id], 'stepwise_get');
+      return { run: toRun(existing.rows[0] as RunRow), created: false };
     },
 
     async get(runId) {
-      const { rows } = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [runId]);
+      const { rows } = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [runId], 'stepwise_get');
       return rows[0] ? toRun(rows[0]) : null;
     },
 
@@ -173,35 +233,37 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map(toRun);
     },
 
-    commit(runId, patch, journal, expectRevision, owner) {
+    async commit(runId, patch, journal, expectRevision, owner) {
+      if (options.hooks?.midCommit === undefined) {
+        try {
+          const updated = await query<RunRow>(
+            COMMIT_ONE,
+            [...commitParams(runId, patch, expectRevision, owner), ...journalArrays(journal), channel],
+            'stepwise_commit',
+          );
+          const row = updated.rows[0];
+          if (row) return toRun(row);
+          throw await refusal(pool, runId, expectRevision, owner);
+        } catch (error) {
+          // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
+          // concurrent commit appended first: nothing was written; the transaction below numbers after the lock.
+          if (!isJournalSeqClash(error)) throw error;
+        }
+      }
       return inTransaction(async (client) => {
         const updated = await client.query<RunRow>(
-          `UPDATE ${q}.runs SET status = $2, snapshot = $3::json, output = COALESCE($4::json, output), failure = $5::json,
-             usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1
-           WHERE id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11) RETURNING *`,
-          [
-            runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
-            patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
-            patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
-          ],
+          `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING *`,
+          commitParams(runId, patch, expectRevision, owner),
         );
         const row = updated.rows[0];
-        if (!row) {
-          const current = await client.query<{ revision: number; lease_owner: string | null }>(
-            `SELECT revision, lease_owner FROM ${q}.runs WHERE id = $1`,
-            [runId],
-          );
-          const stored = current.rows[0];
-          if (stored === undefined) throw new RunNotFoundError(runId);
-          if (owner !== undefined && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
-          throw new ConflictError(runId, expectRevision ?? stored.revision, stored.revision);
-        }
+        if (!row) throw await refusal(client, runId, expectRevision, owner);
         options.hooks?.midCommit?.();
         if (journal.length > 0) {
           // A new statement after the row lock: sees every journal row committed before it.
           const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
           await appendJournal(client, runId, (max.rows[0]?.n ?? 0) + 1, journal);
         }
+        if (row['status'] === 'running' && row['lease_owner'] === null) await client.query(`SELECT pg_notify($1, '')`, [channel]);
         return toRun(row);
       });
     },
@@ -219,17 +281,23 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          )
          UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
         [now, owner, now + leaseMs, limit, exclude],
+        'stepwise_claim',
       );
       return rows.map(toRun).sort(byUpdatedAt);
     },
 
     async renew(runId, owner, until) {
-      const { rowCount } = await query(`UPDATE ${q}.runs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`, [runId, owner, until]);
+      const { rowCount } = await query(`UPDATE ${q}.runs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`, [runId, owner, until], 'stepwise_renew');
       return (rowCount ?? 0) > 0;
     },
 
     async release(runId, owner) {
-      await query(`UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [runId, owner]);
+      await query(
+        `WITH released AS (UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING status, lease_owner)
+         SELECT ${notifyWhenRunnable('released', '$3')} AS notified FROM released`,
+        [runId, owner, channel],
+        'stepwise_release',
+      );
     },
 
     async acquire(runId, owner, now, leaseMs, replacing) {
@@ -248,7 +316,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     async readShared<T>(key: string): Promise<T | null> {
-      const { rows } = await query<{ value: unknown }>(`SELECT value FROM ${q}.shared WHERE key = $1`, [key]);
+      const { rows } = await query<{ value: unknown }>(`SELECT value FROM ${q}.shared WHERE key = $1`, [key], 'stepwise_read_shared');
       return (rows[0]?.value ?? null) as T | null;
     },
 
@@ -262,8 +330,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       });
     },
 
+    onRunnable(listener) {
+      return runnable.subscribe(listener);
+    },
+
     close() {
-      closing ??= pool.end();
+      closing ??= runnable.close().then(() => pool.end());
       return closing;
     },
   };
