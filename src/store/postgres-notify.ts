@@ -1,7 +1,7 @@
 /**
  * Wakes idle workers when a run becomes claimable, on PostgreSQL: statements
  * that leave a run `running` and unleased (create, release, an unleased
- * commit) `pg_notify` the schema's channel when they commit, and one
+ * commit) `pg_notify` the schema's channel with the run's id when they commit, and one
  * dedicated connection per store LISTENs on it while anyone subscribes. It is a
  * hint on top of polling: a lost connection is re-opened after a pause, and
  * until then workers find their runs at their next poll. The connection is
@@ -17,10 +17,10 @@ export function runnableChannel(schema: string): string {
 
 /**
  * A SQL expression that notifies `channel` (a parameter, e.g. `$12`) when the row
- * `alias` is runnable for anyone but its lease holder; evaluates to true or null.
+ * `alias` is `running` and unleased (the run's id is the payload); evaluates to true or null.
  */
 export function notifyWhenRunnable(alias: string, channel: string): string {
-  return `CASE WHEN ${alias}.status = 'running' AND ${alias}.lease_owner IS NULL THEN (SELECT true FROM pg_notify(${channel}, '')) END`;
+  return `CASE WHEN ${alias}.status = 'running' AND ${alias}.lease_owner IS NULL THEN (SELECT true FROM pg_notify(${channel}, ${alias}.id)) END`;
 }
 
 export interface RunnableListener {

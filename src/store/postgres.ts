@@ -263,7 +263,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
           await appendJournal(client, runId, (max.rows[0]?.n ?? 0) + 1, journal);
         }
-        if (row['status'] === 'running' && row['lease_owner'] === null) await client.query(`SELECT pg_notify($1, '')`, [channel]);
+        if (row['status'] === 'running' && row['lease_owner'] === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, runId]);
         return toRun(row);
       });
     },
@@ -293,7 +293,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     async release(runId, owner) {
       await query(
-        `WITH released AS (UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING status, lease_owner)
+        `WITH released AS (UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id, status, lease_owner)
          SELECT ${notifyWhenRunnable('released', '$3')} AS notified FROM released`,
         [runId, owner, channel],
         'stepwise_release',
