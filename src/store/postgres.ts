@@ -21,8 +21,8 @@ import type { NewJournalEntry, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
 import { createRunnableListener, notifyWhenRunnable, runnableChannel } from './postgres-notify.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, json, journalValues, runValues, toJournalEntry, toRunRecord,
-  type JournalRow, type RunRow,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalValues, runValues, toJournalEntry, toRunRecord,
+  type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
@@ -77,6 +77,35 @@ function journalArrays(journal: readonly NewJournalEntry[]): unknown[][] {
   return columns;
 }
 
+/**
+ * Definitions parsed once per distinct text: rows carry the run's (unchanging)
+ * definition as text (`definition::text`), and parsing it on every commit and
+ * claim would be most of the decoding work. Bounded; cleared when full.
+ */
+const definitionCache = new Map<string, unknown>();
+const decodeDefinition: DecodeJson = (column) => {
+  if (typeof column !== 'string') return decodeParsed(column);
+  let parsed = definitionCache.get(column);
+  if (parsed === undefined) {
+    if (definitionCache.size >= 256) definitionCache.clear();
+    parsed = decodeText(column);
+    definitionCache.set(column, parsed);
+  }
+  return parsed;
+};
+
+/** The columns of a run row as selected: the definition as text, for {@link decodeDefinition}. */
+const runSelect = (alias = '') => RUN_COLUMNS.map((c) => (c === 'definition' ? `${alias}definition::text AS definition` : `${alias}${c}`)).join(', ');
+
+/** What a commit returns: the columns the patch does not set. */
+const COMMIT_RETURNING = 'id, workflow, version, definition::text AS definition, status, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
+
+/** The committed run: its returned row with the patch's own values (not read back, not parsed again). */
+function committed(row: RunRow, patch: RunPatch): RunRecord {
+  const stored = toRunRecord({ ...row, failure: null, usage: null, snapshot: null, wake_at: null }, decodeParsed, decodeDefinition);
+  return { ...stored, failure: patch.failure, usage: patch.usage, snapshot: patch.snapshot ?? null, wakeAt: patch.wakeAt };
+}
+
 function values(count: number, width: number, casts: ReadonlyMap<number, string> = new Map()): string {
   return Array.from({ length: count }, (_, row) =>
     `(${Array.from({ length: width }, (_, col) => `$${row * width + col + 1}${casts.get(col) ?? ''}`).join(', ')})`,
@@ -113,7 +142,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
              usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
-  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING *),
+  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}),
        appended AS (
          ${JOURNAL_INSERT}
          SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
@@ -122,7 +151,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
      SELECT upd.*, ${notifyWhenRunnable('upd', '$18')} AS notified FROM upd`;
   const CREATE_ONE = `WITH ins AS (
          INSERT INTO ${q}.runs (${RUN_COLUMNS.join(', ')}) VALUES ${values(1, RUN_COLUMNS.length, runCasts)}
-         ON CONFLICT (id) DO NOTHING RETURNING *
+         ON CONFLICT (id) DO NOTHING RETURNING ${runSelect()}
        ),
        appended AS (
          ${JOURNAL_INSERT}
@@ -193,7 +222,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     );
   }
 
-  const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed);
+  const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed, decodeDefinition);
 
   /** Why a guarded update matched no row: the run is missing, leased to another owner, or at another revision. */
   async function refusal(on: pg.Pool | pg.PoolClient, runId: string, expectRevision: number | undefined, owner: string | undefined): Promise<Error> {
@@ -214,18 +243,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const row = inserted.rows[0];
       if (row) return { run: toRun(row), created: true };
       // A new statement: sees the run a concurrent create committed while this one waited on its id.
-      const existing = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [run.id], 'stepwise_get');
+      const existing = await query<RunRow>(`SELECT ${runSelect()} FROM ${q}.runs WHERE id = $1`, [run.id], 'stepwise_get');
       return { run: toRun(existing.rows[0] as RunRow), created: false };
     },
 
     async get(runId) {
-      const { rows } = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [runId], 'stepwise_get');
+      const { rows } = await query<RunRow>(`SELECT ${runSelect()} FROM ${q}.runs WHERE id = $1`, [runId], 'stepwise_get');
       return rows[0] ? toRun(rows[0]) : null;
     },
 
     async list(filter = {}) {
       const { rows } = await query<RunRow>(
-        `SELECT * FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
+        `SELECT ${runSelect()} FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
            AND ($4::text IS NULL OR starts_with(id, $4))
          ORDER BY created_at DESC, id LIMIT $3`,
         [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null],
@@ -242,7 +271,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             'stepwise_commit',
           );
           const row = updated.rows[0];
-          if (row) return toRun(row);
+          if (row) return committed(row, patch);
           throw await refusal(pool, runId, expectRevision, owner);
         } catch (error) {
           // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
@@ -252,7 +281,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       }
       return inTransaction(async (client) => {
         const updated = await client.query<RunRow>(
-          `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING *`,
+          `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
           commitParams(runId, patch, expectRevision, owner),
         );
         const row = updated.rows[0];
@@ -263,8 +292,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
           await appendJournal(client, runId, (max.rows[0]?.n ?? 0) + 1, journal);
         }
-        if (row['status'] === 'running' && row['lease_owner'] === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, runId]);
-        return toRun(row);
+        if (row.status === 'running' && row.lease_owner === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, runId]);
+        return committed(row, patch);
       });
     },
 
@@ -279,7 +308,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         `WITH picked AS MATERIALIZED (
            SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
          )
-         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
+         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}`,
         [now, owner, now + leaseMs, limit, exclude],
         'stepwise_claim',
       );
