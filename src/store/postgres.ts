@@ -106,6 +106,9 @@ function committed(row: RunRow, patch: RunPatch): RunRecord {
   return { ...stored, failure: patch.failure, usage: patch.usage, snapshot: patch.snapshot ?? null, wakeAt: patch.wakeAt };
 }
 
+/** Most commits one group-commit statement carries. */
+const MAX_GROUP = 64;
+
 function values(count: number, width: number, casts: ReadonlyMap<number, string> = new Map()): string {
   return Array.from({ length: count }, (_, row) =>
     `(${Array.from({ length: width }, (_, col) => `$${row * width + col + 1}${casts.get(col) ?? ''}`).join(', ')})`,
@@ -124,7 +127,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const parsed = parsePostgresUrl(options.url);
   const schemaName = options.schema ?? parsed.schema ?? 'stepwise';
   const q = quoteSchema(schemaName);
-  const pool = new pg.Pool({ connectionString: parsed.url, max: options.pool ?? 10 });
+  const poolSize = options.pool ?? 10;
+  const pool = new pg.Pool({ connectionString: parsed.url, max: poolSize });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
 
@@ -158,6 +162,27 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
        )
      SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
+  // Several commits to different runs in one statement: the runs and the journal entries as JSON records (JSON
+  // values as text, so `null` stays apart from "not set" and key order is kept), `k` tying an entry to its run.
+  const COMMIT_MANY = `WITH x AS (
+         SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot text, output text, failure text,
+           usage text, wake_at bigint, options text, expect int, owner text)
+       ),
+       upd AS (
+         UPDATE ${q}.runs AS r SET status = x.status, snapshot = x.snapshot::json, output = COALESCE(x.output::json, r.output),
+           failure = x.failure::json, usage = x.usage::json, wake_at = x.wake_at, options = COALESCE(x.options::json, r.options),
+           updated_at = $3, revision = r.revision + 1
+         FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
+         RETURNING x.k, ${COMMIT_RETURNING.split(', ').map((c) => `r.${c}`).join(', ')}
+       ),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT upd.id, COALESCE((SELECT MAX(seq) FROM ${q}.journal AS j WHERE j.run_id = upd.id), 0) + e.i,
+           e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
+         FROM upd JOIN json_to_recordset($2::json) AS e(k int, i int, step text, visit int, attempt int, event text, at bigint, payload text)
+           ON e.k = upd.k
+       )
+     SELECT upd.*, ${notifyWhenRunnable('upd', '$4')} AS notified FROM upd`;
   const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined): unknown[] => [
     runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
     patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
@@ -222,6 +247,124 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     );
   }
 
+  /** A commit and what it needs, as the group-commit queue holds it. */
+  interface Commit {
+    readonly runId: string;
+    readonly patch: RunPatch;
+    readonly journal: readonly NewJournalEntry[];
+    readonly expectRevision: number | undefined;
+    readonly owner: string | undefined;
+  }
+
+  /** The transaction of several statements: numbers the journal after the row lock, and calls the midCommit hook. */
+  function commitLocked(c: Commit): Promise<RunRecord> {
+    return inTransaction(async (client) => {
+      const updated = await client.query<RunRow>(
+        `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
+        commitParams(c.runId, c.patch, c.expectRevision, c.owner),
+      );
+      const row = updated.rows[0];
+      if (!row) throw await refusal(client, c.runId, c.expectRevision, c.owner);
+      options.hooks?.midCommit?.();
+      if (c.journal.length > 0) {
+        // A new statement after the row lock: sees every journal row committed before it.
+        const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [c.runId]);
+        await appendJournal(client, c.runId, (max.rows[0]?.n ?? 0) + 1, c.journal);
+      }
+      if (row.status === 'running' && row.lease_owner === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, c.runId]);
+      return committed(row, c.patch);
+    });
+  }
+
+  /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
+  async function commitAlone(c: Commit): Promise<RunRecord> {
+    try {
+      const updated = await query<RunRow>(
+        COMMIT_ONE,
+        [...commitParams(c.runId, c.patch, c.expectRevision, c.owner), ...journalArrays(c.journal), channel],
+        'stepwise_commit',
+      );
+      const row = updated.rows[0];
+      if (row) return committed(row, c.patch);
+      throw await refusal(pool, c.runId, c.expectRevision, c.owner);
+    } catch (error) {
+      // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
+      // concurrent commit appended first: nothing was written; the transaction numbers after the lock.
+      if (!isJournalSeqClash(error)) throw error;
+      return commitLocked(c);
+    }
+  }
+
+  /**
+   * Commits to different runs in one statement, so one transaction and one fsync. Each keeps its own guard: a
+   * refused one is just not updated (and then explained). An error the server reports (a journal seq clash, a
+   * deadlock with another group) failed the statement as a whole, writing nothing: each is then tried alone.
+   * Any other error (the connection broke) may have come after the commit: every commit of the group gets it.
+   */
+  async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
+    const runs = batch.map((c, k) => ({
+      k, id: c.runId, status: c.patch.status, snapshot: json(c.patch.snapshot), output: c.patch.output === undefined ? null : json(c.patch.output),
+      failure: c.patch.failure ? json(c.patch.failure) : null, usage: json(c.patch.usage), wake_at: c.patch.wakeAt,
+      options: c.patch.options === undefined ? null : json(c.patch.options), expect: c.expectRevision ?? null, owner: c.owner ?? null,
+    }));
+    const entries = batch.flatMap((c, k) =>
+      c.journal.map((entry, i) => {
+        const [, , step, visit, attempt, event, at, payload] = journalValues(c.runId, 0, entry);
+        return { k, i: i + 1, step, visit, attempt, event, at, payload };
+      }),
+    );
+    let rows: Array<RunRow & { k: number }>;
+    try {
+      rows = (await query<RunRow & { k: number }>(COMMIT_MANY, [JSON.stringify(runs), JSON.stringify(entries), Date.now(), channel], 'stepwise_commit_many')).rows;
+    } catch (error) {
+      if (error instanceof pg.DatabaseError) return Promise.allSettled(batch.map(commitAlone));
+      return batch.map(() => ({ status: 'rejected', reason: error }));
+    }
+    const byK = new Map(rows.map((row) => [row.k, row]));
+    return Promise.allSettled(
+      batch.map(async (c, k) => {
+        const row = byK.get(k);
+        if (row) return committed(row, c.patch);
+        throw await refusal(pool, c.runId, c.expectRevision, c.owner);
+      }),
+    );
+  }
+
+  /**
+   * Group commit: commits wait while as many statements as the pool has connections are in flight, then go
+   * together, one per run (a second commit to a run in the queue waits for the next group). None is
+   * acknowledged before the statement holding it committed.
+   */
+  const queued: Array<Commit & { resolve: (run: RunRecord) => void; reject: (error: unknown) => void }> = [];
+  let flushing = 0;
+  function flushCommits(): void {
+    while (queued.length > 0 && flushing < poolSize) {
+      const seen = new Set<string>();
+      const batch: typeof queued = [];
+      for (let i = 0; i < queued.length; ) {
+        const c = queued[i] as (typeof queued)[number];
+        if (seen.has(c.runId) || batch.length >= MAX_GROUP) {
+          i++;
+          continue;
+        }
+        seen.add(c.runId);
+        batch.push(c);
+        queued.splice(i, 1);
+      }
+      flushing++;
+      const settled = batch.length === 1 ? Promise.allSettled(batch.map(commitAlone)) : commitMany(batch);
+      void settled.then((results) => {
+        flushing--;
+        results.forEach((result, i) => {
+          const c = batch[i];
+          if (result.status === 'fulfilled') c?.resolve(result.value);
+          else c?.reject(result.reason);
+        });
+        flushCommits();
+      });
+    }
+  }
+
   const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed, decodeDefinition);
 
   /** Why a guarded update matched no row: the run is missing, leased to another owner, or at another revision. */
@@ -262,38 +405,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map(toRun);
     },
 
-    async commit(runId, patch, journal, expectRevision, owner) {
-      if (options.hooks?.midCommit === undefined) {
-        try {
-          const updated = await query<RunRow>(
-            COMMIT_ONE,
-            [...commitParams(runId, patch, expectRevision, owner), ...journalArrays(journal), channel],
-            'stepwise_commit',
-          );
-          const row = updated.rows[0];
-          if (row) return committed(row, patch);
-          throw await refusal(pool, runId, expectRevision, owner);
-        } catch (error) {
-          // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
-          // concurrent commit appended first: nothing was written; the transaction below numbers after the lock.
-          if (!isJournalSeqClash(error)) throw error;
-        }
-      }
-      return inTransaction(async (client) => {
-        const updated = await client.query<RunRow>(
-          `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
-          commitParams(runId, patch, expectRevision, owner),
-        );
-        const row = updated.rows[0];
-        if (!row) throw await refusal(client, runId, expectRevision, owner);
-        options.hooks?.midCommit?.();
-        if (journal.length > 0) {
-          // A new statement after the row lock: sees every journal row committed before it.
-          const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
-          await appendJournal(client, runId, (max.rows[0]?.n ?? 0) + 1, journal);
-        }
-        if (row.status === 'running' && row.lease_owner === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, runId]);
-        return committed(row, patch);
+    commit(runId, patch, journal, expectRevision, owner) {
+      if (options.hooks?.midCommit !== undefined) return commitLocked({ runId, patch, journal, expectRevision, owner });
+      return new Promise<RunRecord>((resolve, reject) => {
+        queued.push({ runId, patch, journal, expectRevision, owner, resolve, reject });
+        flushCommits();
       });
     },
 
