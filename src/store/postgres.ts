@@ -21,7 +21,7 @@ import type { NewJournalEntry, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
 import { createRunnableListener, notifyWhenRunnable, runnableChannel } from './postgres-notify.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalValues, runValues, toJournalEntry, toRunRecord,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
 import { runnableSql } from './runnable.js';
@@ -162,15 +162,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
        )
      SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
-  // Several commits to different runs in one statement: the runs and the journal entries as JSON records (JSON
-  // values as text, so `null` stays apart from "not set" and key order is kept), `k` tying an entry to its run.
+  // Several commits to different runs in one statement: the runs and the journal entries as JSON records, `k` tying
+  // an entry to its run. A `json` field keeps its text as written; JSON null comes out as SQL NULL, hence the
+  // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
-         SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot text, output text, failure text,
-           usage text, wake_at bigint, options text, expect int, owner text)
+         SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text)
        ),
        upd AS (
-         UPDATE ${q}.runs AS r SET status = x.status, snapshot = x.snapshot::json, output = COALESCE(x.output::json, r.output),
-           failure = x.failure::json, usage = x.usage::json, wake_at = x.wake_at, options = COALESCE(x.options::json, r.options),
+         UPDATE ${q}.runs AS r SET status = x.status, snapshot = COALESCE(x.snapshot, 'null'::json),
+           output = CASE WHEN x.output_set THEN COALESCE(x.output, 'null'::json) ELSE r.output END,
+           failure = x.failure, usage = COALESCE(x.usage, 'null'::json), wake_at = x.wake_at,
+           options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
            updated_at = $3, revision = r.revision + 1
          FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
          RETURNING x.k, ${COMMIT_RETURNING.split(', ').map((c) => `r.${c}`).join(', ')}
@@ -178,8 +181,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
        appended AS (
          ${JOURNAL_INSERT}
          SELECT upd.id, COALESCE((SELECT MAX(seq) FROM ${q}.journal AS j WHERE j.run_id = upd.id), 0) + e.i,
-           e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
-         FROM upd JOIN json_to_recordset($2::json) AS e(k int, i int, step text, visit int, attempt int, event text, at bigint, payload text)
+           e.step, e.visit, e.attempt, e.event, e.at, e.payload
+         FROM upd JOIN json_to_recordset($2::json) AS e(k int, i int, step text, visit int, attempt int, event text, at bigint, payload json)
            ON e.k = upd.k
        )
      SELECT upd.*, ${notifyWhenRunnable('upd', '$4')} AS notified FROM upd`;
@@ -302,16 +305,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
    * Any other error (the connection broke) may have come after the commit: every commit of the group gets it.
    */
   async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
+    // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
     const runs = batch.map((c, k) => ({
-      k, id: c.runId, status: c.patch.status, snapshot: json(c.patch.snapshot), output: c.patch.output === undefined ? null : json(c.patch.output),
-      failure: c.patch.failure ? json(c.patch.failure) : null, usage: json(c.patch.usage), wake_at: c.patch.wakeAt,
-      options: c.patch.options === undefined ? null : json(c.patch.options), expect: c.expectRevision ?? null, owner: c.owner ?? null,
+      k, id: c.runId, status: c.patch.status, snapshot: c.patch.snapshot, output_set: c.patch.output !== undefined, output: c.patch.output,
+      failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
+      expect: c.expectRevision ?? null, owner: c.owner ?? null,
     }));
     const entries = batch.flatMap((c, k) =>
-      c.journal.map((entry, i) => {
-        const [, , step, visit, attempt, event, at, payload] = journalValues(c.runId, 0, entry);
-        return { k, i: i + 1, step, visit, attempt, event, at, payload };
-      }),
+      c.journal.map((entry, i) => ({
+        k, i: i + 1, step: entry.step ?? null, visit: entry.visit, attempt: entry.attempt, event: entry.event, at: entry.at, payload: journalPayload(entry),
+      })),
     );
     let rows: Array<RunRow & { k: number }>;
     try {

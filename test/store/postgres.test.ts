@@ -166,15 +166,19 @@ describe('PostgreSQL store with many workers', () => {
         store.commit(c.id, patch(), [entry()], 0, 'me'), // leased to another owner
         store.commit('missing', patch(), [entry()]),
         store.commit(a.id, patch({ status: 'done', output: null }), [entry()], 1, 'me'), // the same run again: the next group
-        store.commit(b.id, patch({ status: 'waiting' }), [], 0),
+        store.commit(b.id, patch({ status: 'waiting', output: { zeta: 1, alpha: 2 } }), [entry({ output: { y: 1, x: 2 } })], 0),
       ]);
       expect(results.map((r) => (r.status === 'fulfilled' ? r.value.revision : (r.reason as Error).name))).toEqual([
         1, 'ConflictError', 'LeaseLostError', 'RunNotFoundError', 2, 1,
       ]);
       expect(await store.get(a.id)).toMatchObject({ status: 'done', output: null, revision: 2, lease: { owner: 'me', until: 9_000 } });
       expect((await store.journal(a.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
-      expect(await store.get(b.id)).toMatchObject({ status: 'waiting', revision: 1 });
-      expect(await store.journal(b.id)).toHaveLength(1);
+      const waiting = await store.get(b.id);
+      expect(waiting).toMatchObject({ status: 'waiting', revision: 1, failure: null });
+      expect(Object.keys(waiting?.output as object)).toEqual(['zeta', 'alpha']); // key order kept, as in a commit alone
+      const journal = await store.journal(b.id);
+      expect(journal.map((e) => e.seq)).toEqual([1, 2]);
+      expect(Object.keys(journal[1]?.output as object)).toEqual(['y', 'x']);
       expect(await store.get(c.id)).toMatchObject({ revision: 0 });
       expect(await store.journal(c.id)).toHaveLength(1);
     } finally {
