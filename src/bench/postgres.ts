@@ -3,9 +3,12 @@
  * with its own one-connection pool (`engine.work()` driving 4 runs at once),
  * work through the scenarios' tool-only runs in a fresh schema; beside them,
  * the raw rate of one-statement transactions (`BEGIN; UPDATE; COMMIT`) over
- * the same number of connections to the same server. Claim latency: idle
- * workers polling at their default interval, runs made runnable one by one,
- * time from the start of a run's creation to the claim that leases it.
+ * the same number of connections to the same server, measured just before and
+ * just after the workers ran (the mean of the two: a shared machine's load
+ * drifts, and bracketing does not favour either side). Claim latency: idle
+ * workers polling at their default interval and woken by the store's
+ * LISTEN/NOTIFY, runs made runnable one by one, time from the start of a
+ * run's creation to the claim that leases it.
  * The schema (`schema` in the result) is dropped afterwards; an unreachable
  * server skips the arm.
  */
@@ -37,13 +40,18 @@ export interface PostgresWorkers {
   readonly steps: number;
   readonly seconds: number;
   readonly stepsPerSecond: number;
-  /** One-statement transactions per second over the same connections. */
+  /** One-statement transactions per second over the same connections: the mean of {@link rawBeforeAfter}. */
   readonly rawTransactionsPerSecond: number;
+  /** The raw rate measured just before and just after the workers ran. */
+  readonly rawBeforeAfter: readonly [number, number];
   /** stepsPerSecond / rawTransactionsPerSecond. */
   readonly ratio: number;
-  /** Store calls per step while the workers ran (each `commit` is one transaction of 5 statements; `readShared` a read; `release` one statement). */
+  /**
+   * Store calls per step while the workers ran: a `commit` is one statement (commits of several runs waiting for the
+   * connection share one, group commit); `readShared` a read (breaker states are cached while closed and clean); `release` one statement.
+   */
   readonly storeCallsPerStep: Record<string, number>;
-  /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms). */
+  /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms, woken by NOTIFY). */
   readonly claimLatencyMs: Summary | null;
   readonly claimLatencyP99Ms: number | null;
 }
@@ -222,8 +230,11 @@ export async function postgresThroughput(
     await throughputWith(url, schema, 1, tools, loaded.slice(0, Math.max(1, Math.ceil(loaded.length / 10))), 0, 'warm');
     const byWorkers: PostgresWorkers[] = [];
     for (const workers of options.workers ?? [1, 2, 4]) {
+      const perConnection = Math.max(20, Math.ceil(steps / workers));
+      const rawBefore = await rawRate(url, schema, workers, perConnection);
       const run = await throughputWith(url, schema, workers, tools, loaded, steps, `w${workers}`);
-      const raw = await rawRate(url, schema, workers, Math.max(20, Math.ceil(steps / workers)));
+      const rawAfter = await rawRate(url, schema, workers, perConnection);
+      const raw = Math.round((rawBefore + rawAfter) / 2);
       const latencies = loaded[0] ? await claimLatency(url, schema, workers, tools, loaded[0], options.claimSamples ?? 20) : [];
       const stepsPerSecond = Math.round(run.steps / run.seconds);
       byWorkers.push({
@@ -234,6 +245,7 @@ export async function postgresThroughput(
         seconds: Math.round(run.seconds * 100) / 100,
         stepsPerSecond,
         rawTransactionsPerSecond: raw,
+        rawBeforeAfter: [rawBefore, rawAfter],
         storeCallsPerStep: Object.fromEntries(Object.entries(run.calls).map(([k, v]) => [k, Math.round((v / run.steps) * 100) / 100])),
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
         claimLatencyMs: summarize(latencies.map(round1)),
