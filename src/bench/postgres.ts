@@ -44,6 +44,12 @@ export interface PostgresWorkers {
   readonly rawTransactionsPerSecond: number;
   /** The raw rate measured just before and just after the workers ran. */
   readonly rawBeforeAfter: readonly [number, number];
+  /**
+   * CPU time of this (one) process per step while the workers ran, in ms, and as a share of the wall time:
+   * near 1 (or more, with helper threads) the workers are bound by the engine's CPU, not by the server.
+   */
+  readonly cpuMsPerStep: number;
+  readonly cpuShare: number;
   /** stepsPerSecond / rawTransactionsPerSecond. */
   readonly ratio: number;
   /**
@@ -159,7 +165,9 @@ async function throughputWith(url: string, schema: string, workers: number, tool
   const team = fleet(url, schema, workers, tools);
   try {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const summaries = await Promise.all(team.engines.map((e) => e.work({ concurrency: WORKER_CONCURRENCY, exitWhenIdle: true, pollMs: 20 })));
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (performance.now() - started) / 1000;
     const errors = summaries.reduce((a, s) => a + s.errors, 0);
     const views = await Promise.all(ids.map((id) => starter.get(id)));
@@ -168,7 +176,7 @@ async function throughputWith(url: string, schema: string, workers: number, tool
       const why = notDone.slice(0, 3).map((v) => `${v.runId} ${v.status}${v.failure ? `: ${v.failure.message}` : ''}`).join('; ');
       throw new Error(`PostgreSQL bench: ${notDone.length} runs not done (${why}), ${errors} worker errors`);
     }
-    return { runs: ids.length, steps, seconds, calls: team.calls };
+    return { runs: ids.length, steps, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, calls: team.calls };
   } finally {
     await team.close();
     await producer.close();
@@ -246,6 +254,8 @@ export async function postgresThroughput(
         stepsPerSecond,
         rawTransactionsPerSecond: raw,
         rawBeforeAfter: [rawBefore, rawAfter],
+        cpuMsPerStep: run.steps > 0 ? Math.round((run.cpuSeconds / run.steps) * 1e5) / 100 : 0,
+        cpuShare: Math.round((run.cpuSeconds / run.seconds) * 100) / 100,
         storeCallsPerStep: Object.fromEntries(Object.entries(run.calls).map(([k, v]) => [k, Math.round((v / run.steps) * 100) / 100])),
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
         claimLatencyMs: summarize(latencies.map(round1)),
