@@ -3,9 +3,12 @@
  * with its own one-connection pool (`engine.work()` driving 4 runs at once),
  * work through the scenarios' tool-only runs in a fresh schema; beside them,
  * the raw rate of one-statement transactions (`BEGIN; UPDATE; COMMIT`) over
- * the same number of connections to the same server. Claim latency: idle
- * workers polling at their default interval, runs made runnable one by one,
- * time from the start of a run's creation to the claim that leases it.
+ * the same number of connections to the same server, measured just before and
+ * just after the workers ran (the mean of the two: a shared machine's load
+ * drifts, and bracketing does not favour either side). Claim latency: idle
+ * workers polling at their default interval and woken by the store's
+ * LISTEN/NOTIFY, runs made runnable one by one, time from the start of a
+ * run's creation to the claim that leases it.
  * The schema (`schema` in the result) is dropped afterwards; an unreachable
  * server skips the arm.
  */
@@ -37,13 +40,24 @@ export interface PostgresWorkers {
   readonly steps: number;
   readonly seconds: number;
   readonly stepsPerSecond: number;
-  /** One-statement transactions per second over the same connections. */
+  /** One-statement transactions per second over the same connections: the mean of {@link rawBeforeAfter}. */
   readonly rawTransactionsPerSecond: number;
+  /** The raw rate measured just before and just after the workers ran. */
+  readonly rawBeforeAfter: readonly [number, number];
+  /**
+   * CPU time of this (one) process per step while the workers ran, in ms, and as a share of the wall time:
+   * near 1 (or more, with helper threads) the workers are bound by the engine's CPU, not by the server.
+   */
+  readonly cpuMsPerStep: number;
+  readonly cpuShare: number;
   /** stepsPerSecond / rawTransactionsPerSecond. */
   readonly ratio: number;
-  /** Store calls per step while the workers ran (each `commit` is one transaction of 5 statements; `readShared` a read; `release` one statement). */
+  /**
+   * Store calls per step while the workers ran: a `commit` is one statement (commits of several runs waiting for the
+   * connection share one, group commit); `readShared` a read (breaker states are cached while closed and clean); `release` one statement.
+   */
   readonly storeCallsPerStep: Record<string, number>;
-  /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms). */
+  /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms, woken by NOTIFY). */
   readonly claimLatencyMs: Summary | null;
   readonly claimLatencyP99Ms: number | null;
 }
@@ -151,7 +165,9 @@ async function throughputWith(url: string, schema: string, workers: number, tool
   const team = fleet(url, schema, workers, tools);
   try {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const summaries = await Promise.all(team.engines.map((e) => e.work({ concurrency: WORKER_CONCURRENCY, exitWhenIdle: true, pollMs: 20 })));
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (performance.now() - started) / 1000;
     const errors = summaries.reduce((a, s) => a + s.errors, 0);
     const views = await Promise.all(ids.map((id) => starter.get(id)));
@@ -160,7 +176,7 @@ async function throughputWith(url: string, schema: string, workers: number, tool
       const why = notDone.slice(0, 3).map((v) => `${v.runId} ${v.status}${v.failure ? `: ${v.failure.message}` : ''}`).join('; ');
       throw new Error(`PostgreSQL bench: ${notDone.length} runs not done (${why}), ${errors} worker errors`);
     }
-    return { runs: ids.length, steps, seconds, calls: team.calls };
+    return { runs: ids.length, steps, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, calls: team.calls };
   } finally {
     await team.close();
     await producer.close();
@@ -222,8 +238,11 @@ export async function postgresThroughput(
     await throughputWith(url, schema, 1, tools, loaded.slice(0, Math.max(1, Math.ceil(loaded.length / 10))), 0, 'warm');
     const byWorkers: PostgresWorkers[] = [];
     for (const workers of options.workers ?? [1, 2, 4]) {
+      const perConnection = Math.max(20, Math.ceil(steps / workers));
+      const rawBefore = await rawRate(url, schema, workers, perConnection);
       const run = await throughputWith(url, schema, workers, tools, loaded, steps, `w${workers}`);
-      const raw = await rawRate(url, schema, workers, Math.max(20, Math.ceil(steps / workers)));
+      const rawAfter = await rawRate(url, schema, workers, perConnection);
+      const raw = Math.round((rawBefore + rawAfter) / 2);
       const latencies = loaded[0] ? await claimLatency(url, schema, workers, tools, loaded[0], options.claimSamples ?? 20) : [];
       const stepsPerSecond = Math.round(run.steps / run.seconds);
       byWorkers.push({
@@ -234,6 +253,9 @@ export async function postgresThroughput(
         seconds: Math.round(run.seconds * 100) / 100,
         stepsPerSecond,
         rawTransactionsPerSecond: raw,
+        rawBeforeAfter: [rawBefore, rawAfter],
+        cpuMsPerStep: run.steps > 0 ? Math.round((run.cpuSeconds / run.steps) * 1e5) / 100 : 0,
+        cpuShare: Math.round((run.cpuSeconds / run.seconds) * 100) / 100,
         storeCallsPerStep: Object.fromEntries(Object.entries(run.calls).map(([k, v]) => [k, Math.round((v / run.steps) * 100) / 100])),
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
         claimLatencyMs: summarize(latencies.map(round1)),

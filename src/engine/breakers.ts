@@ -4,6 +4,14 @@
  * processes and machines included — sees the same state. Every transition is
  * the pure one of `policy/breaker.ts`, applied inside `store.updateShared`, so
  * concurrent callers never lose an update.
+ *
+ * Reads are cached only for the common case, a breaker closed with no
+ * failures: once seen so (read, or written by this engine) it is trusted for
+ * `quietTtlMs` of the engine clock before it is read again, so a healthy tool
+ * costs no store round trip per call. Any other state is read from the store
+ * every time and every change goes through `updateShared`. The price: a
+ * breaker another process opened (or a failure count it began) is seen here
+ * up to `quietTtlMs` late.
  */
 import { breakerAllows, breakerRecord, closedBreaker, type BreakerState } from '../policy/breaker.js';
 import { breakerKey, type ResolvedBreaker } from '../policy/breaker-policy.js';
@@ -40,6 +48,9 @@ export interface Breakers {
   state(tool: string): Promise<BreakerState>;
 }
 
+/** How long a closed breaker with no failures is trusted before it is read again, by default (engine clock). */
+export const QUIET_TTL_MS = 1000;
+
 const options = (policy: ResolvedBreaker) => ({ threshold: policy.threshold, cooldownMs: policy.cooldownMs });
 
 function changeOf(tool: string, before: BreakerState, after: BreakerState, at: number, policy: ResolvedBreaker): BreakerChange | null {
@@ -59,45 +70,58 @@ function changeOf(tool: string, before: BreakerState, after: BreakerState, at: n
  *
  * @example
  * ```ts
- * const breakers = createBreakers(store, clock);
+ * const breakers = createBreakers(store, clock); // { quietTtlMs: 0 } reads the store before every call
  * const permit = await breakers.acquire('check_vendor', { threshold: 5, cooldownMs: 30_000 });
  * if (permit.allowed) await breakers.record('check_vendor', ok ? 'success' : 'failure', policy);
  * ```
  */
-export function createBreakers(store: Store, clock: Clock): Breakers {
-  const read = async (tool: string) => (await store.readShared<BreakerState>(breakerKey(tool))) ?? closedBreaker;
+export function createBreakers(store: Store, clock: Clock, settings: { readonly quietTtlMs?: number } = {}): Breakers {
+  const quietTtlMs = settings.quietTtlMs ?? QUIET_TTL_MS;
   /** A closed breaker with no failures lets calls through and stays as it is: nothing to write. */
   const quiet = (state: BreakerState) => state.state === 'closed' && state.failures === 0;
+  /** Per tool: until when (engine clock) its breaker is known to be quiet. */
+  const quietUntil = new Map<string, number>();
+  /** Remembers what the store said (or was told): a quiet state for a while, anything else not at all. */
+  const seen = (tool: string, state: BreakerState): BreakerState => {
+    if (quiet(state) && quietTtlMs > 0) quietUntil.set(tool, clock.now() + quietTtlMs);
+    else quietUntil.delete(tool);
+    return state;
+  };
+  const read = async (tool: string) => seen(tool, (await store.readShared<BreakerState>(breakerKey(tool))) ?? closedBreaker);
+  const cached = (tool: string) => {
+    const until = quietUntil.get(tool);
+    return until !== undefined && clock.now() < until ? closedBreaker : read(tool);
+  };
 
   return {
     async isOpen(tool, policy) {
-      const decision = breakerAllows(await read(tool), clock.now(), options(policy));
+      const decision = breakerAllows(await cached(tool), clock.now(), options(policy));
       return { open: !decision.allowed, retryAt: decision.retryAt ?? null };
     },
 
     async acquire(tool, policy) {
-      if (quiet(await read(tool))) return { allowed: true, retryAt: null, change: null };
+      if (quiet(await cached(tool))) return { allowed: true, retryAt: null, change: null };
       const now = clock.now();
       let before: BreakerState = closedBreaker;
       let decision: ReturnType<typeof breakerAllows> | null = null;
-      await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
+      seen(tool, await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
         before = current ?? closedBreaker;
         decision = breakerAllows(before, now, options(policy));
         return decision.next;
-      });
+      }));
       const made = decision as ReturnType<typeof breakerAllows> | null;
       if (!made) return { allowed: true, retryAt: null, change: null };
       return { allowed: made.allowed, retryAt: made.retryAt ?? null, change: changeOf(tool, before, made.next, now, policy) };
     },
 
     async record(tool, outcome, policy) {
-      if (outcome === 'success' && quiet(await read(tool))) return null;
+      if (outcome === 'success' && quiet(await cached(tool))) return null;
       const now = clock.now();
       let before: BreakerState = closedBreaker;
-      const after = await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
+      const after = seen(tool, await store.updateShared<BreakerState>(breakerKey(tool), (current) => {
         before = current ?? closedBreaker;
         return breakerRecord(before, outcome, now, options(policy));
-      });
+      }));
       return changeOf(tool, before, after, now, policy);
     },
 

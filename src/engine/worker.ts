@@ -5,7 +5,9 @@
  * died is taken over once its lease expires, or at once when the dead holder
  * was a process on this host. A worker never claims a run it is driving, and a
  * run taken over while one of its steps ran (the step outlived the lease) is
- * dropped without committing that step. Aborting `signal` drains: no new
+ * dropped without committing that step. An idle worker sleeps `pollMs`
+ * between claims, or less when the store tells it a run became claimable
+ * (`store.onRunnable`, PostgreSQL LISTEN/NOTIFY). Aborting `signal` drains: no new
  * claims, in-flight runs stop at their next step boundary with that step
  * committed, leases are released.
  */
@@ -23,7 +25,7 @@ export interface WorkOptions {
   readonly leaseMs?: number;
   /** How often held leases are renewed. Default a third of `leaseMs`. */
   readonly heartbeatMs?: number;
-  /** How long to wait between claims when nothing was runnable. Default 250 ms. */
+  /** How long to wait between claims when nothing was runnable; a store that announces claimable runs wakes the worker sooner. Default 250 ms. */
   readonly pollMs?: number;
   /** Abort to drain: finish the steps in flight, release the leases, return. */
   readonly signal?: AbortSignal;
@@ -77,9 +79,16 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   let lost = 0;
   let wake: () => void = () => {};
   let lastOrphanScan = 0;
+  /** A run became claimable since the last claim began: the next pause returns at once. */
+  let announced = false;
+  const unsubscribe = store.onRunnable?.(() => {
+    announced = true;
+    wake();
+  });
 
   const pause = (ms: number) =>
     new Promise<void>((done) => {
+      if (announced) return done();
       const timer = setTimeout(finish, ms);
       function finish() {
         clearTimeout(timer);
@@ -146,6 +155,8 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   while (!stop.aborted) {
     const free = concurrency - inFlight.size;
     let batch: RunRecord[] = [];
+    // A claim follows (or a slot frees first, and its run's end wakes the loop): what was announced is looked at now.
+    announced = false;
     if (free > 0) {
       try {
         batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free, exclude: [...inFlight.keys()] });
@@ -166,6 +177,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     if (options.exitWhenIdle && inFlight.size === 0 && (await idle().catch(() => false))) break;
     await pause(pollMs);
   }
+  unsubscribe?.();
   await Promise.all(inFlight.values());
   return { owner, claimed, errors, lost };
 }

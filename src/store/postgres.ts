@@ -4,15 +4,25 @@
  * workers claim runs with `FOR UPDATE SKIP LOCKED`, and migrations serialise
  * on an advisory lock so any number of workers may start at once. The store
  * migrates itself before its first query; `migrate()` may also be called.
+ *
+ * The hot path is one round trip per call: `commit` and `create` are each a
+ * single statement (a CTE updating or inserting the run and inserting its
+ * journal rows from arrays), atomic without BEGIN/COMMIT, and hot statements
+ * are prepared once per connection. Only a commit that met a concurrent
+ * journal append (a duplicate `seq`, which rolled the whole statement back)
+ * or that runs with a `midCommit` hook takes the transaction of several
+ * statements. Runs left claimable wake idle workers through LISTEN/NOTIFY
+ * (./postgres-notify.ts).
  */
 import pg from 'pg';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { redactSecrets } from '../util/redact.js';
-import type { NewJournalEntry, RunRecord } from '../run/types.js';
+import type { NewJournalEntry, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
+import { createRunnableListener, notifyWhenRunnable, runnableChannel } from './postgres-notify.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, json, journalValues, runValues, toJournalEntry, toRunRecord,
-  type JournalRow, type RunRow,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
+  type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
@@ -51,6 +61,54 @@ function quoteSchema(schema: string): string {
   return `"${schema}"`;
 }
 
+/** The unique violation of the journal's primary key: a concurrent commit appended to the same run first. */
+function isJournalSeqClash(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === '23505' && 'table' in error && error.table === 'journal';
+}
+
+/** The journal entries as one array per column (seq left out), for `unnest`. */
+function journalArrays(journal: readonly NewJournalEntry[]): unknown[][] {
+  const columns: unknown[][] = [[], [], [], [], [], []];
+  for (const entry of journal) {
+    // journalValues: [run_id, seq, step, visit, attempt, event, at, payload]
+    const row = journalValues('', 0, entry);
+    for (let i = 0; i < columns.length; i++) columns[i]?.push(row[i + 2]);
+  }
+  return columns;
+}
+
+/**
+ * Definitions parsed once per distinct text: rows carry the run's (unchanging)
+ * definition as text (`definition::text`), and parsing it on every commit and
+ * claim would be most of the decoding work. Bounded; cleared when full.
+ */
+const definitionCache = new Map<string, unknown>();
+const decodeDefinition: DecodeJson = (column) => {
+  if (typeof column !== 'string') return decodeParsed(column);
+  let parsed = definitionCache.get(column);
+  if (parsed === undefined) {
+    if (definitionCache.size >= 256) definitionCache.clear();
+    parsed = decodeText(column);
+    definitionCache.set(column, parsed);
+  }
+  return parsed;
+};
+
+/** The columns of a run row as selected: the definition as text, for {@link decodeDefinition}. */
+const runSelect = (alias = '') => RUN_COLUMNS.map((c) => (c === 'definition' ? `${alias}definition::text AS definition` : `${alias}${c}`)).join(', ');
+
+/** What a commit returns: the columns the patch does not set. */
+const COMMIT_RETURNING = 'id, workflow, version, definition::text AS definition, status, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
+
+/** The committed run: its returned row with the patch's own values (not read back, not parsed again). */
+function committed(row: RunRow, patch: RunPatch): RunRecord {
+  const stored = toRunRecord({ ...row, failure: null, usage: null, snapshot: null, wake_at: null }, decodeParsed, decodeDefinition);
+  return { ...stored, failure: patch.failure, usage: patch.usage, snapshot: patch.snapshot ?? null, wakeAt: patch.wakeAt };
+}
+
+/** Most commits one group-commit statement carries. */
+const MAX_GROUP = 64;
+
 function values(count: number, width: number, casts: ReadonlyMap<number, string> = new Map()): string {
   return Array.from({ length: count }, (_, row) =>
     `(${Array.from({ length: width }, (_, col) => `$${row * width + col + 1}${casts.get(col) ?? ''}`).join(', ')})`,
@@ -69,13 +127,70 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const parsed = parsePostgresUrl(options.url);
   const schemaName = options.schema ?? parsed.schema ?? 'stepwise';
   const q = quoteSchema(schemaName);
-  const pool = new pg.Pool({ connectionString: parsed.url, max: options.pool ?? 10 });
+  const poolSize = options.pool ?? 10;
+  const pool = new pg.Pool({ connectionString: parsed.url, max: poolSize });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
 
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
   const RUNNABLE = runnableSql('$1');
+  const channel = runnableChannel(schemaName);
+  const runnable = createRunnableListener(parsed.url, channel);
+  /** Journal rows from the column arrays at `$first`…`$first+5`, numbered from 1 by `i`. */
+  const journalFrom = (first: number) =>
+    `unnest($${first}::text[], $${first + 1}::int[], $${first + 2}::int[], $${first + 3}::text[], $${first + 4}::bigint[], $${first + 5}::text[])
+       WITH ORDINALITY AS e(step, visit, attempt, event, at, payload, i)`;
+  const JOURNAL_INSERT = `INSERT INTO ${q}.journal (${JOURNAL_COLUMNS.join(', ')})`;
+  const COMMIT_SET = `status = $2, snapshot = $3::json, output = COALESCE($4::json, output), failure = $5::json,
+             usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
+  const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
+  // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
+  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
+         FROM upd, (SELECT COALESCE(MAX(seq), 0) AS n FROM ${q}.journal WHERE run_id = $1) AS base, ${journalFrom(12)}
+       )
+     SELECT upd.*, ${notifyWhenRunnable('upd', '$18')} AS notified FROM upd`;
+  const CREATE_ONE = `WITH ins AS (
+         INSERT INTO ${q}.runs (${RUN_COLUMNS.join(', ')}) VALUES ${values(1, RUN_COLUMNS.length, runCasts)}
+         ON CONFLICT (id) DO NOTHING RETURNING ${runSelect()}
+       ),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
+       )
+     SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
+  // Several commits to different runs in one statement: the runs and the journal entries as JSON records, `k` tying
+  // an entry to its run. A `json` field keeps its text as written; JSON null comes out as SQL NULL, hence the
+  // `*_set` flags and the `'null'` defaults.
+  const COMMIT_MANY = `WITH x AS (
+         SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text)
+       ),
+       upd AS (
+         UPDATE ${q}.runs AS r SET status = x.status, snapshot = COALESCE(x.snapshot, 'null'::json),
+           output = CASE WHEN x.output_set THEN COALESCE(x.output, 'null'::json) ELSE r.output END,
+           failure = x.failure, usage = COALESCE(x.usage, 'null'::json), wake_at = x.wake_at,
+           options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
+           updated_at = $3, revision = r.revision + 1
+         FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
+         RETURNING x.k, ${COMMIT_RETURNING.split(', ').map((c) => `r.${c}`).join(', ')}
+       ),
+       appended AS (
+         ${JOURNAL_INSERT}
+         SELECT upd.id, COALESCE((SELECT MAX(seq) FROM ${q}.journal AS j WHERE j.run_id = upd.id), 0) + e.i,
+           e.step, e.visit, e.attempt, e.event, e.at, e.payload
+         FROM upd JOIN json_to_recordset($2::json) AS e(k int, i int, step text, visit int, attempt int, event text, at bigint, payload json)
+           ON e.k = upd.k
+       )
+     SELECT upd.*, ${notifyWhenRunnable('upd', '$4')} AS notified FROM upd`;
+  const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined): unknown[] => [
+    runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
+    patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
+    patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
+  ];
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
@@ -116,9 +231,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     });
     return ready;
   }
-  async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  /** A query; with `name`, prepared once per connection (hot statements whose text never changes). */
+  async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<pg.QueryResult<R>> {
     await (ready ?? migrate());
-    return pool.query<R>(sql, params);
+    return pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
   }
   async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await (ready ?? migrate());
@@ -134,38 +250,157 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     );
   }
 
-  const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed);
+  /** A commit and what it needs, as the group-commit queue holds it. */
+  interface Commit {
+    readonly runId: string;
+    readonly patch: RunPatch;
+    readonly journal: readonly NewJournalEntry[];
+    readonly expectRevision: number | undefined;
+    readonly owner: string | undefined;
+  }
+
+  /** The transaction of several statements: numbers the journal after the row lock, and calls the midCommit hook. */
+  function commitLocked(c: Commit): Promise<RunRecord> {
+    return inTransaction(async (client) => {
+      const updated = await client.query<RunRow>(
+        `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
+        commitParams(c.runId, c.patch, c.expectRevision, c.owner),
+      );
+      const row = updated.rows[0];
+      if (!row) throw await refusal(client, c.runId, c.expectRevision, c.owner);
+      options.hooks?.midCommit?.();
+      if (c.journal.length > 0) {
+        // A new statement after the row lock: sees every journal row committed before it.
+        const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [c.runId]);
+        await appendJournal(client, c.runId, (max.rows[0]?.n ?? 0) + 1, c.journal);
+      }
+      if (row.status === 'running' && row.lease_owner === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, c.runId]);
+      return committed(row, c.patch);
+    });
+  }
+
+  /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
+  async function commitAlone(c: Commit): Promise<RunRecord> {
+    try {
+      const updated = await query<RunRow>(
+        COMMIT_ONE,
+        [...commitParams(c.runId, c.patch, c.expectRevision, c.owner), ...journalArrays(c.journal), channel],
+        'stepwise_commit',
+      );
+      const row = updated.rows[0];
+      if (row) return committed(row, c.patch);
+      throw await refusal(pool, c.runId, c.expectRevision, c.owner);
+    } catch (error) {
+      // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
+      // concurrent commit appended first: nothing was written; the transaction numbers after the lock.
+      if (!isJournalSeqClash(error)) throw error;
+      return commitLocked(c);
+    }
+  }
+
+  /**
+   * Commits to different runs in one statement, so one transaction and one fsync. Each keeps its own guard: a
+   * refused one is just not updated (and then explained). An error the server reports (a journal seq clash, a
+   * deadlock with another group) failed the statement as a whole, writing nothing: each is then tried alone.
+   * Any other error (the connection broke) may have come after the commit: every commit of the group gets it.
+   */
+  async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
+    // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
+    const runs = batch.map((c, k) => ({
+      k, id: c.runId, status: c.patch.status, snapshot: c.patch.snapshot, output_set: c.patch.output !== undefined, output: c.patch.output,
+      failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
+      expect: c.expectRevision ?? null, owner: c.owner ?? null,
+    }));
+    const entries = batch.flatMap((c, k) =>
+      c.journal.map((entry, i) => ({
+        k, i: i + 1, step: entry.step ?? null, visit: entry.visit, attempt: entry.attempt, event: entry.event, at: entry.at, payload: journalPayload(entry),
+      })),
+    );
+    let rows: Array<RunRow & { k: number }>;
+    try {
+      rows = (await query<RunRow & { k: number }>(COMMIT_MANY, [JSON.stringify(runs), JSON.stringify(entries), Date.now(), channel], 'stepwise_commit_many')).rows;
+    } catch (error) {
+      if (error instanceof pg.DatabaseError) return Promise.allSettled(batch.map(commitAlone));
+      return batch.map(() => ({ status: 'rejected', reason: error }));
+    }
+    const byK = new Map(rows.map((row) => [row.k, row]));
+    return Promise.allSettled(
+      batch.map(async (c, k) => {
+        const row = byK.get(k);
+        if (row) return committed(row, c.patch);
+        throw await refusal(pool, c.runId, c.expectRevision, c.owner);
+      }),
+    );
+  }
+
+  /**
+   * Group commit: commits wait while as many statements as the pool has connections are in flight, then go
+   * together, one per run (a second commit to a run in the queue waits for the next group). None is
+   * acknowledged before the statement holding it committed.
+   */
+  const queued: Array<Commit & { resolve: (run: RunRecord) => void; reject: (error: unknown) => void }> = [];
+  let flushing = 0;
+  function flushCommits(): void {
+    while (queued.length > 0 && flushing < poolSize) {
+      const seen = new Set<string>();
+      const batch: typeof queued = [];
+      for (let i = 0; i < queued.length; ) {
+        const c = queued[i] as (typeof queued)[number];
+        if (seen.has(c.runId) || batch.length >= MAX_GROUP) {
+          i++;
+          continue;
+        }
+        seen.add(c.runId);
+        batch.push(c);
+        queued.splice(i, 1);
+      }
+      flushing++;
+      const settled = batch.length === 1 ? Promise.allSettled(batch.map(commitAlone)) : commitMany(batch);
+      void settled.then((results) => {
+        flushing--;
+        results.forEach((result, i) => {
+          const c = batch[i];
+          if (result.status === 'fulfilled') c?.resolve(result.value);
+          else c?.reject(result.reason);
+        });
+        flushCommits();
+      });
+    }
+  }
+
+  const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed, decodeDefinition);
+
+  /** Why a guarded update matched no row: the run is missing, leased to another owner, or at another revision. */
+  async function refusal(on: pg.Pool | pg.PoolClient, runId: string, expectRevision: number | undefined, owner: string | undefined): Promise<Error> {
+    const current = await on.query<{ revision: number; lease_owner: string | null }>(`SELECT revision, lease_owner FROM ${q}.runs WHERE id = $1`, [runId]);
+    const stored = current.rows[0];
+    if (stored === undefined) return new RunNotFoundError(runId);
+    if (owner !== undefined && stored.lease_owner !== owner) return new LeaseLostError(runId, owner, stored.lease_owner);
+    return new ConflictError(runId, expectRevision ?? stored.revision, stored.revision);
+  }
   let closing: Promise<void> | null = null;
 
   return {
     kind: 'postgres',
     migrate,
 
-    create(run, journal) {
-      return inTransaction(async (client) => {
-        const inserted = await client.query<RunRow>(
-          `INSERT INTO ${q}.runs (${RUN_COLUMNS.join(', ')}) VALUES ${values(1, RUN_COLUMNS.length, runCasts)}
-           ON CONFLICT (id) DO NOTHING RETURNING *`,
-          runValues(run),
-        );
-        const row = inserted.rows[0];
-        if (row) {
-          await appendJournal(client, run.id, 1, journal);
-          return { run: toRun(row), created: true };
-        }
-        const existing = await client.query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [run.id]);
-        return { run: toRun(existing.rows[0] as RunRow), created: false };
-      });
+    async create(run, journal) {
+      const inserted = await query<RunRow>(CREATE_ONE, [...runValues(run), ...journalArrays(journal), channel], 'stepwise_create');
+      const row = inserted.rows[0];
+      if (row) return { run: toRun(row), created: true };
+      // A new statement: sees the run a concurrent create committed while this one waited on its id.
+      const existing = await query<RunRow>(`SELECT ${runSelect()} FROM ${q}.runs WHERE id = $1`, [run.id], 'stepwise_get');
+      return { run: toRun(existing.rows[0] as RunRow), created: false };
     },
 
     async get(runId) {
-      const { rows } = await query<RunRow>(`SELECT * FROM ${q}.runs WHERE id = $1`, [runId]);
+      const { rows } = await query<RunRow>(`SELECT ${runSelect()} FROM ${q}.runs WHERE id = $1`, [runId], 'stepwise_get');
       return rows[0] ? toRun(rows[0]) : null;
     },
 
     async list(filter = {}) {
       const { rows } = await query<RunRow>(
-        `SELECT * FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
+        `SELECT ${runSelect()} FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)
            AND ($4::text IS NULL OR starts_with(id, $4))
            AND (NOT $5::boolean OR (options->'parent') IS NULL) AND ($6::text IS NULL OR options->'parent'->>'runId' = $6)
          ORDER BY created_at DESC, id LIMIT $3`,
@@ -175,35 +410,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     commit(runId, patch, journal, expectRevision, owner) {
-      return inTransaction(async (client) => {
-        const updated = await client.query<RunRow>(
-          `UPDATE ${q}.runs SET status = $2, snapshot = $3::json, output = COALESCE($4::json, output), failure = $5::json,
-             usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1
-           WHERE id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11) RETURNING *`,
-          [
-            runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
-            patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
-            patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
-          ],
-        );
-        const row = updated.rows[0];
-        if (!row) {
-          const current = await client.query<{ revision: number; lease_owner: string | null }>(
-            `SELECT revision, lease_owner FROM ${q}.runs WHERE id = $1`,
-            [runId],
-          );
-          const stored = current.rows[0];
-          if (stored === undefined) throw new RunNotFoundError(runId);
-          if (owner !== undefined && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
-          throw new ConflictError(runId, expectRevision ?? stored.revision, stored.revision);
-        }
-        options.hooks?.midCommit?.();
-        if (journal.length > 0) {
-          // A new statement after the row lock: sees every journal row committed before it.
-          const max = await client.query<{ n: number }>(`SELECT COALESCE(MAX(seq), 0)::int AS n FROM ${q}.journal WHERE run_id = $1`, [runId]);
-          await appendJournal(client, runId, (max.rows[0]?.n ?? 0) + 1, journal);
-        }
-        return toRun(row);
+      if (options.hooks?.midCommit !== undefined) return commitLocked({ runId, patch, journal, expectRevision, owner });
+      return new Promise<RunRecord>((resolve, reject) => {
+        queued.push({ runId, patch, journal, expectRevision, owner, resolve, reject });
+        flushCommits();
       });
     },
 
@@ -218,19 +428,25 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         `WITH picked AS MATERIALIZED (
            SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
          )
-         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING r.*`,
+         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}`,
         [now, owner, now + leaseMs, limit, exclude],
+        'stepwise_claim',
       );
       return rows.map(toRun).sort(byUpdatedAt);
     },
 
     async renew(runId, owner, until) {
-      const { rowCount } = await query(`UPDATE ${q}.runs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`, [runId, owner, until]);
+      const { rowCount } = await query(`UPDATE ${q}.runs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2`, [runId, owner, until], 'stepwise_renew');
       return (rowCount ?? 0) > 0;
     },
 
     async release(runId, owner) {
-      await query(`UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [runId, owner]);
+      await query(
+        `WITH released AS (UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id, status, lease_owner)
+         SELECT ${notifyWhenRunnable('released', '$3')} AS notified FROM released`,
+        [runId, owner, channel],
+        'stepwise_release',
+      );
     },
 
     async acquire(runId, owner, now, leaseMs, replacing) {
@@ -249,7 +465,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
 
     async readShared<T>(key: string): Promise<T | null> {
-      const { rows } = await query<{ value: unknown }>(`SELECT value FROM ${q}.shared WHERE key = $1`, [key]);
+      const { rows } = await query<{ value: unknown }>(`SELECT value FROM ${q}.shared WHERE key = $1`, [key], 'stepwise_read_shared');
       return (rows[0]?.value ?? null) as T | null;
     },
 
@@ -263,8 +479,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       });
     },
 
+    onRunnable(listener) {
+      return runnable.subscribe(listener);
+    },
+
     close() {
-      closing ??= pool.end();
+      closing ??= runnable.close().then(() => pool.end());
       return closing;
     },
   };

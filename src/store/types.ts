@@ -76,6 +76,12 @@ export interface Store {
   updateShared<T>(key: string, update: (current: T | null) => T): Promise<T>;
   /** Reads a shared value without locking it (null when missing): a fast path for readers that only write on change. */
   readShared<T>(key: string): Promise<T | null>;
+  /**
+   * Optional: calls `listener` soon after a run may have become claimable (created
+   * or released while `running`, on any process), so an idle worker claims at once
+   * instead of at its next poll. Returns the unsubscribe. A hint only: workers still poll.
+   */
+  onRunnable?(listener: () => void): () => void;
   close(): Promise<void>;
 }
 

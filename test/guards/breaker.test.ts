@@ -109,6 +109,45 @@ describe('circuit breaker', () => {
     await store.close();
   });
 
+  it('a healthy breaker is read once per quiet TTL of the engine clock; any other state on every call', async () => {
+    const clock = new ManualClock();
+    const store = createMemoryStore();
+    let reads = 0;
+    const counted = { ...store, readShared: <T>(key: string) => (reads++, store.readShared<T>(key)) };
+    const breakers = createBreakers(counted, clock, { quietTtlMs: 1000 });
+    const policy = { threshold: 3, cooldownMs: 60_000 };
+    for (let i = 0; i < 5; i++) {
+      expect((await breakers.acquire('t', policy)).allowed).toBe(true);
+      expect(await breakers.record('t', 'success', policy)).toBeNull();
+    }
+    expect(reads).toBe(1);
+    clock.advance(1000);
+    await breakers.acquire('t', policy);
+    expect(reads).toBe(2);
+    await breakers.record('t', 'failure', policy); // one failure: no longer quiet, read on every call
+    await breakers.acquire('t', policy);
+    await breakers.acquire('t', policy);
+    expect(reads).toBe(4);
+    await store.close();
+  });
+
+  it('a breaker another engine opened is seen once the quiet TTL has passed, at once without the cache', async () => {
+    const clock = new ManualClock();
+    const store = createMemoryStore();
+    const policy = { threshold: 1, cooldownMs: 60_000 };
+    const here = createBreakers(store, clock, { quietTtlMs: 1000 });
+    const uncached = createBreakers(store, clock, { quietTtlMs: 0 });
+    const there = createBreakers(store, clock);
+    expect((await here.acquire('t', policy)).allowed).toBe(true);
+    expect((await uncached.acquire('t', policy)).allowed).toBe(true);
+    expect(await there.record('t', 'failure', policy)).toMatchObject({ from: 'closed', to: 'open' });
+    expect((await uncached.acquire('t', policy)).allowed).toBe(false);
+    clock.advance(1000);
+    expect(await here.isOpen('t', policy)).toEqual({ open: true, retryAt: clock.now() + 59_000 });
+    expect((await here.acquire('t', policy)).allowed).toBe(false);
+    await store.close();
+  });
+
   it('breaker: false turns it off for a step', async () => {
     const clock = new ManualClock({ autoAdvance: true });
     const tool = downTool(vendorApi, { from: clock.now(), until: clock.now() + 1e9, clock });

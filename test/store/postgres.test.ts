@@ -154,6 +154,58 @@ describe('PostgreSQL store with many workers', () => {
     }
   });
 
+  it('group commit: commits to several runs issued together each keep their guard, error and journal', async () => {
+    const schema = randomSchema();
+    const store = createPostgresStore({ url: URL, schema, pool: 1 });
+    try {
+      const [a, b, c] = [makeRun({ lease: { owner: 'me', until: 9_000 } }), makeRun(), makeRun({ lease: { owner: 'other', until: 9_000 } })];
+      for (const run of [a, b, c]) await store.create(run, [entry()]);
+      const results = await Promise.allSettled([
+        store.commit(a.id, patch({ output: { n: 1 } }), [entry(), entry()], 0, 'me'),
+        store.commit(b.id, patch(), [entry()], 5), // stale revision
+        store.commit(c.id, patch(), [entry()], 0, 'me'), // leased to another owner
+        store.commit('missing', patch(), [entry()]),
+        store.commit(a.id, patch({ status: 'done', output: null }), [entry()], 1, 'me'), // the same run again: the next group
+        store.commit(b.id, patch({ status: 'waiting', output: { zeta: 1, alpha: 2 } }), [entry({ output: { y: 1, x: 2 } })], 0),
+      ]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value.revision : (r.reason as Error).name))).toEqual([
+        1, 'ConflictError', 'LeaseLostError', 'RunNotFoundError', 2, 1,
+      ]);
+      expect(await store.get(a.id)).toMatchObject({ status: 'done', output: null, revision: 2, lease: { owner: 'me', until: 9_000 } });
+      expect((await store.journal(a.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      const waiting = await store.get(b.id);
+      expect(waiting).toMatchObject({ status: 'waiting', revision: 1, failure: null });
+      expect(Object.keys(waiting?.output as object)).toEqual(['zeta', 'alpha']); // key order kept, as in a commit alone
+      const journal = await store.journal(b.id);
+      expect(journal.map((e) => e.seq)).toEqual([1, 2]);
+      expect(Object.keys(journal[1]?.output as object)).toEqual(['y', 'x']);
+      expect(await store.get(c.id)).toMatchObject({ revision: 0 });
+      expect(await store.journal(c.id)).toHaveLength(1);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('keeps every journal contiguous when three stores group commits to the same runs at once (clashing groups are retried alone, then locked)', async () => {
+    const schema = randomSchema();
+    const stores = [createPostgresStore({ url: URL, schema, pool: 2 }), createPostgresStore({ url: URL, schema, pool: 2 }), createPostgresStore({ url: URL, schema, pool: 1 })];
+    try {
+      const runs = Array.from({ length: 4 }, () => makeRun());
+      for (const run of runs) await stores[0]!.create(run, []);
+      await Promise.all(
+        stores.flatMap((store) => Array.from({ length: 5 }, () => runs.map((run) => store.commit(run.id, patch(), [entry(), entry()])))).flat(),
+      );
+      for (const run of runs) {
+        expect((await stores[1]!.journal(run.id)).map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        expect((await stores[1]!.get(run.id))?.revision).toBe(15);
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
   it('keeps the journal contiguous under concurrent commits to one run', async () => {
     const schema = randomSchema();
     const store = createPostgresStore({ url: URL, schema, pool: 6 });
