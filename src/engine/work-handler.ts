@@ -77,6 +77,11 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
     return moved;
   }
   reservation?.release();
+  return refusedStart(run, id);
+}
+
+/** A step whose attempt was refused on `step.run` (out of budget, or past its visit limit): journaled and committed. */
+export async function refusedStart(run: RunScope, id: string): Promise<Advance> {
   const failure = run.context().failure;
   run.note({
     ...run.where(id),

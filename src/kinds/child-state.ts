@@ -13,7 +13,7 @@ import { FAILED_STATE } from '../compile/context.js';
 import { target, type StateConfig, type Transitions } from '../compile/setup.js';
 import { resolveLimits } from '../policy/limits.js';
 import type { CompileScope } from './types.js';
-import { ignoreOthers, type WorkFields } from './work.js';
+import { ignoreOthers, readyState, type WorkFields } from './work.js';
 
 export function childState(id: string, step: WorkFields, scope: CompileScope, kind: string): StateConfig {
   const limits = resolveLimits(scope.workflow.limits);
@@ -41,20 +41,7 @@ export function childState(id: string, step: WorkFields, scope: CompileScope, ki
     entry: [{ type: 'enterStep', params: { step: id, status: 'running' } }],
     meta: { stepwise: { kind } },
     states: {
-      ready: {
-        on: {
-          'step.run': [
-            ignoreOthers(id),
-            {
-              guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
-              target: 'failed',
-              actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
-            },
-            { guard: 'withinBudget', target: 'running', actions: { type: 'startAttempt', params } },
-            { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params } },
-          ],
-        },
-      },
+      ready: readyState(id, maxVisits),
       running: { on: { ...settled, 'child.rest': rest('running') } },
       waiting: { on: { ...settled, 'child.rest': rest('waiting'), 'child.wake': [ignoreOthers(id), { target: 'running', actions: { type: 'restChild', params } }] } },
       budget_exhausted: { on: { 'run.resume': resume } },

@@ -63,20 +63,7 @@ export function workState(
     entry: [{ type: 'enterStep', params: { step: id, status: 'running' } }],
     meta: { stepwise: { kind } },
     states: {
-      ready: {
-        on: {
-          'step.run': [
-            ignoreOthers(id),
-            {
-              guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
-              target: 'failed',
-              actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
-            },
-            { guard: 'withinBudget', target: 'running', actions: { type: 'startAttempt', params } },
-            { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params } },
-          ],
-        },
-      },
+      ready: readyState(id, maxVisits),
       running: {
         on: {
           'step.done': [
@@ -148,4 +135,27 @@ export function workPathEvents(id: string, phase: string | null): RunEvent[] {
 /** When a work step in `phase` must be looked at again: its retry's due time. */
 export function workWakeAt(phase: string | null, retryAt: number | null): number | null {
   return phase === 'retrying' ? retryAt : null;
+}
+
+/**
+ * The `ready` phase of a step that starts attempts: `step.run` fails it as a
+ * loop past its visit limit, starts the attempt within budget, or stops it
+ * out of budget.
+ */
+export function readyState(id: string, maxVisits: number): StateConfig {
+  const params = { step: id };
+  return {
+    on: {
+      'step.run': [
+        ignoreOthers(id),
+        {
+          guard: { type: 'visitLimitReached', params: { step: id, maxVisits } },
+          target: 'failed',
+          actions: { type: 'failStep', params: { step: id, kind: 'loop', message: `step "${id}" was visited more than ${maxVisits} times` } },
+        },
+        { guard: 'withinBudget', target: 'running', actions: { type: 'startAttempt', params } },
+        { target: 'budget_exhausted', actions: { type: 'exhaustBudget', params } },
+      ],
+    },
+  };
 }

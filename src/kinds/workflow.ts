@@ -15,6 +15,7 @@ import { childBudget } from '../engine/child-budget.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
+import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
 import { scopeOf } from '../steps/types.js';
 import { childState } from './child-state.js';
@@ -76,14 +77,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
     crashPoint('step-started');
     return moved;
   }
-  const failure = run.context().failure;
-  run.note({
-    ...run.where(id),
-    event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'loop_detected',
-    ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}),
-  });
-  await run.commit();
-  return moved;
+  return refusedStart(run, id);
 }
 
 function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
