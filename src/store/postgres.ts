@@ -14,6 +14,7 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, json, journalValues, runValues, toJournalEntry, toRunRecord,
   type JournalRow, type RunRow,
 } from './rows.js';
+import { snapshotText } from './json-text.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
@@ -180,7 +181,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
              usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1
            WHERE id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11) RETURNING *`,
           [
-            runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
+            runId, patch.status, snapshotText(patch.snapshot), patch.output === undefined ? null : json(patch.output),
             patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
             patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
           ],
