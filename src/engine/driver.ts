@@ -255,6 +255,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     where,
     envFor: (step, signal): StepEnv => {
       const ctx = context();
+      let ownSignal: AbortSignal | undefined;
       return {
         runId: current.id,
         stepId: step,
@@ -264,7 +265,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         context: ctx,
         tools: runtime.tools,
         model: deps.model,
-        signal: signal ?? options.signal ?? new AbortController().signal,
+        // Without a signal from the caller or the drive, one is made only when the step reads it.
+        get signal() {
+          return signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
+        },
         maxOutputBytes,
         ...(deps.breakers
           ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }

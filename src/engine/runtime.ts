@@ -45,6 +45,18 @@ export function toolMap(tools: ReadonlyMap<string, AnyTool> | readonly AnyTool[]
  * `jsonb` sorts keys).
  */
 export function explicitRoutes(workflow: Workflow): Workflow {
+  let explicit = withRoutes.get(workflow);
+  if (!explicit) {
+    explicit = writeRoutes(workflow);
+    withRoutes.set(workflow, explicit);
+  }
+  return explicit;
+}
+
+/** Loaded workflows never change: each one's explicit form is made once. */
+const withRoutes = new WeakMap<Workflow, Workflow>();
+
+function writeRoutes(workflow: Workflow): Workflow {
   const steps: Record<string, Workflow['steps'][string]> = {};
   for (const [id, step] of Object.entries(workflow.steps)) {
     const next = nextStep(workflow, id);

@@ -34,6 +34,8 @@ import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
 import { lookupOf, readLookup, UNANSWERED, type Lookup } from './lookup.js';
 
+export { UNANSWERED } from './lookup.js';
+
 /** What an expression can see: bound as `$input`, `$steps`, `$event`, `$run` (and `$proposed` in `review.when`), and as the context `$`. */
 export interface Scope {
   readonly input: unknown;
@@ -167,7 +169,7 @@ function parse(text: string, options: jsonata.JsonataOptions): jsonata.Expressio
  */
 export async function evaluateExpression(expression: CompiledExpression, scope: Scope): Promise<unknown> {
   const { text, limits } = expression;
-  const context = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run, ...(scope.proposed !== undefined ? { proposed: scope.proposed } : {}) };
+  const context = bindingsOf(scope);
   if (expression.lookup) {
     const found = readLookup(expression.lookup, context);
     if (found !== UNANSWERED) return toJson(found, text, limits.maxResultBytes);
@@ -181,6 +183,24 @@ export async function evaluateExpression(expression: CompiledExpression, scope: 
     });
   }
   return toJson(value, text, limits.maxResultBytes);
+}
+
+/** The scope as expressions see it: the variables `$input`, `$steps`, `$event`, `$run` (and `$proposed`), also the context `$`. */
+function bindingsOf(scope: Scope): Record<string, unknown> {
+  const bindings: Record<string, unknown> = { input: scope.input, steps: scope.steps, event: scope.event, run: scope.run };
+  if (scope.proposed !== undefined) bindings['proposed'] = scope.proposed;
+  return bindings;
+}
+
+/**
+ * The value of a plain lookup read straight from `scope`, as
+ * {@link evaluateExpression} would give it, without waiting for anything; or
+ * {@link UNANSWERED} when the expression needs JSONata's evaluator.
+ */
+export function lookupNow(expression: CompiledExpression, scope: Scope): unknown {
+  if (!expression.lookup) return UNANSWERED;
+  const found = readLookup(expression.lookup, bindingsOf(scope));
+  return found === UNANSWERED ? UNANSWERED : toJson(found, expression.text, expression.limits.maxResultBytes);
 }
 
 function describe(error: unknown, limits: ResolvedLimits): string {
@@ -197,7 +217,21 @@ function describe(error: unknown, limits: ResolvedLimits): string {
 
 /** JSON copy of a JSONata result: drops functions and sequence markers, enforces the size limit. */
 function toJson(value: unknown, text: string, maxBytes: number): unknown {
-  if (value === undefined) return undefined;
+  switch (typeof value) {
+    case 'undefined':
+      return undefined;
+    case 'boolean':
+      return value;
+    case 'number':
+      // As JSON reads it back: -0 as 0, NaN and the infinities as null.
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+    case 'string':
+      // Escaped, a UTF-16 unit is at most 6 characters of JSON: a short string is within the limit as it is.
+      if ((value.length * 6 + 2) * 3 <= maxBytes) return value;
+      break;
+    case 'object':
+      if (value === null) return null;
+  }
   const json = JSON.stringify(value, (_key, item: unknown) => (isFunctionLike(item) ? undefined : item));
   if (json === undefined) return undefined;
   const bytes = json.length > maxBytes / 3 ? Buffer.byteLength(json) : json.length;

@@ -14,7 +14,9 @@ import { StepwiseError } from '../errors.js';
 import {
   compileExpression,
   evaluateExpression,
+  lookupNow,
   syntaxIssue,
+  UNANSWERED,
   type CompiledExpression,
   type ExpressionLimits,
   type Scope,
@@ -141,9 +143,82 @@ export function definitionMapping(value: unknown): Mapping {
  * await evaluateMapping(compileMapping('{% $input.items[0] %}'), { input: { items: [{ id: 1 }] }, steps: {} }); // { id: 1 }
  */
 export async function evaluateMapping(mapping: Mapping, scope: Scope): Promise<unknown> {
+  let now: unknown;
+  try {
+    now = evaluateNow(mapping, scope);
+  } catch {
+    now = UNANSWERED; // evaluated again below, where the failure is reported with its path
+  }
+  return now === UNANSWERED ? evaluateLater(mapping, scope) : now;
+}
+
+/** Sets `key` as an own data property (a `"__proto__"` key stays data, as with `Object.fromEntries`). */
+function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** A fresh copy of a constant part: plain objects and arrays member by member, anything else as `structuredClone` copies it. */
+function copyConstant(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? structuredClone(value) : value;
+  if (Array.isArray(value)) return value.map(copyConstant);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) setField(copy, key, copyConstant((value as Record<string, unknown>)[key]));
+  return copy;
+}
+
+/**
+ * The mapping's value when it needs no evaluator (constants and plain
+ * lookups, the commonest mappings), computed without awaiting anything; or
+ * {@link UNANSWERED} when some part needs JSONata.
+ */
+function evaluateNow(mapping: Mapping, scope: Scope): unknown {
   switch (mapping.kind) {
     case 'constant':
-      return typeof mapping.value === 'object' && mapping.value !== null ? structuredClone(mapping.value) : mapping.value;
+      return copyConstant(mapping.value);
+    case 'expression':
+      return lookupNow(mapping.expression, scope);
+    case 'template': {
+      let text = '';
+      for (const piece of mapping.parts) {
+        if (typeof piece === 'string') {
+          text += piece;
+          continue;
+        }
+        const value = lookupNow(piece, scope);
+        if (value === UNANSWERED) return UNANSWERED;
+        text += render(value);
+      }
+      return text;
+    }
+    case 'array': {
+      const items: unknown[] = [];
+      for (const item of mapping.items) {
+        const value = evaluateNow(item, scope);
+        if (value === UNANSWERED) return UNANSWERED;
+        items.push(value);
+      }
+      return items;
+    }
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of mapping.entries) {
+        const value = evaluateNow(item, scope);
+        if (value === UNANSWERED) return UNANSWERED;
+        setField(out, key, value);
+      }
+      return out;
+    }
+  }
+}
+
+/** {@link evaluateMapping} through JSONata's evaluator, one expression after the other. */
+async function evaluateLater(mapping: Mapping, scope: Scope): Promise<unknown> {
+  switch (mapping.kind) {
+    case 'constant':
+      return copyConstant(mapping.value);
     case 'expression':
       return evaluateAt(mapping.expression, scope, mapping.path);
     case 'template': {
@@ -155,12 +230,12 @@ export async function evaluateMapping(mapping: Mapping, scope: Scope): Promise<u
     }
     case 'array': {
       const items: unknown[] = [];
-      for (const item of mapping.items) items.push(await evaluateMapping(item, scope));
+      for (const item of mapping.items) items.push(await evaluateLater(item, scope));
       return items;
     }
     case 'object': {
       const entries: [string, unknown][] = [];
-      for (const [key, item] of mapping.entries) entries.push([key, await evaluateMapping(item, scope)]);
+      for (const [key, item] of mapping.entries) entries.push([key, await evaluateLater(item, scope)]);
       // fromEntries defines own properties, so a "__proto__" key stays data.
       return Object.fromEntries(entries);
     }

@@ -7,14 +7,37 @@
  * (`gen_ai.*`) plus `stepwise.run.id`, `stepwise.step.id`, `stepwise.attempt`.
  * Token usage is also recorded on the `gen_ai.client.token.usage` histogram.
  */
-import { metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 
 const SCOPE = 'stepwise';
 
 const tracer = () => trace.getTracer(SCOPE);
 
+/** The span `fn` gets when no tracer provider is registered: it records nothing, as the API's no-op spans do. */
+const idleSpan: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether spans go anywhere: false while no SDK has registered a tracer
+ * provider (the API's global proxy has no delegate), when every span would be
+ * a no-op; checked per span, so a provider registered later is used at once.
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(SCOPE) !== undefined;
+}
+
+/** Runs `fn` with no span around it; a synchronous throw comes back as a rejection, as from a span's callback. */
+function untraced<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Runs `fn` inside an active span, ending it (with an error status on a throw) when `fn` settles. */
 export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+  if (!tracing()) return untraced(() => fn(idleSpan));
   return tracer().startActiveSpan(name, { kind, attributes }, async (span) => {
     try {
       return await fn(span);
@@ -100,11 +123,13 @@ export function recordReply(
 
 /** Runs a model request inside a `chat {model}` client span. */
 export function traceModelCall<T>(model: string, maxTokens: number, tool: string, fn: (span: Span) => Promise<T>): Promise<T> {
+  if (!tracing()) return untraced(() => fn(idleSpan));
   return inSpan(`chat ${model}`, chatAttributes(model, maxTokens, tool), fn, SpanKind.CLIENT);
 }
 
 /** Runs a tool inside an `execute_tool {name}` span. */
 export function traceToolCall<T>(tool: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  if (!tracing()) return untraced(() => fn(idleSpan));
   return inSpan(
     `execute_tool ${tool}`,
     { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool, 'gen_ai.tool.type': 'function', ...attributes },
@@ -126,6 +151,7 @@ export function traceRun<R extends { id: string; workflow: string; version: stri
   record: R,
   fn: () => Promise<R>,
 ): Promise<R> {
+  if (!tracing()) return untraced(fn);
   return inSpan('stepwise.run', runAttributes({ runId: record.id, workflow: record.workflow, version: record.version }), async (span) => {
     const after = await fn();
     span.setAttributes({ 'stepwise.run.status': after.status, ...usageAttributes(after.usage) });
@@ -138,6 +164,7 @@ export function traceRun<R extends { id: string; workflow: string; version: stri
 export function traceStep<
   O extends { ok: boolean; usage: { inputTokens: number; outputTokens: number; usd: number }; error?: { kind: string; message: string } },
 >(step: StepSpanInfo, fn: () => Promise<O>): Promise<O> {
+  if (!tracing()) return untraced(fn);
   return inSpan(`stepwise.step ${step.stepId}`, stepAttributes(step), async (span) => {
     const outcome = await fn();
     span.setAttributes(usageAttributes(outcome.usage));

@@ -9,13 +9,138 @@
 export const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 export type StorableResult =
-  | { readonly ok: true; readonly value: unknown; readonly bytes: number }
+  | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: string };
 
 class NotStorable extends Error {}
 
 const pathOf = (path: string, key: string | number) =>
   typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+
+/** Objects copied member by member without further checks: plain objects and arrays. */
+const plainPrototypes = new Set<unknown>([Object.prototype, null, Array.prototype]);
+
+/**
+ * One walk over a value: checks it, counts its JSON bytes against a budget and
+ * returns its JSON copy. `exact` counts every string's UTF-8 bytes; otherwise
+ * only its UTF-16 units, a lower bound (a unit is one to three bytes), and the
+ * units of all strings are summed so the caller knows how far off it can be.
+ * The path of the value being walked is kept as a stack of keys and spelled
+ * out only for a refusal.
+ */
+class Walk {
+  budget: number;
+  /** UTF-16 units of the strings walked (not counted exactly). */
+  stringUnits = 0;
+  private readonly keys: Array<string | number> = [];
+  private readonly ancestors = new Set<object>();
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly exact: boolean,
+  ) {
+    this.budget = maxBytes;
+  }
+
+  private path(): string {
+    let path = '$';
+    for (let i = 1; i < this.keys.length; i++) path = pathOf(path, this.keys[i]!);
+    return path;
+  }
+
+  private refuse(what: string): never {
+    throw new NotStorable(`${this.path()} ${what}`);
+  }
+
+  private spend(n: number): void {
+    this.budget -= n;
+    if (this.budget < 0) throw new NotStorable(`it is larger than the limit of ${this.maxBytes} bytes as JSON (at ${this.path()})`);
+  }
+
+  value(input: unknown, key: string | number, inArray: boolean): unknown {
+    this.keys.push(key);
+    let v = input;
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      v = (v as { toJSON: (key: string) => unknown }).toJSON(String(key));
+    }
+    let out: unknown;
+    switch (typeof v) {
+      case 'string':
+        // A UTF-8 byte is at least one UTF-16 unit; count the units first so a huge string is refused before it is encoded.
+        this.spend(v.length + 2);
+        if (this.exact) this.spend(Buffer.byteLength(v) - v.length);
+        else this.stringUnits += v.length;
+        out = v;
+        break;
+      case 'number':
+        if (!Number.isFinite(v)) this.refuse(`is ${String(v)}, which JSON cannot hold`);
+        this.spend(String(v).length);
+        out = v;
+        break;
+      case 'boolean':
+        this.spend(5);
+        out = v;
+        break;
+      case 'undefined':
+        this.spend(4);
+        out = inArray ? null : undefined;
+        break;
+      case 'bigint':
+        return this.refuse('is a BigInt, which JSON cannot hold');
+      case 'function':
+        return this.refuse('is a function');
+      case 'symbol':
+        return this.refuse('is a symbol');
+      case 'object':
+        out = v === null ? this.null() : this.object(v);
+    }
+    this.keys.pop();
+    return out;
+  }
+
+  private null(): null {
+    this.spend(4);
+    return null;
+  }
+
+  private object(object: object): unknown {
+    if (!plainPrototypes.has(Object.getPrototypeOf(object))) {
+      if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet || object instanceof Promise) {
+        this.refuse(`is a ${object.constructor.name}, which JSON would store as {}`);
+      }
+    }
+    if (this.ancestors.has(object)) this.refuse('refers back to itself (a cycle)');
+    this.ancestors.add(object);
+    this.spend(2);
+    let copy: unknown;
+    if (Array.isArray(object)) {
+      const items: unknown[] = new Array(object.length);
+      for (let i = 0; i < object.length; i++) {
+        this.spend(1);
+        items[i] = this.value(object[i], i, true);
+      }
+      copy = items;
+    } else {
+      const out: Record<string, unknown> = {};
+      const fields = object as Record<string, unknown>;
+      for (const k in fields) {
+        if (!Object.hasOwn(fields, k)) continue;
+        const next = this.value(fields[k], k, false);
+        if (next === undefined) continue;
+        this.spend(k.length + 4);
+        out[k] = next;
+      }
+      copy = out;
+    }
+    this.ancestors.delete(object);
+    return copy;
+  }
+}
+
+function walk(value: unknown, maxBytes: number, exact: boolean): { copy: unknown; walk: Walk } {
+  const walker = new Walk(maxBytes, exact);
+  return { copy: walker.value(value, '', false), walk: walker };
+}
 
 /**
  * Checks that `value` is plain JSON data (after `toJSON`, as `JSON.stringify`
@@ -33,75 +158,17 @@ const pathOf = (path: string, key: string | number) =>
  * ```
  */
 export function storable(value: unknown, maxBytes: number): StorableResult {
-  let budget = maxBytes;
-  const seen = new Set<object>();
-  const spend = (n: number, path: string) => {
-    budget -= n;
-    if (budget < 0) throw new NotStorable(`it is larger than the limit of ${maxBytes} bytes as JSON (at ${path})`);
-  };
-
-  const walk = (input: unknown, path: string, key: string | number, inArray: boolean): unknown => {
-    let v = input;
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-      v = (v as { toJSON: (key: string) => unknown }).toJSON(String(key));
-    }
-    switch (typeof v) {
-      case 'string':
-        // A UTF-8 byte is at least one UTF-16 unit; count the units first so a huge string is refused before it is encoded.
-        spend(v.length + 2, path);
-        spend(Buffer.byteLength(v) - v.length, path);
-        return v;
-      case 'number':
-        if (!Number.isFinite(v)) throw new NotStorable(`${path} is ${String(v)}, which JSON cannot hold`);
-        spend(String(v).length, path);
-        return v;
-      case 'boolean':
-        spend(5, path);
-        return v;
-      case 'undefined':
-        spend(4, path);
-        return inArray ? null : undefined;
-      case 'bigint':
-        throw new NotStorable(`${path} is a BigInt, which JSON cannot hold`);
-      case 'function':
-        throw new NotStorable(`${path} is a function`);
-      case 'symbol':
-        throw new NotStorable(`${path} is a symbol`);
-    }
-    if (v === null) {
-      spend(4, path);
-      return null;
-    }
-    const object = v as object;
-    if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet || object instanceof Promise) {
-      throw new NotStorable(`${path} is a ${object.constructor.name}, which JSON would store as {}`);
-    }
-    if (seen.has(object)) throw new NotStorable(`${path} refers back to itself (a cycle)`);
-    seen.add(object);
-    spend(2, path);
-    let copy: unknown;
-    if (Array.isArray(object)) {
-      copy = object.map((item, i) => {
-        spend(1, path);
-        return walk(item, pathOf(path, i), i, true);
-      });
-    } else {
-      const out: Record<string, unknown> = {};
-      for (const [k, item] of Object.entries(object)) {
-        const next = walk(item, pathOf(path, k), k, false);
-        if (next === undefined) continue;
-        spend(k.length + 4, path);
-        out[k] = next;
-      }
-      copy = out;
-    }
-    seen.delete(object);
-    return copy;
-  };
-
   try {
-    const copy = walk(value, '$', '', false);
-    return { ok: true, value: copy === undefined ? null : copy, bytes: maxBytes - budget };
+    // Strings are counted by their length first; only a value that might pass the cap once its strings are
+    // counted as UTF-8 (or one refused by the cap, for the exact place) is walked again, counting exactly.
+    let result: { copy: unknown; walk: Walk } | null = null;
+    try {
+      result = walk(value, maxBytes, false);
+    } catch (error) {
+      if (!(error instanceof NotStorable && error.message.startsWith('it is larger'))) throw error;
+    }
+    if (result === null || maxBytes - result.walk.budget + 2 * result.walk.stringUnits > maxBytes) result = walk(value, maxBytes, true);
+    return { ok: true, value: result.copy === undefined ? null : result.copy };
   } catch (error) {
     if (error instanceof NotStorable) return { ok: false, reason: error.message };
     if (error instanceof RangeError) return { ok: false, reason: 'it is nested too deeply to store' };

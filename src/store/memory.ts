@@ -8,6 +8,7 @@
 import { RunNotFoundError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunRecord } from '../run/types.js';
 import { byUpdatedAt, journalPayload } from './rows.js';
+import { entryText, snapshotText } from './json-text.js';
 import { isRunnable } from './runnable.js';
 import { ConflictError, LeaseLostError, type ClaimOptions, type Store } from './types.js';
 
@@ -27,7 +28,7 @@ interface Slot {
 const text = (value: unknown): string => JSON.stringify(value ?? null);
 
 function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
-  return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: text(run.snapshot), options: text(run.options) };
+  return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: snapshotText(run.snapshot), options: text(run.options) };
 }
 
 /** A record read out of its slot: fresh objects every time. */
@@ -51,7 +52,7 @@ function headOf(run: RunRecord): Omit<RunRecord, JsonField> {
 
 function toEntry(runId: string, seq: number, entry: NewJournalEntry): string {
   const { step, visit, attempt, event, at } = entry;
-  return JSON.stringify({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
+  return entryText({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
 }
 
 export function createMemoryStore(): Store {
@@ -103,7 +104,7 @@ export function createMemoryStore(): Store {
       const snapshot = patch.snapshot ?? null;
       const json = {
         ...current.json,
-        snapshot: text(snapshot),
+        snapshot: snapshotText(snapshot),
         failure: text(patch.failure),
         usage: text(patch.usage),
         ...(patch.output !== undefined ? { output: text(patch.output) } : {}),

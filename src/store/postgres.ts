@@ -24,6 +24,7 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
+import { snapshotText } from './json-text.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
@@ -187,7 +188,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
        )
      SELECT upd.*, ${notifyWhenRunnable('upd', '$4')} AS notified FROM upd`;
   const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined): unknown[] => [
-    runId, patch.status, json(patch.snapshot), patch.output === undefined ? null : json(patch.output),
+    runId, patch.status, snapshotText(patch.snapshot), patch.output === undefined ? null : json(patch.output),
     patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
     patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
   ];

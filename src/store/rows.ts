@@ -4,6 +4,7 @@
  * strings). JSON columns always hold a JSON value (`null` included), except
  * `failure` and `payload`, which may be SQL NULL.
  */
+import { entryText } from './json-text.js';
 import type { JournalEntry, NewJournalEntry, RunRecord, RunStatus, JournalEvent } from '../run/types.js';
 
 /** Turns a JSON column as the driver returns it into a value. */
@@ -90,7 +91,7 @@ export function journalPayload(entry: NewJournalEntry): Record<string, unknown> 
 /** Column values of a journal entry, in {@link JOURNAL_COLUMNS} order. */
 export function journalValues(runId: string, seq: number, entry: NewJournalEntry): unknown[] {
   const payload = journalPayload(entry);
-  return [runId, seq, entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payload && JSON.stringify(payload)];
+  return [runId, seq, entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payload && entryText(payload)];
 }
 
 export function toJournalEntry(row: JournalRow, decode: DecodeJson): JournalEntry {

@@ -14,6 +14,7 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord, type DecodeJson,
   type JournalRow, type RunRow,
 } from './rows.js';
+import { entryText, snapshotText } from './json-text.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
@@ -128,7 +129,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     for (const entry of journal) {
       const payload = journalPayload(entry);
       const { step, visit, attempt, event, at } = entry;
-      s.appendEntry.run({ runId, step: step ?? null, visit, attempt, event, at, payload: payload && JSON.stringify(payload) });
+      s.appendEntry.run({ runId, step: step ?? null, visit, attempt, event, at, payload: payload && entryText(payload) });
     }
   }
 
@@ -140,7 +141,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
     const row = s.update.get({
-      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: json(patch.snapshot),
+      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
     });

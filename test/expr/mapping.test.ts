@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { StepwiseError } from '../../src/errors.js';
 import { compileMapping, evaluateMapping, expressionIssues, type Scope } from '../../src/expr/index.js';
 
@@ -119,5 +120,38 @@ describe('syntax errors', () => {
 
   it('name the path of a failing evaluation', async () => {
     await expect(evaluate({ a: ['{% $number("x") %}'] })).rejects.toThrow(/`\$number\("x"\)` failed: .* at a\[0\]/);
+  });
+});
+
+describe('mappings of plain lookups (read without the evaluator)', () => {
+  const leaf = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 3 }),
+    object: fc.dictionary(fc.constantFrom('a', 'b', '__proto__'), tie('value'), { maxKeys: 3 }),
+  })).value;
+  const shape = (wrap: (path: string) => string) => ({
+    a: `{% ${wrap('$input.a')} %}`,
+    text: `a={% ${wrap('$input.a')} %}, b={% ${wrap('$input.b.a')} %}`,
+    list: [`{% ${wrap('$input.b')} %}`, { fixed: [1, 'two'] }],
+    ['__proto__']: `{% ${wrap('$steps.s.output')} %}`,
+  });
+
+  it('give what JSONata gives for the same mapping', async () => {
+    await fc.assert(
+      fc.asyncProperty(json, json, json, async (a, b, output) => {
+        const data: Scope = { input: { a, b }, steps: { s: { output } } };
+        const plain = compileMapping(JSON.parse(JSON.stringify(shape((path) => path))));
+        // A block around the same path is evaluated by JSONata itself.
+        const evaluated = compileMapping(JSON.parse(JSON.stringify(shape((path) => `(${path})`))));
+        expect(JSON.stringify(await evaluateMapping(plain, data))).toBe(JSON.stringify(await evaluateMapping(evaluated, data)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('report a result past the size limit with its path, as any expression does', async () => {
+    const mapping = compileMapping({ big: { blob: '{% $input.blob %}' } }, { maxResultBytes: 64 });
+    await expect(evaluateMapping(mapping, { input: { blob: 'x'.repeat(100) }, steps: {} })).rejects.toThrow(/more than the limit of 64.* at big\.blob/);
   });
 });
