@@ -50,7 +50,7 @@ export interface VariantResult {
   readonly tokensPer5StepWorkflow: Summary | null;
   /** max ÷ min tokens over the 5-step workflows. */
   readonly maxMin: number | null;
-  /** Attempts of the model steps per workflow (first attempts and retries). */
+  /** Attempts of the model steps per workflow (first attempts and retries); the mean to 2 decimals. */
   readonly attemptsPerWorkflow: Summary | null;
 }
 
@@ -144,6 +144,7 @@ async function runOne(original: Scenario, setup: RunSetup): Promise<RunOutcome> 
 function variantResult(outcomes: readonly RunOutcome[]): VariantResult {
   const completed = outcomes.filter((o) => o.completed).length;
   const five = summarize(outcomes.filter((o) => o.steps === 5).map((o) => o.tokens));
+  const attempts = summarize(outcomes.map((o) => o.attempts));
   return {
     runs: outcomes.length,
     completed,
@@ -151,7 +152,7 @@ function variantResult(outcomes: readonly RunOutcome[]): VariantResult {
     failures: countBy(outcomes.flatMap((o) => (o.failure ? [o.failure] : []))),
     tokensPer5StepWorkflow: five,
     maxMin: five && five.min > 0 ? round(five.max / five.min) : null,
-    attemptsPerWorkflow: summarize(outcomes.map((o) => o.attempts)),
+    attemptsPerWorkflow: attempts && { ...attempts, mean: round(outcomes.reduce((sum, o) => sum + o.attempts, 0) / outcomes.length) },
   };
 }
 
