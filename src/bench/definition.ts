@@ -14,7 +14,7 @@ function ref(scenario: Scenario, step: number, key: string): string {
 }
 
 /** Where a non-free input comes from in the run: an earlier output, or an earlier step's echo of the document. */
-function sourceOf(scenario: Scenario, step: ScenarioStep, field: FieldSpec): string | null {
+export function sourceOf(scenario: Scenario, step: ScenarioStep, field: FieldSpec): string | null {
   if (field.from === 'free') return null;
   if ('step' in field.from) return ref(scenario, field.from.step, field.name);
   const echo = step.echoedBy[field.name];

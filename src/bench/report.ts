@@ -6,6 +6,7 @@
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
 import { IN_FLIGHT } from './overhead.js';
+import { formatAblation } from './ablation-report.js';
 import { likeWithLike, machineLine, parkedSqliteLine, postgresSection } from './report-sections.js';
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
@@ -31,6 +32,8 @@ export function formatTable(r: BenchResult): string {
     '',
     ...likeWithLike(r),
     '',
+    // A result file written before the ablation existed has none.
+    ...(r.ablation ? [...formatAblation(r.ablation), ''] : []),
     '| engine overhead, model time zero | steps/s | µs/step |',
     '| --- | --- | --- |',
   ];

@@ -12,6 +12,7 @@ import { createMemoryStore } from '../store/memory.js';
 import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
 import { runStepwiseAllClaude } from './arms/stepwise-claude.js';
+import { ablationBenchmark, type Ablation } from './ablation.js';
 import { faultsDrawn, type FaultsDrawn } from './faults-drawn.js';
 import { DEFAULT_BENCH_POSTGRES, postgresThroughput, type PostgresBench } from './postgres.js';
 import { benchTargets, type Target } from './targets.js';
@@ -41,6 +42,8 @@ export interface BenchOptions {
   readonly postgres?: string | false;
   /** Scenarios the PostgreSQL arm runs per worker count (the first ones); default 60. */
   readonly postgresScenarios?: number;
+  /** Scenarios of the all-claude ablation (the effect of each issue-16 item, src/bench/ablation.ts); default 40, 0 skips it. */
+  readonly ablationScenarios?: number;
   readonly onProgress?: (message: string) => void;
   /** Called as each scenario of an arm finishes, for a live progress line. */
   readonly onTick?: (arm: string, done: number, total: number) => void;
@@ -95,6 +98,8 @@ export interface BenchResult {
   readonly tokenGap: TokenGap | null;
   /** N workers on the PostgreSQL store against raw transactions on the same server; null when not run. */
   readonly postgres: PostgresBench | null;
+  /** The all-claude arm in variants, one per issue-16 item; null when skipped (absent in older result files). */
+  readonly ablation?: Ablation | null;
   /** The machine the figures come from (it may be shared and loaded: compare ratios within one run). */
   readonly machine: { readonly cpus: number; readonly loadAverage1m: number; readonly node: string };
   readonly payloads: { readonly toolResultTokens: Summary | null; readonly documentTokens: Summary | null; readonly stepsPerScenario: Record<string, number>; readonly byDomain: Record<string, number> };
@@ -229,6 +234,9 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     await emulator.close();
   }
 
+  const ablationCount = options.ablationScenarios ?? 40;
+  const ablation = ablationCount > 0 ? await ablationBenchmark({ scenarios: ablationCount, profile, seed, concurrency, onProgress: progress }) : null;
+
   progress('overhead: Stepwise (memory, SQLite FULL, SQLite NORMAL), model time zero');
   const sw = await stepwiseOverhead(scenarios, passes);
   let lgSync: Throughput | null = null;
@@ -311,6 +319,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     },
     tokenGap: tokenGap(statelessArm.tokensPer5StepWorkflow, stepwiseClaudeArm.tokensPer5StepWorkflow, stepwiseArm.tokensPer5StepWorkflow),
     postgres,
+    ablation,
     machine,
     payloads: payloads(scenarios),
     promptCache,

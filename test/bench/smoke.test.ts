@@ -40,7 +40,7 @@ describe('stepwise bench --json', () => {
   it('on a fault-free profile Stepwise completes every scenario with fewer tokens than the stateless arm, keeping the JSON contract', { timeout: HEAVY_BUDGET_MS }, async () => {
     const { stdout } = await run(
       process.execPath,
-      [main, 'bench', '--scenarios', '8', '--profile', 'none', '--seed', '3', '--parked', '200', '--passes', '1', '--out', out, '--json'],
+      [main, 'bench', '--scenarios', '8', '--profile', 'none', '--seed', '3', '--parked', '200', '--passes', '1', '--ablation-scenarios', '2', '--out', out, '--json'],
       { cwd: root, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
     );
     const lines = stdout.trim().split('\n');
@@ -89,6 +89,9 @@ describe('stepwise bench --json', () => {
       expect(names).toContain(name);
     }
     for (const t of result.targets) expect([true, false, null]).toContain(t.met);
+    // The all-claude ablation rides along on its own scenarios (the first 2 here).
+    expect(result.ablation).toMatchObject({ scenarios: 2, profile: 'none', seed: 3, calibration: { overspent: 0 } });
+    expect(result.ablation.worstCase.withinBound).toBe(result.ablation.worstCase.runs);
     expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toContain('<svg');
     expect(JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')).scenarios).toBe(8);
   });

@@ -1,10 +1,12 @@
 /**
  * `bench`: runs the benchmark and writes bench/results/latest.json and
- * latest.svg; with `--startup` or `--server`, only those measures, each
+ * latest.svg; with `--startup`, `--server` or `--ablation`, only those measures, each
  * written into latest.json under its own key (the other keys kept).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ablationBenchmark } from '../../bench/ablation.js';
+import { formatAblation } from '../../bench/ablation-report.js';
 import { formatTable, renderSvg } from '../../bench/report.js';
 import { runBenchmark } from '../../bench/run.js';
 import { formatServerTable, serverBenchmark } from '../../bench/server.js';
@@ -25,6 +27,8 @@ export interface BenchFlags {
   runs: string;
   server?: boolean;
   clients: string;
+  ablation?: boolean;
+  ablationScenarios: string;
   json?: boolean;
 }
 
@@ -49,7 +53,8 @@ export async function action(opts: BenchFlags): Promise<void> {
   const previous = readResults(file);
   mkdirSync(dir, { recursive: true });
 
-  if (opts.startup || opts.server) {
+  const ablationScenarios = Math.max(0, parseIntArg(opts.ablationScenarios, '--ablation-scenarios') ?? 40);
+  if (opts.startup || opts.server || opts.ablation) {
     const sections: Record<string, unknown> = {};
     const tables: string[] = [];
     if (opts.startup) {
@@ -61,6 +66,17 @@ export async function action(opts: BenchFlags): Promise<void> {
       const server = await serverBenchmark({ clients: Math.max(1, parseIntArg(opts.clients, '--clients') ?? 50), onProgress });
       sections['server'] = server;
       tables.push(formatServerTable(server));
+    }
+    if (opts.ablation) {
+      const ablation = await ablationBenchmark({
+        scenarios: Math.max(1, ablationScenarios),
+        profile: opts.profile,
+        seed: parseIntArg(opts.seed, '--seed') ?? 1,
+        concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
+        onProgress,
+      });
+      sections['ablation'] = ablation;
+      tables.push(formatAblation(ablation).join('\n'));
     }
     progress.done();
     writeFileSync(file, `${JSON.stringify({ ...previous, ...sections }, null, 2)}\n`);
@@ -78,6 +94,7 @@ export async function action(opts: BenchFlags): Promise<void> {
     parkedRuns: parseIntArg(opts.parked, '--parked') ?? 10_000,
     concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
     skipLanggraph: !opts.langgraph,
+    ablationScenarios,
     onProgress,
     onTick: (arm, done, total) => progress.status(`${arm} arm: ${done}/${total} scenarios`),
   });

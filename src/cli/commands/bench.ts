@@ -18,6 +18,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--runs <n>', 'processes per command of --startup (the median counts)', '7')
     .option('--server', 'only measure the HTTP API in-process (requests/s, runs started/s, event-to-SSE latency), into latest.json under "server"')
     .option('--clients <n>', 'concurrent clients of --server', '50')
+    .option('--ablation', 'only run the all-claude arm in variants, the effect of each issue-16 item, into latest.json under "ablation"')
+    .option('--ablation-scenarios <n>', 'scenarios of the ablation (0 skips it in a full run)', '40')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
 }
