@@ -128,14 +128,34 @@ describe('budget pool across parallel branches', () => {
     b.settle({ totalTokens: 999, usd: 0 }); // already ended: nothing happens
     expect(pool.outstanding().tokens).toBe(180);
 
-    // A slice has its own limit and reserves in its parent too.
-    const slice = pool.slice(150);
+    // A slice is reserved in its parent whole and up front; its spending moves from that reservation to the parent's spent.
+    expect(pool.slice(321)).toBeNull(); // 120 + 180 + 321 > 500
+    const slice = pool.slice(150)!;
+    expect(pool.outstanding().tokens).toBe(330);
     expect(slice.reserve(151)).toBeNull();
     const c = slice.reserve(150)!;
-    expect(pool.outstanding().tokens).toBe(330);
+    expect(pool.outstanding().tokens).toBe(330); // not twice
     c.settle({ totalTokens: 100, usd: 0 });
     expect(slice.spent()).toEqual({ tokens: 100, usd: 0 });
     expect(slice.reserve(60)).toBeNull(); // 100 + 60 > 150
+    expect(pool.outstanding().tokens).toBe(230); // 180 + what the slice still holds
+    expect(pool.spent().tokens).toBe(220); // the run's 120 + the slice's 100, not yet in the run's usage
+    used = { ...used, totalTokens: 220 }; // the run charged its child
+    pool.book({ totalTokens: 100, usd: 0 });
+    expect(pool.spent().tokens).toBe(220); // counted once
+    slice.close();
+    expect(pool.outstanding().tokens).toBe(180);
+
+    // A shared child's pool: its own limit, and every reservation also in the parent, whose spent sees what it settles.
+    let childUsed = { ...zeroUsage };
+    const child = pool.share({ budget: () => resolveBudget({ tokens: 10_000, stopAt: 1 }), spent: () => childUsed });
+    expect(child.reserve(101)).toBeNull(); // 220 + 180 + 101 > 500 in the parent
+    const d = child.reserve(100)!;
+    expect(pool.outstanding().tokens).toBe(280);
+    childUsed = { ...childUsed, totalTokens: 40 };
+    d.settle({ totalTokens: 40, usd: 0 });
+    expect(child.spent().tokens).toBe(40);
+    expect(pool.spent().tokens).toBe(260);
     expect(pool.outstanding().tokens).toBe(180);
   });
 });
