@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { childBudget } from '../engine/child-budget.js';
+import { childBudget, sendCharged, sharedChildBudget } from '../engine/child-budget.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -69,7 +69,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
   if (run.phaseOf(id) === 'running') {
     const visit = run.context().visits[id] ?? 1;
-    const budget = childBudget(run.context(), slice, prepared.source.workflow.budget);
+    const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
     const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
     run.note({ ...run.where(id), event: 'started', data: { child: child.id, workflow: child.workflow, budget: budget.tokens } });
     await run.commit();
@@ -104,15 +104,17 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       }
       // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
-      const budget = childBudget(run.context(), step.workflow.budget?.tokens, child.definition.workflow.budget);
+      const slice = step.workflow.budget?.tokens;
+      const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, child.definition.workflow.budget);
       const driven = await children.drive(run, child, {
+        ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
       if (interruptedDrive(run)) return;
       run.countExecuted();
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
-      run.send(event);
+      sendCharged(run, event);
       if (event.type === 'step.done') run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: driven.usage, data: { child: driven.id } });
       else if (event.type === 'step.failed' && 'error' in event) {
         run.note({ ...run.where(id), at: now, event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed', usage: driven.usage, error: { kind: event.error.kind, message: event.error.message }, data: { child: driven.id } });
