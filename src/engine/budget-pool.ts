@@ -75,6 +75,8 @@ export interface BudgetPool {
   reserveFor(tokens: number, usd?: number): Reservation | null;
   /** The run's usage now holds `amount` that child runs spent (the run charged them): it no longer counts twice. */
   book(amount: Pick<Usage, 'totalTokens' | 'usd'>): void;
+  /** Child runs spent `amount` that the run's usage does not hold yet (found in their records when a drive starts). */
+  owe(amount: Pick<Usage, 'totalTokens' | 'usd'>): void;
   /** Ends a slice: what its up-front reservation still holds goes back to the parent. */
   close(): void;
 }
@@ -176,6 +178,9 @@ export function createBudgetPool(options: BudgetPoolOptions): BudgetPool {
     share: (own) => createBudgetPool({ ...own, parent: pool }),
     book(amount) {
       unbooked = { totalTokens: Math.max(0, unbooked.totalTokens - amount.totalTokens), usd: Math.max(0, unbooked.usd - amount.usd) };
+    },
+    owe(amount) {
+      count({ totalTokens: Math.max(0, amount.totalTokens), usd: Math.max(0, amount.usd) }, true);
     },
     close: () => options.hold?.release(),
   };

@@ -51,6 +51,10 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const byIndex = itemRuns(await children.list(run.runId), id, visit);
   const record = (child: RunRecord) => byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), child]);
   const stateOf = (index: number): ItemState => itemState(byIndex.get(index) ?? [], maxAttempts);
+  // What the items spent that the run was not charged yet (a crash came between): the pool counts it from the start.
+  const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
+  const owed = itemsUsage(byIndex);
+  run.budget.owe({ totalTokens: owed.totalTokens - charged.totalTokens, usd: owed.usd - charged.usd });
 
   // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
   let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));

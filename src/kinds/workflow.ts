@@ -17,6 +17,7 @@ import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
 import type { RunScope } from '../engine/scope.js';
 import { scopeOf } from '../steps/types.js';
+import { zeroUsage } from '../run/types.js';
 import { childState } from './child-state.js';
 import { defineStepKind, type Advance } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
@@ -104,6 +105,9 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       }
       // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
+      // What the child spent that the run was not charged yet (a crash came between): the pool counts it from the start.
+      const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
+      run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
       const slice = step.workflow.budget?.tokens;
       const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, child.definition.workflow.budget);
       const driven = await children.drive(run, child, {
