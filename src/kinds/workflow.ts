@@ -4,8 +4,9 @@
  * a child that fails fails the step (→ `onError`). A `wait` inside the child
  * makes the parent wait for the same events; cancel and resume propagate.
  * With `budget: { tokens }` the child gets that slice of the parent's budget
- * (reserved up-front by the step's budget check); without it, it shares what
- * the parent has left. The parent is charged what the child spends.
+ * (reserved in the parent's pool up front for each drive of the child);
+ * without it, it shares the parent's pool. The parent is charged what the
+ * child spends, once.
  */
 import { z } from 'zod';
 import { stepRunOf } from '../compile/context.js';
