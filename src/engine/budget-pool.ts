@@ -9,10 +9,14 @@
  * the limit; a step that cannot reserve ends the run `budget_exhausted`
  * (resumable), and its running siblings stop at their next call.
  *
- * A pool can hand out a slice (`pool.slice(tokens)`): a pool of its own, with
- * its own limit, whose reservations are also reserved in the parent, so a
- * part of a run (a child run) can get its own budget or, given the parent
- * pool itself, share the parent's.
+ * A child run's drive gets a pool of its own tied to its parent's: a child
+ * that shares the parent's budget gets `pool.share(own)`, whose every
+ * reservation is also reserved in the parent (and so on up, across
+ * grandchildren); a child with a budget of its own gets a slice of it,
+ * `pool.slice(tokens)`, reserved in the parent whole and up front, then
+ * shared by the child's steps. What a descendant spends counts as spent in
+ * the parent's pool at once; the parent's usage catches up when the parent
+ * charges its children (`book`), so the amount is counted exactly once.
  *
  * @example
  * ```ts
@@ -41,6 +45,14 @@ export interface Reservation {
   settle(actual: Pick<Usage, 'totalTokens' | 'usd'>): void;
   /** No call was made (the attempt was aborted or refused): the reservation ends, nothing is spent. */
   release(): void;
+  /** Part of it was spent (a slice's child made a call): it shrinks by `actual`, which the pool counts as spent; it stays open. */
+  consume(actual: Pick<Usage, 'totalTokens' | 'usd'>): void;
+}
+
+/** Where a child run's pool reads its own budget and spending (its run's context). */
+export interface OwnBudget {
+  readonly budget: () => ResolvedBudget;
+  readonly spent: () => Pick<Usage, 'totalTokens' | 'usd'>;
 }
 
 export interface BudgetPool {
@@ -52,8 +64,21 @@ export interface BudgetPool {
   spent(): Amount;
   /** Why reserving `tokens` (and `usd`) is refused now, or null when it would be granted. */
   refusal(tokens: number, usd?: number): string | null;
-  /** A pool of its own limit (`tokens`, `usd`, taken whole: `stopAt` 1) whose reservations are also reserved here. */
-  slice(tokens: number, usd?: number): BudgetPool;
+  /**
+   * Reserves `tokens` (and `usd`) here up front, or returns null when that would pass the limit: a pool of that
+   * limit (`stopAt` 1) whose spending moves from the reservation to this pool's spent; `close` releases what is left.
+   */
+  slice(tokens: number, usd?: number): BudgetPool | null;
+  /** The pool of a child run sharing this budget: its own limit and spending, each reservation also reserved here. */
+  share(own: OwnBudget): BudgetPool;
+  /** A reservation made for a child pool: its spending counts as spent here until the run's usage holds it ({@link book}). */
+  reserveFor(tokens: number, usd?: number): Reservation | null;
+  /** The run's usage now holds `amount` that child runs spent (the run charged them): it no longer counts twice. */
+  book(amount: Pick<Usage, 'totalTokens' | 'usd'>): void;
+  /** Child runs spent `amount` that the run's usage does not hold yet (found in their records when a drive starts). */
+  owe(amount: Pick<Usage, 'totalTokens' | 'usd'>): void;
+  /** Ends a slice: what its up-front reservation still holds goes back to the parent. */
+  close(): void;
 }
 
 export interface BudgetPoolOptions {
@@ -65,17 +90,29 @@ export interface BudgetPoolOptions {
    * it the pool counts what its reservations settle to.
    */
   readonly spent?: () => Pick<Usage, 'totalTokens' | 'usd'>;
-  /** The pool this one is a slice of. */
+  /** The pool each reservation is also reserved in (a shared child's). */
   readonly parent?: BudgetPool;
+  /** A reservation in the parent that this pool's spending draws down (a slice's). */
+  readonly hold?: Reservation;
 }
+
+type Spend = Pick<Usage, 'totalTokens' | 'usd'>;
 
 /** Creates a budget pool. */
 export function createBudgetPool(options: BudgetPoolOptions): BudgetPool {
-  const held = new Set<Amount>();
-  let settled = { totalTokens: 0, usd: 0 };
+  const held = new Set<{ tokens: number; usd: number }>();
+  /** Without `spent`: what settled here. */
+  let settled: Spend = { totalTokens: 0, usd: 0 };
+  /** With `spent`: what child pools spent that the run's usage does not hold yet. */
+  let unbooked: Spend = { totalTokens: 0, usd: 0 };
   const spentUsage = (): Usage => {
     const source = options.spent ? options.spent() : settled;
-    return { ...zeroUsage, totalTokens: source.totalTokens, usd: source.usd };
+    return { ...zeroUsage, totalTokens: source.totalTokens + unbooked.totalTokens, usd: source.usd + unbooked.usd };
+  };
+  const count = (actual: Spend, forChild: boolean) => {
+    if (!options.spent) settled = { totalTokens: settled.totalTokens + actual.totalTokens, usd: settled.usd + actual.usd };
+    else if (forChild) unbooked = { totalTokens: unbooked.totalTokens + actual.totalTokens, usd: unbooked.usd + actual.usd };
+    options.hold?.consume(actual);
   };
   const outstanding = (): Amount => {
     let tokens = 0;
@@ -93,39 +130,59 @@ export function createBudgetPool(options: BudgetPoolOptions): BudgetPool {
     const reason = decision.reason ?? 'the budget is spent';
     return others.tokens > 0 ? `${reason} (counting ${others.tokens} tokens reserved by calls in flight)` : reason;
   };
+  const reserve = (tokens: number, usd: number, forChild: boolean): Reservation | null => {
+    if (refusal(tokens, usd) !== null) return null;
+    const upstream = options.parent ? options.parent.reserveFor(tokens, usd) : null;
+    if (options.parent && !upstream) return null;
+    const amount = { tokens, usd };
+    held.add(amount);
+    let open = true;
+    return {
+      tokens,
+      usd,
+      settle(actual) {
+        if (!open) return;
+        open = false;
+        held.delete(amount);
+        count(actual, forChild);
+        upstream?.settle(actual);
+      },
+      release() {
+        if (!open) return;
+        open = false;
+        held.delete(amount);
+        upstream?.release();
+      },
+      consume(actual) {
+        if (!open) return;
+        amount.tokens = Math.max(0, amount.tokens - actual.totalTokens);
+        amount.usd = Math.max(0, amount.usd - actual.usd);
+        count(actual, forChild);
+        upstream?.consume(actual);
+      },
+    };
+  };
   const pool: BudgetPool = {
-    reserve(tokens, usd = 0) {
-      if (refusal(tokens, usd) !== null) return null;
-      const upstream = options.parent ? options.parent.reserve(tokens, usd) : null;
-      if (options.parent && !upstream) return null;
-      const amount: Amount = { tokens, usd };
-      held.add(amount);
-      let open = true;
-      return {
-        tokens,
-        usd,
-        settle(actual) {
-          if (!open) return;
-          open = false;
-          held.delete(amount);
-          if (!options.spent) settled = { totalTokens: settled.totalTokens + actual.totalTokens, usd: settled.usd + actual.usd };
-          upstream?.settle(actual);
-        },
-        release() {
-          if (!open) return;
-          open = false;
-          held.delete(amount);
-          upstream?.release();
-        },
-      };
-    },
+    reserve: (tokens, usd = 0) => reserve(tokens, usd, false),
+    reserveFor: (tokens, usd = 0) => reserve(tokens, usd, true),
     outstanding,
     spent: () => {
       const used = spentUsage();
       return { tokens: used.totalTokens, usd: used.usd };
     },
     refusal,
-    slice: (tokens, usd) => createBudgetPool({ budget: () => ({ tokens, usd: usd ?? null, stopAt: 1 }), parent: pool }),
+    slice(tokens, usd) {
+      const hold = pool.reserveFor(tokens, usd ?? 0);
+      return hold ? createBudgetPool({ budget: () => ({ tokens, usd: usd ?? null, stopAt: 1 }), hold }) : null;
+    },
+    share: (own) => createBudgetPool({ ...own, parent: pool }),
+    book(amount) {
+      unbooked = { totalTokens: Math.max(0, unbooked.totalTokens - amount.totalTokens), usd: Math.max(0, unbooked.usd - amount.usd) };
+    },
+    owe(amount) {
+      count({ totalTokens: Math.max(0, amount.totalTokens), usd: Math.max(0, amount.usd) }, true);
+    },
+    close: () => options.hold?.release(),
   };
   return pool;
 }

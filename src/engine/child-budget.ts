@@ -7,13 +7,20 @@
  * `stopAt` now, minus what other children of the same step already spent.
  * Either way the parent is charged what its children spend when they settle.
  *
- * This is the one seam for a shared budget pool (atomic reservations across
- * concurrent steps): replace the shared case here.
+ * That budget is the child's own bound; the joint one is the parent's budget
+ * pool: a child's drive gets `pool.share(...)` or `pool.slice(tokens)` of the
+ * parent's pool (see `children.ts`), so every model call of every child,
+ * grandchild and sibling reserves from the same pool before it is made. The
+ * pool counts a child's spending at once; {@link sendCharged} tells it when
+ * the parent's usage has caught up, so it is counted once.
  */
 import type { RunContext } from '../compile/context.js';
 import { resolveBudget, type ResolvedBudget } from '../policy/budget.js';
 import type { Budget } from '../definition/fields.js';
+import type { RunEvent } from '../compile/events.js';
 import type { Usage } from '../run/types.js';
+import type { BudgetPool } from './budget-pool.js';
+import type { RunScope } from './scope.js';
 
 export function childBudget(parent: Pick<RunContext, 'budget' | 'usage'>, slice: number | undefined, child: Budget | undefined, spentBySiblings: Usage | null = null): ResolvedBudget {
   if (slice !== undefined) return resolveBudget(child, slice);
@@ -25,4 +32,26 @@ export function childBudget(parent: Pick<RunContext, 'budget' | 'usage'>, slice:
     usd: budget.usd === null ? null : Math.max(0, budget.stopAt * budget.usd - usage.usd - siblingUsd),
     stopAt: 1,
   };
+}
+
+/** The budget a child sharing `pool` starts (or is resumed) with: what the pool has not spent under the parent's `stopAt`. */
+export function sharedChildBudget(parent: Pick<RunContext, 'budget'>, pool: Pick<BudgetPool, 'spent'>): ResolvedBudget {
+  const { budget } = parent;
+  const spent = pool.spent();
+  return {
+    tokens: Math.max(0, Math.floor(budget.stopAt * budget.tokens) - spent.tokens),
+    usd: budget.usd === null ? null : Math.max(0, budget.stopAt * budget.usd - spent.usd),
+    stopAt: 1,
+  };
+}
+
+/**
+ * Sends an event that charges the run what its children spent (`chargeChildren`),
+ * and books the charge in the run's pool, which counted that spending when the children settled their calls.
+ */
+export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, event: RunEvent): void {
+  const before = run.context().usage;
+  run.send(event);
+  const after = run.context().usage;
+  run.budget.book({ totalTokens: after.totalTokens - before.totalTokens, usd: after.usd - before.usd });
 }

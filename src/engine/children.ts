@@ -35,6 +35,16 @@ export interface ChildSpec {
   readonly budget: ResolvedBudget;
 }
 
+export interface ChildDriveOptions {
+  readonly event?: DriveOptions['event'];
+  readonly onCommit?: (record: RunRecord) => void;
+  /**
+   * The child's slice of the parent's budget (`budget: { tokens }`): what it has not spent of it is reserved
+   * in the parent's pool up front, for this drive. Without it the child shares the parent's pool.
+   */
+  readonly slice?: number;
+}
+
 /** Where a `workflow` step finds the definition it starts. */
 export interface WorkflowRef {
   readonly id?: string | undefined;
@@ -52,7 +62,7 @@ export interface ChildRuns {
    * parent's lease (checked first), stopped by the parent's signal or cancel.
    * `event` is delivered first; `onCommit` sees every commit of the child.
    */
-  drive(parent: RunScope, child: RunRecord, options?: { event?: DriveOptions['event']; onCommit?: (record: RunRecord) => void }): Promise<RunRecord>;
+  drive(parent: RunScope, child: RunRecord, options?: ChildDriveOptions): Promise<RunRecord>;
   /** The source of an inline child definition (a map body): the parent's tools, tool modules and file. */
   inline(parent: RunScope, workflow: Workflow): Promise<DefinitionSource>;
   /** A new run of the same definition and input as `previous` (a map item's redrive), linked as `link`. */
@@ -180,19 +190,27 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
       const deps = host.deps();
       const signal = anySignal(parent.signal, parent.cancel());
-      return drive(
-        {
-          ...deps,
-          model: parent.model,
-          onCommit: (record, journal) => {
-            deps.onCommit(record, journal);
-            options.onCommit?.(record);
+      // Every model call of the child reserves from the parent's pool: directly, or from its slice reserved up front.
+      // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
+      const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
+      try {
+        return await drive(
+          {
+            ...deps,
+            model: parent.model,
+            budgetPool: (own) => (slice ?? parent.budget).share(own),
+            onCommit: (record, journal) => {
+              deps.onCommit(record, journal);
+              options.onCommit?.(record);
+            },
           },
-        },
-        runtime,
-        child,
-        { mode: 'rest', sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
-      );
+          runtime,
+          child,
+          { mode: 'rest', sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
+        );
+      } finally {
+        slice?.close();
+      }
     },
 
     async resolve(parent, ref) {

@@ -39,7 +39,7 @@ import { persistedSnapshot, restoreActor } from './persisted.js';
 import type { CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
-import { createBudgetPool } from './budget-pool.js';
+import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool.js';
 import type { ChildRuns } from './children.js';
 
 export interface DriveOptions {
@@ -84,6 +84,8 @@ export interface DriverDeps {
   readonly maxOutputBytes?: number;
   /** Child runs of `workflow` and `map` steps, driven inside this drive under the parent's lease. */
   readonly children?: ChildRuns;
+  /** The run's budget pool from its own budget and usage (a child's: tied to its parent's pool); default a pool of its own. */
+  readonly budgetPool?: (own: OwnBudget) => BudgetPool;
 }
 
 const MAX_TRANSITIONS = 100_000;
@@ -225,7 +227,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       aborts.get(step)?.abort(new Error(reason));
       aborts.delete(step);
     },
-    budget: createBudgetPool({ budget: () => context().budget, spent: () => context().usage }),
+    budget: (deps.budgetPool ?? createBudgetPool)({ budget: () => context().budget, spent: () => context().usage }),
     reservations: new Map(),
     maxOutputBytes,
     beforeModelCall: deps.beforeModelCall,

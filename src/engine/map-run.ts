@@ -10,7 +10,7 @@ import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/ma
 import type { RunRecord } from '../run/types.js';
 import { zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { childBudget } from './child-budget.js';
+import { sendCharged, sharedChildBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import { interruptedDrive } from './child-step.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
@@ -51,6 +51,10 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const byIndex = itemRuns(await children.list(run.runId), id, visit);
   const record = (child: RunRecord) => byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), child]);
   const stateOf = (index: number): ItemState => itemState(byIndex.get(index) ?? [], maxAttempts);
+  // What the items spent that the run was not charged yet (a crash came between): the pool counts it from the start.
+  const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
+  const owed = itemsUsage(byIndex);
+  run.budget.owe({ totalTokens: owed.totalTokens - charged.totalTokens, usd: owed.usd - charged.usd });
 
   // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
   let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));
@@ -78,14 +82,14 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
         parent: { runId: run.runId, step: id, visit, index, round, attempt },
         source,
         input: { ...context, [as]: items[index], index },
-        budget: childBudget(run.context(), undefined, undefined, itemsUsage(byIndex)),
+        budget: sharedChildBudget(run.context(), run.budget),
       });
       record(child);
     } else {
       child = (state as Extract<ItemState, { run: RunRecord }>).run;
       resume = state.kind === 'exhausted';
     }
-    const budget = childBudget(run.context(), undefined, undefined, itemsUsage(byIndex));
+    const budget = sharedChildBudget(run.context(), run.budget);
     const driven = await children.drive(run, child, {
       ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
       onCommit: (committed) => {
@@ -129,7 +133,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const live = pending.flatMap((s) => (s.kind === 'live' ? [s.run] : []));
     const timers = live.map((r) => r.wakeAt).filter((w): w is number => w !== null);
     const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
-    run.send({ type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length ? Math.min(...timers) : null, usage });
+    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length ? Math.min(...timers) : null, usage });
     return;
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));
@@ -139,7 +143,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const exhausted = failed.filter((f) => f.state.kind === 'exhausted');
   if (exhausted.length > 0) {
     const message = `map "${id}": ${exhausted.length} item(s) ran out of budget (item ${exhausted[0]!.index}: ${exhausted[0]!.state.run.failure?.message ?? 'budget'})`;
-    run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
+    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
     run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage, error: { kind: 'budget', message }, data: { failures, children: childIds } });
     return;
   }
@@ -147,11 +151,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const first = failed[0]!.state.run;
     const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
     const kind = first.failure?.kind ?? 'tool_error';
-    run.send({ type: 'step.failed', step: id, at: now, usage, error: { kind, message }, retryable: false, retryAt: null });
+    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind, message }, retryable: false, retryAt: null });
     run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures, children: childIds } });
     return;
   }
   const output = states.map((s) => (s.kind === 'done' ? (s.run.output ?? null) : null));
-  run.send({ type: 'step.done', step: id, at: now, output, usage });
+  sendCharged(run, { type: 'step.done', step: id, at: now, output, usage });
   run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures, children: childIds } });
 }

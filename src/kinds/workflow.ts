@@ -4,20 +4,22 @@
  * a child that fails fails the step (→ `onError`). A `wait` inside the child
  * makes the parent wait for the same events; cancel and resume propagate.
  * With `budget: { tokens }` the child gets that slice of the parent's budget
- * (reserved up-front by the step's budget check); without it, it shares what
- * the parent has left. The parent is charged what the child spends.
+ * (reserved in the parent's pool up front for each drive of the child);
+ * without it, it shares the parent's pool. The parent is charged what the
+ * child spends, once.
  */
 import { z } from 'zod';
 import { stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { childBudget } from '../engine/child-budget.js';
+import { childBudget, sendCharged, sharedChildBudget } from '../engine/child-budget.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
 import { scopeOf } from '../steps/types.js';
+import { zeroUsage } from '../run/types.js';
 import { childState } from './child-state.js';
 import { defineStepKind, type Advance } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
@@ -70,7 +72,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
   if (run.phaseOf(id) === 'running') {
     const visit = run.context().visits[id] ?? 1;
-    const budget = childBudget(run.context(), slice, prepared.source.workflow.budget);
+    const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
     const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
     run.note({ ...run.where(id), event: 'started', data: { child: child.id, workflow: child.workflow, budget: budget.tokens } });
     await run.commit();
@@ -98,15 +100,20 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       }
       // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
-      const budget = childBudget(run.context(), step.workflow.budget?.tokens, child.definition.workflow.budget);
+      // What the child spent that the run was not charged yet (a crash came between): the pool counts it from the start.
+      const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
+      run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
+      const slice = step.workflow.budget?.tokens;
+      const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, child.definition.workflow.budget);
       const driven = await children.drive(run, child, {
+        ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
       if (interruptedDrive(run)) return;
       run.countExecuted();
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
-      run.send(event);
+      sendCharged(run, event);
       if (event.type === 'step.done') run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: driven.usage, data: { child: driven.id } });
       else if (event.type === 'step.failed' && 'error' in event) {
         run.note({ ...run.where(id), at: now, event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed', usage: driven.usage, error: { kind: event.error.kind, message: event.error.message }, data: { child: driven.id } });

@@ -33,6 +33,57 @@ const note = defineTool({
   run: (input) => input,
 });
 
+/** The item indexes whose tool ran (one entry per completed call). */
+const written: number[] = [];
+const itemNote = defineTool({
+  name: 'write_item_note',
+  description: 'Write a short note about one line item of an invoice.',
+  input: z.object({ note: z.string(), index: z.number() }),
+  run: (input) => {
+    written.push(input.index);
+    return input;
+  },
+});
+
+const mapDefinition = loadDefinitionFromObject(
+  {
+    id: 'fan-out-items',
+    maxTokens: 120,
+    budget: { tokens: 1500, stopAt: 0.8 },
+    retry: { maxAttempts: 1 },
+    steps: {
+      lines: {
+        map: {
+          items: '{% $input.lines %}',
+          maxConcurrency: 4,
+          steps: { write: { claude: { tool: 'write_item_note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.item %}' }, with: { index: '{% $input.index %}' } } } },
+        },
+        next: 'done',
+      },
+      done: { final: true, output: '{% $steps.lines.output %}' },
+    },
+  },
+  [itemNote],
+  'fan-out-items',
+);
+
+const summarize = (id: string) =>
+  loadDefinitionFromObject(
+    {
+      id,
+      maxTokens: 120,
+      retry: { maxAttempts: 1 },
+      steps: {
+        ...Object.fromEntries(
+          [1, 2, 3, 4, 5, 6].map((i) => [`part_${i}`, { claude: { tool: 'write_item_note', prompt: `Summarize part ${i} of the invoice.`, context: { vendor: '{% $input.vendor %}' }, with: { index: i } }, next: i < 6 ? `part_${i + 1}` : 'done' }]),
+        ),
+        done: { final: true },
+      },
+    },
+    [itemNote],
+    id,
+  );
+
 const branch = (name: string) => ({
   steps: Object.fromEntries(
     [1, 2, 3].map((i) => [`${name}_${i}`, { claude: { tool: 'write_note', prompt: `Check ${name}, part ${i}.`, context: { vendor: '{% $input.vendor %}' } } }]),
@@ -111,6 +162,82 @@ describe('budget pool across parallel branches', () => {
     }
   });
 
+  it('a map of 8 items, 4 at once, never bills past stopAt × budget across parent and children; a resume re-runs no completed item', async () => {
+    const lines = Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${i}`, qty: i + 1 }));
+    for (const seed of [1, 2, 3, 4]) {
+      written.length = 0;
+      const emu = await startEmulator({ seed, faults: `latency=${20 + 5 * seed}` });
+      const store = createSqliteStore({ path: join(dir, `map-seed-${seed}.db`) });
+      try {
+        const engine = createEngine({
+          store,
+          model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
+          clock: new ManualClock({ autoAdvance: true }),
+        });
+        const run = await engine.start(mapDefinition, { input: { lines } });
+        const billed = () => emu.stats().inputTokens + emu.stats().outputTokens;
+        expect(run.status, `seed ${seed}`).toBe('budget_exhausted');
+        expect(run.resumable).toBe(true);
+        expect(billed(), `seed ${seed}`).toBeLessThanOrEqual(0.8 * 1500);
+        expect(run.usage.totalTokens, `seed ${seed}`).toBe(billed());
+        const children = await store.list({ parentId: run.runId });
+        expect(children.reduce((t, c) => t + c.usage.totalTokens, 0)).toBe(billed());
+        expect(children.some((c) => c.status === 'budget_exhausted')).toBe(true);
+        const completed = children.filter((c) => c.status === 'done').length;
+        expect(completed, `seed ${seed}`).toBeGreaterThan(0);
+        expect(written.length).toBe(completed);
+
+        const done = await engine.resume(run.runId, { budget: 20_000 });
+        expect(done.status, `seed ${seed}`).toBe('done');
+        expect((done.output as unknown[]).length).toBe(8);
+        expect(done.usage.totalTokens).toBe(billed());
+        // Each item's tool ran once, and one billed request per item: no completed item ran again.
+        expect([...written].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        expect(emu.stats().messages).toBe(8);
+      } finally {
+        await store.close();
+        await emu.close();
+      }
+    }
+  });
+
+  it('a workflow step with budget { tokens } gives the child a slice it never spends past', async () => {
+    for (const seed of [1, 2, 3]) {
+      written.length = 0;
+      const emu = await startEmulator({ seed });
+      const store = createSqliteStore({ path: join(dir, `slice-seed-${seed}.db`) });
+      try {
+        const engine = createEngine({
+          store,
+          workflows: [summarize('summarizer')],
+          model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
+          clock: new ManualClock({ autoAdvance: true }),
+        });
+        const parent = loadDefinitionFromObject(
+          {
+            id: 'sliced',
+            budget: { tokens: 50_000 },
+            steps: { sub: { workflow: { id: 'summarizer', input: { vendor: 'ACME GmbH' }, budget: { tokens: 700 } }, next: 'done' }, done: { final: true } },
+          },
+          [itemNote],
+          'sliced',
+        );
+        const run = await engine.start(parent);
+        const billed = emu.stats().inputTokens + emu.stats().outputTokens;
+        expect(run.status, `seed ${seed}`).toBe('budget_exhausted');
+        const [child] = await store.list({ parentId: run.runId });
+        expect(child?.status).toBe('budget_exhausted');
+        expect(child!.usage.totalTokens).toBe(billed);
+        expect(billed, `seed ${seed}`).toBeLessThanOrEqual(700);
+        expect(written.length).toBeGreaterThan(0);
+        expect(run.usage.totalTokens).toBe(billed);
+      } finally {
+        await store.close();
+        await emu.close();
+      }
+    }
+  });
+
   it('reserves atomically, settles to actual usage, releases, and slices', () => {
     let used = { ...zeroUsage };
     const pool = createBudgetPool({ budget: () => resolveBudget({ tokens: 1000, stopAt: 0.5 }), spent: () => used });
@@ -128,14 +255,34 @@ describe('budget pool across parallel branches', () => {
     b.settle({ totalTokens: 999, usd: 0 }); // already ended: nothing happens
     expect(pool.outstanding().tokens).toBe(180);
 
-    // A slice has its own limit and reserves in its parent too.
-    const slice = pool.slice(150);
+    // A slice is reserved in its parent whole and up front; its spending moves from that reservation to the parent's spent.
+    expect(pool.slice(321)).toBeNull(); // 120 + 180 + 321 > 500
+    const slice = pool.slice(150)!;
+    expect(pool.outstanding().tokens).toBe(330);
     expect(slice.reserve(151)).toBeNull();
     const c = slice.reserve(150)!;
-    expect(pool.outstanding().tokens).toBe(330);
+    expect(pool.outstanding().tokens).toBe(330); // not twice
     c.settle({ totalTokens: 100, usd: 0 });
     expect(slice.spent()).toEqual({ tokens: 100, usd: 0 });
     expect(slice.reserve(60)).toBeNull(); // 100 + 60 > 150
+    expect(pool.outstanding().tokens).toBe(230); // 180 + what the slice still holds
+    expect(pool.spent().tokens).toBe(220); // the run's 120 + the slice's 100, not yet in the run's usage
+    used = { ...used, totalTokens: 220 }; // the run charged its child
+    pool.book({ totalTokens: 100, usd: 0 });
+    expect(pool.spent().tokens).toBe(220); // counted once
+    slice.close();
+    expect(pool.outstanding().tokens).toBe(180);
+
+    // A shared child's pool: its own limit, and every reservation also in the parent, whose spent sees what it settles.
+    let childUsed = { ...zeroUsage };
+    const child = pool.share({ budget: () => resolveBudget({ tokens: 10_000, stopAt: 1 }), spent: () => childUsed });
+    expect(child.reserve(101)).toBeNull(); // 220 + 180 + 101 > 500 in the parent
+    const d = child.reserve(100)!;
+    expect(pool.outstanding().tokens).toBe(280);
+    childUsed = { ...childUsed, totalTokens: 40 };
+    d.settle({ totalTokens: 40, usd: 0 });
+    expect(child.spent().tokens).toBe(40);
+    expect(pool.spent().tokens).toBe(260);
     expect(pool.outstanding().tokens).toBe(180);
   });
 });
