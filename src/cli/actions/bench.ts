@@ -1,13 +1,16 @@
 /**
  * `bench`: runs the benchmark and writes bench/results/latest.json and
  * latest.svg; with `--startup` or `--server`, only those measures, each
- * written into latest.json under its own key (the other keys kept).
+ * written into latest.json under its own key (the other keys kept); with
+ * `--composition`, only the composition figures (`map`), likewise.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatTable, renderSvg } from '../../bench/report.js';
 import { runBenchmark } from '../../bench/run.js';
 import { formatServerTable, serverBenchmark } from '../../bench/server.js';
+import { compositionBenchmark } from '../../bench/composition.js';
+import { formatCompositionTable } from '../../bench/composition-report.js';
 import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
 import { color, parseIntArg } from '../io.js';
 import { createProgress } from '../progress.js';
@@ -25,6 +28,7 @@ export interface BenchFlags {
   runs: string;
   server?: boolean;
   clients: string;
+  composition?: boolean;
   json?: boolean;
 }
 
@@ -49,7 +53,7 @@ export async function action(opts: BenchFlags): Promise<void> {
   const previous = readResults(file);
   mkdirSync(dir, { recursive: true });
 
-  if (opts.startup || opts.server) {
+  if (opts.startup || opts.server || opts.composition) {
     const sections: Record<string, unknown> = {};
     const tables: string[] = [];
     if (opts.startup) {
@@ -61,6 +65,11 @@ export async function action(opts: BenchFlags): Promise<void> {
       const server = await serverBenchmark({ clients: Math.max(1, parseIntArg(opts.clients, '--clients') ?? 50), onProgress });
       sections['server'] = server;
       tables.push(formatServerTable(server));
+    }
+    if (opts.composition) {
+      const composition = await compositionBenchmark({ onProgress });
+      sections['composition'] = composition;
+      tables.push(formatCompositionTable(composition));
     }
     progress.done();
     writeFileSync(file, `${JSON.stringify({ ...previous, ...sections }, null, 2)}\n`);

@@ -1,4 +1,4 @@
-/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up and the HTTP API on their own. */
+/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up, the HTTP API and composition on their own. */
 import type { Command } from 'commander';
 import type { BenchFlags } from '../actions/bench.js';
 
@@ -18,6 +18,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--runs <n>', 'processes per command of --startup (the median counts)', '7')
     .option('--server', 'only measure the HTTP API in-process (requests/s, runs started/s, event-to-SSE latency), into latest.json under "server"')
     .option('--clients <n>', 'concurrent clients of --server', '50')
+    .option('--composition', 'only measure composition: map wall time against sequential items, CPU per map item, prompt caching across a map, into latest.json under "composition"')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
 }
