@@ -28,17 +28,17 @@ export interface PromptCacheFigure {
   readonly measure: string;
 }
 
-const checkItem = defineTool({
+export const checkItem = defineTool({
   name: 'check_line_item',
   description: 'Record whether one invoice line item complies with the purchasing policy.',
   input: z.object({ item: z.string().describe('The line item, as given'), compliant: z.boolean(), reason: z.string() }),
   run: (input) => input,
 }) as unknown as AnyTool;
 
-const billed = (u: Usage) => u.inputTokens + CACHE_WRITE_RATE * (u.cacheCreationInputTokens ?? 0) + CACHE_READ_RATE * (u.cacheReadInputTokens ?? 0);
+export const billed = (u: Usage) => u.inputTokens + CACHE_WRITE_RATE * (u.cacheCreationInputTokens ?? 0) + CACHE_READ_RATE * (u.cacheReadInputTokens ?? 0);
 
 /** A purchasing policy of about `tokens` tokens for the shared counter. */
-function policyText(tokens: number): string {
+export function policyText(tokens: number): string {
   const clauses: string[] = [];
   for (let i = 1; countTokens(clauses.join('\n')) < tokens; i++) {
     clauses.push(`Clause ${i}: purchases of category ${i % 17} above ${i * 250} require approval by level ${1 + (i % 4)} managers within ${i % 9 + 1} days.`);

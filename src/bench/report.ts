@@ -8,6 +8,7 @@ import type { Summary } from './stats.js';
 import { IN_FLIGHT } from './overhead.js';
 import { formatAblation } from './ablation-report.js';
 import { likeWithLike, machineLine, parkedSqliteLine, postgresSection } from './report-sections.js';
+import { compositionLines } from './composition-report.js';
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -61,6 +62,8 @@ export function formatTable(r: BenchResult): string {
       ? [`Prompt cache: ${r.promptCache.items} items sharing a ${n(r.promptCache.prefixTokens)}-token prefix bill ${n(r.promptCache.billedCached)} input tokens against ${n(r.promptCache.billedUncached)} without caching (${r.promptCache.ratio}×; ${r.promptCache.measure}).`]
       : []),
     ...parkedSqliteLine(r),
+    // A result file written before the composition figures existed has none.
+    ...(r.composition ? ['', ...compositionLines(r.composition), ''] : []),
     `Payloads: tool results ${range(r.payloads.toolResultTokens)} tokens; documents ${range(r.payloads.documentTokens)} tokens.`,
     '',
     ...postgresSection(r),

@@ -20,6 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
 import { promptCacheFigure, type PromptCacheFigure } from './prompt-cache.js';
+import { compositionBenchmark, type CompositionBench } from './composition.js';
 import { limitThroughput } from './limit.js';
 import { cachedResults, IN_FLIGHT, langgraphThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
@@ -106,6 +107,8 @@ export interface BenchResult {
   readonly reference: typeof reference;
   /** Billed input of 20 items sharing a 2,000-token prefix, with prompt caching against without. */
   readonly promptCache: PromptCacheFigure;
+  /** `map` wall time against sequential items, CPU per item against per plain step, prompt caching across a map. */
+  readonly composition: CompositionBench;
   readonly targets: readonly Target[];
   readonly durationSeconds: number;
 }
@@ -271,6 +274,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
 
   progress('prompt cache: 20 items sharing a 2,000-token prefix, cached and not (emulator)');
   const promptCache = await promptCacheFigure();
+  const composition = await compositionBenchmark({ onProgress: progress });
 
   const statelessArm = modelArm(stateless);
   const stepwiseArm = modelArm(stepwise);
@@ -290,6 +294,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     parkedMemory: parked,
     parkedSqlite,
     promptCache,
+    composition,
   });
 
   return {
@@ -323,6 +328,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     machine,
     payloads: payloads(scenarios),
     promptCache,
+    composition,
     reference,
     targets,
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,

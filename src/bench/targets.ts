@@ -10,6 +10,7 @@ import type { PostgresBench } from './postgres.js';
 import type { ParkedMemory } from './memory.js';
 import type { Summary } from './stats.js';
 import type { PromptCacheFigure } from './prompt-cache.js';
+import type { CompositionBench } from './composition.js';
 
 export interface Target {
   readonly name: string;
@@ -36,6 +37,8 @@ export interface TargetInputs {
   readonly parkedMemory: ParkedMemory | null;
   readonly parkedSqlite: ParkedMemory | null;
   readonly promptCache: PromptCacheFigure | null;
+  /** The composition figures (`map`); null when not measured. */
+  readonly composition?: CompositionBench | null;
 }
 
 /** a / b to two decimals; null when either is missing or b is zero. */
@@ -94,6 +97,17 @@ export function benchTargets(r: TargetInputs): Target[] {
   if (r.promptCache) {
     targets.push({ name: '20 items sharing a 2,000-token prefix: billed input vs no caching', target: '<= 0.3x', value: r.promptCache.ratio, met: atMost(r.promptCache.ratio, 0.3) });
   }
+  if (r.composition) targets.push(...compositionTargets(r.composition));
   targets.push(parkedTarget('10,000 waiting runs (memory store)', r.parkedMemory), parkedTarget('10,000 waiting runs (SQLite store)', r.parkedSqlite));
   return targets;
+}
+
+/** The targets of the composition figures: map wall time, CPU per item, prompt caching across a map. */
+export function compositionTargets(c: CompositionBench): Target[] {
+  const { mapWall: wall, itemOverhead: cpu, mapCache: cache } = c;
+  return [
+    ...[wall, c.mapWallMemory].map((w) => ({ name: `map of ${w.items} items, maxConcurrency ${w.maxConcurrency}, emulator latency ${w.latencyMs} ms, ${w.store}: wall time vs ${w.sequentialItems} items one at a time`, target: '<= 1.3x', value: w.ratio, met: atMost(w.ratio, 1.3) })),
+    { name: 'CPU µs per map item vs per plain step (model time zero, memory store)', target: '<= 1.2x', value: cpu.ratio, met: atMost(cpu.ratio, 1.2) },
+    { name: `map of ${cache.items} items sharing a ${cache.prefixTokens.toLocaleString('en-US')}-token prefix: billed input vs no caching`, target: '<= 0.3x', value: cache.ratio, met: atMost(cache.ratio, 0.3) },
+  ];
 }

@@ -51,6 +51,7 @@ function subUsage(a: Usage, b: Usage): Usage {
     outputTokens: a.outputTokens - b.outputTokens,
     totalTokens: a.totalTokens - b.totalTokens,
     usd: roundUsd(a.usd - b.usd),
+    ...cacheFields((a.cacheCreationInputTokens ?? 0) - (b.cacheCreationInputTokens ?? 0), (a.cacheReadInputTokens ?? 0) - (b.cacheReadInputTokens ?? 0)),
   };
 }
 
@@ -120,6 +121,7 @@ export const actions = {
         tokens: e.tokens + usage.totalTokens,
         inputTokens: e.inputTokens + usage.inputTokens,
         outputTokens: e.outputTokens + usage.outputTokens,
+        ...cacheFields((e.cacheCreationInputTokens ?? 0) + (usage.cacheCreationInputTokens ?? 0), (e.cacheReadInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0)),
       })),
     };
   }),

@@ -78,6 +78,10 @@ describe('stepwise bench --json', () => {
     expect(result.promptCache).toMatchObject({ items: 20 });
     expect(result.promptCache.prefixTokens).toBeGreaterThanOrEqual(2000);
     expect(result.promptCache.ratio).toBeLessThanOrEqual(0.3);
+    // The composition figures: a map against sequential items (SQLite and memory), CPU per item, caching across a map; and their targets.
+    expect(Object.keys(result.composition).sort()).toEqual(['itemOverhead', 'mapCache', 'mapWall', 'mapWallMemory']);
+    expect(result.composition.mapCache.billedCached).toBeLessThan(result.composition.mapCache.billedUncached);
+    expect(result.targets.filter((t: { name: string }) => t.name.startsWith('map of') || t.name.includes('per map item'))).toHaveLength(4);
     expect(result.targets.find((t: { name: string }) => t.name.startsWith('20 items sharing'))).toMatchObject({ met: true });
     expect(result.arms.limit.overhead.sqliteFullConcurrent.stepsPerSecond).toBeGreaterThan(0);
     expect(result.arms.stepwise.parkedRunsSqlite).toMatchObject({ runs: 200, store: 'sqlite' });

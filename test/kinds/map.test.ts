@@ -205,6 +205,39 @@ describe('map steps', () => {
     expect(run.usage.totalTokens).toBe(children.reduce((sum, c) => sum + c.usage.totalTokens, 0));
   });
 
+  it("the workflow's cache setting reaches the items: with cache false no item writes or reads the shared prefix", async () => {
+    const e = await engine();
+    const policy = Array.from({ length: 1500 }, (_, i) => `pol${String.fromCharCode(97 + (i % 26))}`).join(' ');
+    const def = (cache: boolean) =>
+      loadDefinitionFromObject(
+        {
+          id: `shared-${cache}`,
+          cache,
+          steps: {
+            each: {
+              map: {
+                items: '{% $input.lines %}',
+                context: { policy: '{% $input.policy %}' },
+                maxConcurrency: 3,
+                steps: { write: { claude: { tool: 'note', prompt: 'Write a note on this line under the policy.', context: { policy: '{% $input.policy %}', line: '{% $input.item %}' }, shared: ['policy'] } } },
+              },
+            },
+            done: { final: true, output: '{% $count($steps.each.output) %}' },
+          },
+        },
+        tools,
+        `shared-${cache}`,
+      );
+    const cached = await e.start(def(true), { input: { lines: lines(4), policy } });
+    expect(cached.status).toBe('done');
+    expect(cached.usage.cacheCreationInputTokens ?? 0).toBeGreaterThan(0);
+    expect(cached.usage.cacheReadInputTokens ?? 0).toBeGreaterThan(0);
+    const uncached = await e.start(def(false), { input: { lines: lines(4), policy: `${policy} v2` } });
+    expect(uncached.status).toBe('done');
+    expect(uncached.usage.cacheCreationInputTokens ?? 0).toBe(0);
+    expect(uncached.usage.cacheReadInputTokens ?? 0).toBe(0);
+  });
+
   it('items out of budget stop the map budget_exhausted; a resume with more budget resumes them and the map goes on', async () => {
     const e = await engine();
     const def = loadDefinitionFromObject(

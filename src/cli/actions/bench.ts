@@ -1,7 +1,7 @@
 /**
  * `bench`: runs the benchmark and writes bench/results/latest.json and
- * latest.svg; with `--startup`, `--server` or `--ablation`, only those measures, each
- * written into latest.json under its own key (the other keys kept).
+ * latest.svg; with `--startup`, `--server`, `--ablation` or `--composition`, only
+ * those measures, each written into latest.json under its own key (the other keys kept).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,8 @@ import { formatAblation } from '../../bench/ablation-report.js';
 import { formatTable, renderSvg } from '../../bench/report.js';
 import { runBenchmark } from '../../bench/run.js';
 import { formatServerTable, serverBenchmark } from '../../bench/server.js';
+import { compositionBenchmark } from '../../bench/composition.js';
+import { formatCompositionTable } from '../../bench/composition-report.js';
 import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
 import { color, parseIntArg } from '../io.js';
 import { createProgress } from '../progress.js';
@@ -29,6 +31,7 @@ export interface BenchFlags {
   clients: string;
   ablation?: boolean;
   ablationScenarios: string;
+  composition?: boolean;
   json?: boolean;
 }
 
@@ -54,7 +57,7 @@ export async function action(opts: BenchFlags): Promise<void> {
   mkdirSync(dir, { recursive: true });
 
   const ablationScenarios = Math.max(0, parseIntArg(opts.ablationScenarios, '--ablation-scenarios') ?? 40);
-  if (opts.startup || opts.server || opts.ablation) {
+  if (opts.startup || opts.server || opts.ablation || opts.composition) {
     const sections: Record<string, unknown> = {};
     const tables: string[] = [];
     if (opts.startup) {
@@ -77,6 +80,11 @@ export async function action(opts: BenchFlags): Promise<void> {
       });
       sections['ablation'] = ablation;
       tables.push(formatAblation(ablation).join('\n'));
+    }
+    if (opts.composition) {
+      const composition = await compositionBenchmark({ onProgress });
+      sections['composition'] = composition;
+      tables.push(formatCompositionTable(composition));
     }
     progress.done();
     writeFileSync(file, `${JSON.stringify({ ...previous, ...sections }, null, 2)}\n`);

@@ -1,4 +1,4 @@
-/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up and the HTTP API on their own. */
+/** `bench`: the stateless-vs-Stepwise head-to-head, engine overhead and memory, in one run; CLI start-up, the HTTP API and composition on their own. */
 import type { Command } from 'commander';
 import type { BenchFlags } from '../actions/bench.js';
 
@@ -20,6 +20,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--clients <n>', 'concurrent clients of --server', '50')
     .option('--ablation', 'only run the all-claude arm in variants, the effect of each issue-16 item, into latest.json under "ablation"')
     .option('--ablation-scenarios <n>', 'scenarios of the ablation (0 skips it in a full run)', '40')
+    .option('--composition', 'only measure composition: map wall time against sequential items, CPU per map item, prompt caching across a map, into latest.json under "composition"')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
 }
