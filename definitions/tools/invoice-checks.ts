@@ -12,6 +12,7 @@ export const checkBudget = defineTool({
   name: 'check_budget',
   description: 'Look up what is left of the cost centre budget this quarter and whether an invoice fits.',
   input: z.object({ amount: z.number().nonnegative(), currency: z.string().length(3) }),
+  output: z.object({ currency: z.string().max(3), remaining: z.number(), fits: z.boolean() }).strict(),
   run: ({ amount, currency }) => {
     const left = remaining[currency.toUpperCase()];
     if (left === undefined) throw Object.assign(new Error(`no budget in ${currency}`), { retryable: false });

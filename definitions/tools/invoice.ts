@@ -22,6 +22,14 @@ export const recordInvoice = defineTool({
     currency: z.string().length(3).describe('ISO currency code'),
     dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('Due date, YYYY-MM-DD'),
   }),
+  // What it returns is bounded, so a step that shows it to the model has a worst case (`validate`).
+  output: z.object({
+    invoiceNumber: z.string().max(64),
+    vendorId: z.string().max(16),
+    total: z.number(),
+    currency: z.string().max(3),
+    dueDate: z.string().max(10),
+  }).strict(),
   run: (invoice) => ({ ...invoice, currency: invoice.currency.toUpperCase() }),
 });
 

@@ -92,7 +92,7 @@ export async function limitThroughput(scenarios: readonly Scenario[], passes: nu
       });
       return counts.reduce((a, b) => a + b, 0);
     });
-    return throughput(result.steps, scenarios.length, result.ms);
+    return throughput(result.steps, scenarios.length, result.ms, result.cpuMs);
   } finally {
     db.close();
     tmp.remove();

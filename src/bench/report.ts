@@ -35,10 +35,10 @@ export function formatTable(r: BenchResult): string {
     '',
     // A result file written before the ablation existed has none.
     ...(r.ablation ? [...formatAblation(r.ablation), ''] : []),
-    '| engine overhead, model time zero | steps/s | µs/step |',
-    '| --- | --- | --- |',
+    '| engine overhead, model time zero | steps/s | µs/step | CPU µs/step |',
+    '| --- | --- | --- | --- |',
   ];
-  const rows: Array<[string, { stepsPerSecond: number; usPerStep: number } | undefined]> = [
+  const rows: Array<[string, { stepsPerSecond: number; usPerStep: number; cpuUsPerStep?: number } | undefined]> = [
     ['Stepwise, memory store', stepwise.overhead?.['memory']],
     ['Stepwise, SQLite synchronous=FULL (equal durability), one run at a time', stepwise.overhead?.['sqliteFull']],
     [`Stepwise, SQLite synchronous=FULL (equal durability), ${IN_FLIGHT} runs in flight`, stepwise.overhead?.['sqliteFullConcurrent']],
@@ -50,7 +50,7 @@ export function formatTable(r: BenchResult): string {
     [`raw limit, synchronous=FULL (equal durability), ${IN_FLIGHT} runs in flight (group commit)`, limit.overhead?.['sqliteFullConcurrent']],
     ['raw limit, synchronous=NORMAL', limit.overhead?.['sqliteNormal']],
   ];
-  for (const [label, t] of rows) lines.push(`| ${label} | ${t ? n(t.stepsPerSecond) : '—'} | ${t ? n(t.usPerStep) : '—'} |`);
+  for (const [label, t] of rows) lines.push(`| ${label} | ${t ? n(t.stepsPerSecond) : '—'} | ${t ? n(t.usPerStep) : '—'} | ${t?.cpuUsPerStep !== undefined ? n(t.cpuUsPerStep) : '—'} |`);
   const parked = stepwise.parkedRuns;
   lines.push(
     '',

@@ -73,7 +73,8 @@ function parkedTarget(name: string, parked: ParkedMemory | null): Target {
 export function benchTargets(r: TargetInputs): Target[] {
   const flaky = r.profile === 'flaky';
   const sw = r.stepwiseOverhead;
-  const cpu = ratio(sw.memory.usPerStep, r.limit.sqliteNormal.usPerStep);
+  // CPU time, not wall time: the engine's own cost, which other load on a shared machine moves far less.
+  const cpu = ratio(sw.memory.cpuUsPerStep ?? sw.memory.usPerStep, r.limit.sqliteNormal.cpuUsPerStep ?? r.limit.sqliteNormal.usPerStep);
   const limitOne = ratio(sw.sqliteFull.stepsPerSecond, r.limit.sqliteFull.stepsPerSecond);
   const limitMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.limit.sqliteFullConcurrent.stepsPerSecond);
   const lgOne = ratio(sw.sqliteFull.stepsPerSecond, r.langgraph?.syncFull.stepsPerSecond);
@@ -81,7 +82,7 @@ export function benchTargets(r: TargetInputs): Target[] {
   const targets: Target[] = [
     ...tokenTargets('', r.stepwise, r.stateless, flaky),
     ...(r.stepwiseClaude ? tokenTargets('all-claude Stepwise: ', r.stepwiseClaude, r.stateless, flaky) : []),
-    { name: 'µs per step, Stepwise memory store vs raw limit NORMAL (CPU, no fsync)', target: '<= 2x', value: cpu, met: atMost(cpu, 2) },
+    { name: 'CPU µs per step, Stepwise memory store vs raw limit NORMAL (no fsync)', target: '<= 2x', value: cpu, met: atMost(cpu, 2) },
     { name: 'steps/s SQLite FULL vs raw limit FULL, one run at a time', target: '>= 0.7x', value: limitOne, met: atLeast(limitOne, 0.7) },
     { name: `steps/s SQLite FULL vs raw limit FULL, ${r.inFlight} runs in flight (group commit both)`, target: '>= 0.7x', value: limitMany, met: atLeast(limitMany, 0.7) },
     { name: 'steps/s SQLite FULL vs LangGraph sync, one run at a time', target: '>= 3x', value: lgOne, met: atLeast(lgOne, 3) },

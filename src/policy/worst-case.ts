@@ -79,7 +79,12 @@ export function visitWorstCase(inputTokens: number, maxTokens: number, attempts:
  * const bound = worstCaseTokens(loaded.workflow, (name) => schemaOf(loaded.tools.get(name)));
  * if (bound.exceedsBudget) console.warn(`worst case ${bound.tokens} tokens`);
  */
-export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined = () => undefined): WorstCase {
+export function worstCaseTokens(
+  workflow: Workflow,
+  toolOf: (name: string) => ToolSchema | undefined = () => undefined,
+  /** The whole workflow when `workflow` is one branch of it: a step's bound looks up earlier steps and defaults there. */
+  root: Workflow = workflow,
+): WorstCase {
   const ids = Object.keys(workflow.steps);
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const edge of edges(workflow)) if (workflow.steps[edge.to]) out.get(edge.from)?.push(edge.to);
@@ -97,13 +102,13 @@ export function worstCaseTokens(workflow: Workflow, toolOf: (name: string) => To
       if (sequences) {
         // Branches run side by side, each to its end: the step costs the sum of their worst cases.
         const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
-        const worst = sequences.map((seq) => worstCaseTokens({ ...workflow, steps: { ...seq.steps }, start: seq.start }, toolOf));
+        const worst = sequences.map((seq) => worstCaseTokens({ ...workflow, steps: { ...seq.steps }, start: seq.start }, toolOf, root));
         const branches = worst.reduce((sum, w) => sum + w.tokens, 0);
         const unbounded = worst.flatMap((w) => w.unbounded);
         if (branches > 0 || unbounded.length > 0) bounds.set(id, { step: id, visits, attempts: 1, inputTokens: 0, feedbackTokens: 0, maxTokens: 0, tokens: visits * branches, unbounded });
         continue;
       }
-      const bound = kindOf(step)?.worstCase?.(step, workflow, toolOf);
+      const bound = kindOf(step)?.worstCase?.(step, root, toolOf);
       if (!bound) continue;
       const visits = cyclic ? resolveLimits(workflow.limits, own.maxVisits).maxVisits : 1;
       const attempts = bound.attempts ?? resolveRetry(own.retry, workflow.retry).maxAttempts;

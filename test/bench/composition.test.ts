@@ -46,5 +46,5 @@ describe('bench composition figures', () => {
 });
 
 function throughputOf(usPerStep: number) {
-  return { steps: 1, runs: 1, seconds: 1, stepsPerSecond: 1, usPerStep };
+  return { steps: 1, runs: 1, seconds: 1, stepsPerSecond: 1, usPerStep, cpuUsPerStep: usPerStep };
 }

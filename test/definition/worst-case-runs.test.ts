@@ -4,7 +4,7 @@
  * seeds), bills no more tokens than the bound says, and the bound names the
  * fields that leave a prompt unbounded instead of printing a number.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { worstCaseOf } from '../../src/cli/worst-case.js';
 import { loadDefinition, loadDefinitionFromObject } from '../../src/definition/load.js';
@@ -12,7 +12,10 @@ import { faultProfiles, type FaultProfileName } from '../../src/emulator/faults.
 import { rig } from '../guards/helpers.js';
 import { recordNote } from '../guards/helpers.js';
 
-const examples = ['definitions/invoice-approval.yaml', 'definitions/support-triage.yaml', 'definitions/lead-enrichment.ts'];
+/** Every shipped example: each definition under definitions/ that has an input file beside it. */
+const examples = readdirSync('definitions')
+  .filter((name) => /\.(yaml|ts)$/.test(name) && existsSync(`definitions/${name.replace(/\.(yaml|ts)$/, '.input.json')}`))
+  .map((name) => `definitions/${name}`);
 const profiles = Object.keys(faultProfiles) as FaultProfileName[];
 const SEEDS = 4;
 
@@ -37,6 +40,10 @@ describe('validate worst case against real runs', () => {
       }
     }
     expect(billed).toBeGreaterThan(0);
+  });
+
+  it('covers every shipped example', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(7);
   });
 
   it('names the field that leaves a prompt unbounded, and sizes what schemas bound', () => {
