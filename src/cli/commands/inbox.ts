@@ -1,14 +1,6 @@
 /** `inbox`: the steps of every run waiting for a person, newest first: waits (with their `show` data) and tool inputs under review. */
 import type { Command } from 'commander';
-import { inbox } from '../../query/inbox.js';
-import { count } from '../../util/plural.js';
-import { withStore } from '../context.js';
-
-/** A value on one line, cut to `max` characters. */
-function oneLine(value: unknown, max = 160): string {
-  const text = JSON.stringify(value) ?? '';
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+import type { InboxFlags } from '../actions/inbox.js';
 
 export function registerInboxCommand(program: Command): void {
   program
@@ -18,20 +10,5 @@ export function registerInboxCommand(program: Command): void {
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--limit <n>', 'at most n entries', '100')
     .option('--json', 'print one JSON array')
-    .action(async (opts: { store?: string; workflow?: string; limit: string; json?: boolean }) => {
-      await withStore(opts.store, async (store) => {
-        const entries = await inbox(store, { ...(opts.workflow ? { workflow: opts.workflow } : {}), limit: Number(opts.limit) });
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(entries)}\n`);
-          return;
-        }
-        for (const e of entries) {
-          process.stdout.write(`${e.runId}  ${e.workflow}  ${e.step} (${e.kind})  since ${e.waitingSinceIso}  accepts ${e.events.join(', ')}\n`);
-          if (e.prompt !== undefined) process.stdout.write(`  ${e.prompt}\n`);
-          if (e.kind === 'review') process.stdout.write(`  ${e.tool ?? 'tool'} input: ${oneLine(e.proposed)}\n`);
-          if (e.show !== undefined) process.stdout.write(`  show: ${oneLine(e.show)}\n`);
-        }
-        process.stdout.write(`${count(entries.length, 'step')} waiting\n`);
-      });
-    });
+    .action(async (opts: InboxFlags) => (await import('../actions/inbox.js')).action(opts));
 }

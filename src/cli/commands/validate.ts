@@ -1,5 +1,4 @@
 /** `validate <files...>`: check definitions, print each one's worst-case tokens and warn past its budget. */
-import { stepIds } from '../../definition/sequences.js';
 import type { Command } from 'commander';
 import type { ValidateFlags } from '../actions/validate.js';
 
