@@ -20,7 +20,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { defineTool, type AnyTool } from '../tools/define.js';
 import { tempDir } from './overhead.js';
-import { billed, checkItem, policyText } from './prompt-cache.js';
+import { billed, checkItem, checkLineItemStep, onFreshEmulator, policyText } from './prompt-cache.js';
 
 export interface CompositionOptions {
   /** Items of the concurrent map (a). Default 100. */
@@ -192,30 +192,11 @@ async function itemOverhead(items: number, maxConcurrency: number, passes: numbe
 /** (c) Billed input of a map whose items share a `prefixTokens` policy, cached against `cache: false`; each on a fresh emulator. */
 async function mapCache(items: number, maxConcurrency: number, prefixTokens: number): Promise<MapCacheFigure> {
   const policy = policyText(prefixTokens);
-  const billedInput = async (cache: boolean) => {
-    const emulator = await startEmulator({ seed: 11 });
-    const store = createMemoryStore();
-    await store.migrate();
-    try {
-      const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: emulator.url, apiKey: 'bench', maxRetries: 0 } });
-      const body = {
-        check: {
-          claude: {
-            tool: 'check_line_item',
-            prompt: 'Check the line item against the purchasing policy.',
-            context: { policy: '{% $input.policy %}', item: '{% $input.item %}' },
-            shared: ['policy'],
-            maxTokens: 400,
-          },
-        },
-      };
-      const run = await finished(engine, mapDefinition('bench-map-cache', body, maxConcurrency, [checkItem], { cache }), { items: lineItems(items), policy });
+  const billedInput = (cache: boolean) =>
+    onFreshEmulator(async (engine) => {
+      const run = await finished(engine, mapDefinition('bench-map-cache', { check: checkLineItemStep }, maxConcurrency, [checkItem], { cache }), { items: lineItems(items), policy });
       return Math.round(billed(run.usage));
-    } finally {
-      await store.close();
-      await emulator.close();
-    }
-  };
+    });
   const billedCached = await billedInput(true);
   const billedUncached = await billedInput(false);
   return {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { loadDefinitionFromObject } from '../definition/load.js';
 import { startEmulator } from '../emulator/server.js';
 import { ManualClock } from '../engine/clock.js';
-import { createEngine } from '../engine/engine.js';
+import { createEngine, type Engine } from '../engine/engine.js';
 import { countTokens } from '../model/tokens.js';
 import { CACHE_READ_RATE, CACHE_WRITE_RATE } from '../policy/pricing.js';
 import type { Usage } from '../run/types.js';
@@ -46,30 +46,35 @@ export function policyText(tokens: number): string {
   return clauses.join('\n');
 }
 
-async function billedInput(items: number, policy: string, cache: boolean): Promise<number> {
+/** The step both prompt-cache figures run: Claude checks a line item against a shared policy, the cached prefix. */
+export const checkLineItemStep = {
+  claude: {
+    tool: 'check_line_item',
+    prompt: 'Check the line item against the purchasing policy.',
+    context: { policy: '{% $input.policy %}', item: '{% $input.item %}' },
+    shared: ['policy'],
+    maxTokens: 400,
+  },
+};
+
+/** Runs `fn` with an engine on a fresh emulator (so no prefix is cached yet) and a memory store, both closed after. */
+export async function onFreshEmulator<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
   const emulator = await startEmulator({ seed: 11 });
   const store = createMemoryStore();
   await store.migrate();
   try {
-    const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: emulator.url, apiKey: 'bench', maxRetries: 0 } });
+    return await fn(createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: emulator.url, apiKey: 'bench', maxRetries: 0 } }));
+  } finally {
+    await store.close();
+    await emulator.close();
+  }
+}
+
+/** Billed input of `items` runs of one step, one after the other, with or without caching. */
+async function billedInput(items: number, policy: string, cache: boolean): Promise<number> {
+  return onFreshEmulator(async (engine) => {
     const definition = loadDefinitionFromObject(
-      {
-        id: 'bench-prompt-cache',
-        cache,
-        budget: { tokens: 10_000_000 },
-        steps: {
-          check: {
-            claude: {
-              tool: 'check_line_item',
-              prompt: 'Check the line item against the purchasing policy.',
-              context: { policy: '{% $input.policy %}', item: '{% $input.item %}' },
-              shared: ['policy'],
-              maxTokens: 400,
-            },
-          },
-          done: { final: true, output: '{% $steps.check.output %}' },
-        },
-      },
+      { id: 'bench-prompt-cache', cache, budget: { tokens: 10_000_000 }, steps: { check: checkLineItemStep, done: { final: true, output: '{% $steps.check.output %}' } } },
       [checkItem],
       'bench-prompt-cache',
     );
@@ -79,10 +84,7 @@ async function billedInput(items: number, policy: string, cache: boolean): Promi
       total += billed(run.usage);
     }
     return Math.round(total);
-  } finally {
-    await store.close();
-    await emulator.close();
-  }
+  });
 }
 
 /** Billed input of `items` calls sharing a `prefixTokens` prefix, cached against uncached. */
