@@ -21,6 +21,7 @@ import { crashPoint } from '../engine/crash-points.js';
 import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
 import type { RunScope } from '../engine/scope.js';
 import { resolveRetry } from '../policy/backoff.js';
+import { visitWorstCase } from '../policy/visit-bound.js';
 import { childState } from './child-state.js';
 import type { AnyStepKind } from './index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
@@ -103,7 +104,7 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
         const bound = registry.kindOf(step)?.worstCase?.(step, body, toolOf);
         if (!bound) continue;
         const attempts = bound.attempts ?? resolveRetry((step as { retry?: Workflow['retry'] }).retry, body.retry).maxAttempts;
-        perItem += attempts * bound.inputTokens + bound.maxTokens + (attempts - 1) * 2 * bound.maxTokens;
+        perItem += visitWorstCase(bound.inputTokens, bound.maxTokens, attempts, bound.feedbackTokens ?? 0);
       }
       if (perItem === 0) return null;
       const items = spec.map.maxItems ?? inputMaxItems(workflow, spec.map.items) ?? 1;

@@ -26,6 +26,9 @@ import { resolveRetry } from './backoff.js';
 import { resolveBudget } from './budget.js';
 import { resolveLimits } from './limits.js';
 import { stronglyConnected } from '../util/components.js';
+import { visitWorstCase } from './visit-bound.js';
+
+export { visitWorstCase };
 
 /** The tool a model step fills, as sent to the model. */
 export type { ToolSchema };
@@ -63,14 +66,6 @@ export interface WorstCase {
   readonly unbounded: readonly string[];
 }
 
-/**
- * Tokens one step visit may use at worst: every attempt sends its prompt; the
- * first receives `maxTokens`, each later one twice that (the doubling after a
- * `max_tokens` stop).
- */
-export function visitWorstCase(inputTokens: number, maxTokens: number, attempts: number, feedbackTokens = 0): number {
-  return attempts * inputTokens + (attempts - 1) * feedbackTokens + maxTokens + (attempts - 1) * 2 * maxTokens;
-}
 
 /**
  * Computes the worst-case token bound of a workflow.

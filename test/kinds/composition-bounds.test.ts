@@ -25,6 +25,14 @@ describe('worst case of child runs', () => {
     expect(worstCaseTokens(wf({})).tokens).toBe(one);
   });
 
+  it('an item\'s model step is bounded as validate bounds the same step alone: every retry with its feedback', () => {
+    const retried = { write: { ...body.write, retry: { maxAttempts: 3 } } };
+    const alone = worstCaseTokens(loadDefinitionFromObject({ id: 's', steps: { ...retried, done: { final: true } } }, [note], 's').workflow);
+    const item = worstCaseTokens(wf({ maxItems: 1, steps: retried }));
+    expect(alone.steps[0]!.feedbackTokens).toBeGreaterThan(0);
+    expect(item.tokens).toBe(alone.tokens);
+  });
+
   it('a workflow step with a budget slice counts the slice', () => {
     const workflow = loadDefinitionFromObject(
       { id: 'p', steps: { sub: { workflow: { id: 'other', budget: { tokens: 1234 } } }, done: { final: true } } },
