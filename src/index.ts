@@ -27,6 +27,7 @@ export type { StepKindDefinition, StepHandler, Advance, ActiveStep, CompileScope
 export { workState, workEdges, workPathEvents, workWakeAt, ignoreOthers, visitLimit } from './kinds/work.js';
 export type { WorkFields } from './kinds/work.js';
 export { workHandler } from './engine/work-handler.js';
+export { workKind } from './kinds/work-kind.js';
 export type { WorkHandlerOptions } from './engine/work-handler.js';
 export type { RunScope } from './engine/scope.js';
 export { drive, activeSteps } from './engine/driver.js';

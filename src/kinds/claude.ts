@@ -1,13 +1,12 @@
 /** `claude`: Claude fills the input of one named tool (forced `tool_choice`), then the tool runs. */
 import { z } from 'zod';
 import { Breaker, Mapping, common, modelCall, RetryOn } from '../definition/fields.js';
-import { workHandler } from '../engine/work-handler.js';
 import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { modelTool, withChecks } from './claude-with.js';
-import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
-import { stepRunOf } from '../compile/context.js';
+import { workEdges, workPathEvents, workState } from './work.js';
+import { workKind } from './work-kind.js';
 import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, reviewed, REVIEWING } from './review.js';
 
 export const ClaudeStep = z.strictObject({
@@ -28,8 +27,7 @@ export const ClaudeStep = z.strictObject({
 export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   name: 'claude',
   schema: ClaudeStep,
-  flows: true,
-  entered: 'running',
+  ...workKind<z.infer<typeof ClaudeStep>>('claude', claudeStep, { retry: (step) => step.retry }),
   waitingPhases: [REVIEWING],
   state: (id, step, scope) => workState(id, step, scope, 'claude', reviewStates(id, step)),
   edges: (_id, step, next) => [...workEdges(step, next), ...reviewEdges(step)],
@@ -44,9 +42,6 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   toolChecks: (step, toolOf) => withChecks(step.claude, toolOf(step.claude.tool)),
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, modelTool(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }), workflow, toolOf),
-  wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `Claude fills ${step.claude.tool}${reviewed(step) ? ', reviewed' : ''}`,
   pathEvents: (id, step, phase) => [...workPathEvents(id, phase), ...reviewPathEvents(id, step, phase)],
-  executor: claudeStep,
-  handler: workHandler<z.infer<typeof ClaudeStep>>(claudeStep, { retry: (step) => step.retry }),
 });

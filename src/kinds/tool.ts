@@ -1,11 +1,9 @@
 /** `tool`: the application calls a tool itself, no model; its input is the step's `with` mapping. */
 import { z } from 'zod';
 import { Breaker, common, Mapping } from '../definition/fields.js';
-import { workHandler } from '../engine/work-handler.js';
 import { toolStep } from '../steps/tool.js';
 import { defineStepKind } from './types.js';
-import { workEdges, workPathEvents, workState, workWakeAt } from './work.js';
-import { stepRunOf } from '../compile/context.js';
+import { workKind } from './work-kind.js';
 import { parseDuration } from '../util/duration.js';
 
 export const ToolStep = z.strictObject({
@@ -18,15 +16,8 @@ export const ToolStep = z.strictObject({
 export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   name: 'tool',
   schema: ToolStep,
-  flows: true,
-  entered: 'running',
-  state: (id, step, scope) => workState(id, step, scope, 'tool'),
-  edges: (_id, step, next) => workEdges(step, next),
+  ...workKind<z.infer<typeof ToolStep>>('tool', toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
   expressions: (step) => [[step.with, ['with']]],
   tools: (step) => [{ name: step.tool, path: ['tool'] }],
-  wakeAt: (id, _step, phase, context) => workWakeAt(phase, stepRunOf(context, id).retryAt),
   label: (step) => `tool ${step.tool}`,
-  pathEvents: (id, _step, phase) => workPathEvents(id, phase),
-  executor: toolStep,
-  handler: workHandler<z.infer<typeof ToolStep>>(toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
 });
