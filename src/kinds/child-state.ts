@@ -9,7 +9,7 @@
  * `running` with the same children (the handler resumes them). No retry at
  * this level: a child has its own retries, a map item its own re-runs.
  */
-import { FAILED_STATE } from '../compile/context.js';
+import { FAILED_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { target, type StateConfig, type Transitions } from '../compile/setup.js';
 import { resolveLimits } from '../policy/limits.js';
 import type { CompileScope } from './types.js';
@@ -48,4 +48,9 @@ export function childState(id: string, step: WorkFields, scope: CompileScope, ki
       failed: { on: { 'run.resume': resume } },
     },
   };
+}
+
+/** When a step with child runs wakes by itself: its children's own timer (a backoff, a wait's timeout) while they run or wait. */
+export function childWakeAt(id: string, _step: unknown, phase: string | null, context: RunContext): number | null {
+  return phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null;
 }

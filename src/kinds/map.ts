@@ -14,7 +14,6 @@
  * kind lookup, so it does not import the registry (which registers it).
  */
 import type { z } from 'zod';
-import { stepRunOf } from '../compile/context.js';
 import type { Workflow } from '../definition/schema.js';
 import { restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -22,7 +21,7 @@ import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
 import type { RunScope } from '../engine/scope.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { visitWorstCase } from '../policy/visit-bound.js';
-import { childState } from './child-state.js';
+import { childState, childWakeAt } from './child-state.js';
 import type { AnyStepKind } from './index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
 import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
@@ -110,7 +109,7 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
       const items = spec.map.maxItems ?? inputMaxItems(workflow, spec.map.items) ?? 1;
       return { inputTokens: perItem * items * (spec.map.retry?.maxAttempts ?? 1), maxTokens: 0, attempts: 1 };
     },
-    wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
+    wakeAt: childWakeAt,
     label: (spec) => `map over items (${spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY} at once)`,
     pathEvents: (id, _step, phase) => workPathEvents(id, phase),
     handler: {

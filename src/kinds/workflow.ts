@@ -20,7 +20,7 @@ import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
 import { scopeOf } from '../steps/types.js';
 import { zeroUsage } from '../run/types.js';
-import { childState } from './child-state.js';
+import { childState, childWakeAt } from './child-state.js';
 import { defineStepKind, type Advance } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
 
@@ -132,7 +132,7 @@ export const workflowKind = defineStepKind<WorkflowSpec>({
   expressions: (step) => [[step.workflow.input, ['workflow', 'input']]],
   // With a slice the child can spend no more than it; without one its bound is its own definition's (`validate` it).
   worstCase: (step) => (step.workflow.budget ? { inputTokens: step.workflow.budget.tokens, maxTokens: 0, attempts: 1 } : null),
-  wakeAt: (id, _step, phase, context) => (phase === 'running' || phase === 'waiting' ? stepRunOf(context, id).retryAt : null),
+  wakeAt: childWakeAt,
   label: (step) => `workflow ${step.workflow.id ?? step.workflow.file}`,
   pathEvents: (id, _step, phase) => workPathEvents(id, phase),
   handler: {
