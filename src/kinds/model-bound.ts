@@ -6,7 +6,7 @@
  */
 import type { Workflow } from '../definition/schema.js';
 import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
-import { buildPrompt, defaultSummaryLimits, type SummaryMode } from '../model/prompt.js';
+import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
 import { trimMarker } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
 import { countRequestTokens, countTokens } from '../model/tokens.js';
@@ -14,16 +14,10 @@ import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedbac
 import { TOKENS_PER_CHAR } from '../policy/value-bound.js';
 import { valueBound, type BoundSources } from './context-bound.js';
 import type { KindFinding, ModelBound, ToolSchema } from './types.js';
+import type { ModelStepSpec } from '../steps/model-step.js';
 
-/** The fields of a model call the bound reads. */
-export interface ModelCallFields {
-  readonly prompt: string;
-  readonly context?: Record<string, unknown> | undefined;
-  readonly system?: string | undefined;
-  readonly maxTokens?: number | undefined;
-  readonly summary?: SummaryMode | undefined;
-  readonly shared?: readonly string[] | undefined;
-}
+/** The fields of a model call the bound reads: those of the spec `prepareModelStep` builds the prompt from. */
+export type ModelCallFields = Pick<ModelStepSpec, 'prompt' | 'context' | 'system' | 'maxTokens' | 'summary' | 'shared'>;
 
 /**
  * Tokens of the progress summary at most: its cap in raw tokens, doubled for
