@@ -8,6 +8,7 @@ import type { RunEvent, StepFailure } from '../compile/events.js';
 import type { Advance } from '../kinds/types.js';
 import type { RunRecord, Usage } from '../run/types.js';
 import type { RunScope } from './scope.js';
+import { LeaseLostError } from '../store/types.js';
 
 /** Why a child run did not end `done`, as the parent step's failure. */
 export function childFailure(child: RunRecord): StepFailure {
@@ -56,7 +57,7 @@ export function waitingChild(run: RunScope, id: string, data: Record<string, unk
 /** Whether the drive stopped under the step: its lease is gone (thrown), it was aborted or a cancel came (the driver takes over). */
 export function interruptedDrive(run: RunScope): boolean {
   if (run.signal?.aborted) {
-    if (run.signal.reason instanceof Error && run.signal.reason.name === 'LeaseLostError') throw run.signal.reason;
+    if (run.signal.reason instanceof LeaseLostError) throw run.signal.reason;
     return true;
   }
   return run.cancel()?.aborted === true;
