@@ -19,11 +19,11 @@ export type AttemptEnd =
 export interface AttemptLimits {
   readonly clock: Clock;
   /** The attempt's signal: aborted here when the attempt ends early. */
-  readonly controller: AbortController;
+  readonly controller: Pick<AbortController, 'abort'>;
   /** Time allowed on `clock`; null for none. */
   readonly timeoutMs: number | null;
-  /** A cancel request for the run. */
-  readonly cancel?: AbortSignal;
+  /** Cancel requests: for the run, for the step (each listened to on its own, no combined signal is made). */
+  readonly cancel?: AbortSignal | ReadonlyArray<AbortSignal | undefined>;
   /** The drive is being torn down (its lease was lost). */
   readonly abort?: AbortSignal;
 }
@@ -49,7 +49,8 @@ function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void
 export async function raceAttempt(run: () => Promise<StepOutcome>, limits: AttemptLimits): Promise<AttemptEnd> {
   const { controller } = limits;
   if (limits.abort?.aborted) return { kind: 'aborted' };
-  if (limits.cancel?.aborted) return { kind: 'cancelled' };
+  const cancels = limits.cancel === undefined ? [] : Array.isArray(limits.cancel) ? (limits.cancel as ReadonlyArray<AbortSignal | undefined>) : [limits.cancel as AbortSignal];
+  if (cancels.some((signal) => signal?.aborted)) return { kind: 'cancelled' };
   /** What lets go of the attempt's listeners and timer once it has ended. */
   const cleanups: Array<() => void> = [];
   const ends: Array<Promise<AttemptEnd>> = [
@@ -70,7 +71,7 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
       }),
     );
   };
-  onSignal(limits.cancel, { kind: 'cancelled' });
+  for (const signal of cancels) onSignal(signal, { kind: 'cancelled' });
   onSignal(limits.abort, { kind: 'aborted' });
   if (limits.timeoutMs !== null) {
     const timeoutMs = limits.timeoutMs;

@@ -16,6 +16,7 @@ import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from '../steps/
 import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
+import { LazyAbort } from './lazy-abort.js';
 import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
@@ -23,6 +24,9 @@ import { zeroUsage } from '../run/types.js';
 import type { Reservation } from './budget-pool.js';
 
 const moved: Advance = { kind: 'moved' };
+
+/** Handed to `envFor` in place of the attempt's signal, which the step's env reads from its {@link LazyAbort} instead. */
+const UNREAD = new AbortController().signal;
 
 /** The key of the current attempt of `step`: prepared attempts are kept under it. */
 function attemptKey(run: RunScope, step: string): string {
@@ -99,13 +103,17 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
     kind: 'effect',
     run: async () => {
       const key = attemptKey(run, id);
-      const controller = new AbortController();
+      // The attempt's own signal, made only if the step reads it (or a model call waits on it).
+      const controller = new LazyAbort();
       const stepSignal = run.stepSignal(id);
       const env: StepEnv = {
-        ...run.envFor(id, controller.signal),
+        ...run.envFor(id, UNREAD),
         sharedBudget: () => {
           const all = run.budget.outstanding();
           return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
+        },
+        get signal() {
+          return controller.signal;
         },
       };
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
@@ -149,7 +157,6 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         } else if (prepared) {
           const ready = prepared;
           crashPoint(ready.request ? 'mid-model' : 'mid-tool');
-          const cancel = anySignal(run.cancel(), stepSignal);
           end = await raceAttempt(
             async () => {
               if (ready.request && run.beforeModelCall) await run.beforeModelCall(ready.projectedTokens, controller.signal);
@@ -159,7 +166,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
               clock: run.clock,
               controller,
               timeoutMs: options.timeoutMs?.(spec) ?? null,
-              ...(cancel ? { cancel } : {}),
+              cancel: [run.cancel(), stepSignal],
               ...(run.signal ? { abort: run.signal } : {}),
             },
           );
@@ -277,11 +284,6 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
 /** The outcome of an attempt whose model call cannot reserve its cost: the step ends `budget_exhausted`. */
 function budgetRefused(reason: string | null): StepOutcome {
   return { ok: false, error: { kind: 'budget', message: reason ?? 'the token budget is spent' }, retryable: false, usage: zeroUsage, latencyMs: 0 };
-}
-
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 /** A `started` entry written when an attempt interrupted mid-call runs again with its key. */

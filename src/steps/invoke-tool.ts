@@ -53,7 +53,10 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     visit: env.visit,
     attempt: env.attempt,
     idempotencyKey: idempotencyKey(env),
-    signal: env.signal,
+    // Read from the step's env only when the tool reads it: the env makes its signal on first read.
+    get signal() {
+      return env.signal;
+    },
   };
   try {
     const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));

@@ -18,7 +18,7 @@ import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { slowTool } from '../../src/testing/tool-faults.js';
-import { defineTool, type AnyTool } from '../../src/tools/define.js';
+import { defineTool, type AnyTool, type ToolContext } from '../../src/tools/define.js';
 import { PG_URL as URL, testSchemas } from '../pg.js';
 
 const schemas = testSchemas('interrupt');
@@ -103,6 +103,30 @@ describe('a tool step\'s timeout', () => {
     expect(run.failure?.message).toMatch(/did not finish within its timeout of 5000 ms/);
     const failed = (await engine.journal(run.runId)).filter((e) => e.event === 'failed');
     expect(failed).toEqual([expect.objectContaining({ step: 'pay', error: expect.objectContaining({ kind: 'timeout' }), latencyMs: 5000 })]);
+  });
+
+  it('hands a tool that reads its signal only after the timeout a signal already aborted, with the reason', async () => {
+    const clock = new ManualClock();
+    let context!: ToolContext;
+    let called!: () => void;
+    const first = new Promise<void>((resolve) => (called = resolve));
+    const late = defineTool({
+      name: 'pay',
+      description: 'Pay the order; looks at its signal only later.',
+      input: z.object({ order: z.string() }),
+      run: (_input, ctx) => {
+        context = ctx; // the signal is not read here
+        called();
+        return new Promise<never>(() => {});
+      },
+    }) as unknown as AnyTool;
+    const engine = engineOn(sqlite(sqliteFile()), [late], { clock });
+    const running = engine.start(payWorkflow(late, { timeout: '5s' }));
+    await first;
+    clock.advance(5_000);
+    expect((await running).failure?.kind).toBe('timeout');
+    expect(context.signal.aborted).toBe(true);
+    expect(String(context.signal.reason)).toMatch(/the step attempt ended: timeout/);
   });
 
   it('is retryable: every attempt times out, then retries_exhausted names it', async () => {
