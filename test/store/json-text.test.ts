@@ -48,6 +48,27 @@ describe('snapshotText and entryText', () => {
     expect(snapshotText(later)).toBe(JSON.stringify(later));
   });
 
+  it('follow trail entries and active steps that are replaced, keeping the ones that are not', () => {
+    const entry = (id: string, status: string) => ({ id, visit: 1, status, attempts: 1, tokens: 0, startedAt: 1, endedAt: null });
+    const first = { status: 'active', value: 'b', context: { input: {}, steps: {}, trail: [entry('a', 'done'), entry('b', 'running')], active: { b: { attempt: 1, retryAt: null } }, visits: { a: 1, b: 1 } } };
+    expect(snapshotText(first)).toBe(JSON.stringify(first));
+    const trail = [first.context.trail[0]!, { ...first.context.trail[1]!, status: 'done', endedAt: 2 }];
+    const later = { ...first, context: { ...first.context, trail, active: { ...first.context.active, b: { attempt: 2, retryAt: 5 } }, visits: { ...first.context.visits, b: 2 } } };
+    expect(snapshotText(later)).toBe(JSON.stringify(later));
+    expect(snapshotText(first)).toBe(JSON.stringify(first));
+  });
+
+  it('write members with their own toJSON, boxed values and class instances in a context as JSON.stringify does', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const input = { at: new Date(0), n: new Number(3), s: Object('x'), p: new Point(1), list: [new Date(1), undefined, () => 1, { toJSON: (key: string) => `item ${key}` }] };
+    const trail = [{ id: 'a', when: { toJSON: (key: string) => `member ${key}` } }];
+    const snapshot = { status: 'active', value: 'a', context: { input, steps: { a: { output: new Point(2), status: 'done' } }, trail, when: { toJSON: (key: string) => key } }, children: {} };
+    expect(snapshotText(snapshot)).toBe(JSON.stringify(snapshot));
+    expect(snapshotText(snapshot)).toBe(JSON.stringify(snapshot));
+  });
+
   it('write what is not a snapshot as JSON.stringify does', () => {
     for (const value of [undefined, null, 3, 'x', [1], { context: 1 }, { context: { steps: [1] } }, { toJSON: () => 'j' }]) {
       expect(snapshotText(value)).toBe(JSON.stringify(value) ?? 'null');
