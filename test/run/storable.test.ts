@@ -76,6 +76,32 @@ describe('storable', () => {
     expect(reason({ pdf: 'x'.repeat(5000) }, 2048)).toBe('it is larger than the limit of 2048 bytes as JSON (at $.pdf)');
   });
 
+  it('decides values near the cap by their JSON bytes (counted, not guessed), long numbers and wide strings included', () => {
+    // The count allows a separator per member, a few bytes over the text's exact size.
+    const numbers = [-1.7976931348623157e308, 0.1234567890123456, 5e-324];
+    const size = Buffer.byteLength(JSON.stringify(numbers));
+    expect(ok(numbers, size + 1)).toEqual(numbers);
+    expect(reason(numbers, size - 1)).toMatch(/larger than the limit/);
+    const mixed = { wide: '€'.repeat(10), n: 1e21, list: [true, null, 'é'] };
+    const bytes = Buffer.byteLength(JSON.stringify(mixed));
+    expect(ok(mixed, bytes + 3)).toEqual(mixed);
+    expect(storable(mixed, bytes - 1).ok).toBe(false);
+  });
+
+  it('copies and checks values nested deeper than a hundred levels, and finds a cycle that deep', () => {
+    let deep: Record<string, unknown> = { leaf: [1, 'x'] };
+    for (let i = 0; i < 150; i++) deep = { next: deep, n: i };
+    const copy = ok(deep);
+    expect(copy).not.toBe(deep);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(deep));
+    let bottom = deep;
+    for (let i = 0; i < 150; i++) bottom = bottom['next'] as Record<string, unknown>;
+    bottom['loop'] = deep;
+    expect(reason(deep)).toBe(`$${'.next'.repeat(150)}.loop refers back to itself (a cycle)`);
+    bottom['loop'] = 10n;
+    expect(reason(deep)).toBe(`$${'.next'.repeat(150)}.loop is a BigInt, which JSON cannot hold`);
+  });
+
   it('refuses nesting too deep to walk', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200_000; i++) deep = [deep];
