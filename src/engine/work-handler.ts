@@ -106,15 +106,12 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       // The attempt's own signal, made only if the step reads it (or a model call waits on it).
       const controller = new LazyAbort();
       const stepSignal = run.stepSignal(id);
-      const env: StepEnv = {
-        ...run.envFor(id, UNREAD),
-        sharedBudget: () => {
-          const all = run.budget.outstanding();
-          return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
-        },
-        get signal() {
-          return controller.signal;
-        },
+      // envFor hands out a fresh object: completed in place, as copying one with a getter is slow.
+      const env: StepEnv = run.envFor(id, UNREAD);
+      Object.defineProperty(env, 'signal', { get: () => controller.signal, enumerable: true, configurable: true });
+      (env as { sharedBudget?: StepEnv['sharedBudget'] }).sharedBudget = () => {
+        const all = run.budget.outstanding();
+        return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
       };
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
