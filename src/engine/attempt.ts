@@ -61,15 +61,14 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
         (error: unknown): AttemptEnd => ({ kind: 'error', error }),
       ),
   ];
+  /** Settles the race from outside (a cancel, the drive's abort): one promise for all the signals. */
+  let outside: ((end: AttemptEnd) => void) | null = null;
   const onSignal = (signal: AbortSignal | undefined, end: AttemptEnd) => {
     if (!signal) return;
-    ends.push(
-      new Promise<AttemptEnd>((resolve) => {
-        const fire = () => resolve(end);
-        signal.addEventListener('abort', fire, { once: true });
-        cleanups.push(() => signal.removeEventListener('abort', fire));
-      }),
-    );
+    if (outside === null) ends.push(new Promise<AttemptEnd>((resolve) => (outside = resolve)));
+    const fire = () => outside?.(end);
+    signal.addEventListener('abort', fire, { once: true });
+    cleanups.push(() => signal.removeEventListener('abort', fire));
   };
   for (const signal of cancels) onSignal(signal, { kind: 'cancelled' });
   onSignal(limits.abort, { kind: 'aborted' });
