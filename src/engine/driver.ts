@@ -129,7 +129,10 @@ export function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, opt
 async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
   const { store, clock } = deps;
   const workflow = runtime.definition.workflow;
-  const actor: Actor<typeof runtime.machine> = restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect } : {});
+  // A child run's actor is named by its run id (parent run, step, item) so the inspector tells the actors of a
+  // map's items and sub-workflows apart; a top-level run's keeps the machine's name.
+  const named = record.options.parent ? { id: record.id } : {};
+  const actor: Actor<typeof runtime.machine> = restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect, ...named } : named);
   actor.start();
   let current = record;
   let journal: NewJournalEntry[] = [];
