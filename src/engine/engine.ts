@@ -27,7 +27,7 @@ import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
-import { runSummaries, type RunSummary } from '../query/list.js';
+import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
@@ -118,7 +118,8 @@ export interface Engine {
    */
   redrive(runId: string): Promise<RunView>;
   get(runId: string): Promise<RunView>;
-  list(filter?: RunFilter): Promise<RunSummary[]>;
+  /** Runs, newest first: top-level runs only unless `{ children: true }` (or a `parentId`, for one run's children). */
+  list(filter?: ListFilter): Promise<RunSummary[]>;
   journal(runId: string): Promise<JournalEntry[]>;
   /** Calls `listener` after every committed transition of any run of this engine, with the journal entries it appended. */
   subscribe(listener: (run: RunView, journal: readonly NewJournalEntry[]) => void): () => void;
@@ -457,7 +458,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     list(filter) {
-      return runSummaries(store, filter);
+      return runSummaries(store, storeFilter(filter));
     },
 
     journal(runId) {
