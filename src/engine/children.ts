@@ -206,7 +206,8 @@ export function createChildRuns(host: ChildHost): ChildRuns {
           },
           runtime,
           child,
-          { mode: 'rest', sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
+          // A parent advanced one step at a time (`engine.step`, serverless) advances its child one step too.
+          { mode: parent.mode, sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
         );
       } finally {
         slice?.close();

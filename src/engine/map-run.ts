@@ -29,6 +29,9 @@ export async function itemsOf(run: RunScope, spec: MapSpec): Promise<{ items: un
   return { items, context };
 }
 
+/** Whether a live item's run can go on now: running with no timer, or its timer (a backoff, a wait's timeout) is due. */
+const dueNow = (child: RunRecord, now: number) => (child.wakeAt === null ? child.status === 'running' : child.wakeAt <= now);
+
 /** Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests. */
 export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: boolean, isFinal: (step: object) => boolean): Promise<void> {
   const children = run.children!;
@@ -67,6 +70,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const runnable = (index: number): boolean => {
     if (inflight.has(index) || rested.has(index)) return false;
     const state = stateOf(index);
+    // Advanced one step at a time, an item that can do nothing yet (its timer is not due, or it waits for an event)
+    // takes no turn, so the items that can go on get theirs.
+    if (run.mode === 'step' && state.kind === 'live' && !dueNow(state.run, run.clock.now())) return false;
     if (state.kind === 'new' || state.kind === 'retry' || state.kind === 'live') return true;
     return state.kind === 'exhausted' && resumed && children.resumable(state.run);
   };
@@ -107,11 +113,14 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     if (driven.status === 'running' || driven.status === 'waiting' || driven.status === 'budget_exhausted') rested.add(index);
   };
 
+  // Advanced one step at a time (`engine.step`), the map drives at most `limit` items one step each per call.
+  let started = 0;
   for (;;) {
     if (interruptedDrive(run)) break;
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
-    for (let index = 0; index < items.length && inflight.size < limit; index++) {
+    for (let index = 0; index < items.length && inflight.size < limit && (run.mode !== 'step' || started < limit); index++) {
       if (!runnable(index)) continue;
+      started++;
       const job = drive(index).finally(() => inflight.delete(index));
       job.catch(() => undefined);
       inflight.set(index, job);
@@ -133,7 +142,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const live = pending.flatMap((s) => (s.kind === 'live' ? [s.run] : []));
     const timers = live.map((r) => r.wakeAt).filter((w): w is number => w !== null);
     const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
-    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length ? Math.min(...timers) : null, usage });
+    // An item that can go on now (advanced one step, or not started yet) leaves no timer to wait for.
+    const ready = pending.some((s) => s.kind !== 'live' || (s.run.status === 'running' && s.run.wakeAt === null));
+    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
     return;
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));
