@@ -17,7 +17,8 @@ const unbounded = (reason: string) => ({ [UNBOUNDED]: reason });
 /** The schema of the value `value` (a map's items or a context entry) reads from the parent run. */
 function sourceSchema(value: unknown, what: string, sources: BoundSources): unknown {
   const expression = soleExpression(value);
-  if (expression === undefined) return typeof value === 'string' && !value.includes('{%') ? { const: value } : unbounded(`${what} is not one plain reference`);
+  // A value with no expression in it is a constant: it is its own bound.
+  if (expression === undefined) return JSON.stringify(value ?? null).includes('{%') ? unbounded(`${what} is not one plain reference`) : { const: value ?? null };
   const found = referenceSchema(expression, sources);
   return 'reason' in found ? unbounded(`${what} reads ${expression}: ${found.reason}`) : found.schema;
 }

@@ -113,6 +113,13 @@ export function schemaAt(schema: unknown, fields: readonly string[]): unknown {
   let at: unknown = schema;
   for (const field of fields) {
     if (typeof at !== 'object' || at === null) return undefined;
+    // A constant object's field is a constant too.
+    const known = (at as { const?: unknown }).const;
+    if (typeof known === 'object' && known !== null && !Array.isArray(known)) {
+      if (!Object.prototype.hasOwnProperty.call(known, field)) return undefined;
+      at = { const: (known as Record<string, unknown>)[field] };
+      continue;
+    }
     const properties = (at as { properties?: Record<string, unknown> }).properties;
     if (!properties || !Object.prototype.hasOwnProperty.call(properties, field)) return undefined;
     at = properties[field];

@@ -79,6 +79,8 @@ describe('worst case of a map body reading its item', () => {
     const body = check({ invoice: '{% $input.invoice %}', notes: '{% $input.notes %}' });
     const bound = worstCaseTokens(wf({ as: 'line', context: { invoice: '{% $input.invoice %}', notes: '{% $input.notes %}' }, steps: body }, lines(sized)));
     expect(bound.unbounded).toEqual(['each: write: $input.notes (a string without maxLength)']);
+    const constant = worstCaseTokens(wf({ context: { invoice: 'INV-1', limits: { max: 3 } }, steps: check({ invoice: '{% $input.invoice %}', max: '{% $input.limits.max %}' }) }, lines(sized)));
+    expect(constant.bounded, constant.unbounded.join('; ')).toBe(true);
     const computed = worstCaseTokens(wf({ context: { invoice: '{% $uppercase($input.invoice) %}' }, steps: check({ invoice: '{% $input.invoice %}' }) }, lines(sized)));
     expect(computed.bounded).toBe(false);
     expect(computed.unbounded[0]).toMatch(/^each: write: \$input\.invoice /);
