@@ -3,9 +3,12 @@
  * with `@xstate/graph`, then each driven by the real engine (its driver,
  * guards, journal, budget and breakers; a memory store and a manual clock) on
  * a model server (the emulator) with the real tools, with the path's decisions
- * forced: error routes, choice branches, wait events and timeouts. Reports
- * unreachable steps, dead ends (steps from which no final step can be
- * reached), paths whose worst case can exceed the budget, and paths that fail.
+ * forced: error routes (a parallel step's failing branches included), choice
+ * branches, wait events and timeouts. Reports unreachable steps, dead ends
+ * (steps from which no final step can be reached), paths whose worst case can
+ * exceed the budget, and paths that fail. The child runs a step starts (a map
+ * body, a `workflow` step's definition) are walked the same way, each with the
+ * input a run of the parent gave it, and counted in the parent's worst case.
  */
 import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
