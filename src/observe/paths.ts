@@ -226,13 +226,14 @@ function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
 
 /**
  * A model client that answers 400 (a request error, not retried) to the calls
- * made while the run is at one of `failing`: how a path forces a model step's
- * error route. Every other call goes to `model` as usual.
+ * made while one of `failing` is running (a branch step among its running
+ * siblings too): how a path forces a model step's error route. Every other
+ * call goes to `model` as usual.
  */
-function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, current: () => string | null): ModelConfig {
+function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, running: () => readonly string[]): ModelConfig {
   const refuse: Middleware = async (request, next) => {
-    const step = current();
-    if (step === null || !failing.has(step)) return next(request);
+    const step = running().find((id) => failing.has(id));
+    if (step === undefined) return next(request);
     const body = { type: 'error', error: { type: 'invalid_request_error', message: `failure forced by the path test at "${step}"` } };
     return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } });
   };
@@ -289,12 +290,13 @@ async function runPath(
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
   const clock = new ManualClock({ autoAdvance: true });
-  let current: string | null = null;
+  /** The steps in their `running` phase in the latest snapshot (of the run, or of a child run it drives). */
+  let running: readonly string[] = [];
   let worst = 0;
   const inspect = (event: InspectionEvent) => {
     if (event.type !== '@xstate.snapshot') return;
     const snapshot = event.snapshot as unknown as { value: unknown; context: RunContext };
-    current = top(snapshot);
+    running = activeSteps(event.snapshot as AnyMachineSnapshot).steps.filter((s) => s.phase === 'running').map((s) => s.id);
     // Every visit of a model step counts at its worst from its first attempt's projected cost, as `validate` bounds it.
     const sent = event.event;
     const projected = sent.type === 'step.run' && 'projectedTokens' in sent && typeof sent.projectedTokens === 'number' ? sent.projectedTokens : 0;
@@ -312,7 +314,7 @@ async function runPath(
   const engine = createEngine({
     store: createMemoryStore(),
     clock,
-    model: faultingModel(deps.model, failing, () => current),
+    model: faultingModel(deps.model, failing, () => running),
     inspect,
     chooseBranch: (step) => {
       const decision = take.get(step);

@@ -120,4 +120,34 @@ describe('path tests cover failing branches', () => {
     expect(failed!.steps[failed!.steps.length - 1]).toBe('recover');
     expect(failed!.decisions).toEqual(expect.arrayContaining([{ step: 'b1', take: 'error' }]));
   });
+
+  it('a model step in a branch is failed by refusing its own call, not its sibling\'s', async () => {
+    const { workflow } = loadDefinitionFromObject(
+      {
+        id: 'branch-model',
+        steps: {
+          checks: {
+            parallel: {
+              onBranchError: 'collect',
+              branches: {
+                a: { steps: { a1: { claude: { tool: 'note', prompt: 'Note it.', maxTokens: 100 }, retry: { maxAttempts: 1 } } } },
+                b: { steps: { b1: { tool: 'echo', with: { v: 'b' } } } },
+              },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.checks.output %}' },
+        },
+      },
+      [note, echo],
+      'branch-model',
+    );
+    const report = await testPaths(workflow, { input: {}, tools: tools([note, echo]), model: model() });
+    expect(report.findings).toEqual([]);
+    const failed = report.paths.find((p) => p.decisions.some((d) => d.step === 'a1' && d.take === 'error'))!;
+    const passed = report.paths.find((p) => p.decisions.some((d) => d.step === 'a1' && d.take === 'done') && !p.decisions.some((d) => d.take === 'error'))!;
+    expect(passed.tokens).toBeGreaterThan(0);
+    expect(failed.status).toBe('done');
+    expect(failed.tokens).toBe(0); // the refused call used nothing
+  });
 });
