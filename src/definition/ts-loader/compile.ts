@@ -88,15 +88,29 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
     throw new NotCompilable('esbuild is not installed', { cause: error });
   });
   const cwd = process.cwd();
-  const compiled = new Map<string, CompiledFile>();
+  const compiled = new Map<string, Promise<CompiledFile>>();
+  // Who waits for whose compilation: esbuild resolves a file's imports concurrently, so an import cycle
+  // would have two compilations wait for each other; it is found when its last edge is added.
+  const waits = new Map<string, Set<string>>();
   const dependencies: Dependency[] = [];
-  const started = new Set<string>();
 
-  async function compile(file: string): Promise<string> {
-    const done = compiled.get(file);
-    if (done) return done.name;
-    if (started.has(file)) throw new NotCompilable(`${file} is part of an import cycle`);
-    started.add(file);
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+    from === to || [...(waits.get(from) ?? [])].some((next) => !seen.has(next) && (seen.add(next), reaches(next, to, seen)));
+
+  function compileFor(importer: string | undefined, file: string): Promise<CompiledFile> {
+    if (importer !== undefined) {
+      if (reaches(file, importer)) throw new NotCompilable(`${file} is part of an import cycle`);
+      waits.set(importer, (waits.get(importer) ?? new Set()).add(file));
+    }
+    let compilation = compiled.get(file);
+    if (!compilation) {
+      compilation = compile(file);
+      compiled.set(file, compilation);
+    }
+    return compilation;
+  }
+
+  async function compile(file: string): Promise<CompiledFile> {
     const source = readFileSync(file);
     dependencies.push({ path: file, hash: contentHash(source) });
     const ext = extname(file).toLowerCase();
@@ -131,7 +145,7 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
           const inPackage = found.path.split(sep).includes('node_modules');
           if (!inPackage && (ext === '.ts' || ext === '.mts' || ext === '.cts')) {
             try {
-              return { path: pathToFileURL(join(cacheDir, await compile(found.path))).href, external: true };
+              return { path: pathToFileURL(join(cacheDir, (await compileFor(file, found.path)).name)).href, external: true };
             } catch (error) {
               return refuse(error as Error, args.path);
             }
@@ -178,11 +192,9 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
     const map = JSON.parse(result.outputFiles.find((out) => out.path.endsWith('.map'))?.text ?? '{}') as Record<string, unknown>;
     const inlineMap = Buffer.from(JSON.stringify({ ...map, sources: [url], sourceRoot: undefined })).toString('base64');
     const text = `${code}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`;
-    const output = { name: outputName(text), code: text };
-    compiled.set(file, output);
-    return output.name;
+    return { name: outputName(text), code: text };
   }
 
-  const output = await compile(entry);
-  return { output, files: [...compiled.values()], dependencies };
+  const output = await compileFor(undefined, entry);
+  return { output: output.name, files: await Promise.all(compiled.values()), dependencies };
 }
