@@ -13,7 +13,8 @@
  * Anything this does not reproduce exactly is refused with
  * {@link NotCompilable}, and the caller loads the module through tsx as
  * before: CommonJS files (`.cts`, or `.ts` outside a `"type": "module"`
- * package), `require`, `import.meta.resolve`, import cycles, imports it
+ * package), `require`, `import.meta` other than `.url`, `.filename` and
+ * `.dirname`, import cycles, imports it
  * cannot resolve or of files other than TypeScript and packages' JavaScript.
  */
 import { readFileSync } from 'node:fs';
@@ -120,7 +121,10 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
       if (ext !== '.ts' || !isModuleScope(scope.path)) throw new NotCompilable(`${file} is not an ES module`);
     }
     dependencies.push(...nearest(dirname(file), 'tsconfig.json').dependencies);
-    if (/\bimport\.meta\.resolve\b|\brequire\s*[.(]/.test(source.toString('utf8'))) throw new NotCompilable(`${file} uses require or import.meta.resolve`);
+    // import.meta is rewritten only as .url, .filename and .dirname; any other use would see the cache's file.
+    if (/\bimport\.meta(?!\.(url|filename|dirname)\b)|\brequire\s*[.(]/.test(source.toString('utf8'))) {
+      throw new NotCompilable(`${file} uses require, or import.meta other than its url, filename or dirname`);
+    }
 
     let refused: Error | undefined;
     const refuse = (error: Error, path: string) => {
