@@ -34,8 +34,9 @@ const isNumber = (value: unknown): value is number => typeof value === 'number' 
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  // As Ajv's deep equality: objects of different prototypes differ.
-  if (isObject(a) && isObject(b) && Object.getPrototypeOf(a) === Object.getPrototypeOf(b)) {
+  // Plain objects only (as JSON makes): Ajv's deep equality tells other prototypes apart, or throws on them.
+  const plain = (x: Record<string, unknown>) => Object.getPrototypeOf(x) === Object.prototype;
+  if (isObject(a) && isObject(b) && plain(a) && plain(b)) {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
