@@ -77,7 +77,7 @@ describe('TypeScript modules through the compiled cache', { timeout: SPAWN_BUDGE
     expect(readdirSync(join(cache, 'ts')).some((f) => f.endsWith('.json'))).toBe(true);
   });
 
-  it('a module two others import is one instance; an import cycle loads through tsx', async () => {
+  it('a module two others import (one also dynamically) is one instance; an import cycle loads through tsx', async () => {
     const dir = tempDir();
     dirs.push(dir);
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
@@ -85,19 +85,20 @@ describe('TypeScript modules through the compiled cache', { timeout: SPAWN_BUDGE
     write('shared.ts', 'export const box: { n: number } = { n: 0 };\n');
     write('a.ts', "import { box } from './shared.js';\nbox.n += 1;\nexport const a = 'a';\n");
     write('b.ts', "import { box } from './shared.js';\nbox.n += 1;\nexport const b = 'b';\n");
-    write('diamond.ts', "import { a } from './a.js';\nimport { b } from './b.js';\nimport { box } from './shared.js';\nexport const seen = { a, b, n: box.n, url: import.meta.url };\n");
+    write('diamond.ts', "import { a } from './a.js';\nimport { b } from './b.js';\nimport { box } from './shared.js';\nexport const seen = { a, b, n: box.n, url: import.meta.url };\n" +
+        "export const lazy = async (): Promise<boolean> => (await import('./shared.js')).box === box;\n");
     write('c1.ts', "import { two } from './c2.js';\nexport const one = 1;\nexport const seen = { url: import.meta.url, sum: () => one + two() };\n");
     write('c2.ts', "import { one } from './c1.js';\nexport const two = (): number => one + 1;\n");
     const script = [
       `import { importFile } from ${JSON.stringify(pathToFileURL(join(root, 'dist/definition/import-module.js')).href)};`,
       `const diamond = await importFile(${JSON.stringify(join(dir, 'diamond.ts'))});`,
       `const cycle = await importFile(${JSON.stringify(join(dir, 'c1.ts'))});`,
-      'console.log(JSON.stringify({ diamond: diamond.seen, cycle: { url: cycle.seen.url, sum: cycle.seen.sum() } }));',
+      'console.log(JSON.stringify({ diamond: { ...diamond.seen, lazy: await diamond.lazy() }, cycle: { url: cycle.seen.url, sum: cycle.seen.sum() } }));',
     ].join('\n');
     const cache = join(dir, 'cache');
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: baseEnv({ STEPWISE_CACHE_DIR: cache }) });
     const seen = JSON.parse(stdout) as { diamond: unknown; cycle: { url: string; sum: number } };
-    expect(seen.diamond).toEqual({ a: 'a', b: 'b', n: 2, url: pathToFileURL(join(dir, 'diamond.ts')).href });
+    expect(seen.diamond).toEqual({ a: 'a', b: 'b', n: 2, url: pathToFileURL(join(dir, 'diamond.ts')).href, lazy: true });
     expect(seen.cycle.sum).toBe(3);
     expect(seen.cycle.url.startsWith(`${pathToFileURL(join(dir, 'c1.ts')).href}?tsx-namespace=`)).toBe(true);
     expect(readdirSync(join(cache, 'ts')).filter((f) => f.endsWith('.mjs'))).toHaveLength(4);

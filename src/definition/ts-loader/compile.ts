@@ -13,8 +13,8 @@
  * Anything this does not reproduce exactly is refused with
  * {@link NotCompilable}, and the caller loads the module through tsx as
  * before: CommonJS files (`.cts`, or `.ts` outside a `"type": "module"`
- * package), `require`, `import.meta` other than `.url`, `.filename` and
- * `.dirname`, import cycles, imports it
+ * package), `require`, `import()` of anything but a string literal,
+ * `import.meta` other than `.url`, `.filename` and `.dirname`, import cycles, imports it
  * cannot resolve or of files other than TypeScript and packages' JavaScript.
  */
 import { readFileSync } from 'node:fs';
@@ -121,9 +121,11 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
       if (ext !== '.ts' || !isModuleScope(scope.path)) throw new NotCompilable(`${file} is not an ES module`);
     }
     dependencies.push(...nearest(dirname(file), 'tsconfig.json').dependencies);
-    // import.meta is rewritten only as .url, .filename and .dirname; any other use would see the cache's file.
-    if (/\bimport\.meta(?!\.(url|filename|dirname)\b)|\brequire\s*[.(]/.test(source.toString('utf8'))) {
-      throw new NotCompilable(`${file} uses require, or import.meta other than its url, filename or dirname`);
+    // import.meta is rewritten only as .url, .filename and .dirname, and only imports of a string literal are
+    // rewritten: any other use would see the cache's file, or resolve from there.
+    const text = source.toString('utf8');
+    if (/\bimport\.meta(?!\.(?:url|filename|dirname)\b)|\brequire\s*[.(]|\bimport\s*\((?!\s*(['"])[^'"`]*\1\s*\))/.test(text)) {
+      throw new NotCompilable(`${file} uses require, a computed import(), or import.meta other than its url, filename or dirname`);
     }
 
     let refused: Error | undefined;
@@ -195,8 +197,8 @@ export async function compileModule(entry: string, cacheDir: string): Promise<Co
     const code = result.outputFiles.find((out) => out.path.endsWith('.mjs'))?.text ?? '';
     const map = JSON.parse(result.outputFiles.find((out) => out.path.endsWith('.map'))?.text ?? '{}') as Record<string, unknown>;
     const inlineMap = Buffer.from(JSON.stringify({ ...map, sources: [url], sourceRoot: undefined })).toString('base64');
-    const text = `${code}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`;
-    return { name: outputName(text), code: text };
+    const compiledText = `${code}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`;
+    return { name: outputName(compiledText), code: compiledText };
   }
 
   const output = await compileFor(undefined, entry);
