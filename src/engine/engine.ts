@@ -31,6 +31,7 @@ import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
+import { plainSchemaAccepts } from '../util/plain-schema.js';
 import { stepOf } from '../definition/sequences.js';
 
 /** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
@@ -141,7 +142,8 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
 
 async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
-  if (!schema) return;
+  // A plainly valid input needs no Ajv; Ajv decides (and words) everything else.
+  if (!schema || plainSchemaAccepts(schema, input)) return;
   const validate = (await ajv()).compile(schema);
   if (!validate(input)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
