@@ -6,14 +6,20 @@ import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { PG_URL } from '../pg.js';
 
 describe('bench PostgreSQL arm', () => {
-  it('drives every run to done with N workers, measures the raw rate and claim latency, and drops its schema', { timeout: HEAVY_BUDGET_MS }, async () => {
+  it('drives every run to done with N worker processes, measures the raw rate and claim latency, and drops its schema', { timeout: HEAVY_BUDGET_MS }, async () => {
     const scenarios = generateScenarios(2, 3);
     const result = await postgresThroughput(scenarios, { url: PG_URL, workers: [1, 2], claimSamples: 3 });
     if (result.skipped !== null) throw new Error(`the test server must be reachable: ${result.skipped}`);
     expect(result.byWorkers.map((w) => w.workers)).toEqual([1, 2]);
     const steps = scenarios.reduce((a, s) => a + s.steps.length, 0);
     for (const w of result.byWorkers) {
-      expect(w).toMatchObject({ connections: w.workers, runs: 3, steps });
+      expect(w).toMatchObject({ connections: w.workers, processes: w.workers, runs: 3, steps });
+      // Each worker process warmed up on the memory store, and the server backends are on this machine.
+      expect(w.memoryCpuMsPerStep).toBeGreaterThan(0);
+      expect(w.cpuMsPerStep).toBeGreaterThan(0);
+      expect(w.serverCpuMsPerStep).not.toBeNull();
+      expect(w.rawCpuMsPerTransaction).toBeGreaterThan(0);
+      expect(w.rawServerCpuMsPerTransaction).not.toBeNull();
       expect(w.stepsPerSecond).toBeGreaterThan(0);
       expect(w.rawTransactionsPerSecond).toBeGreaterThan(0);
       // Every step commits once; the claims and releases come on top.
