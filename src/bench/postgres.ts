@@ -32,6 +32,8 @@ import type { Scenario } from './scenarios.js';
 import { summarize, type Summary } from './stats.js';
 
 export const DEFAULT_BENCH_POSTGRES = 'postgres://postgres@127.0.0.1:5432/test';
+/** Scenarios the arm runs per worker count (the first ones of the bench's). */
+export const POSTGRES_SCENARIOS = 60;
 /** Runs each worker drives at once (the `engine.work()` default). */
 const WORKER_CONCURRENCY = 4;
 /** The `engine.work()` default poll interval, used for the claim latency. */

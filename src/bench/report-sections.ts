@@ -42,7 +42,7 @@ export function likeWithLike(r: BenchResult): string[] {
 }
 
 /** PostgreSQL workers against raw one-statement transactions on the same server and connections. */
-export function postgresSection(r: BenchResult): string[] {
+export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
   const pg = r.postgres;
   if (!pg) return ['PostgreSQL: not run.'];
   if (pg.skipped !== null) return [`PostgreSQL: skipped: ${pg.skipped}`];
