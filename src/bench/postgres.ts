@@ -69,6 +69,11 @@ export interface PostgresWorkers {
   /** stepsPerSecond / rawTransactionsPerSecond. */
   readonly ratio: number;
   /**
+   * The ratio when both sides are bound by CPU on the same cores: the raw side's CPU per transaction (process and
+   * server backend) over the workers' CPU per step (processes and backends); null without the backends' CPU.
+   */
+  readonly cpuBoundRatio: number | null;
+  /**
    * Store calls per step while the workers ran: a `commit` is one statement (commits of several runs waiting for the
    * connection share one, group commit); `readShared` a read (breaker states are cached while closed and clean); `release` one statement.
    */
@@ -250,6 +255,10 @@ export async function postgresThroughput(
         rawServerCpuMsPerTransaction: rawAfter.serverCpuMsPerTransaction,
         storeCallsPerStep: Object.fromEntries(Object.entries(run.calls).map(([k, v]) => [k, Math.round((v / steps) * 100) / 100])),
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
+        cpuBoundRatio:
+          run.backendCpuMs === null || rawAfter.serverCpuMsPerTransaction === null || steps === 0
+            ? null
+            : Math.round(((rawAfter.cpuMsPerTransaction + rawAfter.serverCpuMsPerTransaction) / ((run.cpuMs + run.backendCpuMs) / steps)) * 100) / 100,
         claimLatencyMs: summarize(latencies.map(round1)),
         claimLatencyP99Ms: (() => {
           const p = percentile(latencies, 99);
