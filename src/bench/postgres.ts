@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadDefinitionFromObject } from '../definition/load.js';
@@ -92,6 +92,8 @@ export type PostgresBench =
       readonly pollMs: number;
       /** CPUs of this machine, which the worker processes share with the server when it is local. */
       readonly cpus: number;
+      /** The machine's 1-minute load average when the arm began: other work on the same cores moves every figure. */
+      readonly loadAverage1m: number;
       readonly byWorkers: readonly PostgresWorkers[];
     };
 
@@ -220,6 +222,7 @@ export async function postgresThroughput(
   } catch (cause) {
     return { skipped: `PostgreSQL at ${redactSecrets(url)} not reachable: ${redactSecrets(cause instanceof Error ? cause.message : String(cause))}` };
   }
+  const loadAverage1m = Math.round((loadavg()[0] ?? 0) * 10) / 10;
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-scenarios-'));
   try {
     const scenariosFile = join(dir, 'scenarios.json');
@@ -266,7 +269,7 @@ export async function postgresThroughput(
         })(),
       });
     }
-    return { skipped: null, schema, workerConcurrency: WORKER_CONCURRENCY, pollMs: POLL_MS, cpus: availableParallelism(), byWorkers };
+    return { skipped: null, schema, workerConcurrency: WORKER_CONCURRENCY, pollMs: POLL_MS, cpus: availableParallelism(), loadAverage1m, byWorkers };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});

@@ -57,6 +57,9 @@ export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
     ...pg.byWorkers.map(
       (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${cpu(w)} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} |`,
     ),
+    ...('loadAverage1m' in pg && typeof pg.loadAverage1m === 'number'
+      ? ['', `PostgreSQL arm: ${pg.cpus} CPUs shared by the worker processes, the raw processes and the server; load average ${pg.loadAverage1m} when it began (compare its ratios, not its absolute figures).`]
+      : []),
   ];
 }
 
