@@ -25,10 +25,18 @@ export async function postgresOnly(
     claimSamples: Math.min(20, scenarios.length),
   });
   const fresh = postgresTargets(postgres);
-  const kept = Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [];
-  const at = kept.findIndex(isPostgresTarget);
-  const others = kept.filter((t) => !isPostgresTarget(t));
-  const targets = at < 0 ? [...others, ...fresh] : [...others.slice(0, at), ...fresh, ...others.slice(at)];
+  const targets = withPostgresTargets(Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [], fresh);
   const rows = fresh.map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`);
   return { sections: { postgres, targets }, table: [...postgresSection({ postgres }), '', '| target | goal | measured | met |', '| --- | --- | --- | --- |', ...rows].join('\n') };
+}
+
+/**
+ * `targets` with its PostgreSQL targets replaced by `fresh`, where the old ones stood (at the end when there were none).
+ * @example
+ * withPostgresTargets(latest.targets, postgresTargets(bench)); // the other targets unchanged, in their order
+ */
+export function withPostgresTargets(targets: readonly Target[], fresh: readonly Target[]): Target[] {
+  const at = targets.findIndex(isPostgresTarget);
+  const others = targets.filter((t) => !isPostgresTarget(t));
+  return at < 0 ? [...others, ...fresh] : [...others.slice(0, at), ...fresh, ...others.slice(at)];
 }
