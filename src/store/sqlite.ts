@@ -120,6 +120,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       AND (lease_owner IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @replacing)`),
     prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
     getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
+    getSharedPrefix: db.prepare<[string, string], { key: string; value: string }>(
+      "SELECT key, value FROM shared WHERE substr(key, 1, length(?)) = ? AND value IS NOT NULL AND value <> 'null'",
+    ),
     putShared: db.prepare(`INSERT INTO shared (key, value, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
   };
@@ -275,6 +278,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async readShared<T>(key: string): Promise<T | null> {
       const stored = s.getShared.get(key);
       return stored == null ? null : (JSON.parse(stored) as T);
+    },
+    async readSharedPrefix<T>(prefix: string): Promise<Array<readonly [string, T]>> {
+      return s.getSharedPrefix.all(prefix, prefix).map((row) => [row.key, JSON.parse(row.value) as T] as const);
     },
     async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       return updateShared.immediate(key, update as (current: unknown) => unknown) as T;
