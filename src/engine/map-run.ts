@@ -46,6 +46,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const visit = run.context().visits[id] ?? 1;
   const resumed = stepRunOf(run.context(), id).attempt === 0;
   const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
+  // Read once for all items: the parent's options (seed, faults) every item inherits.
+  const parentOptions = (await children.get(run.runId))?.options;
   const as = spec.map.as ?? 'item';
   const maxAttempts = spec.map.retry?.maxAttempts ?? 1;
   const byIndex = itemRuns(await children.list(run.runId), id, visit);
@@ -73,32 +75,38 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
 
   const drive = async (index: number) => {
     const state = stateOf(index);
-    let child: RunRecord;
-    let resume = false;
+    const onCommit = (committed: RunRecord) => {
+      if (!warmed && committed.usage.totalTokens > 0) {
+        warmed = true;
+        kick();
+      }
+    };
+    let driven: RunRecord;
     if (state.kind === 'new' || state.kind === 'retry') {
+      // Its runs were read above and this attempt has none yet (only this drive, under the lease, starts them):
+      // the new run is created by its first commit.
       const { round, attempt } = nextAttempt(state);
-      child = await children.create(run, {
-        id: childIdOf(run.runId, id, visit, { index, round, attempt }),
-        parent: { runId: run.runId, step: id, visit, index, round, attempt },
-        source,
-        input: { ...context, [as]: items[index], index },
-        budget: sharedChildBudget(run.context(), run.budget),
-      });
-      record(child);
+      driven = await children.start(
+        run,
+        {
+          id: childIdOf(run.runId, id, visit, { index, round, attempt }),
+          parent: { runId: run.runId, step: id, visit, index, round, attempt },
+          source,
+          input: { ...context, [as]: items[index], index },
+          budget: sharedChildBudget(run.context(), run.budget),
+          ...(parentOptions ? { parentOptions } : {}),
+        },
+        { onCommit },
+      );
     } else {
-      child = (state as Extract<ItemState, { run: RunRecord }>).run;
-      resume = state.kind === 'exhausted';
+      const child = (state as Extract<ItemState, { run: RunRecord }>).run;
+      const budget = sharedChildBudget(run.context(), run.budget);
+      const resume = state.kind === 'exhausted';
+      driven = await children.drive(run, child, {
+        ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
+        onCommit,
+      });
     }
-    const budget = sharedChildBudget(run.context(), run.budget);
-    const driven = await children.drive(run, child, {
-      ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
-      onCommit: (committed) => {
-        if (!warmed && committed.usage.totalTokens > 0) {
-          warmed = true;
-          kick();
-        }
-      },
-    });
     record(driven);
     if (!warmed && driven.status !== 'running') {
       warmed = true;
@@ -107,15 +115,32 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     if (driven.status === 'running' || driven.status === 'waiting' || driven.status === 'budget_exhausted') rested.add(index);
   };
 
+  /**
+   * Items that may still be driven in this effect, in input order. An item's state changes only while it is
+   * driven, so one that is neither in flight nor runnable stays so: it leaves the list, and each round looks
+   * at the items still open instead of all of them.
+   */
+  let open = items.map((_, index) => index);
   for (;;) {
     if (interruptedDrive(run)) break;
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
-    for (let index = 0; index < items.length && inflight.size < limit; index++) {
+    const still: number[] = [];
+    for (const index of open) {
+      if (inflight.has(index)) {
+        still.push(index);
+        continue;
+      }
+      if (inflight.size >= limit) {
+        still.push(index);
+        continue;
+      }
       if (!runnable(index)) continue;
+      still.push(index);
       const job = drive(index).finally(() => inflight.delete(index));
       job.catch(() => undefined);
       inflight.set(index, job);
     }
+    open = still;
     if (inflight.size === 0) break;
     await Promise.race([...inflight.values(), kicked]);
     kicked = new Promise<void>((resolve) => (kick = resolve));
