@@ -60,8 +60,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
 
   // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
   let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));
+  /** Wakes the scheduling loop: an item settled, or the first one warmed the prefix. */
   let kick: () => void = () => {};
-  let kicked = new Promise<void>((resolve) => (kick = resolve));
+  let kicked = Promise.resolve();
+  /** The first error an item's drive threw (a lost lease, a store failure): the effect throws it. */
+  let thrown: { error: unknown } | null = null;
   const inflight = new Map<number, Promise<void>>();
   /** Items driven in this effect that came to rest (waiting, a timer, out of budget): not driven again in it. */
   const rested = new Set<number>();
@@ -121,32 +124,45 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
    * at the items still open instead of all of them.
    */
   let open = items.map((_, index) => index);
+  const rethrow = () => {
+    const failed = thrown as { error: unknown } | null; // set by the items' drives, which TypeScript does not see
+    if (failed) throw failed.error;
+  };
   for (;;) {
+    rethrow();
     if (interruptedDrive(run)) break;
+    // Made before looking at the items: whatever settles from here on wakes the wait below.
+    kicked = new Promise<void>((resolve) => (kick = resolve));
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
     const still: number[] = [];
-    for (const index of open) {
-      if (inflight.has(index)) {
-        still.push(index);
-        continue;
-      }
+    for (let at = 0; at < open.length; at++) {
       if (inflight.size >= limit) {
+        for (; at < open.length; at++) still.push(open[at]!);
+        break;
+      }
+      const index = open[at]!;
+      if (inflight.has(index)) {
         still.push(index);
         continue;
       }
       if (!runnable(index)) continue;
       still.push(index);
-      const job = drive(index).finally(() => inflight.delete(index));
-      job.catch(() => undefined);
+      const job = drive(index)
+        .catch((error: unknown) => {
+          thrown ??= { error };
+        })
+        .finally(() => {
+          inflight.delete(index);
+          kick();
+        });
       inflight.set(index, job);
     }
     open = still;
     if (inflight.size === 0) break;
-    await Promise.race([...inflight.values(), kicked]);
-    kicked = new Promise<void>((resolve) => (kick = resolve));
+    await kicked;
   }
-  const results = await Promise.allSettled(inflight.values());
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  await Promise.allSettled(inflight.values());
+  rethrow();
   if (interruptedDrive(run)) return;
 
   run.countExecuted();
