@@ -157,8 +157,12 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike. */
-const WARM_PAIRS = 2;
+/**
+ * Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike.
+ * (CPU per plain step kept falling for about eight passes of 100 steps: with fewer, the timed passes still
+ * measure the JIT's warm-up, not the engine.)
+ */
+const WARM_PAIRS = 8;
 
 /**
  * CPU µs per unit of `a` and of `b`, their passes interleaved in pairs (the order alternating, a b, b a, ...)
