@@ -305,7 +305,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
   let transitions = 0;
   try {
-    watch = deps.cancels ? await deps.cancels.watch(current.id) : null;
+    watch = deps.cancels ? await deps.cancels.watch(current.id, { fresh: unsaved !== null }) : null;
     if (options.event) {
       run.send(options.event.event);
       journal.push(...options.event.journal);

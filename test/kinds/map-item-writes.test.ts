@@ -3,7 +3,8 @@
  * store: a new item's run is created by its first commit (the start of its
  * first step, with its `created` entry), so an item of one tool step is two
  * writes (that create, then the commit of its end), and the parent's record is
- * read once per map, not once per item. The item keeps its own row, journal
+ * read once per map, not once per item; nor is a cancel request looked for in
+ * the store for a run that was not there. The item keeps its own row, journal
  * and parent link, and a re-run of a failed item is a run of its own the same
  * way.
  */
@@ -47,6 +48,10 @@ function countingStore(): { store: Store; writes: Map<string, string[]>; reads: 
       reads.set(runId, (reads.get(runId) ?? 0) + 1);
       return store.get(runId);
     },
+    readShared: (key) => {
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+      return store.readShared(key);
+    },
   };
   return { store: counted, writes, reads };
 }
@@ -84,6 +89,9 @@ describe('map item writes', () => {
       expect(journal[0]!.data).toMatchObject({ input: { item: lines[item.options.parent!.index!], index: item.options.parent!.index } });
     }
     expect(reads.get(run.runId) ?? 0).toBeLessThanOrEqual(2);
+    // A new item's run cannot have a cancel request yet: its drive does not look for one in the store.
+    for (const item of items) expect(reads.get(`cancel:${item.id}`)).toBeUndefined();
+    expect(reads.get(`cancel:${run.runId}`)).toBe(1);
   });
 
   it('a failed item re-run is a new run created the same way, with its own journal', async () => {
