@@ -3,6 +3,22 @@
  * several processes may share. WAL mode, `busy_timeout`, foreign keys; every
  * write runs in a `BEGIN IMMEDIATE` transaction so writers queue on the lock
  * instead of failing on a stale snapshot. Statements are prepared once.
+ *
+ * What waits for the disk (with `synchronous = FULL`, an fsync of the WAL): every
+ * write a caller may be told happened (a completed step, an event, a failure, a
+ * run created for someone else). Three writes do not, and commit at
+ * `synchronous = NORMAL`: the start of an attempt alone (a commit whose journal
+ * entries are all `started`), a run created under its creator's lease, and a
+ * lease taken or let go. A process crash (kill -9) loses none of them: in WAL
+ * mode a commit is written to the file before it returns, only the fsync is
+ * left out. A power loss may lose them, and then only what is redone the same
+ * way: the attempt runs again with the same idempotency key, as after a crash
+ * between its start and that commit; the lease's holder is gone too. Each is
+ * made durable by the next durable commit (one fsync of the WAL covers every
+ * frame before it), and a lease release (the end of an engine command) waits
+ * for the disk while a deferred write of its run is not durable yet, so nothing
+ * is acknowledged before it is durable. A tool step so costs one fsync: its
+ * completion, which carries the next step's start.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,8 +41,32 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock. Default 5000. */
   readonly busyTimeoutMs?: number;
-  /** Test hooks; see {@link StoreHooks}. */
-  readonly hooks?: StoreHooks;
+  /** Test hooks; see {@link SqliteStoreHooks}. */
+  readonly hooks?: SqliteStoreHooks;
+}
+
+/** The `synchronous` level a write transaction committed at. */
+export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface SqliteStoreHooks extends StoreHooks {
+  /**
+   * After each write transaction of the group commit (create, commit, acquire,
+   * release), with how many writes it held and the `synchronous` level it
+   * committed at, as SQLite reports it.
+   */
+  readonly committed?: (transaction: { readonly writes: number; readonly synchronous: SqliteSynchronous }) => void;
+}
+
+/**
+ * How a write needs the disk: `durable` waits for it; `deferred` may commit
+ * without (its caller writes durably before it acknowledges anything);
+ * `lease` may too, unless a deferred write of the same run is not durable yet.
+ */
+type DiskWait = 'durable' | 'deferred' | 'lease';
+
+/** A commit that only records attempts starting: redone the same way if lost, so it need not wait for the disk. */
+function startsOnly(journal: readonly NewJournalEntry[]): boolean {
+  return journal.length > 0 && journal.every((e) => e.event === 'started');
 }
 
 const RUNNABLE = runnableSql('@now');
@@ -93,7 +133,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  const full = options.synchronous !== 'NORMAL';
+  db.pragma(`synchronous = ${full ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   applyMigrations(db);
 
@@ -123,6 +164,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     putShared: db.prepare(`INSERT INTO shared (key, value, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
   };
+  // Not prepared statements: SQLite applies (and reads) `synchronous` when it compiles the PRAGMA, not when it runs it.
+  const setSynchronous = (level: 'NORMAL' | 'FULL') => db.exec(`PRAGMA synchronous = ${level}`);
+  const LEVELS: readonly SqliteSynchronous[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
   const listStatements = new Map<string, Database.Statement<unknown[], RunRow>>();
 
   function appendJournal(runId: string, journal: readonly NewJournalEntry[]): void {
@@ -164,6 +208,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
    * before the transaction holding it is durable.
    */
   interface PendingWrite {
+    readonly runId: string;
+    readonly wait: DiskWait;
     readonly write: () => unknown;
     readonly resolve: (value: unknown) => void;
     readonly reject: (error: unknown) => void;
@@ -179,26 +225,47 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     }),
   );
+  /** Runs with a deferred write that no durable commit has covered yet; emptied by every durable commit. */
+  const notDurable = new Set<string>();
+  /** A batch may skip the fsync when none of its writes needs it (see the module comment). */
+  function deferrable(batch: readonly PendingWrite[]): boolean {
+    if (!full) return false;
+    const deferred = new Set<string>();
+    for (const w of batch) {
+      if (w.wait === 'durable') return false;
+      if (w.wait === 'deferred') deferred.add(w.runId);
+    }
+    return batch.every((w) => w.wait !== 'lease' || !(notDurable.has(w.runId) || deferred.has(w.runId)));
+  }
   function flushWrites(): void {
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
+    const lazy = deferrable(batch);
     let results: Array<{ value: unknown } | { error: unknown }>;
     try {
-      results = writeBatch.immediate(batch);
+      if (lazy) setSynchronous('NORMAL');
+      try {
+        results = writeBatch.immediate(batch);
+      } finally {
+        if (options.hooks?.committed) options.hooks.committed({ writes: batch.length, synchronous: LEVELS[db.pragma('synchronous', { simple: true }) as number] ?? 'OFF' });
+        if (lazy) setSynchronous('FULL');
+      }
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
     }
+    if (!lazy) notDurable.clear();
+    else for (const w of batch) if (w.wait === 'deferred') notDurable.add(w.runId);
     results.forEach((result, i) => {
       const w = batch[i]!;
       if ('error' in result) w.reject(result.error);
       else w.resolve(result.value);
     });
   }
-  function grouped<T>(write: () => T): Promise<T> {
+  function grouped<T>(runId: string, wait: DiskWait, write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      pending.push({ runId, wait, write, resolve: resolve as (value: unknown) => void, reject });
       if (pending.length === 1) setImmediate(flushWrites);
     });
   }
@@ -232,7 +299,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       applyMigrations(db);
     },
     async create(run, journal) {
-      const { row, created } = await grouped(() => create(run, journal));
+      // Created under its creator's lease: the creator drives it and writes durably (or releases) before it returns.
+      const { row, created } = await grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
       return { run: toRecord(row), created };
     },
     async get(runId) {
@@ -249,7 +317,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },
     async commit(runId, patch, journal, expectRevision, owner) {
-      return committed(await grouped(() => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
+      const wait = startsOnly(journal) ? 'deferred' : 'durable';
+      return committed(await grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
@@ -263,10 +332,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return s.renew.run(until, runId, owner).changes > 0;
     },
     async release(runId, owner) {
-      await grouped(() => s.release.run(runId, owner));
+      await grouped(runId, 'lease', () => s.release.run(runId, owner));
     },
     async acquire(runId, owner, now, leaseMs, replacing) {
-      return grouped(() => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
+      return grouped(runId, 'lease', () => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
     },
     async prune({ olderThan, statuses }) {
       if (statuses.length === 0) return 0;
@@ -283,6 +352,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (closed) return;
       closed = true;
       flushWrites();
+      // Deferred writes whose durable follow-up never came (a drive cut short): a checkpoint syncs the WAL first.
+      if (notDurable.size > 0) db.pragma('wal_checkpoint(PASSIVE)');
       db.close();
     },
   };
