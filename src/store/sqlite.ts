@@ -27,11 +27,12 @@ import { RunNotFoundError } from '../errors.js';
 import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord, type DecodeJson,
+  RUN_COLUMNS, byUpdatedAt, decodeText, json, runValues, toJournalEntry, toRunRecord, type DecodeJson,
   type JournalRow, type RunRow,
 } from './rows.js';
-import { entryText, snapshotText } from './json-text.js';
+import { snapshotText } from './json-text.js';
 import { runnableSql } from './runnable.js';
+import { journalAppender } from './sqlite-journal.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -148,9 +149,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
       WHERE id = @id AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
       RETURNING id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision`),
-    // The entry's seq is computed in the statement: one past the run's last, inside the write transaction.
-    appendEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')})
-      SELECT @runId, COALESCE(MAX(seq), 0) + 1, @step, @visit, @attempt, @event, @at, @payload FROM journal WHERE run_id = @runId`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND ${NOT_CHILD} AND id NOT IN (SELECT value FROM json_each(@exclude))
@@ -169,13 +167,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const LEVELS: readonly SqliteSynchronous[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
   const listStatements = new Map<string, Database.Statement<unknown[], RunRow>>();
 
-  function appendJournal(runId: string, journal: readonly NewJournalEntry[]): void {
-    for (const entry of journal) {
-      const payload = journalPayload(entry);
-      const { step, visit, attempt, event, at } = entry;
-      s.appendEntry.run({ runId, step: step ?? null, visit, attempt, event, at, payload: payload && entryText(payload) });
-    }
-  }
+  // A commit's journal entries in one statement, numbered in it from the run's last seq.
+  const appendJournal = journalAppender(db);
 
   const create = db.transaction((run: RunRecord, journal: readonly NewJournalEntry[]) => {
     const created = s.insertRun.run(runValues(run)).changes === 1;
