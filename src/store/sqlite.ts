@@ -71,6 +71,8 @@ function startsOnly(journal: readonly NewJournalEntry[]): boolean {
 }
 
 const RUNNABLE = runnableSql('@now');
+/** What a commit reads back: the columns it did not write, and the ones the database sets. */
+const UPDATED = 'id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
 /** A child run is driven by its parent's driver under the parent's lease, never claimed on its own. */
 const NOT_CHILD = "json_extract(options, '$.parent') IS NULL";
 
@@ -148,7 +150,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
       options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
       WHERE id = @id AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
-      RETURNING id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision`),
+      RETURNING ${UPDATED}`),
+    // The same update for a commit that keeps the run's status and wake time (most of them): a column named in SET
+    // rewrites every index on it, even to the same value, so leaving them out writes two pages fewer to the WAL.
+    updateSame: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET snapshot = @snapshot,
+      output = COALESCE(@output, output), failure = @failure, usage = @usage,
+      options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
+      WHERE id = @id AND status = @status AND wake_at IS @wakeAt
+        AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
+      RETURNING ${UPDATED}`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND ${NOT_CHILD} AND id NOT IN (SELECT value FROM json_each(@exclude))
@@ -177,11 +187,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
-    const row = s.update.get({
+    const params = {
       id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
-    });
+    };
+    // No row when the status or wake time changes (or the commit is refused): then the full update, which also tells why.
+    const row = s.updateSame.get(params) ?? s.update.get(params);
     if (!row) {
       const stored = s.revision.get(runId);
       if (stored === undefined) throw new RunNotFoundError(runId);

@@ -183,4 +183,24 @@ describe('SQLite store: what waits for the disk', () => {
       await probe.close();
     }
   });
+
+  it('stores a commit that changes only the status or only the wake time (those leave the lean update for the full one)', async () => {
+    const path = nextPath();
+    const store = createSqliteStore({ path });
+    try {
+      const run = makeRun();
+      await store.create(run, []);
+      await store.commit(run.id, patch(), [entry()]);
+      await store.commit(run.id, patch({ wakeAt: 5_000 }), [entry({ event: 'retry_scheduled' })]);
+      expect(await store.get(run.id)).toMatchObject({ status: 'running', wakeAt: 5_000, revision: 2 });
+      await store.commit(run.id, patch({ wakeAt: 5_000, status: 'waiting' }), [entry({ event: 'waiting' })]);
+      expect(await store.get(run.id)).toMatchObject({ status: 'waiting', wakeAt: 5_000, revision: 3 });
+      await store.commit(run.id, patch({ wakeAt: null, status: 'waiting' }), []);
+      expect(await store.get(run.id)).toMatchObject({ status: 'waiting', wakeAt: null, revision: 4 });
+      await store.commit(run.id, patch({ wakeAt: null, status: 'waiting', snapshot: { value: 'z' } }), []);
+      expect(await store.get(run.id)).toMatchObject({ status: 'waiting', wakeAt: null, revision: 5, snapshot: { value: 'z' } });
+    } finally {
+      await store.close();
+    }
+  });
 });
