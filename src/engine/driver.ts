@@ -19,6 +19,7 @@ import { type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observe
 import { stepRunOf, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
+import type { WorkflowMachine } from '../compile/machine.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
@@ -59,6 +60,12 @@ export interface DriveOptions {
   readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
+  /**
+   * The run's actor, started by the caller at the state `record.snapshot`
+   * persists (a run it has just created): driven instead of one restored from
+   * the snapshot, and stopped when the drive ends.
+   */
+  readonly actor?: Actor<WorkflowMachine>;
 }
 
 export interface DriverDeps {
@@ -129,8 +136,8 @@ export function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, opt
 async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
   const { store, clock } = deps;
   const workflow = runtime.definition.workflow;
-  const actor: Actor<typeof runtime.machine> = restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect } : {});
-  actor.start();
+  const actor: Actor<WorkflowMachine> = options.actor ?? restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect } : {});
+  actor.start(); // a no-op for a started actor
   let current = record;
   let journal: NewJournalEntry[] = [];
   let dirty = false;
