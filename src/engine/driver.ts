@@ -208,10 +208,18 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   };
 
   /** Steps holding branches whose visit is open (a parallel step whose branches run). */
-  const openContainers = () =>
-    context()
-      .trail.filter((e) => e.endedAt === null && kindNamed(kindOf(stepOf(workflow, e.id) ?? {})?.name)?.sequences !== undefined)
-      .map((e) => e.id);
+  const openContainers = () => {
+    const open: string[] = [];
+    for (const e of context().trail) if (e.endedAt === null && isContainer(e.id)) open.push(e.id);
+    return open;
+  };
+  // Whether a step holds branches depends on the definition only: looked up once per step.
+  const containers = new Map<string, boolean>();
+  const isContainer = (id: string) => {
+    let found = containers.get(id);
+    if (found === undefined) containers.set(id, (found = kindNamed(kindOf(stepOf(workflow, id) ?? {})?.name)?.sequences !== undefined));
+    return found;
+  };
   // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
   const aborts = new Map<string, AbortController>();
   const stepController = (step: string) => {
