@@ -19,6 +19,7 @@ import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent,
 import { stepRunOf, type MachineInput, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
+import type { WorkflowMachine } from '../compile/machine.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
@@ -66,6 +67,12 @@ export interface DriveOptions {
    * before one creates it as it is, so the run exists once the drive returns.
    */
   readonly create?: { readonly input: MachineInput; readonly journal: readonly NewJournalEntry[] };
+  /**
+   * The run's actor, started by the caller at the state `record.snapshot`
+   * persists (a run it has just created): driven instead of one restored from
+   * the snapshot, and stopped when the drive ends.
+   */
+  readonly actor?: Actor<WorkflowMachine>;
 }
 
 export interface DriverDeps {
@@ -140,10 +147,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   // map's items and sub-workflows apart; a top-level run's keeps the machine's name.
   const named = record.options.parent ? { id: record.id } : {};
   const inspect = deps.inspect ? { inspect: deps.inspect, ...named } : named;
-  const actor: Actor<typeof runtime.machine> = options.create
-    ? createActor(runtime.machine, { input: options.create.input, ...inspect })
-    : restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), inspect);
-  actor.start();
+  const actor: Actor<WorkflowMachine> =
+    options.actor ??
+    (options.create ? createActor(runtime.machine, { input: options.create.input, ...inspect }) : restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), inspect));
+  actor.start(); // a no-op for a started actor
   /** The journal entries that open the run, while it is not in the store yet. */
   let unsaved = options.create?.journal ?? null;
   let current = record;
@@ -219,10 +226,18 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   };
 
   /** Steps holding branches whose visit is open (a parallel step whose branches run). */
-  const openContainers = () =>
-    context()
-      .trail.filter((e) => e.endedAt === null && kindNamed(kindOf(stepOf(workflow, e.id) ?? {})?.name)?.sequences !== undefined)
-      .map((e) => e.id);
+  const openContainers = () => {
+    const open: string[] = [];
+    for (const e of context().trail) if (e.endedAt === null && isContainer(e.id)) open.push(e.id);
+    return open;
+  };
+  // Whether a step holds branches depends on the definition only: looked up once per step.
+  const containers = new Map<string, boolean>();
+  const isContainer = (id: string) => {
+    let found = containers.get(id);
+    if (found === undefined) containers.set(id, (found = kindNamed(kindOf(stepOf(workflow, id) ?? {})?.name)?.sequences !== undefined));
+    return found;
+  };
   // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
   const aborts = new Map<string, AbortController>();
   const stepController = (step: string) => {

@@ -140,6 +140,11 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
   return true;
 }
 
+/** `value` as a store gives it back: a JSON copy. */
+function asStored(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value) ?? 'null');
+}
+
 async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
   // A plainly valid input needs no Ajv; Ajv decides (and words) everything else.
@@ -324,10 +329,14 @@ export function createEngine(options: EngineOptions): Engine {
       const now = clock.now();
       const startOwner = ownerId();
       const budget = resolveBudget(source.workflow.budget, opts.budget);
-      const actor = createActor(runtime.machine, { input: { input, budget, at: now } });
+      // The run's first drive goes on with the actor that made its initial snapshot instead of restoring another from it,
+      // unless an inspector watches (it sees every drive's actor restored from the store). That actor's context holds the
+      // input as the store gives it back (JSON's rules), as a restored one would.
+      const handOver = !options.inspect && !opts.detach;
+      const actor = createActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
       actor.start();
       const snapshot = persistedSnapshot(actor);
-      actor.stop();
+      if (!handOver) actor.stop();
       const runOptions: RunOptions = {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
@@ -352,9 +361,12 @@ export function createEngine(options: EngineOptions): Engine {
         revision: 0,
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
-      if (!created.created || opts.detach) return toView(created.run);
+      if (!created.created || opts.detach) {
+        actor.stop();
+        return toView(created.run);
+      }
       return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true, grantedAt: now }, (lease) =>
-        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true }, source)),
+        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true, ...(handOver ? { actor } : {}) }, source)),
       );
     },
 
