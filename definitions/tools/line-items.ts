@@ -10,7 +10,9 @@ const catalogue: Record<string, number> = { 'HP-220': 250, 'SK-9': 25, 'VL-40': 
 export const priceLine = defineTool({
   name: 'price_line',
   description: 'Look one invoice line up in the catalogue: its list price and how far the invoiced price is from it.',
-  input: z.object({ sku: z.string(), quantity: z.number().positive(), unitPrice: z.number().nonnegative() }),
+  input: z.object({ sku: z.string().max(32), quantity: z.number().positive(), unitPrice: z.number().nonnegative() }),
+  // Declared so validate's worst case can size the priced line the check step's prompt holds.
+  output: z.object({ sku: z.string().max(32), quantity: z.number(), amount: z.number(), listPrice: z.number(), deviation: z.number() }).strict(),
   run: ({ sku, quantity, unitPrice }) => {
     const listPrice = catalogue[sku];
     // Not transient: asking again gives the same answer, so the item fails at once.

@@ -31,7 +31,7 @@ export interface CompositionOptions {
   readonly latencyMs?: number;
   /** Items (and plain steps) per pass of the overhead measure (b). Default 100. */
   readonly overheadItems?: number;
-  /** Timed passes of (b) after a warm-up; the cheapest counts. Default 3. */
+  /** Timed pairs of passes of (b) (a plain pass and a map pass) after warm-up pairs; the medians count. Default 5. */
   readonly passes?: number;
   /** Items of the prompt-cache map (c). Default 20. */
   readonly cacheItems?: number;
@@ -143,24 +143,57 @@ const priceLine = defineTool({
   run: () => ({ amount: 125, currency: 'EUR' }),
 }) as unknown as AnyTool;
 
-/** CPU µs of `work` over the cheapest of `passes` passes, after one warm-up pass. */
-async function cpuPerUnit(passes: number, units: number, work: (pass: number) => Promise<void>): Promise<number> {
-  await work(-1);
-  let best = Infinity;
-  for (let pass = 0; pass < passes; pass++) {
-    const before = process.cpuUsage();
-    await work(pass);
-    const used = process.cpuUsage(before);
-    best = Math.min(best, used.user + used.system);
+/** CPU µs (user + system) of one call of `work`, per unit. */
+async function cpuOf(units: number, work: () => Promise<void>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / units;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike.
+ * (CPU per plain step kept falling for about eight passes of 100 steps: with fewer, the timed passes still
+ * measure the JIT's warm-up, not the engine.)
+ */
+const WARM_PAIRS = 8;
+
+/**
+ * CPU µs per unit of `a` and of `b`, their passes interleaved in pairs (the order alternating, a b, b a, ...)
+ * after {@link WARM_PAIRS} warm-up pairs, so both meet the same machine load, JIT state and heap: each figure the
+ * median of its `passes` passes, the ratio b / a the median of the pairs' ratios. On a shared machine the
+ * cheapest pass of each side alone, taken at different moments, makes a ratio that swings with the load.
+ */
+async function pairedCpu(passes: number, a: { units: number; work: () => Promise<void> }, b: { units: number; work: () => Promise<void> }) {
+  for (let pass = 0; pass < WARM_PAIRS; pass++) {
+    await a.work();
+    await b.work();
   }
-  return best / units;
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let pass = 0; pass < passes; pass++) {
+    if (pass % 2 === 0) {
+      as.push(await cpuOf(a.units, a.work));
+      bs.push(await cpuOf(b.units, b.work));
+    } else {
+      bs.push(await cpuOf(b.units, b.work));
+      as.push(await cpuOf(a.units, a.work));
+    }
+  }
+  return { a: median(as), b: median(bs), ratio: median(bs.map((v, i) => v / as[i]!)) };
 }
 
 /** Plain steps per workflow in (b): the steps of one run, as a workflow of the benchmark's size. */
 const PLAIN_STEPS = 10;
 
-/** (b) CPU per map item (body: one tool step) against CPU per step of plain workflows of that tool step, memory store. */
-async function itemOverhead(items: number, maxConcurrency: number, passes: number): Promise<ItemOverheadFigure> {
+/** (b) CPU per map item (body: one tool step) against CPU per step of plain workflows of that tool step, memory store (exported for quick runs: `node -e` on dist). */
+export async function itemOverhead(items: number, maxConcurrency: number, passes: number): Promise<ItemOverheadFigure> {
   const store: Store = createMemoryStore();
   await store.migrate();
   try {
@@ -171,18 +204,22 @@ async function itemOverhead(items: number, maxConcurrency: number, passes: numbe
     plainSteps['done'] = { final: true, output: `{% $steps.price_${PLAIN_STEPS}.output %}` };
     const plain = loadDefinitionFromObject({ id: 'bench-plain-tools', budget: { tokens: 100_000_000 }, steps: plainSteps }, [priceLine], 'bench-plain-tools');
     const runs = Math.max(1, Math.round(items / PLAIN_STEPS));
-    const usPerStep = await cpuPerUnit(passes, runs * PLAIN_STEPS, async () => {
-      for (let r = 0; r < runs; r++) await finished(engine, plain, { items: lineItems(PLAIN_STEPS), policy: '' });
-    });
-    const usPerItem = await cpuPerUnit(passes, items, async () => {
-      await finished(engine, map, { items: lineItems(items), policy: '' });
-    });
+    const cpu = await pairedCpu(
+      passes,
+      {
+        units: runs * PLAIN_STEPS,
+        work: async () => {
+          for (let r = 0; r < runs; r++) await finished(engine, plain, { items: lineItems(PLAIN_STEPS), policy: '' });
+        },
+      },
+      { units: items, work: () => finished(engine, map, { items: lineItems(items), policy: '' }).then(() => undefined) },
+    );
     return {
       items,
-      usPerItem: Math.round(usPerItem),
-      usPerStep: Math.round(usPerStep),
-      ratio: round(usPerItem / usPerStep, 2),
-      measure: `CPU (user + system), memory store, best of ${passes}; map of ${items} items (maxConcurrency ${maxConcurrency}, body one tool step) against ${runs} plain runs of ${PLAIN_STEPS} tool steps`,
+      usPerItem: Math.round(cpu.b),
+      usPerStep: Math.round(cpu.a),
+      ratio: round(cpu.ratio, 2),
+      measure: `CPU (user + system), memory store; map of ${items} items (maxConcurrency ${maxConcurrency}, body one tool step) against ${runs} plain runs of ${PLAIN_STEPS} tool steps, in ${passes} interleaved pairs of passes after ${WARM_PAIRS} warm-up pairs: medians, the ratio the median of the pairs' ratios`,
     };
   } finally {
     await store.close();
@@ -227,7 +264,7 @@ export async function compositionBenchmark(options: CompositionOptions = {}): Pr
   const wallMemory = await mapWall(items, maxConcurrency, latencyMs, false);
   const overheadItems = options.overheadItems ?? 100;
   progress(`composition: CPU per map item against per plain step, model time zero (${overheadItems} each, memory store)`);
-  const overhead = await itemOverhead(overheadItems, maxConcurrency, options.passes ?? 3);
+  const overhead = await itemOverhead(overheadItems, maxConcurrency, options.passes ?? 5);
   const cacheItems = options.cacheItems ?? 20;
   progress(`composition: map of ${cacheItems} items sharing a ${options.prefixTokens ?? 2000}-token prefix, cached and not (emulator)`);
   const cache = await mapCache(cacheItems, Math.min(maxConcurrency, 5), options.prefixTokens ?? 2000);

@@ -4,6 +4,7 @@
  * gap split into engine and design), the PostgreSQL workers against raw
  * transactions, and parked runs in SQLite.
  */
+import type { PostgresWorkers } from './postgres.js';
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
 
@@ -42,17 +43,23 @@ export function likeWithLike(r: BenchResult): string[] {
 }
 
 /** PostgreSQL workers against raw one-statement transactions on the same server and connections. */
-export function postgresSection(r: BenchResult): string[] {
+export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
   const pg = r.postgres;
   if (!pg) return ['PostgreSQL: not run.'];
   if (pg.skipped !== null) return [`PostgreSQL: skipped: ${pg.skipped}`];
   const calls = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
+  // Results written before the arm ran each worker as its own process lack the CPU figures.
+  const cpu = (w: Partial<PostgresWorkers>) =>
+    w.serverCpuMsPerStep === undefined ? '—' : `${w.cpuMsPerStep} + ${w.serverCpuMsPerStep ?? '—'} / ${w.rawCpuMsPerTransaction} + ${w.rawServerCpuMsPerTransaction ?? '—'} (${w.cpuBoundRatio ?? '—'})`;
   return [
-    `| PostgreSQL, model time zero (each worker: own engine, pool of 1 connection, ${pg.workerConcurrency} runs at once) | steps/s | raw transactions/s | ratio | claim latency ms, p50 / p99 (poll ${pg.pollMs} ms) | store calls per step |`,
-    '| --- | --- | --- | --- | --- | --- |',
+    `| PostgreSQL, model time zero (each worker: own ${(pg.byWorkers[0] as Partial<PostgresWorkers> | undefined)?.processes === undefined ? 'engine' : 'process'}, pool of 1 connection, ${pg.workerConcurrency} runs at once) | steps/s | raw transactions/s | ratio | CPU ms per step, worker + server / per raw transaction (ratio bound by CPU) | claim latency ms, p50 / p99 (poll ${pg.pollMs} ms) | store calls per step |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...pg.byWorkers.map(
-      (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} |`,
+      (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${cpu(w)} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} |`,
     ),
+    ...('loadAverage1m' in pg && typeof pg.loadAverage1m === 'number'
+      ? ['', `PostgreSQL arm: ${pg.cpus} CPUs shared by the worker processes, the raw processes and the server; load average ${pg.loadAverage1m} when it began (compare its ratios, not its absolute figures).`]
+      : []),
   ];
 }
 

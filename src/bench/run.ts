@@ -14,7 +14,7 @@ import { runStepwise } from './arms/stepwise.js';
 import { runStepwiseAllClaude } from './arms/stepwise-claude.js';
 import { ablationBenchmark, type Ablation } from './ablation.js';
 import { faultsDrawn, type FaultsDrawn } from './faults-drawn.js';
-import { DEFAULT_BENCH_POSTGRES, postgresThroughput, type PostgresBench } from './postgres.js';
+import { DEFAULT_BENCH_POSTGRES, POSTGRES_SCENARIOS, postgresThroughput, type PostgresBench } from './postgres.js';
 import { benchTargets, type Target } from './targets.js';
 import { cpus, loadavg } from 'node:os';
 import type { ScenarioOutcome } from './arms/types.js';
@@ -257,7 +257,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const limitNormal = await limitThroughput(scenarios, passes, 'NORMAL');
   let postgres: PostgresBench | null = null;
   if (options.postgres !== false) {
-    const pgScenarios = scenarios.slice(0, options.postgresScenarios ?? 60);
+    const pgScenarios = scenarios.slice(0, options.postgresScenarios ?? POSTGRES_SCENARIOS);
     progress(`overhead: PostgreSQL store, 1/2/4 workers on ${pgScenarios.length} scenarios, against raw one-statement transactions`);
     postgres = await postgresThroughput(pgScenarios, { url: options.postgres ?? process.env['STEPWISE_BENCH_POSTGRES'] ?? DEFAULT_BENCH_POSTGRES, claimSamples: Math.min(20, pgScenarios.length) });
   }

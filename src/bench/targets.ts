@@ -88,19 +88,29 @@ export function benchTargets(r: TargetInputs): Target[] {
     { name: 'steps/s SQLite FULL vs LangGraph sync, one run at a time', target: '>= 3x', value: lgOne, met: atLeast(lgOne, 3) },
     { name: `steps/s SQLite FULL vs LangGraph sync (${r.inFlight} runs in flight each)`, target: '>= 3x', value: lgMany, met: atLeast(lgMany, 3) },
   ];
-  if (r.postgres && r.postgres.skipped === null) {
-    for (const w of r.postgres.byWorkers) {
-      targets.push({ name: `PostgreSQL steps/s vs raw one-statement transactions/s, ${w.workers} worker${w.workers === 1 ? '' : 's'} (${w.connections} connection${w.connections === 1 ? '' : 's'} each side)`, target: '>= 0.5x', value: w.ratio, met: atLeast(w.ratio, 0.5) });
-    }
-  } else {
-    targets.push({ name: 'PostgreSQL steps/s vs raw one-statement transactions/s', target: `>= 0.5x (${r.postgres ? `skipped: ${r.postgres.skipped}` : 'not run'})`, value: null, met: null });
-  }
+  targets.push(...postgresTargets(r.postgres));
   if (r.promptCache) {
     targets.push({ name: '20 items sharing a 2,000-token prefix: billed input vs no caching', target: '<= 0.3x', value: r.promptCache.ratio, met: atMost(r.promptCache.ratio, 0.3) });
   }
   if (r.composition) targets.push(...compositionTargets(r.composition));
   targets.push(parkedTarget('10,000 waiting runs (memory store)', r.parkedMemory), parkedTarget('10,000 waiting runs (SQLite store)', r.parkedSqlite));
   return targets;
+}
+
+/** Whether a target is one of {@link postgresTargets} (a `--postgres` run replaces them in latest.json). */
+export const isPostgresTarget = (t: Target): boolean => t.name.startsWith('PostgreSQL steps/s vs raw');
+
+/** The PostgreSQL arm's targets: steps/s against raw one-statement transactions/s, per worker count. */
+export function postgresTargets(postgres: PostgresBench | null): Target[] {
+  if (!postgres || postgres.skipped !== null) {
+    return [{ name: 'PostgreSQL steps/s vs raw one-statement transactions/s', target: `>= 0.5x (${postgres ? `skipped: ${postgres.skipped}` : 'not run'})`, value: null, met: null }];
+  }
+  return postgres.byWorkers.map((w) => ({
+    name: `PostgreSQL steps/s vs raw one-statement transactions/s, ${w.workers} worker${w.workers === 1 ? '' : 's'} (${w.connections} connection${w.connections === 1 ? '' : 's'} each side)`,
+    target: '>= 0.5x',
+    value: w.ratio,
+    met: atLeast(w.ratio, 0.5),
+  }));
 }
 
 /** The targets of the composition figures: map wall time, CPU per item, prompt caching across a map. */

@@ -8,8 +8,8 @@
  * configured model or an explicit `--emulator`, since the workflow's tools
  * would run for real on made-up inputs.
  */
-// Loaded with the command (not at the first model request), before a TypeScript tools module installs
-// tsx's import hooks: every module imported after that goes through them, which costs more than loading early.
+// Loaded with the command (not at the first model request): when a TypeScript tools module falls back to
+// tsx (see definition/import-module.ts), every module imported after its import hooks go through them.
 import Anthropic from '@anthropic-ai/sdk';
 import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';

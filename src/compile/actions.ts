@@ -55,6 +55,58 @@ function subUsage(a: Usage, b: Usage): Usage {
   };
 }
 
+type StepAssigner = (args: { context: RunContext; event: RunEvent }, params: { step: string }) => Partial<RunContext>;
+
+/** Usage that changes no total: a tool step's, or a model step's that was never called. */
+function chargesNothing(usage: Usage, estimatedInput: number | undefined): boolean {
+  return usage.inputTokens === 0 && usage.outputTokens === 0 && usage.totalTokens === 0 && usage.usd === 0 && !usage.cacheCreationInputTokens && !usage.cacheReadInputTokens && !estimatedInput;
+}
+
+/** Charges the usage a step reported to the run and to its visit. */
+const chargeUsage: StepAssigner = ({ context, event }, params) => {
+  const usage = 'usage' in event ? event.usage : undefined;
+  const estimatedInput = 'estimatedInput' in event ? event.estimatedInput : undefined;
+  if (!usage || chargesNothing(usage, estimatedInput)) return {};
+  const calibration = calibrate(context.calibration, usage.inputTokens, estimatedInput);
+  return {
+    usage: addUsage(context.usage, usage),
+    ...(calibration ? { calibration } : {}),
+    trail: updateLast(context.trail, params.step, (e) => ({
+      tokens: e.tokens + usage.totalTokens,
+      inputTokens: e.inputTokens + usage.inputTokens,
+      outputTokens: e.outputTokens + usage.outputTokens,
+      ...cacheFields((e.cacheCreationInputTokens ?? 0) + (usage.cacheCreationInputTokens ?? 0), (e.cacheReadInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0)),
+    })),
+  };
+};
+
+/** Keeps the fingerprint of the tool input a step produced, for loop detection. */
+const rememberInput: StepAssigner = ({ context, event }, params) => {
+  const fingerprint = 'fingerprint' in event ? event.fingerprint : undefined;
+  if (!fingerprint) return {};
+  return { fingerprints: { ...context.fingerprints, [params.step]: [...(context.fingerprints[params.step] ?? []), fingerprint] } };
+};
+
+const recordOutput: StepAssigner = ({ context, event }, params) => ({
+  steps: setStep(context, params.step, { output: ('output' in event ? event.output : undefined) ?? null, status: 'done' }),
+  trail: updateLast(context.trail, params.step, () => ({ status: 'done', endedAt: event.at })),
+});
+
+/** The assigners applied in order, each seeing the context the ones before made, as one update. */
+function composed(...assigners: StepAssigner[]): StepAssigner {
+  return (args, params) => {
+    let context = args.context;
+    let changes: Partial<RunContext> = {};
+    for (const assigner of assigners) {
+      const change = assigner({ ...args, context }, params);
+      if (Object.keys(change).length === 0) continue;
+      context = { ...context, ...change };
+      changes = { ...changes, ...change };
+    }
+    return changes;
+  };
+}
+
 export const actions = {
   /** Counts a visit and opens its trail entry. */
   enterStep: update(({ context, event }, params: { step: string; status: 'running' | 'waiting' | 'done' }) => {
@@ -89,21 +141,7 @@ export const actions = {
   }),
 
   /** Charges the usage a step reported to the run and to its visit. */
-  chargeUsage: update(({ context, event }, params: { step: string }) => {
-    const usage = 'usage' in event ? event.usage : undefined;
-    if (!usage) return {};
-    const calibration = calibrate(context.calibration, usage.inputTokens, 'estimatedInput' in event ? event.estimatedInput : undefined);
-    return {
-      usage: addUsage(context.usage, usage),
-      ...(calibration ? { calibration } : {}),
-      trail: updateLast(context.trail, params.step, (e) => ({
-        tokens: e.tokens + usage.totalTokens,
-        inputTokens: e.inputTokens + usage.inputTokens,
-        outputTokens: e.outputTokens + usage.outputTokens,
-        ...cacheFields((e.cacheCreationInputTokens ?? 0) + (usage.cacheCreationInputTokens ?? 0), (e.cacheReadInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0)),
-      })),
-    };
-  }),
+  chargeUsage: update(chargeUsage),
 
   /**
    * Charges the usage of a step's child runs: the event carries their total so
@@ -127,16 +165,16 @@ export const actions = {
   }),
 
   /** Keeps the fingerprint of the tool input a step produced, for loop detection. */
-  rememberInput: update(({ context, event }, params: { step: string }) => {
-    const fingerprint = 'fingerprint' in event ? event.fingerprint : undefined;
-    if (!fingerprint) return {};
-    return { fingerprints: { ...context.fingerprints, [params.step]: [...(context.fingerprints[params.step] ?? []), fingerprint] } };
-  }),
+  rememberInput: update(rememberInput),
 
-  recordOutput: update(({ context, event }, params: { step: string }) => ({
-    steps: setStep(context, params.step, { output: ('output' in event ? event.output : undefined) ?? null, status: 'done' }),
-    trail: updateLast(context.trail, params.step, () => ({ status: 'done', endedAt: event.at })),
-  })),
+  recordOutput: update(recordOutput),
+
+  /**
+   * A work step's attempt succeeded: `chargeUsage`, `rememberInput` and
+   * `recordOutput` as one update, so the transition makes one new context
+   * (and XState one snapshot) instead of three.
+   */
+  completeStep: update(composed(chargeUsage, rememberInput, recordOutput)),
 
   scheduleRetry: update(({ context, event }, params: { step: string }) => ({
     active: setRun(context, params.step, { retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at }),

@@ -1,12 +1,16 @@
 /**
  * Imports a user module by file path: TypeScript (`.ts`, `.mts`, `.cts`)
- * through tsx, so tool and workflow modules written in TS load from the
- * compiled CLI without a build step (tsx is loaded then, not before);
+ * from its cached esbuild compilation when it is an ES module
+ * (ts-loader/), otherwise through tsx, so tool and workflow modules written
+ * in TS load from the compiled CLI without a build step (esbuild or tsx is
+ * loaded then, not before, and only when the cache cannot serve);
  * JavaScript with a plain dynamic import.
  */
 import Module, { createRequire, register } from 'node:module';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isProvided, providedAs } from './provided.js';
+import { importCompiled } from './ts-loader/index.js';
 
 const typescript = new Set(['.ts', '.mts', '.cts']);
 const javascript = new Set(['.js', '.mjs', '.cjs']);
@@ -23,20 +27,6 @@ function esModuleExports(namespace: Record<string, unknown>): Record<string, unk
     return inner as Record<string, unknown>;
   }
   return namespace;
-}
-
-/** Specifiers a user module may import without installing them. */
-export function isProvided(specifier: string): boolean {
-  return /^(stepwise-engine|stepwise|zod)(\/|$)/.test(specifier);
-}
-
-/**
- * What a provided specifier resolves to from here: itself, except the
- * package's name before it was published as `stepwise-engine` (`stepwise`
- * on npm is an unrelated package), which older tool modules may still import.
- */
-export function providedAs(specifier: string): string {
-  return specifier.replace(/^stepwise(?=\/|$)/, 'stepwise-engine');
 }
 
 /**
@@ -109,8 +99,11 @@ export const moduleExtensions: readonly string[] = [...typescript, ...javascript
 export async function importFile(file: string): Promise<Record<string, unknown>> {
   const ext = extname(file).toLowerCase();
   const url = pathToFileURL(file).href;
-  installFallbacks();
   if (typescript.has(ext)) {
+    // No loader hooks at all for an ES module the cache can serve: they would slow every later import.
+    const compiled = await importCompiled(file);
+    if (compiled) return compiled;
+    installFallbacks();
     // tsx (and esbuild) load with the first TypeScript module, not with every definition.
     const { tsImport } = await import('tsx/esm/api');
     const namespace = await tsImport(url, { parentURL: import.meta.url }).catch((error: unknown) => {
@@ -118,6 +111,7 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
     });
     return esModuleExports(namespace as Record<string, unknown>);
   }
+  installFallbacks();
   if (javascript.has(ext)) return (await import(url)) as Record<string, unknown>;
   throw new Error(`unsupported extension "${ext}"; use one of ${moduleExtensions.join(', ')}`);
 }

@@ -8,7 +8,10 @@
  * Reads are cached only for the common case, a breaker closed with no
  * failures: once seen so (read, or written by this engine) it is trusted for
  * `quietTtlMs` of the engine clock before it is read again, so a healthy tool
- * costs no store round trip per call. Any other state is read from the store
+ * costs no store round trip per call. On a store that reads by prefix
+ * (`readSharedPrefix`), one read returns every tool's breaker, and every quiet
+ * one (a tool never failed has no stored breaker) is trusted for the TTL
+ * together: one round trip per TTL for all the tools of an engine. Any other state is read from the store
  * every time and every change goes through `updateShared`. The price: a
  * breaker another process opened (or a failure count it began) is seen here
  * up to `quietTtlMs` late.
@@ -81,16 +84,41 @@ export function createBreakers(store: Store, clock: Clock, settings: { readonly 
   const quiet = (state: BreakerState) => state.state === 'closed' && state.failures === 0;
   /** Per tool: until when (engine clock) its breaker is known to be quiet. */
   const quietUntil = new Map<string, number>();
+  /** With a store that reads by prefix: until when every tool not in {@link loud} is known to be quiet (one read for all). */
+  let allQuietUntil = Number.NEGATIVE_INFINITY;
+  /** Tools whose breaker was last seen other than quiet: read alone, on every call. */
+  const loud = new Set<string>();
   /** Remembers what the store said (or was told): a quiet state for a while, anything else not at all. */
   const seen = (tool: string, state: BreakerState): BreakerState => {
+    if (quiet(state)) loud.delete(tool);
+    else loud.add(tool);
     if (quiet(state) && quietTtlMs > 0) quietUntil.set(tool, clock.now() + quietTtlMs);
     else quietUntil.delete(tool);
     return state;
   };
-  const read = async (tool: string) => seen(tool, (await store.readShared<BreakerState>(breakerKey(tool))) ?? closedBreaker);
+  const readOne = async (tool: string) => seen(tool, (await store.readShared<BreakerState>(breakerKey(tool))) ?? closedBreaker);
+  /** Every breaker in one read: the quiet ones (and the never-written) are trusted together for the TTL. */
+  const readAll = async (tool: string, byPrefix: NonNullable<Store['readSharedPrefix']>) => {
+    const prefix = breakerKey('');
+    const states = await byPrefix.call(store, prefix) as Array<readonly [string, BreakerState]>;
+    const at = clock.now();
+    loud.clear();
+    quietUntil.clear();
+    let mine: BreakerState = closedBreaker;
+    for (const [key, state] of states) {
+      const name = key.slice(prefix.length);
+      if (!quiet(state)) loud.add(name);
+      if (name === tool) mine = state;
+    }
+    if (quietTtlMs > 0) allQuietUntil = at + quietTtlMs;
+    return seen(tool, mine);
+  };
+  const read = (tool: string) => (store.readSharedPrefix && quietTtlMs > 0 && !loud.has(tool) ? readAll(tool, store.readSharedPrefix) : readOne(tool));
   const cached = (tool: string) => {
+    const now = clock.now();
     const until = quietUntil.get(tool);
-    return until !== undefined && clock.now() < until ? closedBreaker : read(tool);
+    if (until !== undefined && now < until) return closedBreaker;
+    return now < allQuietUntil && !loud.has(tool) ? closedBreaker : read(tool);
   };
 
   return {
@@ -125,6 +153,6 @@ export function createBreakers(store: Store, clock: Clock, settings: { readonly 
       return changeOf(tool, before, after, now, policy);
     },
 
-    state: read,
+    state: readOne,
   };
 }

@@ -26,8 +26,11 @@ export interface CancelRequests {
   request(runId: string, request: CancelRequest): Promise<void>;
   /** Removes the request once the run is cancelled (or could not be). */
   clear(runId: string): Promise<void>;
-  /** Watches for a request for `runId`: reads the store now, then every `pollMs`. */
-  watch(runId: string): Promise<CancelWatch>;
+  /**
+   * Watches for a request for `runId`: reads the store now, then every `pollMs`. `fresh`: the run is not in
+   * the store yet (a new child run), so no request for it can be there: the first read is skipped.
+   */
+  watch(runId: string, options?: { readonly fresh?: boolean }): Promise<CancelWatch>;
 }
 
 const keyOf = (runId: string) => `cancel:${runId}`;
@@ -55,7 +58,7 @@ export function createCancelRequests(store: Store, options: { readonly pollMs: n
       await store.updateShared<CancelRequest | null>(keyOf(runId), () => null);
     },
 
-    async watch(runId) {
+    async watch(runId, watchOptions = {}) {
       const controller = new AbortController();
       let seen: CancelRequest | null = null;
       const notify = (request: CancelRequest) => {
@@ -70,7 +73,7 @@ export function createCancelRequests(store: Store, options: { readonly pollMs: n
         const stored = await store.readShared<CancelRequest | null>(keyOf(runId)).catch(() => null);
         if (stored) notify(stored);
       };
-      await poll();
+      if (!watchOptions.fresh) await poll();
       let polling = false;
       const timer = setInterval(() => {
         if (polling || seen) return;

@@ -2,11 +2,13 @@
  * The ids of child runs and the check of a child's input: what the child-run
  * kinds need before a child exists, without the engine's driver.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { StepwiseError } from '../errors.js';
 import type { Workflow } from '../definition/schema.js';
+import { lazyAjv } from '../util/lazy-ajv.js';
+import { plainSchemaAccepts } from '../util/plain-schema.js';
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+// Made at the first child run, not whenever the kinds load (validate, --help of run).
+const ajv = lazyAjv();
 
 /** The id of the child run a step starts: the parent's id, the step, its visit and, for a map item, the item's place. */
 export function childIdOf(parentId: string, step: string, visit: number, item?: { index: number; round: number; attempt: number }): string {
@@ -15,10 +17,11 @@ export function childIdOf(parentId: string, step: string, visit: number, item?: 
 }
 
 /** Throws `input_invalid` when `input` does not match the workflow's input schema. */
-export function checkChildInput(source: { readonly workflow: Workflow }, input: unknown): void {
+export async function checkChildInput(source: { readonly workflow: Workflow }, input: unknown): Promise<void> {
   const schema = source.workflow.input;
-  if (!schema) return;
-  const validate = ajv.compile(schema);
+  // A plainly valid input needs no Ajv; Ajv decides (and words) everything else.
+  if (!schema || plainSchemaAccepts(schema, input)) return;
+  const validate = (await ajv()).compile(schema);
   if (validate(input)) return;
   const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
   throw new StepwiseError('input_invalid', `the input of workflow "${source.workflow.id}" does not match its input schema: ${problems.join('; ')}`);

@@ -17,7 +17,7 @@ import { positionOf } from './position.js';
 import { isResumable, snapshotOf } from './view.js';
 import type { ResolvedBudget } from '../policy/budget.js';
 import type { Workflow } from '../definition/schema.js';
-import { zeroUsage, type ParentLink, type RunRecord } from '../run/types.js';
+import { zeroUsage, type NewJournalEntry, type ParentLink, type RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Clock } from './clock.js';
@@ -33,6 +33,11 @@ export interface ChildSpec {
   readonly source: DefinitionSource;
   readonly input: unknown;
   readonly budget: ResolvedBudget;
+  /**
+   * The parent's run options (its seed and faults pass to the child), when the caller has them: the parent's
+   * record is then not read again for this child.
+   */
+  readonly parentOptions?: RunRecord['options'];
 }
 
 export interface ChildDriveOptions {
@@ -54,6 +59,13 @@ export interface WorkflowRef {
 export interface ChildRuns {
   /** Creates the child run (status `running`, no lease), or returns it when it exists. */
   create(parent: RunScope, spec: ChildSpec): Promise<RunRecord>;
+  /**
+   * Starts a child run the caller knows does not exist yet (a map item's next run) and drives it as
+   * {@link drive} does: its first commit creates it, with its `created` entry. (Only the drive holding the
+   * parent's lease starts its children, so a run with this id cannot appear meanwhile; if one did, the
+   * first commit fails with a conflict before any step of the child executed.)
+   */
+  start(parent: RunScope, spec: ChildSpec, options?: Omit<ChildDriveOptions, 'event'>): Promise<RunRecord>;
   get(id: string): Promise<RunRecord | null>;
   /** The children of a run, oldest first. */
   list(parentId: string): Promise<RunRecord[]>;
@@ -103,16 +115,9 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     return record;
   }
 
-  /** Inserts a child run with its first snapshot (its machine started with its input and budget). */
-  async function insert(
-    spec: ChildSpec,
-    version: string,
-    definition: RunRecord['definition'],
-    own: RunRecord['options'],
-    tools: ReadonlyMap<string, AnyTool> | undefined,
-  ): Promise<RunRecord> {
-    const now = clock.now();
-    const draft: RunRecord = {
+  /** The record of a new child run, before its first snapshot; `own` are the parent's options. */
+  function draftOf(spec: ChildSpec, version: string, definition: RunRecord['definition'], own: RunRecord['options'], now: number): RunRecord {
+    return {
       id: spec.id,
       workflow: spec.source.workflow.id,
       version,
@@ -123,41 +128,112 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       failure: null,
       usage: zeroUsage,
       snapshot: null,
-      options: {},
-      wakeAt: null,
-      lease: null,
-      createdAt: now,
-      updatedAt: now,
-      revision: 0,
-    };
-    const runtime = await host.runtimeFor(draft, tools, sources.get(version));
-    const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
-    actor.start();
-    const snapshot = actor.getPersistedSnapshot();
-    actor.stop();
-    const record: RunRecord = {
-      ...draft,
-      snapshot,
       options: {
         ...(own.seed !== undefined ? { seed: own.seed } : {}),
         ...(own.faults !== undefined ? { faults: own.faults } : {}),
         budget: spec.budget.tokens,
         parent: spec.parent,
       },
+      wakeAt: null,
+      lease: null,
+      createdAt: now,
+      updatedAt: now,
+      revision: 0,
     };
-    const created = await store.create(record, [
-      { step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input: spec.input, parent: spec.parent, budget: spec.budget } },
-    ]);
+  }
+
+  const createdEntry = (spec: ChildSpec, version: string, now: number): NewJournalEntry => ({
+    step: null,
+    visit: 0,
+    attempt: 0,
+    event: 'created',
+    at: now,
+    data: { version, input: spec.input, parent: spec.parent, budget: spec.budget },
+  });
+
+  /** Inserts a child run with its first snapshot (its machine started with its input and budget). */
+  async function insert(
+    spec: ChildSpec,
+    version: string,
+    definition: RunRecord['definition'],
+    own: RunRecord['options'],
+    tools: ReadonlyMap<string, AnyTool> | undefined,
+  ): Promise<RunRecord> {
+    const now = clock.now();
+    const draft = draftOf(spec, version, definition, own, now);
+    const runtime = await host.runtimeFor(draft, tools, sources.get(version));
+    const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
+    actor.start();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    const created = await store.create({ ...draft, snapshot }, [createdEntry(spec, version, now)]);
     return created.run;
+  }
+
+  /** Drives `child` inside `parent`'s drive (see {@link ChildRuns.drive}); `create`: it is not stored yet. */
+  async function driveIn(parent: RunScope, child: RunRecord, options: ChildDriveOptions, create?: DriveOptions['create']): Promise<RunRecord> {
+    await parent.holdLease();
+    const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
+    const deps = host.deps();
+    const signal = stopSignal(parent);
+    // Every model call of the child reserves from the parent's pool: directly, or from its slice reserved up front.
+    // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
+    const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
+    try {
+      return await drive(
+        {
+          ...deps,
+          model: parent.model,
+          budgetPool: (own) => (slice ?? parent.budget).share(own),
+          onCommit: (record, journal) => {
+            deps.onCommit(record, journal);
+            options.onCommit?.(record);
+          },
+        },
+        runtime,
+        child,
+        // A parent advanced one step at a time (`engine.step`, serverless) advances its child one step too.
+        { mode: parent.mode, sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}), ...(create ? { create } : {}) },
+      );
+    } finally {
+      slice?.close();
+    }
+  }
+
+  /** The version and stored definition of a child source, computed once per source object (a map's items share one). */
+  const definitions = new WeakMap<DefinitionSource, { version: string; definition: RunRecord['definition'] }>();
+  function definitionOf(source: DefinitionSource) {
+    let found = definitions.get(source);
+    if (!found) definitions.set(source, (found = { version: source.hash ?? versionOf(source.workflow), definition: storedDefinition(source) }));
+    return found;
+  }
+
+  /** The signal that stops a child's drive, made once per parent drive (its signal and cancel stay the same while it lasts). */
+  const stops = new WeakMap<RunScope, { signal: AbortSignal | undefined; cancel: AbortSignal | undefined; any: AbortSignal | undefined }>();
+  function stopSignal(parent: RunScope): AbortSignal | undefined {
+    const cancel = parent.cancel();
+    const known = stops.get(parent);
+    if (known && known.signal === parent.signal && known.cancel === cancel) return known.any;
+    const any = anySignal(parent.signal, cancel);
+    stops.set(parent, { signal: parent.signal, cancel, any });
+    return any;
   }
 
   return {
     async create(parent, spec) {
       const existing = await store.get(spec.id);
       if (existing) return existing;
-      const version = spec.source.hash ?? versionOf(spec.source.workflow);
+      const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
-      return insert(spec, version, storedDefinition(spec.source), (await parentRecord(parent)).options, parent.tools);
+      return insert(spec, version, definition, spec.parentOptions ?? (await parentRecord(parent)).options, parent.tools);
+    },
+
+    async start(parent, spec, options = {}) {
+      const { version, definition } = definitionOf(spec.source);
+      sources.set(version, spec.source);
+      const now = clock.now();
+      const draft = draftOf(spec, version, definition, spec.parentOptions ?? (await parentRecord(parent)).options, now);
+      return driveIn(parent, draft, options, { input: { input: spec.input, budget: spec.budget, at: now }, journal: [createdEntry(spec, version, now)] });
     },
 
     async again(previous, id, link, budget) {
@@ -185,33 +261,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       return (await store.list({ parentId })).reverse();
     },
 
-    async drive(parent, child, options = {}) {
-      await parent.holdLease();
-      const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
-      const deps = host.deps();
-      const signal = anySignal(parent.signal, parent.cancel());
-      // Every model call of the child reserves from the parent's pool: directly, or from its slice reserved up front.
-      // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
-      const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
-      try {
-        return await drive(
-          {
-            ...deps,
-            model: parent.model,
-            budgetPool: (own) => (slice ?? parent.budget).share(own),
-            onCommit: (record, journal) => {
-              deps.onCommit(record, journal);
-              options.onCommit?.(record);
-            },
-          },
-          runtime,
-          child,
-          { mode: 'rest', sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}) },
-        );
-      } finally {
-        slice?.close();
-      }
-    },
+    drive: (parent, child, options = {}) => driveIn(parent, child, options),
 
     async resolve(parent, ref) {
       if (ref.file !== undefined) {

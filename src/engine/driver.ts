@@ -15,17 +15,18 @@
  * every {@link COMMIT_EVERY} transitions, so progress and its journal are
  * written in bounded batches.
  */
-import { type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
-import { stepRunOf, type RunContext } from '../compile/context.js';
+import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
+import { stepRunOf, type MachineInput, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
+import type { WorkflowMachine } from '../compile/machine.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/index.js';
-import { LeaseLostError, type Store } from '../store/types.js';
+import { ConflictError, LeaseLostError, type Store } from '../store/types.js';
 import type { LeaseHandle } from './lease.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
@@ -59,6 +60,19 @@ export interface DriveOptions {
   readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
+  /**
+   * The run is not in the store yet (a map item's new run): its machine starts from `input`, and its first
+   * commit creates it (`journal` first), so a new run costs one write instead of a create and a commit. Its
+   * first commit comes before any step executes (an attempt's start is committed), and a drive that ends
+   * before one creates it as it is, so the run exists once the drive returns.
+   */
+  readonly create?: { readonly input: MachineInput; readonly journal: readonly NewJournalEntry[] };
+  /**
+   * The run's actor, started by the caller at the state `record.snapshot`
+   * persists (a run it has just created): driven instead of one restored from
+   * the snapshot, and stopped when the drive ends.
+   */
+  readonly actor?: Actor<WorkflowMachine>;
 }
 
 export interface DriverDeps {
@@ -129,8 +143,16 @@ export function drive(deps: DriverDeps, runtime: Runtime, record: RunRecord, opt
 async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, options: DriveOptions): Promise<RunRecord> {
   const { store, clock } = deps;
   const workflow = runtime.definition.workflow;
-  const actor: Actor<typeof runtime.machine> = restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), deps.inspect ? { inspect: deps.inspect } : {});
-  actor.start();
+  // A child run's actor is named by its run id (parent run, step, item) so the inspector tells the actors of a
+  // map's items and sub-workflows apart; a top-level run's keeps the machine's name.
+  const named = record.options.parent ? { id: record.id } : {};
+  const inspect = deps.inspect ? { inspect: deps.inspect, ...named } : named;
+  const actor: Actor<WorkflowMachine> =
+    options.actor ??
+    (options.create ? createActor(runtime.machine, { input: options.create.input, ...inspect }) : restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), inspect));
+  actor.start(); // a no-op for a started actor
+  /** The journal entries that open the run, while it is not in the store yet. */
+  let unsaved = options.create?.journal ?? null;
   let current = record;
   let journal: NewJournalEntry[] = [];
   let dirty = false;
@@ -153,21 +175,24 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     journal = [];
     dirty = false;
     uncommitted = 0;
-    current = await store.commit(
-      current.id,
-      {
-        status: status(),
-        snapshot: persistedSnapshot(actor),
-        ...(output !== undefined ? { output } : {}),
-        failure: context().failure,
-        usage: context().usage,
-        wakeAt: wakeAt(),
-        options: current.options,
-      },
-      entries,
-      current.revision,
-      options.lease?.owner,
-    );
+    const patch = {
+      status: status(),
+      snapshot: persistedSnapshot(actor),
+      ...(output !== undefined ? { output } : {}),
+      failure: context().failure,
+      usage: context().usage,
+      wakeAt: wakeAt(),
+      options: current.options,
+    };
+    if (unsaved) {
+      const opening = unsaved;
+      unsaved = null;
+      const created = await store.create({ ...current, ...patch }, [...opening, ...entries]);
+      if (!created.created) throw new ConflictError(current.id, current.revision, created.run.revision);
+      current = created.run;
+    } else {
+      current = await store.commit(current.id, patch, entries, current.revision, options.lease?.owner);
+    }
     deps.onCommit(current, entries);
   };
   // One queue: commits of concurrent steps go to the store one after the other, each with the next revision.
@@ -201,10 +226,18 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   };
 
   /** Steps holding branches whose visit is open (a parallel step whose branches run). */
-  const openContainers = () =>
-    context()
-      .trail.filter((e) => e.endedAt === null && kindNamed(kindOf(stepOf(workflow, e.id) ?? {})?.name)?.sequences !== undefined)
-      .map((e) => e.id);
+  const openContainers = () => {
+    const open: string[] = [];
+    for (const e of context().trail) if (e.endedAt === null && isContainer(e.id)) open.push(e.id);
+    return open;
+  };
+  // Whether a step holds branches depends on the definition only: looked up once per step.
+  const containers = new Map<string, boolean>();
+  const isContainer = (id: string) => {
+    let found = containers.get(id);
+    if (found === undefined) containers.set(id, (found = kindNamed(kindOf(stepOf(workflow, id) ?? {})?.name)?.sequences !== undefined));
+    return found;
+  };
   // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
   const aborts = new Map<string, AbortController>();
   const stepController = (step: string) => {
@@ -290,7 +323,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
   let transitions = 0;
   try {
-    watch = deps.cancels ? await deps.cancels.watch(current.id) : null;
+    watch = deps.cancels ? await deps.cancels.watch(current.id, { fresh: unsaved !== null }) : null;
     if (options.event) {
       run.send(options.event.event);
       journal.push(...options.event.journal);
@@ -396,6 +429,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     }
     // Out of transitions for this drive: keep what was done; the next drive goes on from here.
     if (transitions >= MAX_TRANSITIONS && dirty) await commit();
+    // A new run the drive left before its first commit is stored as it is.
+    if (unsaved) await commit();
   } finally {
     await Promise.allSettled(inflight.values());
     await queue.catch(() => undefined);

@@ -27,10 +27,11 @@ import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
-import { runSummaries, type RunSummary } from '../query/list.js';
+import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
+import { plainSchemaAccepts } from '../util/plain-schema.js';
 import { stepOf } from '../definition/sequences.js';
 
 /** The client of `options` (src/model/client.ts), loaded on first use: an engine that makes no model call never loads the SDK. */
@@ -118,7 +119,8 @@ export interface Engine {
    */
   redrive(runId: string): Promise<RunView>;
   get(runId: string): Promise<RunView>;
-  list(filter?: RunFilter): Promise<RunSummary[]>;
+  /** Runs, newest first: top-level runs only unless `{ children: true }` (or a `parentId`, for one run's children). */
+  list(filter?: ListFilter): Promise<RunSummary[]>;
   journal(runId: string): Promise<JournalEntry[]>;
   /** Calls `listener` after every committed transition of any run of this engine, with the journal entries it appended. */
   subscribe(listener: (run: RunView, journal: readonly NewJournalEntry[]) => void): () => void;
@@ -138,9 +140,15 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
   return true;
 }
 
+/** `value` as a store gives it back: a JSON copy. */
+function asStored(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value) ?? 'null');
+}
+
 async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
-  if (!schema) return;
+  // A plainly valid input needs no Ajv; Ajv decides (and words) everything else.
+  if (!schema || plainSchemaAccepts(schema, input)) return;
   const validate = (await ajv()).compile(schema);
   if (!validate(input)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(input)'} ${e.message ?? ''}`.trim());
@@ -321,10 +329,14 @@ export function createEngine(options: EngineOptions): Engine {
       const now = clock.now();
       const startOwner = ownerId();
       const budget = resolveBudget(source.workflow.budget, opts.budget);
-      const actor = createActor(runtime.machine, { input: { input, budget, at: now } });
+      // The run's first drive goes on with the actor that made its initial snapshot instead of restoring another from it,
+      // unless an inspector watches (it sees every drive's actor restored from the store). That actor's context holds the
+      // input as the store gives it back (JSON's rules), as a restored one would.
+      const handOver = !options.inspect && !opts.detach;
+      const actor = createActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
       actor.start();
       const snapshot = persistedSnapshot(actor);
-      actor.stop();
+      if (!handOver) actor.stop();
       const runOptions: RunOptions = {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
@@ -349,9 +361,12 @@ export function createEngine(options: EngineOptions): Engine {
         revision: 0,
       };
       const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
-      if (!created.created || opts.detach) return toView(created.run);
+      if (!created.created || opts.detach) {
+        actor.stop();
+        return toView(created.run);
+      }
       return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true, grantedAt: now }, (lease) =>
-        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true }, source)),
+        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true, ...(handOver ? { actor } : {}) }, source)),
       );
     },
 
@@ -457,7 +472,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     list(filter) {
-      return runSummaries(store, filter);
+      return runSummaries(store, storeFilter(filter));
     },
 
     journal(runId) {

@@ -21,9 +21,12 @@ export interface LeaseOptions {
   readonly waitMs: number;
 }
 
+/** This machine's host name, asked once (a system call each time). */
+let thisHost: string | undefined;
+
 /** An owner id `host:pid:random`, which lets a process on the same host tell a dead holder. */
 export function ownerId(prefix = ''): string {
-  return `${hostname()}:${process.pid}:${prefix}${randomUUID().slice(0, 8)}`;
+  return `${(thisHost ??= hostname())}:${process.pid}:${prefix}${randomUUID().slice(0, 8)}`;
 }
 
 /** True when `owner` names a process on this host that no longer exists. */

@@ -29,6 +29,9 @@ export async function itemsOf(run: RunScope, spec: MapSpec): Promise<{ items: un
   return { items, context };
 }
 
+/** Whether a live item's run can go on now: running with no timer, or its timer (a backoff, a wait's timeout) is due. */
+const dueNow = (child: RunRecord, now: number) => (child.wakeAt === null ? child.status === 'running' : child.wakeAt <= now);
+
 /** Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests. */
 export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: boolean, isFinal: (step: object) => boolean): Promise<void> {
   const children = run.children!;
@@ -46,6 +49,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const visit = run.context().visits[id] ?? 1;
   const resumed = stepRunOf(run.context(), id).attempt === 0;
   const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
+  // Read once for all items: the parent's options (seed, faults) every item inherits.
+  const parentOptions = (await children.get(run.runId))?.options;
   const as = spec.map.as ?? 'item';
   const maxAttempts = spec.map.retry?.maxAttempts ?? 1;
   const byIndex = itemRuns(await children.list(run.runId), id, visit);
@@ -58,8 +63,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
 
   // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
   let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));
+  /** Wakes the scheduling loop: an item settled, or the first one warmed the prefix. */
   let kick: () => void = () => {};
-  let kicked = new Promise<void>((resolve) => (kick = resolve));
+  let kicked = Promise.resolve();
+  /** The first error an item's drive threw (a lost lease, a store failure): the effect throws it. */
+  let thrown: { error: unknown } | null = null;
   const inflight = new Map<number, Promise<void>>();
   /** Items driven in this effect that came to rest (waiting, a timer, out of budget): not driven again in it. */
   const rested = new Set<number>();
@@ -67,38 +75,47 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const runnable = (index: number): boolean => {
     if (inflight.has(index) || rested.has(index)) return false;
     const state = stateOf(index);
+    // Advanced one step at a time, an item that can do nothing yet (its timer is not due, or it waits for an event)
+    // takes no turn, so the items that can go on get theirs.
+    if (run.mode === 'step' && state.kind === 'live' && !dueNow(state.run, run.clock.now())) return false;
     if (state.kind === 'new' || state.kind === 'retry' || state.kind === 'live') return true;
     return state.kind === 'exhausted' && resumed && children.resumable(state.run);
   };
 
   const drive = async (index: number) => {
     const state = stateOf(index);
-    let child: RunRecord;
-    let resume = false;
+    const onCommit = (committed: RunRecord) => {
+      if (!warmed && committed.usage.totalTokens > 0) {
+        warmed = true;
+        kick();
+      }
+    };
+    let driven: RunRecord;
     if (state.kind === 'new' || state.kind === 'retry') {
+      // Its runs were read above and this attempt has none yet (only this drive, under the lease, starts them):
+      // the new run is created by its first commit.
       const { round, attempt } = nextAttempt(state);
-      child = await children.create(run, {
-        id: childIdOf(run.runId, id, visit, { index, round, attempt }),
-        parent: { runId: run.runId, step: id, visit, index, round, attempt },
-        source,
-        input: { ...context, [as]: items[index], index },
-        budget: sharedChildBudget(run.context(), run.budget),
-      });
-      record(child);
+      driven = await children.start(
+        run,
+        {
+          id: childIdOf(run.runId, id, visit, { index, round, attempt }),
+          parent: { runId: run.runId, step: id, visit, index, round, attempt },
+          source,
+          input: { ...context, [as]: items[index], index },
+          budget: sharedChildBudget(run.context(), run.budget),
+          ...(parentOptions ? { parentOptions } : {}),
+        },
+        { onCommit },
+      );
     } else {
-      child = (state as Extract<ItemState, { run: RunRecord }>).run;
-      resume = state.kind === 'exhausted';
+      const child = (state as Extract<ItemState, { run: RunRecord }>).run;
+      const budget = sharedChildBudget(run.context(), run.budget);
+      const resume = state.kind === 'exhausted';
+      driven = await children.drive(run, child, {
+        ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
+        onCommit,
+      });
     }
-    const budget = sharedChildBudget(run.context(), run.budget);
-    const driven = await children.drive(run, child, {
-      ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
-      onCommit: (committed) => {
-        if (!warmed && committed.usage.totalTokens > 0) {
-          warmed = true;
-          kick();
-        }
-      },
-    });
     record(driven);
     if (!warmed && driven.status !== 'running') {
       warmed = true;
@@ -107,21 +124,54 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     if (driven.status === 'running' || driven.status === 'waiting' || driven.status === 'budget_exhausted') rested.add(index);
   };
 
+  // Advanced one step at a time (`engine.step`), the map drives at most `limit` items one step each per call.
+  let started = 0;
+  /**
+   * Items that may still be driven in this effect, in input order. An item's state changes only while it is
+   * driven, so one that is neither in flight nor runnable stays so: it leaves the list, and each round looks
+   * at the items still open instead of all of them.
+   */
+  let open = items.map((_, index) => index);
+  const rethrow = () => {
+    const failed = thrown as { error: unknown } | null; // set by the items' drives, which TypeScript does not see
+    if (failed) throw failed.error;
+  };
   for (;;) {
+    rethrow();
     if (interruptedDrive(run)) break;
+    // Made before looking at the items: whatever settles from here on wakes the wait below.
+    kicked = new Promise<void>((resolve) => (kick = resolve));
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
-    for (let index = 0; index < items.length && inflight.size < limit; index++) {
+    const still: number[] = [];
+    for (let at = 0; at < open.length; at++) {
+      if (inflight.size >= limit || (run.mode === 'step' && started >= limit)) {
+        for (; at < open.length; at++) still.push(open[at]!);
+        break;
+      }
+      const index = open[at]!;
+      if (inflight.has(index)) {
+        still.push(index);
+        continue;
+      }
       if (!runnable(index)) continue;
-      const job = drive(index).finally(() => inflight.delete(index));
-      job.catch(() => undefined);
+      still.push(index);
+      started++;
+      const job = drive(index)
+        .catch((error: unknown) => {
+          thrown ??= { error };
+        })
+        .finally(() => {
+          inflight.delete(index);
+          kick();
+        });
       inflight.set(index, job);
     }
+    open = still;
     if (inflight.size === 0) break;
-    await Promise.race([...inflight.values(), kicked]);
-    kicked = new Promise<void>((resolve) => (kick = resolve));
+    await kicked;
   }
-  const results = await Promise.allSettled(inflight.values());
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  await Promise.allSettled(inflight.values());
+  rethrow();
   if (interruptedDrive(run)) return;
 
   run.countExecuted();
@@ -133,7 +183,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const live = pending.flatMap((s) => (s.kind === 'live' ? [s.run] : []));
     const timers = live.map((r) => r.wakeAt).filter((w): w is number => w !== null);
     const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
-    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length ? Math.min(...timers) : null, usage });
+    // An item that can go on now (advanced one step, or not started yet) leaves no timer to wait for.
+    const ready = pending.some((s) => s.kind !== 'live' || (s.run.status === 'running' && s.run.wakeAt === null));
+    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
     return;
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));

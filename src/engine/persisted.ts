@@ -20,9 +20,18 @@ const ACTOR_TYPE = 1;
 export function persistedSnapshot(actor: Actor<AnyActorLogic>): unknown {
   const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
   if (Object.keys(snapshot.children).length > 0 || Object.keys(snapshot.historyValue ?? {}).length > 0) return actor.getPersistedSnapshot();
-  const { _nodes, tags, machine, children, context, can, hasTag, matches, getMeta, toJSON, ...json } = snapshot as AnyMachineSnapshot & Record<string, unknown>;
-  return { ...json, context, children: {}, historyValue: {} };
+  // The snapshot's own fields but those (a loop: object rest with this many names is far slower in V8), in their order.
+  const json: Record<string, unknown> = {};
+  const fields = snapshot as AnyMachineSnapshot & Record<string, unknown>;
+  for (const key in fields) if (!notPersisted.has(key)) json[key] = key === 'historyValue' ? {} : fields[key];
+  json['context'] = snapshot.context;
+  json['children'] = {};
+  json['historyValue'] = {};
+  return json;
 }
+
+/** The fields of a machine snapshot that are not data, and those written separately (`context`, `children`). */
+const notPersisted: ReadonlySet<string> = new Set(['_nodes', 'tags', 'machine', 'children', 'context', 'can', 'hasTag', 'matches', 'getMeta', 'toJSON']);
 
 interface Marked {
   readonly holder: Record<string, unknown>;

@@ -33,18 +33,35 @@ function outputSchemaOf(id: string, sources: BoundSources): unknown {
   return undefined;
 }
 
-/** The bound of one `{% … %}` expression's value. */
-function expressionBound(expression: string, path: string, sources: BoundSources): Bound {
+/**
+ * The JSON Schema of the value a plain reference (`$input.<field…>` or
+ * `$steps.<id>.output.<field…>`) reads, or why there is none.
+ */
+export function referenceSchema(expression: string, sources: BoundSources): { readonly schema: unknown } | { readonly reason: string } {
   const text = expression.trim();
   const input = inputRef.exec(text);
   const step = input ? null : stepRef.exec(text);
+  if (!input && !step) return { reason: `${text} is not a plain $input or $steps.<id>.output reference` };
   const fields = ((input ? input[1] : step?.[2]) ?? '').split('.').filter(Boolean);
-  const root = input ? (sources.workflow.input ?? undefined) : step ? outputSchemaOf(step[1]!, sources) : undefined;
-  if (!input && !step) return { unbounded: `${path} (${text} is not a plain $input or $steps.<id>.output reference)` };
-  if (root === undefined) return { unbounded: `${text} (${input ? 'the workflow has no input schema' : `step "${step![1]}" declares no output schema`})` };
+  const root = input ? (sources.workflow.input ?? undefined) : outputSchemaOf(step![1]!, sources);
+  if (root === undefined) return { reason: input ? 'the workflow has no input schema' : `step "${step![1]}" declares no output schema` };
   const schema = schemaAt(root, fields);
-  if (schema === undefined) return { unbounded: `${text} (not in its schema)` };
-  return schemaBound(schema, text);
+  if (schema === undefined) return { reason: 'not in its schema' };
+  return { schema };
+}
+
+/** The expression of a value that is exactly one `{% … %}` template, or undefined. */
+export function soleExpression(value: unknown): string | undefined {
+  return typeof value === 'string' ? /^\{%([\s\S]*?)%\}$/.exec(value.trim())?.[1]?.trim() : undefined;
+}
+
+/** The bound of one `{% … %}` expression's value. */
+function expressionBound(expression: string, path: string, sources: BoundSources): Bound {
+  const text = expression.trim();
+  if (!inputRef.test(text) && !stepRef.test(text)) return { unbounded: `${path} (${text} is not a plain $input or $steps.<id>.output reference)` };
+  const found = referenceSchema(text, sources);
+  if ('reason' in found) return { unbounded: `${text} (${found.reason})` };
+  return schemaBound(found.schema, text);
 }
 
 /**

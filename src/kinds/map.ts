@@ -24,6 +24,7 @@ import { visitWorstCase } from '../policy/visit-bound.js';
 import { childState, childWakeAt } from './child-state.js';
 import type { AnyStepKind } from './index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
+import { bodyInputSchema, itemsSchema } from './map-input.js';
 import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
 
@@ -54,14 +55,6 @@ async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance>
   await run.commit();
   if (run.phaseOf(id) === 'running') crashPoint('step-started');
   return moved;
-}
-
-/** The `maxItems` the input schema gives the array `items` reads, when `items` is `{% $input.<field> %}`. */
-function inputMaxItems(workflow: Workflow, items: unknown): number | undefined {
-  const field = typeof items === 'string' ? /^\{%\s*\$input\.([A-Za-z_][A-Za-z0-9_]*)\s*%\}$/.exec(items)?.[1] : undefined;
-  const properties = (workflow.input as { properties?: Record<string, { maxItems?: unknown }> } | undefined)?.properties;
-  const max = field ? properties?.[field]?.maxItems : undefined;
-  return typeof max === 'number' ? max : undefined;
 }
 
 /** Makes the `map` kind from the registry's step schema and kind lookup. */
@@ -96,18 +89,25 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
     tools: (spec) => bodyKinds(spec).flatMap(([sid, body, kind]) => (kind?.tools?.(body) ?? []).map((t) => ({ name: t.name, path: ['map', 'steps', sid, ...t.path] }))),
     worstCase: (spec, workflow, toolOf) => {
       // Each item's body at its worst (every model step once, each with all its attempts, as validate bounds a step),
-      // times the item's runs, times the items: maxItems, else the input schema's maxItems for `$input.<field>`, else 1.
-      const body = bodyWorkflow(workflow, 'map', spec, isFinal);
+      // its `$input` sized from the item schema of the array `items` reads and from what `context` reads,
+      // times the item's runs, times the items: maxItems, else the `maxItems` of the array `items` reads, else
+      // unknown (counted as 1 and named as unbounded).
+      const sources = { workflow, toolOf };
+      const body = { ...bodyWorkflow(workflow, 'map', spec, isFinal), input: bodyInputSchema(spec, sources) };
       let perItem = 0;
-      for (const step of Object.values(body.steps)) {
+      const unbounded: string[] = [];
+      for (const [sid, step] of Object.entries(body.steps)) {
         const bound = registry.kindOf(step)?.worstCase?.(step, body, toolOf);
         if (!bound) continue;
         const attempts = bound.attempts ?? resolveRetry((step as { retry?: Workflow['retry'] }).retry, body.retry).maxAttempts;
         perItem += visitWorstCase(bound.inputTokens, bound.maxTokens, attempts, bound.feedbackTokens ?? 0);
+        unbounded.push(...(bound.unbounded ?? []).map((field) => `${sid}: ${field}`));
       }
-      if (perItem === 0) return null;
-      const items = spec.map.maxItems ?? inputMaxItems(workflow, spec.map.items) ?? 1;
-      return { inputTokens: perItem * items * (spec.map.retry?.maxAttempts ?? 1), maxTokens: 0, attempts: 1 };
+      if (perItem === 0 && unbounded.length === 0) return null;
+      const declared = itemsSchema(spec, sources)?.['maxItems'];
+      const items = spec.map.maxItems ?? (typeof declared === 'number' ? declared : undefined);
+      if (items === undefined) unbounded.push(`map.items (no maxItems on the step or on the array it reads: counted as one item)`);
+      return { inputTokens: perItem * (items ?? 1) * (spec.map.retry?.maxAttempts ?? 1), maxTokens: 0, attempts: 1, unbounded };
     },
     wakeAt: childWakeAt,
     label: (spec) => `map over items (${spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY} at once)`,

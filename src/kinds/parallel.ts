@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { FAILED_STATE, stepRunOf } from '../compile/context.js';
+import type { RunEvent } from '../compile/events.js';
 import { stateIdOf, target, type StateConfig } from '../compile/setup.js';
 import { maxVisits, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
@@ -163,7 +164,16 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
       return { errors, warnings: [] };
     },
     label: (step) => `branches ${Object.keys(step.parallel.branches).join(' | ')}`,
-    pathEvents: () => [],
+    // A branch whose step failed for good: collect ends it with its error, fail_fast fails the step (→ onError).
+    pathEvents: (id, step, phase, phaseOf) => {
+      if (phase !== 'branches') return [];
+      return Object.keys(step.parallel.branches).flatMap((branch): RunEvent[] => {
+        if (!branchSteps(step, branch).some((member) => phaseOf(member) === 'failed')) return [];
+        return step.parallel.onBranchError === 'collect'
+          ? [{ type: 'parallel.collect', step: id, branch, at: 0 }]
+          : [{ type: 'parallel.fail', step: id, branch, at: 0, error: { kind: 'tool_error', message: 'forced' } }];
+      });
+    },
     handler: {
       async advance(run, { id, phase }, spec) {
         if (phase !== 'branches') return { kind: 'rest' }; // failed: until resumed

@@ -171,8 +171,11 @@ export interface StepKindDefinition<S = unknown> {
   wakeAt?(id: string, step: S, phase: string | null, context: RunContext): number | null;
   /** The step's label in diagrams (what it does), e.g. the tool it calls. */
   label(step: S): string;
-  /** The events a path test may send the step in `phase`, each meaning one route. */
-  pathEvents(id: string, step: S, phase: string | null): readonly RunEvent[];
+  /**
+   * The events a path test may send the step in `phase`, each meaning one route; `phaseOf` gives the phase of
+   * another active step (null when it is not active), e.g. a branch step of a parallel step.
+   */
+  pathEvents(id: string, step: S, phase: string | null, phaseOf: (step: string) => string | null): readonly RunEvent[];
   /** How the driver advances the step. */
   readonly handler: StepHandler<S>;
   /** For a kind whose steps an executor performs (its handler is `workHandler(executor)`): that executor. */

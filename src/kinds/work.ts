@@ -82,7 +82,7 @@ export function workState(
             },
             {
               target: next ? target(next) : target(FAILED_STATE),
-              actions: [charge, { type: 'rememberInput', params }, { type: 'recordOutput', params }],
+              actions: { type: 'completeStep', params },
             },
           ],
           'step.failed': onFailed,

@@ -59,7 +59,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
     if (!run.children) throw new Error('this engine runs no child runs');
     const source = await run.children.resolve(run, step.workflow);
     const input = step.workflow.input === undefined ? {} : await evaluateMapping(compileMapping(step.workflow.input), scopeOf({ runId: run.runId, context: run.context() }));
-    checkChildInput(source, input);
+    await checkChildInput(source, input);
     prepared = { source, input };
   } catch (error) {
     // The child cannot start (its definition is missing or broken, its input invalid): the step fails, no retry.

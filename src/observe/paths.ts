@@ -3,9 +3,12 @@
  * with `@xstate/graph`, then each driven by the real engine (its driver,
  * guards, journal, budget and breakers; a memory store and a manual clock) on
  * a model server (the emulator) with the real tools, with the path's decisions
- * forced: error routes, choice branches, wait events and timeouts. Reports
- * unreachable steps, dead ends (steps from which no final step can be
- * reached), paths whose worst case can exceed the budget, and paths that fail.
+ * forced: error routes (a parallel step's failing branches included), choice
+ * branches, wait events and timeouts. Reports unreachable steps, dead ends
+ * (steps from which no final step can be reached), paths whose worst case can
+ * exceed the budget, and paths that fail. The child runs a step starts (a map
+ * body, a `workflow` step's definition) are walked the same way, each with the
+ * input a run of the parent gave it, and counted in the parent's worst case.
  */
 import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
@@ -30,6 +33,17 @@ import { createMemoryStore } from '../store/memory.js';
 import type { Store } from '../store/types.js';
 import { toView } from '../engine/view.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
+import { toolInputSchema, toolOutputSchema } from '../tools/define.js';
+import { loadDefinition } from '../definition/load.js';
+import type { MapSpec } from '../kinds/map-body.js';
+import { itemsSchema } from '../kinds/map-input.js';
+import type { ToolSchema } from '../kinds/types.js';
+import type { RunRecord } from '../run/types.js';
+
+/** A tool as the worst case sees it. */
+function toolSchemaOf(tool: AnyTool | undefined): ToolSchema | undefined {
+  return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
+}
 
 /** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
 export type Decision = { step: string; take: 'done' | 'error' | `branch ${number}` | string };
@@ -55,6 +69,24 @@ export interface PathReport {
   readonly reached: readonly string[];
   readonly paths: readonly PathResult[];
   readonly findings: readonly Finding[];
+  /** The own paths of the child runs a step starts (a `map` body, a `workflow` step's definition), walked with the input a run of this one gave the first of them. */
+  readonly children: readonly ChildReport[];
+}
+
+/** The path report of the definition a step's child runs run. */
+export interface ChildReport {
+  readonly step: string;
+  /** How many times the child's worst path counts in this step's worst case: a map's items × runs per item; 1 for a `workflow` step; 0 when its budget slice is counted instead. */
+  readonly times: number;
+  readonly report: PathReport;
+}
+
+/** A child run a path's run started: the first one of each step. */
+interface ChildSample {
+  readonly step: string;
+  readonly record: RunRecord;
+  /** Items of the map it is an item of (distinct indexes among the step's children). */
+  readonly items: number;
 }
 
 type Ev = { type: string; at: number } & Record<string, unknown>;
@@ -63,9 +95,10 @@ const top = (snapshot: { value: unknown }) => (typeof snapshot.value === 'string
 /** The events that can move a snapshot on, with guards' inputs set so every declared route is possible: each active step's kind says which. */
 function eventsFor(workflow: Workflow, snapshot: AnyMachineSnapshot): Ev[] {
   const { steps } = activeSteps(snapshot);
+  const phaseOf = (id: string) => steps.find((s) => s.id === id)?.phase ?? null;
   return steps.flatMap((step) => {
     const spec = stepOf(workflow, step.id);
-    return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase) ?? []).map((e) => ({ ...e }) as Ev) : [];
+    return spec ? (kindNamed(step.kind)?.pathEvents(step.id, spec, step.phase, phaseOf) ?? []).map((e) => ({ ...e }) as Ev) : [];
   });
 }
 
@@ -73,6 +106,8 @@ function decisionOf(workflow: Workflow, step: string, event: Ev): Decision['take
   if (event.type === 'step.done') return 'done';
   if (event.type === 'step.failed') return 'error';
   if (event.type === 'choice.take') return `branch ${String(event['index'])}`;
+  if (event.type === 'parallel.collect') return `collect ${String(event['branch'])}`;
+  if (event.type === 'parallel.fail') return `fail_fast ${String(event['branch'])}`;
   return event.type;
 }
 
@@ -120,7 +155,10 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     });
     const last = top(path.state as AnyMachineSnapshot);
     if (last !== DONE_STATE && steps[steps.length - 1] !== last) steps.push(last);
-    routes.set(JSON.stringify(decisions), { steps, decisions });
+    // One route per set of decisions: the engine runs branches side by side in its own order, so paths that differ
+    // only in the order their branches end are one route.
+    const key = JSON.stringify(decisions.map((d) => `${d.step}\u0000${d.take}`).sort());
+    if (!routes.has(key)) routes.set(key, { steps, decisions });
   }
   return { machine, budget, reached, out, routes: [...routes.values()] };
 }
@@ -188,13 +226,14 @@ function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
 
 /**
  * A model client that answers 400 (a request error, not retried) to the calls
- * made while the run is at one of `failing`: how a path forces a model step's
- * error route. Every other call goes to `model` as usual.
+ * made while one of `failing` is running (a branch step among its running
+ * siblings too): how a path forces a model step's error route. Every other
+ * call goes to `model` as usual.
  */
-function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, current: () => string | null): ModelConfig {
+function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, running: () => readonly string[]): ModelConfig {
   const refuse: Middleware = async (request, next) => {
-    const step = current();
-    if (step === null || !failing.has(step)) return next(request);
+    const step = running().find((id) => failing.has(id));
+    if (step === undefined) return next(request);
     const body = { type: 'error', error: { type: 'invalid_request_error', message: `failure forced by the path test at "${step}"` } };
     return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } });
   };
@@ -223,6 +262,18 @@ function firstMaxTokens(workflow: Workflow, step: string): number {
 }
 
 const MAX_EVENTS = 1000;
+/** How deep child runs' definitions are walked (a child of a child …): a definition that starts itself stops here. */
+const MAX_DEPTH = 3;
+
+/** What a path test needs: the run input, the tools, the model server, the definition file, and how deep it is in child walks. */
+export interface PathDeps {
+  readonly input: unknown;
+  readonly tools: ReadonlyMap<string, AnyTool>;
+  readonly model: ModelConfig;
+  readonly source?: string;
+  /** 0 for the definition under test, 1 for its children's, … */
+  readonly depth?: number;
+}
 
 /**
  * Drives one path through the real engine (its driver, store, journal and
@@ -234,17 +285,18 @@ const MAX_EVENTS = 1000;
 async function runPath(
   workflow: Workflow,
   route: { steps: string[]; decisions: Decision[] },
-  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig; source?: string },
-): Promise<PathResult> {
+  deps: PathDeps,
+): Promise<{ result: PathResult; children: ChildSample[] }> {
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
   const clock = new ManualClock({ autoAdvance: true });
-  let current: string | null = null;
+  /** The steps in their `running` phase in the latest snapshot (of the run, or of a child run it drives). */
+  let running: readonly string[] = [];
   let worst = 0;
   const inspect = (event: InspectionEvent) => {
     if (event.type !== '@xstate.snapshot') return;
     const snapshot = event.snapshot as unknown as { value: unknown; context: RunContext };
-    current = top(snapshot);
+    running = activeSteps(event.snapshot as AnyMachineSnapshot).steps.filter((s) => s.phase === 'running').map((s) => s.id);
     // Every visit of a model step counts at its worst from its first attempt's projected cost, as `validate` bounds it.
     const sent = event.event;
     const projected = sent.type === 'step.run' && 'projectedTokens' in sent && typeof sent.projectedTokens === 'number' ? sent.projectedTokens : 0;
@@ -262,7 +314,7 @@ async function runPath(
   const engine = createEngine({
     store: createMemoryStore(),
     clock,
-    model: faultingModel(deps.model, failing, () => current),
+    model: faultingModel(deps.model, failing, () => running),
     inspect,
     chooseBranch: (step) => {
       const decision = take.get(step);
@@ -292,7 +344,7 @@ async function runPath(
     } else break;
   }
   const status = view.status === 'done' ? 'done' : view.status === 'budget_exhausted' ? 'budget_exhausted' : 'failed';
-  return {
+  const result: PathResult = {
     steps: route.steps,
     decisions: route.decisions,
     status,
@@ -300,6 +352,55 @@ async function runPath(
     worstCaseTokens: worst,
     error: status === 'done' ? null : (view.failure?.message ?? `the run stopped ${view.status}${view.waitingFor ? ` at "${view.waitingFor.step}"` : ''}`),
   };
+  return { result, children: childSamples(await engine.store.list({ parentId: view.runId })) };
+}
+
+/** The first child run of each step (the first item of a map, first round and attempt), and how many items the step had. */
+function childSamples(children: readonly RunRecord[]): ChildSample[] {
+  const byStep = new Map<string, RunRecord[]>();
+  for (const child of children) {
+    const step = child.options.parent?.step;
+    if (step !== undefined) byStep.set(step, [...(byStep.get(step) ?? []), child]);
+  }
+  return [...byStep].map(([step, runs]) => {
+    const order = (r: RunRecord) => [r.options.parent?.visit ?? 0, r.options.parent?.index ?? 0, r.options.parent?.round ?? 0, r.options.parent?.attempt ?? 0];
+    const earlier = (a: RunRecord, b: RunRecord) => {
+      const [x, y] = [order(a), order(b)];
+      const at = x.findIndex((v, i) => v !== y[i]);
+      return at === -1 ? 0 : x[at]! - y[at]!;
+    };
+    const first = [...runs].sort(earlier)[0]!;
+    return { step, record: first, items: new Set(runs.map((r) => r.options.parent?.index ?? 0)).size };
+  });
+}
+
+/** How many times a child's worst path counts in step `id`'s worst case (see {@link ChildReport.times}). */
+function childTimes(workflow: Workflow, id: string, sample: ChildSample, toolOf: (name: string) => ToolSchema | undefined): number {
+  const spec = stepOf(workflow, id) as Record<string, unknown> | undefined;
+  if (!spec) return 0;
+  if ('map' in spec) {
+    const map = spec as unknown as MapSpec;
+    const declared = itemsSchema(map, { workflow, toolOf })?.['maxItems'];
+    const items = map.map.maxItems ?? (typeof declared === 'number' ? declared : sample.items);
+    return items * (map.map.retry?.maxAttempts ?? 1);
+  }
+  // A `workflow` step with a budget slice already counts the slice (its projected tokens).
+  const slice = (spec['workflow'] as { budget?: unknown } | undefined)?.budget;
+  return slice === undefined ? 1 : 0;
+}
+
+/** Walks the definition of a child run with the input it was given (its tools: its own file's, else the parent's). */
+async function walkChild(sample: ChildSample, deps: PathDeps, depth: number): Promise<PathReport> {
+  const { definition, input } = sample.record;
+  const source = definition.source ?? undefined;
+  const own = source !== undefined && source !== deps.source ? await loadDefinition(source) : undefined;
+  return testPaths(definition.workflow, {
+    ...deps,
+    input,
+    tools: own ? own.tools : deps.tools,
+    ...(source !== undefined ? { source } : {}),
+    depth: depth + 1,
+  });
 }
 
 /**
@@ -311,10 +412,7 @@ async function runPath(
  * if (report.findings.length) process.exitCode = 1;
  * ```
  */
-export async function testPaths(
-  workflow: Workflow,
-  deps: { input: unknown; tools: ReadonlyMap<string, AnyTool>; model: ModelConfig; source?: string },
-): Promise<PathReport> {
+export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<PathReport> {
   const { budget, reached, out, routes } = enumeratePaths(workflow, deps.input);
   const findings: Finding[] = [];
   const ids = stepIds(workflow);
@@ -345,11 +443,30 @@ export async function testPaths(
   }
 
   const limit = Math.floor(budget.tokens * budget.stopAt);
-  const paths: PathResult[] = [];
+  const ran: PathResult[] = [];
+  const samples = new Map<string, ChildSample>();
   for (const route of routes) {
-    const result = await runPath(workflow, route, deps);
-    paths.push(result);
-    const name = route.steps.join(' → ');
+    const { result, children } = await runPath(workflow, route, deps);
+    ran.push(result);
+    for (const sample of children) if (!samples.has(sample.step)) samples.set(sample.step, sample);
+  }
+  // The child runs' own paths, each walked once; a path through the step counts the child's worst path `times` times.
+  const depth = deps.depth ?? 0;
+  const children: ChildReport[] = [];
+  if (depth < MAX_DEPTH) {
+    const toolOf = (name: string) => toolSchemaOf(deps.tools.get(name));
+    for (const [step, sample] of samples) {
+      const report = await walkChild(sample, deps, depth);
+      children.push({ step, times: childTimes(workflow, step, sample, toolOf), report });
+      for (const f of report.findings) findings.push({ kind: f.kind, message: `in the child runs of "${step}" (${report.workflow}): ${f.message}` });
+    }
+  }
+  const paths = ran.map((result) => {
+    const extra = children.filter((c) => result.steps.includes(c.step)).reduce((sum, c) => sum + c.times * Math.max(0, ...c.report.paths.map((p) => p.worstCaseTokens)), 0);
+    return extra === 0 ? result : { ...result, worstCaseTokens: result.worstCaseTokens + extra };
+  });
+  for (const result of paths) {
+    const name = result.steps.join(' → ');
     if (result.status === 'budget_exhausted' || result.worstCaseTokens > limit) {
       findings.push({
         kind: 'over_budget',
@@ -359,5 +476,5 @@ export async function testPaths(
       findings.push({ kind: 'path_failed', message: `path ${name} failed on the model server: ${result.error ?? 'unknown error'}` });
     }
   }
-  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings };
+  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children };
 }

@@ -46,6 +46,13 @@ export function constantTokens(value: unknown): number {
   return countTokens(JSON.stringify(text)) + 1;
 }
 
+/**
+ * A schema made by Stepwise for a value nothing describes (e.g. a map body's
+ * `$input` field computed by an expression) says why under this key, and
+ * {@link schemaBound} names the reason.
+ */
+export const UNBOUNDED = 'x-stepwise-unbounded';
+
 /** Tokens of a line break and indentation in indented JSON, as the request's JSON escapes it (`\n` and spaces). */
 const LINE = 2;
 
@@ -58,6 +65,7 @@ const LINE = 2;
 export function schemaBound(schema: unknown, path: string): Bound {
   if (typeof schema !== 'object' || schema === null) return schema === false ? bounded(0) : { unbounded: path };
   const s = schema as Record<string, unknown>;
+  if (typeof s[UNBOUNDED] === 'string') return { unbounded: `${path} (${s[UNBOUNDED]})` };
   if ('const' in s) return bounded(constantTokens(s['const']));
   if (Array.isArray(s['enum'])) return bounded(Math.max(0, ...s['enum'].map(constantTokens)));
   for (const key of ['anyOf', 'oneOf'] as const) {
@@ -105,6 +113,13 @@ export function schemaAt(schema: unknown, fields: readonly string[]): unknown {
   let at: unknown = schema;
   for (const field of fields) {
     if (typeof at !== 'object' || at === null) return undefined;
+    // A constant object's field is a constant too.
+    const known = (at as { const?: unknown }).const;
+    if (typeof known === 'object' && known !== null && !Array.isArray(known)) {
+      if (!Object.prototype.hasOwnProperty.call(known, field)) return undefined;
+      at = { const: (known as Record<string, unknown>)[field] };
+      continue;
+    }
     const properties = (at as { properties?: Record<string, unknown> }).properties;
     if (!properties || !Object.prototype.hasOwnProperty.call(properties, field)) return undefined;
     at = properties[field];

@@ -39,6 +39,22 @@ export function checkStatuses(statuses: readonly string[] | undefined): void {
   if (unknown.length) throw new StepwiseError('usage', `Unknown status ${unknown.join(', ')}: use ${runStatuses.join(', ')}.`);
 }
 
+/**
+ * A listing's filter: the store's, and `children` (default false) to list
+ * child runs (a map's items, sub-workflows) beside the top-level runs. Without
+ * it, and without a `parentId`, a listing holds top-level runs only, as
+ * `stepwise list` does unless `--children`.
+ */
+export interface ListFilter extends RunFilter {
+  readonly children?: boolean;
+}
+
+/** The store filter of a listing: top-level runs only unless `children` or a `parentId` says otherwise. */
+export function storeFilter(filter: ListFilter = {}): RunFilter {
+  const { children, ...rest } = filter;
+  return children === true || rest.parentId !== undefined ? rest : { ...rest, parentId: null };
+}
+
 /** The runs `filter` selects, as `engine.list()` returns them. */
 export async function runSummaries(reader: RunReader, filter?: RunFilter): Promise<RunSummary[]> {
   const records = await reader.list(filter);

@@ -1,11 +1,11 @@
 /**
  * `GET /api/runs`: the runs of the store, newest first (or sorted by another
  * column), filtered by status, workflow, creation time and cost, a page at a
- * time. Rows are `list --json`'s (the query layer's) plus the run's cost in
+ * time; child runs only with `children=true`. Rows are `list --json`'s (the query layer's) plus the run's cost in
  * dollars. The cursor is the last row's (sort value, runId), so a page never
  * repeats or skips a run as new ones arrive.
  */
-import { checkStatuses, runSummaries } from '../query/list.js';
+import { checkStatuses, runSummaries, storeFilter } from '../query/list.js';
 import type { RunReader } from '../query/reader.js';
 import { iso } from '../query/run.js';
 import type { RunStatus } from '../run/types.js';
@@ -22,6 +22,8 @@ export interface ListParams {
   readonly cursor?: string | undefined;
   readonly sort?: SortKey | undefined;
   readonly order?: 'asc' | 'desc' | undefined;
+  /** List child runs (a map's items, sub-workflows) too; default false, as `stepwise list` without `--children`. */
+  readonly children?: boolean | undefined;
 }
 
 /** The columns a page can be sorted by. */
@@ -76,7 +78,7 @@ export async function listPage(reader: RunReader, params: ListParams): Promise<{
   const after = params.cursor !== undefined ? decodeCursor(params.cursor, sort) : undefined;
   const filter = { ...(params.status ? { status: params.status as RunStatus[] } : {}), ...(params.workflow ? { workflow: params.workflow } : {}) };
   checkStatuses(filter.status);
-  const rows = (await runSummaries(reader, filter)).map(
+  const rows = (await runSummaries(reader, storeFilter({ ...filter, children: params.children === true }))).map(
     // The row of `list --json` (listRuns), with the cost beside the tokens.
     (r): RunRow => ({ runId: r.runId, workflow: r.workflow, status: r.status, version: r.version, tokens: r.usage.totalTokens, usd: r.usage.usd, failure: r.failure, createdAt: r.createdAt, createdAtIso: iso(r.createdAt), updatedAt: r.updatedAt, updatedAtIso: iso(r.updatedAt) }),
   );

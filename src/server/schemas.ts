@@ -101,6 +101,11 @@ export function listQuery(maxPage: number) {
     cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'the nextCursor of the previous page').optional(),
     sort: z.enum(sortKeys, { message: `one of ${sortKeys.join(', ')}` }).optional().openapi({ description: 'the column to sort by (default createdAt); ties by run id' }),
     order: z.enum(['asc', 'desc'], { message: 'asc or desc' }).optional().openapi({ description: 'desc (default) or asc' }),
+    children: z
+      .enum(['true', 'false'], { message: 'true or false' })
+      .transform((v) => v === 'true')
+      .optional()
+      .openapi({ description: 'true: list child runs (map items, sub-workflows) too; default false, top-level runs only' }),
   });
 }
 

@@ -175,6 +175,10 @@ export function createMemoryStore(): Store {
       return shared.has(key) ? (structuredClone(shared.get(key)) as T) : null;
     },
 
+    async readSharedPrefix<T>(prefix: string): Promise<Array<readonly [string, T]>> {
+      return [...shared].flatMap(([key, value]) => (key.startsWith(prefix) && value !== null ? [[key, structuredClone(value) as T] as const] : []));
+    },
+
     async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       const current = shared.has(key) ? (structuredClone(shared.get(key)) as T) : null;
       const next = update(current);

@@ -470,6 +470,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return (rows[0]?.value ?? null) as T | null;
     },
 
+    async readSharedPrefix<T>(prefix: string): Promise<Array<readonly [string, T]>> {
+      const { rows } = await query<{ key: string; value: T }>(
+        `SELECT key, value FROM ${q}.shared WHERE starts_with(key, $1) AND value IS NOT NULL AND value <> 'null'::jsonb`,
+        [prefix],
+        'stepwise_read_shared_prefix',
+      );
+      return rows.map((row) => [row.key, row.value] as const);
+    },
+
     updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       return inTransaction(async (client) => {
         await client.query(`INSERT INTO ${q}.shared (key, value, updated_at) VALUES ($1, NULL, $2) ON CONFLICT (key) DO NOTHING`, [key, Date.now()]);

@@ -3,6 +3,22 @@
  * several processes may share. WAL mode, `busy_timeout`, foreign keys; every
  * write runs in a `BEGIN IMMEDIATE` transaction so writers queue on the lock
  * instead of failing on a stale snapshot. Statements are prepared once.
+ *
+ * What waits for the disk (with `synchronous = FULL`, an fsync of the WAL): every
+ * write a caller may be told happened (a completed step, an event, a failure, a
+ * run created for someone else). Three writes do not, and commit at
+ * `synchronous = NORMAL`: the start of an attempt alone (a commit whose journal
+ * entries are all `started`), a run created under its creator's lease, and a
+ * lease taken or let go. A process crash (kill -9) loses none of them: in WAL
+ * mode a commit is written to the file before it returns, only the fsync is
+ * left out. A power loss may lose them, and then only what is redone the same
+ * way: the attempt runs again with the same idempotency key, as after a crash
+ * between its start and that commit; the lease's holder is gone too. Each is
+ * made durable by the next durable commit (one fsync of the WAL covers every
+ * frame before it), and a lease release (the end of an engine command) waits
+ * for the disk while a deferred write of its run is not durable yet, so nothing
+ * is acknowledged before it is durable. A tool step so costs one fsync: its
+ * completion, which carries the next step's start.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,11 +27,12 @@ import { RunNotFoundError } from '../errors.js';
 import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeText, json, journalPayload, runValues, toJournalEntry, toRunRecord, type DecodeJson,
+  RUN_COLUMNS, byUpdatedAt, decodeText, json, runValues, toJournalEntry, toRunRecord, type DecodeJson,
   type JournalRow, type RunRow,
 } from './rows.js';
-import { entryText, snapshotText } from './json-text.js';
+import { snapshotText } from './json-text.js';
 import { runnableSql } from './runnable.js';
+import { journalAppender } from './sqlite-journal.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -25,11 +42,37 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock. Default 5000. */
   readonly busyTimeoutMs?: number;
-  /** Test hooks; see {@link StoreHooks}. */
-  readonly hooks?: StoreHooks;
+  /** Test hooks; see {@link SqliteStoreHooks}. */
+  readonly hooks?: SqliteStoreHooks;
+}
+
+/** The `synchronous` level a write transaction committed at. */
+export type SqliteSynchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+export interface SqliteStoreHooks extends StoreHooks {
+  /**
+   * After each write transaction of the group commit (create, commit, acquire,
+   * release), with how many writes it held and the `synchronous` level it
+   * committed at, as SQLite reports it.
+   */
+  readonly committed?: (transaction: { readonly writes: number; readonly synchronous: SqliteSynchronous }) => void;
+}
+
+/**
+ * How a write needs the disk: `durable` waits for it; `deferred` may commit
+ * without (its caller writes durably before it acknowledges anything);
+ * `lease` may too, unless a deferred write of the same run is not durable yet.
+ */
+type DiskWait = 'durable' | 'deferred' | 'lease';
+
+/** A commit that only records attempts starting: redone the same way if lost, so it need not wait for the disk. */
+function startsOnly(journal: readonly NewJournalEntry[]): boolean {
+  return journal.length > 0 && journal.every((e) => e.event === 'started');
 }
 
 const RUNNABLE = runnableSql('@now');
+/** What a commit reads back: the columns it did not write, and the ones the database sets. */
+const UPDATED = 'id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
 /** A child run is driven by its parent's driver under the parent's lease, never claimed on its own. */
 const NOT_CHILD = "json_extract(options, '$.parent') IS NULL";
 
@@ -93,7 +136,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  const full = options.synchronous !== 'NORMAL';
+  db.pragma(`synchronous = ${full ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   applyMigrations(db);
 
@@ -106,10 +150,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
       options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
       WHERE id = @id AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
-      RETURNING id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision`),
-    // The entry's seq is computed in the statement: one past the run's last, inside the write transaction.
-    appendEntry: db.prepare(`INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')})
-      SELECT @runId, COALESCE(MAX(seq), 0) + 1, @step, @visit, @attempt, @event, @at, @payload FROM journal WHERE run_id = @runId`),
+      RETURNING ${UPDATED}`),
+    // The same update for a commit that keeps the run's status and wake time (most of them): a column named in SET
+    // rewrites every index on it, even to the same value, so leaving them out writes two pages fewer to the WAL.
+    updateSame: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET snapshot = @snapshot,
+      output = COALESCE(@output, output), failure = @failure, usage = @usage,
+      options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
+      WHERE id = @id AND status = @status AND wake_at IS @wakeAt
+        AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
+      RETURNING ${UPDATED}`),
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND ${NOT_CHILD} AND id NOT IN (SELECT value FROM json_each(@exclude))
@@ -120,18 +169,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       AND (lease_owner IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @replacing)`),
     prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
     getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
+    getSharedPrefix: db.prepare<[string, string], { key: string; value: string }>(
+      "SELECT key, value FROM shared WHERE substr(key, 1, length(?)) = ? AND value IS NOT NULL AND value <> 'null'",
+    ),
     putShared: db.prepare(`INSERT INTO shared (key, value, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
   };
+  // Not prepared statements: SQLite applies (and reads) `synchronous` when it compiles the PRAGMA, not when it runs it.
+  const setSynchronous = (level: 'NORMAL' | 'FULL') => db.exec(`PRAGMA synchronous = ${level}`);
+  const LEVELS: readonly SqliteSynchronous[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
   const listStatements = new Map<string, Database.Statement<unknown[], RunRow>>();
 
-  function appendJournal(runId: string, journal: readonly NewJournalEntry[]): void {
-    for (const entry of journal) {
-      const payload = journalPayload(entry);
-      const { step, visit, attempt, event, at } = entry;
-      s.appendEntry.run({ runId, step: step ?? null, visit, attempt, event, at, payload: payload && entryText(payload) });
-    }
-  }
+  // A commit's journal entries in one statement, numbered in it from the run's last seq.
+  const appendJournal = journalAppender(db);
 
   const create = db.transaction((run: RunRecord, journal: readonly NewJournalEntry[]) => {
     const created = s.insertRun.run(runValues(run)).changes === 1;
@@ -140,11 +190,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
-    const row = s.update.get({
+    const params = {
       id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
-    });
+    };
+    // No row when the status or wake time changes (or the commit is refused): then the full update, which also tells why.
+    const row = s.updateSame.get(params) ?? s.update.get(params);
     if (!row) {
       const stored = s.revision.get(runId);
       if (stored === undefined) throw new RunNotFoundError(runId);
@@ -164,6 +216,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
    * before the transaction holding it is durable.
    */
   interface PendingWrite {
+    readonly runId: string;
+    readonly wait: DiskWait;
     readonly write: () => unknown;
     readonly resolve: (value: unknown) => void;
     readonly reject: (error: unknown) => void;
@@ -179,26 +233,47 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     }),
   );
+  /** Runs with a deferred write that no durable commit has covered yet; emptied by every durable commit. */
+  const notDurable = new Set<string>();
+  /** A batch may skip the fsync when none of its writes needs it (see the module comment). */
+  function deferrable(batch: readonly PendingWrite[]): boolean {
+    if (!full) return false;
+    const deferred = new Set<string>();
+    for (const w of batch) {
+      if (w.wait === 'durable') return false;
+      if (w.wait === 'deferred') deferred.add(w.runId);
+    }
+    return batch.every((w) => w.wait !== 'lease' || !(notDurable.has(w.runId) || deferred.has(w.runId)));
+  }
   function flushWrites(): void {
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
+    const lazy = deferrable(batch);
     let results: Array<{ value: unknown } | { error: unknown }>;
     try {
-      results = writeBatch.immediate(batch);
+      if (lazy) setSynchronous('NORMAL');
+      try {
+        results = writeBatch.immediate(batch);
+      } finally {
+        if (options.hooks?.committed) options.hooks.committed({ writes: batch.length, synchronous: LEVELS[db.pragma('synchronous', { simple: true }) as number] ?? 'OFF' });
+        if (lazy) setSynchronous('FULL');
+      }
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
     }
+    if (!lazy) notDurable.clear();
+    else for (const w of batch) if (w.wait === 'deferred') notDurable.add(w.runId);
     results.forEach((result, i) => {
       const w = batch[i]!;
       if ('error' in result) w.reject(result.error);
       else w.resolve(result.value);
     });
   }
-  function grouped<T>(write: () => T): Promise<T> {
+  function grouped<T>(runId: string, wait: DiskWait, write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      pending.push({ runId, wait, write, resolve: resolve as (value: unknown) => void, reject });
       if (pending.length === 1) setImmediate(flushWrites);
     });
   }
@@ -232,7 +307,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       applyMigrations(db);
     },
     async create(run, journal) {
-      const { row, created } = await grouped(() => create(run, journal));
+      // Created under its creator's lease: the creator drives it and writes durably (or releases) before it returns.
+      const { row, created } = await grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
       return { run: toRecord(row), created };
     },
     async get(runId) {
@@ -249,7 +325,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return listStatement(filter).all(params).map((row) => toRecord(row));
     },
     async commit(runId, patch, journal, expectRevision, owner) {
-      return committed(await grouped(() => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
+      const wait = startsOnly(journal) ? 'deferred' : 'durable';
+      return committed(await grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
@@ -263,10 +340,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return s.renew.run(until, runId, owner).changes > 0;
     },
     async release(runId, owner) {
-      await grouped(() => s.release.run(runId, owner));
+      await grouped(runId, 'lease', () => s.release.run(runId, owner));
     },
     async acquire(runId, owner, now, leaseMs, replacing) {
-      return grouped(() => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
+      return grouped(runId, 'lease', () => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
     },
     async prune({ olderThan, statuses }) {
       if (statuses.length === 0) return 0;
@@ -276,6 +353,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const stored = s.getShared.get(key);
       return stored == null ? null : (JSON.parse(stored) as T);
     },
+    async readSharedPrefix<T>(prefix: string): Promise<Array<readonly [string, T]>> {
+      return s.getSharedPrefix.all(prefix, prefix).map((row) => [row.key, JSON.parse(row.value) as T] as const);
+    },
     async updateShared<T>(key: string, update: (current: T | null) => T): Promise<T> {
       return updateShared.immediate(key, update as (current: unknown) => unknown) as T;
     },
@@ -283,6 +363,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (closed) return;
       closed = true;
       flushWrites();
+      // Deferred writes whose durable follow-up never came (a drive cut short): a checkpoint syncs the WAL first.
+      if (notDurable.size > 0) db.pragma('wal_checkpoint(PASSIVE)');
       db.close();
     },
   };

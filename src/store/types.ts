@@ -77,6 +77,11 @@ export interface Store {
   /** Reads a shared value without locking it (null when missing): a fast path for readers that only write on change. */
   readShared<T>(key: string): Promise<T | null>;
   /**
+   * Optional: every shared value whose key starts with `prefix` (plain text, not a pattern), null values left out,
+   * in one read: the breakers of every tool at once. The built-in stores have it.
+   */
+  readSharedPrefix?<T>(prefix: string): Promise<Array<readonly [string, T]>>;
+  /**
    * Optional: calls `listener` soon after a run may have become claimable (created
    * or released while `running`, on any process), so an idle worker claims at once
    * instead of at its next poll. Returns the unsubscribe. A hint only: workers still poll.

@@ -362,6 +362,25 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(await store.readShared('breaker:y')).toEqual({ state: 'open', n: 2 });
     });
 
+    it('readSharedPrefix returns every value whose key starts with the prefix, in one read (the built-in stores have it)', async () => {
+      const read = store.readSharedPrefix?.bind(store);
+      if (read === undefined) return expect(['memory', 'sqlite', 'postgres']).not.toContain(store.kind);
+      expect(await read('breaker:')).toEqual([]);
+      await store.updateShared('breaker:a', () => ({ state: 'open' }));
+      await store.updateShared('breaker:b_%', () => ({ state: 'closed' }));
+      await store.updateShared('breaker:gone', () => null);
+      await store.updateShared('breakers', () => 1);
+      await store.updateShared('cancel:r', () => ({ reason: 'x' }));
+      const found = await read<{ state: string }>('breaker:');
+      expect([...found].sort(([a], [b]) => a.localeCompare(b))).toEqual([
+        ['breaker:a', { state: 'open' }],
+        ['breaker:b_%', { state: 'closed' }],
+      ]);
+      // The prefix is text, not a pattern.
+      expect(await read('breaker:b_')).toEqual([['breaker:b_%', { state: 'closed' }]]);
+      expect(await read('breaker:_')).toEqual([]);
+    });
+
     it('updateShared starts from null and stays atomic under 50 concurrent updates', async () => {
       expect(await store.updateShared<number>('n', (n) => (n === null ? 100 : -1))).toBe(100);
       await Promise.all(Array.from({ length: 50 }, () => store.updateShared<number>('count', (n) => (n ?? 0) + 1)));

@@ -1,19 +1,27 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { postgresThroughput } from '../../src/bench/postgres.js';
+import { postgresThroughput, type PostgresWorkers } from '../../src/bench/postgres.js';
+import { withPostgresTargets } from '../../src/bench/postgres-only.js';
+import { postgresTargets, type Target } from '../../src/bench/targets.js';
 import { generateScenarios } from '../../src/bench/scenarios.js';
 import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { PG_URL } from '../pg.js';
 
 describe('bench PostgreSQL arm', () => {
-  it('drives every run to done with N workers, measures the raw rate and claim latency, and drops its schema', { timeout: HEAVY_BUDGET_MS }, async () => {
+  it('drives every run to done with N worker processes, measures the raw rate and claim latency, and drops its schema', { timeout: HEAVY_BUDGET_MS }, async () => {
     const scenarios = generateScenarios(2, 3);
     const result = await postgresThroughput(scenarios, { url: PG_URL, workers: [1, 2], claimSamples: 3 });
     if (result.skipped !== null) throw new Error(`the test server must be reachable: ${result.skipped}`);
     expect(result.byWorkers.map((w) => w.workers)).toEqual([1, 2]);
     const steps = scenarios.reduce((a, s) => a + s.steps.length, 0);
     for (const w of result.byWorkers) {
-      expect(w).toMatchObject({ connections: w.workers, runs: 3, steps });
+      expect(w).toMatchObject({ connections: w.workers, processes: w.workers, runs: 3, steps });
+      // Each worker process warmed up on the memory store, and the server backends are on this machine.
+      expect(w.memoryCpuMsPerStep).toBeGreaterThan(0);
+      expect(w.cpuMsPerStep).toBeGreaterThan(0);
+      expect(w.serverCpuMsPerStep).not.toBeNull();
+      expect(w.rawCpuMsPerTransaction).toBeGreaterThan(0);
+      expect(w.rawServerCpuMsPerTransaction).not.toBeNull();
       expect(w.stepsPerSecond).toBeGreaterThan(0);
       expect(w.rawTransactionsPerSecond).toBeGreaterThan(0);
       // Every step commits once; the claims and releases come on top.
@@ -36,5 +44,20 @@ describe('bench PostgreSQL arm', () => {
     const result = await postgresThroughput(generateScenarios(2, 1), { url: 'postgres://bench:s3cret@127.0.0.1:1/test' });
     expect(result.skipped).toMatch(/not reachable/);
     expect(result.skipped).not.toContain('s3cret');
+  });
+});
+
+describe('bench --postgres targets', () => {
+  const target = (name: string, value: number | null = 1): Target => ({ name, target: '>= 0.5x', value, met: value === null ? null : value >= 0.5 });
+
+  it('replaces the PostgreSQL targets where they stood and keeps the others in order', () => {
+    const old = [target('a'), target('PostgreSQL steps/s vs raw one-statement transactions/s, 1 worker', 0.2), target('PostgreSQL steps/s vs raw one-statement transactions/s, 2 workers', 0.1), target('b')];
+    const fresh = postgresTargets({ skipped: null, schema: 's', workerConcurrency: 4, pollMs: 250, cpus: 2, loadAverage1m: 0, byWorkers: [{ workers: 1, connections: 1, ratio: 0.6 } as PostgresWorkers] });
+    expect(withPostgresTargets(old, fresh).map((t) => [t.name, t.value, t.met])).toEqual([
+      ['a', 1, true],
+      ['PostgreSQL steps/s vs raw one-statement transactions/s, 1 worker (1 connection each side)', 0.6, true],
+      ['b', 1, true],
+    ]);
+    expect(withPostgresTargets([target('a')], postgresTargets({ skipped: 'down' })).map((t) => t.name)).toEqual(['a', 'PostgreSQL steps/s vs raw one-statement transactions/s']);
   });
 });

@@ -50,6 +50,15 @@ describe('map and child runs on the CLI', { timeout: SPAWN_BUDGET_MS }, () => {
       expect(tested.code, tested.stdout + tested.stderr).toBe(0);
       expect(tested.stdout).toContain('no problems found');
     }
+    // ... and the child runs' own paths: the map body's, counted per item (maxItems 6) in the map's worst case.
+    const walked = await cli(['test', definition, '--json']);
+    const report = last(walked.stdout) as { paths: Array<{ worstCaseTokens: number }>; children: Array<{ step: string; times: number; report: { workflow: string; paths: Array<{ worstCaseTokens: number }> } }> };
+    expect(report.children.map((c) => [c.step, c.report.workflow, c.times])).toEqual([['lines', 'invoice-line-items.lines', 6]]);
+    const body = Math.max(...report.children[0]!.report.paths.map((p) => p.worstCaseTokens));
+    expect(body).toBeGreaterThan(0);
+    expect(report.paths.every((p) => p.worstCaseTokens === 6 * body)).toBe(true);
+    const printed = (await cli(['test', definition])).stdout;
+    expect(printed).toContain('child runs of "lines" (invoice-line-items.lines)');
     const refused = await cli(['redrive', String(run['runId']), '--emulator', '--store', store]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('did not fail in a map step');

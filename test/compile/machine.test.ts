@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
-import { compile } from '../../src/compile/machine.js';
+import { compile, machineSetup, runContext } from '../../src/compile/machine.js';
 import { stepRunOf, type RunContext } from '../../src/compile/context.js';
 import type { StepDoneEvent, StepFailedEvent, StepRunEvent } from '../../src/compile/events.js';
 import { Workflow } from '../../src/definition/schema.js';
@@ -97,7 +97,7 @@ describe('compile()', () => {
     const json = JSON.stringify(machine.toJSON());
     expect(json).toContain('"guard":"withinBudget"');
     expect(json).toContain('"guard":{"type":"canRetry","params":{"maxAttempts":3}}');
-    expect(json).toContain('{"type":"recordOutput","params":{"step":"extract"}}');
+    expect(json).toContain('{"type":"completeStep","params":{"step":"extract"}}');
     const guardsOf = (node: { transitions: Array<{ guard?: unknown }>; states: Record<string, unknown> }): unknown[] => [
       ...node.transitions.map((t) => t.guard).filter((g) => g !== undefined),
       ...Object.values(node.states).flatMap((child) => guardsOf(child as never)),
@@ -413,6 +413,55 @@ describe('compile()', () => {
     expect(ctx(actor).failure).toMatchObject({ kind: 'loop', step: 'ask' });
     expect(ctx(actor).fingerprints['ask']).toEqual(['same', 'same', 'same']);
     expect(ctx(actor).usage.totalTokens).toBe(10);
+  });
+});
+
+describe('completeStep', () => {
+  /** A one-step machine whose `step.done` takes `actions`; the context after `events`. */
+  function contextAfter(actions: 'completeStep' | 'apart', events: readonly StepDoneEvent[], prior: Partial<RunContext> = {}): RunContext {
+    const params = { step: 'a' };
+    const machine = machineSetup.createMachine({
+      id: 'wf',
+      initial: 'a',
+      context: ({ input }) => ({ ...runContext(input), ...prior }),
+      states: {
+        a: {
+          entry: [{ type: 'enterStep', params: { step: 'a', status: 'running' } }, { type: 'startAttempt', params }],
+          on: {
+            'step.done': {
+              target: 'a',
+              reenter: true,
+              actions:
+                actions === 'completeStep'
+                  ? { type: 'completeStep', params }
+                  : [{ type: 'chargeUsage', params }, { type: 'rememberInput', params }, { type: 'recordOutput', params }],
+            },
+          },
+        },
+      },
+    });
+    const actor = createActor(machine, { input: { input: {}, budget, at: T0 } }).start();
+    for (const event of events) actor.send(event);
+    return actor.getSnapshot().context;
+  }
+
+  it('leaves the context chargeUsage, rememberInput and recordOutput leave, one after the other', () => {
+    const cases: Array<{ events: StepDoneEvent[]; prior?: Partial<RunContext> }> = [
+      { events: [done(T0 + 1, { a: 1 })] },
+      { events: [done(T0 + 1, { a: 1 }, usage(300, 50), 'fp-1'), done(T0 + 2, null, zero, 'fp-1')] },
+      { events: [{ ...done(T0 + 1, 'x', { ...usage(120, 30), usd: 0.0123, cacheReadInputTokens: 80, cacheCreationInputTokens: 5 }), estimatedInput: 100 }] },
+      { events: [done(T0 + 1, [1, 2], zero)], prior: { usage: { ...usage(10, 5), cacheReadInputTokens: 3 } } },
+    ];
+    for (const { events, prior } of cases) {
+      const together = contextAfter('completeStep', events, prior);
+      expect(together).toEqual(contextAfter('apart', events, prior));
+      expect(together.steps['a']).toMatchObject({ status: 'done', output: (events[events.length - 1] as StepDoneEvent).output });
+    }
+    // The cases do charge and remember: the comparison is not between two contexts that ignore the event.
+    const charged = contextAfter('completeStep', [done(T0 + 1, { a: 1 }, usage(300, 50), 'fp-1')]);
+    expect(charged.usage).toEqual(usage(300, 50));
+    expect(charged.fingerprints['a']).toEqual(['fp-1']);
+    expect(charged.trail[0]).toMatchObject({ tokens: 350, status: 'done', endedAt: T0 + 1 });
   });
 });
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createBreakers } from '../../src/engine/breakers.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import type { Store } from '../../src/store/types.js';
 import { downTool } from '../../src/testing/tool-faults.js';
 import { definition, events, fastRetry, rig, vendorApi, type Rig } from './helpers.js';
 
@@ -113,7 +114,8 @@ describe('circuit breaker', () => {
     const clock = new ManualClock();
     const store = createMemoryStore();
     let reads = 0;
-    const counted = { ...store, readShared: <T>(key: string) => (reads++, store.readShared<T>(key)) };
+    const { readSharedPrefix: _byPrefix, ...perKey } = store; // a store that reads one key at a time
+    const counted: Store = { ...perKey, readShared: <T>(key: string) => (reads++, store.readShared<T>(key)) };
     const breakers = createBreakers(counted, clock, { quietTtlMs: 1000 });
     const policy = { threshold: 3, cooldownMs: 60_000 };
     for (let i = 0; i < 5; i++) {
@@ -128,6 +130,38 @@ describe('circuit breaker', () => {
     await breakers.acquire('t', policy);
     await breakers.acquire('t', policy);
     expect(reads).toBe(4);
+    await store.close();
+  });
+
+  it('on a store that reads by prefix, one read tells every quiet breaker for the TTL; a loud one is read on every call', async () => {
+    const clock = new ManualClock();
+    const store = createMemoryStore();
+    const reads: string[] = [];
+    const counted: Store = {
+      ...store,
+      readShared: <T>(key: string) => (reads.push(key), store.readShared<T>(key)),
+      readSharedPrefix: <T>(prefix: string) => (reads.push(`${prefix}*`), store.readSharedPrefix!<T>(prefix)),
+    };
+    const policy = { threshold: 3, cooldownMs: 60_000 };
+    const there = createBreakers(store, clock);
+    await there.record('loud', 'failure', policy); // another engine saw a failure: not quiet
+    const breakers = createBreakers(counted, clock, { quietTtlMs: 1000 });
+    for (const tool of ['a', 'b', 'c', 'a', 'b', 'c']) expect((await breakers.acquire(tool, policy)).allowed).toBe(true);
+    expect(reads).toEqual(['breaker:*']);
+    expect((await breakers.acquire('loud', policy)).allowed).toBe(true); // its failure count is known: updated, not read
+    reads.length = 0;
+    await breakers.isOpen('loud', policy);
+    await breakers.isOpen('loud', policy);
+    expect(reads).toEqual(['breaker:loud', 'breaker:loud']);
+    // A breaker another engine opens in the meantime is seen once the TTL has passed.
+    await there.record('a', 'failure', policy);
+    await there.record('a', 'failure', policy);
+    await there.record('a', 'failure', policy);
+    expect(await breakers.isOpen('a', policy)).toMatchObject({ open: false });
+    clock.advance(1000);
+    expect(await breakers.isOpen('a', policy)).toMatchObject({ open: true });
+    expect(await breakers.isOpen('b', policy)).toMatchObject({ open: false });
+    expect(reads.filter((k) => k === 'breaker:*')).toHaveLength(1);
     await store.close();
   });
 

@@ -67,6 +67,11 @@ describe('failure kinds', () => {
         if (key.startsWith('breaker:')) throw new Error('disk I/O error while reading the breaker of vendor_api');
         return store.readShared<T>(key);
       },
+      // Breakers read every tool's state in one read where the store can.
+      readSharedPrefix: async <T>(prefix: string): Promise<Array<readonly [string, T]>> => {
+        if (prefix.startsWith('breaker:')) throw new Error('disk I/O error while reading the breaker of vendor_api');
+        return store.readSharedPrefix!<T>(prefix);
+      },
     };
     r = await rig({ store: broken });
     const run = await r.engine.start(definition(lookup(), [vendorApi]));

@@ -63,8 +63,8 @@ describe('fuzz', () => {
   });
 
   it('GET /api/runs with any query', async () => {
-    const keys = fc.constantFrom('status', 'workflow', 'since', 'until', 'minCost', 'maxCost', 'limit', 'cursor', 'sort', 'offset');
-    const values = fc.oneof(text, fc.integer().map(String), fc.constantFrom('waiting,done', 'waiting,,', '2026-01-01', '1e309', '0', '51', '-1', '0.5', 'W1tdXQ', 'bm90IGpzb24'));
+    const keys = fc.constantFrom('status', 'workflow', 'since', 'until', 'minCost', 'maxCost', 'limit', 'cursor', 'sort', 'offset', 'children');
+    const values = fc.oneof(text, fc.integer().map(String), fc.constantFrom('waiting,done', 'waiting,,', '2026-01-01', '1e309', '0', '51', '-1', '0.5', 'W1tdXQ', 'bm90IGpzb24', 'true', 'false'));
     const query = fc.array(fc.tuple(keys, values), { maxLength: 4 });
     await fc.assert(
       fc.asyncProperty(query, async (pairs) => {

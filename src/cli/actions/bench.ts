@@ -1,6 +1,6 @@
 /**
  * `bench`: runs the benchmark and writes bench/results/latest.json and
- * latest.svg; with `--startup`, `--server`, `--ablation` or `--composition`, only
+ * latest.svg; with `--startup`, `--server`, `--ablation`, `--composition` or `--postgres`, only
  * those measures, each written into latest.json under its own key (the other keys kept).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { formatServerTable, serverBenchmark } from '../../bench/server.js';
 import { compositionBenchmark } from '../../bench/composition.js';
 import { formatCompositionTable } from '../../bench/composition-report.js';
 import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
+import { postgresOnly } from '../../bench/postgres-only.js';
 import { color, parseIntArg } from '../io.js';
 import { createProgress } from '../progress.js';
 
@@ -32,6 +33,7 @@ export interface BenchFlags {
   ablation?: boolean;
   ablationScenarios: string;
   composition?: boolean;
+  postgres?: boolean;
   json?: boolean;
 }
 
@@ -57,7 +59,7 @@ export async function action(opts: BenchFlags): Promise<void> {
   mkdirSync(dir, { recursive: true });
 
   const ablationScenarios = Math.max(0, parseIntArg(opts.ablationScenarios, '--ablation-scenarios') ?? 40);
-  if (opts.startup || opts.server || opts.ablation || opts.composition) {
+  if (opts.startup || opts.server || opts.ablation || opts.composition || opts.postgres) {
     const sections: Record<string, unknown> = {};
     const tables: string[] = [];
     if (opts.startup) {
@@ -85,6 +87,11 @@ export async function action(opts: BenchFlags): Promise<void> {
       const composition = await compositionBenchmark({ onProgress });
       sections['composition'] = composition;
       tables.push(formatCompositionTable(composition));
+    }
+    if (opts.postgres) {
+      const measured = await postgresOnly(previous, { scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200, seed: parseIntArg(opts.seed, '--seed') ?? 1, onProgress });
+      Object.assign(sections, measured.sections);
+      tables.push(measured.table);
     }
     progress.done();
     writeFileSync(file, `${JSON.stringify({ ...previous, ...sections }, null, 2)}\n`);

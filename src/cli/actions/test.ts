@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadDefinition } from '../../definition/load.js';
 import { startEmulator } from '../../emulator/index.js';
 import { resolveModel } from '../../model/client.js';
-import { testPaths } from '../../observe/paths.js';
+import { testPaths, type PathReport } from '../../observe/paths.js';
 import { color, parseIntArg, readJsonArg } from '../io.js';
 
 export interface TestFlags {
@@ -18,6 +18,23 @@ export interface TestFlags {
 function defaultInput(file: string): string | undefined {
   const candidate = `${file.replace(/\.(ya?ml|json|[cm]?[jt]s)$/i, '')}.input.json`;
   return existsSync(candidate) ? `@${candidate}` : undefined;
+}
+
+/** The lines of a report's paths, then those of its child runs' own paths, indented under the step that starts them. */
+function pathLines(report: PathReport, indent: string): string[] {
+  const lines: string[] = [];
+  for (const p of report.paths) {
+    // A wait's timeout is named as the diagrams name it.
+    const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
+    const mark = p.status === 'done' ? color.green('✓') : color.red('✗');
+    lines.push(`${indent}${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})`);
+  }
+  for (const child of report.children) {
+    const counted = child.times === 0 ? 'its budget slice counted instead' : `worst path counted ${child.times}× in the step's worst case`;
+    lines.push(`${indent}child runs of "${child.step}" (${child.report.workflow}): ${child.report.paths.length} paths, ${counted}`);
+    lines.push(...pathLines(child.report, `${indent}  `));
+  }
+  return lines;
 }
 
 export async function action(file: string, opts: TestFlags, setExit: (code: number) => void): Promise<void> {
@@ -38,12 +55,7 @@ export async function action(file: string, opts: TestFlags, setExit: (code: numb
     }
     const total = stepIds(definition.workflow).length;
     const lines = [`${report.workflow}: ${report.paths.length} paths, ${report.reached.length} of ${total} steps reachable, budget limit ${report.budget.limit} tokens`];
-    for (const p of report.paths) {
-      // A wait's timeout is named as the diagrams name it.
-      const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
-      const mark = p.status === 'done' ? color.green('✓') : color.red('✗');
-      lines.push(`  ${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})`);
-    }
+    lines.push(...pathLines(report, '  '));
     for (const f of report.findings) lines.push(color.red(`${f.kind}: ${f.message}`));
     lines.push(report.findings.length ? color.red(`${report.findings.length} problems`) : color.green('no problems found'));
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,120 @@
+/**
+ * What the PostgreSQL arm's worker processes share with the arm that starts
+ * them (./postgres.ts, ./postgres-process.ts): the message each process sends
+ * back, the store wrapper that counts store calls and records claims, the
+ * tools of the scenarios, and the CPU a server backend spent (read from
+ * `/proc`, when the server runs on this machine).
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import type { Store } from '../store/types.js';
+import type { AnyTool } from '../tools/define.js';
+import { cachedTools } from './overhead.js';
+import type { Scenario } from './scenarios.js';
+
+/** What a process of the arm is told to do (a JSON file named on its command line). */
+export type ProcessTask =
+  | { readonly mode: 'work' | 'listen'; readonly url: string; readonly schema: string; readonly scenariosFile: string; readonly concurrency: number; readonly pollMs: number }
+  | { readonly mode: 'raw'; readonly url: string; readonly schema: string; readonly id: number; readonly count: number };
+
+/** The last stdout line of a process of the arm. Times are epoch milliseconds with sub-millisecond precision ({@link epochMs}). */
+export interface ProcessReport {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** CPU (user + system) of the process between `go` and the end, ms. */
+  readonly cpuMs: number;
+  /** CPU of the process's server backend over the same span, ms (clock-tick resolution); null when `/proc` does not show it. */
+  readonly backendCpuMs: number | null;
+  /** `work`: store calls; `raw`: `{ transaction: count }`. */
+  readonly calls: Record<string, number>;
+  /** Runs' first claims: [run id, epoch ms]. */
+  readonly claimedAt: ReadonlyArray<readonly [string, number]>;
+  readonly errors: number;
+  /** A worker's CPU per step on the memory store, in the same process just before (its warm-up), ms. */
+  readonly memoryCpuMsPerStep?: number;
+}
+
+/** Epoch milliseconds with sub-millisecond precision: comparable across processes on one machine. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+/** Records when each run was first claimed, and counts the store calls that reach the server. */
+export function instrumented(store: Store, claimedAt: Map<string, number>, calls: Record<string, number>): Store {
+  const count = (name: string) => void (calls[name] = (calls[name] ?? 0) + 1);
+  return {
+    ...store,
+    async claim(options) {
+      count('claim');
+      const runs = await store.claim(options);
+      const at = epochMs();
+      for (const run of runs) if (!claimedAt.has(run.id)) claimedAt.set(run.id, at);
+      return runs;
+    },
+    commit: (...args) => (count('commit'), store.commit(...args)),
+    release: (...args) => (count('release'), store.release(...args)),
+    renew: (...args) => (count('renew'), store.renew(...args)),
+    acquire: (...args) => (count('acquire'), store.acquire(...args)),
+    get: (...args) => (count('get'), store.get(...args)),
+    list: (...args) => (count('list'), store.list(...args)),
+    readShared: (key) => (count('readShared'), store.readShared(key)),
+    updateShared: (key, update) => (count('updateShared'), store.updateShared(key, update)),
+  };
+}
+
+/** One tool per name for the workers (runs read from the store bring no tools): the results are fixed, as in the other overhead arms. */
+export function toolsOf(scenarios: readonly Scenario[]): AnyTool[] {
+  const byName = new Map<string, AnyTool>();
+  for (const s of scenarios) for (const tool of cachedTools(s)) if (!byName.has(tool.name)) byName.set(tool.name, tool);
+  return [...byName.values()];
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) of a local process so far, in ms; null when `/proc` does not have it. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A meter of the CPU the server backends of the connections named `applicationName` spend (the store's pool and
+ * its LISTEN connection alike), when the server runs on this machine; `client` only looks them up.
+ * @example
+ * const meter = await backendMeter(client, 'stepwise-bench-w-123'); // … work …
+ * meter.spentMs(); // e.g. 420, or null for a remote server
+ */
+export async function backendMeter(client: pg.Client, applicationName: string): Promise<{ spentMs(): number | null }> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  const pids = rows.map((r) => r.pid);
+  const total = (): number | null => {
+    let sum = 0;
+    for (const pid of pids) {
+      const ms = processCpuMs(pid);
+      if (ms === null) return null;
+      sum += ms;
+    }
+    return pids.length > 0 ? sum : null;
+  };
+  const start = total();
+  return {
+    spentMs() {
+      const now = total();
+      return start === null || now === null ? null : now - start;
+    },
+  };
+}
+
+/** `url` with `application_name` set, so the backends serving it can be found. */
+export function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', name);
+  return parsed.toString();
+}

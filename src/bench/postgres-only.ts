@@ -1,0 +1,42 @@
+/**
+ * `stepwise bench --postgres`: the PostgreSQL arm on its own, on the same
+ * scenarios a full run gives it (the first 60 of `--scenarios`, `--seed`);
+ * its section and its targets replace theirs in latest.json, the rest is kept.
+ */
+import { loadavg } from 'node:os';
+import { DEFAULT_BENCH_POSTGRES, POSTGRES_SCENARIOS, postgresThroughput } from './postgres.js';
+import { postgresSection } from './report-sections.js';
+import { generateScenarios } from './scenarios.js';
+import { isPostgresTarget, postgresTargets, type Target } from './targets.js';
+
+/**
+ * Measures the arm and returns the sections of latest.json it replaces, and its table.
+ * @example
+ * const { sections, table } = await postgresOnly(previousLatestJson, { scenarios: 200, seed: 1 });
+ */
+export async function postgresOnly(
+  previous: Record<string, unknown>,
+  options: { readonly scenarios: number; readonly seed: number; readonly url?: string; readonly onProgress?: (message: string) => void },
+): Promise<{ sections: Record<string, unknown>; table: string }> {
+  const scenarios = generateScenarios(options.seed, options.scenarios).slice(0, POSTGRES_SCENARIOS);
+  options.onProgress?.(`PostgreSQL store, 1/2/4 worker processes on ${scenarios.length} scenarios (load average ${loadavg()[0]?.toFixed(1)}), against raw one-statement transactions`);
+  const postgres = await postgresThroughput(scenarios, {
+    url: options.url ?? process.env['STEPWISE_BENCH_POSTGRES'] ?? DEFAULT_BENCH_POSTGRES,
+    claimSamples: Math.min(20, scenarios.length),
+  });
+  const fresh = postgresTargets(postgres);
+  const targets = withPostgresTargets(Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [], fresh);
+  const rows = fresh.map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`);
+  return { sections: { postgres, targets }, table: [...postgresSection({ postgres }), '', '| target | goal | measured | met |', '| --- | --- | --- | --- |', ...rows].join('\n') };
+}
+
+/**
+ * `targets` with its PostgreSQL targets replaced by `fresh`, where the old ones stood (at the end when there were none).
+ * @example
+ * withPostgresTargets(latest.targets, postgresTargets(bench)); // the other targets unchanged, in their order
+ */
+export function withPostgresTargets(targets: readonly Target[], fresh: readonly Target[]): Target[] {
+  const at = targets.findIndex(isPostgresTarget);
+  const others = targets.filter((t) => !isPostgresTarget(t));
+  return at < 0 ? [...others, ...fresh] : [...others.slice(0, at), ...fresh, ...others.slice(at)];
+}

@@ -1,0 +1,41 @@
+/**
+ * Appending journal entries on SQLite in one statement per commit: the
+ * entries as one multi-row VALUES list, numbered from one past the run's last
+ * `seq`, which the statement reads itself (inside the write transaction).
+ * Statements are prepared once per entry count, up to {@link MAX_ROWS}; longer
+ * lists go in chunks of that many.
+ */
+import type Database from 'better-sqlite3';
+import type { NewJournalEntry } from '../run/types.js';
+import { entryText } from './json-text.js';
+import { JOURNAL_COLUMNS, journalPayload } from './rows.js';
+
+const MAX_ROWS = 8;
+/** Values bound per entry: step, visit, attempt, event, at, payload. */
+const PER_ROW = 6;
+
+function appendSql(rows: number): string {
+  // Parameters in order: the run id twice, then each row's values.
+  const row = Array.from({ length: PER_ROW }, () => '?').join(', ');
+  const values = Array.from({ length: rows }, (_, r) => `(${r + 1}, ${row})`).join(', ');
+  return `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')})
+    SELECT ?, base.last + v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7
+    FROM (SELECT COALESCE(MAX(seq), 0) AS last FROM journal WHERE run_id = ?) AS base, (VALUES ${values}) AS v`;
+}
+
+/** Returns `append(runId, entries)`, which must run inside a write transaction. */
+export function journalAppender(db: Database.Database): (runId: string, journal: readonly NewJournalEntry[]) => void {
+  const statements: Database.Statement[] = [];
+  const statement = (rows: number) => (statements[rows] ??= db.prepare(appendSql(rows)));
+  return (runId, journal) => {
+    for (let from = 0; from < journal.length; from += MAX_ROWS) {
+      const chunk = journal.slice(from, from + MAX_ROWS);
+      const params: unknown[] = [runId, runId];
+      for (const entry of chunk) {
+        const payload = journalPayload(entry);
+        params.push(entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payload && entryText(payload));
+      }
+      statement(chunk.length).run(params);
+    }
+  };
+}
