@@ -187,7 +187,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const count = options.scenarios ?? 200;
   const profile = options.profile ?? 'flaky';
   const seed = options.seed ?? 1;
-  const passes = options.passes ?? 2;
+  const passes = options.passes ?? 5;
   const concurrency = options.concurrency ?? 4;
   const progress = options.onProgress ?? (() => {});
   const faults = parseFaults(profile);

@@ -9,7 +9,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--scenarios <n>', 'generated workflows', '200')
     .option('--profile <name>', 'emulator fault profile or spec (none, flaky, hostile, name=value,…)', 'flaky')
     .option('--seed <n>', 'seed of the scenarios and the emulator', '1')
-    .option('--passes <n>', 'timed passes over the scenarios per overhead measurement (the best one counts)', '2')
+    .option('--passes <n>', 'timed passes over the scenarios per overhead measurement (the best one counts; as many untimed warm-up passes first, at most 3)', '5')
     .option('--parked <n>', 'runs parked at a wait step for the memory measure (0 skips it)', '10000')
     .option('--concurrency <n>', 'scenarios run at once in the model arms', '4')
     .option('--out <dir>', 'where latest.json and latest.svg go', 'bench/results')
