@@ -67,6 +67,14 @@ function isJournalSeqClash(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === '23505' && 'table' in error && error.table === 'journal';
 }
 
+/** The server broke a lock cycle by aborting this statement's transaction (`deadlock_detected`): nothing was written. */
+function isDeadlock(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === '40P01';
+}
+
+/** How often a commit the server picked as a deadlock victim is tried again (each try writes all or nothing). */
+const DEADLOCK_RETRIES = 5;
+
 /** The journal entries as one array per column (seq left out), for `unnest`. */
 function journalArrays(journal: readonly NewJournalEntry[]): unknown[][] {
   const columns: unknown[][] = [[], [], [], [], [], []];
@@ -260,8 +268,21 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     readonly owner: string | undefined;
   }
 
-  /** The transaction of several statements: numbers the journal after the row lock, and calls the midCommit hook. */
-  function commitLocked(c: Commit): Promise<RunRecord> {
+  /**
+   * The transaction of several statements: numbers the journal after the row lock, and calls the midCommit hook.
+   * Tried again when the server aborted it to break a deadlock (it wrote nothing then).
+   */
+  async function commitLocked(c: Commit): Promise<RunRecord> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await commitLockedOnce(c);
+      } catch (error) {
+        if (!isDeadlock(error) || tries >= DEADLOCK_RETRIES) throw error;
+      }
+    }
+  }
+
+  function commitLockedOnce(c: Commit): Promise<RunRecord> {
     return inTransaction(async (client) => {
       const updated = await client.query<RunRow>(
         `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
@@ -293,8 +314,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       throw await refusal(pool, c.runId, c.expectRevision, c.owner);
     } catch (error) {
       // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
-      // concurrent commit appended first: nothing was written; the transaction numbers after the lock.
-      if (!isJournalSeqClash(error)) throw error;
+      // concurrent commit appended first, or waited on that commit's journal row while holding the run's row
+      // and was aborted to break the cycle: nothing was written; the transaction numbers after the lock.
+      if (!isJournalSeqClash(error) && !isDeadlock(error)) throw error;
       return commitLocked(c);
     }
   }

@@ -223,3 +223,40 @@ describe('PostgreSQL store with many workers', () => {
     }
   });
 });
+
+describe('PostgreSQL store when the server picks its commit as a deadlock victim', () => {
+  it('retries the commit, which then writes once and numbers its journal after the other transaction', async () => {
+    const schema = randomSchema();
+    const store = createPostgresStore({ url: URL, schema, pool: 1 });
+    const other = new pg.Client({ connectionString: URL });
+    await other.connect();
+    try {
+      const run = makeRun();
+      await store.create(run, []);
+      // The other transaction never runs the deadlock check first: the store's statement is the victim.
+      await other.query(`SET deadlock_timeout = '600s'`);
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO "${schema}".journal (run_id, seq, visit, attempt, event, at) VALUES ($1, 1, 1, 1, 'started', 1)`, [run.id]);
+      const committing = store.commit(run.id, patch(), [entry()]);
+      const settled = committing.then(() => 'ok', (error: unknown) => error);
+      // Wait until the store's statement holds the run's row and waits on the other's journal row.
+      for (;;) {
+        const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.pid <> $1 AND strpos(a.query, $2) > 0`,
+          [(other as unknown as { processID: number }).processID, schema],
+        );
+        if ((rows[0]?.n ?? 0) > 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Now the other transaction wants the run's row: a cycle, which the server breaks by aborting the store's statement.
+      await other.query(`UPDATE "${schema}".runs SET status = status WHERE id = $1`, [run.id]);
+      await other.query('COMMIT');
+      expect(await settled).toBe('ok');
+      expect((await store.journal(run.id)).map((e) => e.seq)).toEqual([1, 2]);
+      expect((await store.get(run.id))?.revision).toBe(run.revision + 1);
+    } finally {
+      await other.end();
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+});
