@@ -14,6 +14,7 @@ import { createMemoryStore } from '../../src/store/memory.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { makeRun } from '../../src/testing/store-fixtures.js';
 import type { Store } from '../../src/store/types.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, invoice, lastJson, tempStore } from '../observe/cli.js';
 
 const spec = tempStore();
@@ -38,7 +39,7 @@ beforeAll(async () => {
     }),
   );
   store = createSqliteStore({ path });
-}, 120_000);
+}, SPAWN_BUDGET_MS);
 
 afterAll(async () => {
   await store?.close();
@@ -46,7 +47,7 @@ afterAll(async () => {
 });
 
 // The tests only read the store the runs above wrote: they run side by side.
-describe.concurrent('the query layer is what the CLI prints', () => {
+describe.concurrent('the query layer is what the CLI prints', { timeout: SPAWN_BUDGET_MS }, () => {
   it('show --json is showRun: the run object, its definition, timeline, journal and prompt-cache figures', async () => {
     const shownAll = await Promise.all(Object.values(ids).map((id) => cli(['show', id, '--store', spec, '--json'])));
     for (const [i, id] of Object.values(ids).entries()) {
