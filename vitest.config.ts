@@ -8,7 +8,6 @@ const isolated = ['test/kinds/toy-kind.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -25,7 +24,7 @@ export default defineConfig({
         // A worker process runs file after file, importing src and its dependencies once instead of
         // once per file (about 0.8 s of CPU each). The code keeps no module-level state, and the
         // tests restore what they change (environment, spies); those that cannot are `isolated`.
-        test: { name: 'shared', isolate: false, exclude: [...configDefaults.exclude, ...isolated] },
+        test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...isolated], isolate: false },
       },
       { extends: true, test: { name: 'isolated', include: isolated } },
     ],
