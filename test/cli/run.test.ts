@@ -33,7 +33,8 @@ function expectContract(run: RunJson) {
   expect(run.steps.reduce((t, s) => t + s.tokens, 0)).toBe(run.usage.totalTokens);
 }
 
-describe('stepwise run / send / resume', { timeout: SPAWN_BUDGET_MS }, () => {
+// Each test has its own store: they run side by side.
+describe.concurrent('stepwise run / send / resume', { timeout: SPAWN_BUDGET_MS }, () => {
   it('every example runs from the CLI as shipped; the approval waits in one process and another approves it', async () => {
     const store = tempStore();
     const [invoice, triage, lead] = await Promise.all([

@@ -62,7 +62,8 @@ async function expectSound(store: Store, ids: readonly string[], effects: string
   }
 }
 
-describe.each(['sqlite', 'postgres'] as const)('a tool that blocks longer than the lease (%s)', (backend) => {
+// Every test has its own store and effects file: all run side by side.
+describe.concurrent.each(['sqlite', 'postgres'] as const)('a tool that blocks longer than the lease (%s)', (backend) => {
   it('two workers: every run finishes, no worker drives a run twice', { timeout: 180_000 }, async () => {
     const { store, spec } = await backends[backend]();
     const effects = path.join(dir, `${backend}-two.effects`);
@@ -99,10 +100,11 @@ describe.each(['sqlite', 'postgres'] as const)('a tool that blocks longer than t
       while (!(existsSync(effects) && readFileSync(effects, 'utf8').includes(':ship:')) && Date.now() < giveUp) await sleep(20);
       worker.kill('SIGKILL');
       expect((await exited).signal).toBe('SIGKILL');
-      for (const id of ids) {
-        const resumed = await cli(['resume', id, '--emulator', '--store', spec, '--json'], env);
-        expect(resumed.code, resumed.stderr).toBe(0);
-        expect(lastJson(resumed.stdout)).toMatchObject({ runId: id, status: 'done' });
+      // One recovery per run, side by side: each blocks on its own first ship call.
+      const resumed = await Promise.all(ids.map((id) => cli(['resume', id, '--emulator', '--store', spec, '--json'], env)));
+      for (const [i, id] of ids.entries()) {
+        expect(resumed[i]!.code, resumed[i]!.stderr).toBe(0);
+        expect(lastJson(resumed[i]!.stdout)).toMatchObject({ runId: id, status: 'done' });
       }
       await expectSound(store, ids, effects);
       // The killed attempt ran again with the same key, and the journal says so.

@@ -61,7 +61,8 @@ function expectSafe(label: string, outcomes: Awaited<ReturnType<typeof runAll>>,
   expect(outcomes.filter((o) => o.killed).length).toBeGreaterThanOrEqual(minKills);
 }
 
-describe('crash safety', () => {
+// SQLite and PostgreSQL share nothing (their own file, schema and run ids): the two run side by side.
+describe.concurrent('crash safety', () => {
   it('SQLite: runs killed at every crash point and at random times all finish, no completed step re-runs', { timeout: HEAVY_BUDGET_MS }, async () => {
     const store = `sqlite:${path.join(dir, 'shared.db')}`;
     const reader = createSqliteStore({ path: path.join(dir, 'shared.db') });

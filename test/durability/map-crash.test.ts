@@ -64,15 +64,15 @@ async function killAndRecover(runId: string, crashAt: string, store: string, rea
 /** Points reached while items run side by side: an item's tool returned, an attempt committed, mid tool, mid commit. */
 const points = ['after-tool:3', 'step-started:5', 'mid-tool:4@20', 'mid-commit:9', 'mid-model:4'];
 
-describe('kill -9 during a map with concurrency', () => {
+// The two backends share nothing: their tests run side by side.
+describe.concurrent('kill -9 during a map with concurrency', () => {
   it('SQLite: every killed run resumes to done with no completed item re-run', { timeout: HEAVY_BUDGET_MS }, async () => {
     const file = path.join(dir, 'map.db');
     const reader = createSqliteStore({ path: file });
     try {
-      for (const [i, point] of points.entries()) {
-        const problems = await killAndRecover(`map-sq-${i}`, point, `sqlite:${file}`, reader);
-        expect(problems, point).toEqual([]);
-      }
+      // Independent runs (own ids, own effects files) on the one file, killed and recovered side by side.
+      const problems = await Promise.all(points.map((point, i) => killAndRecover(`map-sq-${i}`, point, `sqlite:${file}`, reader)));
+      for (const [i, point] of points.entries()) expect(problems[i], point).toEqual([]);
     } finally {
       await reader.close();
     }
@@ -83,10 +83,9 @@ describe('kill -9 during a map with concurrency', () => {
     const reader = createPostgresStore({ url: PG_URL, schema, pool: 2 });
     await reader.migrate();
     try {
-      for (const [i, point] of ['after-tool:3', 'mid-commit:9'].entries()) {
-        const problems = await killAndRecover(`map-pg-${i}`, point, `postgres:${PG_URL}?schema=${schema}`, reader);
-        expect(problems, point).toEqual([]);
-      }
+      const pgPoints = ['after-tool:3', 'mid-commit:9'];
+      const problems = await Promise.all(pgPoints.map((point, i) => killAndRecover(`map-pg-${i}`, point, `postgres:${PG_URL}?schema=${schema}`, reader)));
+      for (const [i, point] of pgPoints.entries()) expect(problems[i], point).toEqual([]);
     } finally {
       await reader.close();
       await schemas.drop(schema);

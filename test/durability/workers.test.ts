@@ -25,7 +25,8 @@ const schemas = testSchemas('workers');
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('workers on one SQLite file', () => {
+// The SQLite and PostgreSQL cases share nothing (own file, schema, effects file): they run side by side.
+describe.concurrent('workers on one SQLite file', () => {
   it('two worker processes share a SQLite file: every run finishes once, no step runs twice', { timeout: HEAVY_BUDGET_MS }, async () => {
     const file = path.join(dir, 'workers.db');
     const store = createSqliteStore({ path: file });
@@ -53,7 +54,7 @@ describe('workers on one SQLite file', () => {
   });
 });
 
-describe('workers on PostgreSQL', () => {
+describe.concurrent('workers on PostgreSQL', () => {
   it('three worker processes, one killed and one drained mid-run: every run finishes, each completed step once', { timeout: HEAVY_BUDGET_MS }, async () => {
     const schema = schemas.name();
     const spec = `postgres:${URL}?schema=${schema}`;

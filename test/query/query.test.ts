@@ -14,6 +14,7 @@ import { createMemoryStore } from '../../src/store/memory.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { makeRun } from '../../src/testing/store-fixtures.js';
 import type { Store } from '../../src/store/types.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, invoice, lastJson, tempStore } from '../observe/cli.js';
 
 const spec = tempStore();
@@ -30,22 +31,27 @@ beforeAll(async () => {
     done: ['run', 'definitions/support-triage.yaml', '--input', '@definitions/support-triage.input.json'],
     failed: ['run', ...invoice, '--faults', 'invalid_input=1', '--max-retries', '0'],
   };
-  for (const [name, args] of Object.entries(runs)) {
-    const result = await cli([...args, '--emulator', '--store', spec, '--json']);
-    ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
-  }
+  // Three independent runs, side by side on the one file.
+  await Promise.all(
+    Object.entries(runs).map(async ([name, args]) => {
+      const result = await cli([...args, '--emulator', '--store', spec, '--json']);
+      ids[name] = lastJson<{ runId: string }>(result.stdout).runId;
+    }),
+  );
   store = createSqliteStore({ path });
-}, 120_000);
+}, SPAWN_BUDGET_MS);
 
 afterAll(async () => {
   await store?.close();
   rmSync(dirname(path), { recursive: true, force: true });
 });
 
-describe('the query layer is what the CLI prints', () => {
+// The tests only read the store the runs above wrote: they run side by side.
+describe.concurrent('the query layer is what the CLI prints', { timeout: SPAWN_BUDGET_MS }, () => {
   it('show --json is showRun: the run object, its definition, timeline, journal and prompt-cache figures', async () => {
-    for (const id of Object.values(ids)) {
-      const shown = lastJson((await cli(['show', id, '--store', spec, '--json'])).stdout);
+    const shownAll = await Promise.all(Object.values(ids).map((id) => cli(['show', id, '--store', spec, '--json'])));
+    for (const [i, id] of Object.values(ids).entries()) {
+      const shown = lastJson(shownAll[i]!.stdout);
       const detail = await showRun(store, id);
       expect(shown).toEqual(printed(detail));
       expect(detail.timeline).toEqual(await runTimeline(store, id));
