@@ -31,8 +31,8 @@ function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
   return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: snapshotText(run.snapshot), options: text(run.options) };
 }
 
-/** A record read out of its slot: fresh objects every time. */
-function readRun(slot: Slot): RunRecord {
+/** A record read out of its slot: fresh objects every time (but `snapshot`, when given: the value just written). */
+function readRun(slot: Slot, snapshot?: { readonly value: unknown }): RunRecord {
   const { json } = slot;
   return {
     ...slot.head,
@@ -40,7 +40,7 @@ function readRun(slot: Slot): RunRecord {
     output: JSON.parse(json.output),
     failure: JSON.parse(json.failure),
     usage: JSON.parse(json.usage),
-    snapshot: JSON.parse(json.snapshot),
+    snapshot: snapshot ? snapshot.value : JSON.parse(json.snapshot),
     options: JSON.parse(json.options) ?? {},
   };
 }
@@ -74,7 +74,8 @@ export function createMemoryStore(): Store {
       if (existing) return { run: readRun(existing), created: false };
       const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)), parent: parentOf(run.options) };
       runs.set(run.id, stored);
-      return { run: readRun(stored), created: true };
+      // The snapshot handed back is the caller's own, as `commit` does: not parsed back from the text just written.
+      return { run: readRun(stored, { value: run.snapshot ?? null }), created: true };
     },
 
     async get(runId) {
