@@ -91,7 +91,7 @@ export function createMemoryStore(): Store {
           return (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(slot.parent, filter.parentId);
         })
         .sort(({ head: a }, { head: b }) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map(readRun);
+      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map((s) => readRun(s));
     },
 
     async commit(runId, patch, journal, expectRevision, owner) {

@@ -32,4 +32,12 @@ describe('memory store create', () => {
     expect(again.run.snapshot).toEqual(first.snapshot);
     expect(again.run.snapshot).not.toBe(snapshot);
   });
+
+  it('lists every run with its stored snapshot', async () => {
+    const store = createMemoryStore();
+    const runs = [makeRun({ snapshot: { value: 'a', context: { n: 1 } } }), makeRun({ snapshot: { value: 'b', context: { n: 2 } } }), makeRun({ snapshot: { value: 'c', context: { n: 3 } } })];
+    for (const run of runs) await store.create(run, []);
+    const listed = await store.list();
+    expect(new Map(listed.map((r) => [r.id, r.snapshot]))).toEqual(new Map(runs.map((r) => [r.id, r.snapshot])));
+  });
 });
