@@ -289,7 +289,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     journal: () => store.journal(current.id),
     holdLease,
     where,
-    envFor: (step, signal): StepEnv => {
+    envFor: (step, attempt): StepEnv => {
       const ctx = context();
       let ownSignal: AbortSignal | undefined;
       return {
@@ -303,7 +303,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         model: deps.model,
         // Without a signal from the caller or the drive, one is made only when the step reads it.
         get signal() {
-          return signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
+          return attempt?.signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
         },
         maxOutputBytes,
         ...(deps.breakers

@@ -74,8 +74,8 @@ export interface RunScope {
   /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */
   holdLease(): Promise<void>;
   where(step: string): Where;
-  /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
-  envFor(step: string, signal?: AbortSignal): StepEnv;
+  /** The environment of `step`'s current attempt, a fresh object; `attempt.signal`, the attempt's own, is read only when the step reads its signal. */
+  envFor(step: string, attempt?: { readonly signal: AbortSignal }): StepEnv;
   /** Whether this drive sleeps through timers (else it returns with the run's `wakeAt` set). */
   readonly sleepTimers: boolean;
   /** The engine's child runs (`workflow` and `map` steps), when it has them. */
