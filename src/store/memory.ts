@@ -103,21 +103,22 @@ export function createMemoryStore(): Store {
       }
       // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own values.
       const snapshot = patch.snapshot ?? null;
-      const json = {
-        ...current.json,
-        snapshot: snapshotText(snapshot),
+      const json: Record<JsonField, string> = {
+        input: current.json.input,
+        output: patch.output !== undefined ? text(patch.output) : current.json.output,
         failure: text(patch.failure),
         usage: text(patch.usage),
-        ...(patch.output !== undefined ? { output: text(patch.output) } : {}),
-        ...(patch.options ? { options: text(patch.options) } : {}),
+        snapshot: snapshotText(snapshot),
+        options: patch.options ? text(patch.options) : current.json.options,
       };
       const next: Slot['head'] = { ...head, status: patch.status, wakeAt: patch.wakeAt, updatedAt: Date.now(), revision: head.revision + 1 };
       const base = current.journal.length;
-      const entries = journal.map((entry, i) => toEntry(runId, base + i + 1, entry));
+      const entries: string[] = [];
+      for (let i = 0; i < journal.length; i++) entries.push(toEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
       current.head = next;
       current.json = json;
       if (patch.options) current.parent = parentOf(patch.options);
-      current.journal.push(...entries);
+      for (const entry of entries) current.journal.push(entry);
       return {
         ...next,
         input: JSON.parse(json.input),
