@@ -7,6 +7,7 @@
  */
 import type { StepOutcome } from '../steps/types.js';
 import type { Clock } from './clock.js';
+import type { CancelSource } from './step-abort.js';
 
 export type AttemptEnd =
   | { readonly kind: 'outcome'; readonly outcome: StepOutcome }
@@ -23,7 +24,7 @@ export interface AttemptLimits {
   /** Time allowed on `clock`; null for none. */
   readonly timeoutMs: number | null;
   /** Cancel requests: for the run, for the step (each listened to on its own, no combined signal is made). */
-  readonly cancel?: AbortSignal | ReadonlyArray<AbortSignal | undefined>;
+  readonly cancel?: CancelSource | ReadonlyArray<CancelSource | undefined>;
   /** The drive is being torn down (its lease was lost). */
   readonly abort?: AbortSignal;
 }
@@ -49,7 +50,7 @@ function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void
 export async function raceAttempt(run: () => Promise<StepOutcome>, limits: AttemptLimits): Promise<AttemptEnd> {
   const { controller } = limits;
   if (limits.abort?.aborted) return { kind: 'aborted' };
-  const cancels = limits.cancel === undefined ? [] : Array.isArray(limits.cancel) ? (limits.cancel as ReadonlyArray<AbortSignal | undefined>) : [limits.cancel as AbortSignal];
+  const cancels = limits.cancel === undefined ? [] : Array.isArray(limits.cancel) ? (limits.cancel as ReadonlyArray<CancelSource | undefined>) : [limits.cancel as CancelSource];
   if (cancels.some((signal) => signal?.aborted)) return { kind: 'cancelled' };
   /** What lets go of the attempt's listeners and timer once it has ended. */
   const cleanups: Array<() => void> = [];
@@ -63,7 +64,7 @@ export async function raceAttempt(run: () => Promise<StepOutcome>, limits: Attem
   ];
   /** Settles the race from outside (a cancel, the drive's abort): one promise for all the signals. */
   let outside: ((end: AttemptEnd) => void) | null = null;
-  const onSignal = (signal: AbortSignal | undefined, end: AttemptEnd) => {
+  const onSignal = (signal: CancelSource | undefined, end: AttemptEnd) => {
     if (!signal) return;
     if (outside === null) ends.push(new Promise<AttemptEnd>((resolve) => (outside = resolve)));
     const fire = () => outside?.(end);

@@ -42,6 +42,7 @@ import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool.js';
 import type { ChildRuns } from './children.js';
+import { StepAbort } from './step-abort.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -239,11 +240,11 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     return found;
   };
   // Abort signals of step attempts, by step: a failed branch aborts its siblings' attempts (fail_fast).
-  const aborts = new Map<string, AbortController>();
-  const stepController = (step: string) => {
-    let controller = aborts.get(step);
-    if (!controller || controller.signal.aborted) aborts.set(step, (controller = new AbortController()));
-    return controller;
+  const aborts = new Map<string, StepAbort>();
+  const stepAbort = (step: string) => {
+    let abort = aborts.get(step);
+    if (!abort || abort.aborted) aborts.set(step, (abort = new StepAbort()));
+    return abort;
   };
 
   const run: RunScope = {
@@ -255,7 +256,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     mode: options.mode,
     signal: options.signal,
     cancel: () => watch?.signal,
-    stepSignal: (step) => stepController(step).signal,
+    stepSignal: stepAbort,
     abortStep: (step, reason) => {
       aborts.get(step)?.abort(new Error(reason));
       aborts.delete(step);
@@ -288,7 +289,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     journal: () => store.journal(current.id),
     holdLease,
     where,
-    envFor: (step, signal): StepEnv => {
+    envFor: (step, attempt): StepEnv => {
       const ctx = context();
       let ownSignal: AbortSignal | undefined;
       return {
@@ -302,7 +303,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         model: deps.model,
         // Without a signal from the caller or the drive, one is made only when the step reads it.
         get signal() {
-          return signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
+          return attempt?.signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
         },
         maxOutputBytes,
         ...(deps.breakers

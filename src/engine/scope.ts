@@ -14,6 +14,7 @@ import type { Breakers } from './breakers.js';
 import type { Clock } from './clock.js';
 import type { BudgetPool, Reservation } from './budget-pool.js';
 import type { ChildRuns } from './children.js';
+import type { CancelSource } from './step-abort.js';
 
 /** Where a journal entry belongs: the step, its visit and its attempt. */
 export interface Where {
@@ -34,7 +35,7 @@ export interface RunScope {
   /** Aborted when a cancel of the run is requested while the drive lasts. */
   cancel(): AbortSignal | undefined;
   /** The abort signal of `step`'s current attempt, aborted by {@link abortStep}. */
-  stepSignal(step: string): AbortSignal;
+  stepSignal(step: string): CancelSource;
   /** Aborts `step`'s running attempt, if any (a sibling branch failed): the attempt ends as cancelled. */
   abortStep(step: string, reason: string): void;
   /** The run's token budget shared by its concurrent model steps. */
@@ -73,8 +74,8 @@ export interface RunScope {
   /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */
   holdLease(): Promise<void>;
   where(step: string): Where;
-  /** The environment of `step`'s current attempt; `signal` is the attempt's own. */
-  envFor(step: string, signal?: AbortSignal): StepEnv;
+  /** The environment of `step`'s current attempt, a fresh object; `attempt.signal`, the attempt's own, is read only when the step reads its signal. */
+  envFor(step: string, attempt?: { readonly signal: AbortSignal }): StepEnv;
   /** Whether this drive sleeps through timers (else it returns with the run's `wakeAt` set). */
   readonly sleepTimers: boolean;
   /** The engine's child runs (`workflow` and `map` steps), when it has them. */

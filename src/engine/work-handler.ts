@@ -25,8 +25,6 @@ import type { Reservation } from './budget-pool.js';
 
 const moved: Advance = { kind: 'moved' };
 
-/** Handed to `envFor` in place of the attempt's signal, which the step's env reads from its {@link LazyAbort} instead. */
-const UNREAD = new AbortController().signal;
 
 /** The key of the current attempt of `step`: prepared attempts are kept under it. */
 function attemptKey(run: RunScope, step: string): string {
@@ -106,9 +104,8 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       // The attempt's own signal, made only if the step reads it (or a model call waits on it).
       const controller = new LazyAbort();
       const stepSignal = run.stepSignal(id);
-      // envFor hands out a fresh object: completed in place, as copying one with a getter is slow.
-      const env: StepEnv = run.envFor(id, UNREAD);
-      Object.defineProperty(env, 'signal', { get: () => controller.signal, enumerable: true, configurable: true });
+      // envFor hands out a fresh object whose signal is read from `controller` when the step reads it: completed in place, as copying one with a getter is slow.
+      const env: StepEnv = run.envFor(id, controller);
       (env as { sharedBudget?: StepEnv['sharedBudget'] }).sharedBudget = () => {
         const all = run.budget.outstanding();
         return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };

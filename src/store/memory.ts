@@ -31,8 +31,8 @@ function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
   return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: snapshotText(run.snapshot), options: text(run.options) };
 }
 
-/** A record read out of its slot: fresh objects every time. */
-function readRun(slot: Slot): RunRecord {
+/** A record read out of its slot: fresh objects every time (but `snapshot`, when given: the value just written). */
+function readRun(slot: Slot, snapshot?: { readonly value: unknown }): RunRecord {
   const { json } = slot;
   return {
     ...slot.head,
@@ -40,7 +40,7 @@ function readRun(slot: Slot): RunRecord {
     output: JSON.parse(json.output),
     failure: JSON.parse(json.failure),
     usage: JSON.parse(json.usage),
-    snapshot: JSON.parse(json.snapshot),
+    snapshot: snapshot ? snapshot.value : JSON.parse(json.snapshot),
     options: JSON.parse(json.options) ?? {},
   };
 }
@@ -74,7 +74,8 @@ export function createMemoryStore(): Store {
       if (existing) return { run: readRun(existing), created: false };
       const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)), parent: parentOf(run.options) };
       runs.set(run.id, stored);
-      return { run: readRun(stored), created: true };
+      // The snapshot handed back is the caller's own, as `commit` does: not parsed back from the text just written.
+      return { run: readRun(stored, { value: run.snapshot ?? null }), created: true };
     },
 
     async get(runId) {
@@ -90,7 +91,7 @@ export function createMemoryStore(): Store {
           return (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(slot.parent, filter.parentId);
         })
         .sort(({ head: a }, { head: b }) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map(readRun);
+      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map((s) => readRun(s));
     },
 
     async commit(runId, patch, journal, expectRevision, owner) {
@@ -102,21 +103,22 @@ export function createMemoryStore(): Store {
       }
       // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own values.
       const snapshot = patch.snapshot ?? null;
-      const json = {
-        ...current.json,
-        snapshot: snapshotText(snapshot),
+      const json: Record<JsonField, string> = {
+        input: current.json.input,
+        output: patch.output !== undefined ? text(patch.output) : current.json.output,
         failure: text(patch.failure),
         usage: text(patch.usage),
-        ...(patch.output !== undefined ? { output: text(patch.output) } : {}),
-        ...(patch.options ? { options: text(patch.options) } : {}),
+        snapshot: snapshotText(snapshot),
+        options: patch.options ? text(patch.options) : current.json.options,
       };
       const next: Slot['head'] = { ...head, status: patch.status, wakeAt: patch.wakeAt, updatedAt: Date.now(), revision: head.revision + 1 };
       const base = current.journal.length;
-      const entries = journal.map((entry, i) => toEntry(runId, base + i + 1, entry));
+      const entries: string[] = [];
+      for (let i = 0; i < journal.length; i++) entries.push(toEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
       current.head = next;
       current.json = json;
       if (patch.options) current.parent = parentOf(patch.options);
-      current.journal.push(...entries);
+      for (const entry of entries) current.journal.push(entry);
       return {
         ...next,
         input: JSON.parse(json.input),

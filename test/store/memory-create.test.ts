@@ -1,0 +1,43 @@
+/** The memory store's `create` hands back the snapshot it was given, as `commit` does, and still stores text. */
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { makeRun } from '../../src/testing/store-fixtures.js';
+
+describe('memory store create', () => {
+  it("returns the caller's snapshot, not one parsed back from the text just written", async () => {
+    const store = createMemoryStore();
+    const snapshot = { value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } };
+    const { run, created } = await store.create(makeRun({ snapshot }), []);
+    expect(created).toBe(true);
+    expect(run.snapshot).toBe(snapshot);
+  });
+
+  it('keeps the stored snapshot apart from the one handed back', async () => {
+    const store = createMemoryStore();
+    const snapshot = { value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } };
+    const { run } = await store.create(makeRun({ snapshot }), []);
+    snapshot.context.steps.a.output.n = 2;
+    const read = await store.get(run.id);
+    expect(read?.snapshot).toEqual({ value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } });
+    expect(read?.snapshot).not.toBe(snapshot);
+  });
+
+  it('returns a stored copy when the run already exists', async () => {
+    const store = createMemoryStore();
+    const first = makeRun();
+    await store.create(first, []);
+    const snapshot = { value: 'z', context: {} };
+    const again = await store.create({ ...first, snapshot }, []);
+    expect(again.created).toBe(false);
+    expect(again.run.snapshot).toEqual(first.snapshot);
+    expect(again.run.snapshot).not.toBe(snapshot);
+  });
+
+  it('lists every run with its stored snapshot', async () => {
+    const store = createMemoryStore();
+    const runs = [makeRun({ snapshot: { value: 'a', context: { n: 1 } } }), makeRun({ snapshot: { value: 'b', context: { n: 2 } } }), makeRun({ snapshot: { value: 'c', context: { n: 3 } } })];
+    for (const run of runs) await store.create(run, []);
+    const listed = await store.list();
+    expect(new Map(listed.map((r) => [r.id, r.snapshot]))).toEqual(new Map(runs.map((r) => [r.id, r.snapshot])));
+  });
+});
