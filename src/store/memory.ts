@@ -74,8 +74,20 @@ export function createMemoryStore(): Store {
       if (existing) return { run: readRun(existing), created: false };
       const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)), parent: parentOf(run.options) };
       runs.set(run.id, stored);
-      // The snapshot handed back is the caller's own, as `commit` does: not parsed back from the text just written.
-      return { run: readRun(stored, { value: run.snapshot ?? null }), created: true };
+      // As `commit` does, the record handed back holds the caller's own values (its usage copied): only the input
+      // is parsed back from the text just written. A map item's run is created this way, once per item.
+      return {
+        run: {
+          ...stored.head,
+          input: JSON.parse(stored.json.input),
+          output: run.output ?? null,
+          failure: run.failure ?? null,
+          usage: { ...run.usage },
+          snapshot: run.snapshot ?? null,
+          options: run.options ?? {},
+        },
+        created: true,
+      };
     },
 
     async get(runId) {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { makeRun } from '../../src/testing/store-fixtures.js';
+import { zeroUsage } from '../../src/run/types.js';
 
 describe('memory store create', () => {
   it("returns the caller's snapshot, not one parsed back from the text just written", async () => {
@@ -20,6 +21,20 @@ describe('memory store create', () => {
     const read = await store.get(run.id);
     expect(read?.snapshot).toEqual({ value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } });
     expect(read?.snapshot).not.toBe(snapshot);
+  });
+
+  it("returns the caller's output, failure, usage and options as commit does, and a fresh input", async () => {
+    const store = createMemoryStore();
+    const draft = makeRun({ output: { total: 3 }, failure: null, input: { item: 'a' }, options: { budget: 10 }, usage: { ...zeroUsage } });
+    const { run } = await store.create(draft, []);
+    expect(run.output).toBe(draft.output);
+    expect(run.options).toBe(draft.options);
+    expect(run.usage).toEqual(draft.usage);
+    expect(run.usage).not.toBe(draft.usage);
+    expect(run.input).toEqual(draft.input);
+    expect(run.input).not.toBe(draft.input);
+    (draft.usage as { totalTokens: number }).totalTokens = 99;
+    expect((await store.get(run.id))?.usage.totalTokens).toBe(0);
   });
 
   it('returns a stored copy when the run already exists', async () => {
