@@ -183,13 +183,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // A commit's journal entries in one statement, numbered in it from the run's last seq.
   const appendJournal = journalAppender(db);
 
-  const create = db.transaction((run: RunRecord, journal: readonly NewJournalEntry[]) => {
+  // `create` and `commit` run only inside the group commit's transaction (each in its own savepoint when it
+  // shares the transaction), so they open no transaction of their own: a savepoint each costs two statements.
+  const create = (run: RunRecord, journal: readonly NewJournalEntry[]) => {
     const created = s.insertRun.run(runValues(run)).changes === 1;
     if (created) appendJournal(run.id, journal);
     return { row: s.getRun.get(run.id) as RunRow, created };
-  });
+  };
 
-  const commit = db.transaction((runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
+  const commit = (runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null): RunRow => {
     const params = {
       id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
@@ -206,7 +208,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     options.hooks?.midCommit?.();
     appendJournal(runId, journal);
     return row;
-  });
+  };
 
   /**
    * Group commit: the per-run writes (create, commit, lease acquire and release)
@@ -224,8 +226,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
   let pending: PendingWrite[] = [];
   const inSavepoint = db.transaction((write: () => unknown) => write());
-  const writeBatch = db.transaction((batch: readonly PendingWrite[]) =>
-    batch.map((w) => {
+  const writeBatch = db.transaction((batch: readonly PendingWrite[]): Array<{ value: unknown } | { error: unknown }> =>
+    // A write alone needs no savepoint: when it fails, the whole transaction rolls back and it is refused.
+    batch.length === 1 ? [{ value: batch[0]!.write() }] : batch.map((w) => {
       try {
         return { value: inSavepoint(w.write) };
       } catch (error) {

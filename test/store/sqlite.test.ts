@@ -60,6 +60,39 @@ describe('SQLite store on a shared file', () => {
     }
   });
 
+  it('group commit: a write that fails in a shared transaction is refused alone, the others commit', async () => {
+    let calls = 0;
+    const batches: number[] = [];
+    const store = createSqliteStore({
+      path: nextPath(),
+      hooks: {
+        midCommit: () => {
+          if (++calls === 1) throw new Error('crash here');
+        },
+        committed: ({ writes }) => batches.push(writes),
+      },
+    });
+    try {
+      const a = makeRun();
+      const b = makeRun();
+      await store.create(a, [entry()]);
+      await store.create(b, [entry()]);
+      batches.length = 0;
+      const results = await Promise.allSettled([
+        store.commit(a.id, patch({ status: 'waiting' }), [entry()]),
+        store.commit(b.id, patch({ status: 'waiting' }), [entry()]),
+      ]);
+      expect(batches).toEqual([2]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+      expect((await store.get(a.id))?.status).toBe('running');
+      expect(await store.journal(a.id)).toHaveLength(1);
+      expect((await store.get(b.id))?.status).toBe('waiting');
+      expect(await store.journal(b.id)).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('creates the directory, uses WAL and records the schema version', async () => {
     const path = nextPath();
     const store = createSqliteStore({ path, synchronous: 'NORMAL', busyTimeoutMs: 1000 });
