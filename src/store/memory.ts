@@ -31,8 +31,8 @@ function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
   return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: snapshotText(run.snapshot), options: text(run.options) };
 }
 
-/** A record read out of its slot: fresh objects every time (but `snapshot`, when given: the value just written). */
-function readRun(slot: Slot, snapshot?: { readonly value: unknown }): RunRecord {
+/** A record read out of its slot: fresh objects every time. */
+function readRun(slot: Slot): RunRecord {
   const { json } = slot;
   return {
     ...slot.head,
@@ -40,7 +40,7 @@ function readRun(slot: Slot, snapshot?: { readonly value: unknown }): RunRecord 
     output: JSON.parse(json.output),
     failure: JSON.parse(json.failure),
     usage: JSON.parse(json.usage),
-    snapshot: snapshot ? snapshot.value : JSON.parse(json.snapshot),
+    snapshot: JSON.parse(json.snapshot),
     options: JSON.parse(json.options) ?? {},
   };
 }
@@ -103,7 +103,7 @@ export function createMemoryStore(): Store {
           return (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(slot.parent, filter.parentId);
         })
         .sort(({ head: a }, { head: b }) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map((s) => readRun(s));
+      return (filter.limit === undefined ? matching : matching.slice(0, filter.limit)).map(readRun);
     },
 
     async commit(runId, patch, journal, expectRevision, owner) {
