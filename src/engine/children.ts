@@ -24,6 +24,7 @@ import type { Clock } from './clock.js';
 import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
+import { anySignal } from './any-signal.js';
 
 /** A child run to start. */
 export interface ChildSpec {
@@ -98,11 +99,6 @@ export interface ChildHost {
 }
 
 const definitionFiles = new Set(['.yaml', '.yml', '.json', '.ts', '.mts', '.js', '.mjs']);
-
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
 
 export function createChildRuns(host: ChildHost): ChildRuns {
   const { store, clock } = host;

@@ -43,6 +43,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool.js';
 import type { ChildRuns } from './children.js';
 import { StepAbort } from './step-abort.js';
+import { anySignal } from './any-signal.js';
 
 export interface DriveOptions {
   /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
@@ -439,9 +440,4 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     actor.stop();
   }
   return current;
-}
-
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
