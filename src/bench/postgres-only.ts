@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { DEFAULT_BENCH_POSTGRES, POSTGRES_SCENARIOS, postgresThroughput } from './postgres.js';
 import { postgresSection } from './report-sections.js';
 import { generateScenarios } from './scenarios.js';
-import { isPostgresTarget, postgresTargets, type Target } from './targets.js';
+import { isPostgresTarget, postgresTargets, replaceTargets, type Target } from './targets.js';
 
 /**
  * Measures the arm and returns the sections of latest.json it replaces, and its table.
@@ -30,13 +30,7 @@ export async function postgresOnly(
   return { sections: { postgres, targets }, table: [...postgresSection({ postgres }), '', '| target | goal | measured | met |', '| --- | --- | --- | --- |', ...rows].join('\n') };
 }
 
-/**
- * `targets` with its PostgreSQL targets replaced by `fresh`, where the old ones stood (at the end when there were none).
- * @example
- * withPostgresTargets(latest.targets, postgresTargets(bench)); // the other targets unchanged, in their order
- */
+/** `targets` with its PostgreSQL targets replaced by `fresh` ({@link replaceTargets}). */
 export function withPostgresTargets(targets: readonly Target[], fresh: readonly Target[]): Target[] {
-  const at = targets.findIndex(isPostgresTarget);
-  const others = targets.filter((t) => !isPostgresTarget(t));
-  return at < 0 ? [...others, ...fresh] : [...others.slice(0, at), ...fresh, ...others.slice(at)];
+  return replaceTargets(targets, fresh, isPostgresTarget);
 }

@@ -100,6 +100,22 @@ export function benchTargets(r: TargetInputs): Target[] {
 /** Whether a target is one of {@link postgresTargets} (a `--postgres` run replaces them in latest.json). */
 export const isPostgresTarget = (t: Target): boolean => t.name.startsWith('PostgreSQL steps/s vs raw');
 
+/** Whether a target is one of {@link compositionTargets} (a `--composition` run replaces them in latest.json). */
+export const isCompositionTarget = (t: Target): boolean => t.name.startsWith('map of ') || t.name.startsWith('CPU µs per map item');
+
+/**
+ * `targets` with those `isMember` picks replaced by `fresh`, where the first stood (at the end when there were none).
+ * @example
+ * replaceTargets(latest.targets, postgresTargets(bench), isPostgresTarget); // the other targets unchanged, in their order
+ */
+export function replaceTargets(targets: readonly Target[], fresh: readonly Target[], isMember: (t: Target) => boolean): Target[] {
+  const at = targets.findIndex(isMember);
+  const others = targets.filter((t) => !isMember(t));
+  if (at < 0) return [...others, ...fresh];
+  const before = targets.slice(0, at).filter((t) => !isMember(t)).length;
+  return [...others.slice(0, before), ...fresh, ...others.slice(before)];
+}
+
 /** The PostgreSQL arm's targets: steps/s against raw one-statement transactions/s, per worker count. */
 export function postgresTargets(postgres: PostgresBench | null): Target[] {
   if (!postgres || postgres.skipped !== null) {

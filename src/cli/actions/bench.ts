@@ -12,6 +12,7 @@ import { runBenchmark } from '../../bench/run.js';
 import { formatServerTable, serverBenchmark } from '../../bench/server.js';
 import { compositionBenchmark } from '../../bench/composition.js';
 import { formatCompositionTable } from '../../bench/composition-report.js';
+import { compositionTargets, isCompositionTarget, replaceTargets, type Target } from '../../bench/targets.js';
 import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
 import { postgresOnly } from '../../bench/postgres-only.js';
 import { color, parseIntArg } from '../io.js';
@@ -86,10 +87,12 @@ export async function action(opts: BenchFlags): Promise<void> {
     if (opts.composition) {
       const composition = await compositionBenchmark({ onProgress });
       sections['composition'] = composition;
+      const targets = Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [];
+      sections['targets'] = replaceTargets(targets, compositionTargets(composition), isCompositionTarget);
       tables.push(formatCompositionTable(composition));
     }
     if (opts.postgres) {
-      const measured = await postgresOnly(previous, { scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200, seed: parseIntArg(opts.seed, '--seed') ?? 1, onProgress });
+      const measured = await postgresOnly({ ...previous, ...sections }, { scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200, seed: parseIntArg(opts.seed, '--seed') ?? 1, onProgress });
       Object.assign(sections, measured.sections);
       tables.push(measured.table);
     }
