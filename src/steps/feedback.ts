@@ -18,7 +18,9 @@ export function boundText(text: string, max: number): string {
 
 /**
  * The feedback for the attempt after `lastError`, or undefined when the last
- * failure holds nothing Claude could correct (a timeout, a model error).
+ * failure holds nothing Claude could correct (a timeout, a model error). After
+ * an invalid input whose other fields were accepted, it names those fields:
+ * the retry's tool schema asks only for the rest.
  *
  * @example
  * feedbackFor({ kind: 'tool_error', message: 'create_po: unknown vendor id V-0042' });
@@ -26,7 +28,10 @@ export function boundText(text: string, max: number): string {
  */
 export function feedbackFor(lastError: RunContext['lastError']): string | undefined {
   if (!lastError) return undefined;
-  if (lastError.kind === 'invalid_data') return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS);
+  if (lastError.kind === 'invalid_data') {
+    const kept = lastError.accepted ? `\nThe other fields were accepted and kept: ${Object.keys(lastError.accepted).join(', ')}. Give only the fields the tool asks for now.` : '';
+    return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS - kept.length) + kept;
+  }
   if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, TOOL_ERROR_FEEDBACK_CHARS);
   return undefined;
 }
