@@ -31,8 +31,11 @@ interface Exchange {
   };
 }
 
-/** Runs invoice-approval on an emulator with `faults`, recording every /v1/messages request and its answer. */
-async function runInvoice(seed: number, faults: string) {
+/**
+ * Runs invoice-approval on an emulator with `faults`, recording every /v1/messages request and its
+ * answer. With `restart`, one step at a time, each on a new engine and store over the same SQLite file.
+ */
+async function runInvoice(seed: number, faults: string, restart = false) {
   h = await harness({ seed, faults });
   const exchanges: Exchange[] = [];
   const client = new Anthropic({
@@ -47,20 +50,30 @@ async function runInvoice(seed: number, faults: string) {
       return response;
     },
   });
-  const store = createSqliteStore({ path: h.dbPath });
-  h.stores.push(store);
-  const engine = createEngine({ store, model: { client, maxRetries: 0 }, clock: new ManualClock({ autoAdvance: true }) });
-  const view = await engine.start(await load('invoice-approval.yaml'), { input: inputOf('invoice-approval.yaml') });
+  // One clock for every engine: time goes on across a restart.
+  const clock = new ManualClock({ autoAdvance: true });
+  const fresh = () => {
+    const store = createSqliteStore({ path: h!.dbPath });
+    h!.stores.push(store);
+    return createEngine({ store, model: { client, maxRetries: 0 }, clock });
+  };
+  const engine = fresh();
+  let view = await engine.start(await load('invoice-approval.yaml'), { input: inputOf('invoice-approval.yaml'), ...(restart ? { detach: true } : {}) });
+  // One step() per new engine until extract has completed (the first fails, a later one runs the retry).
+  for (let i = 0; restart && i < 4 && !(await engine.journal(view.runId)).some((e) => e.step === 'extract' && e.event === 'completed'); i++) {
+    clock.advance(10_000); // past the retry's backoff
+    view = await fresh().step(view.runId);
+  }
   const extract = (await engine.journal(view.runId)).filter((e) => e.step === 'extract');
   return { view, exchanges, extract };
 }
 
 /** The first seed (deterministic) whose extract step fails its first attempt and completes its second. */
-async function firstSeedRetriedOnce(faults: string, kind: string) {
+async function firstSeedRetriedOnce(faults: string, kind: string): Promise<Awaited<ReturnType<typeof runInvoice>> & { seed: number }> {
   for (let seed = 1; seed <= 30; seed++) {
     const run = await runInvoice(seed, faults);
     const shape = run.extract.map((e) => `${e.event}:${e.attempt}`).join(' ');
-    if (shape === 'started:1 failed:1 retry_scheduled:1 started:2 completed:2' && run.extract[1]?.error?.kind === kind) return run;
+    if (shape === 'started:1 failed:1 retry_scheduled:1 started:2 completed:2' && run.extract[1]?.error?.kind === kind) return { ...run, seed };
     await h!.close();
     h = undefined;
   }
@@ -102,6 +115,16 @@ describe('a retried claude step sends only what the failed step needs', () => {
     expect(recordInvoice.input.safeParse(ran).success).toBe(true);
     // The retry's reply holds only the asked fields, so it is shorter than the first.
     expect(retry!.reply.usage!.output_tokens).toBeLessThan(first!.reply.usage!.output_tokens);
+  });
+
+  it('the kept fields survive a restart between the attempts: the retry sent by a new engine is the same', async () => {
+    const straight = await firstSeedRetriedOnce('invalid_input=0.5', 'invalid_data');
+    await h!.close();
+    h = undefined;
+    const restarted = await runInvoice(straight.seed, 'invalid_input=0.5', true);
+    expect(restarted.extract.map((e) => `${e.event}:${e.attempt}`)).toEqual(['started:1', 'failed:1', 'retry_scheduled:1', 'started:2', 'completed:2']);
+    expect(restarted.exchanges.map((e) => e.body)).toEqual(straight.exchanges.map((e) => e.body));
+    expect(Object.keys(restarted.exchanges[1]!.body.tools[0]!.input_schema.properties ?? {}).length).toBeLessThan(5);
   });
 
   it('after a 5xx: the retry is the same request, and only the billed reply is charged', async () => {
