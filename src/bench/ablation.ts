@@ -9,6 +9,7 @@
  * `stopAt × budget`; (4) `validate`'s worst-case bound of each run's
  * definition against the tokens that run billed.
  */
+import { sentTokens } from './arms/sent-tokens.js';
 import Anthropic from '@anthropic-ai/sdk';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -132,7 +133,7 @@ async function runOne(original: Scenario, setup: RunSetup): Promise<RunOutcome> 
     steps: scenario.steps.length,
     completed: failure === null,
     failure,
-    tokens: view.usage.inputTokens + view.usage.outputTokens,
+    tokens: sentTokens(view.usage),
     billed: view.usage.totalTokens,
     attempts: view.steps.filter((s) => s.id !== 'done').reduce((sum, s) => sum + s.attempts, 0),
     bound: bound.tokens,

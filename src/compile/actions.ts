@@ -178,7 +178,7 @@ export const actions = {
 
   scheduleRetry: update(({ context, event }, params: { step: string }) => ({
     active: setRun(context, params.step, { retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at }),
-    lastError: 'error' in event ? event.error : null,
+    lastError: 'error' in event ? { ...event.error, ...('accepted' in event && event.accepted ? { accepted: event.accepted } : {}) } : null,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running' })),
   })),
 

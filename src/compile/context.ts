@@ -94,8 +94,12 @@ export interface RunContext {
    */
   readonly calibration?: Calibration;
   readonly failure: Failure | null;
-  /** The last failure of the current step, kept across its retries. */
-  readonly lastError: { readonly kind: FailureKind; readonly message: string } | null;
+  /**
+   * The last failure of the current step, kept across its retries. After an
+   * invalid tool input, `accepted` holds the top-level fields that passed
+   * validation: the retry keeps them and asks the model only for the rest.
+   */
+  readonly lastError: { readonly kind: FailureKind; readonly message: string; readonly accepted?: Readonly<Record<string, unknown>> } | null;
   /** Loop fingerprints of the tool inputs each step produced. */
   readonly fingerprints: Readonly<Record<string, readonly string[]>>;
   /** The last event a `wait` step received. */

@@ -83,6 +83,8 @@ export interface StepFailedEvent extends StepScoped {
   /** When a retry would be due, or null. */
   readonly retryAt: number | null;
   readonly fingerprint?: string;
+  /** An invalid tool input's fields that passed validation, for the retry to keep (see `RunContext.lastError`). */
+  readonly accepted?: Readonly<Record<string, unknown>>;
 }
 
 /** The retry backoff is over. */

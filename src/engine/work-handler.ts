@@ -43,6 +43,7 @@ export function failedEvent(step: string, at: number, outcome: Extract<StepOutco
     retryAt,
     ...estimated(outcome),
     ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
+    ...(outcome.accepted ? { accepted: outcome.accepted } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { scopeOf } from './types.js';
 import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
-import { mergeKnown, omitFields, onlyKnownFieldsInvalid } from './partial-input.js';
+import { acceptedFields, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
 import { stepRunOf } from '../compile/context.js';
 import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
@@ -64,11 +64,14 @@ export const claudeStep: StepExecutor = {
     const approved = stepRunOf(env.context, env.stepId).review?.approved;
     if (approved) return { request: null, toolInput: approved.input, projectedTokens: 0, projectedUsd: 0 };
     // `with:` fields are the application's: evaluated now, left out of the schema the model fills.
-    const known = step.claude.with === undefined ? undefined : ((await evaluateMapping(definitionMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
+    const given = step.claude.with === undefined ? undefined : ((await evaluateMapping(definitionMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
+    // After an invalid input, the fields that passed are kept too: the retry asks the model only for the rest.
+    const accepted = env.context.lastError?.kind === 'invalid_data' ? env.context.lastError.accepted : undefined;
+    const known = accepted === undefined ? given : { ...accepted, ...given };
     const prepared = await prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
       name: tool.name,
       description: tool.description,
-      input_schema: omitFields(toolInputSchema(tool), Object.keys(step.claude.with ?? {})),
+      input_schema: omitFields(toolInputSchema(tool), Object.keys(known ?? {})),
     });
     return known === undefined ? prepared : { ...prepared, toolInput: known };
   },
@@ -102,7 +105,9 @@ export const claudeStep: StepExecutor = {
     const valid = validateToolInput(tool, input);
     if (!valid.ok) {
       // Values the application filled in (`with:`) that fail the schema are not the model's to fix: no retry.
-      const ours = known !== undefined && onlyKnownFieldsInvalid(tool, input, known);
+      const given = Object.keys(step.claude.with ?? {});
+      const ours = known !== undefined && given.length > 0 && onlyKnownFieldsInvalid(tool, input, pick(known, given));
+      const accepted = ours ? undefined : acceptedFields(tool, toolInputSchema(tool), input, given);
       return {
         ok: false,
         error: {
@@ -116,6 +121,7 @@ export const claudeStep: StepExecutor = {
         usage: call.usage, estimatedInput: call.estimatedInput,
         latencyMs: call.latencyMs,
         fingerprint,
+        ...(accepted ? { accepted } : {}),
       };
     }
     let review: boolean;

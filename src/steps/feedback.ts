@@ -8,6 +8,9 @@ import type { RunContext } from '../compile/context.js';
 import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedback.js';
 import { redactCredentials } from '../util/redact.js';
 
+/** The longest line naming the fields kept from an invalid input (within the feedback's cap). */
+const KEPT_LINE_MAX_CHARS = 300;
+
 /** Cuts `text` to `max` characters, ending with a marker that says how much was cut. */
 export function boundText(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -18,7 +21,9 @@ export function boundText(text: string, max: number): string {
 
 /**
  * The feedback for the attempt after `lastError`, or undefined when the last
- * failure holds nothing Claude could correct (a timeout, a model error).
+ * failure holds nothing Claude could correct (a timeout, a model error). After
+ * an invalid input whose other fields were accepted, it names those fields:
+ * the retry's tool schema asks only for the rest.
  *
  * @example
  * feedbackFor({ kind: 'tool_error', message: 'create_po: unknown vendor id V-0042' });
@@ -26,7 +31,10 @@ export function boundText(text: string, max: number): string {
  */
 export function feedbackFor(lastError: RunContext['lastError']): string | undefined {
   if (!lastError) return undefined;
-  if (lastError.kind === 'invalid_data') return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS);
+  if (lastError.kind === 'invalid_data') {
+    const kept = lastError.accepted ? boundText(`\nThe other fields were accepted and kept: ${Object.keys(lastError.accepted).join(', ')}. Give only the fields the tool asks for now.`, KEPT_LINE_MAX_CHARS) : '';
+    return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS - kept.length) + kept;
+  }
   if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, TOOL_ERROR_FEEDBACK_CHARS);
   return undefined;
 }

@@ -50,3 +50,34 @@ export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Rea
   if (parsed.success) return false;
   return parsed.error.issues.every((issue) => typeof issue.path[0] === 'string' && issue.path[0] in known);
 }
+
+/**
+ * The top-level fields of an invalid `input` that passed the tool's schema,
+ * for a retry to keep while the model fills only the rest; `exclude` (the
+ * `with:` keys) is left out, being the application's. Undefined when nothing
+ * can be kept: the input is not an object, an issue has no top-level field
+ * (a check across fields, an unknown key), or an issue names a field the
+ * schema does not declare.
+ *
+ * @example
+ * acceptedFields(tool, { vendorId: 'V-1', total: 'x' }, []); // { vendorId: 'V-1' } when only total is wrong
+ */
+export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[]): Record<string, unknown> | undefined {
+  if (!isObject(input)) return undefined;
+  const parsed = tool.input.safeParse(input);
+  if (parsed.success) return undefined;
+  const properties = schemaProperties(schema);
+  const invalid = new Set<string>();
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0];
+    if (typeof field !== 'string' || !properties.includes(field)) return undefined;
+    invalid.add(field);
+  }
+  const kept = Object.fromEntries(Object.entries(input).filter(([key]) => properties.includes(key) && !invalid.has(key) && !exclude.includes(key)));
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** The entries of `record` under `keys`. */
+export function pick(record: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => keys.includes(key)));
+}

@@ -72,6 +72,8 @@ export type StepOutcome =
       readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
+      /** An invalid tool input's fields that passed validation: the next attempt keeps them and asks only for the rest. */
+      readonly accepted?: Readonly<Record<string, unknown>>;
     };
 
 export interface StepExecutor {

@@ -8,6 +8,7 @@ import { checkLedger } from '../check.js';
 import type { Scenario } from '../scenarios.js';
 import { sdkTools, type LedgerEntry } from '../tools.js';
 import { countingFetch, type CallCounter } from './counting-fetch.js';
+import { sentInputTokens } from './sent-tokens.js';
 import type { ScenarioOutcome } from './types.js';
 
 export interface ModelArmOptions {
@@ -43,7 +44,7 @@ export async function runStateless(scenario: Scenario, options: ModelArmOptions)
   try {
     for await (const message of runner) {
       turns++;
-      inputTokens += message.usage.input_tokens;
+      inputTokens += sentInputTokens(message.usage);
       outputTokens += message.usage.output_tokens;
       lastStop = message.stop_reason;
     }

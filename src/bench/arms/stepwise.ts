@@ -14,6 +14,7 @@ import type { Scenario } from '../scenarios.js';
 import { stepwiseTools, type LedgerEntry } from '../tools.js';
 import { countingFetch, type CallCounter } from './counting-fetch.js';
 import type { ModelArmOptions } from './stateless.js';
+import { sentTokens } from './sent-tokens.js';
 import type { ScenarioOutcome } from './types.js';
 
 export interface StepwiseArmOptions extends ModelArmOptions {
@@ -44,7 +45,7 @@ export async function runStepwise(scenario: Scenario, store: Store, options: Ste
     completed: failure === null,
     failure,
     resumable: failure === null ? null : view.resumable,
-    inputTokens: view.usage.inputTokens,
+    inputTokens: sentTokens(view.usage) - view.usage.outputTokens,
     outputTokens: view.usage.outputTokens,
     modelCalls: counter.replies,
     httpRequests: counter.requests,

@@ -7,6 +7,7 @@ export interface ScenarioOutcome {
   readonly failure: string | null;
   /** For arms that can stop and be resumed: could this failure be resumed? */
   readonly resumable: boolean | null;
+  /** Every input token the requests carried, prompt-cache writes and reads included (src/bench/arms/sent-tokens.ts). */
   readonly inputTokens: number;
   readonly outputTokens: number;
   /** Successful model replies. */
