@@ -207,7 +207,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   /** The signal that stops a child's drive, made once per parent drive (its signal and cancel stay the same while it lasts). */
   const stops = new WeakMap<RunScope, { signal: AbortSignal | undefined; cancel: AbortSignal | undefined; any: AbortSignal | undefined }>();
   function stopSignal(parent: RunScope): AbortSignal | undefined {
-    const cancel = parent.cancel();
+    const cancel = parent.cancelSignal();
     const known = stops.get(parent);
     if (known && known.signal === parent.signal && known.cancel === cancel) return known.any;
     const any = anySignal(parent.signal, cancel);
