@@ -44,24 +44,19 @@ export interface CancelRequests {
 export interface CancelRequestsOptions {
   /** Time between two reads of the watched runs' requests. */
   readonly pollMs: number;
-  /** Waits `ms` (or until `signal` aborts): the poller's timer. Default real time, whatever the engine's clock. */
-  readonly timer?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Waits `ms`: the poller's timer. Default real time, whatever the engine's clock. */
+  readonly timer?: (ms: number) => Promise<void>;
 }
 
 const keyOf = (runId: string) => `cancel:${runId}`;
 
-/** Waits `ms` of real time, unref'd (a poller never keeps the process alive), or until `signal` aborts. */
-function realTimer(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms` of real time, unref'd: a poller never keeps the process alive. */
+const realTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** What a watch asks of the engine's cancel requests. */
+interface Hub {
+  read(runId: string): Promise<CancelRequest | null>;
+  release(watch: Watch): void;
 }
 
 /** One drive's watch: a cheap abort flag, with an `AbortSignal` made only for those that need one. */
@@ -72,9 +67,12 @@ class Watch implements CancelWatch {
 
   constructor(
     readonly runId: string,
-    private readonly read: () => Promise<CancelRequest | null>,
-    readonly stop: () => void,
+    private readonly hub: Hub,
   ) {}
+
+  stop(): void {
+    this.hub.release(this);
+  }
 
   get signal(): AbortSignal {
     if (this.controller === null) {
@@ -97,7 +95,7 @@ class Watch implements CancelWatch {
   }
 
   async check(): Promise<void> {
-    const stored = await this.read();
+    const stored = await this.hub.read(this.runId);
     if (stored) this.notify(stored);
   }
 }
@@ -116,10 +114,18 @@ export function createCancelRequests(store: Store, options: CancelRequestsOption
   const timer = options.timer ?? realTimer;
   /** The watches of the drives in flight, by run. */
   const watched = new Map<string, Set<Watch>>();
-  /** Stops the poller's pending timer; null while it is not running. */
-  let poller: AbortController | null = null;
+  /** Whether the poller runs: from the first watch until it finds nothing watched. */
+  let polling = false;
 
-  const read = (runId: string) => store.readShared<CancelRequest | null>(keyOf(runId)).catch(() => null);
+  const hub: Hub = {
+    read: (runId) => store.readShared<CancelRequest | null>(keyOf(runId)).catch(() => null),
+    release(watch) {
+      const watches = watched.get(watch.runId);
+      if (!watches) return;
+      watches.delete(watch);
+      if (watches.size === 0) watched.delete(watch.runId);
+    },
+  };
   const tell = (runId: string, request: CancelRequest) => {
     for (const watch of watched.get(runId) ?? []) watch.notify(request);
   };
@@ -129,23 +135,24 @@ export function createCancelRequests(store: Store, options: CancelRequestsOption
     const pending = [...watched].filter(([, watches]) => [...watches].some((w) => w.request() === null)).map(([runId]) => runId);
     await Promise.all(
       pending.map(async (runId) => {
-        const stored = await read(runId);
+        const stored = await hub.read(runId);
         if (stored) tell(runId, stored);
       }),
     );
   }
 
-  /** Polls every `pollMs` while anything is watched, one poll at a time; started by the first watch. */
-  function startPolling(): void {
-    const stop = (poller = new AbortController());
-    void (async () => {
+  /** Polls every `pollMs`, one poll at a time, until a poll is due and nothing is watched (drives come and go between polls at no cost). */
+  async function pollWhileWatched(): Promise<void> {
+    polling = true;
+    try {
       for (;;) {
-        await timer(options.pollMs, stop.signal);
-        if (stop.signal.aborted) return;
+        await timer(options.pollMs);
+        if (watched.size === 0) return;
         await poll();
-        if (stop.signal.aborted) return;
       }
-    })();
+    } finally {
+      polling = false;
+    }
   }
 
   return {
@@ -161,21 +168,9 @@ export function createCancelRequests(store: Store, options: CancelRequestsOption
     watch(runId) {
       let watches = watched.get(runId);
       if (!watches) watched.set(runId, (watches = new Set()));
-      const own = watches;
-      const watch: Watch = new Watch(
-        runId,
-        () => read(runId),
-        () => {
-          own.delete(watch);
-          if (own.size === 0 && watched.get(runId) === own) watched.delete(runId);
-          if (watched.size === 0 && poller) {
-            poller.abort();
-            poller = null;
-          }
-        },
-      );
+      const watch = new Watch(runId, hub);
       watches.add(watch);
-      if (!poller) startPolling();
+      if (!polling) void pollWhileWatched();
       return watch;
     },
   };

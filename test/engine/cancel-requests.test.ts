@@ -15,9 +15,9 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 function countedTimer(clock: ManualClock) {
   let armed = 0;
   return {
-    timer: (ms: number, signal?: AbortSignal) => {
+    timer: (ms: number) => {
       armed++;
-      return clock.timer(ms, signal);
+      return clock.timer(ms);
     },
     armed: () => armed,
   };
@@ -81,7 +81,7 @@ describe('cancel requests', () => {
   it('tells a drive of this engine at once, and reads the store when asked (a run that may have a request already)', async () => {
     const store = createMemoryStore();
     const clock = new ManualClock();
-    const cancels = createCancelRequests(store, { pollMs: 1000, timer: (ms, signal) => clock.timer(ms, signal) });
+    const cancels = createCancelRequests(store, { pollMs: 1000, timer: (ms) => clock.timer(ms) });
     const watch = cancels.watch('run-a');
     await cancels.request('run-a', { reason: 'here', at: 5 });
     expect(watch.source.aborted).toBe(true);
