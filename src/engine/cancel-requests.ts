@@ -1,12 +1,14 @@
 /**
  * Cancel requests: how `cancel` reaches a run another drive is in the middle
  * of. The request is a shared store value (`cancel:<runId>`), so every process
- * on the store sees it; a drive reads it when it starts and polls it while it
- * lasts, and a drive in the same engine is told at once. The drive that sees
- * it aborts the step in flight, cancels the run and commits, so `cancel` never
- * has to wait for a step that may never end.
+ * on the store sees it; a drive may read it when it starts, the engine's one
+ * poller reads it for every run its drives watch while they last, and a drive
+ * in the same engine is told at once. The drive that sees it aborts the step
+ * in flight, cancels the run and commits, so `cancel` never has to wait for a
+ * step that may never end.
  */
 import type { Store } from '../store/types.js';
+import { StepAbort, type CancelSource } from './step-abort.js';
 
 export interface CancelRequest {
   readonly reason: string;
@@ -15,9 +17,14 @@ export interface CancelRequest {
 
 /** What a drive watches: aborted once a cancel of its run is requested. */
 export interface CancelWatch {
+  /** Aborted once a request is seen; listening to it costs no `AbortController`. */
+  readonly source: CancelSource;
+  /** The same as an `AbortSignal`, made when first read (aborted already if the request came before). */
   readonly signal: AbortSignal;
   /** The request, once seen. */
   request(): CancelRequest | null;
+  /** Reads the store for a request now (a run that may have one from before this drive). */
+  check(): Promise<void>;
   stop(): void;
 }
 
@@ -27,13 +34,71 @@ export interface CancelRequests {
   /** Removes the request once the run is cancelled (or could not be). */
   clear(runId: string): Promise<void>;
   /**
-   * Watches for a request for `runId`: reads the store now, then every `pollMs`. `fresh`: the run is not in
-   * the store yet (a new child run), so no request for it can be there: the first read is skipped.
+   * Watches for a request for `runId` until `stop`: told at once of a request made through this engine, and
+   * of one made elsewhere by the engine's poller, which reads the store for every watched run each `pollMs`.
+   * The store is not read now: `check` does that for a run that may have a request already.
    */
-  watch(runId: string, options?: { readonly fresh?: boolean }): Promise<CancelWatch>;
+  watch(runId: string): CancelWatch;
+}
+
+export interface CancelRequestsOptions {
+  /** Time between two reads of the watched runs' requests. */
+  readonly pollMs: number;
+  /** Waits `ms`: the poller's timer. Default real time, whatever the engine's clock. */
+  readonly timer?: (ms: number) => Promise<void>;
 }
 
 const keyOf = (runId: string) => `cancel:${runId}`;
+
+/** Waits `ms` of real time, unref'd: a poller never keeps the process alive. */
+const realTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** What a watch asks of the engine's cancel requests. */
+interface Hub {
+  read(runId: string): Promise<CancelRequest | null>;
+  release(watch: Watch): void;
+}
+
+/** One drive's watch: a cheap abort flag, with an `AbortSignal` made only for those that need one. */
+class Watch implements CancelWatch {
+  readonly source = new StepAbort();
+  private controller: AbortController | null = null;
+  private seen: CancelRequest | null = null;
+
+  constructor(
+    readonly runId: string,
+    private readonly hub: Hub,
+  ) {}
+
+  stop(): void {
+    this.hub.release(this);
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.source.aborted) this.controller.abort(this.source.reason);
+    }
+    return this.controller.signal;
+  }
+
+  request(): CancelRequest | null {
+    return this.seen;
+  }
+
+  notify(request: CancelRequest): void {
+    if (this.seen) return;
+    this.seen = request;
+    const reason = new Error(`run "${this.runId}" was cancelled: ${request.reason}`);
+    this.source.abort(reason);
+    this.controller?.abort(reason);
+  }
+
+  async check(): Promise<void> {
+    const stored = await this.hub.read(this.runId);
+    if (stored) this.notify(stored);
+  }
+}
 
 /**
  * Creates the cancel requests of an engine over its store.
@@ -41,55 +106,72 @@ const keyOf = (runId: string) => `cancel:${runId}`;
  * @example
  * ```ts
  * const cancels = createCancelRequests(store, { pollMs: 1000 });
- * const watch = await cancels.watch(runId); // in the drive
+ * const watch = cancels.watch(runId); // in the drive (then `await watch.check()` for a run that existed before)
  * await cancels.request(runId, { reason: 'operator', at: Date.now() }); // elsewhere: watch.signal aborts
  * ```
  */
-export function createCancelRequests(store: Store, options: { readonly pollMs: number }): CancelRequests {
-  const local = new Map<string, Set<(request: CancelRequest) => void>>();
+export function createCancelRequests(store: Store, options: CancelRequestsOptions): CancelRequests {
+  const timer = options.timer ?? realTimer;
+  /** The watches of the drives in flight, by run. */
+  const watched = new Map<string, Set<Watch>>();
+  /** Whether the poller runs: from the first watch until it finds nothing watched. */
+  let polling = false;
+
+  const hub: Hub = {
+    read: (runId) => store.readShared<CancelRequest | null>(keyOf(runId)).catch(() => null),
+    release(watch) {
+      const watches = watched.get(watch.runId);
+      if (!watches) return;
+      watches.delete(watch);
+      if (watches.size === 0) watched.delete(watch.runId);
+    },
+  };
+  const tell = (runId: string, request: CancelRequest) => {
+    for (const watch of watched.get(runId) ?? []) watch.notify(request);
+  };
+
+  /** One read of every watched run that has not seen its request yet. */
+  async function poll(): Promise<void> {
+    const pending = [...watched].filter(([, watches]) => [...watches].some((w) => w.request() === null)).map(([runId]) => runId);
+    await Promise.all(
+      pending.map(async (runId) => {
+        const stored = await hub.read(runId);
+        if (stored) tell(runId, stored);
+      }),
+    );
+  }
+
+  /** Polls every `pollMs`, one poll at a time, until a poll is due and nothing is watched (drives come and go between polls at no cost). */
+  async function pollWhileWatched(): Promise<void> {
+    polling = true;
+    try {
+      for (;;) {
+        await timer(options.pollMs);
+        if (watched.size === 0) return;
+        await poll();
+      }
+    } finally {
+      polling = false;
+    }
+  }
 
   return {
     async request(runId, request) {
       await store.updateShared<CancelRequest | null>(keyOf(runId), () => request);
-      for (const notify of local.get(runId) ?? []) notify(request);
+      tell(runId, request);
     },
 
     async clear(runId) {
       await store.updateShared<CancelRequest | null>(keyOf(runId), () => null);
     },
 
-    async watch(runId, watchOptions = {}) {
-      const controller = new AbortController();
-      let seen: CancelRequest | null = null;
-      const notify = (request: CancelRequest) => {
-        if (seen) return;
-        seen = request;
-        controller.abort(new Error(`run "${runId}" was cancelled: ${request.reason}`));
-      };
-      const listeners = local.get(runId) ?? new Set();
-      listeners.add(notify);
-      local.set(runId, listeners);
-      const poll = async () => {
-        const stored = await store.readShared<CancelRequest | null>(keyOf(runId)).catch(() => null);
-        if (stored) notify(stored);
-      };
-      if (!watchOptions.fresh) await poll();
-      let polling = false;
-      const timer = setInterval(() => {
-        if (polling || seen) return;
-        polling = true;
-        void poll().finally(() => (polling = false));
-      }, options.pollMs);
-      timer.unref();
-      return {
-        signal: controller.signal,
-        request: () => seen,
-        stop() {
-          clearInterval(timer);
-          listeners.delete(notify);
-          if (listeners.size === 0) local.delete(runId);
-        },
-      };
+    watch(runId) {
+      let watches = watched.get(runId);
+      if (!watches) watched.set(runId, (watches = new Set()));
+      const watch = new Watch(runId, hub);
+      watches.add(watch);
+      if (!polling) void pollWhileWatched();
+      return watch;
     },
   };
 }

@@ -25,6 +25,7 @@ import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { anySignal } from './any-signal.js';
+import type { BudgetPool } from './budget-pool.js';
 
 /** A child run to start. */
 export interface ChildSpec {
@@ -170,22 +171,13 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   async function driveIn(parent: RunScope, child: RunRecord, options: ChildDriveOptions, create?: DriveOptions['create']): Promise<RunRecord> {
     await parent.holdLease();
     const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
-    const deps = host.deps();
     const signal = stopSignal(parent);
     // Every model call of the child reserves from the parent's pool: directly, or from its slice reserved up front.
     // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
     const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
     try {
       return await drive(
-        {
-          ...deps,
-          model: parent.model,
-          budgetPool: (own) => (slice ?? parent.budget).share(own),
-          onCommit: (record, journal) => {
-            deps.onCommit(record, journal);
-            options.onCommit?.(record);
-          },
-        },
+        slice ? childDeps(parent, slice, options.onCommit) : sharedDeps(parent, options.onCommit),
         runtime,
         child,
         // A parent advanced one step at a time (`engine.step`, serverless) advances its child one step too.
@@ -194,6 +186,30 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     } finally {
       slice?.close();
     }
+  }
+
+  /** The driver dependencies of a child of `parent` whose model calls reserve from `pool` (the parent's, or a slice of it). */
+  function childDeps(parent: RunScope, pool: BudgetPool, onCommit: ChildDriveOptions['onCommit']): DriverDeps {
+    const deps = host.deps();
+    return {
+      ...deps,
+      model: parent.model,
+      budgetPool: (own) => pool.share(own),
+      onCommit: (record, journal) => {
+        deps.onCommit(record, journal);
+        onCommit?.(record);
+      },
+    };
+  }
+
+  /** {@link childDeps} of the children sharing the parent's pool, made once for the siblings of one parent drive with the same `onCommit` (a map's items). */
+  const shared = new WeakMap<RunScope, { onCommit: ChildDriveOptions['onCommit']; deps: DriverDeps }>();
+  function sharedDeps(parent: RunScope, onCommit: ChildDriveOptions['onCommit']): DriverDeps {
+    const known = shared.get(parent);
+    if (known && known.onCommit === onCommit) return known.deps;
+    const deps = childDeps(parent, parent.budget, onCommit);
+    shared.set(parent, { onCommit, deps });
+    return deps;
   }
 
   /** The version and stored definition of a child source, computed once per source object (a map's items share one). */
@@ -207,7 +223,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   /** The signal that stops a child's drive, made once per parent drive (its signal and cancel stay the same while it lasts). */
   const stops = new WeakMap<RunScope, { signal: AbortSignal | undefined; cancel: AbortSignal | undefined; any: AbortSignal | undefined }>();
   function stopSignal(parent: RunScope): AbortSignal | undefined {
-    const cancel = parent.cancel();
+    const cancel = parent.cancelSignal();
     const known = stops.get(parent);
     if (known && known.signal === parent.signal && known.cancel === cancel) return known.any;
     const any = anySignal(parent.signal, cancel);

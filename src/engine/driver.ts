@@ -256,7 +256,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     clock,
     mode: options.mode,
     signal: options.signal,
-    cancel: () => watch?.signal,
+    cancel: () => watch?.source,
+    cancelSignal: () => watch?.signal,
     stepSignal: stepAbort,
     abortStep: (step, reason) => {
       aborts.get(step)?.abort(new Error(reason));
@@ -325,7 +326,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
   let transitions = 0;
   try {
-    watch = deps.cancels ? await deps.cancels.watch(current.id, { fresh: unsaved !== null }) : null;
+    watch = deps.cancels?.watch(current.id) ?? null;
+    // A run not in the store yet (a new child run) cannot have a request from before this drive.
+    if (watch && unsaved === null) await watch.check();
     if (options.event) {
       run.send(options.event.event);
       journal.push(...options.event.journal);

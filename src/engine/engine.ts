@@ -72,7 +72,7 @@ export interface EngineOptions {
    * before it reaches the machine or the store. Default 4 MiB.
    */
   readonly maxOutputBytes?: number;
-  /** How often a drive looks in the store for a `cancel` of its run made by another process. Default 1 s. */
+  /** How often the engine looks in the store for a `cancel` made by another process of the runs it drives (one poller for all of them). Default 1 s. */
   readonly cancelPollMs?: number;
   /**
    * Definitions a `workflow` step may start by id (`workflow: { id }`). An id

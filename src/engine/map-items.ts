@@ -28,7 +28,10 @@ const attempt = (run: RunRecord) => linkOf(run)?.attempt ?? 1;
 
 /** The newest run of an item: highest round, then attempt. */
 export function newest(runs: readonly RunRecord[]): RunRecord | undefined {
-  return [...runs].sort((a, b) => round(b) - round(a) || attempt(b) - attempt(a))[0];
+  let found: RunRecord | undefined;
+  // The first of the highest round, then attempt (as a stable sort, newest first, would put it).
+  for (const run of runs) if (!found || (round(run) - round(found) || attempt(run) - attempt(found)) > 0) found = run;
+  return found;
 }
 
 /** The runs of the items of step `step`'s visit `visit`, by index. */

@@ -82,14 +82,17 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     return state.kind === 'exhausted' && resumed && children.resumable(state.run);
   };
 
+  /** Sees every commit of every item: the first model call warms the prefix. */
+  const onCommit = (committed: RunRecord) => {
+    if (!warmed && committed.usage.totalTokens > 0) {
+      warmed = true;
+      kick();
+    }
+  };
+  const startOptions = { onCommit };
+
   const drive = async (index: number) => {
     const state = stateOf(index);
-    const onCommit = (committed: RunRecord) => {
-      if (!warmed && committed.usage.totalTokens > 0) {
-        warmed = true;
-        kick();
-      }
-    };
     let driven: RunRecord;
     if (state.kind === 'new' || state.kind === 'retry') {
       // Its runs were read above and this attempt has none yet (only this drive, under the lease, starts them):
@@ -105,7 +108,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
           budget: sharedChildBudget(run.context(), run.budget),
           ...(parentOptions ? { parentOptions } : {}),
         },
-        { onCommit },
+        startOptions,
       );
     } else {
       const child = (state as Extract<ItemState, { run: RunRecord }>).run;

@@ -32,8 +32,10 @@ export interface RunScope {
   /** `rest`: until the run rests; `step`: execute at most one step. */
   readonly mode: 'rest' | 'step';
   readonly signal: AbortSignal | undefined;
-  /** Aborted when a cancel of the run is requested while the drive lasts. */
-  cancel(): AbortSignal | undefined;
+  /** Aborted when a cancel of the run is requested while the drive lasts (listening to it costs no `AbortController`). */
+  cancel(): CancelSource | undefined;
+  /** The same as an `AbortSignal` (made when first asked for), for what needs one: a child run's drive. */
+  cancelSignal(): AbortSignal | undefined;
   /** The abort signal of `step`'s current attempt, aborted by {@link abortStep}. */
   stepSignal(step: string): CancelSource;
   /** Aborts `step`'s running attempt, if any (a sibling branch failed): the attempt ends as cancelled. */

@@ -118,6 +118,9 @@ export function compileMapping(value: unknown, limits: ExpressionLimits = {}, pa
 
 /** Compiled mappings of definition values, which never change once loaded: each is compiled once per process. */
 const compiledValues = new WeakMap<object, Mapping>();
+/** The same for definition strings (a final step's `output: "{% ... %}"`), by text: the oldest go past this many. */
+const compiledTexts = new Map<string, Mapping>();
+const MAX_COMPILED_TEXTS = 1000;
 
 /**
  * {@link compileMapping} with the default limits, compiled once for each
@@ -125,6 +128,15 @@ const compiledValues = new WeakMap<object, Mapping>();
  * `output:`), which are never changed after loading.
  */
 export function definitionMapping(value: unknown): Mapping {
+  if (typeof value === 'string') {
+    let mapping = compiledTexts.get(value);
+    if (!mapping) {
+      mapping = compileMapping(value);
+      if (compiledTexts.size >= MAX_COMPILED_TEXTS) compiledTexts.delete(compiledTexts.keys().next().value as string);
+      compiledTexts.set(value, mapping);
+    }
+    return mapping;
+  }
   if (typeof value !== 'object' || value === null) return compileMapping(value);
   let mapping = compiledValues.get(value);
   if (!mapping) {

@@ -188,6 +188,24 @@ describe('cancel interrupts a running step', () => {
   });
   across('PostgreSQL schema', postgresPair);
 
+  it('from another engine on the same SQLite file: two runs the engine drives at once both stop (one poller for both)', async () => {
+    const file = sqliteFile();
+    const pay = hangingTool();
+    const driver = engineOn(sqlite(file), [pay.tool], { cancelPollMs: 20 });
+    const canceller = engineOn(sqlite(file), [], { leaseWaitMs: 60_000 });
+    const first = driver.start(payWorkflow(pay.tool), { runId: 'both-1' });
+    await pay.first;
+    const second = driver.start(payWorkflow(pay.tool), { runId: 'both-2' });
+    while (pay.calls() < 2) await new Promise<void>((resolve) => setImmediate(resolve));
+    const cancelled = await Promise.all([canceller.cancel('both-1', 'stop one'), canceller.cancel('both-2', 'stop two')]);
+    expect(cancelled.map((r) => [r.status, r.failure?.message])).toEqual([
+      ['cancelled', 'stop one'],
+      ['cancelled', 'stop two'],
+    ]);
+    expect((await first).status).toBe('cancelled');
+    expect((await second).status).toBe('cancelled');
+  });
+
   it('a cancel recorded while nobody drives the run is applied by the next drive', async () => {
     const file = sqliteFile();
     const store = sqlite(file);
