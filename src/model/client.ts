@@ -9,7 +9,7 @@ import { DEFAULT_MODEL, DEFAULT_TIMEOUT_MS } from './defaults.js';
 export { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_TIMEOUT_MS, environmentHasModel } from './defaults.js';
 
 export interface ModelOptions {
-  /** A ready client; used as is. */
+  /** A ready client; used as is, its own `maxRetries` and `timeout` too unless given here. */
   readonly client?: Anthropic;
   /** A Messages-API server, e.g. the emulator's URL. */
   readonly baseURL?: string;
@@ -33,8 +33,8 @@ export interface ModelConfig {
 /** Resolves model options into a client. Without options the SDK reads the environment. */
 export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS.ProcessEnv = process.env): ModelConfig {
   const opts: ModelOptions = options instanceof Anthropic ? { client: options } : options;
-  const maxRetries = opts.maxRetries ?? 2;
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxRetries = opts.maxRetries ?? opts.client?.maxRetries ?? 2;
+  const timeoutMs = opts.timeoutMs ?? opts.client?.timeout ?? DEFAULT_TIMEOUT_MS;
   const client =
     opts.client ??
     new Anthropic({
