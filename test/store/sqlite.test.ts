@@ -100,7 +100,7 @@ describe('SQLite store on a shared file', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM stepwise_migrations').pluck().all()).toEqual([1]);
+    expect(db.prepare('SELECT version FROM stepwise_migrations').pluck().all()).toEqual([1, 2]);
     db.close();
   });
 
