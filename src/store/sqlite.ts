@@ -19,6 +19,11 @@
  * for the disk while a deferred write of its run is not durable yet, so nothing
  * is acknowledged before it is durable. A tool step so costs one fsync: its
  * completion, which carries the next step's start.
+ *
+ * What a commit writes: the runs row (small columns first, the snapshot last)
+ * and the journal rows. A run's definition, which never changes, is stored once
+ * per distinct text in `definitions` (./sqlite-definitions.ts) and the row holds
+ * its key, so a commit does not rewrite it (schema version 2, ./migrations.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
