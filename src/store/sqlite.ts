@@ -19,6 +19,11 @@
  * for the disk while a deferred write of its run is not durable yet, so nothing
  * is acknowledged before it is durable. A tool step so costs one fsync: its
  * completion, which carries the next step's start.
+ *
+ * What a commit writes: the runs row (small columns first, the snapshot last)
+ * and the journal rows. A run's definition, which never changes, is stored once
+ * per distinct text in `definitions` (./sqlite-definitions.ts) and the row holds
+ * its key, so a commit does not rewrite it (schema version 2, ./migrations.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,10 +32,10 @@ import { RunNotFoundError } from '../errors.js';
 import type { NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, sqliteMigrations } from './migrations.js';
 import {
-  RUN_COLUMNS, byUpdatedAt, decodeText, json, runValues, toJournalEntry, toRunRecord, type DecodeJson,
-  type JournalRow, type RunRow,
+  RUN_COLUMNS, byUpdatedAt, decodeText, json, runValues, toJournalEntry, toRunRecord, type JournalRow, type RunRow,
 } from './rows.js';
 import { snapshotText } from './json-text.js';
+import { registerDefinitionHash, sqliteDefinitions, type Definitions } from './sqlite-definitions.js';
 import { runnableSql } from './runnable.js';
 import { journalAppender } from './sqlite-journal.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
@@ -71,35 +76,48 @@ function startsOnly(journal: readonly NewJournalEntry[]): boolean {
 }
 
 const RUNNABLE = runnableSql('@now');
+/**
+ * A run's columns as rows.ts names them ({@link RUN_COLUMNS}), read in their stored order: `definition` holds the
+ * key of the definition's text in the `definitions` table.
+ */
+const COLUMNS = 'id, workflow, version, definition_hash AS definition, status, wake_at, lease_owner, lease_until, created_at, updated_at, revision, options, usage, failure, input, output, snapshot';
+/** The stored names of {@link RUN_COLUMNS}, in its order (for inserts with `runValues`). */
+const STORED_COLUMNS = RUN_COLUMNS.map((c) => (c === 'definition' ? 'definition_hash' : c));
+const DEFINITION_AT = RUN_COLUMNS.indexOf('definition');
 /** What a commit reads back: the columns it did not write, and the ones the database sets. */
-const UPDATED = 'id, workflow, version, definition, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
+const UPDATED = 'id, workflow, version, definition_hash AS definition, lease_owner, lease_until, created_at, updated_at, revision, options, input, output';
 /** A child run is driven by its parent's driver under the parent's lease, never claimed on its own. */
 const NOT_CHILD = "json_extract(options, '$.parent') IS NULL";
+
+/** Thrown inside a read when the run's definition is gone: the run was pruned between the two reads. */
+class Pruned extends Error {}
+
+/** The record of a row, its definition looked up by key (see ./sqlite-definitions.ts). */
+function toRecord(row: RunRow, definitions: Definitions): RunRecord {
+  return toRunRecord(row, decodeText, (hash) => {
+    const definition = definitions.get(hash as string);
+    if (definition === undefined) throw new Pruned();
+    return definition;
+  });
+}
+
+/** The record, or null when the run was pruned meanwhile. */
+function recordOrNull(row: RunRow | undefined, definitions: Definitions): RunRecord | null {
+  if (row === undefined) return null;
+  try {
+    return toRecord(row, definitions);
+  } catch (error) {
+    if (error instanceof Pruned) return null;
+    throw error;
+  }
+}
 
 /**
  * The record after a commit: what the patch set comes from the patch itself, so
  * the hot path parses back only the columns it did not write.
  */
-/**
- * Definitions parsed once per distinct text: every commit returns the run's
- * row, and parsing its (unchanging) definition each time is most of the
- * decoding work. Bounded; cleared when full.
- */
-const definitionCache = new Map<string, unknown>();
-const decodeDefinition: DecodeJson = (column) => {
-  if (typeof column !== 'string') return decodeText(column);
-  let parsed = definitionCache.get(column);
-  if (parsed === undefined) {
-    if (definitionCache.size >= 256) definitionCache.clear();
-    parsed = JSON.parse(column) as unknown;
-    definitionCache.set(column, parsed);
-  }
-  return parsed;
-};
-const toRecord = (row: RunRow): RunRecord => toRunRecord(row, decodeText, decodeDefinition);
-
-function committed(row: RunRow, patch: RunPatch): RunRecord {
-  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null });
+function committed(row: RunRow, patch: RunPatch, definitions: Definitions): RunRecord {
+  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, definitions);
   return {
     ...stored,
     failure: patch.failure,
@@ -139,12 +157,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const full = options.synchronous !== 'NORMAL';
   db.pragma(`synchronous = ${full ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
+  registerDefinitionHash(db);
   applyMigrations(db);
+  const definitions = sqliteDefinitions(db);
 
   const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   const s = {
-    insertRun: db.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`),
-    getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    insertRun: db.prepare(`INSERT INTO runs (${STORED_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`),
+    getRun: db.prepare<[string], RunRow>(`SELECT ${COLUMNS} FROM runs WHERE id = ?`),
     revision: db.prepare<[string], { revision: number; lease_owner: string | null }>('SELECT revision, lease_owner FROM runs WHERE id = ?'),
     update: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET status = @status, snapshot = @snapshot,
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
@@ -162,12 +182,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     journal: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE run_id = ? ORDER BY seq'),
     claim: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET lease_owner = @owner, lease_until = @until
       WHERE id IN (SELECT id FROM runs WHERE ${RUNNABLE} AND ${NOT_CHILD} AND id NOT IN (SELECT value FROM json_each(@exclude))
-        ORDER BY updated_at, id LIMIT @limit) RETURNING *`),
+        ORDER BY updated_at, id LIMIT @limit) RETURNING ${COLUMNS}`),
     renew: db.prepare('UPDATE runs SET lease_until = ? WHERE id = ? AND lease_owner = ?'),
     release: db.prepare('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?'),
     acquire: db.prepare(`UPDATE runs SET lease_owner = @owner, lease_until = @until WHERE id = @id
       AND (lease_owner IS NULL OR lease_until < @now OR lease_owner = @owner OR lease_owner = @replacing)`),
     prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
+    pruneDefinitions: db.prepare('DELETE FROM definitions WHERE hash NOT IN (SELECT definition_hash FROM runs)'),
     getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
     getSharedPrefix: db.prepare<[string, string], { key: string; value: string }>(
       "SELECT key, value FROM shared WHERE substr(key, 1, length(?)) = ? AND value IS NOT NULL AND value <> 'null'",
@@ -186,12 +207,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // `create` and `commit` run only inside the group commit's transaction (each in its own savepoint when it
   // shares the transaction), so they open no transaction of their own: a savepoint each costs two statements.
   const create = (run: RunRecord, journal: readonly NewJournalEntry[]) => {
-    const created = s.insertRun.run(runValues(run)).changes === 1;
+    const values = runValues(run);
+    values[DEFINITION_AT] = definitions.put(values[DEFINITION_AT] as string);
+    const created = s.insertRun.run(values).changes === 1;
     if (created) appendJournal(run.id, journal);
-    return { row: s.getRun.get(run.id) as RunRow, created };
+    return { run: toRecord(s.getRun.get(run.id) as RunRow, definitions), created };
   };
 
-  const commit = (runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null): RunRow => {
+  const commit = (runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null): RunRecord => {
     const params = {
       id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
@@ -207,7 +230,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     options.hooks?.midCommit?.();
     appendJournal(runId, journal);
-    return row;
+    return committed(row, patch, definitions);
   };
 
   /**
@@ -281,7 +304,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     });
   }
 
-  const claim = db.transaction((params: Record<string, unknown>) => s.claim.all(params));
+  const claim = db.transaction((params: Record<string, unknown>) => s.claim.all(params).map((row) => toRecord(row, definitions)));
+  const prune = db.transaction((olderThan: number, statuses: string) => {
+    const pruned = s.prune.run(olderThan, statuses).changes;
+    if (pruned > 0) s.pruneDefinitions.run();
+    return pruned;
+  });
 
   const updateShared = db.transaction((key: string, update: (current: unknown) => unknown) => {
     const stored = s.getShared.get(key);
@@ -297,7 +325,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       filter.idPrefix !== undefined ? 'substr(id, 1, length(?)) = ?' : '',
       filter.parentId === null ? NOT_CHILD : filter.parentId !== undefined ? "json_extract(options, '$.parent.runId') = ?" : '']
       .filter(Boolean);
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
+    const sql = `SELECT ${COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ?`;
     let statement = listStatements.get(sql);
     if (!statement) listStatements.set(sql, (statement = db.prepare<unknown[], RunRow>(sql)));
     return statement;
@@ -311,12 +339,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async create(run, journal) {
       // Created under its creator's lease: the creator drives it and writes durably (or releases) before it returns.
-      const { row, created } = await grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
-      return { run: toRecord(row), created };
+      return grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
     },
     async get(runId) {
-      const row = s.getRun.get(runId);
-      return row ? toRecord(row) : null;
+      return recordOrNull(s.getRun.get(runId), definitions);
     },
     async list(filter = {}) {
       const params: unknown[] = [];
@@ -325,19 +351,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (filter.idPrefix !== undefined) params.push(filter.idPrefix, filter.idPrefix);
       if (typeof filter.parentId === 'string') params.push(filter.parentId);
       params.push(filter.limit ?? -1);
-      return listStatement(filter).all(params).map((row) => toRecord(row));
+      const records: RunRecord[] = [];
+      for (const row of listStatement(filter).all(params)) {
+        const record = recordOrNull(row, definitions);
+        if (record) records.push(record);
+      }
+      return records;
     },
     async commit(runId, patch, journal, expectRevision, owner) {
       const wait = startsOnly(journal) ? 'deferred' : 'durable';
-      return committed(await grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null)), patch);
+      return grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null));
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
     },
     async claim({ owner, now, leaseMs, limit, exclude = [] }) {
       if (limit <= 0) return [];
-      const rows = claim.immediate({ owner, now, until: now + leaseMs, limit, exclude: JSON.stringify(exclude) });
-      return rows.map((row) => toRecord(row)).sort(byUpdatedAt);
+      return claim.immediate({ owner, now, until: now + leaseMs, limit, exclude: JSON.stringify(exclude) }).sort(byUpdatedAt);
     },
     async renew(runId, owner, until) {
       return s.renew.run(until, runId, owner).changes > 0;
@@ -350,7 +380,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async prune({ olderThan, statuses }) {
       if (statuses.length === 0) return 0;
-      return s.prune.run(olderThan, JSON.stringify(statuses)).changes;
+      return prune.immediate(olderThan, JSON.stringify(statuses));
     },
     async readShared<T>(key: string): Promise<T | null> {
       const stored = s.getShared.get(key);

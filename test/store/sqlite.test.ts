@@ -13,7 +13,7 @@ import * as vitest from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { storeSpec } from '../../src/testing.js';
-import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
+import { definition, entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
 import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'stepwise-sqlite-'));
@@ -100,8 +100,44 @@ describe('SQLite store on a shared file', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM stepwise_migrations').pluck().all()).toEqual([1]);
+    expect(db.prepare('SELECT version FROM stepwise_migrations').pluck().all()).toEqual([1, 2]);
     db.close();
+  });
+
+  it('stores a definition once for all its runs, and prune deletes it with its last run', async () => {
+    const path = nextPath();
+    const store = createSqliteStore({ path });
+    const other = { ...definition, source: '/defs/other.yaml' } as typeof definition;
+    const [a, b, c] = [makeRun({ status: 'done' }), makeRun({ status: 'done' }), makeRun({ status: 'done', definition: other, updatedAt: 5_000 })];
+    const count = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) FROM definitions').pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      for (const run of [a, b, c]) await store.create(run, [entry()]);
+      expect(count()).toBe(2);
+      expect(await store.prune({ olderThan: 2_000, statuses: ['done'] })).toBe(2);
+      expect(count()).toBe(1);
+      expect(await store.get(a.id)).toBeNull();
+      expect(await store.get(c.id)).toEqual(c);
+      const again = makeRun({ definition: other });
+      await store.create(again, []);
+      expect(count()).toBe(1);
+      // Another instance on the file, which has parsed none of them, reads them back.
+      const fresh = createSqliteStore({ path });
+      try {
+        expect(await fresh.get(again.id)).toEqual(again);
+        expect((await fresh.commit(again.id, patch(), [entry()])).definition).toEqual(other);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('lets two store instances on one file see each other and claim disjointly', async () => {
