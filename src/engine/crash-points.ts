@@ -15,11 +15,14 @@
  * execute), `after-tool` (a step returned, nothing committed yet), `mid-commit`
  * (inside a store's commit transaction, between the run update and the journal
  * insert), `backoff` (a retry's due time is committed, the process sleeps),
- * `waiting` (a wait is committed).
+ * `waiting` (a wait is committed), `child-created` (a `workflow` step's child
+ * run was created, after the step's start was committed), `after-child` (a
+ * child run's drive returned, ended or resting; the parent committed nothing
+ * of it yet).
  */
 import type { StoreHooks } from '../store/types.js';
 
-export type CrashPointName = 'step-started' | 'mid-model' | 'mid-tool' | 'after-tool' | 'mid-commit' | 'backoff' | 'waiting';
+export type CrashPointName = 'step-started' | 'mid-model' | 'mid-tool' | 'after-tool' | 'mid-commit' | 'backoff' | 'waiting' | 'child-created' | 'after-child';
 
 interface CrashPlan {
   readonly point: string;

@@ -18,6 +18,8 @@ import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
+import type { DefinitionSource } from '../engine/runtime.js';
+import type { RunRecord } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
 import { zeroUsage } from '../run/types.js';
 import { childState, childWakeAt } from './child-state.js';
@@ -51,32 +53,66 @@ function childId(run: RunScope, id: string): string {
   return childIdOf(run.runId, id, run.context().visits[id] ?? 1);
 }
 
+/** What a child run starts from: its definition and its input (checked against the definition's input schema). */
+interface PreparedChild {
+  readonly source: DefinitionSource;
+  readonly input: unknown;
+}
+
+/** Resolves the child's definition and evaluates its input; throws when the child cannot start (missing or broken definition, invalid input). */
+async function prepareChild(run: RunScope, step: WorkflowSpec): Promise<PreparedChild> {
+  if (!run.children) throw new Error('this engine runs no child runs');
+  const source = await run.children.resolve(run, step.workflow);
+  const input = step.workflow.input === undefined ? {} : await evaluateMapping(compileMapping(step.workflow.input), scopeOf({ runId: run.runId, context: run.context() }));
+  await checkChildInput(source, input);
+  return { source, input };
+}
+
+/** Fails the running step because its child cannot start: no retry. */
+function childCannotStart(run: RunScope, id: string, error: unknown, at: number): void {
+  const message = (error as Error).message;
+  run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
+  run.send({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind: 'invalid_data', message }, retryable: false, retryAt: null });
+}
+
+/**
+ * Creates the step's child run, or returns it when it exists (its id is derived from the parent's, the step and
+ * its visit, so a resume after a crash between the step's start and this finds the same run and never makes a
+ * second). The step has started: its visit and budget are those of the committed start.
+ */
+async function createChild(run: RunScope, id: string, step: WorkflowSpec, prepared: PreparedChild): Promise<RunRecord> {
+  const slice = step.workflow.budget?.tokens;
+  const visit = run.context().visits[id] ?? 1;
+  const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
+  const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
+  crashPoint('child-created');
+  return child;
+}
+
+/**
+ * The step's start: its child's definition and input are checked, then the start is committed (naming the child
+ * to be), and only then is the child created, so a crash leaves either no start (the step starts again) or a
+ * started step whose child may be missing, which {@link running} creates.
+ */
 async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Advance> {
   const now = run.clock.now();
   const slice = step.workflow.budget?.tokens;
-  let prepared;
+  let prepared: PreparedChild;
   try {
-    if (!run.children) throw new Error('this engine runs no child runs');
-    const source = await run.children.resolve(run, step.workflow);
-    const input = step.workflow.input === undefined ? {} : await evaluateMapping(compileMapping(step.workflow.input), scopeOf({ runId: run.runId, context: run.context() }));
-    await checkChildInput(source, input);
-    prepared = { source, input };
+    prepared = await prepareChild(run, step);
   } catch (error) {
     // The child cannot start (its definition is missing or broken, its input invalid): the step fails, no retry.
     run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
-    const message = (error as Error).message;
-    run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
-    run.send({ type: 'step.failed', step: id, at: now, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 }, error: { kind: 'invalid_data', message }, retryable: false, retryAt: null });
+    childCannotStart(run, id, error, now);
     return moved;
   }
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
   if (run.phaseOf(id) === 'running') {
-    const visit = run.context().visits[id] ?? 1;
     const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
-    const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
-    run.note({ ...run.where(id), event: 'started', data: { child: child.id, workflow: child.workflow, budget: budget.tokens } });
+    run.note({ ...run.where(id), event: 'started', data: { child: childId(run, id), workflow: prepared.source.workflow.id, budget: budget.tokens } });
     await run.commit();
     crashPoint('step-started');
+    await createChild(run, id, step, prepared);
     return moved;
   }
   return refusedStart(run, id);
@@ -91,12 +127,16 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
     run: async () => {
       const children = run.children!;
       const at = run.clock.now();
-      const child = await children.get(childId(run, id));
+      let child = await children.get(childId(run, id));
       if (!child) {
-        const message = `the child run ${childId(run, id)} of step "${id}" is missing from the store`;
-        run.note({ ...run.where(id), event: 'failed', error: { kind: 'engine_error', message } });
-        run.send({ type: 'step.failed', step: id, at, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, usd: 0 }, error: { kind: 'engine_error', message }, retryable: false, retryAt: null });
-        return;
+        // The step's start was committed but the process stopped before its child was created: create it now.
+        try {
+          child = await createChild(run, id, step, await prepareChild(run, step));
+        } catch (error) {
+          if (interruptedDrive(run)) return;
+          childCannotStart(run, id, error, at);
+          return;
+        }
       }
       // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
@@ -110,6 +150,7 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
       if (interruptedDrive(run)) return;
+      crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
