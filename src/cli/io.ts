@@ -66,6 +66,11 @@ function hintArgs(storeFlag: string | undefined): string {
   return `${storeArg(storeFlag)}${needsEmulator ? ' --emulator' : ''}`;
 }
 
+/** The command that runs a redrivable run's failed map items again, runnable as printed (same store, same model choice). */
+export function redriveHint(runId: string, storeFlag: string | undefined): string {
+  return `re-run the failed items with: stepwise redrive ${runId}${hintArgs(storeFlag)}`;
+}
+
 /** The next command for a run that stopped, runnable as printed (same store, same model choice), or a warning when there is none. */
 function nextStep(view: RunView, storeFlag: string | undefined, memory: boolean): string | undefined {
   const store = hintArgs(storeFlag);
@@ -74,6 +79,7 @@ function nextStep(view: RunView, storeFlag: string | undefined, memory: boolean)
     return color.yellow(`note: the memory store ends with this process, so this run cannot be ${view.waitingFor ? 'sent events' : 'resumed'} from another one; use the default store or --store sqlite:<path> to keep runs`);
   }
   if (view.waitingFor) return undefined;
+  if (view.redrivable) return redriveHint(view.runId, storeFlag);
   if (view.status === 'budget_exhausted') {
     return `resume with a token budget larger than ${view.budget.tokens} (enough for the call above): stepwise resume ${view.runId} --budget <tokens>${store}`;
   }

@@ -205,7 +205,7 @@ export const actions = {
         message: exhausted ? `${message} (after ${attempt} attempts; last: ${reported.kind})` : message,
       },
       lastError: reported ?? context.lastError,
-      steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message } }),
+      steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}) } }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),

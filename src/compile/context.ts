@@ -15,7 +15,8 @@ export interface StepResult {
   readonly status: StepStatus;
   readonly visit: number;
   readonly attempts: number;
-  readonly error?: { readonly kind: FailureKind; readonly message: string };
+  /** Why it failed; a `map` step that failed on its items names them (`items`, their indexes: what `redrive` runs again). */
+  readonly error?: { readonly kind: FailureKind; readonly message: string; readonly items?: readonly number[] };
   /** For `wait` steps: the event that ended the wait. */
   readonly event?: string;
 }

@@ -11,6 +11,8 @@ import type { FailureKind, Usage } from '../run/types.js';
 export interface StepFailure {
   readonly kind: FailureKind;
   readonly message: string;
+  /** A `map` step that failed on its items: the indexes of the failed items, which `redrive` runs again. */
+  readonly items?: readonly number[];
 }
 
 /**

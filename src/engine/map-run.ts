@@ -206,7 +206,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const first = failed[0]!.state.run;
     const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
     const kind = first.failure?.kind ?? 'tool_error';
-    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind, message }, retryable: false, retryAt: null });
+    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind, message, items: failed.map((f) => f.index) }, retryable: false, retryAt: null });
     run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures, children: childIds } });
     return;
   }

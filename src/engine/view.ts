@@ -6,6 +6,7 @@ import type { RunContext, TrailEntry } from '../compile/context.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
 import { upgradeSnapshot } from './upgrade.js';
 import { positionOf, waitTimeoutAt, type Position, type SnapshotLike } from './position.js';
+import { isRedrivable } from './redrivable.js';
 
 /** One step visit of a run, as `steps` lists it. */
 export type StepView = TrailEntry;
@@ -16,6 +17,8 @@ export interface RunView {
   readonly version: string;
   readonly status: RunStatus;
   readonly resumable: boolean;
+  /** It failed in a `map` step with failed items, which `stepwise redrive <runId>` (`engine.redrive`) runs again. */
+  readonly redrivable: boolean;
   readonly output: unknown;
   readonly usage: Usage;
   readonly budget: { readonly tokens: number; readonly usd: number | null; readonly stopAt: number };
@@ -62,6 +65,7 @@ export function toView(record: RunRecord): RunView {
     version: record.version,
     status: record.status,
     resumable: isResumable(record.status, record.failure, position),
+    redrivable: isRedrivable(record.definition.workflow, record.status, snapshot),
     output: record.output ?? null,
     usage: record.usage,
     budget: context.budget,

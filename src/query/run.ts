@@ -27,6 +27,8 @@ export interface RunJson {
   readonly version: string;
   readonly status: RunView['status'];
   readonly resumable: boolean;
+  /** It failed in a `map` step with failed items, which `stepwise redrive <runId>` runs again. */
+  readonly redrivable: boolean;
   readonly output: unknown;
   readonly usage: RunView['usage'];
   readonly budget: RunView['budget'];
@@ -92,6 +94,7 @@ export function runJson(view: RunView): RunJson {
     version: view.version,
     status: view.status,
     resumable: view.resumable,
+    redrivable: view.redrivable,
     output: view.output,
     usage: view.usage,
     budget: view.budget,

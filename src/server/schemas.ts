@@ -122,6 +122,7 @@ export const RunJsonSchema = z
     version: z.string(),
     status: Status,
     resumable: z.boolean(),
+    redrivable: z.boolean().openapi({ description: 'it failed in a map step with failed items, which `stepwise redrive <runId>` runs again' }),
     output: z.unknown(),
     usage: Usage,
     budget: z.object({ tokens: z.number(), usd: z.number().nullable(), stopAt: z.number() }),

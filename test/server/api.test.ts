@@ -31,13 +31,27 @@ describe('runs', () => {
     const started = await start();
     expect(started.status).toBe(201);
     expect(Object.keys(started.json).sort()).toEqual(
-      ['runId', 'workflow', 'version', 'status', 'resumable', 'output', 'usage', 'budget', 'steps', 'waitingFor', 'failure', 'createdAt', 'createdAtIso', 'updatedAt', 'updatedAtIso'].sort(),
+      ['runId', 'workflow', 'version', 'status', 'resumable', 'redrivable', 'output', 'usage', 'budget', 'steps', 'waitingFor', 'failure', 'createdAt', 'createdAtIso', 'updatedAt', 'updatedAtIso'].sort(),
     );
     expect(started.json.status).toBe('waiting');
     expect(started.json.waitingFor.events).toEqual(['APPROVE', 'REJECT']);
     const got = await api.call('GET', `/api/runs/${started.json.runId}`);
     expect(got.status).toBe(200);
     expect(got.json).toEqual(JSON.parse(JSON.stringify(await showRun(api.store, started.json.runId))));
+  });
+
+  it('a run that failed in a map with failed items is redrivable in the run object, the run detail and the schema', async () => {
+    // Two unknown SKUs: one more than the map tolerates.
+    const lines = [{ sku: 'SK-9', quantity: 1, unitPrice: 25 }, { sku: 'NO-1', quantity: 1, unitPrice: 1 }, { sku: 'NO-2', quantity: 1, unitPrice: 1 }];
+    const failed = await api.call('POST', '/api/runs', { workflow: 'invoice-line-items', input: { invoiceNumber: 'INV-9', lines } });
+    expect(failed.status).toBe(201);
+    expect(failed.json).toMatchObject({ status: 'failed', redrivable: true });
+    expect((await api.call('GET', `/api/runs/${failed.json.runId}`)).json).toMatchObject({ status: 'failed', redrivable: true });
+    const fine = await api.call('POST', '/api/runs', { workflow: 'invoice-line-items', input: { invoiceNumber: 'INV-8', lines: lines.slice(0, 1) } });
+    expect(fine.json).toMatchObject({ status: 'done', redrivable: false });
+    const doc = await api.call('GET', '/openapi.json', undefined, { token: null });
+    expect(doc.json.components.schemas.Run.properties.redrivable.type).toBe('boolean');
+    expect(doc.json.components.schemas.Run.required).toContain('redrivable');
   });
 
   it('starting the same id again answers the existing run (200)', async () => {

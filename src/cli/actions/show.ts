@@ -2,7 +2,7 @@
 import { renderTimeline } from '../../observe/timeline.js';
 import { showRun } from '../../query/show.js';
 import { renderCache } from '../../query/cache.js';
-import { color } from '../io.js';
+import { color, redriveHint } from '../io.js';
 import { withStore } from '../context.js';
 
 export interface ShowFlags {
@@ -21,6 +21,7 @@ export async function action(runId: string, opts: ShowFlags): Promise<void> {
       `run ${run.runId}  workflow ${run.workflow}  version ${run.version}${run.definition.source ? ` (${run.definition.source})` : ''}`,
       `status ${run.status}${run.resumable ? ' (resumable)' : ''}  tokens ${run.usage.inputTokens} in / ${run.usage.outputTokens} out = ${run.usage.totalTokens} of ${run.budget.tokens}  cost $${run.usage.usd.toFixed(4)}`,
       ...(run.failure ? [color.red(`failure: ${run.failure.kind} at ${run.failure.step ?? '-'}: ${run.failure.message}`)] : []),
+      ...(run.redrivable ? [redriveHint(run.runId, opts.store)] : []),
       ...(run.waitingFor ? [`waiting at ${run.waitingFor.step} for ${run.waitingFor.events.join(' | ')}`] : []),
       ...(run.parent ? [`child of run ${run.parent.runId} (step ${run.parent.step}${run.parent.index !== undefined ? `, item ${run.parent.index}` : ''})`] : []),
       '',
