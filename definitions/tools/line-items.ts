@@ -1,6 +1,7 @@
 /**
  * Tools of the invoice line-item example (definitions/invoice-line-items.yaml):
- * price one line from the catalogue, and record Claude's check of it.
+ * price one line from the catalogue, and record Claude's check of it (the
+ * example's `with:` fills the check's `sku` from the line, Claude the rest).
  */
 import { z } from 'zod';
 import { defineTool } from '../../src/tools/define.js';
@@ -25,6 +26,7 @@ export const recordLineCheck = defineTool({
   name: 'record_line_check',
   description: 'Record the check of one invoice line: whether it looks right, and why.',
   input: z.object({
+    sku: z.string().max(32).describe('The SKU of the line checked'),
     ok: z.boolean().describe('True when the line matches the catalogue and looks plausible'),
     reason: z.string().min(1).describe('One sentence on why'),
   }),
