@@ -1,6 +1,6 @@
 /** Definitions: the schema, loading YAML and TypeScript definitions, validation with located issues, JSON Schema. */
 export * from './schema.js';
-export { loadDefinition, loadDefinitionFromObject } from './load.js';
+export { loadDefinition, loadDefinitionFromObject, loadDefinitionText } from './load.js';
 export type { LoadedDefinition, LoadOptions } from './load.js';
 export { defineWorkflow, isWorkflowModule } from './define.js';
 export type { WorkflowModule, WorkflowSpec, StepSpec, ToolNames } from './define.js';

@@ -66,6 +66,22 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
 }
 
 /**
+ * Loads and validates a YAML or JSON definition given as text, as if it were
+ * the file `file` (which need not exist): issues name `file` with their line
+ * and column, and its tool modules and child definitions resolve from its
+ * directory. What a README snippet or an editor buffer is checked with.
+ *
+ * @throws DefinitionError with every issue found, each `file:line:col: path: message`.
+ * @example
+ * ```ts
+ * const loaded = await loadDefinitionText(yamlText, 'definitions/draft.yaml');
+ * ```
+ */
+export function loadDefinitionText(text: string, file: string, options: LoadOptions = {}): Promise<LoadedDefinition> {
+  return loadData(text, file, resolve(file), options.loadTools ?? true);
+}
+
+/**
  * Validates a definition passed as data (what an embedding service holds) or as
  * a `defineWorkflow()` result, with the tools it may use. Issues are located at
  * `label:1:1`; `tools` module paths in the data are not loaded.
