@@ -8,6 +8,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
 import type { AnyTool } from '../tools/define.js';
 import { checkWorkflow } from './check.js';
+import { missingChildFileIssues } from './child-files.js';
 import { isWorkflowModule, type WorkflowModule } from './define.js';
 import { definitionHash } from './hash.js';
 import { importFile, moduleExtensions } from './import-module.js';
@@ -60,7 +61,10 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
   }
   if (moduleExtensions.includes(ext)) {
     const namespace = await importFile(source).catch((error: Error) => fail(`cannot load the definition module: ${error.message.split('\n')[0]}`));
-    return finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
+    const loaded = finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
+    const missing = await missingChildFileIssues(loaded.workflow, dirname(source), atStart, file);
+    if (missing.length > 0) throw new DefinitionError(missing);
+    return loaded;
   }
   return fail(`unsupported file type "${ext}"; use .yaml, .yml, .json, ${moduleExtensions.join(', ')}`);
 }
@@ -102,6 +106,7 @@ async function loadData(text: string, file: string, source: string, loadTools: b
   const { data, locate } = parseYaml(text, file);
   const workflow = validateWorkflow(data, locate, file);
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
+  errors.push(...(await missingChildFileIssues(workflow, dirname(source), locate, file)));
   const paths = workflow.tools === undefined ? [] : [workflow.tools].flat();
   let tools = new Map<string, AnyTool>();
   let toolModules: string[] = [];
