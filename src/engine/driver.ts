@@ -21,7 +21,7 @@ import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
 import type { WorkflowMachine } from '../compile/machine.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
-import { stepOf } from '../definition/sequences.js';
+import { allSteps, stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
@@ -124,6 +124,20 @@ export function activeSteps(snapshot: AnyMachineSnapshot): { steps: ActiveStep[]
   return { steps, end };
 }
 
+const none: readonly string[] = [];
+
+/** Whether a workflow has steps that hold branches (`parallel`), at any depth: known once per loaded workflow. */
+function holdsBranches(workflow: Workflow): boolean {
+  let found = branching.get(workflow);
+  if (found === undefined) {
+    found = allSteps(workflow).some(([, step]) => kindNamed(kindOf(step)?.name)?.sequences !== undefined);
+    branching.set(workflow, found);
+  }
+  return found;
+}
+
+const branching = new WeakMap<Workflow, boolean>();
+
 /** When the run must be looked at again by itself: a backoff, a wait timeout, the deadline. */
 export function wakeAtOf(workflow: Workflow, steps: readonly ActiveStep[], context: RunContext): number | null {
   let wake: number | null = null;
@@ -165,7 +179,18 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
   const where = (step: string) => ({ step, visit: context().visits[step] ?? 0, attempt: stepRunOf(context(), step).attempt });
   const context = () => actor.getSnapshot().context;
-  const active = () => activeSteps(actor.getSnapshot());
+  // The active steps of the actor's snapshot, worked out once per snapshot: the loop, the status, the wake time
+  // and the handlers all ask for them, several times per transition.
+  let seen: AnyMachineSnapshot | null = null;
+  let seenActive: ReturnType<typeof activeSteps> = { steps: [], end: null };
+  const active = () => {
+    const snapshot = actor.getSnapshot();
+    if (snapshot !== seen) {
+      seenActive = activeSteps(snapshot);
+      seen = snapshot;
+    }
+    return seenActive;
+  };
   const status = () => {
     const { steps, end } = active();
     return runStatusOf(steps, end, actor.getSnapshot().status === 'done');
@@ -227,8 +252,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     await deps.cancels?.clear(current.id).catch(() => {});
   };
 
-  /** Steps holding branches whose visit is open (a parallel step whose branches run). */
-  const openContainers = () => {
+  const branching = holdsBranches(workflow);
+  /** Steps holding branches whose visit is open (a parallel step whose branches run); none in a workflow without such steps. */
+  const openContainers = (): readonly string[] => {
+    if (!branching) return none;
     const open: string[] = [];
     for (const e of context().trail) if (e.endedAt === null && isContainer(e.id)) open.push(e.id);
     return open;
@@ -280,6 +307,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const open = openContainers();
       actor.send(event);
       dirty = true;
+      if (open.length === 0) return;
       // A parallel step ends inside the machine when its last branch does: journal its completion with its output.
       for (const id of open) {
         const result = context().steps[id];

@@ -16,6 +16,7 @@ import { unwrapExpression } from '../expr/index.js';
 import { jsonDiff } from '../util/diff.js';
 import type { Admission, AdmitScope, KindEdge, KindFinding } from './types.js';
 import { ignoreOthers } from './work.js';
+import { safeParse } from '../util/plain-zod.js';
 
 /** The fields `review` adds to a step. */
 export const reviewFields = {
@@ -114,7 +115,7 @@ export function admitReview(id: string, step: ReviewFields, event: { readonly ty
   if (!isRecord(data) || data.input === undefined) return { ok: true, journal: { edits: [] } };
   const tool = scope.tools.get(step.claude.tool);
   if (!tool) return { ok: false, message: `step "${id}" uses tool "${step.claude.tool}", which no module provides` };
-  const parsed = tool.input.safeParse(data.input);
+  const parsed = safeParse(tool.input, data.input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = ['data', 'input', ...(issue?.path ?? [])].map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');

@@ -9,6 +9,7 @@ import type { AnyTool, ToolContext } from '../tools/define.js';
 import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
+import { safeParse } from '../util/plain-zod.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -36,7 +37,7 @@ export function idempotencyKey(env: Pick<StepEnv, 'runId' | 'stepId' | 'visit' |
 
 /** Validates `input` against the tool's schema. */
 export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  const parsed = tool.input.safeParse(input);
+  const parsed = safeParse(tool.input, input);
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error) };
 }
 
@@ -61,7 +62,7 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
   try {
     const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
     if (tool.output) {
-      const checked = tool.output.safeParse(output);
+      const checked = safeParse(tool.output, output);
       if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error)}` }, retryable: false };
       return { ok: true, output: checked.data === undefined ? null : checked.data, input: validInput };
     }

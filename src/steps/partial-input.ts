@@ -6,6 +6,7 @@
  * the tool's full schema validates.
  */
 import type { AnyTool } from '../tools/define.js';
+import { safeParse } from '../util/plain-zod.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -46,7 +47,7 @@ export function mergeKnown(modelInput: unknown, known: Readonly<Record<string, u
 
 /** Whether every problem of `input` against the tool's schema is in a field the application filled (so a retry cannot help). */
 export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Readonly<Record<string, unknown>>): boolean {
-  const parsed = tool.input.safeParse(input);
+  const parsed = safeParse(tool.input, input);
   if (parsed.success) return false;
   return parsed.error.issues.every((issue) => typeof issue.path[0] === 'string' && issue.path[0] in known);
 }
@@ -64,7 +65,7 @@ export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Rea
  */
 export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[]): Record<string, unknown> | undefined {
   if (!isObject(input)) return undefined;
-  const parsed = tool.input.safeParse(input);
+  const parsed = safeParse(tool.input, input);
   if (parsed.success) return undefined;
   const properties = schemaProperties(schema);
   const invalid = new Set<string>();
