@@ -37,6 +37,8 @@ export interface PostgresStoreOptions {
   readonly pool?: number;
   /** Test hooks; see {@link StoreHooks}. */
   readonly hooks?: StoreHooks;
+  /** Called with each new pool connection before its first statement (the bench meters statements and bytes with it). */
+  readonly onConnect?: (client: pg.PoolClient) => void;
 }
 
 const JSON_RUN_COLUMNS = new Set(['definition', 'input', 'output', 'failure', 'usage', 'snapshot', 'options']);
@@ -140,6 +142,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const pool = new pg.Pool({ connectionString: parsed.url, max: poolSize });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  if (options.onConnect) pool.on('connect', options.onConnect);
 
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
