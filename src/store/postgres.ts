@@ -174,6 +174,21 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
        )
      SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
+  // Releases (ClaimOptions.release; a run left runnable notifies), picks and leases, and reads each claimed run's
+  // shared value at `$8 || id` (ClaimOptions.prefetchShared): one statement. The pick skips the released runs, whose
+  // rows this statement is already updating.
+  const CLAIM = `WITH released AS (
+         UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($6::text[]) AND lease_owner = $2
+         RETURNING CASE WHEN status = 'running' THEN (SELECT true FROM pg_notify($7, id)) END AS notified
+       ),
+       picked AS MATERIALIZED (
+         SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) AND NOT (id = ANY($6::text[]))
+         ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+       ),
+       claimed AS (
+         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}
+       )
+     SELECT claimed.*, s.value AS prefetched FROM claimed LEFT JOIN ${q}.shared AS s ON s.key = $8::text || claimed.id`;
   // Several commits to different runs in one statement: the runs and the journal entries as JSON records, `k` tying
   // an entry to its run. A `json` field keeps its text as written; JSON null comes out as SQL NULL, hence the
   // `*_set` flags and the `'null'` defaults.
@@ -408,6 +423,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     kind: 'postgres',
+    claimReleases: true,
     migrate,
 
     async create(run, journal) {
@@ -448,16 +464,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map((row) => toJournalEntry(row, decodeParsed));
     },
 
-    async claim({ owner, now, leaseMs, limit, exclude = [] }) {
-      if (limit <= 0) return [];
-      const { rows } = await query<RunRow>(
-        `WITH picked AS MATERIALIZED (
-           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
-         )
-         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}`,
-        [now, owner, now + leaseMs, limit, exclude],
+    async claim({ owner, now, leaseMs, limit, exclude = [], release = [], prefetchShared }) {
+      if (limit <= 0 && release.length === 0) return [];
+      const { rows } = await query<RunRow & { prefetched: unknown }>(
+        CLAIM,
+        [now, owner, now + leaseMs, Math.max(0, limit), exclude, release, channel, prefetchShared?.prefix ?? null],
         'stepwise_claim',
       );
+      if (prefetchShared) {
+        prefetchShared.fill(rows.flatMap((row) => (row.prefetched == null ? [] : [[row.id as string, row.prefetched] as const])), rows.map((row) => row.id as string));
+      }
       return rows.map(toRun).sort(byUpdatedAt);
     },
 
