@@ -1,7 +1,7 @@
 /**
  * What the PostgreSQL arm's worker processes share with the arm that starts
  * them (./postgres.ts, ./postgres-process.ts): the message each process sends
- * back, the store wrapper that counts store calls and records claims, the
+ * back, the store wrapper that records claims, the
  * tools of the scenarios, and the CPU a server backend spent (read from
  * `/proc`, when the server runs on this machine).
  */
@@ -26,8 +26,10 @@ export interface ProcessReport {
   readonly cpuMs: number;
   /** CPU of the process's server backend over the same span, ms (clock-tick resolution); null when `/proc` does not show it. */
   readonly backendCpuMs: number | null;
-  /** `work`: store calls; `raw`: `{ transaction: count }`. */
+  /** `work`: statements sent over the store's connection, by name (./postgres-meter.ts); `raw`: `{ transaction: count }`. */
   readonly calls: Record<string, number>;
+  /** `work`: bytes the store's connection sent and received (the sockets' counts); `raw`: none. */
+  readonly bytes?: { readonly sent: number; readonly received: number };
   /** Runs' first claims: [run id, epoch ms]. */
   readonly claimedAt: ReadonlyArray<readonly [string, number]>;
   readonly errors: number;
@@ -38,26 +40,16 @@ export interface ProcessReport {
 /** Epoch milliseconds with sub-millisecond precision: comparable across processes on one machine. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
-/** Records when each run was first claimed, and counts the store calls that reach the server. */
-export function instrumented(store: Store, claimedAt: Map<string, number>, calls: Record<string, number>): Store {
-  const count = (name: string) => void (calls[name] = (calls[name] ?? 0) + 1);
+/** Records when each run was first claimed (statements and bytes are counted at the connection, ./postgres-meter.ts). */
+export function recordingClaims(store: Store, claimedAt: Map<string, number>): Store {
   return {
     ...store,
     async claim(options) {
-      count('claim');
       const runs = await store.claim(options);
       const at = epochMs();
       for (const run of runs) if (!claimedAt.has(run.id)) claimedAt.set(run.id, at);
       return runs;
     },
-    commit: (...args) => (count('commit'), store.commit(...args)),
-    release: (...args) => (count('release'), store.release(...args)),
-    renew: (...args) => (count('renew'), store.renew(...args)),
-    acquire: (...args) => (count('acquire'), store.acquire(...args)),
-    get: (...args) => (count('get'), store.get(...args)),
-    list: (...args) => (count('list'), store.list(...args)),
-    readShared: (key) => (count('readShared'), store.readShared(key)),
-    updateShared: (key, update) => (count('updateShared'), store.updateShared(key, update)),
   };
 }
 

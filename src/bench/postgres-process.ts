@@ -16,7 +16,8 @@ import { createEngine } from '../engine/engine.js';
 import { createMemoryStore } from '../store/memory.js';
 import { createPostgresStore } from '../store/postgres.js';
 import { stepwiseThroughput } from './overhead.js';
-import { backendMeter, epochMs, instrumented, toolsOf, withApplicationName, type ProcessReport, type ProcessTask } from './postgres-fleet.js';
+import { backendMeter, epochMs, recordingClaims, toolsOf, withApplicationName, type ProcessReport, type ProcessTask } from './postgres-fleet.js';
+import { createConnectionMeter } from './postgres-meter.js';
 import type { Scenario } from './scenarios.js';
 
 const lines = createInterface({ input: process.stdin });
@@ -60,9 +61,9 @@ async function worker(task: Extract<ProcessTask, { mode: 'work' | 'listen' }>): 
   const scenarios = JSON.parse(readFileSync(task.scenariosFile, 'utf8')) as Scenario[];
   const name = `stepwise-bench-worker-${process.pid}`;
   const claimedAt = new Map<string, number>();
-  const calls: Record<string, number> = {};
-  const store = createPostgresStore({ url: withApplicationName(task.url, name), schema: task.schema, pool: 1 });
-  const engine = createEngine({ store: instrumented(store, claimedAt, calls), tools: toolsOf(scenarios), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
+  const connections = createConnectionMeter();
+  const store = createPostgresStore({ url: withApplicationName(task.url, name), schema: task.schema, pool: 1, onConnect: connections.attach });
+  const engine = createEngine({ store: recordingClaims(store, claimedAt), tools: toolsOf(scenarios), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
   const lookup = new pg.Client({ connectionString: task.url });
   try {
     // A worker that has run for a while has its engine compiled by the JIT: warm this one up on the memory store first.
@@ -70,7 +71,7 @@ async function worker(task: Extract<ProcessTask, { mode: 'work' | 'listen' }>): 
     await store.get(''); // connects and migrates
     await lookup.connect();
     const meter = await backendMeter(lookup, name);
-    for (const key of Object.keys(calls)) delete calls[key];
+    connections.reset();
     send('ready');
     await heard('go');
     const cpu = process.cpuUsage();
@@ -83,7 +84,8 @@ async function worker(task: Extract<ProcessTask, { mode: 'work' | 'listen' }>): 
       ...(task.mode === 'work' ? { exitWhenIdle: true } : { signal: stop.signal }),
     });
     const endedAt = epochMs();
-    return { startedAt, endedAt, cpuMs: cpuMsSince(cpu), backendCpuMs: meter.spentMs(), calls, claimedAt: [...claimedAt], errors: summary.errors, memoryCpuMsPerStep: warm.cpuUsPerStep / 1000 };
+    const sent = connections.totals();
+    return { startedAt, endedAt, cpuMs: cpuMsSince(cpu), backendCpuMs: meter.spentMs(), calls: sent.statements, bytes: { sent: sent.bytesSent, received: sent.bytesReceived }, claimedAt: [...claimedAt], errors: summary.errors, memoryCpuMsPerStep: warm.cpuUsPerStep / 1000 };
   } finally {
     await lookup.end().catch(() => {});
     await store.close();

@@ -74,10 +74,16 @@ export interface PostgresWorkers {
    */
   readonly cpuBoundRatio: number | null;
   /**
-   * Store calls per step while the workers ran: a `commit` is one statement (commits of several runs waiting for the
-   * connection share one, group commit); `readShared` a read (breaker states are cached while closed and clean); `release` one statement.
+   * Statements the workers sent per step, by name, counted on their connections (each is one round trip): `commit` is
+   * one run's commit, `commit_many` the commits of several runs that waited for the connection together (group commit),
+   * `claim` a claim (with the releases and the cancel requests it carries), and so on.
    */
   readonly storeCallsPerStep: Record<string, number>;
+  /** Every statement per step: the round trips to the server. */
+  readonly roundTripsPerStep: number;
+  /** Bytes the workers' connections sent and received per step (socket counts, protocol framing included). */
+  readonly bytesSentPerStep: number;
+  readonly bytesReceivedPerStep: number;
   /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms, woken by NOTIFY). */
   readonly claimLatencyMs: Summary | null;
   readonly claimLatencyP99Ms: number | null;
@@ -122,9 +128,10 @@ function totals(reports: readonly ProcessReport[]) {
   const backend = reports.every((r) => r.backendCpuMs !== null) ? reports.reduce((a, r) => a + (r.backendCpuMs ?? 0), 0) : null;
   const calls: Record<string, number> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.calls)) calls[k] = (calls[k] ?? 0) + v;
+  const bytes = { sent: reports.reduce((a, r) => a + (r.bytes?.sent ?? 0), 0), received: reports.reduce((a, r) => a + (r.bytes?.received ?? 0), 0) };
   const memory = reports.flatMap((r) => (r.memoryCpuMsPerStep === undefined ? [] : [r.memoryCpuMsPerStep]));
   return {
-    seconds, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, errors: reports.reduce((a, r) => a + r.errors, 0),
+    seconds, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, bytes, errors: reports.reduce((a, r) => a + r.errors, 0),
     memoryCpuMsPerStep: memory.length > 0 ? memory.reduce((a, b) => a + b, 0) / memory.length : null,
   };
 }
@@ -257,6 +264,9 @@ export async function postgresThroughput(
         rawCpuMsPerTransaction: rawAfter.cpuMsPerTransaction,
         rawServerCpuMsPerTransaction: rawAfter.serverCpuMsPerTransaction,
         storeCallsPerStep: Object.fromEntries(Object.entries(run.calls).map(([k, v]) => [k, Math.round((v / steps) * 100) / 100])),
+        roundTripsPerStep: steps > 0 ? Math.round((Object.values(run.calls).reduce((a, b) => a + b, 0) / steps) * 100) / 100 : 0,
+        bytesSentPerStep: steps > 0 ? Math.round(run.bytes.sent / steps) : 0,
+        bytesReceivedPerStep: steps > 0 ? Math.round(run.bytes.received / steps) : 0,
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
         cpuBoundRatio:
           run.backendCpuMs === null || rawAfter.serverCpuMsPerTransaction === null || steps === 0

@@ -52,10 +52,10 @@ export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
   const cpu = (w: Partial<PostgresWorkers>) =>
     w.serverCpuMsPerStep === undefined ? '—' : `${w.cpuMsPerStep} + ${w.serverCpuMsPerStep ?? '—'} / ${w.rawCpuMsPerTransaction} + ${w.rawServerCpuMsPerTransaction ?? '—'} (${w.cpuBoundRatio ?? '—'})`;
   return [
-    `| PostgreSQL, model time zero (each worker: own ${(pg.byWorkers[0] as Partial<PostgresWorkers> | undefined)?.processes === undefined ? 'engine' : 'process'}, pool of 1 connection, ${pg.workerConcurrency} runs at once) | steps/s | raw transactions/s | ratio | CPU ms per step, worker + server / per raw transaction (ratio bound by CPU) | claim latency ms, p50 / p99 (poll ${pg.pollMs} ms) | store calls per step |`,
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| PostgreSQL, model time zero (each worker: own ${(pg.byWorkers[0] as Partial<PostgresWorkers> | undefined)?.processes === undefined ? 'engine' : 'process'}, pool of 1 connection, ${pg.workerConcurrency} runs at once) | steps/s | raw transactions/s | ratio | CPU ms per step, worker + server / per raw transaction (ratio bound by CPU) | claim latency ms, p50 / p99 (poll ${pg.pollMs} ms) | statements per step | round trips, bytes sent / received per step |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...pg.byWorkers.map(
-      (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${cpu(w)} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} |`,
+      (w) => `| ${w.workers} worker${w.workers === 1 ? '' : 's'}, ${w.runs} runs, ${n(w.steps)} steps | ${n(w.stepsPerSecond)} | ${n(w.rawTransactionsPerSecond)} | ${w.ratio} | ${cpu(w)} | ${n(w.claimLatencyMs?.p50)} / ${n(w.claimLatencyP99Ms)} | ${calls(w.storeCallsPerStep)} | ${w.roundTripsPerStep === undefined ? '—' : `${w.roundTripsPerStep}, ${n(w.bytesSentPerStep)} / ${n(w.bytesReceivedPerStep)}`} |`,
     ),
     ...('loadAverage1m' in pg && typeof pg.loadAverage1m === 'number'
       ? ['', `PostgreSQL arm: ${pg.cpus} CPUs shared by the worker processes, the raw processes and the server; load average ${pg.loadAverage1m} when it began (compare its ratios, not its absolute figures).`]

@@ -23,8 +23,11 @@ export interface CancelWatch {
   readonly signal: AbortSignal;
   /** The request, once seen. */
   request(): CancelRequest | null;
-  /** Reads the store for a request now (a run that may have one from before this drive). */
-  check(): Promise<void>;
+  /**
+   * Reads the store for a request now (a run that may have one from before this drive); with `known` (the request,
+   * or null for none, as read with the claim that leased the run) takes that instead of reading again.
+   */
+  check(known?: CancelRequest | null): Promise<void>;
   stop(): void;
 }
 
@@ -35,7 +38,8 @@ export interface CancelRequests {
   clear(runId: string): Promise<void>;
   /**
    * Watches for a request for `runId` until `stop`: told at once of a request made through this engine, and
-   * of one made elsewhere by the engine's poller, which reads the store for every watched run each `pollMs`.
+   * of one made elsewhere by the engine's poller, which reads the store's requests each `pollMs` (all at once
+   * with `readSharedPrefix`, else one read per watched run).
    * The store is not read now: `check` does that for a run that may have a request already.
    */
   watch(runId: string): CancelWatch;
@@ -48,7 +52,9 @@ export interface CancelRequestsOptions {
   readonly timer?: (ms: number) => Promise<void>;
 }
 
-const keyOf = (runId: string) => `cancel:${runId}`;
+/** The prefix of every cancel request's shared key; the rest is the run id. */
+export const CANCEL_PREFIX = 'cancel:';
+const keyOf = (runId: string) => `${CANCEL_PREFIX}${runId}`;
 
 /** Waits `ms` of real time, unref'd: a poller never keeps the process alive. */
 const realTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -94,8 +100,8 @@ class Watch implements CancelWatch {
     this.controller?.abort(reason);
   }
 
-  async check(): Promise<void> {
-    const stored = await this.hub.read(this.runId);
+  async check(known?: CancelRequest | null): Promise<void> {
+    const stored = known !== undefined ? known : await this.hub.read(this.runId);
     if (stored) this.notify(stored);
   }
 }
@@ -130,9 +136,19 @@ export function createCancelRequests(store: Store, options: CancelRequestsOption
     for (const watch of watched.get(runId) ?? []) watch.notify(request);
   };
 
-  /** One read of every watched run that has not seen its request yet. */
+  /** One read of every watched run that has not seen its request yet: every request in one read when the store can. */
   async function poll(): Promise<void> {
     const pending = [...watched].filter(([, watches]) => [...watches].some((w) => w.request() === null)).map(([runId]) => runId);
+    if (pending.length === 0) return;
+    if (store.readSharedPrefix) {
+      const all = await store.readSharedPrefix<CancelRequest>(CANCEL_PREFIX).catch(() => []);
+      const requests = new Map(all.map(([key, request]) => [key.slice(CANCEL_PREFIX.length), request]));
+      for (const runId of pending) {
+        const request = requests.get(runId);
+        if (request) tell(runId, request);
+      }
+      return;
+    }
     await Promise.all(
       pending.map(async (runId) => {
         const stored = await hub.read(runId);

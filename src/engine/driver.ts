@@ -37,7 +37,7 @@ import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
 import { persistedSnapshot, restoreActor } from './persisted.js';
-import type { CancelRequests, CancelWatch } from './cancel-requests.js';
+import type { CancelRequest, CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool.js';
@@ -60,6 +60,8 @@ export interface DriveOptions {
    * and commits nothing.
    */
   readonly lease?: Pick<LeaseHandle, 'owner' | 'check'>;
+  /** The run's cancel request (null: none) as read with the claim that leased it: the drive does not read it again. */
+  readonly cancelRequest?: CancelRequest | null;
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
   /**
@@ -356,7 +358,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   try {
     watch = deps.cancels?.watch(current.id) ?? null;
     // A run not in the store yet (a new child run) cannot have a request from before this drive.
-    if (watch && unsaved === null) await watch.check();
+    if (watch && unsaved === null) await watch.check(options.cancelRequest);
     if (options.event) {
       run.send(options.event.event);
       journal.push(...options.event.journal);

@@ -23,7 +23,7 @@ import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease, type LeaseHandle } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createCancelRequests } from './cancel-requests.js';
-import { work as runWorker, type WorkOptions, type WorkSummary } from './worker.js';
+import { work as runWorker, type WorkerHost, type WorkOptions, type WorkSummary } from './worker.js';
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
@@ -488,8 +488,11 @@ export function createEngine(options: EngineOptions): Engine {
       const host = {
         store,
         clock,
-        drive: (record: RunRecord, d: { signal: AbortSignal; stop: AbortSignal; lease: LeaseHandle }) =>
-          run(record, { mode: 'rest', sleepTimers: false, signal: d.signal, stop: d.stop, lease: d.lease }),
+        drive: (record: RunRecord, d: Parameters<WorkerHost['drive']>[1]) =>
+          run(record, {
+            mode: 'rest', sleepTimers: false, signal: d.signal, stop: d.stop, lease: d.lease,
+            ...(d.cancelRequest !== undefined ? { cancelRequest: d.cancelRequest } : {}),
+          }),
       };
       return runWorker(host, workOptions);
     },

@@ -10,9 +10,16 @@
  * (`store.onRunnable`, PostgreSQL LISTEN/NOTIFY). Aborting `signal` drains: no new
  * claims, in-flight runs stop at their next step boundary with that step
  * committed, leases are released.
+ *
+ * With a store that has `claimReleases`, a worker step costs one statement: the
+ * release of a run the worker finished waits for its next claim, which carries
+ * it, and the claim also reads the new runs' cancel requests, so their drives
+ * need not. A worker that stops (drained or idle) releases what still waits.
  */
 import type { RunRecord } from '../run/types.js';
+import { prefetchShared } from '../store/prefetched.js';
 import { LeaseLostError, type Store } from '../store/types.js';
+import { CANCEL_PREFIX, type CancelRequest } from './cancel-requests.js';
 import type { Clock } from './clock.js';
 import { heartbeat, ownerId, ownerIsDead, type LeaseHandle } from './lease.js';
 
@@ -57,7 +64,13 @@ export interface WorkerHost {
   readonly clock: Clock;
   drive(
     record: RunRecord,
-    options: { readonly signal: AbortSignal; readonly stop: AbortSignal; readonly lease: LeaseHandle },
+    options: {
+      readonly signal: AbortSignal;
+      readonly stop: AbortSignal;
+      readonly lease: LeaseHandle;
+      /** The run's cancel request (null: none) as read with the claim that leased it; absent when not read so. */
+      readonly cancelRequest?: CancelRequest | null;
+    },
   ): Promise<{ readonly status: string; readonly updatedAt: number }>;
 }
 
@@ -81,6 +94,11 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   let lastOrphanScan = 0;
   /** A run became claimable since the last claim began: the next pause returns at once. */
   let announced = false;
+  /** Runs this worker finished, released by its next claim (a store with `claimReleases`), or when it stops. */
+  const releasing: string[] = [];
+  const deferRelease = store.claimReleases === true;
+  /** The cancel requests of the runs each claim leases, read by the claim itself. */
+  const cancels = deferRelease ? prefetchShared(CANCEL_PREFIX) : undefined;
   const unsubscribe = store.onRunnable?.(() => {
     announced = true;
     wake();
@@ -99,13 +117,13 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
       stop.addEventListener('abort', finish, { once: true });
     });
 
-  async function driveOne(record: RunRecord): Promise<void> {
+  async function driveOne(record: RunRecord, cancelRequest: CancelRequest | null | undefined): Promise<void> {
     const grantedAt = record.lease ? record.lease.until - leaseMs : clock.now();
     const beat = heartbeat(store, clock, record.id, owner, leaseMs, heartbeatMs, grantedAt);
     let failed = false;
     let stuck = false;
     try {
-      const after = await host.drive(record, { signal: beat.signal, stop, lease: beat });
+      const after = await host.drive(record, { signal: beat.signal, stop, lease: beat, ...(cancelRequest !== undefined ? { cancelRequest } : {}) });
       // A drive that changed nothing must not be claimed again at once: its lease is kept until it expires.
       stuck = after.updatedAt === record.updatedAt && after.status === 'running';
       if (stuck) failures.set(record.id, (failures.get(record.id) ?? 0) + 1);
@@ -125,7 +143,9 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
       beat.stop();
       // A run that failed or changed nothing keeps its lease until it expires, so it is not claimed again at once;
       // but a draining worker is about to exit, and lets go of everything (a lease another owner took is not ours to release).
-      if (stop.aborted || (!failed && !stuck)) await store.release(record.id, owner).catch(() => {});
+      // The release of a run that ended well rides on the next claim when the store can do that.
+      if (deferRelease && !stop.aborted && !failed && !stuck) releasing.push(record.id);
+      else if (stop.aborted || (!failed && !stuck)) await store.release(record.id, owner).catch(() => {});
       inFlight.delete(record.id);
       wake();
     }
@@ -155,29 +175,40 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
   while (!stop.aborted) {
     const free = concurrency - inFlight.size;
     let batch: RunRecord[] = [];
+    let claimFailed = false;
     // A claim follows (or a slot frees first, and its run's end wakes the loop): what was announced is looked at now.
     announced = false;
-    if (free > 0) {
+    if (free > 0 || releasing.length > 0) {
+      // Never a run this worker drives again (claimed anew since it ended).
+      const release = releasing.splice(0).filter((id) => !inFlight.has(id));
+      cancels?.reset();
       try {
-        batch = await store.claim({ owner, now: clock.now(), leaseMs, limit: free, exclude: [...inFlight.keys()] });
-        if (batch.length === 0) batch = await orphans(free);
+        batch = await store.claim({
+          owner, now: clock.now(), leaseMs, limit: Math.max(0, free), exclude: [...inFlight.keys()],
+          ...(release.length > 0 ? { release } : {}), ...(cancels ? { prefetchShared: cancels } : {}),
+        });
+        if (batch.length === 0 && free > 0) batch = await orphans(free);
       } catch (error) {
+        claimFailed = true;
+        releasing.push(...release); // with the next claim, or when the worker stops
         errors++;
         options.onError?.('', error);
       }
     }
     for (const record of batch) {
       claimed++;
-      inFlight.set(record.id, driveOne(record));
+      inFlight.set(record.id, driveOne(record, cancels?.get<CancelRequest>(record.id)));
     }
     // Yield to the event loop between claims: with a synchronous store every await above resolves at
     // once, and signals (SIGTERM drains) and timers would otherwise never run.
     await new Promise<void>((done) => setImmediate(done));
-    if (batch.length > 0) continue;
+    if (batch.length > 0 || (releasing.length > 0 && !claimFailed)) continue;
     if (options.exitWhenIdle && inFlight.size === 0 && (await idle().catch(() => false))) break;
     await pause(pollMs);
   }
   unsubscribe?.();
   await Promise.all(inFlight.values());
+  // Releases no claim will carry now: a worker that stops leaves no run it finished leased.
+  await Promise.all(releasing.splice(0).map((runId) => store.release(runId, owner).catch(() => {})));
   return { owner, claimed, errors, lost };
 }

@@ -67,6 +67,7 @@ export function createMemoryStore(): Store {
 
   return {
     kind: 'memory',
+    claimReleases: true,
     async migrate() {},
 
     async create(run, journal) {
@@ -146,12 +147,24 @@ export function createMemoryStore(): Store {
       return (runs.get(runId)?.journal ?? []).map((entry) => JSON.parse(entry) as JournalEntry);
     },
 
-    async claim({ owner, now, leaseMs, limit, exclude = [] }: ClaimOptions) {
-      const due = [...runs.values()].filter((s) => isRunnable(s.head, now) && s.parent === null && !exclude.includes(s.head.id)).sort((a, b) => byUpdatedAt(a.head, b.head));
-      return due.slice(0, Math.max(0, limit)).map((s) => {
+    async claim({ owner, now, leaseMs, limit, exclude = [], release = [], prefetchShared }: ClaimOptions) {
+      for (const runId of release) {
+        const found = runs.get(runId);
+        if (found && found.head.lease?.owner === owner) found.head = { ...found.head, lease: null };
+      }
+      const due = [...runs.values()]
+        .filter((s) => isRunnable(s.head, now) && s.parent === null && !exclude.includes(s.head.id) && !release.includes(s.head.id))
+        .sort((a, b) => byUpdatedAt(a.head, b.head));
+      const claimed = due.slice(0, Math.max(0, limit)).map((s) => {
         s.head = { ...s.head, lease: { owner, until: now + leaseMs } };
         return readRun(s);
       });
+      if (prefetchShared) {
+        const ids = claimed.map((run) => run.id);
+        const key = (runId: string) => `${prefetchShared.prefix}${runId}`;
+        prefetchShared.fill(ids.flatMap((id) => (shared.get(key(id)) ?? null) !== null ? [[id, structuredClone(shared.get(key(id)))] as const] : []), ids);
+      }
+      return claimed;
     },
 
     async renew(runId, owner, until) {

@@ -25,6 +25,7 @@ import {
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
 import { snapshotText } from './json-text.js';
+import { knownRuns, type FixedColumns } from './known-runs.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
@@ -37,6 +38,8 @@ export interface PostgresStoreOptions {
   readonly pool?: number;
   /** Test hooks; see {@link StoreHooks}. */
   readonly hooks?: StoreHooks;
+  /** Called with each new pool connection before its first statement (the bench meters statements and bytes with it). */
+  readonly onConnect?: (client: pg.PoolClient) => void;
 }
 
 const JSON_RUN_COLUMNS = new Set(['definition', 'input', 'output', 'failure', 'usage', 'snapshot', 'options']);
@@ -106,13 +109,38 @@ const decodeDefinition: DecodeJson = (column) => {
 /** The columns of a run row as selected: the definition as text, for {@link decodeDefinition}. */
 const runSelect = (alias = '') => RUN_COLUMNS.map((c) => (c === 'definition' ? `${alias}definition::text AS definition` : `${alias}${c}`)).join(', ');
 
-/** What a commit returns: the columns the patch does not set. */
+/** What the transaction of several statements returns from a commit: the columns the patch does not set. */
 const COMMIT_RETURNING = 'id, workflow, version, definition::text AS definition, status, input, output, options, lease_owner, lease_until, created_at, updated_at, revision';
 
-/** The committed run: its returned row with the patch's own values (not read back, not parsed again). */
-function committed(row: RunRow, patch: RunPatch): RunRecord {
-  const stored = toRunRecord({ ...row, failure: null, usage: null, snapshot: null, wake_at: null }, decodeParsed, decodeDefinition);
-  return { ...stored, failure: patch.failure, usage: patch.usage, snapshot: patch.snapshot ?? null, wakeAt: patch.wakeAt };
+/**
+ * What a one-statement commit returns (`r` the runs row's alias): the columns it changes and the lease; the fixed
+ * columns only when `lean` is false (a run the store does not know yet, ./known-runs.ts); `output` and `options` only
+ * when the patch did not set them. The columns left out come back NULL (a definition is never NULL otherwise).
+ */
+function commitReturning(r: string, lean: string, outputSet: string, optionsSet: string): string {
+  return [
+    ...['id', 'status', 'lease_owner', 'lease_until', 'updated_at', 'revision'].map((c) => `${r}${c}`),
+    ...['workflow', 'version', 'input', 'created_at'].map((c) => `CASE WHEN ${lean} THEN NULL ELSE ${r}${c} END AS ${c}`),
+    `CASE WHEN ${lean} THEN NULL ELSE ${r}definition::text END AS definition`,
+    `CASE WHEN ${outputSet} THEN NULL ELSE ${r}output END AS output`,
+    `CASE WHEN ${optionsSet} THEN NULL ELSE ${r}options END AS options`,
+  ].join(', ');
+}
+
+/**
+ * The committed run: its returned row with the patch's own values (not read back, not parsed again), and the fixed
+ * columns of a run the store knows when the row left them out.
+ */
+function committed(row: RunRow, patch: RunPatch, fixed: FixedColumns | undefined): RunRecord {
+  const lean = fixed !== undefined && row.definition == null;
+  const stored = toRunRecord({ ...row, failure: null, usage: null, snapshot: null, wake_at: null, ...(lean ? { created_at: fixed.createdAt } : {}) }, decodeParsed, decodeDefinition);
+  return {
+    ...stored,
+    ...(lean ? { workflow: fixed.workflow, version: fixed.version, definition: fixed.definition, input: fixed.input } : {}),
+    output: patch.output !== undefined ? patch.output : stored.output,
+    options: patch.options ?? stored.options,
+    failure: patch.failure, usage: patch.usage, snapshot: patch.snapshot ?? null, wakeAt: patch.wakeAt,
+  };
 }
 
 /** Most commits one group-commit statement carries. */
@@ -140,7 +168,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const pool = new pg.Pool({ connectionString: parsed.url, max: poolSize });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  if (options.onConnect) pool.on('connect', options.onConnect);
 
+  /** Runs whose fixed columns this store has seen: their commits do not send them back. */
+  const known = knownRuns();
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
   const RUNNABLE = runnableSql('$1');
@@ -155,7 +186,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
              usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
-  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}),
+  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE}
+         RETURNING ${commitReturning('', '$19::boolean', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
        appended AS (
          ${JOURNAL_INSERT}
          SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
@@ -171,12 +203,27 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          SELECT ins.id, e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json FROM ins, ${journalFrom(RUN_COLUMNS.length + 1)}
        )
      SELECT ins.*, ${notifyWhenRunnable('ins', `$${RUN_COLUMNS.length + 7}`)} AS notified FROM ins`;
+  // Releases (ClaimOptions.release; a run left runnable notifies), picks and leases, and reads each claimed run's
+  // shared value at `$8 || id` (ClaimOptions.prefetchShared): one statement. The pick skips the released runs, whose
+  // rows this statement is already updating.
+  const CLAIM = `WITH released AS (
+         UPDATE ${q}.runs SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($6::text[]) AND lease_owner = $2
+         RETURNING CASE WHEN status = 'running' THEN (SELECT true FROM pg_notify($7, id)) END AS notified
+       ),
+       picked AS MATERIALIZED (
+         SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) AND NOT (id = ANY($6::text[]))
+         ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+       ),
+       claimed AS (
+         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}
+       )
+     SELECT claimed.*, s.value AS prefetched FROM claimed LEFT JOIN ${q}.shared AS s ON s.key = $8::text || claimed.id`;
   // Several commits to different runs in one statement: the runs and the journal entries as JSON records, `k` tying
   // an entry to its run. A `json` field keeps its text as written; JSON null comes out as SQL NULL, hence the
   // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
          SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
-           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text)
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean)
        ),
        upd AS (
          UPDATE ${q}.runs AS r SET status = x.status, snapshot = COALESCE(x.snapshot, 'null'::json),
@@ -185,7 +232,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
            options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
            updated_at = $3, revision = r.revision + 1
          FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
-         RETURNING x.k, ${COMMIT_RETURNING.split(', ').map((c) => `r.${c}`).join(', ')}
+         RETURNING x.k, ${commitReturning('r.', 'x.lean', 'x.output_set', 'x.options_set')}
        ),
        appended AS (
          ${JOURNAL_INSERT}
@@ -297,20 +344,21 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         await appendJournal(client, c.runId, (max.rows[0]?.n ?? 0) + 1, c.journal);
       }
       if (row.status === 'running' && row.lease_owner === null) await client.query(`SELECT pg_notify($1, $2)`, [channel, c.runId]);
-      return committed(row, c.patch);
+      return committed(row, c.patch, undefined);
     });
   }
 
   /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
   async function commitAlone(c: Commit): Promise<RunRecord> {
+    const fixed = known.get(c.runId);
     try {
       const updated = await query<RunRow>(
         COMMIT_ONE,
-        [...commitParams(c.runId, c.patch, c.expectRevision, c.owner), ...journalArrays(c.journal), channel],
+        [...commitParams(c.runId, c.patch, c.expectRevision, c.owner), ...journalArrays(c.journal), channel, fixed !== undefined],
         'stepwise_commit',
       );
       const row = updated.rows[0];
-      if (row) return committed(row, c.patch);
+      if (row) return remembered(committed(row, c.patch, fixed), fixed);
       throw await refusal(pool, c.runId, c.expectRevision, c.owner);
     } catch (error) {
       // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
@@ -329,10 +377,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
    */
   async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
     // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
+    const fixed = batch.map((c) => known.get(c.runId));
     const runs = batch.map((c, k) => ({
       k, id: c.runId, status: c.patch.status, snapshot: c.patch.snapshot, output_set: c.patch.output !== undefined, output: c.patch.output,
       failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
-      expect: c.expectRevision ?? null, owner: c.owner ?? null,
+      expect: c.expectRevision ?? null, owner: c.owner ?? null, lean: fixed[k] !== undefined,
     }));
     const entries = batch.flatMap((c, k) =>
       c.journal.map((entry, i) => ({
@@ -350,7 +399,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return Promise.allSettled(
       batch.map(async (c, k) => {
         const row = byK.get(k);
-        if (row) return committed(row, c.patch);
+        if (row) return remembered(committed(row, c.patch, fixed[k]), fixed[k]);
         throw await refusal(pool, c.runId, c.expectRevision, c.owner);
       }),
     );
@@ -391,7 +440,17 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     }
   }
 
-  const toRun = (row: RunRow): RunRecord => toRunRecord(row, decodeParsed, decodeDefinition);
+  /** A run read whole from its row; remembered as known. */
+  const toRun = (row: RunRow): RunRecord => {
+    const run = toRunRecord(row, decodeParsed, decodeDefinition);
+    known.remember(run);
+    return run;
+  };
+  /** A committed run, remembered when it was not known yet. */
+  const remembered = (run: RunRecord, fixed: FixedColumns | undefined): RunRecord => {
+    if (fixed === undefined) known.remember(run);
+    return run;
+  };
 
   /** Why a guarded update matched no row: the run is missing, leased to another owner, or at another revision. */
   async function refusal(on: pg.Pool | pg.PoolClient, runId: string, expectRevision: number | undefined, owner: string | undefined): Promise<Error> {
@@ -405,6 +464,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     kind: 'postgres',
+    claimReleases: true,
     migrate,
 
     async create(run, journal) {
@@ -429,7 +489,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          ORDER BY created_at DESC, id LIMIT $3`,
         [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null, filter.parentId === null, filter.parentId ?? null],
       );
-      return rows.map(toRun);
+      // Not remembered: a long list would push out the runs this store drives.
+      return rows.map((row) => toRunRecord(row, decodeParsed, decodeDefinition));
     },
 
     commit(runId, patch, journal, expectRevision, owner) {
@@ -445,16 +506,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map((row) => toJournalEntry(row, decodeParsed));
     },
 
-    async claim({ owner, now, leaseMs, limit, exclude = [] }) {
-      if (limit <= 0) return [];
-      const { rows } = await query<RunRow>(
-        `WITH picked AS MATERIALIZED (
-           SELECT id FROM ${q}.runs WHERE ${RUNNABLE} AND (options->'parent') IS NULL AND NOT (id = ANY($5::text[])) ORDER BY updated_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
-         )
-         UPDATE ${q}.runs AS r SET lease_owner = $2, lease_until = $3 FROM picked WHERE r.id = picked.id RETURNING ${runSelect('r.')}`,
-        [now, owner, now + leaseMs, limit, exclude],
+    async claim({ owner, now, leaseMs, limit, exclude = [], release = [], prefetchShared }) {
+      if (limit <= 0 && release.length === 0) return [];
+      const { rows } = await query<RunRow & { prefetched: unknown }>(
+        CLAIM,
+        [now, owner, now + leaseMs, Math.max(0, limit), exclude, release, channel, prefetchShared?.prefix ?? null],
         'stepwise_claim',
       );
+      if (prefetchShared) {
+        prefetchShared.fill(rows.flatMap((row) => (row.prefetched == null ? [] : [[row.id as string, row.prefetched] as const])), rows.map((row) => row.id as string));
+      }
       return rows.map(toRun).sort(byUpdatedAt);
     },
 

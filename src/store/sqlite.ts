@@ -36,6 +36,7 @@ import {
 } from './rows.js';
 import { snapshotText } from './json-text.js';
 import { registerDefinitionHash, sqliteDefinitions, type Definitions } from './sqlite-definitions.js';
+import type { PrefetchedShared } from './prefetched.js';
 import { runnableSql } from './runnable.js';
 import { journalAppender } from './sqlite-journal.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
@@ -304,7 +305,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     });
   }
 
-  const claim = db.transaction((params: Record<string, unknown>) => s.claim.all(params).map((row) => toRecord(row, definitions)));
+  /** Releases (ClaimOptions.release), then claims, then reads the claimed runs' prefetched shared values: one transaction. */
+  const claim = db.transaction((params: Record<string, unknown>, release: readonly string[], prefetch: PrefetchedShared | undefined) => {
+    for (const runId of release) s.release.run(runId, params['owner']);
+    const claimed = s.claim.all(params).map((row) => toRecord(row, definitions));
+    if (prefetch) {
+      const ids = claimed.map((run) => run.id);
+      prefetch.fill(
+        ids.flatMap((id) => {
+          const stored = s.getShared.get(`${prefetch.prefix}${id}`);
+          const value = stored == null ? null : (JSON.parse(stored) as unknown);
+          return value === null ? [] : [[id, value] as const];
+        }),
+        ids,
+      );
+    }
+    return claimed;
+  });
   const prune = db.transaction((olderThan: number, statuses: string) => {
     const pruned = s.prune.run(olderThan, statuses).changes;
     if (pruned > 0) s.pruneDefinitions.run();
@@ -334,6 +351,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   let closed = false;
   return {
     kind: 'sqlite',
+    claimReleases: true,
     async migrate() {
       applyMigrations(db);
     },
@@ -365,9 +383,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));
     },
-    async claim({ owner, now, leaseMs, limit, exclude = [] }) {
-      if (limit <= 0) return [];
-      return claim.immediate({ owner, now, until: now + leaseMs, limit, exclude: JSON.stringify(exclude) }).sort(byUpdatedAt);
+    async claim({ owner, now, leaseMs, limit, exclude = [], release = [], prefetchShared }) {
+      if (limit <= 0 && release.length === 0) return [];
+      const params = { owner, now, until: now + leaseMs, limit: Math.max(0, limit), exclude: JSON.stringify([...exclude, ...release]) };
+      return claim.immediate(params, release, prefetchShared).sort(byUpdatedAt);
     },
     async renew(runId, owner, until) {
       return s.renew.run(until, runId, owner).changes > 0;

@@ -6,6 +6,7 @@
  */
 import { StepwiseError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunPatch, RunRecord } from '../run/types.js';
+import type { PrefetchedShared } from './prefetched.js';
 
 export interface ClaimOptions {
   readonly owner: string;
@@ -14,6 +15,16 @@ export interface ClaimOptions {
   readonly limit: number;
   /** Runs never to claim: those this owner already drives. */
   readonly exclude?: readonly string[];
+  /**
+   * With {@link Store.claimReleases}: runs this owner is done with, released (where still leased to `owner`) in the
+   * same statement before the pick, and not picked by it. A store without the capability ignores it.
+   */
+  readonly release?: readonly string[];
+  /**
+   * With {@link Store.claimReleases}: filled in the same statement with the shared value at `prefix + runId` of
+   * each run claimed (a worker reads its runs' cancel requests so). A store without the capability leaves it alone.
+   */
+  readonly prefetchShared?: PrefetchedShared;
 }
 
 /**
@@ -55,6 +66,12 @@ export interface Store {
    * Concurrent claimers never get the same run.
    */
   claim(options: ClaimOptions): Promise<RunRecord[]>;
+  /**
+   * Optional capability: `claim` honours {@link ClaimOptions.release} and {@link ClaimOptions.prefetchShared}, so a
+   * worker's claim also lets go of the runs it finished and reads the new runs' cancel requests, in one round trip.
+   * The built-in stores have it.
+   */
+  readonly claimReleases?: boolean;
   /** Extends a lease; false when the run is no longer leased to `owner`. */
   renew(runId: string, owner: string, until: number): Promise<boolean>;
   release(runId: string, owner: string): Promise<void>;

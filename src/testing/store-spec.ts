@@ -9,6 +9,7 @@
  */
 import { RunNotFoundError } from '../errors.js';
 import type { RunRecord } from '../run/types.js';
+import { prefetchShared } from '../store/prefetched.js';
 import { ConflictError, LeaseLostError, type Store } from '../store/types.js';
 import { entry, makeRun, patch } from './store-fixtures.js';
 
@@ -292,6 +293,49 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(claimed.map((r) => r.id)).toEqual([other.id]);
       expect((await store.get(mine.id))?.lease).toEqual({ owner: 'me', until: now - 1 });
       expect((await store.claim({ owner: 'me', now, leaseMs: 500, limit: 5, exclude: [] })).map((r) => r.id)).toEqual([mine.id]);
+    });
+
+    it('a claim releases the runs its owner is done with in the same call, never picks them, and leaves others\' leases alone (claimReleases)', async () => {
+      if (!store.claimReleases) return; // optional capability: a worker then releases each run itself
+      const now = 40_000;
+      const done = makeRun({ status: 'done', updatedAt: 1 });
+      const resting = makeRun({ updatedAt: 2 }); // released while still runnable: another claim takes it
+      const theirs = makeRun({ updatedAt: 3 });
+      const fresh = makeRun({ updatedAt: 4 });
+      for (const run of [done, resting, theirs, fresh]) await store.create(run, []);
+      expect(await store.acquire(done.id, 'me', now, 500)).toBe(true);
+      expect(await store.acquire(resting.id, 'me', now, 500)).toBe(true);
+      expect(await store.acquire(theirs.id, 'other', now, 500)).toBe(true);
+      const claimed = await store.claim({ owner: 'me', now, leaseMs: 500, limit: 5, release: [done.id, resting.id, theirs.id, 'missing'] });
+      expect(claimed.map((r) => r.id)).toEqual([fresh.id]);
+      expect((await store.get(done.id))?.lease).toBeNull();
+      expect((await store.get(resting.id))?.lease).toBeNull();
+      expect((await store.get(theirs.id))?.lease).toEqual({ owner: 'other', until: now + 500 });
+      expect((await store.claim({ owner: 'next', now, leaseMs: 500, limit: 5 })).map((r) => r.id)).toEqual([resting.id]);
+      // With nothing to pick (limit 0), the releases still happen.
+      await store.claim({ owner: 'next', now, leaseMs: 500, limit: 0, release: [resting.id] });
+      expect((await store.get(resting.id))?.lease).toBeNull();
+    });
+
+    it('a claim prefetches the shared value at prefix + id of each run it claims, and only of those (claimReleases)', async () => {
+      if (!store.claimReleases) return;
+      const now = 60_000;
+      const [a, b, c] = [makeRun({ updatedAt: 1 }), makeRun({ updatedAt: 2 }), makeRun({ updatedAt: 3 })];
+      for (const run of [a, b, c]) await store.create(run, []);
+      await store.updateShared(`cancel:${a.id}`, () => ({ reason: 'stop', at: 5 }));
+      await store.updateShared(`cancel:${b.id}`, () => null);
+      await store.updateShared(`cancel:${c.id}`, () => ({ reason: 'not claimed', at: 6 }));
+      await store.updateShared(`other:${b.id}`, () => ({ reason: 'another prefix', at: 7 }));
+      const cancels = prefetchShared('cancel:');
+      const claimed = await store.claim({ owner: 'me', now, leaseMs: 500, limit: 2, prefetchShared: cancels });
+      expect(claimed.map((r) => r.id)).toEqual([a.id, b.id]);
+      expect(cancels.get(a.id)).toEqual({ reason: 'stop', at: 5 });
+      expect(cancels.get(b.id)).toBeNull();
+      expect(cancels.get(c.id)).toBeUndefined(); // not claimed: not known
+      // The next claim replaces what the last one brought.
+      expect((await store.claim({ owner: 'me', now, leaseMs: 500, limit: 2, prefetchShared: cancels })).map((r) => r.id)).toEqual([c.id]);
+      expect(cancels.get(c.id)).toEqual({ reason: 'not claimed', at: 6 });
+      expect(cancels.get(a.id)).toBeUndefined();
     });
 
     it('commit with an owner applies only while the run is leased to that owner, else throws LeaseLostError and changes nothing', async () => {

@@ -97,4 +97,32 @@ describe('cancel requests', () => {
     expect(later.source.aborted).toBe(true);
     later.stop();
   });
+
+  it('a poll reads every request in one readSharedPrefix, however many runs are watched', async () => {
+    const memory = createMemoryStore();
+    const reads: string[] = [];
+    const store = {
+      ...memory,
+      readShared: <T>(key: string) => (reads.push(`one ${key}`), memory.readShared<T>(key)),
+      readSharedPrefix: <T>(prefix: string) => (reads.push(`prefix ${prefix}`), memory.readSharedPrefix!<T>(prefix)),
+    };
+    const clock = new ManualClock();
+    const cancels = createCancelRequests(store, { pollMs: 1000, timer: (ms) => clock.timer(ms) });
+    const watches = ['run-a', 'run-b', 'run-c'].map((id) => cancels.watch(id));
+    await memory.updateShared('cancel:run-b', () => ({ reason: 'elsewhere', at: 1 }));
+    await memory.updateShared('cancel:run-z', () => ({ reason: 'a run not watched here', at: 2 }));
+    clock.advance(1000);
+    await settle();
+    expect(reads).toEqual(['prefix cancel:']);
+    expect(watches.map((w) => w.request()?.reason ?? null)).toEqual([null, 'elsewhere', null]);
+    // A drive told the request with its claim takes it without reading.
+    const told = cancels.watch('run-d');
+    await told.check({ reason: 'read with the claim', at: 3 });
+    expect(told.source.aborted).toBe(true);
+    const none = cancels.watch('run-e');
+    await none.check(null);
+    expect(none.request()).toBeNull();
+    expect(reads).toEqual(['prefix cancel:']);
+    for (const watch of [...watches, told, none]) watch.stop();
+  });
 });

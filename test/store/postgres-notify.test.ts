@@ -61,6 +61,27 @@ describe('PostgreSQL store: runs left claimable are announced', () => {
     }
   });
 
+  it('a claim that releases runs notifies those it leaves running (runnable), not those done', async () => {
+    const schema = schemas.name();
+    const store = createPostgresStore({ url: URL, schema, pool: 2 });
+    await store.migrate();
+    const heard = await listenTo(runnableChannel(schema));
+    try {
+      const running = makeRun({ lease: { owner: 'me', until: 9_000 } });
+      const done = makeRun({ status: 'done', lease: { owner: 'me', until: 9_000 } });
+      for (const run of [running, done]) await store.create(run, []);
+      await store.claim({ owner: 'me', now: 1_000, leaseMs: 100, limit: 1, release: [done.id, running.id] });
+      const marker = makeRun();
+      await store.create(marker, []); // claimable: notified after the claim's
+      await heard.until(2);
+      expect(heard.payloads).toEqual([running.id, marker.id]);
+    } finally {
+      await heard.close();
+      await store.close();
+      await schemas.drop(schema);
+    }
+  });
+
   it('wakes an idle worker polling once an hour when another store makes a run claimable, and closes its listener', async () => {
     const schema = schemas.name();
     const workerStore = createPostgresStore({ url: URL, schema, pool: 1 });

@@ -9,8 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_TABLE, postgresMigrations } from '../../src/store/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
+import type { RunRecord } from '../../src/run/types.js';
 import { storeSpec } from '../../src/testing.js';
 import { entry, makeRun, patch } from '../../src/testing/store-fixtures.js';
+import { createConnectionMeter } from '../../src/bench/postgres-meter.js';
 import { PG_URL as URL, testSchemas } from '../pg.js';
 
 const admin = new pg.Pool({ connectionString: URL, max: 2 });
@@ -183,6 +185,45 @@ describe('PostgreSQL store with many workers', () => {
       expect(await store.journal(c.id)).toHaveLength(1);
     } finally {
       await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('a commit to a run the store knows gets back only what it changed, alone or grouped, and returns the run as a fresh read does', async () => {
+    const schema = randomSchema();
+    const meter = createConnectionMeter();
+    const knowing = createPostgresStore({ url: URL, schema, pool: 1, onConnect: meter.attach });
+    const stranger = createPostgresStore({ url: URL, schema, pool: 1 });
+    try {
+      const big = { document: 'x'.repeat(4_000) }; // a fixed column: sent back only to a store that does not know the run
+      const runs = [makeRun({ input: big }), makeRun({ input: big }), makeRun({ input: big })];
+      for (const run of runs) await stranger.create(run, []);
+      const [a, b, c] = runs as [RunRecord, RunRecord, RunRecord];
+      await knowing.migrate();
+      meter.reset();
+      const first = await knowing.commit(a.id, patch(), [entry()], 0);
+      expect(meter.totals().bytesReceived).toBeGreaterThan(4_000);
+      expect(first).toEqual(await stranger.get(a.id));
+      meter.reset();
+      const second = await knowing.commit(a.id, patch({ output: { n: 1 }, options: { seed: 2 } }), [entry()], 1);
+      expect(meter.totals().bytesReceived).toBeLessThan(1_000);
+      expect(second).toEqual(await stranger.get(a.id));
+      expect(second).toMatchObject({ input: big, output: { n: 1 }, options: { seed: 2 }, revision: 2 });
+      // b and c become known through a get; then three commits at once: one alone, two in one group.
+      await knowing.get(b.id);
+      await knowing.get(c.id);
+      meter.reset();
+      const together = await Promise.all([
+        knowing.commit(a.id, patch({ status: 'done' }), [], 2),
+        knowing.commit(b.id, patch(), [entry()], 0),
+        knowing.commit(c.id, patch({ wakeAt: 5 }), [], 0),
+      ]);
+      expect(meter.totals().statements).toEqual({ commit: 1, commit_many: 1 });
+      expect(meter.totals().bytesReceived).toBeLessThan(2_000);
+      for (const run of together) expect(run).toEqual(await stranger.get(run.id));
+    } finally {
+      await knowing.close();
+      await stranger.close();
       await dropSchema(schema);
     }
   });
