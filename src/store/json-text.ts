@@ -6,7 +6,10 @@
  * its first output n + 1 times. Step results and outputs are replaced, never
  * changed, by the machine's actions, so the text of each object is kept (by
  * identity, while the object lives) and spliced into the next commit's text.
- * The result is the very text `JSON.stringify` gives.
+ * The result is the very text `JSON.stringify` gives, unless the caller
+ * names outputs stored elsewhere (see {@link OutputRef}): each such output is
+ * then written as a reference, `"$outputSeq":<seq>` in place of the step
+ * result's `"output":…`.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -47,9 +50,33 @@ function withPart(fields: Fields, key: string, text: (value: unknown) => string)
   return `${outer.slice(0, at)}${text(value)}${outer.slice(at + MARKER_JSON.length)}`;
 }
 
-/** A step result (`{ output, status, … }`): its output's text kept, and its own. */
-function stepResultText(result: unknown): string {
+/**
+ * Where an output object is stored besides the snapshot: the journal entry (its
+ * `seq`) of the same run that holds it, or undefined to write it in place.
+ */
+export type OutputRef = (output: object) => number | undefined;
+
+/** The key a step result holds instead of `output` when its output is written by reference. */
+export const OUTPUT_SEQ = '$outputSeq';
+const OUTPUT_AT = `"output":${MARKER_JSON}`;
+
+/** Texts of step results with their output by reference, and the seq each names. */
+const refTexts = new WeakMap<object, { readonly seq: number; readonly text: string }>();
+
+/** A step result (`{ output, status, … }`): its output's text kept (or a reference to it), and its own. */
+function stepResultText(result: unknown, ref: OutputRef | undefined): string {
   if (!isFields(result)) return plainText(result);
+  const output = result['output'];
+  const seq = ref !== undefined && typeof output === 'object' && output !== null ? ref(output) : undefined;
+  if (seq !== undefined) {
+    const kept = refTexts.get(result);
+    if (kept?.seq === seq) return kept.text;
+    const outer = plainText({ ...result, output: MARKER });
+    const at = outer.indexOf(OUTPUT_AT);
+    const text = `${outer.slice(0, at)}${JSON.stringify(OUTPUT_SEQ)}:${seq}${outer.slice(at + OUTPUT_AT.length)}`;
+    refTexts.set(result, { seq, text });
+    return text;
+  }
   let text = texts.get(result);
   if (text === undefined) {
     text = withPart(result, 'output', keptText);
@@ -59,28 +86,30 @@ function stepResultText(result: unknown): string {
 }
 
 /** The text of a run's step results, `context.steps`: each result's text is kept. */
-function stepsText(steps: Fields): string {
+function stepsText(steps: Fields, ref: OutputRef | undefined): string {
   let body = '';
   for (const id of Object.keys(steps)) {
     const result = steps[id];
     if (result === undefined || typeof result === 'function' || typeof result === 'symbol') continue;
-    body += `${body === '' ? '' : ','}${JSON.stringify(id)}:${stepResultText(result)}`;
+    body += `${body === '' ? '' : ','}${JSON.stringify(id)}:${stepResultText(result, ref)}`;
   }
   return `{${body}}`;
 }
 
 /**
  * JSON text of a persisted machine snapshot, equal to `JSON.stringify`'s: the
- * text of each step result and output is reused from earlier commits.
+ * text of each step result and output is reused from earlier commits. With
+ * `ref`, a step result whose output `ref` places elsewhere holds
+ * `"$outputSeq":<seq>` instead of its output (see ./sqlite-outputs.ts).
  *
  * @example
  * ```ts
  * snapshotText(persistedSnapshot(actor)) === JSON.stringify(persistedSnapshot(actor)); // true, and cheaper each commit
  * ```
  */
-export function snapshotText(snapshot: unknown): string {
+export function snapshotText(snapshot: unknown, ref?: OutputRef): string {
   if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return plainText(snapshot);
-  return withPart(snapshot, 'context', (context) => withPart(context as Fields, 'steps', (steps) => stepsText(steps as Fields)));
+  return withPart(snapshot, 'context', (context) => withPart(context as Fields, 'steps', (steps) => stepsText(steps as Fields, ref)));
 }
 
 /**

@@ -39,6 +39,7 @@ import { registerDefinitionHash, sqliteDefinitions, type Definitions } from './s
 import type { PrefetchedShared } from './prefetched.js';
 import { runnableSql } from './runnable.js';
 import { journalAppender } from './sqlite-journal.js';
+import { sqliteOutputs, type SqliteOutputs } from './sqlite-outputs.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -93,20 +94,24 @@ const NOT_CHILD = "json_extract(options, '$.parent') IS NULL";
 /** Thrown inside a read when the run's definition is gone: the run was pruned between the two reads. */
 class Pruned extends Error {}
 
-/** The record of a row, its definition looked up by key (see ./sqlite-definitions.ts). */
-function toRecord(row: RunRow, definitions: Definitions): RunRecord {
-  return toRunRecord(row, decodeText, (hash) => {
+/**
+ * The record of a row, its definition looked up by key (see ./sqlite-definitions.ts) and the outputs its
+ * snapshot refers to read from the journal (./sqlite-outputs.ts).
+ */
+function toRecord(row: RunRow, definitions: Definitions, outputs: SqliteOutputs): RunRecord {
+  const record = toRunRecord(row, decodeText, (hash) => {
     const definition = definitions.get(hash as string);
     if (definition === undefined) throw new Pruned();
     return definition;
   });
+  return typeof row.snapshot === 'string' ? { ...record, snapshot: outputs.resolve(record.id, record.snapshot, row.snapshot) } : record;
 }
 
 /** The record, or null when the run was pruned meanwhile. */
-function recordOrNull(row: RunRow | undefined, definitions: Definitions): RunRecord | null {
+function recordOrNull(row: RunRow | undefined, definitions: Definitions, outputs: SqliteOutputs): RunRecord | null {
   if (row === undefined) return null;
   try {
-    return toRecord(row, definitions);
+    return toRecord(row, definitions, outputs);
   } catch (error) {
     if (error instanceof Pruned) return null;
     throw error;
@@ -117,8 +122,8 @@ function recordOrNull(row: RunRow | undefined, definitions: Definitions): RunRec
  * The record after a commit: what the patch set comes from the patch itself, so
  * the hot path parses back only the columns it did not write.
  */
-function committed(row: RunRow, patch: RunPatch, definitions: Definitions): RunRecord {
-  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, definitions);
+function committed(row: RunRow, patch: RunPatch, definitions: Definitions, outputs: SqliteOutputs): RunRecord {
+  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, definitions, outputs);
   return {
     ...stored,
     failure: patch.failure,
@@ -161,6 +166,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   registerDefinitionHash(db);
   applyMigrations(db);
   const definitions = sqliteDefinitions(db);
+  const outputs = sqliteOutputs(db);
 
   const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   const s = {
@@ -212,12 +218,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     values[DEFINITION_AT] = definitions.put(values[DEFINITION_AT] as string);
     const created = s.insertRun.run(values).changes === 1;
     if (created) appendJournal(run.id, journal);
-    return { run: toRecord(s.getRun.get(run.id) as RunRow, definitions), created };
+    return { run: toRecord(s.getRun.get(run.id) as RunRow, definitions, outputs), created };
   };
 
-  const commit = (runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null): RunRecord => {
+  /** The entries of a run that must exist: a missing run is told as such, not as the journal's foreign key. */
+  const appendRunJournal = (runId: string, journal: readonly NewJournalEntry[]) => {
+    try {
+      return appendJournal(runId, journal);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY' && s.revision.get(runId) === undefined) throw new RunNotFoundError(runId);
+      throw error;
+    }
+  };
+
+  /**
+   * A commit: the journal entries first, numbered by their insert, then the run's row, whose snapshot refers to
+   * the outputs the journal holds (./sqlite-outputs.ts). A refused update throws and so takes the entries back.
+   * Gives the record and the outputs this commit journaled, which later commits may refer to once it is durable.
+   */
+  const commit = (runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expect: number | null, owner: string | null) => {
+    const fresh = journal.length === 0 ? null : outputs.journaled(journal, appendRunJournal(runId, journal));
+    options.hooks?.midCommit?.();
     const params = {
-      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot),
+      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot, outputs.refFor(runId, fresh)),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
     };
@@ -229,9 +252,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (owner !== null && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
       throw new ConflictError(runId, expect ?? stored.revision, stored.revision);
     }
-    options.hooks?.midCommit?.();
-    appendJournal(runId, journal);
-    return committed(row, patch, definitions);
+    return { record: committed(row, patch, definitions, outputs), fresh };
   };
 
   /**
@@ -308,7 +329,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   /** Releases (ClaimOptions.release), then claims, then reads the claimed runs' prefetched shared values: one transaction. */
   const claim = db.transaction((params: Record<string, unknown>, release: readonly string[], prefetch: PrefetchedShared | undefined) => {
     for (const runId of release) s.release.run(runId, params['owner']);
-    const claimed = s.claim.all(params).map((row) => toRecord(row, definitions));
+    const claimed = s.claim.all(params).map((row) => toRecord(row, definitions, outputs));
     if (prefetch) {
       const ids = claimed.map((run) => run.id);
       prefetch.fill(
@@ -360,7 +381,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
     },
     async get(runId) {
-      return recordOrNull(s.getRun.get(runId), definitions);
+      return recordOrNull(s.getRun.get(runId), definitions, outputs);
     },
     async list(filter = {}) {
       const params: unknown[] = [];
@@ -371,14 +392,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       params.push(filter.limit ?? -1);
       const records: RunRecord[] = [];
       for (const row of listStatement(filter).all(params)) {
-        const record = recordOrNull(row, definitions);
+        const record = recordOrNull(row, definitions, outputs);
         if (record) records.push(record);
       }
       return records;
     },
     async commit(runId, patch, journal, expectRevision, owner) {
       const wait = startsOnly(journal) ? 'deferred' : 'durable';
-      return grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null));
+      const { record, fresh } = await grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null));
+      outputs.keep(runId, fresh);
+      return record;
     },
     async journal(runId) {
       return s.journal.all(runId).map((row) => toJournalEntry(row, decodeText));

@@ -69,6 +69,27 @@ describe('snapshotText and entryText', () => {
     expect(snapshotText(snapshot)).toBe(JSON.stringify(snapshot));
   });
 
+  it('with a reference function, write the outputs it places elsewhere as $outputSeq where the output was, the rest as JSON.stringify does', () => {
+    fc.assert(
+      fc.property(snapshot, fc.nat(1000), (s, base) => {
+        const seqs = new Map<object, number>();
+        const ref = (output: object) => (Object.keys(output).length % 2 === 0 ? (seqs.get(output) ?? seqs.set(output, base + seqs.size).get(output)) : undefined);
+        const expected = JSON.parse(JSON.stringify(s)) as { context?: { steps?: Record<string, Record<string, unknown>> } };
+        for (const [id, result] of Object.entries(s.context.steps)) {
+          const output = typeof result === 'object' && result !== null ? (result as { output?: unknown }).output : undefined;
+          const seq = typeof output === 'object' && output !== null ? ref(output) : undefined;
+          if (seq === undefined) continue;
+          const stored = expected.context!.steps![id]!;
+          expected.context!.steps![id] = Object.fromEntries(Object.entries(stored).map(([k, v]) => (k === 'output' ? ['$outputSeq', seq] : [k, v])));
+        }
+        expect(snapshotText(s, ref)).toBe(JSON.stringify(expected));
+        expect(snapshotText(s, ref)).toBe(JSON.stringify(expected));
+        expect(snapshotText(s)).toBe(JSON.stringify(s));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('write what is not a snapshot as JSON.stringify does', () => {
     for (const value of [undefined, null, 3, 'x', [1], { context: 1 }, { context: { steps: [1] } }, { toJSON: () => 'j' }]) {
       expect(snapshotText(value)).toBe(JSON.stringify(value) ?? 'null');
