@@ -5,6 +5,7 @@ import type { JournalEntry, ParentLink, RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 import { cacheByStep, type StepCache } from './cache.js';
 import { findRun, iso, runJson, type RunJson } from './run.js';
+import { waitingOn, type WaitingOn } from './waiting-on.js';
 
 export interface RunDetail extends RunJson {
   /** The definition the run started with: its content hash and the file it came from. */
@@ -18,6 +19,8 @@ export interface RunDetail extends RunJson {
   readonly children: ChildSummary[];
   /** For a child run: the run and step that started it. */
   readonly parent: ParentLink | null;
+  /** The child runs this run waits on (at a `wait` of theirs), with the events each accepts; empty when it waits on none. */
+  readonly waitingOn: WaitingOn[];
 }
 
 /** One child run as `show` lists it. */
@@ -50,5 +53,6 @@ export async function showRun(reader: RunReader, runId: string): Promise<RunDeta
       ...(c.options.parent?.index !== undefined ? { index: c.options.parent.index } : {}),
     })),
     parent: record.options.parent ?? null,
+    waitingOn: await waitingOn(reader, record, children),
   };
 }

@@ -176,6 +176,8 @@ export const RunDetailSchema = RunJsonSchema.extend({
   parent: z
     .object({ runId: z.string(), step: z.string(), visit: z.number(), index: z.number().optional(), attempt: z.number().optional(), round: z.number().optional() })
     .nullable(),
+  /** The child runs this run waits on (at a `wait` of theirs), with the events each accepts. */
+  waitingOn: z.array(z.object({ runId: z.string(), step: z.string(), events: z.array(z.string()) })),
 }).openapi('RunDetail');
 
 /** One row of `stepwise list --json`, plus the run's cost. */

@@ -56,11 +56,12 @@ describe.concurrent('the query layer is what the CLI prints', { timeout: SPAWN_B
       expect(shown).toEqual(printed(detail));
       expect(detail.timeline).toEqual(await runTimeline(store, id));
       expect(detail.journal).toEqual((await runJournal(store, id)).map((e) => ({ ...e, atIso: new Date(e.at).toISOString() })));
-      const { definition, timeline, journal, cache, children, parent, ...run } = detail;
+      const { definition, timeline, journal, cache, children, parent, waitingOn, ...run } = detail;
       expect(run).toEqual(await getRun(store, id));
       expect(cache).toEqual(cacheByStep(await runJournal(store, id)));
       expect(children).toEqual([]);
       expect(parent).toBeNull();
+      expect(waitingOn).toEqual([]); // it waits at its own step, on no child
       expect(definition.version).toBe((await findRun(store, id)).version);
       expect(timeline.rows.length).toBeGreaterThan(0);
       expect(journal[0]?.event).toBe('created');
