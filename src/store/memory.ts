@@ -114,7 +114,8 @@ export function createMemoryStore(): Store {
       if (expectRevision !== undefined && head.revision !== expectRevision) {
         throw new ConflictError(runId, expectRevision, head.revision);
       }
-      // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own values.
+      // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own
+      // values. Head and record are built field by field: object spread copies by a generic path that is slower.
       const snapshot = patch.snapshot ?? null;
       const json: Record<JsonField, string> = {
         input: current.json.input,
@@ -124,7 +125,20 @@ export function createMemoryStore(): Store {
         snapshot: snapshotText(snapshot),
         options: patch.options ? text(patch.options) : current.json.options,
       };
-      const next: Slot['head'] = { ...head, status: patch.status, wakeAt: patch.wakeAt, updatedAt: Date.now(), revision: head.revision + 1 };
+      const revision = head.revision + 1;
+      const updatedAt = Date.now();
+      const next: Slot['head'] = {
+        id: head.id,
+        workflow: head.workflow,
+        version: head.version,
+        definition: head.definition,
+        status: patch.status,
+        wakeAt: patch.wakeAt,
+        lease: head.lease,
+        createdAt: head.createdAt,
+        updatedAt,
+        revision,
+      };
       const base = current.journal.length;
       const entries: string[] = [];
       for (let i = 0; i < journal.length; i++) entries.push(toEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
@@ -133,13 +147,22 @@ export function createMemoryStore(): Store {
       if (patch.options) current.parent = parentOf(patch.options);
       for (const entry of entries) current.journal.push(entry);
       return {
-        ...next,
+        id: head.id,
+        workflow: head.workflow,
+        version: head.version,
+        definition: head.definition,
+        status: patch.status,
         input: JSON.parse(json.input),
-        snapshot,
         output: patch.output === undefined ? JSON.parse(json.output) : patch.output,
         failure: patch.failure,
         usage: { ...patch.usage },
+        snapshot,
         options: patch.options ?? (JSON.parse(json.options) ?? {}),
+        wakeAt: patch.wakeAt,
+        lease: head.lease,
+        createdAt: head.createdAt,
+        updatedAt,
+        revision,
       };
     },
 
