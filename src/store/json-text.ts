@@ -40,11 +40,16 @@ function keptText(value: unknown): string {
 
 /** `JSON.stringify(fields)` with the value at `key` written as `text` (when that value is JSON at all). */
 function withPart(fields: Fields, key: string, text: (value: unknown) => string): string {
+  return withPartPieces(fields, key, (value) => [text(value)]).join('');
+}
+
+/** {@link withPart} as pieces whose concatenation is the text: the value's pieces between the text before and after it. */
+function withPartPieces(fields: Fields, key: string, pieces: (value: unknown) => string[]): string[] {
   const value = fields[key];
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return plainText(fields);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return [plainText(fields)];
   const outer = plainText({ ...fields, [key]: MARKER });
   const at = outer.indexOf(MARKER_JSON);
-  return `${outer.slice(0, at)}${text(value)}${outer.slice(at + MARKER_JSON.length)}`;
+  return [outer.slice(0, at), ...pieces(value), outer.slice(at + MARKER_JSON.length)];
 }
 
 /** A step result (`{ output, status, … }`): its output's text kept, and its own. */
@@ -58,15 +63,18 @@ function stepResultText(result: unknown): string {
   return text;
 }
 
-/** The text of a run's step results, `context.steps`: each result's text is kept. */
-function stepsText(steps: Fields): string {
-  let body = '';
+/** The text of a run's step results, `context.steps`, as pieces: each result's text is kept, and a piece of its own. */
+function stepsPieces(steps: Fields): string[] {
+  const pieces: string[] = [];
+  let glue = '{';
   for (const id of Object.keys(steps)) {
     const result = steps[id];
     if (result === undefined || typeof result === 'function' || typeof result === 'symbol') continue;
-    body += `${body === '' ? '' : ','}${JSON.stringify(id)}:${stepResultText(result)}`;
+    pieces.push(`${glue}${JSON.stringify(id)}:`, stepResultText(result));
+    glue = ',';
   }
-  return `{${body}}`;
+  pieces.push(glue === '{' ? '{}' : '}');
+  return pieces;
 }
 
 /**
@@ -79,8 +87,16 @@ function stepsText(steps: Fields): string {
  * ```
  */
 export function snapshotText(snapshot: unknown): string {
-  if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return plainText(snapshot);
-  return withPart(snapshot, 'context', (context) => withPart(context as Fields, 'steps', (steps) => stepsText(steps as Fields)));
+  return snapshotPieces(snapshot).join('');
+}
+
+/**
+ * {@link snapshotText} as pieces whose concatenation is the text, each step result a piece of its own: the pieces a
+ * commit may find unchanged in the snapshot it replaces (./snapshot-delta.ts).
+ */
+export function snapshotPieces(snapshot: unknown): string[] {
+  if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return [plainText(snapshot)];
+  return withPartPieces(snapshot, 'context', (context) => withPartPieces(context as Fields, 'steps', (steps) => stepsPieces(steps as Fields)));
 }
 
 /**
