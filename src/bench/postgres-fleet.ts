@@ -29,7 +29,7 @@ export interface ProcessReport {
   /** `work`: statements sent over the store's connection, by name (./postgres-meter.ts); `raw`: `{ transaction: count }`. */
   readonly calls: Record<string, number>;
   /** `work`: bytes the store's connection sent and received (the sockets' counts); `raw`: none. */
-  readonly bytes?: { readonly sent: number; readonly received: number };
+  readonly bytes?: { readonly sent: number; readonly received: number; readonly receivedBy?: Record<string, number> };
   /** Runs' first claims: [run id, epoch ms]. */
   readonly claimedAt: ReadonlyArray<readonly [string, number]>;
   readonly errors: number;

@@ -14,6 +14,8 @@ export interface ConnectionTotals {
   readonly statements: Record<string, number>;
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** Bytes received by statement name: what came in on a connection up to each statement's end (statements on one connection end in order). */
+  readonly bytesReceivedBy: Record<string, number>;
 }
 
 export interface ConnectionMeter {
@@ -45,26 +47,46 @@ function statementName(config: unknown): string {
 export function createConnectionMeter(): ConnectionMeter {
   const sockets: Socket[] = [];
   let statements: Record<string, number> = {};
+  let receivedBy: Record<string, number> = {};
   let base = { sent: 0, received: 0 };
   const bytes = () => sockets.reduce((a, s) => ({ sent: a.sent + s.bytesWritten, received: a.received + s.bytesRead }), { sent: 0, received: 0 });
   return {
     attach(client) {
       const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
       if (stream && typeof (stream as Socket).bytesRead === 'number') sockets.push(stream as Socket);
+      const socket = stream as Socket | undefined;
+      let read = socket?.bytesRead ?? 0;
+      const ended = (name: string) => {
+        const now = socket?.bytesRead ?? 0;
+        receivedBy[name] = (receivedBy[name] ?? 0) + now - read;
+        read = now;
+      };
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
         const name = statementName(args[0]);
         statements[name] = (statements[name] ?? 0) + 1;
-        return query(...args);
+        const last = args.length - 1;
+        const callback = args[last];
+        if (typeof callback === 'function') {
+          args[last] = (...results: unknown[]) => {
+            ended(name);
+            return (callback as (...r: unknown[]) => unknown)(...results);
+          };
+          return query(...args);
+        }
+        const result = query(...args);
+        if (result instanceof Promise) void result.then(() => ended(name), () => ended(name));
+        return result;
       };
     },
     reset() {
       statements = {};
+      receivedBy = {};
       base = bytes();
     },
     totals() {
       const now = bytes();
-      return { statements: { ...statements }, bytesSent: now.sent - base.sent, bytesReceived: now.received - base.received };
+      return { statements: { ...statements }, bytesSent: now.sent - base.sent, bytesReceived: now.received - base.received, bytesReceivedBy: { ...receivedBy } };
     },
   };
 }

@@ -85,7 +85,7 @@ async function worker(task: Extract<ProcessTask, { mode: 'work' | 'listen' }>): 
     });
     const endedAt = epochMs();
     const sent = connections.totals();
-    return { startedAt, endedAt, cpuMs: cpuMsSince(cpu), backendCpuMs: meter.spentMs(), calls: sent.statements, bytes: { sent: sent.bytesSent, received: sent.bytesReceived }, claimedAt: [...claimedAt], errors: summary.errors, memoryCpuMsPerStep: warm.cpuUsPerStep / 1000 };
+    return { startedAt, endedAt, cpuMs: cpuMsSince(cpu), backendCpuMs: meter.spentMs(), calls: sent.statements, bytes: { sent: sent.bytesSent, received: sent.bytesReceived, receivedBy: sent.bytesReceivedBy }, claimedAt: [...claimedAt], errors: summary.errors, memoryCpuMsPerStep: warm.cpuUsPerStep / 1000 };
   } finally {
     await lookup.end().catch(() => {});
     await store.close();

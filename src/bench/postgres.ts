@@ -84,6 +84,8 @@ export interface PostgresWorkers {
   /** Bytes the workers' connections sent and received per step (socket counts, protocol framing included). */
   readonly bytesSentPerStep: number;
   readonly bytesReceivedPerStep: number;
+  /** {@link bytesReceivedPerStep} by statement name. */
+  readonly bytesReceivedPerStepBy: Record<string, number>;
   /** Milliseconds from the start of a run's creation to its claim (idle workers polling every 250 ms, woken by NOTIFY). */
   readonly claimLatencyMs: Summary | null;
   readonly claimLatencyP99Ms: number | null;
@@ -129,9 +131,11 @@ function totals(reports: readonly ProcessReport[]) {
   const calls: Record<string, number> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.calls)) calls[k] = (calls[k] ?? 0) + v;
   const bytes = { sent: reports.reduce((a, r) => a + (r.bytes?.sent ?? 0), 0), received: reports.reduce((a, r) => a + (r.bytes?.received ?? 0), 0) };
+  const receivedBy: Record<string, number> = {};
+  for (const r of reports) for (const [k, v] of Object.entries(r.bytes?.receivedBy ?? {})) receivedBy[k] = (receivedBy[k] ?? 0) + v;
   const memory = reports.flatMap((r) => (r.memoryCpuMsPerStep === undefined ? [] : [r.memoryCpuMsPerStep]));
   return {
-    seconds, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, bytes, errors: reports.reduce((a, r) => a + r.errors, 0),
+    seconds, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, bytes, receivedBy, errors: reports.reduce((a, r) => a + r.errors, 0),
     memoryCpuMsPerStep: memory.length > 0 ? memory.reduce((a, b) => a + b, 0) / memory.length : null,
   };
 }
@@ -267,6 +271,7 @@ export async function postgresThroughput(
         roundTripsPerStep: steps > 0 ? Math.round((Object.values(run.calls).reduce((a, b) => a + b, 0) / steps) * 100) / 100 : 0,
         bytesSentPerStep: steps > 0 ? Math.round(run.bytes.sent / steps) : 0,
         bytesReceivedPerStep: steps > 0 ? Math.round(run.bytes.received / steps) : 0,
+        bytesReceivedPerStepBy: Object.fromEntries(Object.entries(run.receivedBy).map(([k, v]) => [k, steps > 0 ? Math.round(v / steps) : 0])),
         ratio: Math.round((stepsPerSecond / raw) * 100) / 100,
         cpuBoundRatio:
           run.backendCpuMs === null || rawAfter.serverCpuMsPerTransaction === null || steps === 0

@@ -44,11 +44,16 @@ function keptText(value: unknown): string {
 
 /** `JSON.stringify(fields)` with the value at `key` written as `text` (when that value is JSON at all). */
 function withPart(fields: Fields, key: string, text: (value: unknown) => string): string {
+  return withPartPieces(fields, key, (value) => [text(value)]).join('');
+}
+
+/** {@link withPart} as pieces whose concatenation is the text: the value's pieces between the text before and after it. */
+function withPartPieces(fields: Fields, key: string, pieces: (value: unknown) => string[]): string[] {
   const value = fields[key];
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return plainText(fields);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return [plainText(fields)];
   const outer = plainText({ ...fields, [key]: MARKER });
   const at = outer.indexOf(MARKER_JSON);
-  return `${outer.slice(0, at)}${text(value)}${outer.slice(at + MARKER_JSON.length)}`;
+  return [outer.slice(0, at), ...pieces(value), outer.slice(at + MARKER_JSON.length)];
 }
 
 /**
@@ -86,15 +91,18 @@ function stepResultText(result: unknown, ref: OutputRef | undefined): string {
   return text;
 }
 
-/** The text of a run's step results, `context.steps`: each result's text is kept. */
-function stepsText(steps: Fields, ref: OutputRef | undefined): string {
-  let body = '';
+/** The text of a run's step results, `context.steps`, as pieces: each result's text is kept, and a piece of its own. */
+function stepsPieces(steps: Fields, ref: OutputRef | undefined): string[] {
+  const pieces: string[] = [];
+  let glue = '{';
   for (const id of Object.keys(steps)) {
     const result = steps[id];
     if (result === undefined || typeof result === 'function' || typeof result === 'symbol') continue;
-    body += `${body === '' ? '' : ','}${JSON.stringify(id)}:${stepResultText(result, ref)}`;
+    pieces.push(`${glue}${JSON.stringify(id)}:`, stepResultText(result, ref));
+    glue = ',';
   }
-  return `{${body}}`;
+  pieces.push(glue === '{' ? '{}' : '}');
+  return pieces;
 }
 
 /** Whether `value` may be written from its members' kept texts: no `toJSON` of its own, nor on a member (which would be called with its key). */
@@ -130,37 +138,38 @@ function keptFieldsText(fields: Fields): string {
  * the input never changes; each part with its placeholder. (Their timestamps
  * make them slow to write afresh: a number past 2^31 takes V8's slow path.)
  */
-const keptParts: ReadonlyArray<{ key: string; text: (value: object, ref: OutputRef | undefined) => string | null }> = [
-  { key: 'steps', text: (v, ref) => (isFields(v) ? stepsText(v, ref) : null) },
-  { key: 'trail', text: (v) => (Array.isArray(v) && keepsMembers(v) ? keptArrayText(v) : null) },
-  { key: 'active', text: (v) => (isFields(v) && keepsMembers(v) ? keptFieldsText(v) : null) },
-  { key: 'input', text: (v) => (typeof (v as { toJSON?: unknown }).toJSON !== 'function' ? keptText(v) : null) },
+const keptParts: ReadonlyArray<{ key: string; pieces: (value: object, ref: OutputRef | undefined) => string[] | null }> = [
+  { key: 'steps', pieces: (v, ref) => (isFields(v) ? stepsPieces(v, ref) : null) },
+  { key: 'trail', pieces: (v) => (Array.isArray(v) && keepsMembers(v) ? [keptArrayText(v)] : null) },
+  { key: 'active', pieces: (v) => (isFields(v) && keepsMembers(v) ? [keptFieldsText(v)] : null) },
+  { key: 'input', pieces: (v) => (typeof (v as { toJSON?: unknown }).toJSON !== 'function' ? [keptText(v)] : null) },
 ];
 const KEPT_PARTS = keptParts.map((part) => ({ ...part, marker: `${MARKER}:${part.key}` }));
 
-/** The text of a run's context: its kept parts from kept texts, the rest (visits, usage, …) written afresh. */
-function contextText(context: Fields, ref: OutputRef | undefined): string {
+/** The text of a run's context as pieces: its kept parts from kept texts, the rest (visits, usage, …) written afresh. */
+function contextPieces(context: Fields, ref: OutputRef | undefined): string[] {
   const shown: Record<string, unknown> = { ...context };
-  const parts: Array<{ marker: string; text: string }> = [];
+  const parts: Array<{ marker: string; pieces: string[] }> = [];
   for (const part of KEPT_PARTS) {
     const value = context[part.key];
     if (typeof value !== 'object' || value === null) continue;
-    const text = part.text(value, ref);
-    if (text === null) continue;
+    const pieces = part.pieces(value, ref);
+    if (pieces === null) continue;
     shown[part.key] = part.marker;
-    parts.push({ marker: JSON.stringify(part.marker), text });
+    parts.push({ marker: JSON.stringify(part.marker), pieces });
   }
   const outer = plainText(shown);
-  // Every placeholder found in the one flat text first, then the text put together once: splicing one part in
+  // Every placeholder found in the one flat text first, then the pieces put together once: splicing one part in
   // at a time would make each later search flatten the text built so far.
   const found = parts.map((part) => ({ at: outer.indexOf(part.marker), ...part })).sort((a, b) => a.at - b.at);
-  let text = '';
+  const pieces: string[] = [];
   let from = 0;
   for (const part of found) {
-    text += outer.slice(from, part.at) + part.text;
+    pieces.push(outer.slice(from, part.at), ...part.pieces);
     from = part.at + part.marker.length;
   }
-  return text + outer.slice(from);
+  pieces.push(outer.slice(from));
+  return pieces;
 }
 
 /**
@@ -176,8 +185,16 @@ function contextText(context: Fields, ref: OutputRef | undefined): string {
  * ```
  */
 export function snapshotText(snapshot: unknown, ref?: OutputRef): string {
-  if (!isFields(snapshot) || !isFields(snapshot['context'])) return plainText(snapshot);
-  return withPart(snapshot, 'context', (context) => contextText(context as Fields, ref));
+  return snapshotPieces(snapshot, ref).join('');
+}
+
+/**
+ * {@link snapshotText} as pieces whose concatenation is the text, each step result a piece of its own: the pieces a
+ * commit may find unchanged in the snapshot it replaces (./snapshot-delta.ts).
+ */
+export function snapshotPieces(snapshot: unknown, ref?: OutputRef): string[] {
+  if (!isFields(snapshot) || !isFields(snapshot['context'])) return [plainText(snapshot)];
+  return withPartPieces(snapshot, 'context', (context) => contextPieces(context as Fields, ref));
 }
 
 /**

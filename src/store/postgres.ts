@@ -24,7 +24,8 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
-import { snapshotText } from './json-text.js';
+import { snapshotPieces, snapshotText } from './json-text.js';
+import { deltaJson, snapshotDelta, writtenSnapshots, type SnapshotDelta } from './snapshot-delta.js';
 import { knownRuns, type FixedColumns } from './known-runs.js';
 import { runnableSql } from './runnable.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
@@ -172,6 +173,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   /** Runs whose fixed columns this store has seen: their commits do not send them back. */
   const known = knownRuns();
+  /** The snapshot text this store committed last per run: the next commit sends what changed (./snapshot-delta.ts). */
+  const written = writtenSnapshots();
+  /** A commit's snapshot text, and its edits of the text the run's last commit from this store wrote, when that is the revision it expects. */
+  function snapshotOf(c: { readonly runId: string; readonly patch: RunPatch; readonly expectRevision: number | undefined }): { text: string; delta: SnapshotDelta | null } {
+    const pieces = snapshotPieces(c.patch.snapshot);
+    const text = pieces.join('');
+    const last = c.expectRevision === undefined ? undefined : written.get(c.runId);
+    return { text, delta: last !== undefined && last.revision === c.expectRevision ? snapshotDelta(last.text, pieces) : null };
+  }
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
   const RUNNABLE = runnableSql('$1');
@@ -186,7 +196,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
              usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
-  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE}
+  // The snapshot from $3, or made from the stored text by the edits in $20…$22 (./snapshot-delta.ts).
+  const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json ELSE (
+         SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(snapshot::text, o.pos, o.len) END, '' ORDER BY o.i)
+         FROM unnest($20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(pos, len, lit, i))::json END`;
+  const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET.replace('snapshot = $3::json', `snapshot = ${SNAPSHOT_EDITED}`)} WHERE ${COMMIT_WHERE}
          RETURNING ${commitReturning('', '$19::boolean', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
        appended AS (
          ${JOURNAL_INSERT}
@@ -223,10 +237,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
          SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
-           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean)
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean, edits json)
        ),
        upd AS (
-         UPDATE ${q}.runs AS r SET status = x.status, snapshot = COALESCE(x.snapshot, 'null'::json),
+         UPDATE ${q}.runs AS r SET status = x.status,
+           snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json) ELSE (
+             SELECT string_agg(CASE WHEN json_typeof(o.e) = 'string' THEN o.e #>> '{}' ELSE substr(r.snapshot::text, (o.e->>0)::int, (o.e->>1)::int) END, '' ORDER BY o.i)
+             FROM json_array_elements(x.edits) WITH ORDINALITY AS o(e, i))::json END,
            output = CASE WHEN x.output_set THEN COALESCE(x.output, 'null'::json) ELSE r.output END,
            failure = x.failure, usage = COALESCE(x.usage, 'null'::json), wake_at = x.wake_at,
            options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
@@ -242,8 +259,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
            ON e.k = upd.k
        )
      SELECT upd.*, ${notifyWhenRunnable('upd', '$4')} AS notified FROM upd`;
-  const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined): unknown[] => [
-    runId, patch.status, snapshotText(patch.snapshot), patch.output === undefined ? null : json(patch.output),
+  const commitParams = (runId: string, patch: RunPatch, expectRevision: number | undefined, owner: string | undefined, snapshot: string | null): unknown[] => [
+    runId, patch.status, snapshot, patch.output === undefined ? null : json(patch.output),
     patch.failure ? json(patch.failure) : null, json(patch.usage), patch.wakeAt,
     patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
   ];
@@ -330,10 +347,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
 
   function commitLockedOnce(c: Commit): Promise<RunRecord> {
+    written.forget(c.runId);
     return inTransaction(async (client) => {
       const updated = await client.query<RunRow>(
         `UPDATE ${q}.runs SET ${COMMIT_SET} WHERE ${COMMIT_WHERE} RETURNING ${COMMIT_RETURNING}`,
-        commitParams(c.runId, c.patch, c.expectRevision, c.owner),
+        commitParams(c.runId, c.patch, c.expectRevision, c.owner, snapshotText(c.patch.snapshot)),
       );
       const row = updated.rows[0];
       if (!row) throw await refusal(client, c.runId, c.expectRevision, c.owner);
@@ -351,16 +369,30 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
   async function commitAlone(c: Commit): Promise<RunRecord> {
     const fixed = known.get(c.runId);
+    const snapshot = snapshotOf(c);
+    const { delta } = snapshot;
     try {
       const updated = await query<RunRow>(
         COMMIT_ONE,
-        [...commitParams(c.runId, c.patch, c.expectRevision, c.owner), ...journalArrays(c.journal), channel, fixed !== undefined],
+        [
+          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed !== undefined,
+          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null,
+        ],
         'stepwise_commit',
       );
       const row = updated.rows[0];
-      if (row) return remembered(committed(row, c.patch, fixed), fixed);
+      if (row) {
+        written.set(c.runId, Number(row.revision), snapshot.text);
+        return remembered(committed(row, c.patch, fixed), fixed);
+      }
       throw await refusal(pool, c.runId, c.expectRevision, c.owner);
     } catch (error) {
+      // Edits the stored text did not fit (it cannot change without a new revision, but a store must not trust
+      // that blindly): the server refused the result and wrote nothing; the whole snapshot goes instead.
+      if (delta && error instanceof pg.DatabaseError && !isJournalSeqClash(error) && !isDeadlock(error)) {
+        written.forget(c.runId);
+        return commitAlone(c);
+      }
       // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
       // concurrent commit appended first, or waited on that commit's journal row while holding the run's row
       // and was aborted to break the cycle: nothing was written; the transaction numbers after the lock.
@@ -378,8 +410,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
     // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
     const fixed = batch.map((c) => known.get(c.runId));
+    const snapshots = batch.map(snapshotOf);
     const runs = batch.map((c, k) => ({
-      k, id: c.runId, status: c.patch.status, snapshot: c.patch.snapshot, output_set: c.patch.output !== undefined, output: c.patch.output,
+      k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
+      edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, output_set: c.patch.output !== undefined, output: c.patch.output,
       failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
       expect: c.expectRevision ?? null, owner: c.owner ?? null, lean: fixed[k] !== undefined,
     }));
@@ -399,7 +433,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return Promise.allSettled(
       batch.map(async (c, k) => {
         const row = byK.get(k);
-        if (row) return remembered(committed(row, c.patch, fixed[k]), fixed[k]);
+        if (row) {
+          written.set(c.runId, Number(row.revision), snapshots[k]?.text ?? '');
+          return remembered(committed(row, c.patch, fixed[k]), fixed[k]);
+        }
         throw await refusal(pool, c.runId, c.expectRevision, c.owner);
       }),
     );

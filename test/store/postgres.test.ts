@@ -228,6 +228,48 @@ describe('PostgreSQL store with many workers', () => {
     }
   });
 
+  it('a commit sends only the edits of the snapshot this store wrote last (alone or grouped); the run reads back whole', async () => {
+    const schema = randomSchema();
+    const meter = createConnectionMeter();
+    const writer = createPostgresStore({ url: URL, schema, pool: 1, onConnect: meter.attach });
+    const reader = createPostgresStore({ url: URL, schema, pool: 1 });
+    try {
+      const result = (n: number) => ({ output: { rows: Array.from({ length: 40 }, (_, i) => ({ ref: `R-${n}-${i}`, text: 'some words of a step output' })) }, status: 'done' });
+      const snapshotAfter = (n: number) => ({ status: 'active', value: `s${n + 1}`, context: { steps: Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i + 1}`, result(i + 1)])), visits: { [`s${n}`]: 1 } } });
+      const [a, b] = [makeRun(), makeRun()];
+      for (const run of [a, b]) await writer.create(run, []);
+      let revision = 0;
+      for (let n = 1; n <= 4; n++) {
+        meter.reset();
+        const done = await writer.commit(a.id, patch({ snapshot: snapshotAfter(n) }), [entry()], revision, undefined);
+        revision = done.revision;
+        const whole = JSON.stringify(snapshotAfter(n)).length;
+        // The first commit sends the whole snapshot; the next ones little more than the new step's result.
+        if (n === 1) expect(meter.totals().bytesSent).toBeGreaterThan(whole);
+        else expect(meter.totals().bytesSent).toBeLessThan(JSON.stringify(result(n)).length + 1_000);
+        expect((await reader.get(a.id))?.snapshot).toEqual(snapshotAfter(n));
+        expect(done.snapshot).toEqual(snapshotAfter(n));
+      }
+      // Grouped: b's first commit goes whole, then a and b together with edits.
+      await writer.commit(b.id, patch({ snapshot: snapshotAfter(2) }), [], 0);
+      await Promise.all([
+        writer.commit(b.id, patch({ snapshot: snapshotAfter(1) }), [], 1), // alone: the connection is free
+        writer.commit(a.id, patch({ snapshot: snapshotAfter(5) }), [entry()], revision),
+        writer.commit(b.id, patch({ snapshot: snapshotAfter(3) }), [], 2),
+      ]);
+      expect((await reader.get(a.id))?.snapshot).toEqual(snapshotAfter(5));
+      expect((await reader.get(b.id))?.snapshot).toEqual(snapshotAfter(3));
+      // A stored text that no longer is what the edits assume (changed behind the store's back): the whole snapshot goes.
+      await admin.query(`UPDATE "${schema}".runs SET snapshot = '{"changed":true}' WHERE id = $1`, [a.id]);
+      await writer.commit(a.id, patch({ snapshot: snapshotAfter(6) }), [], revision + 1);
+      expect((await reader.get(a.id))?.snapshot).toEqual(snapshotAfter(6));
+    } finally {
+      await writer.close();
+      await reader.close();
+      await dropSchema(schema);
+    }
+  });
+
   it('keeps every journal contiguous when three stores group commits to the same runs at once (clashing groups are retried alone, then locked)', async () => {
     const schema = randomSchema();
     const stores = [createPostgresStore({ url: URL, schema, pool: 2 }), createPostgresStore({ url: URL, schema, pool: 2 }), createPostgresStore({ url: URL, schema, pool: 1 })];
