@@ -64,12 +64,13 @@ const store = createSqliteStore({
       const kinds = current.map(kindOf).filter((k): k is string => k !== null);
       const kind = inFlight === 1 ? (kinds.at(-1) ?? 'other') : 'batch';
       const seen = byKind.get(kind) ?? { count: 0, frames: 0 };
-      byKind.set(kind, { count: seen.count + 1, frames: seen.frames + (size - lastSize) / (4096 + 24) });
+      byKind.set(kind, { count: seen.count + 1, frames: seen.frames + (size - lastSize) / (pageSizeNow + 24) });
       lastSize = size;
       current = [];
     },
   },
 });
+let pageSizeNow = 4096;
 const byKind = new Map<string, { count: number; frames: number }>();
 let lastSize = 0;
 const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
@@ -86,6 +87,7 @@ const runAll = async (pass: number) => {
 await runAll(-1); // warm-up: prepared statements, definitions stored
 const reader = new Database(path, { readonly: true });
 const pageSize = reader.pragma('page_size', { simple: true }) as number;
+pageSizeNow = pageSize;
 reader.prepare('BEGIN').run();
 reader.prepare('SELECT count(*) FROM runs').get();
 const walBefore = statSync(`${path}-wal`).size;
