@@ -20,10 +20,16 @@
  * is acknowledged before it is durable. A tool step so costs one fsync: its
  * completion, which carries the next step's start.
  *
- * What a commit writes: the runs row (small columns first, the snapshot last)
- * and the journal rows. A run's definition, which never changes, is stored once
- * per distinct text in `definitions` (./sqlite-definitions.ts) and the row holds
- * its key, so a commit does not rewrite it (schema version 2, ./migrations.ts).
+ * A commit by a lease's owner that ends the run (`done`, `cancelled`) lets go
+ * of the lease in the same write, so the release that ends the command writes
+ * nothing.
+ *
+ * What a commit writes: the journal rows, then the runs row (small columns
+ * first, the snapshot last), whose snapshot names the outputs the journal
+ * holds instead of holding them again (./sqlite-outputs.ts). A run's
+ * definition, which never changes, is stored once per distinct text in
+ * `definitions` (./sqlite-definitions.ts) and the row holds its key, so a
+ * commit does not rewrite it (schema version 2, ./migrations.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -72,6 +78,15 @@ export interface SqliteStoreHooks extends StoreHooks {
  */
 type DiskWait = 'durable' | 'deferred' | 'lease';
 
+/**
+ * A commit by the lease's owner that ends the run (`done`, `cancelled`) also lets go of the lease: nothing drives
+ * an ended run again, and the release that ends the owner's command is then no write at all. A run that fails
+ * keeps it (a worker leaves a failed run's lease to expire).
+ */
+function releases(patch: RunPatch, owner: string | null): boolean {
+  return owner !== null && (patch.status === 'done' || patch.status === 'cancelled');
+}
+
 /** A commit that only records attempts starting: redone the same way if lost, so it need not wait for the disk. */
 function startsOnly(journal: readonly NewJournalEntry[]): boolean {
   return journal.length > 0 && journal.every((e) => e.event === 'started');
@@ -119,13 +134,37 @@ function recordOrNull(row: RunRow | undefined, definitions: Definitions, outputs
 }
 
 /**
- * The record after a commit: what the patch set comes from the patch itself, so
- * the hot path parses back only the columns it did not write.
+ * The parsed input of the runs committed lately, with its text: a run's input never changes, so a commit reads
+ * it back as text and parses it only when the text differs from the one kept (a run pruned and made again).
  */
-function committed(row: RunRow, patch: RunPatch, definitions: Definitions, outputs: SqliteOutputs): RunRecord {
-  const stored = toRecord({ ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null }, definitions, outputs);
+class KeptInputs {
+  private readonly kept = new Map<string, { readonly text: string; readonly value: unknown }>();
+  constructor(private readonly limit: number) {}
+
+  value(runId: string, text: string): unknown {
+    const kept = this.kept.get(runId);
+    if (kept?.text === text) return kept.value;
+    const value = decodeText(text);
+    this.kept.delete(runId);
+    if (this.kept.size >= this.limit) this.kept.delete(this.kept.keys().next().value as string);
+    this.kept.set(runId, { text, value });
+    return value;
+  }
+}
+
+/**
+ * The record after a commit: what the patch set comes from the patch itself, so
+ * the hot path parses back only the columns it did not write (the input, kept
+ * parsed between commits).
+ */
+function committed(row: RunRow, patch: RunPatch, definitions: Definitions, outputs: SqliteOutputs, inputs: KeptInputs): RunRecord {
+  const stored = toRecord({
+    ...row, status: patch.status, failure: null, usage: null, snapshot: null, wake_at: null, input: null,
+    output: patch.output === undefined ? row.output : null, options: patch.options === undefined ? row.options : null,
+  }, definitions, outputs);
   return {
     ...stored,
+    input: inputs.value(stored.id, row.input as string),
     failure: patch.failure,
     usage: patch.usage,
     snapshot: patch.snapshot ?? null,
@@ -167,15 +206,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   applyMigrations(db);
   const definitions = sqliteDefinitions(db);
   const outputs = sqliteOutputs(db);
+  const inputs = new KeptInputs(1024);
+  /** Leases a commit that ended the run let go of, by run: the owner's release has nothing left to write. */
+  const letGo = new Map<string, string>();
 
   const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   const s = {
     insertRun: db.prepare(`INSERT INTO runs (${STORED_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)}) ON CONFLICT (id) DO NOTHING`),
     getRun: db.prepare<[string], RunRow>(`SELECT ${COLUMNS} FROM runs WHERE id = ?`),
     revision: db.prepare<[string], { revision: number; lease_owner: string | null }>('SELECT revision, lease_owner FROM runs WHERE id = ?'),
+    // A commit by the lease's owner that ends the run lets go of the lease in the same write (see `ends`).
     update: db.prepare<Record<string, unknown>, RunRow>(`UPDATE runs SET status = @status, snapshot = @snapshot,
       output = COALESCE(@output, output), failure = @failure, usage = @usage, wake_at = @wakeAt,
-      options = COALESCE(@options, options), updated_at = @now, revision = revision + 1
+      options = COALESCE(@options, options), updated_at = @now, revision = revision + 1,
+      lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END, lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
       WHERE id = @id AND (@expect IS NULL OR revision = @expect) AND (@owner IS NULL OR lease_owner = @owner)
       RETURNING ${UPDATED}`),
     // The same update for a commit that keeps the run's status and wake time (most of them): a column named in SET
@@ -240,7 +284,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const fresh = journal.length === 0 ? null : outputs.journaled(journal, appendRunJournal(runId, journal));
     options.hooks?.midCommit?.();
     const params = {
-      id: runId, expect, owner, now: Date.now(), status: patch.status, snapshot: snapshotText(patch.snapshot, outputs.refFor(runId, fresh)),
+      id: runId, expect, owner, now: Date.now(), status: patch.status, release: releases(patch, owner) ? 1 : 0, snapshot: snapshotText(patch.snapshot, outputs.refFor(runId, fresh)),
       output: patch.output === undefined ? null : json(patch.output), failure: patch.failure ? json(patch.failure) : null,
       usage: json(patch.usage), wakeAt: patch.wakeAt, options: patch.options === undefined ? null : json(patch.options),
     };
@@ -252,7 +296,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (owner !== null && stored.lease_owner !== owner) throw new LeaseLostError(runId, owner, stored.lease_owner);
       throw new ConflictError(runId, expect ?? stored.revision, stored.revision);
     }
-    return { record: committed(row, patch, definitions, outputs), fresh };
+    return { record: committed(row, patch, definitions, outputs, inputs), fresh };
   };
 
   /**
@@ -401,6 +445,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const wait = startsOnly(journal) ? 'deferred' : 'durable';
       const { record, fresh } = await grouped(runId, wait, () => commit(runId, patch, journal, expectRevision ?? null, owner ?? null));
       outputs.keep(runId, fresh);
+      if (owner !== undefined && record.lease === null && releases(patch, owner)) letGo.set(runId, owner);
       return record;
     },
     async journal(runId) {
@@ -415,9 +460,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return s.renew.run(until, runId, owner).changes > 0;
     },
     async release(runId, owner) {
+      if (letGo.get(runId) === owner) {
+        letGo.delete(runId);
+        return;
+      }
       await grouped(runId, 'lease', () => s.release.run(runId, owner));
     },
     async acquire(runId, owner, now, leaseMs, replacing) {
+      letGo.delete(runId);
       return grouped(runId, 'lease', () => s.acquire.run({ id: runId, owner, now, until: now + leaseMs, replacing: replacing ?? null }).changes > 0);
     },
     async prune({ olderThan, statuses }) {

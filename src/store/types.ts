@@ -33,7 +33,7 @@ export interface ClaimOptions {
  * `STEPWISE_CRASH_AT`); a store never imports them.
  */
 export interface StoreHooks {
-  /** Inside `commit`'s transaction, after the run row is updated and before the journal is appended. A throw rolls the commit back. */
+  /** Inside `commit`'s transaction, between its writes (the run row and the journal, in the order the store writes them). A throw rolls the commit back. */
   readonly midCommit?: () => void;
 }
 

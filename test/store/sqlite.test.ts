@@ -93,6 +93,21 @@ describe('SQLite store on a shared file', () => {
     }
   });
 
+  it('a commit gives back the input the run was made with, also for a run pruned and made again under the same id', async () => {
+    const store = createSqliteStore({ path: nextPath() });
+    try {
+      const run = makeRun({ input: { document: 'first' }, status: 'done', updatedAt: 1 });
+      await store.create(run, []);
+      expect((await store.commit(run.id, patch({ status: 'done' }), [])).input).toEqual({ document: 'first' });
+      expect((await store.commit(run.id, patch({ status: 'done' }), [])).input).toEqual({ document: 'first' });
+      expect(await store.prune({ olderThan: Date.now() + 1, statuses: ['done'] })).toBe(1);
+      await store.create({ ...run, input: { document: 'second' } }, []);
+      expect((await store.commit(run.id, patch({ status: 'done' }), [])).input).toEqual({ document: 'second' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('creates the directory, uses WAL and records the schema version', async () => {
     const path = nextPath();
     const store = createSqliteStore({ path, synchronous: 'NORMAL', busyTimeoutMs: 1000 });
