@@ -6,8 +6,7 @@
  * its first output n + 1 times. Step results and outputs are replaced, never
  * changed, by the machine's actions, so the text of each object is kept (by
  * identity, while the object lives) and spliced into the next commit's text.
- * The same holds for a run's trail entries, its active steps' states and its
- * input. The result is the very text `JSON.stringify` gives.
+ * The result is the very text `JSON.stringify` gives.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -70,76 +69,9 @@ function stepsText(steps: Fields): string {
   return `{${body}}`;
 }
 
-/** Whether `value` may be written from its members' kept texts: no `toJSON` of its own, nor on a member (which would be called with its key). */
-function keepsMembers(value: object): boolean {
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-  for (const member of Object.values(value)) {
-    if (typeof member === 'object' && member !== null && typeof (member as { toJSON?: unknown }).toJSON === 'function') return false;
-  }
-  return true;
-}
-
-/** An array's text, each member's kept (a run's trail: its entries are replaced, never changed). */
-function keptArrayText(items: readonly unknown[]): string {
-  let body = '';
-  for (let i = 0; i < items.length; i++) body += i === 0 ? keptText(items[i]) : `,${keptText(items[i])}`;
-  return `[${body}]`;
-}
-
-/** An object's text, each member's kept (a run's active steps: each step's state is replaced, never changed). */
-function keptFieldsText(fields: Fields): string {
-  let body = '';
-  for (const key of Object.keys(fields)) {
-    const value = fields[key];
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    body += `${body === '' ? '' : ','}${JSON.stringify(key)}:${keptText(value)}`;
-  }
-  return `{${body}}`;
-}
-
-/**
- * The context fields written from kept texts: step results, trail entries and
- * active step states are replaced, never changed, by the machine's actions, and
- * the input never changes; each part with its placeholder. (Their timestamps
- * make them slow to write afresh: a number past 2^31 takes V8's slow path.)
- */
-const keptParts: ReadonlyArray<{ key: string; text: (value: object) => string | null }> = [
-  { key: 'steps', text: (v) => (isFields(v) ? stepsText(v) : null) },
-  { key: 'trail', text: (v) => (Array.isArray(v) && keepsMembers(v) ? keptArrayText(v) : null) },
-  { key: 'active', text: (v) => (isFields(v) && keepsMembers(v) ? keptFieldsText(v) : null) },
-  { key: 'input', text: (v) => (typeof (v as { toJSON?: unknown }).toJSON !== 'function' ? keptText(v) : null) },
-];
-const KEPT_PARTS = keptParts.map((part) => ({ ...part, marker: `${MARKER}:${part.key}` }));
-
-/** The text of a run's context: its kept parts from kept texts, the rest (visits, usage, …) written afresh. */
-function contextText(context: Fields): string {
-  const shown: Record<string, unknown> = { ...context };
-  const parts: Array<{ marker: string; text: string }> = [];
-  for (const part of KEPT_PARTS) {
-    const value = context[part.key];
-    if (typeof value !== 'object' || value === null) continue;
-    const text = part.text(value);
-    if (text === null) continue;
-    shown[part.key] = part.marker;
-    parts.push({ marker: JSON.stringify(part.marker), text });
-  }
-  const outer = plainText(shown);
-  // Every placeholder found in the one flat text first, then the text put together once: splicing one part in
-  // at a time would make each later search flatten the text built so far.
-  const found = parts.map((part) => ({ at: outer.indexOf(part.marker), ...part })).sort((a, b) => a.at - b.at);
-  let text = '';
-  let from = 0;
-  for (const part of found) {
-    text += outer.slice(from, part.at) + part.text;
-    from = part.at + part.marker.length;
-  }
-  return text + outer.slice(from);
-}
-
 /**
  * JSON text of a persisted machine snapshot, equal to `JSON.stringify`'s: the
- * text of each step result and output, trail entry and active step state, and
- * of the run's input, is reused from earlier commits.
+ * text of each step result and output is reused from earlier commits.
  *
  * @example
  * ```ts
@@ -147,8 +79,8 @@ function contextText(context: Fields): string {
  * ```
  */
 export function snapshotText(snapshot: unknown): string {
-  if (!isFields(snapshot) || !isFields(snapshot['context'])) return plainText(snapshot);
-  return withPart(snapshot, 'context', (context) => contextText(context as Fields));
+  if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return plainText(snapshot);
+  return withPart(snapshot, 'context', (context) => withPart(context as Fields, 'steps', (steps) => stepsText(steps as Fields)));
 }
 
 /**
