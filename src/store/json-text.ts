@@ -6,8 +6,7 @@
  * its first output n + 1 times. Step results and outputs are replaced, never
  * changed, by the machine's actions, so the text of each object is kept (by
  * identity, while the object lives) and spliced into the next commit's text.
- * The same holds for a run's trail entries, its active steps' states and its
- * input. The result is the very text `JSON.stringify` gives, unless the caller
+ * The result is the very text `JSON.stringify` gives, unless the caller
  * names outputs stored elsewhere (see {@link OutputRef}): each such output is
  * then written as a reference, `"$outputSeq":<seq>` in place of the step
  * result's `"output":…`.
@@ -105,77 +104,9 @@ function stepsPieces(steps: Fields, ref: OutputRef | undefined): string[] {
   return pieces;
 }
 
-/** Whether `value` may be written from its members' kept texts: no `toJSON` of its own, nor on a member (which would be called with its key). */
-function keepsMembers(value: object): boolean {
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-  for (const member of Object.values(value)) {
-    if (typeof member === 'object' && member !== null && typeof (member as { toJSON?: unknown }).toJSON === 'function') return false;
-  }
-  return true;
-}
-
-/** An array's text, each member's kept (a run's trail: its entries are replaced, never changed). */
-function keptArrayText(items: readonly unknown[]): string {
-  let body = '';
-  for (let i = 0; i < items.length; i++) body += i === 0 ? keptText(items[i]) : `,${keptText(items[i])}`;
-  return `[${body}]`;
-}
-
-/** An object's text, each member's kept (a run's active steps: each step's state is replaced, never changed). */
-function keptFieldsText(fields: Fields): string {
-  let body = '';
-  for (const key of Object.keys(fields)) {
-    const value = fields[key];
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    body += `${body === '' ? '' : ','}${JSON.stringify(key)}:${keptText(value)}`;
-  }
-  return `{${body}}`;
-}
-
-/**
- * The context fields written from kept texts: step results, trail entries and
- * active step states are replaced, never changed, by the machine's actions, and
- * the input never changes; each part with its placeholder. (Their timestamps
- * make them slow to write afresh: a number past 2^31 takes V8's slow path.)
- */
-const keptParts: ReadonlyArray<{ key: string; pieces: (value: object, ref: OutputRef | undefined) => string[] | null }> = [
-  { key: 'steps', pieces: (v, ref) => (isFields(v) ? stepsPieces(v, ref) : null) },
-  { key: 'trail', pieces: (v) => (Array.isArray(v) && keepsMembers(v) ? [keptArrayText(v)] : null) },
-  { key: 'active', pieces: (v) => (isFields(v) && keepsMembers(v) ? [keptFieldsText(v)] : null) },
-  { key: 'input', pieces: (v) => (typeof (v as { toJSON?: unknown }).toJSON !== 'function' ? [keptText(v)] : null) },
-];
-const KEPT_PARTS = keptParts.map((part) => ({ ...part, marker: `${MARKER}:${part.key}` }));
-
-/** The text of a run's context as pieces: its kept parts from kept texts, the rest (visits, usage, …) written afresh. */
-function contextPieces(context: Fields, ref: OutputRef | undefined): string[] {
-  const shown: Record<string, unknown> = { ...context };
-  const parts: Array<{ marker: string; pieces: string[] }> = [];
-  for (const part of KEPT_PARTS) {
-    const value = context[part.key];
-    if (typeof value !== 'object' || value === null) continue;
-    const pieces = part.pieces(value, ref);
-    if (pieces === null) continue;
-    shown[part.key] = part.marker;
-    parts.push({ marker: JSON.stringify(part.marker), pieces });
-  }
-  const outer = plainText(shown);
-  // Every placeholder found in the one flat text first, then the pieces put together once: splicing one part in
-  // at a time would make each later search flatten the text built so far.
-  const found = parts.map((part) => ({ at: outer.indexOf(part.marker), ...part })).sort((a, b) => a.at - b.at);
-  const pieces: string[] = [];
-  let from = 0;
-  for (const part of found) {
-    pieces.push(outer.slice(from, part.at), ...part.pieces);
-    from = part.at + part.marker.length;
-  }
-  pieces.push(outer.slice(from));
-  return pieces;
-}
-
 /**
  * JSON text of a persisted machine snapshot, equal to `JSON.stringify`'s: the
- * text of each step result and output, trail entry and active step state, and
- * of the run's input, is reused from earlier commits. With
+ * text of each step result and output is reused from earlier commits. With
  * `ref`, a step result whose output `ref` places elsewhere holds
  * `"$outputSeq":<seq>` instead of its output (see ./sqlite-outputs.ts).
  *
@@ -193,8 +124,8 @@ export function snapshotText(snapshot: unknown, ref?: OutputRef): string {
  * commit may find unchanged in the snapshot it replaces (./snapshot-delta.ts).
  */
 export function snapshotPieces(snapshot: unknown, ref?: OutputRef): string[] {
-  if (!isFields(snapshot) || !isFields(snapshot['context'])) return [plainText(snapshot)];
-  return withPartPieces(snapshot, 'context', (context) => contextPieces(context as Fields, ref));
+  if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return [plainText(snapshot)];
+  return withPartPieces(snapshot, 'context', (context) => withPartPieces(context as Fields, 'steps', (steps) => stepsPieces(steps as Fields, ref)));
 }
 
 /**
