@@ -52,25 +52,28 @@ function withPartPieces(fields: Fields, key: string, pieces: (value: unknown) =>
   return [outer.slice(0, at), ...pieces(value), outer.slice(at + MARKER_JSON.length)];
 }
 
-/** A step result (`{ output, status, … }`): its output's text kept, and its own. */
-function stepResultText(result: unknown): string {
-  if (!isFields(result)) return plainText(result);
-  let text = texts.get(result);
-  if (text === undefined) {
-    text = withPart(result, 'output', keptText);
-    texts.set(result, text);
+/** Pieces of step results, by identity: the text around the output, and the output's (which the step's journal entry holds too). */
+const resultPieces = new WeakMap<object, readonly string[]>();
+
+/** A step result as pieces: before its output, the output, after it (or the whole, without an output). */
+function stepResultPieces(result: unknown): readonly string[] {
+  if (!isFields(result)) return [plainText(result)];
+  let pieces = resultPieces.get(result);
+  if (pieces === undefined) {
+    pieces = withPartPieces(result, 'output', (output) => [keptText(output)]);
+    resultPieces.set(result, pieces);
   }
-  return text;
+  return pieces;
 }
 
-/** The text of a run's step results, `context.steps`, as pieces: each result's text is kept, and a piece of its own. */
+/** The text of a run's step results, `context.steps`, as pieces: each result's pieces are kept. */
 function stepsPieces(steps: Fields): string[] {
   const pieces: string[] = [];
   let glue = '{';
   for (const id of Object.keys(steps)) {
     const result = steps[id];
     if (result === undefined || typeof result === 'function' || typeof result === 'symbol') continue;
-    pieces.push(`${glue}${JSON.stringify(id)}:`, stepResultText(result));
+    pieces.push(`${glue}${JSON.stringify(id)}:`, ...stepResultPieces(result));
     glue = ',';
   }
   pieces.push(glue === '{' ? '{}' : '}');
