@@ -13,6 +13,14 @@
  * or that runs with a `midCommit` hook takes the transaction of several
  * statements. Runs left claimable wake idle workers through LISTEN/NOTIFY
  * (./postgres-notify.ts).
+ *
+ * Bytes are spent only where they carry news. A claim also releases the runs
+ * the worker finished and reads the claimed runs' cancel requests (the
+ * `claimReleases` capability). A commit to a run the store knows
+ * (./known-runs.ts) does not get its fixed columns back, and sends its
+ * snapshot as edits (./snapshot-delta.ts): the step results the stored text
+ * already has, and the new step's output that its journal entry carries, are
+ * copied on the server instead of sent again.
  */
 import pg from 'pg';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
