@@ -534,6 +534,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows[0] ? toRun(rows[0]) : null;
     },
 
+    async runningLeases() {
+      const { rows } = await query<{ id: string; lease_owner: string | null; lease_until: string | null }>(
+        `SELECT id, lease_owner, lease_until FROM ${q}.runs WHERE status = 'running' AND (options->'parent') IS NULL`, [], 'stepwise_running_leases',
+      );
+      return rows.map((row) => ({ id: row.id, lease: row.lease_owner === null ? null : { owner: row.lease_owner, until: Number(row.lease_until) } }));
+    },
+
     async list(filter = {}) {
       const { rows } = await query<RunRow>(
         `SELECT ${runSelect()} FROM ${q}.runs WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2)

@@ -1,8 +1,8 @@
 /**
  * A worker on the real PostgreSQL store: each step is one statement (the
  * claims carry the releases and the cancel requests; no release or shared
- * read of its own), and a worker that stops, idle or drained, leaves no run
- * leased.
+ * read of its own; its idle check reads ids and leases, not whole runs), and
+ * a worker that stops, idle or drained, leaves no run leased.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -36,6 +36,8 @@ describe('a worker on PostgreSQL', () => {
     const { statements } = meter.totals();
     expect(statements['release']).toBeUndefined();
     expect(statements['read_shared']).toBeUndefined();
+    expect(statements['select']).toBeUndefined(); // its idle check reads ids and leases (running_leases), not whole runs
+    expect(statements['running_leases']).toBeGreaterThan(0);
     expect(statements['claim']).toBeGreaterThan(0);
     for (const run of runs) {
       const stored = await store.get(run.runId);
