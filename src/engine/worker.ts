@@ -156,7 +156,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     if (limit <= 0 || Date.now() - lastOrphanScan < Math.max(pollMs, 1000)) return [];
     lastOrphanScan = Date.now();
     const taken: RunRecord[] = [];
-    for (const run of await store.list({ status: ['running'], parentId: null })) {
+    for (const run of await running()) {
       if (taken.length >= limit) break;
       const holder = run.lease?.owner;
       if (!holder || inFlight.has(run.id) || !ownerIsDead(holder)) continue;
@@ -167,9 +167,12 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     return taken;
   }
 
+  /** The top-level running runs' ids and leases (child runs are their parents' to drive): not their snapshots, when the store can. */
+  const running = (): Promise<ReadonlyArray<{ readonly id: string; readonly lease: RunRecord['lease'] }>> =>
+    store.runningLeases ? store.runningLeases() : store.list({ status: ['running'], parentId: null });
+
   async function idle(): Promise<boolean> {
-    const running = await store.list({ status: ['running'], parentId: null }); // child runs are their parents' to drive
-    return running.every((run) => (failures.get(run.id) ?? 0) >= GIVE_UP_AFTER);
+    return (await running()).every((run) => (failures.get(run.id) ?? 0) >= GIVE_UP_AFTER);
   }
 
   while (!stop.aborted) {

@@ -68,36 +68,42 @@ const OUTPUT_AT = `"output":${MARKER_JSON}`;
 /** Texts of step results with their output by reference, and the seq each names. */
 const refTexts = new WeakMap<object, { readonly seq: number; readonly text: string }>();
 
-/** A step result (`{ output, status, … }`): its output's text kept (or a reference to it), and its own. */
-function stepResultText(result: unknown, ref: OutputRef | undefined): string {
-  if (!isFields(result)) return plainText(result);
+/** Pieces of step results, by identity: the text around the output, and the output's (which the step's journal entry holds too). */
+const resultPieces = new WeakMap<object, readonly string[]>();
+
+/**
+ * A step result (`{ output, status, … }`) as pieces: before its output, the output, after it (or the whole,
+ * without an output); with its output by reference (`ref`), one piece holding `"$outputSeq":<seq>`.
+ */
+function stepResultPieces(result: unknown, ref: OutputRef | undefined): readonly string[] {
+  if (!isFields(result)) return [plainText(result)];
   const output = result['output'];
   const seq = ref !== undefined && typeof output === 'object' && output !== null ? ref(output) : undefined;
   if (seq !== undefined) {
     const kept = refTexts.get(result);
-    if (kept?.seq === seq) return kept.text;
+    if (kept?.seq === seq) return [kept.text];
     const outer = plainText({ ...result, output: MARKER });
     const at = outer.indexOf(OUTPUT_AT);
     const text = `${outer.slice(0, at)}${JSON.stringify(OUTPUT_SEQ)}:${seq}${outer.slice(at + OUTPUT_AT.length)}`;
     refTexts.set(result, { seq, text });
-    return text;
+    return [text];
   }
-  let text = texts.get(result);
-  if (text === undefined) {
-    text = withPart(result, 'output', keptText);
-    texts.set(result, text);
+  let pieces = resultPieces.get(result);
+  if (pieces === undefined) {
+    pieces = withPartPieces(result, 'output', (value) => [keptText(value)]);
+    resultPieces.set(result, pieces);
   }
-  return text;
+  return pieces;
 }
 
-/** The text of a run's step results, `context.steps`, as pieces: each result's text is kept, and a piece of its own. */
+/** The text of a run's step results, `context.steps`, as pieces: each result's pieces are kept. */
 function stepsPieces(steps: Fields, ref: OutputRef | undefined): string[] {
   const pieces: string[] = [];
   let glue = '{';
   for (const id of Object.keys(steps)) {
     const result = steps[id];
     if (result === undefined || typeof result === 'function' || typeof result === 'symbol') continue;
-    pieces.push(`${glue}${JSON.stringify(id)}:`, stepResultText(result, ref));
+    pieces.push(`${glue}${JSON.stringify(id)}:`, ...stepResultPieces(result, ref));
     glue = ',';
   }
   pieces.push(glue === '{' ? '{}' : '}');

@@ -96,6 +96,10 @@ export function createMemoryStore(): Store {
       return found ? readRun(found) : null;
     },
 
+    async runningLeases() {
+      return [...runs.values()].filter((s) => s.head.status === 'running' && s.parent === null).map((s) => ({ id: s.head.id, lease: s.head.lease && { ...s.head.lease } }));
+    },
+
     async list(filter = {}) {
       const statuses = filter.status;
       const matching = [...runs.values()]

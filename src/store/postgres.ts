@@ -13,6 +13,14 @@
  * or that runs with a `midCommit` hook takes the transaction of several
  * statements. Runs left claimable wake idle workers through LISTEN/NOTIFY
  * (./postgres-notify.ts).
+ *
+ * Bytes are spent only where they carry news. A claim also releases the runs
+ * the worker finished and reads the claimed runs' cancel requests (the
+ * `claimReleases` capability). A commit to a run the store knows
+ * (./known-runs.ts) does not get its fixed columns back, and sends its
+ * snapshot as edits (./snapshot-delta.ts): the step results the stored text
+ * already has, and the new step's output that its journal entry carries, are
+ * copied on the server instead of sent again.
  */
 import pg from 'pg';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
@@ -24,7 +32,7 @@ import {
   JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
-import { snapshotPieces, snapshotText } from './json-text.js';
+import { entryText, snapshotPieces, snapshotText } from './json-text.js';
 import { deltaJson, snapshotDelta, writtenSnapshots, type SnapshotDelta } from './snapshot-delta.js';
 import { knownRuns, type FixedColumns } from './known-runs.js';
 import { runnableSql } from './runnable.js';
@@ -176,11 +184,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   /** The snapshot text this store committed last per run: the next commit sends what changed (./snapshot-delta.ts). */
   const written = writtenSnapshots();
   /** A commit's snapshot text, and its edits of the text the run's last commit from this store wrote, when that is the revision it expects. */
-  function snapshotOf(c: { readonly runId: string; readonly patch: RunPatch; readonly expectRevision: number | undefined }): { text: string; delta: SnapshotDelta | null } {
+  function snapshotOf(c: Commit, whole = false): { text: string; delta: SnapshotDelta | null } {
     const pieces = snapshotPieces(c.patch.snapshot);
     const text = pieces.join('');
+    if (whole) return { text, delta: null };
     const last = c.expectRevision === undefined ? undefined : written.get(c.runId);
-    return { text, delta: last !== undefined && last.revision === c.expectRevision ? snapshotDelta(last.text, pieces) : null };
+    const payloads = c.journal.map((entry) => {
+      const payload = journalPayload(entry);
+      return payload && entryText(payload);
+    });
+    return { text, delta: snapshotDelta(last !== undefined && last.revision === c.expectRevision ? last.text : null, pieces, payloads) };
   }
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
   const journalCasts = new Map([[JOURNAL_COLUMNS.indexOf('payload'), '::json']]);
@@ -196,10 +209,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
              usage = $6::json, wake_at = $7, options = COALESCE($8::json, options), updated_at = $9, revision = revision + 1`;
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
-  // The snapshot from $3, or made from the stored text by the edits in $20…$22 (./snapshot-delta.ts).
+  // The snapshot from $3, or made by the edits in $20…$23 (./snapshot-delta.ts) from the stored text and the journal payloads ($17).
   const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json ELSE (
-         SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(snapshot::text, o.pos, o.len) END, '' ORDER BY o.i)
-         FROM unnest($20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(pos, len, lit, i))::json END`;
+         SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(CASE WHEN o.src = 0 THEN snapshot::text ELSE ($17::text[])[o.src] END, o.pos, o.len) END, '' ORDER BY o.i)
+         FROM unnest($23::int[], $20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(src, pos, len, lit, i))::json END`;
   const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET.replace('snapshot = $3::json', `snapshot = ${SNAPSHOT_EDITED}`)} WHERE ${COMMIT_WHERE}
          RETURNING ${commitReturning('', '$19::boolean', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
        appended AS (
@@ -242,7 +255,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
        upd AS (
          UPDATE ${q}.runs AS r SET status = x.status,
            snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json) ELSE (
-             SELECT string_agg(CASE WHEN json_typeof(o.e) = 'string' THEN o.e #>> '{}' ELSE substr(r.snapshot::text, (o.e->>0)::int, (o.e->>1)::int) END, '' ORDER BY o.i)
+             SELECT string_agg(CASE WHEN json_typeof(o.e) = 'string' THEN o.e #>> '{}' ELSE substr(
+               CASE WHEN (o.e->>0)::int = 0 THEN r.snapshot::text ELSE (
+                 SELECT j.payload::text FROM json_to_recordset($2::json) AS j(k int, i int, payload json) WHERE j.k = x.k AND j.i = (o.e->>0)::int
+               ) END, (o.e->>1)::int, (o.e->>2)::int) END, '' ORDER BY o.i)
              FROM json_array_elements(x.edits) WITH ORDINALITY AS o(e, i))::json END,
            output = CASE WHEN x.output_set THEN COALESCE(x.output, 'null'::json) ELSE r.output END,
            failure = x.failure, usage = COALESCE(x.usage, 'null'::json), wake_at = x.wake_at,
@@ -367,16 +383,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
 
   /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
-  async function commitAlone(c: Commit): Promise<RunRecord> {
+  async function commitAlone(c: Commit, whole = false): Promise<RunRecord> {
     const fixed = known.get(c.runId);
-    const snapshot = snapshotOf(c);
+    const snapshot = snapshotOf(c, whole);
     const { delta } = snapshot;
     try {
       const updated = await query<RunRow>(
         COMMIT_ONE,
         [
           ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed !== undefined,
-          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null,
+          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.src ?? null,
         ],
         'stepwise_commit',
       );
@@ -391,7 +407,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       // that blindly): the server refused the result and wrote nothing; the whole snapshot goes instead.
       if (delta && error instanceof pg.DatabaseError && !isJournalSeqClash(error) && !isDeadlock(error)) {
         written.forget(c.runId);
-        return commitAlone(c);
+        return commitAlone(c, true);
       }
       // The statement numbered its journal from a snapshot taken before it waited on the run's row, and a
       // concurrent commit appended first, or waited on that commit's journal row while holding the run's row
@@ -410,7 +426,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
     // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
     const fixed = batch.map((c) => known.get(c.runId));
-    const snapshots = batch.map(snapshotOf);
+    const snapshots = batch.map((c) => snapshotOf(c));
     const runs = batch.map((c, k) => ({
       k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
       edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, output_set: c.patch.output !== undefined, output: c.patch.output,
@@ -426,7 +442,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     try {
       rows = (await query<RunRow & { k: number }>(COMMIT_MANY, [JSON.stringify(runs), JSON.stringify(entries), Date.now(), channel], 'stepwise_commit_many')).rows;
     } catch (error) {
-      if (error instanceof pg.DatabaseError) return Promise.allSettled(batch.map(commitAlone));
+      if (error instanceof pg.DatabaseError) return Promise.allSettled(batch.map((c) => commitAlone(c)));
       return batch.map(() => ({ status: 'rejected', reason: error }));
     }
     const byK = new Map(rows.map((row) => [row.k, row]));
@@ -464,7 +480,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         queued.splice(i, 1);
       }
       flushing++;
-      const settled = batch.length === 1 ? Promise.allSettled(batch.map(commitAlone)) : commitMany(batch);
+      const settled = batch.length === 1 ? Promise.allSettled(batch.map((c) => commitAlone(c))) : commitMany(batch);
       void settled.then((results) => {
         flushing--;
         results.forEach((result, i) => {
@@ -516,6 +532,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async get(runId) {
       const { rows } = await query<RunRow>(`SELECT ${runSelect()} FROM ${q}.runs WHERE id = $1`, [runId], 'stepwise_get');
       return rows[0] ? toRun(rows[0]) : null;
+    },
+
+    async runningLeases() {
+      const { rows } = await query<{ id: string; lease_owner: string | null; lease_until: string | null }>(
+        `SELECT id, lease_owner, lease_until FROM ${q}.runs WHERE status = 'running' AND (options->'parent') IS NULL`, [], 'stepwise_running_leases',
+      );
+      return rows.map((row) => ({ id: row.id, lease: row.lease_owner === null ? null : { owner: row.lease_owner, until: Number(row.lease_until) } }));
     },
 
     async list(filter = {}) {

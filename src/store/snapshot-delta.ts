@@ -6,10 +6,17 @@
  * wrote last (at the revision it expects, which no other write can keep)
  * sends the unchanged pieces (./json-text.ts, one per step result) as
  * (position, length) copies of the stored text, and only the rest as text.
+ * A new step's output is copied too, from the text of the journal entry the
+ * same commit appends (which holds it): the snapshot and the journal no
+ * longer each carry it over the wire.
  */
 
-/** Edits in order: a copy of `len` characters of the stored text from `pos` (1-based), or `lit` as is. */
+/**
+ * Edits in order: a copy of `len` characters from `pos` (1-based) of source `src` (0 the stored text, i the
+ * payload text of the commit's i-th journal entry), or `lit` as is.
+ */
 export interface SnapshotDelta {
+  readonly src: Array<number | null>;
   readonly pos: Array<number | null>;
   readonly len: Array<number | null>;
   readonly lit: Array<string | null>;
@@ -21,36 +28,46 @@ const MIN_COPY = 64;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
- * The edits that make the text of `pieces` from `previous`, or null when nothing of it is worth copying.
+ * The edits that make the text of `pieces` from `previous` (null: not known) and the journal payload texts `sources`
+ * (null for an entry without one), or null when nothing of it is worth copying.
  * @example
- * snapshotDelta(lastText, snapshotPieces(next)); // { pos: [null, 12, null], len: [null, 4000, null], lit: ['{"value":"b",', null, '}'] }
+ * snapshotDelta(lastText, snapshotPieces(next), payloads); // { src: [null, 0, 1, null], pos: [null, 12, 11, null], … }
  */
-export function snapshotDelta(previous: string, pieces: readonly string[]): SnapshotDelta | null {
-  if (SURROGATE.test(previous)) return null;
-  const delta: SnapshotDelta = { pos: [], len: [], lit: [] };
+export function snapshotDelta(previous: string | null, pieces: readonly string[], sources: ReadonlyArray<string | null> = []): SnapshotDelta | null {
+  const texts = [previous, ...sources].map((text) => (text === null || SURROGATE.test(text) ? null : text));
+  const delta: SnapshotDelta = { src: [], pos: [], len: [], lit: [] };
   let literal = '';
   let copied = 0;
   const flush = () => {
     if (literal === '') return;
+    delta.src.push(null);
     delta.pos.push(null);
     delta.len.push(null);
     delta.lit.push(literal);
     literal = '';
   };
   for (const piece of pieces) {
-    const at = piece.length >= MIN_COPY ? previous.indexOf(piece) : -1;
+    let src = -1;
+    let at = -1;
+    if (piece.length >= MIN_COPY) {
+      for (let i = 0; i < texts.length && at < 0; i++) {
+        at = texts[i]?.indexOf(piece) ?? -1;
+        src = i;
+      }
+    }
     if (at < 0) {
       literal += piece;
       continue;
     }
     copied += piece.length;
     const last = delta.pos.length - 1;
-    // A copy that goes on where the last one ended extends it.
-    if (literal === '' && last >= 0 && delta.pos[last] !== null && (delta.pos[last] as number) + (delta.len[last] as number) === at + 1) {
+    // A copy that goes on where the last one of the same source ended extends it.
+    if (literal === '' && last >= 0 && delta.src[last] === src && (delta.pos[last] as number) + (delta.len[last] as number) === at + 1) {
       delta.len[last] = (delta.len[last] as number) + piece.length;
       continue;
     }
     flush();
+    delta.src.push(src);
     delta.pos.push(at + 1);
     delta.len.push(piece.length);
     delta.lit.push(null);
@@ -59,9 +76,9 @@ export function snapshotDelta(previous: string, pieces: readonly string[]): Snap
   return copied > 0 ? delta : null;
 }
 
-/** The delta as one JSON array (for a group commit's records): `[pos, len]` for a copy, a string for text. */
-export function deltaJson(delta: SnapshotDelta): Array<string | readonly [number, number]> {
-  return delta.lit.map((lit, i) => lit ?? ([delta.pos[i] as number, delta.len[i] as number] as const));
+/** The delta as one JSON array (for a group commit's records): `[src, pos, len]` for a copy, a string for text. */
+export function deltaJson(delta: SnapshotDelta): Array<string | readonly [number, number, number]> {
+  return delta.lit.map((lit, i) => lit ?? ([delta.src[i] as number, delta.pos[i] as number, delta.len[i] as number] as const));
 }
 
 /** The snapshot text a store wrote last per run, with the revision it made; bounded, the oldest forgotten first. */

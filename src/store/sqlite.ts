@@ -241,6 +241,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     prune: db.prepare('DELETE FROM runs WHERE updated_at < ? AND status IN (SELECT value FROM json_each(?))'),
     pruneDefinitions: db.prepare('DELETE FROM definitions WHERE hash NOT IN (SELECT definition_hash FROM runs)'),
     getShared: db.prepare<[string], string | null>('SELECT value FROM shared WHERE key = ?').pluck(),
+    runningLeases: db.prepare<[], { id: string; lease_owner: string | null; lease_until: number | null }>(
+      `SELECT id, lease_owner, lease_until FROM runs WHERE status = 'running' AND ${NOT_CHILD}`,
+    ),
     getSharedPrefix: db.prepare<[string, string], { key: string; value: string }>(
       "SELECT key, value FROM shared WHERE substr(key, 1, length(?)) = ? AND value IS NOT NULL AND value <> 'null'",
     ),
@@ -426,6 +429,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async get(runId) {
       return recordOrNull(s.getRun.get(runId), definitions, outputs);
+    },
+    async runningLeases() {
+      return s.runningLeases.all().map((row) => ({ id: row.id, lease: row.lease_owner === null ? null : { owner: row.lease_owner, until: Number(row.lease_until) } }));
     },
     async list(filter = {}) {
       const params: unknown[] = [];

@@ -50,6 +50,12 @@ export interface Store {
   /** Newest first. */
   list(filter?: RunFilter): Promise<RunRecord[]>;
   /**
+   * Optional: the id and lease of every top-level `running` run, and nothing else of them: what a worker looks at
+   * when it checks whether work is left and for runs of dead holders, without reading every snapshot.
+   * The built-in stores have it.
+   */
+  runningLeases?(): Promise<Array<{ readonly id: string; readonly lease: RunRecord['lease'] }>>;
+  /**
    * Applies a transition: the patch and the journal entries in one transaction.
    * With `expectRevision`, throws {@link ConflictError} when the stored revision differs.
    * With `owner`, throws {@link LeaseLostError} unless the run is leased to `owner`

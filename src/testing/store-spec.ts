@@ -295,6 +295,17 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect((await store.claim({ owner: 'me', now, leaseMs: 500, limit: 5, exclude: [] })).map((r) => r.id)).toEqual([mine.id]);
     });
 
+    it('runningLeases gives the id and lease of every top-level running run, and of no other (optional)', async () => {
+      if (!store.runningLeases) return;
+      const free = makeRun();
+      const leased = makeRun({ lease: { owner: 'w', until: 7_000 } });
+      const waiting = makeRun({ status: 'waiting' });
+      const child = makeRun({ options: { parent: { runId: free.id, step: 'sub', visit: 1 } } });
+      for (const run of [free, leased, waiting, child]) await store.create(run, []);
+      const found = [...(await store.runningLeases())].sort((a, b) => (a.id < b.id ? -1 : 1));
+      expect(found).toEqual([{ id: free.id, lease: null }, { id: leased.id, lease: { owner: 'w', until: 7_000 } }].sort((a, b) => (a.id < b.id ? -1 : 1)));
+    });
+
     it('a claim releases the runs its owner is done with in the same call, never picks them, and leaves others\' leases alone (claimReleases)', async () => {
       if (!store.claimReleases) return; // optional capability: a worker then releases each run itself
       const now = 40_000;

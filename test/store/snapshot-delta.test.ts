@@ -4,7 +4,7 @@ import { deltaJson, snapshotDelta } from '../../src/store/snapshot-delta.js';
 
 /** What the server does with the edits: copies of the stored text (1-based positions) and text as is. */
 const apply = (stored: string, delta: NonNullable<ReturnType<typeof snapshotDelta>>) =>
-  delta.lit.map((lit, i) => lit ?? stored.substr((delta.pos[i] as number) - 1, delta.len[i] as number)).join('');
+  delta.lit.map((lit, i) => lit ?? (delta.src[i] === 0 ? stored : '').substr((delta.pos[i] as number) - 1, delta.len[i] as number)).join('');
 
 describe('snapshot edits', () => {
   const out = (n: number) => ({ output: { text: `result ${n} `.repeat(20) }, status: 'done' });
@@ -18,6 +18,18 @@ describe('snapshot edits', () => {
     expect(apply(stored, delta)).toBe(JSON.stringify(snap(4)));
     expect(delta.len.filter((l) => l !== null)).toHaveLength(3); // s1, s2, s3: each a copy (their keys sit between them)
     expect(deltaJson(delta).filter((e) => typeof e === 'string').join('')).toContain('result 4');
+  });
+
+  it('copies a new step\'s output from the payload of the journal entry the same commit appends', () => {
+    const stored = snapshotText(snap(3));
+    const payload = JSON.stringify({ output: out(4).output });
+    const delta = snapshotDelta(stored, snapshotPieces(snap(4)), [null, payload])!;
+    expect(delta.lit.filter((l) => l !== null).join('')).not.toContain('result 4');
+    expect(delta.src).toContain(2); // the second entry's payload
+    const sources = [stored, '', payload];
+    expect(delta.lit.map((lit, i) => lit ?? sources[delta.src[i] as number]!.substr((delta.pos[i] as number) - 1, delta.len[i] as number)).join('')).toBe(JSON.stringify(snap(4)));
+    // Without the stored text, the output still comes from the payload.
+    expect(snapshotDelta(null, snapshotPieces(snap(4)), [payload])?.src).toContain(1);
   });
 
   it('sends everything when the stored text has characters JavaScript and PostgreSQL count differently, or nothing to copy', () => {
