@@ -65,3 +65,33 @@ export function waitForStderr(child: ChildProcess, text: string): Promise<void> 
     child.on('close', () => reject(new Error(`exited before writing "${text}": ${seen.slice(-400)}`)));
   });
 }
+
+/**
+ * Runs the CLI once with `crashAt` (which must kill it), then resumes (or starts again, when the kill
+ * came before the run existed) until the run is done or a recovery fails; problems found are pushed.
+ */
+export async function killThenRecover(opts: {
+  runId: string;
+  args: readonly string[];
+  store: string;
+  crashAt: string;
+  env: Record<string, string>;
+  exists: () => Promise<boolean>;
+  problems: string[];
+  afterKill?: () => Promise<readonly string[]>;
+}): Promise<string> {
+  const first = await finish(startCli(opts.args, { ...opts.env, STEPWISE_CRASH_AT: opts.crashAt }));
+  if (first.signal !== 'SIGKILL') opts.problems.push(`${opts.crashAt} did not kill (exit ${first.code}): ${first.stderr.slice(-300)}`);
+  if (opts.afterKill) opts.problems.push(...(await opts.afterKill()));
+  let status = 'killed';
+  for (let i = 0; i < 4 && status !== 'done'; i++) {
+    const command = (await opts.exists()) ? ['resume', opts.runId, '--store', opts.store, '--emulator', '--json'] : opts.args;
+    const result = await finish(startCli(command, opts.env));
+    if (result.code !== 0) {
+      opts.problems.push(`recovery exited ${result.code}: ${result.stderr.slice(-400)}`);
+      break;
+    }
+    status = lastJson<{ status: string }>(result.stdout).status;
+  }
+  return status;
+}

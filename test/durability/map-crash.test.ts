@@ -15,7 +15,7 @@ import type { Store } from '../../src/store/types.js';
 import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { PG_URL, testSchemas } from '../pg.js';
 import { checkEffects } from './crash-harness.js';
-import { finish, lastJson, startCli } from './cli.js';
+import { killThenRecover } from './cli.js';
 import { journalProblems } from './helpers.js';
 
 const definition = path.join(import.meta.dirname, 'fixtures/map-crash.yaml');
@@ -28,19 +28,16 @@ const LINES = [1, 2, 3, 4, 5, 6, 7];
 async function killAndRecover(runId: string, crashAt: string, store: string, reader: Store): Promise<string[]> {
   const effects = path.join(dir, `${runId}.effects`);
   const args = ['run', definition, '--id', runId, '--store', store, '--emulator', '--input', JSON.stringify({ order: runId, lines: LINES }), '--json'];
-  const first = await finish(startCli(args, { STEPWISE_TEST_EFFECTS: effects, STEPWISE_CRASH_AT: crashAt }));
   const problems: string[] = [];
-  if (first.signal !== 'SIGKILL') problems.push(`${crashAt} did not kill (exit ${first.code}): ${first.stderr.slice(-300)}`);
-  let status = 'killed';
-  for (let i = 0; i < 4 && status !== 'done'; i++) {
-    const command = (await reader.get(runId)) ? ['resume', runId, '--store', store, '--emulator', '--json'] : args;
-    const result = await finish(startCli(command, { STEPWISE_TEST_EFFECTS: effects }));
-    if (result.code !== 0) {
-      problems.push(`recovery exited ${result.code}: ${result.stderr.slice(-400)}`);
-      break;
-    }
-    status = lastJson<{ status: string }>(result.stdout).status;
-  }
+  const status = await killThenRecover({
+    runId,
+    args,
+    store,
+    crashAt,
+    env: { STEPWISE_TEST_EFFECTS: effects },
+    exists: async () => Boolean(await reader.get(runId)),
+    problems,
+  });
   const run = await reader.get(runId);
   if (status !== 'done' || run?.status !== 'done') problems.push(`run ended ${status}`);
   else if (JSON.stringify(run.output) !== JSON.stringify({ order: runId, totals: LINES.map((q) => q * 10) })) problems.push(`output ${JSON.stringify(run.output)}`);

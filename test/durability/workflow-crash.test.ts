@@ -18,7 +18,7 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { HEAVY_BUDGET_MS } from '../budgets.js';
 import { checkEffects } from './crash-harness.js';
-import { finish, lastJson, startCli } from './cli.js';
+import { killThenRecover } from './cli.js';
 import { journalProblems } from './helpers.js';
 
 const definition = path.join(import.meta.dirname, 'fixtures/workflow-crash.yaml');
@@ -29,20 +29,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function killAndRecover(runId: string, crashAt: string, store: string, reader: Store): Promise<string[]> {
   const effects = path.join(dir, `${runId}.effects`);
   const args = ['run', definition, '--id', runId, '--store', store, '--emulator', '--input', JSON.stringify({ order: runId }), '--json'];
-  const first = await finish(startCli(args, { STEPWISE_TEST_EFFECTS: effects, STEPWISE_CRASH_AT: crashAt }));
   const problems: string[] = [];
-  if (first.signal !== 'SIGKILL') problems.push(`${crashAt} did not kill (exit ${first.code}): ${first.stderr.slice(-300)}`);
-  problems.push(...(await killedAt(crashAt, runId, reader)));
-  let status = 'killed';
-  for (let i = 0; i < 4 && status !== 'done'; i++) {
-    const command = (await reader.get(runId)) ? ['resume', runId, '--store', store, '--emulator', '--json'] : args;
-    const result = await finish(startCli(command, { STEPWISE_TEST_EFFECTS: effects }));
-    if (result.code !== 0) {
-      problems.push(`recovery exited ${result.code}: ${result.stderr.slice(-400)}`);
-      break;
-    }
-    status = lastJson<{ status: string }>(result.stdout).status;
-  }
+  const status = await killThenRecover({
+    runId,
+    args,
+    store,
+    crashAt,
+    env: { STEPWISE_TEST_EFFECTS: effects },
+    exists: async () => Boolean(await reader.get(runId)),
+    problems,
+    afterKill: () => killedAt(crashAt, runId, reader),
+  });
   const run = await reader.get(runId);
   const children = await reader.list({ parentId: runId });
   // Exactly one child run: a resume adopts the child it finds, or creates the missing one; never a second.
