@@ -1,24 +1,27 @@
 /**
  * Resume of a `workflow` step after a crash around its child's creation,
- * through the real engine on a real SQLite file: the parent step's start is
- * committed before the child run exists (as every work step's start is), so
- * a crash between the two leaves a parent whose step runs without a child. A
+ * through the real engine on a real SQLite file and on a real PostgreSQL
+ * schema (the same cases on each): the parent step's start is committed
+ * before the child run exists (as every work step's start is), so a crash
+ * between the two leaves a parent whose step runs without a child. A
  * resume creates the child then, once; a resume that finds the child adopts
  * it. The crash is a store that dies at that write (the first engine is then
- * dropped, as a dead process would be); a second engine on the same file
- * resumes.
+ * dropped, as a dead process would be); a second engine on a new store over
+ * the same file or schema resumes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
+import { PG_URL, testSchemas } from '../pg.js';
 
 const calls: string[] = [];
 const double = defineTool({
@@ -75,25 +78,44 @@ function dyingStore(store: Store, dies: { create?: (id: string, parent: boolean)
   });
 }
 
-let dir: string | undefined;
+const schemas = testSchemas('wfresume');
 const stores: Store[] = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  for (const clean of cleanups.splice(0)) await clean();
   calls.length = 0;
 });
 
-function open(): Store {
-  dir ??= mkdtempSync(join(tmpdir(), 'stepwise-child-resume-'));
-  const store = createSqliteStore({ path: join(dir, 'runs.db') });
-  stores.push(store);
-  return store;
-}
+/** Where one test's runs live; each call opens a new store on it (a new process's view of the same runs). */
+type Opener = () => Store;
+
+const backends: Record<'SQLite' | 'PostgreSQL', () => Opener> = {
+  SQLite: () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-child-resume-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return () => createSqliteStore({ path: join(dir, 'runs.db') });
+  },
+  PostgreSQL: () => {
+    const schema = schemas.name();
+    cleanups.push(() => schemas.drop(schema));
+    return () => createPostgresStore({ url: PG_URL, schema, pool: 2 });
+  },
+};
 
 const engineOn = (store: Store, clock: ManualClock): Engine => createEngine({ store, tools, workflows: [childDef], clock, leaseMs: 1_000 });
 
-describe('resume of a workflow step after a crash around its child', () => {
+describe.each(['SQLite', 'PostgreSQL'] as const)('resume of a workflow step after a crash around its child (%s)', (backend) => {
+  let opener: Opener;
+  beforeEach(() => {
+    opener = backends[backend]();
+  });
+  const open = (): Store => {
+    const store = opener();
+    stores.push(store);
+    return store;
+  };
+
   it('a crash after the step start was committed and before the child was created: the resume creates the child, once', async () => {
     const clock = new ManualClock();
     const first = engineOn(dyingStore(open(), { create: (_id, child) => child }), clock);
