@@ -8,21 +8,25 @@
  * start, a commit), and after the child finished before the parent settled —
  * then recovered with `stepwise resume`. The parent finishes with the child's
  * output, exactly one child run exists and was created once, no completed step
- * of the child ran again, and both journals are whole. SQLite file.
+ * of the child ran again, and both journals are whole. SQLite file and
+ * PostgreSQL (the same points and checks on each).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { HEAVY_BUDGET_MS } from '../budgets.js';
+import { PG_URL, testSchemas } from '../pg.js';
 import { checkEffects } from './crash-harness.js';
 import { killThenRecover } from './cli.js';
 import { journalProblems } from './helpers.js';
 
 const definition = path.join(import.meta.dirname, 'fixtures/workflow-crash.yaml');
 const dir = mkdtempSync(path.join(tmpdir(), 'stepwise-workflow-crash-'));
+const schemas = testSchemas('wfcrash');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Kills a run at `crashAt`, recovers it, and lists what a crash must not break (empty: nothing broke). */
@@ -92,19 +96,39 @@ async function killedAt(crashAt: string, runId: string, reader: Store): Promise<
  */
 const points = ['step-started:1', 'child-created:1', 'mid-model:1@20', 'mid-tool:1@20', 'after-tool:2', 'step-started:4', 'mid-commit:5', 'after-child:1'];
 
+/** Kills and recovers a run at every point, two at a time (the machine is shared); the problems found at each point. */
+async function everyPoint(prefix: string, store: string, reader: Store): Promise<Record<string, string[]>> {
+  const problems: string[][] = [];
+  for (let i = 0; i < points.length; i += 2) {
+    problems.push(...(await Promise.all(points.slice(i, i + 2).map((point, j) => killAndRecover(`${prefix}-${i + j}`, point, store, reader)))));
+  }
+  return Object.fromEntries(points.map((point, i) => [point, problems[i] ?? [`no result`]]));
+}
+
+const clean = Object.fromEntries(points.map((point) => [point, []]));
+
 describe('kill -9 around a sub-workflow', () => {
   it('SQLite: every killed run resumes to done with the child run once and its output', { timeout: HEAVY_BUDGET_MS }, async () => {
     const file = path.join(dir, 'workflow.db');
     const reader = createSqliteStore({ path: file });
     try {
-      // Independent runs on the one file, killed and recovered two at a time (the machine is shared).
-      const problems: string[][] = [];
-      for (let i = 0; i < points.length; i += 2) {
-        problems.push(...(await Promise.all(points.slice(i, i + 2).map((point, j) => killAndRecover(`wf-sq-${i + j}`, point, `sqlite:${file}`, reader)))));
-      }
-      expect(Object.fromEntries(points.map((point, i) => [point, problems[i]]))).toEqual(Object.fromEntries(points.map((point) => [point, []])));
+      // Independent runs on the one file.
+      expect(await everyPoint('wf-sq', `sqlite:${file}`, reader)).toEqual(clean);
     } finally {
       await reader.close();
+    }
+  });
+
+  it('PostgreSQL: the same on the real server', { timeout: HEAVY_BUDGET_MS }, async () => {
+    const schema = schemas.name();
+    const reader = createPostgresStore({ url: PG_URL, schema, pool: 2 });
+    await reader.migrate();
+    try {
+      // Independent runs in the one schema.
+      expect(await everyPoint('wf-pg', `postgres:${PG_URL}?schema=${schema}`, reader)).toEqual(clean);
+    } finally {
+      await reader.close();
+      await schemas.drop(schema);
     }
   });
 });
