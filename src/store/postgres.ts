@@ -197,7 +197,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
   // The snapshot from $3, or made from the stored text by the edits in $20…$22 (./snapshot-delta.ts).
-  const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json ELSE (
+  // Edits of a text other than the one they were made from ($23, its MD5) fail the statement (text that is not JSON,
+  // made from the row so that it is not folded at plan time), and the commit goes again with the whole snapshot.
+  const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json WHEN md5(snapshot::text) <> $23::text THEN ('stale snapshot of ' || id)::json ELSE (
          SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(snapshot::text, o.pos, o.len) END, '' ORDER BY o.i)
          FROM unnest($20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(pos, len, lit, i))::json END`;
   const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET.replace('snapshot = $3::json', `snapshot = ${SNAPSHOT_EDITED}`)} WHERE ${COMMIT_WHERE}
@@ -237,11 +239,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
          SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
-           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean, edits json)
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean, edits json, base text)
        ),
        upd AS (
          UPDATE ${q}.runs AS r SET status = x.status,
-           snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json) ELSE (
+           snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json)
+             WHEN md5(r.snapshot::text) <> x.base THEN ('stale snapshot of ' || r.id)::json ELSE (
              SELECT string_agg(CASE WHEN json_typeof(o.e) = 'string' THEN o.e #>> '{}' ELSE substr(r.snapshot::text, (o.e->>0)::int, (o.e->>1)::int) END, '' ORDER BY o.i)
              FROM json_array_elements(x.edits) WITH ORDINALITY AS o(e, i))::json END,
            output = CASE WHEN x.output_set THEN COALESCE(x.output, 'null'::json) ELSE r.output END,
@@ -376,7 +379,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         COMMIT_ONE,
         [
           ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed !== undefined,
-          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null,
+          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.base ?? null,
         ],
         'stepwise_commit',
       );
@@ -413,7 +416,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     const snapshots = batch.map(snapshotOf);
     const runs = batch.map((c, k) => ({
       k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
-      edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, output_set: c.patch.output !== undefined, output: c.patch.output,
+      edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, base: snapshots[k]?.delta?.base ?? null, output_set: c.patch.output !== undefined, output: c.patch.output,
       failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
       expect: c.expectRevision ?? null, owner: c.owner ?? null, lean: fixed[k] !== undefined,
     }));

@@ -3,13 +3,21 @@
  * holds every step result so far, so each commit would send them all again
  * (about 9 KB a step in the bench, growing with the run). The server keeps
  * the text of a `json` column as written, so a commit that knows the text it
- * wrote last (at the revision it expects, which no other write can keep)
+ * wrote last (at the revision it expects)
  * sends the unchanged pieces (./json-text.ts, one per step result) as
  * (position, length) copies of the stored text, and only the rest as text.
+ * The server checks the stored text is the one the edits were made from: a
+ * run id used again after a prune may be at that revision with other text.
  */
+import { createHash } from 'node:crypto';
 
-/** Edits in order: a copy of `len` characters of the stored text from `pos` (1-based), or `lit` as is. */
+/**
+ * Edits in order: a copy of `len` characters of the stored text from `pos` (1-based), or `lit` as is; `base` is the
+ * MD5 (hex) of the text they apply to, which the server checks: the same revision of a run id may hold other text
+ * (the run pruned and made again under its id by another store, and brought to that revision).
+ */
 export interface SnapshotDelta {
+  readonly base: string;
   readonly pos: Array<number | null>;
   readonly len: Array<number | null>;
   readonly lit: Array<string | null>;
@@ -27,7 +35,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
  */
 export function snapshotDelta(previous: string, pieces: readonly string[]): SnapshotDelta | null {
   if (SURROGATE.test(previous)) return null;
-  const delta: SnapshotDelta = { pos: [], len: [], lit: [] };
+  const delta: SnapshotDelta = { base: '', pos: [], len: [], lit: [] };
   let literal = '';
   let copied = 0;
   const flush = () => {
@@ -56,10 +64,10 @@ export function snapshotDelta(previous: string, pieces: readonly string[]): Snap
     delta.lit.push(null);
   }
   flush();
-  return copied > 0 ? delta : null;
+  return copied > 0 ? { ...delta, base: createHash('md5').update(previous).digest('hex') } : null;
 }
 
-/** The delta as one JSON array (for a group commit's records): `[pos, len]` for a copy, a string for text. */
+/** The delta's edits as one JSON array (for a group commit's records): `[pos, len]` for a copy, a string for text. */
 export function deltaJson(delta: SnapshotDelta): Array<string | readonly [number, number]> {
   return delta.lit.map((lit, i) => lit ?? ([delta.pos[i] as number, delta.len[i] as number] as const));
 }
