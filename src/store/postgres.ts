@@ -115,7 +115,8 @@ const COMMIT_RETURNING = 'id, workflow, version, definition::text AS definition,
 
 /**
  * What a one-statement commit returns (`r` the runs row's alias): the columns it changes and the lease; the fixed
- * columns only when `lean` is false (a run the store does not know yet, ./known-runs.ts); `output` and `options` only
+ * columns only when `lean` is not true (a run the store does not know yet, ./known-runs.ts, or whose created_at is not
+ * the one it knows: its id was pruned and used again); `output` and `options` only
  * when the patch did not set them. The columns left out come back NULL (a definition is never NULL otherwise).
  */
 function commitReturning(r: string, lean: string, outputSet: string, optionsSet: string): string {
@@ -203,7 +204,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(snapshot::text, o.pos, o.len) END, '' ORDER BY o.i)
          FROM unnest($20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(pos, len, lit, i))::json END`;
   const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET.replace('snapshot = $3::json', `snapshot = ${SNAPSHOT_EDITED}`)} WHERE ${COMMIT_WHERE}
-         RETURNING ${commitReturning('', '$19::boolean', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
+         RETURNING ${commitReturning('', 'created_at = $19::bigint', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
        appended AS (
          ${JOURNAL_INSERT}
          SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
@@ -239,7 +240,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
          SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
-           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean, edits json, base text)
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, born bigint, edits json, base text)
        ),
        upd AS (
          UPDATE ${q}.runs AS r SET status = x.status,
@@ -252,7 +253,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
            options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
            updated_at = $3, revision = r.revision + 1
          FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
-         RETURNING x.k, ${commitReturning('r.', 'x.lean', 'x.output_set', 'x.options_set')}
+         RETURNING x.k, ${commitReturning('r.', 'r.created_at = x.born', 'x.output_set', 'x.options_set')}
        ),
        appended AS (
          ${JOURNAL_INSERT}
@@ -378,7 +379,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const updated = await query<RunRow>(
         COMMIT_ONE,
         [
-          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed !== undefined,
+          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed?.createdAt ?? null,
           delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.base ?? null,
         ],
         'stepwise_commit',
@@ -386,7 +387,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const row = updated.rows[0];
       if (row) {
         written.set(c.runId, Number(row.revision), snapshot.text);
-        return remembered(committed(row, c.patch, fixed), fixed);
+        return remembered(committed(row, c.patch, fixed), row.definition == null ? fixed : undefined);
       }
       throw await refusal(pool, c.runId, c.expectRevision, c.owner);
     } catch (error) {
@@ -418,7 +419,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
       edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, base: snapshots[k]?.delta?.base ?? null, output_set: c.patch.output !== undefined, output: c.patch.output,
       failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
-      expect: c.expectRevision ?? null, owner: c.owner ?? null, lean: fixed[k] !== undefined,
+      expect: c.expectRevision ?? null, owner: c.owner ?? null, born: fixed[k]?.createdAt ?? null,
     }));
     const entries = batch.flatMap((c, k) =>
       c.journal.map((entry, i) => ({
@@ -438,7 +439,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const row = byK.get(k);
         if (row) {
           written.set(c.runId, Number(row.revision), snapshots[k]?.text ?? '');
-          return remembered(committed(row, c.patch, fixed[k]), fixed[k]);
+          return remembered(committed(row, c.patch, fixed[k]), row.definition == null ? fixed[k] : undefined);
         }
         throw await refusal(pool, c.runId, c.expectRevision, c.owner);
       }),
@@ -486,7 +487,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     known.remember(run);
     return run;
   };
-  /** A committed run, remembered when it was not known yet. */
+  /** A committed run, remembered unless it came back lean (its fixed columns `fixed`, as known). */
   const remembered = (run: RunRecord, fixed: FixedColumns | undefined): RunRecord => {
     if (fixed === undefined) known.remember(run);
     return run;
@@ -529,8 +530,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          ORDER BY created_at DESC, id LIMIT $3`,
         [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null, filter.parentId === null, filter.parentId ?? null],
       );
-      // Not remembered: a long list would push out the runs this store drives.
-      return rows.map((row) => toRunRecord(row, decodeParsed, decodeDefinition));
+      // Not remembered (a long list would push out the runs this store drives), but a known run is refreshed: its
+      // id may have been pruned and used again.
+      return rows.map((row) => {
+        const run = toRunRecord(row, decodeParsed, decodeDefinition);
+        known.refresh(run);
+        return run;
+      });
     },
 
     commit(runId, patch, journal, expectRevision, owner) {
