@@ -14,9 +14,18 @@ export interface KnownRuns {
   get(runId: string): FixedColumns | undefined;
   /** Records (or refreshes) what a stored run's fixed columns are. */
   remember(run: RunRecord): void;
+  /**
+   * Refreshes them only when the run is known, without marking it used (a list read: a run id pruned and made
+   * again holds other fixed columns, and a long list must not push out the runs a store drives).
+   */
+  refresh(run: RunRecord): void;
   forget(runId: string): void;
   readonly size: number;
 }
+
+const fixedOf = (run: RunRecord): FixedColumns => ({
+  id: run.id, workflow: run.workflow, version: run.version, definition: run.definition, input: run.input, createdAt: run.createdAt,
+});
 
 /** How many runs a store remembers by default: a worker drives a handful at once, an engine a few hundred. */
 export const KNOWN_RUNS = 1024;
@@ -41,8 +50,11 @@ export function knownRuns(max = KNOWN_RUNS): KnownRuns {
     },
     remember(run) {
       runs.delete(run.id);
-      runs.set(run.id, { id: run.id, workflow: run.workflow, version: run.version, definition: run.definition, input: run.input, createdAt: run.createdAt });
+      runs.set(run.id, fixedOf(run));
       if (runs.size > max) runs.delete(runs.keys().next().value as string);
+    },
+    refresh(run) {
+      if (runs.has(run.id)) runs.set(run.id, fixedOf(run));
     },
     forget(runId) {
       runs.delete(runId);

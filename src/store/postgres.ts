@@ -123,7 +123,8 @@ const COMMIT_RETURNING = 'id, workflow, version, definition::text AS definition,
 
 /**
  * What a one-statement commit returns (`r` the runs row's alias): the columns it changes and the lease; the fixed
- * columns only when `lean` is false (a run the store does not know yet, ./known-runs.ts); `output` and `options` only
+ * columns only when `lean` is not true (a run the store does not know yet, ./known-runs.ts, or whose created_at is not
+ * the one it knows: its id was pruned and used again); `output` and `options` only
  * when the patch did not set them. The columns left out come back NULL (a definition is never NULL otherwise).
  */
 function commitReturning(r: string, lean: string, outputSet: string, optionsSet: string): string {
@@ -210,11 +211,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const COMMIT_WHERE = `id = $1 AND ($10::int IS NULL OR revision = $10) AND ($11::text IS NULL OR lease_owner = $11)`;
   // One statement: the guarded update, then the journal numbered after the run's last entry. Atomic on its own.
   // The snapshot from $3, or made by the edits in $20…$23 (./snapshot-delta.ts) from the stored text and the journal payloads ($17).
-  const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json ELSE (
+  // Edits of a stored text other than the one they were made from ($24, its MD5) fail the statement (text that is not
+  // JSON, made from the row so that it is not folded at plan time), and the commit goes again with the whole snapshot.
+  const SNAPSHOT_EDITED = `CASE WHEN $20::int[] IS NULL THEN $3::json WHEN $24::text IS NOT NULL AND md5(snapshot::text) <> $24::text THEN ('stale snapshot of ' || id)::json ELSE (
          SELECT string_agg(CASE WHEN o.len IS NULL THEN o.lit ELSE substr(CASE WHEN o.src = 0 THEN snapshot::text ELSE ($17::text[])[o.src] END, o.pos, o.len) END, '' ORDER BY o.i)
          FROM unnest($23::int[], $20::int[], $21::int[], $22::text[]) WITH ORDINALITY AS o(src, pos, len, lit, i))::json END`;
   const COMMIT_ONE = `WITH upd AS (UPDATE ${q}.runs SET ${COMMIT_SET.replace('snapshot = $3::json', `snapshot = ${SNAPSHOT_EDITED}`)} WHERE ${COMMIT_WHERE}
-         RETURNING ${commitReturning('', '$19::boolean', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
+         RETURNING ${commitReturning('', 'created_at = $19::bigint', '$4::json IS NOT NULL', '$8::json IS NOT NULL')}),
        appended AS (
          ${JOURNAL_INSERT}
          SELECT upd.id, base.n + e.i, e.step, e.visit, e.attempt, e.event, e.at, e.payload::json
@@ -250,11 +253,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // `*_set` flags and the `'null'` defaults.
   const COMMIT_MANY = `WITH x AS (
          SELECT * FROM json_to_recordset($1::json) AS x(k int, id text, status text, snapshot json, output_set boolean, output json,
-           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, lean boolean, edits json)
+           failure json, usage json, wake_at bigint, options_set boolean, options json, expect int, owner text, born bigint, edits json, base text)
        ),
        upd AS (
          UPDATE ${q}.runs AS r SET status = x.status,
-           snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json) ELSE (
+           snapshot = CASE WHEN x.edits IS NULL THEN COALESCE(x.snapshot, 'null'::json)
+             WHEN x.base IS NOT NULL AND md5(r.snapshot::text) <> x.base THEN ('stale snapshot of ' || r.id)::json ELSE (
              SELECT string_agg(CASE WHEN json_typeof(o.e) = 'string' THEN o.e #>> '{}' ELSE substr(
                CASE WHEN (o.e->>0)::int = 0 THEN r.snapshot::text ELSE (
                  SELECT j.payload::text FROM json_to_recordset($2::json) AS j(k int, i int, payload json) WHERE j.k = x.k AND j.i = (o.e->>0)::int
@@ -265,7 +269,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
            options = CASE WHEN x.options_set THEN COALESCE(x.options, 'null'::json) ELSE r.options END,
            updated_at = $3, revision = r.revision + 1
          FROM x WHERE r.id = x.id AND (x.expect IS NULL OR r.revision = x.expect) AND (x.owner IS NULL OR r.lease_owner = x.owner)
-         RETURNING x.k, ${commitReturning('r.', 'x.lean', 'x.output_set', 'x.options_set')}
+         RETURNING x.k, ${commitReturning('r.', 'r.created_at = x.born', 'x.output_set', 'x.options_set')}
        ),
        appended AS (
          ${JOURNAL_INSERT}
@@ -391,15 +395,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const updated = await query<RunRow>(
         COMMIT_ONE,
         [
-          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed !== undefined,
-          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.src ?? null,
+          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed?.createdAt ?? null,
+          delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.src ?? null, delta?.base ?? null,
         ],
         'stepwise_commit',
       );
       const row = updated.rows[0];
       if (row) {
         written.set(c.runId, Number(row.revision), snapshot.text);
-        return remembered(committed(row, c.patch, fixed), fixed);
+        return remembered(committed(row, c.patch, fixed), row.definition == null ? fixed : undefined);
       }
       throw await refusal(pool, c.runId, c.expectRevision, c.owner);
     } catch (error) {
@@ -429,9 +433,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     const snapshots = batch.map((c) => snapshotOf(c));
     const runs = batch.map((c, k) => ({
       k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
-      edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, output_set: c.patch.output !== undefined, output: c.patch.output,
+      edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, base: snapshots[k]?.delta?.base ?? null, output_set: c.patch.output !== undefined, output: c.patch.output,
       failure: c.patch.failure, usage: c.patch.usage, wake_at: c.patch.wakeAt, options_set: c.patch.options !== undefined, options: c.patch.options,
-      expect: c.expectRevision ?? null, owner: c.owner ?? null, lean: fixed[k] !== undefined,
+      expect: c.expectRevision ?? null, owner: c.owner ?? null, born: fixed[k]?.createdAt ?? null,
     }));
     const entries = batch.flatMap((c, k) =>
       c.journal.map((entry, i) => ({
@@ -451,7 +455,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const row = byK.get(k);
         if (row) {
           written.set(c.runId, Number(row.revision), snapshots[k]?.text ?? '');
-          return remembered(committed(row, c.patch, fixed[k]), fixed[k]);
+          return remembered(committed(row, c.patch, fixed[k]), row.definition == null ? fixed[k] : undefined);
         }
         throw await refusal(pool, c.runId, c.expectRevision, c.owner);
       }),
@@ -499,7 +503,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     known.remember(run);
     return run;
   };
-  /** A committed run, remembered when it was not known yet. */
+  /** A committed run, remembered unless it came back lean (its fixed columns `fixed`, as known). */
   const remembered = (run: RunRecord, fixed: FixedColumns | undefined): RunRecord => {
     if (fixed === undefined) known.remember(run);
     return run;
@@ -549,8 +553,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          ORDER BY created_at DESC, id LIMIT $3`,
         [filter.status ?? null, filter.workflow ?? null, filter.limit ?? null, filter.idPrefix ?? null, filter.parentId === null, filter.parentId ?? null],
       );
-      // Not remembered: a long list would push out the runs this store drives.
-      return rows.map((row) => toRunRecord(row, decodeParsed, decodeDefinition));
+      // Not remembered (a long list would push out the runs this store drives), but a known run is refreshed: its
+      // id may have been pruned and used again.
+      return rows.map((row) => {
+        const run = toRunRecord(row, decodeParsed, decodeDefinition);
+        known.refresh(run);
+        return run;
+      });
     },
 
     commit(runId, patch, journal, expectRevision, owner) {

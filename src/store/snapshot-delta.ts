@@ -3,19 +3,26 @@
  * holds every step result so far, so each commit would send them all again
  * (about 9 KB a step in the bench, growing with the run). The server keeps
  * the text of a `json` column as written, so a commit that knows the text it
- * wrote last (at the revision it expects, which no other write can keep)
+ * wrote last (at the revision it expects)
  * sends the unchanged pieces (./json-text.ts, one per step result) as
  * (position, length) copies of the stored text, and only the rest as text.
  * A new step's output is copied too, from the text of the journal entry the
  * same commit appends (which holds it): the snapshot and the journal no
  * longer each carry it over the wire.
+ * The server checks the stored text is the one the edits were made from: a
+ * run id used again after a prune may be at that revision with other text.
  */
+import { createHash } from 'node:crypto';
 
 /**
+/**
  * Edits in order: a copy of `len` characters from `pos` (1-based) of source `src` (0 the stored text, i the
- * payload text of the commit's i-th journal entry), or `lit` as is.
+ * payload text of the commit's i-th journal entry), or `lit` as is. `base` is the MD5 (hex) of the stored text
+ * the copies from source 0 apply to (null when none does), which the server checks: the same revision of a run id
+ * may hold other text (the run pruned and made again under its id by another store, and brought to that revision).
  */
 export interface SnapshotDelta {
+  readonly base: string | null;
   readonly src: Array<number | null>;
   readonly pos: Array<number | null>;
   readonly len: Array<number | null>;
@@ -35,7 +42,7 @@ const SURROGATE = /[\uD800-\uDFFF]/;
  */
 export function snapshotDelta(previous: string | null, pieces: readonly string[], sources: ReadonlyArray<string | null> = []): SnapshotDelta | null {
   const texts = [previous, ...sources].map((text) => (text === null || SURROGATE.test(text) ? null : text));
-  const delta: SnapshotDelta = { src: [], pos: [], len: [], lit: [] };
+  const delta: SnapshotDelta = { base: null, src: [], pos: [], len: [], lit: [] };
   let literal = '';
   let copied = 0;
   const flush = () => {
@@ -73,7 +80,8 @@ export function snapshotDelta(previous: string | null, pieces: readonly string[]
     delta.lit.push(null);
   }
   flush();
-  return copied > 0 ? delta : null;
+  if (copied === 0) return null;
+  return previous !== null && delta.src.includes(0) ? { ...delta, base: createHash('md5').update(previous).digest('hex') } : delta;
 }
 
 /** The delta as one JSON array (for a group commit's records): `[src, pos, len]` for a copy, a string for text. */

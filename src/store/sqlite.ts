@@ -375,8 +375,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   /** Releases (ClaimOptions.release), then claims, then reads the claimed runs' prefetched shared values: one transaction. */
   const claim = db.transaction((params: Record<string, unknown>, release: readonly string[], prefetch: PrefetchedShared | undefined) => {
-    for (const runId of release) s.release.run(runId, params['owner']);
+    // A run whose last commit let go of the lease already (see `letGo`) has nothing left to release.
+    for (const runId of release) {
+      if (letGo.get(runId) === params['owner']) letGo.delete(runId);
+      else s.release.run(runId, params['owner']);
+    }
     const claimed = s.claim.all(params).map((row) => toRecord(row, definitions, outputs));
+    // A run leased anew (made again under its id after a prune) has a lease its owner's release must write.
+    for (const run of claimed) letGo.delete(run.id);
     if (prefetch) {
       const ids = claimed.map((run) => run.id);
       prefetch.fill(
