@@ -106,7 +106,7 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
 
   const pause = (ms: number) =>
     new Promise<void>((done) => {
-      if (announced) return done();
+      if (announced || stop.aborted) return done(); // a drain that began during the claim waits for no poll
       const timer = setTimeout(finish, ms);
       function finish() {
         clearTimeout(timer);
@@ -210,8 +210,11 @@ export async function work(host: WorkerHost, options: WorkOptions = {}): Promise
     await pause(pollMs);
   }
   unsubscribe?.();
+  // Releases no claim will carry now: a worker that stops leaves no run it finished leased. Those waiting go at once
+  // (a drain does not hold them while the steps in flight finish), then any a finishing step queued.
+  const releaseWaiting = () => Promise.all(releasing.splice(0).map((runId) => store.release(runId, owner).catch(() => {})));
+  await releaseWaiting();
   await Promise.all(inFlight.values());
-  // Releases no claim will carry now: a worker that stops leaves no run it finished leased.
-  await Promise.all(releasing.splice(0).map((runId) => store.release(runId, owner).catch(() => {})));
+  await releaseWaiting();
   return { owner, claimed, errors, lost };
 }

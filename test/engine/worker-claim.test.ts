@@ -75,6 +75,40 @@ describe('a worker on a store whose claims carry releases', () => {
     expect(rec.released).toEqual([runs[0]!.id]);
     for (const run of runs) expect((await memory.get(run.id))?.lease).toBeNull();
   });
+  it('a drained worker releases the runs it finished before it waits for the steps still in flight', async () => {
+    const memory = createMemoryStore();
+    const [quick, slow] = [makeRun({ updatedAt: 1 }), makeRun({ updatedAt: 2 })];
+    for (const run of [quick!, slow!]) await memory.create(run, []);
+    const drain = new AbortController();
+    const order: string[] = [];
+    let released: () => void = () => {};
+    const quickReleased = new Promise<void>((resolve) => (released = resolve));
+    // The second claim (carrying the quick run's release) fails as the drain begins; the slow run is still in flight.
+    const rec = recorded(memory, (n) => {
+      if (n === 2) drain.abort();
+      return n === 2;
+    });
+    const store: Store = { ...rec.store, release: (runId, owner) => (runId === quick!.id && (order.push('quick released'), released()), rec.store.release(runId, owner)) };
+    const host = finishingHost(store);
+    const drive = host.drive;
+    host.drive = async (record, context) => {
+      if (record.id === slow!.id) {
+        // Finishes once the quick run is released, or 200 turns of the event loop (no wall clock) after the drain began.
+        const turns = new Promise<void>((done) => {
+          let n = 0;
+          const turn = () => (++n >= 200 ? done() : setImmediate(turn));
+          drain.signal.addEventListener('abort', turn, { once: true });
+        });
+        await Promise.race([quickReleased, turns]);
+        order.push('slow finished');
+      }
+      return drive(record, context);
+    };
+    // A poll of an hour: the drain must not wait for it either.
+    await work(host, { owner: 'w-1', concurrency: 2, pollMs: 3_600_000, signal: drain.signal, onError: () => {} });
+    expect(order).toEqual(['quick released', 'slow finished']);
+    for (const run of [quick!, slow!]) expect((await memory.get(run.id))?.lease).toBeNull();
+  });
 });
 
 describe('a worker reads its runs\' cancel requests with the claim', () => {
