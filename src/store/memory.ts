@@ -45,11 +45,6 @@ function readRun(slot: Slot): RunRecord {
   };
 }
 
-function headOf(run: RunRecord): Omit<RunRecord, JsonField> {
-  const { input: _i, output: _o, failure: _f, usage: _u, snapshot: _s, options: _p, ...head } = run;
-  return head;
-}
-
 function toEntry(runId: string, seq: number, entry: NewJournalEntry): string {
   const { step, visit, attempt, event, at } = entry;
   return entryText({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
@@ -58,6 +53,19 @@ function toEntry(runId: string, seq: number, entry: NewJournalEntry): string {
 export function createMemoryStore(): Store {
   const runs = new Map<string, Slot>();
   const shared = new Map<string, unknown>();
+  /** The ids of the child runs of each parent run: `list({ parentId })` (a map reading its items) looks at them only. */
+  const byParent = new Map<string, Set<string>>();
+  const childrenOf = (parent: string): Set<string> => {
+    let ids = byParent.get(parent);
+    if (!ids) byParent.set(parent, (ids = new Set()));
+    return ids;
+  };
+  const unlink = (parent: string | null, id: string) => {
+    const ids = parent === null ? undefined : byParent.get(parent);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) byParent.delete(parent!);
+  };
 
   function slot(runId: string): Slot {
     const found = runs.get(runId);
@@ -73,19 +81,45 @@ export function createMemoryStore(): Store {
     async create(run, journal) {
       const existing = runs.get(run.id);
       if (existing) return { run: readRun(existing), created: false };
-      const stored: Slot = { head: headOf(run), json: jsonOf(run), journal: journal.map((entry, i) => toEntry(run.id, i + 1, entry)), parent: parentOf(run.options) };
-      runs.set(run.id, stored);
+      // Head, texts and record built field by field, as `commit` does: rest and spread copy by a slower generic path.
+      const head: Slot['head'] = {
+        id: run.id,
+        workflow: run.workflow,
+        version: run.version,
+        definition: run.definition,
+        status: run.status,
+        wakeAt: run.wakeAt,
+        lease: run.lease,
+        createdAt: run.createdAt,
+        updatedAt: run.updatedAt,
+        revision: run.revision,
+      };
+      const entries: string[] = [];
+      for (let i = 0; i < journal.length; i++) entries.push(toEntry(run.id, i + 1, journal[i] as NewJournalEntry));
+      const json = jsonOf(run);
+      const parent = parentOf(run.options);
+      runs.set(run.id, { head, json, journal: entries, parent });
+      if (parent !== null) childrenOf(parent).add(run.id);
       // As `commit` does, the record handed back holds the caller's own values (its usage copied): only the input
       // is parsed back from the text just written. A map item's run is created this way, once per item.
       return {
         run: {
-          ...stored.head,
-          input: JSON.parse(stored.json.input),
+          id: head.id,
+          workflow: head.workflow,
+          version: head.version,
+          definition: head.definition,
+          status: head.status,
+          input: JSON.parse(json.input),
           output: run.output ?? null,
           failure: run.failure ?? null,
           usage: { ...run.usage },
           snapshot: run.snapshot ?? null,
           options: run.options ?? {},
+          wakeAt: head.wakeAt,
+          lease: head.lease,
+          createdAt: head.createdAt,
+          updatedAt: head.updatedAt,
+          revision: head.revision,
         },
         created: true,
       };
@@ -102,7 +136,9 @@ export function createMemoryStore(): Store {
 
     async list(filter = {}) {
       const statuses = filter.status;
-      const matching = [...runs.values()]
+      const parentId = filter.parentId;
+      const candidates = typeof parentId === 'string' ? [...(byParent.get(parentId) ?? [])].map((id) => runs.get(id)!) : [...runs.values()];
+      const matching = candidates
         .filter((slot) => {
           const run = slot.head;
           return (!statuses || statuses.includes(run.status)) && (!filter.workflow || run.workflow === filter.workflow) && (filter.idPrefix === undefined || run.id.startsWith(filter.idPrefix)) && parentMatches(slot.parent, filter.parentId);
@@ -148,7 +184,14 @@ export function createMemoryStore(): Store {
       for (let i = 0; i < journal.length; i++) entries.push(toEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
       current.head = next;
       current.json = json;
-      if (patch.options) current.parent = parentOf(patch.options);
+      if (patch.options) {
+        const parent = parentOf(patch.options);
+        if (parent !== current.parent) {
+          unlink(current.parent, runId);
+          if (parent !== null) childrenOf(parent).add(runId);
+          current.parent = parent;
+        }
+      }
       for (const entry of entries) current.journal.push(entry);
       return {
         id: head.id,
@@ -219,6 +262,7 @@ export function createMemoryStore(): Store {
       for (const [id, s] of runs) {
         if (s.head.updatedAt < olderThan && statuses.includes(s.head.status)) {
           runs.delete(id);
+          unlink(s.parent, id);
           count++;
         }
       }
