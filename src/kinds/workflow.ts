@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
+import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { childBudget, sendCharged, sharedChildBudget } from '../engine/child-budget.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
@@ -75,16 +76,22 @@ function childCannotStart(run: RunScope, id: string, error: unknown, at: number)
   run.send({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind: 'invalid_data', message }, retryable: false, retryAt: null });
 }
 
+/** The child's token budget now: the step's slice (`workflow.budget.tokens`, within the child definition's `budget`) or a share of the parent's. */
+function budgetOf(run: RunScope, step: WorkflowSpec, child: Workflow) {
+  const slice = step.workflow.budget?.tokens;
+  return slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, child.budget);
+}
+
 /**
  * Creates the step's child run, or returns it when it exists (its id is derived from the parent's, the step and
  * its visit, so a resume after a crash between the step's start and this finds the same run and never makes a
  * second). The step has started: its visit and budget are those of the committed start.
  */
 async function createChild(run: RunScope, id: string, step: WorkflowSpec, prepared: PreparedChild): Promise<RunRecord> {
-  const slice = step.workflow.budget?.tokens;
   const visit = run.context().visits[id] ?? 1;
-  const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
-  const child = await run.children!.create(run, { id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget });
+  const child = await run.children!.create(run, {
+    id: childId(run, id), parent: { runId: run.runId, step: id, visit }, source: prepared.source, input: prepared.input, budget: budgetOf(run, step, prepared.source.workflow),
+  });
   crashPoint('child-created');
   return child;
 }
@@ -108,8 +115,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
   }
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
   if (run.phaseOf(id) === 'running') {
-    const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, prepared.source.workflow.budget);
-    run.note({ ...run.where(id), event: 'started', data: { child: childId(run, id), workflow: prepared.source.workflow.id, budget: budget.tokens } });
+    run.note({ ...run.where(id), event: 'started', data: { child: childId(run, id), workflow: prepared.source.workflow.id, budget: budgetOf(run, step, prepared.source.workflow).tokens } });
     await run.commit();
     crashPoint('step-started');
     await createChild(run, id, step, prepared);
@@ -144,7 +150,7 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
       const slice = step.workflow.budget?.tokens;
-      const budget = slice === undefined ? sharedChildBudget(run.context(), run.budget) : childBudget(run.context(), slice, child.definition.workflow.budget);
+      const budget = budgetOf(run, step, child.definition.workflow);
       const driven = await children.drive(run, child, {
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
