@@ -29,10 +29,10 @@ import type { NewJournalEntry, RunPatch, RunRecord } from '../run/types.js';
 import { MIGRATIONS_TABLE, postgresMigrations } from './migrations.js';
 import { createRunnableListener, notifyWhenRunnable, runnableChannel } from './postgres-notify.js';
 import {
-  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, runValues, toJournalEntry, toRunRecord,
+  JOURNAL_COLUMNS, RUN_COLUMNS, byUpdatedAt, decodeParsed, decodeText, json, journalPayload, journalValues, payloadText, runValues, toJournalEntry, toRunRecord,
   type DecodeJson, type JournalRow, type RunRow,
 } from './rows.js';
-import { entryText, snapshotPieces, snapshotText } from './json-text.js';
+import { snapshotPieces, snapshotText } from './json-text.js';
 import { deltaJson, snapshotDelta, writtenSnapshots, type SnapshotDelta } from './snapshot-delta.js';
 import { knownRuns, type FixedColumns } from './known-runs.js';
 import { runnableSql } from './runnable.js';
@@ -86,6 +86,9 @@ function isDeadlock(error: unknown): boolean {
 
 /** How often a commit the server picked as a deadlock victim is tried again (each try writes all or nothing). */
 const DEADLOCK_RETRIES = 5;
+
+/** Where {@link journalArrays} has the payload texts. */
+const JOURNAL_PAYLOAD = 5;
 
 /** The journal entries as one array per column (seq left out), for `unnest`. */
 function journalArrays(journal: readonly NewJournalEntry[]): unknown[][] {
@@ -184,16 +187,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   const known = knownRuns();
   /** The snapshot text this store committed last per run: the next commit sends what changed (./snapshot-delta.ts). */
   const written = writtenSnapshots();
-  /** A commit's snapshot text, and its edits of the text the run's last commit from this store wrote, when that is the revision it expects. */
-  function snapshotOf(c: Commit, whole = false): { text: string; delta: SnapshotDelta | null } {
+  /**
+   * A commit's snapshot text, and its edits of the text the run's last commit from this store wrote (when that is the
+   * revision it expects) and of its journal entries' payload texts (`payloads`; null: the whole snapshot, no edits).
+   */
+  function snapshotOf(c: Commit, payloads: ReadonlyArray<string | null> | null): { text: string; delta: SnapshotDelta | null } {
     const pieces = snapshotPieces(c.patch.snapshot);
     const text = pieces.join('');
-    if (whole) return { text, delta: null };
+    if (payloads === null) return { text, delta: null };
     const last = c.expectRevision === undefined ? undefined : written.get(c.runId);
-    const payloads = c.journal.map((entry) => {
-      const payload = journalPayload(entry);
-      return payload && entryText(payload);
-    });
     return { text, delta: snapshotDelta(last !== undefined && last.revision === c.expectRevision ? last.text : null, pieces, payloads) };
   }
   const runCasts = new Map(RUN_COLUMNS.flatMap((c, i) => (JSON_RUN_COLUMNS.has(c) ? [[i, '::json'] as const] : [])));
@@ -389,13 +391,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   /** One commit in one statement; falls back to {@link commitLocked} when a concurrent commit to the run appended first. */
   async function commitAlone(c: Commit, whole = false): Promise<RunRecord> {
     const fixed = known.get(c.runId);
-    const snapshot = snapshotOf(c, whole);
+    const journal = journalArrays(c.journal);
+    // The payload texts the journal column gets are the ones the edits copy from: serialised once.
+    const snapshot = snapshotOf(c, whole ? null : (journal[JOURNAL_PAYLOAD] as Array<string | null>));
     const { delta } = snapshot;
     try {
       const updated = await query<RunRow>(
         COMMIT_ONE,
         [
-          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journalArrays(c.journal), channel, fixed?.createdAt ?? null,
+          ...commitParams(c.runId, c.patch, c.expectRevision, c.owner, delta ? null : snapshot.text), ...journal, channel, fixed?.createdAt ?? null,
           delta?.pos ?? null, delta?.len ?? null, delta?.lit ?? null, delta?.src ?? null, delta?.base ?? null,
         ],
         'stepwise_commit',
@@ -430,7 +434,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   async function commitMany(batch: readonly Commit[]): Promise<Array<PromiseSettledResult<RunRecord>>> {
     // JSON values go in as they are (serialised once, with the rest), not as text inside JSON.
     const fixed = batch.map((c) => known.get(c.runId));
-    const snapshots = batch.map((c) => snapshotOf(c));
+    const snapshots = batch.map((c) => snapshotOf(c, c.journal.map(payloadText)));
     const runs = batch.map((c, k) => ({
       k, id: c.runId, status: c.patch.status, snapshot: snapshots[k]?.delta ? null : c.patch.snapshot,
       edits: snapshots[k]?.delta ? deltaJson(snapshots[k].delta) : null, base: snapshots[k]?.delta?.base ?? null, output_set: c.patch.output !== undefined, output: c.patch.output,

@@ -88,10 +88,15 @@ export function journalPayload(entry: NewJournalEntry): Record<string, unknown> 
   return payload;
 }
 
+/** The text of a journal entry's payload column (null for an entry without one). */
+export function payloadText(entry: NewJournalEntry): string | null {
+  const payload = journalPayload(entry);
+  return payload && entryText(payload);
+}
+
 /** Column values of a journal entry, in {@link JOURNAL_COLUMNS} order. */
 export function journalValues(runId: string, seq: number, entry: NewJournalEntry): unknown[] {
-  const payload = journalPayload(entry);
-  return [runId, seq, entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payload && entryText(payload)];
+  return [runId, seq, entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payloadText(entry)];
 }
 
 export function toJournalEntry(row: JournalRow, decode: DecodeJson): JournalEntry {

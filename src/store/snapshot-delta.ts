@@ -3,18 +3,16 @@
  * holds every step result so far, so each commit would send them all again
  * (about 9 KB a step in the bench, growing with the run). The server keeps
  * the text of a `json` column as written, so a commit that knows the text it
- * wrote last (at the revision it expects)
- * sends the unchanged pieces (./json-text.ts, one per step result) as
- * (position, length) copies of the stored text, and only the rest as text.
- * A new step's output is copied too, from the text of the journal entry the
- * same commit appends (which holds it): the snapshot and the journal no
- * longer each carry it over the wire.
+ * wrote last (at the revision it expects) sends the unchanged pieces
+ * (./json-text.ts, one per step result) as (position, length) copies of the
+ * stored text, and only the rest as text. A new step's output is copied too,
+ * from the text of the journal entry the same commit appends (which holds
+ * it): the snapshot and the journal no longer each carry it over the wire.
  * The server checks the stored text is the one the edits were made from: a
  * run id used again after a prune may be at that revision with other text.
  */
 import { createHash } from 'node:crypto';
 
-/**
 /**
  * Edits in order: a copy of `len` characters from `pos` (1-based) of source `src` (0 the stored text, i the
  * payload text of the commit's i-th journal entry), or `lit` as is. `base` is the MD5 (hex) of the stored text

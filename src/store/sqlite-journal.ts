@@ -7,8 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { NewJournalEntry } from '../run/types.js';
-import { entryText } from './json-text.js';
-import { JOURNAL_COLUMNS, journalPayload } from './rows.js';
+import { JOURNAL_COLUMNS, payloadText } from './rows.js';
 
 const MAX_ROWS = 8;
 /** Values bound per entry: step, visit, attempt, event, at, payload. */
@@ -34,8 +33,7 @@ export function journalAppender(db: Database.Database): (runId: string, journal:
       const chunk = journal.slice(from, from + MAX_ROWS);
       const params: unknown[] = [runId, runId];
       for (const entry of chunk) {
-        const payload = journalPayload(entry);
-        params.push(entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payload && entryText(payload));
+        params.push(entry.step ?? null, entry.visit, entry.attempt, entry.event, entry.at, payloadText(entry));
       }
       // The chunk's rows are numbered from one past the last seq, in order (RETURNING gives them in no set order).
       const first = Math.min(...statement(chunk.length).all(params));
