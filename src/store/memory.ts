@@ -229,11 +229,7 @@ export function createMemoryStore(): Store {
         s.head = { ...s.head, lease: { owner, until: now + leaseMs } };
         return readRun(s);
       });
-      if (prefetchShared) {
-        const ids = claimed.map((run) => run.id);
-        const key = (runId: string) => `${prefetchShared.prefix}${runId}`;
-        prefetchShared.fill(ids.flatMap((id) => (shared.get(key(id)) ?? null) !== null ? [[id, structuredClone(shared.get(key(id)))] as const] : []), ids);
-      }
+      prefetchShared?.fill(claimed.map((run) => [run.id, structuredClone(shared.get(`${prefetchShared.prefix}${run.id}`))]));
       return claimed;
     },
 

@@ -586,9 +586,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         [now, owner, now + leaseMs, Math.max(0, limit), exclude, release, channel, prefetchShared?.prefix ?? null],
         'stepwise_claim',
       );
-      if (prefetchShared) {
-        prefetchShared.fill(rows.flatMap((row) => (row.prefetched == null ? [] : [[row.id as string, row.prefetched] as const])), rows.map((row) => row.id as string));
-      }
+      prefetchShared?.fill(rows.map((row) => [row.id as string, row.prefetched]));
       return rows.map(toRun).sort(byUpdatedAt);
     },
 

@@ -7,8 +7,8 @@
 
 export interface PrefetchedShared {
   readonly prefix: string;
-  /** Called by the store during a claim with the claimed runs' values (a run without one left out). Replaces the previous ones. */
-  fill(entries: Iterable<readonly [runId: string, value: unknown]>, claimed: Iterable<string>): void;
+  /** Called by the store during a claim with each claimed run and its value (null or undefined: none). Replaces the previous ones. */
+  fill(claimed: Iterable<readonly [runId: string, value: unknown]>): void;
   /** The value for `runId` as of the last fill: null when it had none, undefined when the run was not claimed by that fill. */
   get<T>(runId: string): T | null | undefined;
   /** Forgets what the last fill brought (before each claim: a store that does not prefetch leaves it empty). */
@@ -23,21 +23,19 @@ export interface PrefetchedShared {
  * cancels.get(runs[0].id); // null: no cancel request when it was claimed (undefined: the store did not prefetch)
  */
 export function prefetchShared(prefix: string): PrefetchedShared {
+  /** The claimed runs of the last fill, each with its value (null: none). */
   let values = new Map<string, unknown>();
-  let covered = new Set<string>();
   return {
     prefix,
-    fill(entries, claimed) {
-      values = new Map(entries);
-      covered = new Set(claimed);
+    fill(claimed) {
+      values = new Map();
+      for (const [runId, value] of claimed) values.set(runId, value ?? null);
     },
     get<T>(runId: string): T | null | undefined {
-      if (!covered.has(runId)) return undefined;
-      return (values.get(runId) ?? null) as T | null;
+      return values.get(runId) as T | null | undefined;
     },
     reset() {
       values = new Map();
-      covered = new Set();
     },
   };
 }

@@ -383,17 +383,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const claimed = s.claim.all(params).map((row) => toRecord(row, definitions, outputs));
     // A run leased anew (made again under its id after a prune) has a lease its owner's release must write.
     for (const run of claimed) letGo.delete(run.id);
-    if (prefetch) {
-      const ids = claimed.map((run) => run.id);
-      prefetch.fill(
-        ids.flatMap((id) => {
-          const stored = s.getShared.get(`${prefetch.prefix}${id}`);
-          const value = stored == null ? null : (JSON.parse(stored) as unknown);
-          return value === null ? [] : [[id, value] as const];
-        }),
-        ids,
-      );
-    }
+    prefetch?.fill(claimed.map((run) => [run.id, decodeText(s.getShared.get(`${prefetch.prefix}${run.id}`) ?? null)]));
     return claimed;
   });
   const prune = db.transaction((olderThan: number, statuses: string) => {
