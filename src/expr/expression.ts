@@ -33,6 +33,7 @@ import { StepBudgetExceeded, limitSteps } from './budget.js';
 import { replaceQuadraticBuiltins } from './functions.js';
 import { LinearRegExp, regexIssue } from './regex.js';
 import { lookupOf, readLookup, UNANSWERED, type Lookup } from './lookup.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 export { UNANSWERED } from './lookup.js';
 
@@ -87,7 +88,7 @@ export interface CompiledExpression {
 
 const cacheSize = 1000;
 /** Parsed expressions are immutable, so one cache per process is safe to share. */
-const cache = new Map<string, { readonly evaluator: jsonata.Expression; readonly lookup: Lookup | null }>();
+const cache = new BoundedMap<string, { readonly evaluator: jsonata.Expression; readonly lookup: Lookup | null }>(cacheSize);
 
 /** A JSONata error as thrown by jsonata (a plain object, not always an Error). */
 interface JsonataFailure {
@@ -116,17 +117,14 @@ export function compileExpression(source: string, limits: ExpressionLimits = {})
   const { maxSteps, maxDepth, maxResultBytes } = { ...defaultLimits, ...definedOnly(limits) };
   const resolved: ResolvedLimits = { maxSteps, maxDepth, maxResultBytes };
   const key = `${maxSteps}:${maxDepth}:${text}`;
-  let parsed = cache.get(key);
-  if (parsed) {
-    cache.delete(key);
-  } else {
+  let parsed = cache.touch(key);
+  if (!parsed) {
     const evaluator = parse(text, { stack: maxDepth, RegexEngine: LinearRegExp as unknown as RegExpConstructor });
     limitSteps(evaluator, maxSteps);
     replaceQuadraticBuiltins(evaluator);
     parsed = { evaluator, lookup: lookupOf(evaluator.ast()) };
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(key, parsed);
   }
-  cache.set(key, parsed);
   return { text, limits: resolved, ...parsed };
 }
 

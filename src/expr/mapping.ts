@@ -11,6 +11,7 @@
  * expression cannot contain the text `%}`.
  */
 import { StepwiseError } from '../errors.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import {
   compileExpression,
   evaluateExpression,
@@ -119,8 +120,8 @@ export function compileMapping(value: unknown, limits: ExpressionLimits = {}, pa
 /** Compiled mappings of definition values, which never change once loaded: each is compiled once per process. */
 const compiledValues = new WeakMap<object, Mapping>();
 /** The same for definition strings (a final step's `output: "{% ... %}"`), by text: the oldest go past this many. */
-const compiledTexts = new Map<string, Mapping>();
 const MAX_COMPILED_TEXTS = 1000;
+const compiledTexts = new BoundedMap<string, Mapping>(MAX_COMPILED_TEXTS);
 
 /**
  * {@link compileMapping} with the default limits, compiled once for each
@@ -132,7 +133,6 @@ export function definitionMapping(value: unknown): Mapping {
     let mapping = compiledTexts.get(value);
     if (!mapping) {
       mapping = compileMapping(value);
-      if (compiledTexts.size >= MAX_COMPILED_TEXTS) compiledTexts.delete(compiledTexts.keys().next().value as string);
       compiledTexts.set(value, mapping);
     }
     return mapping;

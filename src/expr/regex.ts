@@ -17,10 +17,11 @@
  */
 import { RE2JS } from 're2js';
 import { StepwiseError } from '../errors.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 const cacheSize = 500;
 /** Compiled patterns are immutable (matching state lives in a matcher), so one cache per process is safe. */
-const cache = new Map<string, RE2JS>();
+const cache = new BoundedMap<string, RE2JS>(cacheSize);
 
 const flagBits: Readonly<Record<string, number>> = {
   i: RE2JS.CASE_INSENSITIVE,
@@ -76,14 +77,11 @@ export class LinearRegExp {
 
 function compile(source: string, flags: string): RE2JS {
   const key = `${flags}/${source}`;
-  let pattern = cache.get(key);
-  if (pattern) {
-    cache.delete(key);
-  } else {
+  let pattern = cache.touch(key);
+  if (!pattern) {
     pattern = compileNew(source, flags);
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(key, pattern);
   }
-  cache.set(key, pattern);
   return pattern;
 }
 

@@ -6,6 +6,7 @@
  * knows. Bounded: the least recently used run is forgotten first.
  */
 import type { RunRecord } from '../run/types.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 export type FixedColumns = Pick<RunRecord, 'id' | 'workflow' | 'version' | 'definition' | 'input' | 'createdAt'>;
 
@@ -38,23 +39,14 @@ export const KNOWN_RUNS = 1024;
  * known.get(claimedRun.id)?.definition; // sent back by no later commit
  */
 export function knownRuns(max = KNOWN_RUNS): KnownRuns {
-  const runs = new Map<string, FixedColumns>();
+  const runs = new BoundedMap<string, FixedColumns>(max);
   return {
-    get(runId) {
-      const found = runs.get(runId);
-      if (found !== undefined) {
-        runs.delete(runId);
-        runs.set(runId, found);
-      }
-      return found;
-    },
+    get: (runId) => runs.touch(runId),
     remember(run) {
-      runs.delete(run.id);
       runs.set(run.id, fixedOf(run));
-      if (runs.size > max) runs.delete(runs.keys().next().value as string);
     },
     refresh(run) {
-      if (runs.has(run.id)) runs.set(run.id, fixedOf(run));
+      runs.replace(run.id, fixedOf(run));
     },
     forget(runId) {
       runs.delete(runId);

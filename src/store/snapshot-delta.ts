@@ -12,6 +12,7 @@
  * run id used again after a prune may be at that revision with other text.
  */
 import { createHash } from 'node:crypto';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /**
  * Edits in order: a copy of `len` characters from `pos` (1-based) of source `src` (0 the stored text, i the
@@ -100,13 +101,11 @@ export interface WrittenSnapshots {
  * written.set(run.id, 3, text); // after the commit that made revision 3
  */
 export function writtenSnapshots(max = 256): WrittenSnapshots {
-  const texts = new Map<string, { revision: number; text: string }>();
+  const texts = new BoundedMap<string, { revision: number; text: string }>(max);
   return {
     get: (runId) => texts.get(runId),
     set(runId, revision, text) {
-      texts.delete(runId);
       texts.set(runId, { revision, text });
-      if (texts.size > max) texts.delete(texts.keys().next().value as string);
     },
     forget(runId) {
       texts.delete(runId);

@@ -46,6 +46,7 @@ import type { PrefetchedShared } from './prefetched.js';
 import { runnableSql } from './runnable.js';
 import { journalAppender } from './sqlite-journal.js';
 import { sqliteOutputs, type SqliteOutputs } from './sqlite-outputs.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import { ConflictError, LeaseLostError, type Store, type StoreHooks } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -138,15 +139,15 @@ function recordOrNull(row: RunRow | undefined, definitions: Definitions, outputs
  * it back as text and parses it only when the text differs from the one kept (a run pruned and made again).
  */
 class KeptInputs {
-  private readonly kept = new Map<string, { readonly text: string; readonly value: unknown }>();
-  constructor(private readonly limit: number) {}
+  private readonly kept: BoundedMap<string, { readonly text: string; readonly value: unknown }>;
+  constructor(limit: number) {
+    this.kept = new BoundedMap(limit);
+  }
 
   value(runId: string, text: string): unknown {
     const kept = this.kept.get(runId);
     if (kept?.text === text) return kept.value;
     const value = decodeText(text);
-    this.kept.delete(runId);
-    if (this.kept.size >= this.limit) this.kept.delete(this.kept.keys().next().value as string);
     this.kept.set(runId, { text, value });
     return value;
   }
