@@ -14,6 +14,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { bearerAuth, type ApiToken, type AuthEnv } from './auth.js';
 import { errorBody } from './errors.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 export const SESSION_COOKIE = 'stepwise_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -47,17 +48,12 @@ const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 /** An in-memory session table; one per server. */
 export function createSessions(options: SessionOptions = {}): Sessions {
   const idleMs = options.idleMs ?? 12 * 60 * 60 * 1000;
-  const max = options.max ?? 1000;
   const now = options.now ?? Date.now;
-  const table = new Map<string, Session & { seen: number }>();
+  // Ordered by last use: a live `get` touches its session, and a login past `max` ends the least recently used.
+  const table = new BoundedMap<string, Session & { seen: number }>(Math.max(1, Math.trunc(options.max ?? 1000)));
   return {
     idleMs,
     create(by) {
-      while (table.size >= max) {
-        const oldest = table.keys().next().value;
-        if (oldest === undefined) break;
-        table.delete(oldest);
-      }
       const session = { by, csrf: randomId(), seen: now() };
       const id = randomId();
       table.set(id, session);
@@ -71,8 +67,6 @@ export function createSessions(options: SessionOptions = {}): Sessions {
         table.delete(id);
         return undefined;
       }
-      // Re-inserted, so the table stays ordered by last use for eviction.
-      table.delete(id);
       table.set(id, { ...session, seen: now() });
       return { by: session.by, csrf: session.csrf };
     },

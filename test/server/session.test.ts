@@ -1,6 +1,7 @@
 /** The web UI's sessions: a token posted once becomes an HttpOnly cookie; cookie requests that change something need the CSRF token. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
+import { createSessions } from '../../src/server/session.js';
 
 let api: Api;
 beforeAll(async () => {
@@ -140,5 +141,32 @@ describe('GET /api/runs sort and order', () => {
     const mixed = await api.call('GET', `/api/runs?sort=tokens&cursor=${first}`);
     expect(mixed.status).toBe(400);
     expect(mixed.json.error.field).toBe('cursor');
+  });
+});
+
+describe('the session table', () => {
+  it('past `max`, a login ends the least recently used session; an idle one ends on its next use', async () => {
+
+    let clock = 0;
+    const sessions = createSessions({ max: 2, idleMs: 100, now: () => clock });
+    const a = sessions.create('a');
+    const b = sessions.create('b');
+    clock = 10;
+    expect(sessions.get(a.id)?.by).toBe('a'); // a is now the most recently used
+    const c = sessions.create('c');
+    expect(sessions.get(b.id)).toBeUndefined();
+    expect(sessions.get(a.id)?.by).toBe('a');
+    expect(sessions.get(c.id)?.by).toBe('c');
+    clock = 200;
+    expect(sessions.get(a.id)).toBeUndefined();
+  });
+
+  it('a `max` below one still keeps the newest session', async () => {
+
+    const sessions = createSessions({ max: 0 });
+    const a = sessions.create('a');
+    const b = sessions.create('b');
+    expect(sessions.get(a.id)).toBeUndefined();
+    expect(sessions.get(b.id)?.by).toBe('b');
   });
 });
