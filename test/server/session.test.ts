@@ -145,8 +145,7 @@ describe('GET /api/runs sort and order', () => {
 });
 
 describe('the session table', () => {
-  it('past `max`, a login ends the least recently used session; an idle one ends on its next use', async () => {
-
+  it('past `max`, a login ends the least recently used session; an idle one ends on its next use', () => {
     let clock = 0;
     const sessions = createSessions({ max: 2, idleMs: 100, now: () => clock });
     const a = sessions.create('a');
@@ -161,8 +160,7 @@ describe('the session table', () => {
     expect(sessions.get(a.id)).toBeUndefined();
   });
 
-  it('a `max` below one still keeps the newest session', async () => {
-
+  it('a `max` below one still keeps the newest session', () => {
     const sessions = createSessions({ max: 0 });
     const a = sessions.create('a');
     const b = sessions.create('b');
