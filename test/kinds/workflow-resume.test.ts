@@ -21,6 +21,7 @@ import { createPostgresStore } from '../../src/store/postgres.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
+import { doublerDefinition } from './fixtures/doubler.js';
 import { PG_URL, testSchemas } from '../pg.js';
 
 const calls: string[] = [];
@@ -35,18 +36,7 @@ const double = defineTool({
 });
 const tools = [double];
 
-const childDef = loadDefinitionFromObject(
-  {
-    id: 'doubler',
-    input: { type: 'object', required: ['n'], properties: { n: { type: 'number' } } },
-    steps: {
-      twice: { tool: 'double', with: { n: '{% $input.n %}' } },
-      done: { final: true, output: '{% $steps.twice.output %}' },
-    },
-  },
-  tools,
-  'doubler',
-);
+const childDef = doublerDefinition(tools);
 const parentDef = loadDefinitionFromObject(
   {
     id: 'parent',

@@ -18,6 +18,7 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
 import { MODEL_TIMEOUT_MS } from '../budgets.js';
+import { doublerDefinition } from './fixtures/doubler.js';
 
 const calls: string[] = [];
 const double = defineTool({
@@ -45,18 +46,7 @@ const summarize = defineTool({
 });
 const tools = [double, fail, summarize];
 
-const childDef = loadDefinitionFromObject(
-  {
-    id: 'doubler',
-    input: { type: 'object', required: ['n'], properties: { n: { type: 'number' } } },
-    steps: {
-      twice: { tool: 'double', with: { n: '{% $input.n %}' } },
-      done: { final: true, output: '{% $steps.twice.output %}' },
-    },
-  },
-  tools,
-  'doubler',
-);
+const childDef = doublerDefinition(tools);
 const approvalDef = loadDefinitionFromObject(
   {
     id: 'approval',
