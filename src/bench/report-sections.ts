@@ -1,12 +1,19 @@
 /**
  * The report's sections for the like-with-like comparisons: the all-claude
- * arm beside the stateless and mixed arms (faults drawn, requests, the token
- * gap split into engine and design), the PostgreSQL workers against raw
- * transactions, and parked runs in SQLite.
+ * arm beside the stateless and mixed arms (faults drawn, requests, the
+ * cheapest and dearest 5-step workflows, the token gap split into engine and
+ * design), the PostgreSQL workers against raw transactions, and parked runs
+ * in SQLite.
  */
 import type { PostgresWorkers } from './postgres.js';
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
+import type { TokenExtremes, WorkflowTokens } from './extremes.js';
+import type { FaultsDrawn } from './faults-drawn.js';
+import type { ModelArmResult } from './model-arms.js';
+
+/** What the like-with-like table reads of an arm. */
+type LikeArm = ModelArmResult & FaultsDrawn;
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -14,8 +21,11 @@ const range = (s: Summary | null): string => (s ? `${n(s.mean)} (p50 ${n(s.p50)}
 const kinds = (f: Record<string, number> | null | undefined): string =>
   !f ? '—' : Object.keys(f).length === 0 ? 'none' : Object.entries(f).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
 
+const workflow = (w: WorkflowTokens): string => `${n(w.tokens)} (${w.scenario}, ${w.modelCalls})`;
+const extremes = (e: TokenExtremes | null | undefined): string => (e ? `${workflow(e.min)} / ${workflow(e.max)}, ${e.spread}×` : '—');
+
 /** Stateless, all-claude Stepwise and mixed Stepwise side by side, and the token gap split. */
-export function likeWithLike(r: BenchResult): string[] {
+export function likeWithLike(r: Pick<BenchResult, 'tokenGap'> & { readonly arms: { readonly stateless: LikeArm; readonly stepwise: LikeArm; readonly stepwiseClaude?: LikeArm | undefined } }): string[] {
   const { stateless, stepwise, stepwiseClaude } = r.arms;
   if (!stepwiseClaude) return [];
   const arms = [stateless, stepwiseClaude, stepwise];
@@ -29,6 +39,8 @@ export function likeWithLike(r: BenchResult): string[] {
     row('faults drawn per workflow', (a) => n(a.faultsPerWorkflow)),
     row('faults drawn, by kind', (a) => kinds(a.faultsDrawn)),
     row('failures', (a) => (a.failures === null ? '—' : Object.keys(a.failures).length === 0 ? 'none' : kinds(a.failures))),
+    // A result file written before the extremes were kept has none.
+    ...(arms.some((a) => a.tokensPer5StepExtremes) ? [row('cheapest / dearest 5-step workflow: tokens (scenario, model calls), max/min', (a) => extremes(a.tokensPer5StepExtremes))] : []),
   ];
   const gap = r.tokenGap;
   if (gap) {

@@ -5,15 +5,11 @@
  * memory with parked runs; return one JSON-ready result.
  */
 import { performance } from 'node:perf_hooks';
-import { startEmulator } from '../emulator/server.js';
 import { FLAKY_CALIBRATION, parseFaults, type FaultSpec } from '../emulator/faults.js';
 import { countJsonTokens, countTokens } from '../model/tokens.js';
-import { createMemoryStore } from '../store/memory.js';
-import { runStateless } from './arms/stateless.js';
-import { runStepwise } from './arms/stepwise.js';
-import { runStepwiseAllClaude } from './arms/stepwise-claude.js';
 import { ablationBenchmark, type Ablation } from './ablation.js';
-import { faultsDrawn, type FaultsDrawn } from './faults-drawn.js';
+import type { FaultsDrawn } from './faults-drawn.js';
+import { modelArm, runModelArms, tokenGap, type ModelArmResult, type TokenGap } from './model-arms.js';
 import { DEFAULT_BENCH_POSTGRES, POSTGRES_SCENARIOS, postgresThroughput, type PostgresBench } from './postgres.js';
 import { benchTargets, type Target } from './targets.js';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +20,9 @@ import { compositionBenchmark, type CompositionBench } from './composition.js';
 import { limitThroughput } from './limit.js';
 import { cachedResults, IN_FLIGHT, langgraphThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
-import { countBy, pool, summarize, type Summary } from './stats.js';
+import { countBy, summarize, type Summary } from './stats.js';
+
+export type { ModelArmResult, TokenGap } from './model-arms.js';
 
 export interface BenchOptions {
   readonly scenarios?: number;
@@ -56,22 +54,6 @@ export const reference = {
   stateful: { completionRate: 0.94, tokensPer5StepWorkflow: { mean: 4800 } },
   measuredBeforeTheProject: { limitFull: 2900, limitNormal: 8200, langgraphSync: 740, langgraphDefaults: 1180 },
 } as const;
-
-export interface ModelArmResult {
-  readonly runs: number;
-  readonly completed: number;
-  readonly completionRate: number;
-  readonly failures: Record<string, number>;
-  readonly tokensPerWorkflow: Summary | null;
-  readonly tokensPer5StepWorkflow: Summary | null;
-  readonly inputTokensPerWorkflow: Summary | null;
-  readonly outputTokensPerWorkflow: Summary | null;
-  readonly inputTokensPer5StepWorkflow: Summary | null;
-  readonly outputTokensPer5StepWorkflow: Summary | null;
-  readonly tokensBySize: Record<string, Summary | null>;
-  readonly modelCallsPerWorkflow: Summary | null;
-  readonly httpRequestsPerWorkflow: Summary | null;
-}
 
 type Nulls<T> = { readonly [K in keyof T]: null };
 
@@ -113,56 +95,10 @@ export interface BenchResult {
   readonly durationSeconds: number;
 }
 
-export interface TokenGap {
-  readonly stateless: number;
-  readonly stepwiseAllClaude: number;
-  readonly stepwise: number;
-  /** stateless − all-claude: one step's declared context and a compact summary instead of the transcript. */
-  readonly engine: number;
-  /** all-claude − mixed: steps whose inputs come from earlier results need no model. */
-  readonly design: number;
-  /** Shares of the whole gap (stateless − mixed). */
-  readonly engineShare: number;
-  readonly designShare: number;
-}
-
-function tokenGap(stateless: Summary | null, allClaude: Summary | null, mixed: Summary | null): TokenGap | null {
-  if (!stateless || !allClaude || !mixed || stateless.mean === mixed.mean) return null;
-  const whole = stateless.mean - mixed.mean;
-  const engine = stateless.mean - allClaude.mean;
-  const design = allClaude.mean - mixed.mean;
-  return {
-    stateless: stateless.mean, stepwiseAllClaude: allClaude.mean, stepwise: mixed.mean, engine, design,
-    engineShare: Math.round((engine / whole) * 1000) / 1000, designShare: Math.round((design / whole) * 1000) / 1000,
-  };
-}
-
-function modelArm(outcomes: readonly ScenarioOutcome[]): ModelArmResult {
-  const total = (o: ScenarioOutcome) => o.inputTokens + o.outputTokens;
-  const five = outcomes.filter((o) => o.steps === 5);
-  const sizes = [...new Set(outcomes.map((o) => o.steps))].sort((a, b) => a - b);
-  const completed = outcomes.filter((o) => o.completed).length;
-  return {
-    runs: outcomes.length,
-    completed,
-    completionRate: outcomes.length ? Math.round((completed / outcomes.length) * 10000) / 10000 : 0,
-    failures: countBy(outcomes.flatMap((o) => (o.failure ? [o.failure] : []))),
-    tokensPerWorkflow: summarize(outcomes.map(total)),
-    tokensPer5StepWorkflow: summarize(five.map(total)),
-    inputTokensPerWorkflow: summarize(outcomes.map((o) => o.inputTokens)),
-    outputTokensPerWorkflow: summarize(outcomes.map((o) => o.outputTokens)),
-    inputTokensPer5StepWorkflow: summarize(five.map((o) => o.inputTokens)),
-    outputTokensPer5StepWorkflow: summarize(five.map((o) => o.outputTokens)),
-    tokensBySize: Object.fromEntries(sizes.map((n) => [`${n}`, summarize(outcomes.filter((o) => o.steps === n).map(total))])),
-    modelCallsPerWorkflow: summarize(outcomes.map((o) => o.modelCalls)),
-    httpRequestsPerWorkflow: summarize(outcomes.map((o) => o.httpRequests)),
-  };
-}
-
 const noModel: Nulls<ModelArmResult> = {
   runs: null, completed: null, completionRate: null, failures: null, tokensPerWorkflow: null, tokensPer5StepWorkflow: null,
   inputTokensPerWorkflow: null, outputTokensPerWorkflow: null, inputTokensPer5StepWorkflow: null, outputTokensPer5StepWorkflow: null,
-  tokensBySize: null, modelCallsPerWorkflow: null, httpRequestsPerWorkflow: null,
+  tokensBySize: null, tokensPer5StepExtremes: null, modelCallsPerWorkflow: null, httpRequestsPerWorkflow: null,
 };
 
 function payloads(scenarios: readonly Scenario[]): BenchResult['payloads'] {
@@ -194,48 +130,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const scenarios = generateScenarios(seed, count);
 
   progress(`${count} scenarios, profile ${profile}, seed ${seed}`);
-  const emulator = await startEmulator({ seed, faults });
-  let stateless: ScenarioOutcome[];
-  let stepwise: ScenarioOutcome[];
-  let stepwiseClaude: ScenarioOutcome[];
-  let statelessFaults: FaultsDrawn;
-  let stepwiseFaults: FaultsDrawn;
-  let stepwiseClaudeFaults: FaultsDrawn;
   const machine = { cpus: cpus().length, loadAverage1m: Math.round((loadavg()[0] ?? 0) * 10) / 10, node: process.version };
-  try {
-    progress('stateless arm: SDK tool runner, full transcript each turn');
-    const ticked = <T>(arm: string, run: (s: Scenario) => Promise<T>) => {
-      let done = 0;
-      return async (s: Scenario) => {
-        const result = await run(s);
-        options.onTick?.(arm, ++done, scenarios.length);
-        return result;
-      };
-    };
-    let before = emulator.stats();
-    const drew = (): FaultsDrawn => {
-      const after = emulator.stats();
-      const delta = faultsDrawn(before, after, scenarios.length);
-      before = after;
-      return delta;
-    };
-    stateless = await pool(scenarios, concurrency, ticked('stateless', (s) => runStateless(s, { baseURL: emulator.url })));
-    statelessFaults = drew();
-    progress('stepwise arm: Stepwise engine, memory store');
-    const store = createMemoryStore();
-    await store.migrate();
-    stepwise = await pool(scenarios, concurrency, ticked('stepwise', (s) => runStepwise(s, store, { baseURL: emulator.url })));
-    await store.close();
-    stepwiseFaults = drew();
-    progress('stepwise all-claude arm: every step a claude step, memory store');
-    const claudeStore = createMemoryStore();
-    await claudeStore.migrate();
-    stepwiseClaude = await pool(scenarios, concurrency, ticked('stepwise all-claude', (s) => runStepwiseAllClaude(s, claudeStore, { baseURL: emulator.url })));
-    await claudeStore.close();
-    stepwiseClaudeFaults = drew();
-  } finally {
-    await emulator.close();
-  }
+  const armsRun = await runModelArms(scenarios, { faults, seed, concurrency, onProgress: progress, ...(options.onTick ? { onTick: options.onTick } : {}) });
+  const { stateless, stepwise, stepwiseClaude } = armsRun.outcomes;
+  const { stateless: statelessFaults, stepwise: stepwiseFaults, stepwiseClaude: stepwiseClaudeFaults } = armsRun.faults;
 
   const ablationCount = options.ablationScenarios ?? 40;
   const ablation = ablationCount > 0 ? await ablationBenchmark({ scenarios: ablationCount, profile, seed, concurrency, onProgress: progress }) : null;

@@ -69,9 +69,14 @@ function parkedTarget(name: string, parked: ParkedMemory | null): Target {
   return { name, target: '<= 100 MB', value: parked ? parked.heapDeltaMB : null, met: parked ? parked.heapDeltaMB <= 100 * (parked.runs / 10_000) : null };
 }
 
+/** The head-to-head's targets: completion, tokens against the stateless arm and the max/min spread, of the mixed arm, then of the all-claude arm. */
+export function modelTargets(r: Pick<TargetInputs, 'profile' | 'stateless' | 'stepwise' | 'stepwiseClaude'>): Target[] {
+  const flaky = r.profile === 'flaky';
+  return [...tokenTargets('', r.stepwise, r.stateless, flaky), ...(r.stepwiseClaude ? tokenTargets('all-claude Stepwise: ', r.stepwiseClaude, r.stateless, flaky) : [])];
+}
+
 /** Every target of the run, in the order the report prints them. */
 export function benchTargets(r: TargetInputs): Target[] {
-  const flaky = r.profile === 'flaky';
   const sw = r.stepwiseOverhead;
   // CPU time, not wall time: the engine's own cost, which other load on a shared machine moves far less.
   const cpu = ratio(sw.memory.cpuUsPerStep ?? sw.memory.usPerStep, r.limit.sqliteNormal.cpuUsPerStep ?? r.limit.sqliteNormal.usPerStep);
@@ -80,8 +85,7 @@ export function benchTargets(r: TargetInputs): Target[] {
   const lgOne = ratio(sw.sqliteFull.stepsPerSecond, r.langgraph?.syncFull.stepsPerSecond);
   const lgMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.langgraph?.syncFullConcurrent.stepsPerSecond);
   const targets: Target[] = [
-    ...tokenTargets('', r.stepwise, r.stateless, flaky),
-    ...(r.stepwiseClaude ? tokenTargets('all-claude Stepwise: ', r.stepwiseClaude, r.stateless, flaky) : []),
+    ...modelTargets(r),
     { name: 'CPU µs per step, Stepwise memory store vs raw limit NORMAL (no fsync)', target: '<= 2x', value: cpu, met: atMost(cpu, 2) },
     { name: 'steps/s SQLite FULL vs raw limit FULL, one run at a time', target: '>= 0.7x', value: limitOne, met: atLeast(limitOne, 0.7) },
     { name: `steps/s SQLite FULL vs raw limit FULL, ${r.inFlight} runs in flight (group commit both)`, target: '>= 0.7x', value: limitMany, met: atLeast(limitMany, 0.7) },

@@ -60,3 +60,23 @@ export function cacheLayout(params: Params, layout: { readonly shared?: string |
   if (!tools || !last || system || !reaches({ tools, messages: [] })) return plain;
   return { ...plain, tools: [...tools.slice(0, -1), { ...last, cache_control: ephemeral } as Anthropic.Messages.ToolUnion] };
 }
+
+const marked = (block: unknown): boolean => typeof block === 'object' && block !== null && 'cache_control' in block;
+
+/**
+ * Whether a laid-out request carries a cache breakpoint (on its tools, its
+ * system blocks or its first message): its stable prefix is written to the
+ * cache, and any change before the breakpoint — the tool definition included —
+ * makes the next call miss it.
+ *
+ * @example
+ * marksPrefix(cacheLayout(base, { shared, prompt, cache: true })); // true when the prefix reaches the minimum
+ */
+export function marksPrefix(params: Params): boolean {
+  const content = params.messages[0]?.content;
+  return (
+    (params.tools ?? []).some(marked) ||
+    (Array.isArray(params.system) && params.system.some(marked)) ||
+    (Array.isArray(content) && content.some(marked))
+  );
+}

@@ -68,11 +68,14 @@ export const claudeStep: StepExecutor = {
     // After an invalid input, the fields that passed are kept too: the retry asks the model only for the rest.
     const accepted = env.context.lastError?.kind === 'invalid_data' ? env.context.lastError.accepted : undefined;
     const known = accepted === undefined ? given : { ...accepted, ...given };
-    const prepared = await prepareModelStep(env, { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) }, {
+    const asked = (fields: Record<string, unknown> | undefined) => ({
       name: tool.name,
       description: tool.description,
-      input_schema: omitFields(toolInputSchema(tool), Object.keys(known ?? {})),
+      input_schema: omitFields(toolInputSchema(tool), Object.keys(fields ?? {})),
     });
+    // Its schema leaves the kept fields out too, unless the request caches a prefix a changed tool would miss (prepareModelStep).
+    const spec = { ...step.claude, ...(step.timeout !== undefined ? { timeout: step.timeout } : {}) };
+    const prepared = await prepareModelStep(env, spec, asked(given), accepted === undefined ? undefined : asked(known));
     return known === undefined ? prepared : { ...prepared, toolInput: known };
   },
 

@@ -23,16 +23,19 @@ export function boundText(text: string, max: number): string {
  * The feedback for the attempt after `lastError`, or undefined when the last
  * failure holds nothing Claude could correct (a timeout, a model error). After
  * an invalid input whose other fields were accepted, it names those fields:
- * the retry's tool schema asks only for the rest.
+ * the retry's tool schema asks only for the rest (`narrowed`), or, where the
+ * retry keeps the tool as it was to read the prompt cache, it says the model's
+ * values for them are not used.
  *
  * @example
  * feedbackFor({ kind: 'tool_error', message: 'create_po: unknown vendor id V-0042' });
  * // 'The tool failed: create_po: unknown vendor id V-0042'
  */
-export function feedbackFor(lastError: RunContext['lastError']): string | undefined {
+export function feedbackFor(lastError: RunContext['lastError'], narrowed = true): string | undefined {
   if (!lastError) return undefined;
   if (lastError.kind === 'invalid_data') {
-    const kept = lastError.accepted ? boundText(`\nThe other fields were accepted and kept: ${Object.keys(lastError.accepted).join(', ')}. Give only the fields the tool asks for now.`, KEPT_LINE_MAX_CHARS) : '';
+    const ask = narrowed ? 'Give only the fields the tool asks for now.' : 'What you give for them now is ignored.';
+    const kept = lastError.accepted ? boundText(`\nThe other fields were accepted and kept: ${Object.keys(lastError.accepted).join(', ')}. ${ask}`, KEPT_LINE_MAX_CHARS) : '';
     return boundText(redactCredentials(lastError.message), FEEDBACK_MAX_CHARS - kept.length) + kept;
   }
   if (lastError.kind === 'tool_error') return boundText(`The tool failed: ${redactCredentials(lastError.message)}`, TOOL_ERROR_FEEDBACK_CHARS);

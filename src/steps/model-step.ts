@@ -12,6 +12,7 @@ import { renderContextValue, trimToTokens } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
 import type { Scope } from '../expr/index.js';
 import { splitShared } from '../model/shared-context.js';
+import { marksPrefix } from '../model/cache.js';
 import { budgetAllows } from '../policy/budget.js';
 import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
 import { costUsd } from '../policy/pricing.js';
@@ -49,10 +50,18 @@ export function mayRetry(env: StepEnv, call: { readonly kind: string; readonly r
   return call.retryable && !(call.kind === 'max_tokens' && env.context.lastError?.kind === 'max_tokens');
 }
 
+/**
+ * Prepares a model step's request. `narrowed` is a smaller tool for a retry
+ * (a `claude` step's schema without the fields it kept from an invalid
+ * input); it is sent only when the request caches no prefix: the tool opens
+ * the cached prefix, so a changed tool would miss the entry the first attempt
+ * wrote and write it again at 1.25× instead of reading it at 0.1×.
+ */
 export async function prepareModelStep(
   env: StepEnv,
   spec: ModelStepSpec,
   tool: ToolCallRequest['tool'],
+  narrowed?: ToolCallRequest['tool'],
 ): Promise<PreparedStep> {
   const scope = scopeOf(env);
   const values = spec.context ? await contextValues(spec.context, scope) : {};
@@ -62,26 +71,27 @@ export async function prepareModelStep(
     const value = await evaluateMapping(definitionMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
-  const feedback = feedbackFor(env.context.lastError);
   const { shared, rest } = splitShared(values, spec.shared);
+  const stable: ToolCallRequest = {
+    model: spec.model ?? env.workflow.model ?? env.model.model,
+    maxTokens: maxTokensFor(env, spec),
+    ...(spec.system ? { system: await text(spec.system) } : {}),
+    prompt: '',
+    ...(shared ? { shared } : {}),
+    cache: spec.cache ?? env.workflow.cache ?? true,
+    tool,
+    timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
+  };
+  // The prompt comes after every breakpoint: whether a prefix is cached does not depend on it.
+  const narrow = narrowed !== undefined && !marksPrefix(toolCallParams(stable));
+  const feedback = feedbackFor(env.context.lastError, narrowed === undefined || narrow);
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
     context: rest,
     summary: summarize(env.context, env.stepId, defaultSummaryLimits, spec.summary ?? env.workflow.summary ?? 'outputs'),
     ...(feedback ? { feedback } : {}),
   });
-  const model = spec.model ?? env.workflow.model ?? env.model.model;
-  const maxTokens = maxTokensFor(env, spec);
-  const request: ToolCallRequest = {
-    model,
-    maxTokens,
-    ...(spec.system ? { system: await text(spec.system) } : {}),
-    prompt,
-    ...(shared ? { shared } : {}),
-    cache: spec.cache ?? env.workflow.cache ?? true,
-    tool,
-    timeoutMs: spec.timeout !== undefined ? parseDuration(spec.timeout) : env.model.timeoutMs,
-  };
+  const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
   const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
   return { request, projectedTokens, projectedUsd, ...(feedback ? { feedback } : {}) };

@@ -66,6 +66,8 @@ interface Setup {
   engine: Engine;
   store: Store;
   bodies: Array<Record<string, unknown>>;
+  /** The JSON answer to each request of `bodies`, in order. */
+  replies: Array<Record<string, unknown>>;
   emu: Emulator;
 }
 
@@ -74,14 +76,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function setup(): Promise<Setup> {
+async function setup(options: { seed?: number; faults?: string } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-cache-'));
-  const emu = await startEmulator({ seed: 3 });
+  const emu = await startEmulator({ seed: options.seed ?? 3, ...(options.faults ? { faults: options.faults } : {}) });
   const store = createSqliteStore({ path: join(dir, 'runs.db') });
   const bodies: Array<Record<string, unknown>> = [];
+  const replies: Array<Record<string, unknown>> = [];
   const capture: typeof fetch = async (input, init) => {
     if (typeof init?.body === 'string' && String(input).endsWith('/v1/messages')) bodies.push(JSON.parse(init.body) as Record<string, unknown>);
-    return fetch(input, init);
+    const response = await fetch(input, init);
+    if (String(input).endsWith('/v1/messages')) replies.push((await response.clone().json()) as Record<string, unknown>);
+    return response;
   };
   const client = new Anthropic({ baseURL: emu.url, apiKey: 'x', maxRetries: 0, fetch: capture });
   const engine = createEngine({ store, model: { client, timeoutMs: MODEL_TIMEOUT_MS }, clock: new ManualClock({ autoAdvance: true }) });
@@ -90,7 +95,7 @@ async function setup(): Promise<Setup> {
     await emu.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { engine, store, bodies, emu };
+  return { engine, store, bodies, replies, emu };
 }
 
 const usageOf = (view: { usage: Usage }) => view.usage;
@@ -185,5 +190,34 @@ describe('prompt caching of step requests', () => {
     const cached = await billed(true);
     const uncached = await billed(false);
     expect(cached / uncached).toBeLessThanOrEqual(0.3);
+  });
+
+  it('an invalid-input retry reads the prefix the first attempt wrote: the tool goes out as before, the kept fields still win', async () => {
+    const policy = words(2000);
+    type Usage = { cache_creation_input_tokens: number; cache_read_input_tokens: number };
+    // The first seed (deterministic) whose first attempt is invalid with a field kept, and whose retry succeeds.
+    for (let seed = 1; seed <= 30; seed++) {
+      const { engine, bodies, replies } = await setup({ seed, faults: 'invalid_input=0.5' });
+      const run = await engine.start(workflow(), { input: { policy, item: 'Item Id: LI-7' } });
+      const failed = (await engine.journal(run.runId)).find((e) => e.event === 'failed');
+      if (run.status !== 'done' || bodies.length !== 2 || !failed?.error?.message.includes('invalid')) continue;
+      const [first, retry] = bodies as Array<{ tools: unknown; messages: Array<{ content: Array<{ text: string }> }> }>;
+      const feedback = retry!.messages[0]!.content.map((b) => b.text).join('');
+      if (!feedback.includes('accepted and kept')) continue;
+      // Byte-identical tools: the retry's prefix is the one the first attempt wrote, so it is read, not written again.
+      expect(JSON.stringify(retry!.tools)).toBe(JSON.stringify(first!.tools));
+      const [write, read] = replies.map((r) => r['usage'] as Usage);
+      expect(write!.cache_creation_input_tokens).toBeGreaterThanOrEqual(2000);
+      expect(read!.cache_read_input_tokens).toBe(write!.cache_creation_input_tokens);
+      expect(read!.cache_creation_input_tokens).toBe(0);
+      expect(run.usage.cacheCreationInputTokens).toBe(write!.cache_creation_input_tokens);
+      // The model is told which fields were kept, and that what it sends for them is not used: the first attempt's values ran.
+      const kept = /accepted and kept: (\w+(?:, \w+)*)\. What you give for them now is ignored\./.exec(feedback)?.[1]?.split(', ') ?? [];
+      expect(kept.length).toBeGreaterThan(0);
+      const firstInput = ((replies[0]!['content'] as Array<{ type: string; input?: Record<string, unknown> }>).find((b) => b.type === 'tool_use')?.input ?? {});
+      for (const key of kept) expect((run.output as Record<string, unknown>)[key]).toEqual(firstInput[key]);
+      return;
+    }
+    throw new Error('no seed in 1..30 retried the step once after an invalid input with a field kept');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `bench`: runs the benchmark and writes bench/results/latest.json and
- * latest.svg; with `--startup`, `--server`, `--ablation`, `--composition` or `--postgres`, only
- * those measures, each written into latest.json under its own key (the other keys kept).
+ * latest.svg; with `--startup`, `--server`, `--ablation`, `--composition`, `--tokens` or
+ * `--postgres`, only those measures, each written into latest.json under its own key (the other keys kept).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { formatCompositionTable } from '../../bench/composition-report.js';
 import { compositionTargets, isCompositionTarget, replaceTargets, type Target } from '../../bench/targets.js';
 import { formatStartupTable, startupBenchmark } from '../../bench/startup.js';
 import { postgresOnly } from '../../bench/postgres-only.js';
+import { formatTokensTable, tokensBenchmark } from '../../bench/tokens-only.js';
 import { color, parseIntArg } from '../io.js';
 import { createProgress } from '../progress.js';
 
@@ -34,6 +35,7 @@ export interface BenchFlags {
   ablation?: boolean;
   ablationScenarios: string;
   composition?: boolean;
+  tokens?: boolean;
   postgres?: boolean;
   json?: boolean;
 }
@@ -60,7 +62,7 @@ export async function action(opts: BenchFlags): Promise<void> {
   mkdirSync(dir, { recursive: true });
 
   const ablationScenarios = Math.max(0, parseIntArg(opts.ablationScenarios, '--ablation-scenarios') ?? 40);
-  if (opts.startup || opts.server || opts.ablation || opts.composition || opts.postgres) {
+  if (opts.startup || opts.server || opts.ablation || opts.composition || opts.tokens || opts.postgres) {
     const sections: Record<string, unknown> = {};
     const tables: string[] = [];
     if (opts.startup) {
@@ -90,6 +92,18 @@ export async function action(opts: BenchFlags): Promise<void> {
       const targets = Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [];
       sections['targets'] = replaceTargets(targets, compositionTargets(composition), isCompositionTarget);
       tables.push(formatCompositionTable(composition));
+    }
+    if (opts.tokens) {
+      const tokens = await tokensBenchmark({
+        scenarios: Math.max(1, parseIntArg(opts.scenarios, '--scenarios') ?? 200),
+        profile: opts.profile,
+        seed: parseIntArg(opts.seed, '--seed') ?? 1,
+        concurrency: Math.max(1, parseIntArg(opts.concurrency, '--concurrency') ?? 4),
+        onProgress,
+        onTick: (arm, done, total) => progress.status(`${arm} arm: ${done}/${total} scenarios`),
+      });
+      sections['tokens'] = tokens;
+      tables.push(formatTokensTable(tokens));
     }
     if (opts.postgres) {
       const measured = await postgresOnly({ ...previous, ...sections }, { scenarios: parseIntArg(opts.scenarios, '--scenarios') ?? 200, seed: parseIntArg(opts.seed, '--seed') ?? 1, onProgress });

@@ -21,6 +21,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--ablation', 'only run the all-claude arm in variants, the effect of each issue-16 item, into latest.json under "ablation"')
     .option('--ablation-scenarios <n>', 'scenarios of the ablation (0 skips it in a full run)', '40')
     .option('--composition', 'only measure composition: map wall time against sequential items, CPU per map item, prompt caching across a map, into latest.json under "composition"')
+    .option('--tokens', 'only run the model arms (stateless, Stepwise, all-claude) on --scenarios, --profile and --seed: the token head-to-head, its targets and the cheapest and dearest 5-step workflows, into latest.json under "tokens"')
     .option('--postgres', 'only run the PostgreSQL arm (1, 2 and 4 worker processes against raw transactions from as many processes), into latest.json under "postgres", its targets replaced')
     .option('--json', 'print the result as JSON on the last stdout line')
     .action(async (opts: BenchFlags) => (await import('../actions/bench.js')).action(opts));
