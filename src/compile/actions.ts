@@ -2,7 +2,6 @@
  * The named actions of a compiled machine. Each one is a pure `assign` over
  * {@link RunContext}; time comes from the event (`at`), never from a clock.
  */
-import { assign, type Assigner, type ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
 import { calibrate } from '../policy/calibration.js';
 import { addUsage, cacheFields, zeroUsage, type Usage } from '../run/types.js';
@@ -11,11 +10,7 @@ import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
 import { branchOutput } from '../kinds/branch-output.js';
-
-/** An `assign` over the run's context, typed with the machine's events and the action's params. */
-function update<P extends ParameterizedObject['params'] | undefined = undefined>(assigner: Assigner<RunContext, RunEvent, P, RunEvent, never>) {
-  return assign<RunContext, RunEvent, P, RunEvent, never>(assigner);
-}
+import { update } from './update.js';
 
 /** Replaces the last trail entry of `step` (its current visit), or the last entry of all when `step` is not given. */
 function updateLast(trail: readonly TrailEntry[], step: string | undefined, change: (entry: TrailEntry) => Partial<TrailEntry>): TrailEntry[] {
