@@ -10,7 +10,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
-import { createActor } from 'xstate';
 import { loadDefinition } from '../definition/load.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { positionOf } from './position.js';
@@ -25,6 +24,8 @@ import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { anySignal } from './any-signal.js';
+import { persistedSnapshot } from './persisted.js';
+import { runActor } from './run-actor.js';
 import type { BudgetPool } from './budget-pool.js';
 
 /** A child run to start. */
@@ -159,10 +160,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     const now = clock.now();
     const draft = draftOf(spec, version, definition, own, now);
     const runtime = await host.runtimeFor(draft, tools, sources.get(version));
-    const actor = createActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } });
-    actor.start();
-    const snapshot = actor.getPersistedSnapshot();
-    actor.stop();
+    const snapshot = persistedSnapshot(runActor(runtime.machine, { input: { input: spec.input, budget: spec.budget, at: now } }));
     const created = await store.create({ ...draft, snapshot }, [createdEntry(spec, version, now)]);
     return created.run;
   }

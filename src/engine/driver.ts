@@ -15,7 +15,7 @@
  * every {@link COMMIT_EVERY} transitions, so progress and its journal are
  * written in bounded batches.
  */
-import { createActor, type Actor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type AnyMachineSnapshot, type InspectionEvent, type Observer } from 'xstate';
 import { stepRunOf, type MachineInput, type RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
@@ -37,6 +37,7 @@ import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
 import { persistedSnapshot, restoreActor } from './persisted.js';
+import { runActor, type RunActor } from './run-actor.js';
 import type { CancelRequest, CancelRequests, CancelWatch } from './cancel-requests.js';
 import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
@@ -76,7 +77,7 @@ export interface DriveOptions {
    * persists (a run it has just created): driven instead of one restored from
    * the snapshot, and stopped when the drive ends.
    */
-  readonly actor?: Actor<WorkflowMachine>;
+  readonly actor?: RunActor;
 }
 
 export interface DriverDeps {
@@ -165,9 +166,14 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   // map's items and sub-workflows apart; a top-level run's keeps the machine's name.
   const named = record.options.parent ? { id: record.id } : {};
   const inspect = deps.inspect ? { inspect: deps.inspect, ...named } : named;
-  const actor: Actor<WorkflowMachine> =
+  // An inspector sees the run's XState actor; without one the machine is driven by a lighter one (./run-actor.ts).
+  const actor: RunActor =
     options.actor ??
-    (options.create ? createActor(runtime.machine, { input: options.create.input, ...inspect }) : restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), inspect));
+    (deps.inspect
+      ? options.create
+        ? createActor(runtime.machine, { input: options.create.input, ...inspect })
+        : restoreActor(runtime.machine, upgradeSnapshot(record.snapshot), inspect)
+      : runActor(runtime.machine, options.create ? { input: options.create.input } : { snapshot: upgradeSnapshot(record.snapshot) }));
   actor.start(); // a no-op for a started actor
   /** The journal entries that open the run, while it is not in the store yet. */
   let unsaved = options.create?.journal ?? null;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
 import { EventDataInvalidError, EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
@@ -30,6 +30,7 @@ import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
+import { runActor } from './run-actor.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
 import { plainSchemaAccepts } from '../util/plain-schema.js';
 import { stepOf } from '../definition/sequences.js';
@@ -333,8 +334,7 @@ export function createEngine(options: EngineOptions): Engine {
       // unless an inspector watches (it sees every drive's actor restored from the store). That actor's context holds the
       // input as the store gives it back (JSON's rules), as a restored one would.
       const handOver = !options.inspect && !opts.detach;
-      const actor = createActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
-      actor.start();
+      const actor = runActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
       const snapshot = persistedSnapshot(actor);
       if (!handOver) actor.stop();
       const runOptions: RunOptions = {

@@ -17,9 +17,9 @@ const ACTOR_TYPE = 1;
  * the context untouched. A snapshot with child actors or history (which
  * Stepwise machines never have) goes through XState's own.
  */
-export function persistedSnapshot(actor: Actor<AnyActorLogic>): unknown {
+export function persistedSnapshot(actor: { getSnapshot(): unknown }): unknown {
   const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
-  if (Object.keys(snapshot.children).length > 0 || Object.keys(snapshot.historyValue ?? {}).length > 0) return actor.getPersistedSnapshot();
+  if (Object.keys(snapshot.children).length > 0 || Object.keys(snapshot.historyValue ?? {}).length > 0) return snapshot.machine.getPersistedSnapshot(snapshot);
   // The snapshot's own fields but those (a loop: object rest with this many names is far slower in V8), in their order.
   const json: Record<string, unknown> = {};
   const fields = snapshot as AnyMachineSnapshot & Record<string, unknown>;
@@ -59,10 +59,15 @@ function markedObjects(context: unknown): Marked[] {
   return found;
 }
 
+/** What `restore` makes of a stored snapshot, with the context objects that look like persisted actor references put back. */
+export function restoreMarked<T>(snapshot: unknown, restore: (snapshot: unknown) => T): T {
+  const marked = markedObjects((snapshot as { context?: unknown } | null)?.context);
+  const restored = restore(snapshot);
+  for (const { holder, key, value } of marked) holder[key] = value;
+  return restored;
+}
+
 /** Restores an actor of `logic` from a stored snapshot, keeping context objects that look like persisted actor references. */
 export function restoreActor<TLogic extends AnyActorLogic>(logic: TLogic, snapshot: unknown, options: Omit<ActorOptions<TLogic>, 'snapshot'> = {}): Actor<TLogic> {
-  const marked = markedObjects((snapshot as { context?: unknown } | null)?.context);
-  const actor = createActor(logic, { ...options, snapshot } as ActorOptions<TLogic>);
-  for (const { holder, key, value } of marked) holder[key] = value;
-  return actor;
+  return restoreMarked(snapshot, (s) => createActor(logic, { ...options, snapshot: s } as ActorOptions<TLogic>));
 }
