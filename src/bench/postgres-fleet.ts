@@ -5,7 +5,7 @@
  * tools of the scenarios, and the CPU a server backend spent (read from
  * `/proc`, when the server runs on this machine).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Store } from '../store/types.js';
@@ -35,6 +35,17 @@ export interface ProcessReport {
   readonly errors: number;
   /** A worker's CPU per step on the memory store, in the same process just before (its warm-up), ms. */
   readonly memoryCpuMsPerStep?: number;
+  /** CPU of the process's threads over the same span as `cpuMs` ({@link threadCpuMeter}); null when `/proc` does not show them. */
+  readonly threadCpuMs?: ThreadCpu | null;
+}
+
+/**
+ * A process's CPU by thread, ms: its main thread (JavaScript, and whatever of the garbage collector and the
+ * compiler runs there) and the others (V8's background compiler and garbage collector helpers, libuv's pool).
+ */
+export interface ThreadCpu {
+  readonly main: number;
+  readonly others: number;
 }
 
 /** Epoch milliseconds with sub-millisecond precision: comparable across processes on one machine. */
@@ -63,10 +74,10 @@ export function toolsOf(scenarios: readonly Scenario[]): AnyTool[] {
 /** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system) of a local process so far, in ms; null when `/proc` does not have it. */
-function processCpuMs(pid: number): number | null {
+/** CPU time (user + system) so far of the process or thread whose `/proc` stat file is `path`, in ms; null when there is none. */
+function statCpuMs(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -74,6 +85,48 @@ function processCpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system) of a local process so far, in ms; null when `/proc` does not have it. */
+const processCpuMs = (pid: number): number | null => statCpuMs(`/proc/${pid}/stat`);
+
+/** This process's CPU so far by thread id, ms; null when `/proc` does not show its threads. */
+function threadsCpuMs(): Map<number, number> | null {
+  try {
+    const byThread = new Map<number, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ms = statCpuMs(`/proc/self/task/${tid}/stat`);
+      if (ms !== null) byThread.set(Number(tid), ms);
+    }
+    return byThread;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A meter of this process's CPU by thread from now on (a thread started meanwhile counts from zero); the main
+ * thread's id is the process id.
+ * @example
+ * const meter = threadCpuMeter(); // … work …
+ * meter.spentMs(); // e.g. { main: 310, others: 420 }
+ */
+export function threadCpuMeter(): { spentMs(): ThreadCpu | null } {
+  const start = threadsCpuMs();
+  return {
+    spentMs() {
+      const now = threadsCpuMs();
+      if (start === null || now === null) return null;
+      let main = 0;
+      let others = 0;
+      for (const [tid, ms] of now) {
+        const spent = ms - (start.get(tid) ?? 0);
+        if (tid === process.pid) main += spent;
+        else others += spent;
+      }
+      return { main, others };
+    },
+  };
 }
 
 /**

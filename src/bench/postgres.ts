@@ -59,6 +59,12 @@ export interface PostgresWorkers {
    */
   readonly cpuMsPerStep: number;
   readonly cpuShare: number;
+  /**
+   * {@link cpuMsPerStep} by thread: the workers' main threads (JavaScript, and the garbage collector's and compiler's
+   * work done there) and their other threads (V8's optimising compiler and garbage collector helpers, libuv's pool);
+   * null when `/proc` does not show the threads.
+   */
+  readonly threadCpuMsPerStep: { readonly main: number; readonly others: number } | null;
   /** The same worker processes' CPU per step on the memory store (their warm-up, the mean over the processes), ms: what the PostgreSQL store adds is the difference. */
   readonly memoryCpuMsPerStep: number | null;
   /** CPU of the workers' server backends per step, ms; null when the server is not on this machine. */
@@ -134,8 +140,9 @@ function totals(reports: readonly ProcessReport[]) {
   const receivedBy: Record<string, number> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.bytes?.receivedBy ?? {})) receivedBy[k] = (receivedBy[k] ?? 0) + v;
   const memory = reports.flatMap((r) => (r.memoryCpuMsPerStep === undefined ? [] : [r.memoryCpuMsPerStep]));
+  const threads = reports.every((r) => r.threadCpuMs) ? { main: reports.reduce((a, r) => a + (r.threadCpuMs?.main ?? 0), 0), others: reports.reduce((a, r) => a + (r.threadCpuMs?.others ?? 0), 0) } : null;
   return {
-    seconds, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, bytes, receivedBy, errors: reports.reduce((a, r) => a + r.errors, 0),
+    seconds, threadCpuMs: threads, cpuMs: reports.reduce((a, r) => a + r.cpuMs, 0), backendCpuMs: backend, calls, bytes, receivedBy, errors: reports.reduce((a, r) => a + r.errors, 0),
     memoryCpuMsPerStep: memory.length > 0 ? memory.reduce((a, b) => a + b, 0) / memory.length : null,
   };
 }
@@ -263,6 +270,7 @@ export async function postgresThroughput(
         rawBeforeAfter: [rawBefore.rate, rawAfter.rate],
         cpuMsPerStep: steps > 0 ? round3(run.cpuMs / steps) : 0,
         cpuShare: Math.round((run.cpuMs / 1000 / run.seconds) * 100) / 100,
+        threadCpuMsPerStep: run.threadCpuMs === null || steps === 0 ? null : { main: round3(run.threadCpuMs.main / steps), others: round3(run.threadCpuMs.others / steps) },
         memoryCpuMsPerStep: run.memoryCpuMsPerStep === null ? null : round3(run.memoryCpuMsPerStep),
         serverCpuMsPerStep: run.backendCpuMs === null || steps === 0 ? null : round3(run.backendCpuMs / steps),
         rawCpuMsPerTransaction: rawAfter.cpuMsPerTransaction,
