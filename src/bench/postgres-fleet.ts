@@ -16,7 +16,15 @@ import type { Scenario } from './scenarios.js';
 /** What a process of the arm is told to do (a JSON file named on its command line). */
 export type ProcessTask =
   | { readonly mode: 'work' | 'listen'; readonly url: string; readonly schema: string; readonly scenariosFile: string; readonly concurrency: number; readonly pollMs: number }
-  | { readonly mode: 'raw'; readonly url: string; readonly schema: string; readonly id: number; readonly count: number };
+  | {
+      readonly mode: 'raw';
+      readonly url: string;
+      readonly schema: string;
+      readonly id: number;
+      readonly count: number;
+      /** `BEGIN; UPDATE; COMMIT` (three round trips) when false or absent; the `UPDATE` alone, its own transaction (one round trip, as a store commit is), when true. */
+      readonly autocommit?: boolean;
+    };
 
 /** The last stdout line of a process of the arm. Times are epoch milliseconds with sub-millisecond precision ({@link epochMs}). */
 export interface ProcessReport {

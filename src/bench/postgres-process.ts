@@ -48,13 +48,17 @@ async function raw(task: Extract<ProcessTask, { mode: 'raw' }>): Promise<Process
   await client.connect();
   try {
     const update = `UPDATE "${task.schema}".raw SET n = n + 1 WHERE id = $1`;
-    const loop = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        await client.query('BEGIN');
-        await client.query(update, [task.id]);
-        await client.query('COMMIT');
-      }
-    };
+    const loop = task.autocommit
+      ? async (count: number) => {
+          for (let i = 0; i < count; i++) await client.query(update, [task.id]);
+        }
+      : async (count: number) => {
+          for (let i = 0; i < count; i++) {
+            await client.query('BEGIN');
+            await client.query(update, [task.id]);
+            await client.query('COMMIT');
+          }
+        };
     await loop(RAW_WARM_UP);
     const meter = await backendMeter(client, name);
     send('ready');

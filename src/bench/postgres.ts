@@ -6,7 +6,9 @@
  * one-statement transactions (`BEGIN; UPDATE; COMMIT`) from as many processes
  * with one connection each, to the same server, measured just before and just
  * after the workers ran (the mean of the two: a shared machine's load drifts,
- * and bracketing does not favour either side). Both sides report the CPU of
+ * and bracketing does not favour either side); the same for the `UPDATE` alone
+ * in autocommit (one round trip per transaction, as each store commit is: the
+ * stricter baseline, `autocommitRatio`). Both sides report the CPU of
  * their processes and of their server backends per step or transaction, which
  * is what decides the ratio when the processes and the server share few cores.
  * Claim latency: idle workers polling at their default interval and woken by
@@ -53,6 +55,14 @@ export interface PostgresWorkers {
   readonly rawTransactionsPerSecond: number;
   /** The raw rate measured just before and just after the workers ran. */
   readonly rawBeforeAfter: readonly [number, number];
+  /**
+   * The raw rate when each transaction is the `UPDATE` alone (autocommit: one round trip and one commit, as each of
+   * the store's commits is, where `BEGIN; UPDATE; COMMIT` takes three round trips), bracketed the same way; the
+   * stricter baseline. {@link autocommitRatio} is stepsPerSecond over it.
+   */
+  readonly rawAutocommitTransactionsPerSecond: number;
+  readonly rawAutocommitBeforeAfter: readonly [number, number];
+  readonly autocommitRatio: number;
   /**
    * CPU time of the worker processes per step while they ran, in ms, and as a share of the wall time (in cores):
    * near the machine's cores, less the server's share, the workers are bound by the engine's CPU, not by the server.
@@ -147,13 +157,16 @@ function totals(reports: readonly ProcessReport[]) {
   };
 }
 
-/** `connections` processes, one connection each, each committing `perConnection` one-statement transactions on its own row. */
-async function rawRate(url: string, schema: string, connections: number, perConnection: number) {
+/**
+ * `connections` processes, one connection each, each committing `perConnection` one-statement transactions on its own
+ * row: `BEGIN; UPDATE; COMMIT`, or the `UPDATE` alone (`autocommit`).
+ */
+async function rawRate(url: string, schema: string, connections: number, perConnection: number, autocommit = false) {
   await withClient(url, async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS "${schema}".raw (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)`);
     await c.query(`INSERT INTO "${schema}".raw (id, n) SELECT g, 0 FROM generate_series(1, $1) g ON CONFLICT (id) DO NOTHING`, [connections]);
   });
-  const fleet = await startFleet(Array.from({ length: connections }, (_, i) => ({ mode: 'raw' as const, url, schema, id: i + 1, count: perConnection })));
+  const fleet = await startFleet(Array.from({ length: connections }, (_, i) => ({ mode: 'raw' as const, url, schema, id: i + 1, count: perConnection, autocommit })));
   fleet.go();
   const t = totals(await fleet.reports);
   const transactions = connections * perConnection;
@@ -252,10 +265,13 @@ export async function postgresThroughput(
     const byWorkers: PostgresWorkers[] = [];
     for (const workers of options.workers ?? [1, 2, 4]) {
       const perConnection = Math.max(20, Math.ceil(steps / workers));
+      const autocommitBefore = await rawRate(url, schema, workers, perConnection, true);
       const rawBefore = await rawRate(url, schema, workers, perConnection);
       const run = await throughputWith(url, schema, workers, scenariosFile, loaded, `w${workers}`);
       const rawAfter = await rawRate(url, schema, workers, perConnection);
+      const autocommitAfter = await rawRate(url, schema, workers, perConnection, true);
       const raw = Math.round((rawBefore.rate + rawAfter.rate) / 2);
+      const autocommit = Math.round((autocommitBefore.rate + autocommitAfter.rate) / 2);
       const latencies = loaded[0] ? await claimLatency(url, schema, workers, scenariosFile, loaded[0], options.claimSamples ?? 20) : [];
       const stepsPerSecond = Math.round(steps / run.seconds);
       byWorkers.push({
@@ -268,6 +284,9 @@ export async function postgresThroughput(
         stepsPerSecond,
         rawTransactionsPerSecond: raw,
         rawBeforeAfter: [rawBefore.rate, rawAfter.rate],
+        rawAutocommitTransactionsPerSecond: autocommit,
+        rawAutocommitBeforeAfter: [autocommitBefore.rate, autocommitAfter.rate],
+        autocommitRatio: Math.round((stepsPerSecond / autocommit) * 100) / 100,
         cpuMsPerStep: steps > 0 ? round3(run.cpuMs / steps) : 0,
         cpuShare: Math.round((run.cpuMs / 1000 / run.seconds) * 100) / 100,
         threadCpuMsPerStep: run.threadCpuMs === null || steps === 0 ? null : { main: round3(run.threadCpuMs.main / steps), others: round3(run.threadCpuMs.others / steps) },

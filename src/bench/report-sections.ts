@@ -54,6 +54,14 @@ export function likeWithLike(r: Pick<BenchResult, 'tokenGap'> & { readonly arms:
   return lines;
 }
 
+/** The stricter raw baseline (the `UPDATE` alone, one round trip per transaction), when the results have it. */
+function autocommitNote(byWorkers: readonly Partial<PostgresWorkers>[]): string[] {
+  const rows = byWorkers.filter((w) => w.autocommitRatio !== undefined);
+  if (rows.length === 0) return [];
+  const each = rows.map((w) => `${w.workers}: ${n(w.rawAutocommitTransactionsPerSecond)}/s, ratio ${w.autocommitRatio}`).join('; ');
+  return ['', `Raw transactions as the \`UPDATE\` alone in autocommit (one round trip each, as a store commit is; above: \`BEGIN; UPDATE; COMMIT\`), by workers: ${each}.`];
+}
+
 /** PostgreSQL workers against raw one-statement transactions on the same server and connections. */
 export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
   const pg = r.postgres;
@@ -72,6 +80,7 @@ export function postgresSection(r: Pick<BenchResult, 'postgres'>): string[] {
     ...('loadAverage1m' in pg && typeof pg.loadAverage1m === 'number'
       ? ['', `PostgreSQL arm: ${pg.cpus} CPUs shared by the worker processes, the raw processes and the server; load average ${pg.loadAverage1m} when it began (compare its ratios, not its absolute figures).`]
       : []),
+    ...autocommitNote(pg.byWorkers),
   ];
 }
 

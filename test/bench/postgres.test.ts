@@ -28,6 +28,10 @@ describe('bench PostgreSQL arm', () => {
       expect(w.rawServerCpuMsPerTransaction).not.toBeNull();
       expect(w.stepsPerSecond).toBeGreaterThan(0);
       expect(w.rawTransactionsPerSecond).toBeGreaterThan(0);
+      // The stricter baseline, the UPDATE alone in autocommit, is measured beside it.
+      expect(w.rawAutocommitTransactionsPerSecond).toBeGreaterThan(0);
+      expect(w.rawAutocommitBeforeAfter.every((r) => r > 0)).toBe(true);
+      expect(w.autocommitRatio).toBeGreaterThan(0);
       // Statements are counted on the connections: commits (alone or grouped) and claims at least, and the bytes both ways.
       expect((w.storeCallsPerStep['commit'] ?? 0) + (w.storeCallsPerStep['commit_many'] ?? 0)).toBeGreaterThan(0);
       expect(w.storeCallsPerStep['claim']).toBeGreaterThan(0);
