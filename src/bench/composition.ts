@@ -162,31 +162,46 @@ const median = (values: readonly number[]) => {
 
 /**
  * Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike.
- * (CPU per plain step kept falling for about eight passes of 100 steps: with fewer, the timed passes still
- * measure the JIT's warm-up, not the engine.)
+ * (CPU per plain step kept falling for about eight passes of 100 steps; with 8 pairs, per plain step still
+ * ranged 131-244 µs across six processes on a quiet machine, with 40 it ranged 137-144: the optimising
+ * compiler's background work, which the process's CPU counts, was still landing in the timed passes.)
  */
-const WARM_PAIRS = 8;
+const WARM_PAIRS = 40;
 
 /**
  * CPU µs per unit of `a` and of `b`, their passes interleaved in pairs (the order alternating, a b, b a, ...)
  * after {@link WARM_PAIRS} warm-up pairs, so both meet the same machine load, JIT state and heap: each figure the
  * median of its `passes` passes, the ratio b / a the median of the pairs' ratios. On a shared machine the
  * cheapest pass of each side alone, taken at different moments, makes a ratio that swings with the load.
+ * `settle` runs after every pass, outside the measure: it removes the runs the pass finished, so each pass
+ * starts on the same small heap and neither side pays for collecting the other's (or its own earlier) runs.
  */
-async function pairedCpu(passes: number, a: { units: number; work: () => Promise<void> }, b: { units: number; work: () => Promise<void> }) {
+async function pairedCpu(
+  passes: number,
+  a: { units: number; work: () => Promise<void> },
+  b: { units: number; work: () => Promise<void> },
+  settle: () => Promise<void>,
+) {
+  const measured = async (side: { units: number; work: () => Promise<void> }) => {
+    const cpu = await cpuOf(side.units, side.work);
+    await settle();
+    return cpu;
+  };
   for (let pass = 0; pass < WARM_PAIRS; pass++) {
     await a.work();
+    await settle();
     await b.work();
+    await settle();
   }
   const as: number[] = [];
   const bs: number[] = [];
   for (let pass = 0; pass < passes; pass++) {
     if (pass % 2 === 0) {
-      as.push(await cpuOf(a.units, a.work));
-      bs.push(await cpuOf(b.units, b.work));
+      as.push(await measured(a));
+      bs.push(await measured(b));
     } else {
-      bs.push(await cpuOf(b.units, b.work));
-      as.push(await cpuOf(a.units, a.work));
+      bs.push(await measured(b));
+      as.push(await measured(a));
     }
   }
   return { a: median(as), b: median(bs), ratio: median(bs.map((v, i) => v / as[i]!)) };
@@ -222,6 +237,9 @@ export async function itemOverhead(items: number, maxConcurrency: number, passes
         },
       },
       { units: items, work: () => finished(engine, map, { items: lineItems(items), policy: '' }).then(() => undefined) },
+      async () => {
+        await store.prune({ olderThan: Number.MAX_SAFE_INTEGER, statuses: ['done'] });
+      },
     );
     return {
       items,
