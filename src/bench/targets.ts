@@ -125,12 +125,15 @@ export function postgresTargets(postgres: PostgresBench | null): Target[] {
   if (!postgres || postgres.skipped !== null) {
     return [{ name: 'PostgreSQL steps/s vs raw one-statement transactions/s', target: `>= 0.5x (${postgres ? `skipped: ${postgres.skipped}` : 'not run'})`, value: null, met: null }];
   }
-  return postgres.byWorkers.map((w) => ({
-    name: `PostgreSQL steps/s vs raw one-statement transactions/s, ${w.workers} worker${w.workers === 1 ? '' : 's'} (${w.connections} connection${w.connections === 1 ? '' : 's'} each side)`,
-    target: '>= 0.5x',
-    value: w.ratio,
-    met: atLeast(w.ratio, 0.5),
-  }));
+  // Two baselines: the raw transaction as `BEGIN; UPDATE; COMMIT` (three round trips), and the stricter one, the
+  // `UPDATE` alone in autocommit (one round trip, as each store commit is). The target holds against both.
+  return postgres.byWorkers.flatMap((w) => {
+    const sides = `${w.workers} worker${w.workers === 1 ? '' : 's'} (${w.connections} connection${w.connections === 1 ? '' : 's'} each side)`;
+    return [
+      { name: `PostgreSQL steps/s vs raw one-statement transactions/s, ${sides}`, target: '>= 0.5x', value: w.ratio, met: atLeast(w.ratio, 0.5) },
+      { name: `PostgreSQL steps/s vs raw one-statement transactions/s in autocommit, ${sides}`, target: '>= 0.5x', value: w.autocommitRatio, met: atLeast(w.autocommitRatio, 0.5) },
+    ];
+  });
 }
 
 /** The targets of the composition figures: map wall time, CPU per item, prompt caching across a map. */

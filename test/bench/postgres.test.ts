@@ -62,12 +62,13 @@ describe('bench PostgreSQL arm', () => {
 describe('bench --postgres targets', () => {
   const target = (name: string, value: number | null = 1): Target => ({ name, target: '>= 0.5x', value, met: value === null ? null : value >= 0.5 });
 
-  it('replaces the PostgreSQL targets where they stood and keeps the others in order', () => {
+  it('replaces the PostgreSQL targets where they stood (each worker count against both raw baselines) and keeps the others in order', () => {
     const old = [target('a'), target('PostgreSQL steps/s vs raw one-statement transactions/s, 1 worker', 0.2), target('PostgreSQL steps/s vs raw one-statement transactions/s, 2 workers', 0.1), target('b')];
-    const fresh = postgresTargets({ skipped: null, schema: 's', workerConcurrency: 4, pollMs: 250, cpus: 2, loadAverage1m: 0, byWorkers: [{ workers: 1, connections: 1, ratio: 0.6 } as PostgresWorkers] });
+    const fresh = postgresTargets({ skipped: null, schema: 's', workerConcurrency: 4, pollMs: 250, cpus: 2, loadAverage1m: 0, byWorkers: [{ workers: 1, connections: 1, ratio: 0.6, autocommitRatio: 0.4 } as PostgresWorkers] });
     expect(withPostgresTargets(old, fresh).map((t) => [t.name, t.value, t.met])).toEqual([
       ['a', 1, true],
       ['PostgreSQL steps/s vs raw one-statement transactions/s, 1 worker (1 connection each side)', 0.6, true],
+      ['PostgreSQL steps/s vs raw one-statement transactions/s in autocommit, 1 worker (1 connection each side)', 0.4, false],
       ['b', 1, true],
     ]);
     expect(withPostgresTargets([target('a')], postgresTargets({ skipped: 'down' })).map((t) => t.name)).toEqual(['a', 'PostgreSQL steps/s vs raw one-statement transactions/s']);
