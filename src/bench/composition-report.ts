@@ -3,7 +3,7 @@
  * the same with its targets for `stepwise bench --composition`.
  */
 import type { CompositionBench } from './composition.js';
-import { compositionTargets } from './targets.js';
+import { compositionTargets, targetsTable } from './targets.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
@@ -26,8 +26,6 @@ export function formatCompositionTable(c: CompositionBench): string {
   return [
     ...compositionLines(c),
     '',
-    '| target | goal | measured | met |',
-    '| --- | --- | --- | --- |',
-    ...compositionTargets(c).map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`),
+    ...targetsTable(compositionTargets(c)),
   ].join('\n');
 }

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { DEFAULT_BENCH_POSTGRES, POSTGRES_SCENARIOS, postgresThroughput } from './postgres.js';
 import { postgresSection } from './report-sections.js';
 import { generateScenarios } from './scenarios.js';
-import { isPostgresTarget, postgresTargets, replaceTargets, type Target } from './targets.js';
+import { isPostgresTarget, postgresTargets, replaceTargets, targetsTable, type Target } from './targets.js';
 
 /**
  * Measures the arm and returns the sections of latest.json it replaces, and its table.
@@ -26,8 +26,7 @@ export async function postgresOnly(
   });
   const fresh = postgresTargets(postgres);
   const targets = withPostgresTargets(Array.isArray(previous['targets']) ? (previous['targets'] as Target[]) : [], fresh);
-  const rows = fresh.map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`);
-  return { sections: { postgres, targets }, table: [...postgresSection({ postgres }), '', '| target | goal | measured | met |', '| --- | --- | --- | --- |', ...rows].join('\n') };
+  return { sections: { postgres, targets }, table: [...postgresSection({ postgres }), '', ...targetsTable(fresh)].join('\n') };
 }
 
 /** `targets` with its PostgreSQL targets replaced by `fresh` ({@link replaceTargets}). */

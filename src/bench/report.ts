@@ -9,6 +9,7 @@ import { IN_FLIGHT } from './overhead.js';
 import { formatAblation } from './ablation-report.js';
 import { likeWithLike, machineLine, parkedSqliteLine, postgresSection } from './report-sections.js';
 import { compositionLines } from './composition-report.js';
+import { targetsTable } from './targets.js';
 
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toLocaleString('en-US'));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
@@ -70,9 +71,7 @@ export function formatTable(r: BenchResult): string {
     '',
     ...machineLine(r),
     '',
-    '| target | goal | measured | met |',
-    '| --- | --- | --- | --- |',
-    ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`),
+    ...targetsTable(r.targets),
   );
   return lines.join('\n');
 }

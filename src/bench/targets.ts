@@ -102,6 +102,15 @@ export function benchTargets(r: TargetInputs): Target[] {
 }
 
 /** Whether a target is one of {@link postgresTargets} (a `--postgres` run replaces them in latest.json). */
+/** Targets as a Markdown table: each with its goal, the measured value (— when none) and whether it is met. */
+export function targetsTable(targets: readonly Target[]): string[] {
+  return [
+    '| target | goal | measured | met |',
+    '| --- | --- | --- | --- |',
+    ...targets.map((t) => `| ${t.name} | ${t.target} | ${t.value ?? '—'} | ${t.met === null ? '—' : t.met ? 'yes' : 'no'} |`),
+  ];
+}
+
 export const isPostgresTarget = (t: Target): boolean => t.name.startsWith('PostgreSQL steps/s vs raw');
 
 /** Whether a target is one of {@link compositionTargets} (a `--composition` run replaces them in latest.json). */

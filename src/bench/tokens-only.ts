@@ -11,7 +11,7 @@ import type { FaultsDrawn } from './faults-drawn.js';
 import { modelArm, runModelArms, tokenGap, type ModelArmResult, type TokenGap } from './model-arms.js';
 import { likeWithLike } from './report-sections.js';
 import { generateScenarios } from './scenarios.js';
-import { modelTargets, type Target } from './targets.js';
+import { modelTargets, targetsTable, type Target } from './targets.js';
 
 export interface TokensBench {
   readonly scenarios: number;
@@ -72,8 +72,6 @@ export function formatTokensTable(t: TokensBench): string {
     '',
     ...likeWithLike(t),
     '',
-    '| target | goal | measured | met |',
-    '| --- | --- | --- | --- |',
-    ...t.targets.map((x) => `| ${x.name} | ${x.target} | ${x.value ?? '—'} | ${x.met === null ? '—' : x.met ? 'yes' : 'no'} |`),
+    ...targetsTable(t.targets),
   ].join('\n');
 }
