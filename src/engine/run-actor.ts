@@ -57,7 +57,11 @@ const inert = {
 export function runActor(machine: WorkflowMachine, from: { readonly input: MachineInput } | { readonly snapshot: unknown }): RunActor {
   const logic = machine as unknown as AnyActorLogic;
   let snapshot: AnyMachineSnapshot = 'input' in from ? logic.getInitialSnapshot(inert, from.input) : restoreMarked(from.snapshot, (s) => logic.restoreSnapshot!(s as Snapshot<unknown>, inert));
-  if (snapshot.status === 'error') throw snapshot.error;
+  if (snapshot.status === 'error') {
+    // A stored error is plain JSON (an Error does not survive the round trip): say what it is.
+    const error = snapshot.error;
+    throw error instanceof Error ? error : new Error(`the run's stored snapshot is in error: ${JSON.stringify(error) ?? 'no detail'}`);
+  }
   return {
     getSnapshot: () => snapshot as ReturnType<RunActor['getSnapshot']>,
     send(event) {

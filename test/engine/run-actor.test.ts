@@ -79,4 +79,9 @@ describe('runActor', () => {
   it('throws a snapshot it cannot restore to the caller instead of reporting it later', () => {
     expect(() => runActor(compile(workflow), { snapshot: { status: 'active', value: 'nowhere', context: {}, children: {}, historyValue: {} } })).toThrow();
   });
+
+  it('a stored snapshot in error (a thrown transition of an inspected actor, committed) is refused with an Error that says so', () => {
+    const stored = { ...JSON.parse(text(runActor(compile(workflow), { input }))), status: 'error', error: {} };
+    expect(() => runActor(compile(workflow), { snapshot: stored })).toThrow(/stored snapshot is in error/);
+  });
 });
