@@ -9,31 +9,10 @@ import { compile, machineSetup, runContext } from '../../src/compile/machine.js'
 import { stepRunOf, type RunContext } from '../../src/compile/context.js';
 import type { StepDoneEvent, StepFailedEvent, StepRunEvent } from '../../src/compile/events.js';
 import { Workflow } from '../../src/definition/schema.js';
+import { invoice } from './fixtures/invoice-workflow.js';
 import type { ResolvedBudget } from '../../src/policy/budget.js';
 import type { FailureKind, Usage } from '../../src/run/types.js';
 
-const invoice = Workflow.parse({
-  id: 'invoice',
-  budget: { tokens: 1000, stopAt: 0.9 },
-  retry: { maxAttempts: 3 },
-  steps: {
-    extract: { claude: { tool: 'record_invoice', prompt: 'Extract.' }, next: 'validate' },
-    validate: { tool: 'check_vendor', onError: 'manual_review', next: 'route' },
-    route: {
-      choice: [
-        { when: "{% $steps.validate.output.status = 'blocked' %}", next: 'rejected' },
-        { when: '{% $steps.extract.output.total > 10000 %}', next: 'cfo_approval' },
-        { next: 'pay' },
-      ],
-    },
-    cfo_approval: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' }, timeout: '1h', onTimeout: 'escalated' } },
-    manual_review: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' } } },
-    pay: { tool: 'post_payment', retry: { maxAttempts: 1 }, next: 'done' },
-    done: { final: true },
-    rejected: { final: true },
-    escalated: { final: true },
-  },
-});
 
 const budget: ResolvedBudget = { tokens: 1000, usd: null, stopAt: 0.9 };
 const usage = (input: number, output: number): Usage => ({ inputTokens: input, outputTokens: output, totalTokens: input + output, usd: 0 });

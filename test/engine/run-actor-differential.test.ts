@@ -11,27 +11,13 @@ import { actions } from '../../src/compile/actions.js';
 import type { RunEvent } from '../../src/compile/events.js';
 import { compile } from '../../src/compile/machine.js';
 import { Workflow } from '../../src/definition/schema.js';
+import { invoice } from '../compile/fixtures/invoice-workflow.js';
 import { persistedSnapshot } from '../../src/engine/persisted.js';
 import { runActor } from '../../src/engine/run-actor.js';
 import { resolveBudget } from '../../src/policy/budget.js';
 
 const workflows = [
-  Workflow.parse({
-    id: 'invoice',
-    budget: { tokens: 1000, stopAt: 0.9 },
-    retry: { maxAttempts: 3 },
-    steps: {
-      extract: { claude: { tool: 'record_invoice', prompt: 'Extract.' }, next: 'validate' },
-      validate: { tool: 'check_vendor', onError: 'manual_review', next: 'route' },
-      route: { choice: [{ when: "{% $steps.validate.output.status = 'blocked' %}", next: 'rejected' }, { when: '{% $steps.extract.output.total > 10000 %}', next: 'cfo_approval' }, { next: 'pay' }] },
-      cfo_approval: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' }, timeout: '1h', onTimeout: 'escalated' } },
-      manual_review: { wait: { on: { APPROVE: 'pay', REJECT: 'rejected' } } },
-      pay: { tool: 'post_payment', retry: { maxAttempts: 1 }, next: 'done' },
-      done: { final: true },
-      rejected: { final: true },
-      escalated: { final: true },
-    },
-  }),
+  invoice,
   Workflow.parse({ id: 'loop', limits: { repeatedInputs: 2 }, steps: { ask: { claude: { tool: 't', prompt: 'p' }, next: 'again', maxVisits: 2 }, again: { choice: [{ next: 'ask' }] } } }),
   Workflow.parse({
     id: 'par',
