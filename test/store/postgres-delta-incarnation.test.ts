@@ -5,9 +5,9 @@
  * it (they would copy the wrong parts of the stored text into a valid but wrong snapshot).
  */
 import { expect, it } from 'vitest';
-import { createPostgresStore } from '../../src/store/postgres.js';
 import { makeRun, patch } from '../../src/testing/store-fixtures.js';
-import { PG_URL as URL, testSchemas } from '../pg.js';
+import { testSchemas } from '../pg.js';
+import { withTwoStores } from './two-stores.js';
 
 const schemas = testSchemas('delta');
 
@@ -16,10 +16,7 @@ const result = (tag: string) => ({ status: 'done', output: { rows: Array.from({ 
 const snapshot = (steps: Record<string, unknown>) => ({ status: 'active', value: 'c', context: { steps, visits: { c: 1 } } });
 
 it('a commit after the run was pruned and made again under its id by another store writes the snapshot it was given', async () => {
-  const schema = schemas.name();
-  const first = createPostgresStore({ url: URL, schema, pool: 1 });
-  const other = createPostgresStore({ url: URL, schema, pool: 1 });
-  try {
+  await withTwoStores(schemas, async (first, other) => {
     await first.create(makeRun({ id: 'job-1' }), []);
     await first.commit('job-1', patch({ status: 'done', snapshot: snapshot({ a: result('P'), b: result('Q') }) }), [], 0);
 
@@ -34,18 +31,11 @@ it('a commit after the run was pruned and made again under its id by another sto
     const next = snapshot({ a: result('Q'), b: result('P'), c: result('R') });
     await first.commit('job-1', patch({ snapshot: next }), [], 1);
     expect((await other.get('job-1'))?.snapshot).toEqual(next);
-  } finally {
-    await first.close();
-    await other.close();
-    await schemas.drop(schema);
-  }
+  });
 });
 
 it('so does a group commit: each run made again goes whole, the others with their edits', async () => {
-  const schema = schemas.name();
-  const first = createPostgresStore({ url: URL, schema, pool: 1 });
-  const other = createPostgresStore({ url: URL, schema, pool: 1 });
-  try {
+  await withTwoStores(schemas, async (first, other) => {
     const ids = ['job-1', 'job-2', 'job-3'];
     for (const id of ids) await first.create(makeRun({ id }), []);
     for (const id of ids) await first.commit(id, patch({ status: id === 'job-3' ? 'running' : 'done', snapshot: snapshot({ a: result('P'), b: result('Q') }) }), [], 0);
@@ -65,9 +55,5 @@ it('so does a group commit: each run made again goes whole, the others with thei
     expect((await other.get('job-1'))?.snapshot).toEqual(next);
     expect((await other.get('job-2'))?.snapshot).toEqual(next);
     expect((await other.get('job-3'))?.snapshot).toEqual(own);
-  } finally {
-    await first.close();
-    await other.close();
-    await schemas.drop(schema);
-  }
+  });
 });

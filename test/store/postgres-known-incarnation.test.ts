@@ -5,17 +5,14 @@
  * must not hand back the fixed columns of the run that had the id before.
  */
 import { expect, it } from 'vitest';
-import { createPostgresStore } from '../../src/store/postgres.js';
 import { makeRun, patch } from '../../src/testing/store-fixtures.js';
-import { PG_URL as URL, testSchemas } from '../pg.js';
+import { testSchemas } from '../pg.js';
+import { withTwoStores } from './two-stores.js';
 
 const schemas = testSchemas('known');
 
 it('a commit to a run pruned and made again under its id by another store returns the new run', async () => {
-  const schema = schemas.name();
-  const first = createPostgresStore({ url: URL, schema, pool: 1 });
-  const other = createPostgresStore({ url: URL, schema, pool: 1 });
-  try {
+  await withTwoStores(schemas, async (first, other) => {
     await first.create(makeRun({ id: 'job-1', input: { document: 'the first' }, workflow: 'wf', version: 'v1' }), []);
     await first.commit('job-1', patch({ status: 'done' }), [], 0);
     expect(await other.prune({ olderThan: Date.now() + 60_000, statuses: ['done'] })).toBe(1);
@@ -27,18 +24,11 @@ it('a commit to a run pruned and made again under its id by another store return
     const committed = await first.commit('job-1', patch(), [], listed!.revision);
     expect(committed).toEqual(await other.get('job-1'));
     expect(committed).toMatchObject({ input: { document: 'the second' }, version: 'v2', createdAt: 2_000 });
-  } finally {
-    await first.close();
-    await other.close();
-    await schemas.drop(schema);
-  }
+  });
 });
 
 it('the server sends the fixed columns back whole when the row is not the run the store knows (another created_at), alone or grouped', async () => {
-  const schema = schemas.name();
-  const first = createPostgresStore({ url: URL, schema, pool: 1 });
-  const other = createPostgresStore({ url: URL, schema, pool: 1 });
-  try {
+  await withTwoStores(schemas, async (first, other) => {
     const ids = ['job-1', 'job-2', 'job-3'];
     for (const id of ids) await first.create(makeRun({ id, input: { document: 'the first' } }), []);
     for (const id of ids) await first.commit(id, patch({ status: 'done' }), [], 0);
@@ -53,9 +43,5 @@ it('the server sends the fixed columns back whole when the row is not the run th
       expect(run).toEqual(await other.get(run.id));
       expect(run).toMatchObject({ input: { document: 'the second' }, createdAt: 2_000 });
     }
-  } finally {
-    await first.close();
-    await other.close();
-    await schemas.drop(schema);
-  }
+  });
 });
