@@ -7,6 +7,7 @@
 import { startEmulator } from '../emulator/server.js';
 import type { FaultSpec } from '../emulator/faults.js';
 import { createMemoryStore } from '../store/memory.js';
+import type { Store } from '../store/types.js';
 import { runStateless } from './arms/stateless.js';
 import { runStepwise } from './arms/stepwise.js';
 import { runStepwiseAllClaude } from './arms/stepwise-claude.js';
@@ -127,17 +128,21 @@ export async function runModelArms(scenarios: readonly Scenario[], options: Mode
     progress('stateless arm: SDK tool runner, full transcript each turn');
     const stateless = await pool(scenarios, options.concurrency, ticked('stateless', (s) => runStateless(s, { baseURL: emulator.url })));
     const statelessFaults = drew();
+    /** A Stepwise arm: every scenario on one fresh memory store of its own. */
+    const onStepwise = async (arm: string, run: (s: Scenario, store: Store) => Promise<ScenarioOutcome>) => {
+      const store = createMemoryStore();
+      await store.migrate();
+      try {
+        return await pool(scenarios, options.concurrency, ticked(arm, (s) => run(s, store)));
+      } finally {
+        await store.close();
+      }
+    };
     progress('stepwise arm: Stepwise engine, memory store');
-    const store = createMemoryStore();
-    await store.migrate();
-    const stepwise = await pool(scenarios, options.concurrency, ticked('stepwise', (s) => runStepwise(s, store, { baseURL: emulator.url })));
-    await store.close();
+    const stepwise = await onStepwise('stepwise', (s, store) => runStepwise(s, store, { baseURL: emulator.url }));
     const stepwiseFaults = drew();
     progress('stepwise all-claude arm: every step a claude step, memory store');
-    const claudeStore = createMemoryStore();
-    await claudeStore.migrate();
-    const stepwiseClaude = await pool(scenarios, options.concurrency, ticked('stepwise all-claude', (s) => runStepwiseAllClaude(s, claudeStore, { baseURL: emulator.url })));
-    await claudeStore.close();
+    const stepwiseClaude = await onStepwise('stepwise all-claude', (s, store) => runStepwiseAllClaude(s, store, { baseURL: emulator.url }));
     return { outcomes: { stateless, stepwise, stepwiseClaude }, faults: { stateless: statelessFaults, stepwise: stepwiseFaults, stepwiseClaude: drew() } };
   } finally {
     await emulator.close();
