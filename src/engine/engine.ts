@@ -336,7 +336,6 @@ export function createEngine(options: EngineOptions): Engine {
       const handOver = !options.inspect && !opts.detach;
       const actor = runActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
       const snapshot = persistedSnapshot(actor);
-      if (!handOver) actor.stop();
       const runOptions: RunOptions = {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
