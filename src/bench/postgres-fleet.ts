@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { cachedTools } from './overhead.js';
@@ -170,4 +170,20 @@ export function withApplicationName(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.searchParams.set('application_name', name);
   return parsed.toString();
+}
+
+/** A client of its own on `url` for `use`, ended afterwards. */
+export async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops a bench schema and everything in it (none is fine). */
+export function dropSchema(url: string, schema: string): Promise<unknown> {
+  return withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 }

@@ -23,7 +23,7 @@ import { createPostgresStore } from '../store/postgres.js';
 import { loadDefinitionFromObject } from '../definition/load.js';
 import { toDefinition } from './definition.js';
 import { cachedTools, stepwiseThroughput } from './overhead.js';
-import { backendMeter, epochMs, recordingClaims, threadCpuMeter, toolsOf, withApplicationName, type ProcessReport, type ProcessTask } from './postgres-fleet.js';
+import { backendMeter, dropSchema, epochMs, recordingClaims, threadCpuMeter, toolsOf, withApplicationName, type ProcessReport, type ProcessTask } from './postgres-fleet.js';
 import { createConnectionMeter } from './postgres-meter.js';
 import type { Scenario } from './scenarios.js';
 
@@ -107,9 +107,7 @@ async function warmUpOnPostgres(task: WorkerTask, scenarios: readonly Scenario[]
     }
   } finally {
     await Promise.all([store.close(), producer.close()]);
-    const client = new pg.Client({ connectionString: task.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+    await dropSchema(task.url, schema);
   }
 }
 

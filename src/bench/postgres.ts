@@ -21,14 +21,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadDefinitionFromObject } from '../definition/load.js';
 import { createEngine } from '../engine/engine.js';
 import { createPostgresStore } from '../store/postgres.js';
 import { redactSecrets } from '../util/redact.js';
 import { toDefinition } from './definition.js';
 import { cachedTools } from './overhead.js';
-import { epochMs, type ProcessReport } from './postgres-fleet.js';
+import { dropSchema, epochMs, withClient, type ProcessReport } from './postgres-fleet.js';
 import { startFleet } from './postgres-spawn.js';
 import type { Scenario } from './scenarios.js';
 import { summarize, type Summary } from './stats.js';
@@ -130,15 +129,6 @@ function percentile(values: readonly number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The span from the first process's start to the last one's end, in seconds, and the sums over the processes. */
 function totals(reports: readonly ProcessReport[]) {
@@ -314,6 +304,6 @@ export async function postgresThroughput(
     return { skipped: null, schema, workerConcurrency: WORKER_CONCURRENCY, pollMs: POLL_MS, cpus: availableParallelism(), loadAverage1m, byWorkers };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});
+    await dropSchema(url, schema).catch(() => {});
   }
 }
