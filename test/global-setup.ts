@@ -31,14 +31,16 @@ function newestMtime(dir: string): number {
 
 export const isStale = (): boolean => !existsSync(cli) || newestMtime(join(root, 'src')) > statSync(cli).mtimeMs;
 
-// Re-checked under the lock: another run may just have built. tsc still emits on type errors
-// (someone's work in progress), so the emitted output is used when the CLI entry exists.
+// Re-checked under the lock: another run may just have built. tsc still emits declarations on type
+// errors (someone's work in progress) and esbuild bundles without type-checking, so the build is used
+// when the CLI entry exists. The same steps as `npm run build`.
 const build = `
 set -u
 if [ -f dist/cli/main.js ] && [ -z "$(find src -newer dist/cli/main.js -type f -print -quit)" ]; then exit 0; fi
 mkdir -p node_modules/.cache
 tmp=$(mktemp -d node_modules/.cache/stepwise-dist-XXXXXX)
-node_modules/.bin/tsc -p tsconfig.build.json --outDir "$tmp" >&2
+node_modules/.bin/tsc -p tsconfig.build.json --emitDeclarationOnly --outDir "$tmp" >&2
+node scripts/bundle.mjs "$tmp" >&2 || { rm -rf "$tmp"; exit 1; }
 if [ ! -f "$tmp/cli/main.js" ]; then rm -rf "$tmp"; exit 1; fi
 chmod +x "$tmp/cli/main.js"
 old=node_modules/.cache/stepwise-dist-old-$$

@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package-root.js';
 import type { ProcessReport, ProcessTask } from './postgres-fleet.js';
 
-/** The built process entry (the package root is two levels up from both `src/bench` and `dist/bench`). */
-const entry = fileURLToPath(new URL('../../dist/bench/postgres-process.js', import.meta.url));
+/** The built process entry. */
+const entry = join(packageRoot, 'dist', 'bench', 'postgres-process.js');
 
 export interface Fleet {
   /** Tells every process to start. */

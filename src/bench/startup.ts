@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package-root.js';
 import { round } from './load.js';
 
 export interface StartupBenchOptions {
@@ -41,7 +41,6 @@ export interface StartupBenchResult {
   readonly measuredAt: string;
 }
 
-const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** One process to completion; its wall time in ms. Fails naming the command when it exits other than 0. */
 function timeProcess(args: readonly string[], cwd: string): Promise<number> {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `stepwise` command. */
+import './v8-flags.js';
 import { Command } from 'commander';
 import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';

@@ -1,9 +1,10 @@
 /**
  * The installed package the CLI belongs to: its `package.json` and its
- * `schema/`, two levels up from `src/cli/` as from `dist/cli/`.
+ * `schema/`, at the package root.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 export interface PackageInfo {
   readonly name: string;
@@ -11,9 +12,9 @@ export interface PackageInfo {
 }
 
 export function packageInfo(): PackageInfo {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageInfo;
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as PackageInfo;
   return { name: pkg.name, version: pkg.version };
 }
 
 /** The JSON Schema of the definition format, as shipped in the package (`stepwise schema` prints the same). */
-export const schemaFile: string = fileURLToPath(new URL('../../schema/workflow.schema.json', import.meta.url));
+export const schemaFile: string = join(packageRoot, 'schema', 'workflow.schema.json');

@@ -3,6 +3,7 @@ import type { LoadedDefinition } from '../definition/load.js';
 import type { DefinitionIssue } from '../errors.js';
 import { worstCaseTokens, type WorstCase } from '../policy/worst-case.js';
 import { toolInputSchema, toolOutputSchema } from '../tools/define.js';
+import { thousands } from '../util/thousands.js';
 
 export function worstCaseOf(loaded: Pick<LoadedDefinition, 'workflow' | 'tools'>): WorstCase {
   return worstCaseTokens(loaded.workflow, (name) => {
@@ -28,7 +29,7 @@ export function budgetWarning(file: string, bound: WorstCase): DefinitionIssue {
 
 /** The bound as `validate` prints it: `2,517 tokens`, or `unbounded (≥ 2,517 tokens) because of <step>: <field>…` when run data has no bound. */
 export function boundText(bound: WorstCase): string {
-  const tokens = `${bound.tokens.toLocaleString('en-US')} tokens`;
+  const tokens = `${thousands(bound.tokens)} tokens`;
   if (bound.bounded) return tokens;
   const shown = bound.unbounded.slice(0, 3).join('; ') + (bound.unbounded.length > 3 ? `; … and ${bound.unbounded.length - 3} more` : '');
   return `unbounded (≥ ${tokens}) because of ${shown}`;

@@ -4,6 +4,7 @@ import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
 import { boundText, budgetWarning, worstCaseOf } from '../worst-case.js';
+import { thousands } from '../../util/thousands.js';
 
 export interface ValidateFlags {
   json?: boolean;
@@ -22,7 +23,7 @@ export async function action(files: string[], opts: ValidateFlags, setExit: (cod
       if (!opts.json) {
         for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);
         process.stdout.write(
-          `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${boundText(bound)}, budget ${bound.budget.tokens.toLocaleString('en-US')})\n`,
+          `${color.green('ok')} ${file}: ${loaded.workflow.id} (${steps} steps, version ${loaded.hash}; worst case ${boundText(bound)}, budget ${thousands(bound.budget.tokens)})\n`,
         );
       }
     } catch (error) {

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../util/package-root.js';
 import { ancestors, contentHash, type Dependency } from './fingerprint.js';
 
 /** Bumped whenever the compiled form changes, so older cached outputs are not reused. */
@@ -28,7 +28,6 @@ export interface CompiledFile {
   readonly code: string;
 }
 
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function cacheDir(entry: string): string {
   const configured = process.env['STEPWISE_CACHE_DIR'];
