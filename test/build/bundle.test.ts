@@ -1,0 +1,48 @@
+/**
+ * The built package is bundled (scripts/bundle.mjs): each entry point is a
+ * file of dist/ and the code they share sits in dist/chunks/. A module the
+ * entries share must exist once, whichever entry a program reaches it by, or
+ * `instanceof` and module state (the step-kind registry, the clock class) split
+ * in two. Checked on the built dist/, through the package's own exports.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+
+const script = `
+const main = await import('stepwise-engine');
+const testing = await import('stepwise-engine/testing');
+main.registerStepKind(main.defineStepKind({ name: 'probe_kind', schema: (await import('zod')).z.object({ probe_kind: (await import('zod')).z.literal(true) }), state: () => ({}), edges: () => [], label: () => '', pathEvents: () => [], handler: { advance: async () => ({ kind: 'rest' }) } }));
+console.log(JSON.stringify({
+  clock: main.ManualClock === testing.ManualClock,
+  memoryStore: main.createMemoryStore === testing.createMemoryStore,
+  kinds: main.stepKindList().map((k) => k.name),
+}));
+`;
+
+function runNode(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the bundled package', () => {
+  it('gives one copy of a shared module through every entry point', async () => {
+    const result = await runNode();
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const seen = JSON.parse(result.stdout) as { clock: boolean; memoryStore: boolean; kinds: string[] };
+    expect(seen.clock).toBe(true);
+    expect(seen.memoryStore).toBe(true);
+    expect(seen.kinds).toContain('probe_kind');
+    expect(seen.kinds).toContain('map');
+  });
+});
