@@ -7,9 +7,12 @@
  * for that second compile before it exits: about 90 ms of a `stepwise run` that
  * makes one model call, on 2 cores (strace: the main thread blocked on a futex
  * while a V8 worker mapped code pages). The baseline code is all a command
- * needs; parsing a reply takes microseconds either way. `bench` keeps V8's
- * defaults, so its figures compare with earlier rounds'.
+ * needs; parsing a reply takes microseconds either way. The commands that stay
+ * up (servers, workers) keep V8's defaults, where optimised code pays back,
+ * and so does `bench`, so its figures compare with earlier rounds'.
  */
 import { setFlagsFromString } from 'node:v8';
 
-if (!process.argv.slice(2).includes('bench')) setFlagsFromString('--liftoff-only');
+const longRunning: ReadonlySet<string> = new Set(['bench', 'emulator', 'inspect', 'serve', 'worker']);
+
+if (!longRunning.has(process.argv[2] ?? '')) setFlagsFromString('--liftoff-only');
