@@ -17,18 +17,18 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const own = ['better-sqlite3', 'pg', 'esbuild', 'tsx', '@viz-js/viz', 'zod', 'ajv'];
 const external = [...own, ...Object.keys(pkg.devDependencies ?? {})].flatMap((name) => [name, `${name}/*`]);
 
+// Every file package.json names (its exports and its bin), from its source; then the files run or imported by path.
+const named = [...Object.values(pkg.exports).map((target) => (typeof target === 'string' ? target : target.default)), ...Object.values(pkg.bin)]
+  .filter((target) => typeof target === 'string' && target.endsWith('.js'))
+  .map((target) => target.replace(/^(\.\/)?dist\//, 'src/').replace(/\.js$/, '.ts'));
+const byPath = [
+  'src/bench/postgres-process.ts', // spawned by the PostgreSQL bench
+  'src/bench/readme.ts', // scripts/bench-table.mjs
+  'src/definition/import-module.ts', // test/cli/ts-loader.test.ts
+];
+
 await build({
-  entryPoints: [
-    'src/index.ts',
-    'src/testing.ts',
-    'src/store/postgres.ts',
-    'src/server/index.ts',
-    'src/cli/main.ts',
-    // Spawned by path (the PostgreSQL bench's processes) or imported by path (scripts, tests).
-    'src/bench/postgres-process.ts',
-    'src/bench/readme.ts',
-    'src/definition/import-module.ts',
-  ],
+  entryPoints: [...new Set([...named, ...byPath])],
   outbase: 'src',
   outdir,
   bundle: true,
