@@ -41,7 +41,6 @@ export interface StartupBenchResult {
   readonly measuredAt: string;
 }
 
-
 /** One process to completion; its wall time in ms. Fails naming the command when it exits other than 0. */
 function timeProcess(args: readonly string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,16 +5,14 @@
  * `instanceof` and module state (the step-kind registry, the clock class) split
  * in two. Checked on the built dist/, through the package's own exports.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = join(import.meta.dirname, '../..');
+import { nodeScript } from '../cli/helpers.js';
 
 const script = `
 const main = await import('stepwise-engine');
 const testing = await import('stepwise-engine/testing');
-main.registerStepKind(main.defineStepKind({ name: 'probe_kind', schema: (await import('zod')).z.object({ probe_kind: (await import('zod')).z.literal(true) }), state: () => ({}), edges: () => [], label: () => '', pathEvents: () => [], handler: { advance: async () => ({ kind: 'rest' }) } }));
+const { z } = await import('zod');
+main.registerStepKind(main.defineStepKind({ name: 'probe_kind', schema: z.object({ probe_kind: z.literal(true) }), state: () => ({}), edges: () => [], label: () => '', pathEvents: () => [], handler: { advance: async () => ({ kind: 'rest' }) } }));
 console.log(JSON.stringify({
   clock: main.ManualClock === testing.ManualClock,
   memoryStore: main.createMemoryStore === testing.createMemoryStore,
@@ -22,21 +20,9 @@ console.log(JSON.stringify({
 }));
 `;
 
-function runNode(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('the bundled package', () => {
   it('gives one copy of a shared module through every entry point', async () => {
-    const result = await runNode();
+    const result = await nodeScript(script);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const seen = JSON.parse(result.stdout) as { clock: boolean; memoryStore: boolean; kinds: string[] };

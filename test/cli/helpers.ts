@@ -39,6 +39,10 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 
 export const cli = (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult> => collect(spawnCli(args, env));
 
+/** An ES module `script` run by `node -e` from the package root, where it imports the built package by its name. */
+export const nodeScript = (script: string): Promise<CliResult> =>
+  collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'stepwise-cli-'));
 
 /** `--store sqlite:<tmp>/s.db` in a fresh temporary directory. */

@@ -28,7 +28,6 @@ export interface CompiledFile {
   readonly code: string;
 }
 
-
 export function cacheDir(entry: string): string {
   const configured = process.env['STEPWISE_CACHE_DIR'];
   if (configured) return resolve(configured, 'ts');
