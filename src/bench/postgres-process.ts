@@ -90,7 +90,10 @@ function workerEngine(task: WorkerTask, scenarios: readonly Scenario[], schema: 
 /**
  * Runs the scenarios `passes` times through `engine.work()` on PostgreSQL, in a schema of this process's own
  * (created by the store's migrations, dropped afterwards) so no other process's runs are touched; a store and
- * engine of its own, so the measured ones start with cold caches (compiled definitions, known runs), as before.
+ * engine of its own, so the measured ones start with their caches cold (known runs, the engine's runtimes). The
+ * compiled machines are the process's (../engine/runtime.ts): the measured worker finds the definitions it serves
+ * compiled, as a worker that has run for a while does (the arm's 60 runs have 60 distinct definitions, so a cold
+ * worker would compile once per run, about 2 ms each, where a production worker compiles once per definition).
  */
 async function warmUpOnPostgres(task: WorkerTask, scenarios: readonly Scenario[], passes: number): Promise<void> {
   const schema = `${task.schema}_warm_${process.pid}`;

@@ -9,6 +9,7 @@ import { nextStep, startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
 import type { StoredDefinition } from '../run/types.js';
 import type { AnyTool } from '../tools/define.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /** A definition as callers hand it to the engine: loaded from a file, or built in code. */
 export interface DefinitionSource {
@@ -73,6 +74,22 @@ export function storedDefinition(source: DefinitionSource): StoredDefinition {
   };
 }
 
+/**
+ * Compiled machines by version, shared by every engine in the process: a version names the workflow's content (its
+ * hash), and a machine is a pure description (no tools, no store), so engines on other stores, and a worker's
+ * engine made anew, reuse what another compiled. Bounded: least recently used first out.
+ */
+export const COMPILED_MACHINES_HELD = 256;
+const machines = new BoundedMap<string, WorkflowMachine>(COMPILED_MACHINES_HELD);
+
+function machineOf(workflow: Workflow, version: string): WorkflowMachine {
+  const cached = machines.touch(version);
+  if (cached) return cached;
+  const machine = compile(workflow);
+  machines.set(version, machine);
+  return machine;
+}
+
 export function buildRuntime(definition: StoredDefinition, version: string, tools: ReadonlyMap<string, AnyTool>): Runtime {
-  return { version, definition, machine: compile(definition.workflow), tools };
+  return { version, definition, machine: machineOf(definition.workflow, version), tools };
 }
