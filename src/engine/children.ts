@@ -107,11 +107,8 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   /** Sources of the children created in this process, by version: their runtimes keep the tools they came with. */
   const sources = new Map<string, DefinitionSource>();
 
-  async function parentRecord(parent: RunScope): Promise<RunRecord> {
-    const record = await store.get(parent.runId);
-    if (!record) throw new RunNotFoundError(parent.runId);
-    return record;
-  }
+  /** The parent as its drive knows it (the drive holds its lease): not read from the store, where a run its first commit creates is not yet. */
+  const parentRecord = (parent: RunScope): RunRecord => parent.record();
 
   /** The record of a new child run, before its first snapshot; `own` are the parent's options. */
   function draftOf(spec: ChildSpec, version: string, definition: RunRecord['definition'], own: RunRecord['options'], now: number): RunRecord {
@@ -235,14 +232,14 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       if (existing) return existing;
       const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
-      return insert(spec, version, definition, spec.parentOptions ?? (await parentRecord(parent)).options, parent.tools);
+      return insert(spec, version, definition, spec.parentOptions ?? parentRecord(parent).options, parent.tools);
     },
 
     async start(parent, spec, options = {}) {
       const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
       const now = clock.now();
-      const draft = draftOf(spec, version, definition, spec.parentOptions ?? (await parentRecord(parent)).options, now);
+      const draft = draftOf(spec, version, definition, spec.parentOptions ?? parentRecord(parent).options, now);
       return driveIn(parent, draft, options, { input: { input: spec.input, budget: spec.budget, at: now }, journal: [createdEntry(spec, version, now)] });
     },
 
@@ -256,7 +253,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     },
 
     async inline(parent, workflow) {
-      const own = (await parentRecord(parent)).definition;
+      const own = parentRecord(parent).definition;
       return { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
     },
 
@@ -275,13 +272,13 @@ export function createChildRuns(host: ChildHost): ChildRuns {
 
     async resolve(parent, ref) {
       if (ref.file !== undefined) {
-        const base = (await parentRecord(parent)).definition.source;
+        const base = parentRecord(parent).definition.source;
         return loadDefinition(resolvePath(base ? dirname(base) : process.cwd(), ref.file));
       }
       const id = ref.id ?? '';
       const known = host.workflows.get(id);
       if (known) return known;
-      const base = (await parentRecord(parent)).definition.source;
+      const base = parentRecord(parent).definition.source;
       if (base) {
         const dir = dirname(base);
         const files = (await readdir(dir)).filter((f) => definitionFiles.has(extname(f).toLowerCase()) && !f.endsWith('.input.json'));

@@ -26,7 +26,7 @@ import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/index.js';
-import { ConflictError, LeaseLostError, type Store } from '../store/types.js';
+import { LeaseLostError, RunExistsError, type Store } from '../store/types.js';
 import type { LeaseHandle } from './lease.js';
 import type { Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
@@ -223,7 +223,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const opening = unsaved;
       unsaved = null;
       const created = await store.create({ ...current, ...patch }, [...opening, ...entries]);
-      if (!created.created) throw new ConflictError(current.id, current.revision, created.run.revision);
+      if (!created.created) throw new RunExistsError(current.id, created.run.revision);
       current = created.run;
     } else {
       current = await store.commit(current.id, patch, entries, current.revision, options.lease?.owner);
@@ -310,6 +310,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     acceptsOf: (step) => waitEvents(workflow, step, active().steps.find((s) => s.id === step)?.phase ?? null),
     finished: () => actor.getSnapshot().status === 'done',
     wakeAt,
+    record: () => current,
     status: () => current.status,
     send: (event) => {
       const open = openContainers();
@@ -426,6 +427,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           break;
         }
         if (advance.kind === 'effect') {
+          // A run its first commit creates exists before any effect runs: an effect may read it (a map or a
+          // sub-workflow reads its parent run), and what it does must be the run's. A step that commits its
+          // start first (a tool or model step) has created it already.
+          if (unsaved) await commit();
           const effect = advance.run().finally(() => inflight.delete(step.id));
           // Its failure (a lost lease) surfaces where the loop awaits it; not an unhandled rejection meanwhile.
           effect.catch(() => undefined);

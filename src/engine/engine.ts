@@ -12,7 +12,7 @@ import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
-import type { Store } from '../store/types.js';
+import { RunExistsError, type Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions, type DriverDeps } from './driver.js';
@@ -330,12 +330,6 @@ export function createEngine(options: EngineOptions): Engine {
       const now = clock.now();
       const startOwner = ownerId();
       const budget = resolveBudget(source.workflow.budget, opts.budget);
-      // The run's first drive goes on with the actor that made its initial snapshot instead of restoring another from it,
-      // unless an inspector watches (it sees every drive's actor restored from the store). That actor's context holds the
-      // input as the store gives it back (JSON's rules), as a restored one would.
-      const handOver = !options.inspect && !opts.detach;
-      const actor = runActor(runtime.machine, { input: { input: handOver ? asStored(input) : input, budget, at: now } });
-      const snapshot = persistedSnapshot(actor);
       const runOptions: RunOptions = {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
@@ -351,7 +345,7 @@ export function createEngine(options: EngineOptions): Engine {
         output: null,
         failure: null,
         usage: zeroUsage,
-        snapshot,
+        snapshot: null,
         options: runOptions,
         wakeAt: null,
         lease: opts.detach ? null : { owner: startOwner, until: now + leaseMs },
@@ -359,14 +353,30 @@ export function createEngine(options: EngineOptions): Engine {
         updatedAt: now,
         revision: 0,
       };
-      const created = await store.create(record, [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }]);
-      if (!created.created || opts.detach) {
+      const opening: NewJournalEntry[] = [{ step: null, visit: 0, attempt: 0, event: 'created', at: now, data: { version, input } }];
+      if (opts.detach) {
+        // Left for workers and step(): stored now with its initial snapshot, which they restore.
+        const actor = runActor(runtime.machine, { input: { input, budget, at: now } });
+        const created = await store.create({ ...record, snapshot: persistedSnapshot(actor) }, opening);
         actor.stop();
         return toView(created.run);
       }
-      return withLease({ ...leaseOf(created.run.id), owner: startOwner, held: true, grantedAt: now }, (lease) =>
-        holding(created.run.id, lease, () => run(created.run, { mode: 'rest', sleepTimers: true, ...(handOver ? { actor } : {}) }, source)),
-      );
+      // The run is created by its first drive's first commit, which comes before any step runs (an attempt's start, a
+      // wait, the end): one write where a create and a commit were. Until then its lease is its creator's alone, and
+      // the lease's heartbeat does not count a run it cannot find yet as lost (`unstored`). The machine starts from
+      // the input as the store gives it back (JSON's rules), as an actor restored from the store would.
+      const machineInput = { input: asStored(input), budget, at: now };
+      // An inspector sees the XState actor the driver makes; otherwise the driver drives the lighter one made here.
+      const actor = options.inspect ? undefined : runActor(runtime.machine, { input: machineInput });
+      try {
+        return await withLease({ ...leaseOf(record.id), owner: startOwner, held: true, grantedAt: now, unstored: true }, (lease) =>
+          holding(record.id, lease, () => run(record, { mode: 'rest', sleepTimers: true, create: { input: machineInput, journal: opening }, ...(actor ? { actor } : {}) }, source)),
+        );
+      } catch (error) {
+        // Another start of the same id made the run first: this drive wrote nothing, and the answer is that run.
+        if (error instanceof RunExistsError && error.runId === record.id) return viewOf(await load(record.id));
+        throw error;
+      }
     },
 
     async send(runId, type, data, sendOptions = {}) {

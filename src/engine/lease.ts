@@ -91,22 +91,37 @@ export interface LeaseHandle {
  * right after each effect, and its commits name the owner. `grantedAt` is the
  * clock time the lease was taken at (its `until` minus `leaseMs`), not when the
  * heartbeat starts: a process stalled in between must not count the lease as fresh.
+ * `unstored`: the run is not in the store yet and will be created with this lease; until it is found, a renewal
+ * that finds no run keeps the lease (one that finds the run under another owner loses it).
  */
 export function heartbeat(
-  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number, grantedAt: number = clock.now(),
+  store: Store, clock: Clock, runId: string, owner: string, leaseMs: number, heartbeatMs: number, grantedAt: number = clock.now(), unstored = false,
 ): LeaseHandle {
   const lost = new AbortController();
   let renewedAt = grantedAt;
   let pending: Promise<boolean> | null = null;
+  /** The run is to be created with this lease and was not found in the store yet. */
+  let awaitingCreate = unstored;
   const renew = (): Promise<boolean> => {
     if (lost.signal.aborted) return Promise.resolve(false);
     pending ??= (async () => {
       const at = clock.now();
       try {
-        const held = await store.renew(runId, owner, at + leaseMs);
-        if (held) renewedAt = Math.max(renewedAt, at);
-        else lost.abort(new LeaseLostError(runId, owner, (await store.get(runId).catch(() => null))?.lease?.owner ?? null));
-        return held;
+        if (await store.renew(runId, owner, at + leaseMs)) {
+          awaitingCreate = false;
+          renewedAt = Math.max(renewedAt, at);
+          return true;
+        }
+        let stored: Awaited<ReturnType<Store['get']>> | undefined;
+        try {
+          stored = await store.get(runId);
+        } catch {
+          stored = undefined;
+        }
+        // Not created yet: the create that will store it carries this lease, so nobody else can hold it meanwhile.
+        if (stored === null && awaitingCreate) return true;
+        lost.abort(new LeaseLostError(runId, owner, stored?.lease?.owner ?? null));
+        return false;
       } finally {
         pending = null;
       }
@@ -129,18 +144,19 @@ export function heartbeat(
 
 /**
  * Runs `work` holding the run's lease, renewed on a heartbeat, released
- * afterwards. `held` skips the acquire for a run created with this lease at `grantedAt`.
+ * afterwards. `held` skips the acquire for a run created with this lease at `grantedAt`; `unstored`: one that
+ * `work` creates with this lease (its first commit), which the heartbeat does not count as lost before it exists.
  * `work` gets the lease, or null for a run that has ended (nothing is held).
  */
 export async function withLease<T>(
-  options: LeaseOptions & { readonly held?: boolean; readonly grantedAt?: number },
+  options: LeaseOptions & { readonly held?: boolean; readonly grantedAt?: number; readonly unstored?: boolean },
   work: (lease: LeaseHandle | null) => Promise<T>,
 ): Promise<T> {
   // Taken no earlier than now: counting from here never makes the lease look fresher than it is.
   const grantedAt = options.grantedAt ?? options.clock.now();
   if (!options.held && !(await acquireLease(options))) return work(null);
   const heartbeatMs = Math.max(10, Math.floor(options.leaseMs / 3));
-  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, heartbeatMs, grantedAt);
+  const beat = heartbeat(options.store, options.clock, options.runId, options.owner, options.leaseMs, heartbeatMs, grantedAt, options.unstored);
   try {
     return await work(beat);
   } finally {

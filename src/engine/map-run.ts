@@ -50,7 +50,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const resumed = stepRunOf(run.context(), id).attempt === 0;
   const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
   // Read once for all items: the parent's options (seed, faults) every item inherits.
-  const parentOptions = (await children.get(run.runId))?.options;
+  const parentOptions = run.record().options;
   const as = spec.map.as ?? 'item';
   const maxAttempts = spec.map.retry?.maxAttempts ?? 1;
   const byIndex = itemRuns(await children.list(run.runId), id, visit);

@@ -7,7 +7,7 @@ import type { RunContext } from '../compile/context.js';
 import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
-import type { JournalEntry, NewJournalEntry, RunStatus } from '../run/types.js';
+import type { JournalEntry, NewJournalEntry, RunRecord, RunStatus } from '../run/types.js';
 import type { PreparedStep, StepEnv } from '../steps/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Breakers } from './breakers.js';
@@ -63,6 +63,11 @@ export interface RunScope {
   finished(): boolean;
   /** When the run must be looked at again by itself, as the next commit stores it. */
   wakeAt(): number | null;
+  /**
+   * The run's record as this drive knows it: as its last commit stored it, or, before its first commit creates
+   * it (a new map item, a run just started), as that commit will. Under the drive's lease nothing else changes it.
+   */
+  record(): RunRecord;
   /** The run's stored status (as of the last commit). */
   status(): RunStatus;
   /** Sends the machine an event (the run is then dirty). */

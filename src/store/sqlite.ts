@@ -265,7 +265,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const values = runValues(run);
     values[DEFINITION_AT] = definitions.put(values[DEFINITION_AT] as string);
     const created = s.insertRun.run(values).changes === 1;
-    if (created) appendJournal(run.id, journal);
+    if (created) {
+      // A run is created by its first commit (a started run's first step's start): a crash inside it is one inside a commit.
+      options.hooks?.midCommit?.();
+      appendJournal(run.id, journal);
+    }
     return { run: toRecord(s.getRun.get(run.id) as RunRow, definitions, outputs), created };
   };
 

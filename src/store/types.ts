@@ -33,7 +33,10 @@ export interface ClaimOptions {
  * `STEPWISE_CRASH_AT`); a store never imports them.
  */
 export interface StoreHooks {
-  /** Inside `commit`'s transaction, between its writes (the run row and the journal, in the order the store writes them). A throw rolls the commit back. */
+  /**
+   * Inside `commit`'s transaction, between its writes (the run row and the journal, in the order the store writes
+   * them); on SQLite also inside `create`'s, which carries a started run's first commit. A throw rolls the write back.
+   */
   readonly midCommit?: () => void;
 }
 
@@ -117,6 +120,17 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
   constructor(runId: string, expected: number, actual: number) {
     super(`Run "${runId}" changed underneath: expected revision ${expected}, found ${actual}.`);
+  }
+}
+
+/**
+ * A drive's first commit, which was to create its run, found the run made already (by another start of the same id):
+ * nothing of the drive was written, and the run is whoever made it.
+ */
+export class RunExistsError extends ConflictError {
+  override name = 'RunExistsError';
+  constructor(readonly runId: string, actual: number) {
+    super(runId, 0, actual);
   }
 }
 

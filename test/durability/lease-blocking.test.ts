@@ -273,4 +273,40 @@ describe('checking a held lease', () => {
       mine.stop();
     }
   });
+
+  it('of a run still to be created with it (unstored): kept while no run is found, renewed once stored, lost to another owner', async () => {
+    const store = createMemoryStore();
+    const clock = new ManualClock();
+    const engine = createEngine({ store, clock, model: { apiKey: 'unused' } });
+    const definition = blockingDefinition(() => {}, []);
+    const beat = heartbeat(store, clock, 'later', 'me', LEASE, LEASE / 3, clock.now(), true);
+    const plain = heartbeat(store, clock, 'later', 'me', LEASE, LEASE / 3, clock.now());
+    try {
+      clock.advance(LEASE / 2);
+      // Not in the store: the unstored lease holds; the same check of a lease on a run that should exist loses it.
+      expect(await beat.check()).toBe(true);
+      expect(beat.signal.aborted).toBe(false);
+      expect(await plain.check()).toBe(false);
+      // Created by someone else, under another owner: lost.
+      await engine.start(definition, { runId: 'later', input: { order: 'H-2' }, detach: true });
+      expect(await store.acquire('later', 'other', clock.now(), LEASE)).toBe(true);
+      clock.advance(LEASE / 2);
+      expect(await beat.check()).toBe(false);
+      expect(beat.signal.reason).toBeInstanceOf(LeaseLostError);
+    } finally {
+      beat.stop();
+      plain.stop();
+    }
+    // Created with this owner's lease: renewed as any held lease.
+    const mine = heartbeat(store, clock, 'mine', 'me', LEASE, LEASE / 3, clock.now(), true);
+    try {
+      await engine.start(definition, { runId: 'mine', input: { order: 'H-3' }, detach: true });
+      expect(await store.acquire('mine', 'me', clock.now(), LEASE)).toBe(true);
+      clock.advance(LEASE / 2);
+      expect(await mine.check()).toBe(true);
+      expect((await store.get('mine'))?.lease).toEqual({ owner: 'me', until: clock.now() + LEASE });
+    } finally {
+      mine.stop();
+    }
+  });
 });

@@ -95,4 +95,17 @@ describe('the first drive of a started run', () => {
     expect(view.status).toBe('done');
     expect(view.output).toEqual({ when: 'later', n: 2, keys: ['when', 'tags'] });
   });
+
+  it('two starts of one id at once make one run: each step runs once, and both answer that run', async () => {
+    seen.length = 0;
+    const store = createMemoryStore();
+    const engines = [0, 1].map(() => createEngine({ store, model: noModel, clock: new ManualClock({ autoAdvance: true }) }));
+    const views = await Promise.all(engines.map((engine) => engine.start(definition, { runId: 'twice', input: { when: 'once', tags: ['a'] } })));
+    expect(views.map((v) => v.runId)).toEqual(['twice', 'twice']);
+    expect(seen).toEqual([{ when: 'once', tags: ['a'] }]);
+    expect((await engines[0]!.get('twice')).output).toEqual({ when: 'once', n: 3, keys: ['when', 'tags'] });
+    const journal = await store.journal('twice');
+    expect(journal.filter((e) => e.event === 'created')).toHaveLength(1);
+    expect(journal.filter((e) => e.event === 'started').map((e) => e.step)).toEqual(['first', 'second', 'third']);
+  });
 });

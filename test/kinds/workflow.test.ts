@@ -244,3 +244,38 @@ describe('workflow steps', () => {
     expect(await e.store.list({ parentId: sliced.runId })).toEqual([]);
   });
 });
+
+describe('map bodies that begin with a step reading its own run', () => {
+  it('a body whose first step is a sub-workflow, and one whose first step is a map, run every item', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stepwise-child-'));
+    const e = await engine();
+    const subs = parent({
+      each: { map: { items: '{% $input.ns %}', maxConcurrency: 2, steps: { sub: { workflow: { id: 'doubler', input: { n: '{% $input.item %}' } } } } }, next: 'done' },
+      done: { final: true, output: '{% $steps.each.output.n %}' },
+    });
+    const run = await e.start(subs, { input: { ns: [1, 2, 3] } });
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual([2, 4, 6]);
+    const nested = loadDefinitionFromObject(
+      {
+        id: 'nested',
+        steps: {
+          rows: {
+            map: {
+              items: '{% $input.rows %}',
+              as: 'row',
+              steps: { cells: { map: { items: '{% $input.row %}', as: 'cell', steps: { x2: { tool: 'double', with: { n: '{% $input.cell %}' } } } } } },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.rows.output %}' },
+        },
+      },
+      tools,
+      'nested',
+    );
+    const grid = await e.start(nested, { input: { rows: [[1, 2], [3]] } });
+    expect(grid.status).toBe('done');
+    expect(grid.output).toEqual([[{ n: 2 }, { n: 4 }], [{ n: 6 }]]);
+  });
+});

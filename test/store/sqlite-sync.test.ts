@@ -95,8 +95,8 @@ describe('SQLite store: what waits for the disk', () => {
       const completed = (await engine.journal(run.runId)).filter((e) => e.event === 'completed').length;
       expect(completed).toBe(5);
       expect(log.map((l) => `${l.writes.join(',')} ${l.synchronous}`)).toEqual([
-        'create leased:created NORMAL',
-        'started NORMAL',
+        // The run is created by its first commit, the first step's start.
+        'create leased:created+started NORMAL',
         'completed+started FULL',
         'completed+started FULL',
         'completed+started FULL',

@@ -61,12 +61,13 @@ function storedLease(runId: string): unknown {
 }
 
 describe('SQLite store: write transactions of a run', () => {
-  it('a run that ends lets go of its lease in its last commit: create, one commit per step and the first start, no release', async () => {
+  it('a run that ends lets go of its lease in its last commit: its create carries the first start, then one commit per step, no release', async () => {
     const view = await engine.start(definition, { runId: 'ends', input: { wait: false } });
     expect(view.status).toBe('done');
     expect(view.output).toEqual({ n: 3 });
-    // create, the first start, three completions (each with the next start or the end).
-    expect(transactions.map((t) => t.synchronous)).toEqual(['NORMAL', 'NORMAL', 'FULL', 'FULL', 'FULL']);
+    // The create with the first step's start, three completions (each with the next start or the end).
+    expect(transactions.map((t) => t.synchronous)).toEqual(['NORMAL', 'FULL', 'FULL', 'FULL']);
+    expect((await store.journal('ends')).slice(0, 2).map((e) => [e.seq, e.step, e.event])).toEqual([[1, null, 'created'], [2, 'a', 'started']]);
     expect(storedLease('ends')).toEqual({ lease_owner: null, lease_until: null });
     expect((await store.get('ends'))?.lease).toBeNull();
   });
