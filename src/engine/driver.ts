@@ -66,10 +66,11 @@ export interface DriveOptions {
   /** An event to deliver first, with the journal entries that describe it. */
   readonly event?: { readonly event: RunEvent; readonly journal: readonly NewJournalEntry[] };
   /**
-   * The run is not in the store yet (a map item's new run): its machine starts from `input`, and its first
-   * commit creates it (`journal` first), so a new run costs one write instead of a create and a commit. Its
-   * first commit comes before any step executes (an attempt's start is committed), and a drive that ends
-   * before one creates it as it is, so the run exists once the drive returns.
+   * The run is not in the store yet (a run just started, a map item's new run): its machine starts from
+   * `input`, and its first commit creates it (`journal` first), so a new run costs one write instead of a
+   * create and a commit. Its first commit comes before any step executes (an attempt's start is committed, and
+   * the driver commits before any effect runs), and a drive that ends before one creates it as it is, so the
+   * run exists once the drive returns. A first commit that finds the run made already throws {@link RunExistsError}.
    */
   readonly create?: { readonly input: MachineInput; readonly journal: readonly NewJournalEntry[] };
   /**
