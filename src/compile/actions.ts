@@ -173,7 +173,10 @@ export const actions = {
 
   scheduleRetry: update(({ context, event }, params: { step: string }) => ({
     active: setRun(context, params.step, { retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at }),
-    lastError: 'error' in event ? { ...event.error, ...('accepted' in event && event.accepted ? { accepted: event.accepted } : {}) } : null,
+    lastError:
+      'error' in event
+        ? { ...event.error, ...('accepted' in event && event.accepted ? { accepted: event.accepted } : {}), ...('rejected' in event && event.rejected ? { rejected: event.rejected } : {}) }
+        : null,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running' })),
   })),
 

@@ -98,9 +98,17 @@ export interface RunContext {
   /**
    * The last failure of the current step, kept across its retries. After an
    * invalid tool input, `accepted` holds the top-level fields that passed
-   * validation: the retry keeps them and asks the model only for the rest.
+   * validation: the retry keeps them and asks the model only for the rest;
+   * `rejected` the fields that failed, with the model's value when it is a
+   * short scalar: the retry's context narrows to the parts that bear on them
+   * (../steps/retry-context.ts).
    */
-  readonly lastError: { readonly kind: FailureKind; readonly message: string; readonly accepted?: Readonly<Record<string, unknown>> } | null;
+  readonly lastError: {
+    readonly kind: FailureKind;
+    readonly message: string;
+    readonly accepted?: Readonly<Record<string, unknown>>;
+    readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
+  } | null;
   /** Loop fingerprints of the tool inputs each step produced. */
   readonly fingerprints: Readonly<Record<string, readonly string[]>>;
   /** The last event a `wait` step received. */

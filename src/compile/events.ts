@@ -87,6 +87,8 @@ export interface StepFailedEvent extends StepScoped {
   readonly fingerprint?: string;
   /** An invalid tool input's fields that passed validation, for the retry to keep (see `RunContext.lastError`). */
   readonly accepted?: Readonly<Record<string, unknown>>;
+  /** The fields that failed (see `RunContext.lastError`). */
+  readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** The retry backoff is over. */

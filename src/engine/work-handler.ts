@@ -44,6 +44,7 @@ export function failedEvent(step: string, at: number, outcome: Extract<StepOutco
     ...estimated(outcome),
     ...(outcome.fingerprint ? { fingerprint: outcome.fingerprint } : {}),
     ...(outcome.accepted ? { accepted: outcome.accepted } : {}),
+    ...(outcome.rejected ? { rejected: outcome.rejected } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { scopeOf } from './types.js';
 import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
-import { acceptedFields, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
+import { fieldVerdicts, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
 import { stepRunOf } from '../compile/context.js';
 import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
@@ -110,7 +110,8 @@ export const claudeStep: StepExecutor = {
       // Values the application filled in (`with:`) that fail the schema are not the model's to fix: no retry.
       const given = Object.keys(step.claude.with ?? {});
       const ours = known !== undefined && given.length > 0 && onlyKnownFieldsInvalid(tool, input, pick(known, given));
-      const accepted = ours ? undefined : acceptedFields(tool, toolInputSchema(tool), input, given);
+      const verdicts = ours ? undefined : fieldVerdicts(tool, toolInputSchema(tool), input, given);
+      const accepted = verdicts?.accepted;
       return {
         ok: false,
         error: {
@@ -125,6 +126,8 @@ export const claudeStep: StepExecutor = {
         latencyMs: call.latencyMs,
         fingerprint,
         ...(accepted ? { accepted } : {}),
+        // A narrowed retry rejected again leaves them out: the next attempt sends the whole context.
+        ...(verdicts && !prepared.narrowedContext ? { rejected: verdicts.rejected } : {}),
       };
     }
     let review: boolean;

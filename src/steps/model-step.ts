@@ -20,6 +20,7 @@ import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
 import { scopeOf } from './types.js';
+import { narrowForRetry } from './retry-context.js';
 import { feedbackFor } from './feedback.js';
 
 export interface ModelStepSpec {
@@ -71,7 +72,12 @@ export async function prepareModelStep(
     const value = await evaluateMapping(definitionMapping(template), scope);
     return typeof value === 'string' ? value : JSON.stringify(value ?? '');
   };
-  const { shared, rest } = splitShared(values, spec.shared);
+  const { shared, rest: all } = splitShared(values, spec.shared);
+  // A retry after an invalid input sends of the context what its rejected fields need (the shared part, in the
+  // cached prefix, stays as it is).
+  const lastError = env.context.lastError;
+  const { context: rest, narrowed: narrowedContext } =
+    lastError?.kind === 'invalid_data' && lastError.rejected ? narrowForRetry(all, lastError.rejected) : { context: all, narrowed: false };
   const stable: ToolCallRequest = {
     model: spec.model ?? env.workflow.model ?? env.model.model,
     maxTokens: maxTokensFor(env, spec),
@@ -94,7 +100,7 @@ export async function prepareModelStep(
   const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
   const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
-  return { request, projectedTokens, projectedUsd, ...(feedback ? { feedback } : {}) };
+  return { request, projectedTokens, projectedUsd, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
 }
 
 /**

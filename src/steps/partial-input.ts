@@ -52,18 +52,28 @@ export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Rea
   return parsed.error.issues.every((issue) => typeof issue.path[0] === 'string' && issue.path[0] in known);
 }
 
+/** A rejected field's value as a retry may quote it: a short scalar, else null (missing, long, or structured). */
+const REJECTED_VALUE_MAX_CHARS = 80;
+function quotable(value: unknown): string | number | boolean | null {
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  return typeof value === 'string' && value.length <= REJECTED_VALUE_MAX_CHARS ? value : null;
+}
+
 /**
- * The top-level fields of an invalid `input` that passed the tool's schema,
- * for a retry to keep while the model fills only the rest; `exclude` (the
- * `with:` keys) is left out, being the application's. Undefined when nothing
- * can be kept: the input is not an object, an issue has no top-level field
- * (a check across fields, an unknown key), or an issue names a field the
- * schema does not declare.
+ * The top-level fields of an invalid `input`, split: those that passed the tool's schema (`accepted`, for a retry
+ * to keep while the model fills only the rest; `exclude`, the `with:` keys, is left out, being the application's),
+ * and those that failed (`rejected`, with the value the model gave when it is a short scalar, else null), which
+ * a retry's prompt may narrow its context to (./retry-context.ts). Undefined when the input cannot be split: it is
+ * not an object, an issue has no top-level field (a check across fields, an unknown key), or an issue names a
+ * field the schema does not declare. `accepted` is undefined when no field passed.
  *
  * @example
- * acceptedFields(tool, { vendorId: 'V-1', total: 'x' }, []); // { vendorId: 'V-1' } when only total is wrong
+ * fieldVerdicts(tool, schema, { vendorId: 'V-1', total: 'x' }, []);
+ * // { accepted: { vendorId: 'V-1' }, rejected: { total: 'x' } } when only total is wrong
  */
-export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[]): Record<string, unknown> | undefined {
+export function fieldVerdicts(
+  tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[],
+): { accepted: Record<string, unknown> | undefined; rejected: Record<string, string | number | boolean | null> } | undefined {
   if (!isObject(input)) return undefined;
   const parsed = safeParse(tool.input, input);
   if (parsed.success) return undefined;
@@ -75,7 +85,18 @@ export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown
     invalid.add(field);
   }
   const kept = Object.fromEntries(Object.entries(input).filter(([key]) => properties.includes(key) && !invalid.has(key) && !exclude.includes(key)));
-  return Object.keys(kept).length > 0 ? kept : undefined;
+  const rejected = Object.fromEntries([...invalid].filter((key) => !exclude.includes(key)).map((key) => [key, quotable(input[key])]));
+  return { accepted: Object.keys(kept).length > 0 ? kept : undefined, rejected };
+}
+
+/**
+ * The top-level fields of an invalid `input` that passed the tool's schema ({@link fieldVerdicts}' `accepted`).
+ *
+ * @example
+ * acceptedFields(tool, schema, { vendorId: 'V-1', total: 'x' }, []); // { vendorId: 'V-1' } when only total is wrong
+ */
+export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[]): Record<string, unknown> | undefined {
+  return fieldVerdicts(tool, schema, input, exclude)?.accepted;
 }
 
 /** The entries of `record` under `keys`. */

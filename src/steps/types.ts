@@ -48,6 +48,8 @@ export interface PreparedStep {
   readonly projectedUsd: number;
   /** What the prompt tells Claude about the previous attempt's failure, journaled with the attempt. */
   readonly feedback?: string;
+  /** The prompt's context was narrowed to the fields the previous attempt got wrong (../steps/retry-context.ts). */
+  readonly narrowedContext?: boolean;
 }
 
 /** `estimatedInput`: the local count of the input billed in `usage` (model steps), for the budget's calibration. */
@@ -74,6 +76,8 @@ export type StepOutcome =
       readonly fingerprint?: string;
       /** An invalid tool input's fields that passed validation: the next attempt keeps them and asks only for the rest. */
       readonly accepted?: Readonly<Record<string, unknown>>;
+      /** The fields that failed, with the model's value when a short scalar: the next attempt's context may narrow to them. */
+      readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
     };
 
 export interface StepExecutor {

@@ -7,9 +7,12 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
+import { defineTool } from '../../src/tools/define.js';
 import { recordInvoice } from '../../definitions/tools/invoice.js';
 import { harness, inputOf, load, type Harness } from './helpers.js';
 
@@ -31,6 +34,22 @@ interface Exchange {
   };
 }
 
+/** An SDK client on the emulator at `url` that records every /v1/messages request and its answer in `exchanges`. */
+function recordingClient(url: string, exchanges: Exchange[]): Anthropic {
+  return new Anthropic({
+    baseURL: url,
+    apiKey: 'x',
+    maxRetries: 0,
+    fetch: async (target, init) => {
+      const response = await fetch(target, init);
+      if (String(target).endsWith('/v1/messages')) {
+        exchanges.push({ status: response.status, body: JSON.parse(String(init?.body)), reply: (await response.clone().json()) as Exchange['reply'] });
+      }
+      return response;
+    },
+  });
+}
+
 /**
  * Runs invoice-approval on an emulator with `faults`, recording every /v1/messages request and its
  * answer. With `restart`, one step at a time, each on a new engine and store over the same SQLite file.
@@ -38,18 +57,7 @@ interface Exchange {
 async function runInvoice(seed: number, faults: string, restart = false) {
   h = await harness({ seed, faults });
   const exchanges: Exchange[] = [];
-  const client = new Anthropic({
-    baseURL: h.emu.url,
-    apiKey: 'x',
-    maxRetries: 0,
-    fetch: async (url, init) => {
-      const response = await fetch(url, init);
-      if (String(url).endsWith('/v1/messages')) {
-        exchanges.push({ status: response.status, body: JSON.parse(String(init?.body)), reply: (await response.clone().json()) as Exchange['reply'] });
-      }
-      return response;
-    },
-  });
+  const client = recordingClient(h.emu.url, exchanges);
   // One clock for every engine: time goes on across a restart.
   const clock = new ManualClock({ autoAdvance: true });
   const fresh = () => {
@@ -139,5 +147,69 @@ describe('a retried claude step sends only what the failed step needs', () => {
     expect(extract[1]!.usage?.totalTokens ?? 0).toBe(0);
     expect(view.usage.inputTokens).toBe(billed.input_tokens);
     expect(view.usage.outputTokens).toBe(billed.output_tokens);
+  });
+});
+
+const openPostmortem = defineTool({
+  name: 'open_postmortem',
+  description: 'Opens a postmortem for an incident',
+  input: z.object({ incidentRef: z.string().regex(/^IR-\d+$/), serviceName: z.enum(['checkout', 'search', 'payments']), impactMinutes: z.number().int() }),
+  run: (input) => ({ postmortemId: 'PM-1', ...input }),
+});
+const postmortem = loadDefinitionFromObject(
+  {
+    id: 'postmortem',
+    retry: { maxAttempts: 5 },
+    steps: {
+      open: { claude: { tool: 'open_postmortem', prompt: 'Record the incident fields found in the report.', context: { report: '{% $input.report %}' } } },
+      done: { final: true, output: '{% $steps.open.output %}' },
+    },
+  },
+  [openPostmortem],
+  'postmortem',
+);
+const labels = 'Incident Ref: IR-95157\nService Name: payments\nImpact Minutes: 303';
+const report = Array.from({ length: 12 }, (_, i) => `Paragraph ${i + 1}: the team reviewed the quarter and noted several late updates while customers waited.`)
+  .toSpliced(2, 0, labels)
+  .join('\n\n');
+
+/** Runs `postmortem` on an emulator with `invalid_input` faults at each seed until `wanted` holds of its requests. */
+async function postmortemRun(wanted: (exchanges: Exchange[]) => boolean) {
+  for (let seed = 1; seed <= 60; seed++) {
+    h = await harness({ seed, faults: 'invalid_input=0.6' });
+    const exchanges: Exchange[] = [];
+    const engine = createEngine({ store: createSqliteStore({ path: h.dbPath }), model: { client: recordingClient(h.emu.url, exchanges), maxRetries: 0 }, clock: new ManualClock({ autoAdvance: true }) });
+    const view = await engine.start(postmortem, { input: { report } });
+    await engine.store.close();
+    if (wanted(exchanges)) return { view, exchanges, journal: await engine.journal(view.runId).catch(() => []) };
+    await h.close();
+    h = undefined;
+  }
+  throw new Error('no seed in 1..60 gave the requests wanted');
+}
+
+const promptOf = (e: Exchange | undefined) => e?.body.messages[0]?.content ?? '';
+const excerpted = (e: Exchange | undefined) => promptOf(e).includes('[Excerpt for this retry');
+
+describe('a retry after an invalid input sends of a long context what the rejected fields need', () => {
+  it('the report cut to the paragraph that bears on them; the run completes with the values of the document', async () => {
+    const { view, exchanges } = await postmortemRun((e) => e.length === 2 && excerpted(e[1]));
+    expect(promptOf(exchanges[0])).toContain('Paragraph 5:');
+    const retry = promptOf(exchanges[1]);
+    expect(retry).toContain(labels);
+    expect(retry).not.toContain('Paragraph 5:');
+    expect(retry).toContain('<previous_attempt_rejected>');
+    expect(retry.length).toBeLessThan(promptOf(exchanges[0]).length / 2);
+    expect(exchanges[1]!.reply.usage!.input_tokens).toBeLessThan(exchanges[0]!.reply.usage!.input_tokens);
+    expect(view.status).toBe('done');
+    expect(view.output).toMatchObject({ incidentRef: 'IR-95157', serviceName: 'payments', impactMinutes: 303 });
+  });
+
+  it('a narrowed retry rejected again: the next attempt sends the whole report', async () => {
+    const { view, exchanges } = await postmortemRun((e) => e.length >= 3 && excerpted(e[1]) && e[1]!.status === 200 && !openPostmortem.input.safeParse(toolInput(e[1]!)).success);
+    expect(excerpted(exchanges[2])).toBe(false);
+    expect(promptOf(exchanges[2])).toContain('Paragraph 5:');
+    expect(promptOf(exchanges[2])).toContain('<previous_attempt_rejected>');
+    expect(view.status).toBe('done');
   });
 });
