@@ -49,7 +49,8 @@ describe('SQLite store on a shared file', () => {
       await store.commit(run.id, patch({ status: 'waiting' }), [entry(), entry()]);
       fail = true;
       await expect(store.commit(run.id, patch({ status: 'done' }), [entry()])).rejects.toThrow('crash here');
-      expect(await Promise.all(seen)).toEqual([0, 1]);
+      // The create calls it too (a started run's first commit creates it): the run is not visible yet.
+      expect(await Promise.all(seen)).toEqual([undefined, 0, 1]);
       const stored = await probe.get(run.id);
       expect(stored?.status).toBe('waiting');
       expect(stored?.revision).toBe(1);
@@ -60,14 +61,35 @@ describe('SQLite store on a shared file', () => {
     }
   });
 
+  it('a throw from hooks.midCommit inside a create keeps neither the run nor its journal', async () => {
+    const path = nextPath();
+    const store = createSqliteStore({
+      path,
+      hooks: {
+        midCommit: () => {
+          throw new Error('crash here');
+        },
+      },
+    });
+    const run = makeRun();
+    try {
+      await expect(store.create(run, [entry(), entry()])).rejects.toThrow('crash here');
+      expect(await store.get(run.id)).toBeNull();
+      expect(await store.journal(run.id)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('group commit: a write that fails in a shared transaction is refused alone, the others commit', async () => {
     let calls = 0;
+    let armed = false;
     const batches: number[] = [];
     const store = createSqliteStore({
       path: nextPath(),
       hooks: {
         midCommit: () => {
-          if (++calls === 1) throw new Error('crash here');
+          if (armed && ++calls === 1) throw new Error('crash here');
         },
         committed: ({ writes }) => batches.push(writes),
       },
@@ -78,6 +100,7 @@ describe('SQLite store on a shared file', () => {
       await store.create(a, [entry()]);
       await store.create(b, [entry()]);
       batches.length = 0;
+      armed = true;
       const results = await Promise.allSettled([
         store.commit(a.id, patch({ status: 'waiting' }), [entry()]),
         store.commit(b.id, patch({ status: 'waiting' }), [entry()]),
