@@ -175,7 +175,12 @@ export const actions = {
     active: setRun(context, params.step, { retryAt: ('retryAt' in event ? event.retryAt : undefined) ?? event.at }),
     lastError:
       'error' in event
-        ? { ...event.error, ...('accepted' in event && event.accepted ? { accepted: event.accepted } : {}), ...('rejected' in event && event.rejected ? { rejected: event.rejected } : {}) }
+        ? {
+            ...event.error,
+            step: params.step,
+            ...('accepted' in event && event.accepted ? { accepted: event.accepted } : {}),
+            ...('rejected' in event && event.rejected ? { rejected: event.rejected } : {}),
+          }
         : null,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running' })),
   })),
@@ -202,7 +207,7 @@ export const actions = {
         step: params.step,
         message: exhausted ? `${message} (after ${attempt} attempts; last: ${reported.kind})` : message,
       },
-      lastError: reported ?? context.lastError,
+      lastError: reported ? { ...reported, step: params.step } : context.lastError,
       steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}) } }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };

@@ -106,6 +106,8 @@ export interface RunContext {
   readonly lastError: {
     readonly kind: FailureKind;
     readonly message: string;
+    /** The step whose attempt failed (absent in runs stored before it was recorded): its retry reads the failure, other steps do not. */
+    readonly step?: string;
     readonly accepted?: Readonly<Record<string, unknown>>;
     readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
   } | null;
@@ -127,3 +129,12 @@ export const FAILED_STATE = '$failed';
 /** Where a run ends once its final step's output is evaluated (the machine's only `done` state but `$cancelled`). */
 export const DONE_STATE = '$done';
 export const CANCELLED_STATE = '$cancelled';
+
+/**
+ * The last failure as `step`'s retry reads it: its own step's, never another active step's (a sibling branch of a
+ * parallel step failing meanwhile). A failure recorded without its step is read by any.
+ */
+export function lastErrorOf(context: Pick<RunContext, 'lastError'>, step: string): RunContext['lastError'] {
+  const last = context.lastError;
+  return last && (last.step === undefined || last.step === step) ? last : null;
+}

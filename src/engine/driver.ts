@@ -72,7 +72,14 @@ export interface DriveOptions {
    * the driver commits before any effect runs), and a drive that ends before one creates it as it is, so the
    * run exists once the drive returns. A first commit that finds the run made already throws {@link RunExistsError}.
    */
-  readonly create?: { readonly input: MachineInput; readonly journal: readonly NewJournalEntry[] };
+  readonly create?: {
+    readonly input: MachineInput;
+    readonly journal: readonly NewJournalEntry[];
+    /** The run's lease (`record.lease`) runs this long from the moment the run is stored, not from when the drive began. */
+    readonly leaseMs?: number;
+    /** Called once the first commit has stored the run: from then on it is this drive's. */
+    readonly onCreated?: () => void;
+  };
   /**
    * The run's actor, started by the caller at the state `record.snapshot`
    * persists (a run it has just created): driven instead of one restored from
@@ -223,9 +230,12 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     if (unsaved) {
       const opening = unsaved;
       unsaved = null;
-      const created = await store.create({ ...current, ...patch }, [...opening, ...entries]);
+      const leaseMs = options.create?.leaseMs;
+      const lease = current.lease && leaseMs !== undefined ? { owner: current.lease.owner, until: clock.now() + leaseMs } : current.lease;
+      const created = await store.create({ ...current, ...patch, lease }, [...opening, ...entries]);
       if (!created.created) throw new RunExistsError(current.id, created.run.revision);
       current = created.run;
+      options.create?.onCreated?.();
     } else {
       current = await store.commit(current.id, patch, entries, current.revision, options.lease?.owner);
     }

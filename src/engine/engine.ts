@@ -12,7 +12,7 @@ import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
-import { RunExistsError, type Store } from '../store/types.js';
+import { LeaseLostError, RunExistsError, type Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions, type DriverDeps } from './driver.js';
@@ -368,13 +368,22 @@ export function createEngine(options: EngineOptions): Engine {
       const machineInput = { input: asStored(input), budget, at: now };
       // An inspector sees the XState actor the driver makes; otherwise the driver drives the lighter one made here.
       const actor = options.inspect ? undefined : runActor(runtime.machine, { input: machineInput });
+      let created = false;
+      const create = { input: machineInput, journal: opening, leaseMs, onCreated: () => (created = true) };
       try {
         return await withLease({ ...leaseOf(record.id), owner: startOwner, held: true, grantedAt: now, unstored: true }, (lease) =>
-          holding(record.id, lease, () => run(record, { mode: 'rest', sleepTimers: true, create: { input: machineInput, journal: opening }, ...(actor ? { actor } : {}) }, source)),
+          holding(record.id, lease, () =>
+            // This start's own lease, not whatever `held` names for the id: another start of it may hold one meanwhile.
+            run(record, { mode: 'rest', sleepTimers: true, create, ...(actor ? { actor } : {}), ...(lease ? { lease, signal: lease.signal } : {}) }, source),
+          ),
         );
       } catch (error) {
-        // Another start of the same id made the run first: this drive wrote nothing, and the answer is that run.
-        if (error instanceof RunExistsError && error.runId === record.id) return viewOf(await load(record.id));
+        // Another start of the same id made the run first (its create found the run, or this lease's heartbeat found
+        // it under the other start's lease): this drive wrote nothing, and the answer is that run.
+        if (!created && (error instanceof RunExistsError || error instanceof LeaseLostError)) {
+          const existing = await store.get(record.id);
+          if (existing) return viewOf(existing);
+        }
         throw error;
       }
     },

@@ -23,7 +23,7 @@ import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.j
 import { scopeOf } from './types.js';
 import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
 import { fieldVerdicts, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
-import { stepRunOf } from '../compile/context.js';
+import { lastErrorOf, stepRunOf } from '../compile/context.js';
 import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
 
@@ -66,7 +66,8 @@ export const claudeStep: StepExecutor = {
     // `with:` fields are the application's: evaluated now, left out of the schema the model fills.
     const given = step.claude.with === undefined ? undefined : ((await evaluateMapping(definitionMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
     // After an invalid input, the fields that passed are kept too: the retry asks the model only for the rest.
-    const accepted = env.context.lastError?.kind === 'invalid_data' ? env.context.lastError.accepted : undefined;
+    const lastError = lastErrorOf(env.context, env.stepId);
+    const accepted = lastError?.kind === 'invalid_data' ? lastError.accepted : undefined;
     const known = accepted === undefined ? given : { ...accepted, ...given };
     const asked = (fields: Record<string, unknown> | undefined) => ({
       name: tool.name,

@@ -20,6 +20,7 @@ import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
 import { scopeOf } from './types.js';
+import { lastErrorOf } from '../compile/context.js';
 import { narrowForRetry } from './retry-context.js';
 import { feedbackFor } from './feedback.js';
 
@@ -39,7 +40,7 @@ export interface ModelStepSpec {
 /** After a `max_tokens` stop the next attempt may use twice the limit. */
 function maxTokensFor(env: StepEnv, spec: ModelStepSpec): number {
   const base = spec.maxTokens ?? env.workflow.maxTokens ?? DEFAULT_MAX_TOKENS;
-  return env.context.lastError?.kind === 'max_tokens' ? base * 2 : base;
+  return lastErrorOf(env.context, env.stepId)?.kind === 'max_tokens' ? base * 2 : base;
 }
 
 /**
@@ -48,7 +49,7 @@ function maxTokensFor(env: StepEnv, spec: ModelStepSpec): number {
  * {@link maxTokensFor}); a second one in a row fails the step as `max_tokens`.
  */
 export function mayRetry(env: StepEnv, call: { readonly kind: string; readonly retryable: boolean }): boolean {
-  return call.retryable && !(call.kind === 'max_tokens' && env.context.lastError?.kind === 'max_tokens');
+  return call.retryable && !(call.kind === 'max_tokens' && lastErrorOf(env.context, env.stepId)?.kind === 'max_tokens');
 }
 
 /**
@@ -75,7 +76,7 @@ export async function prepareModelStep(
   const { shared, rest: all } = splitShared(values, spec.shared);
   // A retry after an invalid input sends of the context what its rejected fields need (the shared part, in the
   // cached prefix, stays as it is).
-  const lastError = env.context.lastError;
+  const lastError = lastErrorOf(env.context, env.stepId);
   const { context: rest, narrowed: narrowedContext } =
     lastError?.kind === 'invalid_data' && lastError.rejected ? narrowForRetry(all, lastError.rejected) : { context: all, narrowed: false };
   const stable: ToolCallRequest = {
@@ -90,7 +91,7 @@ export async function prepareModelStep(
   };
   // The prompt comes after every breakpoint: whether a prefix is cached does not depend on it.
   const narrow = narrowed !== undefined && !marksPrefix(toolCallParams(stable));
-  const feedback = feedbackFor(env.context.lastError, narrowed === undefined || narrow);
+  const feedback = feedbackFor(lastError, narrowed === undefined || narrow);
   const prompt = buildPrompt({
     instructions: await text(spec.prompt),
     context: rest,

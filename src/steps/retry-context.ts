@@ -4,9 +4,10 @@
  * paragraphs that bear on the rejected fields, those that name a field (its
  * name as a label: `incidentRef` finds `Incident Ref:`) or hold the value the
  * model gave for it (`95157` finds `IR-95157`); a long text with none of
- * them is left out. Short values and structured ones go as they are. When no
- * paragraph of any long text bears on the fields, nothing is cut: the model
- * may need the whole context, and gets it. The first attempt saw everything;
+ * them is left out. Short values and structured ones go as they are. Nothing
+ * is cut unless every rejected field is found in some paragraph (a field with
+ * too short a name and no value to look for is found nowhere): the model may
+ * need the whole context, and gets it. The first attempt saw everything;
  * a retry that resent the document would cost as much again (on the
  * benchmark, half a five-step workflow) to fix one field.
  *
@@ -24,17 +25,17 @@ const MIN_VALUE_CHARS = 3;
 /** Lowercase letters and digits only: `Incident Ref` and `incident_ref` both read `incidentref`. */
 const normalise = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-/** What to look for: each rejected field's name, and the scalar the model gave for it. */
-function needlesOf(rejected: Readonly<Record<string, string | number | boolean | null>>): { names: string[]; values: string[] } {
-  const names = Object.keys(rejected).map(normalise).filter((n) => n.length >= MIN_NAME_CHARS);
-  const values = Object.values(rejected)
-    .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
-    .map((v) => String(v).trim().toLowerCase())
-    .filter((v) => v.length >= MIN_VALUE_CHARS);
-  return { names, values };
+/** What to look for, by rejected field: its name (normalised) and the scalar the model gave for it; null when neither is long enough to look for. */
+function needlesOf(rejected: Readonly<Record<string, string | number | boolean | null>>): Array<{ name: string | null; value: string | null } | null> {
+  return Object.entries(rejected).map(([field, given]) => {
+    const name = normalise(field);
+    const value = typeof given === 'string' || typeof given === 'number' ? String(given).trim().toLowerCase() : '';
+    const needle = { name: name.length >= MIN_NAME_CHARS ? name : null, value: value.length >= MIN_VALUE_CHARS ? value : null };
+    return needle.name === null && needle.value === null ? null : needle;
+  });
 }
 
-const paragraphsOf = (text: string): string[] => text.split(/\n[ \t]*\n/).filter((p) => p.trim().length > 0);
+const paragraphsOf = (text: string): string[] => text.split(/\r?\n[ \t]*\r?\n/).filter((p) => p.trim().length > 0);
 
 /**
  * The context a retry sends, and whether it cut anything.
@@ -47,25 +48,31 @@ export function narrowForRetry(
   context: Readonly<Record<string, unknown>>,
   rejected: Readonly<Record<string, string | number | boolean | null>>,
 ): { context: Record<string, unknown>; narrowed: boolean } {
-  const { names, values } = needlesOf(rejected);
+  const needles = needlesOf(rejected);
   const whole = { context: { ...context }, narrowed: false };
-  if (names.length === 0 && values.length === 0) return whole;
-  const bears = (paragraph: string): boolean => {
+  // A field with nothing to look for could draw on any paragraph: nothing is cut.
+  if (needles.length === 0 || needles.some((n) => n === null)) return whole;
+  const looked = needles as Array<{ name: string | null; value: string | null }>;
+  /** The fields (by index) `paragraph` bears on. */
+  const borne = (paragraph: string): number[] => {
     const lower = paragraph.toLowerCase();
-    if (values.some((v) => lower.includes(v))) return true;
     const flat = normalise(paragraph);
-    return names.some((n) => flat.includes(n));
+    return looked.flatMap((n, i) => ((n.value !== null && lower.includes(n.value)) || (n.name !== null && flat.includes(n.name)) ? [i] : []));
   };
   const cut: Record<string, { kept: string[]; of: number }> = {};
-  let found = 0;
+  const found = new Set<number>();
   for (const [key, value] of Object.entries(context)) {
     if (typeof value !== 'string' || value.length < NARROW_MIN_CHARS) continue;
     const paragraphs = paragraphsOf(value);
-    const kept = paragraphs.filter(bears);
-    found += kept.length;
+    const kept = paragraphs.filter((p) => {
+      const fields = borne(p);
+      for (const f of fields) found.add(f);
+      return fields.length > 0;
+    });
     cut[key] = { kept, of: paragraphs.length };
   }
-  if (found === 0) return whole;
+  // Every rejected field must be found somewhere, or the retry could lose what one of them needs.
+  if (found.size < looked.length) return whole;
   const fields = Object.keys(rejected).join(', ');
   const narrowed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(context)) {

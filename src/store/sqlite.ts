@@ -8,8 +8,8 @@
  * write a caller may be told happened (a completed step, an event, a failure, a
  * run created for someone else). Three writes do not, and commit at
  * `synchronous = NORMAL`: the start of an attempt alone (a commit whose journal
- * entries are all `started`), a run created under its creator's lease, and a
- * lease taken or let go. A process crash (kill -9) loses none of them: in WAL
+ * entries are all `started`), a run created under its creator's lease with
+ * nothing more than its first step's start, and a lease taken or let go. A process crash (kill -9) loses none of them: in WAL
  * mode a commit is written to the file before it returns, only the fsync is
  * left out. A power loss may lose them, and then only what is redone the same
  * way: the attempt runs again with the same idempotency key, as after a crash
@@ -91,6 +91,15 @@ function releases(patch: RunPatch, owner: string | null): boolean {
 /** A commit that only records attempts starting: redone the same way if lost, so it need not wait for the disk. */
 function startsOnly(journal: readonly NewJournalEntry[]): boolean {
   return journal.length > 0 && journal.every((e) => e.event === 'started');
+}
+
+/**
+ * A create under its creator's lease that records no more than the run's making and attempts starting (a started
+ * run's first commit): redone the same way if lost. One that already carries more (the run waits, or ended) is
+ * acknowledged as such to whoever watches the run's commits, so it waits for the disk.
+ */
+function createdOnly(run: RunRecord, journal: readonly NewJournalEntry[]): boolean {
+  return run.lease !== null && journal.every((e) => e.event === 'created' || e.event === 'started');
 }
 
 const RUNNABLE = runnableSql('@now');
@@ -426,7 +435,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async create(run, journal) {
       // Created under its creator's lease: the creator drives it and writes durably (or releases) before it returns.
-      return grouped(run.id, run.lease ? 'deferred' : 'durable', () => create(run, journal));
+      return grouped(run.id, createdOnly(run, journal) ? 'deferred' : 'durable', () => create(run, journal));
     },
     async get(runId) {
       return recordOrNull(s.getRun.get(runId), definitions, outputs);

@@ -134,7 +134,7 @@ describe('compile()', () => {
     actor.send(failed(T0 + 2, true, usage(100, 10)));
     expect(value(actor)).toEqual({ extract: 'retrying' });
     expect(current(actor).retryAt).toBe(T0 + 202);
-    expect(ctx(actor).lastError).toEqual({ kind: 'invalid_data', message: 'bad input' });
+    expect(ctx(actor).lastError).toEqual({ kind: 'invalid_data', message: 'bad input', step: 'extract' });
     actor.send(run(T0 + 3)); // not accepted while the backoff is pending
     expect(value(actor)).toEqual({ extract: 'retrying' });
     actor.send({ type: 'step.retry', at: T0 + 202 });

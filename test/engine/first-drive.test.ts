@@ -96,16 +96,41 @@ describe('the first drive of a started run', () => {
     expect(view.output).toEqual({ when: 'later', n: 2, keys: ['when', 'tags'] });
   });
 
-  it('two starts of one id at once make one run: each step runs once, and both answer that run', async () => {
+  it.each([
+    ['two engines on one store', 2],
+    ['one engine', 1],
+  ])('two starts of one id at once make one run (%s): each step runs once, and both answer that run', async (_, count) => {
     seen.length = 0;
     const store = createMemoryStore();
-    const engines = [0, 1].map(() => createEngine({ store, model: noModel, clock: new ManualClock({ autoAdvance: true }) }));
+    const made = Array.from({ length: count }, () => createEngine({ store, model: noModel, clock: new ManualClock({ autoAdvance: true }) }));
+    const engines = [made[0]!, made[count - 1]!];
     const views = await Promise.all(engines.map((engine) => engine.start(definition, { runId: 'twice', input: { when: 'once', tags: ['a'] } })));
     expect(views.map((v) => v.runId)).toEqual(['twice', 'twice']);
     expect(seen).toEqual([{ when: 'once', tags: ['a'] }]);
-    expect((await engines[0]!.get('twice')).output).toEqual({ when: 'once', n: 3, keys: ['when', 'tags'] });
+    const run = await engines[0]!.get('twice');
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual({ when: 'once', n: 3, keys: ['when', 'tags'] });
     const journal = await store.journal('twice');
     expect(journal.filter((e) => e.event === 'created')).toHaveLength(1);
     expect(journal.filter((e) => e.event === 'started').map((e) => e.step)).toEqual(['first', 'second', 'third']);
+  });
+
+  it("stores the run with its start's lease counted from the moment it is stored, not from when the start began", async () => {
+    const store = createMemoryStore();
+    const clock = new ManualClock({ start: 1_000_000 });
+    const leases: Array<{ owner: string; until: number } | null> = [];
+    const watched: typeof store = {
+      ...store,
+      create: (run, journal) => {
+        leases.push(run.lease);
+        return store.create(run, journal);
+      },
+    };
+    // Choosing the run's model takes a while (as a slow `modelForRun` could), between the start and the first commit.
+    const engine = createEngine({ store: watched, model: noModel, clock, leaseMs: 2_000, modelForRun: async () => (clock.advance(5_000), undefined) });
+    const run = await engine.start(definition, { input: { when: 'now', tags: [] } });
+    expect(run.status).toBe('done');
+    expect(leases).toHaveLength(1);
+    expect(leases[0]?.until).toBe(1_000_000 + 5_000 + 2_000);
   });
 });

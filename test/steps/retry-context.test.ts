@@ -3,6 +3,7 @@
  * text that bear on the rejected fields, by label or by the value the model gave; everything when none does.
  */
 import { describe, expect, it } from 'vitest';
+import { lastErrorOf } from '../../src/compile/context.js';
 import { NARROW_MIN_CHARS, narrowForRetry } from '../../src/steps/retry-context.js';
 
 const filler = (n: number) => `Paragraph ${n}: the team reviewed the quarter and noted several late updates from operations while customers waited.`;
@@ -54,5 +55,28 @@ describe('narrowForRetry', () => {
     expect(narrowForRetry({ document }, { id: 'ab' }).narrowed).toBe(false);
     // A boolean value says nothing about where the answer is.
     expect(narrowForRetry({ document }, { flag: true }).narrowed).toBe(false);
+  });
+
+  it('cuts nothing unless every rejected field is found; reads paragraphs of Windows text too', () => {
+    const document = documentWith(labels);
+    // `vendorCode` is nowhere in the document: the retry may need any of it.
+    expect(narrowForRetry({ document }, { incidentRef: null, vendorCode: 'V-77' }).narrowed).toBe(false);
+    expect(narrowForRetry({ document }, { incidentRef: null, serviceName: 'pay' }).narrowed).toBe(true);
+    const windows = document.replace(/\n/g, '\r\n');
+    const { context, narrowed } = narrowForRetry({ document: windows }, { incidentRef: null });
+    expect(narrowed).toBe(true);
+    expect(context['document']).toContain('Incident Ref: IR-95157');
+    expect(context['document']).not.toContain('Paragraph 1:');
+  });
+});
+
+describe('lastErrorOf', () => {
+  it("gives a step its own last failure, not a sibling's; a failure stored without its step goes to any", () => {
+    const failure = { kind: 'invalid_data' as const, message: 'bad', step: 'a', rejected: { incidentRef: null } };
+    expect(lastErrorOf({ lastError: failure }, 'a')).toBe(failure);
+    expect(lastErrorOf({ lastError: failure }, 'b')).toBeNull();
+    const old = { kind: 'tool_error' as const, message: 'boom' };
+    expect(lastErrorOf({ lastError: old }, 'b')).toBe(old);
+    expect(lastErrorOf({ lastError: null }, 'a')).toBeNull();
   });
 });

@@ -127,6 +127,22 @@ describe('SQLite store: what waits for the disk', () => {
     }
   });
 
+  it('a started run whose first commit already waits (or ends) is created durably: whoever watches its commits may be told', async () => {
+    const { store, log } = loggingStore(nextPath());
+    try {
+      const engine = createEngine({ store, model: noModel, clock: new ManualClock({ autoAdvance: true }) });
+      const waits = loadDefinitionFromObject({ id: 'waits', steps: { hold: { wait: { on: { GO: 'done' } } }, done: { final: true } } }, [], 'waits');
+      const seen: string[] = [];
+      engine.subscribe((view) => seen.push(view.status));
+      const run = await engine.start(waits, { input: {} });
+      expect(run.status).toBe('waiting');
+      expect(seen).toEqual(['waiting']);
+      expect(log.map((l) => `${l.writes.join(',')} ${l.synchronous}`)).toEqual(['create leased:created+waiting FULL', 'release NORMAL']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('waits for the disk on a run created without a lease, an event, a failure: anything other than a start alone', async () => {
     const { store, log } = loggingStore(nextPath());
     try {
