@@ -54,7 +54,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const as = spec.map.as ?? 'item';
   const maxAttempts = spec.map.retry?.maxAttempts ?? 1;
   const byIndex = itemRuns(await children.list(run.runId), id, visit);
-  const record = (child: RunRecord) => byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), child]);
+  // A done item's snapshot is not looked at again (its output is on the record): not kept while the others run.
+  const record = (child: RunRecord) => {
+    const kept = child.status === 'done' ? { ...child, snapshot: null } : child;
+    byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), kept]);
+  };
   const stateOf = (index: number): ItemState => itemState(byIndex.get(index) ?? [], maxAttempts);
   // What the items spent that the run was not charged yet (a crash came between): the pool counts it from the start.
   const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
