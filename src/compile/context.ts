@@ -75,6 +75,9 @@ export function stepRunOf(context: Pick<RunContext, 'active'>, step: string): St
   return context.active[step] ?? idleStep;
 }
 
+/** The fields of an invalid tool input that failed, with the model's value when it is a short scalar (else null). */
+export type RejectedFields = Readonly<Record<string, string | number | boolean | null>>;
+
 export interface RunContext {
   readonly input: unknown;
   readonly steps: Readonly<Record<string, StepResult>>;
@@ -109,7 +112,7 @@ export interface RunContext {
     /** The step whose attempt failed (absent in runs stored before it was recorded): its retry reads the failure, other steps do not. */
     readonly step?: string;
     readonly accepted?: Readonly<Record<string, unknown>>;
-    readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
+    readonly rejected?: RejectedFields;
   } | null;
   /** Loop fingerprints of the tool inputs each step produced. */
   readonly fingerprints: Readonly<Record<string, readonly string[]>>;

@@ -6,6 +6,7 @@
  */
 import type { ResolvedBudget } from '../policy/budget.js';
 import type { FailureKind, Usage } from '../run/types.js';
+import type { RejectedFields } from './context.js';
 
 /** A step's failure as the executor reports it. */
 export interface StepFailure {
@@ -88,7 +89,7 @@ export interface StepFailedEvent extends StepScoped {
   /** An invalid tool input's fields that passed validation, for the retry to keep (see `RunContext.lastError`). */
   readonly accepted?: Readonly<Record<string, unknown>>;
   /** The fields that failed (see `RunContext.lastError`). */
-  readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
+  readonly rejected?: RejectedFields;
 }
 
 /** The retry backoff is over. */

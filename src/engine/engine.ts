@@ -371,11 +371,9 @@ export function createEngine(options: EngineOptions): Engine {
       let created = false;
       const create = { input: machineInput, journal: opening, leaseMs, onCreated: () => (created = true) };
       try {
+        // The drive gets this start's own lease, not through `held` (by run id): another start of the id may hold one meanwhile.
         return await withLease({ ...leaseOf(record.id), owner: startOwner, held: true, grantedAt: now, unstored: true }, (lease) =>
-          holding(record.id, lease, () =>
-            // This start's own lease, not whatever `held` names for the id: another start of it may hold one meanwhile.
-            run(record, { mode: 'rest', sleepTimers: true, create, ...(actor ? { actor } : {}), ...(lease ? { lease, signal: lease.signal } : {}) }, source),
-          ),
+          run(record, { mode: 'rest', sleepTimers: true, create, ...(actor ? { actor } : {}), ...(lease ? { lease, signal: lease.signal } : {}) }, source),
         );
       } catch (error) {
         // Another start of the same id made the run first (its create found the run, or this lease's heartbeat found

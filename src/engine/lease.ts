@@ -112,12 +112,8 @@ export function heartbeat(
           renewedAt = Math.max(renewedAt, at);
           return true;
         }
-        let stored: Awaited<ReturnType<Store['get']>> | undefined;
-        try {
-          stored = await store.get(runId);
-        } catch {
-          stored = undefined;
-        }
+        // undefined: the store could not say (the lease is lost, as before); null: no such run yet.
+        const stored = await store.get(runId).catch(() => undefined);
         // Not created yet: the create that will store it carries this lease, so nobody else can hold it meanwhile.
         if (stored === null && awaitingCreate) return true;
         lost.abort(new LeaseLostError(runId, owner, stored?.lease?.owner ?? null));

@@ -5,6 +5,7 @@
  * `required`); the merged input, the application's values winning, is what
  * the tool's full schema validates.
  */
+import type { RejectedFields } from '../compile/context.js';
 import type { AnyTool } from '../tools/define.js';
 import { safeParse } from '../util/plain-zod.js';
 
@@ -54,7 +55,7 @@ export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Rea
 
 /** A rejected field's value as a retry may quote it: a short scalar, else null (missing, long, or structured). */
 const REJECTED_VALUE_MAX_CHARS = 80;
-function quotable(value: unknown): string | number | boolean | null {
+function quotable(value: unknown): RejectedFields[string] {
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   return typeof value === 'string' && value.length <= REJECTED_VALUE_MAX_CHARS ? value : null;
 }
@@ -73,7 +74,7 @@ function quotable(value: unknown): string | number | boolean | null {
  */
 export function fieldVerdicts(
   tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[],
-): { accepted: Record<string, unknown> | undefined; rejected: Record<string, string | number | boolean | null> } | undefined {
+): { accepted: Record<string, unknown> | undefined; rejected: RejectedFields } | undefined {
   if (!isObject(input)) return undefined;
   const parsed = safeParse(tool.input, input);
   if (parsed.success) return undefined;
@@ -87,16 +88,6 @@ export function fieldVerdicts(
   const kept = Object.fromEntries(Object.entries(input).filter(([key]) => properties.includes(key) && !invalid.has(key) && !exclude.includes(key)));
   const rejected = Object.fromEntries([...invalid].filter((key) => !exclude.includes(key)).map((key) => [key, quotable(input[key])]));
   return { accepted: Object.keys(kept).length > 0 ? kept : undefined, rejected };
-}
-
-/**
- * The top-level fields of an invalid `input` that passed the tool's schema ({@link fieldVerdicts}' `accepted`).
- *
- * @example
- * acceptedFields(tool, schema, { vendorId: 'V-1', total: 'x' }, []); // { vendorId: 'V-1' } when only total is wrong
- */
-export function acceptedFields(tool: AnyTool, schema: JsonSchema, input: unknown, exclude: readonly string[]): Record<string, unknown> | undefined {
-  return fieldVerdicts(tool, schema, input, exclude)?.accepted;
 }
 
 /** The entries of `record` under `keys`. */

@@ -14,6 +14,7 @@
  * One narrowed retry per failure: when the narrowed attempt is rejected too,
  * the next one sends the whole context (see `narrowedContext` in ./claude.ts).
  */
+import type { RejectedFields } from '../compile/context.js';
 
 /** Text values shorter than this go whole: cutting them saves little and may lose the answer. */
 export const NARROW_MIN_CHARS = 1_000;
@@ -25,14 +26,23 @@ const MIN_VALUE_CHARS = 3;
 /** Lowercase letters and digits only: `Incident Ref` and `incident_ref` both read `incidentref`. */
 const normalise = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-/** What to look for, by rejected field: its name (normalised) and the scalar the model gave for it; null when neither is long enough to look for. */
-function needlesOf(rejected: Readonly<Record<string, string | number | boolean | null>>): Array<{ name: string | null; value: string | null } | null> {
-  return Object.entries(rejected).map(([field, given]) => {
+/** What to look for in a paragraph for one rejected field: its name (normalised), the scalar the model gave for it. */
+interface Needle {
+  readonly name: string | null;
+  readonly value: string | null;
+}
+
+/** A needle for each rejected field; null when a field has neither a name nor a value long enough to look for. */
+function needlesOf(rejected: RejectedFields): Needle[] | null {
+  const needles: Needle[] = [];
+  for (const [field, given] of Object.entries(rejected)) {
     const name = normalise(field);
     const value = typeof given === 'string' || typeof given === 'number' ? String(given).trim().toLowerCase() : '';
     const needle = { name: name.length >= MIN_NAME_CHARS ? name : null, value: value.length >= MIN_VALUE_CHARS ? value : null };
-    return needle.name === null && needle.value === null ? null : needle;
-  });
+    if (needle.name === null && needle.value === null) return null;
+    needles.push(needle);
+  }
+  return needles;
 }
 
 const paragraphsOf = (text: string): string[] => text.split(/\r?\n[ \t]*\r?\n/).filter((p) => p.trim().length > 0);
@@ -46,13 +56,12 @@ const paragraphsOf = (text: string): string[] => text.split(/\r?\n[ \t]*\r?\n/).
  */
 export function narrowForRetry(
   context: Readonly<Record<string, unknown>>,
-  rejected: Readonly<Record<string, string | number | boolean | null>>,
+  rejected: RejectedFields,
 ): { context: Record<string, unknown>; narrowed: boolean } {
-  const needles = needlesOf(rejected);
+  const looked = needlesOf(rejected);
   const whole = { context: { ...context }, narrowed: false };
   // A field with nothing to look for could draw on any paragraph: nothing is cut.
-  if (needles.length === 0 || needles.some((n) => n === null)) return whole;
-  const looked = needles as Array<{ name: string | null; value: string | null }>;
+  if (looked === null || looked.length === 0) return whole;
   /** The fields (by index) `paragraph` bears on. */
   const borne = (paragraph: string): number[] => {
     const lower = paragraph.toLowerCase();

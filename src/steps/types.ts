@@ -2,7 +2,7 @@
  * What a step executor is given and what it reports. Executors do the I/O of a
  * step (expressions, model call, tool call); the machine decides what follows.
  */
-import type { RunContext, StepFailure } from '../compile/context.js';
+import type { RejectedFields, RunContext, StepFailure } from '../compile/context.js';
 import type { Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
 import type { ToolCallRequest } from '../model/call.js';
@@ -77,7 +77,7 @@ export type StepOutcome =
       /** An invalid tool input's fields that passed validation: the next attempt keeps them and asks only for the rest. */
       readonly accepted?: Readonly<Record<string, unknown>>;
       /** The fields that failed, with the model's value when a short scalar: the next attempt's context may narrow to them. */
-      readonly rejected?: Readonly<Record<string, string | number | boolean | null>>;
+      readonly rejected?: RejectedFields;
     };
 
 export interface StepExecutor {

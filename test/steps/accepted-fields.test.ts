@@ -1,18 +1,18 @@
 /**
- * Which fields of an invalid tool input a retry keeps (`acceptedFields`): the
+ * Which fields of an invalid tool input a retry keeps (`fieldVerdicts`' `accepted`): the
  * top-level fields that passed, never the `with:` ones, and none when an
  * issue names no single declared field.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { acceptedFields } from '../../src/steps/partial-input.js';
+import { fieldVerdicts } from '../../src/steps/partial-input.js';
 import { defineTool, toolInputSchema, type AnyTool } from '../../src/tools/define.js';
 
 const tool = (input: z.ZodType) => defineTool({ name: 't', description: 'T.', input, run: () => null }) as unknown as AnyTool;
 const invoice = tool(z.object({ vendorId: z.string().regex(/^V-\d{4}$/), total: z.number(), currency: z.string().length(3) }));
-const kept = (t: AnyTool, input: unknown, exclude: string[] = []) => acceptedFields(t, toolInputSchema(t), input, exclude);
+const kept = (t: AnyTool, input: unknown, exclude: string[] = []) => fieldVerdicts(t, toolInputSchema(t), input, exclude)?.accepted;
 
-describe('acceptedFields', () => {
+describe('fieldVerdicts: the accepted fields', () => {
   it('keeps the fields that passed; a wrong type and a missing field are asked again', () => {
     expect(kept(invoice, { vendorId: 'V-1001', total: 'x', currency: 'EUR' })).toEqual({ vendorId: 'V-1001', currency: 'EUR' });
     expect(kept(invoice, { vendorId: 'V-1001', currency: 'EUR' })).toEqual({ vendorId: 'V-1001', currency: 'EUR' });
