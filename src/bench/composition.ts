@@ -20,6 +20,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { defineTool, type AnyTool } from '../tools/define.js';
 import { tempDir } from './overhead.js';
+import { median } from './rounds.js';
 import { billed, checkItem, checkLineItemStep, onFreshEmulator, policyText } from './prompt-cache.js';
 
 export interface CompositionOptions {
@@ -153,12 +154,6 @@ async function cpuOf(units: number, work: () => Promise<void>): Promise<number> 
   const used = process.cpuUsage(before);
   return (used.user + used.system) / units;
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike.

@@ -10,7 +10,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { assign, createActor, setup } from 'xstate';
-import { cachedResults, tempDir, throughput, timed, type Synchronous, type Throughput } from './overhead.js';
+import { cachedResults, measuredAlone, tempDir, type Synchronous, type Throughput } from './overhead.js';
+import type { MeasuredArm } from './rounds.js';
 import type { Scenario } from './scenarios.js';
 import { pool } from './stats.js';
 
@@ -60,11 +61,10 @@ function groupCommitter(db: Database.Database, write: (id: string, snapshot: str
 }
 
 /**
- * The floor's steps per second at `synchronous`: `inFlight` 1 writes each step
- * in its own transaction, run after run; more runs in flight share
- * transactions by event-loop turn (group commit).
+ * The floor at `synchronous`: `inFlight` 1 writes each step in its own transaction, run after run; more runs in
+ * flight share transactions by event-loop turn (group commit).
  */
-export async function limitThroughput(scenarios: readonly Scenario[], passes: number, synchronous: Synchronous, inFlight = 1): Promise<Throughput> {
+export function limitArm(scenarios: readonly Scenario[], synchronous: Synchronous, inFlight = 1): MeasuredArm {
   const tmp = tempDir();
   const db = new Database(join(tmp.dir, 'limit.db'));
   db.pragma('journal_mode = WAL');
@@ -75,8 +75,8 @@ export async function limitThroughput(scenarios: readonly Scenario[], passes: nu
   const grouped = groupCommitter(db, (id, snapshot) => upsert.run(id, snapshot));
   const machines = scenarios.map(limitMachine);
   const results = scenarios.map(cachedResults);
-  try {
-    const result = await timed(passes, async (pass) => {
+  return {
+    pass: async (pass) => {
       const counts = await pool(machines, inFlight, async (machine, i) => {
         const scenario = scenarios[i] as Scenario;
         const actor = createActor(machine).start();
@@ -91,10 +91,15 @@ export async function limitThroughput(scenarios: readonly Scenario[], passes: nu
         return scenario.steps.length;
       });
       return counts.reduce((a, b) => a + b, 0);
-    });
-    return throughput(result.steps, scenarios.length, result.ms, result.cpuMs);
-  } finally {
-    db.close();
-    tmp.remove();
-  }
+    },
+    close: () => {
+      db.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** The floor's steps per second at `synchronous`, measured on its own. */
+export function limitThroughput(scenarios: readonly Scenario[], passes: number, synchronous: Synchronous, inFlight = 1): Promise<Throughput> {
+  return measuredAlone(limitArm(scenarios, synchronous, inFlight), passes, scenarios.length);
 }

@@ -13,7 +13,6 @@ import Database from 'better-sqlite3';
 import { loadDefinitionFromObject } from '../definition/load.js';
 import { ManualClock } from '../engine/clock.js';
 import { createEngine } from '../engine/engine.js';
-import { createMemoryStore } from '../store/memory.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { defineTool, type AnyTool } from '../tools/define.js';
@@ -21,6 +20,7 @@ import { toDefinition } from './definition.js';
 import { inputSchema } from './tools.js';
 import { toolResult, type Scenario, type ScenarioStep } from './scenarios.js';
 import { pool } from './stats.js';
+import { bestPass, rounds, type MeasuredArm, type PassFigure } from './rounds.js';
 
 /** One overhead measurement: work steps per second over the best of the timed passes. */
 export interface Throughput {
@@ -59,27 +59,22 @@ export function tempDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Untimed passes before the timed ones (at most as many as are timed). */
-export const WARM_UP_PASSES = 3;
+/** An arm's throughput from its timed passes: the fastest pass, the least CPU per step ({@link bestPass}). */
+export function throughputOf(passes: readonly PassFigure[], runs: number): Throughput {
+  const best = bestPass(passes);
+  return throughput(best.steps, runs, best.ms, best.cpuMs);
+}
 
-export async function timed(passes: number, runOnce: (pass: number) => Promise<number>): Promise<{ steps: number; ms: number; cpuMs: number }> {
-  // Warm-up, as many passes as are timed up to WARM_UP_PASSES: compile, JIT (the engine's code reaches its
-  // optimised tiers only after a few thousand steps), prepared statements. The same for every engine measured.
-  for (let w = 1; w <= Math.min(WARM_UP_PASSES, passes); w++) await runOnce(-w);
-  // The best pass counts: on a shared machine fsync latency swings with other load.
-  let best = { steps: 0, ms: Infinity, cpuMs: Infinity };
-  let cpuPerStep = Infinity;
-  for (let pass = 0; pass < passes; pass++) {
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    const steps = await runOnce(pass);
-    const ms = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    const cpuMs = (used.user + used.system) / 1000;
-    cpuPerStep = Math.min(cpuPerStep, cpuMs / steps);
-    if (steps / ms > best.steps / best.ms) best = { steps, ms, cpuMs };
-  }
-  return { ...best, cpuMs: cpuPerStep * best.steps };
+/** One arm measured on its own: its warm-up passes, then `passes` timed ones. */
+export async function measuredAlone(arm: MeasuredArm, passes: number, runs: number): Promise<Throughput> {
+  const { alone } = await rounds({ alone: arm }, passes);
+  return throughputOf(alone, runs);
+}
+
+/** Runs `work` over the items, `inFlight` at once, and returns the sum of the steps each ran. */
+async function stepsOf<T>(items: readonly T[], inFlight: number, work: (item: T, index: number) => Promise<number>): Promise<number> {
+  const counts = await pool(items, inFlight, work);
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 // ── Stepwise ───────────────────────────────────────────────────────────────
@@ -92,21 +87,35 @@ export function cachedTools(scenario: Scenario): AnyTool[] {
 }
 
 /**
- * Stepwise on `store`: every scenario as a tool-only definition run by
- * `createEngine().start()` to the end, `passes` times after the warm-up passes.
+ * Stepwise on `store` (which the arm closes): every scenario as a tool-only definition run by
+ * `createEngine().start()` to the end, `inFlight` runs at once.
  */
-export async function stepwiseThroughput(scenarios: readonly Scenario[], store: Store, passes: number, inFlight = 1): Promise<Throughput> {
+export function stepwiseArm(scenarios: readonly Scenario[], store: Store, inFlight = 1, onClose?: () => void): MeasuredArm {
   const engine = createEngine({ store, clock: new ManualClock({ autoAdvance: true }), model: { baseURL: 'http://127.0.0.1:9', apiKey: 'none' } });
   const loaded = scenarios.map((s) => loadDefinitionFromObject(toDefinition(s, { toolOnly: true }), cachedTools(s), s.id));
-  const result = await timed(passes, async (pass) => {
-    const counts = await pool(loaded, inFlight, async (definition, i) => {
-      const view = await engine.start(definition, { runId: `${pass}-${i}`, input: { document: '' } });
-      if (view.status !== 'done') throw new Error(`overhead run ${view.runId} ended ${view.status}: ${view.failure?.message ?? ''}`);
-      return (scenarios[i] as Scenario).steps.length;
-    });
-    return counts.reduce((a, b) => a + b, 0);
-  });
-  return throughput(result.steps, scenarios.length, result.ms, result.cpuMs);
+  return {
+    pass: (pass) =>
+      stepsOf(loaded, inFlight, async (definition, i) => {
+        const view = await engine.start(definition, { runId: `${pass}-${i}`, input: { document: '' } });
+        if (view.status !== 'done') throw new Error(`overhead run ${view.runId} ended ${view.status}: ${view.failure?.message ?? ''}`);
+        return (scenarios[i] as Scenario).steps.length;
+      }),
+    close: async () => {
+      await store.close();
+      onClose?.();
+    },
+  };
+}
+
+/** Stepwise on a SQLite file of its own in a temporary directory, removed when the arm closes. */
+export function stepwiseSqliteArm(scenarios: readonly Scenario[], synchronous: Synchronous, inFlight = 1): MeasuredArm {
+  const tmp = tempDir();
+  return stepwiseArm(scenarios, createSqliteStore({ path: join(tmp.dir, 'stepwise.db'), synchronous }), inFlight, tmp.remove);
+}
+
+/** Stepwise on `store` measured on its own, `passes` timed passes after the warm-up. */
+export function stepwiseThroughput(scenarios: readonly Scenario[], store: Store, passes: number, inFlight = 1): Promise<Throughput> {
+  return measuredAlone(stepwiseArm(scenarios, store, inFlight), passes, scenarios.length);
 }
 
 /**
@@ -116,29 +125,6 @@ export async function stepwiseThroughput(scenarios: readonly Scenario[], store: 
  * any is acknowledged; LangGraph's saver writes each checkpoint on its own.
  */
 export const IN_FLIGHT = 16;
-
-export async function stepwiseOverhead(scenarios: readonly Scenario[], passes: number) {
-  const memory = createMemoryStore();
-  await memory.migrate();
-  const mem = await stepwiseThroughput(scenarios, memory, passes);
-  await memory.close();
-  const measure = async (synchronous: Synchronous, inFlight: number) => {
-    const tmp = tempDir();
-    const store = createSqliteStore({ path: join(tmp.dir, 'stepwise.db'), synchronous });
-    try {
-      return await stepwiseThroughput(scenarios, store, passes, inFlight);
-    } finally {
-      await store.close();
-      tmp.remove();
-    }
-  };
-  return {
-    memory: mem,
-    sqliteFull: await measure('FULL', 1),
-    sqliteFullConcurrent: await measure('FULL', IN_FLIGHT),
-    sqliteNormal: await measure('NORMAL', 1),
-  };
-}
 
 // ── LangGraph.js ───────────────────────────────────────────────────────────
 
@@ -162,12 +148,11 @@ function nodeInput(step: ScenarioStep, scenario: Scenario, outputs: Record<strin
  * call inside it) compiled with `SqliteSaver`, invoked with `durability`.
  * Loaded on demand: LangGraph is a dev dependency of the benchmark only.
  */
-export async function langgraphThroughput(
+export async function langgraphArm(
   scenarios: readonly Scenario[],
-  passes: number,
   mode: { durability: 'sync' | 'async' | undefined; synchronous: Synchronous | undefined },
   inFlight = 1,
-): Promise<Throughput> {
+): Promise<MeasuredArm> {
   const { Annotation, END, START, StateGraph } = await import('@langchain/langgraph');
   const { SqliteSaver } = await import('@langchain/langgraph-checkpoint-sqlite');
   const tmp = tempDir();
@@ -201,19 +186,17 @@ export async function langgraphThroughput(
     graph.addEdge(previous, END);
     return graph.compile({ checkpointer: saver });
   });
-  try {
-    const result = await timed(passes, async (pass) => {
-      const counts = await pool(apps, inFlight, async (app, i) => {
+  return {
+    pass: (pass) =>
+      stepsOf(apps, inFlight, async (app, i) => {
         const config = { configurable: { thread_id: `${pass}-${i}` }, ...(mode.durability ? { durability: mode.durability } : {}) };
         const state = await app.invoke({ document: '' }, config);
         if (Object.keys(state.outputs).length !== (scenarios[i] as Scenario).steps.length) throw new Error('langgraph run incomplete');
         return (scenarios[i] as Scenario).steps.length;
-      });
-      return counts.reduce((a, b) => a + b, 0);
-    });
-    return throughput(result.steps, scenarios.length, result.ms, result.cpuMs);
-  } finally {
-    db.close();
-    tmp.remove();
-  }
+      }),
+    close: () => {
+      db.close();
+      tmp.remove();
+    },
+  };
 }

@@ -6,6 +6,8 @@
 import type { BenchResult } from './run.js';
 import type { Summary } from './stats.js';
 import { IN_FLIGHT } from './overhead.js';
+import type { PairedRatios } from './head-to-head.js';
+import type { PairedRatio } from './rounds.js';
 import { formatAblation } from './ablation-report.js';
 import { likeWithLike, machineLine, parkedSqliteLine, postgresSection } from './report-sections.js';
 import { compositionLines } from './composition-report.js';
@@ -16,6 +18,24 @@ const pct = (v: number | null | undefined): string => (v === null || v === undef
 const range = (s: Summary | null): string => (s ? `${n(s.mean)} (p50 ${n(s.p50)}, p95 ${n(s.p95)}, ${n(s.min)}–${n(s.max)})` : '—');
 const failures = (f: Record<string, number> | null): string =>
   f === null ? '—' : Object.keys(f).length === 0 ? 'none' : Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ');
+
+/** The ratios the targets read, of arms measured in the same rounds: the median and each round's. */
+function pairedLines(p: PairedRatios): string[] {
+  const rows: Array<[string, PairedRatio | null]> = [
+    ['CPU per step, Stepwise memory store / raw limit NORMAL', p.cpuMemoryVsLimitNormal],
+    ['steps/s, Stepwise SQLite FULL / raw limit FULL, one run at a time', p.sqliteVsLimitOne],
+    [`steps/s, Stepwise SQLite FULL / raw limit FULL, ${IN_FLIGHT} runs in flight`, p.sqliteVsLimitMany],
+    ['steps/s, Stepwise SQLite FULL / LangGraph.js sync FULL, one run at a time', p.sqliteVsLanggraphOne],
+    [`steps/s, Stepwise SQLite FULL / LangGraph.js sync FULL, ${IN_FLIGHT} runs in flight`, p.sqliteVsLanggraphMany],
+  ];
+  return [
+    'The arms compared in a ratio ran in the same rounds, their passes alternating (the order rotating each round), so both met the same load and fsync latency; the ratio is the median of the rounds\' ratios.',
+    '',
+    '| paired ratio | median | each round |',
+    '| --- | --- | --- |',
+    ...rows.filter((row): row is [string, PairedRatio] => row[1] !== null).map(([label, ratio]) => `| ${label} | ${ratio.median}× | ${ratio.rounds.map((v) => v.toFixed(2)).join(', ')} |`),
+  ];
+}
 
 /** The results as Markdown: the head-to-head, overhead, memory, targets. */
 export function formatTable(r: BenchResult): string {
@@ -52,6 +72,8 @@ export function formatTable(r: BenchResult): string {
     ['raw limit, synchronous=NORMAL', limit.overhead?.['sqliteNormal']],
   ];
   for (const [label, t] of rows) lines.push(`| ${label} | ${t ? n(t.stepsPerSecond) : '—'} | ${t ? n(t.usPerStep) : '—'} | ${t?.cpuUsPerStep !== undefined ? n(t.cpuUsPerStep) : '—'} |`);
+  // A result file written before the arms were measured in rounds has none.
+  if (r.pairedRatios) lines.push('', ...pairedLines(r.pairedRatios));
   const parked = stepwise.parkedRuns;
   lines.push(
     '',

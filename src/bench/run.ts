@@ -17,8 +17,8 @@ import type { ScenarioOutcome } from './arms/types.js';
 import { parkedRunsMemory, type ParkedMemory } from './memory.js';
 import { promptCacheFigure, type PromptCacheFigure } from './prompt-cache.js';
 import { compositionBenchmark, type CompositionBench } from './composition.js';
-import { limitThroughput } from './limit.js';
-import { cachedResults, IN_FLIGHT, langgraphThroughput, stepwiseOverhead, type Throughput } from './overhead.js';
+import { headToHead, type PairedRatios } from './head-to-head.js';
+import { cachedResults, IN_FLIGHT, type Throughput } from './overhead.js';
 import { generateScenarios, type Scenario } from './scenarios.js';
 import { countBy, summarize, type Summary } from './stats.js';
 
@@ -79,6 +79,11 @@ export interface BenchResult {
   };
   /** Tokens per 5-step workflow (means): how much of the stateless-to-Stepwise gap is the engine and how much the design. */
   readonly tokenGap: TokenGap | null;
+  /**
+   * The overhead ratios the targets read, each of two arms measured in the same rounds (their passes alternating):
+   * the median of the rounds' ratios, and each round's (absent in older result files).
+   */
+  readonly pairedRatios?: PairedRatios;
   /** N workers on the PostgreSQL store against raw transactions on the same server; null when not run. */
   readonly postgres: PostgresBench | null;
   /** The all-claude arm in variants, one per issue-16 item; null when skipped (absent in older result files). */
@@ -138,21 +143,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const ablationCount = options.ablationScenarios ?? 40;
   const ablation = ablationCount > 0 ? await ablationBenchmark({ scenarios: ablationCount, profile, seed, concurrency, onProgress: progress }) : null;
 
-  progress('overhead: Stepwise (memory, SQLite FULL, SQLite NORMAL), model time zero');
-  const sw = await stepwiseOverhead(scenarios, passes);
-  let lgSync: Throughput | null = null;
-  let lgSyncConcurrent: Throughput | null = null;
-  let lgDefaults: Throughput | null = null;
-  if (!options.skipLanggraph) {
-    progress('overhead: LangGraph.js + SqliteSaver (durability sync + FULL; defaults)');
-    lgSync = await langgraphThroughput(scenarios, passes, { durability: 'sync', synchronous: 'FULL' });
-    lgSyncConcurrent = await langgraphThroughput(scenarios, passes, { durability: 'sync', synchronous: 'FULL' }, IN_FLIGHT);
-    lgDefaults = await langgraphThroughput(scenarios, passes, { durability: undefined, synchronous: undefined });
-  }
-  progress('overhead: raw limit (XState step + JSON snapshot + one SQLite transaction)');
-  const limitFull = await limitThroughput(scenarios, passes, 'FULL');
-  const limitFullConcurrent = await limitThroughput(scenarios, passes, 'FULL', IN_FLIGHT);
-  const limitNormal = await limitThroughput(scenarios, passes, 'NORMAL');
+  const overhead = await headToHead(scenarios, passes, { langgraph: !options.skipLanggraph, onProgress: progress });
+  const sw = overhead.stepwise;
+  const lg = overhead.langgraph;
+  const { sqliteFull: limitFull, sqliteFullConcurrent: limitFullConcurrent, sqliteNormal: limitNormal } = overhead.limit;
   let postgres: PostgresBench | null = null;
   if (options.postgres !== false) {
     const pgScenarios = scenarios.slice(0, options.postgresScenarios ?? POSTGRES_SCENARIOS);
@@ -186,7 +180,8 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     stepwise: stepwiseArm,
     stepwiseClaude: stepwiseClaudeArm,
     stepwiseOverhead: sw,
-    langgraph: lgSync && lgSyncConcurrent ? { syncFull: lgSync, syncFullConcurrent: lgSyncConcurrent } : null,
+    langgraph: lg,
+    paired: overhead.paired,
     limit: { sqliteFull: limitFull, sqliteFullConcurrent: limitFullConcurrent, sqliteNormal: limitNormal },
     postgres,
     parkedMemory: parked,
@@ -215,12 +210,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       stepwiseClaude: { ...stepwiseClaudeArm, ...stepwiseClaudeFaults, stepsPerSecond: null, overhead: null, resumableFailures: resumable(stepwiseClaude) },
       langgraph: {
         ...noModel,
-        stepsPerSecond: lgSyncConcurrent?.stepsPerSecond ?? null,
-        overhead: lgSync && lgSyncConcurrent && lgDefaults ? { syncFull: lgSync, syncFullConcurrent: lgSyncConcurrent, defaults: lgDefaults } : null,
+        stepsPerSecond: lg?.syncFullConcurrent.stepsPerSecond ?? null,
+        overhead: lg,
       },
       limit: { ...noModel, stepsPerSecond: limitFull.stepsPerSecond, overhead: { sqliteFull: limitFull, sqliteFullConcurrent: limitFullConcurrent, sqliteNormal: limitNormal } },
     },
     tokenGap: tokenGap(statelessArm.tokensPer5StepWorkflow, stepwiseClaudeArm.tokensPer5StepWorkflow, stepwiseArm.tokensPer5StepWorkflow),
+    pairedRatios: overhead.paired,
     postgres,
     ablation,
     machine,

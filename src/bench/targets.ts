@@ -5,6 +5,7 @@
  * profile). Ratios compare like with like: the same durability, and the same
  * way of driving runs (one at a time, or 16 in flight with group commit).
  */
+import type { PairedRatios } from './head-to-head.js';
 import type { Throughput } from './overhead.js';
 import type { PostgresBench } from './postgres.js';
 import type { ParkedMemory } from './memory.js';
@@ -33,6 +34,8 @@ export interface TargetInputs {
   readonly stepwiseOverhead: { readonly memory: Throughput; readonly sqliteFull: Throughput; readonly sqliteFullConcurrent: Throughput };
   readonly langgraph: { readonly syncFull: Throughput; readonly syncFullConcurrent: Throughput } | null;
   readonly limit: { readonly sqliteFull: Throughput; readonly sqliteFullConcurrent: Throughput; readonly sqliteNormal: Throughput };
+  /** Ratios of arms measured in the same rounds: read instead of the ratios of the arms' best passes when given. */
+  readonly paired?: PairedRatios;
   readonly postgres: PostgresBench | null;
   readonly parkedMemory: ParkedMemory | null;
   readonly parkedSqlite: ParkedMemory | null;
@@ -79,11 +82,13 @@ export function modelTargets(r: Pick<TargetInputs, 'profile' | 'stateless' | 'st
 export function benchTargets(r: TargetInputs): Target[] {
   const sw = r.stepwiseOverhead;
   // CPU time, not wall time: the engine's own cost, which other load on a shared machine moves far less.
-  const cpu = ratio(sw.memory.cpuUsPerStep ?? sw.memory.usPerStep, r.limit.sqliteNormal.cpuUsPerStep ?? r.limit.sqliteNormal.usPerStep);
-  const limitOne = ratio(sw.sqliteFull.stepsPerSecond, r.limit.sqliteFull.stepsPerSecond);
-  const limitMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.limit.sqliteFullConcurrent.stepsPerSecond);
-  const lgOne = ratio(sw.sqliteFull.stepsPerSecond, r.langgraph?.syncFull.stepsPerSecond);
-  const lgMany = ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.langgraph?.syncFullConcurrent.stepsPerSecond);
+  // Measured in the same rounds, the median of the rounds' ratios; else the ratio of the arms' best passes.
+  const p = r.paired;
+  const cpu = p ? p.cpuMemoryVsLimitNormal.median : ratio(sw.memory.cpuUsPerStep ?? sw.memory.usPerStep, r.limit.sqliteNormal.cpuUsPerStep ?? r.limit.sqliteNormal.usPerStep);
+  const limitOne = p ? p.sqliteVsLimitOne.median : ratio(sw.sqliteFull.stepsPerSecond, r.limit.sqliteFull.stepsPerSecond);
+  const limitMany = p ? p.sqliteVsLimitMany.median : ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.limit.sqliteFullConcurrent.stepsPerSecond);
+  const lgOne = p ? (p.sqliteVsLanggraphOne?.median ?? null) : ratio(sw.sqliteFull.stepsPerSecond, r.langgraph?.syncFull.stepsPerSecond);
+  const lgMany = p ? (p.sqliteVsLanggraphMany?.median ?? null) : ratio(sw.sqliteFullConcurrent.stepsPerSecond, r.langgraph?.syncFullConcurrent.stepsPerSecond);
   const targets: Target[] = [
     ...modelTargets(r),
     { name: 'CPU µs per step, Stepwise memory store vs raw limit NORMAL (no fsync)', target: '<= 2x', value: cpu, met: atMost(cpu, 2) },

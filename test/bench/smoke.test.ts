@@ -68,6 +68,15 @@ describe('stepwise bench --json', () => {
       for (const key of ['tokensPerWorkflow', 'tokensPer5StepWorkflow']) expect(Object.keys(arm[key]).sort()).toEqual(['max', 'mean', 'min', 'p50', 'p95']);
       expect(arm.tokensPerWorkflow.min).toBeGreaterThan(0);
     }
+    // The compared arms ran in the same rounds: each target reads the median of its rounds' ratios (one round here).
+    for (const key of ['cpuMemoryVsLimitNormal', 'sqliteVsLimitOne', 'sqliteVsLimitMany', 'sqliteVsLanggraphOne', 'sqliteVsLanggraphMany']) {
+      expect(result.pairedRatios[key].rounds).toHaveLength(1);
+      expect(result.pairedRatios[key].median).toBeGreaterThan(0);
+    }
+    const targetValue = (name: string) => result.targets.find((t: { name: string }) => t.name.startsWith(name))?.value;
+    expect(targetValue('steps/s SQLite FULL vs raw limit FULL, one run at a time')).toBe(result.pairedRatios.sqliteVsLimitOne.median);
+    expect(targetValue('CPU µs per step, Stepwise memory store vs raw limit NORMAL')).toBe(result.pairedRatios.cpuMemoryVsLimitNormal.median);
+    expect(targetValue('steps/s SQLite FULL vs LangGraph sync (')).toBe(result.pairedRatios.sqliteVsLanggraphMany.median);
     expect(stateless.stepsPerSecond).toBeNull();
     for (const arm of ['stepwise', 'langgraph', 'limit']) expect(result.arms[arm].stepsPerSecond).toBeGreaterThan(0);
     for (const arm of ['langgraph', 'limit']) {
