@@ -23,6 +23,7 @@ const named = [...Object.values(pkg.exports).map((target) => (typeof target === 
   .map((target) => target.replace(/^(\.\/)?dist\//, 'src/').replace(/\.js$/, '.ts'));
 const byPath = [
   'src/bench/postgres-process.ts', // spawned by the PostgreSQL bench
+  'src/bench/arm-process.ts', // spawned by the overhead head-to-head, one per arm
   'src/bench/readme.ts', // scripts/bench-table.mjs
   'src/definition/import-module.ts', // test/cli/ts-loader.test.ts
 ];

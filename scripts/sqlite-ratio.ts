@@ -13,7 +13,7 @@ const scenarios = generateScenarios(1, Number(process.argv[2] ?? 200));
 const passes = Number(process.argv[3] ?? 5);
 const show = (name: string, t: Throughput) => console.log(`${name.padEnd(28)} ${String(t.usPerStep).padStart(6)} µs/step  cpu ${String(t.cpuUsPerStep).padStart(6)} µs/step`);
 
-const h = await headToHead(scenarios, passes, { langgraph: false, onProgress: (m) => console.error(m) });
+const h = await headToHead(scenarios, passes, { langgraph: process.env.LG === "1", onProgress: (m) => console.error(m) });
 show('stepwise memory', h.stepwise.memory);
 show('stepwise sqlite FULL 1', h.stepwise.sqliteFull);
 show('limit FULL 1', h.limit.sqliteFull);

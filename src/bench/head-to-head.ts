@@ -1,16 +1,20 @@
 /**
  * Engine overhead with model time zero, the engines that are compared with each
- * other measured in the same rounds ({@link rounds}): Stepwise (the real engine
- * path), LangGraph.js with its SQLite checkpointer, and the raw limit, in three
+ * other measured in the same rounds ({@link rounds}), each arm in a process of
+ * its own (./arm-process.ts): Stepwise (the real engine path), LangGraph.js with
+ * its SQLite checkpointer, and the raw limit, in three
  * groups that each compare like with like: synchronous FULL one run at a time,
  * synchronous FULL with {@link IN_FLIGHT} runs in flight (group commit), and no
  * fsync (Stepwise's memory store and SQLite NORMAL against the limit at NORMAL,
  * LangGraph at its defaults). The targets read the paired ratios: the median
  * over the rounds of each round's ratio.
  */
-import { createMemoryStore } from '../store/memory.js';
-import { limitArm } from './limit.js';
-import { IN_FLIGHT, langgraphArm, stepwiseArm, stepwiseSqliteArm, throughputOf, type Throughput } from './overhead.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ArmTask } from './arm-task.js';
+import { IN_FLIGHT, throughputOf, type Synchronous, type Throughput } from './overhead.js';
+import { spawnArm } from './remote-arm.js';
 import { pairedCpu, pairedSpeed, rounds, type MeasuredArm, type PairedRatio, type PassFigure } from './rounds.js';
 import type { Scenario } from './scenarios.js';
 
@@ -40,19 +44,25 @@ export interface HeadToHeadOptions {
   readonly onProgress?: (message: string) => void;
 }
 
-/** One group's arms in rounds; the LangGraph arm (made asynchronously: it is imported on demand) only when asked. */
-async function group(arms: Record<string, MeasuredArm>, langgraph: (() => Promise<MeasuredArm>) | null, passes: number) {
-  let all = arms;
-  if (langgraph) {
-    try {
-      all = { ...arms, langgraph: await langgraph() };
-    } catch (error) {
-      for (const arm of Object.values(arms)) await arm.close();
-      throw error;
+let spawned = 0;
+
+/** Starts a group's arms, each in a process of its own (./remote-arm.ts), and measures them in rounds. */
+async function group(dir: string, scenariosFile: string, tasks: Record<string, DistributiveOmit<ArmTask, 'scenariosFile'>>, passes: number) {
+  const arms: Record<string, MeasuredArm> = {};
+  try {
+    for (const [name, task] of Object.entries(tasks)) {
+      const file = join(dir, `arm-${++spawned}-${name}.json`);
+      writeFileSync(file, JSON.stringify({ ...task, scenariosFile }));
+      arms[name] = await spawnArm(file);
     }
+  } catch (error) {
+    for (const arm of Object.values(arms)) await arm.close();
+    throw error;
   }
-  return rounds(all, passes);
+  return rounds(arms, passes);
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 const passesOf = (figures: Record<string, PassFigure[]>, name: string): PassFigure[] => {
   const passes = figures[name];
@@ -65,19 +75,32 @@ export async function headToHead(scenarios: readonly Scenario[], passes: number,
   const progress = options.onProgress ?? (() => {});
   const withLanggraph = options.langgraph ?? true;
   const runs = scenarios.length;
-  const lg = (mode: Parameters<typeof langgraphArm>[1], inFlight = 1) => (withLanggraph ? () => langgraphArm(scenarios, mode, inFlight) : null);
-  const sync = { durability: 'sync', synchronous: 'FULL' } as const;
-
-  progress(`overhead, one run at a time, synchronous FULL: Stepwise SQLite, raw limit${withLanggraph ? ', LangGraph.js' : ''} in alternating rounds`);
-  const one = await group({ stepwise: stepwiseSqliteArm(scenarios, 'FULL'), limit: limitArm(scenarios, 'FULL') }, lg(sync), passes);
-  progress(`overhead, ${IN_FLIGHT} runs in flight, synchronous FULL (group commit): the same arms`);
-  const many = await group({ stepwise: stepwiseSqliteArm(scenarios, 'FULL', IN_FLIGHT), limit: limitArm(scenarios, 'FULL', IN_FLIGHT) }, lg(sync, IN_FLIGHT), passes);
-  progress(`overhead, no fsync: Stepwise memory store and SQLite NORMAL, raw limit NORMAL${withLanggraph ? ', LangGraph.js defaults' : ''}`);
-  const loose = await group(
-    { memory: stepwiseArm(scenarios, createMemoryStore()), normal: stepwiseSqliteArm(scenarios, 'NORMAL'), limit: limitArm(scenarios, 'NORMAL') },
-    lg({ durability: undefined, synchronous: undefined }),
-    passes,
-  );
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-arms-'));
+  const scenariosFile = join(dir, 'scenarios.json');
+  writeFileSync(scenariosFile, JSON.stringify(scenarios));
+  const lg = (synchronous: Synchronous | null, inFlight = 1) =>
+    withLanggraph ? { langgraph: { engine: 'langgraph', durability: synchronous ? 'sync' : null, synchronous, inFlight } as const } : {};
+  let one, many, loose;
+  try {
+    progress(`overhead, one run at a time, synchronous FULL: Stepwise SQLite, raw limit${withLanggraph ? ', LangGraph.js' : ''}, each in a process of its own, in alternating rounds`);
+    one = await group(dir, scenariosFile, { stepwise: { engine: 'stepwise', store: 'FULL', inFlight: 1 }, limit: { engine: 'limit', synchronous: 'FULL', inFlight: 1 }, ...lg('FULL') }, passes);
+    progress(`overhead, ${IN_FLIGHT} runs in flight, synchronous FULL (group commit): the same arms`);
+    many = await group(
+      dir,
+      scenariosFile,
+      { stepwise: { engine: 'stepwise', store: 'FULL', inFlight: IN_FLIGHT }, limit: { engine: 'limit', synchronous: 'FULL', inFlight: IN_FLIGHT }, ...lg('FULL', IN_FLIGHT) },
+      passes,
+    );
+    progress(`overhead, no fsync: Stepwise memory store and SQLite NORMAL, raw limit NORMAL${withLanggraph ? ', LangGraph.js defaults' : ''}`);
+    loose = await group(
+      dir,
+      scenariosFile,
+      { memory: { engine: 'stepwise', store: 'memory', inFlight: 1 }, normal: { engine: 'stepwise', store: 'NORMAL', inFlight: 1 }, limit: { engine: 'limit', synchronous: 'NORMAL', inFlight: 1 }, ...lg(null) },
+      passes,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   const of = (figures: Record<string, PassFigure[]>, name: string) => throughputOf(passesOf(figures, name), runs);
   return {

@@ -9,10 +9,13 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** One engine under measurement: a pass runs every scenario once and returns the steps it ran. */
+/**
+ * One engine under measurement: a pass runs every scenario once and returns the steps it ran, measured by the
+ * caller, or its own {@link PassFigure} (an arm in a process of its own, ./remote-arm.ts, measures itself).
+ */
 export interface MeasuredArm {
   /** `pass` is negative for warm-up passes, so run ids never repeat. */
-  readonly pass: (pass: number) => Promise<number>;
+  readonly pass: (pass: number) => Promise<number | PassFigure>;
   readonly close: () => void | Promise<void>;
 }
 
@@ -27,13 +30,15 @@ export interface PassFigure {
 /** Untimed rounds before the timed ones (at most as many as are timed). */
 export const WARM_UP_ROUNDS = 3;
 
-async function measuredPass(arm: MeasuredArm, pass: number): Promise<PassFigure> {
+/** One pass of `arm`, its wall time and this process's CPU measured around it (or as the arm measured them itself). */
+export async function measuredPass(arm: MeasuredArm, pass: number): Promise<PassFigure> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const steps = await arm.pass(pass);
+  const result = await arm.pass(pass);
+  if (typeof result !== 'number') return result;
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  return { steps, ms, cpuMs: (used.user + used.system) / 1000 };
+  return { steps: result, ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /**

@@ -1,9 +1,16 @@
 /**
  * Interleaved measurement (src/bench/rounds.ts): the order the arms run in, the
  * pass numbers they are given, closing them whatever happens, and the paired
- * ratios' arithmetic. No timing: the figures of the ratio tests are given.
+ * ratios' arithmetic, and an arm run in a process of its own (the built
+ * dist/bench/arm-process.js). No timing: the figures of the ratio tests are given.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnArm } from '../../src/bench/remote-arm.js';
+import { generateScenarios } from '../../src/bench/scenarios.js';
+import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { bestPass, median, pairedCpu, pairedSpeed, rounds, WARM_UP_ROUNDS, type MeasuredArm, type PassFigure } from '../../src/bench/rounds.js';
 
 function recorder(log: string[], name: string, steps = 10, fail?: number): MeasuredArm & { closed: number } {
@@ -84,5 +91,29 @@ describe('bestPass and median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow();
+  });
+});
+
+describe('an arm in a process of its own', () => {
+  it('runs its passes there and reports the figures it measured; a broken task fails with its error', { timeout: SPAWN_BUDGET_MS }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rounds-arm-'));
+    try {
+      const scenarios = generateScenarios(1, 4);
+      const scenariosFile = join(dir, 'scenarios.json');
+      writeFileSync(scenariosFile, JSON.stringify(scenarios));
+      const task = join(dir, 'limit.json');
+      writeFileSync(task, JSON.stringify({ engine: 'limit', synchronous: 'NORMAL', inFlight: 1, scenariosFile }));
+      const arm = await spawnArm(task);
+      const figures = await rounds({ limit: arm, local: recorder([], 'local', 1) }, 2);
+      const steps = scenarios.reduce((sum, s) => sum + s.steps.length, 0);
+      expect(figures.limit.map((f) => f.steps)).toEqual([steps, steps]);
+      for (const f of figures.limit) expect(f.cpuMs).toBeGreaterThan(0);
+
+      const broken = join(dir, 'broken.json');
+      writeFileSync(broken, JSON.stringify({ engine: 'nothing', inFlight: 1, scenariosFile }));
+      await expect(spawnArm(broken)).rejects.toThrow('no overhead arm for engine "nothing"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
