@@ -38,7 +38,7 @@ export type MapSpec = z.infer<ReturnType<typeof mapStepSchema>>;
 /** The id of the step added to a body without a final step: it ends the item with the output of the body's last step. */
 const ITEM_DONE = 'item_done';
 
-/** The inline definition of a map body: the body's steps (ended by a final step if they have none), the parent's model, retry, limits and prompt caching. */
+/** The inline definition of a map body: the body's steps (ended by a final step if they have none), the parent's model, max tokens, progress summary, retry, limits, breaker and prompt caching. */
 export function bodyWorkflow(parent: Workflow, id: string, spec: MapSpec, isFinal: (step: object) => boolean): Workflow {
   const steps: Record<string, Workflow['steps'][string]> = { ...(spec.map.steps as Workflow['steps']) };
   const ids = Object.keys(steps);
@@ -51,6 +51,7 @@ export function bodyWorkflow(parent: Workflow, id: string, spec: MapSpec, isFina
     id: `${parent.id}.${id}`,
     ...(parent.model !== undefined ? { model: parent.model } : {}),
     ...(parent.maxTokens !== undefined ? { maxTokens: parent.maxTokens } : {}),
+    ...(parent.summary !== undefined ? { summary: parent.summary } : {}),
     ...(parent.retry !== undefined ? { retry: parent.retry } : {}),
     ...(parent.limits !== undefined ? { limits: parent.limits } : {}),
     ...(parent.breaker !== undefined ? { breaker: parent.breaker } : {}),
