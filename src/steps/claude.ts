@@ -22,7 +22,7 @@ import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { scopeOf } from './types.js';
 import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
-import { fieldVerdicts, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
+import { fieldVerdicts, givenFieldIssues, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
 import { lastErrorOf, stepRunOf } from '../compile/context.js';
 import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
@@ -58,6 +58,8 @@ async function runApproved(env: StepEnv, step: ClaudeStep, tool: AnyTool, input:
   return { ok: true, output: result.output, input: valid.value, usage: zeroUsage, latencyMs, fingerprint };
 }
 
+const withMisfit = (step: string, tool: string, issues: string) => `the with: values of step "${step}" do not fit the input of ${tool}: ${issues}`;
+
 export const claudeStep: StepExecutor = {
   async prepare(env) {
     const { step, tool } = toolOf(env);
@@ -65,6 +67,9 @@ export const claudeStep: StepExecutor = {
     if (approved) return { request: null, toolInput: approved.input, projectedTokens: 0, projectedUsd: 0 };
     // `with:` fields are the application's: evaluated now, left out of the schema the model fills.
     const given = step.claude.with === undefined ? undefined : ((await evaluateMapping(definitionMapping(step.claude.with), scopeOf(env))) as Record<string, unknown>);
+    // Values that do not fit the tool are not the model's to fix: the step fails here, before a paid call (no retry).
+    const misfit = given === undefined ? null : givenFieldIssues(tool, given);
+    if (misfit !== null) throw new Error(withMisfit(env.stepId, tool.name, misfit));
     // After an invalid input, the fields that passed are kept too: the retry asks the model only for the rest.
     const lastError = lastErrorOf(env.context, env.stepId);
     const accepted = lastError?.kind === 'invalid_data' ? lastError.accepted : undefined;
@@ -118,7 +123,7 @@ export const claudeStep: StepExecutor = {
         error: {
           kind: 'invalid_data',
           message: ours
-            ? `the with: values of step "${env.stepId}" do not fit the input of ${tool.name}: ${valid.message}`
+            ? withMisfit(env.stepId, tool.name, valid.message)
             : `the input Claude gave for ${tool.name} is invalid: ${valid.message}`,
         },
         retryable: !ours,

@@ -25,9 +25,9 @@ export type ToolResult =
   | { readonly ok: false; readonly error: StepFailure; readonly retryable: boolean; readonly thrown?: ThrownError };
 
 /** Formats zod issues as `path: message` lines, a few at most. */
-export function describeIssues(error: z.ZodError, limit = 5): string {
-  const lines = error.issues.slice(0, limit).map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
-  if (error.issues.length > limit) lines.push(`… and ${error.issues.length - limit} more`);
+export function describeIssues(issues: readonly z.core.$ZodIssue[], limit = 5): string {
+  const lines = issues.slice(0, limit).map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+  if (issues.length > limit) lines.push(`… and ${issues.length - limit} more`);
   return lines.join('; ');
 }
 
@@ -38,7 +38,7 @@ export function idempotencyKey(env: Pick<StepEnv, 'runId' | 'stepId' | 'visit' |
 /** Validates `input` against the tool's schema. */
 export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
   const parsed = safeParse(tool.input, input);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error) };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error.issues) };
 }
 
 /** Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. */
@@ -63,7 +63,7 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
     if (tool.output) {
       const checked = safeParse(tool.output, output);
-      if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error)}` }, retryable: false };
+      if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error.issues)}` }, retryable: false };
       return { ok: true, output: checked.data === undefined ? null : checked.data, input: validInput };
     }
     return { ok: true, output: output === undefined ? null : output, input: validInput };

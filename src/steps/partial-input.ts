@@ -8,6 +8,7 @@
 import type { RejectedFields } from '../compile/context.js';
 import type { AnyTool } from '../tools/define.js';
 import { safeParse } from '../util/plain-zod.js';
+import { describeIssues } from './invoke-tool.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -51,6 +52,18 @@ export function onlyKnownFieldsInvalid(tool: AnyTool, input: unknown, known: Rea
   const parsed = safeParse(tool.input, input);
   if (parsed.success) return false;
   return parsed.error.issues.every((issue) => typeof issue.path[0] === 'string' && issue.path[0] in known);
+}
+
+/**
+ * What is wrong with the `with:` values themselves, checked before any model call: the issues of the tool's schema
+ * that name one of their fields (`path: message`), or null when they fit. The fields the model is to fill are missing
+ * here, and their issues are not the application's.
+ */
+export function givenFieldIssues(tool: AnyTool, given: Readonly<Record<string, unknown>>): string | null {
+  const parsed = safeParse(tool.input, given);
+  if (parsed.success) return null;
+  const ours = parsed.error.issues.filter((issue) => typeof issue.path[0] === 'string' && issue.path[0] in given);
+  return ours.length === 0 ? null : describeIssues(ours);
 }
 
 /** A rejected field's value as a retry may quote it: a short scalar, else null (missing, long, or structured). */

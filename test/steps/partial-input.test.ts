@@ -106,14 +106,26 @@ describe('claude step with: partial tool inputs', () => {
     expect(partial.usage.inputTokens).toBeLessThan(whole.usage.inputTokens);
   });
 
-  it('validates the merged input against the full schema; a bad with: value fails the step without a retry', async () => {
-    const { engine } = await setup();
+  it('a bad with: value fails the step before any model call (the values are known up front), without a retry', async () => {
+    const { engine, bodies } = await setup();
     const { tool, calls } = recordingTool('record_invoice', invoiceInput);
     const run = await engine.start(definition({ vendorId: '{% $input.vendor %}', currency: 'EURO' }, tool), { input });
     expect(run.status).toBe('failed');
     expect(run.steps[0]!.attempts).toBe(1);
     expect(run.failure?.message).toMatch(/with: values of step "extract" do not fit the input of record_invoice: currency/);
     expect(calls).toHaveLength(0);
+    expect(bodies).toHaveLength(0);
+    expect(run.usage.totalTokens).toBe(0);
+  });
+
+  it('a with: value the model could not have made wrong still leaves the model its own fields: only with: fields are checked up front', async () => {
+    const { engine, bodies } = await setup();
+    const { tool, calls } = recordingTool('record_invoice', invoiceInput);
+    // Valid with: values, the required fields the model fills missing from them: the step goes on to the model.
+    const run = await engine.start(definition({ vendorId: '{% $input.vendor %}', currency: 'EUR' }, tool), { input });
+    expect(run.status).toBe('done');
+    expect(bodies).toHaveLength(1);
+    expect(calls).toHaveLength(1);
   });
 
   it('validate: a with: key that is not a tool field is an error at its file, line and path', async () => {
