@@ -4,7 +4,7 @@
  */
 import { budgetAllows } from '../policy/budget.js';
 import { calibrate } from '../policy/calibration.js';
-import { addUsage, cacheFields, zeroUsage, type Usage } from '../run/types.js';
+import { addUsage, cacheFields, subUsage, zeroUsage, type Usage } from '../run/types.js';
 import { roundUsd } from '../util/usd.js';
 import type { FailureKind } from '../run/types.js';
 import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
@@ -40,16 +40,6 @@ function lastTime(context: RunContext): number {
 }
 
 /** `a - b`, field by field. */
-function subUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens - b.inputTokens,
-    outputTokens: a.outputTokens - b.outputTokens,
-    totalTokens: a.totalTokens - b.totalTokens,
-    usd: roundUsd(a.usd - b.usd),
-    ...cacheFields((a.cacheCreationInputTokens ?? 0) - (b.cacheCreationInputTokens ?? 0), (a.cacheReadInputTokens ?? 0) - (b.cacheReadInputTokens ?? 0)),
-  };
-}
-
 type StepAssigner = (args: { context: RunContext; event: RunEvent }, params: { step: string }) => Partial<RunContext>;
 
 /** Usage that changes no total: a tool step's, or a model step's that was never called. */

@@ -18,7 +18,7 @@ import type { RunContext } from '../compile/context.js';
 import { resolveBudget, type ResolvedBudget } from '../policy/budget.js';
 import type { Budget } from '../definition/fields.js';
 import type { RunEvent } from '../compile/events.js';
-import type { Usage } from '../run/types.js';
+import { addUsage, subUsage, zeroUsage, type Usage } from '../run/types.js';
 import type { BudgetPool } from './budget-pool.js';
 import type { RunScope } from './scope.js';
 
@@ -54,4 +54,16 @@ export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, 
   run.send(event);
   const after = run.context().usage;
   run.budget.book({ totalTokens: after.totalTokens - before.totalTokens, usd: after.usd - before.usd });
+}
+
+/**
+ * The usage the journal entry of a step's settling carries (a `map` or `workflow` step: its children's `total` so
+ * far this visit): the total less what the step's earlier entries of this visit carry, so the journal sums to the
+ * run's usage however often the step stopped (out of budget, failed, resting at a wait) and went on.
+ */
+export async function unjournaled(run: Pick<RunScope, 'journal' | 'where'>, step: string, total: Usage): Promise<Usage> {
+  const { visit } = run.where(step);
+  let journaled = zeroUsage;
+  for (const entry of await run.journal()) if (entry.step === step && entry.visit === visit && entry.usage) journaled = addUsage(journaled, entry.usage);
+  return journaled.totalTokens === 0 && journaled.usd === 0 ? total : subUsage(total, journaled);
 }

@@ -10,7 +10,7 @@ import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/ma
 import type { RunRecord } from '../run/types.js';
 import { zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { sendCharged, sharedChildBudget } from './child-budget.js';
+import { sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import { interruptedDrive } from './child-step.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
@@ -203,7 +203,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   if (exhausted.length > 0) {
     const message = `map "${id}": ${exhausted.length} item(s) ran out of budget (item ${exhausted[0]!.index}: ${exhausted[0]!.state.run.failure?.message ?? 'budget'})`;
     sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
-    run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage, error: { kind: 'budget', message }, data: { failures, children: childIds } });
+    run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage: await unjournaled(run, id, usage), error: { kind: 'budget', message }, data: { failures, children: childIds } });
     return;
   }
   if (tooManyFailures(failed.length, items.length, spec.map.toleratedFailures)) {
@@ -211,10 +211,10 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
     const kind = first.failure?.kind ?? 'tool_error';
     sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind, message, items: failed.map((f) => f.index) }, retryable: false, retryAt: null });
-    run.note({ ...run.where(id), at: now, event: 'failed', usage, error: { kind, message }, data: { failures, children: childIds } });
+    run.note({ ...run.where(id), at: now, event: 'failed', usage: await unjournaled(run, id, usage), error: { kind, message }, data: { failures, children: childIds } });
     return;
   }
   const output = states.map((s) => (s.kind === 'done' ? (s.run.output ?? null) : null));
   sendCharged(run, { type: 'step.done', step: id, at: now, output, usage });
-  run.note({ ...run.where(id), at: now, event: 'completed', output, usage, data: { items: items.length, failures, children: childIds } });
+  run.note({ ...run.where(id), at: now, event: 'completed', output, usage: await unjournaled(run, id, usage), data: { items: items.length, failures, children: childIds } });
 }

@@ -13,7 +13,7 @@ import { stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { childBudget, sendCharged, sharedChildBudget } from '../engine/child-budget.js';
+import { childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -161,9 +161,11 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
       sendCharged(run, event);
-      if (event.type === 'step.done') run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: driven.usage, data: { child: driven.id } });
-      else if (event.type === 'step.failed' && 'error' in event) {
-        run.note({ ...run.where(id), at: now, event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed', usage: driven.usage, error: { kind: event.error.kind, message: event.error.message }, data: { child: driven.id } });
+      if (event.type === 'step.done') {
+        run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: await unjournaled(run, id, driven.usage), data: { child: driven.id } });
+      } else if (event.type === 'step.failed' && 'error' in event) {
+        const usage = await unjournaled(run, id, driven.usage);
+        run.note({ ...run.where(id), at: now, event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'failed', usage, error: { kind: event.error.kind, message: event.error.message }, data: { child: driven.id } });
       }
     },
   };

@@ -73,6 +73,17 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
+/** a less b, field by field (what was spent between two totals). */
+export function subUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens - b.inputTokens,
+    outputTokens: a.outputTokens - b.outputTokens,
+    totalTokens: a.totalTokens - b.totalTokens,
+    usd: roundUsd(a.usd - b.usd),
+    ...cacheFields((a.cacheCreationInputTokens ?? 0) - (b.cacheCreationInputTokens ?? 0), (a.cacheReadInputTokens ?? 0) - (b.cacheReadInputTokens ?? 0)),
+  };
+}
+
 /** What a run was started with that a resume reuses unless told otherwise. */
 export interface RunOptions {
   readonly seed?: number;

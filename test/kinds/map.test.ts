@@ -19,6 +19,7 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
 import type { NewJournalEntry } from '../../src/run/types.js';
+import { buildTimeline } from '../../src/observe/timeline.js';
 import { MODEL_TIMEOUT_MS } from '../budgets.js';
 
 let running = 0;
@@ -264,6 +265,35 @@ describe('map steps', () => {
     expect(children.map((c) => c.id).sort()).toEqual(expect.arrayContaining(exhausted.map((c) => c.id)));
     expect(children.every((c) => c.status === 'done')).toBe(true);
     expect(resumed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+  });
+
+  it('the journal of a map that stopped for budget after some items spent, then went on, sums to the run usage', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'partly-poor-notes',
+        budget: { tokens: 1200, stopAt: 0.9 },
+        steps: {
+          each: { map: { items: '{% $input.lines %}', maxConcurrency: 3, steps: { write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } } } } },
+          done: { final: true, output: '{% $count($steps.each.output) %}' },
+        },
+      },
+      tools,
+      'partly-poor-notes',
+    );
+    const poor = await e.start(def, { input: { lines: lines(8) } });
+    expect(poor.status).toBe('budget_exhausted');
+    expect(poor.usage.totalTokens).toBeGreaterThan(0);
+    const resumed = await e.resume(poor.runId, { budget: 50_000 });
+    expect(resumed.status).toBe('done');
+    // The map's journal entries (where it stopped, where it completed) each carry what that settling charged the
+    // run, not the items' running total: `show` sums the journal to the run's usage.
+    const totals = buildTimeline(await e.store.journal(poor.runId)).totals;
+    expect({ inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, usd: totals.usd }).toEqual({
+      inputTokens: resumed.usage.inputTokens,
+      outputTokens: resumed.usage.outputTokens,
+      usd: resumed.usage.usd,
+    });
   });
 
   it('a wait inside the items makes the parent wait; each event sent to the parent reaches a waiting item', async () => {
