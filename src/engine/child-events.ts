@@ -4,12 +4,17 @@
  * grandchild) that accepts it; an event sent to a child directly reaches it
  * the same way. Either way the child's ancestors are then woken
  * (`child.wake`) from the bottom up, so each parent step sees its child move.
- * A cancelled run cancels its children that have not ended.
+ * A cancelled run cancels its children that have not ended; a run that left
+ * the step that started a child still running or waiting (it ended, a branch
+ * failed fast, the deadline passed) cancels that child.
  */
 import type { NewJournalEntry, RunRecord } from '../run/types.js';
 import { finishedStatuses } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { isWaitEventType } from '../compile/events.js';
+import { allSteps } from '../definition/sequences.js';
+import type { Workflow } from '../definition/schema.js';
+import { kindOf } from '../kinds/index.js';
 import type { DriveOptions } from './driver.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { isResumable, snapshotOf } from './view.js';
@@ -91,5 +96,44 @@ export async function cancelDescendants(store: Store, driveChild: DriveChild, ru
     const stopped = finishedStatuses.includes(child.status) && !(child.status === 'failed' && isResumable(child.status, child.failure, positionOf(child.definition.workflow, snapshotOf(child))));
     if (stopped) continue;
     await driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent: runId } }] });
+  }
+}
+
+/** Whether a workflow has steps that start child runs (`map`, `workflow`), at any depth: known once per loaded workflow. */
+export function startsChildren(workflow: Workflow): boolean {
+  let found = starting.get(workflow);
+  if (found === undefined) {
+    found = allSteps(workflow).some(([, step]) => CHILD_KINDS.has(kindOf(step)?.name ?? ''));
+    starting.set(workflow, found);
+  }
+  return found;
+}
+
+const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);
+const starting = new WeakMap<Workflow, boolean>();
+
+/**
+ * The children of `parent` that still run or wait under a step visit the parent is no longer at: it ended (no step is
+ * active), left the step, or entered it again. A child of the step the parent is at now is not one of them, nor is
+ * one that stopped (done, failed, cancelled, out of budget), which only a resume of the parent's step goes on with.
+ */
+export function orphansOf(parent: RunRecord, children: readonly RunRecord[]): RunRecord[] {
+  const live = children.filter((c) => c.status === 'running' || c.status === 'waiting');
+  if (live.length === 0) return [];
+  const snapshot = snapshotOf(parent);
+  const at = new Map<string, number>();
+  for (const step of activeStepsOf(parent.definition.workflow, snapshot).steps) at.set(step.id, snapshot.context.visits[step.id] ?? 0);
+  return live.filter((c) => {
+    const link = c.options.parent;
+    return link !== undefined && at.get(link.step) !== link.visit;
+  });
+}
+
+/** Cancels {@link orphansOf} `parent` (and, through `driveChild`, theirs). */
+export async function cancelOrphans(store: Store, driveChild: DriveChild, parent: RunRecord, at: number): Promise<void> {
+  if (!startsChildren(parent.definition.workflow)) return;
+  for (const child of orphansOf(parent, await store.list({ parentId: parent.id }))) {
+    const reason = `its parent run ${parent.id} is no longer at step "${child.options.parent!.step}" (${parent.status})`;
+    await driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent: parent.id } }] });
   }
 }

@@ -336,6 +336,13 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     },
     note,
     commit,
+    othersSettled: async (step) => {
+      const others: Array<Promise<void>> = [];
+      for (const [id, effect] of inflight) if (id !== step) others.push(effect);
+      if (others.length === 0) return false;
+      await Promise.allSettled(others);
+      return true;
+    },
     journal: () => store.journal(current.id),
     holdLease,
     where,

@@ -41,7 +41,7 @@ async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelCon
 }
 import { createChildRuns } from './children.js';
 import { redriveItems } from './redrive.js';
-import { acceptedEvents, cancelDescendants, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
+import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -275,8 +275,7 @@ export function createEngine(options: EngineOptions): Engine {
     const lease = opts.lease ? null : held.get(record.id);
     const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
     const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased);
-    // A cancelled run cancels its children (and theirs) that have not ended.
-    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    await endChildren(driven);
     return viewOf(driven);
   }
 
@@ -308,8 +307,17 @@ export function createEngine(options: EngineOptions): Engine {
   async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
     const runtime = await childRuntimeFor(record);
     const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}) });
-    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    await endChildren(driven);
     return driven;
+  }
+
+  /**
+   * After a drive: a cancelled run cancels its children (and theirs) that have not ended; any other run cancels the
+   * children still running or waiting under a step it is no longer at (./child-events.ts).
+   */
+  async function endChildren(driven: RunRecord): Promise<void> {
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    else await cancelOrphans(store, driveChild, driven, clock.now());
   }
 
   const engine: Engine = {

@@ -78,6 +78,12 @@ export interface RunScope {
   journal(): Promise<readonly JournalEntry[]>;
   /** Commits the snapshot with the journal, in order with every other commit of the run. */
   commit(output?: unknown): Promise<void>;
+  /**
+   * Waits until the effects in flight of steps other than `step` (other branches) have settled and sent their
+   * results; false at once when there are none. A step that ends the run (a `final` inside a branch) waits first,
+   * so nothing of the run is still running, or commits, once its last commit has let go of the lease.
+   */
+  othersSettled(step: string): Promise<boolean>;
   /** Throws `LeaseLostError` (the drive stops, committing nothing) when the caller's lease on the run is gone. */
   holdLease(): Promise<void>;
   where(step: string): Where;

@@ -43,6 +43,9 @@ export const finalKind = defineStepKind<z.infer<typeof FinalStep>>({
     async advance(run, { id }, step) {
       // Runs finished before `$done` existed rest in the final step itself, with the machine done.
       if (run.finished()) return { kind: 'rest' };
+      // A final step inside a branch ends the whole run: the other branches' steps in flight settle first (their
+      // results reach the machine, which may move elsewhere meanwhile), then the step is looked at again.
+      if (await run.othersSettled(id)) return { kind: 'moved' };
       let output: unknown = null;
       if (step.output !== undefined) {
         try {
