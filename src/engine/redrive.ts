@@ -7,6 +7,7 @@
  */
 import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
+import { allSteps } from '../definition/sequences.js';
 import type { MapSpec } from '../kinds/map-body.js';
 import type { RunRecord } from '../run/types.js';
 import type { Store } from '../store/types.js';
@@ -23,12 +24,32 @@ export function failedMap(record: RunRecord): { step: string; spec: MapSpec } {
   const stopped = activeStepsOf(workflow, snapshotOf(record)).steps.find((s) => s.kind === 'map' && s.phase === 'failed');
   const spec: object | undefined = stopped ? workflow.steps[stopped.id] : undefined;
   if (record.status !== 'failed' || !stopped || !spec || !isMapSpec(spec)) {
+    const nested = record.status === 'failed' ? nestedFailedMap(record) : null;
+    if (nested) {
+      throw new StepwiseError(
+        'usage',
+        `Run "${record.id}": map step "${nested.map}" failed inside parallel step "${nested.container}" (item ${nested.items.join(', ')}); redrive re-runs the items of a map the run stopped in, not one inside a branch, which the failed parallel step has left. Use resume, which runs "${nested.container}" again, its map's items included.`,
+      );
+    }
     throw new StepwiseError(
       'usage',
       `Run "${record.id}" did not fail in a map step (it is ${record.status}${record.failure?.step ? `, at "${record.failure.step}"` : ''}): redrive re-runs the failed items of a failed map; use resume to continue other runs.`,
     );
   }
   return { step: stopped.id, spec };
+}
+
+/** A map inside a branch whose items failed it, and the step holding the branch the run failed at: what redrive cannot re-run. */
+function nestedFailedMap(record: RunRecord): { map: string; container: string; items: readonly number[] } | null {
+  const workflow = record.definition.workflow;
+  const context = snapshotOf(record).context;
+  for (const [id, step] of allSteps(workflow)) {
+    const items = context.steps[id]?.error?.items;
+    if (isMapSpec(step) && !(id in workflow.steps) && items && items.length > 0) {
+      return { map: id, container: record.failure?.step ?? 'its parallel step', items };
+    }
+  }
+  return null;
 }
 
 function isMapSpec(step: object): step is MapSpec {
