@@ -149,8 +149,11 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       // What the child spent that the run was not charged yet (a crash came between): the pool counts it from the start.
       const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
-      const slice = step.workflow.budget?.tokens;
-      const budget = budgetOf(run, step, child.definition.workflow);
+      // A child that ran out of its slice goes on, when the parent is resumed, with what the parent's pool has left:
+      // the resume is the decision to spend more, and the same slice again would stop it at the same call.
+      const outgrown = resume && child.status === 'budget_exhausted';
+      const slice = outgrown ? undefined : step.workflow.budget?.tokens;
+      const budget = outgrown ? sharedChildBudget(run.context(), run.budget) : budgetOf(run, step, child.definition.workflow);
       const driven = await children.drive(run, child, {
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),

@@ -238,6 +238,16 @@ describe('workflow steps', () => {
     expect((await e.store.get(poorChild!.id))?.status).toBe('done');
     expect(resumed.usage.totalTokens).toBe((await e.store.get(poorChild!.id))!.usage.totalTokens);
 
+    // A slice too small for the child's call stops the run; a resume lets the child go on with what the parent's
+    // pool has left (the resume is the decision to spend more), instead of the same slice again and again.
+    const thin = await e.start(parent({ sub: { workflow: { id: 'summarizer', input: { text: 'A long text about invoices.' }, budget: { tokens: 60 } }, next: 'done' }, done: { final: true, output: '{% $steps.sub.output %}' } }));
+    expect(thin.status).toBe('budget_exhausted');
+    const [thinChild] = await e.store.list({ parentId: thin.runId });
+    expect(thinChild?.status).toBe('budget_exhausted');
+    const widened = await e.resume(thin.runId, { budget: 50_000 });
+    expect(widened.status).toBe('done');
+    expect((await e.store.get(thinChild!.id))?.status).toBe('done');
+
     // A slice the parent cannot afford is refused before the child starts.
     const sliced = await e.start(parent({ sub: { workflow: { id: 'summarizer', input: { text: 'x' }, budget: { tokens: 100_000 } } }, done: { final: true } }));
     expect(sliced.status).toBe('budget_exhausted');
