@@ -12,6 +12,7 @@ import { cacheLayout } from './cache.js';
 import type { ModelConfig } from './client.js';
 import { countRequestTokens } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
+import { redactCredentials } from '../util/redact.js';
 
 export interface ToolCallRequest {
   readonly model: string;
@@ -70,10 +71,13 @@ const MAX_CONTINUATIONS = 3;
 export function toUsage(
   model: string,
   usage: { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null } | undefined,
+  fallback: { readonly inputTokens: number; readonly outputTokens: number } = { inputTokens: 0, outputTokens: 0 },
 ): Usage {
-  const inputTokens = usage?.input_tokens ?? 0;
-  const outputTokens = usage?.output_tokens ?? 0;
-  const cache = { creation: usage?.cache_creation_input_tokens ?? 0, read: usage?.cache_read_input_tokens ?? 0 };
+  // A model server other than Anthropic's may send counts that are not counts (a string, a negative, NaN): such a
+  // field is not trusted, the budget charges the fallback instead (the local count of the request, its max_tokens).
+  const inputTokens = countOf(usage?.input_tokens, fallback.inputTokens);
+  const outputTokens = countOf(usage?.output_tokens, fallback.outputTokens);
+  const cache = { creation: countOf(usage?.cache_creation_input_tokens, 0), read: countOf(usage?.cache_read_input_tokens, 0) };
   return {
     inputTokens,
     outputTokens,
@@ -81,6 +85,34 @@ export function toUsage(
     usd: costUsd(model, inputTokens, outputTokens, cache),
     ...cacheFields(cache.creation, cache.read),
   };
+}
+
+/** A token count as sent (absent: 0), or `fallback` when what was sent is not a whole number of tokens ≥ 0. */
+function countOf(value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
+}
+
+/** What each retry of the SDK may wait (its backoff, a server's `retry-after`) within a call's deadline. */
+export const RETRY_WAIT_ALLOWANCE_MS = 30_000;
+
+/**
+ * How long one model call may take in all: every request its timeout (which the SDK applies only until the reply's
+ * headers), and each retry {@link RETRY_WAIT_ALLOWANCE_MS} of waiting. A reply whose body stalls after its headers, or
+ * a `retry-after` of an hour, then ends the call instead of holding the step for ever.
+ */
+export function callDeadlineMs(timeoutMs: number, maxRetries: number): number {
+  return timeoutMs * (maxRetries + 1) + RETRY_WAIT_ALLOWANCE_MS * maxRetries;
+}
+
+/** `work`, or a rejection with `deadline`'s reason once it aborts, whichever comes first. */
+function within<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  if (deadline.aborted) return Promise.reject(deadline.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(deadline.reason);
+    deadline.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', stop));
+  });
 }
 
 /** The request body, built once so the budget guard counts exactly what is sent. */
@@ -113,6 +145,15 @@ const requestErrors: ReadonlyArray<{ readonly statuses: readonly number[]; reado
   { statuses: [400, 413, 422], kind: 'invalid_request', fix: "invalid request: check the step's model, maxTokens, prompt size and tool schema" },
 ];
 
+/**
+ * A model server's error text as it may be kept (journal, store, output): the configured API key, which a gateway
+ * may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
+ */
+function withoutSecrets(message: string, apiKey?: string | null): string {
+  const own = apiKey && apiKey.length >= 8 ? message.split(apiKey).join('***') : message;
+  return redactCredentials(own);
+}
+
 /** The SDK's local error when neither an API key nor a token is configured (not an `APIError`: no request was made). */
 const missingCredentials = /Could not resolve authentication method/;
 
@@ -122,10 +163,10 @@ const missingCredentials = /Could not resolve authentication method/;
  * not found, malformed request, missing credentials) fail at once with a kind
  * and a message that say what to fix.
  */
-export function classifyError(error: unknown): { kind: FailureKind; message: string; retryable: boolean } {
+export function classifyError(error: unknown, apiKey?: string | null): { kind: FailureKind; message: string; retryable: boolean } {
   if (error instanceof APIError) {
     const status = error.status;
-    const message = error.message.replace(/sk-ant-[A-Za-z0-9_-]+/g, 'sk-ant-…');
+    const message = withoutSecrets(error.message, apiKey);
     if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {
       return { kind: 'context_window', message, retryable: false };
     }
@@ -136,7 +177,7 @@ export function classifyError(error: unknown): { kind: FailureKind; message: str
     if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutSecrets(error instanceof Error ? error.message : String(error), apiKey);
   if (missingCredentials.test(message)) {
     return {
       kind: 'auth_error',
@@ -177,25 +218,30 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       if (!decision.allowed) return fail('budget', `the model paused its turn; continuing it: ${decision.reason ?? 'over budget'}`, false, 'pause_turn');
     }
     let reply: Anthropic.Messages.Message;
+    const deadlineMs = callDeadlineMs(req.timeoutMs, config.maxRetries);
+    const deadline = AbortSignal.timeout(deadlineMs);
     try {
       requests++;
+      const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
       reply = await traceModelCall(req.model, req.maxTokens, req.tool.name, async (span) => {
-        const answer = await config.client.messages.create(
-          { ...params, messages },
-          { timeout: req.timeoutMs, maxRetries: config.maxRetries, ...(req.signal ? { signal: req.signal } : {}) },
-        );
+        const answer = await within(config.client.messages.create({ ...params, messages }, { timeout: req.timeoutMs, maxRetries: config.maxRetries, signal }), deadline);
         recordReply(span, req.model, answer);
         return answer;
       });
     } catch (error) {
-      const { kind, message, retryable } = classifyError(error);
+      if (deadline.aborted && !req.signal?.aborted) {
+        const detail = `timeout ${req.timeoutMs} ms per request, ${config.maxRetries} retries`;
+        return fail('model_error', `no complete reply within ${deadlineMs} ms (${detail}): the model server stalled or asked to wait too long`, true, null);
+      }
+      const { kind, message, retryable } = classifyError(error, config.client.apiKey);
       return fail(kind, message, retryable, null);
     }
     if (!Array.isArray(reply?.content)) {
       return fail('model_error', 'the model server sent a reply without content', true, null);
     }
-    usage = addUsage(usage, toUsage(req.model, reply.usage));
-    if (reply.usage) estimatedInput += countRequestTokens({ ...params, messages });
+    const counted = countRequestTokens({ ...params, messages });
+    usage = addUsage(usage, toUsage(req.model, reply.usage, { inputTokens: counted, outputTokens: params.max_tokens }));
+    if (reply.usage) estimatedInput += counted;
     const stop = reply.stop_reason ?? 'end_turn';
     const toolUse = reply.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === req.tool.name);
     switch (stop) {

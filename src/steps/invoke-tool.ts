@@ -10,6 +10,7 @@ import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
+import { redactCredentials } from '../util/redact.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -68,8 +69,9 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     }
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
+    // The message is kept (the run's failure, its journal) and shown: credentials in it are hidden first.
     const thrown = thrownError(error);
-    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${thrown.message}` }, retryable: thrown.retryable !== false, thrown };
+    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${redactCredentials(thrown.message)}` }, retryable: thrown.retryable !== false, thrown };
   }
 }
 

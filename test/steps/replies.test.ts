@@ -46,3 +46,53 @@ describe('model replies', () => {
     expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true });
   });
 });
+
+/** A client whose server answers each request with `respond()`. */
+function serving(respond: (signal: AbortSignal | undefined) => Response, options: { apiKey?: string; maxRetries?: number } = {}) {
+  const client = new Anthropic({
+    apiKey: options.apiKey ?? 'test',
+    baseURL: 'http://model.invalid',
+    maxRetries: options.maxRetries ?? 0,
+    fetch: async (_url, init) => respond(init?.signal ?? undefined),
+  });
+  return resolveModel({ client, maxRetries: options.maxRetries ?? 0 });
+}
+
+describe('model servers that misbehave (found by outside testing)', () => {
+  it('usage that is not a count (a string, a negative, missing) is not trusted: input falls back to the local count, output to max_tokens', async () => {
+    const model = scripted(reply([{ type: 'tool_use', id: 'toolu_1', name: 'fill', input: { a: 'x' } }], { input_tokens: '50', output_tokens: -7 } as unknown as Record<string, number>));
+    const result = await callForToolInput(model, request);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.usage.inputTokens).toBe(result.estimatedInput);
+    expect(result.usage.inputTokens).toBeGreaterThan(0);
+    expect(result.usage.outputTokens).toBe(request.maxTokens);
+    expect(result.usage.totalTokens).toBe(result.usage.inputTokens + request.maxTokens);
+    expect(Number.isFinite(result.usage.usd)).toBe(true);
+  });
+
+  it('a reply whose body stalls after its headers ends the call as a retryable model error instead of hanging', async () => {
+    // Headers, then a body that never ends (as fetch does, an abort of the request's signal errors it).
+    const stalled = (signal: AbortSignal | undefined) =>
+      new Response(new ReadableStream({ start: (body) => signal?.addEventListener('abort', () => body.error(signal.reason)) }), { status: 200, headers: { 'content-type': 'application/json' } });
+    const result = await callForToolInput(serving(stalled), { ...request, timeoutMs: 20 });
+    expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true });
+    if (result.ok) return;
+    expect(result.message).toMatch(/no complete reply within/);
+  });
+
+  it('an error that echoes the API key or another credential keeps neither in its message', async () => {
+    const key = 'gw-live-SECRET-0123456789abcdef';
+    const echo = () =>
+      new Response(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key ${key}; Authorization: Bearer abcdefghijklmnop` } }), {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+      });
+    const result = await callForToolInput(serving(echo, { apiKey: key }), request);
+    expect(result).toMatchObject({ ok: false, kind: 'auth_error', retryable: false });
+    if (result.ok) return;
+    expect(result.message).not.toContain(key);
+    expect(result.message).not.toContain('abcdefghijklmnop');
+    expect(result.message).toContain('authentication failed');
+  });
+});
