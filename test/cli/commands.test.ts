@@ -42,6 +42,21 @@ describe.concurrent('stepwise validate', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(problems[1]).toContain('step "lookup" uses tool "look_up_vendor", which is not provided');
   });
 
+  it('checks the definition files workflow steps name too: a broken child is reported at its own file and line', async () => {
+    const dir = tempDir();
+    const child = join(dir, 'child.yaml');
+    writeFileSync(child, ['id: child', 'steps:', '  w: { wait: { on: { GO: d } } }', '  d: { final: true, nxt: w }', ''].join('\n'));
+    const parent = join(dir, 'parent.yaml');
+    writeFileSync(parent, ['id: parent', 'steps:', '  sub: { workflow: { file: child.yaml }, next: done }', '  again: { workflow: { file: ./child.yaml }, next: done }', '  done: { final: true }', ''].join('\n'));
+    const result = await cli(['validate', parent]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ok .*parent\.yaml: parent/);
+    // The child once, though two steps name it.
+    expect(lines.slice(1)).toHaveLength(1);
+    expect(lines[1]).toMatch(/child\.yaml:4:\d+: steps\.d\.nxt: unknown key "nxt"/);
+  });
+
   it('exits 1 naming the file when it cannot be read', async () => {
     const result = await cli(['validate', 'definitions/nope.yaml']);
     expect(result.code).toBe(1);

@@ -1,4 +1,9 @@
-/** `validate <files...>`: checks definitions, prints each one's worst-case tokens and warns past its budget. */
+/**
+ * `validate <files...>`: checks definitions, and the definition files their `workflow` steps name, prints each one's
+ * worst-case tokens and warns past its budget.
+ */
+import { dirname, relative, resolve } from 'node:path';
+import { childFiles } from '../../definition/child-files.js';
 import { stepIds } from '../../definition/sequences.js';
 import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
@@ -13,9 +18,19 @@ export interface ValidateFlags {
 export async function action(files: string[], opts: ValidateFlags, setExit: (code: number) => void): Promise<void> {
   const results: Array<Record<string, unknown>> = [];
   let failed = false;
-  for (const file of files) {
+  // The definition files `workflow` steps name are checked too, each once, after the files given.
+  const queue = [...files];
+  const seen = new Set(files.map((file) => resolve(file)));
+  for (let next = 0; next < queue.length; next++) {
+    const file = queue[next]!;
     try {
       const loaded = await loadDefinition(file);
+      for (const child of childFiles(loaded.workflow.steps as Readonly<Record<string, object>>)) {
+        const target = resolve(dirname(resolve(file)), child.file);
+        if (seen.has(target)) continue;
+        seen.add(target);
+        queue.push(relative(process.cwd(), target) || target);
+      }
       const steps = stepIds(loaded.workflow).length;
       const bound = worstCaseOf(loaded);
       const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
