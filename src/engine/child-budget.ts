@@ -34,13 +34,17 @@ export function childBudget(parent: Pick<RunContext, 'budget' | 'usage'>, slice:
   };
 }
 
-/** The budget a child sharing `pool` starts (or is resumed) with: what the pool has not spent under the parent's `stopAt`. */
-export function sharedChildBudget(parent: Pick<RunContext, 'budget'>, pool: Pick<BudgetPool, 'spent'>): ResolvedBudget {
+/**
+ * The budget a child sharing `pool` starts (or is resumed) with: what the pool has not spent under the parent's
+ * `stopAt`, plus what the child itself has spent (`own`: its limit is checked against its whole usage, and the pool's
+ * spend already counts that part).
+ */
+export function sharedChildBudget(parent: Pick<RunContext, 'budget'>, pool: Pick<BudgetPool, 'spent'>, own: Usage = zeroUsage): ResolvedBudget {
   const { budget } = parent;
   const spent = pool.spent();
   return {
-    tokens: Math.max(0, Math.floor(budget.stopAt * budget.tokens) - spent.tokens),
-    usd: budget.usd === null ? null : Math.max(0, budget.stopAt * budget.usd - spent.usd),
+    tokens: Math.max(0, Math.floor(budget.stopAt * budget.tokens) - spent.tokens) + own.totalTokens,
+    usd: budget.usd === null ? null : Math.max(0, budget.stopAt * budget.usd - spent.usd) + own.usd,
     stopAt: 1,
   };
 }

@@ -132,7 +132,7 @@ export function orphansOf(parent: RunRecord, children: readonly RunRecord[]): Ru
 /** Cancels {@link orphansOf} `parent` (and, through `driveChild`, theirs). */
 export async function cancelOrphans(store: Store, driveChild: DriveChild, parent: RunRecord, at: number): Promise<void> {
   if (!startsChildren(parent.definition.workflow)) return;
-  for (const child of orphansOf(parent, await store.list({ parentId: parent.id }))) {
+  for (const child of orphansOf(parent, await store.list({ parentId: parent.id, status: ['running', 'waiting'] }))) {
     const reason = `its parent run ${parent.id} is no longer at step "${child.options.parent!.step}" (${parent.status})`;
     await driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent: parent.id } }] });
   }

@@ -98,6 +98,8 @@ export interface ChildHost {
   deps(): Omit<DriverDeps, 'model'>;
   /** Definitions known by id (`createEngine({ workflows })`). */
   readonly workflows: ReadonlyMap<string, DefinitionSource>;
+  /** After a child's drive: the children it left behind (a step it is no longer at) are cancelled, as after any drive. */
+  endChildren(driven: RunRecord): Promise<void>;
 }
 
 const definitionFiles = new Set(['.yaml', '.yml', '.json', '.ts', '.mts', '.js', '.mjs']);
@@ -171,13 +173,15 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
     const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
     try {
-      return await drive(
+      const driven = await drive(
         slice ? childDeps(parent, slice, options.onCommit) : sharedDeps(parent, options.onCommit),
         runtime,
         child,
         // A parent advanced one step at a time (`engine.step`, serverless) advances its child one step too.
         { mode: parent.mode, sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}), ...(create ? { create } : {}) },
       );
+      await host.endChildren(driven);
+      return driven;
     } finally {
       slice?.close();
     }

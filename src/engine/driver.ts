@@ -340,7 +340,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const others: Array<Promise<void>> = [];
       for (const [id, effect] of inflight) if (id !== step) others.push(effect);
       if (others.length === 0) return false;
-      await Promise.allSettled(others);
+      // A sibling that failed (a lost lease, a store error) fails the drive, as it would where the loop awaits it.
+      for (const settled of await Promise.allSettled(others)) if (settled.status === 'rejected') throw settled.reason;
       return true;
     },
     journal: () => store.journal(current.id),

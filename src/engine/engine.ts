@@ -236,6 +236,7 @@ export function createEngine(options: EngineOptions): Engine {
     runtimeFor: childRuntimeFor,
     deps: () => deps,
     workflows: new Map((options.workflows ?? []).map((w) => [w.workflow.id, w])),
+    endChildren: (driven) => endChildren(driven),
   });
   Object.assign(deps, { children });
 

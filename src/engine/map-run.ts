@@ -116,7 +116,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
       );
     } else {
       const child = (state as Extract<ItemState, { run: RunRecord }>).run;
-      const budget = sharedChildBudget(run.context(), run.budget);
+      const budget = sharedChildBudget(run.context(), run.budget, child.usage);
       const resume = state.kind === 'exhausted';
       driven = await children.drive(run, child, {
         ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),

@@ -14,6 +14,7 @@ import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
+import { snapshotOf } from '../engine/view.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -149,11 +150,14 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       // What the child spent that the run was not charged yet (a crash came between): the pool counts it from the start.
       const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
-      // A child that ran out of its slice goes on, when the parent is resumed, with what the parent's pool has left:
-      // the resume is the decision to spend more, and the same slice again would stop it at the same call.
-      const outgrown = resume && child.status === 'budget_exhausted';
-      const slice = outgrown ? undefined : step.workflow.budget?.tokens;
-      const budget = outgrown ? sharedChildBudget(run.context(), run.budget) : budgetOf(run, step, child.definition.workflow);
+      // A child that ran out of its slice goes on, once the parent is resumed, with what the parent's pool has left
+      // (the resume is the decision to spend more; the same slice again would stop it at the same call), and keeps
+      // that on its later drives here: its stored budget is then no longer the slice's.
+      const declared = step.workflow.budget?.tokens;
+      const sliced = declared === undefined ? null : childBudget(run.context(), declared, child.definition.workflow.budget);
+      const lifted = sliced !== null && ((resume && child.status === 'budget_exhausted') || snapshotOf(child).context.budget.tokens !== sliced.tokens);
+      const slice = lifted ? undefined : declared;
+      const budget = sliced === null || lifted ? sharedChildBudget(run.context(), run.budget, child.usage) : sliced;
       const driven = await children.drive(run, child, {
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),

@@ -102,8 +102,11 @@ export const RETRY_WAIT_ALLOWANCE_MS = 30_000;
  * a `retry-after` of an hour, then ends the call instead of holding the step for ever.
  */
 export function callDeadlineMs(timeoutMs: number, maxRetries: number): number {
-  return timeoutMs * (maxRetries + 1) + RETRY_WAIT_ALLOWANCE_MS * maxRetries;
+  return Math.min(Math.ceil(timeoutMs * (maxRetries + 1) + RETRY_WAIT_ALLOWANCE_MS * maxRetries), MAX_TIMER_MS);
 }
+
+/** The longest delay a timer takes (about 24.8 days): a step's `timeout: 20d` with retries is capped there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `work`, or a rejection with `deadline`'s reason once it aborts, whichever comes first. */
 function within<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
@@ -150,9 +153,13 @@ const requestErrors: ReadonlyArray<{ readonly statuses: readonly number[]; reado
  * may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
  */
 function withoutSecrets(message: string, apiKey?: string | null): string {
-  const own = apiKey && apiKey.length >= 8 ? message.split(apiKey).join('***') : message;
+  // A key short enough to be a word (the replay client's "cassette") is a placeholder, not a secret to cut out of text.
+  const own = apiKey && apiKey.length >= MIN_SECRET_LENGTH ? message.split(apiKey).join('***') : message;
   return redactCredentials(own);
 }
+
+/** The shortest configured API key hidden as such in error text: real keys and gateway tokens are longer. */
+const MIN_SECRET_LENGTH = 16;
 
 /** The SDK's local error when neither an API key nor a token is configured (not an `APIError`: no request was made). */
 const missingCredentials = /Could not resolve authentication method/;

@@ -46,11 +46,11 @@ afterEach(async () => {
   itemArrived = new Promise<void>((resolve) => (arrived = resolve));
 });
 
-function engine(clock = new ManualClock({ autoAdvance: true })): Engine {
+function engine(clock = new ManualClock({ autoAdvance: true }), workflows: ReturnType<typeof loadDefinitionFromObject>[] = []): Engine {
   dir ??= mkdtempSync(join(tmpdir(), 'stepwise-orphans-'));
   const store = createSqliteStore({ path: join(dir, 'runs.db') });
   stores.push(store);
-  return createEngine({ store, tools, clock, model: { baseURL: 'http://127.0.0.1:9', apiKey: 'x' } });
+  return createEngine({ store, tools, clock, workflows, model: { baseURL: 'http://127.0.0.1:9', apiKey: 'x' } });
 }
 
 /** A map whose items each say they arrived, then wait for OK before they pay. */
@@ -103,6 +103,25 @@ describe('children of a step the parent left', () => {
     expect(run.status).toBe('failed');
     expect(await statuses(e, run.runId)).toEqual(['cancelled']);
     expect(paid).toEqual([]);
+  });
+
+  it('are cancelled a level down too: a child whose branch fails fast, driven inside its parent, cancels its waiting items', async () => {
+    const inner = loadDefinitionFromObject(
+      {
+        id: 'inner',
+        retry: { maxAttempts: 1 },
+        steps: { p: { parallel: { branches: { left: { steps: { m: waitingMap } }, right: { steps: { boom: { tool: 'fail_after_items' } } } } }, next: 'end' }, end: { final: true } },
+      },
+      tools,
+      'inner',
+    );
+    const e = engine(undefined, [inner]);
+    const outer = loadDefinitionFromObject({ id: 'outer', steps: { sub: { workflow: { id: 'inner', input: { items: '{% $input.items %}' } }, next: 'done' }, done: { final: true } } }, tools, 'outer');
+    const run = await e.start(outer, { input: { items: ['a'] } });
+    expect(run.status).toBe('failed');
+    const [child] = await e.store.list({ parentId: run.runId });
+    expect(child!.status).toBe('failed');
+    expect(await statuses(e, child!.id)).toEqual(['cancelled']);
   });
 
   it('are cancelled when the deadline fails the run while they wait', async () => {

@@ -59,6 +59,20 @@ const approvalDef = loadDefinitionFromObject(
   [],
   'approval',
 );
+/** Two model calls with a wait between that times out: the parent's step drives the child again after a resume lifted its slice. */
+const twiceDef = loadDefinitionFromObject(
+  {
+    id: 'twice',
+    steps: {
+      first: { claude: { tool: 'summarize', prompt: 'Summarize the text.', context: { text: '{% $input.text %}' } } },
+      w: { wait: { on: { GO: 'second' }, timeout: '1m', onTimeout: 'second' } },
+      second: { claude: { tool: 'summarize', prompt: 'Summarize it again.', context: { text: '{% $input.text %}' } } },
+      done: { final: true, output: '{% $steps.second.output %}' },
+    },
+  },
+  tools,
+  'twice',
+);
 const failingDef = loadDefinitionFromObject({ id: 'failing', steps: { boom: { tool: 'fail', retry: { maxAttempts: 1 } }, done: { final: true } } }, tools, 'failing');
 const modelDef = loadDefinitionFromObject(
   {
@@ -90,7 +104,7 @@ async function engine(): Promise<Engine> {
   return createEngine({
     store,
     tools,
-    workflows: [childDef, approvalDef, failingDef, modelDef],
+    workflows: [childDef, approvalDef, failingDef, modelDef, twiceDef],
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
     clock: new ManualClock({ autoAdvance: true }),
   });
@@ -247,6 +261,18 @@ describe('workflow steps', () => {
     const widened = await e.resume(thin.runId, { budget: 50_000 });
     expect(widened.status).toBe('done');
     expect((await e.store.get(thinChild!.id))?.status).toBe('done');
+
+    // The slice stays lifted on the child's later drives in the parent's step (its wait timed out; the clock sleeps
+    // through it), where it is not resumed again: it would have a pool of nothing left of its 60 tokens.
+    const twice = await e.start(parent({ sub: { workflow: { id: 'twice', input: { text: 'A long text about invoices.' }, budget: { tokens: 60 } }, next: 'done' }, done: { final: true, output: '{% $steps.sub.output %}' } }));
+    expect(twice.status).toBe('budget_exhausted');
+    const waiting = await e.resume(twice.runId, { budget: 50_000 });
+    expect(waiting.status).toBe('waiting');
+    (e.clock as ManualClock).advance(61_000);
+    const finished = await e.resume(twice.runId);
+    expect(finished.status, finished.failure?.message).toBe('done');
+    const [twiceChild] = await e.store.list({ parentId: twice.runId });
+    expect(twiceChild!.usage.totalTokens).toBeGreaterThan(60);
 
     // A slice the parent cannot afford is refused before the child starts.
     const sliced = await e.start(parent({ sub: { workflow: { id: 'summarizer', input: { text: 'x' }, budget: { tokens: 100_000 } } }, done: { final: true } }));
