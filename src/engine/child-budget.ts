@@ -63,11 +63,29 @@ export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, 
 /**
  * The usage the journal entry of a step's settling carries (a `map` or `workflow` step: its children's `total` so
  * far this visit): the total less what the step's earlier entries of this visit carry, so the journal sums to the
- * run's usage however often the step stopped (out of budget, failed, resting at a wait) and went on.
+ * run's usage however often the step stopped (out of budget, failed, resting at a wait) and went on. The stored
+ * journal is read once per drive (per `run`), and each settling's share is added to that tally, so a step that
+ * settles many times in one drive (a `workflow` step in a loop) does not read the journal each time.
  */
 export async function unjournaled(run: Pick<RunScope, 'journal' | 'where'>, step: string, total: Usage): Promise<Usage> {
   const { visit } = run.where(step);
-  let journaled = zeroUsage;
-  for (const entry of await run.journal()) if (entry.step === step && entry.visit === visit && entry.usage) journaled = addUsage(journaled, entry.usage);
-  return journaled.totalTokens === 0 && journaled.usd === 0 ? total : subUsage(total, journaled);
+  let tally = tallies.get(run);
+  if (!tally) {
+    tally = run.journal().then((entries) => {
+      const sums = new Map<string, Usage>();
+      for (const entry of entries) if (entry.step !== null && entry.usage) sums.set(keyOf(entry.step, entry.visit), addUsage(sums.get(keyOf(entry.step, entry.visit)) ?? zeroUsage, entry.usage));
+      return sums;
+    });
+    tallies.set(run, tally);
+  }
+  const sums = await tally;
+  const key = keyOf(step, visit);
+  const journaled = sums.get(key) ?? zeroUsage;
+  const usage = journaled.totalTokens === 0 && journaled.usd === 0 ? total : subUsage(total, journaled);
+  sums.set(key, addUsage(journaled, usage));
+  return usage;
 }
+
+const keyOf = (step: string, visit: number) => `${visit}:${step}`;
+/** Usage the journal carries per step visit, as of each drive's first settling (the drive's scope is the key). */
+const tallies = new WeakMap<object, Promise<Map<string, Usage>>>();

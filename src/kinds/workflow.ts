@@ -14,7 +14,8 @@ import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
-import { snapshotOf } from '../engine/view.js';
+import { upgradeSnapshot } from '../engine/upgrade.js';
+import type { SnapshotLike } from '../engine/position.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -155,7 +156,7 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       // that on its later drives here: its stored budget is then no longer the slice's.
       const declared = step.workflow.budget?.tokens;
       const sliced = declared === undefined ? null : childBudget(run.context(), declared, child.definition.workflow.budget);
-      const lifted = sliced !== null && ((resume && child.status === 'budget_exhausted') || snapshotOf(child).context.budget.tokens !== sliced.tokens);
+      const lifted = sliced !== null && ((resume && child.status === 'budget_exhausted') || upgradeSnapshot(child.snapshot as SnapshotLike).context.budget.tokens !== sliced.tokens);
       const slice = lifted ? undefined : declared;
       const budget = sliced === null || lifted ? sharedChildBudget(run.context(), run.budget, child.usage) : sliced;
       const driven = await children.drive(run, child, {
