@@ -39,7 +39,6 @@ function lastTime(context: RunContext): number {
   return last ? (last.endedAt ?? last.startedAt) : context.startedAt;
 }
 
-/** `a - b`, field by field. */
 type StepAssigner = (args: { context: RunContext; event: RunEvent }, params: { step: string }) => Partial<RunContext>;
 
 /** Usage that changes no total: a tool step's, or a model step's that was never called. */

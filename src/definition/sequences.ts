@@ -84,6 +84,24 @@ export function allSteps(workflow: Workflow): Array<[string, Step]> {
   return [...indexOf(workflow).steps].map(([id, { step }]) => [id, step]);
 }
 
+/**
+ * A test of whole workflows, "has a step, at any depth, that `matches`", worked out once per loaded workflow.
+ * @example
+ * const startsChildren = anyStep((step) => kindOf(step)?.name === 'map');
+ * startsChildren(workflow); // true when some step (a branch's or a body's too) is a map
+ */
+export function anyStep(matches: (step: Step) => boolean): (workflow: Workflow) => boolean {
+  const known = new WeakMap<Workflow, boolean>();
+  return (workflow) => {
+    let found = known.get(workflow);
+    if (found === undefined) {
+      found = allSteps(workflow).some(([, step]) => matches(step));
+      known.set(workflow, found);
+    }
+    return found;
+  };
+}
+
 /** The sequence step `id` belongs to. */
 export function sequenceOf(workflow: Workflow, id: string): Sequence | undefined {
   return indexOf(workflow).steps.get(id)?.sequence;

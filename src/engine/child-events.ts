@@ -12,8 +12,7 @@ import type { NewJournalEntry, RunRecord } from '../run/types.js';
 import { finishedStatuses } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { isWaitEventType } from '../compile/events.js';
-import { allSteps } from '../definition/sequences.js';
-import type { Workflow } from '../definition/schema.js';
+import { anyStep } from '../definition/sequences.js';
 import { kindOf } from '../kinds/index.js';
 import type { DriveOptions } from './driver.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
@@ -95,22 +94,19 @@ export async function cancelDescendants(store: Store, driveChild: DriveChild, ru
   for (const child of await store.list({ parentId: runId })) {
     const stopped = finishedStatuses.includes(child.status) && !(child.status === 'failed' && isResumable(child.status, child.failure, positionOf(child.definition.workflow, snapshotOf(child))));
     if (stopped) continue;
-    await driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent: runId } }] });
+    await cancelChild(driveChild, child, reason, runId, at);
   }
 }
 
-/** Whether a workflow has steps that start child runs (`map`, `workflow`), at any depth: known once per loaded workflow. */
-export function startsChildren(workflow: Workflow): boolean {
-  let found = starting.get(workflow);
-  if (found === undefined) {
-    found = allSteps(workflow).some(([, step]) => CHILD_KINDS.has(kindOf(step)?.name ?? ''));
-    starting.set(workflow, found);
-  }
-  return found;
+/** Cancels one child run for `reason`, journaled as its parent's doing (and, through `driveChild`, its own children). */
+function cancelChild(driveChild: DriveChild, child: RunRecord, reason: string, parent: string, at: number): Promise<RunRecord> {
+  return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent } }] });
 }
 
 const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);
-const starting = new WeakMap<Workflow, boolean>();
+
+/** Whether a workflow has steps that start child runs (`map`, `workflow`), at any depth: known once per loaded workflow. */
+export const startsChildren = anyStep((step) => CHILD_KINDS.has(kindOf(step)?.name ?? ''));
 
 /**
  * The children of `parent` that still run or wait under a step visit the parent is no longer at: it ended (no step is
@@ -134,6 +130,6 @@ export async function cancelOrphans(store: Store, driveChild: DriveChild, parent
   if (!startsChildren(parent.definition.workflow)) return;
   for (const child of orphansOf(parent, await store.list({ parentId: parent.id, status: ['running', 'waiting'] }))) {
     const reason = `its parent run ${parent.id} is no longer at step "${child.options.parent!.step}" (${parent.status})`;
-    await driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent: parent.id } }] });
+    await cancelChild(driveChild, child, reason, parent.id, at);
   }
 }

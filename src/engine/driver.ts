@@ -21,7 +21,7 @@ import type { RunEvent } from '../compile/events.js';
 import type { Workflow } from '../definition/schema.js';
 import type { WorkflowMachine } from '../compile/machine.js';
 import { kindNamed, kindOf } from '../kinds/index.js';
-import { allSteps, stepOf } from '../definition/sequences.js';
+import { anyStep, stepOf } from '../definition/sequences.js';
 import type { ActiveStep, Advance } from '../kinds/types.js';
 import type { ModelConfig } from '../model/client.js';
 import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/types.js';
@@ -138,16 +138,7 @@ export function activeSteps(snapshot: AnyMachineSnapshot): { steps: ActiveStep[]
 const none: readonly string[] = [];
 
 /** Whether a workflow has steps that hold branches (`parallel`), at any depth: known once per loaded workflow. */
-function holdsBranches(workflow: Workflow): boolean {
-  let found = branching.get(workflow);
-  if (found === undefined) {
-    found = allSteps(workflow).some(([, step]) => kindNamed(kindOf(step)?.name)?.sequences !== undefined);
-    branching.set(workflow, found);
-  }
-  return found;
-}
-
-const branching = new WeakMap<Workflow, boolean>();
+const holdsBranches = anyStep((step) => kindNamed(kindOf(step)?.name)?.sequences !== undefined);
 
 /** When the run must be looked at again by itself: a backoff, a wait timeout, the deadline. */
 export function wakeAtOf(workflow: Workflow, steps: readonly ActiveStep[], context: RunContext): number | null {
