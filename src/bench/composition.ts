@@ -20,7 +20,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { defineTool, type AnyTool } from '../tools/define.js';
 import { tempDir } from './overhead.js';
-import { median } from './rounds.js';
+import { median, rounds, type MeasuredArm, type PassFigure } from './rounds.js';
 import { billed, checkItem, checkLineItemStep, onFreshEmulator, policyText } from './prompt-cache.js';
 
 export interface CompositionOptions {
@@ -147,14 +147,6 @@ const priceLine = defineTool({
   run: () => ({ amount: 125, currency: 'EUR' }),
 }) as unknown as AnyTool;
 
-/** CPU µs (user + system) of one call of `work`, per unit. */
-async function cpuOf(units: number, work: () => Promise<void>): Promise<number> {
-  const before = process.cpuUsage();
-  await work();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / units;
-}
-
 /**
  * Warm-up pairs of passes before the timed ones: the JIT, the store and the heap settle for both sides alike.
  * (CPU per plain step kept falling for about eight passes of 100 steps; with 8 pairs, per plain step still
@@ -163,13 +155,16 @@ async function cpuOf(units: number, work: () => Promise<void>): Promise<number> 
  */
 const WARM_PAIRS = 40;
 
+/** CPU µs per unit of a pass. */
+const cpuPerUnit = (pass: PassFigure) => (pass.cpuMs * 1000) / pass.steps;
+
 /**
- * CPU µs per unit of `a` and of `b`, their passes interleaved in pairs (the order alternating, a b, b a, ...)
- * after {@link WARM_PAIRS} warm-up pairs, so both meet the same machine load, JIT state and heap: each figure the
- * median of its `passes` passes, the ratio b / a the median of the pairs' ratios. On a shared machine the
- * cheapest pass of each side alone, taken at different moments, makes a ratio that swings with the load.
- * `settle` runs after every pass, outside the measure: it removes the runs the pass finished, so each pass
- * starts on the same small heap and neither side pays for collecting the other's (or its own earlier) runs.
+ * CPU µs per unit of `a` and of `b`, their passes interleaved in pairs (a b, b a, ...) after {@link WARM_PAIRS}
+ * warm-up pairs ({@link rounds}), so both meet the same machine load, JIT state and heap: each figure the median of
+ * its `passes` passes, the ratio b / a the median of the pairs' ratios. On a shared machine the cheapest pass of each
+ * side alone, taken at different moments, makes a ratio that swings with the load. `settle` runs after every pass,
+ * outside the measure: it removes the runs the pass finished, so each pass starts on the same small heap and neither
+ * side pays for collecting the other's (or its own earlier) runs.
  */
 async function pairedCpu(
   passes: number,
@@ -177,28 +172,10 @@ async function pairedCpu(
   b: { units: number; work: () => Promise<void> },
   settle: () => Promise<void>,
 ) {
-  const measured = async (side: { units: number; work: () => Promise<void> }) => {
-    const cpu = await cpuOf(side.units, side.work);
-    await settle();
-    return cpu;
-  };
-  for (let pass = 0; pass < WARM_PAIRS; pass++) {
-    await a.work();
-    await settle();
-    await b.work();
-    await settle();
-  }
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let pass = 0; pass < passes; pass++) {
-    if (pass % 2 === 0) {
-      as.push(await measured(a));
-      bs.push(await measured(b));
-    } else {
-      bs.push(await measured(b));
-      as.push(await measured(a));
-    }
-  }
+  const arm = (side: { units: number; work: () => Promise<void> }): MeasuredArm => ({ pass: async () => (await side.work(), side.units), close: () => {} });
+  const figures = await rounds({ a: arm(a), b: arm(b) }, passes, { warmUps: WARM_PAIRS, settle });
+  const as = figures.a.map(cpuPerUnit);
+  const bs = figures.b.map(cpuPerUnit);
   return { a: median(as), b: median(bs), ratio: median(bs.map((v, i) => v / as[i]!)) };
 }
 

@@ -41,21 +41,38 @@ export async function measuredPass(arm: MeasuredArm, pass: number): Promise<Pass
   return { steps: result, ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
+export interface RoundOptions {
+  /** Untimed rounds first; default up to {@link WARM_UP_ROUNDS}, never more than are timed. */
+  readonly warmUps?: number;
+  /**
+   * Run after every pass, warm-up or timed, outside its measure (a store dropping the runs the pass finished, so
+   * each pass starts on the same small heap and no arm pays for collecting another's runs).
+   */
+  readonly settle?: () => Promise<void>;
+}
+
 /**
- * Runs up to {@link WARM_UP_ROUNDS} untimed rounds (compile, JIT, prepared statements; the engine's code reaches
- * its optimised tiers only after a few thousand steps), then `passes` timed rounds. Round r runs the arms starting
- * at the (r mod n)-th, so no arm always runs first or right after the same other. Returns every arm's timed passes,
+ * Runs the warm-up rounds (compile, JIT, prepared statements; the engine's code reaches its optimised tiers only
+ * after a few thousand steps), then `passes` timed rounds. Round r runs the arms starting at the (r mod n)-th, so no
+ * arm always runs first or right after the same other (with two arms: a b, b a, …). Returns every arm's timed passes,
  * index r being round r's. The arms are closed afterwards, whatever happened.
  */
-export async function rounds<K extends string>(arms: Record<K, MeasuredArm>, passes: number): Promise<Record<K, PassFigure[]>> {
+export async function rounds<K extends string>(arms: Record<K, MeasuredArm>, passes: number, options: RoundOptions = {}): Promise<Record<K, PassFigure[]>> {
   const names = Object.keys(arms) as K[];
   const figures = Object.fromEntries(names.map((name) => [name, [] as PassFigure[]])) as Record<K, PassFigure[]>;
+  const settle = options.settle ?? (async () => {});
   try {
-    for (let w = 1; w <= Math.min(WARM_UP_ROUNDS, passes); w++) for (const name of names) await arms[name].pass(-w);
+    for (let w = 1; w <= (options.warmUps ?? Math.min(WARM_UP_ROUNDS, passes)); w++) {
+      for (const name of names) {
+        await arms[name].pass(-w);
+        await settle();
+      }
+    }
     for (let round = 0; round < passes; round++) {
       for (let k = 0; k < names.length; k++) {
         const name = names[(round + k) % names.length]!;
         figures[name].push(await measuredPass(arms[name], round));
+        await settle();
       }
     }
     return figures;
