@@ -242,6 +242,7 @@ export const actions = {
 
   resumeRun: update(({ context, event }, params: { step: string }) => ({
     failure: null,
+    ...('carried' in event && event.carried ? { usage: addUsage(context.usage, event.carried) } : {}),
     active: setRun(context, params.step, { attempt: 0, retryAt: null }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null, attempts: 0 })),

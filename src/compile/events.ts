@@ -136,6 +136,8 @@ export interface RunResumeEvent {
   readonly type: 'run.resume';
   readonly at: number;
   readonly budget: ResolvedBudget;
+  /** A redrive from a checkpoint: what the run spent after it, charged again on top of the checkpoint's usage. */
+  readonly carried?: Usage;
 }
 
 /** The final step's output was evaluated: the run is done. */

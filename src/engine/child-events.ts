@@ -15,6 +15,7 @@ import { isWaitEventType } from '../compile/events.js';
 import { anyStep } from '../definition/sequences.js';
 import { kindOf } from '../kinds/index.js';
 import type { DriveOptions } from './driver.js';
+import type { CancelledState } from './redrive.js';
 import { activeStepsOf, positionOf, waitEvents } from './position.js';
 import { isResumable, snapshotOf } from './view.js';
 
@@ -98,9 +99,14 @@ export async function cancelDescendants(store: Store, driveChild: DriveChild, ru
   }
 }
 
-/** Cancels one child run for `reason`, journaled as its parent's doing (and, through `driveChild`, its own children). */
+/**
+ * Cancels one child run for `reason`, journaled as its parent's doing (and, through `driveChild`, its own children).
+ * The entry keeps the state the child had (`restore`): a redrive of the parent that goes back to before the cancel
+ * puts it back (./redrive.ts).
+ */
 function cancelChild(driveChild: DriveChild, child: RunRecord, reason: string, parent: string, at: number): Promise<RunRecord> {
-  return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent } }] });
+  const restore: CancelledState = { status: child.status, snapshot: child.snapshot, wakeAt: child.wakeAt };
+  return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent, restore } }] });
 }
 
 const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);

@@ -24,6 +24,7 @@ import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { anySignal } from './any-signal.js';
+import type { CancelSource } from './step-abort.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
 import type { BudgetPool } from './budget-pool.js';
@@ -51,6 +52,11 @@ export interface ChildDriveOptions {
    * in the parent's pool up front, for this drive. Without it the child shares the parent's pool.
    */
   readonly slice?: number;
+  /**
+   * The abort of the parent step the child runs under: a sibling branch's failure (fail_fast) aborts it, and
+   * the child's drive then stops where it is, as when the parent's drive stops.
+   */
+  readonly stop?: CancelSource;
 }
 
 /** Where a `workflow` step finds the definition it starts. */
@@ -168,7 +174,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   async function driveIn(parent: RunScope, child: RunRecord, options: ChildDriveOptions, create?: DriveOptions['create']): Promise<RunRecord> {
     await parent.holdLease();
     const runtime = await host.runtimeFor(child, parent.tools, sources.get(child.version));
-    const signal = stopSignal(parent);
+    const signal = stopSignal(parent, options.stop);
     // Every model call of the child reserves from the parent's pool: directly, or from its slice reserved up front.
     // A slice the parent cannot afford now is not taken: the child then shares the pool, still bounded by its own budget.
     const slice = options.slice === undefined ? null : parent.budget.slice(Math.max(0, options.slice - child.usage.totalTokens));
@@ -219,15 +225,28 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     return found;
   }
 
-  /** The signal that stops a child's drive, made once per parent drive (its signal and cancel stay the same while it lasts). */
-  const stops = new WeakMap<RunScope, { signal: AbortSignal | undefined; cancel: AbortSignal | undefined; any: AbortSignal | undefined }>();
-  function stopSignal(parent: RunScope): AbortSignal | undefined {
+  /**
+   * The signal that stops a child's drive: the parent drive's signal, its cancel, and the abort of the parent step the
+   * child runs under (`stop`); made once per parent drive and step (a map's items share it).
+   */
+  const stops = new WeakMap<RunScope, Map<CancelSource | undefined, { signal: AbortSignal | undefined; cancel: AbortSignal | undefined; any: AbortSignal | undefined }>>();
+  function stopSignal(parent: RunScope, stop: CancelSource | undefined): AbortSignal | undefined {
     const cancel = parent.cancelSignal();
-    const known = stops.get(parent);
+    let byStep = stops.get(parent);
+    if (!byStep) stops.set(parent, (byStep = new Map()));
+    const known = byStep.get(stop);
     if (known && known.signal === parent.signal && known.cancel === cancel) return known.any;
-    const any = anySignal(parent.signal, cancel);
-    stops.set(parent, { signal: parent.signal, cancel, any });
+    const any = anySignal(parent.signal, cancel, stop ? signalOf(stop) : undefined);
+    byStep.set(stop, { signal: parent.signal, cancel, any });
     return any;
+  }
+
+  /** An `AbortSignal` aborted with `source`. */
+  function signalOf(source: CancelSource): AbortSignal {
+    const controller = new AbortController();
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener('abort', () => controller.abort(source.reason), { once: true });
+    return controller.signal;
   }
 
   return {

@@ -314,6 +314,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     wakeAt,
     record: () => current,
     status: () => current.status,
+    persisted: () => persistedSnapshot(actor),
     send: (event) => {
       const open = openContainers();
       actor.send(event);

@@ -40,7 +40,9 @@ async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelCon
   return (await import('../model/client.js')).resolveModel(options);
 }
 import { createChildRuns } from './children.js';
-import { redriveItems } from './redrive.js';
+import { redriveItems, redrivePoint, uncancelChildren } from './redrive.js';
+import { upgradeSnapshot } from './upgrade.js';
+import type { SnapshotLike } from './position.js';
 import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
@@ -479,15 +481,23 @@ export function createEngine(options: EngineOptions): Engine {
 
     async redrive(runId) {
       const record = await load(runId);
-      const { step, items } = await redriveItems(store, children, record);
+      const point = await redrivePoint(store, record);
+      const maps = await redriveItems(store, children, record, point);
       const at = clock.now();
+      // From a checkpoint (a map in a parallel branch): the children the failure cancelled under the steps it had active go on.
+      if (point.checkpoint) await uncancelChildren(store, record, point.snapshot, at);
+      const { step } = maps[0]!;
+      const items = maps.flatMap((m) => (m.step === step ? m.items : []));
       const context = snapshotOf(record).context;
-      return run(record, {
+      const from = point.checkpoint
+        ? { checkpoint: point.checkpoint.seq, carried: point.carried, ...(maps.length > 1 ? { maps } : {}) }
+        : {};
+      return run(point.checkpoint ? { ...record, snapshot: point.snapshot } : record, {
         mode: 'rest',
         sleepTimers: true,
         event: {
-          event: { type: 'run.resume', at, budget: context.budget },
-          journal: [{ step, visit: context.visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, items } }],
+          event: { type: 'run.resume', at, budget: context.budget, ...(point.carried ? { carried: point.carried } : {}) },
+          journal: [{ step, visit: upgradeSnapshot(point.snapshot as SnapshotLike).context.visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, step, items, ...from } }],
         },
       });
     },

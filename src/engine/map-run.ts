@@ -93,7 +93,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
       kick();
     }
   };
-  const startOptions = { onCommit };
+  // A sibling branch's failure (fail_fast) aborts the step: the items' drives stop where they are, and no item starts.
+  const stop = run.stepSignal(id);
+  const startOptions = { onCommit, stop };
 
   const drive = async (index: number) => {
     const state = stateOf(index);
@@ -121,6 +123,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
       driven = await children.drive(run, child, {
         ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
         onCommit,
+        stop,
       });
     }
     record(driven);
@@ -145,7 +148,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   };
   for (;;) {
     rethrow();
-    if (interruptedDrive(run)) break;
+    if (interruptedDrive(run) || stop.aborted) break;
     // Made before looking at the items: whatever settles from here on wakes the wait below.
     kicked = new Promise<void>((resolve) => (kick = resolve));
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;
@@ -179,7 +182,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   }
   await Promise.allSettled(inflight.values());
   rethrow();
-  if (interruptedDrive(run)) return;
+  if (interruptedDrive(run) || stop.aborted) return;
 
   run.countExecuted();
   const now = run.clock.now();

@@ -4,72 +4,152 @@
  * redrive round, attempts counted afresh), keeping the outputs of the items
  * that succeeded; the run then resumes at the map, which waits for the new
  * runs and goes on.
+ *
+ * A map inside a `parallel` branch fails its parallel step (fail_fast), which
+ * leaves the map. That step kept, in its `failed` journal entry, the run's
+ * snapshot of the moment the map failed (its `checkpoint`): a redrive goes on
+ * from there. Branches that had ended keep their outputs, the map's failed
+ * items run again, a sibling step the failure aborted runs its attempt again,
+ * and the child runs the failure cancelled under such a step are taken back
+ * where they were (their `cancelled` entry kept their record's state). What
+ * the run spent after the checkpoint stays charged (`carried`).
  */
 import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
-import { allSteps } from '../definition/sequences.js';
+import { stepOf } from '../definition/sequences.js';
 import type { MapSpec } from '../kinds/map-body.js';
-import type { RunRecord } from '../run/types.js';
+import { subUsage, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import type { ChildRuns } from './children.js';
 import { itemRuns, itemState, itemsUsage, newest } from './map-items.js';
-import { activeStepsOf } from './position.js';
+import { activeStepsOf, type SnapshotLike } from './position.js';
+import { isInside } from './redrivable.js';
+import { upgradeSnapshot } from './upgrade.js';
 import { snapshotOf } from './view.js';
 
-/** The map step a failed run stopped in, or a usage error saying why there is nothing to redrive. */
-export function failedMap(record: RunRecord): { step: string; spec: MapSpec } {
-  const workflow = record.definition.workflow;
-  const stopped = activeStepsOf(workflow, snapshotOf(record)).steps.find((s) => s.kind === 'map' && s.phase === 'failed');
-  const spec: object | undefined = stopped ? workflow.steps[stopped.id] : undefined;
-  if (record.status !== 'failed' || !stopped || !spec || !isMapSpec(spec)) {
-    const nested = record.status === 'failed' ? nestedFailedMap(record) : null;
-    if (nested) {
-      throw new StepwiseError(
-        'usage',
-        `Run "${record.id}": map step "${nested.map}" failed inside parallel step "${nested.container}" (item ${nested.items.join(', ')}); redrive re-runs the items of a map the run stopped in, not one inside a branch, which the failed parallel step has left. Use resume, which runs "${nested.container}" again, its map's items included.`,
-      );
-    }
-    throw new StepwiseError(
-      'usage',
-      `Run "${record.id}" did not fail in a map step (it is ${record.status}${record.failure?.step ? `, at "${record.failure.step}"` : ''}): redrive re-runs the failed items of a failed map; use resume to continue other runs.`,
-    );
-  }
-  return { step: stopped.id, spec };
+/** What a `cancelled` entry of a child run keeps of the record it cancelled: what a redrive of its parent puts back. */
+export interface CancelledState {
+  readonly status: RunStatus;
+  readonly snapshot: unknown;
+  readonly wakeAt: number | null;
 }
 
-/** A map inside a branch whose items failed it, and the step holding the branch the run failed at: what redrive cannot re-run. */
-function nestedFailedMap(record: RunRecord): { map: string; container: string; items: readonly number[] } | null {
-  const workflow = record.definition.workflow;
-  const context = snapshotOf(record).context;
-  for (const [id, step] of allSteps(workflow)) {
-    const items = context.steps[id]?.error?.items;
-    if (isMapSpec(step) && !(id in workflow.steps) && items && items.length > 0) {
-      return { map: id, container: record.failure?.step ?? 'its parallel step', items };
-    }
-  }
-  return null;
+/** Where a redrive goes on from: the run's snapshot, or the checkpoint of the parallel step a map in a branch failed. */
+export interface RedrivePoint {
+  /** The snapshot the run goes on from, with the failed maps active in their `failed` phase. */
+  readonly snapshot: unknown;
+  /** The failed maps in it, each with its spec. */
+  readonly maps: ReadonlyArray<{ readonly step: string; readonly spec: MapSpec }>;
+  /** The journal entry holding the checkpoint (null: the run's own snapshot). */
+  readonly checkpoint: JournalEntry | null;
+  /** What the run spent after the checkpoint, which the checkpoint's usage does not count. */
+  readonly carried: Usage | null;
 }
 
 function isMapSpec(step: object): step is MapSpec {
   return kindOf(step)?.name === 'map';
 }
 
-/** Starts a new run of each failed item of the map `record` failed in; returns the step and the items started again. */
-export async function redriveItems(store: Store, children: ChildRuns, record: RunRecord): Promise<{ step: string; items: number[] }> {
-  const { step, spec } = failedMap(record);
-  const context = snapshotOf(record).context;
-  const visit = context.visits[step] ?? 1;
-  const byIndex = itemRuns(await store.list({ parentId: record.id }), step, visit);
-  const items: number[] = [];
-  for (const [index, runs] of [...byIndex.entries()].sort((a, b) => a[0] - b[0])) {
-    const state = itemState(runs, spec.map.retry?.maxAttempts ?? 1);
-    if (state.kind !== 'failed') continue;
-    const last = newest(runs)!;
-    const round = (last.options.parent?.round ?? 0) + 1;
-    await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), { runId: record.id, step, visit, index, round, attempt: 1 }, childBudget(context, undefined, undefined, itemsUsage(byIndex)));
-    items.push(index);
+/** The maps of `snapshot` in their `failed` phase. */
+function failedMaps(record: RunRecord, snapshot: SnapshotLike): Array<{ step: string; spec: MapSpec }> {
+  const workflow = record.definition.workflow;
+  return activeStepsOf(workflow, snapshot).steps.flatMap((s) => {
+    const spec: object | undefined = s.kind === 'map' && s.phase === 'failed' ? stepOf(workflow, s.id) : undefined;
+    return spec && isMapSpec(spec) ? [{ step: s.id, spec }] : [];
+  });
+}
+
+const notInMap = (record: RunRecord) =>
+  new StepwiseError(
+    'usage',
+    `Run "${record.id}" did not fail in a map step (it is ${record.status}${record.failure?.step ? `, at "${record.failure.step}"` : ''}): redrive re-runs the failed items of a failed map; use resume to continue other runs.`,
+  );
+
+/**
+ * Where `record` is redriven from, or a usage error saying why there is nothing to redrive: a map the run stopped in,
+ * else the checkpoint the parallel step it failed at kept when a map in its branches failed (since its last resume).
+ */
+export async function redrivePoint(store: Store, record: RunRecord): Promise<RedrivePoint> {
+  if (record.status !== 'failed') throw notInMap(record);
+  const own = failedMaps(record, snapshotOf(record));
+  if (own.length > 0) return { snapshot: record.snapshot, maps: own, checkpoint: null, carried: null };
+  const failedAt = record.failure?.step;
+  if (!failedAt) throw notInMap(record);
+  const journal = await store.journal(record.id);
+  for (let i = journal.length - 1; i >= 0; i--) {
+    const entry = journal[i]!;
+    // A resume ran the parallel step again since: a checkpoint before it is not where the run is.
+    if (entry.event === 'resumed') break;
+    const checkpoint = checkpointOf(entry);
+    if (!checkpoint || entry.step === null || !(entry.step === failedAt || isInside(record.definition.workflow, entry.step, failedAt))) continue;
+    const snapshot = upgradeSnapshot(checkpoint as SnapshotLike);
+    const maps = failedMaps(record, snapshot);
+    if (maps.length === 0) break;
+    return { snapshot: checkpoint, maps, checkpoint: entry, carried: subUsage(record.usage, snapshot.context.usage) };
   }
-  return { step, items };
+  throw notInMap(record);
+}
+
+/** The snapshot a parallel step's `failed` entry kept of the moment a map in its branch failed, if any. */
+export function checkpointOf(entry: JournalEntry): unknown {
+  if (entry.event !== 'failed' || typeof entry.data !== 'object' || entry.data === null) return undefined;
+  return (entry.data as { checkpoint?: unknown }).checkpoint;
+}
+
+/** What a child's `cancelled` entry kept of the record it cancelled, if any. */
+function cancelledStateOf(entry: JournalEntry): CancelledState | undefined {
+  if (entry.event !== 'cancelled' || typeof entry.data !== 'object' || entry.data === null) return undefined;
+  const kept = (entry.data as { restore?: Partial<CancelledState> }).restore;
+  return kept && typeof kept.status === 'string' && kept.snapshot ? (kept as CancelledState) : undefined;
+}
+
+/** Starts a new run of each failed item of the maps `point` holds in their failed phase; returns them with the items started again. */
+export async function redriveItems(store: Store, children: ChildRuns, record: RunRecord, point: RedrivePoint): Promise<Array<{ step: string; items: number[] }>> {
+  const context = upgradeSnapshot(point.snapshot as SnapshotLike).context;
+  const all = await store.list({ parentId: record.id });
+  const started: Array<{ step: string; items: number[] }> = [];
+  for (const { step, spec } of point.maps) {
+    const visit = context.visits[step] ?? 1;
+    const byIndex = itemRuns(all, step, visit);
+    const items: number[] = [];
+    for (const [index, runs] of [...byIndex.entries()].sort((a, b) => a[0] - b[0])) {
+      const state = itemState(runs, spec.map.retry?.maxAttempts ?? 1);
+      if (state.kind !== 'failed') continue;
+      const last = newest(runs)!;
+      const round = (last.options.parent?.round ?? 0) + 1;
+      const link = { runId: record.id, step, visit, index, round, attempt: 1 };
+      await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), link, childBudget(context, undefined, undefined, itemsUsage(byIndex)));
+      items.push(index);
+    }
+    started.push({ step, items });
+  }
+  return started;
+}
+
+/**
+ * Takes back the children of `record` that were cancelled under a step that `snapshot` has active at the same visit
+ * (the redrive goes back to before the failure that cancelled them), and theirs: each is stored again as its
+ * `cancelled` entry kept it, with a `resumed` entry. Returns the ids taken back.
+ */
+export async function uncancelChildren(store: Store, record: RunRecord, snapshot: unknown, at: number): Promise<string[]> {
+  const restored = upgradeSnapshot(snapshot as SnapshotLike);
+  const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
+  const taken: string[] = [];
+  for (const child of await store.list({ parentId: record.id, status: ['cancelled'] })) {
+    const link = child.options.parent;
+    if (!link || active.get(link.step) !== link.visit) continue;
+    const journal = await store.journal(child.id);
+    const kept = journal.length > 0 ? cancelledStateOf(journal[journal.length - 1]!) : undefined;
+    if (!kept) continue;
+    const back = await store.commit(
+      child.id,
+      { status: kept.status, snapshot: kept.snapshot, failure: null, usage: child.usage, wakeAt: kept.wakeAt },
+      [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { uncancelled: true, parent: record.id } }],
+      child.revision,
+    );
+    taken.push(child.id, ...(await uncancelChildren(store, back, kept.snapshot, at)));
+  }
+  return taken;
 }

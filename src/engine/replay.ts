@@ -14,9 +14,10 @@ import type { WorkflowMachine } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import type { ResolvedBudget } from '../policy/budget.js';
-import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord } from '../run/types.js';
+import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
-import { persistedSnapshot } from './persisted.js';
+import { persistedSnapshot, restoreActor } from './persisted.js';
+import { checkpointOf } from './redrive.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf as stepOfWorkflow } from '../definition/sequences.js';
 import { activeStepsOf, positionOf, positionOfStep, type Position } from './position.js';
@@ -122,12 +123,24 @@ function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, p
       }
       return [];
     }
-    case 'resumed':
-      // The rerun keeps its own budget (the original's, or the changed definition's).
-      return [{ type: 'run.resume', at, budget: context.budget }];
+    case 'resumed': {
+      // The rerun keeps its own budget (the original's, or the changed definition's); a redrive from a checkpoint
+      // charged again what was spent after it.
+      const carried = data['checkpoint'] !== undefined && typeof data['carried'] === 'object' && data['carried'] !== null ? { carried: data['carried'] as Usage } : {};
+      return [{ type: 'run.resume', at, budget: context.budget, ...carried }];
+    }
     default:
       return [];
   }
+}
+
+/** The checkpoint a `resumed` entry of a redrive went back to (kept by the entry it names), if it did. */
+function rewoundTo(entry: JournalEntry, entries: readonly JournalEntry[]): unknown {
+  if (entry.event !== 'resumed' || typeof entry.data !== 'object' || entry.data === null) return undefined;
+  const seq = (entry.data as { checkpoint?: unknown }).checkpoint;
+  if (typeof seq !== 'number') return undefined;
+  const kept = entries.find((e) => e.seq === seq);
+  return kept ? checkpointOf(kept) : undefined;
 }
 
 /** Entries that say what happened at a step, and so must be where the replayed machine is. */
@@ -152,7 +165,7 @@ export function replayTo(
   fingerprints: RunContext['fingerprints'],
   target: { readonly step: string; readonly at: number },
 ): { readonly snapshot: ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>; readonly context: RunContext; readonly position: Position } {
-  const actor = createActor(machine, { input });
+  let actor = createActor(machine, { input });
   actor.start();
   const position = () => positionOf(workflow, actor.getSnapshot());
   const actives = () => activeStepsOf(workflow, actor.getSnapshot()).steps;
@@ -179,6 +192,17 @@ export function replayTo(
       let stopped = false;
       for (let i = 0; i < segment.entries.length && !stopped; i++) {
         const entry = segment.entries[i]!;
+        // A redrive from the checkpoint a parallel step kept: the run went back to it (then resumed, as sent below).
+        const checkpoint = rewoundTo(entry, segment.entries);
+        if (checkpoint !== undefined) {
+          actor.stop();
+          try {
+            actor = restoreActor(machine, checkpoint);
+            actor.start();
+          } catch (error) {
+            throw new StepwiseError('usage', `run ${segment.runId} was redriven from a state this definition does not have (${(error as Error).message}): rerun it on its own definition`);
+          }
+        }
         // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
         if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
         // An attempt aborted by a failed sibling branch sent nothing: its step has already been left.

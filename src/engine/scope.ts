@@ -70,6 +70,8 @@ export interface RunScope {
   record(): RunRecord;
   /** The run's stored status (as of the last commit). */
   status(): RunStatus;
+  /** The run's snapshot now, in its stored form (what the next commit would store). */
+  persisted(): unknown;
   /** Sends the machine an event (the run is then dirty). */
   send(event: RunEvent): void;
   /** Adds an entry to the journal of the next commit. */

@@ -9,7 +9,9 @@
  * A branch fails when one of its steps fails for good (its `failed` phase).
  * `onBranchError: fail_fast` (default): the handler aborts the running steps
  * of the other branches through their abort signals and the step fails (→
- * `onError`, else the run fails, resumable: resume runs every branch again).
+ * `onError`, else the run fails, resumable: resume runs every branch again;
+ * when the failed step is a map that failed on its items, the failure keeps
+ * the run's snapshot of that moment, from which `redrive` goes on).
  * `collect`: the failed branch ends with `{ error: { step, kind, message } }`
  * as its output and the others run on; the step succeeds.
  */
@@ -198,8 +200,10 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
           const reason = `branch "${name}" of "${id}" failed`;
           for (const other of nestedIds(spec, sequencesOf)) if (other !== failed) run.abortStep(other, reason);
           const error = { kind: cause.kind, message: `branch "${name}" failed at step "${failed}": ${cause.message}` };
+          // A map that failed on its items: the run as it is now, with the map in its failed phase, is where a redrive goes on from.
+          const checkpoint = (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
           run.send({ type: 'parallel.fail', step: id, branch: name, at, error });
-          run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed }, error });
+          run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed, ...checkpoint }, error });
           return { kind: 'moved' };
         }
         return { kind: 'rest' };

@@ -159,11 +159,14 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       const lifted = sliced !== null && ((resume && child.status === 'budget_exhausted') || upgradeSnapshot(child.snapshot as SnapshotLike).context.budget.tokens !== sliced.tokens);
       const slice = lifted ? undefined : declared;
       const budget = sliced === null || lifted ? sharedChildBudget(run.context(), run.budget, child.usage) : sliced;
+      // A sibling branch's failure (fail_fast) aborts the step: the child's drive stops where it is.
+      const stop = run.stepSignal(id);
       const driven = await children.drive(run, child, {
+        stop,
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
-      if (interruptedDrive(run)) return;
+      if (interruptedDrive(run) || stop.aborted) return;
       crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();

@@ -172,34 +172,6 @@ describe('map steps', () => {
     await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
   });
 
-  it('redrive of a map that failed inside a parallel branch says so, instead of that the run did not fail in a map', async () => {
-    const e = await engine();
-    broken.add(1);
-    const def = loadDefinitionFromObject(
-      {
-        id: 'branch-lines',
-        steps: {
-          p: {
-            parallel: {
-              branches: {
-                left: { steps: { each: { map: { items: '{% $input.lines %}', steps: { price: { tool: 'price', with: { qty: '{% $input.item.qty %}', unit: '{% $input.item.unit %}', index: '{% $input.index %}' } } } } } } },
-                right: { steps: { n: { tool: 'note', with: { text: 'right' } } } },
-              },
-            },
-            next: 'done',
-          },
-          done: { final: true, output: '{% $steps.p.output %}' },
-        },
-      },
-      tools,
-      'branch-lines',
-    );
-    const failed = await e.start(def, { input: { lines: lines(3) } });
-    expect(failed.status).toBe('failed');
-    expect(failed.redrivable).toBe(false);
-    await expect(e.redrive(failed.runId)).rejects.toThrow(/map step "each" failed inside parallel step "p" \(item 1\); redrive re-runs the items of a map the run stopped in/);
-  });
-
   it('runs the first item alone until its first model call, then fans out', async () => {
     const e = await engine();
     const commits: Array<{ runId: string; journal: readonly NewJournalEntry[]; tokens: number }> = [];

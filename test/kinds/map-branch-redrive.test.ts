@@ -1,0 +1,293 @@
+/**
+ * `redrive` of a map that failed inside a `parallel` branch (fail_fast), through
+ * the real engine on a real SQLite file: the run goes back to where it was when
+ * the branch failed. Only the map's failed items run again; a branch that had
+ * ended keeps its output (its steps do not run again); a sibling step the
+ * failure aborted runs its attempt again, and the child runs the failure
+ * cancelled under it go on from where they were. The run's usage still counts
+ * everything spent, and `rerun --from` replays through the redrive.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { rerun } from '../../src/engine/rerun.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { defineTool } from '../../src/tools/define.js';
+import type { JournalEntry } from '../../src/run/types.js';
+import { MODEL_TIMEOUT_MS } from '../budgets.js';
+
+const priced: number[] = [];
+const broken = new Set<number>();
+const noted: string[] = [];
+const held: number[] = [];
+/** While false, `hold` waits until its attempt is aborted. */
+let released = false;
+/** A broken line fails only once the note 'right' (or 'b') is written: the branch writing it has ended by then. */
+let rightWritten: () => void = () => {};
+let written = Promise.resolve();
+const gate = (needed: boolean) => {
+  written = needed ? new Promise<void>((resolve) => (rightWritten = resolve)) : Promise.resolve();
+};
+
+const price = defineTool({
+  name: 'price',
+  description: 'Prices one line',
+  input: z.object({ qty: z.number(), index: z.number() }),
+  run: async ({ qty, index }) => {
+    priced.push(index);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (broken.has(index)) {
+      await written;
+      throw new Error(`line ${index} is broken`);
+    }
+    return { total: qty * 10 };
+  },
+});
+const note = defineTool({
+  name: 'note',
+  description: 'Writes a note',
+  input: z.object({ text: z.string() }),
+  run: (input) => {
+    noted.push(input.text);
+    if (input.text === 'right' || input.text === 'b') rightWritten();
+    return input;
+  },
+});
+const hold = defineTool({
+  name: 'hold',
+  description: 'Holds a line until released',
+  input: z.object({ index: z.number() }),
+  run: async ({ index }, env) => {
+    held.push(index);
+    if (!released) {
+      await new Promise((_, reject) => {
+        if (env.signal.aborted) reject(new Error('aborted'));
+        env.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      });
+    }
+    return { held: index };
+  },
+});
+const tools = [price, note, hold];
+
+let dir: string | undefined;
+let emu: Emulator | undefined;
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  await emu?.close();
+  emu = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  priced.length = 0;
+  broken.clear();
+  noted.length = 0;
+  held.length = 0;
+  released = false;
+  gate(false);
+});
+
+/** A child workflow whose one step holds until released. */
+const holder = loadDefinitionFromObject(
+  { id: 'holder', input: { type: 'object', properties: { index: { type: 'number' } } }, steps: { h: { tool: 'hold', with: { index: '{% $input.index %}' } }, out: { final: true, output: '{% $steps.h.output %}' } } },
+  tools,
+  'holder',
+);
+
+async function engine(): Promise<Engine> {
+  dir ??= mkdtempSync(join(tmpdir(), 'stepwise-branch-redrive-'));
+  emu ??= await startEmulator({ seed: 3 });
+  const store = createSqliteStore({ path: join(dir, 'runs.db') });
+  stores.push(store);
+  return createEngine({
+    store,
+    tools,
+    workflows: [holder],
+    model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
+    clock: new ManualClock({ autoAdvance: true }),
+  });
+}
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ qty: i + 1 }));
+const pricing = { map: { items: '{% $input.lines %}', maxConcurrency: 1, steps: { price: { tool: 'price', with: { qty: '{% $input.item.qty %}', index: '{% $input.index %}' } } } } };
+
+function definition(right: Record<string, unknown>) {
+  return loadDefinitionFromObject(
+    {
+      id: 'branch-lines',
+      budget: { tokens: 100_000 },
+      steps: {
+        p: { parallel: { branches: { left: { steps: { each: pricing } }, right: { steps: right } } }, next: 'wrap' },
+        wrap: { tool: 'note', with: { text: 'wrap' }, next: 'done' },
+        done: { final: true, output: '{% $steps.p.output %}' },
+      },
+    },
+    tools,
+    'branch-lines',
+  );
+}
+
+const journaledTokens = (journal: readonly JournalEntry[]) => journal.reduce((t, e) => t + (e.usage?.totalTokens ?? 0), 0);
+
+describe('redrive of a map inside a parallel branch', () => {
+  it('runs only the failed items; a branch that ended keeps its output; the run goes on past the parallel step', async () => {
+    const e = await engine();
+    broken.add(1);
+    gate(true);
+    // The right branch: a model step and a tool step, both ended before the left map fails (the map's items run one at a time).
+    const def = definition({
+      ask: { claude: { tool: 'note', prompt: 'Write a short note about the invoice.', context: { lines: '{% $input.lines %}' } } },
+      told: { tool: 'note', with: { text: 'right' } },
+    });
+    const failed = await e.start(def, { input: { lines: lines(4) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('p');
+    expect(failed.redrivable).toBe(true);
+    expect([...new Set(priced)].sort()).toEqual([0, 1, 2, 3]);
+    expect(noted).toContain('right');
+    const spentBefore = failed.usage.totalTokens;
+    expect(spentBefore).toBeGreaterThan(0);
+
+    priced.length = 0;
+    noted.length = 0;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(priced).toEqual([1]);
+    // The right branch ended before the failure: neither its model step nor its tool step ran again; `wrap` ran once.
+    expect(noted).toEqual(['wrap']);
+    expect(redriven.output).toMatchObject({ left: [10, 20, 30, 40].map((total) => ({ total })), right: { text: 'right' } });
+    // Nothing spent is forgotten: the model step's tokens stay counted, and the journal sums to the run's usage.
+    expect(redriven.usage.totalTokens).toBe(spentBefore);
+    const journal = await e.journal(failed.runId);
+    expect(journaledTokens(journal)).toBe(redriven.usage.totalTokens);
+    const resumed = journal.filter((j) => j.event === 'resumed');
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]!.data).toMatchObject({ redrive: true, step: 'each', items: [1] });
+    // Item 1 ran in a new redrive round; the others kept their first runs.
+    const items = await e.store.list({ parentId: failed.runId });
+    expect(items.filter((c) => c.options.parent?.index === 1).map((c) => [c.options.parent?.round, c.status]).sort()).toEqual([
+      [0, 'failed'],
+      [1, 'done'],
+    ]);
+    expect(items.filter((c) => c.options.parent?.index !== 1).every((c) => c.status === 'done' && c.options.parent?.round === 0)).toBe(true);
+    // Nothing is left to redrive.
+    await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+
+    // A rerun from after the parallel step replays through the redrive: the map's output and the right branch's are kept.
+    noted.length = 0;
+    priced.length = 0;
+    const again = await rerun(e, failed.runId, 'wrap');
+    expect(again.status).toBe('done');
+    expect(again.output).toEqual(redriven.output);
+    expect(priced).toEqual([]);
+    expect(noted).toEqual(['wrap']);
+  });
+
+  it('a sibling step the failure aborted runs again, and the child runs the failure cancelled under it go on', async () => {
+    const e = await engine();
+    broken.add(2);
+    // The right branch: a map whose items hold until released; the left map's failure aborts them and cancels their runs.
+    const def = definition({ holding: { map: { items: [0, 1], maxConcurrency: 2, steps: { h: { tool: 'hold', with: { index: '{% $input.item %}' } } } } } });
+    const failed = await e.start(def, { input: { lines: lines(3) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.redrivable).toBe(true);
+    expect([...held].sort()).toEqual([0, 1]);
+    const before = await e.store.list({ parentId: failed.runId });
+    const holders = before.filter((c) => c.options.parent?.step === 'holding');
+    expect(holders.map((c) => c.status)).toEqual(['cancelled', 'cancelled']);
+
+    released = true;
+    held.length = 0;
+    priced.length = 0;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(priced).toEqual([2]);
+    expect([...held].sort()).toEqual([0, 1]);
+    expect(redriven.output).toMatchObject({ left: [10, 20, 30].map((total) => ({ total })), right: [{ held: 0 }, { held: 1 }] });
+    // The held items' own runs went on (no new runs for them): each was taken back from its cancel, then done.
+    const after = await e.store.list({ parentId: failed.runId });
+    const holdersAfter = after.filter((c) => c.options.parent?.step === 'holding');
+    expect(holdersAfter.map((c) => c.id).sort()).toEqual(holders.map((c) => c.id).sort());
+    expect(holdersAfter.map((c) => c.status)).toEqual(['done', 'done']);
+    const itemJournal = await e.journal(holders[0]!.id);
+    expect(itemJournal.map((j) => j.event)).toContain('cancelled');
+    expect(itemJournal.find((j) => j.event === 'resumed')?.data).toMatchObject({ uncancelled: true, parent: failed.runId });
+  });
+
+  it('through a nested parallel step, with a sibling workflow step whose child the failure cancelled', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    // p > left > inner > (a: the map | b: a note); p > right > sub (a child workflow that holds until released).
+    const def = loadDefinitionFromObject(
+      {
+        id: 'nested-lines',
+        steps: {
+          p: {
+            parallel: {
+              branches: {
+                left: { steps: { inner: { parallel: { branches: { a: { steps: { each: pricing } }, b: { steps: { b1: { tool: 'note', with: { text: 'b' } } } } } } } } },
+                right: { steps: { sub: { workflow: { id: 'holder', input: { index: 7 } } } } },
+              },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'nested-lines',
+    );
+    const failed = await e.start(def, { input: { lines: lines(2) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('p');
+    expect(failed.redrivable).toBe(true);
+    const child = (await e.store.list({ parentId: failed.runId })).find((c) => c.options.parent?.step === 'sub')!;
+    expect(child.status).toBe('cancelled');
+    expect(held).toEqual([7]);
+
+    released = true;
+    held.length = 0;
+    priced.length = 0;
+    noted.length = 0;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(priced).toEqual([0]);
+    expect(noted).toEqual([]);
+    expect(held).toEqual([7]);
+    expect(redriven.output).toEqual({ left: { a: [{ total: 10 }, { total: 20 }], b: { text: 'b' } }, right: { held: 7 } });
+    // The child workflow's own run went on (taken back from its cancel), not a new one.
+    expect((await e.store.get(child.id))?.status).toBe('done');
+    expect((await e.store.list({ parentId: failed.runId })).filter((c) => c.options.parent?.step === 'sub')).toHaveLength(1);
+  });
+
+  it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'branch-tool',
+        steps: {
+          p: { parallel: { branches: { left: { steps: { each: pricing } }, right: { steps: { bad: { tool: 'price', with: { qty: 1, index: 9 }, retry: { maxAttempts: 1 } } } } } }, next: 'done' },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'branch-tool',
+    );
+    broken.add(9);
+    const failed = await e.start(def, { input: { lines: lines(2) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.redrivable).toBe(false);
+    await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+});
