@@ -197,7 +197,7 @@ export const actions = {
         message: exhausted ? `${message} (after ${attempt} attempts; last: ${reported.kind})` : message,
       },
       lastError: reported ? { ...reported, step: params.step } : context.lastError,
-      steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}) } }),
+      steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}), ...(reported?.member ? { member: reported.member } : {}) } }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
   }),
@@ -242,7 +242,7 @@ export const actions = {
 
   resumeRun: update(({ context, event }, params: { step: string }) => ({
     failure: null,
-    ...('carried' in event && event.carried ? { usage: addUsage(context.usage, event.carried) } : {}),
+    ...('carried' in event && event.carried?.step === params.step ? { usage: addUsage(context.usage, event.carried.usage) } : {}),
     active: setRun(context, params.step, { attempt: 0, retryAt: null }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null, attempts: 0 })),

@@ -15,8 +15,11 @@ export interface StepResult {
   readonly status: StepStatus;
   readonly visit: number;
   readonly attempts: number;
-  /** Why it failed; a `map` step that failed on its items names them (`items`, their indexes: what `redrive` runs again). */
-  readonly error?: { readonly kind: FailureKind; readonly message: string; readonly items?: readonly number[] };
+  /**
+   * Why it failed; a `map` step that failed on its items names them (`items`, their indexes: what `redrive` runs
+   * again), a `parallel` step that failed fast the branch step whose failure failed it (`member`).
+   */
+  readonly error?: { readonly kind: FailureKind; readonly message: string; readonly items?: readonly number[]; readonly member?: string };
   /** For `wait` steps: the event that ended the wait. */
   readonly event?: string;
 }

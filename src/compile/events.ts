@@ -14,6 +14,8 @@ export interface StepFailure {
   readonly message: string;
   /** A `map` step that failed on its items: the indexes of the failed items, which `redrive` runs again. */
   readonly items?: readonly number[];
+  /** A `parallel` step that failed fast: the branch step whose failure failed it. */
+  readonly member?: string;
 }
 
 /**
@@ -136,8 +138,11 @@ export interface RunResumeEvent {
   readonly type: 'run.resume';
   readonly at: number;
   readonly budget: ResolvedBudget;
-  /** A redrive from a checkpoint: what the run spent after it, charged again on top of the checkpoint's usage. */
-  readonly carried?: Usage;
+  /**
+   * A redrive from a checkpoint: what the run spent after it, charged again on top of the checkpoint's usage, once
+   * (by the resumed step `step` names, though several may take the event).
+   */
+  readonly carried?: { readonly step: string; readonly usage: Usage };
 }
 
 /** The final step's output was evaluated: the run is done. */

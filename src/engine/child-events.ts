@@ -90,23 +90,28 @@ export function wakeFor(child: RunRecord, at: number): NonNullable<DriveOptions[
   return link ? { event: { type: 'child.wake', step: link.step, at }, journal: [] } : null;
 }
 
-/** Cancels the children of `runId` that have not ended (a failed child only while it could be resumed), and theirs. */
-export async function cancelDescendants(store: Store, driveChild: DriveChild, runId: string, reason: string, at: number): Promise<void> {
+/**
+ * Cancels the children of `runId` that have not ended (a failed child only while it could be resumed), and theirs.
+ * `restorable`: their `cancelled` entries keep their state, for a redrive of an ancestor to take them back (the
+ * cancelled run is itself a child, which such a redrive may take back).
+ */
+export async function cancelDescendants(store: Store, driveChild: DriveChild, runId: string, reason: string, at: number, restorable = false): Promise<void> {
   for (const child of await store.list({ parentId: runId })) {
     const stopped = finishedStatuses.includes(child.status) && !(child.status === 'failed' && isResumable(child.status, child.failure, positionOf(child.definition.workflow, snapshotOf(child))));
     if (stopped) continue;
-    await cancelChild(driveChild, child, reason, runId, at);
+    await cancelChild(driveChild, child, reason, runId, at, restorable);
   }
 }
 
 /**
  * Cancels one child run for `reason`, journaled as its parent's doing (and, through `driveChild`, its own children).
- * The entry keeps the state the child had (`restore`): a redrive of the parent that goes back to before the cancel
- * puts it back (./redrive.ts).
+ * `restorable`: the entry keeps the state the child had (`restore`), which a redrive of the parent that goes back to
+ * before the cancel puts back (./redrive.ts).
  */
-function cancelChild(driveChild: DriveChild, child: RunRecord, reason: string, parent: string, at: number): Promise<RunRecord> {
-  const restore: CancelledState = { status: child.status, snapshot: child.snapshot, wakeAt: child.wakeAt };
-  return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data: { reason, parent, restore } }] });
+function cancelChild(driveChild: DriveChild, child: RunRecord, reason: string, parent: string, at: number, restorable: boolean): Promise<RunRecord> {
+  const restore: CancelledState = { status: child.status, snapshot: child.snapshot, wakeAt: child.wakeAt, failure: child.failure, output: child.output };
+  const data = { reason, parent, ...(restorable ? { restore } : {}) };
+  return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data }] });
 }
 
 const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);
@@ -136,6 +141,6 @@ export async function cancelOrphans(store: Store, driveChild: DriveChild, parent
   if (!startsChildren(parent.definition.workflow)) return;
   for (const child of orphansOf(parent, await store.list({ parentId: parent.id, status: ['running', 'waiting'] }))) {
     const reason = `its parent run ${parent.id} is no longer at step "${child.options.parent!.step}" (${parent.status})`;
-    await cancelChild(driveChild, child, reason, parent.id, at);
+    await cancelChild(driveChild, child, reason, parent.id, at, true);
   }
 }

@@ -40,9 +40,7 @@ async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelCon
   return (await import('../model/client.js')).resolveModel(options);
 }
 import { createChildRuns } from './children.js';
-import { redriveItems, redrivePoint, uncancelChildren } from './redrive.js';
-import { upgradeSnapshot } from './upgrade.js';
-import type { SnapshotLike } from './position.js';
+import { prepareRedrive } from './redrive.js';
 import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
@@ -319,7 +317,7 @@ export function createEngine(options: EngineOptions): Engine {
    * children still running or waiting under a step it is no longer at (./child-events.ts).
    */
   async function endChildren(driven: RunRecord): Promise<void> {
-    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now());
+    if (driven.status === 'cancelled') await cancelDescendants(store, driveChild, driven.id, driven.failure?.message ?? 'cancelled', clock.now(), driven.options.parent !== undefined);
     else await cancelOrphans(store, driveChild, driven, clock.now());
   }
 
@@ -480,26 +478,8 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async redrive(runId) {
-      const record = await load(runId);
-      const point = await redrivePoint(store, record);
-      const maps = await redriveItems(store, children, record, point);
-      const at = clock.now();
-      // From a checkpoint (a map in a parallel branch): the children the failure cancelled under the steps it had active go on.
-      if (point.checkpoint) await uncancelChildren(store, record, point.snapshot, at);
-      const { step } = maps[0]!;
-      const items = maps.flatMap((m) => (m.step === step ? m.items : []));
-      const context = snapshotOf(record).context;
-      const from = point.checkpoint
-        ? { checkpoint: point.checkpoint.seq, carried: point.carried, ...(maps.length > 1 ? { maps } : {}) }
-        : {};
-      return run(point.checkpoint ? { ...record, snapshot: point.snapshot } : record, {
-        mode: 'rest',
-        sleepTimers: true,
-        event: {
-          event: { type: 'run.resume', at, budget: context.budget, ...(point.carried ? { carried: point.carried } : {}) },
-          journal: [{ step, visit: upgradeSnapshot(point.snapshot as SnapshotLike).context.visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, step, items, ...from } }],
-        },
-      });
+      const prepared = await prepareRedrive(store, children, await load(runId), clock.now());
+      return run(prepared.record, { mode: 'rest', sleepTimers: true, event: prepared.event });
     },
 
     async get(runId) {

@@ -34,6 +34,9 @@ const dueNow = (child: RunRecord, now: number) => (child.wakeAt === null ? child
 
 /** Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests. */
 export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: boolean, isFinal: (step: object) => boolean): Promise<void> {
+  // A sibling branch's failure (fail_fast) aborts the step: the items' drives stop where they are, and no item starts.
+  // Taken before anything is awaited, so an abort meanwhile is not missed.
+  const stop = run.stepSignal(id);
   const children = run.children!;
   const at = run.clock.now();
   let prepared;
@@ -93,8 +96,6 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
       kick();
     }
   };
-  // A sibling branch's failure (fail_fast) aborts the step: the items' drives stop where they are, and no item starts.
-  const stop = run.stepSignal(id);
   const startOptions = { onCommit, stop };
 
   const drive = async (index: number) => {

@@ -18,14 +18,15 @@ import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { MapSpec } from '../kinds/map-body.js';
-import { subUsage, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
+import { subUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import type { ChildRuns } from './children.js';
 import { itemRuns, itemState, itemsUsage, newest } from './map-items.js';
 import { activeStepsOf, type SnapshotLike } from './position.js';
-import { isInside } from './redrivable.js';
+import type { DriveOptions } from './driver.js';
+import { failedBranchMap } from './redrivable.js';
 import { upgradeSnapshot } from './upgrade.js';
 import { snapshotOf } from './view.js';
 
@@ -34,6 +35,8 @@ export interface CancelledState {
   readonly status: RunStatus;
   readonly snapshot: unknown;
   readonly wakeAt: number | null;
+  readonly failure: Failure | null;
+  readonly output: unknown;
 }
 
 /** Where a redrive goes on from: the run's snapshot, or the checkpoint of the parallel step a map in a branch failed. */
@@ -69,27 +72,28 @@ const notInMap = (record: RunRecord) =>
 
 /**
  * Where `record` is redriven from, or a usage error saying why there is nothing to redrive: a map the run stopped in,
- * else the checkpoint the parallel step it failed at kept when a map in its branches failed (since its last resume).
+ * else the checkpoint kept by the latest failure of the parallel step that a map's failure failed the run through
+ * (as {@link isRedrivable} reads it).
  */
 export async function redrivePoint(store: Store, record: RunRecord): Promise<RedrivePoint> {
   if (record.status !== 'failed') throw notInMap(record);
-  const own = failedMaps(record, snapshotOf(record));
+  const stored = snapshotOf(record);
+  const own = failedMaps(record, stored);
   if (own.length > 0) return { snapshot: record.snapshot, maps: own, checkpoint: null, carried: null };
-  const failedAt = record.failure?.step;
-  if (!failedAt) throw notInMap(record);
+  const chain = failedBranchMap(record.definition.workflow, stored, stored.context.failure?.step);
+  if (!chain) throw notInMap(record);
   const journal = await store.journal(record.id);
-  for (let i = journal.length - 1; i >= 0; i--) {
-    const entry = journal[i]!;
-    // A resume ran the parallel step again since: a checkpoint before it is not where the run is.
-    if (entry.event === 'resumed') break;
-    const checkpoint = checkpointOf(entry);
-    if (!checkpoint || entry.step === null || !(entry.step === failedAt || isInside(record.definition.workflow, entry.step, failedAt))) continue;
-    const snapshot = upgradeSnapshot(checkpoint as SnapshotLike);
-    const maps = failedMaps(record, snapshot);
-    if (maps.length === 0) break;
-    return { snapshot: checkpoint, maps, checkpoint: entry, carried: subUsage(record.usage, snapshot.context.usage) };
+  // The parallel step's latest failure: the one the chain names.
+  const latest = journal.findLast((e) => e.event === 'failed' && e.step === chain.parallel);
+  const checkpoint = latest && latest.visit === (stored.context.visits[chain.parallel] ?? 0) ? checkpointOf(latest) : undefined;
+  const maps = checkpoint === undefined ? [] : failedMaps(record, upgradeSnapshot(checkpoint as SnapshotLike));
+  if (!latest || checkpoint === undefined || maps.length === 0) {
+    throw new StepwiseError(
+      'usage',
+      `Run "${record.id}": map step "${chain.map}" failed inside parallel step "${chain.parallel}", whose failure kept no checkpoint to redrive from (a run of an older version); use resume, which runs "${record.failure?.step ?? chain.parallel}" again.`,
+    );
   }
-  throw notInMap(record);
+  return { snapshot: checkpoint, maps, checkpoint: latest, carried: subUsage(record.usage, upgradeSnapshot(checkpoint as SnapshotLike).context.usage) };
 }
 
 /** The snapshot a parallel step's `failed` entry kept of the moment a map in its branch failed, if any. */
@@ -105,8 +109,30 @@ function cancelledStateOf(entry: JournalEntry): CancelledState | undefined {
   return kept && typeof kept.status === 'string' && kept.snapshot ? (kept as CancelledState) : undefined;
 }
 
+/**
+ * Readies the redrive of `record`: starts the failed items again and, from a checkpoint, takes back the children the
+ * failure cancelled. Returns the record to drive (with the snapshot it goes on from) and the event that resumes it.
+ */
+export async function prepareRedrive(store: Store, children: ChildRuns, record: RunRecord, at: number): Promise<{ record: RunRecord; event: NonNullable<DriveOptions['event']> }> {
+  const point = await redrivePoint(store, record);
+  const maps = await redriveItems(store, children, record, point);
+  // From a checkpoint (a map in a parallel branch): the children the failure cancelled under the steps it had active go on.
+  if (point.checkpoint) await uncancelChildren(store, record, point.snapshot, at);
+  const { step, items } = maps[0]!;
+  const visits = upgradeSnapshot(point.snapshot as SnapshotLike).context.visits;
+  const from = point.checkpoint ? { checkpoint: point.checkpoint.seq, carried: point.carried, ...(maps.length > 1 ? { maps } : {}) } : {};
+  const carried = point.carried ? { carried: { step, usage: point.carried } } : {};
+  return {
+    record: point.checkpoint ? { ...record, snapshot: point.snapshot } : record,
+    event: {
+      event: { type: 'run.resume', at, budget: snapshotOf(record).context.budget, ...carried },
+      journal: [{ step, visit: visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, step, items, ...from } }],
+    },
+  };
+}
+
 /** Starts a new run of each failed item of the maps `point` holds in their failed phase; returns them with the items started again. */
-export async function redriveItems(store: Store, children: ChildRuns, record: RunRecord, point: RedrivePoint): Promise<Array<{ step: string; items: number[] }>> {
+async function redriveItems(store: Store, children: ChildRuns, record: RunRecord, point: RedrivePoint): Promise<Array<{ step: string; items: number[] }>> {
   const context = upgradeSnapshot(point.snapshot as SnapshotLike).context;
   const all = await store.list({ parentId: record.id });
   const started: Array<{ step: string; items: number[] }> = [];
@@ -120,7 +146,9 @@ export async function redriveItems(store: Store, children: ChildRuns, record: Ru
       const last = newest(runs)!;
       const round = (last.options.parent?.round ?? 0) + 1;
       const link = { runId: record.id, step, visit, index, round, attempt: 1 };
-      await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), link, childBudget(context, undefined, undefined, itemsUsage(byIndex)));
+      // The run's budget and spend as stored (a checkpoint's usage lacks what was spent after it).
+      const budget = childBudget({ budget: snapshotOf(record).context.budget, usage: record.usage }, undefined, undefined, itemsUsage(byIndex));
+      await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), link, budget);
       items.push(index);
     }
     started.push({ step, items });
@@ -133,7 +161,7 @@ export async function redriveItems(store: Store, children: ChildRuns, record: Ru
  * (the redrive goes back to before the failure that cancelled them), and theirs: each is stored again as its
  * `cancelled` entry kept it, with a `resumed` entry. Returns the ids taken back.
  */
-export async function uncancelChildren(store: Store, record: RunRecord, snapshot: unknown, at: number): Promise<string[]> {
+async function uncancelChildren(store: Store, record: RunRecord, snapshot: unknown, at: number): Promise<string[]> {
   const restored = upgradeSnapshot(snapshot as SnapshotLike);
   const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
   const taken: string[] = [];
@@ -145,7 +173,7 @@ export async function uncancelChildren(store: Store, record: RunRecord, snapshot
     if (!kept) continue;
     const back = await store.commit(
       child.id,
-      { status: kept.status, snapshot: kept.snapshot, failure: null, usage: child.usage, wakeAt: kept.wakeAt },
+      { status: kept.status, snapshot: kept.snapshot, failure: kept.failure ?? null, ...(kept.output !== undefined ? { output: kept.output } : {}), usage: child.usage, wakeAt: kept.wakeAt },
       [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { uncancelled: true, parent: record.id } }],
       child.revision,
     );

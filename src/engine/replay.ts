@@ -20,7 +20,8 @@ import { persistedSnapshot, restoreActor } from './persisted.js';
 import { checkpointOf } from './redrive.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf as stepOfWorkflow } from '../definition/sequences.js';
-import { activeStepsOf, positionOf, positionOfStep, type Position } from './position.js';
+import { activeStepsOf, positionOf, positionOfStep, type Position, type SnapshotLike } from './position.js';
+import { upgradeSnapshot } from './upgrade.js';
 
 /** Part of a run's recorded history: journal entries, replayed until `stop.step` is entered (the event that enters it stamped `stop.at`). */
 export interface HistorySegment {
@@ -57,13 +58,13 @@ export async function recordedHistory(store: Store, record: RunRecord, depth = 0
 const stepOf = (position: Position): string | null => ('step' in position ? position.step : null);
 
 /** The events the driver sent when it wrote `entry`, given where the run is; `next` is the entry after it. */
-function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
+function eventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, budget: ResolvedBudget, fingerprint: () => string | undefined): RunEvent[] {
   // Every event names the step it is for, so with several active steps (parallel branches) only that one takes it.
   const step = entry.step ?? undefined;
-  return unscopedEventsOf(entry, next, position, context, fingerprint).map((event) => (step !== undefined && event.type !== 'run.resume' ? ({ ...event, step } as RunEvent) : event));
+  return unscopedEventsOf(entry, next, position, budget, fingerprint).map((event) => (step !== undefined && event.type !== 'run.resume' ? ({ ...event, step } as RunEvent) : event));
 }
 
-function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, context: RunContext, fingerprint: () => string | undefined): RunEvent[] {
+function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, position: Position, budget: ResolvedBudget, fingerprint: () => string | undefined): RunEvent[] {
   const at = entry.at;
   const data = (entry.data ?? {}) as Record<string, unknown>;
   // The local estimate of the attempt's billed input, which the run's calibration sums.
@@ -126,8 +127,9 @@ function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, p
     case 'resumed': {
       // The rerun keeps its own budget (the original's, or the changed definition's); a redrive from a checkpoint
       // charged again what was spent after it.
-      const carried = data['checkpoint'] !== undefined && typeof data['carried'] === 'object' && data['carried'] !== null ? { carried: data['carried'] as Usage } : {};
-      return [{ type: 'run.resume', at, budget: context.budget, ...carried }];
+      const usage = data['checkpoint'] !== undefined && typeof data['carried'] === 'object' && data['carried'] !== null ? (data['carried'] as Usage) : null;
+      const carried = usage && entry.step !== null ? { carried: { step: entry.step, usage } } : {};
+      return [{ type: 'run.resume', at, budget, ...carried }];
     }
     default:
       return [];
@@ -197,11 +199,14 @@ export function replayTo(
         if (checkpoint !== undefined) {
           actor.stop();
           try {
-            actor = restoreActor(machine, checkpoint);
+            actor = restoreActor(machine, upgradeSnapshot(checkpoint as SnapshotLike));
             actor.start();
           } catch (error) {
             throw new StepwiseError('usage', `run ${segment.runId} was redriven from a state this definition does not have (${(error as Error).message}): rerun it on its own definition`);
           }
+          // The steps' outputs since the checkpoint are undone: their fingerprints are counted from the checkpoint's.
+          used.clear();
+          for (const [step, list] of Object.entries(actor.getSnapshot().context.fingerprints)) used.set(step, list.length);
         }
         // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
         if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
@@ -220,7 +225,7 @@ export function replayTo(
           used.set(entry.step, n + 1);
           return fingerprints[entry.step]?.[n];
         };
-        for (const event of eventsOf(entry, segment.entries[i + 1], pos, actor.getSnapshot().context, fingerprint)) {
+        for (const event of eventsOf(entry, segment.entries[i + 1], pos, input.budget, fingerprint)) {
           if (sendEntering(event, stops)) {
             stopped = true;
             break;

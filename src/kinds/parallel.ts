@@ -200,9 +200,10 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
           const reason = `branch "${name}" of "${id}" failed`;
           for (const other of nestedIds(spec, sequencesOf)) if (other !== failed) run.abortStep(other, reason);
           const error = { kind: cause.kind, message: `branch "${name}" failed at step "${failed}": ${cause.message}` };
-          // A map that failed on its items: the run as it is now, with the map in its failed phase, is where a redrive goes on from.
-          const checkpoint = (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
-          run.send({ type: 'parallel.fail', step: id, branch: name, at, error });
+          // A map that failed on its items, and no onError takes the failure: the run as it is now, with the map in its
+          // failed phase, is where a redrive goes on from.
+          const checkpoint = !spec.onError && (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
+          run.send({ type: 'parallel.fail', step: id, branch: name, at, error: { ...error, member: failed } });
           run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed, ...checkpoint }, error });
           return { kind: 'moved' };
         }

@@ -133,6 +133,9 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
   return {
     kind: 'effect',
     run: async () => {
+      // A sibling branch's failure (fail_fast) aborts the step: the child's drive stops where it is. Taken before
+      // anything is awaited, so an abort meanwhile is not missed.
+      const stop = run.stepSignal(id);
       const children = run.children!;
       const at = run.clock.now();
       let child = await children.get(childId(run, id));
@@ -159,8 +162,6 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       const lifted = sliced !== null && ((resume && child.status === 'budget_exhausted') || upgradeSnapshot(child.snapshot as SnapshotLike).context.budget.tokens !== sliced.tokens);
       const slice = lifted ? undefined : declared;
       const budget = sliced === null || lifted ? sharedChildBudget(run.context(), run.budget, child.usage) : sliced;
-      // A sibling branch's failure (fail_fast) aborts the step: the child's drive stops where it is.
-      const stop = run.stepSignal(id);
       const driven = await children.drive(run, child, {
         stop,
         ...(slice !== undefined ? { slice } : {}),

@@ -29,6 +29,8 @@ const noted: string[] = [];
 const held: number[] = [];
 /** While false, `hold` waits until its attempt is aborted. */
 let released = false;
+/** Called with each index `hold` is called with. */
+let onHold: (index: number) => void = () => {};
 /** A broken line fails only once the note 'right' (or 'b') is written: the branch writing it has ended by then. */
 let rightWritten: () => void = () => {};
 let written = Promise.resolve();
@@ -66,6 +68,7 @@ const hold = defineTool({
   input: z.object({ index: z.number() }),
   run: async ({ index }, env) => {
     held.push(index);
+    onHold(index);
     if (!released) {
       await new Promise((_, reject) => {
         if (env.signal.aborted) reject(new Error('aborted'));
@@ -75,7 +78,20 @@ const hold = defineTool({
     return { held: index };
   },
 });
-const tools = [price, note, hold];
+/** Fails the `failOn`-th call of `key`. */
+const calls = new Map<string, number>();
+const flaky = defineTool({
+  name: 'flaky',
+  description: 'Fails the n-th call of a key',
+  input: z.object({ key: z.string(), failOn: z.number() }),
+  run: ({ key, failOn }) => {
+    const n = (calls.get(key) ?? 0) + 1;
+    calls.set(key, n);
+    if (n === failOn) throw new Error(`${key} fails on call ${n}`);
+    return { key, n };
+  },
+});
+const tools = [price, note, hold, flaky];
 
 let dir: string | undefined;
 let emu: Emulator | undefined;
@@ -91,6 +107,9 @@ afterEach(async () => {
   noted.length = 0;
   held.length = 0;
   released = false;
+  onHold = () => {};
+  calls.clear();
+  wrapStore = undefined;
   gate(false);
 });
 
@@ -101,15 +120,42 @@ const holder = loadDefinitionFromObject(
   'holder',
 );
 
+/** A child workflow whose map tolerates one failed item (item 0 fails) and whose items then hold until released. */
+const tolerant = loadDefinitionFromObject(
+  {
+    id: 'tolerant',
+    steps: {
+      m: {
+        map: {
+          items: [0, 1],
+          maxConcurrency: 2,
+          toleratedFailures: 1,
+          steps: {
+            f: { tool: 'flaky', with: { key: '{% "g" & $string($input.item) %}', failOn: '{% $input.item = 0 ? 1 : 99 %}' }, retry: { maxAttempts: 1 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+      out: { final: true, output: '{% $steps.m.output %}' },
+    },
+  },
+  tools,
+  'tolerant',
+);
+
+/** Wraps the engine's store (the test's own reads go to it too). */
+let wrapStore: ((store: Store) => Store) | undefined;
+
 async function engine(): Promise<Engine> {
   dir ??= mkdtempSync(join(tmpdir(), 'stepwise-branch-redrive-'));
   emu ??= await startEmulator({ seed: 3 });
-  const store = createSqliteStore({ path: join(dir, 'runs.db') });
-  stores.push(store);
+  const raw = createSqliteStore({ path: join(dir, 'runs.db') });
+  stores.push(raw);
+  const store = wrapStore ? wrapStore(raw) : raw;
   return createEngine({
     store,
     tools,
-    workflows: [holder],
+    workflows: [holder, tolerant],
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
     clock: new ManualClock({ autoAdvance: true }),
   });
@@ -269,6 +315,169 @@ describe('redrive of a map inside a parallel branch', () => {
     // The child workflow's own run went on (taken back from its cancel), not a new one.
     expect((await e.store.get(child.id))?.status).toBe('done');
     expect((await e.store.list({ parentId: failed.runId })).filter((c) => c.options.parent?.step === 'sub')).toHaveLength(1);
+  });
+
+  it('a sibling map aborted while its effect is still reading its items stops: none of its items starts', async () => {
+    // The sibling map's first read of its items' runs is held until the left branch has failed the parallel step.
+    let failedYet: () => void = () => {};
+    const failure = new Promise<void>((resolve) => (failedYet = resolve));
+    let holdReads = false;
+    wrapStore = (store) =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'list') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          return async (filter: Parameters<Store['list']>[0]) => {
+            if (holdReads && filter?.parentId && !filter.status) await failure;
+            return store.list(filter);
+          };
+        },
+      });
+    const e = await engine();
+    e.subscribe((_view, journal) => {
+      if (journal.some((j) => j.step === 'p' && j.event === 'failed')) failedYet();
+    });
+    broken.add(0);
+    gate(true);
+    const def = loadDefinitionFromObject(
+      {
+        id: 'race',
+        steps: {
+          p: {
+            parallel: {
+              branches: {
+                left: { steps: { each: pricing } },
+                right: { steps: { pre: { tool: 'note', with: { text: 'b' } }, holding: { map: { items: [0, 1], maxConcurrency: 2, steps: { h: { tool: 'hold', with: { index: '{% $input.item %}' } } } } } } },
+              },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'race',
+    );
+    onHold = () => {};
+    const original = note.run;
+    (note as { run: unknown }).run = (input: { text: string }, env: unknown) => {
+      if (input.text === 'b') holdReads = true;
+      return (original as (i: unknown, env: unknown) => unknown)(input, env);
+    };
+    try {
+      const failed = await e.start(def, { input: { lines: lines(1) } });
+      expect(failed.status).toBe('failed');
+      expect(held).toEqual([]);
+    } finally {
+      (note as { run: unknown }).run = original;
+    }
+  });
+
+  it('a checkpoint whose failure an onError step took is not redriven from when the run fails later, elsewhere', async () => {
+    const e = await engine();
+    broken.add(0);
+    const def = loadDefinitionFromObject(
+      {
+        id: 'handled',
+        steps: {
+          q: {
+            parallel: {
+              branches: {
+                x: {
+                  steps: {
+                    p: { parallel: { branches: { a: { steps: { each: pricing } } } }, onError: 'handler', next: 'after' },
+                    handler: { tool: 'flaky', with: { key: 'handler', failOn: 1 }, retry: { maxAttempts: 1 } },
+                    after: { tool: 'note', with: { text: 'after' } },
+                  },
+                },
+              },
+            },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.q.output %}' },
+        },
+      },
+      tools,
+      'handled',
+    );
+    const failed = await e.start(def, { input: { lines: lines(2) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('q');
+    expect(failed.failure?.message).toMatch(/handler/);
+    expect(failed.redrivable).toBe(false);
+    await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+
+  it('after a resume that fails before the map runs again, the run is neither redrivable nor redriven', async () => {
+    const e = await engine();
+    broken.add(1);
+    const def = loadDefinitionFromObject(
+      {
+        id: 'stale',
+        steps: {
+          p: { parallel: { branches: { left: { steps: { pre: { tool: 'flaky', with: { key: 'pre', failOn: 2 }, retry: { maxAttempts: 1 } }, each: pricing } } } }, next: 'done' },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'stale',
+    );
+    const failed = await e.start(def, { input: { lines: lines(2) } });
+    expect(failed.status).toBe('failed');
+    expect(failed.redrivable).toBe(true);
+    const resumed = await e.resume(failed.runId);
+    expect(resumed.status).toBe('failed');
+    expect(resumed.failure?.message).toMatch(/pre/);
+    expect(resumed.redrivable).toBe(false);
+    await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+
+  it('a rerun through a redrive from a checkpoint takes the budget of the definition it reruns on', async () => {
+    const e = await engine();
+    broken.add(1);
+    gate(true);
+    const def = definition({ told: { tool: 'note', with: { text: 'right' } } });
+    const failed = await e.start(def, { input: { lines: lines(3) } });
+    broken.clear();
+    expect((await e.redrive(failed.runId)).status).toBe('done');
+    const changed = loadDefinitionFromObject({ ...(def.workflow as object), budget: { tokens: 55_555 } } as never, tools, 'branch-lines');
+    const again = await rerun(e, failed.runId, 'wrap', { definition: changed });
+    expect(again.status).toBe('done');
+    expect(again.budget.tokens).toBe(55_555);
+  });
+
+  it('a grandchild that had failed, tolerated, when the failure cancelled it is taken back failed, with its failure', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    // The left map fails once the child's item 1 holds (item 0 has failed by then, tolerated).
+    onHold = (index) => {
+      if (index === 1) rightWritten();
+    };
+    const def = loadDefinitionFromObject(
+      {
+        id: 'grandchild',
+        steps: {
+          p: { parallel: { branches: { left: { steps: { each: pricing } }, right: { steps: { sub: { workflow: { id: 'tolerant' } } } } } }, next: 'done' },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'grandchild',
+    );
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    const child = (await e.store.list({ parentId: failed.runId })).find((c) => c.options.parent?.step === 'sub')!;
+    const first = (await e.store.list({ parentId: child.id })).find((g) => g.options.parent?.index === 0)!;
+    expect(first.status).toBe('cancelled');
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    const back = (await e.store.get(first.id))!;
+    expect(back.status).toBe('failed');
+    expect(back.failure?.message).toMatch(/g0 fails on call 1/);
+    expect(redriven.output).toMatchObject({ right: [null, { held: 1 }] });
   });
 
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
