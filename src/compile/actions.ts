@@ -340,6 +340,9 @@ export const actions = {
     };
   }),
 
+  /** Charges the run what the children of a step it left spent (`run.charge`). */
+  chargeRun: update(({ context, event }) => ('usage' in event && event.type === 'run.charge' ? { usage: addUsage(context.usage, event.usage) } : {})),
+
   /** Cancels the run; every visit still open (running or waiting) ends as skipped. */
   cancelRun: update(({ context, event }) => ({
     failure: { kind: 'cancelled' as const, step: context.trail[context.trail.length - 1]?.id ?? null, message: String(('reason' in event ? event.reason : undefined) ?? 'cancelled') },

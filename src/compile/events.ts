@@ -165,6 +165,16 @@ export interface RunCancelEvent {
   readonly reason: string;
 }
 
+/**
+ * What the children of a step spent that the run was not charged yet, charged wherever the run is: the step was
+ * aborted (a sibling branch failed fast) and has been left, so no event of its own will settle it.
+ */
+export interface RunChargeEvent {
+  readonly type: 'run.charge';
+  readonly at: number;
+  readonly usage: Usage;
+}
+
 /** A `parallel` step's branches have started (its visit counts one attempt, journaled `started`). */
 export interface ParallelStartEvent extends StepScoped {
   readonly type: 'parallel.start';
@@ -222,6 +232,7 @@ export type RunEvent =
   | RunDeadlineEvent
   | RunResumeEvent
   | RunCancelEvent
+  | RunChargeEvent
   | FinalDoneEvent
   | FinalFailedEvent
   | ParallelStartEvent

@@ -60,9 +60,10 @@ export function runContext(input: MachineInput): RunContext {
   };
 }
 
-/** The events every run accepts wherever it is: cancel and the deadline. */
+/** The events every run accepts wherever it is: cancel, the deadline, and a charge for the children of a step it left. */
 export const runEvents: Transitions = {
   'run.cancel': { target: target(CANCELLED_STATE), actions: 'cancelRun' },
+  'run.charge': { actions: 'chargeRun' },
   'run.deadline': {
     target: target(FAILED_STATE),
     actions: { type: 'failRun', params: { kind: 'deadline', message: 'the workflow deadline passed' } },

@@ -14,7 +14,7 @@
  * pool counts a child's spending at once; {@link sendCharged} tells it when
  * the parent's usage has caught up, so it is counted once.
  */
-import type { RunContext } from '../compile/context.js';
+import { stepRunOf, type RunContext } from '../compile/context.js';
 import { resolveBudget, type ResolvedBudget } from '../policy/budget.js';
 import type { Budget } from '../definition/fields.js';
 import type { RunEvent } from '../compile/events.js';
@@ -58,6 +58,21 @@ export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, 
   run.send(event);
   const after = run.context().usage;
   run.budget.book({ totalTokens: after.totalTokens - before.totalTokens, usd: after.usd - before.usd });
+}
+
+/**
+ * A `map` or `workflow` step aborted by a sibling branch's failure (fail_fast), which the run has left: the run is
+ * charged what its children spent that it was not charged yet (`run.charge`), journaled as the step's cancelled
+ * attempt (its `usage` what the journal had not counted, `data.charged` what the run was charged now).
+ */
+export async function chargeAborted(run: Pick<RunScope, 'send' | 'context' | 'budget' | 'note' | 'where' | 'journal' | 'clock'>, step: string, total: Usage, reason: unknown): Promise<void> {
+  const charged = subUsage(total, stepRunOf(run.context(), step).charged ?? zeroUsage);
+  const usage = await unjournaled(run, step, total);
+  if (charged.totalTokens === 0 && charged.usd === 0 && usage.totalTokens === 0 && usage.usd === 0) return;
+  const at = run.clock.now();
+  sendCharged(run, { type: 'run.charge', at, usage: charged });
+  const message = `the step was aborted: ${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}`;
+  run.note({ ...run.where(step), at, event: 'failed', usage, error: { kind: 'cancelled', message }, data: { aborted: true, charged } });
 }
 
 /**

@@ -114,7 +114,8 @@ function cancelChild(driveChild: DriveChild, child: RunRecord, reason: string, p
   return driveChild(child, { event: { type: 'run.cancel', at, reason }, journal: [{ step: null, visit: 0, attempt: 0, event: 'cancelled', at, data }] });
 }
 
-const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);
+/** The kinds whose steps' work is done by child runs. */
+export const CHILD_KINDS: ReadonlySet<string> = new Set(['map', 'workflow']);
 
 /** Whether a workflow has steps that start child runs (`map`, `workflow`), at any depth: known once per loaded workflow. */
 export const startsChildren = anyStep((step) => CHILD_KINDS.has(kindOf(step)?.name ?? ''));

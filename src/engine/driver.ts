@@ -355,6 +355,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         get signal() {
           return attempt?.signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
         },
+        aborted() {
+          return attempt ? (attempt.aborted ?? attempt.signal.aborted) : (options.signal?.aborted ?? false);
+        },
         maxOutputBytes,
         ...(deps.breakers
           ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }

@@ -10,7 +10,7 @@ import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/ma
 import type { RunRecord } from '../run/types.js';
 import { zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
+import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import { interruptedDrive } from './child-step.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
@@ -183,7 +183,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   }
   await Promise.allSettled(inflight.values());
   rethrow();
-  if (interruptedDrive(run) || stop.aborted) return;
+  if (interruptedDrive(run)) return;
+  if (stop.aborted) return chargeAborted(run, id, itemsUsage(byIndex), stop.reason);
 
   run.countExecuted();
   const now = run.clock.now();

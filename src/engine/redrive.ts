@@ -14,11 +14,12 @@
  * where they were (their `cancelled` entry kept their record's state). What
  * the run spent after the checkpoint stays charged (`carried`).
  */
+import { stepRunOf } from '../compile/context.js';
 import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { MapSpec } from '../kinds/map-body.js';
-import { subUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
+import { subUsage, zeroUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
@@ -55,14 +56,17 @@ function isMapSpec(step: object): step is MapSpec {
   return kindOf(step)?.name === 'map';
 }
 
-/** The maps of `snapshot` in their `failed` phase. */
-function failedMaps(record: RunRecord, snapshot: SnapshotLike): Array<{ step: string; spec: MapSpec }> {
+/** The maps active in `snapshot` whose phase passes `phase`. */
+function activeMaps(record: RunRecord, snapshot: SnapshotLike, phase: (phase: string | null) => boolean): Array<{ step: string; spec: MapSpec }> {
   const workflow = record.definition.workflow;
   return activeStepsOf(workflow, snapshot).steps.flatMap((s) => {
-    const spec: object | undefined = s.kind === 'map' && s.phase === 'failed' ? stepOf(workflow, s.id) : undefined;
+    const spec: object | undefined = s.kind === 'map' && phase(s.phase) ? stepOf(workflow, s.id) : undefined;
     return spec && isMapSpec(spec) ? [{ step: s.id, spec }] : [];
   });
 }
+
+/** The maps of `snapshot` in their `failed` phase. */
+const failedMaps = (record: RunRecord, snapshot: SnapshotLike) => activeMaps(record, snapshot, (phase) => phase === 'failed');
 
 const notInMap = (record: RunRecord) =>
   new StepwiseError(
@@ -93,7 +97,23 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
       `Run "${record.id}": map step "${chain.map}" failed inside parallel step "${chain.parallel}", whose failure kept no checkpoint to redrive from (a run of an older version); use resume, which runs "${record.failure?.step ?? chain.parallel}" again.`,
     );
   }
-  return { snapshot: checkpoint, maps, checkpoint: latest, carried: subUsage(record.usage, upgradeSnapshot(checkpoint as SnapshotLike).context.usage) };
+  const restored = upgradeSnapshot(checkpoint as SnapshotLike);
+  // What the run was charged after the checkpoint for the children of a step it then left and the redrive takes back
+  // (aborted, `run.charge`): that step charges its children's whole spend again when it settles.
+  const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
+  let carried = subUsage(record.usage, restored.context.usage);
+  for (const entry of journal) {
+    const charged = entry.seq > latest.seq && entry.step !== null && active.get(entry.step) === entry.visit ? abortCharge(entry) : null;
+    if (charged) carried = subUsage(carried, charged);
+  }
+  return { snapshot: checkpoint, maps, checkpoint: latest, carried };
+}
+
+/** What the run was charged when a step with child runs was aborted (./child-budget.ts `chargeAborted`), if `entry` says so. */
+export function abortCharge(entry: JournalEntry): Usage | null {
+  if (entry.event !== 'failed' || typeof entry.data !== 'object' || entry.data === null) return null;
+  const data = entry.data as { aborted?: unknown; charged?: unknown };
+  return data.aborted === true && typeof data.charged === 'object' && data.charged !== null ? (data.charged as Usage) : null;
 }
 
 /** The snapshot a parallel step's `failed` entry kept of the moment a map in its branch failed, if any. */
@@ -115,10 +135,13 @@ function cancelledStateOf(entry: JournalEntry): CancelledState | undefined {
  */
 export async function prepareRedrive(store: Store, children: ChildRuns, record: RunRecord, at: number): Promise<{ record: RunRecord; event: NonNullable<DriveOptions['event']> }> {
   const point = await redrivePoint(store, record);
-  const maps = await redriveItems(store, children, record, point);
-  // From a checkpoint (a map in a parallel branch): the children the failure cancelled under the steps it had active go on.
+  // From a checkpoint (a map in a parallel branch): the children the failure cancelled under the steps it had active go
+  // on (taken back first, so a cancelled item is not also started again).
   if (point.checkpoint) await uncancelChildren(store, record, point.snapshot, at);
-  const { step, items } = maps[0]!;
+  const started = await redriveItems(store, children, record, point);
+  const { step } = point.maps[0]!;
+  const items = started.find((m) => m.step === step)?.items ?? [];
+  const maps = started.filter((m) => m.items.length > 0);
   const visits = upgradeSnapshot(point.snapshot as SnapshotLike).context.visits;
   const from = point.checkpoint ? { checkpoint: point.checkpoint.seq, carried: point.carried, ...(maps.length > 1 ? { maps } : {}) } : {};
   const carried = point.carried ? { carried: { step, usage: point.carried } } : {};
@@ -131,12 +154,16 @@ export async function prepareRedrive(store: Store, children: ChildRuns, record: 
   };
 }
 
-/** Starts a new run of each failed item of the maps `point` holds in their failed phase; returns them with the items started again. */
+/**
+ * Starts a new run of each failed item of the maps active where `point` goes on from (the failed map, and from a
+ * checkpoint also a map in another branch that was still running); returns them with the items started again.
+ */
 async function redriveItems(store: Store, children: ChildRuns, record: RunRecord, point: RedrivePoint): Promise<Array<{ step: string; items: number[] }>> {
-  const context = upgradeSnapshot(point.snapshot as SnapshotLike).context;
+  const snapshot = upgradeSnapshot(point.snapshot as SnapshotLike);
+  const context = snapshot.context;
   const all = await store.list({ parentId: record.id });
   const started: Array<{ step: string; items: number[] }> = [];
-  for (const { step, spec } of point.maps) {
+  for (const { step, spec } of activeMaps(record, snapshot, () => true)) {
     const visit = context.visits[step] ?? 1;
     const byIndex = itemRuns(all, step, visit);
     const items: number[] = [];
@@ -146,8 +173,10 @@ async function redriveItems(store: Store, children: ChildRuns, record: RunRecord
       const last = newest(runs)!;
       const round = (last.options.parent?.round ?? 0) + 1;
       const link = { runId: record.id, step, visit, index, round, attempt: 1 };
-      // The run's budget and spend as stored (a checkpoint's usage lacks what was spent after it).
-      const budget = childBudget({ budget: snapshotOf(record).context.budget, usage: record.usage }, undefined, undefined, itemsUsage(byIndex));
+      // The run's budget and spend as stored (a checkpoint's usage lacks what was spent after it), less what the map's
+      // items spent that the run was not charged yet.
+      const uncharged = subUsage(itemsUsage(byIndex), stepRunOf(context, step).charged ?? zeroUsage);
+      const budget = childBudget({ budget: snapshotOf(record).context.budget, usage: record.usage }, undefined, undefined, uncharged);
       await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), link, budget);
       items.push(index);
     }

@@ -14,10 +14,11 @@ import type { WorkflowMachine } from '../compile/machine.js';
 import type { Workflow } from '../definition/schema.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import type { ResolvedBudget } from '../policy/budget.js';
-import { zeroUsage, type FailureKind, type JournalEntry, type RunRecord, type Usage } from '../run/types.js';
+import { addUsage, zeroUsage, type FailureKind, type JournalEntry, type RunRecord, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { persistedSnapshot, restoreActor } from './persisted.js';
-import { checkpointOf } from './redrive.js';
+import { abortCharge, checkpointOf } from './redrive.js';
+import { CHILD_KINDS } from './child-events.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf as stepOfWorkflow } from '../definition/sequences.js';
 import { activeStepsOf, positionOf, positionOfStep, type Position, type SnapshotLike } from './position.js';
@@ -180,6 +181,15 @@ export function replayTo(
   const done = () => ({ snapshot: persistedSnapshot(actor) as ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>, context: actor.getSnapshot().context, position: position() });
   try {
     const used = new Map<string, number>();
+    /** What each visit of a child-run step has journaled so far, by `visit:step`. */
+    const childTotals = new Map<string, Usage>();
+    /** Adds `usage` to what visit `visit` of child-run step `step` has journaled; returns the total. */
+    const childTotal = (step: string, visit: number, usage: Usage): Usage => {
+      const key = `${visit}:${step}`;
+      const total = addUsage(childTotals.get(key) ?? zeroUsage, usage);
+      childTotals.set(key, total);
+      return total;
+    };
     /** Whether sending `event` enters `step` (a new visit of it); if so, it is sent stamped `at`. */
     const sendEntering = (event: RunEvent, stops: ReadonlyArray<{ step: string; at: number }>): boolean => {
       const before = actor.getSnapshot();
@@ -193,7 +203,7 @@ export function replayTo(
       const stops = segment.stop ? [target, segment.stop] : [target];
       let stopped = false;
       for (let i = 0; i < segment.entries.length && !stopped; i++) {
-        const entry = segment.entries[i]!;
+        let entry = segment.entries[i]!;
         // A redrive from the checkpoint a parallel step kept: the run went back to it (then resumed, as sent below).
         const checkpoint = rewoundTo(entry, segment.entries);
         if (checkpoint !== undefined) {
@@ -210,14 +220,27 @@ export function replayTo(
         }
         // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
         if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
-        // An attempt aborted by a failed sibling branch sent nothing: its step has already been left.
-        if (entry.event === 'failed' && entry.error?.kind === 'cancelled' && entry.step !== null && !activeAt(entry.step)) continue;
+        // An attempt aborted by a failed sibling branch sent nothing: its step has already been left. A step with child
+        // runs charged the run what they had spent (`run.charge`), and its journal entry counts toward its children's total.
+        if (entry.event === 'failed' && entry.error?.kind === 'cancelled' && entry.step !== null && !activeAt(entry.step)) {
+          const charged = abortCharge(entry);
+          if (charged) {
+            actor.send({ type: 'run.charge', at: entry.at, usage: charged });
+            if (entry.usage) childTotal(entry.step, entry.visit, entry.usage);
+          }
+          continue;
+        }
         const pos = entry.step !== null ? (positionAt(entry.step) ?? position()) : position();
         if (stepEvents.has(entry.event) && entry.step !== null && entry.step !== stepOf(pos)) {
           throw new StepwiseError(
             'usage',
             `run ${segment.runId} went through step "${entry.step}" where this definition is at "${stepOf(pos) ?? pos.kind}": rerun on a definition whose steps before "${target.step}" route the same way`,
           );
+        }
+        // A step whose work is done by child runs (map, workflow) journals at each settling only what it adds; its
+        // events carry its children's total so far, which the machine charges the difference of.
+        if (entry.step !== null && entry.usage && CHILD_KINDS.has(kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.name ?? '')) {
+          entry = { ...entry, usage: childTotal(entry.step, entry.visit, entry.usage) };
         }
         const fingerprint = () => {
           if (!entry.step) return undefined;

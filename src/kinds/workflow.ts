@@ -13,7 +13,7 @@ import { stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
+import { chargeAborted, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
@@ -167,7 +167,8 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
-      if (interruptedDrive(run) || stop.aborted) return;
+      if (interruptedDrive(run)) return;
+      if (stop.aborted) return chargeAborted(run, id, driven.usage, stop.reason);
       crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();

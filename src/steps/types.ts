@@ -27,6 +27,8 @@ export interface StepEnv {
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly model: ModelConfig;
   readonly signal: AbortSignal;
+  /** Whether `signal` is aborted, read without making it (most steps never read their signal). */
+  readonly aborted?: () => boolean;
   /** The engine's shared circuit breakers; without them tools are called unguarded. */
   readonly breakers?: StepBreakers;
   /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */

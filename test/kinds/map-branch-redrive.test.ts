@@ -480,6 +480,121 @@ describe('redrive of a map inside a parallel branch', () => {
     expect(redriven.output).toMatchObject({ right: [null, { held: 1 }] });
   });
 
+  it('an attempt the failure aborted does not count against its tool\'s circuit breaker', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    // One failure opens hold's breaker: the aborted call, counted as one, would refuse the redrive's call.
+    const def = definition({ h: { tool: 'hold', with: { index: 5 }, breaker: { threshold: 1 } } });
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    expect(held).toEqual([5]);
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.failure).toBeNull();
+    expect(redriven.status).toBe('done');
+    expect(held).toEqual([5, 5]);
+  });
+
+  it('what the children of an aborted sibling step spent is charged to the run, once, and again after the redrive', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    // The right map's items each write a note with the model (tokens), then hold; the left map fails once both hold.
+    onHold = () => {
+      if (held.length === 2) rightWritten();
+    };
+    const def = definition({
+      holding: {
+        map: {
+          items: [0, 1],
+          maxConcurrency: 2,
+          steps: {
+            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+    });
+    const spentByChildren = async (runId: string) => (await e.store.list({ parentId: runId })).reduce((t, c) => t + c.usage.totalTokens, 0);
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    expect(await spentByChildren(failed.runId)).toBeGreaterThan(0);
+    expect(failed.usage.totalTokens).toBe(await spentByChildren(failed.runId));
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(failed.usage.totalTokens);
+
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(redriven.usage.totalTokens).toBe(await spentByChildren(failed.runId));
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(redriven.usage.totalTokens);
+    // A rerun replays the charge and the redrive: the same usage.
+    const again = await rerun(e, failed.runId, 'wrap');
+    expect(again.usage.totalTokens).toBe(redriven.usage.totalTokens);
+  });
+
+  it('a resume instead of a redrive also counts what the aborted children spent', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    const def = definition({
+      holding: {
+        map: {
+          items: [0],
+          steps: {
+            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+    });
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    released = true;
+    broken.clear();
+    const resumed = await e.resume(failed.runId);
+    expect(resumed.status).toBe('done');
+    const children = await e.store.list({ parentId: failed.runId });
+    expect(resumed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(resumed.usage.totalTokens);
+    const again = await rerun(e, failed.runId, 'wrap');
+    expect(again.usage.totalTokens).toBe(resumed.usage.totalTokens);
+  });
+
+  it('a map in another branch that was still running has its failed items run again too', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    // The right map: item 0 fails at once, then item 1 holds; the left map fails after that.
+    const def = definition({
+      second: {
+        map: {
+          items: [0, 1],
+          maxConcurrency: 1,
+          steps: {
+            f: { tool: 'flaky', with: { key: '{% "r" & $string($input.item) %}', failOn: '{% $input.item = 0 ? 1 : 99 %}' }, retry: { maxAttempts: 1 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+    });
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    expect(held).toEqual([1]);
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    expect(redriven.output).toMatchObject({ right: [{ held: 0 }, { held: 1 }] });
+    const resumed = (await e.journal(failed.runId)).find((j) => j.event === 'resumed');
+    expect(resumed?.data).toMatchObject({ step: 'each', items: [0], maps: [{ step: 'each', items: [0] }, { step: 'second', items: [0] }] });
+  });
+
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
     const e = await engine();
     const def = loadDefinitionFromObject(

@@ -15,6 +15,7 @@ import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { rerun } from '../../src/engine/rerun.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
@@ -170,6 +171,39 @@ describe('map steps', () => {
     expect(journal.find((j) => j.event === 'resumed')?.data).toMatchObject({ redrive: true, items: [1, 3] });
     // Nothing to redrive in a run that did not fail in a map.
     await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+
+  it('redrive gives the failed items what the run has left of its budget, and a rerun through it counts every round', async () => {
+    const e = await engine();
+    broken.add(1);
+    // Each item writes a note with the model (tokens), then prices its line (item 1 fails there).
+    const body = {
+      steps: {
+        write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.line %}' }, maxTokens: 200 } },
+        priced: { tool: 'price', with: { qty: '{% $input.line.qty %}', unit: '{% $input.line.unit %}', index: '{% $input.index %}' }, retry: { maxAttempts: 1 } },
+      },
+    };
+    const probe = await e.start(mapDef(body), { input: { lines: lines(4) } });
+    expect(probe.status).toBe('failed');
+    const spent = probe.usage.totalTokens;
+    expect(spent).toBeGreaterThan(0);
+    // Twice what the first round spends: the run has about as much left as it spent (less its stopAt margin), far more
+    // than one item needs; counting the items' spend twice would leave the redriven item nothing.
+    const failed = await e.start(mapDef(body), { input: { lines: lines(4) }, budget: spent * 2 });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.message).toContain('1 of 4 items failed');
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    expect(redriven.status).toBe('done');
+    const journal = await e.journal(failed.runId);
+    expect(journal.reduce((t, j) => t + (j.usage?.totalTokens ?? 0), 0)).toBe(redriven.usage.totalTokens);
+    const items = await e.store.list({ parentId: failed.runId });
+    expect(items.reduce((t, c) => t + c.usage.totalTokens, 0)).toBe(redriven.usage.totalTokens);
+
+    // A rerun from the final step replays both rounds of the map: the same usage.
+    const again = await rerun(e, failed.runId, 'done');
+    expect(again.status).toBe('done');
+    expect(again.usage.totalTokens).toBe(redriven.usage.totalTokens);
   });
 
   it('runs the first item alone until its first model call, then fans out', async () => {
