@@ -16,7 +16,8 @@ import { resolveBudget } from '../policy/budget.js';
 import type { RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
 import { wakeAtOf } from './driver.js';
-import { activeStepsOf } from './position.js';
+import { activeStepsOf, runStatusOf } from './position.js';
+import type { RunContext } from '../compile/context.js';
 import { recordedHistory, replayTo } from './replay.js';
 import { storedDefinition, versionOf, type DefinitionSource } from './runtime.js';
 import { snapshotOf, type RunView } from './view.js';
@@ -26,6 +27,15 @@ export interface RerunOptions {
   readonly definition?: DefinitionSource;
   /** The new run's id. */
   readonly runId?: string;
+}
+
+/**
+ * The steps a run went through before it first entered `from`: what a rerun from it keeps. (Entering a parallel
+ * step enters the first step of each branch too, so `from` is not always the last step of a replayed trail.)
+ */
+function keptSteps(trail: RunContext['trail'], from: string): string[] {
+  const at = trail.findIndex((e) => e.id === from);
+  return trail.slice(0, at < 0 ? trail.length : at).map((e) => e.id);
 }
 
 /** Builds the new run's record; `rerun()` stores and drives it. */
@@ -45,28 +55,30 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   const now = engine.clock.now();
   const budget = resolveBudget(workflow.budget, original.options.budget);
   const history = await recordedHistory(engine.store, original);
-  const { snapshot, context, position } = replayTo(compile(workflow), workflow, { input: original.input, budget, at: now }, history, old.fingerprints, { step: from, at: now });
-  const kept = old.trail.slice(0, old.trail.findIndex((e) => e.id === from)).map((e) => e.id);
-  const replayed = context.trail.slice(0, -1).map((e) => e.id);
+  const { snapshot, context } = replayTo(compile(workflow), workflow, { input: original.input, budget, at: now }, history, old.fingerprints, { step: from, at: now });
+  const kept = keptSteps(old.trail, from);
+  const replayed = keptSteps(context.trail, from);
   if (replayed.join('>') !== kept.join('>')) {
     throw new StepwiseError(
       'usage',
       `the steps before "${from}" do not replay the same way on this definition: run ${runId} went ${[...kept, from].join(' → ')}, the definition goes ${[...replayed, from].join(' → ')}`,
     );
   }
+  const active = activeStepsOf(workflow, snapshot as unknown as { value: unknown });
   return {
     id: options.runId ?? randomUUID(),
     workflow: workflow.id,
     version: options.definition ? (options.definition.hash ?? versionOf(workflow)) : original.version,
     definition,
-    status: position.kind === 'wait' ? 'waiting' : 'running',
+    // With parallel branches, one may wait while the chosen step is ready to run.
+    status: runStatusOf(active.steps, active.end, false),
     input: original.input,
     output: null,
     failure: null,
     usage: context.usage,
     snapshot,
     options: original.options,
-    wakeAt: wakeAtOf(workflow, activeStepsOf(workflow, snapshot as unknown as { value: unknown }).steps, context),
+    wakeAt: wakeAtOf(workflow, active.steps, context),
     lease: null,
     createdAt: now,
     updatedAt: now,
@@ -84,7 +96,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
  */
 export async function rerun(engine: Engine, runId: string, from: string, options: RerunOptions = {}): Promise<RunView> {
   const record = await rerunRecord(engine, runId, from, options);
-  const kept = snapshotOf(record).context.trail.slice(0, -1).map((e) => e.id);
+  const kept = keptSteps(snapshotOf(record).context.trail, from);
   const { run } = await engine.store.create(record, [
     { step: null, visit: 0, attempt: 0, event: 'created', at: record.createdAt, data: { version: record.version, input: record.input, rerunOf: runId, from, kept } },
   ]);
