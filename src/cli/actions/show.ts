@@ -23,7 +23,7 @@ export async function action(runId: string, opts: ShowFlags): Promise<void> {
       ...(run.failure ? [color.red(`failure: ${run.failure.kind} at ${run.failure.step ?? '-'}: ${run.failure.message}`)] : []),
       ...(run.redrivable ? [redriveHint(run.runId, opts.store)] : []),
       ...(run.waitingFor ? [`waiting at ${run.waitingFor.step} for ${run.waitingFor.events.join(' | ')}`] : []),
-      ...run.waitingOn.map((w) => `waiting on child run ${w.runId} (step ${w.step}) for ${w.events.join(' | ')}`),
+      ...run.waitingOn.map((w) => `waiting on child run ${w.runId} (step ${w.step})${w.events.length > 0 ? ` for ${w.events.join(' | ')}` : ''}`),
       ...(run.parent ? [`child of run ${run.parent.runId} (step ${run.parent.step}${run.parent.index !== undefined ? `, item ${run.parent.index}` : ''})`] : []),
       '',
       ...renderTimeline(run.timeline, color),
