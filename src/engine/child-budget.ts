@@ -14,7 +14,7 @@
  * pool counts a child's spending at once; {@link sendCharged} tells it when
  * the parent's usage has caught up, so it is counted once.
  */
-import { stepRunOf, type RunContext } from '../compile/context.js';
+import type { RunContext } from '../compile/context.js';
 import { resolveBudget, type ResolvedBudget } from '../policy/budget.js';
 import type { Budget } from '../definition/fields.js';
 import type { RunEvent } from '../compile/events.js';
@@ -65,14 +65,21 @@ export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, 
  * charged what its children spent that it was not charged yet (`run.charge`), journaled as the step's cancelled
  * attempt (its `usage` what the journal had not counted, `data.charged` what the run was charged now).
  */
-export async function chargeAborted(run: Pick<RunScope, 'send' | 'context' | 'budget' | 'note' | 'where' | 'journal' | 'clock'>, step: string, total: Usage, reason: unknown): Promise<void> {
-  const charged = subUsage(total, stepRunOf(run.context(), step).charged ?? zeroUsage);
-  const usage = await unjournaled(run, step, total);
+export async function chargeAborted(
+  run: Pick<RunScope, 'send' | 'context' | 'budget' | 'note' | 'where' | 'journal' | 'clock'>,
+  step: string,
+  total: Usage,
+  reason: unknown,
+  /** The step's visit and what the run had been charged for its children when its effect began (the run may have entered the step again since). */
+  began: { readonly visit: number; readonly charged: Usage },
+): Promise<void> {
+  const charged = subUsage(total, began.charged);
+  const usage = await unjournaled(run, step, total, began.visit);
   if (charged.totalTokens === 0 && charged.usd === 0 && usage.totalTokens === 0 && usage.usd === 0) return;
   const at = run.clock.now();
   sendCharged(run, { type: 'run.charge', at, usage: charged });
   const message = `the step was aborted: ${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}`;
-  run.note({ ...run.where(step), at, event: 'failed', usage, error: { kind: 'cancelled', message }, data: { aborted: true, charged } });
+  run.note({ step, visit: began.visit, attempt: 0, at, event: 'failed', usage, error: { kind: 'cancelled', message }, data: { aborted: true, charged } });
 }
 
 /**
@@ -82,8 +89,7 @@ export async function chargeAborted(run: Pick<RunScope, 'send' | 'context' | 'bu
  * journal is read once per drive (per `run`), and each settling's share is added to that tally, so a step that
  * settles many times in one drive (a `workflow` step in a loop) does not read the journal each time.
  */
-export async function unjournaled(run: Pick<RunScope, 'journal' | 'where'>, step: string, total: Usage): Promise<Usage> {
-  const { visit } = run.where(step);
+export async function unjournaled(run: Pick<RunScope, 'journal' | 'where'>, step: string, total: Usage, visit = run.where(step).visit): Promise<Usage> {
   let tally = tallies.get(run);
   if (!tally) {
     tally = run.journal().then((entries) => {

@@ -342,6 +342,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     envFor: (step, attempt): StepEnv => {
       const ctx = context();
       let ownSignal: AbortSignal | undefined;
+      // What stops the attempt from outside it: its step's abort (a sibling branch failed), a cancel, the drive's end.
+      const stepAborted = aborts.get(step);
       return {
         runId: current.id,
         stepId: step,
@@ -356,7 +358,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           return attempt?.signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
         },
         aborted() {
-          return attempt ? (attempt.aborted ?? attempt.signal.aborted) : (options.signal?.aborted ?? false);
+          return stepAborted?.aborted === true || watch?.source.aborted === true || options.signal?.aborted === true;
         },
         maxOutputBytes,
         ...(deps.breakers

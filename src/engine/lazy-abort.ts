@@ -17,11 +17,6 @@ export class LazyAbort {
     return this.controller.signal;
   }
 
-  /** Whether it was aborted, without making the signal. */
-  get aborted(): boolean {
-    return this.controller !== null ? this.controller.signal.aborted : this.abortedWith !== null;
-  }
-
   /** Aborts the signal (now if it was read, else when it is). Only the first reason counts, as with `AbortController`. */
   abort(reason?: unknown): void {
     if (this.controller !== null) this.controller.abort(reason);

@@ -37,6 +37,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   // A sibling branch's failure (fail_fast) aborts the step: the items' drives stop where they are, and no item starts.
   // Taken before anything is awaited, so an abort meanwhile is not missed.
   const stop = run.stepSignal(id);
+  const visit = run.context().visits[id] ?? 1;
+  // What the items spent that the run was charged already (their spend beyond it, after a crash, the pool counts from the start).
+  const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
   const children = run.children!;
   const at = run.clock.now();
   let prepared;
@@ -49,7 +52,6 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     return;
   }
   const { items, context } = prepared;
-  const visit = run.context().visits[id] ?? 1;
   const resumed = stepRunOf(run.context(), id).attempt === 0;
   const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
   // Read once for all items: the parent's options (seed, faults) every item inherits.
@@ -63,8 +65,6 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     byIndex.set(child.options.parent!.index!, [...(byIndex.get(child.options.parent!.index!) ?? []).filter((r) => r.id !== child.id), kept]);
   };
   const stateOf = (index: number): ItemState => itemState(byIndex.get(index) ?? [], maxAttempts);
-  // What the items spent that the run was not charged yet (a crash came between): the pool counts it from the start.
-  const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
   const owed = itemsUsage(byIndex);
   run.budget.owe({ totalTokens: owed.totalTokens - charged.totalTokens, usd: owed.usd - charged.usd });
 
@@ -184,7 +184,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   await Promise.allSettled(inflight.values());
   rethrow();
   if (interruptedDrive(run)) return;
-  if (stop.aborted) return chargeAborted(run, id, itemsUsage(byIndex), stop.reason);
+  if (stop.aborted) return chargeAborted(run, id, itemsUsage(byIndex), stop.reason, { visit, charged });
 
   run.countExecuted();
   const now = run.clock.now();

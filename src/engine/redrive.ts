@@ -19,7 +19,7 @@ import { StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf } from '../definition/sequences.js';
 import type { MapSpec } from '../kinds/map-body.js';
-import { subUsage, zeroUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
+import { addUsage, subUsage, zeroUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
@@ -50,6 +50,8 @@ export interface RedrivePoint {
   readonly checkpoint: JournalEntry | null;
   /** What the run spent after the checkpoint, which the checkpoint's usage does not count. */
   readonly carried: Usage | null;
+  /** What the run was charged after the checkpoint for the children of steps the redrive takes back (aborted), by step. */
+  readonly aborted: ReadonlyMap<string, Usage>;
 }
 
 function isMapSpec(step: object): step is MapSpec {
@@ -83,7 +85,7 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
   if (record.status !== 'failed') throw notInMap(record);
   const stored = snapshotOf(record);
   const own = failedMaps(record, stored);
-  if (own.length > 0) return { snapshot: record.snapshot, maps: own, checkpoint: null, carried: null };
+  if (own.length > 0) return { snapshot: record.snapshot, maps: own, checkpoint: null, carried: null, aborted: new Map() };
   const chain = failedBranchMap(record.definition.workflow, stored, stored.context.failure?.step);
   if (!chain) throw notInMap(record);
   const journal = await store.journal(record.id);
@@ -102,11 +104,14 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
   // (aborted, `run.charge`): that step charges its children's whole spend again when it settles.
   const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
   let carried = subUsage(record.usage, restored.context.usage);
+  const aborted = new Map<string, Usage>();
   for (const entry of journal) {
     const charged = entry.seq > latest.seq && entry.step !== null && active.get(entry.step) === entry.visit ? abortCharge(entry) : null;
-    if (charged) carried = subUsage(carried, charged);
+    if (!charged) continue;
+    carried = subUsage(carried, charged);
+    aborted.set(entry.step!, addUsage(aborted.get(entry.step!) ?? zeroUsage, charged));
   }
-  return { snapshot: checkpoint, maps, checkpoint: latest, carried };
+  return { snapshot: checkpoint, maps, checkpoint: latest, carried, aborted };
 }
 
 /** What the run was charged when a step with child runs was aborted (./child-budget.ts `chargeAborted`), if `entry` says so. */
@@ -173,10 +178,10 @@ async function redriveItems(store: Store, children: ChildRuns, record: RunRecord
       const last = newest(runs)!;
       const round = (last.options.parent?.round ?? 0) + 1;
       const link = { runId: record.id, step, visit, index, round, attempt: 1 };
-      // The run's budget and spend as stored (a checkpoint's usage lacks what was spent after it), less what the map's
-      // items spent that the run was not charged yet.
-      const uncharged = subUsage(itemsUsage(byIndex), stepRunOf(context, step).charged ?? zeroUsage);
-      const budget = childBudget({ budget: snapshotOf(record).context.budget, usage: record.usage }, undefined, undefined, uncharged);
+      // The run's budget and spend as stored, less what the map's items spent that the run was not charged for (by
+      // the map's settlings before the checkpoint, or when it was aborted after it).
+      const charged = addUsage(stepRunOf(context, step).charged ?? zeroUsage, point.aborted.get(step) ?? zeroUsage);
+      const budget = childBudget({ budget: snapshotOf(record).context.budget, usage: record.usage }, undefined, undefined, subUsage(itemsUsage(byIndex), charged));
       await children.again(last, childIdOf(record.id, step, visit, { index, round, attempt: 1 }), link, budget);
       items.push(index);
     }

@@ -220,16 +220,17 @@ export function replayTo(
         }
         // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
         if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
-        // An attempt aborted by a failed sibling branch sent nothing: its step has already been left. A step with child
-        // runs charged the run what they had spent (`run.charge`), and its journal entry counts toward its children's total.
-        if (entry.event === 'failed' && entry.error?.kind === 'cancelled' && entry.step !== null && !activeAt(entry.step)) {
-          const charged = abortCharge(entry);
-          if (charged) {
-            actor.send({ type: 'run.charge', at: entry.at, usage: charged });
-            if (entry.usage) childTotal(entry.step, entry.visit, entry.usage);
-          }
+        // A step with child runs aborted by a failed sibling branch charged the run what its children had spent
+        // (`run.charge`), whatever the run was at by then: replayed, the charge is what its journal entry counts (the
+        // run's charges while the step rested are journaled nowhere else), which counts toward its children's total.
+        if (entry.step !== null && abortCharge(entry)) {
+          const usage = entry.usage ?? zeroUsage;
+          actor.send({ type: 'run.charge', at: entry.at, usage });
+          childTotal(entry.step, entry.visit, usage);
           continue;
         }
+        // An attempt aborted by a failed sibling branch sent nothing: its step has already been left.
+        if (entry.event === 'failed' && entry.error?.kind === 'cancelled' && entry.step !== null && !activeAt(entry.step)) continue;
         const pos = entry.step !== null ? (positionAt(entry.step) ?? position()) : position();
         if (stepEvents.has(entry.event) && entry.step !== null && entry.step !== stepOf(pos)) {
           throw new StepwiseError(

@@ -90,7 +90,7 @@ export interface RunScope {
   holdLease(): Promise<void>;
   where(step: string): Where;
   /** The environment of `step`'s current attempt, a fresh object; `attempt.signal`, the attempt's own, is read only when the step reads its signal. */
-  envFor(step: string, attempt?: { readonly signal: AbortSignal; readonly aborted?: boolean }): StepEnv;
+  envFor(step: string, attempt?: { readonly signal: AbortSignal }): StepEnv;
   /** Whether this drive sleeps through timers (else it returns with the run's `wakeAt` set). */
   readonly sleepTimers: boolean;
   /** The engine's child runs (`workflow` and `map` steps), when it has them. */

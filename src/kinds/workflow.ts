@@ -136,6 +136,9 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       // A sibling branch's failure (fail_fast) aborts the step: the child's drive stops where it is. Taken before
       // anything is awaited, so an abort meanwhile is not missed.
       const stop = run.stepSignal(id);
+      const visit = run.context().visits[id] ?? 1;
+      // What the child spent that the run was charged already (its spend beyond it, after a crash, the pool counts from the start).
+      const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       const children = run.children!;
       const at = run.clock.now();
       let child = await children.get(childId(run, id));
@@ -151,8 +154,6 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       }
       // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
-      // What the child spent that the run was not charged yet (a crash came between): the pool counts it from the start.
-      const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
       // A child that ran out of its slice goes on, once the parent is resumed, with what the parent's pool has left
       // (the resume is the decision to spend more; the same slice again would stop it at the same call), and keeps
@@ -168,7 +169,7 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
       if (interruptedDrive(run)) return;
-      if (stop.aborted) return chargeAborted(run, id, driven.usage, stop.reason);
+      if (stop.aborted) return chargeAborted(run, id, driven.usage, stop.reason, { visit, charged });
       crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();

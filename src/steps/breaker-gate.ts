@@ -47,9 +47,9 @@ export async function behindBreaker<R>(
   if (permit.change) gate.onChange(permit.change);
   if (!permit.allowed) return { rejected: openFailure(tool, permit.retryAt) };
   const result = await call();
-  // A call cut short by the attempt's abort (a sibling branch failed, the run was cancelled) says nothing about the
-  // tool: it is not counted (a probe it was lets another through after the cool-down).
-  if (env.aborted ? env.aborted() : env.signal.aborted) return { result };
+  // A call cut short from outside its attempt (a sibling branch failed, the run was cancelled) says nothing about the
+  // tool: it is not counted (a probe it was lets another through after the cool-down). Its own timeout counts.
+  if (env.aborted?.() === true) return { result };
   const change = await gate.service.record(tool, failed(result) ? 'failure' : 'success', policy);
   if (change) gate.onChange(change);
   return { result };

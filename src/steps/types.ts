@@ -27,7 +27,10 @@ export interface StepEnv {
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly model: ModelConfig;
   readonly signal: AbortSignal;
-  /** Whether `signal` is aborted, read without making it (most steps never read their signal). */
+  /**
+   * Whether the attempt was stopped from outside it (its step aborted by a sibling branch's failure, a cancel, the
+   * drive's end), read without making `signal`; its own timeout is not such a stop.
+   */
   readonly aborted?: () => boolean;
   /** The engine's shared circuit breakers; without them tools are called unguarded. */
   readonly breakers?: StepBreakers;

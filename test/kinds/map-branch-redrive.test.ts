@@ -22,6 +22,7 @@ import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
 import type { JournalEntry } from '../../src/run/types.js';
 import { MODEL_TIMEOUT_MS } from '../budgets.js';
+import { snapshotOf } from '../../src/engine/view.js';
 
 const priced: number[] = [];
 const broken = new Set<number>();
@@ -58,6 +59,11 @@ const note = defineTool({
   input: z.object({ text: z.string() }),
   run: (input) => {
     noted.push(input.text);
+    // An onError step that loops back: the next visit finds the lines mended and the holds released.
+    if (input.text === 'handler') {
+      broken.clear();
+      released = true;
+    }
     if (input.text === 'right' || input.text === 'b') rightWritten();
     return input;
   },
@@ -91,7 +97,25 @@ const flaky = defineTool({
     return { key, n };
   },
 });
-const tools = [price, note, hold, flaky];
+/** Hangs until its attempt is aborted (its step's timeout ends it: it moves the manual clock past the timeout). */
+let slowCalls = 0;
+const slow = defineTool({
+  name: 'slow',
+  description: 'A call that hangs until aborted',
+  input: z.object({}),
+  run: async (_input, env) => {
+    slowCalls++;
+    const aborted = new Promise((_, reject) => {
+      if (env.signal.aborted) reject(new Error('aborted'));
+      env.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+    clock.advance(10_000);
+    await aborted;
+    return {};
+  },
+});
+let clock: ManualClock;
+const tools = [price, note, hold, flaky, slow];
 
 let dir: string | undefined;
 let emu: Emulator | undefined;
@@ -109,6 +133,7 @@ afterEach(async () => {
   released = false;
   onHold = () => {};
   calls.clear();
+  slowCalls = 0;
   wrapStore = undefined;
   gate(false);
 });
@@ -157,7 +182,7 @@ async function engine(): Promise<Engine> {
     tools,
     workflows: [holder, tolerant],
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
-    clock: new ManualClock({ autoAdvance: true }),
+    clock: (clock = new ManualClock({ autoAdvance: true })),
   });
 }
 
@@ -593,6 +618,195 @@ describe('redrive of a map inside a parallel branch', () => {
     expect(redriven.output).toMatchObject({ right: [{ held: 0 }, { held: 1 }] });
     const resumed = (await e.journal(failed.runId)).find((j) => j.event === 'resumed');
     expect(resumed?.data).toMatchObject({ step: 'each', items: [0], maps: [{ step: 'each', items: [0] }, { step: 'second', items: [0] }] });
+  });
+
+  it('a tool call that times out still counts against its breaker (an abort by its own timeout is a failure of the tool)', async () => {
+    const e = await engine();
+    slowCalls = 0;
+    const def = loadDefinitionFromObject(
+      { id: 'timeouts', steps: { s: { tool: 'slow', with: {}, timeout: '5s', retry: { maxAttempts: 1 }, breaker: { threshold: 1, cooldown: '1h' }, next: 'done' }, done: { final: true, output: 1 } } },
+      tools,
+      'timeouts',
+    );
+    const first = await e.start(def, {});
+    expect(first.status).toBe('failed');
+    expect(first.failure?.kind).toBe('timeout');
+    const second = await e.start(def, {});
+    // With threshold 1, the timed-out call opened the breaker: the second run is refused without calling the tool.
+    expect(second.failure?.kind).toBe('breaker_open');
+    expect(slowCalls).toBe(1);
+  });
+
+  it('a redriven item of a sibling map gets what the run has left (the abort charge is not subtracted twice)', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    const def = definition({
+      second: {
+        map: {
+          items: [0, 1],
+          maxConcurrency: 1,
+          steps: {
+            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            f: { tool: 'flaky', with: { key: '{% "r" & $string($input.item) %}', failOn: '{% $input.item = 0 ? 1 : 99 %}' }, retry: { maxAttempts: 1 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+    });
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    const journal = await e.journal(failed.runId);
+    const abort = journal.find((j) => (j.data as { aborted?: boolean } | undefined)?.aborted === true);
+    expect(abort?.step).toBe('second');
+    const charged = (abort!.data as { charged: { totalTokens: number } }).charged.totalTokens;
+    expect(charged).toBeGreaterThan(0);
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    const kids = await e.store.list({ parentId: failed.runId });
+    const budgetOf = (step: string) => snapshotOf(kids.find((c) => c.options.parent?.step === step && c.options.parent?.round === 1)!).context.budget.tokens;
+    const b = snapshotOf((await e.store.get(failed.runId))!).context.budget;
+    const left = Math.floor(b.stopAt * b.tokens) - failed.usage.totalTokens;
+    expect(budgetOf('each')).toBe(left);
+    expect(budgetOf('second')).toBe(left);
+    expect(redriven.status).toBe('done');
+  });
+
+  it('a sibling aborted while onError loops back into the parallel step: its charge is booked on the visit it was aborted in', async () => {
+    // The aborted map's items are slow to wind down (their commits wait) until the parallel step has been entered again.
+    let again: () => void = () => {};
+    const reentered = new Promise<void>((resolve) => (again = resolve));
+    let slowDown = false;
+    wrapStore = (store) =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'commit') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          return async (...args: unknown[]) => {
+            if (slowDown && typeof args[0] === 'string' && (args[0] as string).includes('~holding.1')) await reentered;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    const e = await engine();
+    e.subscribe((_view, journal) => {
+      if (journal.some((j) => j.step === 'p' && j.event === 'started' && j.visit === 2)) again();
+    });
+    broken.add(0);
+    gate(true);
+    const original = note.run;
+    (note as { run: unknown }).run = (input: { text: string }, env: unknown) => {
+      if (input.text === 'b' && !released) slowDown = true;
+      return (original as (i: unknown, env: unknown) => unknown)(input, env);
+    };
+    const def = loadDefinitionFromObject(
+      {
+        id: 'loop-back',
+        budget: { tokens: 100_000 },
+        steps: {
+          p: {
+            parallel: {
+              branches: {
+                left: { steps: { each: pricing } },
+                right: {
+                  steps: {
+                    holding: {
+                      map: {
+                        items: [0],
+                        steps: {
+                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          n: { tool: 'note', with: { text: 'b' } },
+                          h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            onError: 'handler',
+            next: 'done',
+          },
+          handler: { tool: 'note', with: { text: 'handler' }, next: 'p' },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'loop-back',
+    );
+    const run = await e.start(def, { input: { lines: lines(1) } }).finally(() => ((note as { run: unknown }).run = original));
+    expect(run.status).toBe('done');
+    const journal = await e.journal(run.runId);
+    const abort = journal.find((j) => (j.data as { aborted?: boolean } | undefined)?.aborted === true);
+    expect(abort).toBeDefined();
+    const children = await e.store.list({ parentId: run.runId });
+    const spent = children.reduce((t, c) => t + c.usage.totalTokens, 0);
+    expect(run.usage.totalTokens).toBe(spent);
+    // The aborted attempt was visit 1's.
+    expect(abort!.visit).toBe(1);
+    expect(journal.every((j) => (j.usage?.totalTokens ?? 0) >= 0)).toBe(true);
+    expect(journaledTokens(journal)).toBe(run.usage.totalTokens);
+    const rerunOf = await rerun(e, run.runId, 'done');
+    expect(rerunOf.usage.totalTokens).toBe(run.usage.totalTokens);
+  });
+
+  it('a sibling map charged while it rested, then aborted: the journal and a rerun count what it spent', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'rested-then-aborted',
+        budget: { tokens: 100_000 },
+        steps: {
+          p: {
+            parallel: {
+              branches: {
+                // Both branches rest on a one-minute timer; then the left map fails once the right item holds.
+                left: { steps: { lw: { wait: { on: { LEFT: 'each' }, timeout: '1m', onTimeout: 'each' } }, each: pricing } },
+                right: {
+                  steps: {
+                    holding: {
+                      map: {
+                        items: [0],
+                        steps: {
+                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          w: { wait: { on: { ITEM: 'h' }, timeout: '1m', onTimeout: 'h' } },
+                          h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            onError: 'wrap',
+            next: 'wrap',
+          },
+          wrap: { tool: 'note', with: { text: 'wrap' }, next: 'done' },
+          done: { final: true, output: 'ok' },
+        },
+      },
+      tools,
+      'rested-then-aborted',
+    );
+    const resting = await e.start(def, { input: { lines: lines(1) } });
+    expect(resting.status).toBe('waiting');
+    expect(resting.usage.totalTokens).toBeGreaterThan(0); // the map's child.rest charged the item's write
+    clock.advance(60_000);
+    const run = await e.resume(resting.runId);
+    expect(run.status).toBe('done');
+    const journal = await e.journal(run.runId);
+    const abort = journal.find((j) => (j.data as { aborted?: boolean } | undefined)?.aborted === true);
+    expect(abort).toBeDefined();
+    const children = await e.store.list({ parentId: run.runId });
+    expect(run.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+    expect(journaledTokens(journal)).toBe(run.usage.totalTokens);
+    const again = await rerun(e, run.runId, 'done');
+    expect(again.usage.totalTokens).toBe(run.usage.totalTokens);
   });
 
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
