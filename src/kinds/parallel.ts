@@ -17,6 +17,9 @@
  */
 import { z } from 'zod';
 import { FAILED_STATE, stepRunOf } from '../compile/context.js';
+import { unjournaled } from '../engine/child-budget.js';
+import type { RunScope } from '../engine/scope.js';
+import { zeroUsage } from '../run/types.js';
 import type { RunEvent } from '../compile/events.js';
 import { stateIdOf, target, type StateConfig } from '../compile/setup.js';
 import { maxVisits, StepId } from '../definition/fields.js';
@@ -86,6 +89,23 @@ function nestedIds(spec: ParallelStepSpec, sequencesOf: (step: AnyStep) => reado
   };
   for (const branch of Object.values(spec.parallel.branches)) walk(branch.steps);
   return out;
+}
+
+/**
+ * What the run was charged for the children of the branch steps it leaves (a `map` or `workflow` step charges its
+ * children's spend as they rest, without a journal entry until it settles), journaled now as a cancelled entry of each
+ * such step (`data.aborted`, nothing charged again), so the journal still sums to the run's usage. A step whose effect
+ * was running adds what its children spent beyond that when it stops (../engine/child-budget.ts `chargeAborted`).
+ */
+async function journalLeftCharges(run: RunScope, steps: readonly string[], reason: string, at: number): Promise<void> {
+  for (const step of steps) {
+    const charged = stepRunOf(run.context(), step).charged;
+    if (!charged) continue;
+    const { visit } = run.where(step);
+    const usage = await unjournaled(run, step, charged, visit);
+    if (usage.totalTokens === 0 && usage.usd === 0) continue;
+    run.note({ step, visit, attempt: 0, at, event: 'failed', usage, error: { kind: 'cancelled', message: `the step was left: ${reason}` }, data: { aborted: true, charged: zeroUsage } });
+  }
 }
 
 /**
@@ -205,6 +225,7 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
           const checkpoint = !spec.onError && (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
           run.send({ type: 'parallel.fail', step: id, branch: name, at, error: { ...error, member: failed } });
           run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed, ...checkpoint }, error });
+          await journalLeftCharges(run, nestedIds(spec, sequencesOf), reason, at);
           return { kind: 'moved' };
         }
         return { kind: 'rest' };

@@ -809,6 +809,60 @@ describe('redrive of a map inside a parallel branch', () => {
     expect(again.usage.totalTokens).toBe(run.usage.totalTokens);
   });
 
+  it('a sibling map resting at a wait when the failure came: the journal counts what it was charged, before and after a redrive and in a rerun', async () => {
+    const e = await engine();
+    broken.add(0);
+    const def = loadDefinitionFromObject(
+      {
+        id: 'rested',
+        budget: { tokens: 100_000 },
+        steps: {
+          p: {
+            parallel: {
+              branches: {
+                left: { steps: { lw: { wait: { on: { LEFT: 'each' } } }, each: pricing } },
+                right: {
+                  steps: {
+                    holding: {
+                      map: {
+                        items: [0],
+                        steps: {
+                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          w: { wait: { on: { ITEM: 'out' } } },
+                          out: { final: true, output: '{% $steps.write.output %}' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            next: 'wrap',
+          },
+          wrap: { tool: 'note', with: { text: 'wrap' }, next: 'done' },
+          done: { final: true, output: '{% $steps.p.output %}' },
+        },
+      },
+      tools,
+      'rested',
+    );
+    const waiting = await e.start(def, { input: { lines: lines(1) } });
+    expect(waiting.status).toBe('waiting');
+    expect(waiting.usage.totalTokens).toBeGreaterThan(0);
+    const failed = await e.send(waiting.runId, 'LEFT');
+    expect(failed.status).toBe('failed');
+    const children = await e.store.list({ parentId: failed.runId });
+    expect(failed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(failed.usage.totalTokens);
+    broken.clear();
+    const redriven = await e.redrive(failed.runId);
+    const done = redriven.status === 'waiting' ? await e.send(failed.runId, 'ITEM') : redriven;
+    expect(done.status).toBe('done');
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(done.usage.totalTokens);
+    const again = await rerun(e, failed.runId, 'wrap');
+    expect(again.usage.totalTokens).toBe(done.usage.totalTokens);
+  });
+
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
     const e = await engine();
     const def = loadDefinitionFromObject(
