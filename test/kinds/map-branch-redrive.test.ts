@@ -16,6 +16,7 @@ import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { RunView } from '../../src/engine/view.js';
 import { rerun } from '../../src/engine/rerun.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -205,7 +206,21 @@ function definition(right: Record<string, unknown>) {
   );
 }
 
+/** A map body step that writes a note about its item with the model (it spends tokens). */
+const writeNote = { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } };
+
 const journaledTokens = (journal: readonly JournalEntry[]) => journal.reduce((t, e) => t + (e.usage?.totalTokens ?? 0), 0);
+
+/**
+ * The run's usage is what its child runs spent (it calls no model itself) and what its journal sums to; with `from`,
+ * a rerun from that step counts the same.
+ */
+async function expectAccounted(e: Engine, run: RunView, from?: string): Promise<void> {
+  const children = await e.store.list({ parentId: run.runId });
+  expect(run.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
+  expect(journaledTokens(await e.journal(run.runId))).toBe(run.usage.totalTokens);
+  if (from !== undefined) expect((await rerun(e, run.runId, from)).usage.totalTokens).toBe(run.usage.totalTokens);
+}
 
 describe('redrive of a map inside a parallel branch', () => {
   it('runs only the failed items; a branch that ended keeps its output; the run goes on past the parallel step', async () => {
@@ -537,28 +552,22 @@ describe('redrive of a map inside a parallel branch', () => {
           items: [0, 1],
           maxConcurrency: 2,
           steps: {
-            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            write: writeNote,
             h: { tool: 'hold', with: { index: '{% $input.item %}' } },
           },
         },
       },
     });
-    const spentByChildren = async (runId: string) => (await e.store.list({ parentId: runId })).reduce((t, c) => t + c.usage.totalTokens, 0);
     const failed = await e.start(def, { input: { lines: lines(1) } });
     expect(failed.status).toBe('failed');
-    expect(await spentByChildren(failed.runId)).toBeGreaterThan(0);
-    expect(failed.usage.totalTokens).toBe(await spentByChildren(failed.runId));
-    expect(journaledTokens(await e.journal(failed.runId))).toBe(failed.usage.totalTokens);
+    expect(failed.usage.totalTokens).toBeGreaterThan(0);
+    await expectAccounted(e, failed);
 
     released = true;
     broken.clear();
     const redriven = await e.redrive(failed.runId);
     expect(redriven.status).toBe('done');
-    expect(redriven.usage.totalTokens).toBe(await spentByChildren(failed.runId));
-    expect(journaledTokens(await e.journal(failed.runId))).toBe(redriven.usage.totalTokens);
-    // A rerun replays the charge and the redrive: the same usage.
-    const again = await rerun(e, failed.runId, 'wrap');
-    expect(again.usage.totalTokens).toBe(redriven.usage.totalTokens);
+    await expectAccounted(e, redriven, 'wrap');
   });
 
   it('a resume instead of a redrive also counts what the aborted children spent', async () => {
@@ -571,7 +580,7 @@ describe('redrive of a map inside a parallel branch', () => {
         map: {
           items: [0],
           steps: {
-            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            write: writeNote,
             h: { tool: 'hold', with: { index: '{% $input.item %}' } },
           },
         },
@@ -583,11 +592,7 @@ describe('redrive of a map inside a parallel branch', () => {
     broken.clear();
     const resumed = await e.resume(failed.runId);
     expect(resumed.status).toBe('done');
-    const children = await e.store.list({ parentId: failed.runId });
-    expect(resumed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
-    expect(journaledTokens(await e.journal(failed.runId))).toBe(resumed.usage.totalTokens);
-    const again = await rerun(e, failed.runId, 'wrap');
-    expect(again.usage.totalTokens).toBe(resumed.usage.totalTokens);
+    await expectAccounted(e, resumed, 'wrap');
   });
 
   it('a map in another branch that was still running has its failed items run again too', async () => {
@@ -648,7 +653,7 @@ describe('redrive of a map inside a parallel branch', () => {
           items: [0, 1],
           maxConcurrency: 1,
           steps: {
-            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            write: writeNote,
             f: { tool: 'flaky', with: { key: '{% "r" & $string($input.item) %}', failOn: '{% $input.item = 0 ? 1 : 99 %}' }, retry: { maxAttempts: 1 } },
             h: { tool: 'hold', with: { index: '{% $input.item %}' } },
           },
@@ -716,7 +721,7 @@ describe('redrive of a map inside a parallel branch', () => {
                       map: {
                         items: [0],
                         steps: {
-                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          write: writeNote,
                           n: { tool: 'note', with: { text: 'b' } },
                           h: { tool: 'hold', with: { index: '{% $input.item %}' } },
                         },
@@ -741,15 +746,10 @@ describe('redrive of a map inside a parallel branch', () => {
     const journal = await e.journal(run.runId);
     const abort = journal.find((j) => (j.data as { aborted?: boolean } | undefined)?.aborted === true);
     expect(abort).toBeDefined();
-    const children = await e.store.list({ parentId: run.runId });
-    const spent = children.reduce((t, c) => t + c.usage.totalTokens, 0);
-    expect(run.usage.totalTokens).toBe(spent);
-    // The aborted attempt was visit 1's.
+    await expectAccounted(e, run, 'done');
+    // The aborted attempt was visit 1's, and no entry carries a negative share.
     expect(abort!.visit).toBe(1);
     expect(journal.every((j) => (j.usage?.totalTokens ?? 0) >= 0)).toBe(true);
-    expect(journaledTokens(journal)).toBe(run.usage.totalTokens);
-    const rerunOf = await rerun(e, run.runId, 'done');
-    expect(rerunOf.usage.totalTokens).toBe(run.usage.totalTokens);
   });
 
   it('a sibling map charged while it rested, then aborted: the journal and a rerun count what it spent', async () => {
@@ -773,7 +773,7 @@ describe('redrive of a map inside a parallel branch', () => {
                       map: {
                         items: [0],
                         steps: {
-                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          write: writeNote,
                           w: { wait: { on: { ITEM: 'h' }, timeout: '1m', onTimeout: 'h' } },
                           h: { tool: 'hold', with: { index: '{% $input.item %}' } },
                         },
@@ -802,11 +802,7 @@ describe('redrive of a map inside a parallel branch', () => {
     const journal = await e.journal(run.runId);
     const abort = journal.find((j) => (j.data as { aborted?: boolean } | undefined)?.aborted === true);
     expect(abort).toBeDefined();
-    const children = await e.store.list({ parentId: run.runId });
-    expect(run.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
-    expect(journaledTokens(journal)).toBe(run.usage.totalTokens);
-    const again = await rerun(e, run.runId, 'done');
-    expect(again.usage.totalTokens).toBe(run.usage.totalTokens);
+    await expectAccounted(e, run, 'done');
   });
 
   it('a sibling map resting at a wait when the failure came: the journal counts what it was charged, before and after a redrive and in a rerun', async () => {
@@ -827,7 +823,7 @@ describe('redrive of a map inside a parallel branch', () => {
                       map: {
                         items: [0],
                         steps: {
-                          write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+                          write: writeNote,
                           w: { wait: { on: { ITEM: 'out' } } },
                           out: { final: true, output: '{% $steps.write.output %}' },
                         },
@@ -851,16 +847,12 @@ describe('redrive of a map inside a parallel branch', () => {
     expect(waiting.usage.totalTokens).toBeGreaterThan(0);
     const failed = await e.send(waiting.runId, 'LEFT');
     expect(failed.status).toBe('failed');
-    const children = await e.store.list({ parentId: failed.runId });
-    expect(failed.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
-    expect(journaledTokens(await e.journal(failed.runId))).toBe(failed.usage.totalTokens);
+    await expectAccounted(e, failed);
     broken.clear();
     const redriven = await e.redrive(failed.runId);
     const done = redriven.status === 'waiting' ? await e.send(failed.runId, 'ITEM') : redriven;
     expect(done.status).toBe('done');
-    expect(journaledTokens(await e.journal(failed.runId))).toBe(done.usage.totalTokens);
-    const again = await rerun(e, failed.runId, 'wrap');
-    expect(again.usage.totalTokens).toBe(done.usage.totalTokens);
+    await expectAccounted(e, done, 'wrap');
   });
 
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
