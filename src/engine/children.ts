@@ -12,11 +12,12 @@ import { readdir } from 'node:fs/promises';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { loadDefinition } from '../definition/load.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
-import { positionOf } from './position.js';
+import { activeStepsOf, positionOf } from './position.js';
+import { stepRunOf } from '../compile/context.js';
 import { isResumable, snapshotOf } from './view.js';
 import type { ResolvedBudget } from '../policy/budget.js';
 import type { Workflow } from '../definition/schema.js';
-import { zeroUsage, type NewJournalEntry, type ParentLink, type RunRecord } from '../run/types.js';
+import { addUsage, subUsage, zeroUsage, type NewJournalEntry, type ParentLink, type RunRecord, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Clock } from './clock.js';
@@ -90,6 +91,11 @@ export interface ChildRuns {
   again(previous: RunRecord, id: string, link: ParentLink, budget: ResolvedBudget): Promise<RunRecord>;
   /** Whether a child stopped where a resume continues it: out of budget, or failed in a step that may succeed again. */
   resumable(child: RunRecord): boolean;
+  /**
+   * What the runs below `child` spent that its usage does not count yet: its steps' children (and theirs) charge a
+   * run only as they settle or rest, so a child stopped mid-step (its parent step aborted) holds spend below it.
+   */
+  uncounted(child: RunRecord): Promise<Usage>;
   /** The definition a `workflow` step names: by id (the engine's `workflows`, else a file beside the parent's definition) or by file. */
   resolve(parent: RunScope, ref: WorkflowRef): Promise<DefinitionSource>;
 }
@@ -109,6 +115,28 @@ export interface ChildHost {
 }
 
 const definitionFiles = new Set(['.yaml', '.yml', '.json', '.ts', '.mts', '.js', '.mjs']);
+
+/** {@link ChildRuns.uncounted}: for each step `record` is at, what its children spent (with what is below them) beyond what it was charged for them. */
+async function uncountedBelow(store: Store, record: RunRecord, depth: number): Promise<Usage> {
+  if (depth > 64) return zeroUsage;
+  const children = await store.list({ parentId: record.id });
+  if (children.length === 0) return zeroUsage;
+  const snapshot = snapshotOf(record);
+  const { context } = snapshot;
+  const visits = new Map(activeStepsOf(record.definition.workflow, snapshot).steps.map((s) => [s.id, context.visits[s.id] ?? 0]));
+  const spent = new Map<string, Usage>();
+  for (const child of children) {
+    const link = child.options.parent;
+    if (!link || visits.get(link.step) !== link.visit) continue;
+    spent.set(link.step, addUsage(spent.get(link.step) ?? zeroUsage, addUsage(child.usage, await uncountedBelow(store, child, depth + 1))));
+  }
+  let total = zeroUsage;
+  for (const [step, usage] of spent) {
+    const beyond = subUsage(usage, stepRunOf(context, step).charged ?? zeroUsage);
+    if (beyond.totalTokens > 0 || beyond.usd > 0) total = addUsage(total, beyond);
+  }
+  return total;
+}
 
 export function createChildRuns(host: ChildHost): ChildRuns {
   const { store, clock } = host;
@@ -281,6 +309,8 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     },
 
     get: (id) => store.get(id),
+
+    uncounted: (child) => uncountedBelow(store, child, 0),
 
     resumable(child) {
       if (child.status === 'budget_exhausted') return true;

@@ -8,7 +8,7 @@ import { stepRunOf } from '../compile/context.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/map-body.js';
 import type { RunRecord } from '../run/types.js';
-import { zeroUsage } from '../run/types.js';
+import { addUsage, zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
 import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
@@ -184,7 +184,12 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   await Promise.allSettled(inflight.values());
   rethrow();
   if (interruptedDrive(run)) return;
-  if (stop.aborted) return chargeAborted(run, id, itemsUsage(byIndex), stop.reason, { visit, charged });
+  if (stop.aborted) {
+    // What the items and the runs below them spent (an item stopped mid-step has not settled what is below it).
+    let below = zeroUsage;
+    for (const runs of byIndex.values()) for (const item of runs) if (item.status === 'running' || item.status === 'waiting') below = addUsage(below, await children.uncounted(item));
+    return chargeAborted(run, id, addUsage(itemsUsage(byIndex), below), stop.reason, { visit, charged });
+  }
 
   run.countExecuted();
   const now = run.clock.now();

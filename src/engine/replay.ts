@@ -180,6 +180,17 @@ export function replayTo(
   };
   const done = () => ({ snapshot: persistedSnapshot(actor) as ReturnType<Actor<WorkflowMachine>['getPersistedSnapshot']>, context: actor.getSnapshot().context, position: position() });
   try {
+    /**
+     * An aborted step's charge is journaled when its effect stops, which may come after the run went on (an onError
+     * route entered the next step): at a stop, the charges of visits the run had already left are sent too.
+     */
+    const chargeLateAborts = (later: readonly JournalEntry[]) => {
+      for (const entry of later) {
+        if (entry.step === null || !abortCharge(entry) || activeAt(entry.step)) continue;
+        if ((actor.getSnapshot().context.visits[entry.step] ?? 0) < entry.visit) continue;
+        actor.send({ type: 'run.charge', at: entry.at, usage: entry.usage ?? zeroUsage });
+      }
+    };
     const used = new Map<string, number>();
     /** What each visit of a child-run step has journaled so far, by `visit:step`. */
     const childTotals = new Map<string, Usage>();
@@ -202,7 +213,8 @@ export function replayTo(
     for (const segment of history) {
       const stops = segment.stop ? [target, segment.stop] : [target];
       let stopped = false;
-      for (let i = 0; i < segment.entries.length && !stopped; i++) {
+      let i = 0;
+      for (; i < segment.entries.length && !stopped; i++) {
         let entry = segment.entries[i]!;
         // A redrive from the checkpoint a parallel step kept: the run went back to it (then resumed, as sent below).
         const checkpoint = rewoundTo(entry, segment.entries);
@@ -256,6 +268,7 @@ export function replayTo(
           }
         }
       }
+      if (stopped) chargeLateAborts(segment.entries.slice(i));
       if (activeAt(target.step) && stopped) return done();
     }
     const at = position();

@@ -24,7 +24,7 @@ import type { RunScope } from '../engine/scope.js';
 import type { DefinitionSource } from '../engine/runtime.js';
 import type { RunRecord } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { zeroUsage } from '../run/types.js';
+import { addUsage, zeroUsage } from '../run/types.js';
 import { childState, childWakeAt } from './child-state.js';
 import { defineStepKind, type Advance } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
@@ -169,7 +169,8 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
       if (interruptedDrive(run)) return;
-      if (stop.aborted) return chargeAborted(run, id, driven.usage, stop.reason, { visit, charged });
+      // Aborted: what the child and the runs below it spent (they stopped mid-step, their spend not settled up to it).
+      if (stop.aborted) return chargeAborted(run, id, addUsage(driven.usage, await children.uncounted(driven)), stop.reason, { visit, charged });
       crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();

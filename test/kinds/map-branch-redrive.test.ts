@@ -169,6 +169,28 @@ const tolerant = loadDefinitionFromObject(
   'tolerant',
 );
 
+/** A child workflow whose map's items each write a note with the model (tokens), then hold until released. */
+const writers = loadDefinitionFromObject(
+  {
+    id: 'writers',
+    steps: {
+      km: {
+        map: {
+          items: [0, 1],
+          maxConcurrency: 2,
+          steps: {
+            write: { claude: { tool: 'note', prompt: 'Write a note about this line.', context: { line: '{% $input.item %}' }, maxTokens: 200 } },
+            h: { tool: 'hold', with: { index: '{% $input.item %}' } },
+          },
+        },
+      },
+      out: { final: true, output: '{% $steps.km.output %}' },
+    },
+  },
+  tools,
+  'writers',
+);
+
 /** Wraps the engine's store (the test's own reads go to it too). */
 let wrapStore: ((store: Store) => Store) | undefined;
 
@@ -181,7 +203,7 @@ async function engine(): Promise<Engine> {
   return createEngine({
     store,
     tools,
-    workflows: [holder, tolerant],
+    workflows: [holder, tolerant, writers],
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
     clock: (clock = new ManualClock({ autoAdvance: true })),
   });
@@ -215,6 +237,15 @@ const journaledTokens = (journal: readonly JournalEntry[]) => journal.reduce((t,
  * The run's usage is what its child runs spent (it calls no model itself) and what its journal sums to; with `from`,
  * a rerun from that step counts the same.
  */
+/** What the runs below `runId` spent by their own model calls (the leaves of its tree of child runs). */
+async function leafSpend(e: Engine, runId: string): Promise<number> {
+  const children = await e.store.list({ parentId: runId });
+  if (children.length === 0) return (await e.store.get(runId))!.usage.totalTokens;
+  let total = 0;
+  for (const child of children) total += await leafSpend(e, child.id);
+  return total;
+}
+
 async function expectAccounted(e: Engine, run: RunView, from?: string): Promise<void> {
   const children = await e.store.list({ parentId: run.runId });
   expect(run.usage.totalTokens).toBe(children.reduce((t, c) => t + c.usage.totalTokens, 0));
@@ -853,6 +884,71 @@ describe('redrive of a map inside a parallel branch', () => {
     const done = redriven.status === 'waiting' ? await e.send(failed.runId, 'ITEM') : redriven;
     expect(done.status).toBe('done');
     await expectAccounted(e, done, 'wrap');
+  });
+
+  it('what the grandchildren of an aborted sibling workflow step spent is charged to the run, and stays counted after a resume', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    // The sibling's child runs a map whose two items spend tokens, then hold; the left map fails once both hold.
+    onHold = () => {
+      if (held.length === 2) rightWritten();
+    };
+    const def = definition({ sub: { workflow: { id: 'writers' } } });
+    const failed = await e.start(def, { input: { lines: lines(1) } });
+    expect(failed.status).toBe('failed');
+    const spent = await leafSpend(e, failed.runId);
+    expect(spent).toBeGreaterThan(0);
+    expect(failed.usage.totalTokens).toBe(spent);
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(failed.usage.totalTokens);
+    released = true;
+    broken.clear();
+    const resumed = await e.resume(failed.runId);
+    expect(resumed.status).toBe('done');
+    expect(resumed.usage.totalTokens).toBe(await leafSpend(e, failed.runId));
+    expect(journaledTokens(await e.journal(failed.runId))).toBe(resumed.usage.totalTokens);
+
+    // The same failure redriven: the child and its items are taken back and go on; their spend is counted once.
+    released = false;
+    held.length = 0;
+    broken.add(0);
+    gate(true);
+    const again = await e.start(def, { input: { lines: lines(1) } });
+    expect(again.status).toBe('failed');
+    released = true;
+    broken.clear();
+    const redriven = await e.redrive(again.runId);
+    expect(redriven.status).toBe('done');
+    expect(redriven.usage.totalTokens).toBe(await leafSpend(e, again.runId));
+    expect(journaledTokens(await e.journal(again.runId))).toBe(redriven.usage.totalTokens);
+    expect((await rerun(e, again.runId, 'wrap')).usage.totalTokens).toBe(redriven.usage.totalTokens);
+  });
+
+  it('a rerun from the step an onError route took after the failure counts what the aborted sibling spent', async () => {
+    const e = await engine();
+    broken.add(0);
+    gate(true);
+    onHold = () => rightWritten();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'routed',
+        steps: {
+          p: {
+            parallel: { branches: { left: { steps: { each: pricing } }, right: { steps: { holding: { map: { items: [0], steps: { write: writeNote, h: { tool: 'hold', with: { index: '{% $input.item %}' } } } } } } } } },
+            onError: 'wrap',
+            next: 'wrap',
+          },
+          wrap: { tool: 'note', with: { text: 'wrap' }, next: 'done' },
+          done: { final: true, output: 'ok' },
+        },
+      },
+      tools,
+      'routed',
+    );
+    const run = await e.start(def, { input: { lines: lines(1) } });
+    expect(run.status).toBe('done');
+    expect(run.usage.totalTokens).toBeGreaterThan(0);
+    await expectAccounted(e, run, 'wrap');
   });
 
   it('a run whose branch failed elsewhere, or that was resumed since, has nothing to redrive', async () => {
