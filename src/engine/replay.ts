@@ -186,8 +186,10 @@ export function replayTo(
      */
     const chargeLateAborts = (later: readonly JournalEntry[]) => {
       for (const entry of later) {
-        if (entry.step === null || !abortCharge(entry) || activeAt(entry.step)) continue;
-        if ((actor.getSnapshot().context.visits[entry.step] ?? 0) < entry.visit) continue;
+        if (entry.step === null || !abortCharge(entry)) continue;
+        // The aborted visit had been entered and left by the stop (the step may be active again, at a later visit).
+        const visit = actor.getSnapshot().context.visits[entry.step] ?? 0;
+        if (visit < entry.visit || (visit === entry.visit && activeAt(entry.step))) continue;
         actor.send({ type: 'run.charge', at: entry.at, usage: entry.usage ?? zeroUsage });
       }
     };
