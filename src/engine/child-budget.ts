@@ -78,8 +78,16 @@ export async function chargeAborted(
   if (charged.totalTokens === 0 && charged.usd === 0 && usage.totalTokens === 0 && usage.usd === 0) return;
   const at = run.clock.now();
   sendCharged(run, { type: 'run.charge', at, usage: charged });
-  const message = `the step was aborted: ${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}`;
-  run.note({ step, visit: began.visit, attempt: 0, at, event: 'failed', usage, error: { kind: 'cancelled', message }, data: { aborted: true, charged } });
+  noteAborted(run, { step, visit: began.visit, at }, usage, charged, `the step was aborted: ${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}`);
+}
+
+/**
+ * The journal entry of a `map` or `workflow` step the run left (aborted or not running): a cancelled `failed` entry
+ * with what the journal had not counted of its children's spend (`usage`) and what the run was charged now
+ * (`data.charged`, which ./redrive.ts and ./replay.ts read through `abortCharge`).
+ */
+export function noteAborted(run: Pick<RunScope, 'note'>, where: { readonly step: string; readonly visit: number; readonly at: number }, usage: Usage, charged: Usage, message: string): void {
+  run.note({ ...where, attempt: 0, event: 'failed', usage, error: { kind: 'cancelled', message }, data: { aborted: true, charged } });
 }
 
 /**

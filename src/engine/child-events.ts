@@ -16,7 +16,7 @@ import { anyStep } from '../definition/sequences.js';
 import { kindOf } from '../kinds/index.js';
 import type { DriveOptions } from './driver.js';
 import type { CancelledState } from './redrive.js';
-import { activeStepsOf, positionOf, waitEvents } from './position.js';
+import { activeStepsOf, activeVisits, positionOf, waitEvents } from './position.js';
 import { isResumable, snapshotOf } from './view.js';
 
 /** Drives a child run by itself (not from inside its parent's drive), with an event first. */
@@ -128,9 +128,7 @@ export const startsChildren = anyStep((step) => CHILD_KINDS.has(kindOf(step)?.na
 export function orphansOf(parent: RunRecord, children: readonly RunRecord[]): RunRecord[] {
   const live = children.filter((c) => c.status === 'running' || c.status === 'waiting');
   if (live.length === 0) return [];
-  const snapshot = snapshotOf(parent);
-  const at = new Map<string, number>();
-  for (const step of activeStepsOf(parent.definition.workflow, snapshot).steps) at.set(step.id, snapshot.context.visits[step.id] ?? 0);
+  const at = activeVisits(parent.definition.workflow, snapshotOf(parent));
   return live.filter((c) => {
     const link = c.options.parent;
     return link !== undefined && at.get(link.step) !== link.visit;

@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { loadDefinition } from '../definition/load.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
-import { activeStepsOf, positionOf } from './position.js';
+import { activeVisits, positionOf } from './position.js';
 import { stepRunOf } from '../compile/context.js';
 import { isResumable, snapshotOf } from './view.js';
 import type { ResolvedBudget } from '../policy/budget.js';
@@ -123,7 +123,7 @@ async function uncountedBelow(store: Store, record: RunRecord, depth: number): P
   if (children.length === 0) return zeroUsage;
   const snapshot = snapshotOf(record);
   const { context } = snapshot;
-  const visits = new Map(activeStepsOf(record.definition.workflow, snapshot).steps.map((s) => [s.id, context.visits[s.id] ?? 0]));
+  const visits = activeVisits(record.definition.workflow, snapshot);
   const spent = new Map<string, Usage>();
   for (const child of children) {
     const link = child.options.parent;

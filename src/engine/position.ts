@@ -61,6 +61,11 @@ export function activeStepsOf(workflow: Workflow, snapshot: Pick<SnapshotLike, '
   return { steps, end };
 }
 
+/** The visit each active step of `snapshot` is at, by step: which visit of a step a child run (or a journal entry) belongs to. */
+export function activeVisits(workflow: Workflow, snapshot: Pick<SnapshotLike, 'value' | 'context'>): Map<string, number> {
+  return new Map(activeStepsOf(workflow, snapshot).steps.map((s) => [s.id, snapshot.context.visits[s.id] ?? 0]));
+}
+
 /** Whether an active step can still move by itself (not stopped in `failed` or `budget_exhausted`, not at an end). */
 export function isLive(step: ActiveStep): boolean {
   return step.phase !== 'failed' && step.phase !== 'budget_exhausted' && !kindNamed(step.kind)?.ends;

@@ -25,7 +25,7 @@ import { childBudget } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import type { ChildRuns } from './children.js';
 import { itemRuns, itemState, itemsUsage, newest } from './map-items.js';
-import { activeStepsOf, type SnapshotLike } from './position.js';
+import { activeStepsOf, activeVisits, type SnapshotLike } from './position.js';
 import type { DriveOptions } from './driver.js';
 import { failedBranchMap } from './redrivable.js';
 import { upgradeSnapshot } from './upgrade.js';
@@ -92,17 +92,17 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
   // The parallel step's latest failure: the one the chain names.
   const latest = journal.findLast((e) => e.event === 'failed' && e.step === chain.parallel);
   const checkpoint = latest && latest.visit === (stored.context.visits[chain.parallel] ?? 0) ? checkpointOf(latest) : undefined;
-  const maps = checkpoint === undefined ? [] : failedMaps(record, upgradeSnapshot(checkpoint as SnapshotLike));
-  if (!latest || checkpoint === undefined || maps.length === 0) {
+  const restored = checkpoint === undefined ? null : upgradeSnapshot(checkpoint as SnapshotLike);
+  const maps = restored === null ? [] : failedMaps(record, restored);
+  if (!latest || restored === null || maps.length === 0) {
     throw new StepwiseError(
       'usage',
       `Run "${record.id}": map step "${chain.map}" failed inside parallel step "${chain.parallel}", whose failure kept no checkpoint to redrive from (a run of an older version); use resume, which runs "${record.failure?.step ?? chain.parallel}" again.`,
     );
   }
-  const restored = upgradeSnapshot(checkpoint as SnapshotLike);
   // What the run was charged after the checkpoint for the children of a step it then left and the redrive takes back
   // (aborted, `run.charge`): that step charges its children's whole spend again when it settles.
-  const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
+  const active = activeVisits(record.definition.workflow, restored);
   let carried = subUsage(record.usage, restored.context.usage);
   const aborted = new Map<string, Usage>();
   for (const entry of journal) {
@@ -114,23 +114,25 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
   return { snapshot: checkpoint, maps, checkpoint: latest, carried, aborted };
 }
 
+/** The `data` of `entry` when it is an `event` entry with data, else undefined. */
+export function entryData(entry: JournalEntry, event: JournalEntry['event']): Readonly<Record<string, unknown>> | undefined {
+  return entry.event === event && typeof entry.data === 'object' && entry.data !== null ? (entry.data as Record<string, unknown>) : undefined;
+}
+
 /** What the run was charged when a step with child runs was aborted (./child-budget.ts `chargeAborted`), if `entry` says so. */
 export function abortCharge(entry: JournalEntry): Usage | null {
-  if (entry.event !== 'failed' || typeof entry.data !== 'object' || entry.data === null) return null;
-  const data = entry.data as { aborted?: unknown; charged?: unknown };
-  return data.aborted === true && typeof data.charged === 'object' && data.charged !== null ? (data.charged as Usage) : null;
+  const data = entryData(entry, 'failed');
+  return data?.['aborted'] === true && typeof data['charged'] === 'object' && data['charged'] !== null ? (data['charged'] as Usage) : null;
 }
 
 /** The snapshot a parallel step's `failed` entry kept of the moment a map in its branch failed, if any. */
 export function checkpointOf(entry: JournalEntry): unknown {
-  if (entry.event !== 'failed' || typeof entry.data !== 'object' || entry.data === null) return undefined;
-  return (entry.data as { checkpoint?: unknown }).checkpoint;
+  return entryData(entry, 'failed')?.['checkpoint'];
 }
 
 /** What a child's `cancelled` entry kept of the record it cancelled, if any. */
 function cancelledStateOf(entry: JournalEntry): CancelledState | undefined {
-  if (entry.event !== 'cancelled' || typeof entry.data !== 'object' || entry.data === null) return undefined;
-  const kept = (entry.data as { restore?: Partial<CancelledState> }).restore;
+  const kept = entryData(entry, 'cancelled')?.['restore'] as Partial<CancelledState> | undefined;
   return kept && typeof kept.status === 'string' && kept.snapshot ? (kept as CancelledState) : undefined;
 }
 
@@ -193,12 +195,10 @@ async function redriveItems(store: Store, children: ChildRuns, record: RunRecord
 /**
  * Takes back the children of `record` that were cancelled under a step that `snapshot` has active at the same visit
  * (the redrive goes back to before the failure that cancelled them), and theirs: each is stored again as its
- * `cancelled` entry kept it, with a `resumed` entry. Returns the ids taken back.
+ * `cancelled` entry kept it, with a `resumed` entry.
  */
-async function uncancelChildren(store: Store, record: RunRecord, snapshot: unknown, at: number): Promise<string[]> {
-  const restored = upgradeSnapshot(snapshot as SnapshotLike);
-  const active = new Map(activeStepsOf(record.definition.workflow, restored).steps.map((s) => [s.id, restored.context.visits[s.id] ?? 0]));
-  const taken: string[] = [];
+async function uncancelChildren(store: Store, record: RunRecord, snapshot: unknown, at: number): Promise<void> {
+  const active = activeVisits(record.definition.workflow, upgradeSnapshot(snapshot as SnapshotLike));
   for (const child of await store.list({ parentId: record.id, status: ['cancelled'] })) {
     const link = child.options.parent;
     if (!link || active.get(link.step) !== link.visit) continue;
@@ -211,7 +211,6 @@ async function uncancelChildren(store: Store, record: RunRecord, snapshot: unkno
       [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { uncancelled: true, parent: record.id } }],
       child.revision,
     );
-    taken.push(child.id, ...(await uncancelChildren(store, back, kept.snapshot, at)));
+    await uncancelChildren(store, back, kept.snapshot, at);
   }
-  return taken;
 }

@@ -17,7 +17,7 @@ import type { ResolvedBudget } from '../policy/budget.js';
 import { addUsage, zeroUsage, type FailureKind, type JournalEntry, type RunRecord, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { persistedSnapshot, restoreActor } from './persisted.js';
-import { abortCharge, checkpointOf } from './redrive.js';
+import { abortCharge, checkpointOf, entryData } from './redrive.js';
 import { CHILD_KINDS } from './child-events.js';
 import { kindOf } from '../kinds/index.js';
 import { stepOf as stepOfWorkflow } from '../definition/sequences.js';
@@ -139,8 +139,7 @@ function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, p
 
 /** The checkpoint a `resumed` entry of a redrive went back to (kept by the entry it names), if it did. */
 function rewoundTo(entry: JournalEntry, entries: readonly JournalEntry[]): unknown {
-  if (entry.event !== 'resumed' || typeof entry.data !== 'object' || entry.data === null) return undefined;
-  const seq = (entry.data as { checkpoint?: unknown }).checkpoint;
+  const seq = entryData(entry, 'resumed')?.['checkpoint'];
   if (typeof seq !== 'number') return undefined;
   const kept = entries.find((e) => e.seq === seq);
   return kept ? checkpointOf(kept) : undefined;

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { FAILED_STATE, stepRunOf } from '../compile/context.js';
-import { unjournaled } from '../engine/child-budget.js';
+import { noteAborted, unjournaled } from '../engine/child-budget.js';
 import type { RunScope } from '../engine/scope.js';
 import { zeroUsage } from '../run/types.js';
 import type { RunEvent } from '../compile/events.js';
@@ -104,7 +104,7 @@ async function journalLeftCharges(run: RunScope, steps: readonly string[], reaso
     const { visit } = run.where(step);
     const usage = await unjournaled(run, step, charged, visit);
     if (usage.totalTokens === 0 && usage.usd === 0) continue;
-    run.note({ step, visit, attempt: 0, at, event: 'failed', usage, error: { kind: 'cancelled', message: `the step was left: ${reason}` }, data: { aborted: true, charged: zeroUsage } });
+    noteAborted(run, { step, visit, at }, usage, zeroUsage, `the step was left: ${reason}`);
   }
 }
 
@@ -218,14 +218,15 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
           }
           // fail_fast: the running steps of the other branches are aborted; their attempts end as cancelled.
           const reason = `branch "${name}" of "${id}" failed`;
-          for (const other of nestedIds(spec, sequencesOf)) if (other !== failed) run.abortStep(other, reason);
+          const nested = nestedIds(spec, sequencesOf);
+          for (const other of nested) if (other !== failed) run.abortStep(other, reason);
           const error = { kind: cause.kind, message: `branch "${name}" failed at step "${failed}": ${cause.message}` };
           // A map that failed on its items, and no onError takes the failure: the run as it is now, with the map in its
           // failed phase, is where a redrive goes on from.
           const checkpoint = !spec.onError && (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
           run.send({ type: 'parallel.fail', step: id, branch: name, at, error: { ...error, member: failed } });
           run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed, ...checkpoint }, error });
-          await journalLeftCharges(run, nestedIds(spec, sequencesOf), reason, at);
+          await journalLeftCharges(run, nested, reason, at);
           return { kind: 'moved' };
         }
         return { kind: 'rest' };
