@@ -16,7 +16,7 @@ const result = fc.record({ output: json, status: fc.constantFrom('done', 'failed
 const snapshot = fc.record({
   status: fc.constant('active'),
   value: fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.string())),
-  context: fc.record({ input: json, steps: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(result, leaf)), trail: fc.array(json, { maxLength: 2 }) }),
+  context: fc.record({ input: json, steps: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(result, leaf)), trail: fc.array(json, { maxLength: 2 }), active: fc.dictionary(fc.string({ maxLength: 3 }), json, { maxKeys: 2 }) }),
   children: fc.constant({}),
 });
 
