@@ -12,6 +12,7 @@ import { issueMaker, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { kindOf } from '../kinds/index.js';
+import { messageOf } from '../util/error-message.js';
 
 /** Tools gathered from modules, by name, and the absolute paths of those modules. */
 export interface ToolModules {
@@ -59,7 +60,7 @@ export async function loadToolModules(paths: string[], baseDir: string, issueAt?
       if (!(await stat(file).catch(() => undefined))?.isFile()) throw new Error(`no such file ${file}`);
       namespace = await importFile(file);
     } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      const reason = messageOf(error).split('\n')[0];
       issues.push(at(index, `cannot load tool module ${path}: ${reason}`));
       continue;
     }

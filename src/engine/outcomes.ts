@@ -8,6 +8,7 @@ import { StepwiseError } from '../errors.js';
 import { zeroUsage } from '../run/types.js';
 import { storable } from '../run/storable.js';
 import type { StepOutcome } from '../steps/types.js';
+import { messageOf } from '../util/error-message.js';
 
 type Failed = Extract<StepOutcome, { ok: false }>;
 
@@ -94,7 +95,7 @@ export function interrupted(step: string, reruns: number): Failed {
  * `engine_error` for a missing tool, else `invalid_data`, the message whole.
  */
 export function unprepared(error: unknown): Failed {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const kind = error instanceof StepwiseError && error.code === 'tool_missing' ? 'engine_error' : 'invalid_data';
   return { ok: false, error: { kind, message: capMessage(message) }, retryable: false, usage: zeroUsage, latencyMs: 0 };
 }
@@ -108,7 +109,7 @@ const finalCodes: ReadonlySet<string> = new Set(['tool_missing', 'definition_inv
  * unless it is a configuration error, the message whole.
  */
 export function engineFailure(error: unknown): Failed {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const retryable = !(error instanceof StepwiseError && finalCodes.has(error.code));
   return { ok: false, error: { kind: 'engine_error', message: capMessage(message) }, retryable, usage: zeroUsage, latencyMs: 0 };
 }

@@ -22,6 +22,7 @@ import {
   type ExpressionLimits,
   type Scope,
 } from './expression.js';
+import { messageOf } from '../util/error-message.js';
 
 /** A location inside a mapping: object keys and array indexes from the root. */
 export type MappingPath = (string | number)[];
@@ -286,7 +287,7 @@ export function expressionIssues(value: unknown, path: MappingPath = []): Expres
   try {
     pieces = split(value);
   } catch (error) {
-    return [{ path, message: error instanceof Error ? error.message : String(error) }];
+    return [{ path, message: messageOf(error) }];
   }
   return (pieces ?? []).flatMap((piece) => {
     if (typeof piece === 'string') return [];

@@ -18,6 +18,7 @@
 import { RE2JS } from 're2js';
 import { StepwiseError } from '../errors.js';
 import { BoundedMap } from '../util/bounded-map.js';
+import { messageOf } from '../util/error-message.js';
 
 const cacheSize = 500;
 /** Compiled patterns are immutable (matching state lives in a matcher), so one cache per process is safe. */
@@ -95,7 +96,7 @@ function compileNew(source: string, flags: string): RE2JS {
   try {
     return RE2JS.compile(RE2JS.translateRegExp(source), bits);
   } catch (error) {
-    throw refusal(source, flags, explain(error instanceof Error ? error.message : String(error)), error);
+    throw refusal(source, flags, explain(messageOf(error)), error);
   }
 }
 
@@ -139,7 +140,7 @@ export function regexIssue(ast: unknown): string | null {
       try {
         new LinearRegExp(record['value']);
       } catch (error) {
-        return error instanceof Error ? error.message : String(error);
+        return messageOf(error);
       }
     }
     pending.push(...Object.values(record));

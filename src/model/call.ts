@@ -13,6 +13,7 @@ import type { ModelConfig } from './client.js';
 import { countRequestTokens } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 import { redactCredentials } from '../util/redact.js';
+import { messageOf } from '../util/error-message.js';
 
 export interface ToolCallRequest {
   readonly model: string;
@@ -184,7 +185,7 @@ export function classifyError(error: unknown, apiKey?: string | null): { kind: F
     if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  const message = withoutSecrets(error instanceof Error ? error.message : String(error), apiKey);
+  const message = withoutSecrets(messageOf(error), apiKey);
   if (missingCredentials.test(message)) {
     return {
       kind: 'auth_error',

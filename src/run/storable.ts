@@ -4,6 +4,7 @@
  * 200 MB string); checked here first, such a value fails its step as
  * `invalid_output` instead of crashing the commit that would store it.
  */
+import { messageOf } from '../util/error-message.js';
 
 /** The default cap on one step's output (and input) as JSON: 4 MiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -273,6 +274,6 @@ export function storable(value: unknown, maxBytes: number): StorableResult {
   } catch (error) {
     if (error instanceof NotStorable) return { ok: false, reason: error.message };
     if (error instanceof RangeError) return { ok: false, reason: 'it is nested too deeply to store' };
-    return { ok: false, reason: `it could not be read: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, reason: `it could not be read: ${messageOf(error)}` };
   }
 }

@@ -26,6 +26,7 @@ import { fieldVerdicts, givenFieldIssues, mergeKnown, omitFields, onlyKnownField
 import { lastErrorOf, stepRunOf } from '../compile/context.js';
 import { reviewed } from '../kinds/review.js';
 import type { AnyTool } from '../tools/define.js';
+import { messageOf } from '../util/error-message.js';
 
 function toolOf(env: StepEnv) {
   const step = stepOf(env.workflow, env.stepId) as ClaudeStep;
@@ -140,7 +141,7 @@ export const claudeStep: StepExecutor = {
     try {
       review = await needsReview(env, step, valid.value);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       return { ok: false, error: { kind: 'invalid_data', message: `review.when: ${message}` }, retryable: false, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint };
     }
     if (review) {

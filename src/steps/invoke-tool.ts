@@ -11,6 +11,7 @@ import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
 import { redactCredentials } from '../util/redact.js';
+import { messageOf } from '../util/error-message.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -77,7 +78,7 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
 
 /** Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. */
 export function thrownError(error: unknown): ThrownError {
-  if (!(error instanceof Error)) return { message: String(error) };
+  if (!(error instanceof Error)) return { message: messageOf(error) };
   const fields = error as Error & { code?: unknown; reason?: unknown; retryable?: unknown };
   return {
     message: error.message,

@@ -76,6 +76,20 @@ describe('tool step', () => {
     expect(await toolStep.execute(e2, await toolStep.prepare(e2))).toMatchObject({ ok: false, retryable: false, error: { kind: 'tool_error' } });
   });
 
+  it('turns a thrown value that String() cannot convert into a tool_error naming the tool', async () => {
+    for (const [thrown, message] of [
+      [{ weird: true, toString: 5 }, 'check_vendor: {"weird":true,"toString":5}'],
+      [Object.create(null), 'check_vendor: {}'],
+      ['plain text', 'check_vendor: plain text'],
+    ] as const) {
+      const odd = recordingTool('check_vendor', z.object({}), () => {
+        throw thrown;
+      });
+      const e = env({ workflow: workflow(undefined), stepId: 'validate', tools: [odd.tool], model, context: ctx });
+      expect(await toolStep.execute(e, await toolStep.prepare(e))).toMatchObject({ ok: false, retryable: true, error: { kind: 'tool_error', message } });
+    }
+  });
+
   it('rejects in prepare when an expression of the mapping fails', async () => {
     const { tool } = recordingTool('check_vendor', vendorInput);
     const e = env({ workflow: workflow({ vendorId: '{% $input.document.( %}' }), stepId: 'validate', tools: [tool], model, context: ctx });

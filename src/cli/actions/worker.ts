@@ -14,6 +14,7 @@ import { openModelServer, type ModelServer } from '../model-server.js';
 import type { ModelOptions } from '../../model/client.js';
 import { createProgress } from '../progress.js';
 import { count } from '../../util/plural.js';
+import { messageOf } from '../../util/error-message.js';
 
 export interface WorkerFlags extends CommonOptions {
   concurrency?: string;
@@ -90,7 +91,7 @@ export async function action(opts: WorkerFlags, setExit: (code: number) => void)
         pollMs: parseDuration(opts.poll ?? '250ms'),
         signal: drain.signal,
         ...(opts.exitWhenIdle ? { exitWhenIdle: true } : {}),
-        onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${error instanceof Error ? error.message : String(error)}`),
+        onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${messageOf(error)}`),
       });
       progress.done();
       log(`stepwise worker ${summary.owner}: ${count(summary.claimed, 'claim')}, ${count(summary.errors, 'error')}${summary.lost ? `, ${count(summary.lost, 'run')} taken over mid-step` : ''}`);
