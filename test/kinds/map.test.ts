@@ -21,6 +21,7 @@ import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
 import type { NewJournalEntry } from '../../src/run/types.js';
 import { buildTimeline } from '../../src/observe/timeline.js';
+import { runStats } from '../../src/query/stats.js';
 import { MODEL_TIMEOUT_MS } from '../budgets.js';
 
 let running = 0;
@@ -171,6 +172,19 @@ describe('map steps', () => {
     expect(journal.find((j) => j.event === 'resumed')?.data).toMatchObject({ redrive: true, items: [1, 3] });
     // Nothing to redrive in a run that did not fail in a map.
     await expect(e.redrive(failed.runId)).rejects.toThrow(/did not fail in a map step/);
+  });
+
+  it('stats counts a map run once, with what its items spent charged to it, not the items again as runs', async () => {
+    const e = await engine();
+    const body = { steps: { write: { claude: { tool: 'note', prompt: 'Write a note about this invoice line.', context: { line: '{% $input.line %}' }, maxTokens: 200 } } } };
+    const run = await e.start(mapDef(body), { input: { lines: lines(3) } });
+    expect(run.status).toBe('done');
+    expect(run.usage.totalTokens).toBeGreaterThan(0);
+    expect(await e.store.list({ parentId: run.runId })).toHaveLength(3);
+    const stats = await runStats(e.store, { limit: 100 });
+    expect(stats.runs).toBe(1);
+    expect(stats.totalTokens).toBe(run.usage.totalTokens);
+    expect(Object.keys(stats.workflows)).toEqual(['lines']);
   });
 
   it('redrive gives the failed items what the run has left of its budget, and a rerun through it counts every round', async () => {
