@@ -19,6 +19,7 @@ import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
 import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
+import { unboundNameFindings } from './expr-names.js';
 import { unboundedContextFindings } from './context-bounds.js';
 import { didYouMean } from './suggest.js';
 import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
@@ -88,6 +89,7 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   }
 
   errors.push(...unknownStepRefs(expressions, ids));
+  errors.push(...unboundNameFindings(expressions));
   warnings.push(...unboundedContextFindings(workflow));
 
   const top = all.filter((edge) => workflow.steps[edge.to] && workflow.steps[edge.from]);

@@ -154,6 +154,38 @@ describe('$steps references', () => {
   });
 });
 
+describe('$names an expression reads', () => {
+  it('names a misspelled variable and an unknown function, with a suggestion, at its field', () => {
+    expect(
+      errorsOf(
+        yaml(
+          'id: flow',
+          'steps:',
+          '  check: { tool: lookup, with: { id: "{% $inptu.id %}", n: "{% $foo(1) %}", m: "{% $uppercse($input.name) %}" } }',
+          '  route: { choice: [{ when: "$evnt.ok", next: done }, { next: done }] }',
+          '  done: { final: true }',
+        ),
+      ),
+    ).toEqual([
+      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "input"?',
+      'flow.yaml:3:60: steps.check.with.n: $foo() is not a function of JSONata',
+      'flow.yaml:3:80: steps.check.with.m: $uppercse() is not a function; did you mean "uppercase"?',
+      'flow.yaml:4:29: steps.route.choice[0].when: $evnt is not a variable; did you mean "event"?',
+    ]);
+  });
+
+  it('accepts the bound variables, JSONata functions (called or passed), and names the expression binds itself', () => {
+    const text = yaml(
+      'id: flow',
+      'steps:',
+      '  check: { tool: lookup, with: { a: "{% ($x := $input.n; $x + 1) %}", b: "{% $map($input.list, function($v, $i) { $v * $i }) %}", c: "{% $map($input.list, $string) %}" } }',
+      '  route: { choice: [{ when: "$count($input.orders#$i.items@$it[$i > 0]) > 0 and $exists($event) and $run.id != \'\' and $$.x = $.x", next: done }, { next: done }] }',
+      '  done: { final: true, output: "{% $now() & $millis() & $steps.check.output %}" }',
+    );
+    expect(issuesOf(text)).toEqual({ errors: [], warnings: [] });
+  });
+});
+
 describe('a definition of 5,000 chained steps', () => {
   const count = 5000;
   /** Generous: thousands of steps on a loaded machine. */

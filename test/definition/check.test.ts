@@ -65,7 +65,7 @@ describe('checkWorkflow', () => {
 
   it('accepts a loop with an exit', () => {
     expect(
-      errorsOf(yaml('id: flow', 'steps:', '  ask: { tool: lookup }', '  check: { choice: [{ when: "$done", next: done }, { next: ask }] }', '  done: { final: true }')),
+      errorsOf(yaml('id: flow', 'steps:', '  ask: { tool: lookup }', '  check: { choice: [{ when: "$input.done", next: done }, { next: ask }] }', '  done: { final: true }')),
     ).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe('checkWorkflow', () => {
         'steps:',
         '  route:',
         '    choice:',
-        '      - { when: "$x", next: done }',
+        '      - { when: "$input.x", next: done }',
         '  orphan: { tool: lookup, next: done }',
         '  done: { final: true }',
       ),

@@ -1,0 +1,89 @@
+/**
+ * Static check of the names an expression reads: every `$name` must be one the
+ * engine binds (`$input`, `$steps`, `$event`, `$run`, `$proposed`), a JSONata
+ * function, or a name the expression binds itself (`$x := …`, a lambda's
+ * parameter, a path's `@$x` or `#$i`). A misspelled variable would select
+ * nothing at run time (a tool silently given no value), and an unknown
+ * function fail the step; `validate` reports both with a suggestion instead.
+ */
+import { compileExpression } from '../expr/index.js';
+import type { PathSegment } from './locate.js';
+import { didYouMean } from './suggest.js';
+
+/** What the engine binds for every expression ($proposed only in `review.when`, where it is checked at run time). */
+const BOUND = ['input', 'steps', 'event', 'run', 'proposed'];
+
+/** JSONata 2's functions (its static frame, with `$now` and `$millis`, which it binds per evaluation). */
+const FUNCTIONS = [
+  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase',
+  'length', 'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase', 'formatInteger',
+  'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean', 'not', 'map', 'zip',
+  'filter', 'single', 'reduce', 'sift', 'keys', 'lookup', 'append', 'exists', 'spread', 'merge', 'reverse', 'each', 'error',
+  'assert', 'type', 'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent', 'encodeUrl',
+  'decodeUrlComponent', 'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'now', 'millis',
+];
+const KNOWN = new Set([...BOUND, ...FUNCTIONS]);
+
+interface AstNode {
+  readonly type?: string;
+  readonly value?: unknown;
+  readonly procedure?: AstNode;
+  readonly lhs?: AstNode;
+  readonly arguments?: readonly AstNode[];
+  readonly focus?: unknown;
+  readonly index?: unknown;
+}
+
+/** The `$names` an expression reads that nothing binds, functions called apart; none for one that does not parse. */
+export function unboundNames(expression: string): { readonly variables: string[]; readonly functions: string[] } {
+  let ast: unknown;
+  try {
+    ast = compileExpression(expression).evaluator.ast();
+  } catch {
+    return { variables: [], functions: [] };
+  }
+  const bound = new Set<string>();
+  const read = new Set<string>();
+  const called = new Set<string>();
+  const procedures = new Set<object>();
+  const stack: unknown[] = [ast];
+  const seen = new Set<object>();
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...Object.values(node));
+    if (Array.isArray(node)) continue;
+    const n = node as AstNode;
+    if (typeof n.focus === 'string') bound.add(n.focus);
+    if (typeof n.index === 'string') bound.add(n.index);
+    if (n.type === 'bind' && n.lhs?.type === 'variable' && typeof n.lhs.value === 'string') bound.add(n.lhs.value);
+    if (n.type === 'lambda') for (const a of n.arguments ?? []) if (typeof a.value === 'string') bound.add(a.value);
+    if ((n.type === 'function' || n.type === 'partial') && n.procedure?.type === 'variable' && typeof n.procedure.value === 'string') {
+      procedures.add(n.procedure);
+      called.add(n.procedure.value);
+    }
+    // `$` is the context, `$$` the root: no name.
+    if (n.type === 'variable' && typeof n.value === 'string' && n.value !== '' && n.value !== '$' && !procedures.has(n)) read.add(n.value);
+  }
+  const unbound = (name: string) => !KNOWN.has(name) && !bound.has(name);
+  return { variables: [...read].filter((name) => unbound(name) && !called.has(name)), functions: [...called].filter(unbound) };
+}
+
+/**
+ * Findings for every expression in `fields` that reads a `$name` nothing binds or calls a function that does not exist.
+ *
+ * @example
+ * unboundNameFindings([{ path: ['steps', 'a', 'with', 'x'], text: '$inptu.x' }]);
+ * // [{ path: [...], message: '$inptu is not a variable; did you mean "input"?' }]
+ */
+export function unboundNameFindings(
+  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string }>,
+): Array<{ readonly path: readonly PathSegment[]; readonly message: string }> {
+  return expressions.flatMap(({ path, text }) => {
+    const { variables, functions } = unboundNames(text);
+    return [
+      ...variables.map((name) => ({ path, message: `$${name} is not a variable${didYouMean(name, BOUND) || `; expressions read ${BOUND.map((b) => `$${b}`).join(', ')}`}` })),
+      ...functions.map((name) => ({ path, message: `$${name}() is not a function${didYouMean(name, FUNCTIONS) || ' of JSONata'}` })),
+    ];
+  });
+}
