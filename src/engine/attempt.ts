@@ -6,7 +6,7 @@
  * run: its promise is left behind and whatever it settles with is dropped.
  */
 import type { StepOutcome } from '../steps/types.js';
-import type { Clock } from './clock.js';
+import { clockTimer, type Clock } from './clock.js';
 import type { CancelSource } from './step-abort.js';
 
 export type AttemptEnd =
@@ -31,11 +31,6 @@ export interface AttemptLimits {
 
 /** Why an attempt's own listeners are let go when it has ended (a reason given, so no DOMException is built per attempt). */
 const SETTLED = 'the attempt settled';
-
-/** Waits `ms` of the clock's time without moving a manual clock (see {@link Clock.timer}). */
-function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return clock.timer ? clock.timer(ms, signal) : clock.sleep(ms, signal);
-}
 
 /**
  * Runs `run` as one attempt within `limits`.

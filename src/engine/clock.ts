@@ -15,6 +15,11 @@ export interface Clock {
   timer?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Waits `ms` of the clock's time without moving a manual clock ({@link Clock.timer}; `sleep` on a clock without it). */
+export function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return clock.timer ? clock.timer(ms, signal) : clock.sleep(ms, signal);
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

@@ -28,7 +28,7 @@ import { finishedStatuses, type NewJournalEntry, type RunRecord } from '../run/t
 import type { PreparedStep, StepEnv } from '../steps/index.js';
 import { LeaseLostError, RunExistsError, type Store } from '../store/types.js';
 import type { LeaseHandle } from './lease.js';
-import type { Clock } from './clock.js';
+import { clockTimer, type Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { deadlineAt, isLive, positionOf, runStatusOf, waitEvents, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
@@ -376,6 +376,25 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
 
   // Effects in flight, by step; each settles after sending its result to the machine.
   const inflight = new Map<string, Promise<void>>();
+  /** Effects settled so far: one that settles while the loop awaits something else (a commit) is seen by the count. */
+  let settledEffects = 0;
+  /**
+   * Waits until an effect in flight settles or the earliest timer of a resting step comes (a branch's retry backoff,
+   * a wait's timeout, a resting child's timer), whichever is first: a branch's timer does not wait for its siblings'
+   * calls. The timer does not move a manual clock, and it is let go as soon as the race is over. (The deadline is not
+   * raced: when it passes, the loop waits for the effects in flight anyway.)
+   */
+  const settledOrDue = async (rests: ReadonlyArray<Extract<Advance, { kind: 'rest' }>>): Promise<void> => {
+    let due: number | null = null;
+    for (const r of rests) if (r.wakeAt !== null && r.wakeAt !== undefined && (due === null || r.wakeAt < due)) due = r.wakeAt;
+    if (due === null) return void (await Promise.race(inflight.values()));
+    const timer = new AbortController();
+    try {
+      await Promise.race([...inflight.values(), clockTimer(clock, due - clock.now(), timer.signal)]);
+    } finally {
+      timer.abort();
+    }
+  };
 
   let transitions = 0;
   try {
@@ -402,6 +421,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
       const { steps, end } = active();
+      const settledBefore = settledEffects;
       // Choices and waits that time out at once commit nothing themselves: write them in bounded batches.
       if (dirty && uncommitted >= COMMIT_EVERY && steps.some((s) => !kindNamed(s.kind)?.flows)) await commit();
       const now = clock.now();
@@ -447,7 +467,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           // sub-workflow reads its parent run), and what it does must be the run's. A step that commits its
           // start first (a tool or model step) has created it already.
           if (unsaved) await commit();
-          const effect = advance.run().finally(() => inflight.delete(step.id));
+          const effect = advance.run().finally(() => {
+            inflight.delete(step.id);
+            settledEffects++;
+          });
           // Its failure (a lost lease) surfaces where the loop awaits it; not an unhandled rejection meanwhile.
           effect.catch(() => undefined);
           inflight.set(step.id, effect);
@@ -464,8 +487,9 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       if (inflight.size > 0) {
         // A step that completed while others run, and whose region has nothing to start, is committed now.
         if (dirty) await commit();
-        // The effects may all have settled during that commit: a race over none would never end.
-        if (inflight.size > 0) await Promise.race(inflight.values());
+        // An effect that settled since the steps were looked at (during that commit, say) has sent its result: look
+        // again now, not when the next one settles. Else wait for the next to settle or the next timer to come.
+        if (settledEffects === settledBefore) await settledOrDue(rests);
         continue;
       }
 
