@@ -324,7 +324,7 @@ async function runPath(
   // The definition file, when there is one: a `workflow` step's `file` is relative to it.
   let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing), ...(deps.source ? { source: deps.source } : {}) }, { input: deps.input });
   for (let i = 0; view.status === 'waiting' && i < MAX_EVENTS; i++) {
-    if (!view.waitingFor || !kindOf(workflow.steps[view.waitingFor.step] ?? {})?.accepts) {
+    if (!view.waitingFor || !kindOf(stepOf(workflow, view.waitingFor.step) ?? {})?.accepts) {
       // A child run waits (a `workflow` or `map` step): its own paths are its definition's; send it the first event it accepts.
       const event = await childEvent(engine.store, view.runId);
       if (!event) break;
@@ -473,7 +473,7 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
         message: `path ${name} can exceed the budget: worst case ${result.worstCaseTokens} tokens (used ${result.tokens}) against ${limit} (${budget.tokens} × stopAt ${budget.stopAt})`,
       });
     } else if (result.status === 'failed') {
-      findings.push({ kind: 'path_failed', message: `path ${name} failed on the model server: ${result.error ?? 'unknown error'}` });
+      findings.push({ kind: 'path_failed', message: `path ${name} failed: ${result.error ?? 'unknown error'}` });
     }
   }
   return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children };

@@ -71,7 +71,7 @@ describe('testPaths drives the real engine', () => {
     expect(byEnd.get('done')).toMatchObject({ status: 'done', error: null, decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'APPROVE' }] });
     expect(byEnd.get('escalated')).toMatchObject({ status: 'failed', decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'wait.timeout' }] });
     expect(byEnd.get('escalated')!.error).toBe('the workflow deadline passed');
-    expect(report.findings).toEqual([{ kind: 'path_failed', message: 'path check → approval → escalated failed on the model server: the workflow deadline passed' }]);
+    expect(report.findings).toEqual([{ kind: 'path_failed', message: 'path check → approval → escalated failed: the workflow deadline passed' }]);
   });
 
   it('forces an error route by failing the step: an analyze step whose model call is refused takes onError', async () => {
@@ -90,6 +90,15 @@ describe('testPaths drives the real engine', () => {
     expect(passed.tokens).toBeGreaterThan(0);
     expect(failed.tokens).toBe(0); // the refused call used nothing
     expect(failed.worstCaseTokens).toBe(passed.worstCaseTokens);
+  });
+
+  it('sends a wait inside a parallel branch its event, or lets its timeout come, as a top-level wait', async () => {
+    const definition = await fixture('branch-wait.yaml');
+    const report = await testPaths(definition.workflow, { input: { text: 'my invoice is wrong' }, tools: definition.tools, model: model() });
+    expect(report.findings).toEqual([]);
+    const takes = report.paths.map((p) => p.decisions.filter((d) => d.step === 'gate_b').map((d) => d.take).join()).sort();
+    expect(takes).toEqual(['GO', 'wait.timeout']);
+    expect(report.paths.every((p) => p.status === 'done' && p.tokens > 0)).toBe(true);
   });
 
   it('drives every branch of the invoice example with the real tools and decisions', async () => {
