@@ -273,8 +273,9 @@ export const actions = {
   /** A reviewed step's proposed tool input arrives: the step waits for a person (its visit shows `waiting`). */
   proposeInput: update(({ context, event }, params: { step: string }) => {
     if (!('tool' in event && 'schema' in event)) return {};
+    const prompt = 'prompt' in event && typeof event.prompt === 'string' ? { prompt: event.prompt } : {};
     return {
-      active: setRun(context, params.step, { review: { tool: event.tool, schema: event.schema, proposed: event.input, since: event.at } }),
+      active: setRun(context, params.step, { review: { tool: event.tool, schema: event.schema, proposed: event.input, ...prompt, since: event.at } }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'waiting' })),
     };
   }),

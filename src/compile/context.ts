@@ -64,6 +64,8 @@ export interface Review {
   /** The tool's input JSON Schema, as sent to the model. */
   readonly schema: Record<string, unknown>;
   readonly proposed: unknown;
+  /** The step's prompt as the model was sent it for the attempt under review (bounded); absent in reviews recorded before it was kept. */
+  readonly prompt?: string;
   /** When the proposal arrived: since then the step waits. */
   readonly since: number;
   /** The input approved (the proposal, or a person's edit of it); the tool runs with it. */

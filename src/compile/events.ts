@@ -65,6 +65,8 @@ export interface StepProposedEvent extends StepScoped {
   readonly schema: Record<string, unknown>;
   readonly input: unknown;
   readonly usage: Usage;
+  /** The step's prompt as the model was sent it for this attempt (templates evaluated, bounded); absent in events recorded before it was kept. */
+  readonly prompt?: string;
 }
 
 /** A wait's `show` mapping was evaluated as it was entered (`problem` when it failed). */

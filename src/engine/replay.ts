@@ -117,7 +117,8 @@ function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, p
       // A reviewed step's proposal: the model's valid input, waiting for a person.
       if (data['review'] === true && typeof data['tool'] === 'string' && step) {
         const schema = (data['schema'] ?? {}) as Record<string, unknown>;
-        return [{ type: 'step.proposed', step, at, tool: data['tool'], schema, input: entry.input, usage: entry.usage ?? zeroUsage }];
+        const prompt = typeof data['prompt'] === 'string' ? { prompt: data['prompt'] } : {};
+        return [{ type: 'step.proposed', step, at, tool: data['tool'], schema, input: entry.input, usage: entry.usage ?? zeroUsage, ...prompt }];
       }
       // A wait's `show` data, as it was evaluated when the wait was entered.
       if (step && ('show' in data || 'showError' in data)) {

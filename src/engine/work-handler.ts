@@ -190,9 +190,10 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         if (outcome.ok && outcome.review) {
           // The tool waits for a person: the valid input the model proposed is kept in the snapshot.
           const { tool, schema } = outcome.review;
-          run.send({ type: 'step.proposed', step: id, at, tool, schema, input: outcome.input, usage: outcome.usage });
+          const prompt = outcome.review.prompt !== undefined ? { prompt: outcome.review.prompt } : {};
+          run.send({ type: 'step.proposed', step: id, at, tool, schema, input: outcome.input, usage: outcome.usage, ...prompt });
           reservation?.settle(outcome.usage);
-          run.note({ ...where, at, event: 'waiting', input: outcome.input, usage: outcome.usage, latencyMs: outcome.latencyMs, data: { review: true, tool, schema, events: run.acceptsOf(id) } });
+          run.note({ ...where, at, event: 'waiting', input: outcome.input, usage: outcome.usage, latencyMs: outcome.latencyMs, data: { review: true, tool, schema, ...prompt, events: run.acceptsOf(id) } });
           return;
         }
         if (outcome.ok) {

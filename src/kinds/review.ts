@@ -42,6 +42,14 @@ export const REVIEW_EVENTS = ['APPROVE', 'REJECT'] as const;
 /** The phase in which a reviewed step waits for its reviewer. */
 export const REVIEWING = 'reviewing';
 
+/**
+ * Characters of the rendered prompt kept with a review (what the inbox shows the
+ * reviewer); a longer one is cut, ending with `…[trimmed N chars]`. The inbox is a
+ * listing and the text is kept in the snapshot, so a prompt that pulls in a whole
+ * document must not make either grow with it.
+ */
+export const REVIEW_PROMPT_MAX_CHARS = 2000;
+
 export const reviewed = (step: Pick<ReviewFields, 'review'>): boolean => step.review !== undefined && step.review !== false;
 
 /** The transition into review from `running`, and the `reviewing` and `approved` phases; nothing for a step without review. */

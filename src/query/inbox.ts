@@ -1,7 +1,8 @@
 /**
  * The approval inbox: every step of every run that waits for a person, newest
  * first — a `wait` step (with its evaluated `show` data) or a `claude` step
- * under review (with the tool, its input schema and the proposed input). One
+ * under review (with the tool, its input schema, the proposed input and the
+ * prompt as the model was sent it, read from the snapshot). One
  * entry per waiting active step, so each parallel branch that waits is its own.
  */
 import { stepRunOf } from '../compile/context.js';
@@ -29,7 +30,7 @@ export interface InboxEntry {
   readonly proposed?: unknown;
   /** A wait's evaluated `show` data. */
   readonly show?: unknown;
-  /** What the step asks: a reviewed step's prompt, a wait step's description. */
+  /** What the step asks: a reviewed step's prompt as the model was sent it (templates evaluated, at most REVIEW_PROMPT_MAX_CHARS), a wait step's description. */
   readonly prompt?: string;
 }
 
@@ -53,7 +54,8 @@ export function inboxEntries(record: RunRecord): InboxEntry[] {
     if (!spec || events.length === 0) continue;
     const base = { runId: record.id, workflow: record.workflow, step: active.id, events };
     if (state.review && !state.review.approved) {
-      const prompt = 'claude' in spec ? spec.claude.prompt : undefined;
+      // The prompt as the model was sent it, kept with the review; a review recorded before it was kept shows the definition's text.
+      const prompt = state.review.prompt ?? ('claude' in spec ? spec.claude.prompt : undefined);
       entries.push({
         ...base,
         kind: 'review',

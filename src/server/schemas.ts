@@ -227,7 +227,7 @@ export const InboxEntrySchema = z
     schema: z.record(z.string(), z.unknown()).optional().openapi({ description: 'the tool\'s input JSON Schema: what an edited input (APPROVE `data.input`) must match' }),
     proposed: z.unknown().optional().openapi({ description: 'the tool input Claude proposed' }),
     show: z.unknown().optional().openapi({ description: 'a wait\'s `show` data, evaluated when it was entered' }),
-    prompt: z.string().optional().openapi({ description: 'what the step asks: a reviewed step\'s prompt, a wait step\'s description' }),
+    prompt: z.string().optional().openapi({ description: 'what the step asks: a reviewed step\'s prompt as the model was sent it (templates evaluated; at most 2,000 characters, a longer one cut with …[trimmed N chars]), a wait step\'s description' }),
   })
   .openapi('InboxEntry');
 

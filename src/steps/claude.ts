@@ -24,7 +24,8 @@ import { scopeOf } from './types.js';
 import { definitionMapping, evaluateCondition, evaluateMapping } from '../expr/index.js';
 import { fieldVerdicts, givenFieldIssues, mergeKnown, omitFields, onlyKnownFieldsInvalid, pick } from './partial-input.js';
 import { lastErrorOf, stepRunOf } from '../compile/context.js';
-import { reviewed } from '../kinds/review.js';
+import { REVIEW_PROMPT_MAX_CHARS, reviewed } from '../kinds/review.js';
+import { boundText } from './feedback.js';
 import type { AnyTool } from '../tools/define.js';
 import { messageOf } from '../util/error-message.js';
 
@@ -145,9 +146,10 @@ export const claudeStep: StepExecutor = {
       return { ok: false, error: { kind: 'invalid_data', message: `review.when: ${message}` }, retryable: false, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint };
     }
     if (review) {
-      // The reviewer judges the whole input (`with:` values included) against the tool's full schema.
+      // The reviewer judges the whole input (`with:` values included) against the tool's full schema, reading the prompt this attempt sent.
       const schema = toolInputSchema(tool) as Record<string, unknown>;
-      return { ok: true, output: null, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint, review: { tool: tool.name, schema } };
+      const prompt = prepared.instructions === undefined ? {} : { prompt: boundText(prepared.instructions, REVIEW_PROMPT_MAX_CHARS) };
+      return { ok: true, output: null, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint, review: { tool: tool.name, schema, ...prompt } };
     }
     const started = Date.now();
     const result = await invokeTool(env, tool, valid.value);

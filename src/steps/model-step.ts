@@ -92,8 +92,9 @@ export async function prepareModelStep(
   // The prompt comes after every breakpoint: whether a prefix is cached does not depend on it.
   const narrow = narrowed !== undefined && !marksPrefix(toolCallParams(stable));
   const feedback = feedbackFor(lastError, narrowed === undefined || narrow);
+  const instructions = await text(spec.prompt);
   const prompt = buildPrompt({
-    instructions: await text(spec.prompt),
+    instructions,
     context: rest,
     summary: summarize(env.context, env.stepId, defaultSummaryLimits, spec.summary ?? env.workflow.summary ?? 'outputs'),
     ...(feedback ? { feedback } : {}),
@@ -101,7 +102,7 @@ export async function prepareModelStep(
   const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
   const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
-  return { request, projectedTokens, projectedUsd, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
+  return { request, projectedTokens, projectedUsd, instructions, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
 }
 
 /**

@@ -55,6 +55,8 @@ export interface PreparedStep {
   readonly feedback?: string;
   /** The prompt's context was narrowed to the fields the previous attempt got wrong (../steps/retry-context.ts). */
   readonly narrowedContext?: boolean;
+  /** A model step's `prompt` as this attempt sends it (templates evaluated), without context, summary or feedback. */
+  readonly instructions?: string;
 }
 
 /** `estimatedInput`: the local count of the input billed in `usage` (model steps), for the budget's calibration. */
@@ -67,8 +69,8 @@ export type StepOutcome =
       readonly estimatedInput?: number;
       readonly latencyMs: number;
       readonly fingerprint?: string;
-      /** The tool did not run: its valid input (`input`) awaits a person's review. */
-      readonly review?: { readonly tool: string; readonly schema: Record<string, unknown> };
+      /** The tool did not run: its valid input (`input`) awaits a person's review; `prompt` is the step's prompt as sent, bounded. */
+      readonly review?: { readonly tool: string; readonly schema: Record<string, unknown>; readonly prompt?: string };
     }
   | {
       readonly ok: false;

@@ -14,6 +14,7 @@ import { createEngine } from '../../src/engine/engine.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { StepwiseError } from '../../src/errors.js';
 import { inbox } from '../../src/query/inbox.js';
+import { REVIEW_PROMPT_MAX_CHARS } from '../../src/kinds/review.js';
 import { InboxEntrySchema } from '../../src/server/schemas.js';
 import { defineTool } from '../../src/tools/define.js';
 import { harness, type Harness } from '../engine/helpers.js';
@@ -246,5 +247,76 @@ describe('wait.show and the inbox', () => {
     await engine.send(waitRun.runId, 'APPROVE');
     expect((await inbox(engine.store)).some((e) => e.runId === waitRun.runId)).toBe(false);
     expect((await inbox(engine.store, { workflow: 'approval' })).some((e) => e.workflow !== 'approval')).toBe(false);
+  });
+});
+
+describe('the inbox shows the prompt as the model was sent it', () => {
+  const record = defineTool({
+    name: 'record_note',
+    description: 'Record a note about an order',
+    input: z.object({ orderId: z.string().min(1), amount: z.number(), note: z.string() }),
+    run: (input) => ({ recorded: input.orderId }),
+  });
+  const notes = (prompt: string, extra: Record<string, unknown> = {}) =>
+    loadDefinitionFromObject(
+      { id: 'notes', steps: { note: { claude: { tool: 'record_note', prompt }, review: true, next: 'done', ...extra }, done: { final: true } } },
+      [record],
+      'notes',
+    );
+  const reviewOf = async (engine: ReturnType<Harness['engine']>, runId: string) => (await inbox(engine.store)).find((e) => e.runId === runId && e.kind === 'review');
+
+  it('a prompt with a {% %} template is listed rendered, as the attempt under review sent it, and kept in the snapshot and the journal', async () => {
+    const engine = h.engine();
+    const started = await engine.start(notes('Record a note about order {% $input.orderId %} with amount 42.'), { input: { orderId: 'ORD-777' } });
+    expect(started.status).toBe('waiting');
+    const entry = await reviewOf(engine, started.runId);
+    expect(entry).toMatchObject({ step: 'note', kind: 'review', tool: 'record_note', prompt: 'Record a note about order ORD-777 with amount 42.' });
+    expect(InboxEntrySchema.parse(entry)).toEqual(entry);
+    const waiting = (await engine.journal(started.runId)).find((e) => e.event === 'waiting');
+    expect(waiting?.data).toMatchObject({ review: true, prompt: 'Record a note about order ORD-777 with amount 42.' });
+    // Read from the stored snapshot: another process lists it the same, without evaluating anything.
+    const store = createSqliteStore({ path: h.dbPath });
+    h.stores.push(store);
+    expect((await inbox(store)).find((e) => e.runId === started.runId)?.prompt).toBe('Record a note about order ORD-777 with amount 42.');
+    expect((await engine.send(started.runId, 'APPROVE')).status).toBe('done');
+  });
+
+  it('a second visit under review lists the prompt of that visit, not the first', async () => {
+    const engine = h.engine();
+    const prompt = "Record a note about order {% $input.orderId %}{% $exists($steps.note.error) ? ' (rejected before: ' & $steps.note.error.message & ')' : '' %}.";
+    const started = await engine.start(notes(prompt, { onReject: 'note' }), { input: { orderId: 'ORD-9' } });
+    expect((await reviewOf(engine, started.runId))?.prompt).toBe('Record a note about order ORD-9.');
+    const again = await engine.send(started.runId, 'REJECT', { reason: 'wrong amount' });
+    expect(again.status).toBe('waiting');
+    const entry = await reviewOf(engine, started.runId);
+    expect(entry?.prompt).toMatch(/^Record a note about order ORD-9 \(rejected before: .*wrong amount\)\.$/);
+  });
+
+  it('a long rendered prompt is cut to REVIEW_PROMPT_MAX_CHARS, saying how much was cut', async () => {
+    const engine = h.engine();
+    const long = 'x'.repeat(REVIEW_PROMPT_MAX_CHARS * 3);
+    const started = await engine.start(notes('Record a note about order ORD-1: {% $input.text %}'), { input: { text: long } });
+    const prompt = (await reviewOf(engine, started.runId))?.prompt ?? '';
+    expect(prompt.length).toBe(REVIEW_PROMPT_MAX_CHARS);
+    expect(prompt.startsWith('Record a note about order ORD-1: xxx')).toBe(true);
+    expect(prompt).toMatch(/…\[trimmed \d+ chars\]$/);
+    const trimmed = Number(/trimmed (\d+) chars/.exec(prompt)?.[1]);
+    expect(prompt.length - `…[trimmed ${trimmed} chars]`.length + trimmed).toBe('Record a note about order ORD-1: '.length + long.length);
+  });
+
+  it('a review recorded before the prompt was kept (an older snapshot) lists the definition text and is still approved', async () => {
+    const engine = h.engine();
+    const started = await engine.start(notes('Record a note about order {% $input.orderId %} with amount 42.'), { input: { orderId: 'ORD-5' } });
+    const stored = await engine.store.get(started.runId);
+    if (!stored) throw new Error('run not stored');
+    const snapshot = JSON.parse(JSON.stringify(stored.snapshot)) as { context: { active: Record<string, { review?: Record<string, unknown> }> } };
+    const review = snapshot.context.active['note']?.review;
+    expect(review?.['prompt']).toBe('Record a note about order ORD-5 with amount 42.');
+    delete review?.['prompt'];
+    await engine.store.commit(started.runId, { status: stored.status, snapshot, failure: stored.failure, usage: stored.usage, wakeAt: stored.wakeAt }, [], stored.revision);
+    const entry = await reviewOf(engine, started.runId);
+    expect(entry?.prompt).toBe('Record a note about order {% $input.orderId %} with amount 42.');
+    expect(InboxEntrySchema.parse(entry)).toEqual(entry);
+    expect((await engine.send(started.runId, 'APPROVE')).status).toBe('done');
   });
 });

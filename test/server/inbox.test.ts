@@ -3,9 +3,11 @@
  * /api/inbox` lists the steps waiting for a person; APPROVE through
  * `POST /api/runs/:id/events` takes an edited input (validated, the field
  * named when refused), and of two concurrent approvals one wins and the other
- * is refused with 409.
+ * is refused with 409. A reviewed prompt holding a `{% %}` template is listed
+ * as the model was sent it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InboxSchema } from '../../src/server/schemas.js';
@@ -81,5 +83,42 @@ describe('GET /api/inbox and reviews over HTTP', () => {
     const rejected = await api.call('POST', `/api/runs/${started.json.runId}/events`, { type: 'REJECT', data: { reason: 'no receipts' } });
     expect(rejected.status).toBe(200);
     expect(rejected.json).toMatchObject({ status: 'done', output: { decision: 'declined', reason: expect.stringContaining('no receipts') } });
+  });
+});
+
+describe('GET /api/inbox: the prompt of a review', () => {
+  it('is the prompt rendered as the model got it, not the {% %} template of the definition', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-inbox-prompt-'));
+    writeFileSync(
+      join(dir, 'order-note.yaml'),
+      [
+        'id: order-note',
+        `tools: ${JSON.stringify(join(root, 'definitions', 'tools', 'expense.ts'))}`,
+        'steps:',
+        '  draft:',
+        '    claude:',
+        '      tool: reimburse_expense',
+        '      prompt: "Record a note about order {% $input.orderId %} with amount 42."',
+        '    review: true',
+        '    next: done',
+        '  done: { final: true }',
+        '',
+      ].join('\n'),
+    );
+    const own = await startApi({ definitions: dir });
+    try {
+      const started = await own.call('POST', '/api/runs', { workflow: 'order-note', input: { orderId: 'ORD-777' } });
+      expect(started.status).toBe(201);
+      expect(started.json.status).toBe('waiting');
+      const res = await own.call('GET', '/api/inbox?workflow=order-note');
+      expect(res.status).toBe(200);
+      expect(InboxSchema.parse(res.json)).toEqual(res.json);
+      expect(res.json.entries).toHaveLength(1);
+      expect(res.json.entries[0]).toMatchObject({ runId: started.json.runId, step: 'draft', kind: 'review', prompt: 'Record a note about order ORD-777 with amount 42.' });
+      expect(res.text).not.toContain('{%');
+    } finally {
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
