@@ -4,6 +4,7 @@
  * model steps. Kind schemas (src/kinds/<kind>.ts) are made of these.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING } from '../policy/limits.js';
 import { reservedStepIds, reservedStepIdMessage } from './reserved.js';
 
 const durationPattern = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
@@ -59,6 +60,15 @@ export const Limits = z.strictObject({
     .min(2)
     .optional()
     .describe('Equal or near-equal tool inputs allowed from one step before it is stopped as a loop (default 3)'),
+  maxDepth: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_DEPTH_CEILING)
+    .optional()
+    .describe(
+      `Levels of child runs (workflow steps, map items) a run may nest below the top-level run; the smallest limit of a run and the runs above it counts (default ${DEFAULT_MAX_DEPTH}). A step that would start a child deeper fails as a loop`,
+    ),
 });
 
 export const BreakerPolicy = z.strictObject({

@@ -8,11 +8,12 @@ import { dirname, extname, resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
 import type { AnyTool } from '../tools/define.js';
 import { checkWorkflow } from './check.js';
+import { childGraph, childRefs, cycleFindings, nameFrom } from './child-cycles.js';
 import { missingChildFileIssues } from './child-files.js';
 import { isWorkflowModule, type WorkflowModule } from './define.js';
 import { definitionHash } from './hash.js';
 import { importFile, moduleExtensions } from './import-module.js';
-import { atStart, byPosition, dotted, type Locate } from './locate.js';
+import { atStart, byPosition, dotted, issueMaker, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
 import { validateWorkflow } from './validate.js';
@@ -64,7 +65,9 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
     const loaded = finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
     const missing = await missingChildFileIssues(loaded.workflow, dirname(source), atStart, file);
     if (missing.length > 0) throw new DefinitionError(missing);
-    return loaded;
+    const cycles = await childCycleIssues(loaded.workflow, source, atStart, file);
+    if (cycles.errors.length > 0) throw new DefinitionError(cycles.errors);
+    return { ...loaded, warnings: [...loaded.warnings, ...cycles.warnings] };
   }
   return fail(`unsupported file type "${ext}"; use .yaml, .yml, .json, ${moduleExtensions.join(', ')}`);
 }
@@ -99,7 +102,7 @@ export function loadDefinitionFromObject(workflow: unknown, tools: readonly AnyT
   const module: WorkflowModule = isWorkflowModule(workflow)
     ? { ...workflow, tools: [...workflow.tools, ...tools] }
     : { kind: 'stepwise.workflow', workflow: workflow as WorkflowModule['workflow'], tools };
-  return finish(module, label, label, true);
+  return finish(module, label, label, true, true);
 }
 
 async function loadData(text: string, file: string, source: string, loadTools: boolean): Promise<LoadedDefinition> {
@@ -107,6 +110,9 @@ async function loadData(text: string, file: string, source: string, loadTools: b
   const workflow = validateWorkflow(data, locate, file);
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
   errors.push(...(await missingChildFileIssues(workflow, dirname(source), locate, file)));
+  const cycles = await childCycleIssues(workflow, source, locate, file);
+  errors.push(...cycles.errors);
+  warnings.push(...cycles.warnings);
   const paths = workflow.tools === undefined ? [] : [workflow.tools].flat();
   let tools = new Map<string, AnyTool>();
   let toolModules: string[] = [];
@@ -141,11 +147,21 @@ function workflowModuleOf(namespace: Record<string, unknown>, file: string): Wor
   return named[0]![1] as WorkflowModule;
 }
 
-/** Validates and checks a TypeScript or object definition; every issue is at `file:1:1`. */
-function finish(module: WorkflowModule, file: string, source: string, checkTools: boolean): LoadedDefinition {
+/**
+ * Validates and checks a TypeScript or object definition; every issue is at `file:1:1`. `ownCycles`: check the steps
+ * that start the definition's own id here (a module's cycles, through files too, its loader checks).
+ */
+function finish(module: WorkflowModule, file: string, source: string, checkTools: boolean, ownCycles = false): LoadedDefinition {
   const locate: Locate = atStart;
   const workflow = validateWorkflow(module.workflow, locate, file);
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
+  if (ownCycles) {
+    // A definition given as an object is no file: only a step that starts its own id makes a cycle it can tell.
+    const found = cycleFindings(workflow, source, new Map([[source, childRefs(workflow, source, false)]]), () => workflow.id);
+    const issue = issueMaker(file, locate);
+    errors.push(...found.errors.map((f) => issue(f.path, f.message)));
+    warnings.push(...found.warnings.map((f) => issue(f.path, f.message)));
+  }
   const tools = new Map<string, AnyTool>();
   for (const tool of module.tools) {
     const other = tools.get(tool.name);
@@ -160,4 +176,33 @@ function finish(module: WorkflowModule, file: string, source: string, checkTools
   }
   if (errors.length > 0) throw new DefinitionError(errors);
   return { workflow, source, tools, toolModules: [], warnings, hash: definitionHash(workflow, tools.keys()) };
+}
+
+/**
+ * Cycles of `workflow` steps through the definition at `source` (see child-cycles.ts): the definition files its
+ * steps start are read (schema-checked only; one that is missing or invalid is reported when it is checked itself),
+ * and theirs, as far as they go. No file is read when no step starts a definition file.
+ */
+async function childCycleIssues(workflow: Workflow, source: string, locate: Locate, file: string): Promise<{ errors: DefinitionIssue[]; warnings: DefinitionIssue[] }> {
+  const refs = childRefs(workflow, source);
+  if (refs.length === 0) return { errors: [], warnings: [] };
+  const graph = await childGraph(source, refs, workflowAt);
+  const found = cycleFindings(workflow, source, graph, nameFrom(source));
+  const issue = issueMaker(file, locate);
+  return { errors: found.errors.map((f) => issue(f.path, f.message)), warnings: found.warnings.map((f) => issue(f.path, f.message)) };
+}
+
+/** The schema-checked workflow in a definition file, or null when it cannot be read or is invalid. */
+async function workflowAt(file: string): Promise<Workflow | null> {
+  try {
+    const ext = extname(file).toLowerCase();
+    if (dataExtensions.has(ext)) {
+      const { data, locate } = parseYaml(await readFile(file, 'utf8'), file);
+      return validateWorkflow(data, locate, file);
+    }
+    if (moduleExtensions.includes(ext)) return validateWorkflow(workflowModuleOf(await importFile(file), file).workflow, atStart, file);
+    return null;
+  } catch {
+    return null;
+  }
 }

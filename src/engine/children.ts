@@ -29,6 +29,7 @@ import type { CancelSource } from './step-abort.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
 import type { BudgetPool } from './budget-pool.js';
+import { depthRefusal, linkBelow, nestingOf, type Nesting } from './child-depth.js';
 
 /** A child run to start. */
 export interface ChildSpec {
@@ -145,6 +146,18 @@ export function createChildRuns(host: ChildHost): ChildRuns {
 
   /** The parent as its drive knows it (the drive holds its lease): not read from the store, where a run its first commit creates is not yet. */
   const parentRecord = (parent: RunScope): RunRecord => parent.record();
+
+  /**
+   * `spec` with its link carrying the child's depth and the limit in force below `nesting` (the parent's). The
+   * kinds that start children refuse a child past the limit before they get here (a failed step, kind `loop`):
+   * one that comes here anyway is an engine error, never a deeper run.
+   */
+  function nested(spec: ChildSpec, nesting: Nesting): ChildSpec {
+    const refusal = depthRefusal(nesting, spec.parent.step);
+    if (refusal) throw new Error(`child run ${spec.id} not created: ${refusal}`);
+    return { ...spec, parent: linkBelow(nesting, spec.parent) };
+  }
+  const nestingIn = (parent: RunScope): Nesting => nestingOf(parentRecord(parent).options, parent.workflow);
 
   /** The record of a new child run, before its first snapshot; `own` are the parent's options. */
   function draftOf(spec: ChildSpec, version: string, definition: RunRecord['definition'], own: RunRecord['options'], now: number): RunRecord {
@@ -278,15 +291,17 @@ export function createChildRuns(host: ChildHost): ChildRuns {
   }
 
   return {
-    async create(parent, spec) {
-      const existing = await store.get(spec.id);
+    async create(parent, given) {
+      const existing = await store.get(given.id);
       if (existing) return existing;
+      const spec = nested(given, nestingIn(parent));
       const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
       return insert(spec, version, definition, spec.parentOptions ?? parentRecord(parent).options, parent.tools);
     },
 
-    async start(parent, spec, options = {}) {
+    async start(parent, given, options = {}) {
+      const spec = nested(given, nestingIn(parent));
       const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
       const now = clock.now();
@@ -300,7 +315,9 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       const parent = await store.get(link.runId);
       if (!parent) throw new RunNotFoundError(link.runId);
       const source = sources.get(previous.version) ?? { workflow: previous.definition.workflow };
-      return insert({ id, parent: link, source, input: previous.input, budget }, previous.version, previous.definition, parent.options, undefined);
+      // At the depth of the run it repeats (the parent's nesting has not changed since).
+      const spec = nested({ id, parent: link, source, input: previous.input, budget }, nestingOf(parent.options, parent.definition.workflow));
+      return insert(spec, previous.version, previous.definition, parent.options, undefined);
     },
 
     async inline(parent, workflow) {

@@ -9,6 +9,8 @@
  * and the step fails when they are more than `toleratedFailures` (a count or
  * a percentage, as Step Functions' ToleratedFailureCount/Percentage).
  * `engine.redrive(runId)` starts the failed items of a failed map again.
+ * Items that would nest deeper than `limits.maxDepth` are not started: the
+ * step fails with kind `loop`.
  *
  * The kind is made by {@link makeMapKind} with the registry's step schema and
  * kind lookup, so it does not import the registry (which registers it).
@@ -17,6 +19,7 @@ import type { z } from 'zod';
 import type { Workflow } from '../definition/schema.js';
 import { restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
+import { depthRefusal, nestingOf } from '../engine/child-depth.js';
 import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
 import type { RunScope } from '../engine/scope.js';
 import { resolveRetry } from '../policy/backoff.js';
@@ -46,6 +49,14 @@ async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance>
     return moved;
   }
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+  // Its items would nest deeper than the limit: the step fails as a loop and starts none (a map with no items starts no child).
+  const tooDeep = count > 0 ? depthRefusal(nestingOf(run.record().options, run.workflow), id) : null;
+  if (tooDeep !== null && run.phaseOf(id) === 'running') {
+    const message = `map "${id}": ${tooDeep}`;
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'loop', message } });
+    run.send(failedEvent(id, now, message, 'loop'));
+    return moved;
+  }
   const failure = run.context().failure;
   if (run.phaseOf(id) !== 'running') {
     run.note({ ...run.where(id), event: run.phaseOf(id) === 'budget_exhausted' ? 'budget_exhausted' : 'loop_detected', ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}) });

@@ -6,7 +6,8 @@
  * With `budget: { tokens }` the child gets that slice of the parent's budget
  * (reserved in the parent's pool up front for each drive of the child);
  * without it, it shares the parent's pool. The parent is charged what the
- * child spends, once.
+ * child spends, once. A child that would nest deeper than `limits.maxDepth`
+ * is not started: the step fails with kind `loop`.
  */
 import { z } from 'zod';
 import { stepRunOf } from '../compile/context.js';
@@ -18,6 +19,7 @@ import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
+import { depthRefusal, nestingOf } from '../engine/child-depth.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
@@ -72,10 +74,10 @@ async function prepareChild(run: RunScope, step: WorkflowSpec): Promise<Prepared
 }
 
 /** Fails the running step because its child cannot start: no retry. */
-function childCannotStart(run: RunScope, id: string, error: unknown, at: number): void {
+function childCannotStart(run: RunScope, id: string, error: unknown, at: number, kind: 'invalid_data' | 'loop' = 'invalid_data'): void {
   const message = (error as Error).message;
-  run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
-  run.send({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind: 'invalid_data', message }, retryable: false, retryAt: null });
+  run.note({ ...run.where(id), event: 'failed', error: { kind, message } });
+  run.send({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind, message }, retryable: false, retryAt: null });
 }
 
 /** The child's token budget now: the step's slice (`workflow.budget.tokens`, within the child definition's `budget`) or a share of the parent's. */
@@ -106,6 +108,13 @@ async function createChild(run: RunScope, id: string, step: WorkflowSpec, prepar
 async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Advance> {
   const now = run.clock.now();
   const slice = step.workflow.budget?.tokens;
+  // The child would nest deeper than the limit: the step fails as a loop, before anything else is looked at.
+  const tooDeep = depthRefusal(nestingOf(run.record().options, run.workflow), id);
+  if (tooDeep !== null) {
+    run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+    childCannotStart(run, id, new Error(tooDeep), now, 'loop');
+    return moved;
+  }
   let prepared: PreparedChild;
   try {
     prepared = await prepareChild(run, step);

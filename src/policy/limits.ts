@@ -10,6 +10,15 @@ export interface ResolvedLimits {
   readonly repeatedInputs: number;
 }
 
+/** Levels of child runs below the top-level run when no definition above says otherwise (`limits.maxDepth`). */
+export const DEFAULT_MAX_DEPTH = 8;
+
+/**
+ * The largest `limits.maxDepth` a definition may set: the walks down and up a tree of runs (what the runs below a
+ * step spent, the top-level run of a child) stop at 64 levels.
+ */
+export const MAX_DEPTH_CEILING = 64;
+
 /** The limits when a definition says nothing: 10 visits per step, 3 repeated inputs. */
 export const limitDefaults: ResolvedLimits = { maxVisits: 10, repeatedInputs: 3 };
 

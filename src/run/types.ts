@@ -104,6 +104,13 @@ export interface ParentLink {
   readonly attempt?: number;
   /** For a map item: the redrive round that created it (0 before any redrive). */
   readonly round?: number;
+  /**
+   * How deep the child sits: 1 for a child of a top-level run, one more per level below. Absent on children
+   * created before depths were recorded, which count as 1.
+   */
+  readonly depth?: number;
+  /** The smallest `limits.maxDepth` of the runs above the child: no run below it may be deeper. */
+  readonly maxDepth?: number;
 }
 
 /** The definition a run started with; the run finishes on it whatever happens to the file. */

@@ -174,7 +174,16 @@ export const RunDetailSchema = RunJsonSchema.extend({
   children: z.array(z.object({ id: z.string(), workflow: z.string(), status: Status, step: z.string(), index: z.number().optional() })),
   /** For a child run: the run and step that started it. */
   parent: z
-    .object({ runId: z.string(), step: z.string(), visit: z.number(), index: z.number().optional(), attempt: z.number().optional(), round: z.number().optional() })
+    .object({
+      runId: z.string(),
+      step: z.string(),
+      visit: z.number(),
+      index: z.number().optional(),
+      attempt: z.number().optional(),
+      round: z.number().optional(),
+      depth: z.number().optional().openapi({ description: 'levels below the top-level run: 1 for its children' }),
+      maxDepth: z.number().optional().openapi({ description: 'the smallest limits.maxDepth of the runs above' }),
+    })
     .nullable(),
   /** The child runs this run waits on (at a `wait` of theirs), with the events each accepts. */
   waitingOn: z.array(z.object({ runId: z.string(), step: z.string(), events: z.array(z.string()) })),

@@ -129,7 +129,7 @@ describe('workflow steps', () => {
     expect(child.status).toBe('done');
     expect(child.workflow).toBe('doubler');
     expect(child.input).toEqual({ n: 21 });
-    expect(child.options.parent).toEqual({ runId: run.runId, step: 'sub', visit: 1 });
+    expect(child.options.parent).toEqual({ runId: run.runId, step: 'sub', visit: 1, depth: 1, maxDepth: 8 });
     // The parent's journal names the child; the child has its own journal.
     const started = (await e.journal(run.runId)).find((j) => j.step === 'sub' && j.event === 'started');
     expect(started?.data).toMatchObject({ child: child.id, workflow: 'doubler' });
