@@ -25,7 +25,7 @@ import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { anySignal } from './any-signal.js';
-import type { CancelSource } from './step-abort.js';
+import { abortSignalOf, type CancelSource } from './step-abort.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
 import type { BudgetPool } from './budget-pool.js';
@@ -277,17 +277,9 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     if (!byStep) stops.set(parent, (byStep = new Map()));
     const known = byStep.get(stop);
     if (known && known.signal === parent.signal && known.cancel === cancel) return known.any;
-    const any = anySignal(parent.signal, cancel, stop ? signalOf(stop) : undefined);
+    const any = anySignal(parent.signal, cancel, stop ? abortSignalOf(stop) : undefined);
     byStep.set(stop, { signal: parent.signal, cancel, any });
     return any;
-  }
-
-  /** An `AbortSignal` aborted with `source`. */
-  function signalOf(source: CancelSource): AbortSignal {
-    const controller = new AbortController();
-    if (source.aborted) controller.abort(source.reason);
-    else source.addEventListener('abort', () => controller.abort(source.reason), { once: true });
-    return controller.signal;
   }
 
   return {

@@ -43,7 +43,7 @@ import { isResumable } from './view.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../run/storable.js';
 import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool.js';
 import type { ChildRuns } from './children.js';
-import { StepAbort } from './step-abort.js';
+import { abortSignalOf, StepAbort } from './step-abort.js';
 import { anySignal } from './any-signal.js';
 
 export interface DriveOptions {
@@ -343,7 +343,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const ctx = context();
       let ownSignal: AbortSignal | undefined;
       // What stops the attempt from outside it: its step's abort (a sibling branch failed), a cancel, the drive's end.
-      const stepAborted = aborts.get(step);
+      let stepAborted = aborts.get(step);
       return {
         runId: current.id,
         stepId: step,
@@ -353,9 +353,14 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         context: ctx,
         tools: runtime.tools,
         model: deps.model,
-        // Without a signal from the caller or the drive, one is made only when the step reads it.
+        // The attempt's own signal; before the attempt (its prepare, which may ask count_tokens) one aborted by what
+        // stops the step from outside, made only when the step reads it.
         get signal() {
-          return attempt?.signal ?? options.signal ?? (ownSignal ??= new AbortController().signal);
+          if (attempt) return attempt.signal;
+          if (ownSignal) return ownSignal;
+          stepAborted ??= stepAbort(step);
+          ownSignal = anySignal(options.signal, watch?.signal, abortSignalOf(stepAborted)) as AbortSignal;
+          return ownSignal;
         },
         aborted() {
           return stepAborted?.aborted === true || watch?.source.aborted === true || options.signal?.aborted === true;

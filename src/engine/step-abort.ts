@@ -38,3 +38,11 @@ export class StepAbort implements CancelSource {
     for (const listener of listeners ?? []) listener();
   }
 }
+
+/** An `AbortSignal` aborted with `source` (for what needs a real one: a request's signal). */
+export function abortSignalOf(source: CancelSource): AbortSignal {
+  const controller = new AbortController();
+  if (source.aborted) controller.abort(source.reason);
+  else source.addEventListener('abort', () => controller.abort(source.reason), { once: true });
+  return controller.signal;
+}

@@ -50,9 +50,13 @@ export function failedEvent(step: string, at: number, outcome: Extract<StepOutco
 
 async function ready(run: RunScope, id: string, executor: StepExecutor): Promise<Advance> {
   let prepared: PreparedStep;
+  const env = run.envFor(id);
   try {
-    prepared = await executor.prepare(run.envFor(id));
+    prepared = await executor.prepare(env);
   } catch (error) {
+    // Stopped from outside while preparing (a cancel, a sibling's failure or the drive's end aborted a count_tokens
+    // request): nothing started; the driver sees why and cancels, stops or looks at the step again.
+    if (env.aborted?.()) return moved;
     // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
     run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: 0, projectedUsd: 0 });
     const failure = unprepared(error);
@@ -119,6 +123,7 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       try {
         let prepareError: unknown = null;
         let gaveUp: StepOutcome | null = null;
+        let stopped: AttemptEnd | null = null;
         if (!prepared) {
           // Restored mid-attempt: the step had started but not completed, so it runs again with the same key,
           // a bounded number of times: each re-run is committed before the call, so a call that is interrupted
@@ -133,10 +138,13 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
             run.note({ ...here, event: 'started', data: { rerun: true } });
             await run.holdLease();
             await run.commit();
+            // Prepared as in `ready`, with a signal a cancel aborts (the attempt's own is raced from below only).
+            const preparing = run.envFor(id);
             try {
-              prepared = await executor.prepare(env);
+              prepared = await executor.prepare(preparing);
             } catch (error) {
               prepareError = error;
+              if (preparing.aborted?.()) stopped = run.signal?.aborted ? { kind: 'aborted' } : { kind: 'cancelled' };
             }
           }
         }
@@ -148,7 +156,9 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         const attempt = stepRunOf(run.context(), id).attempt;
         await run.holdLease();
         let end: AttemptEnd;
-        if (gaveUp) {
+        if (stopped) {
+          end = stopped;
+        } else if (gaveUp) {
           end = { kind: 'outcome', outcome: gaveUp };
         } else if (prepared) {
           const ready = prepared;

@@ -8,9 +8,10 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import { addUsage, cacheFields, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import type { BudgetDecision } from '../policy/budget.js';
 import { cacheWeightedTokens, costUsd } from '../policy/pricing.js';
+import { boundedRequest, DeadlineExceeded } from './bounded.js';
 import { cacheLayout } from './cache.js';
 import type { ModelConfig } from './client.js';
-import { countRequestTokens } from './tokens.js';
+import { countRequestTokens, isTokenCount } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 import { redactCredentials } from '../util/redact.js';
 import { messageOf } from '../util/error-message.js';
@@ -71,14 +72,16 @@ const MAX_CONTINUATIONS = 3;
  */
 export function toUsage(
   model: string,
-  usage: { input_tokens?: number | null; output_tokens?: number | null; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null } | undefined,
+  usage: unknown,
   fallback: { readonly inputTokens: number; readonly outputTokens: number } = { inputTokens: 0, outputTokens: 0 },
 ): Usage {
-  // A model server other than Anthropic's may send counts that are not counts (a string, a negative, NaN): such a
-  // field is not trusted, the budget charges the fallback instead (the local count of the request, its max_tokens).
-  const inputTokens = countOf(usage?.input_tokens, fallback.inputTokens);
-  const outputTokens = countOf(usage?.output_tokens, fallback.outputTokens);
-  const cache = { creation: countOf(usage?.cache_creation_input_tokens, 0), read: countOf(usage?.cache_read_input_tokens, 0) };
+  // A model server other than Anthropic's may send counts that are not counts (a string, a negative, NaN, null) or
+  // none at all: such a field is not trusted, the budget charges the fallback instead (the local count of the request,
+  // its max_tokens). Cache counts it lacks are none.
+  const sent = (typeof usage === 'object' && usage !== null ? usage : {}) as Record<string, unknown>;
+  const inputTokens = countOf(sent['input_tokens'], fallback.inputTokens);
+  const outputTokens = countOf(sent['output_tokens'], fallback.outputTokens);
+  const cache = { creation: countOf(sent['cache_creation_input_tokens'], 0), read: countOf(sent['cache_read_input_tokens'], 0) };
   return {
     inputTokens,
     outputTokens,
@@ -88,36 +91,20 @@ export function toUsage(
   };
 }
 
-/** A token count as sent (absent: 0), or `fallback` when what was sent is not a whole number of tokens ≥ 0. */
+/** A token count as sent, or `fallback` when what was sent (or not sent: absent, null) is not a whole number of tokens ≥ 0. */
 function countOf(value: unknown, fallback: number): number {
-  if (value === undefined || value === null) return 0;
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
+  return isTokenCount(value) ? value : fallback;
 }
 
-/** What each retry of the SDK may wait (its backoff, a server's `retry-after`) within a call's deadline. */
-export const RETRY_WAIT_ALLOWANCE_MS = 30_000;
-
-/**
- * How long one model call may take in all: every request its timeout (which the SDK applies only until the reply's
- * headers), and each retry {@link RETRY_WAIT_ALLOWANCE_MS} of waiting. A reply whose body stalls after its headers, or
- * a `retry-after` of an hour, then ends the call instead of holding the step for ever.
- */
-export function callDeadlineMs(timeoutMs: number, maxRetries: number): number {
-  return Math.min(Math.ceil(timeoutMs * (maxRetries + 1) + RETRY_WAIT_ALLOWANCE_MS * maxRetries), MAX_TIMER_MS);
+/** What is wrong with a 200 reply the SDK handed back as a message (null when nothing is): its content must be an array of blocks. */
+function malformedReply(reply: unknown): string | null {
+  const content = (reply as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content)) return 'no content array';
+  const at = content.findIndex((block) => typeof block !== 'object' || block === null || Array.isArray(block));
+  return at < 0 ? null : `content[${at}] is ${JSON.stringify(content[at]) ?? typeof content[at]}, not a content block`;
 }
 
-/** The longest delay a timer takes (about 24.8 days): a step's `timeout: 20d` with retries is capped there. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** `work`, or a rejection with `deadline`'s reason once it aborts, whichever comes first. */
-function within<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
-  if (deadline.aborted) return Promise.reject(deadline.reason);
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(deadline.reason);
-    deadline.addEventListener('abort', stop, { once: true });
-    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', stop));
-  });
-}
+export { callDeadlineMs, RETRY_WAIT_ALLOWANCE_MS } from './bounded.js';
 
 /** The request body, built once so the budget guard counts exactly what is sent. */
 export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.MessageCreateParamsNonStreaming {
@@ -174,9 +161,11 @@ const missingCredentials = /Could not resolve authentication method/;
 export function classifyError(error: unknown, apiKey?: string | null): { kind: FailureKind; message: string; retryable: boolean } {
   if (error instanceof APIError) {
     const status = error.status;
-    const message = withoutSecrets(error.message, apiKey);
+    // The SDK's message starts with the status already ("429 {…}"): it is named once, first.
+    const sent = withoutSecrets(error.message, apiKey);
+    const message = status !== undefined && sent.startsWith(`${status} `) ? sent.slice(String(status).length + 1) : sent;
     if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {
-      return { kind: 'context_window', message, retryable: false };
+      return { kind: 'context_window', message: sent, retryable: false };
     }
     if (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500) {
       return { kind: 'model_error', message: status ? `${status} ${message}` : message, retryable: true };
@@ -226,30 +215,24 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       if (!decision.allowed) return fail('budget', `the model paused its turn; continuing it: ${decision.reason ?? 'over budget'}`, false, 'pause_turn');
     }
     let reply: Anthropic.Messages.Message;
-    const deadlineMs = callDeadlineMs(req.timeoutMs, config.maxRetries);
-    const deadline = AbortSignal.timeout(deadlineMs);
     try {
       requests++;
-      const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
       reply = await traceModelCall(req.model, req.maxTokens, req.tool.name, async (span) => {
-        const answer = await within(config.client.messages.create({ ...params, messages }, { timeout: req.timeoutMs, maxRetries: config.maxRetries, signal }), deadline);
+        const answer = await boundedRequest(config, req, (options) => config.client.messages.create({ ...params, messages }, options));
         recordReply(span, req.model, answer);
         return answer;
       });
     } catch (error) {
-      if (deadline.aborted && !req.signal?.aborted) {
-        const detail = `timeout ${req.timeoutMs} ms per request, ${config.maxRetries} retries`;
-        return fail('model_error', `no complete reply within ${deadlineMs} ms (${detail}): the model server stalled or asked to wait too long`, true, null);
-      }
+      if (error instanceof DeadlineExceeded) return fail('model_error', error.message, true, null);
       const { kind, message, retryable } = classifyError(error, config.client.apiKey);
       return fail(kind, message, retryable, null);
     }
-    if (!Array.isArray(reply?.content)) {
-      return fail('model_error', 'the model server sent a reply without content', true, null);
-    }
+    // Every reply is charged, a malformed one too; counts it lacks are charged as the request's local count and max_tokens.
     const counted = countRequestTokens({ ...params, messages });
-    usage = addUsage(usage, toUsage(req.model, reply.usage, { inputTokens: counted, outputTokens: params.max_tokens }));
-    if (reply.usage) estimatedInput += counted;
+    usage = addUsage(usage, toUsage(req.model, (reply as { usage?: unknown } | null)?.usage, { inputTokens: counted, outputTokens: params.max_tokens }));
+    estimatedInput += counted;
+    const malformed = malformedReply(reply);
+    if (malformed) return fail('model_error', `the model server sent a malformed reply: ${malformed}`, true, null);
     const stop = reply.stop_reason ?? 'end_turn';
     const toolUse = reply.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === req.tool.name);
     switch (stop) {

@@ -59,3 +59,8 @@ export function canonicalPrompt(body: ChargedFields): string {
 export function countRequestTokens(body: ChargedFields): number {
   return countTokens(canonicalPrompt(body));
 }
+
+/** Whether a model server's token count can be trusted: a whole number ≥ 0. */
+export function isTokenCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}

@@ -101,7 +101,10 @@ export async function prepareModelStep(
   });
   const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
-  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () => exactInputTokens(env.model, params, env.signal));
+  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () =>
+    // Bounded as the call is: the step's timeout per request, its signal (a cancel ends the count too).
+    exactInputTokens(env.model, params, { timeoutMs: request.timeoutMs, signal: env.signal }),
+  );
   return { request, projectedTokens, projectedUsd, instructions, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
 }
 
