@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'model_failed'
   | 'budget_exhausted'
   | 'run_not_found'
+  | 'run_exists'
   | 'event_not_accepted'
   | 'event_invalid'
   | 'store_failed'
@@ -71,6 +72,33 @@ export class RunNotFoundError extends StepwiseError {
   constructor(runId: string, store?: string, listCommand = 'stepwise list') {
     super('run_not_found', `No run with id "${runId}" in ${store ? `the store ${store}` : 'this store'}. List runs with \`${listCommand}\`.`);
     this.runId = runId;
+  }
+}
+
+/**
+ * A start (or rerun) given a run id that is taken: by a run of another workflow, or by any run when the caller
+ * asked to create one only (`existing: 'refuse'`, a rerun). Nothing was started or changed.
+ */
+export class RunIdTakenError extends StepwiseError {
+  override name = 'RunIdTakenError';
+  /** The request field at fault. */
+  readonly field = 'id';
+  /**
+   * @param workflow The workflow of the run that has the id.
+   * @param requested The workflow the caller meant to start.
+   */
+  constructor(
+    readonly runId: string,
+    readonly workflow: string,
+    readonly requested: string,
+  ) {
+    const whose = workflow === requested ? `a run of ${workflow} already` : `a run of ${workflow}, not of ${requested}`;
+    super('run_exists', `The run id "${runId}" is taken by ${whose}: nothing was started or changed. Use another id, or none for a new one.`);
+  }
+
+  /** Whether the run that has the id is of the workflow the caller meant to start. */
+  get sameWorkflow(): boolean {
+    return this.workflow === this.requested;
   }
 }
 

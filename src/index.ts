@@ -51,6 +51,6 @@ export { resolveModel, environmentHasModel } from './model/client.js';
 export type { ModelOptions } from './model/client.js';
 export { countTokens } from './model/tokens.js';
 
-export { StepwiseError, DefinitionError, RunNotFoundError, EventNotAcceptedError, ToolError } from './errors.js';
+export { StepwiseError, DefinitionError, RunNotFoundError, RunIdTakenError, EventNotAcceptedError, ToolError } from './errors.js';
 export type { ErrorCode, DefinitionIssue, ToolErrorOptions } from './errors.js';
 export type { RunStatus, Failure, FailureKind, Usage, JournalEntry, RunRecord, RunFilter } from './run/types.js';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { InspectionEvent, Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
-import { EventDataInvalidError, EventNotAcceptedError, RunNotFoundError, StepwiseError } from '../errors.js';
+import { EventDataInvalidError, EventNotAcceptedError, RunIdTakenError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
@@ -85,8 +85,17 @@ export interface EngineOptions {
 
 export interface StartOptions extends RunOptions {
   readonly input?: unknown;
-  /** The caller's run id; starting the same id again returns the existing run. */
+  /**
+   * The caller's run id. When a run has it already, a run of the same workflow is returned as it is (its input and
+   * definition stay; this start's are not used) and a run of another workflow throws {@link RunIdTakenError}
+   * (`run_exists`). Of concurrent starts of one id exactly one creates the run.
+   */
   readonly runId?: string;
+  /**
+   * What a `runId` a run of the same workflow has gets: `'return'` (default) that run, `'refuse'` a
+   * {@link RunIdTakenError} (with `sameWorkflow` true), so the caller knows this start created nothing.
+   */
+  readonly existing?: 'return' | 'refuse';
   /** Only create the run (status `running`), for workers or `step()` to advance. */
   readonly detach?: boolean;
 }
@@ -321,15 +330,20 @@ export function createEngine(options: EngineOptions): Engine {
     else await cancelOrphans(store, driveChild, driven, clock.now());
   }
 
+  /** A start whose `runId` a run has: that run when it is of the same workflow (unless `existing: 'refuse'`), else {@link RunIdTakenError}. */
+  async function existingRun(record: RunRecord, source: DefinitionSource, opts: StartOptions): Promise<RunView> {
+    if (record.workflow !== source.workflow.id || opts.existing === 'refuse') throw new RunIdTakenError(record.id, record.workflow, source.workflow.id);
+    return viewOf(record);
+  }
+
   const engine: Engine = {
     store,
     clock,
 
     async start(source, opts = {}) {
       if (opts.runId !== undefined) {
-        // Starting the same id again returns the existing run, whatever input comes with it.
         const existing = await store.get(opts.runId);
-        if (existing) return toView(existing);
+        if (existing) return existingRun(existing, source, opts);
       }
       const input = opts.input ?? {};
       await validateInput(source, input);
@@ -368,7 +382,8 @@ export function createEngine(options: EngineOptions): Engine {
         const actor = runActor(runtime.machine, { input: { input, budget, at: now } });
         const created = await store.create({ ...record, snapshot: persistedSnapshot(actor) }, opening);
         actor.stop();
-        return toView(created.run);
+        // Another start of the id made it first (the create is atomic): the answer is that run's, as above.
+        return created.created ? toView(created.run) : existingRun(created.run, source, opts);
       }
       // The run is created by its first drive's first commit, which comes before any step runs (an attempt's start, a
       // wait, the end): one write where a create and a commit were. Until then its lease is its creator's alone, and
@@ -386,10 +401,10 @@ export function createEngine(options: EngineOptions): Engine {
         );
       } catch (error) {
         // Another start of the same id made the run first (its create found the run, or this lease's heartbeat found
-        // it under the other start's lease): this drive wrote nothing, and the answer is that run.
+        // it under the other start's lease): this drive wrote nothing, and the answer is that run's.
         if (!created && (error instanceof RunExistsError || error instanceof LeaseLostError)) {
           const existing = await store.get(record.id);
-          if (existing) return viewOf(existing);
+          if (existing) return existingRun(existing, source, opts);
         }
         throw error;
       }

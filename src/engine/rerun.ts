@@ -11,7 +11,7 @@ import { stepIds, stepOf } from '../definition/sequences.js';
 import { randomUUID } from 'node:crypto';
 import { compile } from '../compile/machine.js';
 import { closestMatch } from '../definition/suggest.js';
-import { RunNotFoundError, StepwiseError } from '../errors.js';
+import { RunIdTakenError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
 import type { RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
@@ -25,7 +25,7 @@ import { snapshotOf, type RunView } from './view.js';
 export interface RerunOptions {
   /** Run on this definition instead of the one the original run started with. */
   readonly definition?: DefinitionSource;
-  /** The new run's id. */
+  /** The new run's id; one a run has already is refused ({@link RunIdTakenError}, `run_exists`) and that run left as it is. */
   readonly runId?: string;
 }
 
@@ -97,9 +97,11 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
 export async function rerun(engine: Engine, runId: string, from: string, options: RerunOptions = {}): Promise<RunView> {
   const record = await rerunRecord(engine, runId, from, options);
   const kept = keptSteps(snapshotOf(record).context.trail, from);
-  const { run } = await engine.store.create(record, [
+  const { run, created } = await engine.store.create(record, [
     { step: null, visit: 0, attempt: 0, event: 'created', at: record.createdAt, data: { version: record.version, input: record.input, rerunOf: runId, from, kept } },
   ]);
+  // The create is atomic: of concurrent reruns to one id exactly one makes it, and none drives a run it did not make.
+  if (!created) throw new RunIdTakenError(run.id, run.workflow, record.workflow);
   if (run.status === 'waiting') return engine.get(run.id);
   return engine.resume(run.id);
 }

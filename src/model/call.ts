@@ -13,7 +13,7 @@ import { cacheLayout } from './cache.js';
 import type { ModelConfig } from './client.js';
 import { countRequestTokens, isTokenCount } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
-import { redactCredentials } from '../util/redact.js';
+import { withoutSecrets } from '../util/redact.js';
 import { messageOf } from '../util/error-message.js';
 
 export interface ToolCallRequest {
@@ -135,19 +135,6 @@ const requestErrors: ReadonlyArray<{ readonly statuses: readonly number[]; reado
   { statuses: [404], kind: 'not_found', fix: 'not found: check the model name and the model server URL (ANTHROPIC_BASE_URL)' },
   { statuses: [400, 413, 422], kind: 'invalid_request', fix: "invalid request: check the step's model, maxTokens, prompt size and tool schema" },
 ];
-
-/**
- * A model server's error text as it may be kept (journal, store, output): the configured API key, which a gateway
- * may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
- */
-function withoutSecrets(message: string, apiKey?: string | null): string {
-  // A key short enough to be a word (the replay client's "cassette") is a placeholder, not a secret to cut out of text.
-  const own = apiKey && apiKey.length >= MIN_SECRET_LENGTH ? message.split(apiKey).join('***') : message;
-  return redactCredentials(own);
-}
-
-/** The shortest configured API key hidden as such in error text: real keys and gateway tokens are longer. */
-const MIN_SECRET_LENGTH = 16;
 
 /** The SDK's local error when neither an API key nor a token is configured (not an `APIError`: no request was made). */
 const missingCredentials = /Could not resolve authentication method/;

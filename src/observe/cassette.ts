@@ -6,9 +6,12 @@
  * then — when a definition's prompt or context changed — by the next unused
  * reply for the same tool, so a changed definition or changed tool code can
  * be re-run deterministically against the replies the model once gave.
+ * A cassette is a file made to be shared: what it keeps of a reply or an error
+ * has the request's API key and anything shaped like a credential hidden.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { withoutSecrets } from '../util/redact.js';
 
 export interface Interaction {
   /** SHA-256 of the normalised request body. */
@@ -59,6 +62,23 @@ function bodyOf(init: Parameters<Fetch>[1]): Record<string, unknown> {
   }
 }
 
+/** The API key a request carries (`x-api-key`, or `Authorization: Bearer <key>`): the configured one, which a server may echo. */
+function apiKeyOf(input: Parameters<Fetch>[0], init: Parameters<Fetch>[1]): string | null {
+  const headers = new Headers(input instanceof Request ? input.headers : undefined);
+  new Headers(init?.headers).forEach((value, name) => headers.set(name, value));
+  return headers.get('x-api-key') ?? headers.get('authorization')?.replace(/^Bearer\s+/i, '') ?? null;
+}
+
+/** `value` with `apiKey` and credential-shaped text hidden in every string it holds, names of fields included. */
+function withoutKeys(value: unknown, apiKey: string | null): unknown {
+  if (typeof value === 'string') return withoutSecrets(value, apiKey);
+  if (Array.isArray(value)) return value.map((v) => withoutKeys(v, apiKey));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, v]) => [withoutSecrets(name, apiKey), withoutKeys(v, apiKey)]));
+  }
+  return value;
+}
+
 export function readCassette(file: string): CassetteFile {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as CassetteFile;
   if (parsed.version !== 1 || !Array.isArray(parsed.interactions)) throw new Error(`${file} is not a Stepwise cassette`);
@@ -73,7 +93,9 @@ export interface Recorder {
 }
 
 /**
- * Wraps `inner` so every Messages API exchange is recorded.
+ * Wraps `inner` so every Messages API exchange is recorded: the request's key
+ * and hash, the answer's status and body with the API key the request carried
+ * and credential-shaped text hidden (the caller still gets the answer as sent).
  *
  * @example
  * ```ts
@@ -95,7 +117,7 @@ export function recordingFetch(inner: Fetch = globalThis.fetch): Recorder {
     } catch {
       // a non-JSON answer is kept as text
     }
-    interactions.push({ ...requestKey(bodyOf(init)), status: response.status, body });
+    interactions.push({ ...requestKey(bodyOf(init)), status: response.status, body: withoutKeys(body, apiKeyOf(input, init)) });
     return response;
   };
   return {

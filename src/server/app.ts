@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Engine } from '../engine/engine.js';
 import { rerun } from '../engine/rerun.js';
-import { StepwiseError } from '../errors.js';
+import { RunIdTakenError, StepwiseError } from '../errors.js';
 import { findRun, runJson } from '../query/run.js';
 import { showRun } from '../query/show.js';
 import type { ApiToken, AuthEnv } from './auth.js';
@@ -137,13 +137,16 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   app.openapi(startRoute, async (c) => {
     const body = c.req.valid('json');
     const definition = await catalog.get(body.workflow);
-    const existing = body.id !== undefined ? await engine.store.get(body.id) : null;
-    if (existing && existing.workflow !== definition.workflow.id) {
-      throw new ApiError(409, 'run_exists', `id: the run "${existing.id}" exists and is a run of ${existing.workflow}`, 'id');
+    // The answer comes from what the store's create did (atomic), not from an earlier read: of concurrent starts of
+    // one id exactly one is 201; a run of the same workflow answers the others 200, one of another workflow 409.
+    try {
+      const view = await engine.start(definition, { input: body.input ?? {}, ...(body.id !== undefined ? { runId: body.id, existing: 'refuse' } : {}) });
+      return reply(c, RunJsonSchema, runJson(view), 201) as never;
+    } catch (error) {
+      if (!(error instanceof RunIdTakenError)) throw error;
+      if (!error.sameWorkflow) throw new ApiError(409, 'run_exists', `id: the run "${error.runId}" exists and is a run of ${error.workflow}`, 'id');
+      return reply(c, RunJsonSchema, runJson(await engine.get(error.runId)), 200) as never;
     }
-    const existed = existing !== null;
-    const view = await engine.start(definition, { input: body.input ?? {}, ...(body.id !== undefined ? { runId: body.id } : {}) });
-    return reply(c, RunJsonSchema, runJson(view), existed ? 200 : 201) as never;
   });
 
   app.openapi(listRoute(maxPage), async (c) => reply(c, RunPageSchema, await listPage(engine.store, c.req.valid('query'))) as never);
@@ -176,8 +179,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
   app.openapi(rerunRoute, async (c) => {
     const { from, id } = c.req.valid('json');
     const record = await runOf(engine, c.req.valid('param').id);
-    if (id !== undefined && (await engine.store.get(id))) throw new ApiError(409, 'run_exists', `id: a run with id "${id}" already exists`, 'id');
+    // A taken id is refused before the replay when a read finds it, and by the store's create when a concurrent rerun made it meanwhile.
+    const taken = () => new ApiError(409, 'run_exists', `id: a run with id "${id}" already exists`, 'id');
+    if (id !== undefined && (await engine.store.get(id))) throw taken();
     const view = await rerun(engine, record.id, from, id !== undefined ? { runId: id } : {}).catch((error: unknown) => {
+      if (error instanceof RunIdTakenError) throw taken();
       // The step is missing, never reached, or the earlier steps do not replay the same way.
       if (error instanceof StepwiseError && error.code === 'usage') throw new ApiError(400, 'invalid_request', `from: ${error.message}`, 'from');
       throw error;

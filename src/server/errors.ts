@@ -28,6 +28,7 @@ const statusOf: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   event_not_accepted: 409,
   event_invalid: 400,
   run_busy: 409,
+  run_exists: 409,
   input_invalid: 400,
   usage: 400,
   definition_invalid: 422,

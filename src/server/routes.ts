@@ -43,6 +43,7 @@ export const startRoute = createRoute({
     200: json(RunJsonSchema, 'a run with this id already existed: it, unchanged'),
     201: json(RunJsonSchema, 'the new run, as `stepwise run --json` prints it'),
     ...errors,
+    409: json(ErrorSchema, 'the id is taken by a run of another workflow (`run_exists`): nothing changed'),
     422: json(ErrorSchema, 'the workflow\'s definition file is invalid'),
   },
 });
@@ -95,7 +96,7 @@ export const rerunRoute = createRoute({
   summary: 'a new run from a step, keeping the outputs of the steps before it',
   security,
   request: { params: RunIdParams, body: body(RerunBody) },
-  responses: { 201: json(RunJsonSchema, 'the new run'), ...errors },
+  responses: { 201: json(RunJsonSchema, 'the new run'), ...errors, 409: json(ErrorSchema, 'a run has this id already (`run_exists`): nothing changed') },
 });
 
 export const streamRoute = createRoute({

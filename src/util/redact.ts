@@ -72,3 +72,19 @@ export function redactCredentials(text: string): string {
   for (const shape of shapedSecrets) out = out.replace(shape, '***');
   return out;
 }
+
+/** The shortest configured API key hidden as such in text: real keys and gateway tokens are longer. */
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * A model server's text as it may be kept (journal, store, output, a cassette): the configured API key, which a
+ * gateway may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
+ *
+ * @example
+ * withoutSecrets('bad key gw-0123456789abcdef', 'gw-0123456789abcdef'); // 'bad key ***'
+ */
+export function withoutSecrets(text: string, apiKey?: string | null): string {
+  // A key short enough to be a word (the replay client's "cassette") is a placeholder, not a secret to cut out of text.
+  const own = apiKey && apiKey.length >= MIN_SECRET_LENGTH ? text.split(apiKey).join('***') : text;
+  return redactCredentials(own);
+}

@@ -27,10 +27,18 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(options: Partial<ServerOptions> = {}, wrap: (engine: Engine) => Engine = (e) => e): Promise<Api> {
+/**
+ * @param wrap Wraps the engine the server is given.
+ * @param makeStore The store (default: a SQLite file in a fresh directory); it is closed with the server.
+ */
+export async function startApi(
+  options: Partial<ServerOptions> = {},
+  wrap: (engine: Engine) => Engine = (e) => e,
+  makeStore: (dir: string) => Store = (dir) => createSqliteStore({ path: join(dir, 'runs.db') }),
+): Promise<Api> {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-server-'));
   const emu: Emulator = await startEmulator({ seed: 1 });
-  const store = createSqliteStore({ path: join(dir, 'runs.db') });
+  const store = makeStore(dir);
   const engine = wrap(createEngine({
     store,
     model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
