@@ -104,11 +104,16 @@ export class RunIdTakenError extends StepwiseError {
 
 export class EventNotAcceptedError extends StepwiseError {
   override name = 'EventNotAcceptedError';
-  constructor(runId: string, event: string, accepted: readonly string[], step?: string) {
+  /**
+   * @param fired What the run's due timers did before the event was looked at (`the wait at "ask" timed out at …`):
+   * their effect is committed, so the message says so instead of "Nothing was changed".
+   */
+  constructor(runId: string, event: string, accepted: readonly string[], step?: string, fired?: string) {
     const what = accepted.length ? `it accepts ${accepted.join(', ')}` : 'it is not waiting for any event';
     const close = closestMatch(event, accepted);
     const at = step !== undefined ? ` at step "${step}"` : '';
-    super('event_not_accepted', `Run "${runId}" does not accept ${event}${at} now: ${what}.${close ? ` Did you mean ${close}?` : ''} Nothing was changed.`);
+    const changed = fired ? `Its timers were due and fired first: ${fired}; the event changed nothing.` : 'Nothing was changed.';
+    super('event_not_accepted', `Run "${runId}" does not accept ${event}${at} now: ${what}.${close ? ` Did you mean ${close}?` : ''} ${changed}`);
   }
 }
 

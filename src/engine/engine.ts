@@ -41,6 +41,7 @@ async function resolveModel(options: ModelOptions | Anthropic): Promise<ModelCon
 }
 import { createChildRuns } from './children.js';
 import { prepareRedrive } from './redrive.js';
+import { firedTimers, hasDueTimer } from './due-timers.js';
 import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
 
 export interface EngineOptions {
@@ -114,6 +115,9 @@ export interface Engine {
   start(definition: DefinitionSource, options?: StartOptions): Promise<RunView>;
   /**
    * Delivers an event a waiting run accepts (e.g. `APPROVE`) and drives it on.
+   * What came due before it (a wait's timeout, the deadline, a retry) fires first
+   * and is committed; an event the run then no longer accepts throws
+   * {@link EventNotAcceptedError}, as any event it does not accept does.
    * `options.by` names who sent it (e.g. `api`); the journal's `event` entry records it.
    */
   send(runId: string, event: string, data?: unknown, options?: SendOptions): Promise<RunView>;
@@ -303,6 +307,18 @@ export function createEngine(options: EngineOptions): Engine {
     return step && accepted.size > 0 ? { ...view, waitingFor: { step, events: [...accepted], timeoutAt: record.wakeAt } } : view;
   }
 
+  /**
+   * Fires what is due at the clock's now in the run tree of `record`, before an event is delivered to it: the drive a
+   * worker makes of a due run (it sleeps through nothing), from the root, whose `wakeAt` is also the earliest of its
+   * children's and whose drive drives them. Whether there was anything due.
+   */
+  async function fireDue(record: RunRecord): Promise<boolean> {
+    const root = record.options.parent ? (await rootOf(store, record)).root : record;
+    if (!hasDueTimer(root, clock.now())) return false;
+    await run(root, { mode: 'rest', sleepTimers: false });
+    return true;
+  }
+
   /** After a child run moved by itself (an event, a resume, a cancel): each of its ancestors looks at its child again, the root last. */
   async function wakeParents(child: RunRecord): Promise<void> {
     const at = clock.now();
@@ -411,7 +427,11 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async send(runId, type, data, sendOptions = {}) {
-      const record = await load(runId);
+      const found = await load(runId);
+      // What came due before the event (a wait's timeout, the deadline, a retry, a child's timer) fires first: an event
+      // that comes after its window closed finds the run gone on, and is delivered only if the run still accepts it.
+      const fired = await fireDue(found);
+      const record = fired ? await load(runId) : found;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
       const waits = acceptedEvents(record).filter((w) => sendOptions.step === undefined || w.step === sendOptions.step);
@@ -436,7 +456,10 @@ export function createEngine(options: EngineOptions): Engine {
       }
       // None of the run's own steps takes it: the waiting child (or grandchild) that does.
       const chain = isWaitEventType(type) && sendOptions.step === undefined ? await waitingChain(store, record, type, accepted) : null;
-      if (!chain) throw new EventNotAcceptedError(runId, type, [...accepted], sendOptions.step);
+      if (!chain) {
+        const changed = fired && record.revision !== found.revision ? firedTimers(found, record, type, at, sendOptions.step) : undefined;
+        throw new EventNotAcceptedError(runId, type, [...accepted], sendOptions.step, changed);
+      }
       const last = chain[chain.length - 1]!;
       const step = acceptedEvents(last).find((w) => w.events.includes(type))!.step;
       await driveChild(last, eventFor(last, step, type, data, at, sendOptions.by));

@@ -29,8 +29,13 @@ describe('lifecycle through the CLI', () => {
     const work = mkdtempSync(path.join(dir, 'defs-'));
     const file = path.join(work, 'crash.yaml');
     copyFileSync(path.join(fixtures, 'crash.yaml'), file);
-    // The tool module is imported relative to the definition: point it back at the fixture.
-    writeFileSync(file, readFileSync(file, 'utf8').replace('tools: ./crash-tools.ts', `tools: ${path.join(fixtures, 'crash-tools.ts')}`));
+    // The tool module is imported relative to the definition: point it back at the fixture. The wait's window is
+    // widened from 300 ms, which the CLI commands below outlast, so the APPROVE arrives before it closes (after it
+    // closed, `send` fires the timeout first and refuses the event).
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('tools: ./crash-tools.ts', `tools: ${path.join(fixtures, 'crash-tools.ts')}`).replace('timeout: 300ms', 'timeout: 1h'),
+    );
     const store = `sqlite:${path.join(dir, 'life.db')}`;
     const input = JSON.stringify({ order: 'V-1', wait: true });
 

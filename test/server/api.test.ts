@@ -1,5 +1,6 @@
 /** The HTTP API end to end: a real server on 127.0.0.1, a SQLite file, the emulator as the model. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../../src/engine/clock.js';
 import { showRun } from '../../src/query/show.js';
 import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
 
@@ -100,6 +101,26 @@ describe('events', () => {
     expect(events).toHaveLength(1);
     expect(events[0].data).toMatchObject({ type: 'APPROVE', by: 'ops-team' });
     expect(JSON.stringify(detail.json.timeline)).toContain('APPROVE by ops-team');
+  });
+
+  it('an approval that comes after the wait timed out is a 409; the timeout fired first and stays committed', async () => {
+    // A server of its own: its clock is moved past the invoice's 72 h approval window.
+    const late = await startApi();
+    try {
+      const { json: run } = await late.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      expect(run.waitingFor.timeoutAt).toBe(late.engine.clock.now() + 72 * 3_600_000);
+      (late.engine.clock as ManualClock).advance(73 * 3_600_000);
+      const refused = await late.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE' });
+      expect(refused.status).toBe(409);
+      expect(refused.json.error.code).toBe('event_not_accepted');
+      expect(refused.json.error.message).toContain('the wait at "cfo_approval" timed out');
+      const detail = (await late.call('GET', `/api/runs/${run.runId}`)).json;
+      expect(detail).toMatchObject({ status: 'done', output: { decision: 'escalated' } });
+      expect(detail.journal.filter((e: { event: string }) => e.event === 'timeout')).toHaveLength(1);
+      expect(detail.journal.some((e: { event: string }) => e.event === 'event')).toBe(false);
+    } finally {
+      await late.close();
+    }
   });
 
   it('cancel and rerun', async () => {
