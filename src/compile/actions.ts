@@ -7,7 +7,7 @@ import { calibrate } from '../policy/calibration.js';
 import { addUsage, cacheFields, subUsage, zeroUsage, type Usage } from '../run/types.js';
 import { roundUsd } from '../util/usd.js';
 import type { FailureKind } from '../run/types.js';
-import { stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
+import { attemptsSinceResume, stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
 import type { RunEvent } from './events.js';
 import { branchOutput } from '../kinds/branch-output.js';
 import { update } from './update.js';
@@ -188,13 +188,15 @@ export const actions = {
     const reported = 'error' in event ? event.error : undefined;
     const kind = params.kind ?? reported?.kind ?? 'tool_error';
     const message = params.message ?? reported?.message ?? kind;
-    const attempt = stepRunOf(context, params.step).attempt;
-    const exhausted = !params.kind && reported !== undefined && 'retryable' in event && event.retryable === true && attempt > 1;
+    const run = stepRunOf(context, params.step);
+    const attempts = attemptsSinceResume(run);
+    const exhausted = !params.kind && reported !== undefined && 'retryable' in event && event.retryable === true && attempts > 1;
+    const since = run.resumedAfter ? ' since the resume' : '';
     return {
       failure: {
         kind: exhausted ? 'retries_exhausted' : kind,
         step: params.step,
-        message: exhausted ? `${message} (after ${attempt} attempts; last: ${reported.kind})` : message,
+        message: exhausted ? `${message} (after ${attempts} attempts${since}; last: ${reported.kind})` : message,
       },
       lastError: reported ? { ...reported, step: params.step } : context.lastError,
       steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}), ...(reported?.member ? { member: reported.member } : {}) } }),
@@ -240,12 +242,16 @@ export const actions = {
     };
   }),
 
+  /**
+   * The run goes on at a stopped step (`resume`, `redrive`). Its attempt number is kept, so the next attempt of the
+   * visit goes on past the ones it made (a new idempotency key each), and the retry policy counts from here.
+   */
   resumeRun: update(({ context, event }, params: { step: string }) => ({
     failure: null,
     ...('carried' in event && event.carried?.step === params.step ? { usage: addUsage(context.usage, event.carried.usage) } : {}),
-    active: setRun(context, params.step, { attempt: 0, retryAt: null }),
+    active: setRun(context, params.step, { resumedAfter: stepRunOf(context, params.step).attempt, retryAt: null }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
-    trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null, attempts: 0 })),
+    trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null })),
   })),
 
   /** The step's child runs rest: keep when they must be looked at again (`retryAt`) and whether they wait. */

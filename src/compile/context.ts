@@ -44,8 +44,16 @@ export type { ResolvedBudget } from '../policy/budget.js';
 
 /** The state of one step's current visit. */
 export interface StepRun {
-  /** Attempt of the visit, from 1 once started. */
+  /**
+   * Attempt of the visit, from 1 once started. A resume does not start it again: the next attempt goes on past it,
+   * so each attempt of a visit has its own number (in the journal and in its idempotency key).
+   */
   readonly attempt: number;
+  /**
+   * The attempts of the visit made before its latest resume (absent: none, as in snapshots stored before it was
+   * kept): the retry policy counts the attempts after it, so a resumed step has its whole `maxAttempts` again.
+   */
+  readonly resumedAfter?: number;
   /** Due time of the pending retry backoff. */
   readonly retryAt: number | null;
   /** When the visit began. */
@@ -74,6 +82,11 @@ export interface Review {
 
 /** A step that was never entered: no attempt, no retry. */
 export const idleStep: StepRun = { attempt: 0, retryAt: null, enteredAt: 0 };
+
+/** The attempts `run` made since its visit began or was last resumed: what the retry policy counts. */
+export function attemptsSinceResume(run: StepRun): number {
+  return run.attempt - (run.resumedAfter ?? 0);
+}
 
 /** The state of `step`'s current visit. */
 export function stepRunOf(context: Pick<RunContext, 'active'>, step: string): StepRun {

@@ -4,7 +4,7 @@
  */
 import type { ParameterizedObject } from 'xstate';
 import { budgetAllows } from '../policy/budget.js';
-import { stepRunOf, type RunContext } from './context.js';
+import { attemptsSinceResume, stepRunOf, type RunContext } from './context.js';
 import type { RunEvent } from './events.js';
 
 type Args = { context: RunContext; event: RunEvent };
@@ -60,9 +60,9 @@ export const guards = {
   /** The step's tool was not called because its circuit breaker is open. */
   breakerOpen: guard(({ event }) => 'error' in event && event.error.kind === 'breaker_open'),
 
-  /** The failure may be retried and attempts remain. */
+  /** The failure may be retried and attempts remain (counted since the step's visit began or was last resumed). */
   canRetry: guard(({ context, event }, params: { maxAttempts: number }) =>
-    'retryable' in event && event.retryable === true && stepRunOf(context, stepOfEvent(context, event)).attempt < params.maxAttempts,
+    'retryable' in event && event.retryable === true && attemptsSinceResume(stepRunOf(context, stepOfEvent(context, event))) < params.maxAttempts,
   ),
 
   /** The step's child runs rest waiting for an event from outside. */

@@ -4,7 +4,7 @@
  * made its first model call, and settles the step from where the items are
  * (done, failed past the tolerance, out of budget, or resting).
  */
-import { stepRunOf } from '../compile/context.js';
+import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/map-body.js';
 import type { RunRecord } from '../run/types.js';
@@ -52,7 +52,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     return;
   }
   const { items, context } = prepared;
-  const resumed = stepRunOf(run.context(), id).attempt === 0;
+  // No attempt since a resume: the parent was resumed at the map.
+  const resumed = attemptsSinceResume(stepRunOf(run.context(), id)) === 0;
   const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
   // Read once for all items: the parent's options (seed, faults) every item inherits.
   const parentOptions = run.record().options;

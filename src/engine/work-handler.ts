@@ -6,7 +6,7 @@
  * `retrying` waits out the backoff, `failed` and `budget_exhausted` rest, as
  * does a kind's own waiting phase (`reviewing`) until an event arrives.
  */
-import { stepRunOf } from '../compile/context.js';
+import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
 import type { StepFailedEvent } from '../compile/events.js';
 import type { ActiveStep, Advance, StepHandler } from '../kinds/types.js';
 import { traceStep } from '../observe/tracing.js';
@@ -153,7 +153,8 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
           reservation = run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd);
           if (!reservation) gaveUp = budgetRefused(run.budget.refusal(prepared.projectedTokens, prepared.projectedUsd));
         }
-        const attempt = stepRunOf(run.context(), id).attempt;
+        // The backoff grows with the attempts since the visit began or was last resumed, as the retry policy counts them.
+        const attempt = attemptsSinceResume(stepRunOf(run.context(), id));
         await run.holdLease();
         let end: AttemptEnd;
         if (stopped) {

@@ -16,7 +16,7 @@
  * as its output and the others run on; the step succeeds.
  */
 import { z } from 'zod';
-import { FAILED_STATE, stepRunOf } from '../compile/context.js';
+import { attemptsSinceResume, FAILED_STATE, stepRunOf } from '../compile/context.js';
 import { noteAborted, unjournaled } from '../engine/child-budget.js';
 import type { RunScope } from '../engine/scope.js';
 import { zeroUsage } from '../run/types.js';
@@ -199,8 +199,9 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
     handler: {
       async advance(run, { id, phase }, spec) {
         if (phase !== 'branches') return { kind: 'rest' }; // failed: until resumed
-        if (stepRunOf(run.context(), id).attempt === 0) {
-          // The branches start: journaled once per visit (the driver journals the step's completion when its last branch ends).
+        if (attemptsSinceResume(stepRunOf(run.context(), id)) === 0) {
+          // The branches start: journaled once per visit and resume, each time as a new attempt (the driver journals the
+          // step's completion when its last branch ends).
           run.send({ type: 'parallel.start', step: id, at: run.clock.now() });
           run.note({ ...run.where(id), event: 'started', data: { branches: Object.keys(spec.parallel.branches) } });
           return { kind: 'moved' };

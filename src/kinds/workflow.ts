@@ -10,7 +10,7 @@
  * is not started: the step fails with kind `loop`.
  */
 import { z } from 'zod';
-import { stepRunOf } from '../compile/context.js';
+import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
@@ -161,8 +161,8 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
           return;
         }
       }
-      // Attempt 0: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
-      const resume = stepRunOf(run.context(), id).attempt === 0 && children.resumable(child);
+      // No attempt since a resume: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
+      const resume = attemptsSinceResume(stepRunOf(run.context(), id)) === 0 && children.resumable(child);
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
       // A child that ran out of its slice goes on, once the parent is resumed, with what the parent's pool has left
       // (the resume is the decision to spend more; the same slice again would stop it at the same call), and keeps

@@ -14,7 +14,7 @@ import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
 import { getAdjacencyMap } from '@xstate/graph';
 import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
-import { DONE_STATE, stepRunOf, type RunContext } from '../compile/context.js';
+import { attemptsSinceResume, DONE_STATE, stepRunOf, type RunContext } from '../compile/context.js';
 import { compile } from '../compile/machine.js';
 import { startStep } from '../definition/graph.js';
 import type { Workflow } from '../definition/schema.js';
@@ -302,7 +302,7 @@ async function runPath(
     const projected = sent.type === 'step.run' && 'projectedTokens' in sent && typeof sent.projectedTokens === 'number' ? sent.projectedTokens : 0;
     if (projected <= 0) return;
     const step = Object.keys(snapshot.value as object)[0] ?? '';
-    if (stepRunOf(snapshot.context, step).attempt > 1) return;
+    if (attemptsSinceResume(stepRunOf(snapshot.context, step)) > 1) return;
     const spec = stepOf(workflow, step) as { retry?: Workflow['retry'] } | undefined;
     // Only this workflow's model steps: a child-run step projects its budget slice, and child runs' own actors report here too.
     if (!spec || !kindOf(spec)?.worstCase) return;

@@ -210,23 +210,54 @@ describe('compile()', () => {
     expect(value(actor)).toEqual({ extract: 'running' });
   });
 
+  it('a retry refused by the budget and resumed is the next attempt, with maxAttempts again', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, true));
+    actor.send({ type: 'step.retry', at: T0 + 202 });
+    actor.send(run(T0 + 203, 901));
+    expect(value(actor)).toEqual({ extract: 'budget_exhausted' });
+    expect(current(actor).attempt).toBe(1); // the refused attempt never started
+    actor.send({ type: 'run.resume', at: T0 + 300, budget: { tokens: 5000, usd: null, stopAt: 0.9 } });
+    for (let attempt = 2; attempt <= 4; attempt++) {
+      actor.send(run(T0 + attempt * 1000, 901));
+      expect(current(actor).attempt).toBe(attempt);
+      actor.send(failed(T0 + attempt * 1000 + 1, true));
+      if (attempt < 4) actor.send({ type: 'step.retry', at: T0 + attempt * 1000 + 500 });
+    }
+    expect(value(actor)).toEqual({ extract: 'failed' });
+    expect(ctx(actor).failure?.message).toBe('bad input (after 3 attempts since the resume; last: invalid_data)');
+  });
+
   it('allows a call that lands exactly on stopAt × budget', () => {
     const actor = start();
     actor.send(run(T0 + 1, 900));
     expect(value(actor)).toEqual({ extract: 'running' });
   });
 
-  it('a failed step accepts run.resume and gets fresh attempts', () => {
+  it('a failed step accepts run.resume: its next attempt goes on past the last one, and it has maxAttempts again', () => {
     const actor = start();
     actor.send(run(T0 + 1));
     actor.send(failed(T0 + 2, false, zero, 'tool_error', 'down'));
     expect(value(actor)).toEqual({ extract: 'failed' });
     actor.send({ type: 'run.resume', at: T0 + 3, budget });
     expect(value(actor)).toEqual({ extract: 'ready' });
-    expect(current(actor).attempt).toBe(0);
-    expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'extract', status: 'running', endedAt: null, attempts: 0 });
-    actor.send(run(T0 + 4));
-    expect(current(actor).attempt).toBe(1);
+    expect(current(actor)).toMatchObject({ attempt: 1, resumedAfter: 1, retryAt: null });
+    expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'extract', status: 'running', endedAt: null, attempts: 1 });
+    // Three attempts after the resume (the invoice's maxAttempts), numbered 2 to 4.
+    for (let attempt = 2; attempt <= 4; attempt++) {
+      actor.send(run(T0 + attempt * 10));
+      expect(current(actor).attempt).toBe(attempt);
+      actor.send(failed(T0 + attempt * 10 + 1, true));
+      if (attempt < 4) {
+        expect(value(actor)).toEqual({ extract: 'retrying' });
+        actor.send({ type: 'step.retry', at: T0 + attempt * 10 + 5 });
+      }
+    }
+    expect(value(actor)).toEqual({ extract: 'failed' });
+    expect(ctx(actor).failure).toEqual({ kind: 'retries_exhausted', step: 'extract', message: 'bad input (after 3 attempts since the resume; last: invalid_data)' });
+    expect(ctx(actor).steps['extract']).toMatchObject({ status: 'failed', attempts: 4 });
+    expect(ctx(actor).trail.at(-1)).toMatchObject({ id: 'extract', attempts: 4 });
   });
 
   it('routes a choice by the branch index the engine evaluated', () => {
@@ -483,6 +514,49 @@ describe('save and restore (rehydration)', () => {
     expect(value(restored)).toEqual({ validate: 'ready' });
     expect(ctx(restored).usage).toEqual(usage(90, 7));
     expect(ctx(restored).trail[0]).toMatchObject({ attempts: 2, tokens: 97 });
+  });
+
+  it('restores a resumed step with the attempts before its resume, and the policy counts from there', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, false, zero, 'tool_error', 'down'));
+    actor.send({ type: 'run.resume', at: T0 + 3, budget });
+    actor.send(run(T0 + 4));
+    actor.send(failed(T0 + 5, true));
+    const restored = rehydrate(actor);
+    expect(value(restored)).toEqual({ extract: 'retrying' });
+    expect(current(restored)).toMatchObject({ attempt: 2, resumedAfter: 1 });
+    restored.send({ type: 'step.retry', at: T0 + 205 });
+    restored.send(run(T0 + 206));
+    restored.send(failed(T0 + 207, true));
+    expect(value(restored)).toEqual({ extract: 'retrying' }); // 2 of 3 since the resume
+    restored.send({ type: 'step.retry', at: T0 + 407 });
+    restored.send(run(T0 + 408));
+    expect(current(restored).attempt).toBe(4);
+  });
+
+  it('restores a snapshot stored before resumes were counted (no resumedAfter): its attempts count as they did', () => {
+    const actor = start();
+    actor.send(run(T0 + 1));
+    actor.send(failed(T0 + 2, true));
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+    actor.stop();
+    // A run an older version resumed: its attempts were numbered from 1 again and nothing recorded the resume.
+    const older = { ...persisted, context: { ...(persisted.context as RunContext), active: { extract: { attempt: 1, retryAt: T0 + 202, enteredAt: T0 } } } };
+    const restored = createActor(compile(invoice), { snapshot: older }).start();
+    restored.send({ type: 'step.retry', at: T0 + 202 });
+    restored.send(run(T0 + 203));
+    restored.send(failed(T0 + 204, true));
+    expect(value(restored)).toEqual({ extract: 'retrying' });
+    restored.send({ type: 'step.retry', at: T0 + 404 });
+    restored.send(run(T0 + 405));
+    restored.send(failed(T0 + 406, true));
+    expect(value(restored)).toEqual({ extract: 'failed' });
+    expect(ctx(restored).failure?.message).toBe('bad input (after 3 attempts; last: invalid_data)');
+    restored.send({ type: 'run.resume', at: T0 + 500, budget });
+    expect(current(restored)).toMatchObject({ attempt: 3, resumedAfter: 3 });
+    restored.send(run(T0 + 501));
+    expect(current(restored).attempt).toBe(4);
   });
 
   it('restores a budget-exhausted run, which a resume then continues', () => {

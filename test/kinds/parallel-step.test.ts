@@ -155,6 +155,9 @@ describe('parallel step', () => {
     const resumed = await engine.resume(run.runId);
     expect(resumed.status).toBe('done');
     expect(resumed.output).toEqual({ a: { ok: true }, b: { v: 'b' } });
+    // The branches' second start is the parallel step's second attempt: no two entries name one attempt.
+    const own = (await engine.journal(run.runId)).filter((e) => e.step === 'checks').map((e) => [e.event, e.visit, e.attempt]);
+    expect(own).toEqual([['started', 1, 1], ['failed', 1, 1], ['started', 1, 2], ['completed', 1, 2]]);
   });
 
   it('collect: every branch runs to its end, a failed branch hands on { error }, and a choice routes on it', async () => {

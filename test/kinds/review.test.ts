@@ -17,6 +17,7 @@ import { inbox } from '../../src/query/inbox.js';
 import { REVIEW_PROMPT_MAX_CHARS } from '../../src/kinds/review.js';
 import { InboxEntrySchema } from '../../src/server/schemas.js';
 import { defineTool } from '../../src/tools/define.js';
+import { ToolFault } from '../../src/testing/tool-faults.js';
 import { harness, type Harness } from '../engine/helpers.js';
 
 interface Payment {
@@ -209,6 +210,40 @@ describe('review on claude steps', () => {
     expect(paid.map((p) => p.input)).toEqual([proposed]);
     expect(paid[0]?.key).toBe(`${started.runId}:pay:1:2`);
     expect(h.emu.stats().requests).toBe(calls);
+  });
+
+  it('a reviewed step resumed after its approved tool failed runs the tool again as a new attempt, with a new key', async () => {
+    const engine = h.engine();
+    const keys: string[] = [];
+    let failures = 1;
+    const bank = defineTool({
+      name: 'pay_vendor',
+      description: 'Pay a vendor an amount in dollars',
+      input: z.object({ vendor: z.string().min(1), amount: z.number().min(0) }),
+      run: (input, { idempotencyKey }) => {
+        keys.push(idempotencyKey);
+        if (failures-- > 0) throw new ToolFault('account closed', false);
+        return { paid: input.amount };
+      },
+    });
+    const definition = loadDefinitionFromObject(
+      { id: 'payment-resume', steps: { pay: { claude: { tool: 'pay_vendor', prompt: 'Pay.' }, review: true }, done: { final: true } } },
+      [bank],
+      'payment-resume',
+    );
+    const started = await engine.start(definition, { input });
+    const failed = await engine.send(started.runId, 'APPROVE');
+    expect(failed).toMatchObject({ status: 'failed', resumable: true, failure: { kind: 'tool_error', step: 'pay' } });
+    const calls = h.emu.stats().requests;
+    // The approval stands: the tool runs again with the approved input, the model is not asked again.
+    const done = await engine.resume(started.runId);
+    expect(done.status).toBe('done');
+    expect(h.emu.stats().requests).toBe(calls);
+    expect(keys).toEqual([`${started.runId}:pay:1:1`, `${started.runId}:pay:1:2`]);
+    const journal = await engine.journal(started.runId);
+    expect(journal.filter((e) => e.event === 'waiting').map((e) => e.attempt)).toEqual([1]);
+    expect(journal.filter((e) => e.event === 'failed').map((e) => e.attempt)).toEqual([1]);
+    expect(journal.find((e) => e.event === 'completed' && e.step === 'pay')).toMatchObject({ visit: 1, attempt: 2 });
   });
 });
 
