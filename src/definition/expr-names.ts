@@ -48,7 +48,9 @@ export function unboundNames(expression: string): { readonly variables: string[]
   const procedures = new Set<object>();
   const stack: unknown[] = [ast];
   const seen = new Set<object>();
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+  // Not `node !== undefined` as the loop's test: the tree holds undefined members (a lambda's absent signature).
+  while (stack.length > 0) {
+    const node = stack.pop();
     if (typeof node !== 'object' || node === null || seen.has(node)) continue;
     seen.add(node);
     stack.push(...Object.values(node));

@@ -32,7 +32,9 @@ function stepPaths(expression: string): Array<readonly AstNode[]> {
   const found: Array<readonly AstNode[]> = [];
   const stack: unknown[] = [ast];
   const seen = new Set<object>();
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+  // Not `node !== undefined` as the loop's test: the tree holds undefined members (a lambda's absent signature).
+  while (stack.length > 0) {
+    const node = stack.pop();
     if (typeof node !== 'object' || node === null || seen.has(node)) continue;
     seen.add(node);
     if (Array.isArray(node)) {

@@ -2,7 +2,7 @@
  * How deep child runs nest. A run may start child runs (a `workflow` step's
  * child, a `map` step's items) only down to `limits.maxDepth` levels below
  * the top-level run (default 8), the smallest limit of the run and of the runs
- * above it counting. Each child's link to its parent carries its depth and that
+ * above it counting (a definition that sets none takes the one in force above it). Each child's link to its parent carries its depth and that
  * limit, so nothing is read from the store to count them; a step that would
  * start a child deeper fails with kind `loop` (a definition that starts itself,
  * directly or through others, without a condition that stops it).
@@ -20,8 +20,10 @@ export interface Nesting {
 /** The nesting of a run with these options, running `workflow` (its definition, or a map item's body). */
 export function nestingOf(options: RunRecord['options'], workflow: Workflow): Nesting {
   const link = options.parent;
-  const own = workflow.limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-  return { depth: link ? (link.depth ?? 1) : 0, maxDepth: Math.min(own, link?.maxDepth ?? own) };
+  // A definition that sets no limit of its own (a child, a map item's body) takes the one in force above it.
+  const above = link?.maxDepth;
+  const own = workflow.limits?.maxDepth ?? above ?? DEFAULT_MAX_DEPTH;
+  return { depth: link ? (link.depth ?? 1) : 0, maxDepth: above === undefined ? own : Math.min(own, above) };
 }
 
 /** The link of a child of a run nested as `parent`: `link` with the child's depth and the limit in force. */

@@ -20,12 +20,19 @@ export function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promi
   return clock.timer ? clock.timer(ms, signal) : clock.sleep(ms, signal);
 }
 
+/**
+ * The longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. The system
+ * clock's sleep wakes after at most this long; its callers look at the time again when they wake (a wait's timeout
+ * 30 days off, raced against a branch's call, must not wake the driver every millisecond).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (ms <= 0 || signal?.aborted) return resolve();
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
       function done() {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);

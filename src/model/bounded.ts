@@ -9,7 +9,7 @@ import type { ModelConfig } from './client.js';
 export const RETRY_WAIT_ALLOWANCE_MS = 30_000;
 
 /** The longest delay a timer takes (about 24.8 days): a step's `timeout: 20d` with retries is capped there. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../engine/clock.js';
 
 /**
  * How long one model call may take in all: every request its timeout (which the SDK applies only until the reply's

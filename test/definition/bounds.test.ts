@@ -172,6 +172,12 @@ describe('$names an expression reads', () => {
       'flow.yaml:3:80: steps.check.with.m: $uppercse() is not a function; did you mean "uppercase"?',
       'flow.yaml:4:29: steps.route.choice[0].when: $evnt is not a variable; did you mean "event"?',
     ]);
+    expect(
+      errorsOf(yaml('id: flow', 'steps:', '  check: { tool: lookup, with: { id: "{% ($f := function($v){ $v }; $f($inptu.id) & $steps.chekc.output) %}" } }', '  done: { final: true }')),
+    ).toEqual([
+      'flow.yaml:3:38: steps.check.with.id: $steps.chekc names no step "chekc"; did you mean "check"?',
+      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "input"?',
+    ]);
   });
 
   it('accepts the bound variables, JSONata functions (called or passed), and names the expression binds itself', () => {
@@ -179,6 +185,7 @@ describe('$names an expression reads', () => {
       'id: flow',
       'steps:',
       '  check: { tool: lookup, with: { a: "{% ($x := $input.n; $x + 1) %}", b: "{% $map($input.list, function($v, $i) { $v * $i }) %}", c: "{% $map($input.list, $string) %}" } }',
+      '  more: { tool: lookup, with: { a: "{% ($total := $sum($input.xs); $round($total, 2)) %}", b: "{% ($f := function($n){ $n }; $f(5)) %}", c: "{% ($r := $input.rate; $map($input.xs, function($v){ $v * $r })) %}", d: "{% ($x := 1; $y := function(){ $x }; $y()) %}" } }',
       '  route: { choice: [{ when: "$count($input.orders#$i.items@$it[$i > 0]) > 0 and $exists($event) and $run.id != \'\' and $$.x = $.x", next: done }, { next: done }] }',
       '  done: { final: true, output: "{% $now() & $millis() & $steps.check.output %}" }',
     );

@@ -133,6 +133,23 @@ describe('nesting depth of child runs', () => {
     expect(runs[2]!.failure?.message).toMatch(/limits\.maxDepth \(2\)/);
   });
 
+  it('a child whose definition sets no limit takes the one in force above it: a top-level run may raise it', async () => {
+    const child = recursive('rec');
+    const deep = loadDefinitionFromObject(
+      { id: 'deep', limits: { maxDepth: 11 }, steps: { sub: { workflow: { id: 'rec', input: { d: 0 } } }, done: { final: true, output: '{% $steps.sub.output %}' } } },
+      [],
+      'deep',
+    );
+    const e = engine([child, deep]);
+    const run = await e.start(deep);
+    expect(run.failure?.kind).toBe('loop');
+    const runs = await tree(e.store, run.runId);
+    // The top-level run and 11 levels of children: the child's definition, which sets none, does not cut it to 8.
+    expect(runs).toHaveLength(12);
+    expect(runs[11]!.options.parent).toMatchObject({ depth: 11, maxDepth: 11 });
+    expect(runs[11]!.failure?.message).toMatch(/depth 12/);
+  });
+
   it('a child cannot go deeper than the smallest limit above it, whatever its own definition allows', async () => {
     const child = recursive('rec');
     const shallow = loadDefinitionFromObject(
