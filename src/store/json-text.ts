@@ -22,8 +22,6 @@ const MARKER_JSON = JSON.stringify(MARKER);
 
 type Fields = Readonly<Record<string, unknown>>;
 
-const hasToJSON = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
-
 const isFields = (value: unknown): value is Fields =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 
@@ -133,63 +131,8 @@ export function snapshotText(snapshot: unknown, ref?: OutputRef): string {
  */
 export function snapshotPieces(snapshot: unknown, ref?: OutputRef): string[] {
   if (!isFields(snapshot) || !isFields(snapshot['context']) || !isFields(snapshot['context']['steps'])) return [plainText(snapshot)];
-  return withPartPieces(snapshot, 'context', (context) => contextPieces(context as Fields, ref));
+  return withPartPieces(snapshot, 'context', (context) => withPartPieces(context as Fields, 'steps', (steps) => stepsPieces(steps as Fields, ref)));
 }
-
-/**
- * The run's context as pieces: its step results ({@link stepsPieces}), and the entries of its `trail` and the
- * values of `active` from the text kept for each. The machine's actions replace a trail entry or an active
- * step's record when they change it (src/compile/actions.ts), never change it in place, so a run of n steps
- * writes each of them once, not n times.
- */
-function contextPieces(context: Fields, ref: OutputRef | undefined): string[] {
-  // A member with its own `toJSON` is called with its key, which a text made on its own would not give it.
-  if (Object.values(context).some(hasToJSON)) return withPartPieces(context, 'steps', (steps) => stepsPieces(steps as Fields, ref));
-  const pieces: string[] = [];
-  let glue = '{';
-  for (const key of Object.keys(context)) {
-    const value = context[key];
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    pieces.push(glue === '{' ? `{${keyText(key)}` : `,${keyText(key)}`);
-    glue = ',';
-    if (key === 'steps' && isFields(value)) pieces.push(...stepsPieces(value, ref));
-    else if (key === 'trail' && Array.isArray(value)) pieces.push(elementsText(value));
-    else if (key === 'active' && isFields(value)) pieces.push(valuesText(value));
-    else pieces.push(plainText(value));
-  }
-  pieces.push(glue === '{' ? '{}' : '}');
-  return pieces;
-}
-
-/** `JSON.stringify(array)`, each element's text kept when every element is a plain object (else all afresh). */
-function elementsText(array: readonly unknown[]): string {
-  if (!array.every(isFields)) return plainText(array);
-  let text = '[';
-  for (let i = 0; i < array.length; i++) text += i === 0 ? keptText(array[i]) : `,${keptText(array[i])}`;
-  return `${text}]`;
-}
-
-/** `JSON.stringify(fields)`, each value's text kept when every value is a plain object (else all afresh). */
-function valuesText(fields: Fields): string {
-  const keys = Object.keys(fields);
-  if (!keys.every((key) => isFields(fields[key]))) return plainText(fields);
-  let text = '{';
-  for (let i = 0; i < keys.length; i++) text += `${i === 0 ? '' : ','}${keyText(keys[i]!)}${keptText(fields[keys[i]!])}`;
-  return `${text}}`;
-}
-
-/** `"key":`, kept: a run's contexts name the same few keys and step ids commit after commit. */
-const keyTexts = new Map<string, string>();
-function keyText(key: string): string {
-  let text = keyTexts.get(key);
-  if (text === undefined) {
-    text = `${JSON.stringify(key)}:`;
-    if (keyTexts.size < 10_000) keyTexts.set(key, text);
-  }
-  return text;
-}
-
-
 
 /**
  * JSON text of a journal entry or its payload, equal to `JSON.stringify`'s:
