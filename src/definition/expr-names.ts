@@ -6,7 +6,7 @@
  * nothing at run time (a tool silently given no value), and an unknown
  * function fail the step; `validate` reports both with a suggestion instead.
  */
-import { compileExpression } from '../expr/index.js';
+import { expressionNodes } from './expression-nodes.js';
 import type { PathSegment } from './locate.js';
 import { didYouMean } from './suggest.js';
 
@@ -36,25 +36,14 @@ interface AstNode {
 
 /** The `$names` an expression reads that nothing binds, functions called apart; none for one that does not parse. */
 export function unboundNames(expression: string): { readonly variables: string[]; readonly functions: string[] } {
-  let ast: unknown;
-  try {
-    ast = compileExpression(expression).evaluator.ast();
-  } catch {
-    return { variables: [], functions: [] };
-  }
+  const nodes = expressionNodes(expression);
+  if (nodes === null) return { variables: [], functions: [] };
   const bound = new Set<string>();
   const read = new Set<string>();
   const called = new Set<string>();
   const procedures = new Set<object>();
-  const stack: unknown[] = [ast];
-  const seen = new Set<object>();
-  // Not `node !== undefined` as the loop's test: the tree holds undefined members (a lambda's absent signature).
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
-    seen.add(node);
-    stack.push(...Object.values(node));
-    if (Array.isArray(node)) continue;
+  // Parents come first: a call is seen before the variable that names its function.
+  for (const node of nodes) {
     const n = node as AstNode;
     if (typeof n.focus === 'string') bound.add(n.focus);
     if (typeof n.index === 'string') bound.add(n.index);

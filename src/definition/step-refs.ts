@@ -4,7 +4,7 @@
  * `$steps.extrct.output` fails `validate` with a suggestion instead of
  * selecting nothing at run time.
  */
-import { compileExpression } from '../expr/index.js';
+import { expressionNodes } from './expression-nodes.js';
 import type { PathSegment } from './locate.js';
 import { didYouMean } from './suggest.js';
 
@@ -23,29 +23,12 @@ interface AstNode {
 
 /** Every `$steps.<id>…` path of an expression, as its AST steps; none for an expression that does not parse. */
 function stepPaths(expression: string): Array<readonly AstNode[]> {
-  let ast: unknown;
-  try {
-    ast = compileExpression(expression).evaluator.ast();
-  } catch {
-    return [];
-  }
   const found: Array<readonly AstNode[]> = [];
-  const stack: unknown[] = [ast];
-  const seen = new Set<object>();
-  // Not `node !== undefined` as the loop's test: the tree holds undefined members (a lambda's absent signature).
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      stack.push(...node);
-      continue;
-    }
+  for (const node of expressionNodes(expression) ?? []) {
     const n = node as AstNode;
     const steps = n.type === 'path' ? (n.steps ?? []) : [];
     const [head, name] = steps;
     if (head?.type === 'variable' && head.value === 'steps' && name?.type === 'name' && typeof name.value === 'string') found.push(steps);
-    stack.push(...Object.values(node));
   }
   return found;
 }
