@@ -15,7 +15,7 @@ import type { DefinitionIssue } from '../errors.js';
 import { expressionIssues, expressionsIn } from '../expr/index.js';
 import { kindOf, kindOfStep } from '../kinds/index.js';
 import { edges, nextStep, startStep } from './graph.js';
-import { issueMaker, type Locate, type PathSegment } from './locate.js';
+import { issuesAt, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
 import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
@@ -41,7 +41,6 @@ export interface CheckResult {
  * ```
  */
 export function checkWorkflow(workflow: Workflow, locate: Locate, file: string): CheckResult {
-  const issue = issueMaker(file, locate);
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
   const ids = stepIds(workflow);
@@ -112,10 +111,7 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
       if (!reached.has(id)) warnings.push({ path: [...sequence.path, id], message: `step "${id}" is never reached from the start step "${start}" of branch "${sequence.name}"` });
     }
   }
-  return {
-    errors: errors.map((f) => issue(f.path, f.message)),
-    warnings: warnings.map((f) => issue(f.path, f.message)),
-  };
+  return issuesAt({ errors, warnings }, file, locate);
 }
 
 /** Syntax of every expression a step holds: `prompt`, `system`, `context`, `with`, `output` and choice `when` (with or without `{% %}`). */

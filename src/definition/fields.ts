@@ -67,7 +67,7 @@ export const Limits = z.strictObject({
     .max(MAX_DEPTH_CEILING)
     .optional()
     .describe(
-      `Levels of child runs (workflow steps, map items) a run may nest below the top-level run; the smallest limit of a run and the runs above it counts (default ${DEFAULT_MAX_DEPTH}). A step that would start a child deeper fails as a loop`,
+      `Levels of child runs (workflow steps, map items) a run may nest below the top-level run; the smallest limit of a run and the runs above it counts, a definition that sets none taking the one above it (default ${DEFAULT_MAX_DEPTH}). A step that would start a child deeper fails as a loop`,
     ),
 });
 

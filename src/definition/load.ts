@@ -13,7 +13,7 @@ import { missingChildFileIssues } from './child-files.js';
 import { isWorkflowModule, type WorkflowModule } from './define.js';
 import { definitionHash } from './hash.js';
 import { importFile, moduleExtensions } from './import-module.js';
-import { atStart, byPosition, dotted, issueMaker, type Locate } from './locate.js';
+import { atStart, byPosition, dotted, issuesAt, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
 import { validateWorkflow } from './validate.js';
@@ -157,10 +157,9 @@ function finish(module: WorkflowModule, file: string, source: string, checkTools
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
   if (ownCycles) {
     // A definition given as an object is no file: only a step that starts its own id makes a cycle it can tell.
-    const found = cycleFindings(workflow, source, new Map([[source, childRefs(workflow, source, false)]]), () => workflow.id);
-    const issue = issueMaker(file, locate);
-    errors.push(...found.errors.map((f) => issue(f.path, f.message)));
-    warnings.push(...found.warnings.map((f) => issue(f.path, f.message)));
+    const found = issuesAt(cycleFindings(workflow, source, new Map([[source, childRefs(workflow, source, false)]]), () => workflow.id), file, locate);
+    errors.push(...found.errors);
+    warnings.push(...found.warnings);
   }
   const tools = new Map<string, AnyTool>();
   for (const tool of module.tools) {
@@ -187,10 +186,9 @@ async function childCycleIssues(workflow: Workflow, source: string, locate: Loca
   const refs = childRefs(workflow, source);
   if (refs.length === 0) return { errors: [], warnings: [] };
   const graph = await childGraph(source, refs, workflowAt);
-  const found = cycleFindings(workflow, source, graph, nameFrom(source));
-  const issue = issueMaker(file, locate);
-  return { errors: found.errors.map((f) => issue(f.path, f.message)), warnings: found.warnings.map((f) => issue(f.path, f.message)) };
+  return issuesAt(cycleFindings(workflow, source, graph, nameFrom(source)), file, locate);
 }
+
 
 /** The schema-checked workflow in a definition file, or null when it cannot be read or is invalid. */
 async function workflowAt(file: string): Promise<Workflow | null> {

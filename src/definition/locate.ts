@@ -50,6 +50,16 @@ export function issueMaker(file: string, locate: Locate) {
   });
 }
 
+/** Errors and warnings found at field paths, as issues at `file`, each at its field's line. */
+export function issuesAt(
+  found: { readonly errors: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly message: string }>; readonly warnings: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly message: string }> },
+  file: string,
+  locate: Locate,
+): { errors: DefinitionIssue[]; warnings: DefinitionIssue[] } {
+  const issue = issueMaker(file, locate);
+  return { errors: found.errors.map((f) => issue(f.path, f.message)), warnings: found.warnings.map((f) => issue(f.path, f.message)) };
+}
+
 /** Orders issues by line, then column, keeping the original order of ties. */
 export function byPosition(issues: readonly DefinitionIssue[]): DefinitionIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);

@@ -10,6 +10,7 @@
 import type { Workflow } from '../definition/schema.js';
 import { DEFAULT_MAX_DEPTH } from '../policy/limits.js';
 import type { ParentLink, RunRecord } from '../run/types.js';
+import type { RunScope } from './scope.js';
 
 /** Where a run sits: its depth (0 for a top-level run) and the deepest level any run under it may be at. */
 export interface Nesting {
@@ -24,6 +25,11 @@ export function nestingOf(options: RunRecord['options'], workflow: Workflow): Ne
   const above = link?.maxDepth;
   const own = workflow.limits?.maxDepth ?? above ?? DEFAULT_MAX_DEPTH;
   return { depth: link ? (link.depth ?? 1) : 0, maxDepth: above === undefined ? own : Math.min(own, above) };
+}
+
+/** The nesting of a run as its drive knows it (its record and workflow; a run its first commit creates is not yet in the store). */
+export function nestingIn(run: Pick<RunScope, 'record' | 'workflow'>): Nesting {
+  return nestingOf(run.record().options, run.workflow);
 }
 
 /** The link of a child of a run nested as `parent`: `link` with the child's depth and the limit in force. */

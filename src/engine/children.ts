@@ -29,7 +29,7 @@ import { abortSignalOf, type CancelSource } from './step-abort.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
 import type { BudgetPool } from './budget-pool.js';
-import { depthRefusal, linkBelow, nestingOf, type Nesting } from './child-depth.js';
+import { depthRefusal, linkBelow, nestingIn, nestingOf, type Nesting } from './child-depth.js';
 
 /** A child run to start. */
 export interface ChildSpec {
@@ -157,7 +157,6 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     if (refusal) throw new Error(`child run ${spec.id} not created: ${refusal}`);
     return { ...spec, parent: linkBelow(nesting, spec.parent) };
   }
-  const nestingIn = (parent: RunScope): Nesting => nestingOf(parentRecord(parent).options, parent.workflow);
 
   /** The record of a new child run, before its first snapshot; `own` are the parent's options. */
   function draftOf(spec: ChildSpec, version: string, definition: RunRecord['definition'], own: RunRecord['options'], now: number): RunRecord {

@@ -19,7 +19,7 @@ import type { z } from 'zod';
 import type { Workflow } from '../definition/schema.js';
 import { restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
-import { depthRefusal, nestingOf } from '../engine/child-depth.js';
+import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
 import type { RunScope } from '../engine/scope.js';
 import { resolveRetry } from '../policy/backoff.js';
@@ -50,7 +50,7 @@ async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance>
   }
   run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
   // Its items would nest deeper than the limit: the step fails as a loop and starts none (a map with no items starts no child).
-  const tooDeep = count > 0 ? depthRefusal(nestingOf(run.record().options, run.workflow), id) : null;
+  const tooDeep = count > 0 ? depthRefusal(nestingIn(run), id) : null;
   if (tooDeep !== null && run.phaseOf(id) === 'running') {
     const message = `map "${id}": ${tooDeep}`;
     run.note({ ...run.where(id), event: 'failed', error: { kind: 'loop', message } });

@@ -19,7 +19,7 @@ import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
 import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
-import { depthRefusal, nestingOf } from '../engine/child-depth.js';
+import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
@@ -109,7 +109,7 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
   const now = run.clock.now();
   const slice = step.workflow.budget?.tokens;
   // The child would nest deeper than the limit: the step fails as a loop, before anything else is looked at.
-  const tooDeep = depthRefusal(nestingOf(run.record().options, run.workflow), id);
+  const tooDeep = depthRefusal(nestingIn(run), id);
   if (tooDeep !== null) {
     run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
     childCannotStart(run, id, new Error(tooDeep), now, 'loop');

@@ -3,13 +3,11 @@
  * headers and it sleeps whatever `retry-after` a server asks, so every request Stepwise makes (`messages.create`,
  * `count_tokens`) goes through {@link boundedRequest}, which ends it at a deadline or when the step's signal aborts.
  */
+import { MAX_TIMER_MS } from '../engine/clock.js';
 import type { ModelConfig } from './client.js';
 
 /** What each retry of the SDK may wait (its backoff, a server's `retry-after`) within a call's deadline. */
 export const RETRY_WAIT_ALLOWANCE_MS = 30_000;
-
-/** The longest delay a timer takes (about 24.8 days): a step's `timeout: 20d` with retries is capped there. */
-import { MAX_TIMER_MS } from '../engine/clock.js';
 
 /**
  * How long one model call may take in all: every request its timeout (which the SDK applies only until the reply's
@@ -17,6 +15,7 @@ import { MAX_TIMER_MS } from '../engine/clock.js';
  * a `retry-after` of an hour, then ends the call instead of holding the step for ever.
  */
 export function callDeadlineMs(timeoutMs: number, maxRetries: number): number {
+  // The longest delay a timer takes (about 24.8 days): a step's `timeout: 20d` with retries is capped there.
   return Math.min(Math.ceil(timeoutMs * (maxRetries + 1) + RETRY_WAIT_ALLOWANCE_MS * maxRetries), MAX_TIMER_MS);
 }
 

@@ -109,7 +109,7 @@ export interface ParentLink {
    * created before depths were recorded, which count as 1.
    */
   readonly depth?: number;
-  /** The smallest `limits.maxDepth` of the runs above the child: no run below it may be deeper. */
+  /** The `limits.maxDepth` in force above the child (the smallest the runs above set): no run below it may be deeper. */
   readonly maxDepth?: number;
 }
 

@@ -182,7 +182,7 @@ export const RunDetailSchema = RunJsonSchema.extend({
       attempt: z.number().optional(),
       round: z.number().optional(),
       depth: z.number().optional().openapi({ description: 'levels below the top-level run: 1 for its children' }),
-      maxDepth: z.number().optional().openapi({ description: 'the smallest limits.maxDepth of the runs above' }),
+      maxDepth: z.number().optional().openapi({ description: 'the limits.maxDepth in force above: the smallest the runs above set' }),
     })
     .nullable(),
   /** The child runs this run waits on (at a `wait` of theirs), with the events each accepts. */
