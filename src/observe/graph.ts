@@ -105,6 +105,23 @@ function edgeLabel(event: string, guard: unknown): { label: string; failure: boo
   }
 }
 
+/** What the success route (no label of its own) is called once another route to the same step shares its edge. */
+const SUCCESS = 'done';
+
+/**
+ * The label of one edge drawn for two routes to the same step: each route's label once, the success route named
+ * (first) so that it does not vanish behind a failure's label; the success route alone keeps no label.
+ * @example
+ * mergedLabel('', 'error'); // 'done / error'
+ * mergedLabel('error', 'breaker open'); // 'error / breaker open'
+ */
+function mergedLabel(prior: string, label: string): string {
+  const parts = prior === '' ? [SUCCESS] : prior.split(' / ');
+  const next = label === '' ? SUCCESS : label;
+  const all = parts.includes(next) ? parts : next === SUCCESS ? [SUCCESS, ...parts] : [...parts, next];
+  return all.length === 1 && all[0] === SUCCESS ? '' : all.join(' / ');
+}
+
 /** Whether the step can time out: its kind gives it a wake time (a `wait` with `timeout`). */
 function hasTimeout(workflow: Workflow, id: string): boolean {
   const step = stepOf(workflow, id) as { wait?: { timeout?: unknown } } | undefined;
@@ -155,9 +172,7 @@ export function stepGraph(workflow: Workflow, machine: AnyStateMachine = compile
               edges.push({ from: id, to, label, failure });
             } else {
               const prior = edges[same]!;
-              if (label && !prior.label.split(' / ').includes(label)) {
-                edges[same] = { ...prior, label: prior.label ? `${prior.label} / ${label}` : label, failure: prior.failure && failure };
-              }
+              edges[same] = { ...prior, label: mergedLabel(prior.label, label), failure: prior.failure && failure };
             }
           }
         }

@@ -42,6 +42,22 @@ describe('diagrams', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(graph.edges.filter((e) => e.label === 'no branch matched')).toEqual([{ from: 'strict', to: '$failed', label: 'no branch matched', failure: true }]);
   });
 
+  it('keeps the success route when a step goes to the same step on success and on error', () => {
+    const workflow = Workflow.parse({
+      id: 'same-target',
+      steps: {
+        a: { tool: 'flaky', next: 'b', onError: 'b' },
+        b: { tool: 'flaky', onError: 'c' },
+        c: { final: true },
+      },
+    });
+    const graph = stepGraph(workflow);
+    // a reaches b either way: one edge that says both, drawn as the normal route; b reaches c on error only.
+    expect(graph.edges.filter((e) => e.from === 'a')).toEqual([{ from: 'a', to: 'b', label: 'done / breaker open / error', failure: false }]);
+    expect(graph.edges.filter((e) => e.from === 'b' && e.to === 'c')).toEqual([{ from: 'b', to: 'c', label: 'done / breaker open / error', failure: false }]);
+    expect(toMermaid(graph)).toContain('a --> b : done / breaker open / error');
+  });
+
   it('stepwise diagram prints Mermaid, machine JSON and SVG', async () => {
     const mermaid = await cli(['diagram', 'definitions/support-triage.yaml']);
     expect(mermaid.code).toBe(0);
