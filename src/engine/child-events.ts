@@ -31,7 +31,7 @@ export function acceptedEvents(record: RunRecord): Array<{ step: string; events:
 }
 
 /** The chain of waiting descendants (child first, the one that accepts `type` last), or null; `accepted` collects what they accept. */
-export async function waitingChain(store: Store, record: RunRecord, type: string, accepted: Set<string>): Promise<RunRecord[] | null> {
+export async function waitingChain(store: Pick<Store, 'list'>, record: RunRecord, type: string, accepted: Set<string>): Promise<RunRecord[] | null> {
   const children = (await store.list({ parentId: record.id, status: ['waiting'] })).reverse();
   for (const child of children) {
     const own = acceptedEvents(child);

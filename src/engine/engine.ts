@@ -17,7 +17,7 @@ import type { AnyTool } from '../tools/define.js';
 import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { createBreakers } from './breakers.js';
-import { activeStepsOf, positionOf, waitEvents } from './position.js';
+import { positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease, type LeaseHandle } from './lease.js';
@@ -27,6 +27,7 @@ import { work as runWorker, type WorkerHost, type WorkOptions, type WorkSummary 
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
+import { runView } from './waiting-view.js';
 import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
@@ -293,19 +294,8 @@ export function createEngine(options: EngineOptions): Engine {
     return viewOf(driven);
   }
 
-  /**
-   * The view of a run; one that waits at a step whose child run waits says what
-   * the children accept (`send` to this run reaches them), and when the first
-   * of them times out.
-   */
-  async function viewOf(record: RunRecord): Promise<RunView> {
-    const view = toView(record);
-    if (view.status !== 'waiting' || view.waitingFor) return view;
-    const step = activeStepsOf(record.definition.workflow, snapshotOf(record)).steps.find((s) => s.phase === 'waiting')?.id;
-    const accepted = new Set<string>();
-    await waitingChain(store, record, '', accepted);
-    return step && accepted.size > 0 ? { ...view, waitingFor: { step, events: [...accepted], timeoutAt: record.wakeAt } } : view;
-  }
+  /** The view of a run, with what its waiting child runs accept (./waiting-view.ts). */
+  const viewOf = (record: RunRecord): Promise<RunView> => runView(store, record);
 
   /**
    * Fires what is due at the clock's now in the run tree of `record`, before an event is delivered to it: the drive a

@@ -3,7 +3,8 @@
  * `cancel`, `rerun` and `inspect` print with `--json` (and `show --json`
  * extends).
  */
-import { toView, type RunView } from '../engine/view.js';
+import type { RunView } from '../engine/view.js';
+import { runView } from '../engine/waiting-view.js';
 import { RunNotFoundError, StepwiseError } from '../errors.js';
 import { cacheFields, type RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
@@ -123,5 +124,5 @@ export function runJson(view: RunView): RunJson {
 
 /** The run object of a stored run. */
 export async function getRun(reader: RunReader, runId: string): Promise<RunJson> {
-  return runJson(toView(await findRun(reader, runId)));
+  return runJson(await runView(reader, await findRun(reader, runId)));
 }

@@ -1,5 +1,5 @@
 /** Everything `show` prints about one run: the object of `show --json`. */
-import { toView } from '../engine/view.js';
+import { runView } from '../engine/waiting-view.js';
 import { buildTimeline, type Timeline } from '../observe/timeline.js';
 import type { JournalEntry, ParentLink, RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
@@ -40,7 +40,7 @@ export async function showRun(reader: RunReader, runId: string): Promise<RunDeta
   const journal = await reader.journal(record.id);
   const children = (await reader.list({ parentId: record.id })).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   return {
-    ...runJson(toView(record)),
+    ...runJson(await runView(reader, record)),
     definition: { version: record.version, source: record.definition.source },
     timeline: buildTimeline(journal, record.failure),
     cache: cacheByStep(journal),

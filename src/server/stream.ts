@@ -10,7 +10,8 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Engine } from '../engine/engine.js';
-import { toView, type RunView } from '../engine/view.js';
+import type { RunView } from '../engine/view.js';
+import { runView } from '../engine/waiting-view.js';
 import { runJson } from '../query/run.js';
 
 export interface StreamOptions {
@@ -50,7 +51,7 @@ export function streamRun(c: Context, engine: Engine, first: RunView, options: S
     const poll = setInterval(() => {
       engine.store
         .get(runId)
-        .then((record) => (record ? push(toView(record)) : finish()))
+        .then(async (record) => (record ? push(await runView(engine.store, record)) : finish()))
         .catch(() => undefined);
     }, options.pollMs);
     const heartbeat = setInterval(() => {

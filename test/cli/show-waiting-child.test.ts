@@ -19,16 +19,20 @@ const definition = join(root, 'test', 'cli', 'fixtures', 'waits-on-child.yaml');
 
 interface Shown {
   status: string;
+  waitingFor: { step: string; events: string[] } | null;
   waitingOn: Array<{ runId: string; step: string; events: string[] }>;
 }
 
 describe('show of a run waiting on its child run', { timeout: SPAWN_BUDGET_MS }, () => {
   it('names the child and what it accepts, in text and in --json', async () => {
-    const ran = await cli(['run', definition, '--id', 'wc-1', '--emulator', '--store', store, '--json']);
-    expect(lastJson<{ status: string }>(ran.stdout).status).toBe('waiting');
+    const ran = lastJson<Shown>((await cli(['run', definition, '--id', 'wc-1', '--emulator', '--store', store, '--json'])).stdout);
+    expect(ran.status).toBe('waiting');
+    expect(ran.waitingFor).toMatchObject({ step: 'sub', events: ['APPROVE'] });
 
     const json = lastJson<Shown>((await cli(['show', 'wc-1', '--store', store, '--json'])).stdout);
     expect(json.waitingOn).toEqual([{ runId: 'wc-1~sub.1', step: 'sub', events: ['APPROVE'] }]);
+    // The run object is the same whichever command prints it: show says what the run accepts, as run did.
+    expect(json.waitingFor).toEqual(ran.waitingFor);
     const text = (await cli(['show', 'wc-1', '--store', store])).stdout;
     expect(text).toMatch(/^waiting on child run wc-1~sub\.1 \(step sub\) for APPROVE/m);
 
@@ -36,6 +40,7 @@ describe('show of a run waiting on its child run', { timeout: SPAWN_BUDGET_MS },
     expect(lastJson<{ status: string }>(sent.stdout).status).toBe('done');
     const after = lastJson<Shown>((await cli(['show', 'wc-1', '--store', store, '--json'])).stdout);
     expect(after.waitingOn).toEqual([]);
+    expect(after.waitingFor).toBeNull();
     expect((await cli(['show', 'wc-1', '--store', store])).stdout).not.toContain('waiting on child run');
   });
 });
