@@ -25,8 +25,9 @@ import { DEFAULT_MAX_DEPTH } from '../policy/limits.js';
 import { edges, nextStep } from './graph.js';
 import type { PathSegment } from './locate.js';
 import type { Finding } from './reach.js';
+import { nestedSteps } from './nested-steps.js';
 import type { Workflow } from './schema.js';
-import { allSteps, sequenceOf, startOf, stepPath, type Sequence } from './sequences.js';
+import { sequenceOf, startOf, type Sequence } from './sequences.js';
 
 /** A `workflow` step that starts a definition known before any run: by file, or by the definition's own id. */
 export interface ChildRef {
@@ -38,12 +39,6 @@ export interface ChildRef {
   readonly always: boolean;
 }
 
-interface StepShape {
-  readonly workflow?: { readonly file?: string; readonly id?: string };
-  readonly parallel?: { readonly branches: Readonly<Record<string, { readonly steps: Readonly<Record<string, object>> }>> };
-  readonly map?: { readonly steps: Readonly<Record<string, object>> };
-}
-
 /**
  * The child definitions `workflow`'s steps start, as far as the definition tells: a `workflow.file` (resolved from
  * the directory of `source`; skipped when `files` is false, for a definition that is no file) and a `workflow.id`
@@ -52,27 +47,12 @@ interface StepShape {
 export function childRefs(workflow: Workflow, source: string, files = true): ChildRef[] {
   const refs: ChildRef[] = [];
   const dir = dirname(source);
-  const add = (step: StepShape, at: readonly PathSegment[], always: boolean) => {
-    const ref = step.workflow;
-    if (!ref) return;
-    if (ref.file !== undefined && files) refs.push({ path: [...at, 'workflow', 'file'], target: resolve(dir, ref.file), always });
-    else if (ref.id !== undefined && ref.id === workflow.id) refs.push({ path: [...at, 'workflow', 'id'], target: source, always });
-  };
-  // A map body's steps run once per item, and there may be none: never on every path.
-  const body = (steps: Readonly<Record<string, object>>, at: readonly PathSegment[]) => {
-    for (const [id, raw] of Object.entries(steps)) {
-      const step = raw as StepShape;
-      add(step, [...at, id], false);
-      for (const [name, branch] of Object.entries(step.parallel?.branches ?? {})) body(branch.steps, [...at, id, 'parallel', 'branches', name, 'steps']);
-      if (step.map) body(step.map.steps, [...at, id, 'map', 'steps']);
-    }
-  };
   const out = successors(workflow);
-  for (const [id, raw] of allSteps(workflow)) {
-    const step = raw as StepShape;
-    const at = stepPath(workflow, id);
-    if (step.workflow) add(step, at, onEveryPath(workflow, id, out));
-    if (step.map) body(step.map.steps, [...at, 'map', 'steps']);
+  for (const { id, path, inMap, workflow: ref } of nestedSteps(workflow.steps)) {
+    const known = ref?.file !== undefined && files ? { field: 'file', target: resolve(dir, ref.file) } : ref?.id !== undefined && ref.id === workflow.id ? { field: 'id', target: source } : null;
+    if (!known) continue;
+    // A map body's steps run once per item, and there may be none: never on every path.
+    refs.push({ path: [...path, 'workflow', known.field], target: known.target, always: !inMap && onEveryPath(workflow, id, out) });
   }
   return refs;
 }

@@ -10,24 +10,12 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DefinitionIssue } from '../errors.js';
 import { issueMaker, type Locate, type PathSegment } from './locate.js';
+import { nestedSteps } from './nested-steps.js';
 import type { Workflow } from './schema.js';
-
-interface StepShape {
-  readonly workflow?: { readonly file?: string };
-  readonly parallel?: { readonly branches: Readonly<Record<string, { readonly steps: Readonly<Record<string, object>> }>> };
-  readonly map?: { readonly steps: Readonly<Record<string, object>> };
-}
 
 /** Every `workflow.file` of the steps, nested ones included, with its path. */
 export function childFiles(steps: Readonly<Record<string, object>>, path: readonly PathSegment[] = ['steps']): Array<{ path: PathSegment[]; file: string }> {
-  return Object.entries(steps).flatMap(([id, raw]) => {
-    const step = raw as StepShape;
-    const at = [...path, id];
-    const own = step.workflow?.file !== undefined ? [{ path: [...at, 'workflow', 'file'], file: step.workflow.file }] : [];
-    const branches = Object.entries(step.parallel?.branches ?? {}).flatMap(([name, branch]) => childFiles(branch.steps, [...at, 'parallel', 'branches', name, 'steps']));
-    const body = step.map ? childFiles(step.map.steps, [...at, 'map', 'steps']) : [];
-    return [...own, ...branches, ...body];
-  });
+  return [...nestedSteps(steps, path)].flatMap((s) => (s.workflow?.file !== undefined ? [{ path: [...s.path, 'workflow', 'file'], file: s.workflow.file }] : []));
 }
 
 /** An issue for each `workflow.file` that names no file, resolved from `dir` (the parent definition's directory). */

@@ -97,8 +97,11 @@ export interface ChildRuns {
    * run only as they settle or rest, so a child stopped mid-step (its parent step aborted) holds spend below it.
    */
   uncounted(child: RunRecord): Promise<Usage>;
-  /** The definition a `workflow` step names: by id (the engine's `workflows`, else a file beside the parent's definition) or by file. */
-  resolve(parent: RunScope, ref: WorkflowRef): Promise<DefinitionSource>;
+  /**
+   * The definition a `workflow` step names: by id (the engine's `workflows`, else a file beside the parent's definition) or by file.
+   * `from`: the definition file that names it, when that is not the parent's (a child's own child), null for a definition that is no file.
+   */
+  resolve(parent: RunScope, ref: WorkflowRef, from?: string | null): Promise<DefinitionSource>;
 }
 
 /** What the engine lends the child runs. */
@@ -331,15 +334,12 @@ export function createChildRuns(host: ChildHost): ChildRuns {
 
     drive: (parent, child, options = {}) => driveIn(parent, child, options),
 
-    async resolve(parent, ref) {
-      if (ref.file !== undefined) {
-        const base = parentRecord(parent).definition.source;
-        return loadDefinition(resolvePath(base ? dirname(base) : process.cwd(), ref.file));
-      }
+    async resolve(parent, ref, from) {
+      const base = from === undefined ? parentRecord(parent).definition.source : from;
+      if (ref.file !== undefined) return loadDefinition(resolvePath(base ? dirname(base) : process.cwd(), ref.file));
       const id = ref.id ?? '';
       const known = host.workflows.get(id);
       if (known) return known;
-      const base = parentRecord(parent).definition.source;
       if (base) {
         const dir = dirname(base);
         const files = (await readdir(dir)).filter((f) => definitionFiles.has(extname(f).toLowerCase()) && !f.endsWith('.input.json'));

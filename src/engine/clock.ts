@@ -2,6 +2,8 @@
  * Time for the engine: every timestamp and every wait goes through a clock, so
  * tests and the benchmark can run retries, backoffs and timeouts without sleeping.
  */
+import { MAX_TIMER_MS } from '../util/timer.js';
+
 export interface Clock {
   now(): number;
   /** Resolves after `ms` of this clock's time, or early when `signal` aborts. */
@@ -21,12 +23,9 @@ export function clockTimer(clock: Clock, ms: number, signal: AbortSignal): Promi
 }
 
 /**
- * The longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. The system
- * clock's sleep wakes after at most this long; its callers look at the time again when they wake (a wait's timeout
- * 30 days off, raced against a branch's call, must not wake the driver every millisecond).
+ * The real clock. Its sleep wakes after at most {@link MAX_TIMER_MS}; its callers look at the time again when they
+ * wake (a wait's timeout 30 days off, raced against a branch's call, must not wake the driver every millisecond).
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

@@ -32,8 +32,11 @@ export async function itemsOf(run: RunScope, spec: MapSpec): Promise<{ items: un
 /** Whether a live item's run can go on now: running with no timer, or its timer (a backoff, a wait's timeout) is due. */
 const dueNow = (child: RunRecord, now: number) => (child.wakeAt === null ? child.status === 'running' : child.wakeAt <= now);
 
-/** Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests. */
-export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: boolean, isFinal: (step: object) => boolean): Promise<void> {
+/**
+ * Runs the items: starts and drives up to `maxConcurrency` at once until each is done, failed for good, or rests.
+ * `callsModel` tells whether the body calls the model (asked only while no item has warmed the prefix yet).
+ */
+export async function runItems(run: RunScope, id: string, spec: MapSpec, callsModel: () => Promise<boolean>, isFinal: (step: object) => boolean): Promise<void> {
   // A sibling branch's failure (fail_fast) aborts the step: the items' drives stop where they are, and no item starts.
   // Taken before anything is awaited, so an abort meanwhile is not missed.
   const stop = run.stepSignal(id);
@@ -69,8 +72,9 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const owed = itemsUsage(byIndex);
   run.budget.owe({ totalTokens: owed.totalTokens - charged.totalTokens, usd: owed.usd - charged.usd });
 
-  // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended.
-  let warmed = !callsModel || [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running'));
+  // The first item runs alone until it has made its first model call (it warms the shared prompt prefix), or ended;
+  // a body that calls no model, nor do the child definitions it starts, needs no warm-up.
+  let warmed = [...byIndex.values()].some((runs) => runs.some((r) => r.usage.totalTokens > 0 || r.status !== 'running')) || !(await callsModel());
   /** Wakes the scheduling loop: an item settled, or the first one warmed the prefix. */
   let kick: () => void = () => {};
   let kicked = Promise.resolve();

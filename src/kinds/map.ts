@@ -4,7 +4,8 @@
  * every guarantee of a run holds per item: retries, backoff, breakers, loop
  * limits, journal, kill -9 safety). At most `maxConcurrency` items run at
  * once; the first item runs alone until it has made its first model call
- * (it warms the shared prompt prefix) when the body calls the model. Outputs
+ * (it warms the shared prompt prefix) when the body calls the model, itself
+ * or through the child definitions it starts (see map-warm-up.ts). Outputs
  * are collected in input order; failed items are recorded with their errors
  * and the step fails when they are more than `toleratedFailures` (a count or
  * a percentage, as Step Functions' ToleratedFailureCount/Percentage).
@@ -16,6 +17,7 @@
  * kind lookup, so it does not import the registry (which registers it).
  */
 import type { z } from 'zod';
+import type { ChildRefSpec } from '../definition/nested-steps.js';
 import type { Workflow } from '../definition/schema.js';
 import { restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -28,6 +30,7 @@ import { childState, childWakeAt } from './child-state.js';
 import type { AnyStepKind } from './index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
 import { bodyInputSchema, itemsSchema } from './map-input.js';
+import { callsModel } from './map-warm-up.js';
 import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
 
@@ -132,8 +135,12 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
             const resting = restingUntil(run, id);
             if (resting) return resting;
             if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
-            const callsModel = bodyKinds(spec).some(([, , kind]) => kind?.worstCase !== undefined);
-            return { kind: 'effect', run: () => runItems(run, id, spec, callsModel, isFinal) };
+            // Child definitions deeper than an item's children may nest are never started.
+            const nesting = nestingIn(run);
+            const levels = nesting.maxDepth - nesting.depth - 1;
+            const lookups = { kindOf: registry.kindOf, resolve: (ref: ChildRefSpec, from: string | null) => run.children!.resolve(run, ref, from) };
+            const bodyCallsModel = () => callsModel(spec.map.steps as Workflow['steps'], run.record().definition.source, levels, lookups);
+            return { kind: 'effect', run: () => runItems(run, id, spec, bodyCallsModel, isFinal) };
           }
           case 'waiting':
             return waitingChild(run, id, { map: id });

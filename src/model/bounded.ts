@@ -3,7 +3,7 @@
  * headers and it sleeps whatever `retry-after` a server asks, so every request Stepwise makes (`messages.create`,
  * `count_tokens`) goes through {@link boundedRequest}, which ends it at a deadline or when the step's signal aborts.
  */
-import { MAX_TIMER_MS } from '../engine/clock.js';
+import { MAX_TIMER_MS } from '../util/timer.js';
 import type { ModelConfig } from './client.js';
 
 /** What each retry of the SDK may wait (its backoff, a server's `retry-after`) within a call's deadline. */

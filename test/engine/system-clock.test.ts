@@ -3,7 +3,8 @@
  * timeout 30 days off, raced against a branch's call, would wake the driver every millisecond.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMER_MS, systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/engine/clock.js';
+import { MAX_TIMER_MS } from '../../src/util/timer.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
