@@ -35,14 +35,18 @@ export function mapStepSchema(anyStep: () => z.ZodType) {
 
 export type MapSpec = z.infer<ReturnType<typeof mapStepSchema>>;
 
-/** The id of the step added to a body without a final step: it ends the item with the output of the body's last step. */
+/**
+ * The id of the step added after a body's last-listed step when that step is not a final one: as a parallel
+ * branch ends when its last step flows out, the item then ends with that step's output (whether or not other
+ * routes of the body end at final steps of their own).
+ */
 const ITEM_DONE = 'item_done';
 
-/** The inline definition of a map body: the body's steps (ended by a final step if they have none), the parent's model, max tokens, progress summary, retry, limits, breaker and prompt caching. */
+/** The inline definition of a map body: the body's steps (ended by a final step if the last listed is not one), the parent's model, max tokens, progress summary, retry, limits, breaker and prompt caching. */
 export function bodyWorkflow(parent: Workflow, id: string, spec: MapSpec, isFinal: (step: object) => boolean): Workflow {
   const steps: Record<string, Workflow['steps'][string]> = { ...(spec.map.steps as Workflow['steps']) };
   const ids = Object.keys(steps);
-  if (!ids.some((s) => isFinal(steps[s]!))) {
+  if (!isFinal(steps[ids[ids.length - 1]!]!)) {
     let done = ITEM_DONE;
     while (steps[done]) done = `${done}_`;
     steps[done] = { final: true, output: `{% $steps.${ids[ids.length - 1]}.output %}` };

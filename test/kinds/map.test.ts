@@ -123,6 +123,24 @@ describe('map steps', () => {
     expect(tooMany.failure?.message).toContain('more than maxItems 3');
   });
 
+  it('a body with a final step whose last-listed step flows out ends those items with that step\'s output', async () => {
+    // As a parallel branch ends when its last step flows out, so does an item: the body need not end every route
+    // with its own final step (an item that reached `last` once ended failed, with no failure and no journal entry).
+    const e = await engine();
+    const definition = mapDef({
+      as: 'n',
+      steps: {
+        pick: { choice: [{ when: '{% $input.n = 1 %}', next: 'fin' }, { next: 'last' }] },
+        fin: { final: true, output: 'one' },
+        last: { tool: 'note', with: { text: 'two' } },
+      },
+    });
+    const run = await e.start(definition, { input: { lines: [1, 2] } });
+    expect(run.failure).toBeNull();
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual(['one', { text: 'two' }]);
+  });
+
   it('records failed items and fails the map past toleratedFailures (a count or a percentage)', async () => {
     const e = await engine();
     broken.add(1);
