@@ -221,8 +221,9 @@ function toJson(value: unknown, text: string, maxBytes: number): unknown {
     case 'boolean':
       return value;
     case 'number':
-      // As JSON reads it back: -0 as 0, NaN and the infinities as null.
-      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+      // As JSON reads it back: -0 as 0. NaN and the infinities JSON has no text for (it would write null).
+      if (!Number.isFinite(value)) throw nonFinite(text, value);
+      return value === 0 ? 0 : value;
     case 'string':
       // Escaped, a UTF-16 unit is at most 6 characters of JSON: a short string is within the limit as it is.
       if ((value.length * 6 + 2) * 3 <= maxBytes) return value;
@@ -230,7 +231,10 @@ function toJson(value: unknown, text: string, maxBytes: number): unknown {
     case 'object':
       if (value === null) return null;
   }
-  const json = JSON.stringify(value, (_key, item: unknown) => (isFunctionLike(item) ? undefined : item));
+  const json = JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'number' && !Number.isFinite(item)) throw nonFinite(text, item);
+    return isFunctionLike(item) ? undefined : item;
+  });
   if (json === undefined) return undefined;
   const bytes = json.length > maxBytes / 3 ? Buffer.byteLength(json) : json.length;
   if (bytes > maxBytes) {
@@ -240,6 +244,17 @@ function toJson(value: unknown, text: string, maxBytes: number): unknown {
     );
   }
   return JSON.parse(json) as unknown;
+}
+
+/**
+ * The error of a result holding NaN or an infinity (`1/0`, the average of an empty array): JSON would write it as
+ * `null`, handing a tool or the run's output a null where a number was meant, so the step fails instead.
+ */
+function nonFinite(text: string, value: number): StepwiseError {
+  return new StepwiseError(
+    'expression_failed',
+    `Expression \`${text}\` produced ${value}, which is not a JSON number (a division by zero, or an average of nothing?); guard the expression or check its data.`,
+  );
 }
 
 function isFunctionLike(value: unknown): boolean {

@@ -118,13 +118,23 @@ describe('syntax errors', () => {
     expect(issues[2]?.message).toMatch(/Empty expression/);
   });
 
+  it('fail on a result that is not a JSON number (NaN, an infinity), at the top or inside, naming the path', async () => {
+    // JSON would write them as null: a tool would be handed null for an amount, silently.
+    await expect(evaluate({ avg: '{% $sum([]) / $count([]) %}' })).rejects.toThrow(/produced NaN, which is not a JSON number.* at avg/);
+    await expect(evaluate({ a: ['{% 1/0 %}'] })).rejects.toThrow(/produced Infinity.* at a\[0\]/);
+    await expect(evaluate('{% { "n": -1/0 } %}')).rejects.toThrow(/produced -Infinity/);
+    await expect(evaluate('avg={% 0/0 %}')).rejects.toThrow(/produced NaN/);
+    expect(await evaluate('{% 0 * -1 %}')).toBe(0);
+  });
+
   it('name the path of a failing evaluation', async () => {
     await expect(evaluate({ a: ['{% $number("x") %}'] })).rejects.toThrow(/`\$number\("x"\)` failed: .* at a\[0\]/);
   });
 });
 
 describe('mappings of plain lookups (read without the evaluator)', () => {
-  const leaf = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+  // Finite numbers: run data is read from JSON, which holds no other (a result that is not finite fails, below).
+  const leaf = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
   const json = fc.letrec((tie) => ({
     value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
     array: fc.array(tie('value'), { maxLength: 3 }),
