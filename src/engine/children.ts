@@ -77,7 +77,8 @@ export interface ChildRuns {
    * first commit fails with a conflict before any step of the child executed.)
    */
   start(parent: RunScope, spec: ChildSpec, options?: Omit<ChildDriveOptions, 'event'>): Promise<RunRecord>;
-  get(id: string): Promise<RunRecord | null>;
+  /** The run with the id; given the parent step it should be the child of, one it is not the child of is refused (`run_exists`). */
+  get(id: string, link?: ParentLink): Promise<RunRecord | null>;
   /** The children of a run, oldest first. */
   list(parentId: string): Promise<RunRecord[]>;
   /**
@@ -284,10 +285,20 @@ export function createChildRuns(host: ChildHost): ChildRuns {
     return any;
   }
 
+  /**
+   * The run found at a child's id, when it is that child (made by this step of this parent, before a crash): a run
+   * made under the id by other means (a store written before caller ids were refused a "~") is not taken for it.
+   */
+  const ownChild = (existing: RunRecord, link: ParentLink): RunRecord => {
+    const made = existing.options.parent;
+    if (made?.runId === link.runId && made.step === link.step) return existing;
+    throw new StepwiseError('run_exists', `The child run id "${existing.id}" is taken by a run that step "${link.step}" of run ${link.runId} did not start: the step cannot use it as its child.`);
+  };
+
   return {
     async create(parent, given) {
       const existing = await store.get(given.id);
-      if (existing) return existing;
+      if (existing) return ownChild(existing, given.parent);
       const spec = nested(given, nestingIn(parent));
       const { version, definition } = definitionOf(spec.source);
       sources.set(version, spec.source);
@@ -305,7 +316,7 @@ export function createChildRuns(host: ChildHost): ChildRuns {
 
     async again(previous, id, link, budget) {
       const existing = await store.get(id);
-      if (existing) return existing;
+      if (existing) return ownChild(existing, link);
       const parent = await store.get(link.runId);
       if (!parent) throw new RunNotFoundError(link.runId);
       const source = sources.get(previous.version) ?? { workflow: previous.definition.workflow };
@@ -319,7 +330,10 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       return { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
     },
 
-    get: (id) => store.get(id),
+    async get(id, link) {
+      const found = await store.get(id);
+      return found && link ? ownChild(found, link) : found;
+    },
 
     uncounted: (child) => uncountedBelow(store, child, 0),
 

@@ -27,6 +27,7 @@ import { work as runWorker, type WorkerHost, type WorkOptions, type WorkSummary 
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
+import { checkCallerRunId } from './child-ids.js';
 import { runView } from './waiting-view.js';
 import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
@@ -348,6 +349,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     async start(source, opts = {}) {
       if (opts.runId !== undefined) {
+        checkCallerRunId(opts.runId);
         const existing = await store.get(opts.runId);
         if (existing) return existingRun(existing, source, opts);
       }

@@ -21,6 +21,7 @@ import type { RunContext } from '../compile/context.js';
 import { recordedHistory, replayTo } from './replay.js';
 import { storedDefinition, versionOf, type DefinitionSource } from './runtime.js';
 import { snapshotOf, type RunView } from './view.js';
+import { checkCallerRunId } from './child-ids.js';
 
 export interface RerunOptions {
   /** Run on this definition instead of the one the original run started with. */
@@ -40,6 +41,7 @@ function keptSteps(trail: RunContext['trail'], from: string): string[] {
 
 /** Builds the new run's record; `rerun()` stores and drives it. */
 export async function rerunRecord(engine: Engine, runId: string, from: string, options: RerunOptions = {}): Promise<RunRecord> {
+  if (options.runId !== undefined) checkCallerRunId(options.runId);
   const original = await engine.store.get(runId);
   if (!original) throw new RunNotFoundError(runId);
   const definition = options.definition ? storedDefinition(options.definition) : original.definition;

@@ -129,7 +129,13 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
     run.note({ ...run.where(id), event: 'started', data: { child: childId(run, id), workflow: prepared.source.workflow.id, budget: budgetOf(run, step, prepared.source.workflow).tokens } });
     await run.commit();
     crashPoint('step-started');
-    await createChild(run, id, step, prepared);
+    try {
+      await createChild(run, id, step, prepared);
+    } catch (error) {
+      // The child's id is taken by a run this step did not start, or the store refused it: the step fails.
+      if (interruptedDrive(run)) return moved;
+      childCannotStart(run, id, error, now);
+    }
     return moved;
   }
   return refusedStart(run, id);
@@ -150,16 +156,15 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       const charged = stepRunOf(run.context(), id).charged ?? zeroUsage;
       const children = run.children!;
       const at = run.clock.now();
-      let child = await children.get(childId(run, id));
-      if (!child) {
+      let child: RunRecord | null;
+      try {
+        child = await children.get(childId(run, id), { runId: run.runId, step: id, visit });
         // The step's start was committed but the process stopped before its child was created: create it now.
-        try {
-          child = await createChild(run, id, step, await prepareChild(run, step));
-        } catch (error) {
-          if (interruptedDrive(run)) return;
-          childCannotStart(run, id, error, at);
-          return;
-        }
+        child ??= await createChild(run, id, step, await prepareChild(run, step));
+      } catch (error) {
+        if (interruptedDrive(run)) return;
+        childCannotStart(run, id, error, at);
+        return;
       }
       // No attempt since a resume: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
       const resume = attemptsSinceResume(stepRunOf(run.context(), id)) === 0 && children.resumable(child);

@@ -2,6 +2,8 @@
  * A caller's run id that is taken, on real SQLite files: `engine.start` hands back the run that has it only when that
  * run is of the same workflow, refuses a run of another workflow (and any run with `existing: 'refuse'`), and decides
  * from what the store's create did, so of concurrent starts exactly one creates. `rerun` to a taken id is refused.
+ * A caller's id may not hold `~`, which only the ids of child runs hold: a run started under a child's id would be
+ * taken as that child (a forged approval sub-workflow's output), so such a start is refused before anything is stored.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { rerun } from '../../src/engine/rerun.js';
@@ -15,6 +17,44 @@ afterEach(async () => {
 });
 
 const N = 8;
+
+describe('a run id holding "~" (the mark of a child run id)', () => {
+  it('is refused by start, detached or not, and by rerun; the parent later runs its own child', async () => {
+    h = await harness();
+    const engine = h.engine();
+    const invoice = await load('invoice-approval.yaml');
+    const intake = await load('invoice-intake.yaml');
+    for (const detach of [false, true]) {
+      // The id the intake run's approval step gives its child: a run started under it would stand in for the child.
+      const forged = await engine.start(invoice, { input: inputOf('invoice-approval.yaml'), runId: 'order-42~approval.1', detach }).catch((e: unknown) => e);
+      expect(forged).toMatchObject({ code: 'usage' });
+      expect((forged as Error).message).toMatch(/"order-42~approval\.1" holds "~"/);
+    }
+    expect(await engine.store.get('order-42~approval.1')).toBeNull();
+
+    const parent = await engine.start(intake, { input: inputOf('invoice-intake.yaml'), runId: 'order-42' });
+    const child = await engine.store.get('order-42~approval.1');
+    expect(child?.options.parent).toMatchObject({ runId: 'order-42', step: 'approval' });
+    expect(parent.status).not.toBe('failed');
+
+    const refused = await rerun(engine, 'order-42', 'approval', { runId: 'copy~approval.1' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'usage' });
+    expect(await engine.store.get('copy~approval.1')).toBeNull();
+  });
+
+  it('a run already stored under a child id by other means (an older store) is not taken as the child', async () => {
+    h = await harness();
+    const engine = h.engine();
+    const invoice = await load('invoice-approval.yaml');
+    await engine.start(invoice, { input: inputOf('invoice-approval.yaml'), runId: 'plain' });
+    const plain = (await engine.store.get('plain'))!;
+    await engine.store.create({ ...plain, id: 'order-43~approval.1', lease: null }, []);
+    const parent = await engine.start(await load('invoice-intake.yaml'), { input: inputOf('invoice-intake.yaml'), runId: 'order-43' });
+    // The step fails (its onError route ends the run `rejected`, with the reason), not done on the stored run's output.
+    expect(parent.status).toBe('done');
+    expect(parent.output).toMatchObject({ decision: 'rejected', reason: expect.stringMatching(/"order-43~approval\.1" is taken by a run that step "approval" of run order-43 did not start/) });
+  });
+});
 
 describe('engine.start with a taken run id', () => {
   it('a run of another workflow is refused (run_exists) and left as it was, attached or detached; the same workflow gets the run', async () => {
