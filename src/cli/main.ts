@@ -6,7 +6,11 @@ import { StepwiseError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import { showDefaultsAsValues } from './help.js';
 import { packageInfo } from './package-info.js';
-import { redactSecrets } from '../util/redact.js';
+import { redactCredentials, redactSecrets } from '../util/redact.js';
+import { messageOf } from '../util/error-message.js';
+
+/** The most characters of a stray rejection's message printed. */
+const STRAY_MESSAGE_MAX = 500;
 
 /** An error the operating system reported (`EACCES`, `EADDRINUSE`, …): it names the path or the port. */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
@@ -17,6 +21,19 @@ function isSystemError(error: unknown): error is NodeJS.ErrnoException {
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
+});
+
+// Tool code may leave a promise rejected with nothing to handle it (a fire-and-forget call gone wrong): Node would
+// end the process, and every run it drives with it (a worker that claimed the run again would die the same way).
+// The CLI says so, with credentials hidden and no stack (which names the tools module's code), and goes on.
+process.on('unhandledRejection', (reason) => {
+  let text: string;
+  try {
+    text = redactCredentials(messageOf(reason)).slice(0, STRAY_MESSAGE_MAX);
+  } catch {
+    text = 'a value that cannot be read';
+  }
+  process.stderr.write(`stepwise: a promise was rejected and nothing handled it (in tool code?); going on: ${text}\n`);
 });
 
 let exitCode = 0;
