@@ -104,14 +104,15 @@ const tokenUsage = () =>
 export function recordReply(
   span: Span,
   model: string,
-  reply: { id?: string; model?: string; stop_reason?: string | null; usage?: { input_tokens: number; output_tokens: number } },
+  // Null when a server answers 200 with the JSON `null`: the caller then fails the call as a malformed reply.
+  reply: { id?: string; model?: string; stop_reason?: string | null; usage?: { input_tokens: number; output_tokens: number } } | null,
 ): void {
-  const input = reply.usage?.input_tokens ?? 0;
-  const output = reply.usage?.output_tokens ?? 0;
+  const input = reply?.usage?.input_tokens ?? 0;
+  const output = reply?.usage?.output_tokens ?? 0;
   span.setAttributes({
-    ...(reply.id ? { 'gen_ai.response.id': reply.id } : {}),
-    ...(reply.model ? { 'gen_ai.response.model': reply.model } : {}),
-    'gen_ai.response.finish_reasons': [reply.stop_reason ?? 'unknown'],
+    ...(reply?.id ? { 'gen_ai.response.id': reply.id } : {}),
+    ...(reply?.model ? { 'gen_ai.response.model': reply.model } : {}),
+    'gen_ai.response.finish_reasons': [reply?.stop_reason ?? 'unknown'],
     'gen_ai.usage.input_tokens': input,
     'gen_ai.usage.output_tokens': output,
   });

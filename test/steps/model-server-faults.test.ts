@@ -278,6 +278,16 @@ describe('malformed 200 replies (F6)', () => {
   });
 });
 
+describe('a 200 whose body is JSON null', () => {
+  it('fails as a malformed reply, charged the local count and max_tokens, not with an internal message', async () => {
+    const server = await serve({ '/v1/messages': (_req, res) => json(res, 200, null) });
+    const result = await callForToolInput(resolveModel({ baseURL: server.url, apiKey: 'x', maxRetries: 0 }), request);
+    expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true });
+    if (!result.ok) expect(result.message).not.toMatch(/Cannot read properties/);
+    expect(result.usage.totalTokens).toBe(result.estimatedInput + request.maxTokens);
+  });
+});
+
 describe('model error messages (F7)', () => {
   it('name the HTTP status once', async () => {
     const server = await serve({
