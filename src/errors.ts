@@ -102,17 +102,32 @@ export class RunIdTakenError extends StepwiseError {
   }
 }
 
+/** Where a run waits, for the refusal of an event sent to a step that does not take it: the steps and what they accept. */
+export interface RunWaits {
+  readonly steps: readonly string[];
+  readonly events: readonly string[];
+  /** The step the event was sent to is not a step of the run's definition at all. */
+  readonly unknownStep: boolean;
+}
+
 export class EventNotAcceptedError extends StepwiseError {
   override name = 'EventNotAcceptedError';
   /**
    * @param fired What the run's due timers did before the event was looked at (`the wait at "ask" timed out at …`):
    * their effect is committed, so the message says so instead of "Nothing was changed".
+   * @param waits With `step`, when that step takes no event now: where the run does wait, which the message names.
    */
-  constructor(runId: string, event: string, accepted: readonly string[], step?: string, fired?: string) {
+  constructor(runId: string, event: string, accepted: readonly string[], step?: string, fired?: string, waits?: RunWaits) {
+    const changed = fired ? `Its timers were due and fired first: ${fired}; the event changed nothing.` : 'Nothing was changed.';
+    if (step !== undefined && waits) {
+      const where = waits.steps.length ? `it waits at ${waits.steps.join(', ')} for ${waits.events.join(', ')}` : 'it is not waiting for any event';
+      const head = waits.unknownStep ? `Run "${runId}" has no step "${step}" that waits` : `Run "${runId}" does not accept ${event} at step "${step}" now: that step is not waiting`;
+      super('event_not_accepted', `${head}${waits.unknownStep ? ':' : ';'} ${where}. ${changed}`);
+      return;
+    }
     const what = accepted.length ? `it accepts ${accepted.join(', ')}` : 'it is not waiting for any event';
     const close = closestMatch(event, accepted);
     const at = step !== undefined ? ` at step "${step}"` : '';
-    const changed = fired ? `Its timers were due and fired first: ${fired}; the event changed nothing.` : 'Nothing was changed.';
     super('event_not_accepted', `Run "${runId}" does not accept ${event}${at} now: ${what}.${close ? ` Did you mean ${close}?` : ''} ${changed}`);
   }
 }

@@ -31,8 +31,10 @@ export function acceptedEvents(record: RunRecord): Array<{ step: string; events:
 }
 
 /** The chain of waiting descendants (child first, the one that accepts `type` last), or null; `accepted` collects what they accept. */
-export async function waitingChain(store: Pick<Store, 'list'>, record: RunRecord, type: string, accepted: Set<string>): Promise<RunRecord[] | null> {
-  const children = (await store.list({ parentId: record.id, status: ['waiting'] })).reverse();
+export async function waitingChain(store: Pick<Store, 'list'>, record: RunRecord, type: string, accepted: Set<string>, step?: string): Promise<RunRecord[] | null> {
+  const waiting = (await store.list({ parentId: record.id, status: ['waiting'] })).reverse();
+  // Named: only the children of that step of `record` (their own children are any of theirs).
+  const children = step === undefined ? waiting : waiting.filter((c) => c.options.parent?.step === step);
   for (const child of children) {
     const own = acceptedEvents(child);
     for (const w of own) for (const e of w.events) accepted.add(e);

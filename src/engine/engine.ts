@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { InspectionEvent, Observer } from 'xstate';
 import { isWaitEventType } from '../compile/events.js';
-import { EventDataInvalidError, EventNotAcceptedError, RunIdTakenError, RunNotFoundError, StepwiseError } from '../errors.js';
+import { EventDataInvalidError, EventNotAcceptedError, RunIdTakenError, RunNotFoundError, StepwiseError, type RunWaits } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import type { ModelConfig, ModelOptions } from '../model/client.js';
 import { resolveBudget } from '../policy/budget.js';
@@ -295,6 +295,15 @@ export function createEngine(options: EngineOptions): Engine {
     return viewOf(driven);
   }
 
+  /** Where `record` waits (its own waits, else the step its waiting children wait under), for a refused `send --step`. */
+  async function waitsOf(record: RunRecord, step: string): Promise<RunWaits> {
+    const view = await viewOf(record);
+    const own = acceptedEvents(record).filter((w) => w.events.length > 0);
+    const steps = own.length ? own.map((w) => w.step) : view.waitingFor ? [view.waitingFor.step] : [];
+    const events = own.length ? [...new Set(own.flatMap((w) => w.events))] : (view.waitingFor?.events ?? []);
+    return { steps, events, unknownStep: stepOf(record.definition.workflow, step) === undefined };
+  }
+
   /** The view of a run, with what its waiting child runs accept (./waiting-view.ts). */
   const viewOf = (record: RunRecord): Promise<RunView> => runView(store, record);
 
@@ -426,7 +435,8 @@ export function createEngine(options: EngineOptions): Engine {
       const record = fired ? await load(runId) : found;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
-      const waits = acceptedEvents(record).filter((w) => sendOptions.step === undefined || w.step === sendOptions.step);
+      const own = acceptedEvents(record).filter((w) => w.events.length > 0);
+      const waits = own.filter((w) => sendOptions.step === undefined || w.step === sendOptions.step);
       const accepted = new Set(waits.flatMap((w) => w.events));
       const target = waits.find((w) => w.events.includes(type));
       const at = clock.now();
@@ -446,11 +456,15 @@ export function createEngine(options: EngineOptions): Engine {
         await wakeParents(await driveChild(record, delivered));
         return viewOf(await load(runId));
       }
-      // None of the run's own steps takes it: the waiting child (or grandchild) that does.
-      const chain = isWaitEventType(type) && sendOptions.step === undefined ? await waitingChain(store, record, type, accepted) : null;
+      // None of the run's own steps takes it: the waiting child (or grandchild) that does, under the step named, if
+      // one is (the step a map or workflow step's `waitingFor` names) and is not one of the run's own waits.
+      const named = sendOptions.step;
+      const viaChildren = isWaitEventType(type) && (named === undefined || !own.some((w) => w.step === named));
+      const chain = viaChildren ? await waitingChain(store, record, type, accepted, named) : null;
       if (!chain) {
-        const changed = fired && record.revision !== found.revision ? firedTimers(found, record, type, at, sendOptions.step) : undefined;
-        throw new EventNotAcceptedError(runId, type, [...accepted], sendOptions.step, changed);
+        const changed = fired && record.revision !== found.revision ? firedTimers(found, record, type, at, named) : undefined;
+        const waitsNow = named !== undefined && waits.length === 0 ? await waitsOf(record, named) : undefined;
+        throw new EventNotAcceptedError(runId, type, [...accepted], named, changed, waitsNow);
       }
       const last = chain[chain.length - 1]!;
       const step = acceptedEvents(last).find((w) => w.events.includes(type))!.step;
