@@ -22,7 +22,10 @@ export function budgetWarning(file: string, bound: WorstCase): DefinitionIssue {
     message:
       `the worst case is ${bound.bounded ? '' : 'at least '}${bound.tokens} tokens (every model step on the path ${bound.path.join(' → ')} using every visit, attempt and max_tokens), ` +
       `past ${bound.budget.limit} (stopAt ${bound.budget.stopAt} of the ${bound.budget.tokens}-token budget): such a run stops budget_exhausted` +
-      (worst ? `; the largest share is "${worst.step}" (${worst.visits} visit(s) × ${worst.attempts} attempts, max_tokens ${worst.maxTokens})` : '') +
+      (worst
+        ? `; the largest share is "${worst.step}" (${worst.visits} visit(s) × ${worst.attempts} attempts, max_tokens ${worst.maxTokens}` +
+          `${worst.cacheWriteTokens > 0 ? `, a ${worst.cacheWriteTokens}-token cached prefix written at 1.25× per attempt` : ''})`
+        : '') +
       '; raise budget.tokens, or lower retries, maxVisits or maxTokens',
   };
 }

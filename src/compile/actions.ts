@@ -4,7 +4,7 @@
  */
 import { budgetAllows } from '../policy/budget.js';
 import { calibrate } from '../policy/calibration.js';
-import { addUsage, cacheFields, subUsage, zeroUsage, type Usage } from '../run/types.js';
+import { addUsage, cacheFields, promptTokens, subUsage, zeroUsage, type Usage } from '../run/types.js';
 import { roundUsd } from '../util/usd.js';
 import type { FailureKind } from '../run/types.js';
 import { attemptsSinceResume, stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
@@ -51,7 +51,7 @@ const chargeUsage: StepAssigner = ({ context, event }, params) => {
   const usage = 'usage' in event ? event.usage : undefined;
   const estimatedInput = 'estimatedInput' in event ? event.estimatedInput : undefined;
   if (!usage || chargesNothing(usage, estimatedInput)) return {};
-  const calibration = calibrate(context.calibration, usage.inputTokens, estimatedInput);
+  const calibration = calibrate(context.calibration, promptTokens(usage), estimatedInput);
   return {
     usage: addUsage(context.usage, usage),
     ...(calibration ? { calibration } : {}),

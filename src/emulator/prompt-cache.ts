@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { minimumCacheableTokens } from '../model/cache.js';
+import { cachePrefixes } from '../model/cache-marks.js';
 import { canonicalPrompt, countRequestTokens, type ChargedFields } from '../model/tokens.js';
 
 /** How long an entry lives after its last write or read: the API's default 5-minute cache. */
@@ -24,27 +25,9 @@ interface Breakpoint {
   readonly tokens: number;
 }
 
-const marked = (block: unknown): boolean => typeof block === 'object' && block !== null && 'cache_control' in block;
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
-
-/** The prefixes of `body` that end at a breakpoint, in order. */
-function breakpoints(model: string, body: ChargedFields): Breakpoint[] {
-  const points: Breakpoint[] = [];
-  const add = (prefix: ChargedFields) =>
-    points.push({ key: createHash('sha256').update(`${model}\n${canonicalPrompt(prefix)}`).digest('hex'), tokens: countRequestTokens(prefix) });
-  const tools = list(body.tools);
-  tools.forEach((tool, i) => marked(tool) && add({ tools: tools.slice(0, i + 1) }));
-  const system = Array.isArray(body.system) ? body.system : [];
-  system.forEach((block, i) => marked(block) && add({ tools, system: system.slice(0, i + 1) }));
-  const messages = list(body.messages);
-  messages.forEach((message, m) => {
-    const content = (message as { content?: unknown }).content;
-    if (!Array.isArray(content)) return;
-    content.forEach((block, i) => {
-      if (marked(block)) add({ tools, system: body.system, messages: [...messages.slice(0, m), { ...(message as object), content: content.slice(0, i + 1) }] });
-    });
-  });
-  return points;
+/** The prefixes of `body` that end at a breakpoint, in order, each with its key and its tokens by `count`. */
+function breakpoints(model: string, body: ChargedFields, count: (prefix: ChargedFields) => number): Breakpoint[] {
+  return cachePrefixes(body).map((prefix) => ({ key: createHash('sha256').update(`${model}\n${canonicalPrompt(prefix)}`).digest('hex'), tokens: count(prefix) }));
 }
 
 /** The cache of one emulator: entries by prefix hash, each with the time it expires. */
@@ -54,12 +37,14 @@ export class PromptCache {
   constructor(
     private readonly now: () => number,
     private readonly ttlMs = CACHE_TTL_MS,
+    /** Tokens of a prefix: the emulated tokenizer's count (the one `usage` and `count_tokens` report). */
+    private readonly count: (prefix: ChargedFields) => number = countRequestTokens,
   ) {}
 
   /** Reads and writes the cache for one request whose whole input counts `total` tokens. */
   use(model: string, body: ChargedFields, total: number): CacheUsage {
     const minimum = minimumCacheableTokens(model);
-    const points = breakpoints(model, body).filter((p) => p.tokens >= minimum);
+    const points = breakpoints(model, body, this.count).filter((p) => p.tokens >= minimum);
     const last = points[points.length - 1];
     if (!last) return { creation: 0, read: 0 };
     const now = this.now();

@@ -13,7 +13,7 @@ import { randomId } from './plausible.js';
 import { errorBody, type ApiErrorType, type MessageReply } from './reply.js';
 import { inputTokens, stableStringify, type ChargedFields } from './request-tokens.js';
 import { StatsRecorder, type EmulatorStats } from './stats.js';
-import { PromptCache } from './prompt-cache.js';
+import { CACHE_TTL_MS, PromptCache } from './prompt-cache.js';
 import { withoutCacheMarks } from '../model/cache-marks.js';
 import { ThreadStore } from './threads.js';
 import { parseCountTokensRequest, parseMessagesRequest } from './validate.js';
@@ -101,7 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stats = new StatsRecorder();
   const occurrences = new Map<string, number>();
   const threads = new ThreadStore();
-  const cache = new PromptCache(options.now ?? Date.now);
+  const cache = new PromptCache(options.now ?? Date.now, CACHE_TTL_MS, countInput);
   const held = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   let requestCount = 0;

@@ -114,7 +114,7 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
         const bound = registry.kindOf(step)?.worstCase?.(step, body, toolOf);
         if (!bound) continue;
         const attempts = bound.attempts ?? resolveRetry((step as { retry?: Workflow['retry'] }).retry, body.retry).maxAttempts;
-        perItem += visitWorstCase(bound.inputTokens, bound.maxTokens, attempts, bound.feedbackTokens ?? 0);
+        perItem += visitWorstCase(bound.inputTokens, bound.maxTokens, attempts, bound.feedbackTokens ?? 0, bound.cacheWriteTokens ?? 0);
         unbounded.push(...(bound.unbounded ?? []).map((field) => `${sid}: ${field}`));
       }
       if (perItem === 0 && unbounded.length === 0) return null;

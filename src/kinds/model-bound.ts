@@ -2,7 +2,8 @@
  * The worst case of one attempt of a model step (`claude`, `analyze`): its
  * counted prompt with every `context:` value at its schema's bound (a
  * `{ value, maxTokens }` entry at its own), the progress summary (none with
- * `summary: none`) and, on a retry, the feedback at their caps; and its `max_tokens`.
+ * `summary: none`) and, on a retry, the feedback at their caps; its
+ * `max_tokens`; and the stable prefix it may write to the prompt cache.
  */
 import type { Workflow } from '../definition/schema.js';
 import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
@@ -10,6 +11,8 @@ import { buildPrompt, defaultSummaryLimits } from '../model/prompt.js';
 import { trimMarker } from '../model/trim.js';
 import { isBoundedContext } from '../definition/fields.js';
 import { countRequestTokens, countTokens } from '../model/tokens.js';
+import { minimumCacheableTokens } from '../model/cache.js';
+import { splitShared } from '../model/shared-context.js';
 import { FEEDBACK_MAX_CHARS, TOOL_ERROR_FEEDBACK_CHARS } from '../policy/feedback.js';
 import { TOKENS_PER_CHAR } from '../policy/value-bound.js';
 import { valueBound, type BoundSources } from './context-bound.js';
@@ -17,7 +20,7 @@ import type { KindFinding, ModelBound, ToolSchema } from './types.js';
 import type { ModelStepSpec } from '../steps/model-step.js';
 
 /** The fields of a model call the bound reads: those of the spec `prepareModelStep` builds the prompt from. */
-export type ModelCallFields = Pick<ModelStepSpec, 'prompt' | 'context' | 'system' | 'maxTokens' | 'summary' | 'shared'>;
+export type ModelCallFields = Pick<ModelStepSpec, 'prompt' | 'context' | 'system' | 'maxTokens' | 'summary' | 'shared' | 'cache' | 'model'>;
 
 /**
  * Tokens of the progress summary at most: its cap in raw tokens, doubled for
@@ -34,37 +37,52 @@ export const FEEDBACK_TOKENS =
 
 /**
  * Input tokens of one attempt at most, the way `prepareModelStep` builds it,
- * and the fields that leave it unbounded.
+ * the part of them the attempt may write to the prompt cache (its stable
+ * prefix: the tool, the system text and the `shared:` context, when caching
+ * is on and the prefix may reach the smallest cacheable length), and the
+ * fields that leave it unbounded.
  */
 export function modelBound(spec: ModelCallFields, tool: ToolSchema, workflow: Workflow, toolOf: BoundSources['toolOf'] = () => undefined): ModelBound {
   const sources: BoundSources = { workflow, toolOf };
   const unbounded: string[] = [];
-  let runData = 0;
-  const add = (value: unknown, path: string) => {
+  const sized = (value: unknown, path: string): number => {
     const bound = valueBound(value, path, sources);
-    if ('unbounded' in bound) unbounded.push(bound.unbounded);
-    else runData += bound.tokens + 1;
+    if ('unbounded' in bound) {
+      unbounded.push(bound.unbounded);
+      return 0;
+    }
+    return bound.tokens + 1;
   };
   const templated = (text: string | undefined) => text !== undefined && text.includes('{%');
+  const sharedKeys = new Set(spec.shared ?? []);
+  let runData = 0;
+  let sharedData = 0;
   for (const [key, value] of Object.entries(spec.context ?? {})) {
     // A `{ value, maxTokens }` entry holds at most its bound (JSON escapes may double it) and the trim marker.
-    if (isBoundedContext(value)) runData += 2 * value.maxTokens + countTokens(trimMarker(999_999)) + 1;
-    else add(value, `context.${key}`);
+    const tokens = isBoundedContext(value) ? 2 * value.maxTokens + countTokens(trimMarker(999_999)) + 1 : sized(value, `context.${key}`);
+    runData += tokens;
+    if (sharedKeys.has(key)) sharedData += tokens;
   }
-  if (templated(spec.prompt)) add(spec.prompt, 'prompt');
-  if (templated(spec.system)) add(spec.system, 'system');
+  if (templated(spec.prompt)) runData += sized(spec.prompt, 'prompt');
+  const systemData = templated(spec.system) ? sized(spec.system, 'system') : 0;
+  runData += systemData;
   const context = Object.fromEntries(Object.keys(spec.context ?? {}).map((key) => [key, '']));
   const prompt = buildPrompt({ instructions: templated(spec.prompt) ? '' : spec.prompt, context, summary: '' });
   const system = templated(spec.system) ? '' : spec.system;
+  const stable = { ...(system ? { system } : {}), tools: [{ name: tool.name, description: tool.description, input_schema: tool.input_schema }] };
   const inputTokens =
-    countRequestTokens({
-      ...(system ? { system } : {}),
-      messages: [{ role: 'user', content: prompt }],
-      tools: [{ name: tool.name, description: tool.description, input_schema: tool.input_schema }],
-    }) +
-    runData +
-    ((spec.summary ?? workflow.summary ?? 'outputs') === 'none' ? 0 : SUMMARY_TOKENS);
-  return { inputTokens, maxTokens: spec.maxTokens ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS, feedbackTokens: FEEDBACK_TOKENS, unbounded };
+    countRequestTokens({ ...stable, messages: [{ role: 'user', content: prompt }] }) + runData + ((spec.summary ?? workflow.summary ?? 'outputs') === 'none' ? 0 : SUMMARY_TOKENS);
+  // The prefix `cacheLayout` may mark: the tool and system text, then the shared context that opens the message.
+  const { shared } = splitShared(context, spec.shared);
+  const prefix = countRequestTokens({ ...stable, messages: shared ? [{ role: 'user', content: shared }] : [] }) + systemData + sharedData;
+  const caches = (spec.cache ?? workflow.cache ?? true) && prefix >= minimumCacheableTokens(spec.model ?? workflow.model ?? '');
+  return {
+    inputTokens,
+    maxTokens: spec.maxTokens ?? workflow.maxTokens ?? DEFAULT_MAX_TOKENS,
+    feedbackTokens: FEEDBACK_TOKENS,
+    ...(caches ? { cacheWriteTokens: Math.min(prefix, inputTokens) } : {}),
+    unbounded,
+  };
 }
 
 /** The expressions of a model call, under `key`. */

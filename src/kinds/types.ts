@@ -56,6 +56,8 @@ export interface ModelBound {
   readonly maxTokens: number;
   /** Input tokens a retry adds at most: the feedback on the rejected attempt. */
   readonly feedbackTokens?: number;
+  /** Of `inputTokens`, the cached prefix each attempt may write to the prompt cache (billed at 1.25×); none when absent. */
+  readonly cacheWriteTokens?: number;
   /** The fields that leave the prompt unbounded (each a path and why), none when bounded. */
   readonly unbounded?: readonly string[];
   /** The attempts the bound is counted for; default the step's retry policy. A step whose bound already covers its retries (a `map`) says 1. */

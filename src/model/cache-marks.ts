@@ -44,3 +44,39 @@ export function withoutCacheMarks<T>(body: T): T {
   }
   return out as T;
 }
+
+const marked = (block: unknown): boolean => isObject(block) && 'cache_control' in block;
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+/** The fields of a request a prefix is made of (those charged as input). */
+export interface PromptFields {
+  readonly system?: unknown;
+  readonly messages?: unknown;
+  readonly tools?: unknown;
+}
+
+/**
+ * The prefixes of a request that end at a `cache_control` breakpoint, in the
+ * order the API caches them (tools, then system, then messages): each is a
+ * cache entry, and the last is the most one request may write.
+ *
+ * @example
+ * cachePrefixes({ tools, system: [{ type: 'text', text: policy, cache_control: { type: 'ephemeral' } }], messages });
+ * // [{ tools, system: [{ type: 'text', text: policy, cache_control: … }] }]
+ */
+export function cachePrefixes(body: PromptFields): PromptFields[] {
+  const prefixes: PromptFields[] = [];
+  const tools = list(body.tools);
+  tools.forEach((tool, i) => marked(tool) && prefixes.push({ tools: tools.slice(0, i + 1) }));
+  const system = Array.isArray(body.system) ? body.system : [];
+  system.forEach((block, i) => marked(block) && prefixes.push({ tools, system: system.slice(0, i + 1) }));
+  const messages = list(body.messages);
+  messages.forEach((message, m) => {
+    const content = (message as { content?: unknown }).content;
+    if (!Array.isArray(content)) return;
+    content.forEach((block, i) => {
+      if (marked(block)) prefixes.push({ tools, system: body.system, messages: [...messages.slice(0, m), { ...(message as object), content: content.slice(0, i + 1) }] });
+    });
+  });
+  return prefixes;
+}

@@ -10,6 +10,7 @@
  * the API would not cache it, and the request stays as it was.
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { cachePrefixes } from './cache-marks.js';
 import { countRequestTokens, type ChargedFields } from './tokens.js';
 
 type Params = Anthropic.Messages.MessageCreateParamsNonStreaming;
@@ -79,4 +80,19 @@ export function marksPrefix(params: Params): boolean {
     (Array.isArray(params.system) && params.system.some(marked)) ||
     (Array.isArray(content) && content.some(marked))
   );
+}
+
+/**
+ * The most input tokens a request may write to the prompt cache, by the
+ * shared counter: its prefix up to the last breakpoint (none without one). A
+ * write is billed at `CACHE_WRITE_RATE`, so the budget projects this much of
+ * the input at that rate (the entry may have expired, or never been written).
+ *
+ * @example
+ * cacheWriteTokens(cacheLayout(base, { prompt, cache: true })); // the tool and system text's count, when marked
+ */
+export function cacheWriteTokens(params: ChargedFields): number {
+  const prefixes = cachePrefixes(params);
+  const last = prefixes[prefixes.length - 1];
+  return last ? countRequestTokens(last) : 0;
 }

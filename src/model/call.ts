@@ -7,9 +7,9 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import { addUsage, cacheFields, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import type { BudgetDecision } from '../policy/budget.js';
-import { cacheWeightedTokens, costUsd } from '../policy/pricing.js';
+import { cacheWeightedTokens, costUsd, requestCost } from '../policy/pricing.js';
 import { boundedRequest, DeadlineExceeded } from './bounded.js';
-import { cacheLayout } from './cache.js';
+import { cacheLayout, cacheWriteTokens } from './cache.js';
 import type { ModelConfig } from './client.js';
 import { countRequestTokens, isTokenCount } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
@@ -36,10 +36,17 @@ export interface ToolCallRequest {
   readonly mayContinue?: (projection: CallProjection, spent: Usage) => BudgetDecision;
 }
 
-/** What a request may cost: its counted input plus its whole `max_tokens`, in tokens and dollars. */
+/**
+ * What a request may cost: its counted input plus its whole `max_tokens`, in
+ * tokens and dollars, with its cache-marked prefix written to the prompt
+ * cache (at the write rate) in the worst case.
+ */
 export interface CallProjection {
   /** The request's input tokens as counted locally (`countRequestTokens`). */
   readonly inputTokens: number;
+  /** Of those, the prefix up to its last `cache_control` breakpoint: the most the request may write to the cache (0 unmarked). */
+  readonly cacheWriteTokens: number;
+  readonly maxTokens: number;
   readonly projectedTokens: number;
   readonly projectedUsd: number;
 }
@@ -122,10 +129,17 @@ export function toolCallParams(req: ToolCallRequest): Anthropic.Messages.Message
 /**
  * The projected cost of a request, the one projection the budget guard checks
  * before every model call: the first one of a step and each continuation.
+ * A marked prefix counts as written (1.25×): the entry may have expired, or
+ * not be there yet.
  */
 export function projectCall(params: Anthropic.Messages.MessageCreateParamsNonStreaming): CallProjection {
-  const inputTokens = countRequestTokens(params);
-  return { inputTokens, projectedTokens: inputTokens + params.max_tokens, projectedUsd: costUsd(params.model, inputTokens, params.max_tokens) };
+  return projection(params.model, countRequestTokens(params), cacheWriteTokens(params), params.max_tokens);
+}
+
+/** The projection of a request of `inputTokens` input, `written` of them possibly written to the cache, and `maxTokens`. */
+export function projection(model: string, inputTokens: number, written: number, maxTokens: number): CallProjection {
+  const cost = requestCost(model, inputTokens, written, maxTokens);
+  return { inputTokens, cacheWriteTokens: Math.min(written, inputTokens), maxTokens, projectedTokens: cost.tokens, projectedUsd: cost.usd };
 }
 
 /** What the model server's 4xx answers mean for the operator: a kind, and what to fix. */

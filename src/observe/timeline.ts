@@ -5,7 +5,7 @@
  * resume…), the failure point marked. `show` prints it; `show --json` gives
  * the same rows.
  */
-import type { Failure, JournalEntry } from '../run/types.js';
+import { promptTokens, type Failure, type JournalEntry } from '../run/types.js';
 import { count } from '../util/plural.js';
 import { roundUsd } from '../util/usd.js';
 
@@ -18,9 +18,11 @@ export interface TimelineRow {
   readonly event: JournalEntry['event'];
   /** From the attempt's start to its outcome. */
   readonly durationMs: number | null;
-  /** Billed input tokens (from the reply's `usage`). */
+  /** Billed uncached input tokens (the reply's `usage.inputTokens`). */
   readonly inputTokens: number;
-  /** The local estimate of the same input (model attempts), or null: with `inputTokens`, how far the tokenizer differs. */
+  /** The whole prompt the server counted: `inputTokens` plus the prompt-cache writes and reads (equal to it without caching). */
+  readonly promptTokens: number;
+  /** The local estimate of the same prompt (model attempts), or null: with `promptTokens`, how far the tokenizer differs. */
   readonly estimatedInput: number | null;
   readonly outputTokens: number;
   readonly usd: number;
@@ -87,10 +89,10 @@ function estimatedOf(e: JournalEntry): number | null {
   return typeof value === 'number' ? value : null;
 }
 
-/** `est. input 410, billed 533 (×1.30)`: how the model server's count compares with the local estimate. */
+/** `est. input 410, billed 533 (×1.30)`: how the model server's count of the whole prompt compares with the local estimate. */
 function estimateDetail(row: TimelineRow): string {
   if (row.estimatedInput === null) return '';
-  return `est. input ${row.estimatedInput}, billed ${row.inputTokens} (×${(row.inputTokens / row.estimatedInput).toFixed(2)})`;
+  return `est. input ${row.estimatedInput}, billed ${row.promptTokens} (×${(row.promptTokens / row.estimatedInput).toFixed(2)})`;
 }
 
 /** Builds the timeline of a journal; `failure` (the run's) marks the failure point. */
@@ -108,6 +110,7 @@ export function buildTimeline(journal: readonly JournalEntry[], failure: Failure
       event: e.event,
       durationMs: e.latencyMs ?? null,
       inputTokens: e.usage?.inputTokens ?? 0,
+      promptTokens: e.usage ? promptTokens(e.usage) : 0,
       estimatedInput: estimatedOf(e),
       outputTokens: e.usage?.outputTokens ?? 0,
       usd: e.usage?.usd ?? 0,

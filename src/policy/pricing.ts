@@ -72,6 +72,31 @@ export function cacheWeightedTokens(cache: CacheTokens): number {
 }
 
 /**
+ * Budget tokens a cache write of `tokens` input tokens adds to their count as
+ * plain input: what {@link cacheWeightedTokens} charges them, less themselves.
+ *
+ * @example
+ * writeSurcharge(2000); // 500
+ */
+export function writeSurcharge(tokens: number): number {
+  return cacheWeightedTokens({ creation: tokens, read: 0 }) - tokens;
+}
+
+/**
+ * The most a request may bill, in budget tokens and dollars: `inputTokens` of
+ * input of which `written` (at most all of it) may be written to the prompt
+ * cache, at the write rate, and all of `maxTokens` as output.
+ *
+ * @example
+ * requestCost('claude-haiku-4-5', 3000, 2000, 200); // { tokens: 3700, usd: 0.0045 }
+ */
+export function requestCost(model: string, inputTokens: number, written: number, maxTokens: number): { readonly tokens: number; readonly usd: number } {
+  const creation = Math.min(written, inputTokens);
+  const cache = { creation, read: 0 };
+  return { tokens: inputTokens - creation + maxTokens + cacheWeightedTokens(cache), usd: costUsd(model, inputTokens - creation, maxTokens, cache) };
+}
+
+/**
  * Dollars for a call to `model` with the given token counts; `cache` holds the
  * input tokens written to and read from the prompt cache, beside `inputTokens`.
  *

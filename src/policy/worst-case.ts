@@ -3,7 +3,10 @@
  * it: every model step on the longest path from the start to a final step,
  * each visited as often as it may be, each visit using every attempt, each
  * attempt sending its counted prompt and receiving its full `max_tokens`
- * (doubled on the attempts after a `max_tokens` stop).
+ * (doubled on the attempts after a `max_tokens` stop). With prompt caching on
+ * (the default), each attempt whose stable prefix (tool, system text, `shared:`
+ * context) may reach the smallest cacheable length counts that prefix as
+ * written to the cache, at 1.25 tokens a token.
  *
  * Cycles are bounded by their visit limits (a step's `maxVisits`, else the
  * workflow's `limits.maxVisits`, default 10): the steps of a cycle count that
@@ -43,7 +46,12 @@ export interface StepBound {
   /** Input tokens each retry adds at most (the feedback on the rejected attempt). */
   readonly feedbackTokens: number;
   readonly maxTokens: number;
-  /** visits × (attempts × inputTokens + (attempts − 1) × feedbackTokens + maxTokens + (attempts − 1) × 2 × maxTokens). */
+  /** Of `inputTokens`, the cached prefix an attempt may write (0 without caching): each such token counts 1.25. */
+  readonly cacheWriteTokens: number;
+  /**
+   * visits × (attempts × (inputTokens + 0.25 × cacheWriteTokens, rounded up) + (attempts − 1) × feedbackTokens
+   * + maxTokens + (attempts − 1) × 2 × maxTokens).
+   */
   readonly tokens: number;
   /** The fields that leave this step's prompt unbounded; `tokens` is then a lower bound. */
   readonly unbounded: readonly string[];
@@ -100,7 +108,7 @@ export function worstCaseTokens(
         const worst = sequences.map((seq) => worstCaseTokens({ ...workflow, steps: { ...seq.steps }, start: seq.start }, toolOf, root));
         const branches = worst.reduce((sum, w) => sum + w.tokens, 0);
         const unbounded = worst.flatMap((w) => w.unbounded);
-        if (branches > 0 || unbounded.length > 0) bounds.set(id, { step: id, visits, attempts: 1, inputTokens: 0, feedbackTokens: 0, maxTokens: 0, tokens: visits * branches, unbounded });
+        if (branches > 0 || unbounded.length > 0) bounds.set(id, { step: id, visits, attempts: 1, inputTokens: 0, feedbackTokens: 0, maxTokens: 0, cacheWriteTokens: 0, tokens: visits * branches, unbounded });
         continue;
       }
       const bound = kindOf(step)?.worstCase?.(step, root, toolOf);
@@ -109,8 +117,9 @@ export function worstCaseTokens(
       const attempts = bound.attempts ?? resolveRetry(own.retry, workflow.retry).maxAttempts;
       const { maxTokens, inputTokens } = bound;
       const feedbackTokens = bound.feedbackTokens ?? 0;
-      const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts, feedbackTokens);
-      bounds.set(id, { step: id, visits, attempts, inputTokens, feedbackTokens, maxTokens, tokens, unbounded: bound.unbounded ?? [] });
+      const cacheWriteTokens = bound.cacheWriteTokens ?? 0;
+      const tokens = visits * visitWorstCase(inputTokens, maxTokens, attempts, feedbackTokens, cacheWriteTokens);
+      bounds.set(id, { step: id, visits, attempts, inputTokens, feedbackTokens, maxTokens, cacheWriteTokens, tokens, unbounded: bound.unbounded ?? [] });
     }
   }
 

@@ -63,6 +63,18 @@ export function cacheFields(creation: number, read: number): Pick<Usage, 'cacheC
   return { ...(creation > 0 ? { cacheCreationInputTokens: creation } : {}), ...(read > 0 ? { cacheReadInputTokens: read } : {}) };
 }
 
+/**
+ * Every input token the model server counted in `usage`: the uncached input,
+ * the cache writes and the cache reads — the whole prompt, what a local
+ * estimate of the request is compared with.
+ *
+ * @example
+ * promptTokens({ inputTokens: 38, outputTokens: 83, totalTokens: 15363, usd: 0.047, cacheCreationInputTokens: 12193 }); // 12231
+ */
+export function promptTokens(usage: Usage): number {
+  return usage.inputTokens + (usage.cacheCreationInputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0);
+}
+
 export function addUsage(a: Usage, b: Usage): Usage {
   return {
     inputTokens: a.inputTokens + b.inputTokens,

@@ -40,7 +40,7 @@ export const analyzeStep: StepExecutor = {
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
     const step = stepOf(env.workflow, env.stepId) as AnalyzeStep;
     if (!prepared.request) throw new Error('analyze step prepared without a request');
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
+    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env, prepared.request.model) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }

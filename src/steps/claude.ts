@@ -95,7 +95,7 @@ export const claudeStep: StepExecutor = {
     }
     const open = await breakerRejects(env, tool.name);
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env) });
+    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env, prepared.request.model) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }

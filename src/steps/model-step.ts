@@ -5,7 +5,7 @@
 import { definitionMapping, evaluateMapping } from '../expr/index.js';
 import { DEFAULT_MAX_TOKENS } from '../model/defaults.js';
 import type { ToolCallRequest } from '../model/call.js';
-import { projectCall, toolCallParams, type CallProjection } from '../model/call.js';
+import { projectCall, projection, toolCallParams, type CallProjection } from '../model/call.js';
 import { exactInputTokens } from '../model/count.js';
 import { buildPrompt, defaultSummaryLimits, summarize, type SummaryMode } from '../model/prompt.js';
 import { renderContextValue, trimToTokens } from '../model/trim.js';
@@ -14,8 +14,7 @@ import type { Scope } from '../expr/index.js';
 import { splitShared } from '../model/shared-context.js';
 import { marksPrefix } from '../model/cache.js';
 import { budgetAllows } from '../policy/budget.js';
-import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN } from '../policy/calibration.js';
-import { costUsd } from '../policy/pricing.js';
+import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN, type Calibration } from '../policy/calibration.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { PreparedStep, StepEnv } from './types.js';
@@ -110,8 +109,11 @@ export async function prepareModelStep(
 
 /**
  * A call's projection as the budget guard checks it: the local input estimate
- * scaled by the run's calibration, or, when that brings the run near (or past)
- * `stopAt`, the model server's exact count (`count_tokens`), plus `max_tokens`.
+ * (and its cache-marked prefix, projected as written) scaled by the run's
+ * calibration, or, when that brings the run near (or past) `stopAt`, the model
+ * server's exact count (`count_tokens`), plus `max_tokens`. The exact count
+ * does not say how much of the input the prefix holds: a marked request then
+ * counts all of it as possibly written.
  */
 export async function calibratedProjection(
   env: Pick<StepEnv, 'context'>,
@@ -120,14 +122,24 @@ export async function calibratedProjection(
   exact: () => Promise<number | null>,
 ): Promise<CallProjection> {
   const { usage, budget, calibration } = env.context;
-  const maxTokens = local.projectedTokens - local.inputTokens;
-  const project = (inputTokens: number): CallProjection => ({ inputTokens, projectedTokens: inputTokens + maxTokens, projectedUsd: costUsd(model, inputTokens, maxTokens) });
-  const scaled = project(calibratedInput(local.inputTokens, calibration));
-  const nearTokens = nearLimit({ usedTokens: usage.totalTokens, estimatedInput: local.inputTokens, maxTokens, calibration, limit: budget.stopAt * budget.tokens });
+  const scaled = scaledProjection(model, local, calibration);
+  const nearTokens = nearLimit({
+    usedTokens: usage.totalTokens,
+    estimatedInput: local.inputTokens,
+    cacheWriteTokens: local.cacheWriteTokens,
+    maxTokens: local.maxTokens,
+    calibration,
+    limit: budget.stopAt * budget.tokens,
+  });
   const nearUsd = budget.usd !== null && usage.usd + scaled.projectedUsd > (1 - NEAR_LIMIT_MARGIN) * budget.stopAt * budget.usd;
   if (!nearTokens && !nearUsd) return scaled;
   const counted = await exact();
-  return counted === null ? scaled : project(counted);
+  return counted === null ? scaled : projection(model, counted, local.cacheWriteTokens > 0 ? counted : 0, local.maxTokens);
+}
+
+/** A local projection with its input and its cache-marked prefix scaled by the run's calibration. */
+function scaledProjection(model: string, local: CallProjection, calibration: Calibration | undefined): CallProjection {
+  return projection(model, calibratedInput(local.inputTokens, calibration), calibratedInput(local.cacheWriteTokens, calibration), local.maxTokens);
 }
 
 /** A step's `context:` with each bounded entry replaced by its value expression, made once per definition value. */
@@ -159,12 +171,12 @@ async function contextValues(context: Record<string, unknown>, scope: Scope): Pr
  * the `withinBudget` guard before the first call, on the run's usage plus
  * what this attempt has spent so far, plus what steps running beside it hold
  * reserved (the attempt's own reservation is replaced by its actual spend).
+ * A continuation is projected as the first call is: calibrated, its marked
+ * prefix as written. `model` is the step's.
  */
-export function continuationBudget(env: StepEnv): NonNullable<ToolCallRequest['mayContinue']> {
-  return (projection, spent) => {
-    const maxTokens = projection.projectedTokens - projection.inputTokens;
-    const inputTokens = calibratedInput(projection.inputTokens, env.context.calibration);
-    const scaled = { projectedTokens: inputTokens + maxTokens, projectedUsd: Math.max(projection.projectedUsd, (projection.projectedUsd * (inputTokens + maxTokens)) / Math.max(1, projection.projectedTokens)) };
+export function continuationBudget(env: StepEnv, model: string): NonNullable<ToolCallRequest['mayContinue']> {
+  return (local, spent) => {
+    const scaled = scaledProjection(model, local, env.context.calibration);
     // Concurrent steps of the run (parallel branches) hold reservations of their own: count them too.
     const shared = env.sharedBudget?.();
     const others = shared?.reservedByOthers ?? { tokens: 0, usd: 0 };

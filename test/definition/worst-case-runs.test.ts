@@ -42,6 +42,44 @@ describe('validate worst case against real runs', () => {
     expect(billed).toBeGreaterThan(0);
   });
 
+  it('a definition that caches its prefix: no run bills more than the bound, though every attempt may write the prefix at 1.25×', { timeout: 120_000 }, async () => {
+    const policy = Array.from({ length: 3000 }, (_, i) => `policy${i % 7} rule`).join(' ');
+    const loaded = loadDefinitionFromObject(
+      {
+        id: 'cached-bound',
+        // A backoff longer than the cache's 5 minutes: a retry writes the prefix again.
+        retry: { maxAttempts: 2, backoff: { initial: '10m', factor: 1, max: '10m', jitter: 0 } },
+        steps: {
+          note: { claude: { tool: 'record_note', system: policy, prompt: 'Record a note titled Intake.', maxTokens: 100, summary: 'none' }, next: 'done' },
+          done: { final: true, output: '{% $steps.note.output %}' },
+        },
+      },
+      [recordNote],
+      'cached-bound.test',
+    );
+    const bound = worstCaseOf(loaded);
+    expect(bound.bounded).toBe(true);
+    let prefix = 0;
+    let rewrites = 0;
+    for (const faults of [...profiles, 'invalid_input=0.6']) {
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const r = await rig({ faults, seed, timeoutMs: 500, maxRetries: 2, tools: [recordNote], sharedClock: true });
+        try {
+          const run = await r.engine.start(loaded);
+          expect(run.usage.totalTokens, `${faults} seed ${seed}: ${run.status}`).toBeLessThanOrEqual(bound.tokens);
+          const written = run.usage.cacheCreationInputTokens ?? 0;
+          if (prefix === 0) prefix = written;
+          if (written > prefix) rewrites++;
+        } finally {
+          await r.close();
+        }
+      }
+    }
+    // The runs did write the prefix, and some wrote it on each of two attempts.
+    expect(prefix).toBeGreaterThan(10_000);
+    expect(rewrites).toBeGreaterThan(0);
+  });
+
   it('covers every shipped example', () => {
     expect(examples.length).toBeGreaterThanOrEqual(7);
   });

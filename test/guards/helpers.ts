@@ -20,10 +20,28 @@ export interface Rig {
 }
 
 /** An emulator with `faults` and an engine on it (memory store, auto-advancing clock unless given). */
-export async function rig(options: { faults?: EmulatorOptions['faults']; tokenScale?: number; seed?: number; store?: Store; clock?: Clock; tools?: AnyTool[]; timeoutMs?: number; maxRetries?: number } = {}): Promise<Rig> {
-  const emu = await startEmulator({ ...(options.faults !== undefined ? { faults: options.faults } : {}), ...(options.tokenScale !== undefined ? { tokenScale: options.tokenScale } : {}), seed: options.seed ?? 1 });
+export async function rig(
+  options: {
+    faults?: EmulatorOptions['faults'];
+    tokenScale?: number;
+    seed?: number;
+    store?: Store;
+    clock?: Clock;
+    tools?: AnyTool[];
+    timeoutMs?: number;
+    maxRetries?: number;
+    /** The emulator's prompt cache expires on the engine's clock (a long backoff outlives its entries); default wall time. */
+    sharedClock?: boolean;
+  } = {},
+): Promise<Rig> {
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? new ManualClock({ autoAdvance: true });
+  const emu = await startEmulator({
+    ...(options.faults !== undefined ? { faults: options.faults } : {}),
+    ...(options.tokenScale !== undefined ? { tokenScale: options.tokenScale } : {}),
+    ...(options.sharedClock ? { now: () => clock.now() } : {}),
+    seed: options.seed ?? 1,
+  });
   const engine = createEngine({
     store,
     clock,

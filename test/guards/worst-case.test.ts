@@ -55,6 +55,25 @@ describe('worst-case token bound', () => {
     expect(loop().steps[0]).toMatchObject({ visits: 10 }); // the default limits.maxVisits
   });
 
+  it('counts a cached prefix as written (1.25×) on every attempt; none with cache: false or a prefix below the cacheable minimum', () => {
+    const policy = (n: number) => Array.from({ length: n }, (_, i) => `policy${i % 7} rule`).join(' ');
+    const bound = (system: string, extra: Record<string, unknown> = {}, workflow: Record<string, unknown> = {}) =>
+      worstCaseTokens(
+        wf({ id: 'w', retry: { maxAttempts: 2 }, ...workflow, steps: { a: { analyze: { prompt: 'Say something.', schema: { type: 'object' }, system, maxTokens: 100, ...extra }, next: 'done' }, done: { final: true } } }),
+      ).steps[0]!;
+    const cached = bound(policy(1000));
+    const plain = bound(policy(1000), { cache: false });
+    expect(cached.cacheWriteTokens).toBeGreaterThan(4000);
+    expect(cached.cacheWriteTokens).toBeLessThan(cached.inputTokens);
+    expect(cached.inputTokens).toBe(plain.inputTokens);
+    expect(cached.tokens - plain.tokens).toBe(2 * (Math.ceil(1.25 * cached.cacheWriteTokens) - cached.cacheWriteTokens));
+    expect(bound(policy(1000), {}, { cache: false }).cacheWriteTokens).toBe(0);
+    expect(bound(policy(100)).cacheWriteTokens).toBe(0); // about 400 tokens: never cached
+    // Haiku caches from 2,048 tokens: a ~1,600-token prefix is not written.
+    expect(bound(policy(400)).cacheWriteTokens).toBeGreaterThan(0);
+    expect(bound(policy(400), { model: 'claude-haiku-4-5' }).cacheWriteTokens).toBe(0);
+  });
+
   it('validate prints the bound, warns past the budget, and rejects a loop with no exit', { timeout: SPAWN_BUDGET_MS }, async () => {
     const ok = await cli(['validate', 'definitions/support-triage.yaml', 'test/guards/fixtures/over-budget.yaml']);
     expect(ok.code).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheWeightedTokens, costUsd, fallbackPrice, priceOf } from '../../src/policy/pricing.js';
+import { cacheWeightedTokens, costUsd, fallbackPrice, priceOf, requestCost, writeSurcharge } from '../../src/policy/pricing.js';
 import { addUsage, zeroUsage } from '../../src/run/types.js';
 
 describe('pricing', () => {
@@ -51,5 +51,17 @@ describe('pricing', () => {
     expect(addUsage(zeroUsage, zeroUsage)).toEqual(zeroUsage);
     expect(Object.keys(addUsage(zeroUsage, zeroUsage))).toEqual(['inputTokens', 'outputTokens', 'totalTokens', 'usd']);
     expect(addUsage({ ...zeroUsage, cacheReadInputTokens: 5 }, { ...zeroUsage, cacheReadInputTokens: 7, cacheCreationInputTokens: 3 })).toMatchObject({ cacheReadInputTokens: 12, cacheCreationInputTokens: 3 });
+  });
+
+  it('a request that may write its cached prefix costs, at most, that prefix at the write rate and the rest as input', () => {
+    expect(writeSurcharge(2000)).toBe(500);
+    expect(writeSurcharge(1)).toBe(1); // rounded up per reply, as billed
+    const cost = requestCost('claude-haiku-4-5', 3000, 2000, 200);
+    expect(cost).toEqual({ tokens: 1000 + 2500 + 200, usd: costUsd('claude-haiku-4-5', 1000, 200, { creation: 2000, read: 0 }) });
+    // What a reply that writes the prefix bills, totalTokens and dollars alike.
+    expect(cost.tokens).toBe(1000 + 200 + cacheWeightedTokens({ creation: 2000, read: 0 }));
+    expect(requestCost('claude-haiku-4-5', 3000, 0, 200)).toEqual({ tokens: 3200, usd: costUsd('claude-haiku-4-5', 3000, 200) });
+    // Never more written than the whole input.
+    expect(requestCost('claude-haiku-4-5', 3000, 9000, 0).tokens).toBe(3750);
   });
 });
