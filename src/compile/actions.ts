@@ -8,7 +8,7 @@ import { addUsage, cacheFields, promptTokens, subUsage, zeroUsage, type Usage } 
 import { roundUsd } from '../util/usd.js';
 import type { FailureKind } from '../run/types.js';
 import { attemptsSinceResume, stepRunOf, type RunContext, type StepResult, type StepRun, type TrailEntry } from './context.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, StepFailure } from './events.js';
 import { branchOutput } from '../kinds/branch-output.js';
 import { update } from './update.js';
 
@@ -34,6 +34,13 @@ function setStep(context: RunContext, step: string, result: Omit<StepResult, 'vi
 }
 
 /** When the step before this one ended: the entry time of a step entered without an event carrying `at`. */
+/** A step's failure without where a nested one began, which the run's failure keeps. */
+function withoutOrigin(error: StepFailure): StepFailure {
+  if (error.origin === undefined) return error;
+  const { origin: _kept, ...rest } = error;
+  return rest;
+}
+
 function lastTime(context: RunContext): number {
   const last = context.trail[context.trail.length - 1];
   return last ? (last.endedAt ?? last.startedAt) : context.startedAt;
@@ -176,7 +183,8 @@ export const actions = {
 
   /** A failed step whose `onError` route is taken: the run goes on. */
   routeError: update(({ context, event }, params: { step: string }) => {
-    const error = 'error' in event ? event.error : undefined;
+    // What `$steps.<id>.error` shows: the failure as the step reported it (where a nested one began is the run's to keep).
+    const error = 'error' in event && event.error ? withoutOrigin(event.error) : undefined;
     return {
       steps: setStep(context, params.step, { output: null, status: 'failed', ...(error ? { error } : {}) }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
@@ -197,8 +205,9 @@ export const actions = {
         kind: exhausted ? 'retries_exhausted' : kind,
         step: params.step,
         message: exhausted ? `${message} (after ${attempts} attempts${since}; last: ${reported.kind})` : message,
+        ...(reported?.origin && !params.message ? { origin: reported.origin } : {}),
       },
-      lastError: reported ? { ...reported, step: params.step } : context.lastError,
+      lastError: reported ? { ...withoutOrigin(reported), step: params.step } : context.lastError,
       steps: setStep(context, params.step, { output: null, status: 'failed', error: { kind, message, ...(reported?.items ? { items: reported.items } : {}), ...(reported?.member ? { member: reported.member } : {}) } }),
       trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
     };
@@ -209,7 +218,7 @@ export const actions = {
     const reported = 'error' in event ? event.error : undefined;
     if (reported?.kind === 'budget') {
       return {
-        failure: { kind: 'budget' as const, step: params.step, message: reported.message },
+        failure: { kind: 'budget' as const, step: params.step, message: reported.message, ...(reported.origin ? { origin: reported.origin } : {}) },
         trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
       };
     }

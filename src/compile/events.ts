@@ -5,7 +5,7 @@
  * Time always comes in the event (`at`), never from a clock.
  */
 import type { ResolvedBudget } from '../policy/budget.js';
-import type { FailureKind, Usage } from '../run/types.js';
+import type { FailureKind, FailureOrigin, Usage } from '../run/types.js';
 import type { RejectedFields } from './context.js';
 
 /** A step's failure as the executor reports it. */
@@ -16,6 +16,8 @@ export interface StepFailure {
   readonly items?: readonly number[];
   /** A `parallel` step that failed fast: the branch step whose failure failed it. */
   readonly member?: string;
+  /** A failure that came up from a child run or a branch: where it began (kept with the run's failure, not the step's). */
+  readonly origin?: FailureOrigin;
 }
 
 /**

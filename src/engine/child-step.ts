@@ -9,12 +9,18 @@ import type { Advance } from '../kinds/types.js';
 import type { RunRecord, Usage } from '../run/types.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
+import { locatedMessage, originBelow } from './failure-origin.js';
 
-/** Why a child run did not end `done`, as the parent step's failure. */
+/**
+ * Why a child run did not end `done`, as the parent step's failure: the child's failed step and, for a failure that
+ * came up from further below, the way down to where it began and its message (./failure-origin.ts), not the
+ * messages of the levels between.
+ */
 export function childFailure(child: RunRecord): StepFailure {
-  const reason = child.failure?.message ?? child.status;
-  if (child.status === 'budget_exhausted') return { kind: 'budget', message: `the child run ${child.id} (${child.workflow}) ran out of budget: ${reason}` };
-  return { kind: child.failure?.kind ?? 'tool_error', message: `the child run ${child.id} (${child.workflow}) ${child.status === 'cancelled' ? 'was cancelled' : 'failed'}: ${reason}` };
+  const what = child.status === 'budget_exhausted' ? 'ran out of budget' : child.status === 'cancelled' ? 'was cancelled' : 'failed';
+  const origin = originBelow(child.failure?.step ?? null, child.failure ?? { message: child.status });
+  const message = locatedMessage(`the child run ${child.id} (${child.workflow}) ${what}`, origin);
+  return { kind: child.status === 'budget_exhausted' ? 'budget' : (child.failure?.kind ?? 'tool_error'), message, origin };
 }
 
 /** The parent's event for its child after a drive: it ended (`step.done` / `step.failed`) or rests (`child.rest`). */

@@ -328,6 +328,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     },
     note,
     commit,
+    ensureStored: () => (unsaved ? commit() : Promise.resolve()),
     othersSettled: async (step) => {
       const others: Array<Promise<void>> = [];
       for (const [id, effect] of inflight) if (id !== step) others.push(effect);

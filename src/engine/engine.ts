@@ -22,7 +22,7 @@ import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSour
 import { loadRunTools } from './run-tools.js';
 import { ownerId, withLease, type LeaseHandle } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { createCancelRequests } from './cancel-requests.js';
+import { createCancelRequests, type CancelRequest } from './cancel-requests.js';
 import { work as runWorker, type WorkerHost, type WorkOptions, type WorkSummary } from './worker.js';
 import type { RateLimitOptions } from '../policy/rate-limit.js';
 import type { RunStatus } from '../run/types.js';
@@ -196,6 +196,11 @@ export function createEngine(options: EngineOptions): Engine {
   const beforeModelCall = createRateLimiter(store, clock, options.rateLimit);
   const leaseOf = (runId: string) => ({ store, clock, runId, leaseMs, waitMs: options.leaseWaitMs ?? 15_000 });
   const cancels = createCancelRequests(store, { pollMs: options.cancelPollMs ?? 1000 });
+  /**
+   * Runs this engine's `start` is driving that its first commit has not stored yet, by id: each settles once the
+   * run is stored or the start ends. A cancel of one waits for it (see `cancel` below).
+   */
+  const unstored = new Map<string, Promise<void>>();
 
   const deps: Omit<DriverDeps, 'model'> = {
     store,
@@ -410,7 +415,18 @@ export function createEngine(options: EngineOptions): Engine {
       // An inspector sees the XState actor the driver makes; otherwise the driver drives the lighter one made here.
       const actor = options.inspect ? undefined : runActor(runtime.machine, { input: machineInput });
       let created = false;
-      const create = { input: machineInput, journal: opening, leaseMs, onCreated: () => (created = true) };
+      let stored!: () => void;
+      const storing = new Promise<void>((resolve) => (stored = resolve));
+      unstored.set(record.id, storing);
+      const create = {
+        input: machineInput,
+        journal: opening,
+        leaseMs,
+        onCreated: () => {
+          created = true;
+          stored();
+        },
+      };
       try {
         // The drive gets this start's own lease, not through `held` (by run id): another start of the id may hold one meanwhile.
         return await withLease({ ...leaseOf(record.id), owner: startOwner, held: true, grantedAt: now, unstored: true }, (lease) =>
@@ -424,6 +440,9 @@ export function createEngine(options: EngineOptions): Engine {
           if (existing) return existingRun(existing, source, opts);
         }
         throw error;
+      } finally {
+        stored();
+        if (unstored.get(record.id) === storing) unstored.delete(record.id);
       }
     },
 
@@ -563,6 +582,20 @@ export function createEngine(options: EngineOptions): Engine {
   // Commands that drive a run hold its lease meanwhile, so they never race a worker; they read the run after taking it.
   const { send, resume, step, cancel, redrive } = engine;
   const leased = <T>(runId: string, fn: () => Promise<T>) => withLease({ ...leaseOf(runId), owner: ownerId() }, (lease) => holding(runId, lease, fn));
+  /**
+   * The run `runId` for a cancel that did not find it: one this engine is starting is stored by its first commit (its
+   * first step's start). The request is told to its drive at once (it aborts what the step prepares, and the step
+   * never runs), and the cancel goes on once the run is stored, as for any run; the request is taken back meanwhile,
+   * so a start that ends without storing the run leaves none behind. Else, or then, {@link RunNotFoundError}.
+   */
+  const storedMeanwhile = async (runId: string, request: CancelRequest): Promise<RunRecord> => {
+    const starting = unstored.get(runId);
+    if (!starting) throw new RunNotFoundError(runId);
+    await cancels.request(runId, request);
+    await starting;
+    await cancels.clear(runId);
+    return load(runId);
+  };
   /** A child run is driven under its root's lease (children have none of their own). */
   const leasedRoot = async <T>(runId: string, fn: () => Promise<T>) => {
     const record = await load(runId);
@@ -585,10 +618,11 @@ export function createEngine(options: EngineOptions): Engine {
     // A cancel is first recorded where the drive holding the run sees it (at once in this engine, by polling
     // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.
     cancel: async (runId: string, reason?: string) => {
-      const record = await load(runId);
+      const request = { reason: reason ?? 'cancelled', at: clock.now() };
+      const record = (await store.get(runId)) ?? (await storedMeanwhile(runId, request));
       const view = toView(record);
       if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
-      await cancels.request(runId, { reason: reason ?? 'cancelled', at: clock.now() });
+      await cancels.request(runId, request);
       let done: RunView;
       try {
         done = await leased(runId, () => cancel(runId, reason));

@@ -13,6 +13,7 @@ import { scopeOf } from '../steps/types.js';
 import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import { interruptedDrive } from './child-step.js';
+import { locatedMessage, originBelow, throughItem } from './failure-origin.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
 
@@ -216,16 +217,21 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const childIds = states.map((s) => (s.kind === 'new' ? null : s.run.id));
   const exhausted = failed.filter((f) => f.state.kind === 'exhausted');
   if (exhausted.length > 0) {
-    const message = `map "${id}": ${exhausted.length} item(s) ran out of budget (item ${exhausted[0]!.index}: ${exhausted[0]!.state.run.failure?.message ?? 'budget'})`;
-    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message }, retryable: false, retryAt: null });
+    const first = exhausted[0]!;
+    const origin = originBelow(first.state.run.failure?.step ?? null, first.state.run.failure ?? { message: 'budget' });
+    const message = locatedMessage(`map "${id}": ${exhausted.length} item(s) ran out of budget; item ${first.index}`, origin);
+    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind: 'budget', message, origin: throughItem(first.index, origin) }, retryable: false, retryAt: null });
     run.note({ ...run.where(id), at: now, event: 'budget_exhausted', usage: await unjournaled(run, id, usage), error: { kind: 'budget', message }, data: { failures, children: childIds } });
     return;
   }
   if (tooManyFailures(failed.length, items.length, spec.map.toleratedFailures)) {
     const first = failed[0]!.state.run;
-    const message = `map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index}: ${first.failure?.message ?? first.status}`;
+    // The first failed item's failure, with the way down to where it began (./failure-origin.ts).
+    const origin = originBelow(first.failure?.step ?? null, first.failure ?? { message: first.status });
+    const message = locatedMessage(`map "${id}": ${failed.length} of ${items.length} items failed (tolerated: ${spec.map.toleratedFailures ?? 0}); item ${failed[0]!.index} failed`, origin);
     const kind = first.failure?.kind ?? 'tool_error';
-    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error: { kind, message, items: failed.map((f) => f.index) }, retryable: false, retryAt: null });
+    const error = { kind, message, items: failed.map((f) => f.index), origin: throughItem(failed[0]!.index, origin) };
+    sendCharged(run, { type: 'step.failed', step: id, at: now, usage, error, retryable: false, retryAt: null });
     run.note({ ...run.where(id), at: now, event: 'failed', usage: await unjournaled(run, id, usage), error: { kind, message }, data: { failures, children: childIds } });
     return;
   }

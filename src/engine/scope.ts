@@ -80,6 +80,8 @@ export interface RunScope {
   journal(): Promise<readonly JournalEntry[]>;
   /** Commits the snapshot with the journal, in order with every other commit of the run. */
   commit(output?: unknown): Promise<void>;
+  /** Stores a new run its first commit has not stored yet (that commit, now); nothing for a stored run. */
+  ensureStored(): Promise<void>;
   /**
    * Waits until the effects in flight of steps other than `step` (other branches) have settled and sent their
    * results; false at once when there are none. A step that ends the run (a `final` inside a branch) waits first,

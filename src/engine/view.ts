@@ -51,6 +51,13 @@ export function snapshotOf(record: RunRecord): SnapshotLike {
   return upgradeSnapshot(record.snapshot as SnapshotLike);
 }
 
+/** A run's failure as shown: its kind, step and message (where a nested failure began is the engine's, read from the message). */
+function shownFailure(failure: Failure | null): Failure | null {
+  if (failure?.origin === undefined) return failure;
+  const { origin: _kept, ...shown } = failure;
+  return shown;
+}
+
 export function toView(record: RunRecord): RunView {
   const snapshot = snapshotOf(record);
   const context: RunContext = snapshot.context;
@@ -71,7 +78,7 @@ export function toView(record: RunRecord): RunView {
     budget: context.budget,
     steps: context.trail.map((e) => ({ ...e })),
     waitingFor,
-    failure: record.failure,
+    failure: shownFailure(record.failure),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -51,12 +51,18 @@ export function failedEvent(step: string, at: number, outcome: Extract<StepOutco
 async function ready(run: RunScope, id: string, executor: StepExecutor): Promise<Advance> {
   let prepared: PreparedStep;
   const env = run.envFor(id);
+  // A new run (the first step of a run just started) is stored before its prepare waits on the model server, so a
+  // cancel can find it meanwhile. Set in place: envFor's object has a getter, which a copy would read.
+  let storing: Promise<void> | undefined;
+  (env as { beforeWaiting?: StepEnv['beforeWaiting'] }).beforeWaiting = () => (storing ??= run.ensureStored());
   try {
     prepared = await executor.prepare(env);
   } catch (error) {
     // Stopped from outside while preparing (a cancel, a sibling's failure or the drive's end aborted a count_tokens
     // request): nothing started; the driver sees why and cancels, stops or looks at the step again.
     if (env.aborted?.()) return moved;
+    // The run could not be stored (another start made it, the store failed): the drive fails with that, not the step.
+    if (storing) await storing;
     // The step's own data is broken (an expression failed) or its tool is missing: fail the attempt, no retry.
     run.send({ type: 'step.run', step: id, at: run.clock.now(), projectedTokens: 0, projectedUsd: 0 });
     const failure = unprepared(error);

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { attemptsSinceResume, FAILED_STATE, stepRunOf } from '../compile/context.js';
 import { noteAborted, unjournaled } from '../engine/child-budget.js';
 import type { RunScope } from '../engine/scope.js';
+import { originBelow } from '../engine/failure-origin.js';
 import { zeroUsage } from '../run/types.js';
 import type { RunEvent } from '../compile/events.js';
 import { stateIdOf, target, type StateConfig } from '../compile/setup.js';
@@ -222,10 +223,13 @@ export function createParallelKind(anyStep: () => z.ZodType, sequencesOf: (step:
           const nested = nestedIds(spec, sequencesOf);
           for (const other of nested) if (other !== failed) run.abortStep(other, reason);
           const error = { kind: cause.kind, message: `branch "${name}" failed at step "${failed}": ${cause.message}` };
+          // Where a failure that came up from below the member began: the run's failure keeps it while it is the member's.
+          const own = run.context().failure;
+          const origin = originBelow(failed, own?.step === failed ? own : cause);
           // A map that failed on its items, and no onError takes the failure: the run as it is now, with the map in its
           // failed phase, is where a redrive goes on from.
           const checkpoint = !spec.onError && (result?.error?.items?.length ?? 0) > 0 ? { checkpoint: run.persisted() } : {};
-          run.send({ type: 'parallel.fail', step: id, branch: name, at, error: { ...error, member: failed } });
+          run.send({ type: 'parallel.fail', step: id, branch: name, at, error: { ...error, member: failed, origin } });
           run.note({ ...run.where(id), event: 'failed', data: { branch: name, step: failed, ...checkpoint }, error });
           await journalLeftCharges(run, nested, reason, at);
           return { kind: 'moved' };

@@ -39,6 +39,18 @@ export interface Failure {
   readonly kind: FailureKind;
   readonly step: string | null;
   readonly message: string;
+  /** A failure that came up from below `step` (a child run, a map item, a parallel branch): where it began. */
+  readonly origin?: FailureOrigin;
+}
+
+/**
+ * Where a failure that came up through child runs or parallel branches began: the steps from the failed one down
+ * to it (a map item as `[index]` after its map step) and the message it began with. The steps above it word their
+ * failures from it (src/engine/failure-origin.ts), so a failure nested at any depth reads in one short line.
+ */
+export interface FailureOrigin {
+  readonly path: readonly string[];
+  readonly message: string;
 }
 
 export interface Usage {

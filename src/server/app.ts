@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Engine } from '../engine/engine.js';
 import { rerun } from '../engine/rerun.js';
-import { RunIdTakenError, StepwiseError } from '../errors.js';
+import { RunIdTakenError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { findRun, runJson } from '../query/run.js';
 import { showRun } from '../query/show.js';
 import type { ApiToken, AuthEnv } from './auth.js';
@@ -172,8 +172,16 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
 
   app.openapi(cancelRoute, async (c) => {
     const { reason } = c.req.valid('json');
-    const record = await runOf(engine, c.req.valid('param').id);
-    return reply(c, RunJsonSchema, runJson(await engine.cancel(record.id, reason ?? `cancelled by ${c.get('by')}`))) as never;
+    const id = c.req.valid('param').id;
+    // A run this server is starting is stored when its first step starts: until then the engine takes its cancel by its whole id.
+    const runId = await runOf(engine, id).then(
+      (record) => record.id,
+      (error: unknown) => {
+        if (error instanceof RunNotFoundError) return id;
+        throw error;
+      },
+    );
+    return reply(c, RunJsonSchema, runJson(await engine.cancel(runId, reason ?? `cancelled by ${c.get('by')}`))) as never;
   });
 
   app.openapi(rerunRoute, async (c) => {

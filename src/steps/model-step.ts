@@ -100,10 +100,12 @@ export async function prepareModelStep(
   });
   const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
-  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), () =>
+  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), async () => {
+    // A new run is stored before the count, so a cancel can reach it meanwhile.
+    await env.beforeWaiting?.();
     // Bounded as the call is: the step's timeout per request, its signal (a cancel ends the count too).
-    exactInputTokens(env.model, params, { timeoutMs: request.timeoutMs, signal: env.signal }),
-  );
+    return exactInputTokens(env.model, params, { timeoutMs: request.timeoutMs, signal: env.signal });
+  });
   return { request, projectedTokens, projectedUsd, instructions, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
 }
 

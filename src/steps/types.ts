@@ -32,6 +32,12 @@ export interface StepEnv {
    * drive's end), read without making `signal`; its own timeout is not such a stop.
    */
   readonly aborted?: () => boolean;
+  /**
+   * Awaited by a step's `prepare` before it waits on something outside the process (a count_tokens request): a
+   * new run its first commit has not stored yet is stored then, so a `cancel` finds it (and aborts `signal`)
+   * while the step waits. A failure here is the drive's, not the step's: the step does not fail with it.
+   */
+  readonly beforeWaiting?: () => Promise<void>;
   /** The engine's shared circuit breakers; without them tools are called unguarded. */
   readonly breakers?: StepBreakers;
   /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */

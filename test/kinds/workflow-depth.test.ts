@@ -18,6 +18,8 @@ import type { LoadedDefinition } from '../../src/definition/load.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import type { RunRecord } from '../../src/run/types.js';
+import { z } from 'zod';
+import { defineTool, type AnyTool } from '../../src/tools/define.js';
 
 /** Starts itself with `d + 1` while `d < 100`: nothing but the depth limit stops it before 100 levels. */
 const recursive = (id: string, extra: Record<string, unknown> = {}, onError?: string) =>
@@ -65,11 +67,11 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function engine(workflows: LoadedDefinition[]): Engine {
+function engine(workflows: LoadedDefinition[], tools: AnyTool[] = []): Engine {
   dir ??= mkdtempSync(join(tmpdir(), 'stepwise-depth-'));
   const store = createSqliteStore({ path: join(dir, 'runs.db') });
   stores.push(store);
-  return createEngine({ store, tools: [], workflows, model: { baseURL: 'http://127.0.0.1:9', apiKey: 'x', maxRetries: 0 }, clock: new ManualClock({ autoAdvance: true }) });
+  return createEngine({ store, tools, workflows, model: { baseURL: 'http://127.0.0.1:9', apiKey: 'x', maxRetries: 0 }, clock: new ManualClock({ autoAdvance: true }) });
 }
 
 /** Every run of the tree under `runId`, the run itself first, parents before children. */
@@ -201,5 +203,107 @@ describe('nesting depth of child runs', () => {
     const empty = await e.start(def, { input: { xs: [] } });
     expect(empty.status).toBe('done');
     expect(empty.output).toEqual([]);
+  });
+});
+
+const locked = defineTool({
+  name: 'post',
+  description: 'Posts to the ledger, which is locked',
+  input: z.object({}),
+  run: () => {
+    throw new Error('the ledger is locked');
+  },
+}) as unknown as AnyTool;
+
+/** Starts itself down to depth `bottom`, whose run posts to the ledger and fails (a tool error, no retry); `around` wraps the child step. */
+const failingAt = (id: string, bottom: number, around: 'workflow' | 'map' | 'parallel') => {
+  const child = { workflow: { id, input: { d: '{% $input.d + 1 %}' } } };
+  const deeper =
+    around === 'workflow'
+      ? { ...child, next: 'done' }
+      : around === 'map'
+        ? { map: { items: '{% [$input.d] %}', steps: { again: { workflow: { id, input: { d: '{% $input.item + 1 %}' } } } } }, next: 'done' }
+        : { parallel: { branches: { left: { steps: { sub: child } }, right: { steps: { fine: { final: true, output: 1 } } } } }, next: 'done' };
+  return loadDefinitionFromObject(
+    {
+      id,
+      limits: { maxDepth: 64 },
+      retry: { maxAttempts: 1 },
+      input: { type: 'object', required: ['d'], properties: { d: { type: 'number' } } },
+      steps: {
+        go: { choice: [{ when: `{% $input.d < ${bottom} %}`, next: 'deeper' }, { next: 'post' }] },
+        deeper,
+        post: { tool: 'post', next: 'done' },
+        done: { final: true },
+      },
+    },
+    [locked],
+    id,
+  );
+};
+
+describe('the failure of a deeply nested child run', () => {
+  it('keeps the innermost cause, its kind and the path of steps, and stays short at depth 64', async () => {
+    const def = failingAt('nest', 64, 'workflow');
+    const e = engine([def], [locked]);
+    const run = await e.start(def, { input: { d: 0 } });
+    expect(run.failure).toMatchObject({ kind: 'tool_error', step: 'deeper' });
+    // 63 workflow steps, then the tool step of the run at depth 64: the first and last three named, the rest counted.
+    expect(run.failure?.message).toBe(
+      `the child run ${run.runId}~deeper.1 (nest) failed at deeper > deeper > deeper > … (58 more) > deeper > deeper > post: post: the ledger is locked`,
+    );
+    // Every run of the chain says as much in as few words, whatever its depth.
+    const runs = await tree(e.store, run.runId);
+    expect(runs).toHaveLength(65);
+    for (const r of runs) {
+      expect(r.failure?.kind).toBe('tool_error');
+      expect(r.failure?.message).toMatch(/(^|: )post: the ledger is locked$/);
+      expect(r.failure!.message.length - r.id.length).toBeLessThan(200);
+    }
+    // One level down the path is whole.
+    expect(runs[62]!.failure?.message).toBe(`the child run ${runs[63]!.id} (nest) failed at deeper > post: post: the ledger is locked`);
+    // The step's journal entry carries the same message; the run's failure shows its kind, step and message only.
+    const failed = (await e.journal(run.runId)).find((j) => j.step === 'deeper' && j.event === 'failed');
+    expect(failed?.error).toEqual({ kind: 'tool_error', message: run.failure?.message });
+    expect(Object.keys(run.failure!)).toEqual(['kind', 'step', 'message']);
+  });
+
+  it('an onError route sees the step\'s error as before: its kind and its short message', async () => {
+    const def = failingAt('nest', 10, 'workflow');
+    const catching = loadDefinitionFromObject(
+      { id: 'catching', limits: { maxDepth: 64 }, steps: { sub: { workflow: { id: 'nest', input: { d: 0 } }, onError: 'caught' }, caught: { final: true, output: '{% $steps.sub.error %}' } } },
+      [],
+      'catching',
+    );
+    const e = engine([def, catching], [locked]);
+    const run = await e.start(catching);
+    expect(run.status).toBe('done');
+    expect(run.output).toEqual({
+      kind: 'tool_error',
+      message: `the child run ${run.runId}~sub.1 (nest) failed at deeper > deeper > deeper > … (5 more) > deeper > deeper > post: post: the ledger is locked`,
+    });
+  });
+
+  it('through map items: the path names each item (`step[index]`), and stays short', async () => {
+    const def = failingAt('mnest', 20, 'map');
+    const e = engine([def], [locked]);
+    const run = await e.start(def, { input: { d: 0 } });
+    expect(run.failure).toMatchObject({ kind: 'tool_error', step: 'deeper' });
+    // Item 0 of the top map (its run at depth 1) started the run at depth 2, and so on: 20 levels of runs of mnest.
+    expect(run.failure?.message).toBe(
+      'map "deeper": 1 of 1 items failed (tolerated: 0); item 0 failed at again > deeper[0] > again > … (34 more) > deeper[0] > again > post: post: the ledger is locked',
+    );
+    for (const r of await tree(e.store, run.runId)) expect(r.failure!.message.length - r.id.length).toBeLessThan(220);
+  });
+
+  it('through parallel branches: the branch step is on the path, and the message stays short', async () => {
+    const def = failingAt('pnest', 20, 'parallel');
+    const e = engine([def], [locked]);
+    const run = await e.start(def, { input: { d: 0 } });
+    expect(run.failure).toMatchObject({ kind: 'tool_error', step: 'deeper' });
+    expect(run.failure?.message).toBe(
+      `branch "left" failed at step "sub": the child run ${run.runId}~sub.1 (pnest) failed at deeper > sub > deeper > … (33 more) > deeper > sub > post: post: the ledger is locked`,
+    );
+    for (const r of await tree(e.store, run.runId)) expect(r.failure!.message.length - r.id.length).toBeLessThan(260);
   });
 });

@@ -1,7 +1,10 @@
 /** The HTTP API end to end: a real server on 127.0.0.1, a SQLite file, the emulator as the model. */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/engine/clock.js';
 import { showRun } from '../../src/query/show.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
 import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
 
 let api: Api;
@@ -134,6 +137,54 @@ describe('events', () => {
     expect(rerun.json.status).toBe('waiting');
     const badStep = await api.call('POST', `/api/runs/${run.runId}/rerun`, { from: 'nowhere' });
     expect(badStep.status).toBe(400);
+  });
+});
+
+describe('cancel of a run the server is starting', () => {
+  /** A SQLite store whose `create` (a new run's first commit, when its first step starts) waits until `open()`. */
+  function heldCreates(store: Store) {
+    let reached!: () => void;
+    const creating = new Promise<void>((resolve) => (reached = resolve));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let requested!: () => void;
+    const cancelWritten = new Promise<void>((resolve) => (requested = resolve));
+    const held: Store = Object.assign(Object.create(store) as Store, {
+      async create(...args: Parameters<Store['create']>) {
+        reached();
+        await gate;
+        return store.create(...args);
+      },
+      async updateShared(...args: Parameters<Store['updateShared']>) {
+        const result = await store.updateShared(...args);
+        if (String(args[0]).startsWith('cancel:')) requested();
+        return result;
+      },
+    });
+    return { store: held, creating, open, cancelWritten };
+  }
+
+  it('before its first step is stored: the cancel is taken (200), and the start answers the run cancelled (201)', async () => {
+    let held!: ReturnType<typeof heldCreates>;
+    const early = await startApi({}, (engine) => engine, (dir) => (held = heldCreates(createSqliteStore({ path: join(dir, 'runs.db') }))).store);
+    try {
+      const starting = early.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput(), id: 'early-http-1' });
+      await held.creating;
+      const cancelling = early.call('POST', '/api/runs/early-http-1/cancel', { reason: 'wrong invoice' });
+      await Promise.race([held.cancelWritten, cancelling]); // a cancel answered at once (404) ends the wait here
+      held.open();
+      const cancelled = await cancelling;
+      expect(cancelled.status, cancelled.text).toBe(200);
+      expect(cancelled.json).toMatchObject({ runId: 'early-http-1', status: 'cancelled', failure: { kind: 'cancelled', message: 'wrong invoice' } });
+      const started = await starting;
+      expect(started.status).toBe(201);
+      expect(started.json).toMatchObject({ runId: 'early-http-1', status: 'cancelled', usage: { totalTokens: 0 } });
+      const unknown = await early.call('POST', '/api/runs/zzzz-not-there/cancel', {});
+      expect(unknown.status).toBe(404);
+      expect(unknown.json.error.code).toBe('run_not_found');
+    } finally {
+      await early.close();
+    }
   });
 });
 
