@@ -53,8 +53,24 @@ export function wholeOutputReferences(expression: string): string[] {
   return [...new Set(whole.map((steps) => String(steps[1]?.value)))];
 }
 
+/** What a step's result holds (`StepResult` in src/compile/context.ts): any other member reads nothing. */
+const RESULT_MEMBERS = ['output', 'status', 'visit', 'attempts', 'error', 'event'] as const;
+const resultMembers: ReadonlySet<string> = new Set(RESULT_MEMBERS);
+
+/** The `$steps.<id>.<member>` paths of an expression whose member a step's result does not have, as [id, member]. */
+function unknownMembers(expression: string): Array<[string, string]> {
+  const found = new Map<string, [string, string]>();
+  for (const steps of stepPaths(expression)) {
+    const member = steps[2];
+    if (member?.type !== 'name' || typeof member.value !== 'string' || resultMembers.has(member.value)) continue;
+    const id = String(steps[1]?.value);
+    found.set(`${id}.${member.value}`, [id, member.value]);
+  }
+  return [...found.values()];
+}
+
 /**
- * Findings for every expression in `fields` that names a missing step.
+ * Findings for every expression in `fields` that names a missing step, or a member a step's result does not have.
  *
  * @example
  * unknownStepRefs([{ path: ['steps', 'check', 'with', 'id'], text: '$steps.extrct.output.id' }], ['extract', 'check']);
@@ -65,12 +81,18 @@ export function unknownStepRefs(
   ids: readonly string[],
 ): StepRefFinding[] {
   const known = new Set(ids);
-  return expressions.flatMap(({ path, text }) =>
-    stepReferences(text)
+  return expressions.flatMap(({ path, text }) => [
+    ...stepReferences(text)
       .filter((id) => !known.has(id))
       .map((id) => ({
         path,
         message: `$steps.${id} names no step "${id}"${didYouMean(id, ids) || `; steps are: ${ids.join(', ')}`}`,
       })),
-  );
+    ...unknownMembers(text)
+      .filter(([id]) => known.has(id))
+      .map(([id, member]) => ({
+        path,
+        message: `$steps.${id}.${member} reads nothing: a step's result has ${RESULT_MEMBERS.join(', ')}${didYouMean(member, RESULT_MEMBERS)}`,
+      })),
+  ]);
 }

@@ -143,6 +143,23 @@ describe('$steps references', () => {
     ]);
   });
 
+  it("names a member a step's result does not have, with a suggestion", () => {
+    expect(
+      errorsOf(
+        yaml(
+          'id: flow',
+          'steps:',
+          '  a: { tool: lookup }',
+          '  done: { final: true, output: "{% $steps.a.ouput %}" }',
+        ),
+      ),
+    ).toEqual([
+      'flow.yaml:4:32: steps.done.output: $steps.a.ouput reads nothing: a step\'s result has output, status, visit, attempts, error, event; did you mean "output"?',
+    ]);
+    const members = yaml('id: flow', 'steps:', '  a: { tool: lookup }', '  done: { final: true, output: "{% [$steps.a.output.x, $steps.a.status, $steps.a.visit, $steps.a.attempts, $steps.a.error.kind, $steps.a.event, $steps.a] %}" }');
+    expect(issuesOf(members)).toEqual({ errors: [], warnings: [] });
+  });
+
   it('accepts references to existing steps, quoted ids included', () => {
     const text = yaml(
       'id: flow',
