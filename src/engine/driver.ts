@@ -102,9 +102,11 @@ export interface DriverDeps {
   /**
    * Path tests only (`stepwise test`): the branch a choice takes, whatever its
    * conditions say. The conditions are still evaluated (an error still fails
-   * the choice); a number returned here replaces the branch they picked.
+   * the choice); a number returned here replaces the branch they picked. Asked
+   * with the id of the run the choice is in, a child run's too (they share the
+   * engine), so a path's decisions can be kept to the run it is a path of.
    */
-  readonly chooseBranch?: (step: string) => number | undefined;
+  readonly chooseBranch?: (step: string, runId: string) => number | undefined;
   /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */

@@ -67,8 +67,8 @@ export interface EngineOptions {
    * Workers use it so a run keeps its own seed and fault spec.
    */
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
-  /** Path tests only (`stepwise test`): forces the branch of a choice (see `DriverDeps.chooseBranch`). */
-  readonly chooseBranch?: (step: string) => number | undefined;
+  /** Path tests only (`stepwise test`): forces the branch of a choice of run `runId` (see `DriverDeps.chooseBranch`). */
+  readonly chooseBranch?: (step: string, runId: string) => number | undefined;
   /**
    * The largest output a step may produce (a tool's return value, a model's
    * reply), measured as JSON bytes. A larger one, or one that is not plain

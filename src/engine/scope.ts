@@ -49,8 +49,8 @@ export interface RunScope {
   /** Awaited before each model call with its projected tokens (the shared rate limit). */
   readonly beforeModelCall: ((projectedTokens: number, signal?: AbortSignal) => Promise<void>) | undefined;
   readonly breakers: Breakers | undefined;
-  /** Path tests only: the branch a choice takes, replacing the one its conditions picked. */
-  readonly chooseBranch: ((step: string) => number | undefined) | undefined;
+  /** Path tests only: the branch a choice of run `runId` takes, replacing the one its conditions picked. */
+  readonly chooseBranch: ((step: string, runId: string) => number | undefined) | undefined;
   /** Prepared attempts, by `step:visit:attempt`, between their start and their execution. */
   readonly prepared: Map<string, PreparedStep>;
   /** The run's context now. */

@@ -82,7 +82,7 @@ export const choiceKind = defineStepKind<Choice>({
         run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message } });
         return { kind: 'moved' };
       }
-      index = run.chooseBranch?.(id) ?? index;
+      index = run.chooseBranch?.(id, run.runId) ?? index;
       if (index < 0) {
         run.send({ type: 'choice.none', step: id, at: run.clock.now() });
         run.note({ ...run.where(id), event: 'failed', error: { kind: 'invalid_data', message: `no branch of choice "${id}" matched` } });

@@ -227,8 +227,9 @@ function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
 /**
  * A model client that answers 400 (a request error, not retried) to the calls
  * made while one of `failing` is running (a branch step among its running
- * siblings too): how a path forces a model step's error route. Every other
- * call goes to `model` as usual.
+ * siblings too): how a path forces a model step's error route. `running` is of
+ * the path's run only (a child run's calls go through), and every other call
+ * goes to `model` as usual.
  */
 function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, running: () => readonly string[]): ModelConfig {
   const refuse: Middleware = async (request, next) => {
@@ -240,14 +241,17 @@ function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, running
   return { ...model, client: model.client.withOptions({ middleware: [...model.client.middleware, refuse] }) };
 }
 
-/** The run's tools, where a tool called by a step in `failing` throws a non-retryable error: how a tool step's error route is forced. */
-function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet<string>): Map<string, AnyTool> {
+/**
+ * The run's tools, where a tool called by a step in `failing` of run `runId` throws a non-retryable error: how a
+ * tool step's error route is forced. A child run's steps (a map item's, which share these tools) call them as usual.
+ */
+function faultingTools(tools: ReadonlyMap<string, AnyTool>, failing: ReadonlySet<string>, runId: string): Map<string, AnyTool> {
   const out = new Map<string, AnyTool>();
   for (const [name, tool] of tools) {
     out.set(name, {
       ...tool,
       run: (input: unknown, context: ToolContext) => {
-        if (failing.has(context.stepId)) throw Object.assign(new Error(`failure forced by the path test at "${context.stepId}"`), { retryable: false });
+        if (context.runId === runId && failing.has(context.stepId)) throw Object.assign(new Error(`failure forced by the path test at "${context.stepId}"`), { retryable: false });
         return tool.run(input, context);
       },
     });
@@ -262,6 +266,17 @@ function firstMaxTokens(workflow: Workflow, step: string): number {
 }
 
 const MAX_EVENTS = 1000;
+/**
+ * The id of the run a path drives (each path has a store of its own). Its child runs' ids are derived from it
+ * (`path~step.visit`, a map item's `path~step.visit.index`), and the driver names a child run's actor by its id.
+ */
+const PATH_RUN = 'path';
+/** Whether an inspected actor is a child run's (of any depth below the path's run), not the path's run's own. */
+function childActor(actor: InspectionEvent['actorRef']): boolean {
+  // The id the actor was created with (the inspection types leave it out): a child run's is its run id.
+  const id = (actor as { id?: unknown }).id;
+  return typeof id === 'string' && id.startsWith(`${PATH_RUN}~`);
+}
 /** How deep child runs' definitions are walked (a child of a child …): a definition that starts itself stops here. */
 const MAX_DEPTH = 3;
 
@@ -280,7 +295,10 @@ export interface PathDeps {
  * guards) on a memory store and a manual clock: the path's error routes fail
  * their step's effect (the tool throws, the model call is refused), its
  * choices take the path's branch, its waits get the path's event, or time out
- * when the clock is moved past their timeout.
+ * when the clock is moved past their timeout. The decisions are the path's
+ * run's only: the child runs it starts (a `workflow` step's, a map's items)
+ * decide as in a real run, whatever their steps are called; their own paths
+ * are walked with their definition (see {@link walkChild}).
  */
 async function runPath(
   workflow: Workflow,
@@ -290,11 +308,15 @@ async function runPath(
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
   const clock = new ManualClock({ autoAdvance: true });
-  /** The steps in their `running` phase in the latest snapshot (of the run, or of a child run it drives). */
+  /** The steps in their `running` phase in the latest snapshot: of the run; none when the latest is a child run's (a call then is the child's). */
   let running: readonly string[] = [];
   let worst = 0;
   const inspect = (event: InspectionEvent) => {
     if (event.type !== '@xstate.snapshot') return;
+    if (childActor(event.actorRef)) {
+      running = [];
+      return;
+    }
     const snapshot = event.snapshot as unknown as { value: unknown; context: RunContext };
     running = activeSteps(event.snapshot as AnyMachineSnapshot).steps.filter((s) => s.phase === 'running').map((s) => s.id);
     // Every visit of a model step counts at its worst from its first attempt's projected cost, as `validate` bounds it.
@@ -304,7 +326,7 @@ async function runPath(
     const step = Object.keys(snapshot.value as object)[0] ?? '';
     if (attemptsSinceResume(stepRunOf(snapshot.context, step)) > 1) return;
     const spec = stepOf(workflow, step) as { retry?: Workflow['retry'] } | undefined;
-    // Only this workflow's model steps: a child-run step projects its budget slice, and child runs' own actors report here too.
+    // Only this workflow's model steps: a child-run step projects its budget slice.
     if (!spec || !kindOf(spec)?.worstCase) return;
     const maxTokens = firstMaxTokens(workflow, step);
     // A bound that covers its own attempts (a workflow step's slice) counts once.
@@ -316,13 +338,14 @@ async function runPath(
     clock,
     model: faultingModel(deps.model, failing, () => running),
     inspect,
-    chooseBranch: (step) => {
+    chooseBranch: (step, runId) => {
+      if (runId !== PATH_RUN) return undefined;
       const decision = take.get(step);
       return decision?.startsWith('branch ') ? Number(decision.slice('branch '.length)) : undefined;
     },
   });
   // The definition file, when there is one: a `workflow` step's `file` is relative to it.
-  let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing), ...(deps.source ? { source: deps.source } : {}) }, { input: deps.input });
+  let view = await engine.start({ workflow, tools: faultingTools(deps.tools, failing, PATH_RUN), ...(deps.source ? { source: deps.source } : {}) }, { input: deps.input, runId: PATH_RUN });
   for (let i = 0; view.status === 'waiting' && i < MAX_EVENTS; i++) {
     if (!view.waitingFor || !kindOf(stepOf(workflow, view.waitingFor.step) ?? {})?.accepts) {
       // A child run waits (a `workflow` or `map` step): its own paths are its definition's; send it the first event it accepts.

@@ -151,3 +151,77 @@ describe('path tests cover failing branches', () => {
     expect(failed.tokens).toBe(0); // the refused call used nothing
   });
 });
+
+describe("a path's forced decisions are its own run's, not its child runs'", () => {
+  const fixture = (name: string) => `test/observe/fixtures/child-decisions/${name}`;
+  const walk = async (name: string, input: unknown) => {
+    const definition = await loadDefinition(fixture(name));
+    return testPaths(definition.workflow, { input, tools: definition.tools, model: model(), source: definition.source });
+  };
+
+  it('a choice the parent path forces is not forced in a child with a choice of the same id', async () => {
+    const report = await walk('outer.yaml', { skip: false });
+    // Given v 1, the child takes branch 0 of its own "pick" in every real run, whatever branch the parent's took.
+    expect(report.paths.map((p) => [p.steps.join('>'), p.status])).toEqual(
+      expect.arrayContaining([
+        ['pick>skip', 'done'],
+        ['pick>sub>done', 'done'],
+      ]),
+    );
+    // The child's own walk forces its branch 1, whose tool always fails: reported as the child's, not the parent path's.
+    expect(report.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^in the child runs of "sub" \(inner\): path pick → broken → fine failed: /)]);
+  });
+
+  it('a self-recursion bounded by a choice passes: each nested run takes its own branch', async () => {
+    const report = await walk('countdown.yaml', { n: 2 });
+    expect(report.findings).toEqual([]);
+    expect(report.paths.map((p) => [p.steps.join('>'), p.status]).sort()).toEqual([
+      ['check>again>up', 'done'],
+      ['check>bottom', 'done'],
+    ]);
+    expect(report.children[0]!.report.paths.every((p) => p.status === 'done')).toBe(true);
+  });
+
+  it('a child that fails on its own decisions still fails the path through the step that starts it', async () => {
+    const report = await walk('breaks.yaml', {});
+    expect(report.paths).toHaveLength(1);
+    expect(report.paths[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('flaky failed for inner-default-branch') });
+    expect(report.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/^path sub → done failed: the child run .*~sub\.1 \(inner\) failed: /));
+  });
+
+  // A map body's steps run with the parent's tools and model: a forced error of the parent's step "x" must not reach the body's "x".
+  const mapped = (x: Record<string, unknown>) =>
+    loadDefinitionFromObject(
+      {
+        id: 'same-ids',
+        steps: {
+          x: { ...x, retry: { maxAttempts: 1 }, next: 'each', onError: 'each' },
+          each: {
+            map: { items: '{% [1, 2] %}', steps: { x: { ...x, retry: { maxAttempts: 1 }, next: 'ok' }, ok: { final: true, output: '{% $steps.x.output %}' } } },
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.each.output %}' },
+        },
+      },
+      [note, echo],
+      'same-ids',
+    ).workflow;
+
+  it("a tool step's forced error route does not fail a map item's step of the same id", async () => {
+    const report = await testPaths(mapped({ tool: 'echo', with: { v: 1 } }), { input: {}, tools: tools([note, echo]), model: model() });
+    expect(report.findings).toEqual([]);
+    const failed = report.paths.find((p) => p.decisions.some((d) => d.step === 'x' && d.take === 'error'));
+    expect(failed).toMatchObject({ status: 'done' });
+  });
+
+  it("a model step's forced error route does not refuse a map item's model call of the same step id", async () => {
+    const report = await testPaths(mapped({ claude: { tool: 'note', prompt: 'Note it.', maxTokens: 100 } }), { input: {}, tools: tools([note, echo]), model: model() });
+    expect(report.findings).toEqual([]);
+    const failed = report.paths.find((p) => p.decisions.some((d) => d.step === 'x' && d.take === 'error'))!;
+    const passed = report.paths.find((p) => p.decisions.some((d) => d.step === 'x' && d.take === 'done'))!;
+    expect(failed.status).toBe('done');
+    // The items' calls were answered; the parent's own "x" was refused (it used nothing).
+    expect(failed.tokens).toBeGreaterThan(0);
+    expect(passed.tokens).toBeGreaterThan(failed.tokens);
+  });
+});

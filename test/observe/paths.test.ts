@@ -50,6 +50,21 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(report.findings.map((f) => f.kind).sort()).toEqual(['over_budget', 'unreachable']);
     expect(report.findings.find((f) => f.kind === 'unreachable')!.message).toContain('"orphan"');
   });
+
+  it("forces a path's decisions in its own run, not in child runs whose steps have the same ids", async () => {
+    // A definition that starts itself, bounded by a choice: each nested run takes its own branch.
+    const recursive = await cli(['test', 'test/observe/fixtures/child-decisions/countdown.yaml', '--input', '{"n":2}']);
+    expect(recursive.code, recursive.stdout + recursive.stderr).toBe(0);
+    expect(recursive.stdout).toContain('✓ check [branch 1] → again → up: done');
+    expect(recursive.stdout).toContain('no problems found');
+    // The parent's path forces its "pick" to branch 1; the child's "pick" takes branch 0, as in a real run.
+    const nested = await cli(['test', 'test/observe/fixtures/child-decisions/outer.yaml', '--input', '{"skip":false}']);
+    expect(nested.stdout).toContain('✓ pick [branch 1] → sub → done: done');
+    expect(nested.stdout).not.toContain('path_failed: path pick → sub → done');
+    // Only the child's own walk, which forces its failing branch, finds a problem.
+    expect(nested.stdout).toContain('path_failed: in the child runs of "sub" (inner): path pick → broken → fine failed');
+    expect(nested.code).toBe(1);
+  });
 });
 
 describe('testPaths drives the real engine', () => {
