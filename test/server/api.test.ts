@@ -123,6 +123,23 @@ describe('events', () => {
     }
   });
 
+  it('a cancel that comes after the wait timed out finds the run escalated by its timeout, not cancelled', async () => {
+    const late = await startApi();
+    try {
+      const { json: run } = await late.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      expect(run.status).toBe('waiting');
+      (late.engine.clock as ManualClock).advance(73 * 3_600_000);
+      const cancelled = await late.call('POST', `/api/runs/${run.runId}/cancel`, { reason: 'too late' });
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.json).toMatchObject({ status: 'done', output: { decision: 'escalated' }, failure: null });
+      const detail = (await late.call('GET', `/api/runs/${run.runId}`)).json;
+      expect(detail.journal.filter((e: { event: string }) => e.event === 'timeout')).toHaveLength(1);
+      expect(detail.journal.some((e: { event: string }) => e.event === 'cancelled')).toBe(false);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('cancel and rerun', async () => {
     const { json: run } = await start();
     const cancelled = await api.call('POST', `/api/runs/${run.runId}/cancel`, {});
