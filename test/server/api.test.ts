@@ -1,6 +1,9 @@
 /** The HTTP API end to end: a real server on 127.0.0.1, a SQLite file, the emulator as the model. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import type { ManualClock } from '../../src/engine/clock.js';
+import { defineTool } from '../../src/tools/define.js';
 import { showRun } from '../../src/query/show.js';
 import { startApi, invoiceInput, TOKEN, type Api } from './helpers.js';
 
@@ -28,6 +31,29 @@ describe('auth', () => {
 });
 
 describe('runs', () => {
+  it('POST /api/runs of a run whose deadline passes while its tool call hangs answers at the deadline: failed, kind deadline', async () => {
+    const called: string[] = [];
+    const hang = defineTool({
+      name: 'hang',
+      description: 'Never answers; honours its signal',
+      input: z.object({}),
+      run: (_input, { signal }) => new Promise((_resolve, reject) => (called.push('hang'), signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))),
+    });
+    const definition = loadDefinitionFromObject({ id: 'hangs', deadline: '2s', steps: { call: { tool: 'hang', with: {}, next: 'done' }, done: { final: true } } }, [hang], 'hangs');
+    const own = await startApi({ definitions: { get: async () => definition } });
+    try {
+      const answer = own.call('POST', '/api/runs', { workflow: 'hangs' });
+      for (let i = 0; i < 400 && called.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(called).toEqual(['hang']);
+      (own.engine.clock as ManualClock).advance(2000);
+      const { status, json } = await answer;
+      expect(status).toBe(201);
+      expect(json).toMatchObject({ status: 'failed', resumable: false, failure: { kind: 'deadline', step: 'call' } });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('POST /api/runs answers the run object of `run --json`; GET /api/runs/:id the object of `show --json`', async () => {
     const started = await start();
     expect(started.status).toBe(201);
