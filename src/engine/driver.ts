@@ -119,6 +119,9 @@ export interface DriverDeps {
 
 const MAX_TRANSITIONS = 100_000;
 
+/** Why the steps in flight are aborted when the deadline passes (their attempts' `cancelled` entries say so). */
+const DEADLINE_PASSED = 'the workflow deadline passed';
+
 /** Transitions a run may make without a commit: choices and timed-out waits are committed in batches of at most this many. */
 export const COMMIT_EVERY = 64;
 
@@ -387,13 +390,13 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
   /** Effects settled so far: one that settles while the loop awaits something else (a commit) is seen by the count. */
   let settledEffects = 0;
   /**
-   * Waits until an effect in flight settles or the earliest timer of a resting step comes (a branch's retry backoff,
-   * a wait's timeout, a resting child's timer), whichever is first: a branch's timer does not wait for its siblings'
-   * calls. The timer does not move a manual clock, and it is let go as soon as the race is over. (The deadline is not
-   * raced: when it passes, the loop waits for the effects in flight anyway.)
+   * Waits until an effect in flight settles or the earliest timer comes: one of a resting step (a branch's retry
+   * backoff, a wait's timeout, a resting child's timer) or the run's `deadline` (null: none, or no step is live),
+   * whichever is first: a branch's timer does not wait for its siblings' calls, and the deadline not for the calls in
+   * flight (the loop then aborts them). The timer does not move a manual clock, and it is let go as soon as the race is over.
    */
-  const settledOrDue = async (rests: ReadonlyArray<Extract<Advance, { kind: 'rest' }>>): Promise<void> => {
-    let due: number | null = null;
+  const settledOrDue = async (rests: ReadonlyArray<Extract<Advance, { kind: 'rest' }>>, deadline: number | null): Promise<void> => {
+    let due = deadline;
     for (const r of rests) if (r.wakeAt !== null && r.wakeAt !== undefined && (due === null || r.wakeAt < due)) due = r.wakeAt;
     if (due === null) return void (await Promise.race(inflight.values()));
     const timer = new AbortController();
@@ -436,9 +439,13 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       const deadline = deadlineAt(workflow, context());
       const live = steps.filter(isLive);
       if (deadline !== null && live.length > 0 && now >= deadline) {
+        // The effects in flight are cut short by their step's abort, as a sibling branch's failure cuts them: an
+        // attempt ends `cancelled` (its tool's signal aborted, a call that ignores it left behind), a child run stops
+        // and what it spent is charged. The run fails at its deadline, not when they would have settled.
+        for (const step of inflight.keys()) run.abortStep(step, DEADLINE_PASSED);
         await Promise.allSettled(inflight.values());
         run.send({ type: 'run.deadline', at: now });
-        note({ ...where(live[0]!.id), event: 'failed', error: { kind: 'deadline', message: 'the workflow deadline passed' } });
+        note({ ...where(live[0]!.id), event: 'failed', error: { kind: 'deadline', message: DEADLINE_PASSED } });
         await commit();
         break;
       }
@@ -497,7 +504,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         if (dirty) await commit();
         // An effect that settled since the steps were looked at (during that commit, say) has sent its result: look
         // again now, not when the next one settles. Else wait for the next to settle or the next timer to come.
-        if (settledEffects === settledBefore) await settledOrDue(rests);
+        if (settledEffects === settledBefore) await settledOrDue(rests, live.length > 0 ? deadline : null);
         continue;
       }
 

@@ -1,10 +1,11 @@
 /**
- * Timers that came due before an event arrived. `send` fires them first (a
- * wait's timeout, the workflow deadline, a due retry, a child run's timers)
- * with the drive a worker makes of a due run, and delivers the event only if
- * the run still accepts it afterwards: an approval that comes after its
- * window closed finds the run gone on by `onTimeout`, or failed with
- * `deadline`, and is refused. This file says when that drive is needed and,
+ * Timers that came due before an event or a cancel arrived. `send` fires them
+ * first (a wait's timeout, the workflow deadline, a due retry, a child run's
+ * timers) with the drive a worker makes of a due run, and delivers the event
+ * only if the run still accepts it afterwards: an approval that comes after
+ * its window closed finds the run gone on by `onTimeout`, or failed with
+ * `deadline`, and is refused. `cancel` fires them first too, and cancels only
+ * a run still going afterwards. This file says when that drive is needed and,
  * for the refusal, what it did.
  */
 import type { RunRecord } from '../run/types.js';

@@ -20,7 +20,7 @@ import { createBreakers } from './breakers.js';
 import { positionOf, waitEvents } from './position.js';
 import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import { loadRunTools } from './run-tools.js';
-import { ownerId, withLease, type LeaseHandle } from './lease.js';
+import { ownerId, ownerIsDead, withLease, type LeaseHandle } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createCancelRequests, type CancelRequest } from './cancel-requests.js';
 import { work as runWorker, type WorkerHost, type WorkOptions, type WorkSummary } from './worker.js';
@@ -127,6 +127,11 @@ export interface Engine {
   resume(runId: string, options?: { budget?: number }): Promise<RunView>;
   /** Advances a run by one step, persists and returns (serverless style). */
   step(runId: string): Promise<RunView>;
+  /**
+   * Cancels a run that has not ended (a failed run only while a resume could continue it). What came due before
+   * the cancel (a wait's timeout, the deadline, a retry, a child's timer) fires first and is committed, as for
+   * {@link send}: a run those timers ended is returned as it ended, one still going is cancelled where they left it.
+   */
   cancel(runId: string, reason?: string): Promise<RunView>;
   /**
    * A run that failed in a `map` step: starts the failed items again (new
@@ -602,6 +607,20 @@ export function createEngine(options: EngineOptions): Engine {
     const root = record.options.parent ? (await rootOf(store, record)).root.id : runId;
     return leased(root, fn);
   };
+  /**
+   * Before a cancel: what came due in the run tree of `record` fires first (`fireDue`, under the root's lease), as
+   * before an event, so a wait whose window closed has taken its `onTimeout` route and a run past its deadline has
+   * failed. Not while another live process holds the lease: it is driving the run, and fires them or sees the cancel.
+   * The run as it is then.
+   */
+  async function firedBeforeCancel(record: RunRecord): Promise<RunRecord> {
+    const root = record.options.parent ? (await rootOf(store, record)).root : record;
+    const now = clock.now();
+    if (!hasDueTimer(root, now)) return record;
+    if (root.lease && root.lease.until > now && !ownerIsDead(root.lease.owner)) return record;
+    await leased(root.id, async () => fireDue(await load(record.id)));
+    return load(record.id);
+  }
   Object.assign(engine, {
     send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
     resume: (runId: string, o?: { budget?: number }) =>
@@ -619,7 +638,9 @@ export function createEngine(options: EngineOptions): Engine {
     // elsewhere): that drive aborts the step in flight and cancels the run, so the lease comes free at once.
     cancel: async (runId: string, reason?: string) => {
       const request = { reason: reason ?? 'cancelled', at: clock.now() };
-      const record = (await store.get(runId)) ?? (await storedMeanwhile(runId, request));
+      const found = await store.get(runId);
+      // A run this engine is starting and has not stored yet has no timers to fire (./engine.ts storedMeanwhile).
+      const record = found ? await firedBeforeCancel(found) : await storedMeanwhile(runId, request);
       const view = toView(record);
       if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
       await cancels.request(runId, request);

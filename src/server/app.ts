@@ -153,7 +153,7 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
 
   app.openapi(inboxRoute, async (c) => {
     const { workflow, limit } = c.req.valid('query');
-    const entries = await inbox(engine.store, { ...(workflow !== undefined ? { workflow } : {}), ...(limit !== undefined ? { limit } : {}) });
+    const entries = await inbox(engine.store, { ...(workflow !== undefined ? { workflow } : {}), ...(limit !== undefined ? { limit } : {}), now: engine.clock.now() });
     return reply(c, InboxSchema, { entries }) as never;
   });
 

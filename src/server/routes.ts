@@ -111,7 +111,7 @@ export const streamRoute = createRoute({
 export const inboxRoute = createRoute({
   method: 'get',
   path: '/api/inbox',
-  summary: 'steps waiting for a person across runs, newest first: waits (with their `show` data) and tool inputs under review',
+  summary: 'steps waiting for a person across runs, newest first: waits (with their `show` data) and tool inputs under review; a step whose window closed (its timeout or a deadline passed, on the engine\'s clock) is left out',
   security,
   request: { query: inboxQuery },
   responses: { 200: json(InboxSchema, 'the waiting steps'), ...errors },

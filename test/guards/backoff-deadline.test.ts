@@ -109,9 +109,13 @@ describe('deadline', () => {
       [slow],
     );
     const run = await engine.start(def);
-    expect(run).toMatchObject({ status: 'failed', resumable: false, failure: { kind: 'deadline', step: 'again' } });
+    // The first call (90 s) is in flight when the deadline (1 min) passes: it is aborted, and the run fails there.
+    expect(run).toMatchObject({ status: 'failed', resumable: false, failure: { kind: 'deadline', step: 'lookup' } });
     expect(slow.calls()).toBe(1); // the second call was never made
-    expect(events(await engine.journal(run.runId), 'failed')).toMatchObject([{ error: { kind: 'deadline' } }]);
+    expect(events(await engine.journal(run.runId), 'failed')).toMatchObject([
+      { step: 'lookup', error: { kind: 'cancelled', message: 'the attempt was aborted: the workflow deadline passed' } },
+      { step: 'lookup', error: { kind: 'deadline' } },
+    ]);
   });
 
   it('a deadline that falls inside a backoff wakes the run at the deadline', async () => {

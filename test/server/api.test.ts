@@ -1,7 +1,10 @@
 /** The HTTP API end to end: a real server on 127.0.0.1, a SQLite file, the emulator as the model. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import type { ManualClock } from '../../src/engine/clock.js';
+import { defineTool } from '../../src/tools/define.js';
 import { showRun } from '../../src/query/show.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -31,6 +34,29 @@ describe('auth', () => {
 });
 
 describe('runs', () => {
+  it('POST /api/runs of a run whose deadline passes while its tool call hangs answers at the deadline: failed, kind deadline', async () => {
+    const called: string[] = [];
+    const hang = defineTool({
+      name: 'hang',
+      description: 'Never answers; honours its signal',
+      input: z.object({}),
+      run: (_input, { signal }) => new Promise((_resolve, reject) => (called.push('hang'), signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))),
+    });
+    const definition = loadDefinitionFromObject({ id: 'hangs', deadline: '2s', steps: { call: { tool: 'hang', with: {}, next: 'done' }, done: { final: true } } }, [hang], 'hangs');
+    const own = await startApi({ definitions: { get: async () => definition } });
+    try {
+      const answer = own.call('POST', '/api/runs', { workflow: 'hangs' });
+      for (let i = 0; i < 400 && called.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(called).toEqual(['hang']);
+      (own.engine.clock as ManualClock).advance(2000);
+      const { status, json } = await answer;
+      expect(status).toBe(201);
+      expect(json).toMatchObject({ status: 'failed', resumable: false, failure: { kind: 'deadline', step: 'call' } });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('POST /api/runs answers the run object of `run --json`; GET /api/runs/:id the object of `show --json`', async () => {
     const started = await start();
     expect(started.status).toBe(201);
@@ -121,6 +147,23 @@ describe('events', () => {
       expect(detail).toMatchObject({ status: 'done', output: { decision: 'escalated' } });
       expect(detail.journal.filter((e: { event: string }) => e.event === 'timeout')).toHaveLength(1);
       expect(detail.journal.some((e: { event: string }) => e.event === 'event')).toBe(false);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('a cancel that comes after the wait timed out finds the run escalated by its timeout, not cancelled', async () => {
+    const late = await startApi();
+    try {
+      const { json: run } = await late.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      expect(run.status).toBe('waiting');
+      (late.engine.clock as ManualClock).advance(73 * 3_600_000);
+      const cancelled = await late.call('POST', `/api/runs/${run.runId}/cancel`, { reason: 'too late' });
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.json).toMatchObject({ status: 'done', output: { decision: 'escalated' }, failure: null });
+      const detail = (await late.call('GET', `/api/runs/${run.runId}`)).json;
+      expect(detail.journal.filter((e: { event: string }) => e.event === 'timeout')).toHaveLength(1);
+      expect(detail.journal.some((e: { event: string }) => e.event === 'cancelled')).toBe(false);
     } finally {
       await late.close();
     }

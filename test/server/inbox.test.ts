@@ -4,14 +4,15 @@
  * `POST /api/runs/:id/events` takes an edited input (validated, the field
  * named when refused), and of two concurrent approvals one wins and the other
  * is refused with 409. A reviewed prompt holding a `{% %}` template is listed
- * as the model was sent it.
+ * as the model was sent it. A wait whose timeout passed is no longer listed.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InboxSchema } from '../../src/server/schemas.js';
-import { root, startApi, type Api } from './helpers.js';
+import type { ManualClock } from '../../src/engine/clock.js';
+import { invoiceInput, root, startApi, type Api } from './helpers.js';
 
 const input = () => JSON.parse(readFileSync(join(root, 'definitions', 'expense-review.input.json'), 'utf8')) as unknown;
 
@@ -119,6 +120,28 @@ describe('GET /api/inbox: the prompt of a review', () => {
     } finally {
       await own.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('GET /api/inbox: a wait whose window closed', () => {
+  it('is left out once its timeout passed on the server\'s clock, though nothing fired it yet; approving it is a 409', async () => {
+    // A server of its own: its clock is moved past the invoice's 72 h approval window.
+    const late = await startApi();
+    try {
+      const { json: run } = await late.call('POST', '/api/runs', { workflow: 'invoice-approval', input: invoiceInput() });
+      expect(run.waitingFor).toMatchObject({ step: 'cfo_approval', timeoutAt: late.engine.clock.now() + 72 * 3_600_000 });
+      const listed = async () => ((await late.call('GET', '/api/inbox')).json.entries as Array<{ runId: string; step: string }>).map((e) => [e.runId, e.step]);
+      expect(await listed()).toEqual([[run.runId, 'cfo_approval']]);
+
+      (late.engine.clock as ManualClock).advance(72 * 3_600_000);
+      expect(await listed()).toEqual([]);
+      expect((await late.call('GET', `/api/runs/${run.runId}`)).json.status).toBe('waiting'); // the inbox fired nothing
+      const refused = await late.call('POST', `/api/runs/${run.runId}/events`, { type: 'APPROVE' });
+      expect(refused.status).toBe(409);
+      expect((await late.call('GET', `/api/runs/${run.runId}`)).json).toMatchObject({ status: 'done', output: { decision: 'escalated' } });
+    } finally {
+      await late.close();
     }
   });
 });
