@@ -639,7 +639,7 @@ export function createEngine(options: EngineOptions): Engine {
     cancel: async (runId: string, reason?: string) => {
       const request = { reason: reason ?? 'cancelled', at: clock.now() };
       const found = await store.get(runId);
-      // A run this engine is starting and has not stored yet has no timers to fire (./engine.ts storedMeanwhile).
+      // A run this engine is starting and has not stored yet has no timers to fire yet (see storedMeanwhile).
       const record = found ? await firedBeforeCancel(found) : await storedMeanwhile(runId, request);
       const view = toView(record);
       if (finishedStatuses.includes(record.status) && !(record.status === 'failed' && view.resumable)) return view;
