@@ -48,7 +48,9 @@ const slack = 1e-9;
 /**
  * Allows a model call iff `used.totalTokens + projectedTokens ≤ stopAt × tokens`
  * and, with a dollar cap, `used.usd + projectedUsd ≤ stopAt × usd`. Exactly at
- * the limit is allowed.
+ * the limit is allowed. A step that projects nothing (it calls no model: a tool, a
+ * choice) spends nothing, so it is allowed even when a reply billed more than it
+ * was projected at took the run past the limit: the next model call is refused.
  *
  * @example
  * budgetAllows({ used: zeroUsage, projectedTokens: 45000, projectedUsd: 0, budget: resolveBudget() }); // { allowed: true }
@@ -60,6 +62,7 @@ export function budgetAllows(request: {
   readonly budget: ResolvedBudget;
 }): BudgetDecision {
   const { used, projectedTokens, projectedUsd, budget } = request;
+  if (projectedTokens <= 0 && projectedUsd <= 0) return { allowed: true };
   const tokenLimit = budget.stopAt * budget.tokens;
   const tokensAfter = used.totalTokens + projectedTokens;
   if (tokensAfter > tokenLimit * (1 + slack)) {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../src/definition/load.js';
 import { cli, lastJson, tempStore } from '../cli/helpers.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { definition, events, recordNote, rig, type Rig } from './helpers.js';
+import { definition, events, recordNote, rig, vendorApi, type Rig } from './helpers.js';
 import { SPAWN_BUDGET_MS } from '../budgets.js';
 
 const FILE = 'test/guards/fixtures/three-notes.yaml';
@@ -60,6 +60,27 @@ describe('token budget', () => {
       ['done', 'done'],
     ]);
     expect(r.emu.stats().messages).toBe(3); // completed steps did not run again
+  });
+
+  it('a run that billed past its limit still runs the steps that call no model; the next model call is refused', async () => {
+    // The server bills 20× the input the call was projected at (a tokenizer the calibration has not seen yet): past the limit.
+    r = await rig({ tokenScale: 20, tools: [recordNote, vendorApi] });
+    const note = { claude: { tool: 'record_note', prompt: 'Note the vendor.', maxTokens: 100 } };
+    const steps = (last: Record<string, unknown>) => ({
+      note,
+      lookup: { tool: 'vendor_api', with: { vendorId: 'V-1' } },
+      ...last,
+    });
+    const budget = { tokens: 2000, stopAt: 0.9 };
+    const done = await r.engine.start(definition({ id: 'over-then-tool', budget, steps: steps({ done: { final: true, output: '{% $steps.lookup.output %}' } }) }, [recordNote, vendorApi]));
+    expect(done.usage.totalTokens).toBeGreaterThan(1800);
+    expect(done).toMatchObject({ status: 'done', output: { vendorId: 'V-1', name: 'ACME' } });
+
+    const again = await r.engine.start(
+      definition({ id: 'over-then-model', budget, steps: steps({ again: note, done: { final: true } }) }, [recordNote, vendorApi]),
+    );
+    expect(again).toMatchObject({ status: 'budget_exhausted', failure: { kind: 'budget', step: 'again' } });
+    expect(again.steps.find((s) => s.id === 'lookup')?.status).toBe('done');
   });
 
   it('a budget too small for the first call stops before any request', async () => {
