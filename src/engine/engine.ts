@@ -48,6 +48,11 @@ import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wak
 
 export interface EngineOptions {
   readonly store: Store;
+  /**
+   * Graceful stop of the engine (a server draining on SIGTERM): once it aborts, every drive the engine makes commits
+   * what is done at the next step boundary and returns, the run left `running` for a worker or a resume to go on with.
+   */
+  readonly stop?: AbortSignal;
   /** Tools available to every run, beside those its definition brings. */
   readonly tools?: readonly AnyTool[];
   /** The model server: a client, options, or nothing to let the SDK read the environment. */
@@ -300,7 +305,8 @@ export function createEngine(options: EngineOptions): Engine {
     const runtime = await runtimeFor(record, source);
     const lease = opts.lease ? null : held.get(record.id);
     const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
-    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, leased);
+    const stop = options.stop === undefined ? leased.stop : leased.stop ? AbortSignal.any([leased.stop, options.stop]) : options.stop;
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, stop ? { ...leased, stop } : leased);
     await endChildren(driven);
     return viewOf(driven);
   }

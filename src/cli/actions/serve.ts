@@ -46,7 +46,10 @@ export async function action(opts: ServeFlags, setExit: (code: number) => void):
     // No configured model: the built-in emulator, said on stderr (the service contract starts with only --store and --token).
     const model = await openModelServer({ ...serverOptions(opts), requireModel: undefined, log });
     try {
-      const engine = createEngine({ store, model: model.model });
+      // SIGTERM drains as a worker does: each drive in flight stops at its next step boundary (the runs stay
+      // `running`, for a worker or a resume), so shutdown is bounded by the steps in flight, not by whole runs.
+      const draining = new AbortController();
+      const engine = createEngine({ store, model: model.model, stop: draining.signal });
       const server = await createServer(engine, { tokens: [{ token, label: 'api' }], definitions: opts.definitions, log }).listen({ port, host: opts.host });
       process.stdout.write(`stepwise serve listening on ${server.url}\n`);
       log(`stepwise serve: ${store.kind} store, definitions from ${opts.definitions}; SIGTERM or Ctrl-C stops`);
@@ -54,6 +57,7 @@ export async function action(opts: ServeFlags, setExit: (code: number) => void):
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      draining.abort();
       await server.close();
       setExit(0);
     } finally {
