@@ -12,7 +12,7 @@ import { addUsage, zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
 import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
-import { interruptedDrive } from './child-step.js';
+import { interruptedDrive, stopOf } from './child-step.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
 
@@ -184,12 +184,14 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   }
   await Promise.allSettled(inflight.values());
   rethrow();
-  if (interruptedDrive(run)) return;
-  if (stop.aborted) {
-    // What the items and the runs below them spent (an item stopped mid-step has not settled what is below it).
+  const stopped = stopOf(run, stop);
+  if (stopped?.kind === 'drive') return;
+  if (stopped) {
+    // Aborted or cancelled: what the items and the runs below them spent (an item stopped mid-step has not settled
+    // what is below it).
     let below = zeroUsage;
     for (const runs of byIndex.values()) for (const item of runs) if (item.status === 'running' || item.status === 'waiting') below = addUsage(below, await children.uncounted(item));
-    return chargeAborted(run, id, addUsage(itemsUsage(byIndex), below), stop.reason, { visit, charged });
+    return chargeAborted(run, id, addUsage(itemsUsage(byIndex), below), stopped.reason, { visit, charged });
   }
 
   run.countExecuted();
