@@ -19,7 +19,7 @@ export function childFailure(child: RunRecord): StepFailure {
 }
 
 /** The parent's event for its child after a drive: it ended (`step.done` / `step.failed`) or rests (`child.rest`). */
-export function childSettled(step: string, child: RunRecord, at: number, usage: Usage = child.usage): RunEvent {
+export function childSettled(step: string, child: RunRecord, at: number, usage: Usage = child.usage): Extract<RunEvent, { type: 'step.done' | 'step.failed' | 'child.rest' }> {
   switch (child.status) {
     case 'done':
       return { type: 'step.done', step, at, output: child.output ?? null, usage };

@@ -10,7 +10,7 @@ import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/ma
 import type { RunRecord } from '../run/types.js';
 import { addUsage, zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
+import { chargeAborted, chargeResting, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
 import { interruptedDrive, stopOf } from './child-step.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
@@ -205,7 +205,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
     // An item that can go on now (advanced one step, or not started yet) leaves no timer to wait for.
     const ready = pending.some((s) => s.kind !== 'live' || (s.run.status === 'running' && s.run.wakeAt === null));
-    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
+    await chargeResting(run, id, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
     return;
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));

@@ -14,7 +14,7 @@ import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { chargeAborted, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
+import { chargeAborted, chargeResting, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
 import { childSettled, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
@@ -185,6 +185,7 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
       run.countExecuted();
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
+      if (event.type === 'child.rest') return chargeResting(run, id, event);
       sendCharged(run, event);
       if (event.type === 'step.done') {
         run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: await unjournaled(run, id, driven.usage), data: { child: driven.id } });

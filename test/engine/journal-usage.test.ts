@@ -16,6 +16,7 @@ import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { rerun } from '../../src/engine/rerun.js';
 import type { RunView } from '../../src/engine/view.js';
 import { buildTimeline } from '../../src/observe/timeline.js';
+import { runStats } from '../../src/query/stats.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { defineTool } from '../../src/tools/define.js';
@@ -93,5 +94,64 @@ describe('a rerun journals the usage of the steps it kept', () => {
     expect(third.usage).toEqual(again.usage);
     expect((await e.journal(third.runId))[0]!.usage).toEqual(again.usage);
     await expectJournalSums(e, third);
+  });
+});
+
+describe("a step whose children rest at a wait journals what it was charged for them", () => {
+  it('a map whose items spent, then wait: the journal sums to the usage while they wait and once the map is done', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      {
+        id: 'noted-lines',
+        steps: {
+          each: { map: { items: '{% $input.lines %}', steps: { draft: write('this line'), ask: { wait: { on: { APPROVE: 'ok' } } }, ok: { final: true, output: '{% $steps.draft.output %}' } } } },
+          done: { final: true, output: '{% $count($steps.each.output) %}' },
+        },
+      },
+      tools,
+      'noted-lines',
+    );
+    const waiting = await e.start(def, { input: { lines: [1, 2] } });
+    expect(waiting.status).toBe('waiting');
+    const items = await e.store.list({ parentId: waiting.runId });
+    const spent = items.reduce((t, c) => t + c.usage.totalTokens, 0);
+    expect(spent).toBeGreaterThan(0);
+    // The run is charged what its items spent while they wait (the budget counts it)…
+    expect(waiting.usage.totalTokens).toBe(spent);
+    // …and its journal, `show` and `stats` say the same.
+    await expectJournalSums(e, waiting);
+    expect((await runStats(e.store, { limit: 100 })).totalTokens).toBe(waiting.usage.totalTokens);
+
+    const half = await e.send(waiting.runId, 'APPROVE');
+    expect(half.status).toBe('waiting');
+    await expectJournalSums(e, half);
+    const done = await e.send(waiting.runId, 'APPROVE');
+    expect(done.status).toBe('done');
+    expect(done.usage.totalTokens).toBe(spent);
+    await expectJournalSums(e, done);
+  });
+
+  it('a workflow step whose child spent, then waits: the same, while it waits and once the child is done', async () => {
+    const e = await engine();
+    const def = loadDefinitionFromObject(
+      { id: 'asks-child', steps: { child: { workflow: { id: 'asked', input: '{% $input %}' } }, done: { final: true, output: '{% $steps.child.output %}' } } },
+      tools,
+      'asks-child',
+    );
+    const waiting = await e.start(def, { input: { case: 3 } });
+    expect(waiting.status).toBe('waiting');
+    const [child] = await e.store.list({ parentId: waiting.runId });
+    expect(child!.usage.totalTokens).toBeGreaterThan(0);
+    expect(waiting.usage.totalTokens).toBe(child!.usage.totalTokens);
+    await expectJournalSums(e, waiting);
+
+    const done = await e.send(waiting.runId, 'APPROVE');
+    expect(done.status).toBe('done');
+    expect(done.usage.totalTokens).toBe(child!.usage.totalTokens);
+    await expectJournalSums(e, done);
+    // A rerun past the step replays its settling: the same usage, and its own journal sums to it.
+    const again = await rerun(e, waiting.runId, 'done');
+    expect(again.usage.totalTokens).toBe(done.usage.totalTokens);
+    await expectJournalSums(e, again);
   });
 });
