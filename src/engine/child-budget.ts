@@ -61,6 +61,24 @@ export function sendCharged(run: Pick<RunScope, 'send' | 'context' | 'budget'>, 
 }
 
 /**
+ * Charges the run what a step's children spent as they come to rest (`child.rest`: a wait, a timer of theirs; its
+ * `usage` their total so far this visit), and journals the part the journal does not carry yet, on a `waiting` entry
+ * of the step (`data.resting`): the journal sums to the run's usage while they rest, and the step's settling journals
+ * only what they spend after.
+ */
+export async function chargeResting(
+  run: Pick<RunScope, 'send' | 'context' | 'budget' | 'note' | 'where' | 'journal'>,
+  step: string,
+  event: Extract<RunEvent, { type: 'child.rest' }>,
+): Promise<void> {
+  sendCharged(run, event);
+  if (!event.usage) return;
+  const usage = await unjournaled(run, step, event.usage);
+  if (usage.totalTokens === 0 && usage.usd === 0) return;
+  run.note({ ...run.where(step), at: event.at, event: 'waiting', usage, data: { resting: true, waiting: event.waiting, wakeAt: event.wakeAt } });
+}
+
+/**
  * A `map` or `workflow` step aborted by a sibling branch's failure (fail_fast), which the run has left: the run is
  * charged what its children spent that it was not charged yet (`run.charge`), journaled as the step's cancelled
  * attempt (its `usage` what the journal had not counted, `data.charged` what the run was charged now).

@@ -8,6 +8,7 @@ import type { RunEvent, StepFailure } from '../compile/events.js';
 import type { Advance } from '../kinds/types.js';
 import type { RunRecord, Usage } from '../run/types.js';
 import type { RunScope } from './scope.js';
+import type { CancelSource } from './step-abort.js';
 import { LeaseLostError } from '../store/types.js';
 import { locatedMessage, originBelow } from './failure-origin.js';
 
@@ -24,7 +25,7 @@ export function childFailure(child: RunRecord): StepFailure {
 }
 
 /** The parent's event for its child after a drive: it ended (`step.done` / `step.failed`) or rests (`child.rest`). */
-export function childSettled(step: string, child: RunRecord, at: number, usage: Usage = child.usage): RunEvent {
+export function childSettled(step: string, child: RunRecord, at: number, usage: Usage = child.usage): Extract<RunEvent, { type: 'step.done' | 'step.failed' | 'child.rest' }> {
   switch (child.status) {
     case 'done':
       return { type: 'step.done', step, at, output: child.output ?? null, usage };
@@ -58,6 +59,22 @@ export function waitingChild(run: RunScope, id: string, data: Record<string, unk
     crash: 'waiting',
     onCommit: () => run.note({ ...run.where(id), event: 'waiting', data: { ...data, wakeAt: run.wakeAt() } }),
   };
+}
+
+/**
+ * Why a step's children stopped while its effect drove them, if something stopped them: `drive`, this drive was
+ * stopped (its lease is gone, thrown; or the run is a child its parent stopped, which charges what was spent below it),
+ * or `charge`, the step was aborted (a sibling branch failed fast) or the run is being cancelled, so the run is charged
+ * now what its children spent (./child-budget.ts `chargeAborted`), with `reason`.
+ */
+export function stopOf(run: RunScope, stop: CancelSource): { readonly kind: 'drive' } | { readonly kind: 'charge'; readonly reason: unknown } | null {
+  if (run.signal?.aborted) {
+    if (run.signal.reason instanceof LeaseLostError) throw run.signal.reason;
+    return { kind: 'drive' };
+  }
+  if (stop.aborted) return { kind: 'charge', reason: stop.reason };
+  const cancel = run.cancel();
+  return cancel?.aborted ? { kind: 'charge', reason: cancel.reason } : null;
 }
 
 /** Whether the drive stopped under the step: its lease is gone (thrown), it was aborted or a cancel came (the driver takes over). */

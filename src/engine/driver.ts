@@ -419,6 +419,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     for (; transitions < MAX_TRANSITIONS; transitions++, uncommitted++) {
       if (options.signal?.aborted) {
         if (options.signal.reason instanceof LeaseLostError) throw options.signal.reason;
+        // Stopped by its parent (a child run whose parent's step was aborted or cancelled), not by a lost lease: what
+        // its steps did until they stopped (what an aborted attempt was billed) is kept.
+        await Promise.allSettled(inflight.values());
+        if (dirty) await commit();
         break;
       }
       if (cancelling()) {

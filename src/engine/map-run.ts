@@ -10,9 +10,9 @@ import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/ma
 import type { RunRecord } from '../run/types.js';
 import { addUsage, zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
-import { chargeAborted, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
+import { chargeAborted, chargeResting, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
-import { interruptedDrive } from './child-step.js';
+import { interruptedDrive, stopOf } from './child-step.js';
 import { locatedMessage, originBelow, throughItem } from './failure-origin.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
@@ -189,12 +189,14 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   }
   await Promise.allSettled(inflight.values());
   rethrow();
-  if (interruptedDrive(run)) return;
-  if (stop.aborted) {
-    // What the items and the runs below them spent (an item stopped mid-step has not settled what is below it).
+  const stopped = stopOf(run, stop);
+  if (stopped?.kind === 'drive') return;
+  if (stopped) {
+    // Aborted or cancelled: what the items and the runs below them spent (an item stopped mid-step has not settled
+    // what is below it).
     let below = zeroUsage;
     for (const runs of byIndex.values()) for (const item of runs) if (item.status === 'running' || item.status === 'waiting') below = addUsage(below, await children.uncounted(item));
-    return chargeAborted(run, id, addUsage(itemsUsage(byIndex), below), stop.reason, { visit, charged });
+    return chargeAborted(run, id, addUsage(itemsUsage(byIndex), below), stopped.reason, { visit, charged });
   }
 
   run.countExecuted();
@@ -208,7 +210,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     const waiting = live.length > 0 && live.every((r) => r.status === 'waiting');
     // An item that can go on now (advanced one step, or not started yet) leaves no timer to wait for.
     const ready = pending.some((s) => s.kind !== 'live' || (s.run.status === 'running' && s.run.wakeAt === null));
-    sendCharged(run, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
+    await chargeResting(run, id, { type: 'child.rest', step: id, at: now, waiting, wakeAt: timers.length && !ready ? Math.min(...timers) : null, usage });
     return;
   }
   const failed = states.flatMap((s, index) => (s.kind === 'failed' || s.kind === 'exhausted' ? [{ index, state: s }] : []));

@@ -22,6 +22,7 @@ import type { MapSpec } from '../kinds/map-body.js';
 import { addUsage, subUsage, zeroUsage, type Failure, type JournalEntry, type RunRecord, type RunStatus, type Usage } from '../run/types.js';
 import type { Store } from '../store/types.js';
 import { childBudget } from './child-budget.js';
+import { CHILD_KINDS } from './child-events.js';
 import { childIdOf } from './child-ids.js';
 import type { ChildRuns } from './children.js';
 import { itemRuns, itemState, itemsUsage, newest } from './map-items.js';
@@ -101,12 +102,15 @@ export async function redrivePoint(store: Store, record: RunRecord): Promise<Red
     );
   }
   // What the run was charged after the checkpoint for the children of a step it then left and the redrive takes back
-  // (aborted, `run.charge`): that step charges its children's whole spend again when it settles.
-  const active = activeVisits(record.definition.workflow, restored);
+  // (aborted, `run.charge`): that step charges its children's whole spend again when it settles. (What an aborted
+  // work step's attempt was billed stays carried: its attempt runs again, and is billed again.)
+  const workflow = record.definition.workflow;
+  const active = activeVisits(workflow, restored);
   let carried = subUsage(record.usage, restored.context.usage);
   const aborted = new Map<string, Usage>();
+  const startsChildren = (step: string) => CHILD_KINDS.has(kindOf(stepOf(workflow, step) ?? {})?.name ?? '');
   for (const entry of journal) {
-    const charged = entry.seq > latest.seq && entry.step !== null && active.get(entry.step) === entry.visit ? abortCharge(entry) : null;
+    const charged = entry.seq > latest.seq && entry.step !== null && active.get(entry.step) === entry.visit && startsChildren(entry.step) ? abortCharge(entry) : null;
     if (!charged) continue;
     carried = subUsage(carried, charged);
     aborted.set(entry.step!, addUsage(aborted.get(entry.step!) ?? zeroUsage, charged));
@@ -119,7 +123,10 @@ export function entryData(entry: JournalEntry, event: JournalEntry['event']): Re
   return entry.event === event && typeof entry.data === 'object' && entry.data !== null ? (entry.data as Record<string, unknown>) : undefined;
 }
 
-/** What the run was charged when a step with child runs was aborted (./child-budget.ts `chargeAborted`), if `entry` says so. */
+/**
+ * What the run was charged when a step was aborted, if `entry` says so: a step with child runs, what they spent
+ * (./child-budget.ts `chargeAborted`); a work step, what its attempt was billed before it ended (./work-handler.ts).
+ */
 export function abortCharge(entry: JournalEntry): Usage | null {
   const data = entryData(entry, 'failed');
   return data?.['aborted'] === true && typeof data['charged'] === 'object' && data['charged'] !== null ? (data['charged'] as Usage) : null;

@@ -203,6 +203,20 @@ export function replayTo(
       childTotals.set(key, total);
       return total;
     };
+    /**
+     * What the rests of a child-run step's visit charged in the original (its `waiting` entries with `data.resting`),
+     * by `visit:step`, not charged here yet: the step's settling charges them with the rest (its event carries its
+     * children's total), and a visit the machine leaves without settling (a failed sibling branch, an onError route)
+     * is charged them when it leaves it. A visit still resting where the replay stops is not: a rerun does not keep it.
+     */
+    const restCharges = new Map<string, { readonly step: string; readonly visit: number; usage: Usage }>();
+    const chargeLeftRests = (at: number) => {
+      for (const [key, rest] of restCharges) {
+        if (actor.getSnapshot().context.visits[rest.step] === rest.visit && activeAt(rest.step)) continue;
+        restCharges.delete(key);
+        actor.send({ type: 'run.charge', at, usage: rest.usage });
+      }
+    };
     /** Whether sending `event` enters `step` (a new visit of it); if so, it is sent stamped `at`. */
     const sendEntering = (event: RunEvent, stops: ReadonlyArray<{ step: string; at: number }>): boolean => {
       const before = actor.getSnapshot();
@@ -230,13 +244,15 @@ export function replayTo(
           }
           // The steps' outputs since the checkpoint are undone: their fingerprints are counted from the checkpoint's.
           used.clear();
+          // Its usage holds what the rests before it charged.
+          restCharges.clear();
           for (const [step, list] of Object.entries(actor.getSnapshot().context.fingerprints)) used.set(step, list.length);
         }
         // A parallel step's completion happened inside the machine (its last branch ended): nothing to send.
         if (entry.event === 'completed' && entry.step !== null && kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.sequences) continue;
-        // A step with child runs aborted by a failed sibling branch charged the run what its children had spent
-        // (`run.charge`), whatever the run was at by then: replayed, the charge is what its journal entry counts (the
-        // run's charges while the step rested are journaled nowhere else), which counts toward its children's total.
+        // A step aborted by a failed sibling branch charged the run what its children (or its attempt) had spent
+        // (`run.charge`), whatever the run was at by then: replayed, the charge is what its journal entry counts (for a
+        // run journaled before rests were, also what the step's rests had charged), which counts toward its children's total.
         if (entry.step !== null && abortCharge(entry)) {
           const usage = entry.usage ?? zeroUsage;
           actor.send({ type: 'run.charge', at: entry.at, usage });
@@ -254,7 +270,16 @@ export function replayTo(
         }
         // A step whose work is done by child runs (map, workflow) journals at each settling only what it adds; its
         // events carry its children's total so far, which the machine charges the difference of.
+        let settles: string | null = null;
         if (entry.step !== null && entry.usage && CHILD_KINDS.has(kindOf(stepOfWorkflow(workflow, entry.step) ?? {})?.name ?? '')) {
+          const key = `${entry.visit}:${entry.step}`;
+          if (entry.event === 'waiting' && entryData(entry, 'waiting')?.['resting'] === true) {
+            const rest = restCharges.get(key);
+            if (rest) rest.usage = addUsage(rest.usage, entry.usage);
+            else restCharges.set(key, { step: entry.step, visit: entry.visit, usage: entry.usage });
+          } else {
+            settles = key;
+          }
           entry = { ...entry, usage: childTotal(entry.step, entry.visit, entry.usage) };
         }
         const fingerprint = () => {
@@ -263,12 +288,16 @@ export function replayTo(
           used.set(entry.step, n + 1);
           return fingerprints[entry.step]?.[n];
         };
-        for (const event of eventsOf(entry, segment.entries[i + 1], pos, input.budget, fingerprint)) {
+        const events = eventsOf(entry, segment.entries[i + 1], pos, input.budget, fingerprint);
+        // The settling's event charges the children's total, its rests' charges included.
+        if (settles !== null && events.some((event) => 'usage' in event)) restCharges.delete(settles);
+        for (const event of events) {
           if (sendEntering(event, stops)) {
             stopped = true;
             break;
           }
         }
+        if (restCharges.size > 0) chargeLeftRests(entry.at);
       }
       if (stopped) chargeLateAborts(segment.entries.slice(i));
       if (activeAt(target.step) && stopped) return done();

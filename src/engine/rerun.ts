@@ -99,8 +99,11 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
 export async function rerun(engine: Engine, runId: string, from: string, options: RerunOptions = {}): Promise<RunView> {
   const record = await rerunRecord(engine, runId, from, options);
   const kept = keptSteps(snapshotOf(record).context.trail, from);
+  // The run's usage counts what the kept steps spent (in the original): its first entry carries it, so its journal,
+  // which holds only what it runs, sums to its usage.
+  const usage = record.usage.totalTokens > 0 || record.usage.usd > 0 ? { usage: record.usage } : {};
   const { run, created } = await engine.store.create(record, [
-    { step: null, visit: 0, attempt: 0, event: 'created', at: record.createdAt, data: { version: record.version, input: record.input, rerunOf: runId, from, kept } },
+    { step: null, visit: 0, attempt: 0, event: 'created', at: record.createdAt, ...usage, data: { version: record.version, input: record.input, rerunOf: runId, from, kept } },
   ]);
   // The create is atomic: of concurrent reruns to one id exactly one makes it, and none drives a run it did not make.
   if (!created) throw new RunIdTakenError(run.id, run.workflow, record.workflow);

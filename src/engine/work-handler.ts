@@ -20,7 +20,7 @@ import { LazyAbort } from './lazy-abort.js';
 import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
-import { zeroUsage } from '../run/types.js';
+import { addUsage, zeroUsage, type Usage } from '../run/types.js';
 import type { Reservation } from './budget-pool.js';
 
 const moved: Advance = { kind: 'moved' };
@@ -126,6 +126,11 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       run.prepared.delete(key);
       let reservation: Reservation | null = run.reservations.get(key) ?? null;
       run.reservations.delete(key);
+      // What the attempt has been billed so far (each model reply, told as it comes): charged however the attempt ends.
+      let spent: Usage = zeroUsage;
+      (env as { spent?: StepEnv['spent'] }).spent = (usage) => {
+        spent = addUsage(spent, usage);
+      };
       try {
         let prepareError: unknown = null;
         let gaveUp: StepOutcome | null = null;
@@ -186,18 +191,26 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         } else {
           end = { kind: 'outcome', outcome: unprepared(prepareError) };
         }
-        // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
         if (end.kind === 'aborted') {
+          // The drive lost its lease: whoever holds it now continues the run; nothing is sent or committed here.
           if (run.signal?.reason instanceof LeaseLostError) throw run.signal.reason;
+          // The drive was stopped under the step (the run is a child whose parent's step was aborted or cancelled):
+          // what the attempt was billed is charged, and the driver commits it.
+          chargeStopped(run, id, spent, reservation, `the attempt was aborted: ${reasonOf(run.signal?.reason)}`, false);
           return;
         }
         if (end.kind === 'cancelled') {
           const own = stepSignal.aborted && stepSignal.reason instanceof Error ? stepSignal.reason.message : null;
-        run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message: own ? `the attempt was aborted: ${own}` : 'the attempt was interrupted by a cancel' } });
+          chargeStopped(run, id, spent, reservation, own ? `the attempt was aborted: ${own}` : 'the attempt was interrupted by a cancel', true);
           return;
         }
+        // Ended by its timeout or an engine error, the attempt's result is lost, not what it was billed.
         const outcome: StepOutcome =
-          end.kind === 'timeout' ? timedOut(id, end.timeoutMs) : end.kind === 'error' ? engineFailure(end.error) : guardOutcome(id, end.outcome, run.maxOutputBytes);
+          end.kind === 'timeout'
+            ? { ...timedOut(id, end.timeoutMs), usage: spent }
+            : end.kind === 'error'
+              ? { ...engineFailure(end.error), usage: spent }
+              : guardOutcome(id, end.outcome, run.maxOutputBytes);
         crashPoint('after-tool');
         // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
         await run.holdLease();
@@ -293,6 +306,27 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
       }
     },
   };
+}
+
+/**
+ * An attempt ended from outside it (a cancel, a sibling branch's failure, its drive stopped under it), its step having
+ * sent nothing: what it was billed before it ended (`spent`) is charged to the run (`run.charge`) and settles its
+ * reservation, and its cancelled `failed` entry carries it (`usage`, and `data.charged`, which replay reads as the
+ * charge it was). `always`: the entry is written when nothing was billed too.
+ */
+function chargeStopped(run: RunScope, id: string, spent: Usage, reservation: Reservation | null, message: string, always: boolean): void {
+  const billed = spent.totalTokens > 0 || spent.usd > 0;
+  if (billed) {
+    run.send({ type: 'run.charge', at: run.clock.now(), usage: spent });
+    reservation?.settle(spent);
+  } else if (!always) {
+    return;
+  }
+  run.note({ ...run.where(id), event: 'failed', error: { kind: 'cancelled', message }, ...(billed ? { usage: spent, data: { aborted: true, charged: spent } } : {}) });
+}
+
+function reasonOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? 'stopped');
 }
 
 /** The outcome of an attempt whose model call cannot reserve its cost: the step ends `budget_exhausted`. */

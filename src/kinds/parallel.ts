@@ -93,10 +93,11 @@ function nestedIds(spec: ParallelStepSpec, sequencesOf: (step: AnyStep) => reado
 }
 
 /**
- * What the run was charged for the children of the branch steps it leaves (a `map` or `workflow` step charges its
- * children's spend as they rest, without a journal entry until it settles), journaled now as a cancelled entry of each
- * such step (`data.aborted`, nothing charged again), so the journal still sums to the run's usage. A step whose effect
- * was running adds what its children spent beyond that when it stops (../engine/child-budget.ts `chargeAborted`).
+ * What the run was charged for the children of the branch steps it leaves that its journal does not carry, journaled
+ * now as a cancelled entry of each such step (`data.aborted`, nothing charged again), so the journal still sums to the
+ * run's usage. (A `map` or `workflow` step journals its rests' charges as it rests, ../engine/child-budget.ts
+ * `chargeResting`: this finds what a run journaled by an earlier version charged at its rests.) A step whose effect
+ * was running adds what its children spent beyond that when it stops (`chargeAborted`).
  */
 async function journalLeftCharges(run: RunScope, steps: readonly string[], reason: string, at: number): Promise<void> {
   for (const step of steps) {

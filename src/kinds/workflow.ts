@@ -14,10 +14,10 @@ import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
 import { maxVisits, Mapping, StepId } from '../definition/fields.js';
 import type { Workflow } from '../definition/schema.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
-import { chargeAborted, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
+import { chargeAborted, chargeResting, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
-import { childSettled, interruptedDrive, restingUntil, waitingChild } from '../engine/child-step.js';
+import { childSettled, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -182,13 +182,15 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         ...(slice !== undefined ? { slice } : {}),
         ...(resume ? { event: { event: { type: 'run.resume', at, budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at, data: { budget, parent: run.runId } }] } } : {}),
       });
-      if (interruptedDrive(run)) return;
-      // Aborted: what the child and the runs below it spent (they stopped mid-step, their spend not settled up to it).
-      if (stop.aborted) return chargeAborted(run, id, addUsage(driven.usage, await children.uncounted(driven)), stop.reason, { visit, charged });
+      const stopped = stopOf(run, stop);
+      if (stopped?.kind === 'drive') return;
+      // Aborted or cancelled: what the child and the runs below it spent (they stopped mid-step, their spend not settled up to it).
+      if (stopped) return chargeAborted(run, id, addUsage(driven.usage, await children.uncounted(driven)), stopped.reason, { visit, charged });
       crashPoint('after-child');
       run.countExecuted();
       const now = run.clock.now();
       const event = childSettled(id, driven, now);
+      if (event.type === 'child.rest') return chargeResting(run, id, event);
       sendCharged(run, event);
       if (event.type === 'step.done') {
         run.note({ ...run.where(id), at: now, event: 'completed', output: driven.output, usage: await unjournaled(run, id, driven.usage), data: { child: driven.id } });

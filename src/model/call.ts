@@ -34,6 +34,11 @@ export interface ToolCallRequest {
    * the call with kind `budget` before the continuation is sent.
    */
   readonly mayContinue?: (projection: CallProjection, spent: Usage) => BudgetDecision;
+  /**
+   * Told of each reply as it is charged (its usage, and the local count of its request): what the call has been
+   * billed is known even when its result reaches nobody (its step was aborted while the call or its tool ran).
+   */
+  readonly onReply?: (usage: Usage, estimatedInput: number) => void;
 }
 
 /**
@@ -230,8 +235,10 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
     }
     // Every reply is charged, a malformed one too; counts it lacks are charged as the request's local count and max_tokens.
     const counted = countRequestTokens({ ...params, messages });
-    usage = addUsage(usage, toUsage(req.model, (reply as { usage?: unknown } | null)?.usage, { inputTokens: counted, outputTokens: params.max_tokens }));
+    const billed = toUsage(req.model, (reply as { usage?: unknown } | null)?.usage, { inputTokens: counted, outputTokens: params.max_tokens });
+    usage = addUsage(usage, billed);
     estimatedInput += counted;
+    req.onReply?.(billed, counted);
     const malformed = malformedReply(reply);
     if (malformed) return fail('model_error', `the model server sent a malformed reply: ${malformed}`, true, null);
     const stop = reply.stop_reason ?? 'end_turn';

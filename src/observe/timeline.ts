@@ -59,6 +59,8 @@ function detailOf(e: JournalEntry): string {
     case 'choice':
       return `branch ${String(data['branch'])} → ${String(data['next'])}`;
     case 'waiting': {
+      // A map or workflow step whose children came to rest: the entry carries what they spent so far.
+      if (data['resting'] === true) return `children ${data['waiting'] === true ? 'wait for an event' : 'rest'}; spent so far charged`;
       const events = `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
       const review = data['review'] === true ? ` (review of ${JSON.stringify(e.input ?? null).slice(0, 80)})` : '';
       const show = data['show'] !== undefined ? ` show ${JSON.stringify(data['show']).slice(0, 80)}` : '';

@@ -6,7 +6,7 @@
 import { stepOf } from '../definition/sequences.js';
 import type { AnalyzeStep } from '../definition/schema.js';
 import { callForToolInput } from '../model/call.js';
-import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
+import { attemptCall, mayRetry, prepareModelStep } from './model-step.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { lazyAjv } from '../util/lazy-ajv.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
@@ -40,7 +40,7 @@ export const analyzeStep: StepExecutor = {
   async execute(env: StepEnv, prepared: PreparedStep): Promise<StepOutcome> {
     const step = stepOf(env.workflow, env.stepId) as AnalyzeStep;
     if (!prepared.request) throw new Error('analyze step prepared without a request');
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env, prepared.request.model) });
+    const call = await callForToolInput(env.model, { ...prepared.request, ...attemptCall(env, prepared.request.model) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }

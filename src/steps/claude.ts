@@ -17,7 +17,7 @@ import { StepwiseError } from '../errors.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 import { breakerRejects } from './breaker-gate.js';
 import { invokeTool, validateToolInput } from './invoke-tool.js';
-import { continuationBudget, mayRetry, prepareModelStep } from './model-step.js';
+import { attemptCall, mayRetry, prepareModelStep } from './model-step.js';
 import { toolErrorRetryable } from './tool-retry.js';
 import type { PreparedStep, StepEnv, StepExecutor, StepOutcome } from './types.js';
 import { scopeOf } from './types.js';
@@ -95,7 +95,7 @@ export const claudeStep: StepExecutor = {
     }
     const open = await breakerRejects(env, tool.name);
     if (open) return { ok: false, error: open, retryable: false, usage: zeroUsage, latencyMs: 0 };
-    const call = await callForToolInput(env.model, { ...prepared.request, signal: env.signal, mayContinue: continuationBudget(env, prepared.request.model) });
+    const call = await callForToolInput(env.model, { ...prepared.request, ...attemptCall(env, prepared.request.model) });
     if (!call.ok) {
       return { ok: false, error: { kind: call.kind, message: call.message }, retryable: mayRetry(env, call), usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs };
     }

@@ -168,6 +168,11 @@ async function contextValues(context: Record<string, unknown>, scope: Scope): Pr
   return values;
 }
 
+/** What a model step's call takes from its attempt: the attempt's signal, its continuations' budget check, and where each reply's usage is told as it comes. */
+export function attemptCall(env: StepEnv, model: string): Pick<ToolCallRequest, 'signal' | 'mayContinue' | 'onReply'> {
+  return { signal: env.signal, mayContinue: continuationBudget(env, model), ...(env.spent ? { onReply: env.spent } : {}) };
+}
+
 /**
  * The budget check of a step's `pause_turn` continuations: the same rule as
  * the `withinBudget` guard before the first call, on the run's usage plus

@@ -48,6 +48,12 @@ export interface StepEnv {
    * checked against it; without it, against `context.usage`.
    */
   readonly sharedBudget?: () => { readonly spent: Usage; readonly reservedByOthers: { readonly tokens: number; readonly usd: number } };
+  /**
+   * Told of what the attempt is billed as it is billed (each model reply, with the local count of its request), so
+   * an attempt ended from outside it (a cancel, a sibling branch's failure, the drive's end) still charges the run
+   * what it spent before it ended.
+   */
+  readonly spent?: (usage: Usage, estimatedInput: number) => void;
 }
 
 /** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */
