@@ -210,6 +210,34 @@ describe('checks of a map body', () => {
     expect(warnings).toEqual([expect.stringMatching(/^flow\.yaml:9:\d+: steps\.each\.map\.steps\.b: step "b" is never reached from the start step "a"$/)]);
   });
 
+  it('an unknown key in a body step or a branch step keeps its suggestion', async () => {
+    const { errors } = await check(
+      yaml(
+        'id: w', //                                                                         1
+        `tools: ${toolModule}`, //                                                          2
+        'steps:', //                                                                        3
+        '  p:', //                                                                          4
+        '    parallel:', //                                                                 5
+        '      branches:', //                                                               6
+        '        a:', //                                                                    7
+        '          steps:', //                                                              8
+        '            s: { tool: lookup, with: { id: "1" }, nxt: done }', //                 9
+        '    next: each', //                                                                10
+        '  each:', //                                                                       11
+        '    map:', //                                                                      12
+        '      items: "{% $input.xs %}"', //                                                13
+        '      steps:', //                                                                  14
+        '        t: { tool: lookup, with: { id: "1" }, nxt: done }', //                     15
+        '    next: done', //                                                                16
+        '  done: { final: true }', //                                                       17
+      ),
+    );
+    expect(errors).toEqual([
+      expect.stringMatching(/^flow\.yaml:9:\d+: steps\.p\.parallel\.branches\.a\.steps\.s\.nxt: unknown key "nxt"; did you mean "next"\?$/),
+      expect.stringMatching(/^flow\.yaml:15:\d+: steps\.each\.map\.steps\.t\.nxt: unknown key "nxt"; did you mean "next"\?$/),
+    ]);
+  });
+
   it('`stepwise validate` reports a bad route in a parallel inside a body and exits 1 (it passed before, and the run crashed)', { timeout: SPAWN_BUDGET_MS }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'stepwise-map-body-'));
     const file = join(dir, 'flow.yaml');
