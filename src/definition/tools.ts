@@ -7,7 +7,8 @@ import { stepPath } from './sequences.js';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
-import { isTool, toolInputSchema, type AnyTool } from '../tools/define.js';
+import { isTool, toolInputSchema, toolOutputSchema, type AnyTool } from '../tools/define.js';
+import { unboundedToolOutputFindings } from './context-bounds.js';
 import { importFile } from './import-module.js';
 import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import type { Workflow } from './schema.js';
@@ -105,8 +106,9 @@ export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string,
 
 /**
  * The kinds' checks that need tool schemas (e.g. a `claude` step's `with:`
- * keys), for the tools that are provided, located at the step's fields: the
- * steps of branches and map bodies at any depth too.
+ * keys), and the `context:` values holding a whole tool output its output
+ * schema does not bound, for the tools that are provided, located at the
+ * step's fields: the steps of branches and map bodies at any depth too.
  */
 export function toolUseIssues(
   workflow: Workflow,
@@ -117,7 +119,7 @@ export function toolUseIssues(
   const issue = issueMaker(file, locate);
   const toolOf = (name: string) => {
     const tool = tools.get(name);
-    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool) };
+    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
   };
   const errors: DefinitionIssue[] = [];
   const warnings: DefinitionIssue[] = [];
@@ -128,6 +130,7 @@ export function toolUseIssues(
       for (const f of found?.errors ?? []) errors.push(issue(at(f), f.message, 'key'));
       for (const f of found?.warnings ?? []) warnings.push(issue(at(f), f.message, 'key'));
     }
+    for (const f of unboundedToolOutputFindings(scope.workflow, toolOf)) warnings.push(issue(located(scope, f.path), f.message));
   }
   return { errors, warnings };
 }
