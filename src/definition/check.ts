@@ -4,6 +4,8 @@
  * alone, expressions parse and every `$steps.<id>` they read names a step,
  * waits that time out have somewhere to go, no `context:` value passes a
  * whole unbounded output on uncut. Errors and warnings use the same located format.
+ * A map body is checked the same way, as the definition its items run (its
+ * own steps, its own `$steps`; see scopes.ts), at the paths of its steps.
  *
  * Routing rule: a step of a flowing kind (`claude`, `analyze`, `tool`) without
  * `next` goes to the step listed right after it (see {@link nextStep}); the
@@ -23,6 +25,7 @@ import { unboundNameFindings } from './expr-names.js';
 import { unboundedContextFindings } from './context-bounds.js';
 import { didYouMean } from './suggest.js';
 import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
+import { aboutAdded, located, scopesOf, type Scope } from './scopes.js';
 
 /** What {@link checkWorkflow} found; only `errors` make a definition invalid. */
 export interface CheckResult {
@@ -43,10 +46,30 @@ export interface CheckResult {
 export function checkWorkflow(workflow: Workflow, locate: Locate, file: string): CheckResult {
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
-  const ids = stepIds(workflow);
-  const unknown = (to: string) => `no step named "${to}"${didYouMean(to, ids) || `; steps are: ${ids.join(', ')}`}`;
+  // The workflow, then each map body as the definition its items run (a map body's steps are checked as its own).
+  for (const scope of scopesOf(workflow)) {
+    const found = checkScope(scope);
+    const place = (f: Finding): Finding[] => (aboutAdded(scope, f.path) ? [] : [{ path: located(scope, f.path), message: f.message }]);
+    errors.push(...found.errors.flatMap(place));
+    warnings.push(...found.warnings.flatMap(place));
+  }
+  return issuesAt({ errors, warnings }, file, locate);
+}
 
-  if (workflow.start !== undefined && !workflow.steps[workflow.start]) errors.push({ path: ['start'], message: unknown(workflow.start) });
+/** The findings of one scope (the workflow, or a map body), at paths of its own. */
+function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
+  const { workflow } = scope;
+  const body = scope.owner !== null;
+  const errors: Finding[] = [];
+  const warnings: Finding[] = [];
+  const ids = stepIds(workflow).filter((id) => !scope.added.has(id));
+  const listed = (prefix: string) => (ids.length ? `; ${prefix}: ${ids.join(', ')}` : '');
+  const unknown = (to: string) =>
+    body ? `"${to}" is not a step of the map body${didYouMean(to, ids) || listed('body steps are')}` : `no step named "${to}"${didYouMean(to, ids) || listed('steps are')}`;
+
+  if (workflow.start !== undefined && !workflow.steps[workflow.start]) {
+    errors.push({ path: ['start'], message: body ? `no body step "${workflow.start}"${listed('body steps are')}` : unknown(workflow.start) });
+  }
   for (const dup of duplicateSteps(workflow)) {
     errors.push({ path: dup.path, message: `step id "${dup.id}" is already used at ${dup.first.join('.')}; step ids must be unique across the workflow, branches included` });
   }
@@ -55,7 +78,8 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   const expressions: Array<{ path: PathSegment[]; text: string }> = [];
   const broken = new Set<string>();
   for (const edge of all) {
-    if (!stepOf(workflow, edge.to)) {
+    // A step the engine added is reached only by the order steps are listed in, never named.
+    if (!stepOf(workflow, edge.to) || (scope.added.has(edge.to) && !edge.implicit)) {
       broken.add(edge.from);
       errors.push({ path: edge.path, message: unknown(edge.to) });
       continue;
@@ -64,8 +88,9 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
     const to = sequenceOf(workflow, edge.to);
     if (from !== to) {
       broken.add(edge.from);
-      const where = (s: typeof from) => (s?.owner ? `branch "${s.name}" of "${s.owner}"` : 'the top level');
-      const within = from?.owner ? `steps of branch "${from.name}" (${Object.keys(from.steps).join(', ')})` : 'top-level steps';
+      const outer = body ? 'the map body' : 'the top level';
+      const where = (s: typeof from) => (s?.owner ? `branch "${s.name}" of "${s.owner}"` : outer);
+      const within = from?.owner ? `steps of branch "${from.name}" (${Object.keys(from.steps).join(', ')})` : body ? 'steps of the map body' : 'top-level steps';
       errors.push({ path: edge.path, message: `"${edge.to}" is a step of ${where(to)}; a route from "${edge.from}" may only name ${within}` });
     }
   }
@@ -111,7 +136,7 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
       if (!reached.has(id)) warnings.push({ path: [...sequence.path, id], message: `step "${id}" is never reached from the start step "${start}" of branch "${sequence.name}"` });
     }
   }
-  return issuesAt({ errors, warnings }, file, locate);
+  return { errors, warnings };
 }
 
 /** Syntax of every expression a step holds: `prompt`, `system`, `context`, `with`, `output` and choice `when` (with or without `{% %}`). */

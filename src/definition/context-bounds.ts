@@ -1,10 +1,11 @@
 /**
  * The `validate` warning about prompts whose size the run data decides: a
  * `context:` value that is a whole earlier output (`$steps.<id>.output`) with
- * nothing bounding its size and no `maxTokens` to cut it.
+ * nothing bounding its size and no `maxTokens` to cut it. A tool's output is
+ * sized by its output schema, so those are told once the tools are loaded.
  */
 import { expressionsIn } from '../expr/index.js';
-import { kindOf } from '../kinds/index.js';
+import { kindOf, type ToolSchema } from '../kinds/index.js';
 import { isBoundedContext } from './fields.js';
 import type { PathSegment } from './locate.js';
 import type { Finding } from './reach.js';
@@ -51,15 +52,48 @@ function typeBounded(schema: Record<string, unknown>, type: unknown, depth: numb
   }
 }
 
-/** Why the output of `step` is unbounded, or null when its schema bounds it. */
-function unboundedReason(step: Workflow['steps'][string]): string | null {
-  if ('analyze' in step) return schemaBounded({ type: 'object', ...step.analyze.schema }) ? null : 'its schema has a string without maxLength or an array without maxItems';
-  if ('claude' in step || 'tool' in step) return 'a tool declares no output schema';
-  return 'nothing declares its shape';
+type Step = Workflow['steps'][string];
+/** Why the output of a step is unbounded; null when something bounds it; undefined when this look cannot tell. */
+type Reason = (step: Step) => string | null | undefined;
+
+/** The tool whose result a step's output is (`tool:`, or the tool a `claude` step fills), if any. */
+function toolOfStep(step: Step): string | undefined {
+  const raw = step as { tool?: unknown; claude?: { tool?: unknown } };
+  if (typeof raw.tool === 'string') return raw.tool;
+  return typeof raw.claude?.tool === 'string' ? raw.claude.tool : undefined;
 }
 
-/** Warnings for `context:` values that put a whole unbounded output in the prompt without `maxTokens`. */
+/** What the definition says of a step's output: an `analyze` schema, nothing; a tool's output is left to {@link toolReason}. */
+const ownReason: Reason = (step) => {
+  if ('analyze' in step) return schemaBounded({ type: 'object', ...step.analyze.schema }) ? null : 'its schema has a string without maxLength or an array without maxItems';
+  if (toolOfStep(step) !== undefined) return undefined;
+  return 'nothing declares its shape';
+};
+
+/** What the output schema of a step's tool says of its output (a tool that is not provided is an error of its own). */
+const toolReason = (toolOf: (name: string) => ToolSchema | undefined): Reason => (step) => {
+  const name = toolOfStep(step);
+  const tool = name === undefined ? undefined : toolOf(name);
+  if (!tool) return undefined;
+  if (tool.output_schema === undefined) return `tool ${name} declares no output schema`;
+  return schemaBounded(tool.output_schema) ? null : `the output schema of tool ${name} has a string without maxLength or an array without maxItems`;
+};
+
+/**
+ * Warnings for `context:` values that put a whole unbounded output in the prompt without `maxTokens`, for the outputs
+ * the definition itself sizes (`analyze` schemas, steps that declare none); those of tools are sized by
+ * {@link unboundedToolOutputFindings} once the tools are loaded.
+ */
 export function unboundedContextFindings(workflow: Workflow): Finding[] {
+  return contextFindings(workflow, ownReason);
+}
+
+/** The same warnings for the outputs of tool and `claude` steps, sized from their tool's output schema. */
+export function unboundedToolOutputFindings(workflow: Workflow, toolOf: (name: string) => ToolSchema | undefined): Finding[] {
+  return contextFindings(workflow, toolReason(toolOf));
+}
+
+function contextFindings(workflow: Workflow, reasonOf: Reason): Finding[] {
   const findings: Finding[] = [];
   for (const [id, step] of Object.entries(workflow.steps)) {
     for (const [value, at] of kindOf(step)?.expressions?.(step) ?? []) {
@@ -69,8 +103,8 @@ export function unboundedContextFindings(workflow: Workflow): Finding[] {
         for (const { text } of expressionsIn(entry)) {
           for (const source of wholeOutputReferences(text)) {
             const earlier = workflow.steps[source];
-            const reason = earlier ? unboundedReason(earlier) : null;
-            if (reason === null) continue;
+            const reason = earlier ? reasonOf(earlier) : null;
+            if (reason === null || reason === undefined) continue;
             const path: PathSegment[] = ['steps', id, ...at, key];
             const expression = `{% $steps.${source}.output %}`;
             findings.push({

@@ -2,13 +2,15 @@
  * Tool modules of a YAML definition (its `tools:` field): loading them, and
  * checking that every tool a step uses is provided by one of them.
  */
-import { allSteps, stepPath } from './sequences.js';
+import { located, ownSteps, scopesOf } from './scopes.js';
+import { stepPath } from './sequences.js';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
-import { isTool, toolInputSchema, type AnyTool } from '../tools/define.js';
+import { isTool, toolInputSchema, toolOutputSchema, type AnyTool } from '../tools/define.js';
+import { unboundedToolOutputFindings } from './context-bounds.js';
 import { importFile } from './import-module.js';
-import { issueMaker, type Locate } from './locate.js';
+import { issueMaker, type Locate, type PathSegment } from './locate.js';
 import type { Workflow } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { kindOf } from '../kinds/index.js';
@@ -82,18 +84,21 @@ export async function loadToolModules(paths: string[], baseDir: string, issueAt?
 
 /**
  * Tools used by steps (as their kinds name them: `claude.tool`, `tool`) that
- * `tools` does not provide, one issue per use, at the field naming it.
+ * `tools` does not provide, one issue per use, at the field naming it: the
+ * steps of branches and map bodies at any depth too.
  */
 export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string, AnyTool>, locate: Locate, file: string): DefinitionIssue[] {
   const issue = issueMaker(file, locate);
   const names = [...tools.keys()].sort();
   const available = names.length ? `Available tools: ${names.join(', ')}.` : 'No tools are loaded: list tool modules in `tools:`.';
   const issues: DefinitionIssue[] = [];
-  for (const [id, step] of allSteps(workflow)) {
-    for (const use of kindOf(step)?.tools?.(step) ?? []) {
-      if (tools.has(use.name)) continue;
-      const hint = didYouMean(use.name, names) || '.';
-      issues.push(issue([...stepPath(workflow, id), ...use.path], `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
+  for (const scope of scopesOf(workflow)) {
+    for (const [id, step] of ownSteps(scope)) {
+      for (const use of kindOf(step)?.tools?.(step) ?? []) {
+        if (tools.has(use.name)) continue;
+        const hint = didYouMean(use.name, names) || '.';
+        issues.push(issue(located(scope, [...stepPath(scope.workflow, id), ...use.path]), `step "${id}" uses tool "${use.name}", which is not provided${hint} ${available}`));
+      }
     }
   }
   return issues;
@@ -101,7 +106,9 @@ export function missingToolIssues(workflow: Workflow, tools: ReadonlyMap<string,
 
 /**
  * The kinds' checks that need tool schemas (e.g. a `claude` step's `with:`
- * keys), for the tools that are provided, located at the step's fields.
+ * keys), and the `context:` values holding a whole tool output its output
+ * schema does not bound, for the tools that are provided, located at the
+ * step's fields: the steps of branches and map bodies at any depth too.
  */
 export function toolUseIssues(
   workflow: Workflow,
@@ -112,14 +119,18 @@ export function toolUseIssues(
   const issue = issueMaker(file, locate);
   const toolOf = (name: string) => {
     const tool = tools.get(name);
-    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool) };
+    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
   };
   const errors: DefinitionIssue[] = [];
   const warnings: DefinitionIssue[] = [];
-  for (const [id, step] of Object.entries(workflow.steps)) {
-    const found = kindOf(step)?.toolChecks?.(step, toolOf);
-    for (const f of found?.errors ?? []) errors.push(issue(['steps', id, ...f.path], f.message, 'key'));
-    for (const f of found?.warnings ?? []) warnings.push(issue(['steps', id, ...f.path], f.message, 'key'));
+  for (const scope of scopesOf(workflow)) {
+    for (const [id, step] of ownSteps(scope)) {
+      const found = kindOf(step)?.toolChecks?.(step, toolOf);
+      const at = (f: { readonly path: readonly PathSegment[] }) => located(scope, [...stepPath(scope.workflow, id), ...f.path]);
+      for (const f of found?.errors ?? []) errors.push(issue(at(f), f.message, 'key'));
+      for (const f of found?.warnings ?? []) warnings.push(issue(at(f), f.message, 'key'));
+    }
+    for (const f of unboundedToolOutputFindings(scope.workflow, toolOf)) warnings.push(issue(located(scope, f.path), f.message));
   }
   return { errors, warnings };
 }

@@ -22,18 +22,28 @@ interface Def {
   valueType?: z.ZodType;
   element?: z.ZodType;
   in?: z.ZodType;
+  getter?: () => z.ZodType;
+  options?: readonly z.ZodType[];
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
-/** The schema of the value at `path` under `schema`, through optionals, objects, records and arrays. */
-export function schemaAt(schema: z.ZodType | undefined, path: readonly PathSegment[]): z.ZodType | undefined {
+/**
+ * The schema of the value at `path` under `schema`, through optionals, objects, records, arrays and lazy schemas;
+ * through a union of objects (a step of any kind, in a branch or a map body) when `data` is given: the object
+ * whose keys the value at that point shares most (a `tool` step's schema for `{ tool, with, nxt }`).
+ */
+export function schemaAt(schema: z.ZodType | undefined, path: readonly PathSegment[], data?: unknown): z.ZodType | undefined {
   let current = schema;
   for (let i = 0; current && i <= path.length; ) {
     const def = defOf(current);
-    const wrapped = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    const wrapped = def.innerType ?? (def.type === 'pipe' ? def.in : def.type === 'lazy' ? def.getter?.() : undefined);
     if (wrapped) {
       current = wrapped;
+      continue;
+    }
+    if (def.type === 'union') {
+      current = closestObject(def.options ?? [], valueAt(data, path.slice(0, i)));
       continue;
     }
     if (i === path.length) break;
@@ -44,6 +54,16 @@ export function schemaAt(schema: z.ZodType | undefined, path: readonly PathSegme
     else return undefined;
   }
   return current;
+}
+
+/** The object schema among `options` that shares the most keys with `value`, when exactly one does. */
+function closestObject(options: readonly z.ZodType[], value: unknown): z.ZodType | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const keys = Object.keys(value);
+  const scored = options.map((option) => ({ option, shared: keys.filter((key) => objectKeys(option).includes(key)).length }));
+  const best = Math.max(0, ...scored.map((s) => s.shared));
+  const found = scored.filter((s) => s.shared === best);
+  return best > 0 && found.length === 1 ? found[0]!.option : undefined;
 }
 
 /** The keys an object schema allows. */
@@ -102,7 +122,7 @@ function describe(issue: z.core.$ZodIssue, base: readonly PathSegment[], schema:
   const one = (message: string, at: 'key' | 'value' = 'value'): RawIssue[] => [{ path, message, at }];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = objectKeys(schemaAt(schema, path));
+      const allowed = objectKeys(schemaAt(schema, path, data));
       return issue.keys.map((key) => {
         const hint = didYouMean(key, allowed) || (allowed.length ? `; expected one of: ${allowed.join(', ')}` : '');
         return { path: [...path, key], message: `unknown key ${JSON.stringify(key)}${hint}`, at: 'key' as const };

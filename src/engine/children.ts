@@ -25,6 +25,7 @@ import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { storedDefinition, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
 import type { RunScope } from './scope.js';
 import { anySignal } from './any-signal.js';
+import { assertRunnable } from './runnable.js';
 import { abortSignalOf, type CancelSource } from './step-abort.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
@@ -87,8 +88,12 @@ export interface ChildRuns {
    * `event` is delivered first; `onCommit` sees every commit of the child.
    */
   drive(parent: RunScope, child: RunRecord, options?: ChildDriveOptions): Promise<RunRecord>;
-  /** The source of an inline child definition (a map body): the parent's tools, tool modules and file. */
-  inline(parent: RunScope, workflow: Workflow): Promise<DefinitionSource>;
+  /**
+   * The source of an inline child definition (the body of map step `step`): the parent's tools, tool modules and file.
+   * @throws StepwiseError `definition_invalid` when the definition cannot be compiled, naming what is wrong in the
+   * parent's definition under `step` (see ./runnable.ts).
+   */
+  inline(parent: RunScope, workflow: Workflow, step: string): Promise<DefinitionSource>;
   /** A new run of the same definition and input as `previous` (a map item's redrive), linked as `link`. */
   again(previous: RunRecord, id: string, link: ParentLink, budget: ResolvedBudget): Promise<RunRecord>;
   /** Whether a child stopped where a resume continues it: out of budget, or failed in a step that may succeed again. */
@@ -325,9 +330,12 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       return insert(spec, previous.version, previous.definition, parent.options, undefined);
     },
 
-    async inline(parent, workflow) {
+    async inline(parent, workflow, step) {
       const own = parentRecord(parent).definition;
-      return { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
+      const source = { workflow, tools: parent.tools, toolModules: own.toolModules, source: own.source };
+      const { version, definition } = definitionOf(source);
+      assertRunnable(definition, version, { workflow: parent.workflow, step });
+      return source;
     },
 
     async get(id, link) {
@@ -353,7 +361,12 @@ export function createChildRuns(host: ChildHost): ChildRuns {
       if (ref.file !== undefined) return loadDefinition(resolvePath(base ? dirname(base) : process.cwd(), ref.file));
       const id = ref.id ?? '';
       const known = host.workflows.get(id);
-      if (known) return known;
+      if (known) {
+        // Handed to the engine as it is (not loaded from a file, so maybe never checked).
+        const { version, definition } = definitionOf(known);
+        assertRunnable(definition, version);
+        return known;
+      }
       if (base) {
         const dir = dirname(base);
         const files = (await readdir(dir)).filter((f) => definitionFiles.has(extname(f).toLowerCase()) && !f.endsWith('.input.json'));

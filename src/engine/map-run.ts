@@ -5,6 +5,7 @@
  * (done, failed past the tolerance, out of budget, or resting).
  */
 import { attemptsSinceResume, stepRunOf } from '../compile/context.js';
+import { StepwiseError } from '../errors.js';
 import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, type MapSpec } from '../kinds/map-body.js';
 import type { RunRecord } from '../run/types.js';
@@ -58,7 +59,17 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   const { items, context } = prepared;
   // No attempt since a resume: the parent was resumed at the map.
   const resumed = attemptsSinceResume(stepRunOf(run.context(), id)) === 0;
-  const source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal));
+  let source;
+  try {
+    source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal), id);
+  } catch (error) {
+    // A body the engine cannot compile (a definition that reached it unchecked): the step fails, no item starts.
+    if (!(error instanceof StepwiseError && error.code === 'definition_invalid')) throw error;
+    const message = `map "${id}": its body cannot run: ${error.message}`;
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'engine_error', message } });
+    run.send(failedEvent(id, at, message, 'engine_error'));
+    return;
+  }
   // Read once for all items: the parent's options (seed, faults) every item inherits.
   const parentOptions = run.record().options;
   const as = spec.map.as ?? 'item';

@@ -90,6 +90,11 @@ function machineOf(workflow: Workflow, version: string): WorkflowMachine {
   return machine;
 }
 
+/** The compiled machine of a stored definition (compiled once per version); throws when the definition cannot be compiled. */
+export function machineFor(definition: StoredDefinition, version: string): WorkflowMachine {
+  return machineOf(definition.workflow, version);
+}
+
 export function buildRuntime(definition: StoredDefinition, version: string, tools: ReadonlyMap<string, AnyTool>): Runtime {
   return { version, definition, machine: machineOf(definition.workflow, version), tools };
 }

@@ -33,4 +33,4 @@ registerStepKind(workflowKind);
 
 export { anyStepSchema, kindNamed, kindOf, kindOfStep, registerStepKind, stepKindList, type AnyStepKind } from './registry.js';
 export { defineStepKind } from './types.js';
-export type { ActiveStep, Admission, AdmitScope, Advance, CompileScope, KindEdge, KindFinding, ModelBound, NestedSequence, StepHandler, StepKindDefinition, ToolSchema } from './types.js';
+export type { ActiveStep, Admission, AdmitScope, Advance, CompileScope, InlineDefinition, KindEdge, KindFinding, ModelBound, NestedSequence, StepHandler, StepKindDefinition, ToolSchema } from './types.js';

@@ -31,7 +31,7 @@ import type { AnyStepKind } from './index.js';
 import { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
 import { bodyInputSchema, itemsSchema } from './map-input.js';
 import { callsModel } from './map-warm-up.js';
-import { defineStepKind, type Advance, type KindFinding, type StepKindDefinition } from './types.js';
+import { defineStepKind, type Advance, type StepKindDefinition } from './types.js';
 import { workEdges, workPathEvents } from './work.js';
 
 export { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
@@ -73,7 +73,6 @@ async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance>
 
 /** Makes the `map` kind from the registry's step schema and kind lookup. */
 export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step: object) => AnyStepKind | undefined }): StepKindDefinition<MapSpec> {
-  const bodyKinds = (spec: MapSpec) => Object.entries(spec.map.steps).map(([sid, s]) => [sid, s as object, registry.kindOf(s as object)] as const);
   const isFinal = (step: object) => registry.kindOf(step)?.ends === true;
   return defineStepKind<MapSpec>({
     name: 'map',
@@ -82,25 +81,15 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
     entered: 'running',
     state: (id, step, scope) => childState(id, step, scope, 'map'),
     edges: (_id, step, next) => workEdges(step, next),
-    check: (_id, spec) => {
-      const errors: KindFinding[] = [];
-      const ids = new Set(Object.keys(spec.map.steps));
-      if (spec.map.start !== undefined && !ids.has(spec.map.start)) errors.push({ path: ['map', 'start'], message: `no body step "${spec.map.start}"; body steps are ${[...ids].join(', ')}` });
-      const list = [...ids];
-      for (const [sid, body, kind] of bodyKinds(spec)) {
-        if (!kind) continue;
-        const next = kind.flows ? list[list.indexOf(sid) + 1] : undefined;
-        for (const edge of kind.edges(sid, body, next)) {
-          if (!ids.has(edge.to)) errors.push({ path: ['map', 'steps', sid, ...edge.path], message: `"${edge.to}" is not a step of the map body; body steps are ${list.join(', ')}` });
-        }
-      }
-      return { errors, warnings: [] };
+    // The body is checked as the definition its items run (src/definition/scopes.ts): routes, expressions, tools, reach.
+    inline: (id, spec, workflow) => {
+      const body = bodyWorkflow(workflow, id, spec, isFinal);
+      return { workflow: body, path: ['map'], added: Object.keys(body.steps).filter((sid) => !Object.hasOwn(spec.map.steps, sid)) };
     },
     expressions: (spec) => [
       [spec.map.items, ['map', 'items']],
       [spec.map.context, ['map', 'context']],
     ],
-    tools: (spec) => bodyKinds(spec).flatMap(([sid, body, kind]) => (kind?.tools?.(body) ?? []).map((t) => ({ name: t.name, path: ['map', 'steps', sid, ...t.path] }))),
     worstCase: (spec, workflow, toolOf) => {
       // Each item's body at its worst (every model step once, each with all its attempts, as validate bounds a step),
       // its `$input` sized from the item schema of the array `items` reads and from what `context` reads,

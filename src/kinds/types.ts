@@ -35,6 +35,18 @@ export interface NestedSequence {
   readonly path: readonly PathSegment[];
 }
 
+/**
+ * The definition a step runs inline, as the engine runs it (a map body, once per item): its step ids are its own,
+ * and its `$steps` are its own steps.
+ */
+export interface InlineDefinition {
+  readonly workflow: Workflow;
+  /** Where its own paths sit in the step: its `steps` and `start` are the step's `[...path, 'steps']` and `[...path, 'start']`. */
+  readonly path: readonly PathSegment[];
+  /** Steps the engine adds to it (not the author's): nothing is checked or reported about them. */
+  readonly added: readonly string[];
+}
+
 /** One transition a step declares, at the path of the field that declares it. */
 export interface KindEdge {
   readonly to: string;
@@ -148,6 +160,8 @@ export interface StepKindDefinition<S = unknown> {
   state(id: string, step: S, scope: CompileScope): StateConfig;
   /** Steps of this kind hold sequences of steps of their own (branches); their step ids are unique across the workflow. */
   sequences?(step: S): readonly NestedSequence[];
+  /** Steps of this kind run a definition of their own steps (a map body); `workflow` is the one the step is in. */
+  inline?(id: string, step: S, workflow: Workflow): InlineDefinition;
   /** The transitions the step declares (`next` is the resolved success route of a flowing kind). */
   edges(id: string, step: S, next: string | undefined): readonly KindEdge[];
   /** Semantic checks beyond the schema. */

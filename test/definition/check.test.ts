@@ -1,5 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadDefinition, loadDefinitionText } from '../../src/definition/load.js';
+import { formatIssue } from '../../src/errors.js';
 import { errorsOf, issuesOf, yaml } from './helpers.js';
+
+/** Tools `lookup` (input { id: string }, no output schema) and `extract`. */
+const toolModule = fileURLToPath(new URL('fixtures/tools/lookup.ts', import.meta.url));
 
 describe('checkWorkflow', () => {
   it('accepts a sound workflow without warnings', () => {
@@ -145,13 +151,16 @@ describe('context values that pass a whole output on', () => {
       '  done: { final: true }',
     );
 
-  it('warns when a context value is a whole tool output, whose size nothing bounds, without maxTokens', () => {
-    expect(issuesOf(flow('{ company: "{% $steps.find.output %}" }'))).toEqual({
-      errors: [],
-      warnings: [
-        'flow.yaml:5:69: steps.fill.claude.context.company: "{% $steps.find.output %}" puts the whole output of step "find" in the prompt, and nothing bounds its size (a tool declares no output schema); pick the fields the step needs ($steps.find.output.<field>) or bound it: { value: "{% $steps.find.output %}", maxTokens: 500 }',
-      ],
-    });
+  it('warns when a context value is a whole tool output, whose size nothing bounds, without maxTokens (once the tools are loaded)', async () => {
+    const loaded = await loadDefinitionText(`tools: ${toolModule}\n${flow('{ company: "{% $steps.find.output %}" }')}`, 'flow.yaml');
+    expect(loaded.warnings.map(formatIssue)).toEqual([
+      'flow.yaml:6:69: steps.fill.claude.context.company: "{% $steps.find.output %}" puts the whole output of step "find" in the prompt, and nothing bounds its size (tool lookup declares no output schema); pick the fields the step needs ($steps.find.output.<field>) or bound it: { value: "{% $steps.find.output %}", maxTokens: 500 }',
+    ]);
+  });
+
+  it('does not warn for a whole tool output the tool\'s output schema bounds: the invoice-line-items example, a map body', async () => {
+    const loaded = await loadDefinition(fileURLToPath(new URL('../../definitions/invoice-line-items.yaml', import.meta.url)));
+    expect(loaded.warnings).toEqual([]);
   });
 
   it('warns for an analyze output whose schema is unbounded, not for one bounded by maxLength and maxItems', () => {

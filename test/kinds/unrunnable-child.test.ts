@@ -1,0 +1,81 @@
+/**
+ * A child definition the engine cannot compile (one handed to the engine
+ * without validation: `engine.start({ workflow })`, `createEngine({ workflows })`)
+ * fails the step that would start it, with a message naming what is wrong;
+ * the run ends failed, never left `running` by an error escaping the drive.
+ * Through the real engine on a real SQLite file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Workflow } from '../../src/definition/schema.js';
+import { ManualClock } from '../../src/engine/clock.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { defineTool } from '../../src/tools/define.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stepwise-unrunnable-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const noModel = { baseURL: 'http://127.0.0.1:9', apiKey: 'unused', maxRetries: 0 };
+let dbs = 0;
+const echo = defineTool({ name: 'echo', description: 'Echo', input: z.object({ v: z.unknown() }), run: ({ v }) => ({ v }) });
+
+function engineOn(workflows: Array<{ workflow: Workflow }> = []) {
+  const store = createSqliteStore({ path: join(dir, `runs-${++dbs}.db`) });
+  return { store, engine: createEngine({ store, tools: [echo], workflows, model: noModel, clock: new ManualClock({ autoAdvance: true }) }) };
+}
+
+/** A body whose parallel step routes a branch step to a step that does not exist: its machine cannot be built. */
+const brokenBody = {
+  inner: { parallel: { branches: { r: { steps: { u: { tool: 'echo', with: { v: 1 }, next: 'nowhere' } } } } } },
+};
+
+describe('a child definition that cannot be compiled', () => {
+  it('a map body: the map step fails engine_error naming the body and the route; the run ends failed', async () => {
+    const { store, engine } = engineOn();
+    const workflow = {
+      id: 'unchecked',
+      steps: { m: { map: { items: '{% $input.xs %}', steps: brokenBody }, next: 'done' }, done: { final: true } },
+    } as unknown as Workflow;
+    const run = await engine.start({ workflow, tools: [echo] }, { input: { xs: [1, 2] } });
+    expect(run.status).toBe('failed');
+    expect(run.failure).toMatchObject({ kind: 'engine_error', step: 'm' });
+    expect(run.failure?.message).toMatch(/^map "m": its body cannot run: steps\.m\.map\.steps\.inner\.parallel\.branches\.r\.steps\.u\.next: "nowhere" is not a step of the map body/);
+    expect((await store.get(run.runId))?.status).toBe('failed');
+    expect(await store.list({ parentId: run.runId })).toEqual([]);
+    await store.close();
+  });
+
+  it('a map in a map body: the inner map fails its item, the outer map fails on that item; the run ends failed', async () => {
+    const { store, engine } = engineOn();
+    const workflow = {
+      id: 'unchecked',
+      steps: {
+        outer: { map: { items: '{% $input.xs %}', steps: { m2: { map: { items: '{% [$input.item] %}', steps: brokenBody } } } }, next: 'done' },
+        done: { final: true },
+      },
+    } as unknown as Workflow;
+    const run = await engine.start({ workflow, tools: [echo] }, { input: { xs: [1] } });
+    expect(run.status).toBe('failed');
+    expect(run.failure?.step).toBe('outer');
+    expect(run.failure?.message).toMatch(/item 0: map "m2": its body cannot run: steps\.m2\.map\.steps\.inner\.parallel\.branches\.r\.steps\.u\.next: "nowhere" is not a step of the map body/);
+    const items = await store.list({ parentId: run.runId });
+    expect(items.map((i) => [i.status, i.failure?.kind])).toEqual([['failed', 'engine_error']]);
+    expect((await store.get(run.runId))?.status).toBe('failed');
+    await store.close();
+  });
+
+  it('a workflow step whose child (given to the engine by id) cannot be compiled fails; the run ends failed', async () => {
+    const child = { id: 'kid', steps: { a: { tool: 'echo', with: { v: 1 }, next: 'nowhere' }, done: { final: true } } } as unknown as Workflow;
+    const { store, engine } = engineOn([{ workflow: child }]);
+    const parent = { id: 'parent', steps: { sub: { workflow: { id: 'kid' }, next: 'done' }, done: { final: true } } } as unknown as Workflow;
+    const run = await engine.start({ workflow: parent, tools: [echo] }, { input: {} });
+    expect(run.status).toBe('failed');
+    expect(run.failure).toMatchObject({ step: 'sub' });
+    expect(run.failure?.message).toMatch(/steps\.a\.next: no step named "nowhere"/);
+    expect((await store.get(run.runId))?.status).toBe('failed');
+    await store.close();
+  });
+});
