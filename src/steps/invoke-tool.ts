@@ -10,7 +10,6 @@ import { behindBreaker } from './breaker-gate.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
-import { redactCredentials } from '../util/redact.js';
 import { messageOf } from '../util/error-message.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
@@ -70,21 +69,46 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     }
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
-    // The message is kept (the run's failure, its journal) and shown: credentials in it are hidden first.
+    // Whatever was thrown (a Proxy, an Error whose `message` getter throws) is read without throwing again. The
+    // message is kept with credentials hidden where every failure's is (src/engine/outcomes.ts).
     const thrown = thrownError(error);
-    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${redactCredentials(thrown.message)}` }, retryable: thrown.retryable !== false, thrown };
+    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${thrown.message}` }, retryable: thrown.retryable !== false, thrown };
   }
 }
 
-/** Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. */
+/**
+ * Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. Never
+ * throws: a field whose getter throws (or a value that throws when looked at at all) is left out.
+ */
 export function thrownError(error: unknown): ThrownError {
-  if (!(error instanceof Error)) return { message: messageOf(error) };
-  const fields = error as Error & { code?: unknown; reason?: unknown; retryable?: unknown };
+  const message = messageOf(error);
+  if (!isError(error)) return { message };
+  const name = field(error, 'name');
+  const code = field(error, 'code');
+  const reason = field(error, 'reason');
+  const retryable = field(error, 'retryable');
   return {
-    message: error.message,
-    name: error.name,
-    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
-    ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}),
-    ...(typeof fields.retryable === 'boolean' ? { retryable: fields.retryable } : {}),
+    message,
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(typeof retryable === 'boolean' ? { retryable } : {}),
   };
+}
+
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** `error[key]`, or undefined when reading it throws. */
+function field(error: Error, key: string): unknown {
+  try {
+    return (error as unknown as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
