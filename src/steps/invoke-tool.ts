@@ -1,7 +1,7 @@
 /**
  * Calls a tool the way every step kind does: its zod schema validates the input
- * first, the idempotency key identifies the attempt, a thrown error becomes a
- * `tool_error` outcome rather than a crash.
+ * first, the idempotency key identifies the attempt, the tool gets its own copy
+ * of the input, a thrown error becomes a `tool_error` outcome rather than a crash.
  */
 import type { z } from 'zod';
 import type { StepFailure } from '../compile/context.js';
@@ -11,6 +11,7 @@ import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
 import { messageOf } from '../util/error-message.js';
+import { plainCopy } from '../util/plain-copy.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -60,8 +61,18 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
       return env.signal;
     },
   };
+  // The tool gets its own copy of the input's objects and arrays: what it changes in place reaches neither the
+  // input the step journals (what Claude gave, what the `with` mapping made) nor the run's step results a mapping
+  // handed over.
+  let given: unknown;
   try {
-    const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
+    given = plainCopy(validInput);
+  } catch (error) {
+    const why = error instanceof RangeError ? 'it is nested too deeply to store' : `it could not be read: ${messageOf(error)}`;
+    return { ok: false, error: { kind: 'invalid_output', message: `the input of ${tool.name} cannot be stored: ${why}` }, retryable: false };
+  }
+  try {
+    const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(given, context));
     if (tool.output) {
       const checked = safeParse(tool.output, output);
       if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error.issues)}` }, retryable: false };
