@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { StepFailure } from '../compile/context.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
 import { behindBreaker } from './breaker-gate.js';
+import { withinDeadline } from './tool-deadline.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
@@ -43,22 +44,33 @@ export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; va
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error.issues) };
 }
 
-/** Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. */
-export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
-  const gated = await behindBreaker(env, tool.name, () => callTool(env, tool, validInput), (result) => !result.ok);
+/**
+ * Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. With
+ * `timeoutMs` (a `claude` step's `timeout`), the call is bounded on the engine's clock: past it, the tool's signal
+ * is aborted and the call fails as a retryable `timeout`, counted by the breaker as a failure.
+ */
+export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown, timeoutMs: number | null = null): Promise<ToolResult> {
+  const call = timeoutMs === null ? () => callTool(env, tool, validInput, () => env.signal) : () => callWithin(env, tool, validInput, timeoutMs);
+  const gated = await behindBreaker(env, tool.name, call, (result) => !result.ok);
   return 'rejected' in gated ? { ok: false, error: gated.rejected, retryable: false } : gated.result;
 }
 
-async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
+async function callWithin(env: StepEnv, tool: AnyTool, validInput: unknown, timeoutMs: number): Promise<ToolResult> {
+  const end = await withinDeadline(env.clock, timeoutMs, env.signal, (signal) => callTool(env, tool, validInput, signal));
+  if ('done' in end) return end.done;
+  return { ok: false, error: { kind: 'timeout', message: `${tool.name} did not answer within the step's timeout of ${timeoutMs} ms; its signal was aborted` }, retryable: true };
+}
+
+async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown, signal: () => AbortSignal): Promise<ToolResult> {
   const context: ToolContext = {
     runId: env.runId,
     stepId: env.stepId,
     visit: env.visit,
     attempt: env.attempt,
     idempotencyKey: idempotencyKey(env),
-    // Read from the step's env only when the tool reads it: the env makes its signal on first read.
+    // Made only when the tool reads it: the env makes its signal on first read.
     get signal() {
-      return env.signal;
+      return signal();
     },
   };
   // The tool gets its own copy of the input's objects and arrays: what it changes in place reaches neither the
