@@ -372,6 +372,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
           return stepAborted?.aborted === true || watch?.source.aborted === true || options.signal?.aborted === true;
         },
         maxOutputBytes,
+        clock,
         ...(deps.breakers
           ? { breakers: { service: deps.breakers, onChange: (change) => note({ ...where(step), at: change.at, event: 'breaker', data: change }) } }
           : {}),

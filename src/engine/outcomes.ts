@@ -2,21 +2,37 @@
  * Turning how a step attempt ended into the outcome the machine and the store
  * receive: outputs checked and capped before anything stores them
  * (`invalid_output`), a timeout as a retryable `timeout`, an error the engine
- * raised inside the step as `engine_error`, each with its whole message.
+ * raised inside the step as `engine_error`. Every failure's message passes
+ * here on its way to the machine, the journal and the store (a tool's error, a
+ * model server's, a value that could not be read), and is kept with anything
+ * shaped like a credential hidden, and capped.
  */
 import { StepwiseError } from '../errors.js';
 import { zeroUsage } from '../run/types.js';
 import { storable } from '../run/storable.js';
 import type { StepOutcome } from '../steps/types.js';
 import { messageOf } from '../util/error-message.js';
+import { redactCredentials } from '../util/redact.js';
 
 type Failed = Extract<StepOutcome, { ok: false }>;
 
 /** Longest error message kept; longer ones are cut, saying how much was dropped. */
 const MAX_MESSAGE = 16 * 1024;
+/** How much of a message is read for credentials: past the cap by the longest credential it could cut in two. */
+const SCANNED = MAX_MESSAGE + 1024;
 
-function capMessage(message: string): string {
-  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters)`;
+/**
+ * A failure's message as it is kept: credentials hidden (before the cut, so one the cut would split is hidden whole;
+ * what lies far past the cap is never read), then capped.
+ *
+ * @example
+ * keptMessage('fetch: GET /v failed: Authorization: Bearer abcdefgh12345678'); // 'fetch: GET /v failed: Authorization: ***'
+ */
+export function keptMessage(message: string): string {
+  const text = redactCredentials(message.length > SCANNED ? message.slice(0, SCANNED) : message);
+  const unread = Math.max(0, message.length - SCANNED);
+  if (text.length <= MAX_MESSAGE && unread === 0) return text;
+  return `${text.slice(0, MAX_MESSAGE)}… (${Math.max(0, text.length - MAX_MESSAGE) + unread} more characters)`;
 }
 
 /**
@@ -31,14 +47,14 @@ export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: numbe
   const keptInput = input?.ok ? { input: input.value } : {};
   if (!outcome.ok) {
     const { input: _unchecked, ...rest } = outcome;
-    return { ...rest, error: { kind: outcome.error.kind, message: capMessage(outcome.error.message) }, ...keptInput };
+    return { ...rest, error: { kind: outcome.error.kind, message: keptMessage(outcome.error.message) }, ...keptInput };
   }
   const output = storable(outcome.output, maxBytes);
   const problem = !output.ok ? `the output of step "${step}" cannot be stored: ${output.reason}` : input && !input.ok ? `the input of step "${step}" cannot be stored: ${input.reason}` : null;
   if (problem !== null || !output.ok) {
     return {
       ok: false,
-      error: { kind: 'invalid_output', message: problem ?? '' },
+      error: { kind: 'invalid_output', message: keptMessage(problem ?? '') },
       retryable: false,
       ...keptInput,
       usage: outcome.usage,
@@ -92,12 +108,21 @@ export function interrupted(step: string, reruns: number): Failed {
 /**
  * A step whose input could not be prepared (an expression failed, its tool is
  * provided by no module): not retried, since the same data fails the same way;
- * `engine_error` for a missing tool, else `invalid_data`, the message whole.
+ * `engine_error` for a missing tool, else `invalid_data`, the message kept as every failure's is.
  */
 export function unprepared(error: unknown): Failed {
   const message = messageOf(error);
-  const kind = error instanceof StepwiseError && error.code === 'tool_missing' ? 'engine_error' : 'invalid_data';
-  return { ok: false, error: { kind, message: capMessage(message) }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+  const kind = stepwiseCode(error) === 'tool_missing' ? 'engine_error' : 'invalid_data';
+  return { ok: false, error: { kind, message: keptMessage(message) }, retryable: false, usage: zeroUsage, latencyMs: 0 };
+}
+
+/** The code of a {@link StepwiseError}; null for anything else, also for a value that throws when looked at (a Proxy). */
+function stepwiseCode(error: unknown): string | null {
+  try {
+    return error instanceof StepwiseError ? error.code : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Engine errors that running the attempt again cannot fix. */
@@ -106,10 +131,11 @@ const finalCodes: ReadonlySet<string> = new Set(['tool_missing', 'definition_inv
 /**
  * An error the engine raised inside a step (the store failed under a breaker
  * or the rate limit, a tool no module provides): `engine_error`, retryable
- * unless it is a configuration error, the message whole.
+ * unless it is a configuration error, the message kept as every failure's is.
  */
 export function engineFailure(error: unknown): Failed {
   const message = messageOf(error);
-  const retryable = !(error instanceof StepwiseError && finalCodes.has(error.code));
-  return { ok: false, error: { kind: 'engine_error', message: capMessage(message) }, retryable, usage: zeroUsage, latencyMs: 0 };
+  const code = stepwiseCode(error);
+  const retryable = !(code !== null && finalCodes.has(code));
+  return { ok: false, error: { kind: 'engine_error', message: keptMessage(message) }, retryable, usage: zeroUsage, latencyMs: 0 };
 }

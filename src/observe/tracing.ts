@@ -6,8 +6,12 @@
  * `execute_tool {name}` span, with the GenAI semantic-convention attributes
  * (`gen_ai.*`) plus `stepwise.run.id`, `stepwise.step.id`, `stepwise.attempt`.
  * Token usage is also recorded on the `gen_ai.client.token.usage` histogram.
+ * Spans leave the process: an error's message goes on them with anything
+ * shaped like a credential hidden, as it is kept in the journal.
  */
 import { INVALID_SPAN_CONTEXT, metrics, ProxyTracerProvider, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { messageOf } from '../util/error-message.js';
+import { redactCredentials } from '../util/redact.js';
 
 const SCOPE = 'stepwise';
 
@@ -42,8 +46,10 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
     try {
       return await fn(span);
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      // Not the error itself: its message (and stack) may hold credentials, and reading it may throw again.
+      const message = redactCredentials(messageOf(error));
+      span.recordException({ name: errorName(error), message });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       throw error;
     } finally {
       span.end();
@@ -54,7 +60,16 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
 /** Marks `span` failed with a Stepwise failure kind (`error.type`). */
 export function markFailed(span: Span, kind: string, message: string): void {
   span.setAttribute('error.type', kind);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: redactCredentials(message) });
+}
+
+/** The `name` of a thrown Error (`Error` when it cannot be read), `typeof` of anything else. */
+function errorName(error: unknown): string {
+  try {
+    return error instanceof Error && typeof error.name === 'string' ? error.name : typeof error;
+  } catch {
+    return 'Error';
+  }
 }
 
 export interface RunSpanInfo {

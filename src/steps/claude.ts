@@ -28,6 +28,7 @@ import { REVIEW_PROMPT_MAX_CHARS, reviewed } from '../kinds/review.js';
 import { boundText } from './feedback.js';
 import type { AnyTool } from '../tools/define.js';
 import { messageOf } from '../util/error-message.js';
+import { parseDuration } from '../util/duration.js';
 
 function toolOf(env: StepEnv) {
   const step = stepOf(env.workflow, env.stepId) as ClaudeStep;
@@ -43,6 +44,9 @@ async function needsReview(env: StepEnv, step: ClaudeStep, proposed: unknown): P
   return evaluateCondition(step.review.when, { ...scopeOf(env), proposed });
 }
 
+/** The step's `timeout`, which bounds each model request and, separately, the tool call; null without one. */
+const toolTimeoutOf = (step: ClaudeStep): number | null => (step.timeout === undefined ? null : parseDuration(step.timeout));
+
 /** The approved input's attempt: the tool runs with it, the model is not called. */
 async function runApproved(env: StepEnv, step: ClaudeStep, tool: AnyTool, input: unknown): Promise<StepOutcome> {
   const valid = validateToolInput(tool, input);
@@ -51,7 +55,7 @@ async function runApproved(env: StepEnv, step: ClaudeStep, tool: AnyTool, input:
   }
   const fingerprint = loopFingerprint(input);
   const started = Date.now();
-  const result = await invokeTool(env, tool, valid.value);
+  const result = await invokeTool(env, tool, valid.value, toolTimeoutOf(step));
   const latencyMs = Date.now() - started;
   if (!result.ok) {
     const retryable = toolErrorRetryable(result.thrown, step.retryOn, result.retryable);
@@ -152,7 +156,8 @@ export const claudeStep: StepExecutor = {
       return { ok: true, output: null, input: valid.value, usage: call.usage, estimatedInput: call.estimatedInput, latencyMs: call.latencyMs, fingerprint, review: { tool: tool.name, schema, ...prompt } };
     }
     const started = Date.now();
-    const result = await invokeTool(env, tool, valid.value);
+    // The model's tokens are spent: an outcome whatever the tool does (a failure, a timeout) charges them.
+    const result = await invokeTool(env, tool, valid.value, toolTimeoutOf(step));
     const latencyMs = call.latencyMs + (Date.now() - started);
     if (!result.ok) {
       const retryable = toolErrorRetryable(result.thrown, toolOf(env).step.retryOn, result.retryable);

@@ -1,17 +1,18 @@
 /**
  * Calls a tool the way every step kind does: its zod schema validates the input
- * first, the idempotency key identifies the attempt, a thrown error becomes a
- * `tool_error` outcome rather than a crash.
+ * first, the idempotency key identifies the attempt, the tool gets its own copy
+ * of the input, a thrown error becomes a `tool_error` outcome rather than a crash.
  */
 import type { z } from 'zod';
 import type { StepFailure } from '../compile/context.js';
 import type { AnyTool, ToolContext } from '../tools/define.js';
 import { behindBreaker } from './breaker-gate.js';
+import { withinDeadline } from './tool-deadline.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
-import { redactCredentials } from '../util/redact.js';
 import { messageOf } from '../util/error-message.js';
+import { plainCopy } from '../util/plain-copy.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -43,26 +44,47 @@ export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; va
   return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: describeIssues(parsed.error.issues) };
 }
 
-/** Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. */
-export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
-  const gated = await behindBreaker(env, tool.name, () => callTool(env, tool, validInput), (result) => !result.ok);
+/**
+ * Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. With
+ * `timeoutMs` (a `claude` step's `timeout`), the call is bounded on the engine's clock: past it, the tool's signal
+ * is aborted and the call fails as a retryable `timeout`, counted by the breaker as a failure.
+ */
+export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown, timeoutMs: number | null = null): Promise<ToolResult> {
+  const call = timeoutMs === null ? () => callTool(env, tool, validInput, () => env.signal) : () => callWithin(env, tool, validInput, timeoutMs);
+  const gated = await behindBreaker(env, tool.name, call, (result) => !result.ok);
   return 'rejected' in gated ? { ok: false, error: gated.rejected, retryable: false } : gated.result;
 }
 
-async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promise<ToolResult> {
+async function callWithin(env: StepEnv, tool: AnyTool, validInput: unknown, timeoutMs: number): Promise<ToolResult> {
+  const end = await withinDeadline(env.clock, timeoutMs, env.signal, (signal) => callTool(env, tool, validInput, signal));
+  if ('done' in end) return end.done;
+  return { ok: false, error: { kind: 'timeout', message: `${tool.name} did not answer within the step's timeout of ${timeoutMs} ms; its signal was aborted` }, retryable: true };
+}
+
+async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown, signal: () => AbortSignal): Promise<ToolResult> {
   const context: ToolContext = {
     runId: env.runId,
     stepId: env.stepId,
     visit: env.visit,
     attempt: env.attempt,
     idempotencyKey: idempotencyKey(env),
-    // Read from the step's env only when the tool reads it: the env makes its signal on first read.
+    // Made only when the tool reads it: the env makes its signal on first read.
     get signal() {
-      return env.signal;
+      return signal();
     },
   };
+  // The tool gets its own copy of the input's objects and arrays: what it changes in place reaches neither the
+  // input the step journals (what Claude gave, what the `with` mapping made) nor the run's step results a mapping
+  // handed over.
+  let given: unknown;
   try {
-    const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(validInput, context));
+    given = plainCopy(validInput);
+  } catch (error) {
+    const why = error instanceof RangeError ? 'it is nested too deeply to store' : `it could not be read: ${messageOf(error)}`;
+    return { ok: false, error: { kind: 'invalid_output', message: `the input of ${tool.name} cannot be stored: ${why}` }, retryable: false };
+  }
+  try {
+    const output = await traceToolCall(tool.name, toolSpanAttributes(context), async () => tool.run(given, context));
     if (tool.output) {
       const checked = safeParse(tool.output, output);
       if (!checked.success) return { ok: false, error: { kind: 'invalid_output', message: `${tool.name} returned an output that does not match its output schema: ${describeIssues(checked.error.issues)}` }, retryable: false };
@@ -70,21 +92,46 @@ async function callTool(env: StepEnv, tool: AnyTool, validInput: unknown): Promi
     }
     return { ok: true, output: output === undefined ? null : output, input: validInput };
   } catch (error) {
-    // The message is kept (the run's failure, its journal) and shown: credentials in it are hidden first.
+    // Whatever was thrown (a Proxy, an Error whose `message` getter throws) is read without throwing again. The
+    // message is kept with credentials hidden where every failure's is (src/engine/outcomes.ts).
     const thrown = thrownError(error);
-    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${redactCredentials(thrown.message)}` }, retryable: thrown.retryable !== false, thrown };
+    return { ok: false, error: { kind: 'tool_error', message: `${tool.name}: ${thrown.message}` }, retryable: thrown.retryable !== false, thrown };
   }
 }
 
-/** Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. */
+/**
+ * Reads a thrown value: its message, and the `name`, `code`, `reason` and boolean `retryable` it carries. Never
+ * throws: a field whose getter throws (or a value that throws when looked at at all) is left out.
+ */
 export function thrownError(error: unknown): ThrownError {
-  if (!(error instanceof Error)) return { message: messageOf(error) };
-  const fields = error as Error & { code?: unknown; reason?: unknown; retryable?: unknown };
+  const message = messageOf(error);
+  if (!isError(error)) return { message };
+  const name = field(error, 'name');
+  const code = field(error, 'code');
+  const reason = field(error, 'reason');
+  const retryable = field(error, 'retryable');
   return {
-    message: error.message,
-    name: error.name,
-    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
-    ...(typeof fields.reason === 'string' ? { reason: fields.reason } : {}),
-    ...(typeof fields.retryable === 'boolean' ? { retryable: fields.retryable } : {}),
+    message,
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(typeof retryable === 'boolean' ? { retryable } : {}),
   };
+}
+
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** `error[key]`, or undefined when reading it throws. */
+function field(error: Error, key: string): unknown {
+  try {
+    return (error as unknown as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }

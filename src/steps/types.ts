@@ -10,6 +10,7 @@ import type { Usage } from '../run/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Scope } from '../expr/index.js';
 import type { BreakerChange, Breakers } from '../engine/breakers.js';
+import type { Clock } from '../engine/clock.js';
 
 /** The breakers a step sees: the engine's shared service and the journal sink of its run. */
 export interface StepBreakers {
@@ -38,6 +39,8 @@ export interface StepEnv {
    * while the step waits. A failure here is the drive's, not the step's: the step does not fail with it.
    */
   readonly beforeWaiting?: () => Promise<void>;
+  /** The engine's clock, which bounds a `claude` step's tool call by the step's `timeout`; the system clock without it. */
+  readonly clock?: Clock;
   /** The engine's shared circuit breakers; without them tools are called unguarded. */
   readonly breakers?: StepBreakers;
   /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */

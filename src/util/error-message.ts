@@ -1,23 +1,47 @@
 /**
  * The message of anything thrown. Code the engine runs (tools, tool modules, hooks) may throw what is not an
- * Error, and `String()` itself throws for some of it (an object whose `toString` is not a function, an object with
- * no prototype): such a value is described by its JSON text, else by its tag, never by a second exception.
+ * Error, and reading it may throw again: `String()` throws for some values (an object whose `toString` is not a
+ * function, an object with no prototype), an Error's `message` may be a getter that throws or not a string, a
+ * Proxy's every trap may throw. Such a value is described by its JSON text, else by its tag, else by what was
+ * thrown while reading it; never by a second exception.
  *
  * @example
  * messageOf(new Error('boom')); // 'boom'
  * messageOf({ toString: 5, weird: true }); // '{"toString":5,"weird":true}'
  */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error && typeof error.message === 'string') return error.message;
+  try {
+    return describe(error);
+  } catch (inner) {
+    try {
+      return `a thrown value that could not be read: ${describe(inner)}`;
+    } catch {
+      return 'a thrown value that could not be read';
+    }
+  }
+}
+
+/** The message of `error`; may throw when reading it throws. */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const message: unknown = error.message;
+    if (typeof message === 'string') return message;
+    // A message that is not a string (an object a library put there): its JSON text says more than `[object Object]`.
+    const json = jsonOf(message);
+    if (json !== null) return json;
+  }
   try {
     return String(error);
   } catch {
-    try {
-      const json = JSON.stringify(error);
-      if (typeof json === 'string') return json;
-    } catch {
-      // Fall through to the tag.
-    }
-    return Object.prototype.toString.call(error);
+    return jsonOf(error) ?? Object.prototype.toString.call(error);
+  }
+}
+
+function jsonOf(value: unknown): string | null {
+  try {
+    const json = JSON.stringify(value);
+    return typeof json === 'string' ? json : null;
+  } catch {
+    return null;
   }
 }

@@ -3,7 +3,9 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../src/definition/load.js';
+import { z } from 'zod';
+import { loadDefinition, loadDefinitionFromObject } from '../../src/definition/load.js';
+import { defineTool, type AnyTool } from '../../src/tools/define.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createMemoryStore } from '../../src/store/memory.js';
@@ -54,5 +56,28 @@ describe('OpenTelemetry spans', () => {
     const tool = spans.find((s) => s.name === 'execute_tool check_vendor')!;
     expect(tool.attributes).toMatchObject({ 'gen_ai.tool.name': 'check_vendor', 'stepwise.step.id': 'validate', 'gen_ai.tool.call.id': `${run.runId}:validate:1:1` });
     expect(spans.find((s) => s.name === 'stepwise.step validate')!.spanContext().spanId).toBe(tool.parentSpanContext?.spanId);
+  });
+
+  it('keeps credentials out of the spans of a tool that fails with them in its error (found by outside testing)', async () => {
+    const secrets = ['sk-ant-api03-ABCDEFGHIJKLMNOPQRSTUV', 'hunter2'];
+    const leaky = defineTool({
+      name: 'leaky',
+      description: 'Fails with credentials in its message.',
+      input: z.object({}),
+      run: () => {
+        throw Object.assign(new Error(`GET https://erp/v failed: Authorization: Bearer ${secrets[0]} password=${secrets[1]}`), { retryable: false });
+      },
+    }) as unknown as AnyTool;
+    exporter.reset();
+    const engine = createEngine({ store: createMemoryStore(), tools: [leaky], model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0 } });
+    const run = await engine.start(loadDefinitionFromObject({ id: 'leaky', steps: { go: { tool: 'leaky' }, done: { final: true } } }, [leaky], 'leaky'));
+    expect(run.status).toBe('failed');
+    const spans = exporter.getFinishedSpans();
+    const step = spans.find((s) => s.name === 'stepwise.step go')!;
+    expect(step.status.message).toContain('password=***');
+    const tool = spans.find((s) => s.name === 'execute_tool leaky')!;
+    expect(tool.events.length).toBeGreaterThan(0);
+    const exported = JSON.stringify(spans.map((s) => ({ status: s.status, events: s.events, attributes: s.attributes })));
+    for (const secret of secrets) expect(exported).not.toContain(secret);
   });
 });

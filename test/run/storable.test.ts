@@ -108,3 +108,25 @@ describe('storable', () => {
     expect(reason(deep, 1 << 30)).toBe('it is nested too deeply to store');
   });
 });
+
+describe('storable, given a value that throws when read (found by outside testing)', () => {
+  it('refuses it with what was thrown, never throwing itself, whatever the getter throws', () => {
+    const trap = () => {
+      throw new Error('trap');
+    };
+    const hostile = new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap, getOwnPropertyDescriptor: trap });
+    const throwsProxy = {
+      get details(): never {
+        throw hostile;
+      },
+    };
+    const throwsError = {
+      get details(): never {
+        throw new Error('GET /v failed');
+      },
+    };
+    expect(reason(throwsError)).toBe('it could not be read: GET /v failed');
+    expect(reason(throwsProxy)).toMatch(/^it could not be read: /);
+    expect(reason({ toJSON: () => { throw hostile; } })).toMatch(/^it could not be read: /);
+  });
+});
