@@ -11,7 +11,7 @@ import { withinDeadline } from './tool-deadline.js';
 import type { StepEnv } from './types.js';
 import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
-import { messageOf } from '../util/error-message.js';
+import { isErrorLike, messageOf } from '../util/error-message.js';
 import { plainCopy } from '../util/plain-copy.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
@@ -119,9 +119,10 @@ export function thrownError(error: unknown): ThrownError {
   };
 }
 
+/** An Error, or an object thrown in its place with a string `message` (its `retryable`, `code`… are read as an Error's). */
 function isError(value: unknown): value is Error {
   try {
-    return value instanceof Error;
+    return isErrorLike(value);
   } catch {
     return false;
   }

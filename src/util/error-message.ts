@@ -23,7 +23,7 @@ export function messageOf(error: unknown): string {
 
 /** The message of `error`; may throw when reading it throws. */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
+  if (isErrorLike(error)) {
     const message: unknown = error.message;
     if (typeof message === 'string') return message;
     // A message that is not a string (an object a library put there): its JSON text says more than `[object Object]`.
@@ -35,6 +35,15 @@ function describe(error: unknown): string {
   } catch {
     return jsonOf(error) ?? Object.prototype.toString.call(error);
   }
+}
+
+/**
+ * An Error, or a plain object thrown in its place that carries a string `message` (`throw { message, retryable }`,
+ * as some libraries and hand-written tools do). Reading `message` may throw: the caller is guarded.
+ */
+export function isErrorLike(error: unknown): error is { readonly message: unknown } {
+  if (error instanceof Error) return true;
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
 }
 
 function jsonOf(value: unknown): string | null {

@@ -76,6 +76,18 @@ describe('tool step', () => {
     expect(await toolStep.execute(e2, await toolStep.prepare(e2))).toMatchObject({ ok: false, retryable: false, error: { kind: 'tool_error' } });
   });
 
+  it('reads a thrown plain object shaped like an error: its message, and retryable: false honoured', async () => {
+    const closed = recordingTool('check_vendor', z.object({}), () => {
+      throw { message: 'cost centre CC-1 is closed', retryable: false, code: 'cost_centre_closed' };
+    });
+    const e = env({ workflow: workflow(undefined), stepId: 'validate', tools: [closed.tool], model, context: ctx });
+    expect(await toolStep.execute(e, await toolStep.prepare(e))).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: { kind: 'tool_error', message: 'check_vendor: cost centre CC-1 is closed' },
+    });
+  });
+
   it('turns a thrown value that String() cannot convert into a tool_error naming the tool', async () => {
     for (const [thrown, message] of [
       [{ weird: true, toString: 5 }, 'check_vendor: {"weird":true,"toString":5}'],
