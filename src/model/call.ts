@@ -8,6 +8,7 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import { addUsage, cacheFields, zeroUsage, type FailureKind, type Usage } from '../run/types.js';
 import type { BudgetDecision } from '../policy/budget.js';
 import { cacheWeightedTokens, costUsd, requestCost } from '../policy/pricing.js';
+import { underMark, type AnswerMark } from './answered.js';
 import { boundedRequest, DeadlineExceeded } from './bounded.js';
 import { cacheLayout, cacheWriteTokens } from './cache.js';
 import type { ModelConfig } from './client.js';
@@ -221,24 +222,30 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       if (!decision.allowed) return fail('budget', `the model paused its turn; continuing it: ${decision.reason ?? 'over budget'}`, false, 'pause_turn');
     }
     let reply: Anthropic.Messages.Message;
+    // Every reply is charged, a malformed one too; counts it lacks are charged as the request's local count and max_tokens.
+    const charge = (replyUsage: unknown) => {
+      const counted = countRequestTokens({ ...params, messages });
+      const billed = toUsage(req.model, replyUsage, { inputTokens: counted, outputTokens: params.max_tokens });
+      usage = addUsage(usage, billed);
+      estimatedInput += counted;
+      req.onReply?.(billed, counted);
+    };
+    const mark: AnswerMark = { answered: false };
     try {
       requests++;
       reply = await traceModelCall(req.model, req.maxTokens, req.tool.name, async (span) => {
-        const answer = await boundedRequest(config, req, (options) => config.client.messages.create({ ...params, messages }, options));
+        const answer = await boundedRequest(config, req, (options) => underMark(mark, () => config.client.messages.create({ ...params, messages }, options)));
         recordReply(span, req.model, answer);
         return answer;
       });
     } catch (error) {
+      // A success status came but its body did not (cut, stalled, not JSON): the server made a reply and bills it.
+      if (mark.answered && !(error instanceof APIError)) charge(undefined);
       if (error instanceof DeadlineExceeded) return fail('model_error', error.message, true, null);
       const { kind, message, retryable } = classifyError(error, config.client.apiKey);
       return fail(kind, message, retryable, null);
     }
-    // Every reply is charged, a malformed one too; counts it lacks are charged as the request's local count and max_tokens.
-    const counted = countRequestTokens({ ...params, messages });
-    const billed = toUsage(req.model, (reply as { usage?: unknown } | null)?.usage, { inputTokens: counted, outputTokens: params.max_tokens });
-    usage = addUsage(usage, billed);
-    estimatedInput += counted;
-    req.onReply?.(billed, counted);
+    charge((reply as { usage?: unknown } | null)?.usage);
     const malformed = malformedReply(reply);
     if (malformed) return fail('model_error', `the model server sent a malformed reply: ${malformed}`, true, null);
     const stop = reply.stop_reason ?? 'end_turn';

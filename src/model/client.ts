@@ -4,6 +4,7 @@
  * environment handling (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { markingFetch } from './answered.js';
 import { DEFAULT_MODEL, DEFAULT_TIMEOUT_MS } from './defaults.js';
 
 export { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_TIMEOUT_MS, environmentHasModel } from './defaults.js';
@@ -43,6 +44,8 @@ export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS
       apiKey: opts.apiKey ?? env['ANTHROPIC_API_KEY'] ?? (opts.baseURL || env['ANTHROPIC_BASE_URL'] ? 'stepwise-no-key' : null),
       maxRetries,
       timeout: timeoutMs,
+      // Tells a call whose body failed after a success status that the server made (and bills) a reply (./answered.ts).
+      fetch: markingFetch(),
     });
   return { client, model: opts.model ?? DEFAULT_MODEL, timeoutMs, maxRetries };
 }

@@ -278,6 +278,31 @@ describe('malformed 200 replies (F6)', () => {
   });
 });
 
+describe('a 200 whose body never arrives whole (F8)', () => {
+  // The server answered 200: it made (and bills) a reply, whatever became of the body on the way.
+  const cut: Handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"id":"msg_1","type":"message","content":[{"type":"text","text":"unfinis');
+    setImmediate(() => res.socket?.destroy());
+  };
+  const garbage: Handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json</html>');
+  for (const [name, handler] of [['cut mid-body', cut], ['not JSON', garbage]] as const) {
+    it(`${name}: charged the local count and max_tokens, and retryable`, async () => {
+      const server = await serve({ '/v1/messages': handler });
+      const result = await callForToolInput(resolveModel({ baseURL: server.url, apiKey: 'x', maxRetries: 0 }), request);
+      expect(result).toMatchObject({ ok: false, kind: 'model_error', retryable: true });
+      expect(result.estimatedInput).toBeGreaterThan(0);
+      expect(result.usage.totalTokens).toBe(result.estimatedInput + request.maxTokens);
+    });
+  }
+
+  it('a request refused before any 200 (a 500) is charged nothing, as before', async () => {
+    const server = await serve({ '/v1/messages': (_req, res) => json(res, 500, { type: 'error', error: { type: 'api_error', message: 'boom' } }) });
+    const result = await callForToolInput(resolveModel({ baseURL: server.url, apiKey: 'x', maxRetries: 0 }), request);
+    expect(result).toMatchObject({ ok: false, kind: 'model_error', usage: { totalTokens: 0 } });
+  });
+});
+
 describe('a 200 whose body is JSON null', () => {
   it('fails as a malformed reply, charged the local count and max_tokens, not with an internal message', async () => {
     const server = await serve({ '/v1/messages': (_req, res) => json(res, 200, null) });
