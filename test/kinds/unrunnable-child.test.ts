@@ -60,7 +60,7 @@ describe('a child definition that cannot be compiled', () => {
     const run = await engine.start({ workflow, tools: [echo] }, { input: { xs: [1] } });
     expect(run.status).toBe('failed');
     expect(run.failure?.step).toBe('outer');
-    expect(run.failure?.message).toMatch(/item 0: map "m2": its body cannot run: steps\.m2\.map\.steps\.inner\.parallel\.branches\.r\.steps\.u\.next: "nowhere" is not a step of the map body/);
+    expect(run.failure?.message).toMatch(/item 0 failed at m2: map "m2": its body cannot run: steps\.m2\.map\.steps\.inner\.parallel\.branches\.r\.steps\.u\.next: "nowhere" is not a step of the map body/);
     const items = await store.list({ parentId: run.runId });
     expect(items.map((i) => [i.status, i.failure?.kind])).toEqual([['failed', 'engine_error']]);
     expect((await store.get(run.runId))?.status).toBe('failed');
