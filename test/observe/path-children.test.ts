@@ -186,7 +186,7 @@ describe("a path's forced decisions are its own run's, not its child runs'", () 
     const report = await walk('breaks.yaml', {});
     expect(report.paths).toHaveLength(1);
     expect(report.paths[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('flaky failed for inner-default-branch') });
-    expect(report.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/^path sub → done failed: the child run .*~sub\.1 \(inner\) failed: /));
+    expect(report.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/^path sub → done failed: the child run .*~sub\.1 \(inner\) failed at broken: /));
   });
 
   // A map body's steps run with the parent's tools and model: a forced error of the parent's step "x" must not reach the body's "x".
