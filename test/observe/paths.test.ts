@@ -9,7 +9,7 @@ import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 interface Report {
-  paths: Array<{ steps: string[]; status: string; tokens: number; worstCaseTokens: number }>;
+  paths: Array<{ steps: string[]; status: string; tokens: number; worstCaseTokens: number; trail: Array<{ step: string; status: string }>; divergence: string | null }>;
   findings: Array<{ kind: string; message: string }>;
   reached: string[];
 }
@@ -64,6 +64,31 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     // Only the child's own walk, which forces its failing branch, finds a problem.
     expect(nested.stdout).toContain('path_failed: in the child runs of "sub" (inner): path pick → broken → fine failed');
     expect(nested.code).toBe(1);
+  });
+
+  it('reports a path its run did not follow, exiting 1: a model step that fails on its own takes onError on a path that has it succeed', async () => {
+    // Every model call is refused: "classify" fails whatever the path says, and the run goes to "fallback".
+    const args = ['test', 'test/observe/fixtures/analyze-error.yaml', '--input', '{"text":"my invoice is wrong"}', '--faults', 'bad_request=1'];
+    const text = await cli(args);
+    expect(text.code, text.stdout + text.stderr).toBe(1);
+    expect(text.stdout).toMatch(/✗ classify → done: done, 0 tokens \(worst case \d+\), not followed\n/);
+    expect(text.stdout).toContain('✓ classify [error] → fallback: done');
+    expect(text.stdout).toContain('not_followed: path classify → done was not followed: the path has classify succeed, but the run went classify (failed) → fallback');
+    const report = lastJson<Report>((await cli([...args, '--json'])).stdout);
+    const passed = report.paths.find((p) => p.steps.join('>') === 'classify>done')!;
+    expect(passed).toMatchObject({ status: 'done', divergence: 'the path has classify succeed, but the run went classify (failed) → fallback' });
+    expect(passed.trail).toEqual([
+      { step: 'classify', status: 'failed' },
+      { step: 'fallback', status: 'done' },
+    ]);
+    expect(report.findings.map((f) => f.kind)).toEqual(['not_followed']);
+  });
+
+  it("forces a `workflow` step's error route: its child is not started", async () => {
+    const result = await cli(['test', 'test/observe/fixtures/child-error/parent.yaml', '--input', '{"text":"my invoice is wrong"}']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('✓ sub [error] → recovered: done, 0 tokens');
+    expect(result.stdout).toContain('no problems found');
   });
 });
 
@@ -126,4 +151,27 @@ describe('testPaths drives the real engine', () => {
     const timedOut = report.paths.find((p) => p.decisions.some((d) => d.take === 'wait.timeout'));
     expect(timedOut).toMatchObject({ status: 'done', steps: ['extract', 'validate', 'route', 'cfo_approval', 'escalated'] });
   });
+
+  it('reports a path its run did not follow, with where it left the path', async () => {
+    const faulty = await startEmulator({ seed: 1, faults: 'bad_request=1' });
+    try {
+      const definition = await fixture('analyze-error.yaml');
+      const report = await testPaths(definition.workflow, {
+        input: { text: 'my invoice is wrong' },
+        tools: definition.tools,
+        model: resolveModel({ baseURL: faulty.url, apiKey: 'x', maxRetries: 0 }),
+      });
+      const passed = report.paths.find((p) => p.steps.join('>') === 'classify>done')!;
+      const failed = report.paths.find((p) => p.steps.join('>') === 'classify>fallback')!;
+      // The run ended done, but not the path's way: its step failed by itself and the run took onError.
+      expect(passed).toMatchObject({ status: 'done', divergence: 'the path has classify succeed, but the run went classify (failed) → fallback' });
+      expect(failed).toMatchObject({ status: 'done', divergence: null });
+      expect(report.findings).toEqual([
+        { kind: 'not_followed', message: 'path classify → done was not followed: the path has classify succeed, but the run went classify (failed) → fallback' },
+      ]);
+    } finally {
+      await faulty.close();
+    }
+  });
+
 });
