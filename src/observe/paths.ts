@@ -6,10 +6,11 @@
  * forced: error routes (a parallel step's failing branches included), choice
  * branches, wait events and timeouts. Reports unreachable steps, dead ends
  * (steps from which no final step can be reached), paths whose worst case can
- * exceed the budget, paths that fail, and paths whose run did not follow them
- * (see ./path-trail.ts). The child runs a step starts (a map body, a `workflow`
- * step's definition) are walked the same way, each with the input a run of the
- * parent gave it, and counted in the parent's worst case.
+ * exceed the budget, paths that fail, paths whose run did not follow them (see
+ * ./path-trail.ts), and a failure of the input's own run (nothing forced) on a
+ * route no path takes (a loop its limit stops). The child runs a step starts (a
+ * map body, a `workflow` step's definition) are walked the same way, each with
+ * the input a run of the parent gave it, and counted in the parent's worst case.
  */
 import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
@@ -41,7 +42,7 @@ import { itemsSchema } from '../kinds/map-input.js';
 import type { ToolSchema } from '../kinds/types.js';
 import { ANALYSIS_TOOL } from '../steps/analyze.js';
 import type { RunRecord } from '../run/types.js';
-import { divergence, type TrailStep } from './path-trail.js';
+import { describeTrail, divergence, type TrailStep } from './path-trail.js';
 
 /** A tool as the worst case sees it. */
 function toolSchemaOf(tool: AnyTool | undefined): ToolSchema | undefined {
@@ -65,8 +66,16 @@ export interface PathResult {
   readonly divergence: string | null;
 }
 
+/** The run of the input with no decision forced, up to its first wait (after which people decide, as the paths do). */
+export interface UnforcedRun {
+  readonly trail: readonly TrailStep[];
+  readonly status: 'done' | 'failed' | 'budget_exhausted' | 'waiting';
+  readonly tokens: number;
+  readonly error: string | null;
+}
+
 export interface Finding {
-  readonly kind: 'unreachable' | 'dead_end' | 'over_budget' | 'path_failed' | 'not_followed';
+  readonly kind: 'unreachable' | 'dead_end' | 'over_budget' | 'path_failed' | 'not_followed' | 'input_failed';
   readonly message: string;
 }
 
@@ -78,6 +87,8 @@ export interface PathReport {
   readonly findings: readonly Finding[];
   /** The own paths of the child runs a step starts (a `map` body, a `workflow` step's definition), walked with the input a run of this one gave the first of them. */
   readonly children: readonly ChildReport[];
+  /** The input's own run, nothing forced: its failure is reported when no path's run went its way. */
+  readonly unforced: UnforcedRun;
 }
 
 /** The path report of the definition a step's child runs run. */
@@ -322,13 +333,15 @@ export interface PathDeps {
  * the child runs it starts (a `workflow` step's, a map's items) decide as in a
  * real run, whatever their steps are called; their own paths are walked with
  * their definition (see {@link walkChild}). The run's trail is compared with
- * the path (./path-trail.ts).
+ * the path (./path-trail.ts). With `unforced`, nothing is forced (the route is
+ * empty) and the run stops at its first own wait.
  */
 async function runPath(
   workflow: Workflow,
   route: { steps: string[]; decisions: Decision[] },
   deps: PathDeps,
-): Promise<{ result: PathResult; children: ChildSample[] }> {
+  unforced = false,
+): Promise<{ result: PathResult; waiting: boolean; children: ChildSample[] }> {
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
   const clock = new ManualClock({ autoAdvance: true });
@@ -379,6 +392,8 @@ async function runPath(
       view = await engine.send(view.runId, event, { by: 'stepwise test' });
       continue;
     }
+    // The input's own run: from its first wait on, people decide (the paths walk their events).
+    if (unforced) break;
     const { step, events, timeoutAt } = view.waitingFor;
     const decision = take.get(step) ?? 'wait.timeout';
     if (events.includes(decision)) {
@@ -401,9 +416,9 @@ async function runPath(
     worstCaseTokens: worst,
     error: status === 'done' ? null : (view.failure?.message ?? `the run stopped ${view.status}${view.waitingFor ? ` at "${view.waitingFor.step}"` : ''}`),
     trail,
-    divergence: divergence(workflow, route, trail, view.status === 'done'),
+    divergence: unforced ? null : divergence(workflow, route, trail, view.status === 'done'),
   };
-  return { result, children: childSamples(await engine.store.list({ parentId: view.runId })) };
+  return { result, waiting: view.status === 'waiting', children: childSamples(await engine.store.list({ parentId: view.runId })) };
 }
 
 /** The first child run of each step (the first item of a map, first round and attempt), and how many items the step had. */
@@ -501,6 +516,7 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
     ran.push(result);
     for (const sample of children) if (!samples.has(sample.step)) samples.set(sample.step, sample);
   }
+  const unforced = await runUnforced(workflow, deps);
   // The child runs' own paths, each walked once; a path through the step counts the child's worst path `times` times.
   const depth = deps.depth ?? 0;
   const children: ChildReport[] = [];
@@ -528,6 +544,23 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
     }
     if (result.divergence !== null) findings.push({ kind: 'not_followed', message: `path ${name} was not followed: ${result.divergence}` });
   }
-  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children };
+  // A failure of the input's own run that no path's run shared: a route no simple path takes (a loop its limit stops).
+  const same = (trail: readonly TrailStep[]) => JSON.stringify(trail) === JSON.stringify(unforced.trail);
+  if ((unforced.status === 'failed' || unforced.status === 'budget_exhausted') && !paths.some((p) => same(p.trail))) {
+    const what = unforced.status === 'failed' ? 'failed' : 'ran out of budget';
+    findings.push({
+      kind: 'input_failed',
+      message: `the input's own run (no decision forced) ${what} on a route no path takes: ${describeTrail(workflow, unforced.trail)}: ${unforced.error ?? 'unknown error'}`,
+    });
+  }
+  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children, unforced };
 }
 
+/**
+ * The input's own run: nothing forced (its choices take the branch their conditions pick, its steps succeed or
+ * fail as they do), up to its first wait. Simple paths never go round a loop; this run does, as a real one would.
+ */
+async function runUnforced(workflow: Workflow, deps: PathDeps): Promise<UnforcedRun> {
+  const { result, waiting } = await runPath(workflow, { steps: [], decisions: [] }, deps, true);
+  return { trail: result.trail, status: waiting ? 'waiting' : result.status, tokens: result.tokens, error: waiting ? null : result.error };
+}

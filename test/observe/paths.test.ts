@@ -90,6 +90,19 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(result.stdout).toContain('✓ sub [error] → recovered: done, 0 tokens');
     expect(result.stdout).toContain('no problems found');
   });
+
+  it("reports the input's own run when it fails on a route no path takes: a loop its limit stops", async () => {
+    const result = await cli(['test', 'test/observe/fixtures/loop/loop.yaml']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    // The one simple path forces the loop's exit; a real run never gets there.
+    expect(result.stdout).toContain('✓ inc → check [branch 1] → done: done');
+    expect(result.stdout).toContain(
+      `input_failed: the input's own run (no decision forced) failed on a route no path takes: inc (done) → check (done) → inc (done) → check (done) → inc (done) → check (done) → inc (done) → check (done) → inc (failed): step "inc" was visited more than 4 times`,
+    );
+    const bounded = await cli(['test', 'test/observe/fixtures/loop/bounded.yaml']);
+    expect(bounded.code, bounded.stdout + bounded.stderr).toBe(0);
+    expect(bounded.stdout).toContain('no problems found');
+  });
 });
 
 describe('testPaths drives the real engine', () => {
@@ -174,4 +187,17 @@ describe('testPaths drives the real engine', () => {
     }
   });
 
+  it("runs the input's own route with nothing forced, and reports it when it fails where no path went", async () => {
+    const loop = await fixture('loop/loop.yaml');
+    const report = await testPaths(loop.workflow, { input: {}, tools: loop.tools, model: model() });
+    expect(report.paths.map((p) => [p.steps.join('>'), p.status, p.divergence])).toEqual([['inc>check>done', 'done', null]]);
+    expect(report.unforced).toMatchObject({ status: 'failed', error: 'step "inc" was visited more than 4 times' });
+    expect(report.unforced!.trail.map((e) => e.step).join('>')).toBe('inc>check>inc>check>inc>check>inc>check>inc');
+    expect(report.findings.map((f) => f.kind)).toEqual(['input_failed']);
+    // A loop that ends within its limit: the input's own run is done, nothing to report.
+    const bounded = await fixture('loop/bounded.yaml');
+    const fine = await testPaths(bounded.workflow, { input: {}, tools: bounded.tools, model: model() });
+    expect(fine.unforced).toMatchObject({ status: 'done' });
+    expect(fine.findings).toEqual([]);
+  });
 });
