@@ -38,6 +38,14 @@ export function childSettled(step: string, child: RunRecord, at: number, usage: 
   }
 }
 
+/**
+ * Path tests only (`stepwise test`, `DriverDeps.forceFailure`): the message of the failure a path forces on a
+ * `workflow` or `map` step as it starts, which then starts no child run (its error route); null on other runs.
+ */
+export function forcedFailure(run: RunScope, id: string): string | null {
+  return run.forceFailure?.(id, run.runId) === true ? `failure forced by the path test at "${id}"` : null;
+}
+
 /** A step whose children rest until `retryAt` (a timer of theirs): rest until then (the driver may sleep). */
 export function restingUntil(run: RunScope, id: string): Advance | null {
   const due = stepRunOf(run.context(), id).retryAt;

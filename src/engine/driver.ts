@@ -107,6 +107,12 @@ export interface DriverDeps {
    * engine), so a path's decisions can be kept to the run it is a path of.
    */
   readonly chooseBranch?: (step: string, runId: string) => number | undefined;
+  /**
+   * Path tests only (`stepwise test`): whether a step that starts child runs (`workflow`, `map`) of run `runId`
+   * fails as it starts, starting none (its error route). Other steps fail at their effect (the tool throws, the
+   * model call is refused), which the path test arranges through the tools and the model client it passes.
+   */
+  readonly forceFailure?: (step: string, runId: string) => boolean;
   /** Cancel requests of the runs on the store: a drive that sees one for its run cancels it. */
   readonly cancels?: CancelRequests;
   /** The largest step output (or model reply) that may reach the machine and the store, as JSON bytes. */
@@ -311,6 +317,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     beforeModelCall: deps.beforeModelCall,
     breakers: deps.breakers,
     chooseBranch: deps.chooseBranch,
+    forceFailure: deps.forceFailure,
     prepared: new Map<string, PreparedStep>(),
     context,
     phaseOf: (step) => active().steps.find((s) => s.id === step)?.phase,

@@ -74,6 +74,8 @@ export interface EngineOptions {
   readonly modelForRun?: (options: RunOptions) => Promise<ModelOptions | Anthropic | undefined>;
   /** Path tests only (`stepwise test`): forces the branch of a choice of run `runId` (see `DriverDeps.chooseBranch`). */
   readonly chooseBranch?: (step: string, runId: string) => number | undefined;
+  /** Path tests only (`stepwise test`): fails a `workflow` or `map` step of run `runId` as it starts (see `DriverDeps.forceFailure`). */
+  readonly forceFailure?: (step: string, runId: string) => boolean;
   /**
    * The largest output a step may produce (a tool's return value, a model's
    * reply), measured as JSON bytes. A larger one, or one that is not plain
@@ -221,6 +223,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     ...(beforeModelCall ? { beforeModelCall } : {}),
     ...(options.chooseBranch ? { chooseBranch: options.chooseBranch } : {}),
+    ...(options.forceFailure ? { forceFailure: options.forceFailure } : {}),
     onCommit: (record: RunRecord, journal: readonly NewJournalEntry[]) => {
       if (listeners.size === 0) return;
       const view = toView(record);

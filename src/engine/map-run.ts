@@ -18,7 +18,7 @@ import { locatedMessage, originBelow, throughItem } from './failure-origin.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
 
-export const failedEvent = (id: string, at: number, message: string, kind: 'invalid_data' | 'engine_error' | 'loop' = 'invalid_data') =>
+export const failedEvent = (id: string, at: number, message: string, kind: 'invalid_data' | 'engine_error' | 'loop' | 'tool_error' = 'invalid_data') =>
   ({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind, message }, retryable: false, retryAt: null }) as const;
 
 /** The items of a map step, evaluated against the run now. */

@@ -51,6 +51,8 @@ export interface RunScope {
   readonly breakers: Breakers | undefined;
   /** Path tests only: the branch a choice of run `runId` takes, replacing the one its conditions picked. */
   readonly chooseBranch: ((step: string, runId: string) => number | undefined) | undefined;
+  /** Path tests only: whether a step that starts child runs of run `runId` fails as it starts. */
+  readonly forceFailure: ((step: string, runId: string) => boolean) | undefined;
   /** Prepared attempts, by `step:visit:attempt`, between their start and their execution. */
   readonly prepared: Map<string, PreparedStep>;
   /** The run's context now. */

@@ -19,10 +19,11 @@
 import type { z } from 'zod';
 import type { ChildRefSpec } from '../definition/nested-steps.js';
 import type { Workflow } from '../definition/schema.js';
-import { restingUntil, waitingChild } from '../engine/child-step.js';
+import { forcedFailure, restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
+import { refusedStart } from '../engine/work-handler.js';
 import type { RunScope } from '../engine/scope.js';
 import { resolveRetry } from '../policy/backoff.js';
 import { visitWorstCase } from '../policy/visit-bound.js';
@@ -40,6 +41,15 @@ const moved: Advance = { kind: 'moved' };
 
 async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance> {
   const now = run.clock.now();
+  // A path test takes the step's error route: it fails as it starts, no item started.
+  const forced = forcedFailure(run, id);
+  if (forced !== null) {
+    run.send({ type: 'step.run', step: id, at: now, projectedTokens: 0, projectedUsd: 0 });
+    if (run.phaseOf(id) !== 'running') return refusedStart(run, id);
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'tool_error', message: forced } });
+    run.send(failedEvent(id, now, forced, 'tool_error'));
+    return moved;
+  }
   let count: number;
   try {
     if (!run.children) throw new Error('this engine runs no child runs');

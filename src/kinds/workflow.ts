@@ -17,7 +17,7 @@ import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { chargeAborted, chargeResting, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
-import { childSettled, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
+import { childSettled, forcedFailure, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -74,7 +74,7 @@ async function prepareChild(run: RunScope, step: WorkflowSpec): Promise<Prepared
 }
 
 /** Fails the running step because its child cannot start: no retry. */
-function childCannotStart(run: RunScope, id: string, error: unknown, at: number, kind: 'invalid_data' | 'loop' = 'invalid_data'): void {
+function childCannotStart(run: RunScope, id: string, error: unknown, at: number, kind: 'invalid_data' | 'loop' | 'tool_error' = 'invalid_data'): void {
   const message = (error as Error).message;
   run.note({ ...run.where(id), event: 'failed', error: { kind, message } });
   run.send({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind, message }, retryable: false, retryAt: null });
@@ -108,6 +108,15 @@ async function createChild(run: RunScope, id: string, step: WorkflowSpec, prepar
 async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Advance> {
   const now = run.clock.now();
   const slice = step.workflow.budget?.tokens;
+  // A path test takes the step's error route: it fails as it starts, its child not started (its slice projected as
+  // a start's, so the path's worst case counts what a child that failed may have spent).
+  const forced = forcedFailure(run, id);
+  if (forced !== null) {
+    run.send({ type: 'step.run', step: id, at: now, projectedTokens: slice ?? 0, projectedUsd: 0 });
+    if (run.phaseOf(id) !== 'running') return refusedStart(run, id);
+    childCannotStart(run, id, new Error(forced), now, 'tool_error');
+    return moved;
+  }
   // The child would nest deeper than the limit: the step fails as a loop, before anything else is looked at.
   const tooDeep = depthRefusal(nestingIn(run), id);
   if (tooDeep !== null) {

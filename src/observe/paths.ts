@@ -6,9 +6,11 @@
  * forced: error routes (a parallel step's failing branches included), choice
  * branches, wait events and timeouts. Reports unreachable steps, dead ends
  * (steps from which no final step can be reached), paths whose worst case can
- * exceed the budget, and paths that fail. The child runs a step starts (a map
- * body, a `workflow` step's definition) are walked the same way, each with the
- * input a run of the parent gave it, and counted in the parent's worst case.
+ * exceed the budget, paths that fail, paths whose run did not follow them (see
+ * ./path-trail.ts), and a failure of the input's own run (nothing forced) on a
+ * route no path takes (a loop its limit stops). The child runs a step starts (a
+ * map body, a `workflow` step's definition) are walked the same way, each with
+ * the input a run of the parent gave it, and counted in the parent's worst case.
  */
 import { stepIds, stepOf } from '../definition/sequences.js';
 import type { Middleware } from '@anthropic-ai/sdk';
@@ -38,7 +40,9 @@ import { loadDefinition } from '../definition/load.js';
 import type { MapSpec } from '../kinds/map-body.js';
 import { itemsSchema } from '../kinds/map-input.js';
 import type { ToolSchema } from '../kinds/types.js';
+import { ANALYSIS_TOOL } from '../steps/analyze.js';
 import type { RunRecord } from '../run/types.js';
+import { describeTrail, divergence, type TrailStep } from './path-trail.js';
 
 /** A tool as the worst case sees it. */
 function toolSchemaOf(tool: AnyTool | undefined): ToolSchema | undefined {
@@ -56,10 +60,22 @@ export interface PathResult {
   /** Every model step on the path at its projected cost, times its attempts. */
   readonly worstCaseTokens: number;
   readonly error: string | null;
+  /** The steps the run visited, in order, each with how its visit ended (the run's `steps`). */
+  readonly trail: readonly TrailStep[];
+  /** Where the run left the path (a forced error that did not fail its step, another route), or null when it followed it. */
+  readonly divergence: string | null;
+}
+
+/** The run of the input with no decision forced, up to its first wait (after which people decide, as the paths do). */
+export interface UnforcedRun {
+  readonly trail: readonly TrailStep[];
+  readonly status: 'done' | 'failed' | 'budget_exhausted' | 'waiting';
+  readonly tokens: number;
+  readonly error: string | null;
 }
 
 export interface Finding {
-  readonly kind: 'unreachable' | 'dead_end' | 'over_budget' | 'path_failed';
+  readonly kind: 'unreachable' | 'dead_end' | 'over_budget' | 'path_failed' | 'not_followed' | 'input_failed';
   readonly message: string;
 }
 
@@ -71,6 +87,8 @@ export interface PathReport {
   readonly findings: readonly Finding[];
   /** The own paths of the child runs a step starts (a `map` body, a `workflow` step's definition), walked with the input a run of this one gave the first of them. */
   readonly children: readonly ChildReport[];
+  /** The input's own run, nothing forced: its failure is reported when no path's run went its way. */
+  readonly unforced: UnforcedRun;
 }
 
 /** The path report of the definition a step's child runs run. */
@@ -146,15 +164,17 @@ export function enumeratePaths(workflow: Workflow, input: unknown) {
     // Each path step holds the snapshot the event led to; the decision belongs to the step before it.
     path.steps.forEach((s, i) => {
       const event = s.event as Ev;
-      // The step the event names (a branch step of a parallel step), else the top-level step the run is at.
+      // The step the event names (a branch step of a parallel step), else the top-level step the run is at. A simple
+      // path visits each step once: the top-level step first (a parallel step before its branch steps).
       const named = typeof event['step'] === 'string' ? event['step'] : undefined;
-      const step = named ?? (i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot));
-      if (steps[steps.length - 1] !== step) steps.push(step);
+      const at = i === 0 ? startStep(workflow) : top(path.steps[i - 1]!.state as AnyMachineSnapshot);
+      const step = named ?? at;
+      for (const id of [at, step]) if (id !== DONE_STATE && !steps.includes(id)) steps.push(id);
       if (event.type === 'step.run' || event.type === 'step.proposed' || event.type === 'final.done' || event.type.startsWith('xstate.')) return;
       decisions.push({ step, take: decisionOf(workflow, step, event) });
     });
     const last = top(path.state as AnyMachineSnapshot);
-    if (last !== DONE_STATE && steps[steps.length - 1] !== last) steps.push(last);
+    if (last !== DONE_STATE && !steps.includes(last)) steps.push(last);
     // One route per set of decisions: the engine runs branches side by side in its own order, so paths that differ
     // only in the order their branches end are one route.
     const key = JSON.stringify(decisions.map((d) => `${d.step}\u0000${d.take}`).sort());
@@ -224,16 +244,29 @@ function simplePathsToDone(adjacency: Adjacency): SimplePath[] {
   return [...found.values()].flat();
 }
 
+/** The tool a model step makes the model fill (a `claude` step's `tool`, an `analyze` step's own), or undefined for a step that calls no model. */
+function modelToolOf(workflow: Workflow, step: string): string | undefined {
+  const spec = stepOf(workflow, step) as { claude?: { tool?: unknown }; analyze?: unknown } | undefined;
+  if (typeof spec?.claude?.tool === 'string') return spec.claude.tool;
+  return spec?.analyze !== undefined ? ANALYSIS_TOOL : undefined;
+}
+
 /**
  * A model client that answers 400 (a request error, not retried) to the calls
- * made while one of `failing` is running (a branch step among its running
- * siblings too): how a path forces a model step's error route. `running` is of
- * the path's run only (a child run's calls go through), and every other call
- * goes to `model` as usual.
+ * of a model step of `failing` while it is running: how a path forces a model
+ * step's error route. A call is the step's when it asks for the step's tool
+ * (`tool_choice`), so a sibling branch's call (another tool) goes through while
+ * it runs; a failing step that calls no model (a tool step) refuses nothing.
+ * `running` is of the path's run only (a child run's calls go through), and
+ * every other call goes to `model` as usual.
  */
-function faultingModel(model: ModelConfig, failing: ReadonlySet<string>, running: () => readonly string[]): ModelConfig {
-  const refuse: Middleware = async (request, next) => {
-    const step = running().find((id) => failing.has(id));
+function faultingModel(model: ModelConfig, workflow: Workflow, failing: ReadonlySet<string>, running: () => readonly string[]): ModelConfig {
+  const refuse: Middleware = async (request, next, ctx) => {
+    const choice = (ctx.options?.body as { tool_choice?: { name?: unknown } } | undefined)?.tool_choice?.name;
+    const step = running().find((id) => {
+      const tool = failing.has(id) ? modelToolOf(workflow, id) : undefined;
+      return tool !== undefined && (typeof choice !== 'string' || choice === tool);
+    });
     if (step === undefined) return next(request);
     const body = { type: 'error', error: { type: 'invalid_request_error', message: `failure forced by the path test at "${step}"` } };
     return new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } });
@@ -293,18 +326,22 @@ export interface PathDeps {
 /**
  * Drives one path through the real engine (its driver, store, journal and
  * guards) on a memory store and a manual clock: the path's error routes fail
- * their step's effect (the tool throws, the model call is refused), its
- * choices take the path's branch, its waits get the path's event, or time out
- * when the clock is moved past their timeout. The decisions are the path's
- * run's only: the child runs it starts (a `workflow` step's, a map's items)
- * decide as in a real run, whatever their steps are called; their own paths
- * are walked with their definition (see {@link walkChild}).
+ * their step's effect (the tool throws, the model call is refused; a step
+ * that starts child runs fails as it starts, starting none), its choices take
+ * the path's branch, its waits get the path's event, or time out when the
+ * clock is moved past their timeout. The decisions are the path's run's only:
+ * the child runs it starts (a `workflow` step's, a map's items) decide as in a
+ * real run, whatever their steps are called; their own paths are walked with
+ * their definition (see {@link walkChild}). The run's trail is compared with
+ * the path (./path-trail.ts). With `unforced`, nothing is forced (the route is
+ * empty) and the run stops at its first own wait.
  */
 async function runPath(
   workflow: Workflow,
   route: { steps: string[]; decisions: Decision[] },
   deps: PathDeps,
-): Promise<{ result: PathResult; children: ChildSample[] }> {
+  unforced = false,
+): Promise<{ result: PathResult; waiting: boolean; children: ChildSample[] }> {
   const take = new Map(route.decisions.map((d) => [d.step, d.take]));
   const failing = new Set(route.decisions.filter((d) => d.take === 'error').map((d) => d.step));
   const clock = new ManualClock({ autoAdvance: true });
@@ -336,8 +373,9 @@ async function runPath(
   const engine = createEngine({
     store: createMemoryStore(),
     clock,
-    model: faultingModel(deps.model, failing, () => running),
+    model: faultingModel(deps.model, workflow, failing, () => running),
     inspect,
+    forceFailure: (step, runId) => runId === PATH_RUN && failing.has(step),
     chooseBranch: (step, runId) => {
       if (runId !== PATH_RUN) return undefined;
       const decision = take.get(step);
@@ -354,6 +392,8 @@ async function runPath(
       view = await engine.send(view.runId, event, { by: 'stepwise test' });
       continue;
     }
+    // The input's own run: from its first wait on, people decide (the paths walk their events).
+    if (unforced) break;
     const { step, events, timeoutAt } = view.waitingFor;
     const decision = take.get(step) ?? 'wait.timeout';
     if (events.includes(decision)) {
@@ -367,6 +407,7 @@ async function runPath(
     } else break;
   }
   const status = view.status === 'done' ? 'done' : view.status === 'budget_exhausted' ? 'budget_exhausted' : 'failed';
+  const trail = view.steps.map((e) => ({ step: e.id, status: e.status }));
   const result: PathResult = {
     steps: route.steps,
     decisions: route.decisions,
@@ -374,8 +415,10 @@ async function runPath(
     tokens: view.usage.totalTokens,
     worstCaseTokens: worst,
     error: status === 'done' ? null : (view.failure?.message ?? `the run stopped ${view.status}${view.waitingFor ? ` at "${view.waitingFor.step}"` : ''}`),
+    trail,
+    divergence: unforced ? null : divergence(workflow, route, trail, view.status === 'done'),
   };
-  return { result, children: childSamples(await engine.store.list({ parentId: view.runId })) };
+  return { result, waiting: view.status === 'waiting', children: childSamples(await engine.store.list({ parentId: view.runId })) };
 }
 
 /** The first child run of each step (the first item of a map, first round and attempt), and how many items the step had. */
@@ -473,6 +516,7 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
     ran.push(result);
     for (const sample of children) if (!samples.has(sample.step)) samples.set(sample.step, sample);
   }
+  const unforced = await runUnforced(workflow, deps);
   // The child runs' own paths, each walked once; a path through the step counts the child's worst path `times` times.
   const depth = deps.depth ?? 0;
   const children: ChildReport[] = [];
@@ -498,6 +542,25 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
     } else if (result.status === 'failed') {
       findings.push({ kind: 'path_failed', message: `path ${name} failed: ${result.error ?? 'unknown error'}` });
     }
+    if (result.divergence !== null) findings.push({ kind: 'not_followed', message: `path ${name} was not followed: ${result.divergence}` });
   }
-  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children };
+  // A failure of the input's own run that no path's run shared: a route no simple path takes (a loop its limit stops).
+  const same = (trail: readonly TrailStep[]) => JSON.stringify(trail) === JSON.stringify(unforced.trail);
+  if ((unforced.status === 'failed' || unforced.status === 'budget_exhausted') && !paths.some((p) => same(p.trail))) {
+    const what = unforced.status === 'failed' ? 'failed' : 'ran out of budget';
+    findings.push({
+      kind: 'input_failed',
+      message: `the input's own run (no decision forced) ${what} on a route no path takes: ${describeTrail(workflow, unforced.trail)}: ${unforced.error ?? 'unknown error'}`,
+    });
+  }
+  return { workflow: workflow.id, budget: { tokens: budget.tokens, limit }, reached: [...reached].filter((id) => ids.includes(id)), paths, findings, children, unforced };
+}
+
+/**
+ * The input's own run: nothing forced (its choices take the branch their conditions pick, its steps succeed or
+ * fail as they do), up to its first wait. Simple paths never go round a loop; this run does, as a real one would.
+ */
+async function runUnforced(workflow: Workflow, deps: PathDeps): Promise<UnforcedRun> {
+  const { result, waiting } = await runPath(workflow, { steps: [], decisions: [] }, deps, true);
+  return { trail: result.trail, status: waiting ? 'waiting' : result.status, tokens: result.tokens, error: waiting ? null : result.error };
 }

@@ -74,6 +74,14 @@ describe('path tests walk child runs', () => {
     expect(child.workflow).toBe('invoice-approval');
     expect(child.paths).toHaveLength(7);
     expect(child.paths.every((p) => p.status === 'done')).toBe(true);
+    // The path through the step's error route really takes it: the step fails (its child is not started).
+    const rejected = report.paths.find((p) => p.decisions.some((d) => d.step === 'approval' && d.take === 'error'))!;
+    expect(rejected.trail).toEqual([
+      { step: 'approval', status: 'failed' },
+      { step: 'rejected', status: 'done' },
+    ]);
+    // Its worst case still counts the slice a child that failed may have spent.
+    expect(rejected).toMatchObject({ tokens: 0, worstCaseTokens: 20_000 });
   });
 });
 
@@ -149,6 +157,10 @@ describe('path tests cover failing branches', () => {
     expect(passed.tokens).toBeGreaterThan(0);
     expect(failed.status).toBe('done');
     expect(failed.tokens).toBe(0); // the refused call used nothing
+    // A path that fails the sibling tool step "b1" leaves "a1"'s call alone, though "b1" runs while it is made.
+    const sibling = report.paths.find((p) => p.decisions.some((d) => d.step === 'b1' && d.take === 'error') && p.decisions.some((d) => d.step === 'a1' && d.take === 'done'))!;
+    expect(sibling.trail).toEqual(expect.arrayContaining([{ step: 'a1', status: 'done' }, { step: 'b1', status: 'failed' }]));
+    expect(sibling.tokens).toBeGreaterThan(0);
   });
 });
 
@@ -223,5 +235,52 @@ describe("a path's forced decisions are its own run's, not its child runs'", () 
     // The items' calls were answered; the parent's own "x" was refused (it used nothing).
     expect(failed.tokens).toBeGreaterThan(0);
     expect(passed.tokens).toBeGreaterThan(failed.tokens);
+  });
+});
+
+describe("a step that starts child runs takes its error route on a path that forces it", () => {
+  it("a `workflow` step fails without starting its child, and the run takes onError", async () => {
+    const definition = await loadDefinition('test/observe/fixtures/child-error/parent.yaml');
+    const report = await testPaths(definition.workflow, { input: { text: 'my invoice is wrong' }, tools: definition.tools, model: model(), source: definition.source });
+    expect(report.findings).toEqual([]);
+    const failed = report.paths.find((p) => p.decisions.some((d) => d.step === 'sub' && d.take === 'error'))!;
+    const passed = report.paths.find((p) => p.decisions.some((d) => d.step === 'sub' && d.take === 'done'))!;
+    expect(failed).toMatchObject({ status: 'done', steps: ['sub', 'recovered'], divergence: null });
+    // The run went the path's way: the step failed (its child never ran: no model call) and onError was taken.
+    expect(failed.trail).toEqual([
+      { step: 'sub', status: 'failed' },
+      { step: 'recovered', status: 'done' },
+    ]);
+    expect(failed.tokens).toBe(0);
+    expect(passed.tokens).toBeGreaterThan(0);
+    // The child's own paths are still walked, from the run that started it.
+    expect(report.children.map((c) => c.step)).toEqual(['sub']);
+  });
+
+  it('a `map` step fails without starting its items, and the run takes onError', async () => {
+    const { workflow } = loadDefinitionFromObject(
+      {
+        id: 'map-error',
+        steps: {
+          each: {
+            map: { items: '{% [1, 2] %}', steps: { write: { claude: { tool: 'note', prompt: 'Note it.', maxTokens: 100 }, retry: { maxAttempts: 1 }, next: 'ok' }, ok: { final: true } } },
+            onError: 'recovered',
+            next: 'done',
+          },
+          done: { final: true, output: '{% $steps.each.output %}' },
+          recovered: { final: true, output: 'recovered' },
+        },
+      },
+      [note],
+      'map-error',
+    );
+    const report = await testPaths(workflow, { input: {}, tools: tools([note]), model: model() });
+    expect(report.findings).toEqual([]);
+    const failed = report.paths.find((p) => p.decisions.some((d) => d.step === 'each' && d.take === 'error'))!;
+    expect(failed).toMatchObject({ status: 'done', divergence: null, tokens: 0 });
+    expect(failed.trail).toEqual([
+      { step: 'each', status: 'failed' },
+      { step: 'recovered', status: 'done' },
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli, lastJson } from './cli.js';
 
 interface Report {
-  paths: Array<{ steps: string[]; status: string; tokens: number; worstCaseTokens: number }>;
+  paths: Array<{ steps: string[]; status: string; tokens: number; worstCaseTokens: number; trail: Array<{ step: string; status: string }>; divergence: string | null }>;
   findings: Array<{ kind: string; message: string }>;
   reached: string[];
 }
@@ -64,6 +64,44 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     // Only the child's own walk, which forces its failing branch, finds a problem.
     expect(nested.stdout).toContain('path_failed: in the child runs of "sub" (inner): path pick → broken → fine failed');
     expect(nested.code).toBe(1);
+  });
+
+  it('reports a path its run did not follow, exiting 1: a model step that fails on its own takes onError on a path that has it succeed', async () => {
+    // Every model call is refused: "classify" fails whatever the path says, and the run goes to "fallback".
+    const args = ['test', 'test/observe/fixtures/analyze-error.yaml', '--input', '{"text":"my invoice is wrong"}', '--faults', 'bad_request=1'];
+    const text = await cli(args);
+    expect(text.code, text.stdout + text.stderr).toBe(1);
+    expect(text.stdout).toMatch(/✗ classify → done: done, 0 tokens \(worst case \d+\), not followed\n/);
+    expect(text.stdout).toContain('✓ classify [error] → fallback: done');
+    expect(text.stdout).toContain('not_followed: path classify → done was not followed: the path has classify succeed, but the run went classify (failed) → fallback');
+    const report = lastJson<Report>((await cli([...args, '--json'])).stdout);
+    const passed = report.paths.find((p) => p.steps.join('>') === 'classify>done')!;
+    expect(passed).toMatchObject({ status: 'done', divergence: 'the path has classify succeed, but the run went classify (failed) → fallback' });
+    expect(passed.trail).toEqual([
+      { step: 'classify', status: 'failed' },
+      { step: 'fallback', status: 'done' },
+    ]);
+    expect(report.findings.map((f) => f.kind)).toEqual(['not_followed']);
+  });
+
+  it("forces a `workflow` step's error route: its child is not started", async () => {
+    const result = await cli(['test', 'test/observe/fixtures/child-error/parent.yaml', '--input', '{"text":"my invoice is wrong"}']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('✓ sub [error] → recovered: done, 0 tokens');
+    expect(result.stdout).toContain('no problems found');
+  });
+
+  it("reports the input's own run when it fails on a route no path takes: a loop its limit stops", async () => {
+    const result = await cli(['test', 'test/observe/fixtures/loop/loop.yaml']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    // The one simple path forces the loop's exit; a real run never gets there.
+    expect(result.stdout).toContain('✓ inc → check [branch 1] → done: done');
+    expect(result.stdout).toContain(
+      `input_failed: the input's own run (no decision forced) failed on a route no path takes: inc (done) → check (done) → inc (done) → check (done) → inc (done) → check (done) → inc (done) → check (done) → inc (failed): step "inc" was visited more than 4 times`,
+    );
+    const bounded = await cli(['test', 'test/observe/fixtures/loop/bounded.yaml']);
+    expect(bounded.code, bounded.stdout + bounded.stderr).toBe(0);
+    expect(bounded.stdout).toContain('no problems found');
   });
 });
 
@@ -125,5 +163,41 @@ describe('testPaths drives the real engine', () => {
     expect(blocked).toMatchObject({ status: 'done', steps: ['extract', 'validate', 'route', 'rejected'] });
     const timedOut = report.paths.find((p) => p.decisions.some((d) => d.take === 'wait.timeout'));
     expect(timedOut).toMatchObject({ status: 'done', steps: ['extract', 'validate', 'route', 'cfo_approval', 'escalated'] });
+  });
+
+  it('reports a path its run did not follow, with where it left the path', async () => {
+    const faulty = await startEmulator({ seed: 1, faults: 'bad_request=1' });
+    try {
+      const definition = await fixture('analyze-error.yaml');
+      const report = await testPaths(definition.workflow, {
+        input: { text: 'my invoice is wrong' },
+        tools: definition.tools,
+        model: resolveModel({ baseURL: faulty.url, apiKey: 'x', maxRetries: 0 }),
+      });
+      const passed = report.paths.find((p) => p.steps.join('>') === 'classify>done')!;
+      const failed = report.paths.find((p) => p.steps.join('>') === 'classify>fallback')!;
+      // The run ended done, but not the path's way: its step failed by itself and the run took onError.
+      expect(passed).toMatchObject({ status: 'done', divergence: 'the path has classify succeed, but the run went classify (failed) → fallback' });
+      expect(failed).toMatchObject({ status: 'done', divergence: null });
+      expect(report.findings).toEqual([
+        { kind: 'not_followed', message: 'path classify → done was not followed: the path has classify succeed, but the run went classify (failed) → fallback' },
+      ]);
+    } finally {
+      await faulty.close();
+    }
+  });
+
+  it("runs the input's own route with nothing forced, and reports it when it fails where no path went", async () => {
+    const loop = await fixture('loop/loop.yaml');
+    const report = await testPaths(loop.workflow, { input: {}, tools: loop.tools, model: model() });
+    expect(report.paths.map((p) => [p.steps.join('>'), p.status, p.divergence])).toEqual([['inc>check>done', 'done', null]]);
+    expect(report.unforced).toMatchObject({ status: 'failed', error: 'step "inc" was visited more than 4 times' });
+    expect(report.unforced!.trail.map((e) => e.step).join('>')).toBe('inc>check>inc>check>inc>check>inc>check>inc');
+    expect(report.findings.map((f) => f.kind)).toEqual(['input_failed']);
+    // A loop that ends within its limit: the input's own run is done, nothing to report.
+    const bounded = await fixture('loop/bounded.yaml');
+    const fine = await testPaths(bounded.workflow, { input: {}, tools: bounded.tools, model: model() });
+    expect(fine.unforced).toMatchObject({ status: 'done' });
+    expect(fine.findings).toEqual([]);
   });
 });

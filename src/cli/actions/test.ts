@@ -26,8 +26,11 @@ function pathLines(report: PathReport, indent: string): string[] {
   for (const p of report.paths) {
     // A wait's timeout is named as the diagrams name it.
     const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
-    const mark = p.status === 'done' ? color.green('✓') : color.red('✗');
-    lines.push(`${indent}${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})`);
+    // A run that ended done by another route than its path's passed nothing (the finding says where it left it).
+    const followed = p.divergence === null;
+    const mark = p.status === 'done' && followed ? color.green('✓') : color.red('✗');
+    const unfollowed = followed ? '' : `, ${color.red('not followed')}`;
+    lines.push(`${indent}${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})${unfollowed}`);
   }
   for (const child of report.children) {
     const counted = child.times === 0 ? 'its budget slice counted instead' : `worst path counted ${child.times}× in the step's worst case`;
