@@ -119,6 +119,9 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toContain('budget_exhausted at extract: the next model call would bring the run to');
     expect(stopped.stdout).not.toContain('failed at');
+    // The progress line of the step the budget stopped says so (it said "✗ extract failed · 0 attempts").
+    expect(stopped.stderr).toMatch(/^■ extract stopped: out of budget · 0 attempts · 0 tokens/m);
+    expect(stopped.stderr).not.toContain('extract failed');
     const hint = lineAfter(stopped.stdout, 'resume with a token budget larger than 100 (enough for the call above): ');
     // No model is configured and the store is not the default one: the hint carries --emulator, as the run did.
     expect(hint).toBe(`stepwise resume budget-1 --budget <tokens> --store ${store} --emulator`);
@@ -137,6 +140,23 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(cancelled.stdout).toMatch(/\ncancelled at extract: /);
     expect(cancelled.stdout).not.toContain('failed at');
     expect(cancelled.stdout).not.toContain('resume');
+  });
+
+  it("budget_exhausted in a sub-workflow's slice: the progress lines of the child's step and of the parent's step say the budget stopped them", async () => {
+    const dir = tempDir();
+    const tools = join(root, 'definitions/tools/invoice.ts');
+    writeFileSync(
+      join(dir, 'child.yaml'),
+      ['id: child', `tools: ${tools}`, 'steps:', '  fill:', '    claude: { tool: check_vendor, prompt: "Pick vendor V-1001.", maxTokens: 200 }', '    next: done', '  done: { final: true }', ''].join('\n'),
+    );
+    const parent = join(dir, 'parent.yaml');
+    writeFileSync(parent, ['id: parent', 'steps:', '  sub:', '    workflow: { file: child.yaml, budget: { tokens: 100 } }', '    next: done', '  done: { final: true }', ''].join('\n'));
+    const stopped = await cli(['run', '--emulator', parent, '--store', storeIn(dir)]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toContain('budget_exhausted at sub: ');
+    expect(stopped.stderr).toMatch(/^■ fill stopped: out of budget · 0 attempts/m);
+    expect(stopped.stderr).toMatch(/^■ sub stopped: out of budget · 1 attempt/m);
+    expect(stopped.stderr).not.toMatch(/failed ·/);
   });
 
   it('a failure on invalid data suggests fixing the definition and rerunning, not a resume that fails the same way', async () => {
