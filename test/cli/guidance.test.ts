@@ -159,6 +159,21 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(stopped.stderr).not.toMatch(/failed ·/);
   });
 
+  it('resume of a cancelled run says in one line that a cancelled run cannot be resumed, and the rerun it suggests works as printed', async () => {
+    const store = storeIn(tempDir());
+    expect((await cli(['run', '--emulator', ...invoice, '--store', store, '--id', 'cancel-1'])).stdout).toContain('waiting at cfo_approval');
+    expect((await cli(['cancel', 'cancel-1', '--store', store])).stdout).toMatch(/\ncancelled at cfo_approval: /);
+    const resumed = await cli(['resume', 'cancel-1', '--store', store, '--emulator']);
+    // It printed the cancelled run again and exited 1, saying nothing of why.
+    expectOneLine(resumed, 'run cancel-1 was cancelled at cfo_approval; a cancelled run cannot be resumed: start a new run from a step, keeping the outputs before it: ');
+    expect(resumed.stdout).toBe('');
+    const hint = resumed.stderr.trim().split(': ').at(-1)!;
+    expect(hint).toBe(`stepwise rerun cancel-1 --from cfo_approval --store ${store} --emulator`);
+    const rerun = await runHint(hint);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('waiting at cfo_approval');
+  });
+
   it('a failure on invalid data suggests fixing the definition and rerunning, not a resume that fails the same way', async () => {
     const dir = tempDir();
     const store = storeIn(dir);
