@@ -81,14 +81,18 @@ export function progressPrinter(progress: Progress = createProgress()): (view: R
       const started = attemptStart.get(`${visit}:${e.attempt}`);
       if (ATTEMPT_OUTCOMES.has(e.event) && started !== undefined) spent.set(visit, (spent.get(visit) ?? 0) + e.at - started);
     }
+    // The visit the budget stopped rests `failed` in the trail; its line says the budget stopped it (a resume goes on from it).
+    const stoppedAt = view.status === 'budget_exhausted' && view.failure?.kind === 'budget' ? view.steps.findLastIndex((s) => s.id === view.failure?.step) : -1;
     view.steps.forEach((step, index) => {
       const key = `${view.runId}:${index}:${step.status}`;
       if (step.status === 'running' || printed.has(key) || (step.endedAt !== null && step.endedAt < since)) return;
       printed.add(key);
-      const mark = step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
+      const stopped = index === stoppedAt && step.status === 'failed';
+      const mark = stopped ? color.yellow('■') : step.status === 'done' ? color.green('✓') : step.status === 'waiting' ? color.yellow('…') : step.status === 'skipped' ? color.dim('-') : color.red('✗');
       const ran = spent.get(`${view.runId}:${step.id}:${step.visit}`);
       const took = ran !== undefined ? ` ${ran} ms` : step.endedAt !== null ? ` ${step.endedAt - step.startedAt} ms` : '';
-      progress.line(`${mark} ${step.id} ${step.status}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
+      const outcome = stopped ? 'stopped: out of budget' : step.status;
+      progress.line(`${mark} ${step.id} ${outcome}${step.visit > 1 ? ` (visit ${step.visit})` : ''} · ${step.attempts} attempt${step.attempts === 1 ? '' : 's'} · ${step.tokens} tokens${took}`);
     });
     const current = view.steps[view.steps.length - 1];
     if (current?.status === 'running') {

@@ -71,6 +71,15 @@ export function redriveHint(runId: string, storeFlag: string | undefined): strin
   return `re-run the failed items with: stepwise redrive ${runId}${hintArgs(storeFlag)}`;
 }
 
+/**
+ * Why `resume` refuses a cancelled run, with the command that starts it again instead (a new run from the step it
+ * was cancelled at, keeping the outputs before it), runnable as printed.
+ */
+export function cancelledResumeMessage(runId: string, step: string | null, storeFlag: string | undefined): string {
+  const at = step === null ? '' : ` at ${step}`;
+  return `run ${runId} was cancelled${at}; a cancelled run cannot be resumed: start a new run from a step, keeping the outputs before it: stepwise rerun ${runId} --from ${step ?? '<step>'}${hintArgs(storeFlag)}`;
+}
+
 /** The next command for a run that stopped, runnable as printed (same store, same model choice), or a warning when there is none. */
 function nextStep(view: RunView, storeFlag: string | undefined, memory: boolean): string | undefined {
   const store = hintArgs(storeFlag);

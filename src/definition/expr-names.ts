@@ -8,7 +8,7 @@
  */
 import { expressionNodes } from './expression-nodes.js';
 import type { PathSegment } from './locate.js';
-import { didYouMean } from './suggest.js';
+import { closestMatch } from './suggest.js';
 
 /** What the engine binds for every expression ($proposed only in `review.when`, where it is checked at run time). */
 const BOUND = ['input', 'steps', 'event', 'run', 'proposed'];
@@ -65,7 +65,7 @@ export function unboundNames(expression: string): { readonly variables: string[]
  *
  * @example
  * unboundNameFindings([{ path: ['steps', 'a', 'with', 'x'], text: '$inptu.x' }]);
- * // [{ path: [...], message: '$inptu is not a variable; did you mean "input"?' }]
+ * // [{ path: [...], message: '$inptu is not a variable; did you mean "$input"?' }]
  */
 export function unboundNameFindings(
   expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string }>,
@@ -73,8 +73,14 @@ export function unboundNameFindings(
   return expressions.flatMap(({ path, text }) => {
     const { variables, functions } = unboundNames(text);
     return [
-      ...variables.map((name) => ({ path, message: `$${name} is not a variable${didYouMean(name, BOUND) || `; expressions read ${BOUND.map((b) => `$${b}`).join(', ')}`}` })),
-      ...functions.map((name) => ({ path, message: `$${name}() is not a function${didYouMean(name, FUNCTIONS) || ' of JSONata'}` })),
+      ...variables.map((name) => ({ path, message: `$${name} is not a variable${meant(name, BOUND, '') || `; expressions read ${BOUND.map((b) => `$${b}`).join(', ')}`}` })),
+      ...functions.map((name) => ({ path, message: `$${name}() is not a function${meant(name, FUNCTIONS, '()') || ' of JSONata'}` })),
     ];
   });
+}
+
+/** `; did you mean "$input"?` (or `"$uppercase()"`): the name as an expression writes it, when one is close; else `''`. */
+function meant(name: string, candidates: Iterable<string>, call: '' | '()'): string {
+  const match = closestMatch(name, candidates);
+  return match === undefined ? '' : `; did you mean "$${match}${call}"?`;
 }

@@ -7,10 +7,11 @@
  * JavaScript with a plain dynamic import.
  */
 import Module, { createRequire, register } from 'node:module';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isProvided, providedAs } from './provided.js';
 import { importCompiled } from './ts-loader/index.js';
+import { TypeScriptSyntaxError } from './ts-syntax-error.js';
 
 const typescript = new Set(['.ts', '.mts', '.cts']);
 const javascript = new Set(['.js', '.mjs', '.cjs']);
@@ -75,17 +76,20 @@ function installFallbacks(): void {
 
 /**
  * esbuild's "Transform failed with N error(s):" puts each error on a line of
- * its own, `file:line:col: ERROR: message`; callers keep only a message's
- * first line, so the errors are joined onto one.
+ * its own, `file:line:col: ERROR: message` (the column counted from 0): read
+ * back as a {@link TypeScriptSyntaxError}, which puts them on one line.
  */
 function transformError(error: unknown): unknown {
   if (!(error instanceof Error) || !error.message.startsWith('Transform failed')) return error;
-  const located = error.message
+  const problems = error.message
     .split('\n')
     .slice(1)
-    .map((line) => line.replace(/^(.*?:\d+:\d+): ERROR: /, '$1: '))
-    .filter((line) => line.trim() !== '');
-  return located.length ? new Error(`TypeScript syntax error: ${located.join('; ')}`, { cause: error }) : error;
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const at = /^(.*?):(\d+):(\d+): ERROR: (.*)$/.exec(line);
+      return at ? { at: { file: resolve(at[1]!), line: Number(at[2]), col: Number(at[3]) + 1 }, text: at[4]! } : { text: line.replace(/^error: /, '') };
+    });
+  return problems.length ? new TypeScriptSyntaxError(problems, { cause: error }) : error;
 }
 
 /** File extensions {@link importFile} accepts. */

@@ -16,6 +16,7 @@ import { importFile, moduleExtensions } from './import-module.js';
 import { atStart, byPosition, dotted, issuesAt, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
+import { syntaxErrorIn } from './ts-syntax-error.js';
 import { validateWorkflow } from './validate.js';
 import { parseYaml } from './yaml.js';
 
@@ -61,7 +62,12 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
     return loadData(text, file, source, options.loadTools ?? true);
   }
   if (moduleExtensions.includes(ext)) {
-    const namespace = await importFile(source).catch((error: Error) => fail(`cannot load the definition module: ${error.message.split('\n')[0]}`));
+    const namespace = await importFile(source).catch((error: Error) => {
+      // A syntax error in the module itself is reported at its place, not at 1:1 with the place repeated after it.
+      const at = syntaxErrorIn(error, source);
+      if (at) throw new DefinitionError([{ file, line: at.line, col: at.col, path: '', message: `cannot load the definition module: ${at.message}` }]);
+      return fail(`cannot load the definition module: ${error.message.split('\n')[0]}`);
+    });
     const loaded = finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
     const missing = await missingChildFileIssues(loaded.workflow, dirname(source), atStart, file);
     if (missing.length > 0) throw new DefinitionError(missing);

@@ -6,6 +6,7 @@
  */
 import { omitFields, requiredFields, schemaProperties } from '../steps/partial-input.js';
 import type { KindFinding, ToolSchema } from './types.js';
+import { unknownKeyFinding, unknownKeys } from './with-keys.js';
 
 interface ClaudeFields {
   readonly tool: string;
@@ -22,13 +23,9 @@ export function withChecks(spec: ClaudeFields, tool: ToolSchema | undefined): { 
   const keys = Object.keys(spec.with ?? {});
   if (!tool || keys.length === 0) return { errors: [], warnings: [] };
   const properties = schemaProperties(tool.input_schema);
-  const listed = properties.length ? properties.join(', ') : 'none';
-  const errors = keys
-    .filter((key) => !properties.includes(key))
-    .map((key) => ({
-      path: ['claude', 'with', key],
-      message: `"${key}" is not a field of the input of tool ${spec.tool} (its fields: ${listed}); with: may only fill the tool's top-level fields`,
-    }));
+  const errors = unknownKeys(keys, tool.input_schema).map((unknown) =>
+    unknownKeyFinding(unknown, tool, ['claude', 'with'], "; with: may only fill the tool's top-level fields"),
+  );
   const all = properties.length > 0 && properties.every((p) => keys.includes(p)) && requiredFields(tool.input_schema).every((r) => keys.includes(r));
   const warnings = all
     ? [{ path: ['claude', 'with'], message: `with: fills every field of ${spec.tool}, so Claude has nothing to fill: use a tool step (tool: ${spec.tool}, with: ...) and save the model call` }]

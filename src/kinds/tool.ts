@@ -4,6 +4,7 @@ import { Breaker, common, Mapping } from '../definition/fields.js';
 import { toolStep } from '../steps/tool.js';
 import { defineStepKind } from './types.js';
 import { workKind } from './work-kind.js';
+import { toolWithFindings } from './with-keys.js';
 import { parseDuration } from '../util/duration.js';
 
 export const ToolStep = z.strictObject({
@@ -13,11 +14,15 @@ export const ToolStep = z.strictObject({
   with: Mapping.optional().describe('The tool input'),
 });
 
+/** A `with:` that is a mapping of keys (not one expression making the whole input, nor absent). */
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   name: 'tool',
   schema: ToolStep,
   ...workKind<z.infer<typeof ToolStep>>('tool', toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
   expressions: (step) => [[step.with, ['with']]],
   tools: (step) => [{ name: step.tool, path: ['tool'] }],
+  toolChecks: (step, toolOf) => ({ errors: isMapping(step.with) ? toolWithFindings(step.with, toolOf(step.tool)) : [], warnings: [] }),
   label: (step) => `tool ${step.tool}`,
 });

@@ -61,6 +61,9 @@ function detailOf(e: JournalEntry): string {
     case 'waiting': {
       // A map or workflow step whose children came to rest: the entry carries what they spent so far.
       if (data['resting'] === true) return `children ${data['waiting'] === true ? 'wait for an event' : 'rest'}; spent so far charged`;
+      // A map or workflow step resting while its items (its child run) wait: what they wait for is in their own journals.
+      if (typeof data['map'] === 'string') return 'its items wait for an event';
+      if (typeof data['child'] === 'string') return `child run ${data['child']} waits for an event`;
       const events = `for ${((data['events'] as string[] | undefined) ?? []).join(' | ')}`;
       const review = data['review'] === true ? ` (review of ${JSON.stringify(e.input ?? null).slice(0, 80)})` : '';
       const show = data['show'] !== undefined ? ` show ${JSON.stringify(data['show']).slice(0, 80)}` : '';

@@ -1,7 +1,9 @@
-/** "Did you mean" for a misspelt fault name, event name and `rerun --from` step id. */
+/** "Did you mean" for a misspelt fault name, event name, `rerun --from` step id, and a variable or function of an expression. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPAWN_BUDGET_MS } from '../budgets.js';
-import { cli, example, lastJson, tempStore, type RunJson } from './helpers.js';
+import { cli, example, lastJson, tempDir, tempStore, type RunJson } from './helpers.js';
 
 describe('did you mean', { timeout: SPAWN_BUDGET_MS }, () => {
   it('suggests the fault, event or step meant, and changes nothing', async () => {
@@ -22,5 +24,14 @@ describe('did you mean', { timeout: SPAWN_BUDGET_MS }, () => {
     const step = await cli(['rerun', run.runId, '--from', 'validat', ...store]);
     expect(step.code).toBe(1);
     expect(step.stderr).toContain('no step "validat" in invoice-approval (did you mean "validate"?)');
+  });
+
+  it('validate suggests a variable and a function as an expression writes them, with their $ (it said "steps")', async () => {
+    const file = join(tempDir(), 'flow.yaml');
+    writeFileSync(file, ['id: flow', 'steps:', '  done: { final: true, output: { a: "{% $stpes.x %}", b: "{% $uppercse(\'x\') %}" } }', ''].join('\n'));
+    const result = await cli(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain(`${file}:3:37: steps.done.output.a: $stpes is not a variable; did you mean "$steps"?`);
+    expect(result.stdout + result.stderr).toContain(`steps.done.output.b: $uppercse() is not a function; did you mean "$uppercase()"?`);
   });
 });

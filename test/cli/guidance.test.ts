@@ -91,7 +91,7 @@ describe.concurrent('user errors are one line with their location, exit 1', { ti
     }
   });
 
-  it('a TypeScript syntax error in a tools module or a definition module keeps its file, line and column', async () => {
+  it('a TypeScript syntax error in a tools module or a definition module keeps its file, line and (1-based) column, named once', async () => {
     const dir = tempDir();
     const tools = join(dir, 'tools.ts');
     writeFileSync(tools, 'export const x = (a: number => a;\n');
@@ -99,16 +99,22 @@ describe.concurrent('user errors are one line with their location, exit 1', { ti
     writeFileSync(definition, ['id: t', 'tools: ./tools.ts', 'steps:', '  a:', '    tool: x', '    next: done', '  done: { final: true }', ''].join('\n'));
     const module = join(dir, 'wf.ts');
     writeFileSync(module, "import { defineWorkflow } from 'stepwise';\nexport default defineWorkflow({ id: 'w', steps: { done: { final: true } } ;\n");
-    const [validated, ran, moduleRun] = await Promise.all([
+    const [validated, ran, moduleRun, moduleValidated] = await Promise.all([
       cli(['validate', definition]),
       cli(['run', definition, '--store', 'memory', '--emulator']),
       cli(['run', module, '--store', 'memory', '--emulator']),
+      cli(['validate', module]),
     ]);
-    const located = `TypeScript syntax error: ${tools}:1:28: Expected ")" but found "=>"`;
+    // "=>" is the 29th character of its line (esbuild counts columns from 0: it said 1:28).
+    const located = `TypeScript syntax error: ${tools}:1:29: Expected ")" but found "=>"`;
     expect(validated.code).toBe(1);
     expect(validated.stdout.trim()).toBe(`${definition}:2:8: tools: cannot load tool module ./tools.ts: ${located}`);
     expectOneLine(ran, located);
-    expectOneLine(moduleRun, new RegExp(`cannot load the definition module: TypeScript syntax error: ${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: `));
+    // The error is in the definition module itself: its location is the issue's, not a 1:1 before it.
+    const inModule = `${module}:2:75: cannot load the definition module: TypeScript syntax error: Expected "}" but found ";"`;
+    expectOneLine(moduleRun, `stepwise: ${inModule}`);
+    expect(moduleValidated.code).toBe(1);
+    expect(moduleValidated.stdout.trim()).toBe(inModule);
   });
 });
 
@@ -119,6 +125,9 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toContain('budget_exhausted at extract: the next model call would bring the run to');
     expect(stopped.stdout).not.toContain('failed at');
+    // The progress line of the step the budget stopped says so (it said "✗ extract failed · 0 attempts").
+    expect(stopped.stderr).toMatch(/^■ extract stopped: out of budget · 0 attempts · 0 tokens/m);
+    expect(stopped.stderr).not.toContain('extract failed');
     const hint = lineAfter(stopped.stdout, 'resume with a token budget larger than 100 (enough for the call above): ');
     // No model is configured and the store is not the default one: the hint carries --emulator, as the run did.
     expect(hint).toBe(`stepwise resume budget-1 --budget <tokens> --store ${store} --emulator`);
@@ -137,6 +146,38 @@ describe.concurrent('the hints after a run work as printed', { timeout: SPAWN_BU
     expect(cancelled.stdout).toMatch(/\ncancelled at extract: /);
     expect(cancelled.stdout).not.toContain('failed at');
     expect(cancelled.stdout).not.toContain('resume');
+  });
+
+  it("budget_exhausted in a sub-workflow's slice: the progress lines of the child's step and of the parent's step say the budget stopped them", async () => {
+    const dir = tempDir();
+    const tools = join(root, 'definitions/tools/invoice.ts');
+    writeFileSync(
+      join(dir, 'child.yaml'),
+      ['id: child', `tools: ${tools}`, 'steps:', '  fill:', '    claude: { tool: check_vendor, prompt: "Pick vendor V-1001.", maxTokens: 200 }', '    next: done', '  done: { final: true }', ''].join('\n'),
+    );
+    const parent = join(dir, 'parent.yaml');
+    writeFileSync(parent, ['id: parent', 'steps:', '  sub:', '    workflow: { file: child.yaml, budget: { tokens: 100 } }', '    next: done', '  done: { final: true }', ''].join('\n'));
+    const stopped = await cli(['run', '--emulator', parent, '--store', storeIn(dir)]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toContain('budget_exhausted at sub: ');
+    expect(stopped.stderr).toMatch(/^■ fill stopped: out of budget · 0 attempts/m);
+    expect(stopped.stderr).toMatch(/^■ sub stopped: out of budget · 1 attempt/m);
+    expect(stopped.stderr).not.toMatch(/failed ·/);
+  });
+
+  it('resume of a cancelled run says in one line that a cancelled run cannot be resumed, and the rerun it suggests works as printed', async () => {
+    const store = storeIn(tempDir());
+    expect((await cli(['run', '--emulator', ...invoice, '--store', store, '--id', 'cancel-1'])).stdout).toContain('waiting at cfo_approval');
+    expect((await cli(['cancel', 'cancel-1', '--store', store])).stdout).toMatch(/\ncancelled at cfo_approval: /);
+    const resumed = await cli(['resume', 'cancel-1', '--store', store, '--emulator']);
+    // It printed the cancelled run again and exited 1, saying nothing of why.
+    expectOneLine(resumed, 'run cancel-1 was cancelled at cfo_approval; a cancelled run cannot be resumed: start a new run from a step, keeping the outputs before it: ');
+    expect(resumed.stdout).toBe('');
+    const hint = resumed.stderr.trim().split(': ').at(-1)!;
+    expect(hint).toBe(`stepwise rerun cancel-1 --from cfo_approval --store ${store} --emulator`);
+    const rerun = await runHint(hint);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('waiting at cfo_approval');
   });
 
   it('a failure on invalid data suggests fixing the definition and rerunning, not a resume that fails the same way', async () => {

@@ -119,6 +119,16 @@ describe('TypeScript modules through the compiled cache', { timeout: SPAWN_BUDGE
     writeFileSync(helper, 'export const greeting = (a: number => a;\n');
     const result = await cli(['validate', wf], baseEnv({ STEPWISE_CACHE_DIR: cache }));
     expect(result.code).toBe(1);
-    expect(result.stdout.trim()).toBe(`${wf}:2:8: tools: cannot load tool module ./tools/greet.ts: TypeScript syntax error: ${helper}:1:35: Expected ")" but found "=>"`);
+    expect(result.stdout.trim()).toBe(`${wf}:2:8: tools: cannot load tool module ./tools/greet.ts: TypeScript syntax error: ${helper}:1:36: Expected ")" but found "=>"`);
+  });
+
+  it('a syntax error in the definition module itself is reported at its own line and column, once', async () => {
+    const { dir, cache } = project();
+    const module = join(dir, 'wf.ts');
+    writeFileSync(module, ["import { defineWorkflow } from 'stepwise-engine';", 'export default defineWorkflow({', "  id: 'w',", '  steps: {', "    a: { final: true, next: 'done' ", '    done: { final: true },', '  },', '});', ''].join('\n'));
+    const result = await cli(['validate', module], baseEnv({ STEPWISE_CACHE_DIR: cache }));
+    expect(result.code).toBe(1);
+    // It read `wf.ts:1:1: cannot load the definition module: TypeScript syntax error: /…/wf.ts:6:4: …`.
+    expect(result.stdout.trim()).toBe(`${module}:6:5: cannot load the definition module: TypeScript syntax error: Expected "}" but found "done"`);
   });
 });

@@ -172,7 +172,7 @@ describe('$steps references', () => {
 });
 
 describe('$names an expression reads', () => {
-  it('names a misspelled variable and an unknown function, with a suggestion, at its field', () => {
+  it('names a misspelled variable and an unknown function, with a suggestion written as the expression would read it ($input, $uppercase()), at its field', () => {
     expect(
       errorsOf(
         yaml(
@@ -184,16 +184,16 @@ describe('$names an expression reads', () => {
         ),
       ),
     ).toEqual([
-      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "input"?',
+      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
       'flow.yaml:3:60: steps.check.with.n: $foo() is not a function of JSONata',
-      'flow.yaml:3:80: steps.check.with.m: $uppercse() is not a function; did you mean "uppercase"?',
-      'flow.yaml:4:29: steps.route.choice[0].when: $evnt is not a variable; did you mean "event"?',
+      'flow.yaml:3:80: steps.check.with.m: $uppercse() is not a function; did you mean "$uppercase()"?',
+      'flow.yaml:4:29: steps.route.choice[0].when: $evnt is not a variable; did you mean "$event"?',
     ]);
     expect(
       errorsOf(yaml('id: flow', 'steps:', '  check: { tool: lookup, with: { id: "{% ($f := function($v){ $v }; $f($inptu.id) & $steps.chekc.output) %}" } }', '  done: { final: true }')),
     ).toEqual([
       'flow.yaml:3:38: steps.check.with.id: $steps.chekc names no step "chekc"; did you mean "check"?',
-      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "input"?',
+      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
     ]);
   });
 

@@ -66,7 +66,7 @@ describe('checks of a map body', () => {
     expect(errors).toEqual([
       expect.stringMatching(/^flow\.yaml:9:\d+: steps\.each\.map\.steps\.a\.with\.id: /),
       expect.stringMatching(/^flow\.yaml:10:\d+: steps\.each\.map\.steps\.b\.with\.id: \$steps\.nope names no step "nope"; steps are: a, b, c, d, e$/),
-      expect.stringMatching(/^flow\.yaml:11:\d+: steps\.each\.map\.steps\.c\.with\.id: \$inptu is not a variable; did you mean "input"\?$/),
+      expect.stringMatching(/^flow\.yaml:11:\d+: steps\.each\.map\.steps\.c\.with\.id: \$inptu is not a variable; did you mean "\$input"\?$/),
       expect.stringMatching(/^flow\.yaml:12:\d+: steps\.each\.map\.steps\.d\.with\.id: \$foo\(\) is not a function of JSONata$/),
     ]);
   });
@@ -156,7 +156,7 @@ describe('checks of a map body', () => {
     expect(errors).toEqual([
       expect.stringMatching(/^flow\.yaml:13:\d+: steps\.p\.parallel\.branches\.a\.steps\.m\.map\.steps\.s\.with\.id: /),
       expect.stringMatching(/^flow\.yaml:23:\d+: steps\.outer\.map\.steps\.m2\.map\.steps\.u\.tool: step "u" uses tool "ecoh", which is not provided/),
-      expect.stringMatching(/^flow\.yaml:23:\d+: steps\.outer\.map\.steps\.m2\.map\.steps\.u\.with\.id: \$stepz is not a variable; did you mean "steps"\?$/),
+      expect.stringMatching(/^flow\.yaml:23:\d+: steps\.outer\.map\.steps\.m2\.map\.steps\.u\.with\.id: \$stepz is not a variable; did you mean "\$steps"\?$/),
       expect.stringMatching(/^flow\.yaml:23:\d+: steps\.outer\.map\.steps\.m2\.map\.steps\.u\.next: "nowhere" is not a step of the map body; body steps are: u$/),
     ]);
   });

@@ -141,7 +141,7 @@ describe('claude step with: partial tool inputs', () => {
     expect(error).toBeInstanceOf(DefinitionError);
     const [issue] = (error as DefinitionError).issues;
     expect(issue).toMatchObject({ file, line: 9, path: 'steps.fill.claude.with.totl' });
-    expect(issue!.message).toMatch(/"totl" is not a field of the input of tool extract \(its fields: total\)/);
+    expect(issue!.message).toMatch(/"totl" is not a field of the input of tool extract; did you mean "total"\? \(its fields: total\)/);
   });
 
   it('validate: a with: that fills every field warns to use a tool step', async () => {

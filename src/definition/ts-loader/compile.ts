@@ -23,6 +23,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Message, Plugin } from 'esbuild';
 import { isProvided, providedAs } from '../provided.js';
+import { TypeScriptSyntaxError } from '../ts-syntax-error.js';
 import { outputName, type CompiledFile } from './cache.js';
 import { ancestors, contentHash, nearest, type Dependency } from './fingerprint.js';
 
@@ -41,13 +42,13 @@ export interface Compilation {
 const packageJavaScript = new Set(['.js', '.mjs', '.cjs']);
 const inner = Symbol('resolving for stepwise');
 
-/** `file:line:col: message` per error, on one line, as tsx reported syntax errors. */
+/** esbuild's errors, each at its file, line and 1-based column (esbuild's columns start at 0). */
 function syntaxError(failure: BuildFailure, cwd: string): Error {
-  const located = failure.errors.map((message: Message) => {
+  const problems = failure.errors.map((message: Message) => {
     const at = message.location;
-    return at ? `${resolve(cwd, at.file)}:${at.line}:${at.column}: ${message.text}` : message.text;
+    return at ? { at: { file: resolve(cwd, at.file), line: at.line, col: at.column + 1 }, text: message.text } : { text: message.text };
   });
-  return new Error(`TypeScript syntax error: ${located.join('; ')}`, { cause: failure });
+  return new TypeScriptSyntaxError(problems, { cause: failure });
 }
 
 function packageName(specifier: string): string {
