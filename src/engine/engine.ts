@@ -50,7 +50,9 @@ export interface EngineOptions {
   readonly store: Store;
   /**
    * Graceful stop of the engine (a server draining on SIGTERM): once it aborts, every drive the engine makes commits
-   * what is done at the next step boundary and returns, the run left `running` for a worker or a resume to go on with.
+   * what is done at the next step boundary and returns, the run left `running` for a worker or a resume to go on with
+   * (a backoff it sleeps through ends at once; its child runs stop at their own step boundaries; a step in flight is
+   * let finish).
    */
   readonly stop?: AbortSignal;
   /** Tools available to every run, beside those its definition brings. */
@@ -345,10 +347,14 @@ export function createEngine(options: EngineOptions): Engine {
     await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
   }
 
-  /** Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's lease. */
+  /**
+   * Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's
+   * lease; once the engine stops, only to its next step boundary (the event is committed).
+   */
   async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
     const runtime = await childRuntimeFor(record);
-    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}) });
+    const opts: DriveOptions = { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}), ...(options.stop ? { stop: options.stop } : {}) };
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, opts);
     await endChildren(driven);
     return driven;
   }

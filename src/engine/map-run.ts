@@ -166,7 +166,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   };
   for (;;) {
     rethrow();
-    if (interruptedDrive(run) || stop.aborted) break;
+    // Stopped (the step aborted, the drive cancelled or draining): no item starts; those in flight stop at their own step boundaries.
+    if (interruptedDrive(run) || stop.aborted || run.stop?.aborted) break;
     // Made before looking at the items: whatever settles from here on wakes the wait below.
     kicked = new Promise<void>((resolve) => (kick = resolve));
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;

@@ -32,6 +32,8 @@ export interface RunScope {
   /** `rest`: until the run rests; `step`: execute at most one step. */
   readonly mode: 'rest' | 'step';
   readonly signal: AbortSignal | undefined;
+  /** The drive's graceful stop (a drain): its child runs' drives get it too, and stop at their own step boundaries. */
+  readonly stop: AbortSignal | undefined;
   /** Aborted when a cancel of the run is requested while the drive lasts (listening to it costs no `AbortController`). */
   cancel(): CancelSource | undefined;
   /** The same as an `AbortSignal` (made when first asked for), for what needs one: a child run's drive. */
