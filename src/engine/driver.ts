@@ -32,7 +32,7 @@ import { clockTimer, type Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { deadlineAt, isLive, positionOf, runStatusOf, waitEvents, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
-import type { RunScope } from './scope.js';
+import type { DriveMode, RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
@@ -47,8 +47,13 @@ import { abortSignalOf, StepAbort } from './step-abort.js';
 import { anySignal } from './any-signal.js';
 
 export interface DriveOptions {
-  /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
-  readonly mode: 'rest' | 'step';
+  /**
+   * `rest`: until the run waits, finishes or fails; `step`: execute at most one step; `due`: fire only what is due (a
+   * wait's timeout, the deadline, a retry's or a child run's timer) and take the transitions that follow (choices,
+   * waits, the end), starting no work: a step that would call a tool or the model, or start child runs, stays where
+   * it is (what `send` and `cancel` fire first). Child runs are driven in the mode of their parent.
+   */
+  readonly mode: DriveMode;
   /** Sleep through retry backoffs (true) or return with the run's `wakeAt` set (false). */
   readonly sleepTimers: boolean;
   readonly signal?: AbortSignal;

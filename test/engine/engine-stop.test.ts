@@ -3,7 +3,8 @@
  * drive the engine is making (a start, a send) commits what is done at the next step boundary and returns, the run
  * left `running` for a worker or a resume to go on with, instead of starting step after step until the run rests.
  * A drive sleeping through a retry backoff wakes at once; child runs (a map's items, a sub-workflow) stop at their own
- * step boundaries and no new item starts.
+ * step boundaries and no new item starts. What came due before an event or a cancel still fires (it starts no work),
+ * so a late approval is refused while the server drains, as at any other time.
  * Real engine, real SQLite files, manual clock; the tools are released by the test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefinitionFromObject } from '../../src/definition/load.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { createEngine } from '../../src/engine/engine.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { EventNotAcceptedError } from '../../src/errors.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { defineTool } from '../../src/tools/define.js';
 
@@ -233,5 +235,54 @@ describe('an engine whose stop aborts, with retries and child runs', () => {
     expect(await other.resume('asks')).toMatchObject({ status: 'done', output: 2 });
     expect(gatedCalls).toEqual([1, 2]);
     await store.close();
+  });
+});
+
+describe('an engine whose stop aborted, asked to send or cancel after a timer came due', () => {
+  /** A wait with a 2 s window that times out to `no` (the end), or to the step `onTimeout` names. */
+  const window = (onTimeout = 'no') =>
+    loadDefinitionFromObject(
+      {
+        id: 'window',
+        steps: {
+          ask: { wait: { on: { APPROVE: 'yes' }, timeout: '2s', onTimeout } },
+          again: { wait: { on: { APPROVE: 'yes' } } },
+          yes: { final: true, output: 'approved' },
+          no: { final: true, output: 'timed out' },
+        },
+      },
+      [],
+      'window',
+    );
+  const stopping = (): { engine: Engine; clock: ManualClock; stop: AbortController } => {
+    const clock = new ManualClock();
+    const stop = new AbortController();
+    return { engine: createEngine({ store: createSqliteStore({ path: fileOf() }), model, clock, stop: stop.signal }), clock, stop };
+  };
+
+  it('fires the timeout before a late event, which is refused: the run ends as its timeout said, not approved', async () => {
+    const { engine, clock, stop } = stopping();
+    const started = await engine.start(window());
+    expect(started.status).toBe('waiting');
+    clock.advance(3000);
+    stop.abort();
+    const error = await engine.send(started.runId, 'APPROVE').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventNotAcceptedError);
+    expect(await engine.get(started.runId)).toMatchObject({ status: 'done', output: 'timed out' });
+    const events = (await engine.journal(started.runId)).map((e) => e.event);
+    expect(events).toContain('timeout');
+    expect(events).not.toContain('event');
+    await engine.store.close();
+  });
+
+  it('fires the timeout before a cancel: a run it ended stays done, one it led to another wait is cancelled there', async () => {
+    const { engine, clock, stop } = stopping();
+    const ended = await engine.start(window());
+    const rewaited = await engine.start(window('again'));
+    clock.advance(3000);
+    stop.abort();
+    expect(await engine.cancel(ended.runId)).toMatchObject({ status: 'done', output: 'timed out' });
+    expect(await engine.cancel(rewaited.runId)).toMatchObject({ status: 'cancelled', failure: { kind: 'cancelled', step: 'again' } });
+    await engine.store.close();
   });
 });
