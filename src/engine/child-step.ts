@@ -52,6 +52,24 @@ export function restingUntil(run: RunScope, id: string): Advance | null {
   return due !== null && due > run.clock.now() ? { kind: 'rest', wakeAt: due, sleep: true, crash: 'backoff' } : null;
 }
 
+/** Whether a child run has a timer due at `now` (a backoff, a wait's timeout, its deadline) while it runs or waits. */
+export const timerDue = (child: RunRecord, now: number): boolean =>
+  (child.status === 'running' || child.status === 'waiting') && child.wakeAt !== null && child.wakeAt <= now;
+
+/**
+ * In a drive that fires only what is due (`due` mode: before an event or a cancel), whether step `id` drives its children: only
+ * when one of them has a timer due (their own drives, in the same mode, fire it and start no work). Otherwise the step
+ * stays where it is, its children not driven, as a work step's attempt is not started.
+ */
+export async function childTimersDue(run: RunScope, id: string): Promise<boolean> {
+  const visit = run.context().visits[id] ?? 1;
+  const now = run.clock.now();
+  return (await run.children!.list(run.runId)).some((child) => {
+    const link = child.options.parent;
+    return link?.step === id && link.visit === visit && timerDue(child, now);
+  });
+}
+
 /** A step whose child waits for an event from outside: the run waits (or wakes the step when the child's timer came). */
 export function waitingChild(run: RunScope, id: string, data: Record<string, unknown>): Advance {
   const now = run.clock.now();

@@ -233,7 +233,16 @@ export function createChildRuns(host: ChildHost): ChildRuns {
         runtime,
         child,
         // A parent advanced one step at a time (`engine.step`, serverless) advances its child one step too.
-        { mode: parent.mode, sleepTimers: parent.sleepTimers, ...(signal ? { signal } : {}), ...(options.event ? { event: options.event } : {}), ...(create ? { create } : {}) },
+        // So does a parent that fires only what is due (before an event or a cancel). A drain of the parent's drive stops
+        // the child at its next step boundary.
+        {
+          mode: parent.mode,
+          sleepTimers: parent.sleepTimers,
+          ...(signal ? { signal } : {}),
+          ...(parent.stop ? { stop: parent.stop } : {}),
+          ...(options.event ? { event: options.event } : {}),
+          ...(create ? { create } : {}),
+        },
       );
       await host.endChildren(driven);
       return driven;

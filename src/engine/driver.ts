@@ -32,7 +32,7 @@ import { clockTimer, type Clock } from './clock.js';
 import { crashPoint } from './crash-points.js';
 import { deadlineAt, isLive, positionOf, runStatusOf, waitEvents, type EndState } from './position.js';
 import type { Runtime } from './runtime.js';
-import type { RunScope } from './scope.js';
+import type { DriveMode, RunScope } from './scope.js';
 import { traceRun } from '../observe/tracing.js';
 import type { Breakers } from './breakers.js';
 import { upgradeSnapshot } from './upgrade.js';
@@ -47,12 +47,21 @@ import { abortSignalOf, StepAbort } from './step-abort.js';
 import { anySignal } from './any-signal.js';
 
 export interface DriveOptions {
-  /** `rest`: until the run waits, finishes or fails; `step`: execute at most one step. */
-  readonly mode: 'rest' | 'step';
+  /**
+   * `rest`: until the run waits, finishes or fails; `step`: execute at most one step; `due`: fire only what is due (a
+   * wait's timeout, the deadline, a retry's or a child run's timer) and take the transitions that follow (choices,
+   * waits, the end), starting no work: a step that would call a tool or the model, or start child runs, stays where
+   * it is (what `send` and `cancel` fire first). Child runs are driven in the mode of their parent.
+   */
+  readonly mode: DriveMode;
   /** Sleep through retry backoffs (true) or return with the run's `wakeAt` set (false). */
   readonly sleepTimers: boolean;
   readonly signal?: AbortSignal;
-  /** Graceful stop (a draining worker): commit what is done at the next step boundary and return. */
+  /**
+   * Graceful stop (a draining worker or server): commit what is done at the next step boundary and return. It ends a
+   * backoff the drive sleeps through and passes to the drives of child runs (a map's items stop at their own step
+   * boundaries); it aborts no step in flight.
+   */
   readonly stop?: AbortSignal;
   /**
    * The lease the caller holds on the run: checked right before and right after
@@ -304,6 +313,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     clock,
     mode: options.mode,
     signal: options.signal,
+    stop: options.stop,
     cancel: () => watch?.source,
     cancelSignal: () => watch?.signal,
     stepSignal: stepAbort,
@@ -401,17 +411,24 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
    * Waits until an effect in flight settles or the earliest timer comes: one of a resting step (a branch's retry
    * backoff, a wait's timeout, a resting child's timer) or the run's `deadline` (null: none, or no step is live),
    * whichever is first: a branch's timer does not wait for its siblings' calls, and the deadline not for the calls in
-   * flight (the loop then aborts them). The timer does not move a manual clock, and it is let go as soon as the race is over.
+   * flight (the loop then aborts them); a graceful stop ends the wait too (the loop then lets the effects in flight
+   * finish). The timer does not move a manual clock, and it is let go as soon as the race is over.
    */
   const settledOrDue = async (rests: ReadonlyArray<Extract<Advance, { kind: 'rest' }>>, deadline: number | null): Promise<void> => {
     let due = deadline;
     for (const r of rests) if (r.wakeAt !== null && r.wakeAt !== undefined && (due === null || r.wakeAt < due)) due = r.wakeAt;
-    if (due === null) return void (await Promise.race(inflight.values()));
-    const timer = new AbortController();
+    const stop = options.stop;
+    if (due === null && !stop) return void (await Promise.race(inflight.values()));
+    if (stop?.aborted) return;
+    // Lets go of the timer and of the listener on the stop (which outlives this drive: the engine's) once the race is over.
+    const over = new AbortController();
+    const waits: Array<Promise<unknown>> = [...inflight.values()];
+    if (due !== null) waits.push(clockTimer(clock, due - clock.now(), over.signal));
+    if (stop) waits.push(new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true, signal: over.signal })));
     try {
-      await Promise.race([...inflight.values(), clockTimer(clock, due - clock.now(), timer.signal)]);
+      await Promise.race(waits);
     } finally {
-      timer.abort();
+      over.abort();
     }
   };
 
@@ -527,9 +544,10 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         if (dirty) await commit();
         for (const r of sleeps) if (r.crash) crashPoint(r.crash);
         if (!options.sleepTimers) break;
-        // Sleep until the backoff ends or the deadline passes, whichever is first; the loop then retries, cancels or fails the run.
+        // Sleep until the backoff ends or the deadline passes, whichever is first; the loop then retries, cancels or fails
+        // the run (or, stopped meanwhile, returns it with the backoff committed).
         const deadline = deadlineAt(workflow, context());
-        await clock.sleep((deadline === null ? due : Math.min(due, deadline)) - clock.now(), anySignal(options.signal, watch?.signal));
+        await clock.sleep((deadline === null ? due : Math.min(due, deadline)) - clock.now(), anySignal(options.signal, watch?.signal, options.stop));
         continue;
       }
       if (dirty || rests.some((r) => r.force)) {

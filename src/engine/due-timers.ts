@@ -4,9 +4,10 @@
  * timers) with the drive a worker makes of a due run, and delivers the event
  * only if the run still accepts it afterwards: an approval that comes after
  * its window closed finds the run gone on by `onTimeout`, or failed with
- * `deadline`, and is refused. `cancel` fires them first too, and cancels only
- * a run still going afterwards. This file says when that drive is needed and,
- * for the refusal, what it did.
+ * `deadline`, and is refused. `cancel` fires them first too, starting no work
+ * they lead to, and cancels only a run still going afterwards. An engine that
+ * stops (a server draining) fires them all the same: firing starts no work.
+ * This file says when that drive is needed and, for the refusal, what it did.
  */
 import type { RunRecord } from '../run/types.js';
 import { acceptedEvents } from './child-events.js';

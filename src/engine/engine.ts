@@ -50,7 +50,9 @@ export interface EngineOptions {
   readonly store: Store;
   /**
    * Graceful stop of the engine (a server draining on SIGTERM): once it aborts, every drive the engine makes commits
-   * what is done at the next step boundary and returns, the run left `running` for a worker or a resume to go on with.
+   * what is done at the next step boundary and returns, the run left `running` for a worker or a resume to go on with
+   * (a backoff it sleeps through ends at once; its child runs stop at their own step boundaries; a step in flight is
+   * let finish). Timers due before an event or a cancel still fire first: firing starts no work.
    */
   readonly stop?: AbortSignal;
   /** Tools available to every run, beside those its definition brings. */
@@ -137,7 +139,8 @@ export interface Engine {
   /**
    * Cancels a run that has not ended (a failed run only while a resume could continue it). What came due before
    * the cancel (a wait's timeout, the deadline, a retry, a child's timer) fires first and is committed, as for
-   * {@link send}: a run those timers ended is returned as it ended, one still going is cancelled where they left it.
+   * {@link send}, but starts no work: a run those timers ended is returned as it ended, one still going is cancelled
+   * where they left it (at a wait, or at a tool or model step they led to, which never runs).
    */
   cancel(runId: string, reason?: string): Promise<RunView>;
   /**
@@ -308,7 +311,10 @@ export function createEngine(options: EngineOptions): Engine {
     const runtime = await runtimeFor(record, source);
     const lease = opts.lease ? null : held.get(record.id);
     const leased = lease ? { ...opts, lease, signal: opts.signal ? AbortSignal.any([opts.signal, lease.signal]) : lease.signal } : opts;
-    const stop = options.stop === undefined ? leased.stop : leased.stop ? AbortSignal.any([leased.stop, options.stop]) : options.stop;
+    // A drive that only fires what is due starts no work, so the engine's stop (a drain) does not hold it back: a late
+    // event or cancel must find the timers fired (../../README.md, late events).
+    const engineStop = opts.mode === 'due' ? undefined : options.stop;
+    const stop = engineStop === undefined ? leased.stop : leased.stop ? AbortSignal.any([leased.stop, engineStop]) : engineStop;
     const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, stop ? { ...leased, stop } : leased);
     await endChildren(driven);
     return viewOf(driven);
@@ -327,14 +333,19 @@ export function createEngine(options: EngineOptions): Engine {
   const viewOf = (record: RunRecord): Promise<RunView> => runView(store, record);
 
   /**
-   * Fires what is due at the clock's now in the run tree of `record`, before an event is delivered to it: the drive a
-   * worker makes of a due run (it sleeps through nothing), from the root, whose `wakeAt` is also the earliest of its
-   * children's and whose drive drives them. Whether there was anything due.
+   * Fires what is due at the clock's now in the run tree of `record`, before an event or a cancel reaches it: a drive
+   * of the root (whose `wakeAt` is also the earliest of its children's, and whose drive drives them) in `due` mode,
+   * which fires a wait's timeout, the deadline, a retry's or a child run's timer and takes the transitions that follow,
+   * but starts no work (a step they lead to that would call a tool or the model stays where it is), so an engine
+   * stopping (a draining server) fires them too. `then: 'rest'` (before an event): the run is then driven on as a
+   * worker drives a due run (it sleeps through nothing; a drain stops it at its next step boundary), so the work they
+   * led to is done before the event is judged. Whether there was anything due.
    */
-  async function fireDue(record: RunRecord): Promise<boolean> {
+  async function fireDue(record: RunRecord, then: 'rest' | 'stay'): Promise<boolean> {
     const root = record.options.parent ? (await rootOf(store, record)).root : record;
     if (!hasDueTimer(root, clock.now())) return false;
-    await run(root, { mode: 'rest', sleepTimers: false });
+    const fired = await run(root, { mode: 'due', sleepTimers: false });
+    if (then === 'rest' && fired.status === 'running') await run(await load(root.id), { mode: 'rest', sleepTimers: false });
     return true;
   }
 
@@ -348,10 +359,14 @@ export function createEngine(options: EngineOptions): Engine {
     await run(root, { mode: 'rest', sleepTimers: true, ...(wake ? { event: wake } : {}) });
   }
 
-  /** Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's lease. */
+  /**
+   * Drives a child run (outside its parent's drive: an event reached it, or its parent was cancelled), under the root's
+   * lease; once the engine stops, only to its next step boundary (the event is committed).
+   */
   async function driveChild(record: RunRecord, event?: DriveOptions['event']): Promise<RunRecord> {
     const runtime = await childRuntimeFor(record);
-    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}) });
+    const opts: DriveOptions = { mode: 'rest', sleepTimers: true, ...(event ? { event } : {}), ...(options.stop ? { stop: options.stop } : {}) };
+    const driven = await drive({ ...deps, model: await modelOf(record) }, runtime, record, opts);
     await endChildren(driven);
     return driven;
   }
@@ -464,7 +479,7 @@ export function createEngine(options: EngineOptions): Engine {
       const found = await load(runId);
       // What came due before the event (a wait's timeout, the deadline, a retry, a child's timer) fires first: an event
       // that comes after its window closed finds the run gone on, and is delivered only if the run still accepts it.
-      const fired = await fireDue(found);
+      const fired = await fireDue(found, 'rest');
       const record = fired ? await load(runId) : found;
       // Every active step that waits for events from outside; the first that accepts `type` takes it. A run with one active
       // step takes events only while it is `waiting`; with several (parallel regions) a wait takes them while the others run.
@@ -619,7 +634,8 @@ export function createEngine(options: EngineOptions): Engine {
   /**
    * Before a cancel: what came due in the run tree of `record` fires first (`fireDue`, under the root's lease), as
    * before an event, so a wait whose window closed has taken its `onTimeout` route and a run past its deadline has
-   * failed. Not while another live process holds the lease: it is driving the run, and fires them or sees the cancel.
+   * failed; no work they lead to is started (the cancel then cancels the run at that step, which never runs). Not
+   * while another live process holds the lease: it is driving the run, and fires them or sees the cancel.
    * The run as it is then.
    */
   async function firedBeforeCancel(record: RunRecord): Promise<RunRecord> {
@@ -627,7 +643,7 @@ export function createEngine(options: EngineOptions): Engine {
     const now = clock.now();
     if (!hasDueTimer(root, now)) return record;
     if (root.lease && root.lease.until > now && !ownerIsDead(root.lease.owner)) return record;
-    await leased(root.id, async () => fireDue(await load(record.id)));
+    await leased(root.id, async () => fireDue(await load(record.id), 'stay'));
     return load(record.id);
   }
   Object.assign(engine, {

@@ -13,7 +13,7 @@ import { addUsage, zeroUsage } from '../run/types.js';
 import { scopeOf } from '../steps/types.js';
 import { chargeAborted, chargeResting, sendCharged, sharedChildBudget, unjournaled } from './child-budget.js';
 import { childIdOf } from './child-ids.js';
-import { interruptedDrive, stopOf } from './child-step.js';
+import { interruptedDrive, stopOf, timerDue } from './child-step.js';
 import { locatedMessage, originBelow, throughItem } from './failure-origin.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
@@ -102,6 +102,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     // Advanced one step at a time, an item that can do nothing yet (its timer is not due, or it waits for an event)
     // takes no turn, so the items that can go on get theirs.
     if (run.mode === 'step' && state.kind === 'live' && !dueNow(state.run, run.clock.now())) return false;
+    // Firing only what is due (before an event or a cancel): the items whose timer came due fire it, and no item starts or resumes.
+    if (run.mode === 'due') return state.kind === 'live' && timerDue(state.run, run.clock.now());
     if (state.kind === 'new' || state.kind === 'retry' || state.kind === 'live') return true;
     return state.kind === 'exhausted' && resumed && children.resumable(state.run);
   };
@@ -166,7 +168,8 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
   };
   for (;;) {
     rethrow();
-    if (interruptedDrive(run) || stop.aborted) break;
+    // Stopped (the step aborted, the drive cancelled or draining): no item starts; those in flight stop at their own step boundaries.
+    if (interruptedDrive(run) || stop.aborted || run.stop?.aborted) break;
     // Made before looking at the items: whatever settles from here on wakes the wait below.
     kicked = new Promise<void>((resolve) => (kick = resolve));
     const limit = warmed ? (spec.map.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY) : 1;

@@ -23,15 +23,20 @@ export interface Where {
   readonly attempt: number;
 }
 
+/** How far a drive goes (`DriveOptions.mode` in ./driver.ts). */
+export type DriveMode = 'rest' | 'step' | 'due';
+
 export interface RunScope {
   readonly runId: string;
   readonly workflow: Workflow;
   readonly tools: ReadonlyMap<string, AnyTool>;
   readonly model: ModelConfig;
   readonly clock: Clock;
-  /** `rest`: until the run rests; `step`: execute at most one step. */
-  readonly mode: 'rest' | 'step';
+  /** `rest`: until the run rests; `step`: execute at most one step; `due`: fire what is due, start no work (see `DriveOptions.mode`). */
+  readonly mode: DriveMode;
   readonly signal: AbortSignal | undefined;
+  /** The drive's graceful stop (a drain): its child runs' drives get it too, and stop at their own step boundaries. */
+  readonly stop: AbortSignal | undefined;
   /** Aborted when a cancel of the run is requested while the drive lasts (listening to it costs no `AbortController`). */
   cancel(): CancelSource | undefined;
   /** The same as an `AbortSignal` (made when first asked for), for what needs one: a child run's drive. */

@@ -24,6 +24,8 @@ import { addUsage, zeroUsage, type Usage } from '../run/types.js';
 import type { Reservation } from './budget-pool.js';
 
 const moved: Advance = { kind: 'moved' };
+/** A step whose attempt would be prepared or executed, in a drive that fires only what is due: it stays where it is. */
+const startsNothing: Advance = { kind: 'rest' };
 
 
 /** The key of the current attempt of `step`: prepared attempts are kept under it. */
@@ -296,9 +298,9 @@ export function workHandler<S>(executor: StepExecutor, options: WorkHandlerOptio
       switch (step.phase) {
         case 'ready':
         case 'approved': // a reviewed input was approved: its attempt starts as any does
-          return ready(run, step.id, executor);
+          return run.mode === 'due' ? startsNothing : ready(run, step.id, executor);
         case 'running':
-          return running(run, step, spec, executor, options);
+          return run.mode === 'due' ? startsNothing : running(run, step, spec, executor, options);
         case 'retrying':
           return retrying(run, step.id);
         default:

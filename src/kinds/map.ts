@@ -19,7 +19,7 @@
 import type { z } from 'zod';
 import type { ChildRefSpec } from '../definition/nested-steps.js';
 import type { Workflow } from '../definition/schema.js';
-import { forcedFailure, restingUntil, waitingChild } from '../engine/child-step.js';
+import { childTimersDue, forcedFailure, restingUntil, waitingChild } from '../engine/child-step.js';
 import { crashPoint } from '../engine/crash-points.js';
 import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { failedEvent, itemsOf, runItems } from '../engine/map-run.js';
@@ -38,6 +38,8 @@ import { workEdges, workPathEvents } from './work.js';
 export { bodyWorkflow, DEFAULT_MAX_CONCURRENCY, mapStepSchema, type MapSpec } from './map-body.js';
 
 const moved: Advance = { kind: 'moved' };
+/** A step that would start or drive its items, in a drive that fires only what is due: it stays where it is. */
+const startsNothing: Advance = { kind: 'rest' };
 
 async function start(run: RunScope, id: string, spec: MapSpec): Promise<Advance> {
   const now = run.clock.now();
@@ -129,11 +131,12 @@ export function makeMapKind(registry: { anyStep: () => z.ZodType; kindOf: (step:
       async advance(run, { id, phase }, spec) {
         switch (phase) {
           case 'ready':
-            return start(run, id, spec);
+            return run.mode === 'due' ? startsNothing : start(run, id, spec);
           case 'running': {
             const resting = restingUntil(run, id);
             if (resting) return resting;
             if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+            if (run.mode === 'due' && !(await childTimersDue(run, id))) return startsNothing;
             // Child definitions deeper than an item's children may nest are never started.
             const nesting = nestingIn(run);
             const levels = nesting.maxDepth - nesting.depth - 1;

@@ -116,7 +116,11 @@ export type Advance =
     }
   | { readonly kind: 'stop' };
 
-/** How the driver advances an active step of a kind. */
+/**
+ * How the driver advances an active step of a kind. In a drive whose `run.mode` is `'due'` (it fires only what came
+ * due, before an event or a cancel) a handler starts no work: a step that would call a tool or the model, or drive child runs
+ * without a due timer, answers `rest` and stays where it is.
+ */
 export interface StepHandler<S> {
   advance(run: RunScope, step: ActiveStep, spec: S): Promise<Advance>;
 }

@@ -17,7 +17,7 @@ import { compileMapping, evaluateMapping } from '../expr/index.js';
 import { chargeAborted, chargeResting, childBudget, sendCharged, sharedChildBudget, unjournaled } from '../engine/child-budget.js';
 import { upgradeSnapshot } from '../engine/upgrade.js';
 import type { SnapshotLike } from '../engine/position.js';
-import { childSettled, forcedFailure, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
+import { childSettled, childTimersDue, forcedFailure, interruptedDrive, restingUntil, stopOf, waitingChild } from '../engine/child-step.js';
 import { checkChildInput, childIdOf } from '../engine/child-ids.js';
 import { depthRefusal, nestingIn } from '../engine/child-depth.js';
 import { crashPoint } from '../engine/crash-points.js';
@@ -53,6 +53,8 @@ export const WorkflowStep = z.strictObject({
 type WorkflowSpec = z.infer<typeof WorkflowStep>;
 
 const moved: Advance = { kind: 'moved' };
+/** A step that would start or drive its child, in a drive that fires only what is due: it stays where it is. */
+const startsNothing: Advance = { kind: 'rest' };
 
 function childId(run: RunScope, id: string): string {
   return childIdOf(run.runId, id, run.context().visits[id] ?? 1);
@@ -150,10 +152,11 @@ async function start(run: RunScope, id: string, step: WorkflowSpec): Promise<Adv
   return refusedStart(run, id);
 }
 
-function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
+async function running(run: RunScope, id: string, step: WorkflowSpec): Promise<Advance> {
   const resting = restingUntil(run, id);
   if (resting) return resting;
   if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
+  if (run.mode === 'due' && !(await childTimersDue(run, id))) return startsNothing;
   return {
     kind: 'effect',
     run: async () => {
@@ -175,8 +178,9 @@ function running(run: RunScope, id: string, step: WorkflowSpec): Advance {
         childCannotStart(run, id, error, at);
         return;
       }
-      // No attempt since a resume: the parent was resumed here, so a child that stopped where a resume continues it is resumed too.
-      const resume = attemptsSinceResume(stepRunOf(run.context(), id)) === 0 && children.resumable(child);
+      // No attempt since a resume: the parent was resumed here, so a child that stopped where a resume continues it is
+      // resumed too (not by a drive that only fires what is due).
+      const resume = run.mode !== 'due' && attemptsSinceResume(stepRunOf(run.context(), id)) === 0 && children.resumable(child);
       run.budget.owe({ totalTokens: child.usage.totalTokens - charged.totalTokens, usd: child.usage.usd - charged.usd });
       // A child that ran out of its slice goes on, once the parent is resumed, with what the parent's pool has left
       // (the resume is the decision to spend more; the same slice again would stop it at the same call), and keeps
@@ -228,7 +232,7 @@ export const workflowKind = defineStepKind<WorkflowSpec>({
     async advance(run, { id, phase }, step) {
       switch (phase) {
         case 'ready':
-          return start(run, id, step);
+          return run.mode === 'due' ? startsNothing : start(run, id, step);
         case 'running':
           return running(run, id, step);
         case 'waiting':
