@@ -9,7 +9,7 @@ import { isWaitEventType } from '../compile/events.js';
 import { EventDataInvalidError, EventNotAcceptedError, RunIdTakenError, RunNotFoundError, StepwiseError, type RunWaits } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import type { ModelConfig, ModelOptions } from '../model/client.js';
-import { resolveBudget } from '../policy/budget.js';
+import { checkBudgetOverride, resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
 import { LeaseLostError, RunExistsError, type Store } from '../store/types.js';
@@ -391,6 +391,7 @@ export function createEngine(options: EngineOptions): Engine {
     clock,
 
     async start(source, opts = {}) {
+      checkBudgetOverride(opts.budget);
       if (opts.runId !== undefined) {
         checkCallerRunId(opts.runId);
         const existing = await store.get(opts.runId);
@@ -650,6 +651,7 @@ export function createEngine(options: EngineOptions): Engine {
     send: (runId: string, type: string, data?: unknown, o?: SendOptions) => leasedRoot(runId, () => send(runId, type, data, o)),
     resume: (runId: string, o?: { budget?: number }) =>
       leasedRoot(runId, async () => {
+        checkBudgetOverride(o?.budget);
         const view = await resume(runId, o);
         const record = await load(runId);
         if (!record.options.parent) return view;

@@ -4,6 +4,7 @@
  * `stopAt` of its budget; if not, the run stops in a resumable
  * `budget_exhausted` state.
  */
+import { StepwiseError } from '../errors.js';
 import type { Budget } from '../definition/schema.js';
 import type { Usage } from '../run/types.js';
 
@@ -27,6 +28,17 @@ export const budgetDefaults: ResolvedBudget = { tokens: 50_000, usd: null, stopA
  * @example
  * resolveBudget({ tokens: 20000 }); // { tokens: 20000, usd: null, stopAt: 0.9 }
  */
+/**
+ * Throws `usage` for a token budget a caller gives a start or a resume that is not a whole number above zero: NaN
+ * would switch every check off (no comparison with it is true), Infinity remove the limit, 0 or less stop at once.
+ * @example
+ * checkBudgetOverride(Number(undefined)); // throws: the budget must be a whole number of tokens above 0, not NaN
+ */
+export function checkBudgetOverride(tokens: number | undefined): void {
+  if (tokens === undefined || (Number.isSafeInteger(tokens) && tokens > 0)) return;
+  throw new StepwiseError('usage', `the budget must be a whole number of tokens above 0, not ${String(tokens)}: nothing was started or changed`);
+}
+
 export function resolveBudget(budget?: Budget, overrideTokens?: number): ResolvedBudget {
   return {
     tokens: overrideTokens ?? budget?.tokens ?? budgetDefaults.tokens,
