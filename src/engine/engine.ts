@@ -29,6 +29,7 @@ import type { RunStatus } from '../run/types.js';
 import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { checkCallerRunId } from './child-ids.js';
 import { runView } from './waiting-view.js';
+import { guarded, guardedInspector } from './observers.js';
 import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
@@ -220,7 +221,7 @@ export function createEngine(options: EngineOptions): Engine {
   const deps: Omit<DriverDeps, 'model'> = {
     store,
     clock,
-    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.inspect ? { inspect: guardedInspector(options.inspect) } : {}),
     breakers: createBreakers(store, clock),
     cancels,
     ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
@@ -588,8 +589,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      // A listener that throws (or rejects) stops neither the run nor the listeners after it (./observers.ts).
+      const safe = guarded(listener, 'a subscribe listener');
+      listeners.add(safe);
+      return () => listeners.delete(safe);
     },
 
     work(workOptions) {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadDefinition, type LoadedDefinition } from '../../src/definition/load.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { ManualClock } from '../../src/engine/clock.js';
-import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { MODEL_TIMEOUT_MS } from '../budgets.js';
@@ -27,8 +27,8 @@ export interface Harness {
   readonly dbPath: string;
   readonly emu: Emulator;
   readonly stores: Store[];
-  /** An engine on a new store over the same SQLite file. */
-  engine(): Engine;
+  /** An engine on a new store over the same SQLite file (with `extra` engine options). */
+  engine(extra?: Partial<EngineOptions>): Engine;
   close(): Promise<void>;
 }
 
@@ -42,13 +42,14 @@ export async function harness(options: EmulatorOptions = {}): Promise<Harness> {
     dbPath,
     emu,
     stores,
-    engine() {
+    engine(extra = {}) {
       const store = createSqliteStore({ path: dbPath });
       stores.push(store);
       return createEngine({
         store,
         model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0, timeoutMs: MODEL_TIMEOUT_MS },
         clock: new ManualClock({ autoAdvance: true }),
+        ...extra,
       });
     },
     async close() {
