@@ -18,7 +18,8 @@ import { systemClock, type Clock } from './clock.js';
 import { drive, type DriveOptions, type DriverDeps } from './driver.js';
 import { createBreakers } from './breakers.js';
 import { positionOf, waitEvents } from './position.js';
-import { buildRuntime, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
+import { buildRuntime, COMPILED_MACHINES_HELD, storedDefinition, toolMap, versionOf, type DefinitionSource, type Runtime } from './runtime.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import { loadRunTools } from './run-tools.js';
 import { ownerId, ownerIsDead, withLease, type LeaseHandle } from './lease.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -205,7 +206,10 @@ export function createEngine(options: EngineOptions): Engine {
   // The SDK client is made (and the SDK loaded) when a run first needs the model, not with the engine.
   let defaultModel: Promise<ModelConfig> | undefined;
   const model = () => (defaultModel ??= resolveModel(options.model ?? {}));
-  const runtimes = new Map<string, Runtime>();
+  // Bounded as the compiled machines are (a long-lived engine meets ever new versions: 1,800 of them held 700 MB);
+  // the tools a start was given are kept by version apart, so a runtime rebuilt after it was let go has them again.
+  const runtimes = new BoundedMap<string, Runtime>(COMPILED_MACHINES_HELD);
+  const givenTools = new Map<string, ReadonlyMap<string, AnyTool>>();
   const listeners = new Set<(run: RunView, journal: readonly NewJournalEntry[]) => void>();
   const engineTools = toolMap(options.tools);
   const leaseMs = options.leaseMs ?? 30_000;
@@ -238,17 +242,18 @@ export function createEngine(options: EngineOptions): Engine {
   /** The runtime of a definition handed to `start`: the compiled machine is cached per version, the tools are the caller's. */
   function runtimeOf(definition: RunRecord['definition'], version: string, source: DefinitionSource): Runtime {
     const tools = new Map([...engineTools, ...toolMap(source.tools)]);
-    const cached = runtimes.get(version);
+    const cached = runtimes.touch(version);
     const runtime = cached && sameTools(cached.tools, tools) ? cached : { ...(cached ?? buildRuntime(definition, version, tools)), tools };
     runtimes.set(version, runtime);
+    givenTools.set(version, tools);
     return runtime;
   }
 
   async function runtimeFor(record: RunRecord, source?: DefinitionSource): Promise<Runtime> {
-    const cached = runtimes.get(record.version);
+    const cached = runtimes.touch(record.version);
     if (cached) return cached;
     const tools = new Map(engineTools);
-    const own = source ? toolMap(source.tools) : await loadRunTools(record.definition);
+    const own = source ? toolMap(source.tools) : (givenTools.get(record.version) ?? (await loadRunTools(record.definition)));
     for (const [name, tool] of own) tools.set(name, tool);
     const runtime = buildRuntime(record.definition, record.version, tools);
     runtimes.set(record.version, runtime);
@@ -257,10 +262,10 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** The runtime of a child run: its parent's tools, then its own (from `source`, else its stored tool modules). */
   async function childRuntimeFor(record: RunRecord, parentTools?: ReadonlyMap<string, AnyTool>, source?: DefinitionSource): Promise<Runtime> {
-    const cached = runtimes.get(record.version);
+    const cached = runtimes.touch(record.version);
     if (cached) return cached;
     const tools = new Map([...engineTools, ...(parentTools ?? [])]);
-    const own = source ? toolMap(source.tools) : await loadRunTools(record.definition);
+    const own = source ? toolMap(source.tools) : (givenTools.get(record.version) ?? (await loadRunTools(record.definition)));
     for (const [name, tool] of own) tools.set(name, tool);
     const runtime = buildRuntime(record.definition, record.version, tools);
     runtimes.set(record.version, runtime);
