@@ -5,7 +5,7 @@
  * as YAML definitions.
  */
 import type { AnyTool } from '../tools/define.js';
-import type { AnalyzeStep, ChoiceStep, ClaudeStep, FinalStep, ParallelStep, ToolStep, WaitStep, Workflow } from './schema.js';
+import type { AnalyzeStep, ChoiceStep, ClaudeStep, FinalStep, MapStep, ParallelStep, ToolStep, WaitStep, Workflow, WorkflowStep } from './schema.js';
 
 /** A workflow definition as a TypeScript module exports it. */
 export interface WorkflowModule {
@@ -32,7 +32,11 @@ export type StepSpec<S extends string, T extends string> =
   | (Omit<ParallelStep, 'next' | 'onError' | 'parallel'> &
       Routes<S> & {
         parallel: Omit<ParallelStep['parallel'], 'branches'> & { branches: Record<string, { steps: Record<string, StepSpec<string, T>>; start?: string }> };
-      });
+      })
+  // A sub-workflow: its own definition brings its own tools.
+  | (Omit<WorkflowStep, 'next' | 'onError'> & Routes<S>)
+  // A map's body steps use the same tools; their routes within the body are checked when loaded.
+  | (Omit<MapStep, 'next' | 'onError' | 'map'> & Routes<S> & { map: Omit<MapStep['map'], 'steps'> & { steps: Record<string, StepSpec<string, T>> } });
 
 /** What {@link defineWorkflow} takes. */
 export type WorkflowSpec<S extends string, Tools extends readonly AnyTool[]> = Omit<Workflow, 'tools' | 'steps' | 'start' | '$schema'> & {

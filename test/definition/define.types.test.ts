@@ -36,6 +36,32 @@ describe('defineWorkflow types', () => {
     expect(module.workflow).not.toHaveProperty('tools');
   });
 
+  it('accepts map and workflow steps, their body steps using the same tools', () => {
+    const module = defineWorkflow({
+      id: 'composed',
+      tools: [typedLookup, typedExtract],
+      steps: {
+        each: {
+          map: { items: '{% $input.ids %}', as: 'id', steps: { find: { tool: 'lookup', with: { id: '{% $input.id %}' } } } },
+          next: 'sub',
+          onError: 'done',
+        },
+        sub: { workflow: { file: 'child.yaml', input: { ids: '{% $steps.each.output %}' } }, next: 'done' },
+        done: { final: true, output: '{% $steps.sub.output %}' },
+      },
+    });
+    expect(Object.keys(module.workflow.steps)).toEqual(['each', 'sub', 'done']);
+    defineWorkflow({
+      id: 'composed',
+      tools: [typedLookup],
+      steps: {
+        // @ts-expect-error a map's body steps use only the tools passed in `tools`
+        each: { map: { items: '{% $input.ids %}', steps: { fill: { tool: 'extract' } } }, next: 'done' },
+        done: { final: true },
+      },
+    });
+  });
+
   it('accepts tools from defineTool() as they are typed today', () => {
     const module = defineWorkflow({ id: 'plain', tools: [lookup], steps: { find: { tool: 'lookup' }, done: { final: true } } });
     expect(module.tools).toEqual([lookup]);
