@@ -9,7 +9,8 @@ const model = emulator ? { baseURL: emulator.url, apiKey: 'emulator' } : {}; // 
 
 const store = await openStore('sqlite:.stepwise/stepwise.db'); // the store the CLI uses by default
 const engine = createEngine({ store, model });
-// Subscribe before starting: listeners see the transitions that happen after they subscribe.
+// Subscribe before starting: listeners see the transitions that happen after they subscribe. A listener (or an
+// `inspect` observer) that throws or rejects stops nothing: the run goes on, and a process warning says so once.
 engine.subscribe((view) => console.log(`${view.runId} ${view.status} ${view.steps.at(-1)?.id ?? ''}`));
 
 const definition = await loadDefinition('definitions/invoice-approval.yaml');
