@@ -200,7 +200,21 @@ async function validateInput(source: DefinitionSource, input: unknown): Promise<
  * if (run.status === 'waiting') await engine.send(run.runId, 'APPROVE');
  * ```
  */
+/**
+ * Throws `usage` for a numeric option of createEngine that is not a finite number above zero (at or above zero for
+ * `leaseWaitMs`): NaN would remove a bound (no comparison with it is true), Infinity hold it for ever.
+ */
+function checkNumericOptions(options: EngineOptions): void {
+  const positive = { leaseMs: options.leaseMs, cancelPollMs: options.cancelPollMs, maxOutputBytes: options.maxOutputBytes };
+  for (const [name, value] of Object.entries(positive)) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new StepwiseError('usage', `createEngine: ${name} must be a finite number above 0, not ${String(value)}`);
+  }
+  const wait = options.leaseWaitMs;
+  if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) throw new StepwiseError('usage', `createEngine: leaseWaitMs must be a finite number of at least 0, not ${String(wait)}`);
+}
+
 export function createEngine(options: EngineOptions): Engine {
+  checkNumericOptions(options);
   const { store } = options;
   const clock = options.clock ?? systemClock;
   // The SDK client is made (and the SDK loaded) when a run first needs the model, not with the engine.
