@@ -31,7 +31,7 @@ import { isResumable, snapshotOf, toView, type RunView } from './view.js';
 import { checkCallerRunId } from './child-ids.js';
 import { runView } from './waiting-view.js';
 import { guarded, guardedInspector } from './observers.js';
-import { runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
+import { checkStatuses, runSummaries, storeFilter, type ListFilter, type RunSummary } from '../query/list.js';
 import { runJournal } from '../query/journal.js';
 import { persistedSnapshot } from './persisted.js';
 import { runActor } from './run-actor.js';
@@ -599,7 +599,9 @@ export function createEngine(options: EngineOptions): Engine {
       return viewOf(await load(runId));
     },
 
-    list(filter) {
+    async list(filter) {
+      // An unknown status is refused, as listRuns and `stepwise list` refuse it, not answered with no runs.
+      checkStatuses(filter?.status);
       return runSummaries(store, storeFilter(filter));
     },
 

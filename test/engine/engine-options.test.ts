@@ -20,3 +20,11 @@ describe('createEngine options', () => {
     expect(() => createEngine({ store: createMemoryStore(), leaseMs: 5000, leaseWaitMs: 0, cancelPollMs: 200, maxOutputBytes: 1024 })).not.toThrow();
   });
 });
+
+describe('engine.list', () => {
+  it('refuses an unknown status, as listRuns does, instead of answering with no runs', async () => {
+    const engine = createEngine({ store: createMemoryStore() });
+    await expect(engine.list({ status: ['bogus' as never] })).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('Unknown status bogus') });
+    await expect(engine.list({ status: ['done'] })).resolves.toEqual([]);
+  });
+});
