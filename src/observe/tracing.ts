@@ -162,15 +162,20 @@ export function usageAttributes(usage: { inputTokens: number; outputTokens: numb
   };
 }
 
-/** Runs one drive of a run inside a `stepwise.run` span; the span ends with the run's status and usage. */
-export function traceRun<R extends { id: string; workflow: string; version: string; status: string; usage: { inputTokens: number; outputTokens: number; usd: number } }>(
+/**
+ * Runs one drive of a run inside a `stepwise.run` span; the span ends with the run's status, the usage this drive
+ * added (`gen_ai.usage.*`: the spans of a run's drives sum to its usage) and the run's total so far
+ * (`stepwise.run.total_tokens`).
+ */
+export function traceRun<R extends { id: string; workflow: string; version: string; status: string; usage: { inputTokens: number; outputTokens: number; totalTokens: number; usd: number } }>(
   record: R,
   fn: () => Promise<R>,
 ): Promise<R> {
   if (!tracing()) return untraced(fn);
   return inSpan('stepwise.run', runAttributes({ runId: record.id, workflow: record.workflow, version: record.version }), async (span) => {
     const after = await fn();
-    span.setAttributes({ 'stepwise.run.status': after.status, ...usageAttributes(after.usage) });
+    const added = { inputTokens: after.usage.inputTokens - record.usage.inputTokens, outputTokens: after.usage.outputTokens - record.usage.outputTokens, usd: after.usage.usd - record.usage.usd };
+    span.setAttributes({ 'stepwise.run.status': after.status, ...usageAttributes(added), 'stepwise.run.total_tokens': after.usage.totalTokens });
     if (after.status === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'the run failed' });
     return after;
   });

@@ -58,6 +58,21 @@ describe('OpenTelemetry spans', () => {
     expect(spans.find((s) => s.name === 'stepwise.step validate')!.spanContext().spanId).toBe(tool.parentSpanContext?.spanId);
   });
 
+  it("each stepwise.run span carries its own drive's usage, so the spans of a run's drives sum to its usage (found by outside testing)", async () => {
+    exporter.reset();
+    const engine = createEngine({ store: createMemoryStore(), model: { baseURL: emu.url, apiKey: 'x', maxRetries: 0 } });
+    const definition = await loadDefinition('definitions/invoice-approval.yaml');
+    const input = JSON.parse(readFileSync('definitions/invoice-approval.input.json', 'utf8'));
+    const waiting = await engine.start(definition, { input });
+    const done = await engine.send(waiting.runId, 'APPROVE', { by: 'cfo' });
+    const drives = exporter.getFinishedSpans().filter((s) => s.name === 'stepwise.run' && s.attributes['stepwise.run.id'] === done.runId);
+    expect(drives.length).toBeGreaterThanOrEqual(2);
+    const sum = drives.reduce((n, s) => n + Number(s.attributes['gen_ai.usage.input_tokens'] ?? 0) + Number(s.attributes['gen_ai.usage.output_tokens'] ?? 0), 0);
+    expect(sum).toBe(done.usage.inputTokens + done.usage.outputTokens);
+    // The run's total so far is there too, under its own name.
+    expect(drives.at(-1)!.attributes['stepwise.run.total_tokens']).toBe(done.usage.totalTokens);
+  });
+
   it('keeps credentials out of the spans of a tool that fails with them in its error (found by outside testing)', async () => {
     const secrets = ['sk-ant-api03-ABCDEFGHIJKLMNOPQRSTUV', 'hunter2'];
     const leaky = defineTool({
