@@ -30,8 +30,22 @@ export function acceptedEvents(record: RunRecord): Array<{ step: string; events:
   return open ? active.map((s) => ({ step: s.id, events: waitEvents(workflow, s.id, s.phase) })) : [];
 }
 
-/** The chain of waiting descendants (child first, the one that accepts `type` last), or null; `accepted` collects what they accept. */
-export async function waitingChain(store: Pick<Store, 'list'>, record: RunRecord, type: string, accepted: Set<string>, step?: string): Promise<RunRecord[] | null> {
+/** How deep a chain of waiting descendants is followed (child runs nest at most `limits.maxDepth` ≤ 64 deep). */
+const MAX_CHAIN_DEPTH = 64;
+
+/**
+ * The chain of waiting descendants (child first, the one that accepts `type` last), or null; `accepted` collects what
+ * they accept (with a `type` none accepts, `''`, what every waiting descendant accepts).
+ */
+export async function waitingChain(
+  store: Pick<Store, 'list'>,
+  record: RunRecord,
+  type: string,
+  accepted: Set<string>,
+  step?: string,
+  depth = 0,
+): Promise<RunRecord[] | null> {
+  if (depth >= MAX_CHAIN_DEPTH) return null;
   const waiting = (await store.list({ parentId: record.id, status: ['waiting'] })).reverse();
   // Named: only the children of that step of `record` (their own children are any of theirs).
   const children = step === undefined ? waiting : waiting.filter((c) => c.options.parent?.step === step);
@@ -41,7 +55,7 @@ export async function waitingChain(store: Pick<Store, 'list'>, record: RunRecord
     if (own.some((w) => w.events.includes(type))) return [child];
   }
   for (const child of children) {
-    const below = await waitingChain(store, child, type, accepted);
+    const below = await waitingChain(store, child, type, accepted, undefined, depth + 1);
     if (below) return [child, ...below];
   }
   return null;

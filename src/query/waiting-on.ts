@@ -4,7 +4,7 @@
  * and those of the children it waits on in turn). `send` to the run, or to
  * the child, delivers them. What `show` prints as `waiting on child run …`.
  */
-import { acceptedEvents } from '../engine/child-events.js';
+import { acceptedEvents, waitingChain } from '../engine/child-events.js';
 import type { RunRecord } from '../run/types.js';
 import type { RunReader } from './reader.js';
 
@@ -17,21 +17,16 @@ export interface WaitingOn {
   readonly events: readonly string[];
 }
 
-/** How deep a chain of waiting descendants is followed. */
-const MAX_DEPTH = 64;
-
 /** The waiting children of `record` (oldest first, from `children`, its child runs), or none when it does not wait. */
 export async function waitingOn(reader: RunReader, record: RunRecord, children: readonly RunRecord[]): Promise<WaitingOn[]> {
   if (record.status !== 'waiting') return [];
   const waiting = children.filter((c) => c.status === 'waiting');
-  return Promise.all(waiting.map(async (c) => ({ runId: c.id, step: c.options.parent?.step ?? '', events: [...(await accepted(reader, c, 0))] })));
+  return Promise.all(waiting.map(async (c) => ({ runId: c.id, step: c.options.parent?.step ?? '', events: [...(await accepted(reader, c))] })));
 }
 
-async function accepted(reader: RunReader, run: RunRecord, depth: number): Promise<Set<string>> {
+/** What `run` accepts: its own waits' events and those of its waiting descendants (the engine's `waitingChain` walk). */
+async function accepted(reader: RunReader, run: RunRecord): Promise<Set<string>> {
   const events = new Set(acceptedEvents(run).flatMap((w) => w.events));
-  if (depth >= MAX_DEPTH) return events;
-  for (const child of await reader.list({ parentId: run.id, status: ['waiting'] })) {
-    for (const event of await accepted(reader, child, depth + 1)) events.add(event);
-  }
+  await waitingChain(reader, run, '', events);
   return events;
 }
