@@ -263,18 +263,12 @@ export function createEngine(options: EngineOptions): Engine {
     return runtime;
   }
 
-  async function runtimeFor(record: RunRecord, source?: DefinitionSource): Promise<Runtime> {
-    const cached = runtimes.touch(record.version);
-    if (cached) return cached;
-    const tools = new Map(engineTools);
-    const own = source ? toolMap(source.tools) : (givenTools.get(record.version) ?? (await loadRunTools(record.definition)));
-    for (const [name, tool] of own) tools.set(name, tool);
-    const runtime = buildRuntime(record.definition, record.version, tools);
-    runtimes.set(record.version, runtime);
-    return runtime;
+  /** The runtime of a stored run: the engine's tools, then its own (from `source`, else those a start gave, else its tool modules). */
+  function runtimeFor(record: RunRecord, source?: DefinitionSource): Promise<Runtime> {
+    return childRuntimeFor(record, undefined, source);
   }
 
-  /** The runtime of a child run: its parent's tools, then its own (from `source`, else its stored tool modules). */
+  /** The runtime of a run: the engine's tools, its parent's (a child run), then its own (from `source`, else those a start gave, else its tool modules). */
   async function childRuntimeFor(record: RunRecord, parentTools?: ReadonlyMap<string, AnyTool>, source?: DefinitionSource): Promise<Runtime> {
     const cached = runtimes.touch(record.version);
     if (cached) return cached;
