@@ -131,6 +131,19 @@ export default defineWorkflow({
   },
 });
 EOF
+# The PostgreSQL store's options name pg's own types (a pool client): they must reach the user with the package.
+cat > ts/store.ts <<'EOF'
+import { createPostgresStore } from 'stepwise-engine/postgres';
+
+export const store = createPostgresStore({
+  url: 'postgres://postgres@127.0.0.1:5432/app',
+  onConnect: (client) => {
+    // @ts-expect-error pg's PoolClient has no such method (no error if pg's types did not reach the user)
+    client.noSuchMethod();
+    void client.query('SELECT 1');
+  },
+});
+EOF
 cat > tsconfig.json <<EOF
 {
   "compilerOptions": {
