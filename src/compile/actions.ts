@@ -258,7 +258,11 @@ export const actions = {
   resumeRun: update(({ context, event }, params: { step: string }) => ({
     failure: null,
     ...('carried' in event && event.carried?.step === params.step ? { usage: addUsage(context.usage, event.carried.usage) } : {}),
-    active: setRun(context, params.step, { resumedAfter: stepRunOf(context, params.step).attempt, retryAt: null }),
+    active: setRun(context, params.step, {
+      resumedAfter: stepRunOf(context, params.step).attempt,
+      retryAt: null,
+      ...('redrive' in event && event.redrive ? {} : { resumes: (stepRunOf(context, params.step).resumes ?? 0) + 1 }),
+    }),
     budget: ('budget' in event ? event.budget : undefined) ?? context.budget,
     trail: updateLast(context.trail, params.step, () => ({ status: 'running', endedAt: null })),
   })),

@@ -54,6 +54,11 @@ export interface StepRun {
    * kept): the retry policy counts the attempts after it, so a resumed step has its whole `maxAttempts` again.
    */
   readonly resumedAfter?: number;
+  /**
+   * How many times a `resume` (not a redrive) went on with the visit (absent: none). A `map` step resumes each of its
+   * failed items once per resume: an item's run keeps the number of the resume that resumed it (`ParentLink.resumed`).
+   */
+  readonly resumes?: number;
   /** Due time of the pending retry backoff. */
   readonly retryAt: number | null;
   /** When the visit began. */

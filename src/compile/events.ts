@@ -147,6 +147,8 @@ export interface RunResumeEvent {
    * (by the resumed step `step` names, though several may take the event).
    */
   readonly carried?: { readonly step: string; readonly usage: Usage };
+  /** A redrive (it starts a map's failed items again as new runs), not a resume (which resumes them: `StepRun.resumes`). */
+  readonly redrive?: true;
 }
 
 /** The final step's output was evaluated: the run is done. */

@@ -57,8 +57,10 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     return;
   }
   const { items, context } = prepared;
-  // No attempt since a resume: the parent was resumed at the map.
+  // No attempt since a resume: the parent was resumed (or redriven) at the map.
   const resumed = attemptsSinceResume(stepRunOf(run.context(), id)) === 0;
+  // The number of the map visit's latest resume (a redrive is none): each failed item is resumed once by it.
+  const resumes = stepRunOf(run.context(), id).resumes ?? 0;
   let source;
   try {
     source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal), id);
@@ -105,6 +107,7 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     // Firing only what is due (before an event or a cancel): the items whose timer came due fire it, and no item starts or resumes.
     if (run.mode === 'due') return state.kind === 'live' && timerDue(state.run, run.clock.now());
     if (state.kind === 'new' || state.kind === 'retry' || state.kind === 'live') return true;
+    if (state.kind === 'failed') return (state.run.options.parent?.resumed ?? 0) < resumes && children.resumable(state.run);
     return state.kind === 'exhausted' && resumed && children.resumable(state.run);
   };
 
@@ -137,9 +140,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
         startOptions,
       );
     } else {
-      const child = (state as Extract<ItemState, { run: RunRecord }>).run;
-      const budget = sharedChildBudget(run.context(), run.budget, child.usage);
-      const resume = state.kind === 'exhausted';
+      const stored = (state as Extract<ItemState, { run: RunRecord }>).run;
+      const budget = sharedChildBudget(run.context(), run.budget, stored.usage);
+      const resume = state.kind === 'exhausted' || state.kind === 'failed';
+      // A failed item keeps, with the commit that resumes it, which resume did: that one does not resume it again.
+      const child = state.kind === 'failed' ? { ...stored, options: { ...stored.options, parent: { ...stored.options.parent!, resumed: resumes } } } : stored;
       driven = await children.drive(run, child, {
         ...(resume ? { event: { event: { type: 'run.resume', at: run.clock.now(), budget }, journal: [{ step: null, visit: 0, attempt: 0, event: 'resumed', at: run.clock.now(), data: { budget, parent: run.runId } }] } } : {}),
         onCommit,

@@ -162,7 +162,7 @@ export async function prepareRedrive(store: Store, children: ChildRuns, record: 
   return {
     record: point.checkpoint ? { ...record, snapshot: point.snapshot } : record,
     event: {
-      event: { type: 'run.resume', at, budget: snapshotOf(record).context.budget, ...carried },
+      event: { type: 'run.resume', at, budget: snapshotOf(record).context.budget, redrive: true, ...carried },
       journal: [{ step, visit: visits[step] ?? 0, attempt: 0, event: 'resumed', at, data: { redrive: true, step, items, ...from } }],
     },
   };

@@ -131,7 +131,7 @@ function unscopedEventsOf(entry: JournalEntry, next: JournalEntry | undefined, p
       // charged again what was spent after it.
       const usage = data['checkpoint'] !== undefined && typeof data['carried'] === 'object' && data['carried'] !== null ? (data['carried'] as Usage) : null;
       const carried = usage && entry.step !== null ? { carried: { step: entry.step, usage } } : {};
-      return [{ type: 'run.resume', at, budget, ...carried }];
+      return [{ type: 'run.resume', at, budget, ...carried, ...(data['redrive'] === true ? { redrive: true as const } : {}) }];
     }
     default:
       return [];

@@ -129,6 +129,11 @@ export interface ParentLink {
   /** For a map item: the redrive round that created it (0 before any redrive). */
   readonly round?: number;
   /**
+   * For a map item whose run a `resume` of the parent went on with after it failed: that resume's number in the
+   * map step's visit (its `StepRun.resumes`). A failed item is resumed once per resume: not again by the same one.
+   */
+  readonly resumed?: number;
+  /**
    * How deep the child sits: 1 for a child of a top-level run, one more per level below. Absent on children
    * created before depths were recorded, which count as 1.
    */

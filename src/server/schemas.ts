@@ -181,6 +181,7 @@ export const RunDetailSchema = RunJsonSchema.extend({
       index: z.number().optional(),
       attempt: z.number().optional(),
       round: z.number().optional(),
+      resumed: z.number().optional().openapi({ description: "a map item: the parent map step's resume that last resumed it after it failed (1 for the first)" }),
       depth: z.number().optional().openapi({ description: 'levels below the top-level run: 1 for its children' }),
       maxDepth: z.number().optional().openapi({ description: 'the limits.maxDepth in force above: the smallest the runs above set' }),
     })
