@@ -231,6 +231,16 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       req.onReply?.(billed, counted);
     };
     const mark: AnswerMark = { answered: false };
+    // An abort (a cancel, a sibling's failure) while a reply's body is still arriving after its success status: the
+    // reply is charged at once, as one without usage, so the attempt's end (which comes before this call sees its
+    // error) already counts it.
+    let chargedAtAbort = false;
+    const abortedMidBody = () => {
+      if (!mark.answered) return;
+      chargedAtAbort = true;
+      charge(undefined);
+    };
+    req.signal?.addEventListener('abort', abortedMidBody, { once: true });
     try {
       requests++;
       reply = await traceModelCall(req.model, req.maxTokens, req.tool.name, async (span) => {
@@ -240,12 +250,15 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       });
     } catch (error) {
       // A success status came but its body did not (cut, stalled, not JSON): the server made a reply and bills it.
-      if (mark.answered && !(error instanceof APIError)) charge(undefined);
+      if (mark.answered && !(error instanceof APIError) && !chargedAtAbort) charge(undefined);
       if (error instanceof DeadlineExceeded) return fail('model_error', error.message, true, null);
       const { kind, message, retryable } = classifyError(error, config.client.apiKey);
       return fail(kind, message, retryable, null);
+    } finally {
+      req.signal?.removeEventListener('abort', abortedMidBody);
     }
-    charge((reply as { usage?: unknown } | null)?.usage);
+    // (Aborted after the reply came whole but before this saw it: charged once, at the abort.)
+    if (!chargedAtAbort) charge((reply as { usage?: unknown } | null)?.usage);
     const malformed = malformedReply(reply);
     if (malformed) return fail('model_error', `the model server sent a malformed reply: ${malformed}`, true, null);
     const stop = reply.stop_reason ?? 'end_turn';

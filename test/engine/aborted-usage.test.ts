@@ -3,12 +3,14 @@
  * usage is charged to the run and journaled, however the attempt ends (a cancel, a sibling branch's failure, the
  * drive of a map item stopped under it, an engine error), a redrive keeps it and a rerun replays it. A hand-written Messages API server answers through the real SDK, the
  * real engine drives the run on a memory store with a manual clock; a tool that holds its attempt open until it
- * is aborted gives the cancel (or the failure) a moment after the reply, without waiting in real time.
+ * is aborted gives the cancel (or the failure) a moment after the reply, without waiting in real time. A reply whose
+ * 200 headers came but whose body stalls is charged too when the abort comes while its body is still arriving: the
+ * client's fetch is watched to abort right after the headers reached it.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/engine/clock.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import { rerun } from '../../src/engine/rerun.js';
@@ -19,7 +21,9 @@ import type { JournalEntry, Usage } from '../../src/run/types.js';
 import { definition } from '../guards/helpers.js';
 
 const servers: Server[] = [];
+const restores: Array<() => void> = [];
 afterEach(async () => {
+  for (const restore of restores.splice(0)) restore();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -34,7 +38,7 @@ const PER_REPLY = BILLED.input_tokens + BILLED.output_tokens;
  * A Messages API server: the n-th request (from 0) is answered by `answer(n)`, which returns the reply's
  * `stop_reason` (a `tool_use` filling the step's tool, or `pause_turn`), or null to leave the request unanswered.
  */
-async function serve(answer: (n: number) => 'tool_use' | 'pause_turn' | null): Promise<{ url: string; requests: () => number }> {
+async function serve(answer: (n: number) => 'tool_use' | 'pause_turn' | 'stall' | null): Promise<{ url: string; requests: () => number }> {
   let n = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -43,6 +47,11 @@ async function serve(answer: (n: number) => 'tool_use' | 'pause_turn' | null): P
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { model?: string; tools?: Array<{ name: string }> };
       const stop = answer(n++);
       if (stop === null) return; // never answered: the client aborts it
+      if (stop === 'stall') {
+        // A success status and the start of a body that never ends.
+        res.writeHead(200, { 'content-type': 'application/json' }).write('{"id":"msg_1","type":"message",');
+        return;
+      }
       reply(res, body.model ?? 'claude-sonnet-4-6', body.tools?.[0]?.name ?? 'slow_note', stop);
     });
   });
@@ -75,6 +84,23 @@ function holdingTool() {
       }),
   });
   return { tool, running };
+}
+
+/**
+ * Resolves once a reply's headers have reached the client (the SDK's fetch returned; made before the engine, whose
+ * client takes the global fetch) and what follows at once has run: the SDK is then reading the body.
+ */
+function headersArrived(): Promise<void> {
+  const real = globalThis.fetch;
+  let arrived: () => void = () => {};
+  const headers = new Promise<void>((resolve) => (arrived = resolve));
+  const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const response = await real(input, init);
+    arrived();
+    return response;
+  });
+  restores.push(() => spy.mockRestore());
+  return headers.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
 /** A tool step's tool that fails once `after` has happened (a sibling branch's failure at a chosen moment). */
@@ -288,5 +314,50 @@ describe('a model reply that came before its step was aborted is charged', () =>
     const parent = await engine.get(run.runId);
     expect(parent.usage).toMatchObject(billed(1));
     expect(journalSum(await engine.journal(run.runId))).toBe(parent.usage.totalTokens);
+  });
+  it('cancel while a reply\'s body is still arriving after its 200: it is charged as a reply without usage, and journaled', async () => {
+    const server = await serve(() => 'stall');
+    const arrived = headersArrived();
+    const { tool } = holdingTool();
+    const engine = engineOn(server.url, [tool]);
+    const started = engine.start(definition({ id: 'cancel-mid-body', steps: { write: note, done: { final: true } } }, [tool]), { runId: 'cancel-mid-body' });
+    await arrived;
+    await engine.cancel('cancel-mid-body', 'operator said stop');
+    const run = await started;
+    expect(run.status).toBe('cancelled');
+    // Its local input count and its max_tokens: the server made the reply and bills it.
+    expect(run.usage.outputTokens).toBe(note.claude.maxTokens);
+    expect(run.usage.inputTokens).toBeGreaterThan(0);
+    const journal = await engine.journal(run.runId);
+    expect(journal.find((e) => e.step === 'write' && e.event === 'failed')).toMatchObject({ error: { kind: 'cancelled' }, usage: run.usage });
+    expect(journalSum(journal)).toBe(run.usage.totalTokens);
+  });
+
+  it("a sibling branch's failure (fail_fast) while a reply's body is still arriving after its 200: it is charged and journaled", async () => {
+    const server = await serve(() => 'stall');
+    const arrived = headersArrived();
+    const { tool } = holdingTool();
+    const boom = failingAfter(arrived);
+    const engine = engineOn(server.url, [tool, boom]);
+    const def = definition(
+      {
+        id: 'fail-fast-mid-body',
+        steps: {
+          both: {
+            parallel: { branches: { a: { steps: { write: note } }, b: { steps: { vendor: { tool: 'boom', retry: { maxAttempts: 1 } } } } } },
+            onError: 'handled',
+          },
+          handled: { final: true, output: 'handled' },
+        },
+      },
+      [tool, boom],
+    );
+    const run = await engine.start(def);
+    expect(run.status).toBe('done');
+    expect(run.usage.outputTokens).toBe(note.claude.maxTokens);
+    expect(run.usage.inputTokens).toBeGreaterThan(0);
+    const journal = await engine.journal(run.runId);
+    expect(journal.find((e) => e.step === 'write' && e.event === 'failed')).toMatchObject({ error: { kind: 'cancelled' }, usage: run.usage });
+    expect(journalSum(journal)).toBe(run.usage.totalTokens);
   });
 });
