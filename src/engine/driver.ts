@@ -45,6 +45,7 @@ import { createBudgetPool, type BudgetPool, type OwnBudget } from './budget-pool
 import type { ChildRuns } from './children.js';
 import { abortSignalOf, StepAbort } from './step-abort.js';
 import { anySignal } from './any-signal.js';
+import { whenAborted } from './when-aborted.js';
 
 export interface DriveOptions {
   /**
@@ -424,7 +425,8 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
     const over = new AbortController();
     const waits: Array<Promise<unknown>> = [...inflight.values()];
     if (due !== null) waits.push(clockTimer(clock, due - clock.now(), over.signal));
-    if (stop) waits.push(new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true, signal: over.signal })));
+    // One listener on the stop however many drives wait on it (./when-aborted.ts).
+    if (stop) waits.push(whenAborted(stop, over.signal));
     try {
       await Promise.race(waits);
     } finally {

@@ -2,12 +2,15 @@
  * Opens a store from the one-string form the CLI and the config use:
  * `memory`, `sqlite`, `sqlite:<path>`, `postgres:<url>` or a bare
  * `postgres://` / `postgresql://` URL. Backends load on demand, so `pg` is
- * only imported when a PostgreSQL store is asked for.
+ * only imported when a PostgreSQL store is asked for. A store opened so fails
+ * with `store_failed` errors that name it (./failures.ts), not the driver's own.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StepwiseError } from '../errors.js';
 import { redactSecrets, redactUrl, urlPassword } from '../util/redact.js';
+import { messageOf } from '../util/error-message.js';
+import { withNamedFailures } from './failures.js';
 import type { Store, StoreHooks } from './types.js';
 
 /** Where `sqlite` (and an empty spec) puts the database, relative to the working directory. */
@@ -139,5 +142,13 @@ export async function openStore(spec?: string, options: { cwd?: string; hooks?: 
     await store.close().catch(() => {});
     throw failed(error);
   }
-  return store;
+  if (parsed.kind === 'memory') return store;
+  // From now on a driver's error (disk full, a connection the server terminated) is the store failing, and says which.
+  const url = parsed.kind === 'postgres' ? parsed.url : '';
+  return withNamedFailures(store, (error) => {
+    const message = withoutPassword(messageOf(error), url);
+    const code = (error as { code?: unknown } | null)?.code;
+    const named = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+    return new StepwiseError('store_failed', `The ${parsed.kind} store ${describeStore(spec, options)} failed: ${redactSecrets(named)}`, { cause: error });
+  });
 }

@@ -287,18 +287,34 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     patch.options === undefined ? null : json(patch.options), Date.now(), expectRevision ?? null, owner ?? null,
   ];
 
+  /**
+   * Statements on one checked-out client, in a transaction. While it is checked out the pool does not listen for
+   * the client's 'error' (only idle clients are its), and a connection that dies under it (the server terminated
+   * it, a failover) would emit one with no listener and end the process: this listens instead, the statement in
+   * flight fails with the error, and the broken connection leaves the pool.
+   */
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (broken === undefined) {
+        await client.query('ROLLBACK').catch((failed: unknown) => {
+          broken ??= failed instanceof Error ? failed : new Error(String(failed));
+        });
+      }
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 

@@ -91,7 +91,8 @@ export async function action(opts: WorkerFlags, setExit: (code: number) => void)
         pollMs: parseDuration(opts.poll ?? '250ms'),
         signal: drain.signal,
         ...(opts.exitWhenIdle ? { exitWhenIdle: true } : {}),
-        onError: (runId, error) => log(`stepwise worker: run ${runId || '-'}: ${messageOf(error)}`),
+        // No run id: the claim itself failed (the store is down or full), not a run.
+        onError: (runId, error) => log(`stepwise worker: ${runId ? `run ${runId}` : 'claiming runs'}: ${messageOf(error)}`),
       });
       progress.done();
       log(`stepwise worker ${summary.owner}: ${count(summary.claimed, 'claim')}, ${count(summary.errors, 'error')}${summary.lost ? `, ${count(summary.lost, 'run')} taken over mid-step` : ''}`);
