@@ -17,6 +17,9 @@ export default defineConfig({
     // `--maxWorkers` (e.g. 1 to debug).
     maxWorkers: 2,
     globalSetup: ['./test/global-setup.ts'],
+    // The memory store checks that no committed snapshot or journal entry is edited afterwards (src/store/kept-value.ts):
+    // every test that runs the engine on it holds the engine to that.
+    env: { STEPWISE_VERIFY_MEMORY_STORE: '1' },
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {

@@ -47,6 +47,7 @@ import { createChildRuns } from './children.js';
 import { prepareRedrive } from './redrive.js';
 import { firedTimers, hasDueTimer } from './due-timers.js';
 import { acceptedEvents, cancelDescendants, cancelOrphans, eventFor, rootOf, wakeAncestors, wakeFor, waitingChain } from './child-events.js';
+import { callerValue } from './caller-value.js';
 
 export interface EngineOptions {
   readonly store: Store;
@@ -173,11 +174,6 @@ function sameTools(a: ReadonlyMap<string, AnyTool>, b: ReadonlyMap<string, AnyTo
   return true;
 }
 
-/** `value` as a store gives it back: a JSON copy. */
-function asStored(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value) ?? 'null');
-}
-
 async function validateInput(source: DefinitionSource, input: unknown): Promise<void> {
   const schema = source.workflow.input;
   // A plainly valid input needs no Ajv; Ajv decides (and words) everything else.
@@ -248,8 +244,8 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.forceFailure ? { forceFailure: options.forceFailure } : {}),
     onCommit: (record: RunRecord, journal: readonly NewJournalEntry[]) => {
       if (listeners.size === 0) return;
-      const view = toView(record);
-      for (const listener of listeners) listener(view, journal);
+      // Listeners get copies: what one changes reaches neither the run nor the store (nor the next listener).
+      for (const listener of listeners) listener(toView(record), JSON.parse(JSON.stringify(journal)) as NewJournalEntry[]);
     },
   };
 
@@ -411,7 +407,8 @@ export function createEngine(options: EngineOptions): Engine {
         const existing = await store.get(opts.runId);
         if (existing) return existingRun(existing, source, opts);
       }
-      const input = opts.input ?? {};
+      // The engine's own copy: what the caller does to its object afterwards reaches nothing stored.
+      const input = callerValue(opts.input ?? {}, 'run input', 'input_invalid');
       await validateInput(source, input);
       const definition = storedDefinition(source);
       const version = source.hash ?? versionOf(source.workflow);
@@ -454,8 +451,8 @@ export function createEngine(options: EngineOptions): Engine {
       // The run is created by its first drive's first commit, which comes before any step runs (an attempt's start, a
       // wait, the end): one write where a create and a commit were. Until then its lease is its creator's alone, and
       // the lease's heartbeat does not count a run it cannot find yet as lost (`unstored`). The machine starts from
-      // the input as the store gives it back (JSON's rules), as an actor restored from the store would.
-      const machineInput = { input: asStored(input), budget, at: now };
+      // the input as the store gives it back (JSON's rules: the copy taken above), as an actor restored from the store would.
+      const machineInput = { input, budget, at: now };
       // An inspector sees the XState actor the driver makes; otherwise the driver drives the lighter one made here.
       const actor = options.inspect ? undefined : runActor(runtime.machine, { input: machineInput });
       let created = false;
@@ -490,7 +487,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
 
-    async send(runId, type, data, sendOptions = {}) {
+    async send(runId, type, given, sendOptions = {}) {
+      // The engine's own copy of the data, as for a run's input.
+      const data = given === undefined ? undefined : callerValue(given, `data of event "${type}"`, 'event_invalid');
       const found = await load(runId);
       // What came due before the event (a wait's timeout, the deadline, a retry, a child's timer) fires first: an event
       // that comes after its window closed finds the run gone on, and is delivered only if the run still accepts it.

@@ -73,9 +73,10 @@ export function toView(record: RunRecord): RunView {
     status: record.status,
     resumable: isResumable(record.status, record.failure, position),
     redrivable: isRedrivable(record.definition.workflow, record.status, snapshot),
-    output: record.output ?? null,
-    usage: record.usage,
-    budget: context.budget,
+    // Copies: a caller that changes its view changes no value the run (or the memory store) still holds.
+    output: record.output == null ? null : JSON.parse(JSON.stringify(record.output)),
+    usage: { ...record.usage },
+    budget: { ...context.budget },
     steps: context.trail.map((e) => ({ ...e })),
     waitingFor,
     failure: shownFailure(record.failure),

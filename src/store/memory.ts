@@ -1,26 +1,36 @@
 /**
  * The in-memory store: the reference implementation of {@link Store}, for
- * tests and one-off runs. A run's JSON parts (input, output, failure, usage,
- * snapshot, options) and its journal entries are kept as JSON text, as the SQL
- * stores keep them: written once per commit, parsed when read, so callers
- * never share objects with stored state and values follow JSON's rules.
+ * tests and one-off runs. A run's small JSON parts (input, output, failure,
+ * usage, options) are kept as JSON text, as the SQL stores keep them; its
+ * snapshot and journal entries, which the engine never changes once made, are
+ * kept as committed and written as JSON only when read (./kept-value.ts). Either
+ * way a read parses text, so callers never share objects with stored state and
+ * values follow JSON's rules.
  */
 import { RunNotFoundError } from '../errors.js';
 import type { JournalEntry, NewJournalEntry, RunRecord } from '../run/types.js';
 import { byUpdatedAt, journalPayload } from './rows.js';
-import { entryText, snapshotText } from './json-text.js';
+import { keep, keptText, verifyKeptValues, type Kept } from './kept-value.js';
 import { isRunnable } from './runnable.js';
 import { ConflictError, LeaseLostError, type ClaimOptions, type Store } from './types.js';
 
-type JsonField = 'input' | 'output' | 'failure' | 'usage' | 'snapshot' | 'options';
+type JsonField = 'input' | 'output' | 'failure' | 'usage' | 'options';
+
+/** A journal entry as committed, and its number. */
+interface KeptEntry {
+  readonly seq: number;
+  readonly entry: NewJournalEntry;
+}
 
 interface Slot {
   /** The record's plain fields; its definition is shared (stored records never change their definition). */
-  head: Omit<RunRecord, JsonField>;
-  /** The record's JSON fields as text. */
+  head: Omit<RunRecord, JsonField | 'snapshot'>;
+  /** The record's small JSON fields as text. */
   json: Record<JsonField, string>;
-  /** Journal entries as JSON text, in order. */
-  journal: string[];
+  /** The snapshot as committed. */
+  snapshot: Kept<unknown>;
+  /** Journal entries as committed, in order. */
+  journal: Array<Kept<KeptEntry>>;
   /** The run's parent (`options.parent.runId`), null for a top-level run: lists and claims filter on it. */
   parent: string | null;
 }
@@ -28,7 +38,12 @@ interface Slot {
 const text = (value: unknown): string => JSON.stringify(value ?? null);
 
 function jsonOf(run: Pick<RunRecord, JsonField>): Record<JsonField, string> {
-  return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), snapshot: snapshotText(run.snapshot), options: text(run.options) };
+  return { input: text(run.input), output: text(run.output), failure: text(run.failure), usage: text(run.usage), options: text(run.options) };
+}
+
+/** A snapshot's text: made at a read (and at its commit when verifying). */
+function snapshotOf(slot: Slot): string {
+  return keptText(slot.snapshot, text, () => `the snapshot of run "${slot.head.id}"`);
 }
 
 /** A record read out of its slot: fresh objects every time. */
@@ -40,17 +55,26 @@ function readRun(slot: Slot): RunRecord {
     output: JSON.parse(json.output),
     failure: JSON.parse(json.failure),
     usage: JSON.parse(json.usage),
-    snapshot: JSON.parse(json.snapshot),
+    snapshot: JSON.parse(snapshotOf(slot)),
     options: JSON.parse(json.options) ?? {},
   };
 }
 
-function toEntry(runId: string, seq: number, entry: NewJournalEntry): string {
+/** An entry's text, made afresh (not from texts kept by identity: a verifying read must see an edit). */
+function entryTextOf(runId: string, { seq, entry }: KeptEntry): string {
   const { step, visit, attempt, event, at } = entry;
-  return entryText({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
+  return JSON.stringify({ runId, seq, step: step ?? null, visit, attempt, event, at, ...journalPayload(entry) });
+}
+
+/** A run's journal entries as text (checked against their commits' when verifying). */
+function journalTexts(runId: string, journal: ReadonlyArray<Kept<KeptEntry>>): string[] {
+  return journal.map((kept) => keptText(kept, (e) => entryTextOf(runId, e), () => `journal entry ${kept.value.seq} of run "${runId}"`));
 }
 
 export function createMemoryStore(): Store {
+  const verify = verifyKeptValues();
+  const keepSnapshot = (snapshot: unknown): Kept<unknown> => keep(snapshot, text, verify);
+  const keepEntry = (runId: string, seq: number, entry: NewJournalEntry): Kept<KeptEntry> => keep({ seq, entry }, (e) => entryTextOf(runId, e), verify);
   const runs = new Map<string, Slot>();
   const shared = new Map<string, unknown>();
   /** The ids of the child runs of each parent run: `list({ parentId })` (a map reading its items) looks at them only. */
@@ -94,11 +118,11 @@ export function createMemoryStore(): Store {
         updatedAt: run.updatedAt,
         revision: run.revision,
       };
-      const entries: string[] = [];
-      for (let i = 0; i < journal.length; i++) entries.push(toEntry(run.id, i + 1, journal[i] as NewJournalEntry));
+      const entries: Array<Kept<KeptEntry>> = [];
+      for (let i = 0; i < journal.length; i++) entries.push(keepEntry(run.id, i + 1, journal[i] as NewJournalEntry));
       const json = jsonOf(run);
       const parent = parentOf(run.options);
-      runs.set(run.id, { head, json, journal: entries, parent });
+      runs.set(run.id, { head, json, snapshot: keepSnapshot(run.snapshot ?? null), journal: entries, parent });
       if (parent !== null) childrenOf(parent).add(run.id);
       // As `commit` does, the record handed back holds the caller's own values (its usage copied): only the input
       // is parsed back from the text just written. A map item's run is created this way, once per item.
@@ -154,15 +178,16 @@ export function createMemoryStore(): Store {
       if (expectRevision !== undefined && head.revision !== expectRevision) {
         throw new ConflictError(runId, expectRevision, head.revision);
       }
-      // Each JSON part the patch brings is written once, as text; the record handed back holds the caller's own
-      // values. Head and record are built field by field: object spread copies by a generic path that is slower.
+      // Each small JSON part the patch brings is written once, as text, the snapshot and entries kept as they are; the
+      // record handed back holds the caller's own values. Head and record are built field by field: object spread
+      // copies by a generic path that is slower. When verifying, the snapshot replaced is checked unchanged first.
+      if (verify) snapshotOf(current);
       const snapshot = patch.snapshot ?? null;
       const json: Record<JsonField, string> = {
         input: current.json.input,
         output: patch.output !== undefined ? text(patch.output) : current.json.output,
         failure: text(patch.failure),
         usage: text(patch.usage),
-        snapshot: snapshotText(snapshot),
         options: patch.options ? text(patch.options) : current.json.options,
       };
       const revision = head.revision + 1;
@@ -180,10 +205,11 @@ export function createMemoryStore(): Store {
         revision,
       };
       const base = current.journal.length;
-      const entries: string[] = [];
-      for (let i = 0; i < journal.length; i++) entries.push(toEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
+      const entries: Array<Kept<KeptEntry>> = [];
+      for (let i = 0; i < journal.length; i++) entries.push(keepEntry(runId, base + i + 1, journal[i] as NewJournalEntry));
       current.head = next;
       current.json = json;
+      current.snapshot = keepSnapshot(snapshot);
       if (patch.options) {
         const parent = parentOf(patch.options);
         if (parent !== current.parent) {
@@ -193,6 +219,8 @@ export function createMemoryStore(): Store {
         }
       }
       for (const entry of entries) current.journal.push(entry);
+      // A run's entries are checked when it ends (and when read), not at each commit: that would be quadratic.
+      if (verify && patch.status !== 'running') journalTexts(runId, current.journal);
       return {
         id: head.id,
         workflow: head.workflow,
@@ -214,7 +242,7 @@ export function createMemoryStore(): Store {
     },
 
     async journal(runId) {
-      return (runs.get(runId)?.journal ?? []).map((entry) => JSON.parse(entry) as JournalEntry);
+      return journalTexts(runId, runs.get(runId)?.journal ?? []).map((entry) => JSON.parse(entry) as JournalEntry);
     },
 
     async claim({ owner, now, leaseMs, limit, exclude = [], release = [], prefetchShared }: ClaimOptions) {

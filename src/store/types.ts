@@ -64,6 +64,8 @@ export interface Store {
    * With `owner`, throws {@link LeaseLostError} unless the run is leased to `owner`
    * (checked in the same transaction; a lease that expired but that nobody took over
    * still counts): a driver that lost its run mid-step never commits over the new holder.
+   * The caller never edits a snapshot or journal entry after committing it, so a store may keep them as given
+   * (the memory store does, writing their JSON when they are read); reads must still return fresh objects.
    */
   commit(runId: string, patch: RunPatch, journal: readonly NewJournalEntry[], expectRevision?: number, owner?: string): Promise<RunRecord>;
   /** The run's journal, in order. */

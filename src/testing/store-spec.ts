@@ -452,8 +452,10 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
 
     it('round-trips JSON faithfully and keeps stored values apart from callers', async () => {
       const input = { text: 'naïve café — 日本語 🚀', nested: { list: [1, 2.5, -3, { deep: [null, true, false] }], empty: {} }, quote: '"\\\n' };
-      const run = makeRun({ input, output: null, snapshot: { status: 'active', context: { steps: { a: { output: input } } } } });
-      await store.create(run, [entry({ input, data: { nested: { x: [1] } }, error: { kind: 'tool_failed', message: 'ü' } })]);
+      // The snapshot and the entry get copies of their own: a caller never edits what it committed (a store may keep
+      // a snapshot or an entry as given, as the memory store does), while the run's input is the caller's to change.
+      const run = makeRun({ input, output: null, snapshot: { status: 'active', context: { steps: { a: { output: structuredClone(input) } } } } });
+      await store.create(run, [entry({ input: structuredClone(input), data: { nested: { x: [1] } }, error: { kind: 'tool_failed', message: 'ü' } })]);
       const got = await store.get(run.id);
       expect(got).toEqual(run);
       expect(got?.output).toBeNull();
@@ -463,8 +465,13 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(first?.error).toEqual({ kind: 'tool_failed', message: 'ü' });
       expect(first && 'output' in first).toBe(false);
       (got!.input as { text: string }).text = 'mutated';
+      ((got!.snapshot as { context: { steps: { a: { output: { text: string } } } } }).context.steps.a.output).text = 'mutated';
+      first!.data = { edited: true };
       input.text = 'mutated too';
-      expect(((await store.get(run.id))?.input as { text: string }).text).toBe('naïve café — 日本語 🚀');
+      const again = await store.get(run.id);
+      expect((again?.input as { text: string }).text).toBe('naïve café — 日本語 🚀');
+      expect(again?.snapshot).toEqual(run.snapshot);
+      expect((await store.journal(run.id))[0]?.data).toEqual({ nested: { x: [1] } });
       const committed = await store.commit(run.id, patch({ output: 'a string output' }), []);
       expect(committed.output).toBe('a string output');
     });

@@ -1,4 +1,4 @@
-/** The memory store's `create` hands back the snapshot it was given, as `commit` does, and still stores text. */
+/** The memory store's `create` hands back the snapshot it was given, as `commit` does; reads are fresh copies. */
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { makeRun } from '../../src/testing/store-fixtures.js';
@@ -13,14 +13,15 @@ describe('memory store create', () => {
     expect(run.snapshot).toBe(snapshot);
   });
 
-  it('keeps the stored snapshot apart from the one handed back', async () => {
+  it('reads the stored snapshot as fresh copies, apart from the one handed back', async () => {
     const store = createMemoryStore();
     const snapshot = { value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } };
     const { run } = await store.create(makeRun({ snapshot }), []);
-    snapshot.context.steps.a.output.n = 2;
     const read = await store.get(run.id);
-    expect(read?.snapshot).toEqual({ value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } });
+    expect(read?.snapshot).toEqual(snapshot);
     expect(read?.snapshot).not.toBe(snapshot);
+    (read!.snapshot as typeof snapshot).context.steps.a.output.n = 2;
+    expect((await store.get(run.id))?.snapshot).toEqual({ value: 'a', context: { steps: { a: { status: 'done', output: { n: 1 } } } } });
   });
 
   it("returns the caller's output, failure, usage and options as commit does, and a fresh input", async () => {
