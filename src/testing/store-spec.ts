@@ -466,7 +466,7 @@ export function storeSpec(test: StoreSpecTest, name: string, init: () => Promise
       expect(first && 'output' in first).toBe(false);
       (got!.input as { text: string }).text = 'mutated';
       ((got!.snapshot as { context: { steps: { a: { output: { text: string } } } } }).context.steps.a.output).text = 'mutated';
-      first!.data = { edited: true };
+      (first!.data as { nested: { x: number[] } }).nested.x.push(2);
       input.text = 'mutated too';
       const again = await store.get(run.id);
       expect((again?.input as { text: string }).text).toBe('naïve café — 日本語 🚀');
