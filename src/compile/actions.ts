@@ -222,7 +222,8 @@ export const actions = {
         trail: updateLast(context.trail, params.step, () => ({ status: 'failed', endedAt: event.at })),
       };
     }
-    const decision = budgetAllows({
+    const refused = 'refused' in event ? event.refused : undefined;
+    const decision = refused !== undefined ? { reason: refused } : budgetAllows({
       used: context.usage,
       projectedTokens: ('projectedTokens' in event ? event.projectedTokens : 0) + ('reservedTokens' in event ? (event.reservedTokens ?? 0) : 0),
       projectedUsd: ('projectedUsd' in event ? event.projectedUsd : 0) + ('reservedUsd' in event ? (event.reservedUsd ?? 0) : 0),

@@ -45,6 +45,11 @@ export interface StepRunEvent extends StepScoped {
   /** What the run's other steps have reserved and not yet settled (concurrent model calls; see src/engine/budget-pool.ts). */
   readonly reservedTokens?: number;
   readonly reservedUsd?: number;
+  /**
+   * Why the budget pool refused the call's reservation, when it did: a limit the run's own budget does not show (its
+   * parent's, shared with the siblings of a child run), or the exact count taken near it.
+   */
+  readonly refused?: string;
 }
 
 /** The attempt succeeded. */

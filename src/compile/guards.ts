@@ -23,8 +23,9 @@ export const guards = {
   /** The event names another step: the state ignores it (its first, targetless transition). */
   otherStep: guard(({ event }, params: { step: string }) => 'step' in event && typeof event.step === 'string' && event.step !== params.step),
 
-  /** The next model call fits under `stopAt` of the token (and dollar) budget, with what other steps have reserved. */
+  /** The next model call fits under `stopAt` of the token (and dollar) budget, with what other steps have reserved, and the budget pool did not refuse it. */
   withinBudget: guard(({ context, event }) =>
+    !('refused' in event && event.refused !== undefined) &&
     budgetAllows({
       used: context.usage,
       projectedTokens: ('projectedTokens' in event ? event.projectedTokens : 0) + ('reservedTokens' in event ? (event.reservedTokens ?? 0) : 0),

@@ -322,7 +322,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       aborts.get(step)?.abort(new Error(reason));
       aborts.delete(step);
     },
-    budget: (deps.budgetPool ?? createBudgetPool)({ budget: () => context().budget, spent: () => context().usage }),
+    budget: (deps.budgetPool ?? createBudgetPool)({ budget: () => context().budget, spent: () => context().usage, calibration: () => context().calibration }),
     reservations: new Map(),
     maxOutputBytes,
     beforeModelCall: deps.beforeModelCall,

@@ -20,8 +20,9 @@ import { LazyAbort } from './lazy-abort.js';
 import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
-import { addUsage, zeroUsage, type Usage } from '../run/types.js';
+import { addUsage, promptTokens, zeroUsage, type Usage } from '../run/types.js';
 import type { Reservation } from './budget-pool.js';
+import { reserveCall } from './reserve-call.js';
 
 const moved: Advance = { kind: 'moved' };
 /** A step whose attempt would be prepared or executed, in a drive that fires only what is due: it stays where it is. */
@@ -72,16 +73,28 @@ async function ready(run: RunScope, id: string, executor: StepExecutor): Promise
     run.send(failedEvent(id, run.clock.now(), failure, null));
     return moved;
   }
-  // A model call reserves its projected cost from the run's budget pool; the guard sees what other steps hold.
-  const others = run.budget.outstanding();
-  const reservation = prepared.request ? run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd) : null;
+  // A model call reserves its projected cost from the run's budget pool (asking the model server for the exact count
+  // when the estimate is not to be trusted); the guard sees what other steps hold, and a reservation the pool refused.
+  let reserved: Reserved;
+  try {
+    reserved = await reserveFor(run, prepared);
+  } catch (error) {
+    // Stopped from outside while counting: nothing started, as above.
+    if (env.aborted?.()) return moved;
+    if (storing) await storing;
+    throw error;
+  }
+  prepared = reserved.prepared;
+  const { reservation } = reserved;
+  const all = run.budget.outstanding();
   run.send({
     type: 'step.run',
     step: id,
     at: run.clock.now(),
     projectedTokens: prepared.projectedTokens,
     projectedUsd: prepared.projectedUsd,
-    ...(prepared.request ? { reservedTokens: others.tokens, reservedUsd: others.usd } : {}),
+    ...(prepared.request ? { reservedTokens: all.tokens - (reservation?.tokens ?? 0), reservedUsd: all.usd - (reservation?.usd ?? 0) } : {}),
+    ...(reserved.refusal !== null ? { refused: reserved.refusal } : {}),
   });
   if (run.phaseOf(id) === 'running') {
     run.prepared.set(attemptKey(run, id), prepared);
@@ -108,6 +121,23 @@ export async function refusedStart(run: RunScope, id: string): Promise<Advance> 
   return moved;
 }
 
+type Reserved = { readonly prepared: PreparedStep; readonly reservation: Reservation | null; readonly refusal: string | null };
+
+/**
+ * Reserves a prepared model call in the run's budget pool (./reserve-call.ts), its projection the one it was reserved
+ * at; a step that calls no model reserves nothing. May throw when the step is stopped while an exact count is asked.
+ */
+async function reserveFor(run: RunScope, prepared: PreparedStep): Promise<Reserved> {
+  if (!prepared.request) return { prepared, reservation: null, refusal: null };
+  if (!prepared.estimate) {
+    const reservation = run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd);
+    return { prepared, reservation, refusal: reservation ? null : (run.budget.refusal(prepared.projectedTokens, prepared.projectedUsd) ?? 'the token budget is spent') };
+  }
+  const call = await reserveCall(run.budget, run.context().calibration, prepared.estimate);
+  const projected = { ...prepared, projectedTokens: call.projection.projectedTokens, projectedUsd: call.projection.projectedUsd };
+  return { prepared: projected, reservation: call.reservation, refusal: call.reservation ? null : call.refusal };
+}
+
 function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExecutor, options: WorkHandlerOptions<S>): Advance {
   if (run.mode === 'step' && run.executed() > 0) return { kind: 'stop' };
   const id = step.id;
@@ -120,9 +150,13 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       const stepSignal = run.stepSignal(id);
       // envFor hands out a fresh object whose signal is read from `controller` when the step reads it: completed in place, as copying one with a getter is slow.
       const env: StepEnv = run.envFor(id, controller);
-      (env as { sharedBudget?: StepEnv['sharedBudget'] }).sharedBudget = () => {
-        const all = run.budget.outstanding();
-        return { spent: run.context().usage, reservedByOthers: { tokens: all.tokens - (reservation?.tokens ?? 0), usd: all.usd - (reservation?.usd ?? 0) } };
+      // Its continuations extend its reservation in the pool (and up to the top run's), at the ratio the family knows.
+      (env as { budget?: StepEnv['budget'] }).budget = {
+        calibration: () => run.budget.calibration(),
+        extend: (needed) => {
+          if (!reservation) return run.budget.refusal(needed.tokens, needed.usd);
+          return reservation.extend(Math.max(0, needed.tokens - reservation.tokens), Math.max(0, needed.usd - reservation.usd));
+        },
       };
       let prepared: PreparedStep | null = run.prepared.get(key) ?? null;
       run.prepared.delete(key);
@@ -130,8 +164,10 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
       run.reservations.delete(key);
       // What the attempt has been billed so far (each model reply, told as it comes): charged however the attempt ends.
       let spent: Usage = zeroUsage;
-      (env as { spent?: StepEnv['spent'] }).spent = (usage) => {
+      (env as { spent?: StepEnv['spent'] }).spent = (usage, estimatedInput) => {
         spent = addUsage(spent, usage);
+        // The ratio the server counted at is learned by every run sharing the budget, at once.
+        run.budget.learn(promptTokens(usage), estimatedInput);
       };
       try {
         let prepareError: unknown = null;
@@ -161,10 +197,17 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
             }
           }
         }
-        if (prepared?.request && !reservation && !gaveUp) {
+        if (prepared?.request && !reservation && !gaveUp && !stopped) {
           // Restored mid-attempt: the reservation went with the process that made it; take it again or stop here.
-          reservation = run.budget.reserve(prepared.projectedTokens, prepared.projectedUsd);
-          if (!reservation) gaveUp = budgetRefused(run.budget.refusal(prepared.projectedTokens, prepared.projectedUsd));
+          try {
+            const reserved = await reserveFor(run, prepared);
+            prepared = reserved.prepared;
+            reservation = reserved.reservation;
+            if (reserved.refusal !== null) gaveUp = budgetRefused(reserved.refusal);
+          } catch (error) {
+            if (!run.envFor(id).aborted?.()) throw error;
+            stopped = run.signal?.aborted ? { kind: 'aborted' } : { kind: 'cancelled' };
+          }
         }
         // The backoff grows with the attempts since the visit began or was last resumed, as the retry policy counts them.
         const attempt = attemptsSinceResume(stepRunOf(run.context(), id));

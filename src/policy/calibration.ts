@@ -6,10 +6,12 @@
  * scales later projections by their ratio. Like is compared with like: the
  * billed input is the whole prompt the server counted — uncached input, cache
  * writes and cache reads (`promptTokens` of its usage) — as the estimate is of the
- * whole prompt. Near the limit the projection is not trusted: the engine asks
- * `count_tokens` for the exact count.
+ * whole prompt. While runs share a budget (a parent, its branches, its `map`
+ * items and children) the ratio one of them learns is shared too
+ * (src/engine/family-calibration.ts). Near the limit, or before any ratio is
+ * known while another call is in flight, a projection is not trusted: the
+ * engine asks `count_tokens` for the exact count (src/engine/reserve-call.ts).
  */
-import { writeSurcharge } from './pricing.js';
 
 /** Billed (whole prompt: uncached, written and read) and locally estimated input tokens of a run's replies so far. */
 export interface Calibration {
@@ -27,6 +29,9 @@ export const NEAR_LIMIT_MARGIN = 0.15;
 /**
  * Before any reply the tokenizer's ratio is unknown: a projection whose input,
  * taken at this factor, would cross the limit is checked with `count_tokens` too.
+ * (A server that counts more than this can bill a call sent on its estimate
+ * before any reply or count showed the ratio past what was left: the README's
+ * "Budgets across branches" says what is and is not guaranteed.)
  */
 export const UNCALIBRATED_SPREAD = 1.5;
 
@@ -55,25 +60,16 @@ export function calibratedInput(estimated: number, calibration: Calibration | un
   return Math.ceil(Math.round(estimated * factor * 1e6) / 1e6);
 }
 
-/**
- * Whether a call needs an exact count before it is sent: its calibrated
- * projection (its cache-marked prefix written, as projected) brings the run
- * within {@link NEAR_LIMIT_MARGIN} of the limit (or past it), or, before any
- * reply, its input at {@link UNCALIBRATED_SPREAD}× would cross the limit.
- */
-export function nearLimit(request: {
-  readonly usedTokens: number;
-  readonly estimatedInput: number;
-  /** Of `estimatedInput`, the prefix the request may write to the prompt cache. */
-  readonly cacheWriteTokens: number;
-  readonly maxTokens: number;
-  readonly calibration: Calibration | undefined;
-  readonly limit: number;
-}): boolean {
-  const { usedTokens, estimatedInput, cacheWriteTokens, maxTokens, calibration, limit } = request;
-  const after = (input: number, written: number) => usedTokens + input + writeSurcharge(Math.min(written, input)) + maxTokens;
-  if (after(calibratedInput(estimatedInput, calibration), calibratedInput(cacheWriteTokens, calibration)) > (1 - NEAR_LIMIT_MARGIN) * limit) return true;
-  const uncalibrated = !calibration || calibration.estimatedInput <= 0;
-  const spread = (tokens: number) => Math.ceil(tokens * UNCALIBRATED_SPREAD);
-  return uncalibrated && after(spread(estimatedInput), spread(cacheWriteTokens)) > limit;
+/** Whether a ratio was learned: some reply (or count) was compared with its local estimate. */
+export function isCalibrated(calibration: Calibration | undefined): calibration is Calibration {
+  return calibration !== undefined && calibration.estimatedInput > 0;
+}
+
+/** Of several calibrations (a run's own, the one its family of runs learned), the one with the highest ratio. */
+export function highestCalibration(...calibrations: ReadonlyArray<Calibration | undefined>): Calibration | undefined {
+  let highest: Calibration | undefined;
+  for (const calibration of calibrations) {
+    if (isCalibrated(calibration) && (!highest || inputFactor(calibration) > inputFactor(highest))) highest = calibration;
+  }
+  return highest;
 }

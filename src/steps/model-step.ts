@@ -14,10 +14,10 @@ import type { Scope } from '../expr/index.js';
 import { splitShared } from '../model/shared-context.js';
 import { marksPrefix } from '../model/cache.js';
 import { budgetAllows } from '../policy/budget.js';
-import { calibratedInput, nearLimit, NEAR_LIMIT_MARGIN, type Calibration } from '../policy/calibration.js';
+import { calibratedInput, highestCalibration, UNCALIBRATED_SPREAD, type Calibration } from '../policy/calibration.js';
 import { addUsage } from '../run/types.js';
 import { parseDuration } from '../util/duration.js';
-import type { PreparedStep, StepEnv } from './types.js';
+import type { CallEstimate, PreparedStep, StepEnv } from './types.js';
 import { scopeOf } from './types.js';
 import { lastErrorOf } from '../compile/context.js';
 import { narrowForRetry } from './retry-context.js';
@@ -100,46 +100,36 @@ export async function prepareModelStep(
   });
   const request: ToolCallRequest = { ...stable, prompt, tool: narrow ? narrowed : tool };
   const params = toolCallParams(request);
-  const { projectedTokens, projectedUsd } = await calibratedProjection(env, params.model, projectCall(params), async () => {
+  const estimate = callEstimate(params.model, projectCall(params), async () => {
     // A new run is stored before the count, so a cancel can reach it meanwhile.
     await env.beforeWaiting?.();
     // Bounded as the call is: the step's timeout per request, its signal (a cancel ends the count too).
     return exactInputTokens(env.model, params, { timeoutMs: request.timeoutMs, signal: env.signal });
   });
-  return { request, projectedTokens, projectedUsd, instructions, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
+  const { projectedTokens, projectedUsd } = estimate.at(env.context.calibration);
+  return { request, projectedTokens, projectedUsd, estimate, instructions, ...(feedback ? { feedback } : {}), ...(narrowedContext ? { narrowedContext } : {}) };
 }
 
 /**
- * A call's projection as the budget guard checks it: the local input estimate
- * (and its cache-marked prefix, projected as written) scaled by the run's
- * calibration, or, when that brings the run near (or past) `stopAt`, the model
- * server's exact count (`count_tokens`), plus `max_tokens`. The exact count
- * does not say how much of the input the prefix holds: a marked request then
- * counts all of it as possibly written.
+ * A call's projections as the budget may take them (the engine decides which: ../engine/reserve-call.ts): its local
+ * input estimate (and its cache-marked prefix, projected as written) scaled by a calibration, or at
+ * {@link UNCALIBRATED_SPREAD}×, or the model server's exact count (`count_tokens`), each plus `max_tokens`. The exact
+ * count does not say how much of the input the prefix holds: a marked request then counts all of it as possibly written.
  */
-export async function calibratedProjection(
-  env: Pick<StepEnv, 'context'>,
-  model: string,
-  local: CallProjection,
-  exact: () => Promise<number | null>,
-): Promise<CallProjection> {
-  const { usage, budget, calibration } = env.context;
-  const scaled = scaledProjection(model, local, calibration);
-  const nearTokens = nearLimit({
-    usedTokens: usage.totalTokens,
+export function callEstimate(model: string, local: CallProjection, count: () => Promise<number | null>): CallEstimate {
+  const spread = (tokens: number) => Math.ceil(tokens * UNCALIBRATED_SPREAD);
+  return {
     estimatedInput: local.inputTokens,
-    cacheWriteTokens: local.cacheWriteTokens,
-    maxTokens: local.maxTokens,
-    calibration,
-    limit: budget.stopAt * budget.tokens,
-  });
-  const nearUsd = budget.usd !== null && usage.usd + scaled.projectedUsd > (1 - NEAR_LIMIT_MARGIN) * budget.stopAt * budget.usd;
-  if (!nearTokens && !nearUsd) return scaled;
-  const counted = await exact();
-  return counted === null ? scaled : projection(model, counted, local.cacheWriteTokens > 0 ? counted : 0, local.maxTokens);
+    at: (calibration) => scaledProjection(model, local, calibration),
+    spread: () => projection(model, spread(local.inputTokens), spread(local.cacheWriteTokens), local.maxTokens),
+    async exact() {
+      const counted = await count();
+      return counted === null ? null : { counted, projection: projection(model, counted, local.cacheWriteTokens > 0 ? counted : 0, local.maxTokens) };
+    },
+  };
 }
 
-/** A local projection with its input and its cache-marked prefix scaled by the run's calibration. */
+/** A local projection with its input and its cache-marked prefix scaled by a calibration. */
 function scaledProjection(model: string, local: CallProjection, calibration: Calibration | undefined): CallProjection {
   return projection(model, calibratedInput(local.inputTokens, calibration), calibratedInput(local.cacheWriteTokens, calibration), local.maxTokens);
 }
@@ -175,23 +165,22 @@ export function attemptCall(env: StepEnv, model: string): Pick<ToolCallRequest, 
 
 /**
  * The budget check of a step's `pause_turn` continuations: the same rule as
- * the `withinBudget` guard before the first call, on the run's usage plus
- * what this attempt has spent so far, plus what steps running beside it hold
- * reserved (the attempt's own reservation is replaced by its actual spend).
- * A continuation is projected as the first call is: calibrated, its marked
- * prefix as written. `model` is the step's.
+ * the budget's before the first call. A continuation is projected as the first
+ * call is: calibrated (at the highest ratio the run or its family knows), its
+ * marked prefix as written. With the engine's budget (`env.budget`) the
+ * attempt's reservation is extended to what it has spent so far plus the
+ * continuation, in the pool shared with the steps and runs beside it (up to
+ * the top run); without it, the run's usage plus what the attempt spent is
+ * checked against the run's own budget. `model` is the step's.
  */
 export function continuationBudget(env: StepEnv, model: string): NonNullable<ToolCallRequest['mayContinue']> {
   return (local, spent) => {
-    const scaled = scaledProjection(model, local, env.context.calibration);
-    // Concurrent steps of the run (parallel branches) hold reservations of their own: count them too.
-    const shared = env.sharedBudget?.();
-    const others = shared?.reservedByOthers ?? { tokens: 0, usd: 0 };
-    return budgetAllows({
-      used: addUsage(shared?.spent ?? env.context.usage, spent),
-      projectedTokens: scaled.projectedTokens + others.tokens,
-      projectedUsd: scaled.projectedUsd + others.usd,
-      budget: env.context.budget,
-    });
+    const shared = env.budget;
+    const scaled = scaledProjection(model, local, highestCalibration(env.context.calibration, shared?.calibration()));
+    if (shared) {
+      const refusal = shared.extend({ tokens: spent.totalTokens + scaled.projectedTokens, usd: spent.usd + scaled.projectedUsd });
+      return refusal === null ? { allowed: true } : { allowed: false, reason: refusal };
+    }
+    return budgetAllows({ used: addUsage(env.context.usage, spent), projectedTokens: scaled.projectedTokens, projectedUsd: scaled.projectedUsd, budget: env.context.budget });
   };
 }

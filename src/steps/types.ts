@@ -5,7 +5,8 @@
 import type { RejectedFields, RunContext, StepFailure } from '../compile/context.js';
 import type { Workflow } from '../definition/schema.js';
 import type { ModelConfig } from '../model/client.js';
-import type { ToolCallRequest } from '../model/call.js';
+import type { CallProjection, ToolCallRequest } from '../model/call.js';
+import type { Calibration } from '../policy/calibration.js';
 import type { Usage } from '../run/types.js';
 import type { AnyTool } from '../tools/define.js';
 import type { Scope } from '../expr/index.js';
@@ -46,17 +47,39 @@ export interface StepEnv {
   /** The largest output (and model reply) a step may hand back, as JSON bytes; default 4 MiB. */
   readonly maxOutputBytes?: number;
   /**
-   * The run's budget as it stands now, shared with steps running at once: what the run has spent
-   * (without this attempt) and what other steps hold reserved. Continuations of a model call are
-   * checked against it; without it, against `context.usage`.
+   * The budget the attempt shares with the steps and runs beside it (the engine's pool): continuations of its model
+   * call are checked and reserved there; without it, against `context.usage` and the run's own budget.
    */
-  readonly sharedBudget?: () => { readonly spent: Usage; readonly reservedByOthers: { readonly tokens: number; readonly usd: number } };
+  readonly budget?: AttemptBudget;
   /**
    * Told of what the attempt is billed as it is billed (each model reply, with the local count of its request), so
    * an attempt ended from outside it (a cancel, a sibling branch's failure, the drive's end) still charges the run
    * what it spent before it ended.
    */
   readonly spent?: (usage: Usage, estimatedInput: number) => void;
+}
+
+/** The budget an attempt shares with the steps and runs beside it (see ../engine/budget-pool.ts). */
+export interface AttemptBudget {
+  /** The calibration to project with beside the run's own: the highest ratio its parents or its family of runs know. */
+  calibration(): Calibration | undefined;
+  /**
+   * Makes the attempt's reservation cover `needed` (what it has been billed so far plus its next continuation),
+   * if the budget can grant what that adds; null when it does, else why not.
+   */
+  extend(needed: { readonly tokens: number; readonly usd: number }): string | null;
+}
+
+/** A model call's cost before the budget takes it, in the forms the engine chooses from (../steps/model-step.ts `callEstimate`). */
+export interface CallEstimate {
+  /** The request's local input estimate. */
+  readonly estimatedInput: number;
+  /** Its projection with the estimate scaled by `calibration` (1× with none). */
+  at(calibration: Calibration | undefined): CallProjection;
+  /** Its projection with the estimate taken at the spread assumed before any ratio is known (1.5×). */
+  spread(): CallProjection;
+  /** Asks the model server for the exact input count: the count and the projection from it, or null when there is none to trust. */
+  exact(): Promise<{ readonly counted: number; readonly projection: CallProjection } | null>;
 }
 
 /** A step made ready to run: its model request (if any) and the projected cost the budget guard checks. */
@@ -66,6 +89,8 @@ export interface PreparedStep {
   readonly toolInput?: unknown;
   readonly projectedTokens: number;
   readonly projectedUsd: number;
+  /** A model call's estimate, from which the engine projects it (`projectedTokens` is it at the run's own calibration). */
+  readonly estimate?: CallEstimate;
   /** What the prompt tells Claude about the previous attempt's failure, journaled with the attempt. */
   readonly feedback?: string;
   /** The prompt's context was narrowed to the fields the previous attempt got wrong (../steps/retry-context.ts). */

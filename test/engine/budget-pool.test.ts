@@ -285,4 +285,40 @@ describe('budget pool across parallel branches', () => {
     expect(pool.spent().tokens).toBe(260);
     expect(pool.outstanding().tokens).toBe(180);
   });
+
+  it('raises a reservation made on an estimate when its family learns a higher ratio; extends one only within the limit', () => {
+    const used = { ...zeroUsage };
+    const pool = createBudgetPool({ budget: () => resolveBudget({ tokens: 1000, stopAt: 1 }), spent: () => used });
+    const item = pool.share({ budget: () => resolveBudget({ tokens: 1000, stopAt: 1 }), spent: () => zeroUsage });
+    const sibling = pool.share({ budget: () => resolveBudget({ tokens: 1000, stopAt: 1 }), spent: () => zeroUsage });
+    expect(item.calibration()).toBeUndefined();
+    expect(item.guessing()).toBe(false);
+    // An item's call reserved on its local estimate (input 100 + output 200) before any ratio was known.
+    const estimate = { calibration: undefined, at: (c: { billedInput: number; estimatedInput: number }) => ({ tokens: Math.ceil((100 * c.billedInput) / c.estimatedInput) + 200, usd: 0 }) };
+    const guess = item.reserve(300, 0, estimate)!;
+    expect(sibling.guessing()).toBe(true); // seen across the family
+    // Its sibling's count shows the server counting 3×: every run of the family projects at it, and the guess is raised.
+    sibling.learn(360, 120);
+    expect(pool.calibration()).toEqual({ billedInput: 360, estimatedInput: 120 });
+    expect(sibling.guessing()).toBe(false);
+    expect(guess.tokens).toBe(500);
+    expect(pool.outstanding().tokens).toBe(500); // in the parent too
+    expect(sibling.reserve(501)).toBeNull();
+    // A lower ratio learned later leaves it as it is.
+    sibling.learn(100, 100);
+    expect(guess.tokens).toBe(500);
+    // A continuation extends it only as far as the limit allows, counting the calls beside it.
+    const other = sibling.reserve(400)!;
+    expect(guess.extend(101, 0)).toMatch(/past 1000/);
+    expect(guess.tokens).toBe(500);
+    expect(guess.extend(100, 0)).toBeNull();
+    expect(pool.outstanding().tokens).toBe(1000);
+    // `within`: whether a call fits under a fraction of the limit, in this pool and every pool above it.
+    other.release();
+    expect(sibling.refusal(250, 0, 0.85)).toBeNull(); // the parent holds 600: 600 + 250 ≤ 85 % of 1000
+    expect(sibling.refusal(251, 0, 0.85)).toMatch(/past 850/);
+    expect(sibling.refusal(251)).toBeNull();
+    guess.settle({ totalTokens: 420, usd: 0 });
+    expect(pool.outstanding().tokens).toBe(0);
+  });
 });
