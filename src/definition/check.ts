@@ -121,6 +121,12 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
   errors.push(...reach.errors);
   warnings.push(...reach.warnings);
   // Within a branch: every step is reached from the branch's start (a branch ends when its last step flows out).
+  const routes = new Map<string, string[]>();
+  for (const edge of all) {
+    const known = routes.get(edge.from);
+    if (known) known.push(edge.to);
+    else routes.set(edge.from, [edge.to]);
+  }
   for (const sequence of sequencesOf(workflow).slice(1)) {
     const start = startOf(sequence);
     if (!sequence.steps[start]) {
@@ -130,7 +136,7 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
     const reached = new Set([start]);
     const queue = [start];
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      for (const edge of all) if (edge.from === id && sequence.steps[edge.to] && !reached.has(edge.to)) (reached.add(edge.to), queue.push(edge.to));
+      for (const to of routes.get(id) ?? []) if (sequence.steps[to] && !reached.has(to)) (reached.add(to), queue.push(to));
     }
     for (const id of Object.keys(sequence.steps)) {
       if (!reached.has(id)) warnings.push({ path: [...sequence.path, id], message: `step "${id}" is never reached from the start step "${start}" of branch "${sequence.name}"` });

@@ -5,7 +5,7 @@
 import { kindOf, kindOfStep } from '../kinds/index.js';
 import type { Workflow } from './schema.js';
 import type { PathSegment } from './locate.js';
-import { allSteps, sequenceOf, stepOf, stepPath } from './sequences.js';
+import { allSteps, followingStep, stepOf, stepPath } from './sequences.js';
 
 /** One transition: `from` leads to `to`, declared at `path` (or implied by the order of steps). */
 export interface Edge {
@@ -33,9 +33,8 @@ export function nextStep(workflow: Workflow, id: string): string | undefined {
   if (!step || !kindOf(step)?.flows) return undefined;
   const next = (step as { next?: string }).next;
   if (next !== undefined) return next;
-  // Within the sequence (the workflow's steps, or a branch's) the step is listed in.
-  const ids = Object.keys(sequenceOf(workflow, id)?.steps ?? workflow.steps);
-  return ids[ids.indexOf(id) + 1];
+  // Within the sequence (the workflow's steps, or a branch's) the step is listed in; looked up, not searched.
+  return followingStep(workflow, id);
 }
 
 /** Every transition of every step (branch steps included), in the order the steps are listed. */

@@ -31,7 +31,8 @@ export interface DuplicateStep {
 
 interface Index {
   readonly sequences: readonly Sequence[];
-  readonly steps: ReadonlyMap<string, { readonly step: Step; readonly sequence: Sequence }>;
+  /** Each step with its sequence and the step listed right after it there (undefined for the last). */
+  readonly steps: ReadonlyMap<string, { readonly step: Step; readonly sequence: Sequence; readonly following: string | undefined }>;
   readonly duplicates: readonly DuplicateStep[];
 }
 
@@ -41,7 +42,7 @@ function indexOf(workflow: Workflow): Index {
   const known = indexes.get(workflow);
   if (known) return known;
   const sequences: Sequence[] = [];
-  const steps = new Map<string, { step: Step; sequence: Sequence }>();
+  const steps = new Map<string, { step: Step; sequence: Sequence; following: string | undefined }>();
   const duplicates: DuplicateStep[] = [];
   // Iterative, depth-first in the order steps are listed.
   const pending: Sequence[] = [{ owner: null, name: '', steps: workflow.steps, start: workflow.start, path: ['steps'] }];
@@ -49,10 +50,11 @@ function indexOf(workflow: Workflow): Index {
     const sequence = pending.shift()!;
     sequences.push(sequence);
     const nested: Sequence[] = [];
-    for (const [id, step] of Object.entries(sequence.steps)) {
+    const entries = Object.entries(sequence.steps);
+    for (const [index, [id, step]] of entries.entries()) {
       const seen = steps.get(id);
       if (seen) duplicates.push({ id, path: [...sequence.path, id], first: [...seen.sequence.path, id] });
-      else steps.set(id, { step, sequence });
+      else steps.set(id, { step, sequence, following: entries[index + 1]?.[0] });
       for (const inner of kindOf(step)?.sequences?.(step) ?? []) {
         nested.push({ owner: id, name: inner.name, steps: inner.steps, start: inner.start, path: [...sequence.path, id, ...inner.path] });
       }
@@ -105,6 +107,11 @@ export function anyStep(matches: (step: Step) => boolean): (workflow: Workflow) 
 /** The sequence step `id` belongs to. */
 export function sequenceOf(workflow: Workflow, id: string): Sequence | undefined {
   return indexOf(workflow).steps.get(id)?.sequence;
+}
+
+/** The step listed right after step `id` in its sequence; undefined for the last one (and an unknown id). */
+export function followingStep(workflow: Workflow, id: string): string | undefined {
+  return indexOf(workflow).steps.get(id)?.following;
 }
 
 /** The path of step `id` in the definition, e.g. `['steps', 'checks', 'parallel', 'branches', 'vendor', 'steps', id]`. */

@@ -13,7 +13,7 @@ import { compile } from '../compile/machine.js';
 import { closestMatch } from '../definition/suggest.js';
 import { RunIdTakenError, RunNotFoundError, StepwiseError } from '../errors.js';
 import { resolveBudget } from '../policy/budget.js';
-import type { RunRecord } from '../run/types.js';
+import type { RunOptions, RunRecord } from '../run/types.js';
 import type { Engine } from './engine.js';
 import { wakeAtOf } from './driver.js';
 import { activeStepsOf, runStatusOf } from './position.js';
@@ -39,6 +39,17 @@ function keptSteps(trail: RunContext['trail'], from: string): string[] {
   return trail.slice(0, at < 0 ? trail.length : at).map((e) => e.id);
 }
 
+/**
+ * The options a rerun starts with: the original's own (seed, faults, a budget given at start or resume). A rerun is a
+ * top-level run, also of a child run: the child's link to its parent, and the budget share that parent gave it, stay
+ * with the child (linked, the rerun would be cancelled once it rests, as a child of a step its parent has left).
+ */
+function rerunOptions(options: RunOptions): RunOptions {
+  if (!options.parent) return options;
+  const { parent: _parent, budget: _share, ...own } = options;
+  return own;
+}
+
 /** Builds the new run's record; `rerun()` stores and drives it. */
 export async function rerunRecord(engine: Engine, runId: string, from: string, options: RerunOptions = {}): Promise<RunRecord> {
   if (options.runId !== undefined) checkCallerRunId(options.runId);
@@ -55,7 +66,8 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
   if (!old.trail.some((e) => e.id === from)) throw new StepwiseError('usage', `run ${runId} never reached step "${from}", so there is nothing before it to keep`);
 
   const now = engine.clock.now();
-  const budget = resolveBudget(workflow.budget, original.options.budget);
+  const runOptions = rerunOptions(original.options);
+  const budget = resolveBudget(workflow.budget, runOptions.budget);
   const history = await recordedHistory(engine.store, original);
   const { snapshot, context } = replayTo(compile(workflow), workflow, { input: original.input, budget, at: now }, history, old.fingerprints, { step: from, at: now });
   const kept = keptSteps(old.trail, from);
@@ -79,7 +91,7 @@ export async function rerunRecord(engine: Engine, runId: string, from: string, o
     failure: null,
     usage: context.usage,
     snapshot,
-    options: original.options,
+    options: runOptions,
     wakeAt: wakeAtOf(workflow, active.steps, context),
     lease: null,
     createdAt: now,

@@ -4,6 +4,7 @@
  */
 import { StepwiseError } from '../errors.js';
 import { runStatuses, type RunFilter, type RunRecord } from '../run/types.js';
+import { usageCountedOnce } from './counted-once.js';
 import type { RunReader } from './reader.js';
 import { iso } from './run.js';
 
@@ -57,24 +58,31 @@ export function storeFilter(filter: ListFilter = {}): RunFilter {
 
 /** The runs `filter` selects, as `engine.list()` returns them. */
 export async function runSummaries(reader: RunReader, filter?: RunFilter): Promise<RunSummary[]> {
-  const records = await reader.list(filter);
-  return records.map((r) => ({
-    runId: r.id,
-    workflow: r.workflow,
-    status: r.status,
-    version: r.version,
-    usage: r.usage,
-    failure: r.failure,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  }));
+  return (await reader.list(filter)).map(summaryOf);
 }
 
 /** The runs `filter` selects, as `stepwise list --json` prints them; an unknown status is a usage error. */
 export async function listRuns(reader: RunReader, filter: RunFilter = {}): Promise<RunListRow[]> {
   checkStatuses(filter.status);
-  const runs = await runSummaries(reader, filter);
-  return runs.map((r) => ({
+  return (await reader.list(filter)).map((r) => listRowOf(summaryOf(r)));
+}
+
+/**
+ * The rows of {@link listRuns} and the tokens their runs spent together, as `stepwise list`'s totals line gives
+ * them: each token once, though a run's tokens include its child runs' (see usageCountedOnce).
+ */
+export async function listRunsWithTotal(reader: RunReader, filter: RunFilter = {}): Promise<{ rows: RunListRow[]; tokens: number }> {
+  checkStatuses(filter.status);
+  const records = await reader.list(filter);
+  return { rows: records.map((r) => listRowOf(summaryOf(r))), tokens: (await usageCountedOnce(reader, records)).totalTokens };
+}
+
+function summaryOf(r: RunRecord): RunSummary {
+  return { runId: r.id, workflow: r.workflow, status: r.status, version: r.version, usage: r.usage, failure: r.failure, createdAt: r.createdAt, updatedAt: r.updatedAt };
+}
+
+function listRowOf(r: RunSummary): RunListRow {
+  return {
     runId: r.runId,
     workflow: r.workflow,
     status: r.status,
@@ -85,5 +93,5 @@ export async function listRuns(reader: RunReader, filter: RunFilter = {}): Promi
     createdAtIso: iso(r.createdAt),
     updatedAt: r.updatedAt,
     updatedAtIso: iso(r.updatedAt),
-  }));
+  };
 }

@@ -1,6 +1,7 @@
 /** The summary `stats` prints: completion rate, tokens and cost per run, failures by kind, overall and per workflow. */
 import { storeStats, type StoreStats } from '../observe/stats.js';
 import type { JournalEntry, RunFilter } from '../run/types.js';
+import { usageCountedOnce } from './counted-once.js';
 import { storeFilter, type ListFilter } from './list.js';
 import type { RunReader } from './reader.js';
 
@@ -14,7 +15,11 @@ export async function runStats(reader: RunReader, filter?: ListFilter): Promise<
   const runs = await reader.list(storeFilter(filter));
   const journals = new Map<string, JournalEntry[]>();
   for (const run of runs) journals.set(run.id, await journalWithChildren(reader, run.id, filter?.children === true));
-  return storeStats(runs, journals);
+  const stats = storeStats(runs, journals);
+  if (filter?.children !== true) return stats;
+  // Children listed beside their parents: the totals count their tokens once, in their parents'.
+  const spent = await usageCountedOnce(reader, runs);
+  return { ...stats, totalTokens: spent.totalTokens, totalUsd: spent.usd };
 }
 
 /** The journal of a run followed by those of its child runs at any depth (unless they are listed as runs themselves). */

@@ -36,8 +36,18 @@ describe('map and child runs on the CLI', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(failed['status']).toBe('failed');
     const listed = JSON.parse((await cli(['list', '--store', store, '--json'])).stdout) as Array<{ runId: string }>;
     expect(listed.map((r) => r.runId).sort()).toEqual([run['runId'], failed['runId']].sort());
-    const all = JSON.parse((await cli(['list', '--children', '--store', store, '--json'])).stdout) as unknown[];
+    const all = JSON.parse((await cli(['list', '--children', '--store', store, '--json'])).stdout) as Array<{ workflow: string; tokens: number }>;
     expect(all).toHaveLength(2 + 5 + 3);
+
+    // The totals line counts each token once: a parent's tokens already include its items'.
+    const total = async (args: string[]) => Number(/, (\d+) tokens\n$/.exec((await cli(['list', ...args, '--store', store])).stdout)?.[1]);
+    const items = all.filter((r) => r.workflow === 'invoice-line-items.lines');
+    const sum = (rows: Array<{ tokens: number }>) => rows.reduce((t, r) => t + r.tokens, 0);
+    expect(sum(items)).toBeGreaterThan(0);
+    expect(await total([])).toBe(sum(all.filter((r) => r.workflow === 'invoice-line-items')));
+    expect(await total(['--children'])).toBe(await total([]));
+    // Items listed without their parent: theirs are the listing's tokens.
+    expect(await total(['--children', '--workflow', 'invoice-line-items.lines'])).toBe(sum(items));
 
     // The catalogue still lacks both SKUs: the redrive runs exactly those two items again, and the map fails again.
     const redriven = await cli(['redrive', String(failed['runId']), '--emulator', '--store', store, '--json']);

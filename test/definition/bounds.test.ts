@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { worstCaseOf } from '../../src/cli/worst-case.js';
+import { checkWorkflow } from '../../src/definition/check.js';
+import type { Workflow } from '../../src/definition/schema.js';
+import { validateWorkflow } from '../../src/definition/validate.js';
+import { parseYaml } from '../../src/definition/yaml.js';
 import { loadDefinition, loadDefinitionFromObject } from '../../src/definition/load.js';
 import { diagram, stepGraph } from '../../src/observe/diagram.js';
 import { errorsOf, issuesOf, yaml } from './helpers.js';
@@ -257,4 +261,39 @@ describe('a definition of 5,000 chained steps', () => {
     const errors = errorsOf(yaml(...lines));
     expect(errors.some((e) => /steps "c0", "c1", .* form a cycle of choice steps only/.test(e))).toBe(true);
   }, slow);
+});
+
+describe('steps that flow by the order they are listed in (no `next`)', () => {
+  /**
+   * The work `validate` does (checks, then the worst case) on `count` such steps, counted as the reads of the
+   * steps record: its keys listed, one key looked up, one step read. A deterministic measure, not a time.
+   */
+  const readsToValidate = (count: number): number => {
+    const lines = ['id: listed', 'steps:'];
+    for (let i = 0; i < count; i++) lines.push(`  s${i}: { analyze: { prompt: Go., schema: {} }${i === count - 1 ? ', next: done' : ''} }`);
+    lines.push('  done: { final: true }');
+    const { data, locate } = parseYaml(yaml(...lines), 'listed.yaml');
+    const parsed = validateWorkflow(data, locate, 'listed.yaml');
+    let reads = 0;
+    const counted = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        ownKeys: (t) => ((reads += 1), Reflect.ownKeys(t)),
+        getOwnPropertyDescriptor: (t, key) => ((reads += 1), Reflect.getOwnPropertyDescriptor(t, key)),
+        get: (t, key, receiver) => ((reads += 1), Reflect.get(t, key, receiver)),
+        has: (t, key) => ((reads += 1), Reflect.has(t, key)),
+      });
+    const workflow: Workflow = { ...parsed, steps: counted(parsed.steps) };
+    const { errors } = checkWorkflow(workflow, locate, 'listed.yaml');
+    expect(errors).toEqual([]);
+    expect(worstCaseOf({ workflow, tools: new Map() }).path).toHaveLength(count + 1);
+    return reads;
+  };
+
+  it('are validated with work that grows linearly with their number, as with explicit next (was quadratic: each step listed every key to find its successor)', () => {
+    const small = readsToValidate(500);
+    const large = readsToValidate(1000);
+    // Twice the steps: twice the reads when linear, four times when quadratic.
+    expect(large / small).toBeLessThan(2.5);
+    expect(large).toBeLessThan(1000 * 40);
+  });
 });

@@ -203,6 +203,11 @@ describe('map steps', () => {
     expect(stats.runs).toBe(1);
     expect(stats.totalTokens).toBe(run.usage.totalTokens);
     expect(Object.keys(stats.workflows)).toEqual(['lines']);
+    // With the items listed as runs too, their tokens are still counted once (they are the map run's).
+    const withChildren = await runStats(e.store, { limit: 100, children: true });
+    expect(withChildren.runs).toBe(4);
+    expect(withChildren.totalTokens).toBe(run.usage.totalTokens);
+    expect(withChildren.totalUsd).toBe(run.usage.usd);
   });
 
   it('redrive gives the failed items what the run has left of its budget, and a rerun through it counts every round', async () => {

@@ -1,5 +1,5 @@
-/** `list`: prints the runs of a store, newest first, filtered, with totals. */
-import { checkStatuses, listRuns } from '../../query/list.js';
+/** `list`: prints the runs of a store, newest first, filtered, with totals (each token once, children's in their parents'). */
+import { checkStatuses, listRunsWithTotal } from '../../query/list.js';
 import { runStatuses as statuses, type RunStatus } from '../../run/types.js';
 import { count } from '../../util/plural.js';
 import { withStore } from '../context.js';
@@ -20,7 +20,7 @@ function pad(text: string, width: number): string {
 export async function action(opts: ListFlags): Promise<void> {
   checkStatuses(opts.status);
   await withStore(opts.store, async (store) => {
-    const rows = await listRuns(store, {
+    const { rows, tokens } = await listRunsWithTotal(store, {
       ...(opts.status ? { status: opts.status as RunStatus[] } : {}),
       ...(opts.workflow ? { workflow: opts.workflow } : {}),
       ...(opts.children ? {} : { parentId: null }),
@@ -37,6 +37,6 @@ export async function action(opts: ListFlags): Promise<void> {
       process.stdout.write(`${pad(r.runId, id)}${pad(r.workflow, workflow)}${pad(r.status, 18)}${pad(String(r.tokens), 8)}${r.createdAtIso}\n`);
     }
     const byStatus = statuses.map((s) => [s, rows.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
-    process.stdout.write(`${count(rows.length, 'run')}${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${rows.reduce((t, r) => t + r.tokens, 0)} tokens\n`);
+    process.stdout.write(`${count(rows.length, 'run')}${byStatus.length ? `: ${byStatus.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}, ${tokens} tokens\n`);
   });
 }
