@@ -12,6 +12,7 @@ import { underMark, type AnswerMark } from './answered.js';
 import { boundedRequest, DeadlineExceeded } from './bounded.js';
 import { cacheLayout, cacheWriteTokens } from './cache.js';
 import type { ModelConfig } from './client.js';
+import { credentialsOf } from './credentials.js';
 import { countRequestTokens, isTokenCount } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 import { withoutSecrets } from '../util/redact.js';
@@ -165,11 +166,11 @@ const missingCredentials = /Could not resolve authentication method/;
  * not found, malformed request, missing credentials) fail at once with a kind
  * and a message that say what to fix.
  */
-export function classifyError(error: unknown, apiKey?: string | null): { kind: FailureKind; message: string; retryable: boolean } {
+export function classifyError(error: unknown, secrets: readonly string[] = []): { kind: FailureKind; message: string; retryable: boolean } {
   if (error instanceof APIError) {
     const status = error.status;
     // The SDK's message starts with the status already ("429 {…}"): it is named once, first.
-    const sent = withoutSecrets(error.message, apiKey);
+    const sent = withoutSecrets(error.message, secrets);
     const message = status !== undefined && sent.startsWith(`${status} `) ? sent.slice(String(status).length + 1) : sent;
     if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {
       return { kind: 'context_window', message: sent, retryable: false };
@@ -181,7 +182,7 @@ export function classifyError(error: unknown, apiKey?: string | null): { kind: F
     if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  const message = withoutSecrets(messageOf(error), apiKey);
+  const message = withoutSecrets(messageOf(error), secrets);
   if (missingCredentials.test(message)) {
     return {
       kind: 'auth_error',
@@ -242,7 +243,7 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       // A success status came but its body did not (cut, stalled, not JSON): the server made a reply and bills it.
       if (mark.answered && !(error instanceof APIError)) charge(undefined);
       if (error instanceof DeadlineExceeded) return fail('model_error', error.message, true, null);
-      const { kind, message, retryable } = classifyError(error, config.client.apiKey);
+      const { kind, message, retryable } = classifyError(error, credentialsOf(config.client));
       return fail(kind, message, retryable, null);
     }
     charge((reply as { usage?: unknown } | null)?.usage);
