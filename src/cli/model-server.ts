@@ -13,6 +13,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { parseFaults, startEmulator, type Emulator } from '../emulator/index.js';
 import { StepwiseError } from '../errors.js';
+import { EMULATOR_KEY } from '../model/credentials.js';
 import { environmentHasModel } from '../model/defaults.js';
 import { parseDuration } from '../util/duration.js';
 import { recordingServer, replayServer } from './cassette-server.js';
@@ -81,7 +82,7 @@ async function openLiveModelServer(options: ModelServerOptions): Promise<ModelSe
     const url = `${(await start()).url}${urlOf(input).slice(LAZY_BASE_URL.length)}`;
     return globalThis.fetch(input instanceof Request ? new Request(url, input) : url, init);
   };
-  const apiKey = 'stepwise-emulator';
+  const apiKey = EMULATOR_KEY;
   const client = new Anthropic({
     baseURL: LAZY_BASE_URL,
     apiKey,

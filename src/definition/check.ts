@@ -23,6 +23,7 @@ import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
 import { unboundNameFindings } from './expr-names.js';
 import { unboundedContextFindings } from './context-bounds.js';
+import { schemaPatternFindings } from './schema-patterns.js';
 import { didYouMean } from './suggest.js';
 import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
 import { aboutAdded, located, scopesOf, type Scope } from './scopes.js';
@@ -70,6 +71,7 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
   if (workflow.start !== undefined && !workflow.steps[workflow.start]) {
     errors.push({ path: ['start'], message: body ? `no body step "${workflow.start}"${listed('body steps are')}` : unknown(workflow.start) });
   }
+  if (!body) errors.push(...schemaPatternFindings(workflow.input, ['input']));
   for (const dup of duplicateSteps(workflow)) {
     errors.push({ path: dup.path, message: `step id "${dup.id}" is already used at ${dup.first.join('.')}; step ids must be unique across the workflow, branches included` });
   }

@@ -5,14 +5,16 @@
  * raised inside the step as `engine_error`. Every failure's message passes
  * here on its way to the machine, the journal and the store (a tool's error, a
  * model server's, a value that could not be read), and is kept with anything
- * shaped like a credential hidden, and capped.
+ * shaped like a credential hidden, and capped. What an attempt hands on (its
+ * output, the model's input, the fields a retry keeps) is kept with the
+ * configured credentials of the model server hidden, as its messages are.
  */
 import { StepwiseError } from '../errors.js';
 import { zeroUsage } from '../run/types.js';
 import { storable } from '../run/storable.js';
 import type { StepOutcome } from '../steps/types.js';
 import { messageOf } from '../util/error-message.js';
-import { redactCredentials } from '../util/redact.js';
+import { redactCredentials, withoutConfigured } from '../util/redact.js';
 
 type Failed = Extract<StepOutcome, { ok: false }>;
 
@@ -22,14 +24,15 @@ const MAX_MESSAGE = 16 * 1024;
 const SCANNED = MAX_MESSAGE + 1024;
 
 /**
- * A failure's message as it is kept: credentials hidden (before the cut, so one the cut would split is hidden whole;
- * what lies far past the cap is never read), then capped.
+ * A failure's message as it is kept: the configured `secrets` and anything shaped like a credential hidden (before the
+ * cut, so one the cut would split is hidden whole; what lies far past the cap is never read), then capped.
  *
  * @example
  * keptMessage('fetch: GET /v failed: Authorization: Bearer abcdefgh12345678'); // 'fetch: GET /v failed: Authorization: ***'
  */
-export function keptMessage(message: string): string {
-  const text = redactCredentials(message.length > SCANNED ? message.slice(0, SCANNED) : message);
+export function keptMessage(message: string, secrets: readonly string[] = []): string {
+  const scanned = message.length > SCANNED ? message.slice(0, SCANNED) : message;
+  const text = redactCredentials(secrets.length > 0 ? withoutConfigured(scanned, secrets) : scanned);
   const unread = Math.max(0, message.length - SCANNED);
   if (text.length <= MAX_MESSAGE && unread === 0) return text;
   return `${text.slice(0, MAX_MESSAGE)}… (${Math.max(0, text.length - MAX_MESSAGE) + unread} more characters)`;
@@ -40,21 +43,30 @@ export function keptMessage(message: string): string {
  * outcome whose output or input is not plain JSON within `maxBytes` becomes a
  * failed, not retried `invalid_output` (its tokens still charged); a failed
  * one keeps its input only when storable. The values passed on are the JSON
- * copies (a Date becomes its ISO string, as the stores would read it back).
+ * copies (a Date becomes its ISO string, as the stores would read it back),
+ * with each of `secrets` (the model server's configured credentials,
+ * `credentialsOf`) hidden as `***` in them and in the messages.
  */
-export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: number): StepOutcome {
-  const input = outcome.input === undefined ? null : storable(outcome.input, maxBytes);
+export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: number, secrets: readonly string[] = []): StepOutcome {
+  const input = outcome.input === undefined ? null : storable(outcome.input, maxBytes, secrets);
   const keptInput = input?.ok ? { input: input.value } : {};
   if (!outcome.ok) {
-    const { input: _unchecked, ...rest } = outcome;
-    return { ...rest, error: { kind: outcome.error.kind, message: keptMessage(outcome.error.message) }, ...keptInput };
+    const { input: _unchecked, accepted, rejected, ...rest } = outcome;
+    return {
+      ...rest,
+      error: { kind: outcome.error.kind, message: keptMessage(outcome.error.message, secrets) },
+      ...keptInput,
+      // Parts of the input, checked with it: kept as it is.
+      ...(accepted ? { accepted: hidden(accepted, secrets) } : {}),
+      ...(rejected ? { rejected: hidden(rejected, secrets) } : {}),
+    };
   }
-  const output = storable(outcome.output, maxBytes);
+  const output = storable(outcome.output, maxBytes, secrets);
   const problem = !output.ok ? `the output of step "${step}" cannot be stored: ${output.reason}` : input && !input.ok ? `the input of step "${step}" cannot be stored: ${input.reason}` : null;
   if (problem !== null || !output.ok) {
     return {
       ok: false,
-      error: { kind: 'invalid_output', message: keptMessage(problem ?? '') },
+      error: { kind: 'invalid_output', message: keptMessage(problem ?? '', secrets) },
       retryable: false,
       ...keptInput,
       usage: outcome.usage,
@@ -64,6 +76,13 @@ export function guardOutcome(step: string, outcome: StepOutcome, maxBytes: numbe
     };
   }
   return { ...outcome, output: output.value, ...keptInput };
+}
+
+/** `fields` (parts of an input already found storable) with `secrets` hidden. */
+function hidden<T extends Readonly<Record<string, unknown>>>(fields: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return fields;
+  const copy = storable(fields, Number.MAX_SAFE_INTEGER, secrets);
+  return copy.ok ? (copy.value as T) : fields;
 }
 
 /** A step attempt that ran past its `timeout`: retryable. */
@@ -133,9 +152,9 @@ const finalCodes: ReadonlySet<string> = new Set(['tool_missing', 'definition_inv
  * or the rate limit, a tool no module provides): `engine_error`, retryable
  * unless it is a configuration error, the message kept as every failure's is.
  */
-export function engineFailure(error: unknown): Failed {
+export function engineFailure(error: unknown, secrets: readonly string[] = []): Failed {
   const message = messageOf(error);
   const code = stepwiseCode(error);
   const retryable = !(code !== null && finalCodes.has(code));
-  return { ok: false, error: { kind: 'engine_error', message: keptMessage(message) }, retryable, usage: zeroUsage, latencyMs: 0 };
+  return { ok: false, error: { kind: 'engine_error', message: keptMessage(message, secrets) }, retryable, usage: zeroUsage, latencyMs: 0 };
 }

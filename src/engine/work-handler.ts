@@ -17,6 +17,7 @@ import { seededRandom } from '../util/random.js';
 import { crashPoint } from './crash-points.js';
 import { raceAttempt, type AttemptEnd } from './attempt.js';
 import { LazyAbort } from './lazy-abort.js';
+import { credentialsOf } from '../model/credentials.js';
 import { engineFailure, guardOutcome, interrupted, MAX_INTERRUPTED_RERUNS, timedOut, unprepared } from './outcomes.js';
 import type { RunScope } from './scope.js';
 import { LeaseLostError } from '../store/types.js';
@@ -250,12 +251,14 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
           return;
         }
         // Ended by its timeout or an engine error, the attempt's result is lost, not what it was billed.
+        // What the attempt hands on is kept with the model server's credentials hidden (a gateway or model may echo them).
+        const secrets = credentialsOf(run.model.client);
         const outcome: StepOutcome =
           end.kind === 'timeout'
             ? { ...timedOut(id, end.timeoutMs), usage: spent }
             : end.kind === 'error'
-              ? { ...engineFailure(end.error), usage: spent }
-              : guardOutcome(id, end.outcome, run.maxOutputBytes);
+              ? { ...engineFailure(end.error, secrets), usage: spent }
+              : guardOutcome(id, end.outcome, run.maxOutputBytes, secrets);
         crashPoint('after-tool');
         // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
         await run.holdLease();

@@ -1,8 +1,10 @@
 /**
- * Regular expressions for JSONata, matched by re2js (a port of RE2: automata,
- * no backtracking) so matching takes time linear in the input and no pattern
- * can hang a run: `/^(a+)+$/` on "aaaa…X" answers at once, where the native
- * `RegExp` backtracks for minutes.
+ * Regular expressions for JSONata and for the JSON Schema `pattern` and
+ * `patternProperties` of definitions (through Ajv's `code.regExp`), matched by
+ * re2js (a port of RE2: automata, no backtracking) so matching takes time
+ * linear in the input and no pattern can hang a run, whatever text (a model's
+ * reply, a run's input) it is matched against: `/^(a+)+$/` on "aaaa…X"
+ * answers at once, where the native `RegExp` backtracks for minutes.
  *
  * {@link LinearRegExp} is the small part of the `RegExp` interface jsonata's
  * `RegexEngine` option uses (`new RegexEngine(regexLiteral)`, then
@@ -29,6 +31,8 @@ const flagBits: Readonly<Record<string, number>> = {
   m: RE2JS.MULTILINE,
   s: RE2JS.DOTALL,
   g: 0,
+  // JSON Schema patterns are ECMA-262 with `u` (Ajv passes it): RE2 always matches by code point.
+  u: 0,
 };
 
 /**
@@ -68,6 +72,7 @@ export class LinearRegExp {
   }
 
   test(input: string): boolean {
+    if (!this.global) return this.#pattern.matcher(input).find();
     return this.exec(input) !== null;
   }
 
@@ -76,29 +81,60 @@ export class LinearRegExp {
   }
 }
 
+type Compiled = { readonly ok: true; readonly pattern: RE2JS } | { readonly ok: false; readonly why: string; readonly cause?: unknown };
+
 function compile(source: string, flags: string): RE2JS {
-  const key = `${flags}/${source}`;
-  let pattern = cache.touch(key);
-  if (!pattern) {
-    pattern = compileNew(source, flags);
-    cache.set(key, pattern);
-  }
-  return pattern;
+  const compiled = cachedCompile(source, flags);
+  if (!compiled.ok) throw refusal(source, flags, compiled.why, compiled.cause);
+  return compiled.pattern;
 }
 
-function compileNew(source: string, flags: string): RE2JS {
+function cachedCompile(source: string, flags: string): Compiled {
+  const key = `${flags}/${source}`;
+  const pattern = cache.touch(key);
+  if (pattern) return { ok: true, pattern };
+  const compiled = compileNew(source, flags);
+  if (compiled.ok) cache.set(key, compiled.pattern);
+  return compiled;
+}
+
+function compileNew(source: string, flags: string): Compiled {
   let bits = RE2JS.LOOKBEHINDS;
   for (const flag of flags) {
     const bit = flagBits[flag];
-    if (bit === undefined) throw refusal(source, flags, `the flag "${flag}" is not supported (use i, m or s)`);
+    if (bit === undefined) return { ok: false, why: `the flag "${flag}" is not supported (use i, m or s)` };
     bits |= bit;
   }
   try {
-    return RE2JS.compile(RE2JS.translateRegExp(source), bits);
+    return { ok: true, pattern: RE2JS.compile(RE2JS.translateRegExp(source), bits) };
   } catch (error) {
-    throw refusal(source, flags, explain(messageOf(error)), error);
+    return { ok: false, why: explain(messageOf(error)), cause: error };
   }
 }
+
+/**
+ * Why {@link LinearRegExp} cannot match `source` with `flags` ("it uses a backreference, which …"); null when it can.
+ * Lets validation refuse a pattern before any text is matched against it.
+ *
+ * @example
+ * unmatchableReason('^(a)\\1$'); // 'it uses a backreference, which the linear-time matcher (RE2) cannot match (…)'
+ */
+export function unmatchableReason(source: string, flags = ''): string | null {
+  const compiled = cachedCompile(source, flags);
+  return compiled.ok ? null : compiled.why;
+}
+
+/**
+ * The regular-expression engine Ajv is made with (`code: { regExp: schemaRegExp }`): every JSON Schema `pattern`
+ * and `patternProperties` key is a {@link LinearRegExp}. Ajv calls it with the pattern and the flag `u`, and uses `test`.
+ *
+ * @example
+ * new Ajv2020({ code: { regExp: schemaRegExp } }).compile({ type: 'string', pattern: '^([a-z]+)+$' })('a'.repeat(60) + '!'); // false, at once
+ */
+export const schemaRegExp = Object.assign((pattern: string, flags: string): LinearRegExp => new LinearRegExp(pattern, flags), {
+  // What Ajv's standalone code would call; Stepwise compiles schemas in process only.
+  code: 'schemaRegExp',
+});
 
 function explain(reason: string): string {
   const detail = reason.replace(/^error parsing regexp: /, '');

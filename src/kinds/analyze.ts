@@ -5,6 +5,7 @@ import { ANALYSIS_TOOL, analyzeStep } from '../steps/analyze.js';
 import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { workKind } from './work-kind.js';
+import { schemaPatternFindings } from '../definition/schema-patterns.js';
 
 export const AnalyzeStep = z.strictObject({
   ...common,
@@ -20,7 +21,10 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   name: 'analyze',
   schema: AnalyzeStep,
   ...workKind<z.infer<typeof AnalyzeStep>>('analyze', analyzeStep, { retry: (step) => step.retry }),
-  check: (_id, step) => sharedChecks('analyze', step.analyze),
+  check: (_id, step) => {
+    const shared = sharedChecks('analyze', step.analyze);
+    return { ...shared, errors: [...shared.errors, ...schemaPatternFindings(step.analyze.schema, ['analyze', 'schema'])] };
+  },
   expressions: (step) => modelExpressions('analyze', step.analyze),
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.analyze, { name: ANALYSIS_TOOL, description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...step.analyze.schema } }, workflow, toolOf),

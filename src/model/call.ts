@@ -12,10 +12,11 @@ import { underMark, type AnswerMark } from './answered.js';
 import { boundedRequest, DeadlineExceeded } from './bounded.js';
 import { cacheLayout, cacheWriteTokens } from './cache.js';
 import type { ModelConfig } from './client.js';
+import { credentialsOf } from './credentials.js';
 import { countRequestTokens, isTokenCount } from './tokens.js';
 import { recordReply, traceModelCall } from '../observe/tracing.js';
 import { withoutSecrets } from '../util/redact.js';
-import { messageOf } from '../util/error-message.js';
+import { causesOf, messageOf } from '../util/error-message.js';
 
 export interface ToolCallRequest {
   readonly model: string;
@@ -163,25 +164,28 @@ const missingCredentials = /Could not resolve authentication method/;
  * Maps an SDK error to a step failure: transient ones (connection, 408, 409,
  * 429, 5xx) are retryable; configuration errors (authentication, permission,
  * not found, malformed request, missing credentials) fail at once with a kind
- * and a message that say what to fix.
+ * and a message that say what to fix. A failure with no HTTP status (no
+ * connection, a reset, a redirect loop, a body cut short) names `server` (the
+ * model server's origin) and the cause the error carries. `secrets` (the
+ * configured credentials) and anything shaped like a credential are hidden.
  */
-export function classifyError(error: unknown, apiKey?: string | null): { kind: FailureKind; message: string; retryable: boolean } {
-  if (error instanceof APIError) {
+export function classifyError(error: unknown, secrets: readonly string[] = [], server: string | null = null): { kind: FailureKind; message: string; retryable: boolean } {
+  if (error instanceof APIError && error.status !== undefined) {
     const status = error.status;
     // The SDK's message starts with the status already ("429 {…}"): it is named once, first.
-    const sent = withoutSecrets(error.message, apiKey);
-    const message = status !== undefined && sent.startsWith(`${status} `) ? sent.slice(String(status).length + 1) : sent;
+    const sent = withoutSecrets(error.message, secrets);
+    const message = sent.startsWith(`${status} `) ? sent.slice(String(status).length + 1) : sent;
     if (status === 400 && /prompt is too long|context window|too many tokens/i.test(message)) {
       return { kind: 'context_window', message: sent, retryable: false };
     }
-    if (status === undefined || status === 408 || status === 409 || status === 429 || status >= 500) {
-      return { kind: 'model_error', message: status ? `${status} ${message}` : message, retryable: true };
+    if (status === 408 || status === 409 || status === 429 || status >= 500) {
+      return { kind: 'model_error', message: `${status} ${message}`, retryable: true };
     }
     const known = requestErrors.find((e) => e.statuses.includes(status));
     if (known) return { kind: known.kind, message: `${status} ${known.fix} (${message})`, retryable: false };
     return { kind: 'model_error', message: `${status} ${message}`, retryable: false };
   }
-  const message = withoutSecrets(messageOf(error), apiKey);
+  const message = messageOf(error);
   if (missingCredentials.test(message)) {
     return {
       kind: 'auth_error',
@@ -189,7 +193,25 @@ export function classifyError(error: unknown, apiKey?: string | null): { kind: F
       retryable: false,
     };
   }
-  return { kind: 'model_error', message, retryable: true };
+  return { kind: 'model_error', message: withoutSecrets(withCause(message, error, server), secrets), retryable: true };
+}
+
+/** `message` followed by where it happened and why: `Connection error. (model server http://host:port: connect ECONNREFUSED …)`. */
+function withCause(message: string, error: unknown, server: string | null): string {
+  const causes = causesOf(error);
+  const where = server ? `model server ${server}` : '';
+  const detail = where && causes ? `${where}: ${causes}` : where || causes;
+  return detail ? `${message} (${detail})` : message;
+}
+
+/** The origin of a model server's base URL (scheme, host, port: no credentials, path or query); null when it has none. */
+export function serverOrigin(baseURL: string): string | null {
+  try {
+    const origin = new URL(baseURL).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -252,7 +274,7 @@ export async function callForToolInput(config: ModelConfig, req: ToolCallRequest
       // A success status came but its body did not (cut, stalled, not JSON): the server made a reply and bills it.
       if (mark.answered && !(error instanceof APIError) && !chargedAtAbort) charge(undefined);
       if (error instanceof DeadlineExceeded) return fail('model_error', error.message, true, null);
-      const { kind, message, retryable } = classifyError(error, config.client.apiKey);
+      const { kind, message, retryable } = classifyError(error, credentialsOf(config.client), serverOrigin(config.client.baseURL));
       return fail(kind, message, retryable, null);
     } finally {
       req.signal?.removeEventListener('abort', abortedMidBody);

@@ -1,10 +1,13 @@
 /**
  * The Anthropic SDK client Stepwise talks to Claude with, and how the model
  * server is chosen: the caller's client, an explicit base URL, or the SDK's own
- * environment handling (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`).
+ * environment handling (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`,
+ * `ANTHROPIC_BASE_URL`).
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { StepwiseError } from '../errors.js';
 import { markingFetch } from './answered.js';
+import { NO_KEY } from './credentials.js';
 import { DEFAULT_MODEL, DEFAULT_TIMEOUT_MS } from './defaults.js';
 
 export { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_TIMEOUT_MS, environmentHasModel } from './defaults.js';
@@ -15,6 +18,8 @@ export interface ModelOptions {
   /** A Messages-API server, e.g. the emulator's URL. */
   readonly baseURL?: string;
   readonly apiKey?: string;
+  /** A bearer token instead of an API key (as gateways and proxies take); `ANTHROPIC_AUTH_TOKEN` by default, as the SDK reads it. */
+  readonly authToken?: string;
   /** Model of steps that name none (default claude-sonnet-4-6). */
   readonly model?: string;
   /** Per-request timeout in ms (default 60 s); a step's `timeout` overrides it. */
@@ -40,12 +45,28 @@ export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS
     opts.client ??
     new Anthropic({
       ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
-      // A base URL with any key is a server to use as is; the emulator takes any key.
-      apiKey: opts.apiKey ?? env['ANTHROPIC_API_KEY'] ?? (opts.baseURL || env['ANTHROPIC_BASE_URL'] ? 'stepwise-no-key' : null),
+      ...credentialOf(opts, env),
       maxRetries,
       timeout: timeoutMs,
       // Tells a call whose body failed after a success status that the server made (and bills) a reply (./answered.ts).
       fetch: markingFetch(),
     });
   return { client, model: opts.model ?? DEFAULT_MODEL, timeoutMs, maxRetries };
+}
+
+/**
+ * The one credential the client is made with, as the SDK chooses from the environment: the API key given or
+ * `ANTHROPIC_API_KEY`, else the token given or `ANTHROPIC_AUTH_TOKEN`. A base URL with neither is a server to use
+ * as is (the emulator takes any key): it gets a placeholder key, since the SDK sends no request without a credential.
+ */
+function credentialOf(opts: ModelOptions, env: NodeJS.ProcessEnv): { apiKey: string | null } | { authToken: string } {
+  if (opts.apiKey !== undefined && opts.authToken !== undefined) {
+    throw new StepwiseError('usage', 'The model options give both apiKey and authToken; pass one (the SDK sends one credential).');
+  }
+  if (opts.authToken !== undefined) return { authToken: opts.authToken };
+  const apiKey = opts.apiKey ?? env['ANTHROPIC_API_KEY'];
+  if (apiKey !== undefined) return { apiKey };
+  const authToken = env['ANTHROPIC_AUTH_TOKEN'];
+  if (authToken !== undefined) return { authToken };
+  return { apiKey: opts.baseURL || env['ANTHROPIC_BASE_URL'] ? NO_KEY : null };
 }

@@ -71,10 +71,10 @@ function apiKeyOf(input: Parameters<Fetch>[0], init: Parameters<Fetch>[1]): stri
 
 /** `value` with `apiKey` and credential-shaped text hidden in every string it holds, names of fields included. */
 function withoutKeys(value: unknown, apiKey: string | null): unknown {
-  if (typeof value === 'string') return withoutSecrets(value, apiKey);
+  if (typeof value === 'string') return withoutSecrets(value, [apiKey]);
   if (Array.isArray(value)) return value.map((v) => withoutKeys(v, apiKey));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([name, v]) => [withoutSecrets(name, apiKey), withoutKeys(v, apiKey)]));
+    return Object.fromEntries(Object.entries(value).map(([name, v]) => [withoutSecrets(name, [apiKey]), withoutKeys(v, apiKey)]));
   }
   return value;
 }

@@ -2,9 +2,14 @@
  * What may reach the machine and the store: plain JSON values within a size
  * cap. A tool or model can hand back anything (a BigInt, a function, a cycle, a
  * 200 MB string); checked here first, such a value fails its step as
- * `invalid_output` instead of crashing the commit that would store it.
+ * `invalid_output` instead of crashing the commit that would store it. The
+ * same walk hides configured credentials (the model server's API key or auth
+ * token, which a gateway or a model may echo into a tool input) in every
+ * string and field name it copies: one `indexOf` per string per credential,
+ * none when no credential is configured.
  */
 import { messageOf } from '../util/error-message.js';
+import { withoutConfigured } from '../util/redact.js';
 
 /** The default cap on one step's output (and input) as JSON: 4 MiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -39,6 +44,8 @@ class Walk {
   constructor(
     private readonly maxBytes: number,
     private readonly exact: boolean,
+    /** Credentials to hide in strings and names; null when none is configured. */
+    private readonly secrets: readonly string[] | null,
   ) {
     this.budget = maxBytes;
   }
@@ -66,13 +73,15 @@ class Walk {
     }
     let out: unknown;
     switch (typeof v) {
-      case 'string':
+      case 'string': {
+        const text = this.secrets ? withoutConfigured(v, this.secrets) : v;
         // A UTF-8 byte is at least one UTF-16 unit; count the units first so a huge string is refused before it is encoded.
-        this.spend(v.length + 2);
-        if (this.exact) this.spend(Buffer.byteLength(v) - v.length);
-        else this.stringUnits += v.length;
-        out = v;
+        this.spend(text.length + 2);
+        if (this.exact) this.spend(Buffer.byteLength(text) - text.length);
+        else this.stringUnits += text.length;
+        out = text;
         break;
+      }
       case 'number':
         if (!Number.isFinite(v)) this.refuse(`is ${String(v)}, which JSON cannot hold`);
         this.spend(String(v).length);
@@ -128,8 +137,9 @@ class Walk {
         if (!Object.hasOwn(fields, k)) continue;
         const next = this.value(fields[k], k, false);
         if (next === undefined) continue;
-        this.spend(k.length + 4);
-        out[k] = next;
+        const name = this.secrets ? withoutConfigured(k, this.secrets) : k;
+        this.spend(name.length + 4);
+        out[name] = next;
       }
       copy = out;
     }
@@ -163,7 +173,10 @@ class Quick {
   units = 0;
   numbers = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly secrets: readonly string[] | null,
+  ) {}
 
   /** The most the value can take as JSON, by the counts so far. */
   bound(): number {
@@ -176,11 +189,13 @@ class Quick {
       v = (v as { toJSON: (key: string) => unknown }).toJSON(String(key));
     }
     switch (typeof v) {
-      case 'string':
-        this.used += v.length + 2;
-        this.units += v.length;
+      case 'string': {
+        const text = this.secrets ? withoutConfigured(v, this.secrets) : v;
+        this.used += text.length + 2;
+        this.units += text.length;
         if (this.used > this.maxBytes) throw UNSURE;
-        return v;
+        return text;
+      }
       case 'number':
         if (!Number.isFinite(v)) throw UNSURE;
         this.used += 1;
@@ -218,16 +233,17 @@ class Quick {
       if (!Object.hasOwn(fields, k)) continue;
       const next = this.value(fields[k], k, false, depth + 1);
       if (next === undefined) continue;
-      this.used += k.length + 4;
-      out[k] = next;
+      const name = this.secrets ? withoutConfigured(k, this.secrets) : k;
+      this.used += name.length + 4;
+      out[name] = next;
     }
     return out;
   }
 }
 
 /** The JSON copy of `value` when {@link Quick} settles it as storable within `maxBytes`; {@link UNSURE} otherwise. */
-function quickly(value: unknown, maxBytes: number): unknown {
-  const quick = new Quick(maxBytes);
+function quickly(value: unknown, maxBytes: number, secrets: readonly string[] | null): unknown {
+  const quick = new Quick(maxBytes, secrets);
   try {
     const copy = quick.value(value, '', false, 0);
     return quick.bound() <= maxBytes ? copy : UNSURE;
@@ -237,8 +253,8 @@ function quickly(value: unknown, maxBytes: number): unknown {
   }
 }
 
-function walk(value: unknown, maxBytes: number, exact: boolean): { copy: unknown; walk: Walk } {
-  const walker = new Walk(maxBytes, exact);
+function walk(value: unknown, maxBytes: number, exact: boolean, secrets: readonly string[] | null): { copy: unknown; walk: Walk } {
+  const walker = new Walk(maxBytes, exact, secrets);
   return { copy: walker.value(value, '', false), walk: walker };
 }
 
@@ -250,26 +266,30 @@ function walk(value: unknown, maxBytes: number, exact: boolean): { copy: unknown
  * Map, Set or Promise (JSON would silently drop their contents), a cycle, and
  * anything past the cap (checked while walking, so a huge string is refused
  * before it is copied). `undefined` follows JSON: an omitted property, `null`
- * in an array.
+ * in an array. Each of `secrets` (configured credentials, see
+ * `credentialsOf`) is replaced by `***` wherever a string or a field name of
+ * the copy holds it.
  *
  * @example
  * ```ts
  * storable({ total: 10n }, 1024); // { ok: false, reason: '$.total is a BigInt, which JSON cannot hold' }
+ * storable({ note: 'key gw-0123456789abcdef' }, 1024, ['gw-0123456789abcdef']); // { ok: true, value: { note: 'key ***' } }
  * ```
  */
-export function storable(value: unknown, maxBytes: number): StorableResult {
+export function storable(value: unknown, maxBytes: number, secrets: readonly string[] = []): StorableResult {
+  const hide = secrets.length > 0 ? secrets : null;
   try {
-    const quick = quickly(value, maxBytes);
+    const quick = quickly(value, maxBytes, hide);
     if (quick !== UNSURE) return { ok: true, value: quick === undefined ? null : quick };
     // Strings are counted by their length first; only a value that might pass the cap once its strings are
     // counted as UTF-8 (or one refused by the cap, for the exact place) is walked again, counting exactly.
     let result: { copy: unknown; walk: Walk } | null = null;
     try {
-      result = walk(value, maxBytes, false);
+      result = walk(value, maxBytes, false, hide);
     } catch (error) {
       if (!(error instanceof NotStorable && error.message.startsWith('it is larger'))) throw error;
     }
-    if (result === null || maxBytes - result.walk.budget + 2 * result.walk.stringUnits > maxBytes) result = walk(value, maxBytes, true);
+    if (result === null || maxBytes - result.walk.budget + 2 * result.walk.stringUnits > maxBytes) result = walk(value, maxBytes, true, hide);
     return { ok: true, value: result.copy === undefined ? null : result.copy };
   } catch (error) {
     if (error instanceof NotStorable) return { ok: false, reason: error.message };

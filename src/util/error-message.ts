@@ -54,3 +54,35 @@ function jsonOf(value: unknown): string | null {
     return null;
   }
 }
+
+/** How many causes {@link causesOf} reads down an error's chain. */
+const MAX_CAUSES = 4;
+
+/**
+ * What an error's `cause` chain says, below the error itself: each cause's message, with its `code` when the message
+ * does not hold it, joined by ": "; '' when there is none. A library's generic error (the SDK's "Connection error.",
+ * undici's "terminated") keeps the reason there (`connect ECONNREFUSED …`, `other side closed`). Never throws.
+ *
+ * @example
+ * causesOf(new Error('terminated', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+ * // 'other side closed (UND_ERR_SOCKET)'
+ */
+export function causesOf(error: unknown): string {
+  const parts: string[] = [];
+  try {
+    let cause = causeOf(error);
+    for (let depth = 0; cause !== undefined && cause !== null && depth < MAX_CAUSES; depth++) {
+      const message = messageOf(cause);
+      const code = typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
+      parts.push(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message);
+      cause = causeOf(cause);
+    }
+  } catch {
+    // A cause that throws when read ends the chain.
+  }
+  return parts.join(': ');
+}
+
+function causeOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { cause?: unknown }).cause : undefined;
+}

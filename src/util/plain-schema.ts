@@ -7,8 +7,10 @@
  * finds invalid, it answers undefined and the caller asks Ajv, whose verdict
  * and messages stay the ones users see. So it must never call valid what Ajv
  * (2020-12, not strict, validating the schema first) rejects; a property test
- * holds it to that.
+ * holds it to that. A `pattern` is matched as Ajv matches it here, by RE2 in
+ * linear time (src/expr/regex.ts), whatever the input.
  */
+import { LinearRegExp, unmatchableReason } from '../expr/regex.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -90,13 +92,7 @@ function wellFormed(schema: unknown): boolean {
       case 'exclusiveMaximum':
         return isNumber(rule);
       case 'pattern':
-        if (typeof rule !== 'string') return false;
-        try {
-          new RegExp(rule, 'u');
-          return true;
-        } catch {
-          return false;
-        }
+        return typeof rule === 'string' && unmatchableReason(rule, 'u') === null;
       case 'required':
         return Array.isArray(rule) && new Set(rule).size === rule.length && rule.every((k) => typeof k === 'string');
       case 'items':
@@ -133,7 +129,7 @@ function matches(schema: unknown, value: Json): boolean {
       case 'maxLength':
         return typeof value !== 'string' || length(value) <= (rule as number);
       case 'pattern':
-        return typeof value !== 'string' || new RegExp(rule as string, 'u').test(value);
+        return typeof value !== 'string' || new LinearRegExp(rule as string, 'u').test(value);
       case 'minimum':
         return num === undefined || num >= (rule as number);
       case 'maximum':

@@ -73,18 +73,31 @@ export function redactCredentials(text: string): string {
   return out;
 }
 
-/** The shortest configured API key hidden as such in text: real keys and gateway tokens are longer. */
-const MIN_SECRET_LENGTH = 16;
+/** Shorter configured credentials are not hidden as such: a placeholder key ("x", "cassette") is a word, real keys and tokens are longer. */
+export const MIN_SECRET_LENGTH = 16;
 
 /**
- * A model server's text as it may be kept (journal, store, output, a cassette): the configured API key, which a
- * gateway may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
+ * A model server's text as it may be kept (journal, store, output, a cassette): the configured credentials (API key,
+ * auth token), which a gateway may echo, and anything shaped like a credential (`sk-ant-…`, `Bearer …`, `api_key=…`) hidden.
  *
  * @example
- * withoutSecrets('bad key gw-0123456789abcdef', 'gw-0123456789abcdef'); // 'bad key ***'
+ * withoutSecrets('bad key gw-0123456789abcdef', ['gw-0123456789abcdef']); // 'bad key ***'
  */
-export function withoutSecrets(text: string, apiKey?: string | null): string {
-  // A key short enough to be a word (the replay client's "cassette") is a placeholder, not a secret to cut out of text.
-  const own = apiKey && apiKey.length >= MIN_SECRET_LENGTH ? text.split(apiKey).join('***') : text;
-  return redactCredentials(own);
+export function withoutSecrets(text: string, secrets: ReadonlyArray<string | null | undefined> = []): string {
+  return redactCredentials(withoutConfigured(text, secrets));
+}
+
+/**
+ * `text` with each of `secrets` (configured credentials) replaced by `***`; one `indexOf` per secret when none occurs.
+ * A secret shorter than {@link MIN_SECRET_LENGTH} is a placeholder, not cut out of text.
+ *
+ * @example
+ * withoutConfigured('you sent gw-0123456789abcdef', ['gw-0123456789abcdef']); // 'you sent ***'
+ */
+export function withoutConfigured(text: string, secrets: ReadonlyArray<string | null | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join('***');
+  }
+  return out;
 }

@@ -13,6 +13,7 @@ export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
   if (!('ANTHROPIC_API_KEY' in extra)) delete env['ANTHROPIC_API_KEY'];
   if (!('ANTHROPIC_BASE_URL' in extra)) delete env['ANTHROPIC_BASE_URL'];
+  if (!('ANTHROPIC_AUTH_TOKEN' in extra)) delete env['ANTHROPIC_AUTH_TOKEN'];
   return env;
 }
 

@@ -129,4 +129,18 @@ describe('storable, given a value that throws when read (found by outside testin
     expect(reason(throwsProxy)).toMatch(/^it could not be read: /);
     expect(reason({ toJSON: () => { throw hostile; } })).toMatch(/^it could not be read: /);
   });
+
+  it('hides configured credentials in every string and field name of the copy, on the quick path and on the exact walk', () => {
+    const key = 'gw-0123456789abcdefXYZ';
+    const value = { [`by ${key}`]: [`sent ${key} twice: ${key}`, 1], note: 'nothing here' };
+    expect(storable(value, 1 << 20, [key])).toEqual({ ok: true, value: { 'by ***': ['sent *** twice: ***', 1], note: 'nothing here' } });
+    // Deeper than the quick walk goes, and near the cap: walked exactly.
+    let deep: unknown = { leaf: key };
+    for (let i = 0; i < 150; i++) deep = [deep];
+    const copied = storable(deep, 1024, [key]);
+    expect(copied.ok).toBe(true);
+    expect(JSON.stringify(copied.ok ? copied.value : null)).toContain('{"leaf":"***"}');
+    // Without credentials the copy is as given.
+    expect(storable(value, 1 << 20)).toEqual({ ok: true, value });
+  });
 });

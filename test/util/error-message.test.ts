@@ -4,7 +4,7 @@
  * outside testing (a throwing `message` getter escaped a tool's error handling as an engine error).
  */
 import { describe, expect, it } from 'vitest';
-import { messageOf } from '../../src/util/error-message.js';
+import { causesOf, messageOf } from '../../src/util/error-message.js';
 
 describe('messageOf', () => {
   it('reads Errors, strings and plain values as before', () => {
@@ -45,5 +45,21 @@ describe('messageOf', () => {
       expect(typeof messageOf(value)).toBe('string');
     }
     expect(messageOf(nonString)).toContain('object message');
+  });
+});
+
+describe('causesOf', () => {
+  it('reads the cause chain with codes, bounded, and never throws', () => {
+    const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    expect(causesOf(new TypeError('terminated', { cause: socket }))).toBe('other side closed (UND_ERR_SOCKET)');
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    expect(causesOf(new Error('Connection error.', { cause: new TypeError('fetch failed', { cause: refused }) }))).toBe('fetch failed: connect ECONNREFUSED 127.0.0.1:9');
+    expect(causesOf(new Error('alone'))).toBe('');
+    const loop: Error & { cause?: unknown } = new Error('loop');
+    loop.cause = loop;
+    expect(causesOf(loop)).toBe('loop: loop: loop: loop');
+    const hostile = new Error('outer');
+    Object.defineProperty(hostile, 'cause', { get() { throw new Error('no'); } });
+    expect(causesOf(hostile)).toBe('');
   });
 });

@@ -4,13 +4,14 @@
  * so a valid run input is checked without loading Ajv.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { lazyAjv } from '../../src/util/lazy-ajv.js';
 import { plainSchemaAccepts } from '../../src/util/plain-schema.js';
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+// The engine's own Ajv: its patterns are matched by RE2, as plainSchemaAccepts matches them.
+const ajv = await lazyAjv()();
 
 function ajvAccepts(schema: unknown, value: unknown): boolean {
   try {
@@ -44,7 +45,7 @@ const schema: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   schema: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.boolean(),
-    fc.record({ type, minLength: count, maxLength: count, pattern: fc.constantFrom('^a', 'b', '\\d', '^\\p{L}+$'), title: fc.string(), format: fc.constant('email') }, { requiredKeys: [] }),
+    fc.record({ type, minLength: count, maxLength: count, pattern: fc.constantFrom('^a', 'b', '\\d', '^\\p{L}+$', '^(a|b)+$', '^(a)\\1$', '^.$'), title: fc.string(), format: fc.constant('email') }, { requiredKeys: [] }),
     fc.record({ type, minimum: bound, maximum: bound, exclusiveMinimum: bound, exclusiveMaximum: bound, default: value }, { requiredKeys: [] }),
     fc.record({ type, items: tie('schema'), minItems: count, maxItems: count, uniqueItems: fc.boolean() }, { requiredKeys: [] }),
     fc.record(

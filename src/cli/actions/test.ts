@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadDefinition } from '../../definition/load.js';
 import { startEmulator } from '../../emulator/index.js';
 import { resolveModel } from '../../model/client.js';
+import { EMULATOR_KEY } from '../../model/credentials.js';
 import { testPaths, type PathReport } from '../../observe/paths.js';
 import { color, parseIntArg, readJsonArg } from '../io.js';
 
@@ -49,7 +50,7 @@ export async function action(file: string, opts: TestFlags, setExit: (code: numb
       input,
       tools: definition.tools,
       source: definition.source,
-      model: resolveModel({ baseURL: emulator.url, apiKey: 'stepwise-emulator', maxRetries: 0 }),
+      model: resolveModel({ baseURL: emulator.url, apiKey: EMULATOR_KEY, maxRetries: 0 }),
     });
     setExit(report.findings.length > 0 ? 1 : 0);
     if (opts.json) {
