@@ -101,8 +101,10 @@ describe('PostgreSQL store: a connection terminated mid-transaction', () => {
     });
     expect(commits).toBeGreaterThan(3);
     expect(errors.length).toBeGreaterThan(0);
-    expect(errors[0]?.runId).toBe(runId);
-    expect(errors[0]?.error).toMatchObject({ code: 'store_failed' });
+    // Every session was killed, the idle ones too: a claim made on one of those may fail first (reported with no run).
+    expect(errors.every((e) => e.runId === runId || e.runId === '')).toBe(true);
+    expect(errors.find((e) => e.runId === runId)?.error).toMatchObject({ code: 'store_failed' });
+    for (const e of errors) expect(e.error).toMatchObject({ code: 'store_failed' });
     expect(summary.errors).toBe(errors.length);
     expect(await store.get(runId)).toMatchObject({ status: 'done', output: 'b', lease: null });
   });
