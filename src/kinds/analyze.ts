@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { common, modelCall } from '../definition/fields.js';
 import { ANALYSIS_TOOL, analyzeStep } from '../steps/analyze.js';
+import { schemaFindings } from '../definition/schema-compiles.js';
 import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { workKind } from './work-kind.js';
@@ -20,7 +21,11 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   name: 'analyze',
   schema: AnalyzeStep,
   ...workKind<z.infer<typeof AnalyzeStep>>('analyze', analyzeStep, { retry: (step) => step.retry }),
-  check: (_id, step) => sharedChecks('analyze', step.analyze),
+  check: (_id, step) => {
+    const shared = sharedChecks('analyze', step.analyze);
+    // Compiled as the step compiles it, with its `type: object` (src/steps/analyze.ts).
+    return { ...shared, errors: [...shared.errors, ...schemaFindings({ type: 'object', ...step.analyze.schema }, ['analyze', 'schema'])] };
+  },
   expressions: (step) => modelExpressions('analyze', step.analyze),
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.analyze, { name: ANALYSIS_TOOL, description: ANALYSIS_TOOL_DESCRIPTION, input_schema: { type: 'object', ...step.analyze.schema } }, workflow, toolOf),
