@@ -20,6 +20,7 @@ import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
 import { syntaxErrorIn } from './ts-syntax-error.js';
 import { validateWorkflow } from './validate.js';
 import { parseYaml } from './yaml.js';
+import { redactCredentials } from '../util/redact.js';
 
 /** A definition ready to compile. */
 export interface LoadedDefinition {
@@ -66,8 +67,8 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
     const namespace = await importFile(source).catch((error: Error) => {
       // A syntax error in the module itself is reported at its place, not at 1:1 with the place repeated after it.
       const at = syntaxErrorIn(error, source);
-      if (at) throw new DefinitionError([{ file, line: at.line, col: at.col, path: '', message: `cannot load the definition module: ${at.message}` }]);
-      return fail(`cannot load the definition module: ${error.message.split('\n')[0]}`);
+      if (at) throw new DefinitionError([{ file, line: at.line, col: at.col, path: '', message: `cannot load the definition module: ${redactCredentials(at.message)}` }]);
+      return fail(`cannot load the definition module: ${redactCredentials(error.message.split('\n')[0] ?? '')}`);
     });
     const loaded = finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
     const missing = await missingChildFileIssues(loaded.workflow, dirname(source), atStart, file);
