@@ -30,7 +30,14 @@ export interface SchemaFinding {
 export function schemaFindings(schema: unknown, at: readonly PathSegment[]): SchemaFinding[] {
   if (plainSchemaWellFormed(schema)) return [];
   const instance = ajv();
-  if (!instance.validateSchema(schema as object)) {
+  let valid: boolean;
+  try {
+    valid = instance.validateSchema(schema as object) as boolean;
+  } catch (error) {
+    // A `$schema` naming a meta-schema Ajv does not know, say.
+    return [{ path: [...at], message: `not a valid JSON Schema: ${messageOf(error).split('\n')[0]}` }];
+  }
+  if (!valid) {
     return byPlace(instance.errors ?? []).map(([pointer, errors]) => {
       const { path, value } = placeOf(schema, pointer);
       return { path: [...at, ...path], message: `not a valid JSON Schema: ${wording(errors, value)}` };

@@ -35,6 +35,9 @@ describe('JSON Schemas in a definition', () => {
     expect(await issues(analyze('{ properties: { a: { type: string, pattern: "(" } } }'))).toEqual([
       'flow.yaml:6:15: steps.classify.analyze.schema: not a valid JSON Schema: Invalid regular expression: /(/u: Unterminated group',
     ]);
+    expect(await issues(yaml('id: bad-meta', 'input: { $schema: "https://example.com/nope" }', 'steps:', '  done: { final: true }'))).toEqual([
+      'flow.yaml:2:8: input: not a valid JSON Schema: no schema with key or ref "https://example.com/nope"',
+    ]);
     expect(await issues(yaml('id: bad-ref', 'input: { $ref: "#/nope" }', 'steps:', '  done: { final: true }'))).toEqual([
       "flow.yaml:2:8: input: not a valid JSON Schema: can't resolve reference #/nope from id #",
     ]);
