@@ -2,7 +2,8 @@
  * Semantic checks of a definition that passed the schema: transitions name
  * existing steps, every step can finish, no cycle is made of choice steps
  * alone, expressions parse and every `$steps.<id>` they read names a step,
- * waits that time out have somewhere to go, no `context:` value passes a
+ * waits that time out have somewhere to go, the JSON Schemas (`input`,
+ * `analyze.schema`) compile, no `context:` value passes a
  * whole unbounded output on uncut. Errors and warnings use the same located format.
  * A map body is checked the same way, as the definition its items run (its
  * own steps, its own `$steps`; see scopes.ts), at the paths of its steps.
@@ -25,6 +26,7 @@ import { unboundNameFindings } from './expr-names.js';
 import { unboundedContextFindings } from './context-bounds.js';
 import { schemaPatternFindings } from './schema-patterns.js';
 import { didYouMean } from './suggest.js';
+import { schemaFindings } from './schema-compiles.js';
 import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
 import { aboutAdded, located, scopesOf, type Scope } from './scopes.js';
 
@@ -45,7 +47,7 @@ export interface CheckResult {
  * ```
  */
 export function checkWorkflow(workflow: Workflow, locate: Locate, file: string): CheckResult {
-  const errors: Finding[] = [];
+  const errors: Finding[] = workflow.input === undefined ? [] : schemaFindings(workflow.input, ['input']);
   const warnings: Finding[] = [];
   // The workflow, then each map body as the definition its items run (a map body's steps are checked as its own).
   for (const scope of scopesOf(workflow)) {

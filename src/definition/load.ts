@@ -13,12 +13,14 @@ import { missingChildFileIssues } from './child-files.js';
 import { isWorkflowModule, type WorkflowModule } from './define.js';
 import { definitionHash } from './hash.js';
 import { importFile, moduleExtensions } from './import-module.js';
-import { atStart, byPosition, dotted, issuesAt, type Locate } from './locate.js';
+import { nonJsonValues } from './json-data.js';
+import { atStart, byPosition, dotted, issueMaker, issuesAt, type Locate } from './locate.js';
 import type { Workflow } from './schema.js';
 import { loadToolModules, missingToolIssues, toolUseIssues } from './tools.js';
 import { syntaxErrorIn } from './ts-syntax-error.js';
 import { validateWorkflow } from './validate.js';
 import { parseYaml } from './yaml.js';
+import { redactCredentials } from '../util/redact.js';
 
 /** A definition ready to compile. */
 export interface LoadedDefinition {
@@ -65,8 +67,8 @@ export async function loadDefinition(file: string, options: LoadOptions = {}): P
     const namespace = await importFile(source).catch((error: Error) => {
       // A syntax error in the module itself is reported at its place, not at 1:1 with the place repeated after it.
       const at = syntaxErrorIn(error, source);
-      if (at) throw new DefinitionError([{ file, line: at.line, col: at.col, path: '', message: `cannot load the definition module: ${at.message}` }]);
-      return fail(`cannot load the definition module: ${error.message.split('\n')[0]}`);
+      if (at) throw new DefinitionError([{ file, line: at.line, col: at.col, path: '', message: `cannot load the definition module: ${redactCredentials(at.message)}` }]);
+      return fail(`cannot load the definition module: ${redactCredentials(error.message.split('\n')[0] ?? '')}`);
     });
     const loaded = finish(workflowModuleOf(namespace, file), file, source, options.loadTools ?? true);
     const missing = await missingChildFileIssues(loaded.workflow, dirname(source), atStart, file);
@@ -113,6 +115,7 @@ export function loadDefinitionFromObject(workflow: unknown, tools: readonly AnyT
 
 async function loadData(text: string, file: string, source: string, loadTools: boolean): Promise<LoadedDefinition> {
   const { data, locate } = parseYaml(text, file);
+  refuseNonJson(data, locate, file);
   const workflow = validateWorkflow(data, locate, file);
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
   errors.push(...(await missingChildFileIssues(workflow, dirname(source), locate, file)));
@@ -144,6 +147,14 @@ async function loadData(text: string, file: string, source: string, loadTools: b
   return { workflow, source, tools, toolModules, warnings, hash: definitionHash(workflow, tools.keys()) };
 }
 
+/** Refuses a definition holding values JSON cannot (see json-data.ts), each at its place, before the schema reads it. */
+function refuseNonJson(data: unknown, locate: Locate, file: string): void {
+  const found = nonJsonValues(data);
+  if (found.length === 0) return;
+  const issue = issueMaker(file, locate);
+  throw new DefinitionError(byPosition(found.map((f) => issue(f.path, f.message))));
+}
+
 function workflowModuleOf(namespace: Record<string, unknown>, file: string): WorkflowModule {
   if (isWorkflowModule(namespace.default)) return namespace.default;
   const named = Object.entries(namespace).filter(([, value]) => isWorkflowModule(value));
@@ -159,6 +170,7 @@ function workflowModuleOf(namespace: Record<string, unknown>, file: string): Wor
  */
 function finish(module: WorkflowModule, file: string, source: string, checkTools: boolean, ownCycles = false): LoadedDefinition {
   const locate: Locate = atStart;
+  refuseNonJson(module.workflow, locate, file);
   const workflow = validateWorkflow(module.workflow, locate, file);
   const { errors, warnings } = checkWorkflow(workflow, locate, file);
   if (ownCycles) {

@@ -15,6 +15,7 @@ import type { Workflow } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { kindOf } from '../kinds/index.js';
 import { messageOf } from '../util/error-message.js';
+import { redactCredentials } from '../util/redact.js';
 
 /** Tools gathered from modules, by name, and the absolute paths of those modules. */
 export interface ToolModules {
@@ -62,7 +63,8 @@ export async function loadToolModules(paths: string[], baseDir: string, issueAt?
       if (!(await stat(file).catch(() => undefined))?.isFile()) throw new Error(`no such file ${file}`);
       namespace = await importFile(file);
     } catch (error) {
-      const reason = messageOf(error).split('\n')[0];
+      // What a module throws while it loads (a client made from an env key) is hidden as a tool's error at run time is.
+      const reason = redactCredentials(messageOf(error).split('\n')[0] ?? '');
       issues.push(at(index, `cannot load tool module ${path}: ${reason}`));
       continue;
     }

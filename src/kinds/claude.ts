@@ -5,6 +5,7 @@ import { claudeStep } from '../steps/claude.js';
 import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { modelTool, withChecks } from './claude-with.js';
+import { modelToolInputFindings } from './object-input.js';
 import { workEdges, workPathEvents, workState } from './work.js';
 import { workKind } from './work-kind.js';
 import { admitReview, reviewAccepts, reviewCheck, reviewEdges, reviewExpressions, reviewFields, reviewPathEvents, reviewStates, reviewed, REVIEWING } from './review.js';
@@ -39,7 +40,11 @@ export const claudeKind = defineStepKind<z.infer<typeof ClaudeStep>>({
   accepts: (step, phase) => reviewAccepts(step, phase),
   admit: (id, step, event, scope) => admitReview(id, step, event, scope),
   tools: (step) => [{ name: step.claude.tool, path: ['claude', 'tool'] }],
-  toolChecks: (step, toolOf) => withChecks(step.claude, toolOf(step.claude.tool)),
+  toolChecks: (step, toolOf) => {
+    const tool = toolOf(step.claude.tool);
+    const wrongType = modelToolInputFindings(tool, ['claude', 'tool']);
+    return wrongType.length > 0 ? { errors: wrongType, warnings: [] } : withChecks(step.claude, tool);
+  },
   worstCase: (step, workflow, toolOf) =>
     modelBound(step.claude, modelTool(step.claude, toolOf(step.claude.tool) ?? { name: step.claude.tool, description: '', input_schema: { type: 'object' } }), workflow, toolOf),
   label: (step) => `Claude fills ${step.claude.tool}${reviewed(step) ? ', reviewed' : ''}`,

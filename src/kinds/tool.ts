@@ -5,6 +5,7 @@ import { toolStep } from '../steps/tool.js';
 import { defineStepKind } from './types.js';
 import { workKind } from './work-kind.js';
 import { toolWithFindings } from './with-keys.js';
+import { calledToolInputFindings } from './object-input.js';
 import { parseDuration } from '../util/duration.js';
 
 export const ToolStep = z.strictObject({
@@ -23,6 +24,12 @@ export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   ...workKind<z.infer<typeof ToolStep>>('tool', toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
   expressions: (step) => [[step.with, ['with']]],
   tools: (step) => [{ name: step.tool, path: ['tool'] }],
-  toolChecks: (step, toolOf) => ({ errors: isMapping(step.with) ? toolWithFindings(step.with, toolOf(step.tool)) : [], warnings: [] }),
+  toolChecks: (step, toolOf) => {
+    // With one expression, the tool is called with whatever it makes.
+    if (!isMapping(step.with)) return { errors: [], warnings: [] };
+    const tool = toolOf(step.tool);
+    const wrongType = calledToolInputFindings(tool, ['tool']);
+    return { errors: wrongType.length > 0 ? wrongType : toolWithFindings(step.with, tool), warnings: [] };
+  },
   label: (step) => `tool ${step.tool}`,
 });

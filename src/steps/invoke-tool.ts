@@ -13,6 +13,7 @@ import { toolSpanAttributes, traceToolCall } from '../observe/tracing.js';
 import { safeParse } from '../util/plain-zod.js';
 import { isErrorLike, messageOf } from '../util/error-message.js';
 import { plainCopy } from '../util/plain-copy.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, storable } from '../run/storable.js';
 
 /** What a tool's thrown error says about itself: the fields a step's `retryOn` matches, and its own `retryable`. */
 export interface ThrownError {
@@ -45,11 +46,15 @@ export function validateToolInput(tool: AnyTool, input: unknown): { ok: true; va
 }
 
 /**
- * Calls the tool behind its circuit breaker: an open breaker rejects the call as `breaker_open`, not retried. With
+ * Calls the tool behind its circuit breaker: an input the store cannot keep (what a schema's transform made, a
+ * value no journal could record) fails as `invalid_output`, not retried, before the tool is called; an open breaker
+ * rejects the call as `breaker_open`, not retried. With
  * `timeoutMs` (a `claude` step's `timeout`), the call is bounded on the engine's clock: past it, the tool's signal
  * is aborted and the call fails as a retryable `timeout`, counted by the breaker as a failure.
  */
 export async function invokeTool(env: StepEnv, tool: AnyTool, validInput: unknown, timeoutMs: number | null = null): Promise<ToolResult> {
+  const kept = storable(validInput, env.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+  if (!kept.ok) return { ok: false, error: { kind: 'invalid_output', message: `the input of ${tool.name} cannot be stored: ${kept.reason}` }, retryable: false };
   const call = timeoutMs === null ? () => callTool(env, tool, validInput, () => env.signal) : () => callWithin(env, tool, validInput, timeoutMs);
   const gated = await behindBreaker(env, tool.name, call, (result) => !result.ok);
   return 'rejected' in gated ? { ok: false, error: gated.rejected, retryable: false } : gated.result;

@@ -7,13 +7,30 @@
  * `RegExp` such as `^([a-z0-9]+)+$` would let 30 characters of it block the
  * process for minutes.
  */
-import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, Options } from 'ajv/dist/2020.js';
+import { schemaRegExp } from '../expr/regex.js';
+
+/** How the engine's Ajv reads schemas: what it compiles is what a definition may hold; patterns go to RE2. */
+export const AJV_OPTIONS: Options = { allErrors: true, strict: false, code: { regExp: schemaRegExp } };
 
 /** Returns a function that gives one Ajv instance, loaded and made when first called. */
 export function lazyAjv(): () => Promise<Ajv2020> {
   let ajv: Promise<Ajv2020> | undefined;
-  return () =>
-    (ajv ??= Promise.all([import('ajv/dist/2020.js'), import('../expr/regex.js')]).then(
-      ([{ Ajv2020 }, { schemaRegExp }]) => new Ajv2020({ allErrors: true, strict: false, code: { regExp: schemaRegExp } }),
-    ));
+  return () => (ajv ??= import('ajv/dist/2020.js').then(({ Ajv2020 }) => new Ajv2020(AJV_OPTIONS)));
+}
+
+/**
+ * Returns a function that gives one Ajv instance with the engine's options, loaded synchronously when first called
+ * (for checks that cannot wait, such as a definition loaded from an object), its warnings (an unknown `format`) not
+ * logged: they are the run's to give.
+ */
+export function syncAjv(): () => Ajv2020 {
+  let ajv: Ajv2020 | undefined;
+  return () => {
+    if (ajv) return ajv;
+    const { Ajv2020: Made } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    ajv = new Made({ ...AJV_OPTIONS, logger: false });
+    return ajv;
+  };
 }

@@ -159,6 +159,14 @@ function matches(schema: unknown, value: Json): boolean {
 }
 
 /**
+ * True when `schema` uses only the keywords this check knows, each as the 2020-12 meta-schema allows, so Ajv
+ * compiles it; false when Ajv must decide.
+ */
+export function plainSchemaWellFormed(schema: unknown): boolean {
+  return wellFormed(schema);
+}
+
+/**
  * True when `value` (JSON data) certainly matches `schema` and Ajv would
  * accept both; undefined when Ajv must decide.
  *
