@@ -14,8 +14,9 @@ export const ToolStep = z.strictObject({
   with: Mapping.optional().describe('The tool input'),
 });
 
-/** A `with:` that is a mapping of keys (not one expression making the whole input, nor absent). */
-const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A `with:` that is a mapping of keys (not one expression making the whole input), or none (the input is `{}`): what validate can check. */
+const checkable = (value: unknown): value is Record<string, unknown> | undefined =>
+  value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value));
 
 export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   name: 'tool',
@@ -23,6 +24,6 @@ export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   ...workKind<z.infer<typeof ToolStep>>('tool', toolStep, { retry: (step) => step.retry, timeoutMs: (step) => (step.timeout === undefined ? null : parseDuration(step.timeout)) }),
   expressions: (step) => [[step.with, ['with']]],
   tools: (step) => [{ name: step.tool, path: ['tool'] }],
-  toolChecks: (step, toolOf) => ({ errors: isMapping(step.with) ? toolWithFindings(step.with, toolOf(step.tool)) : [], warnings: [] }),
+  toolChecks: (step, toolOf) => ({ errors: checkable(step.with) ? toolWithFindings(step.with, toolOf(step.tool)) : [], warnings: [] }),
   label: (step) => `tool ${step.tool}`,
 });
