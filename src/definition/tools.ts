@@ -121,7 +121,9 @@ export function toolUseIssues(
   const issue = issueMaker(file, locate);
   const toolOf = (name: string) => {
     const tool = tools.get(name);
-    return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
+    // A tool from a plain JavaScript module may declare no input schema: its fields are not known, so not checked.
+    const input = typeof tool?.input === 'object' && tool.input !== null ? toolInputSchema(tool) : {};
+    return tool && { name: tool.name, description: tool.description, input_schema: input, ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
   };
   const errors: DefinitionIssue[] = [];
   const warnings: DefinitionIssue[] = [];

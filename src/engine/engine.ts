@@ -9,6 +9,7 @@ import { isWaitEventType } from '../compile/events.js';
 import { EventDataInvalidError, EventNotAcceptedError, RunIdTakenError, RunNotFoundError, StepwiseError, type RunWaits } from '../errors.js';
 import { kindOf } from '../kinds/index.js';
 import type { ModelConfig, ModelOptions } from '../model/client.js';
+import { checkMaxReplyBytes } from '../model/reply-cap.js';
 import { checkBudgetOverride, resolveBudget } from '../policy/budget.js';
 import type { JournalEntry, NewJournalEntry, RunFilter, RunOptions, RunRecord } from '../run/types.js';
 import { finishedStatuses, zeroUsage } from '../run/types.js';
@@ -205,6 +206,8 @@ function checkNumericOptions(options: EngineOptions): void {
   for (const [name, value] of Object.entries(positive)) {
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new StepwiseError('usage', `createEngine: ${name} must be a finite number above 0, not ${String(value)}`);
   }
+  // An Anthropic client given ready has no maxReplyBytes: only model options are checked.
+  checkMaxReplyBytes((options.model as ModelOptions | undefined)?.maxReplyBytes, 'createEngine');
   const wait = options.leaseWaitMs;
   if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) throw new StepwiseError('usage', `createEngine: leaseWaitMs must be a finite number of at least 0, not ${String(wait)}`);
 }

@@ -18,7 +18,7 @@ import { locatedMessage, originBelow, throughItem } from './failure-origin.js';
 import { itemRuns, itemState, itemsUsage, nextAttempt, tooManyFailures, type ItemState } from './map-items.js';
 import type { RunScope } from './scope.js';
 
-export const failedEvent = (id: string, at: number, message: string, kind: 'invalid_data' | 'engine_error' | 'loop' | 'tool_error' = 'invalid_data') =>
+export const failedEvent = (id: string, at: number, message: string, kind: 'invalid_data' | 'definition_invalid' | 'loop' | 'tool_error' = 'invalid_data') =>
   ({ type: 'step.failed', step: id, at, usage: zeroUsage, error: { kind, message }, retryable: false, retryAt: null }) as const;
 
 /** The items of a map step, evaluated against the run now. */
@@ -66,10 +66,11 @@ export async function runItems(run: RunScope, id: string, spec: MapSpec, callsMo
     source = await children.inline(run, bodyWorkflow(run.workflow, id, spec, isFinal), id);
   } catch (error) {
     // A body the engine cannot compile (a definition that reached it unchecked): the step fails, no item starts.
+    // The body is part of the run's kept definition, so no resume can run it: `definition_invalid`, not resumable.
     if (!(error instanceof StepwiseError && error.code === 'definition_invalid')) throw error;
     const message = `map "${id}": its body cannot run: ${error.message}`;
-    run.note({ ...run.where(id), event: 'failed', error: { kind: 'engine_error', message } });
-    run.send(failedEvent(id, at, message, 'engine_error'));
+    run.note({ ...run.where(id), event: 'failed', error: { kind: 'definition_invalid', message } });
+    run.send(failedEvent(id, at, message, 'definition_invalid'));
     return;
   }
   // Read once for all items: the parent's options (seed, faults) every item inherits.

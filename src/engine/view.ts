@@ -29,8 +29,11 @@ export interface RunView {
   readonly updatedAt: number;
 }
 
-/** Failures a `resume` cannot fix: running the same thing again would fail the same way. */
-const finalKinds: ReadonlySet<FailureKind> = new Set(['loop', 'deadline', 'cancelled', 'context_window']);
+/**
+ * Failures a `resume` cannot fix: running the same thing again would fail the same way (`definition_invalid`: a
+ * `map` body that cannot be compiled is part of the definition kept with the run, which a resume compiles again).
+ */
+const finalKinds: ReadonlySet<FailureKind> = new Set(['loop', 'deadline', 'cancelled', 'context_window', 'definition_invalid']);
 
 /**
  * Whether `resume` can continue a run. A failure is resumable when a work step

@@ -15,8 +15,9 @@ export const ToolStep = z.strictObject({
   with: Mapping.optional().describe('The tool input'),
 });
 
-/** A `with:` that is a mapping of keys (not one expression making the whole input, nor absent). */
-const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A `with:` that is a mapping of keys (not one expression making the whole input), or none (the input is `{}`): what validate can check. */
+const checkable = (value: unknown): value is Record<string, unknown> | undefined =>
+  value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value));
 
 export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   name: 'tool',
@@ -25,10 +26,11 @@ export const toolKind = defineStepKind<z.infer<typeof ToolStep>>({
   expressions: (step) => [[step.with, ['with']]],
   tools: (step) => [{ name: step.tool, path: ['tool'] }],
   toolChecks: (step, toolOf) => {
-    // With one expression, the tool is called with whatever it makes.
-    if (!isMapping(step.with)) return { errors: [], warnings: [] };
+    // With one expression, the tool is called with whatever it makes: nothing to check.
+    if (!checkable(step.with)) return { errors: [], warnings: [] };
     const tool = toolOf(step.tool);
-    const wrongType = calledToolInputFindings(tool, ['tool']);
+    // A mapping makes an object: a tool that takes none is refused first. No with: at all is checked for required fields.
+    const wrongType = step.with === undefined ? [] : calledToolInputFindings(tool, ['tool']);
     return { errors: wrongType.length > 0 ? wrongType : toolWithFindings(step.with, tool), warnings: [] };
   },
   label: (step) => `tool ${step.tool}`,

@@ -44,11 +44,16 @@ export function unknownKeyFinding(unknown: UnknownKey, tool: ToolSchema, path: r
 /**
  * The findings of a `tool` step's `with:` mapping (the whole tool input): its keys the schema does not declare
  * (unless it takes other keys), and the required fields no key gives, leaving out a field a misspelt key was
- * suggested for (one mistake, one issue). Only a `with:` that is a mapping is given here: one expression making
- * the whole input cannot be checked before the run.
+ * suggested for (one mistake, one issue). Only a `with:` that is a mapping is given here, or none (`undefined`: the
+ * tool gets `{}`, so every required field is missing, reported at the step's `tool:`): one expression making the
+ * whole input cannot be checked before the run.
  */
-export function toolWithFindings(given: Readonly<Record<string, unknown>>, tool: ToolSchema | undefined): KindFinding[] {
+export function toolWithFindings(given: Readonly<Record<string, unknown>> | undefined, tool: ToolSchema | undefined): KindFinding[] {
   if (!tool || !listsFields(tool.input_schema)) return [];
+  if (given === undefined) {
+    const required = requiredFields(tool.input_schema);
+    return required.length === 0 ? [] : [{ path: ['tool'], message: `the input of tool ${tool.name} requires ${quoted(required)}, which the step gives no with: for` }];
+  }
   const keys = Object.keys(given);
   const unknown = takesOtherKeys(tool.input_schema) ? [] : unknownKeys(keys, tool.input_schema);
   const suggested = new Set(unknown.map((u) => u.suggestion));

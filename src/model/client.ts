@@ -9,8 +9,10 @@ import { StepwiseError } from '../errors.js';
 import { markingFetch } from './answered.js';
 import { NO_KEY } from './credentials.js';
 import { DEFAULT_MODEL, DEFAULT_TIMEOUT_MS } from './defaults.js';
+import { cappingFetch, checkMaxReplyBytes, DEFAULT_MAX_REPLY_BYTES } from './reply-cap.js';
 
 export { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_TIMEOUT_MS, environmentHasModel } from './defaults.js';
+export { DEFAULT_MAX_REPLY_BYTES } from './reply-cap.js';
 
 export interface ModelOptions {
   /** A ready client; used as is, its own `maxRetries` and `timeout` too unless given here. */
@@ -26,6 +28,11 @@ export interface ModelOptions {
   readonly timeoutMs?: number;
   /** HTTP retries the SDK makes inside one step attempt (default 2). */
   readonly maxRetries?: number;
+  /**
+   * The most of a reply's body that is read, in bytes (default 8 MiB): a larger reply fails the call as a retryable
+   * `model_error`, the rest not read. Not applied to a `client` given ready (its fetch is its own).
+   */
+  readonly maxReplyBytes?: number;
 }
 
 export interface ModelConfig {
@@ -39,6 +46,7 @@ export interface ModelConfig {
 /** Resolves model options into a client. Without options the SDK reads the environment. */
 export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS.ProcessEnv = process.env): ModelConfig {
   const opts: ModelOptions = options instanceof Anthropic ? { client: options } : options;
+  checkMaxReplyBytes(opts.maxReplyBytes, 'model');
   const maxRetries = opts.maxRetries ?? opts.client?.maxRetries ?? 2;
   const timeoutMs = opts.timeoutMs ?? opts.client?.timeout ?? DEFAULT_TIMEOUT_MS;
   const client =
@@ -48,8 +56,9 @@ export function resolveModel(options: ModelOptions | Anthropic = {}, env: NodeJS
       ...credentialOf(opts, env),
       maxRetries,
       timeout: timeoutMs,
-      // Tells a call whose body failed after a success status that the server made (and bills) a reply (./answered.ts).
-      fetch: markingFetch(),
+      // Tells a call whose body failed after a success status that the server made (and bills) a reply (./answered.ts);
+      // reads no more of a body than maxReplyBytes (./reply-cap.ts).
+      fetch: markingFetch(cappingFetch(globalThis.fetch, opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES)),
     });
   return { client, model: opts.model ?? DEFAULT_MODEL, timeoutMs, maxRetries };
 }

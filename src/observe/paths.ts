@@ -43,14 +43,14 @@ import type { ToolSchema } from '../kinds/types.js';
 import { ANALYSIS_TOOL } from '../steps/analyze.js';
 import type { RunRecord } from '../run/types.js';
 import { describeTrail, divergence, type TrailStep } from './path-trail.js';
+import { pathName, type Decision } from './path-name.js';
 
 /** A tool as the worst case sees it. */
 function toolSchemaOf(tool: AnyTool | undefined): ToolSchema | undefined {
   return tool && { name: tool.name, description: tool.description, input_schema: toolInputSchema(tool), ...(tool.output ? { output_schema: toolOutputSchema(tool.output) } : {}) };
 }
 
-/** What a path does at a step: a work step succeeds or takes its error route, a choice takes a branch, a wait gets an event. */
-export type Decision = { step: string; take: 'done' | 'error' | `branch ${number}` | string };
+export type { Decision };
 
 export interface PathResult {
   readonly steps: readonly string[];
@@ -533,7 +533,7 @@ export async function testPaths(workflow: Workflow, deps: PathDeps): Promise<Pat
     return extra === 0 ? result : { ...result, worstCaseTokens: result.worstCaseTokens + extra };
   });
   for (const result of paths) {
-    const name = result.steps.join(' → ');
+    const name = pathName(result);
     if (result.status === 'budget_exhausted' || result.worstCaseTokens > limit) {
       findings.push({
         kind: 'over_budget',

@@ -23,6 +23,7 @@ export type FailureKind =
   | 'timeout'
   | 'interrupted'
   | 'engine_error'
+  | 'definition_invalid'
   | 'model_error'
   | 'auth_error'
   | 'permission_error'

@@ -33,7 +33,7 @@ export interface ServerOptions {
   readonly tokens?: readonly ApiToken[];
   /** `false` turns auth off; such a server only listens on loopback. */
   readonly auth?: false;
-  /** Where workflows are loaded by id: a directory (default `./definitions`) or a catalog. */
+  /** Where workflows are loaded by id: a directory (default `./definitions`) or a catalog, whose `get` answers `undefined` or `null` for an id it has not (404). */
   readonly definitions?: string | DefinitionCatalog;
   /** The largest request body (bytes); larger answers 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
@@ -136,7 +136,11 @@ export function createServer(engine: Engine, options: ServerOptions = {}): Stepw
 
   app.openapi(startRoute, async (c) => {
     const body = c.req.valid('json');
+    // A catalog says it has no such workflow with undefined or null (the directory's throws its own 404).
     const definition = await catalog.get(body.workflow);
+    if (definition === undefined || definition === null) {
+      throw new ApiError(404, 'workflow_not_found', `workflow: no definition with id "${body.workflow}" in the definition catalog`, 'workflow');
+    }
     // The answer comes from what the store's create did (atomic), not from an earlier read: of concurrent starts of
     // one id exactly one is 201; a run of the same workflow answers the others 200, one of another workflow 409.
     try {

@@ -11,9 +11,22 @@ import { ApiError } from './errors.js';
 
 const extensions = ['.yaml', '.yml', '.json', '.ts', '.mts', '.js', '.mjs'];
 
+/**
+ * Where `POST /api/runs` finds a workflow by id (`createServer(engine, { definitions })`): a definitions directory
+ * ({@link definitionCatalog}) or a catalog of your own.
+ *
+ * @example
+ * ```ts
+ * const byId = new Map([[definition.workflow.id, definition]]);
+ * createServer(engine, { tokens, definitions: { get: async (id) => byId.get(id) } });
+ * ```
+ */
 export interface DefinitionCatalog {
-  /** The definition of workflow `id`; 404 naming `workflow` when the directory has none. */
-  get(id: string): Promise<LoadedDefinition>;
+  /**
+   * The definition of workflow `id`, or `undefined` / `null` when there is none: the request is then answered 404
+   * `workflow_not_found` naming `workflow`. Anything it throws is a 500 (its message in the server's log only).
+   */
+  get(id: string): Promise<LoadedDefinition | undefined | null>;
 }
 
 interface Cached {
@@ -30,7 +43,8 @@ async function mtimeOf(file: string): Promise<number | undefined> {
   }
 }
 
-export function definitionCatalog(dir: string): DefinitionCatalog {
+/** The catalog of a definitions directory; an id it has no definition for is a 404 naming `workflow` (thrown). */
+export function definitionCatalog(dir: string): { get(id: string): Promise<LoadedDefinition> } {
   const root = resolve(dir);
   const cache = new Map<string, Cached>();
 

@@ -145,7 +145,7 @@ describe('context values that pass a whole output on', () => {
     yaml(
       'id: flow',
       'steps:',
-      '  find: { tool: lookup }',
+      '  find: { tool: lookup, with: { id: x } }',
       `  judge: { analyze: { prompt: Judge., schema: ${analyze} } }`,
       `  fill: { claude: { tool: extract, prompt: Go., context: ${context} } }`,
       '  done: { final: true }',

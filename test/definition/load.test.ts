@@ -93,7 +93,7 @@ describe('loadDefinition', () => {
 
 describe('loadDefinitionFromObject', () => {
   const lookup = defineTool({ name: 'lookup', description: 'Look up', input: z.object({ id: z.string() }), run: ({ id }) => ({ id }) });
-  const data = { id: 'embedded', steps: { find: { tool: 'lookup', next: 'done' }, done: { final: true } } };
+  const data = { id: 'embedded', steps: { find: { tool: 'lookup', with: { id: 'a' }, next: 'done' }, done: { final: true } } };
 
   it('validates data with the tools passed', () => {
     const loaded = loadDefinitionFromObject(data, [lookup], 'service');
@@ -108,7 +108,7 @@ describe('loadDefinitionFromObject', () => {
   });
 
   it('accepts a defineWorkflow() result and hashes it like the same data', () => {
-    const module = defineWorkflow({ id: 'embedded', tools: [lookup], steps: { find: { tool: 'lookup', next: 'done' }, done: { final: true } } });
+    const module = defineWorkflow({ id: 'embedded', tools: [lookup], steps: { find: { tool: 'lookup', with: { id: 'a' }, next: 'done' }, done: { final: true } } });
     const fromModule = loadDefinitionFromObject(module, [], 'module');
     expect(fromModule.hash).toBe(loadDefinitionFromObject(data, [lookup], 'data').hash);
     expect(fromModule.hash).not.toBe(loadDefinitionFromObject({ ...data, id: 'other' }, [lookup], 'data').hash);

@@ -2,7 +2,8 @@
  * A `tool` step's `with:` mapping is the whole tool input, so `validate` checks its keys against the tool's input
  * schema as it does a `claude` step's `with:`: a key the schema does not declare (and does not let through) and a
  * required field no key gives are errors at the field's file:line:col, a misspelt key with a did-you-mean. A `with:`
- * that is one expression making the whole input cannot be checked before the run. Through the real loader on files
+ * that is one expression making the whole input cannot be checked before the run; a step with no `with:` gets `{}`,
+ * so each required field is an error at its `tool:`. Through the real loader on files
  * in a temp directory, and `stepwise validate`; the run the check now prevents failed `invalid_data` or lost the key.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { SPAWN_BUDGET_MS } from '../budgets.js';
 import { cli } from '../cli/helpers.js';
 import { yaml } from './helpers.js';
 
-/** Tools `toggle` ({ ok: boolean, label?: string, times = 1 }, a plain object), `strict` and `loose` ({ value: string }). */
+/** Tools `toggle` ({ ok: boolean, label?: string, times = 1 }, a plain object), `strict` and `loose` ({ value: string }), `optional` ({ note?: string }). */
 const toolModule = resolve(fileURLToPath(new URL('fixtures/tools/inputs.ts', import.meta.url)));
 
 let dir: string | undefined;
@@ -70,6 +71,36 @@ describe("a tool step's with: keys", () => {
   it('a required field no key gives is an error at with: (a field with a default is not required)', async () => {
     const { errors } = await check(flow('  a:', '    tool: toggle', '    with: { label: x }', '    next: done'));
     expect(errors).toEqual([expect.stringMatching(/^flow\.yaml:6:\d+: steps\.a\.with: the input of tool toggle requires "ok", which with: does not give$/)]);
+  });
+
+  it('a step with no with: at all (its input is {}) is an error at its tool: for each required field; a tool that requires none needs no with:', async () => {
+    const { errors } = await check(
+      flow(
+        '  a:', //                                                            4
+        '    tool: toggle', //                                                5
+        '    next: b', //                                                     6
+        '  b: { tool: strict, next: c }', //                                  7
+        '  c: { tool: optional, next: done }', //                             8
+      ),
+    );
+    expect(errors).toEqual([
+      expect.stringMatching(/^flow\.yaml:5:\d+: steps\.a\.tool: the input of tool toggle requires "ok", which the step gives no with: for$/),
+      expect.stringMatching(/^flow\.yaml:7:\d+: steps\.b\.tool: the input of tool strict requires "value", which the step gives no with: for$/),
+    ]);
+  });
+
+  it('no with: in a map body or a parallel branch too, at the body step\'s own path', async () => {
+    const { errors } = await check(
+      flow('  p:', '    parallel:', '      branches:', '        a:', '          steps:', '            x: { tool: strict }', '    next: done'),
+    );
+    expect(errors).toEqual([expect.stringMatching(/^flow\.yaml:9:\d+: steps\.p\.parallel\.branches\.a\.steps\.x\.tool: the input of tool strict requires "value", which the step gives no with: for$/)]);
+  });
+
+  it('`stepwise validate` reports a step with no with: at file:line:col and exits 1 (it said ok, and every run failed invalid_data)', { timeout: SPAWN_BUDGET_MS }, async () => {
+    const file = write(flow('  a:', '    tool: toggle', '    next: done'));
+    const result = await cli(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain(`${file}:5:5: steps.a.tool: the input of tool toggle requires "ok", which the step gives no with: for`);
   });
 
   it('a with: that is one expression making the whole input is not checked; nor are the values of the keys', async () => {

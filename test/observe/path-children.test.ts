@@ -181,7 +181,7 @@ describe("a path's forced decisions are its own run's, not its child runs'", () 
       ]),
     );
     // The child's own walk forces its branch 1, whose tool always fails: reported as the child's, not the parent path's.
-    expect(report.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^in the child runs of "sub" \(inner\): path pick → broken → fine failed: /)]);
+    expect(report.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^in the child runs of "sub" \(inner\): path pick \[branch 1\] → broken → fine failed: /)]);
   });
 
   it('a self-recursion bounded by a choice passes: each nested run takes its own branch', async () => {

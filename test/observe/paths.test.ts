@@ -62,7 +62,7 @@ describe('stepwise test', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(nested.stdout).toContain('✓ pick [branch 1] → sub → done: done');
     expect(nested.stdout).not.toContain('path_failed: path pick → sub → done');
     // Only the child's own walk, which forces its failing branch, finds a problem.
-    expect(nested.stdout).toContain('path_failed: in the child runs of "sub" (inner): path pick → broken → fine failed');
+    expect(nested.stdout).toContain('path_failed: in the child runs of "sub" (inner): path pick [branch 1] → broken → fine failed');
     expect(nested.code).toBe(1);
   });
 
@@ -124,7 +124,7 @@ describe('testPaths drives the real engine', () => {
     expect(byEnd.get('done')).toMatchObject({ status: 'done', error: null, decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'APPROVE' }] });
     expect(byEnd.get('escalated')).toMatchObject({ status: 'failed', decisions: [{ step: 'check', take: 'done' }, { step: 'approval', take: 'wait.timeout' }] });
     expect(byEnd.get('escalated')!.error).toBe('the workflow deadline passed');
-    expect(report.findings).toEqual([{ kind: 'path_failed', message: 'path check → approval → escalated failed: the workflow deadline passed' }]);
+    expect(report.findings).toEqual([{ kind: 'path_failed', message: 'path check → approval [timeout] → escalated failed: the workflow deadline passed' }]);
   });
 
   it('forces an error route by failing the step: an analyze step whose model call is refused takes onError', async () => {

@@ -5,6 +5,7 @@ import { loadDefinition } from '../../definition/load.js';
 import { startEmulator } from '../../emulator/index.js';
 import { resolveModel } from '../../model/client.js';
 import { EMULATOR_KEY } from '../../model/credentials.js';
+import { pathName } from '../../observe/path-name.js';
 import { testPaths, type PathReport } from '../../observe/paths.js';
 import { color, parseIntArg, readJsonArg } from '../io.js';
 
@@ -25,13 +26,11 @@ function defaultInput(file: string): string | undefined {
 function pathLines(report: PathReport, indent: string): string[] {
   const lines: string[] = [];
   for (const p of report.paths) {
-    // A wait's timeout is named as the diagrams name it.
-    const route = p.decisions.map((d) => (d.take === 'done' ? d.step : `${d.step} [${d.take === 'wait.timeout' ? 'timeout' : d.take}]`)).join(' → ');
     // A run that ended done by another route than its path's passed nothing (the finding says where it left it).
     const followed = p.divergence === null;
     const mark = p.status === 'done' && followed ? color.green('✓') : color.red('✗');
     const unfollowed = followed ? '' : `, ${color.red('not followed')}`;
-    lines.push(`${indent}${mark} ${route} → ${p.steps[p.steps.length - 1]}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})${unfollowed}`);
+    lines.push(`${indent}${mark} ${pathName(p)}: ${p.status}, ${p.tokens} tokens (worst case ${p.worstCaseTokens})${unfollowed}`);
   }
   for (const child of report.children) {
     const counted = child.times === 0 ? 'its budget slice counted instead' : `worst path counted ${child.times}× in the step's worst case`;
