@@ -7,6 +7,7 @@
 import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
 import { dotted, type Locate, type PathSegment, type Position } from './locate.js';
+import { sourceOffset } from './scalar-offset.js';
 
 /** The data of a YAML source and a locator into it. */
 export interface ParsedYaml {
@@ -41,7 +42,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (error) {
     throw new DefinitionError([{ file, line: 1, col: 1, path: '', message: `cannot read YAML: ${(error as Error).message}` }]);
   }
-  return { data, locate: (path, at) => position(offsetOf(doc, path, at ?? 'value')) };
+  return { data, locate: (path, at, offset) => position(offsetOf(doc, text, path, at ?? 'value', offset)) };
 }
 
 function syntaxIssue(
@@ -70,7 +71,8 @@ function isBlockCollection(node: unknown): boolean {
   return isCollection(node) && !node.flow;
 }
 
-function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'value'): number {
+/** `inside`: an index into the string at `path`, placed where the source has it (see scalar-offset.ts). */
+function offsetOf(doc: Document, text: string, path: readonly PathSegment[], at: 'key' | 'value', inside?: number): number {
   let node: unknown = doc.contents;
   let offset = startOf(node) ?? 0;
   for (const [index, segment] of path.entries()) {
@@ -79,19 +81,20 @@ function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'valu
     let value: unknown;
     if (isMap(node)) {
       const pair = node.items.find((item) => keyText(item.key) === String(segment));
-      if (!pair) break;
+      if (!pair) return offset;
       key = pair.key;
       value = pair.value;
     } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
       value = node.items[segment];
-    } else break;
+    } else return offset;
     const keyOffset = startOf(key);
     if (at === 'key' && index === path.length - 1 && keyOffset !== undefined) return keyOffset;
     const valueOffset = startOf(value);
     offset = (isBlockCollection(value) || valueOffset === undefined ? keyOffset : valueOffset) ?? valueOffset ?? offset;
     node = value;
   }
-  return offset;
+  // The whole path is in the source: an index into its string (not an alias's) is placed on its line.
+  return inside === undefined ? offset : (sourceOffset(text, node, inside) ?? offset);
 }
 
 function keyText(key: unknown): string {

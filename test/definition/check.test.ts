@@ -116,7 +116,7 @@ describe('checkWorkflow', () => {
     ]);
   });
 
-  it('reports expression syntax errors at the field', () => {
+  it('reports expression syntax errors where the parser stopped, inside the field', () => {
     const errors = errorsOf(
       yaml(
         'id: flow',
@@ -127,9 +127,9 @@ describe('checkWorkflow', () => {
       ),
     );
     expect(errors.map((e) => e.split(': ').slice(0, 2).join(': '))).toEqual([
-      'flow.yaml:3:37: steps.find.with.id',
-      'flow.yaml:4:29: steps.route.choice[0].when',
-      'flow.yaml:5:41: steps.done.output.total',
+      'flow.yaml:3:51: steps.find.with.id',
+      'flow.yaml:4:33: steps.route.choice[0].when',
+      'flow.yaml:5:49: steps.done.output.total',
     ]);
   });
 });
