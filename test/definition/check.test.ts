@@ -52,6 +52,12 @@ describe('checkWorkflow', () => {
     ].sort(byLine));
   });
 
+  it('names a branch start that is no step of its branch once (it was reported twice)', () => {
+    expect(
+      errorsOf(yaml('id: w', 'steps:', '  p:', '    parallel:', '      branches:', '        one:', '          start: nostart', '          steps:', '            i: { tool: echo }', '    next: done', '  done: { final: true }')),
+    ).toEqual(['flow.yaml:7:18: steps.p.parallel.branches.one.start: no step named "nostart" in branch "one"; its steps are: i']);
+  });
+
   it('reports a loop with no exit, naming its steps', () => {
     expect(
       errorsOf(
