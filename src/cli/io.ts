@@ -108,7 +108,8 @@ export function describeRun(view: RunView, storeFlag?: string): string {
   const memory = parseStoreSpec(storeSpec(storeFlag)).kind === 'memory';
   const lines = [`run ${view.runId} (${view.workflow} ${view.version}): ${status}, ${view.usage.totalTokens} tokens`];
   if (view.waitingFor) {
-    const waiting = `waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' or ')}`;
+    const waits = view.waits.length > 0 ? view.waits : [view.waitingFor];
+    const waiting = `waiting at ${waits.map((w) => `${w.step} for ${w.events.join(' or ')}`).join(', and at ')}`;
     lines.push(memory ? waiting : `${waiting}: stepwise send ${view.runId} <EVENT>${hintArgs(storeFlag)}`);
   }
   if (view.failure) {
