@@ -10,7 +10,7 @@ import { environmentHasModel } from '../model/defaults.js';
 import { isDefaultStore, parseStoreSpec } from '../store/open.js';
 import { storeArg, storeSpec } from './store-option.js';
 
-/** Parses a JSON argument, or reads it from a file when it starts with `@`. */
+/** Parses a JSON argument, or reads it from a file when it starts with `@` (a byte order mark it starts with is dropped, as for a definition). */
 export function readJsonArg(value: string | undefined, flag: string): unknown {
   if (value === undefined) return undefined;
   const text = value.startsWith('@') ? readFile(value.slice(1), flag) : value;
@@ -23,7 +23,7 @@ export function readJsonArg(value: string | undefined, flag: string): unknown {
 
 function readFile(path: string, flag: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     throw new StepwiseError('usage', `${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -108,7 +108,8 @@ export function describeRun(view: RunView, storeFlag?: string): string {
   const memory = parseStoreSpec(storeSpec(storeFlag)).kind === 'memory';
   const lines = [`run ${view.runId} (${view.workflow} ${view.version}): ${status}, ${view.usage.totalTokens} tokens`];
   if (view.waitingFor) {
-    const waiting = `waiting at ${view.waitingFor.step} for ${view.waitingFor.events.join(' or ')}`;
+    const waits = view.waits.length > 0 ? view.waits : [view.waitingFor];
+    const waiting = `waiting at ${waits.map((w) => `${w.step} for ${w.events.join(' or ')}`).join(', and at ')}`;
     lines.push(memory ? waiting : `${waiting}: stepwise send ${view.runId} <EVENT>${hintArgs(storeFlag)}`);
   }
   if (view.failure) {

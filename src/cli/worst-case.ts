@@ -1,5 +1,9 @@
 /** The worst-case token bound `validate` prints for a loaded definition, and its warning. */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import type { LoadedDefinition } from '../definition/load.js';
+import type { Position } from '../definition/locate.js';
+import { parseYaml } from '../definition/yaml.js';
 import type { DefinitionIssue } from '../errors.js';
 import { worstCaseTokens, type WorstCase } from '../policy/worst-case.js';
 import { toolInputSchema, toolOutputSchema } from '../tools/define.js';
@@ -12,12 +16,18 @@ export function worstCaseOf(loaded: Pick<LoadedDefinition, 'workflow' | 'tools'>
   });
 }
 
-export function budgetWarning(file: string, bound: WorstCase): DefinitionIssue {
+/** Where `budget` is in a YAML or JSON definition file; 1:1 for a module, whose definition has no source positions. */
+export async function budgetPosition(file: string): Promise<Position> {
+  if (!['.yaml', '.yml', '.json'].includes(extname(file).toLowerCase())) return { line: 1, col: 1 };
+  return parseYaml(await readFile(file, 'utf8'), file).locate(['budget']);
+}
+
+/** The warning `validate` gives when the worst case is past the budget, at the `budget` field (`at`, see {@link budgetPosition}). */
+export function budgetWarning(file: string, bound: WorstCase, at: Position = { line: 1, col: 1 }): DefinitionIssue {
   const worst = bound.steps.slice().sort((a, b) => b.tokens - a.tokens)[0];
   return {
     file,
-    line: 1,
-    col: 1,
+    ...at,
     path: 'budget',
     message:
       `the worst case is ${bound.bounded ? '' : 'at least '}${bound.tokens} tokens (every model step on the path ${bound.path.join(' → ')} using every visit, attempt and max_tokens), ` +

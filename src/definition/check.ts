@@ -18,7 +18,7 @@ import type { DefinitionIssue } from '../errors.js';
 import { expressionIssues, expressionsIn } from '../expr/index.js';
 import { kindOf, kindOfStep } from '../kinds/index.js';
 import { edges, nextStep, startStep } from './graph.js';
-import { issuesAt, type Locate, type PathSegment } from './locate.js';
+import { byPosition, issuesAt, type Locate, type PathSegment } from './locate.js';
 import { reachFindings, type Finding } from './reach.js';
 import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
@@ -38,7 +38,7 @@ export interface CheckResult {
 
 /**
  * Checks a schema-valid workflow. Does not throw: the caller decides (the
- * loader throws a `DefinitionError` when `errors` is not empty).
+ * loader throws a `DefinitionError` when `errors` is not empty). Issues come in file order.
  *
  * @example
  * ```ts
@@ -52,11 +52,12 @@ export function checkWorkflow(workflow: Workflow, locate: Locate, file: string):
   // The workflow, then each map body as the definition its items run (a map body's steps are checked as its own).
   for (const scope of scopesOf(workflow)) {
     const found = checkScope(scope);
-    const place = (f: Finding): Finding[] => (aboutAdded(scope, f.path) ? [] : [{ path: located(scope, f.path), message: f.message }]);
+    const place = (f: Finding): Finding[] => (aboutAdded(scope, f.path) ? [] : [{ ...f, path: located(scope, f.path) }]);
     errors.push(...found.errors.flatMap(place));
     warnings.push(...found.warnings.flatMap(place));
   }
-  return issuesAt({ errors, warnings }, file, locate);
+  const found = issuesAt({ errors, warnings }, file, locate);
+  return { errors: byPosition(found.errors), warnings: byPosition(found.warnings) };
 }
 
 /** The findings of one scope (the workflow, or a map body), at paths of its own. */
@@ -79,7 +80,7 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
   }
 
   const all = edges(workflow);
-  const expressions: Array<{ path: PathSegment[]; text: string }> = [];
+  const expressions: Array<{ path: PathSegment[]; text: string; at: number }> = [];
   const broken = new Set<string>();
   for (const edge of all) {
     // A step the engine added is reached only by the order steps are listed in, never named.
@@ -133,10 +134,8 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
   }
   for (const sequence of sequencesOf(workflow).slice(1)) {
     const start = startOf(sequence);
-    if (!sequence.steps[start]) {
-      errors.push({ path: [...sequence.path.slice(0, -1), 'start'], message: `no step named "${start}" in branch "${sequence.name}"; its steps are: ${Object.keys(sequence.steps).join(', ')}` });
-      continue;
-    }
+    // A start that is no step of the branch is the parallel kind's error (src/kinds/parallel.ts): nothing to walk from.
+    if (!sequence.steps[start]) continue;
     const reached = new Set([start]);
     const queue = [start];
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
@@ -151,17 +150,25 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
 
 /** Syntax of every expression a step holds: `prompt`, `system`, `context`, `with`, `output` and choice `when` (with or without `{% %}`). */
 function stepExpressionIssues(step: Workflow['steps'][string], path: readonly PathSegment[]): Finding[] {
-  return expressionFields(step).flatMap(([value, at]) =>
-    value === undefined ? [] : expressionIssues(value).map((found) => ({ path: [...path, ...at, ...found.path], message: found.message })),
+  return expressionFields(step).flatMap(([value, field, shift]) =>
+    value === undefined
+      ? []
+      : expressionIssues(value).map((found) => ({
+          path: [...path, ...field, ...found.path],
+          message: found.message,
+          ...(found.at === undefined ? {} : { at: Math.max(0, found.at + shift) }),
+        })),
   );
 }
 
-/** The text of every expression a step holds, with the path of its field. */
-function stepExpressions(step: Workflow['steps'][string], path: readonly PathSegment[]): Array<{ path: PathSegment[]; text: string }> {
-  return expressionFields(step).flatMap(([value, at]) => expressionsIn(value).map((found) => ({ path: [...path, ...at, ...found.path], text: found.text })));
+/** The text of every expression a step holds, with the path of its field and where the text starts in the field's string. */
+function stepExpressions(step: Workflow['steps'][string], path: readonly PathSegment[]): Array<{ path: PathSegment[]; text: string; at: number }> {
+  return expressionFields(step).flatMap(([value, field, shift]) =>
+    expressionsIn(value).map((found) => ({ path: [...path, ...field, ...found.path], text: found.text, at: Math.max(0, found.at + shift) })),
+  );
 }
 
-/** The fields of a step that may hold expressions, with their paths under the step: its kind says which. */
-function expressionFields(step: Workflow['steps'][string]): Array<[value: unknown, at: PathSegment[]]> {
-  return (kindOf(step)?.expressions?.(step) ?? []).map(([value, at]) => [value, [...at]]);
+/** The fields of a step that may hold expressions, with their paths under the step and their shift (see `expressions` of a kind): its kind says which. */
+function expressionFields(step: Workflow['steps'][string]): Array<[value: unknown, field: PathSegment[], shift: number]> {
+  return (kindOf(step)?.expressions?.(step) ?? []).map(([value, field, shift]) => [value, [...field], shift ?? 0]);
 }

@@ -1,8 +1,9 @@
 /**
- * `defineWorkflow()`: workflows written in TypeScript, typed so that a step can
- * only use a tool that is passed in `tools` and only route to a step that
- * exists. The result is validated at load time by the same schema and checks
- * as YAML definitions.
+ * `defineWorkflow()`: workflows written in TypeScript, typed so that a step (at
+ * any depth) can only use a tool that is passed in `tools`, and a top-level step
+ * only route to a top-level step that exists. Routes inside a parallel branch or
+ * a map body are typed as any string. The result is validated at load time by
+ * the same schema and checks as YAML definitions, which check those routes too.
  */
 import type { AnyTool } from '../tools/define.js';
 import type { AnalyzeStep, ChoiceStep, ClaudeStep, FinalStep, MapStep, ParallelStep, ToolStep, WaitStep, Workflow, WorkflowStep } from './schema.js';

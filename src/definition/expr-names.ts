@@ -8,6 +8,7 @@
  */
 import { expressionNodes } from './expression-nodes.js';
 import type { PathSegment } from './locate.js';
+import type { Finding } from './reach.js';
 import { closestMatch } from './suggest.js';
 
 /** What the engine binds for every expression ($proposed only in `review.when`, where it is checked at run time). */
@@ -32,15 +33,29 @@ interface AstNode {
   readonly arguments?: readonly AstNode[];
   readonly focus?: unknown;
   readonly index?: unknown;
+  /** Where jsonata's tokenizer ended the node's token: the index just past it. */
+  readonly position?: number;
+}
+
+/** Where a `$name` token starts in its expression, from the node jsonata made of it. */
+function startOf(node: AstNode, name: string): number {
+  return Math.max(0, (node.position ?? 0) - name.length - 1);
+}
+
+/** A `$name` of an expression and where its first use starts in it (`at`). */
+export interface NameUse {
+  readonly name: string;
+  readonly at: number;
 }
 
 /** The `$names` an expression reads that nothing binds, functions called apart; none for one that does not parse. */
-export function unboundNames(expression: string): { readonly variables: string[]; readonly functions: string[] } {
+export function unboundNames(expression: string): { readonly variables: NameUse[]; readonly functions: NameUse[] } {
   const nodes = expressionNodes(expression);
   if (nodes === null) return { variables: [], functions: [] };
   const bound = new Set<string>();
-  const read = new Set<string>();
-  const called = new Set<string>();
+  const read = new Map<string, number>();
+  const called = new Map<string, number>();
+  const use = (names: Map<string, number>, node: AstNode, name: string) => names.set(name, Math.min(names.get(name) ?? Infinity, startOf(node, name)));
   const procedures = new Set<object>();
   // Parents come first: a call is seen before the variable that names its function.
   for (const node of nodes) {
@@ -51,13 +66,14 @@ export function unboundNames(expression: string): { readonly variables: string[]
     if (n.type === 'lambda') for (const a of n.arguments ?? []) if (typeof a.value === 'string') bound.add(a.value);
     if ((n.type === 'function' || n.type === 'partial') && n.procedure?.type === 'variable' && typeof n.procedure.value === 'string') {
       procedures.add(n.procedure);
-      called.add(n.procedure.value);
+      use(called, n.procedure, n.procedure.value);
     }
     // `$` is the context, `$$` the root: no name.
-    if (n.type === 'variable' && typeof n.value === 'string' && n.value !== '' && n.value !== '$' && !procedures.has(n)) read.add(n.value);
+    if (n.type === 'variable' && typeof n.value === 'string' && n.value !== '' && n.value !== '$' && !procedures.has(n)) use(read, n, n.value);
   }
-  const unbound = (name: string) => !KNOWN.has(name) && !bound.has(name);
-  return { variables: [...read].filter((name) => unbound(name) && !called.has(name)), functions: [...called].filter(unbound) };
+  const unbound = ([name]: [string, number]) => !KNOWN.has(name) && !bound.has(name);
+  const uses = (names: Map<string, number>) => [...names].filter(unbound).map(([name, at]) => ({ name, at }));
+  return { variables: uses(read).filter(({ name }) => !called.has(name)), functions: uses(called) };
 }
 
 /**
@@ -68,13 +84,13 @@ export function unboundNames(expression: string): { readonly variables: string[]
  * // [{ path: [...], message: '$inptu is not a variable; did you mean "$input"?' }]
  */
 export function unboundNameFindings(
-  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string }>,
-): Array<{ readonly path: readonly PathSegment[]; readonly message: string }> {
-  return expressions.flatMap(({ path, text }) => {
+  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string; readonly at?: number }>,
+): Finding[] {
+  return expressions.flatMap(({ path, text, at = 0 }) => {
     const { variables, functions } = unboundNames(text);
     return [
-      ...variables.map((name) => ({ path, message: `$${name} is not a variable${meant(name, BOUND, '') || `; expressions read ${BOUND.map((b) => `$${b}`).join(', ')}`}` })),
-      ...functions.map((name) => ({ path, message: `$${name}() is not a function${meant(name, FUNCTIONS, '()') || ' of JSONata'}` })),
+      ...variables.map(({ name, at: inside }) => ({ path, at: at + inside, message: `$${name} is not a variable${meant(name, BOUND, '') || `; expressions read ${BOUND.map((b) => `$${b}`).join(', ')}`}` })),
+      ...functions.map(({ name, at: inside }) => ({ path, at: at + inside, message: `$${name}() is not a function${meant(name, FUNCTIONS, '()') || ' of JSONata'}` })),
     ];
   });
 }

@@ -18,9 +18,12 @@ export interface Position {
  * Maps a path to a source position. `at: 'key'` asks for the key of the last
  * segment (used for unknown keys); the default is the value. A path that does
  * not exist in the source resolves to its deepest existing ancestor, so a
- * missing field points at the object that lacks it.
+ * missing field points at the object that lacks it. `offset`, for a string
+ * value, asks for the place of that index of the string (a name in a
+ * multi-line prompt); where the source cannot be followed that far (escapes),
+ * the value's own place.
  */
-export type Locate = (path: readonly PathSegment[], at?: 'key' | 'value') => Position;
+export type Locate = (path: readonly PathSegment[], at?: 'key' | 'value', offset?: number) => Position;
 
 /** A locator for sources without positions: everything is at 1:1. */
 export const atStart: Locate = () => ({ line: 1, col: 1 });
@@ -42,22 +45,30 @@ export function dotted(path: readonly PathSegment[]): string {
 
 /** Builds issues for one file: `issue(path, message)` locates the path and formats it. */
 export function issueMaker(file: string, locate: Locate) {
-  return (path: readonly PathSegment[], message: string, at: 'key' | 'value' = 'value'): DefinitionIssue => ({
+  return (path: readonly PathSegment[], message: string, at: 'key' | 'value' = 'value', offset?: number): DefinitionIssue => ({
     file,
-    ...locate(path, at),
+    ...locate(path, at, offset),
     path: dotted(path),
     message,
   });
 }
 
+/** A finding at a field path; `at`, for one inside a string, is where in the string. */
+interface Found {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+  readonly at?: number | undefined;
+}
+
 /** Errors and warnings found at field paths, as issues at `file`, each at its field's line. */
 export function issuesAt(
-  found: { readonly errors: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly message: string }>; readonly warnings: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly message: string }> },
+  found: { readonly errors: readonly Found[]; readonly warnings: readonly Found[] },
   file: string,
   locate: Locate,
 ): { errors: DefinitionIssue[]; warnings: DefinitionIssue[] } {
   const issue = issueMaker(file, locate);
-  return { errors: found.errors.map((f) => issue(f.path, f.message)), warnings: found.warnings.map((f) => issue(f.path, f.message)) };
+  const one = (f: Found) => issue(f.path, f.message, 'value', f.at);
+  return { errors: found.errors.map(one), warnings: found.warnings.map(one) };
 }
 
 /** Orders issues by line, then column, keeping the original order of ties. */

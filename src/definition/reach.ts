@@ -15,6 +15,8 @@ import { kindOf } from '../kinds/index.js';
 export interface Finding {
   readonly path: readonly PathSegment[];
   readonly message: string;
+  /** For a finding inside a string (an expression's), where in that string (an index into it). */
+  readonly at?: number;
 }
 
 const quoteList = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ');

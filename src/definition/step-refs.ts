@@ -6,20 +6,20 @@
  */
 import { expressionNodes } from './expression-nodes.js';
 import type { PathSegment } from './locate.js';
+import type { Finding } from './reach.js';
 import { didYouMean } from './suggest.js';
-
-/** A `$steps.<id>` reference to a step that does not exist, at the path of its field. */
-export interface StepRefFinding {
-  readonly path: readonly PathSegment[];
-  readonly message: string;
-}
 
 interface AstNode {
   readonly type?: string;
   readonly value?: unknown;
   readonly steps?: readonly AstNode[];
   readonly stages?: readonly unknown[];
+  /** Where jsonata's tokenizer ended the node's token: the index just past it. */
+  readonly position?: number;
 }
+
+/** Where a `$steps.…` path starts in its expression: its `$steps` token ends at the head's position. */
+const startOf = (steps: readonly AstNode[]): number => Math.max(0, (steps[0]?.position ?? 0) - '$steps'.length);
 
 /** Every `$steps.<id>…` path of an expression, as its AST steps; none for an expression that does not parse. */
 function stepPaths(expression: string): Array<readonly AstNode[]> {
@@ -35,7 +35,17 @@ function stepPaths(expression: string): Array<readonly AstNode[]> {
 
 /** The step ids an expression reads as `$steps.<id>`; none for an expression that does not parse. */
 export function stepReferences(expression: string): string[] {
-  return [...new Set(stepPaths(expression).map((steps) => String(steps[1]?.value)))];
+  return [...firstReferences(expression).keys()];
+}
+
+/** Each step id an expression reads as `$steps.<id>`, with where its first such path starts in it. */
+function firstReferences(expression: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const steps of stepPaths(expression)) {
+    const id = String(steps[1]?.value);
+    found.set(id, Math.min(found.get(id) ?? Infinity, startOf(steps)));
+  }
+  return found;
 }
 
 /**
@@ -58,13 +68,13 @@ const RESULT_MEMBERS = ['output', 'status', 'visit', 'attempts', 'error', 'event
 const resultMembers: ReadonlySet<string> = new Set(RESULT_MEMBERS);
 
 /** The `$steps.<id>.<member>` paths of an expression whose member a step's result does not have, as [id, member]. */
-function unknownMembers(expression: string): Array<[string, string]> {
-  const found = new Map<string, [string, string]>();
+function unknownMembers(expression: string): Array<[id: string, member: string, at: number]> {
+  const found = new Map<string, [string, string, number]>();
   for (const steps of stepPaths(expression)) {
     const member = steps[2];
     if (member?.type !== 'name' || typeof member.value !== 'string' || resultMembers.has(member.value)) continue;
     const id = String(steps[1]?.value);
-    found.set(`${id}.${member.value}`, [id, member.value]);
+    if (!found.has(`${id}.${member.value}`)) found.set(`${id}.${member.value}`, [id, member.value, startOf(steps)]);
   }
   return [...found.values()];
 }
@@ -77,21 +87,23 @@ function unknownMembers(expression: string): Array<[string, string]> {
  * // [{ path: [...], message: '$steps.extrct names no step "extrct"; did you mean "extract"?' }]
  */
 export function unknownStepRefs(
-  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string }>,
+  expressions: ReadonlyArray<{ readonly path: readonly PathSegment[]; readonly text: string; readonly at?: number }>,
   ids: readonly string[],
-): StepRefFinding[] {
+): Finding[] {
   const known = new Set(ids);
-  return expressions.flatMap(({ path, text }) => [
-    ...stepReferences(text)
-      .filter((id) => !known.has(id))
-      .map((id) => ({
+  return expressions.flatMap(({ path, text, at = 0 }) => [
+    ...[...firstReferences(text)]
+      .filter(([id]) => !known.has(id))
+      .map(([id, inside]) => ({
         path,
+        at: at + inside,
         message: `$steps.${id} names no step "${id}"${didYouMean(id, ids) || `; steps are: ${ids.join(', ')}`}`,
       })),
     ...unknownMembers(text)
       .filter(([id]) => known.has(id))
-      .map(([id, member]) => ({
+      .map(([id, member, inside]) => ({
         path,
+        at: at + inside,
         message: `$steps.${id}.${member} reads nothing: a step's result has ${RESULT_MEMBERS.join(', ')}${didYouMean(member, RESULT_MEMBERS)}`,
       })),
   ]);

@@ -4,9 +4,10 @@
  * Syntax errors and duplicate keys become {@link DefinitionIssue}s. Merge keys
  * (`<<: *defaults`) are supported, so steps can share settings.
  */
-import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type YAMLError } from 'yaml';
 import { DefinitionError, type DefinitionIssue } from '../errors.js';
 import { dotted, type Locate, type PathSegment, type Position } from './locate.js';
+import { sourceOffset } from './scalar-offset.js';
 
 /** The data of a YAML source and a locator into it. */
 export interface ParsedYaml {
@@ -33,7 +34,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const position = (offset: number): Position => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
-    throw new DefinitionError(doc.errors.map((error) => syntaxIssue(error, doc, text, file, position)));
+    // An unclosed quote swallows the rest of the file; what the parser says next, at its end, follows from it.
+    const unclosed = new Set(doc.errors.filter(isUnclosedQuote).map((error) => error.pos[0]));
+    const first = doc.errors.filter((error) => isUnclosedQuote(error) || !unclosed.has(error.pos[0]));
+    throw new DefinitionError(first.map((error) => syntaxIssue(error, doc, text, file, position)));
   }
   let data: unknown;
   try {
@@ -41,7 +45,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (error) {
     throw new DefinitionError([{ file, line: 1, col: 1, path: '', message: `cannot read YAML: ${(error as Error).message}` }]);
   }
-  return { data, locate: (path, at) => position(offsetOf(doc, path, at ?? 'value')) };
+  return { data, locate: (path, at, offset) => position(offsetOf(doc, text, path, at ?? 'value', offset)) };
 }
 
 function syntaxIssue(
@@ -57,8 +61,33 @@ function syntaxIssue(
     const key = path.length > 0 ? String(path.at(-1)) : text.slice(start, end).trim();
     return { file, ...position(start), path: dotted(path), message: `duplicate key ${JSON.stringify(key)}: a key may appear once per mapping` };
   }
+  if (error.code === 'MULTIPLE_DOCS') {
+    const message = 'a definition file holds one YAML document, and a second one starts here; remove the "---" line and what follows, or put it in a file of its own';
+    return { file, ...position(start), path: '', message: `YAML syntax error: ${message}` };
+  }
+  if (isUnclosedQuote(error)) {
+    const quoted = unclosedScalar(doc, start);
+    const quote = quoted?.type === Scalar.QUOTE_SINGLE ? "'" : '"';
+    const message = `this ${quote} quote is not closed: the string runs to the end of the file; close it with ${quote}`;
+    return { file, ...position(quoted?.range?.[0] ?? start), path: '', message: `YAML syntax error: ${message}` };
+  }
   const message = error.message.replace(/\s+at line \d+, column \d+.*$/s, '');
   return { file, ...position(start), path: '', message: `YAML syntax error: ${message}` };
+}
+
+function isUnclosedQuote(error: YAMLError): boolean {
+  return error.code === 'MISSING_CHAR' && /quote/.test(error.message);
+}
+
+/** The quoted scalar that runs up to `end`, where the parser found its closing quote missing. */
+function unclosedScalar(doc: Document, end: number): Scalar | undefined {
+  let found: Scalar | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && node.range?.[1] === end) found = node;
+    },
+  });
+  return found;
 }
 
 function startOf(node: unknown): number | undefined {
@@ -70,7 +99,8 @@ function isBlockCollection(node: unknown): boolean {
   return isCollection(node) && !node.flow;
 }
 
-function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'value'): number {
+/** `inside`: an index into the string at `path`, placed where the source has it (see scalar-offset.ts). */
+function offsetOf(doc: Document, text: string, path: readonly PathSegment[], at: 'key' | 'value', inside?: number): number {
   let node: unknown = doc.contents;
   let offset = startOf(node) ?? 0;
   for (const [index, segment] of path.entries()) {
@@ -79,19 +109,20 @@ function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'valu
     let value: unknown;
     if (isMap(node)) {
       const pair = node.items.find((item) => keyText(item.key) === String(segment));
-      if (!pair) break;
+      if (!pair) return offset;
       key = pair.key;
       value = pair.value;
     } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
       value = node.items[segment];
-    } else break;
+    } else return offset;
     const keyOffset = startOf(key);
     if (at === 'key' && index === path.length - 1 && keyOffset !== undefined) return keyOffset;
     const valueOffset = startOf(value);
     offset = (isBlockCollection(value) || valueOffset === undefined ? keyOffset : valueOffset) ?? valueOffset ?? offset;
     node = value;
   }
-  return offset;
+  // The whole path is in the source: an index into its string (not an alias's) is placed on its line.
+  return inside === undefined ? offset : (sourceOffset(text, node, inside) ?? offset);
 }
 
 function keyText(key: unknown): string {

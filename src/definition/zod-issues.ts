@@ -102,6 +102,10 @@ const expectedNames: Record<string, string> = {
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
+/** What a value of the wrong type is: its type, but a number itself (`1.5` where an integer goes; YAML's `.inf`, `.nan` are not finite). */
+const found = (value: unknown): string =>
+  typeof value !== 'number' ? typeName(value) : Number.isFinite(value) ? String(value) : `${value}, which is not a finite number`;
+
 /**
  * Messages for the issues of parsing `data` with `schema`.
  *
@@ -130,7 +134,7 @@ function describe(issue: z.core.$ZodIssue, base: readonly PathSegment[], schema:
     }
     case 'invalid_type':
       if (value === undefined) return one(`missing required field ${JSON.stringify(String(path.at(-1) ?? ''))}`);
-      return one(`expected ${expectedNames[issue.expected] ?? issue.expected}, got ${typeName(value)}`);
+      return one(`expected ${expectedNames[issue.expected] ?? issue.expected}, got ${found(value)}`);
     case 'invalid_union': {
       // Follow the one branch whose type matched, so e.g. a malformed duration says what a duration looks like.
       const matched = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));

@@ -5,11 +5,18 @@
 import type { RunContext, TrailEntry } from '../compile/context.js';
 import type { Failure, FailureKind, RunRecord, RunStatus, Usage } from '../run/types.js';
 import { upgradeSnapshot } from './upgrade.js';
-import { positionOf, waitTimeoutAt, type Position, type SnapshotLike } from './position.js';
+import { activeStepsOf, positionOf, waitEvents, waitsIn, waitTimeoutAt, type Position, type SnapshotLike } from './position.js';
 import { isRedrivable } from './redrivable.js';
 
 /** One step visit of a run, as `steps` lists it. */
 export type StepView = TrailEntry;
+
+/** A step the run waits at: the events it accepts, and when it times out (epoch ms), if it does. */
+export interface Wait {
+  readonly step: string;
+  readonly events: readonly string[];
+  readonly timeoutAt: number | null;
+}
 
 export interface RunView {
   readonly runId: string;
@@ -23,7 +30,10 @@ export interface RunView {
   readonly usage: Usage;
   readonly budget: { readonly tokens: number; readonly usd: number | null; readonly stopAt: number };
   readonly steps: readonly StepView[];
-  readonly waitingFor: { readonly step: string; readonly events: readonly string[]; readonly timeoutAt: number | null } | null;
+  /** Where the run waits for an event, and until when; with several waits at once (parallel branches), the first of {@link waits}. */
+  readonly waitingFor: Wait | null;
+  /** Every step the run waits at, in branch order: one per branch waiting at once; empty unless it waits. */
+  readonly waits: readonly Wait[];
   readonly failure: Failure | null;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -65,9 +75,13 @@ export function toView(record: RunRecord): RunView {
   const snapshot = snapshotOf(record);
   const context: RunContext = snapshot.context;
   const position = positionOf(record.definition.workflow, snapshot);
-  let waitingFor: RunView['waitingFor'] = null;
+  const workflow = record.definition.workflow;
+  const waitAt = (step: string, events: readonly string[]): Wait => ({ step, events, timeoutAt: waitTimeoutAt(workflow, step, context) });
+  let waitingFor: Wait | null = null;
+  let waits: Wait[] = [];
   if (position.kind === 'wait' && record.status === 'waiting') {
-    waitingFor = { step: position.step, events: position.events, timeoutAt: waitTimeoutAt(record.definition.workflow, position.step, context) };
+    waitingFor = waitAt(position.step, position.events);
+    waits = activeStepsOf(workflow, snapshot).steps.filter(waitsIn).map((step) => waitAt(step.id, waitEvents(workflow, step.id, step.phase)));
   }
   return {
     runId: record.id,
@@ -82,6 +96,7 @@ export function toView(record: RunRecord): RunView {
     budget: { ...context.budget },
     steps: context.trail.map((e) => ({ ...e })),
     waitingFor,
+    waits,
     failure: shownFailure(record.failure),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

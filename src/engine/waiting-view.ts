@@ -21,5 +21,7 @@ export async function runView(reader: Pick<Store, 'list'>, record: RunRecord): P
   const step = activeStepsOf(record.definition.workflow, snapshotOf(record)).steps.find((s) => s.phase === 'waiting')?.id;
   const accepted = new Set<string>();
   await waitingChain(reader, record, '', accepted);
-  return step && accepted.size > 0 ? { ...view, waitingFor: { step, events: [...accepted], timeoutAt: record.wakeAt } } : view;
+  if (!step || accepted.size === 0) return view;
+  const waitingFor = { step, events: [...accepted], timeoutAt: record.wakeAt };
+  return { ...view, waitingFor, waits: [waitingFor] };
 }

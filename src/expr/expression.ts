@@ -130,11 +130,23 @@ export function compileExpression(source: string, limits: ExpressionLimits = {})
 
 /** The syntax error of `text` (or its unusable regular expression) as a message, or `null` when it parses. Never evaluates. */
 export function syntaxIssue(text: string): string | null {
+  return syntaxProblem(text)?.message ?? null;
+}
+
+/**
+ * {@link syntaxIssue} with where in `text` the parser stopped (`at`, an index into `text`), when it says; what
+ * `validate` locates the error in the file with.
+ */
+export function syntaxProblem(text: string): { readonly message: string; readonly at?: number } | null {
   try {
     parse(text.trim(), {});
     return null;
   } catch (error) {
-    return error instanceof StepwiseError ? error.message : String(error);
+    const message = error instanceof StepwiseError ? error.message : String(error);
+    const position = error instanceof StepwiseError ? asFailure(error.cause).position : undefined;
+    // jsonata's position is the index just past the token it stopped at, in the trimmed text.
+    if (position === undefined) return { message };
+    return { message, at: text.length - text.trimStart().length + Math.max(0, position - 1) };
   }
 }
 

@@ -16,7 +16,7 @@ import {
   compileExpression,
   evaluateExpression,
   lookupNow,
-  syntaxIssue,
+  syntaxProblem,
   UNANSWERED,
   type CompiledExpression,
   type ExpressionLimits,
@@ -39,28 +39,38 @@ export type Mapping =
 export interface ExpressionIssue {
   readonly path: MappingPath;
   readonly message: string;
+  /** Where in the string at `path` the problem is (an index into it), when that is known. */
+  readonly at?: number;
 }
 
 const whole = /^\s*\{%((?:(?!%\})[\s\S])*)%\}\s*$/;
 const part = /\{%((?:(?!%\})[\s\S])*)%\}/g;
 
-type Piece = string | { readonly expr: string };
+/** Text, or an expression with where its text starts in the string (`at`, just past its `{%`). */
+type Piece = string | { readonly expr: string; readonly at: number };
+
+/** A `{%` with no `%}` after it, at index `at` of the string. */
+class Unclosed extends Error {
+  constructor(readonly at: number) {
+    super('`{%` is not closed by `%}`');
+  }
+}
 
 /** Splits a string into text and expression pieces; `null` when it holds no `{%`. */
 function split(text: string): Piece[] | null {
   if (!text.includes('{%')) return null;
   const wholeMatch = whole.exec(text);
-  if (wholeMatch) return [{ expr: wholeMatch[1] as string }];
+  if (wholeMatch) return [{ expr: wholeMatch[1] as string, at: text.indexOf('{%') + 2 }];
   const pieces: Piece[] = [];
   let last = 0;
   for (const match of text.matchAll(part)) {
     const index = match.index;
     if (index > last) pieces.push(text.slice(last, index));
-    pieces.push({ expr: match[1] as string });
+    pieces.push({ expr: match[1] as string, at: index + 2 });
     last = index + match[0].length;
   }
   const rest = text.slice(last);
-  if (rest.includes('{%')) throw new Error('`{%` is not closed by `%}`');
+  if (rest.includes('{%')) throw new Unclosed(last + rest.indexOf('{%'));
   if (rest) pieces.push(rest);
   return pieces;
 }
@@ -287,24 +297,26 @@ export function expressionIssues(value: unknown, path: MappingPath = []): Expres
   try {
     pieces = split(value);
   } catch (error) {
-    return [{ path, message: messageOf(error) }];
+    return [{ path, message: messageOf(error), ...(error instanceof Unclosed ? { at: error.at } : {}) }];
   }
   return (pieces ?? []).flatMap((piece) => {
     if (typeof piece === 'string') return [];
-    const message = syntaxIssue(piece.expr);
-    return message === null ? [] : [{ path, message }];
+    const problem = syntaxProblem(piece.expr);
+    if (problem === null) return [];
+    return [{ path, message: problem.message, at: piece.at + (problem.at ?? piece.expr.length - piece.expr.trimStart().length) }];
   });
 }
 
 /**
  * The source text of every expression in `value` (without `{% %}`), with its
- * path; strings that do not split (an unclosed `{%`) are skipped, since
- * {@link expressionIssues} reports them.
+ * path and where in its string the expression (the text, trimmed, as it is
+ * parsed) starts (`at`); strings that do not split (an unclosed `{%`) are
+ * skipped, since {@link expressionIssues} reports them.
  *
  * @example
- * expressionsIn({ id: '{% $steps.extract.output.id %}' }); // [{ path: ['id'], text: ' $steps.extract.output.id ' }]
+ * expressionsIn({ id: '{% $steps.extract.output.id %}' }); // [{ path: ['id'], text: ' $steps.extract.output.id ', at: 3 }]
  */
-export function expressionsIn(value: unknown, path: MappingPath = []): Array<{ path: MappingPath; text: string }> {
+export function expressionsIn(value: unknown, path: MappingPath = []): Array<{ path: MappingPath; text: string; at: number }> {
   if (Array.isArray(value)) return value.flatMap((item, index) => expressionsIn(item, [...path, index]));
   if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => expressionsIn(item, [...path, key]));
   if (typeof value !== 'string') return [];
@@ -314,5 +326,5 @@ export function expressionsIn(value: unknown, path: MappingPath = []): Array<{ p
   } catch {
     return [];
   }
-  return (pieces ?? []).flatMap((piece) => (typeof piece === 'string' ? [] : [{ path, text: piece.expr }]));
+  return (pieces ?? []).flatMap((piece) => (typeof piece === 'string' ? [] : [{ path, text: piece.expr, at: piece.at + piece.expr.length - piece.expr.trimStart().length }]));
 }

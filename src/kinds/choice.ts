@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FAILED_STATE } from '../compile/context.js';
 import { target } from '../compile/setup.js';
 import { maxVisits, StepId } from '../definition/fields.js';
+import type { PathSegment } from '../definition/locate.js';
 import { evaluateCondition, unwrapExpression } from '../expr/index.js';
 import { scopeOf } from '../steps/types.js';
 import { defineStepKind, type KindFinding } from './types.js';
@@ -64,7 +65,7 @@ export const choiceKind = defineStepKind<Choice>({
     }
     return { errors: [], warnings };
   },
-  expressions: (step) => step.choice.flatMap((branch, index) => (branch.when === undefined ? [] : [[`{%${unwrapExpression(branch.when)}%}`, ['choice', index, 'when']] as const])),
+  expressions: (step) => step.choice.flatMap((branch, index) => (branch.when === undefined ? [] : [condition(branch.when, ['choice', index, 'when'])])),
   label: () => '',
   pathEvents: (id, step) => step.choice.map((_, index) => ({ type: 'choice.take', step: id, at: 0, index })),
   handler: {
@@ -94,3 +95,10 @@ export const choiceKind = defineStepKind<Choice>({
     },
   },
 });
+
+/** A `when` as the expression it is checked as (`{% … %}` around what it holds), and where that sits in what was written. */
+function condition(when: string, path: readonly PathSegment[]): readonly [string, readonly PathSegment[], number] {
+  const inner = unwrapExpression(when);
+  const start = inner === when ? 0 : when.indexOf('{%') + 2;
+  return [`{%${inner}%}`, path, start - 2];
+}

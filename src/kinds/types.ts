@@ -170,8 +170,11 @@ export interface StepKindDefinition<S = unknown> {
   edges(id: string, step: S, next: string | undefined): readonly KindEdge[];
   /** Semantic checks beyond the schema. */
   check?(id: string, step: S): { readonly errors: readonly KindFinding[]; readonly warnings: readonly KindFinding[] };
-  /** The expressions the step holds, with their paths (their syntax is checked at load). */
-  expressions?(step: S): ReadonlyArray<readonly [value: unknown, path: readonly PathSegment[]]>;
+  /**
+   * The expressions the step holds, with their paths (their syntax is checked at load). A value that is not the
+   * field's text as written gives `shift`: index `i` of the value is index `i + shift` of the field's text.
+   */
+  expressions?(step: S): ReadonlyArray<readonly [value: unknown, path: readonly PathSegment[], shift?: number]>;
   /** The tools the step uses, with the path naming each. */
   tools?(step: S): ReadonlyArray<{ readonly name: string; readonly path: readonly PathSegment[] }>;
   /** Checks that need the schemas of the tools the step uses; run once its tools are loaded. */

@@ -49,6 +49,8 @@ export interface RunJson {
     readonly endedAtIso: string | null;
   }>;
   readonly waitingFor: (NonNullable<RunView['waitingFor']> & { readonly timeoutAtIso: string | null }) | null;
+  /** Every wait of the run (see {@link RunView.waits}); `waitingFor` is the first. */
+  readonly waits: ReadonlyArray<RunView['waits'][number] & { readonly timeoutAtIso: string | null }>;
   readonly failure: RunView['failure'];
   readonly createdAt: number;
   readonly createdAtIso: string;
@@ -114,6 +116,7 @@ export function runJson(view: RunView): RunJson {
       endedAtIso: iso(s.endedAt),
     })),
     waitingFor: view.waitingFor && { ...view.waitingFor, timeoutAtIso: iso(view.waitingFor.timeoutAt) },
+    waits: view.waits.map((wait) => ({ ...wait, timeoutAtIso: iso(wait.timeoutAt) })),
     failure: view.failure,
     createdAt: view.createdAt,
     createdAtIso: iso(view.createdAt),

@@ -113,6 +113,7 @@ const cacheTokens = { cacheCreationInputTokens: z.number().optional(), cacheRead
 export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number(), usd: z.number(), ...cacheTokens });
 const Failure = z.object({ kind: z.string(), step: z.string().nullable(), message: z.string() }).nullable();
 const Status = z.enum(runStatuses as [string, ...string[]]);
+const Wait = z.object({ step: z.string(), events: z.array(z.string()), timeoutAt: z.number().nullable(), timeoutAtIso: z.string().nullable() });
 
 /** The run object: the fields of `stepwise run --json`. */
 export const RunJsonSchema = z
@@ -142,9 +143,8 @@ export const RunJsonSchema = z
         endedAtIso: z.string().nullable(),
       }),
     ),
-    waitingFor: z
-      .object({ step: z.string(), events: z.array(z.string()), timeoutAt: z.number().nullable(), timeoutAtIso: z.string().nullable() })
-      .nullable(),
+    waitingFor: Wait.nullable(),
+    waits: z.array(Wait),
     failure: Failure,
     createdAt: z.number(),
     createdAtIso: z.string(),

@@ -31,7 +31,7 @@ describe('did you mean', { timeout: SPAWN_BUDGET_MS }, () => {
     writeFileSync(file, ['id: flow', 'steps:', '  done: { final: true, output: { a: "{% $stpes.x %}", b: "{% $uppercse(\'x\') %}" } }', ''].join('\n'));
     const result = await cli(['validate', file]);
     expect(result.code).toBe(1);
-    expect(result.stdout + result.stderr).toContain(`${file}:3:37: steps.done.output.a: $stpes is not a variable; did you mean "$steps"?`);
+    expect(result.stdout + result.stderr).toContain(`${file}:3:41: steps.done.output.a: $stpes is not a variable; did you mean "$steps"?`);
     expect(result.stdout + result.stderr).toContain(`steps.done.output.b: $uppercse() is not a function; did you mean "$uppercase()"?`);
   });
 });

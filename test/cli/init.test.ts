@@ -4,7 +4,7 @@
  * embedded defaults with no flags, and run the scaffold's own test.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ describe('stepwise init', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('npx stepwise run my-flow/workflow.yaml --input @my-flow/workflow.input.json');
     const dir = join(cwd, 'my-flow');
-    for (const name of ['workflow.yaml', 'workflow.input.json', 'tools.ts', 'workflow.test.mts']) expect(existsSync(join(dir, name))).toBe(true);
+    for (const name of ['workflow.yaml', 'workflow.input.json', 'tools.mts', 'workflow.test.mts']) expect(existsSync(join(dir, name))).toBe(true);
 
     // The $schema line editors read points at the package's JSON Schema.
     const schemaLine = readFileSync(join(dir, 'workflow.yaml'), 'utf8').split('\n')[0] ?? '';
@@ -70,12 +70,23 @@ describe('stepwise init', { timeout: SPAWN_BUDGET_MS }, () => {
     expect(test.code).toBe(0);
   });
 
+  it('writes tools an ES module wherever it lands, so commands import it compiled and cached, not through tsx (it cost ~5x CPU per command)', async () => {
+    const cwd = emptyDir();
+    expect((await stepwise(cwd, ['init'])).code).toBe(0);
+    expect(readFileSync(join(cwd, 'workflow.yaml'), 'utf8')).toContain('\ntools: ./tools.mts\n');
+    const cache = join(emptyDir(), 'cache');
+    const env = baseEnv({ STEPWISE_CACHE_DIR: cache });
+    const validate = await collect(spawn(process.execPath, [main, 'validate', 'workflow.yaml'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(validate.code).toBe(0);
+    expect(existsSync(join(cache, 'ts')) && readdirSync(join(cache, 'ts')).length).toBeGreaterThan(0);
+  });
+
   it('refuses to overwrite a file, in one line, and writes nothing', async () => {
     const cwd = emptyDir();
     expect((await stepwise(cwd, ['init'])).code).toBe(0);
     const again = await stepwise(cwd, ['init', '.']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^stepwise: init writes no file that exists already: workflow\.yaml, workflow\.input\.json, tools\.ts, workflow\.test\.mts; /);
+    expect(again.stderr).toMatch(/^stepwise: init writes no file that exists already: workflow\.yaml, workflow\.input\.json, tools\.mts, workflow\.test\.mts; /);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     // The workflow id comes from the directory's name.
     expect(readFileSync(join(cwd, 'workflow.yaml'), 'utf8')).toContain(`\nid: ${basename(cwd)}\n`);

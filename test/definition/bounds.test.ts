@@ -141,9 +141,9 @@ describe('$steps references', () => {
         ),
       ),
     ).toEqual([
-      'flow.yaml:4:38: steps.check.with.id: $steps.extrct names no step "extrct"; did you mean "extract"?',
-      'flow.yaml:5:29: steps.route.choice[0].when: $steps.chek names no step "chek"; did you mean "check"?',
-      'flow.yaml:6:32: steps.done.output: $steps.nowhere names no step "nowhere"; steps are: extract, check, route, done',
+      'flow.yaml:4:42: steps.check.with.id: $steps.extrct names no step "extrct"; did you mean "extract"?',
+      'flow.yaml:5:37: steps.route.choice[0].when: $steps.chek names no step "chek"; did you mean "check"?',
+      'flow.yaml:6:78: steps.done.output: $steps.nowhere names no step "nowhere"; steps are: extract, check, route, done',
     ]);
   });
 
@@ -158,7 +158,7 @@ describe('$steps references', () => {
         ),
       ),
     ).toEqual([
-      'flow.yaml:4:32: steps.done.output: $steps.a.ouput reads nothing: a step\'s result has output, status, visit, attempts, error, event; did you mean "output"?',
+      'flow.yaml:4:36: steps.done.output: $steps.a.ouput reads nothing: a step\'s result has output, status, visit, attempts, error, event; did you mean "output"?',
     ]);
     const members = yaml('id: flow', 'steps:', '  a: { tool: lookup }', '  done: { final: true, output: "{% [$steps.a.output.x, $steps.a.status, $steps.a.visit, $steps.a.attempts, $steps.a.error.kind, $steps.a.event, $steps.a] %}" }');
     expect(issuesOf(members)).toEqual({ errors: [], warnings: [] });
@@ -188,16 +188,16 @@ describe('$names an expression reads', () => {
         ),
       ),
     ).toEqual([
-      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
-      'flow.yaml:3:60: steps.check.with.n: $foo() is not a function of JSONata',
-      'flow.yaml:3:80: steps.check.with.m: $uppercse() is not a function; did you mean "$uppercase()"?',
-      'flow.yaml:4:29: steps.route.choice[0].when: $evnt is not a variable; did you mean "$event"?',
+      'flow.yaml:3:42: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
+      'flow.yaml:3:64: steps.check.with.n: $foo() is not a function of JSONata',
+      'flow.yaml:3:84: steps.check.with.m: $uppercse() is not a function; did you mean "$uppercase()"?',
+      'flow.yaml:4:30: steps.route.choice[0].when: $evnt is not a variable; did you mean "$event"?',
     ]);
     expect(
       errorsOf(yaml('id: flow', 'steps:', '  check: { tool: lookup, with: { id: "{% ($f := function($v){ $v }; $f($inptu.id) & $steps.chekc.output) %}" } }', '  done: { final: true }')),
     ).toEqual([
-      'flow.yaml:3:38: steps.check.with.id: $steps.chekc names no step "chekc"; did you mean "check"?',
-      'flow.yaml:3:38: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
+      'flow.yaml:3:72: steps.check.with.id: $inptu is not a variable; did you mean "$input"?',
+      'flow.yaml:3:85: steps.check.with.id: $steps.chekc names no step "chekc"; did you mean "check"?',
     ]);
   });
 

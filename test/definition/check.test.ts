@@ -52,6 +52,12 @@ describe('checkWorkflow', () => {
     ].sort(byLine));
   });
 
+  it('names a branch start that is no step of its branch once (it was reported twice)', () => {
+    expect(
+      errorsOf(yaml('id: w', 'steps:', '  p:', '    parallel:', '      branches:', '        one:', '          start: nostart', '          steps:', '            i: { tool: echo }', '    next: done', '  done: { final: true }')),
+    ).toEqual(['flow.yaml:7:18: steps.p.parallel.branches.one.start: no step named "nostart" in branch "one"; its steps are: i']);
+  });
+
   it('reports a loop with no exit, naming its steps', () => {
     expect(
       errorsOf(
@@ -116,7 +122,7 @@ describe('checkWorkflow', () => {
     ]);
   });
 
-  it('reports expression syntax errors at the field', () => {
+  it('reports expression syntax errors where the parser stopped, inside the field', () => {
     const errors = errorsOf(
       yaml(
         'id: flow',
@@ -127,9 +133,9 @@ describe('checkWorkflow', () => {
       ),
     );
     expect(errors.map((e) => e.split(': ').slice(0, 2).join(': '))).toEqual([
-      'flow.yaml:3:37: steps.find.with.id',
-      'flow.yaml:4:29: steps.route.choice[0].when',
-      'flow.yaml:5:41: steps.done.output.total',
+      'flow.yaml:3:51: steps.find.with.id',
+      'flow.yaml:4:33: steps.route.choice[0].when',
+      'flow.yaml:5:49: steps.done.output.total',
     ]);
   });
 });

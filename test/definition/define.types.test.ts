@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineWorkflow } from '../../src/definition/define.js';
 import { defineTool } from '../../src/tools/define.js';
+import { loadDefinitionFromObject } from '../../src/definition/load.js';
+import { formatIssue, type DefinitionError } from '../../src/errors.js';
 
 /**
  * `defineTool()` currently types `name` as `string`, which lets any tool name through `defineWorkflow()`.
@@ -142,5 +144,29 @@ describe('defineWorkflow types', () => {
         done: { final: true },
       },
     });
+  });
+
+  it('leaves routes inside a branch or a map body to the load (the types do not see them), which names each once at its path', () => {
+    const module = defineWorkflow({
+      id: 'nested-routes',
+      tools: [typedLookup],
+      steps: {
+        p: { parallel: { branches: { one: { start: 'nostart', steps: { i: { tool: 'lookup', with: { id: 'x' }, next: 'nowhere', onError: 'x' } } } } }, next: 'done' },
+        m: { map: { items: '{% [1] %}', steps: { b: { tool: 'lookup', with: { id: 'x' }, next: 'ghost' } } }, next: 'done' },
+        done: { final: true },
+      },
+    });
+    let issues: string[] = [];
+    try {
+      loadDefinitionFromObject(module, [], 'nested.ts');
+    } catch (error) {
+      issues = (error as DefinitionError).issues.map(formatIssue);
+    }
+    expect(issues).toEqual([
+      'nested.ts:1:1: steps.p.parallel.branches.one.steps.i.next: no step named "nowhere"; steps are: p, m, done, i',
+      'nested.ts:1:1: steps.p.parallel.branches.one.steps.i.onError: no step named "x"; did you mean "p"?',
+      'nested.ts:1:1: steps.p.parallel.branches.one.start: no step named "nostart" in branch "one"; its steps are: i',
+      'nested.ts:1:1: steps.m.map.steps.b.next: "ghost" is not a step of the map body; body steps are: b',
+    ]);
   });
 });

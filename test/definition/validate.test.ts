@@ -22,7 +22,13 @@ describe('validateWorkflow', () => {
       'flow.yaml:2:12: maxTokens: expected a number, got string',
     ]);
     expect(errorsOf(yaml('id: flow', 'steps:', '  a: { tool: lookup, maxVisits: 1.5 }', '  done: { final: true }'))).toEqual([
-      'flow.yaml:3:33: steps.a.maxVisits: expected an integer, got number',
+      'flow.yaml:3:33: steps.a.maxVisits: expected an integer, got 1.5',
+    ]);
+  });
+
+  it('says a number that is not finite is not (it said "expected a number, got number")', () => {
+    expect(errorsOf(yaml('id: inf', 'budget: { tokens: .inf }', 'steps:', '  d: { final: true }'))).toEqual([
+      'flow.yaml:2:19: budget.tokens: expected a number, got Infinity, which is not a finite number',
     ]);
   });
 

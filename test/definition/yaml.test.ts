@@ -57,6 +57,19 @@ describe('parseYaml', () => {
     expect(data).toEqual({ retry: { maxAttempts: 2 }, steps: { a: { retry: { maxAttempts: 2 }, tool: 'x' } } });
   });
 
+  it('says a file holds one document, at the line where a second one starts (it gave the parser library\'s advice)', () => {
+    expect(errorsOf(yaml('id: a', 'steps:', '  d: { final: true }', '---', 'id: b'))).toEqual([
+      'flow.yaml:4:1: YAML syntax error: a definition file holds one YAML document, and a second one starts here; remove the "---" line and what follows, or put it in a file of its own',
+    ]);
+  });
+
+  it('reports an unclosed quote where it opens, once (it was at the end of the file, with a follow-on error)', () => {
+    expect(errorsOf(yaml('id: s1', 'steps:', '  a:', '    tool: echo', '    with: { value: "unclosed }', '  done: { final: true }'))).toEqual([
+      'flow.yaml:5:20: YAML syntax error: this " quote is not closed: the string runs to the end of the file; close it with "',
+    ]);
+    expect(errorsOf(yaml("a: 'x", 'b: 2'))).toEqual([`flow.yaml:1:4: YAML syntax error: this ' quote is not closed: the string runs to the end of the file; close it with '`]);
+  });
+
   it('throws DefinitionError', () => {
     expect(() => parseYaml('a: [', 'f.yaml')).toThrow(DefinitionError);
   });

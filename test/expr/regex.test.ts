@@ -85,7 +85,7 @@ describe('regular expressions RE2 cannot match', () => {
     expect(error).toMatchObject({ code: 'expression_failed' });
     expect((error as Error).message).toMatch(/regular expression \/.+\//);
     expect((error as Error).message).toMatch(hint);
-    expect(expressionIssues({ when: `{% ${text} %}` })).toEqual([{ path: ['when'], message: (error as Error).message }]);
+    expect(expressionIssues({ when: `{% ${text} %}` })).toEqual([{ path: ['when'], message: (error as Error).message, at: 3 }]);
   });
 
   it('is reported by validate with its location', () => {

@@ -78,7 +78,7 @@ describe('worst-case token bound', () => {
     const ok = await cli(['validate', 'definitions/support-triage.yaml', 'test/guards/fixtures/over-budget.yaml']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/support-triage .*worst case [\d,]+ tokens, budget 50,000/);
-    expect(ok.stderr).toMatch(/warning .*over-budget\.yaml:1:1: budget: the worst case is \d+ tokens .* past 3600/);
+    expect(ok.stderr).toMatch(/warning .*over-budget\.yaml:3:9: budget: the worst case is \d+ tokens .* past 3600/);
     expect(ok.stderr).not.toMatch(/support-triage\.yaml.*budget/);
 
     const json = await cli(['validate', '--json', 'test/guards/fixtures/over-budget.yaml']);

@@ -61,7 +61,7 @@ describe('runs', () => {
     const started = await start();
     expect(started.status).toBe(201);
     expect(Object.keys(started.json).sort()).toEqual(
-      ['runId', 'workflow', 'version', 'status', 'resumable', 'redrivable', 'output', 'usage', 'budget', 'steps', 'waitingFor', 'failure', 'createdAt', 'createdAtIso', 'updatedAt', 'updatedAtIso'].sort(),
+      ['runId', 'workflow', 'version', 'status', 'resumable', 'redrivable', 'output', 'usage', 'budget', 'steps', 'waitingFor', 'waits', 'failure', 'createdAt', 'createdAtIso', 'updatedAt', 'updatedAtIso'].sort(),
     );
     expect(started.json.status).toBe('waiting');
     expect(started.json.waitingFor.events).toEqual(['APPROVE', 'REJECT']);

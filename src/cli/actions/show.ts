@@ -22,7 +22,7 @@ export async function action(runId: string, opts: ShowFlags): Promise<void> {
       `status ${run.status}${run.resumable ? ' (resumable)' : ''}  tokens ${run.usage.inputTokens} in / ${run.usage.outputTokens} out = ${run.usage.totalTokens} of ${run.budget.tokens}  cost $${run.usage.usd.toFixed(4)}`,
       ...(run.failure ? [color.red(`failure: ${run.failure.kind} at ${run.failure.step ?? '-'}: ${run.failure.message}`)] : []),
       ...(run.redrivable ? [redriveHint(run.runId, opts.store)] : []),
-      ...(run.waitingFor ? [`waiting at ${run.waitingFor.step} for ${run.waitingFor.events.join(' | ')}`] : []),
+      ...(run.waits.length > 0 ? run.waits : run.waitingFor ? [run.waitingFor] : []).map((w) => `waiting at ${w.step} for ${w.events.join(' | ')}`),
       ...run.waitingOn.map((w) => `waiting on child run ${w.runId} (step ${w.step})${w.events.length > 0 ? ` for ${w.events.join(' | ')}` : ''}`),
       ...(run.parent ? [`child of run ${run.parent.runId} (step ${run.parent.step}${run.parent.index !== undefined ? `, item ${run.parent.index}` : ''})`] : []),
       '',

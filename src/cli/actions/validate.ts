@@ -8,7 +8,7 @@ import { stepIds } from '../../definition/sequences.js';
 import { loadDefinition } from '../../definition/load.js';
 import { DefinitionError, formatIssue } from '../../errors.js';
 import { color } from '../io.js';
-import { boundText, budgetWarning, worstCaseOf } from '../worst-case.js';
+import { boundText, budgetPosition, budgetWarning, worstCaseOf } from '../worst-case.js';
 import { thousands } from '../../util/thousands.js';
 
 export interface ValidateFlags {
@@ -33,7 +33,7 @@ export async function action(files: string[], opts: ValidateFlags, setExit: (cod
       }
       const steps = stepIds(loaded.workflow).length;
       const bound = worstCaseOf(loaded);
-      const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound)] : loaded.warnings;
+      const warnings = bound.exceedsBudget ? [...loaded.warnings, budgetWarning(file, bound, await budgetPosition(file))] : loaded.warnings;
       results.push({ file, valid: true, workflow: loaded.workflow.id, version: loaded.hash, steps, worstCase: bound, warnings });
       if (!opts.json) {
         for (const w of warnings) process.stderr.write(`${color.yellow('warning')} ${formatIssue(w)}\n`);

@@ -18,7 +18,7 @@ export interface ScaffoldFile {
 }
 
 /** The file names, in the order they are written and listed. */
-export const scaffoldNames = ['workflow.yaml', 'workflow.input.json', 'tools.ts', 'workflow.test.mts'] as const;
+export const scaffoldNames = ['workflow.yaml', 'workflow.input.json', 'tools.mts', 'workflow.test.mts'] as const;
 
 /** A workflow id from a directory name: letters, digits, `_` and `-`, starting with a letter. */
 export function workflowIdFor(dirName: string): string {
@@ -32,7 +32,7 @@ const definition = ({ id, schemaPath }: ScaffoldOptions): string => `# yaml-lang
 #   npx stepwise run workflow.yaml --input @workflow.input.json
 #   npx stepwise send <runId> APPROVE --data '{"by":"you"}'
 id: ${id}
-tools: ./tools.ts
+tools: ./tools.mts
 budget: { tokens: 10000, stopAt: 0.9 }
 retry: { maxAttempts: 3, backoff: { initial: 200ms, factor: 2, max: 2s } }
 input:
@@ -121,7 +121,7 @@ export function scaffoldFiles(options: ScaffoldOptions): ScaffoldFile[] {
   const content: Record<(typeof scaffoldNames)[number], string> = {
     'workflow.yaml': definition(options),
     'workflow.input.json': input,
-    'tools.ts': tools,
+    'tools.mts': tools,
     'workflow.test.mts': test,
   };
   return scaffoldNames.map((name) => ({ name, content: content[name] }));
