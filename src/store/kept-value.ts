@@ -19,8 +19,10 @@ export const verifyKeptValues = (): boolean => process.env['STEPWISE_VERIFY_MEMO
 
 export interface Kept<T> {
   readonly value: T;
-  /** The value's text at its commit, kept when verifying. */
-  readonly text: string | undefined;
+  /** The value's text at its commit when verifying; otherwise made at its first read and kept for the next ones. */
+  text: string | undefined;
+  /** Whether `text` was made at the commit, for reads to check the value against. */
+  readonly verified: boolean;
 }
 
 export class KeptValueChangedError extends Error {
@@ -32,12 +34,17 @@ export class KeptValueChangedError extends Error {
 
 /** Keeps `value`; `textOf` is how it is written as JSON (made now only when verifying). */
 export function keep<T>(value: T, textOf: (value: T) => string, verify: boolean): Kept<T> {
-  return { value, text: verify ? textOf(value) : undefined };
+  return { value, text: verify ? textOf(value) : undefined, verified: verify };
 }
 
-/** The kept value's text: made now, and checked against the text made at its commit when there is one. */
+/**
+ * The kept value's text. Verifying, it is made afresh at every read and checked against the text made at the commit;
+ * otherwise it is made at the first read and kept (the value never changes), so a value read again (a map's items,
+ * read by their map step) is only parsed.
+ */
 export function keptText<T>(kept: Kept<T>, textOf: (value: T) => string, what: () => string): string {
+  if (!kept.verified) return (kept.text ??= textOf(kept.value));
   const text = textOf(kept.value);
-  if (kept.text !== undefined && kept.text !== text) throw new KeptValueChangedError(what());
+  if (kept.text !== text) throw new KeptValueChangedError(what());
   return text;
 }
