@@ -463,6 +463,7 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
         break;
       }
       const { steps, end } = active();
+      const read = actor.getSnapshot();
       const settledBefore = settledEffects;
       // Choices and waits that time out at once commit nothing themselves: write them in bounded batches.
       if (dirty && uncommitted >= COMMIT_EVERY && steps.some((s) => !kindNamed(s.kind)?.flows)) await commit();
@@ -495,6 +496,12 @@ async function driveRun(deps: DriverDeps, runtime: Runtime, record: RunRecord, o
       let stop = false;
       const rests: Array<Extract<Advance, { kind: 'rest' }>> = [];
       for (const step of steps) {
+        // An effect sent its result while this loop awaited (a commit, an earlier step's handler): the machine moved and
+        // `steps` is stale (the step that completed still looks `running`, and would run again): look at them again.
+        if (actor.getSnapshot() !== read) {
+          moved = true;
+          break;
+        }
         if (inflight.has(step.id)) continue;
         const spec = stepOf(workflow, step.id);
         const kind = kindNamed(step.kind);
