@@ -146,6 +146,8 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
     kind: 'effect',
     run: async () => {
       const key = attemptKey(run, id);
+      // The visit the attempt belongs to: the run may leave it while the attempt runs.
+      const visit = run.context().visits[id];
       // The attempt's own signal, made only if the step reads it (or a model call waits on it).
       const controller = new LazyAbort();
       const stepSignal = run.stepSignal(id);
@@ -263,6 +265,12 @@ function running<S>(run: RunScope, step: ActiveStep, spec: S, executor: StepExec
         // The step may have outlived the lease (a blocked event loop stops the heartbeat): its result is not committed then.
         await run.holdLease();
         run.countExecuted();
+        if (run.phaseOf(id) === undefined || run.context().visits[id] !== visit) {
+          // The run left the step while its attempt ran (a sibling branch failed the run by a visit limit, which aborts
+          // no step): the machine takes no result of it, so what the attempt was billed is charged as an aborted one's.
+          const billed = outcome.usage.totalTokens > 0 || outcome.usage.usd > 0;
+          if (billed) return chargeStopped(run, id, outcome.usage, reservation, 'the run had left the step when its attempt ended', false);
+        }
         const at = run.clock.now();
         const where = run.where(id);
         if (outcome.ok && outcome.review) {
