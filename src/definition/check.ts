@@ -24,9 +24,8 @@ import type { Workflow } from './schema.js';
 import { unknownStepRefs } from './step-refs.js';
 import { unboundNameFindings } from './expr-names.js';
 import { unboundedContextFindings } from './context-bounds.js';
-import { schemaPatternFindings } from './schema-patterns.js';
 import { didYouMean } from './suggest.js';
-import { schemaFindings } from './schema-compiles.js';
+import { schemaIssues } from './schema-compiles.js';
 import { allSteps, duplicateSteps, sequenceOf, sequencesOf, startOf, stepIds, stepOf, stepPath } from './sequences.js';
 import { aboutAdded, located, scopesOf, type Scope } from './scopes.js';
 
@@ -47,7 +46,7 @@ export interface CheckResult {
  * ```
  */
 export function checkWorkflow(workflow: Workflow, locate: Locate, file: string): CheckResult {
-  const errors: Finding[] = workflow.input === undefined ? [] : schemaFindings(workflow.input, ['input']);
+  const errors: Finding[] = workflow.input === undefined ? [] : schemaIssues(workflow.input, ['input']);
   const warnings: Finding[] = [];
   // The workflow, then each map body as the definition its items run (a map body's steps are checked as its own).
   for (const scope of scopesOf(workflow)) {
@@ -74,7 +73,6 @@ function checkScope(scope: Scope): { errors: Finding[]; warnings: Finding[] } {
   if (workflow.start !== undefined && !workflow.steps[workflow.start]) {
     errors.push({ path: ['start'], message: body ? `no body step "${workflow.start}"${listed('body steps are')}` : unknown(workflow.start) });
   }
-  if (!body) errors.push(...schemaPatternFindings(workflow.input, ['input']));
   for (const dup of duplicateSteps(workflow)) {
     errors.push({ path: dup.path, message: `step id "${dup.id}" is already used at ${dup.first.join('.')}; step ids must be unique across the workflow, branches included` });
   }

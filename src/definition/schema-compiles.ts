@@ -12,6 +12,7 @@ import { plainSchemaWellFormed } from '../util/plain-schema.js';
 import { StepwiseError } from '../errors.js';
 import { messageOf } from '../util/error-message.js';
 import type { PathSegment } from './locate.js';
+import { schemaPatternFindings } from './schema-patterns.js';
 
 const ajv = syncAjv();
 
@@ -19,6 +20,15 @@ const ajv = syncAjv();
 export interface SchemaFinding {
   readonly path: PathSegment[];
   readonly message: string;
+}
+
+/**
+ * Every issue of a JSON Schema the definition holds at `at`: each pattern RE2 cannot match, named at its own field
+ * (./schema-patterns.ts), then what keeps the schema from compiling ({@link schemaFindings}, which leaves those
+ * patterns to the first). `compiled` is the schema as the engine compiles it (an analyze step's with its `type: object`).
+ */
+export function schemaIssues(schema: unknown, at: readonly PathSegment[], compiled: unknown = schema): SchemaFinding[] {
+  return [...schemaPatternFindings(schema, at), ...schemaFindings(compiled, at)];
 }
 
 /**

@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import { common, modelCall } from '../definition/fields.js';
 import { ANALYSIS_TOOL, analyzeStep } from '../steps/analyze.js';
-import { schemaFindings } from '../definition/schema-compiles.js';
+import { schemaIssues } from '../definition/schema-compiles.js';
 import { defineStepKind } from './types.js';
 import { modelBound, modelExpressions, sharedChecks } from './model-bound.js';
 import { workKind } from './work-kind.js';
-import { schemaPatternFindings } from '../definition/schema-patterns.js';
 
 export const AnalyzeStep = z.strictObject({
   ...common,
@@ -24,9 +23,9 @@ export const analyzeKind = defineStepKind<z.infer<typeof AnalyzeStep>>({
   ...workKind<z.infer<typeof AnalyzeStep>>('analyze', analyzeStep, { retry: (step) => step.retry }),
   check: (_id, step) => {
     const shared = sharedChecks('analyze', step.analyze);
-    // Compiled as the step compiles it, with its `type: object` (src/steps/analyze.ts); its patterns must be RE2's.
+    // Compiled as the step compiles it, with its `type: object` (src/steps/analyze.ts).
     const schema = step.analyze.schema;
-    return { ...shared, errors: [...shared.errors, ...schemaPatternFindings(schema, ['analyze', 'schema']), ...schemaFindings({ type: 'object', ...schema }, ['analyze', 'schema'])] };
+    return { ...shared, errors: [...shared.errors, ...schemaIssues(schema, ['analyze', 'schema'], { type: 'object', ...schema })] };
   },
   expressions: (step) => modelExpressions('analyze', step.analyze),
   worstCase: (step, workflow, toolOf) =>
